@@ -1,0 +1,62 @@
+"use server";
+
+import { sessionAction } from "@/lib/auth/action";
+import { createToken } from "@/lib/tokens/create-token";
+import { revokeToken } from "@/lib/tokens/revoke-token";
+import { createUser } from "@/lib/users/create-user";
+import { updateUser } from "@/lib/users/update-user";
+import { createTeam } from "@/lib/teams/create-team";
+import { deleteTeam } from "@/lib/teams/delete-team";
+import { removeMembership, setMembership } from "@/lib/teams/set-membership";
+
+// Actions only translate a form into a verb's input; each verb authorizes and validates itself.
+const text = (form: FormData, name: string) => {
+  const value = form.get(name);
+  return typeof value === "string" && value.trim() !== "" ? value : undefined;
+};
+
+export const createTokenAction = sessionAction(
+  (ctx, form) => {
+    const days = text(form, "expiresInDays");
+    return createToken(ctx, {
+      name: text(form, "name") ?? "",
+      scopes: form.getAll("scopes").map(String),
+      expiresInDays: days === "never" ? null : days === undefined ? undefined : Number(days),
+    });
+  },
+  { revalidate: "/settings/tokens" },
+);
+
+export const revokeTokenAction = sessionAction((ctx, form) => revokeToken(ctx, text(form, "id") ?? ""), { revalidate: "/settings/tokens" });
+
+export const createUserAction = sessionAction(
+  (ctx, form) => createUser(ctx, { email: text(form, "email") ?? "", name: text(form, "name"), role: text(form, "role") }),
+  { revalidate: "/settings/users" },
+);
+
+export const updateUserRoleAction = sessionAction((ctx, form) => updateUser(ctx, text(form, "id") ?? "", { role: text(form, "role") }), {
+  revalidate: "/settings/users",
+});
+
+export const setUserDisabledAction = sessionAction(
+  (ctx, form) => updateUser(ctx, text(form, "id") ?? "", { disabled: text(form, "disabled") === "true" }),
+  { revalidate: "/settings/users" },
+);
+
+export const createTeamAction = sessionAction(
+  (ctx, form) =>
+    createTeam(ctx, { slug: text(form, "slug") ?? "", name: text(form, "name") ?? "", description: text(form, "description"), idpGroup: text(form, "idpGroup") }),
+  { revalidate: "/settings/teams" },
+);
+
+export const deleteTeamAction = sessionAction((ctx, form) => deleteTeam(ctx, text(form, "id") ?? ""), { revalidate: "/settings/teams" });
+
+export const addTeamMemberAction = sessionAction(
+  (ctx, form) => setMembership(ctx, text(form, "teamId") ?? "", text(form, "userId") ?? "", { role: text(form, "role") }),
+  { revalidate: "/settings/teams" },
+);
+
+export const removeTeamMemberAction = sessionAction(
+  (ctx, form) => removeMembership(ctx, text(form, "teamId") ?? "", text(form, "userId") ?? ""),
+  { revalidate: "/settings/teams" },
+);

@@ -1,0 +1,5 @@
+import { apiRoute } from "@/lib/api/route";
+import { revokeTokenEndpoint } from "@/lib/api/endpoints";
+import { revokeToken } from "@/lib/tokens/revoke-token";
+
+export const DELETE = apiRoute(revokeTokenEndpoint, ({ ctx, params }) => revokeToken(ctx, params.id));

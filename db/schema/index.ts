@@ -1,0 +1,4 @@
+export * from "./users";
+export * from "./teams";
+export * from "./api-tokens";
+export * from "./audit-log";

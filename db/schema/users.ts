@@ -1,0 +1,29 @@
+import { sql } from "drizzle-orm";
+import { pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+
+/** Console roles, lowest to highest privilege is not a line: approver and security are lateral. */
+export const roleEnum = pgEnum("role", ["viewer", "member", "approver", "security", "admin"]);
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    email: text("email").notNull(),
+    name: text("name"),
+    role: roleEnum("role").notNull().default("member"),
+    /** `local` for loopback sign-in, otherwise the OIDC issuer that vouched for this user. */
+    authSource: text("auth_source").notNull().default("local"),
+    /** The IdP's `sub`, so a changed e-mail address does not create a second user. */
+    externalId: text("external_id"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true }),
+    disabledAt: timestamp("disabled_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("users_email_lower_idx").on(sql`lower(${t.email})`),
+    uniqueIndex("users_external_idx").on(t.authSource, t.externalId),
+  ],
+);
+
+export type User = typeof users.$inferSelect;
+export type NewUser = typeof users.$inferInsert;

@@ -1,0 +1,33 @@
+import { expect, test } from "@playwright/test";
+import { LOCAL_CONSOLE, signInLocally } from "../fixtures";
+
+test.describe("local mode (no identity provider)", () => {
+  test("is labelled, makes the first user admin and later users members", async ({ browser }) => {
+    const first = await browser.newPage();
+    await first.goto(`${LOCAL_CONSOLE}/sign-in`);
+    await expect(first.getByTestId("local-mode-banner")).toContainText("Local mode");
+    await signInLocally(first, "owner@example.test", "Owner");
+    await expect(first).toHaveURL(`${LOCAL_CONSOLE}/`);
+    await expect(first.getByTestId("current-role")).toHaveText("admin");
+    await expect(first.getByText("Local mode", { exact: true })).toBeVisible();
+
+    const second = await (await browser.newContext()).newPage();
+    await signInLocally(second, "colleague@example.test");
+    await expect(second.getByTestId("current-role")).toHaveText("member");
+
+    // The admin sees both in Settings → Users and can promote the colleague.
+    await first.goto(`${LOCAL_CONSOLE}/settings/users`);
+    const row = first.getByTestId("user-row").filter({ hasText: "colleague@example.test" });
+    await row.getByLabel("Role of colleague@example.test").selectOption("approver");
+    await second.reload();
+    await expect(second.getByTestId("current-role")).toHaveText("approver");
+  });
+
+  test("refuses a sign-in that arrived through a proxy from another address", async ({ browser }) => {
+    const context = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": "203.0.113.7" } });
+    const page = await context.newPage();
+    await signInLocally(page, "intruder@example.test");
+    await expect(page).toHaveURL(/\/sign-in\?error=not_loopback/);
+    await expect(page.getByText("Local sign-in works only from this machine")).toBeVisible();
+  });
+});

@@ -1,0 +1,36 @@
+import type { z } from "zod";
+import type { Permission } from "../auth/roles";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/**
+ * One public API endpoint's contract. The same zod schemas validate requests at run time and
+ * generate the OpenAPI document, so the two cannot drift apart.
+ */
+export interface Endpoint<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+  R extends z.ZodType = z.ZodType,
+> {
+  method: HttpMethod;
+  /** OpenAPI-style path below /api/v1, e.g. `/tokens/{id}`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** What the caller needs; null for endpoints that anyone authenticated may call. */
+  permission: Permission | null;
+  params?: P;
+  query?: Q;
+  body?: B;
+  response?: R;
+  status: 200 | 201 | 204;
+}
+
+export function endpoint<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
+  spec: Endpoint<P, Q, B, R>,
+): Endpoint<P, Q, B, R> {
+  return spec;
+}

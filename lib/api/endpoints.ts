@@ -1,0 +1,117 @@
+import { z } from "zod";
+import { Uuid } from "./schema-helpers";
+import { endpoint } from "./endpoint";
+import { CreateTokenInput, CreateTokenOutput, ListTokensQuery, TokenOutput } from "../tokens/schemas";
+import { CreateUserInput, MeOutput, UpdateUserInput, UserOutput } from "../users/schemas";
+import { CreateTeamInput, PutMemberInput, TeamMemberOutput, TeamOutput, UpdateTeamInput } from "../teams/schemas";
+
+const IdParams = z.object({ id: Uuid });
+const MemberParams = z.object({ id: Uuid, userId: Uuid });
+const NoQuery = z.object({}).strict();
+
+export const getMe = endpoint({
+  method: "GET", path: "/me", operationId: "getMe", tag: "Identity", permission: "me.read", status: 200,
+  summary: "Who am I: the user, role and scopes behind the presented token",
+  query: NoQuery, response: MeOutput,
+});
+
+export const listTokensEndpoint = endpoint({
+  method: "GET", path: "/tokens", operationId: "listTokens", tag: "API tokens", permission: "tokens.read-own", status: 200,
+  summary: "List API tokens (your own; everyone's with all=true for security and admin)",
+  query: ListTokensQuery, response: z.object({ tokens: z.array(TokenOutput) }),
+});
+
+export const createTokenEndpoint = endpoint({
+  method: "POST", path: "/tokens", operationId: "createToken", tag: "API tokens", permission: "tokens.manage-own", status: 201,
+  summary: "Create an API token; the response carries the secret, exactly once",
+  query: NoQuery, body: CreateTokenInput, response: CreateTokenOutput,
+});
+
+export const revokeTokenEndpoint = endpoint({
+  method: "DELETE", path: "/tokens/{id}", operationId: "revokeToken", tag: "API tokens", permission: "tokens.manage-own", status: 200,
+  summary: "Revoke an API token (your own; any token for security and admin)",
+  params: IdParams, query: NoQuery, response: TokenOutput,
+});
+
+export const listUsersEndpoint = endpoint({
+  method: "GET", path: "/users", operationId: "listUsers", tag: "Users", permission: "users.read", status: 200,
+  summary: "List users with their roles and teams",
+  query: NoQuery, response: z.object({ users: z.array(UserOutput) }),
+});
+
+export const createUserEndpoint = endpoint({
+  method: "POST", path: "/users", operationId: "createUser", tag: "Users", permission: "users.manage", status: 201,
+  summary: "Pre-provision a user (before first sign-in) or a service account",
+  query: NoQuery, body: CreateUserInput, response: UserOutput,
+});
+
+export const getUserEndpoint = endpoint({
+  method: "GET", path: "/users/{id}", operationId: "getUser", tag: "Users", permission: "users.read", status: 200,
+  summary: "Get one user", params: IdParams, query: NoQuery, response: UserOutput,
+});
+
+export const updateUserEndpoint = endpoint({
+  method: "PATCH", path: "/users/{id}", operationId: "updateUser", tag: "Users", permission: "users.manage", status: 200,
+  summary: "Change a user's name, role, or disable them (the last admin cannot be demoted)",
+  params: IdParams, query: NoQuery, body: UpdateUserInput, response: UserOutput,
+});
+
+export const listTeamsEndpoint = endpoint({
+  method: "GET", path: "/teams", operationId: "listTeams", tag: "Teams", permission: "teams.read", status: 200,
+  summary: "List teams", query: NoQuery, response: z.object({ teams: z.array(TeamOutput) }),
+});
+
+export const createTeamEndpoint = endpoint({
+  method: "POST", path: "/teams", operationId: "createTeam", tag: "Teams", permission: "teams.manage", status: 201,
+  summary: "Create a team, optionally mapped to an IdP group",
+  query: NoQuery, body: CreateTeamInput, response: TeamOutput,
+});
+
+export const getTeamEndpoint = endpoint({
+  method: "GET", path: "/teams/{id}", operationId: "getTeam", tag: "Teams", permission: "teams.read", status: 200,
+  summary: "Get one team", params: IdParams, query: NoQuery, response: TeamOutput,
+});
+
+export const updateTeamEndpoint = endpoint({
+  method: "PATCH", path: "/teams/{id}", operationId: "updateTeam", tag: "Teams", permission: "teams.manage", status: 200,
+  summary: "Rename a team or change its IdP group", params: IdParams, query: NoQuery, body: UpdateTeamInput, response: TeamOutput,
+});
+
+export const deleteTeamEndpoint = endpoint({
+  method: "DELETE", path: "/teams/{id}", operationId: "deleteTeam", tag: "Teams", permission: "teams.manage", status: 204,
+  summary: "Delete a team and its memberships", params: IdParams, query: NoQuery,
+});
+
+export const listTeamMembersEndpoint = endpoint({
+  method: "GET", path: "/teams/{id}/members", operationId: "listTeamMembers", tag: "Teams", permission: "teams.read", status: 200,
+  summary: "List a team's members", params: IdParams, query: NoQuery, response: z.object({ members: z.array(TeamMemberOutput) }),
+});
+
+export const putTeamMemberEndpoint = endpoint({
+  method: "PUT", path: "/teams/{id}/members/{userId}", operationId: "putTeamMember", tag: "Teams", permission: "teams.manage", status: 200,
+  summary: "Add a user to a team or change their team role", params: MemberParams, query: NoQuery, body: PutMemberInput, response: TeamMemberOutput,
+});
+
+export const deleteTeamMemberEndpoint = endpoint({
+  method: "DELETE", path: "/teams/{id}/members/{userId}", operationId: "deleteTeamMember", tag: "Teams", permission: "teams.manage", status: 204,
+  summary: "Remove a user from a team", params: MemberParams, query: NoQuery,
+});
+
+export const ALL_ENDPOINTS = [
+  getMe,
+  listTokensEndpoint,
+  createTokenEndpoint,
+  revokeTokenEndpoint,
+  listUsersEndpoint,
+  createUserEndpoint,
+  getUserEndpoint,
+  updateUserEndpoint,
+  listTeamsEndpoint,
+  createTeamEndpoint,
+  getTeamEndpoint,
+  updateTeamEndpoint,
+  deleteTeamEndpoint,
+  listTeamMembersEndpoint,
+  putTeamMemberEndpoint,
+  deleteTeamMemberEndpoint,
+];

@@ -1,0 +1,86 @@
+import { z } from "zod";
+import { PERMISSIONS } from "../auth/roles";
+import type { Endpoint } from "./endpoint";
+import { ALL_ENDPOINTS } from "./endpoints";
+import { ErrorBody } from "./problem";
+
+type JsonSchema = Record<string, unknown>;
+
+function schemaOf(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+  const json = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
+  delete json.$schema;
+  return json;
+}
+
+function parametersOf(ep: Endpoint) {
+  const parameters: JsonSchema[] = [];
+  for (const [where, schema] of [
+    ["path", ep.params],
+    ["query", ep.query],
+  ] as const) {
+    if (!schema) continue;
+    const json = schemaOf(schema, "input") as { properties?: Record<string, JsonSchema>; required?: string[] };
+    for (const [name, prop] of Object.entries(json.properties ?? {})) {
+      const { description, ...rest } = prop as { description?: string };
+      parameters.push({
+        name,
+        in: where,
+        required: where === "path" || (json.required ?? []).includes(name),
+        ...(description ? { description } : {}),
+        schema: rest,
+      });
+    }
+  }
+  return parameters;
+}
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+});
+
+/** The OpenAPI 3.1 document, generated from the endpoint contracts in ./endpoints. */
+export function buildOpenApiDocument(serverUrl: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const ep of ALL_ENDPOINTS as Endpoint[]) {
+    const roles = ep.permission ? PERMISSIONS[ep.permission].roles.join(", ") : "any authenticated caller";
+    const scope = ep.permission ? PERMISSIONS[ep.permission].scope : "read";
+    const responses: Record<string, unknown> = {
+      [String(ep.status)]:
+        ep.status === 204 || !ep.response
+          ? { description: "Done" }
+          : { description: "OK", content: { "application/json": { schema: schemaOf(ep.response, "output") } } },
+      "400": errorResponse("Malformed JSON or invalid input (code INVALID_JSON or VALIDATION_ERROR)"),
+      "401": errorResponse("Missing, invalid, expired or revoked token"),
+      "403": errorResponse("The token's user or scopes do not allow this"),
+    };
+    if (ep.params) responses["404"] = errorResponse("Not found");
+    if (ep.method === "POST" || ep.method === "PATCH" || ep.method === "PUT") responses["409"] = errorResponse("Conflicts with existing state");
+    (paths[ep.path] ??= {})[ep.method.toLowerCase()] = {
+      operationId: ep.operationId,
+      summary: ep.summary,
+      description: `${ep.description ? `${ep.description}\n\n` : ""}Roles: ${roles}. Token scope: ${scope}.`,
+      tags: [ep.tag],
+      parameters: parametersOf(ep),
+      ...(ep.body
+        ? { requestBody: { required: true, content: { "application/json": { schema: schemaOf(ep.body, "input") } } } }
+        : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Portcullis API",
+      version: "1",
+      description: "Everything the console does, for automation. Authenticate with `Authorization: Bearer <api token>`.",
+    },
+    servers: [{ url: serverUrl }],
+    security: [{ bearerAuth: [] }],
+    components: {
+      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", description: "A Portcullis API token (pcs_…)" } },
+      schemas: { Error: schemaOf(ErrorBody, "output") },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,103 @@
+import { z } from "zod";
+import { getDb } from "@/db/client";
+import type { Actor } from "../auth/actor";
+import { authorize } from "../auth/actor";
+import { authenticateBearer } from "../tokens/authenticate-token";
+import { DomainError, UnauthenticatedError } from "../errors";
+import type { Ctx } from "../context";
+import type { Endpoint } from "./endpoint";
+import { toProblem } from "./problem";
+
+/** Request bodies of this API are small JSON documents; anything larger is refused before parsing. */
+const MAX_BODY_BYTES = 1_000_000;
+
+type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
+
+class RequestError extends DomainError {
+  constructor(
+    override readonly status: number,
+    override readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function readJsonBody(request: Request): Promise<unknown> {
+  const type = request.headers.get("content-type");
+  if (type && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+    throw new RequestError(415, "UNSUPPORTED_MEDIA_TYPE", `Send the body as application/json (got ${type.split(";")[0]})`);
+  }
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw new RequestError(413, "PAYLOAD_TOO_LARGE", `Request body must be at most ${MAX_BODY_BYTES} bytes`);
+  const text = await request.text();
+  if (text.length > MAX_BODY_BYTES) throw new RequestError(413, "PAYLOAD_TOO_LARGE", `Request body must be at most ${MAX_BODY_BYTES} bytes`);
+  if (text.trim() === "") throw new RequestError(400, "INVALID_JSON", "Request body is empty; send a JSON object");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new RequestError(400, "INVALID_JSON", `Request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function parseWith<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.output<T> | undefined {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const problem = toProblem(result.error, where);
+    throw Object.assign(new RequestError(400, "VALIDATION_ERROR", problem.body.error.message), { fieldErrors: problem.body.error.fields ?? {} });
+  }
+  return result.data;
+}
+
+export interface HandlerArgs<P extends z.ZodType, Q extends z.ZodType> {
+  ctx: Ctx;
+  params: z.output<P>;
+  query: z.output<Q>;
+  /** Raw JSON, already checked against the endpoint's body schema; the verb parses it again to get its types. */
+  body: unknown;
+  request: Request;
+}
+
+export function jsonError(status: number, code: string, message: string): Response {
+  return Response.json({ error: { code, message } }, { status });
+}
+
+/**
+ * The one wrapper every /api/v1 route handler goes through: Bearer authentication, the endpoint's
+ * permission, zod validation of params, query and body, error mapping, and response validation.
+ */
+export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
+  spec: Endpoint<P, Q, B, R>,
+  handler: (args: HandlerArgs<P, Q>) => Promise<z.input<R> | void>,
+) {
+  return async function handle(request: Request, context: RouteContext): Promise<Response> {
+    let actor: Actor | undefined;
+    try {
+      const db = await getDb();
+      actor = await authenticateBearer(db, request.headers.get("authorization"));
+      if (spec.permission) authorize(actor, spec.permission);
+      const params = parseWith(spec.params, await context.params, "path");
+      const url = new URL(request.url);
+      const query = parseWith(spec.query, Object.fromEntries(url.searchParams), "query");
+      let body: unknown;
+      if (spec.body) {
+        body = await readJsonBody(request);
+        parseWith(spec.body, body, "body");
+      }
+      const result = await handler({ ctx: { db, actor }, params, query, body, request } as HandlerArgs<P, Q>);
+      if (spec.status === 204) return new Response(null, { status: 204 });
+      const output = spec.response ? spec.response.parse(result) : result;
+      return Response.json(output, { status: spec.status, headers: { "cache-control": "no-store" } });
+    } catch (error) {
+      const { status, body } = toProblem(error, "body");
+      if (status === 500) {
+        // Log the failure, never the request: headers and bodies may carry secrets.
+        console.error(`[api] ${spec.method} ${spec.path} failed:`, error instanceof Error ? error.stack : error);
+      }
+      const headers: Record<string, string> = { "cache-control": "no-store" };
+      if (error instanceof UnauthenticatedError) headers["www-authenticate"] = 'Bearer realm="portcullis"';
+      return Response.json(body, { status, headers });
+    }
+  };
+}

@@ -1,0 +1,20 @@
+import { z } from "zod";
+
+/** Timestamps leave the server as ISO-8601 strings. */
+export const IsoDateTime = z.iso.datetime({ offset: true });
+
+export function toIso(value: Date): string;
+export function toIso(value: Date | null): string | null;
+export function toIso(value: Date | null): string | null {
+  return value ? value.toISOString() : null;
+}
+
+export const Uuid = z.uuid({ message: "must be a UUID" });
+
+/** Team slugs: lowercase letters, digits and single hyphens (no underscore, like server slugs). */
+export const Slug = z
+  .string()
+  .trim()
+  .min(2, "must be at least 2 characters")
+  .max(40, "must be at most 40 characters")
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "use lowercase letters, digits and single hyphens");

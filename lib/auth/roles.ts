@@ -1,0 +1,53 @@
+/**
+ * Roles and permissions: pure, shared by every boundary (pages, actions, API) and, later, the
+ * edge. One table says which role may do what; nothing else hand-rolls a role check.
+ */
+export const ROLES = ["viewer", "member", "approver", "security", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_DESCRIPTIONS: Record<Role, string> = {
+  viewer: "Read-only: sees the console, usage and teams; can create read-only API tokens for itself.",
+  member: "Uses approved servers and requests new ones; manages its own API tokens.",
+  approver: "Everything a member can, plus reviewing and approving MCP server requests.",
+  security: "Reads the audit trail and all users and tokens, revokes any token, triages shadow MCP.",
+  admin: "Everything: users, roles, teams, settings, publishing configuration.",
+};
+
+/** API token scopes: a token can do at most what its user's role allows, and only its scopes. */
+export const TOKEN_SCOPES = ["read", "write"] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+type PermissionSpec = { roles: readonly Role[]; scope: TokenScope };
+
+const EVERYONE = ROLES;
+
+export const PERMISSIONS = {
+  "me.read": { roles: EVERYONE, scope: "read" },
+  "tokens.read-own": { roles: EVERYONE, scope: "read" },
+  "tokens.manage-own": { roles: EVERYONE, scope: "write" },
+  "tokens.read-all": { roles: ["security", "admin"], scope: "read" },
+  "tokens.revoke-any": { roles: ["security", "admin"], scope: "write" },
+  "tokens.create-for-others": { roles: ["admin"], scope: "write" },
+  "users.read": { roles: ["security", "admin"], scope: "read" },
+  "users.manage": { roles: ["admin"], scope: "write" },
+  "teams.read": { roles: EVERYONE, scope: "read" },
+  "teams.manage": { roles: ["admin"], scope: "write" },
+  "audit.read": { roles: ["security", "admin"], scope: "read" },
+} as const satisfies Record<string, PermissionSpec>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === "string" && (ROLES as readonly string[]).includes(value);
+}
+
+export function roleAllows(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission].roles as readonly Role[]).includes(role);
+}
+
+/** Roles ordered for "the highest of several" (IdP group mapping): approver and security are lateral, admin wins. */
+const RANK: Record<Role, number> = { viewer: 0, member: 1, approver: 2, security: 3, admin: 4 };
+
+export function highestRole(roles: readonly Role[]): Role | undefined {
+  return roles.reduce<Role | undefined>((best, r) => (best === undefined || RANK[r] > RANK[best] ? r : best), undefined);
+}

@@ -1,0 +1,22 @@
+import { getOpenDatabase } from "@/db/client";
+import { readAuthSettings } from "../auth/settings";
+import { MIN_BOOTSTRAP_TOKEN_LENGTH } from "../tokens/authenticate-token";
+import { ensureAuthSecret } from "./local-secret";
+
+export async function boot(): Promise<void> {
+  ensureAuthSecret();
+  const settings = readAuthSettings();
+  const started = Date.now();
+  const { target } = await getOpenDatabase();
+  const where = target.driver === "pglite" ? `embedded PGlite in ${target.dataDir ?? "memory"}` : `${target.driver} (DATABASE_URL)`;
+  console.log(`[portcullis] database ready: ${where}, migrations applied in ${Date.now() - started} ms`);
+  console.log(
+    settings.mode === "local"
+      ? "[portcullis] sign-in: LOCAL MODE (no identity provider configured; loopback only, first user becomes admin)"
+      : `[portcullis] sign-in: OIDC via ${settings.oidc?.issuer}`,
+  );
+  const bootstrap = process.env.PORTCULLIS_ADMIN_TOKEN;
+  if (bootstrap && bootstrap.length < MIN_BOOTSTRAP_TOKEN_LENGTH) {
+    console.warn(`[portcullis] PORTCULLIS_ADMIN_TOKEN is ignored: it must be at least ${MIN_BOOTSTRAP_TOKEN_LENGTH} characters`);
+  }
+}

@@ -1,0 +1,71 @@
+import { existsSync } from "node:fs";
+import { defineConfig } from "@playwright/test";
+import { BOOTSTRAP_TOKEN, LOCAL_CONSOLE, OIDC_CONSOLE, OIDC_ISSUER } from "./e2e/fixtures";
+
+/**
+ * Two consoles, both on fresh embedded databases:
+ * - :3100 signs in through a real OIDC provider (e2e/oidc-server.mjs on :3210), and accepts a
+ *   bootstrap admin token for the API specs;
+ * - :3101 runs in local mode (no IdP).
+ * Browsers: Debian's Chromium only; nothing is downloaded.
+ */
+
+const chromium = process.env.CHROMIUM_PATH ?? (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined);
+
+export default defineConfig({
+  testDir: "./e2e",
+  testMatch: "**/*.spec.ts",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [["list"]],
+  use: {
+    baseURL: OIDC_CONSOLE,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: chromium,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    },
+  },
+  projects: [
+    { name: "api", testMatch: "api/**/*.spec.ts" },
+    { name: "console", testMatch: "console/**/*.spec.ts", use: { browserName: "chromium" } },
+  ],
+  webServer: [
+    {
+      command: "node e2e/oidc-server.mjs",
+      url: "http://localhost:3210/.well-known/openid-configuration",
+      env: { OIDC_TEST_PORT: "3210", OIDC_TEST_REDIRECT_URIS: `${OIDC_CONSOLE}/api/auth/callback/oidc` },
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      command: "node e2e/serve.mjs oidc",
+      url: `${OIDC_CONSOLE}/api/health`,
+      env: {
+        PORT: "3100",
+        OIDC_ISSUER,
+        OIDC_CLIENT_ID: "portcullis",
+        OIDC_CLIENT_SECRET: "portcullis-secret",
+        OIDC_NAME: "Acme SSO",
+        OIDC_ROLE_GROUPS: "admin=portcullis-admins,viewer=portcullis-viewers",
+        OIDC_AUTO_CREATE_TEAMS: "true",
+        AUTH_URL: OIDC_CONSOLE,
+        PORTCULLIS_ADMIN_TOKEN: BOOTSTRAP_TOKEN,
+      },
+      reuseExistingServer: false,
+      timeout: 180_000,
+    },
+    {
+      command: "node e2e/serve.mjs local",
+      url: `${LOCAL_CONSOLE}/api/health`,
+      env: { PORT: "3101", OIDC_ISSUER: "", OIDC_CLIENT_ID: "", OIDC_CLIENT_SECRET: "" },
+      reuseExistingServer: false,
+      timeout: 180_000,
+    },
+  ],
+});
