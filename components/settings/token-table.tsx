@@ -11,14 +11,12 @@ function when(iso: string | null, fallback: string) {
 }
 
 export function TokenTable({ tokens, revoke, showOwner }: { tokens: TokenOutput[]; revoke: FormAction<TokenOutput>; showOwner: boolean }) {
-  const now = Date.now();
   return (
     <Table
       head={["Name", "Token", ...(showOwner ? ["Owner"] : []), "Scopes", "Created", "Last used", "Expires", ""]}
       empty="No API tokens."
     >
       {tokens.map((t) => {
-        const expired = t.expiresAt !== null && Date.parse(t.expiresAt) <= now;
         return (
           <tr key={t.id} data-testid="token-row">
             <Td className="font-medium">{t.name}</Td>
@@ -37,7 +35,7 @@ export function TokenTable({ tokens, revoke, showOwner }: { tokens: TokenOutput[
             </Td>
             <Td className="text-zinc-600">{when(t.createdAt, "")}</Td>
             <Td className="text-zinc-600">{when(t.lastUsedAt, "never")}</Td>
-            <Td className="text-zinc-600">{expired ? <Badge tone="red">expired</Badge> : when(t.expiresAt, "never")}</Td>
+            <Td className="text-zinc-600">{t.status === "expired" ? <Badge tone="red">expired</Badge> : when(t.expiresAt, "never")}</Td>
             <Td className="text-right">
               {t.revokedAt ? (
                 <Badge tone="red">revoked</Badge>

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { getDb } from "@/db/client";
 import type { Actor } from "../auth/actor";
 import { authorize } from "../auth/actor";

@@ -74,6 +74,13 @@ function buildConfig(): NextAuthConfig {
     trustHost: process.env.AUTH_TRUST_HOST ? /^(1|true)$/i.test(process.env.AUTH_TRUST_HOST) : true,
     session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
     pages: { signIn: "/sign-in", error: "/sign-in" },
+    logger: {
+      // A refused local sign-in is an expected outcome shown to the user, not a server error.
+      error(error) {
+        if (error.name === "CredentialsSignin") return;
+        console.error(`[auth] ${error.name}: ${error.message}`, error.cause ?? "");
+      },
+    },
     callbacks: {
       async signIn({ account, profile }) {
         if (account?.provider !== "oidc" || !settings.oidc) return true;

@@ -19,6 +19,7 @@ export function toTokenOutput(row: ApiToken, userEmail: string): TokenOutput {
     lastUsedAt: toIso(row.lastUsedAt),
     revokedAt: toIso(row.revokedAt),
     createdAt: toIso(row.createdAt),
+    status: row.revokedAt ? "revoked" : row.expiresAt && row.expiresAt <= new Date() ? "expired" : "active",
   };
 }
 

@@ -36,6 +36,7 @@ export const TokenOutput = z.object({
   lastUsedAt: IsoDateTime.nullable(),
   revokedAt: IsoDateTime.nullable(),
   createdAt: IsoDateTime,
+  status: z.enum(["active", "expired", "revoked"]),
 });
 export type TokenOutput = z.infer<typeof TokenOutput>;
 

@@ -1,0 +1,252 @@
+/**
+ * The authorization matrix: every route handler and every server action, with the roles allowed
+ * to use it. Each entry is called as anonymous, viewer, member, approver, security and admin, and
+ * the outcome must match the table. A route or action missing from the table fails the test.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { useDatabaseForTesting, type Database, type OpenDatabase } from "@/db/client";
+import { testDatabases } from "@/db/testing";
+import type { Actor } from "@/lib/auth/actor";
+import { ROLES, type Role } from "@/lib/auth/roles";
+import { makeToken, makeUser } from "@/lib/testing/fixtures";
+import { createTeam } from "@/lib/teams/create-team";
+import { BOOTSTRAP_ACTOR } from "@/lib/auth/actor";
+import type { ActionResult } from "@/lib/auth/action-result";
+
+// Server actions read the session through this one helper; the test decides who is signed in.
+const session = vi.hoisted(() => ({ actor: null as Actor | null }));
+vi.mock("@/lib/auth/session", () => ({ currentActor: async () => session.actor }));
+vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
+
+type Caller = "anonymous" | Role;
+const CALLERS: Caller[] = ["anonymous", ...ROLES];
+const EVERYONE: Role[] = [...ROLES];
+
+interface Prepared {
+  params?: Record<string, string>;
+  body?: unknown;
+  query?: string;
+}
+interface RouteEntry {
+  /** Roles allowed; "public" means anonymous callers are allowed too. */
+  allowed: Role[] | "public";
+  /** Builds fresh objects for one call, so a delete or update never depends on another call. */
+  prepare?: (db: Database, caller: Actor | null) => Promise<Prepared>;
+  /** Public routes whose behaviour belongs to a library (Auth.js) are listed but not called here. */
+  notCalled?: string;
+}
+
+const uniq = () => Math.random().toString(36).slice(2, 10);
+const newTeam = async (db: Database) => (await createTeam({ db, actor: BOOTSTRAP_ACTOR }, { slug: `t-${uniq()}`, name: "Team" })).id;
+
+const ROUTES: Record<string, RouteEntry> = {
+  "GET /api/auth/[...nextauth]": { allowed: "public", notCalled: "Auth.js sign-in endpoints; covered by the e2e sign-in specs" },
+  "POST /api/auth/[...nextauth]": { allowed: "public", notCalled: "Auth.js sign-in endpoints; covered by the e2e sign-in specs" },
+  "GET /api/health": { allowed: "public" },
+  "GET /api/v1/openapi.json": { allowed: "public" },
+  "GET /api/v1/me": { allowed: EVERYONE },
+  "GET /api/v1/tokens": { allowed: EVERYONE },
+  "POST /api/v1/tokens": { allowed: EVERYONE, prepare: async () => ({ body: { name: "matrix" } }) },
+  "DELETE /api/v1/tokens/[id]": {
+    allowed: EVERYONE,
+    // Revoking one's own token: every role may. (Others' tokens: see the verb tests.)
+    prepare: async (db, caller) => {
+      const owner = caller?.userId ?? (await makeUser(db, "member")).userId;
+      const secret = await makeToken(db, owner);
+      const { authenticateBearer } = await import("@/lib/tokens/authenticate-token");
+      const actor = await authenticateBearer(db, `Bearer ${secret}`, undefined);
+      return { params: { id: actor.kind === "token" ? actor.tokenId : "" } };
+    },
+  },
+  "GET /api/v1/users": { allowed: ["security", "admin"] },
+  "POST /api/v1/users": { allowed: ["admin"], prepare: async () => ({ body: { email: `new-${uniq()}@example.test` } }) },
+  "GET /api/v1/users/[id]": { allowed: ["security", "admin"], prepare: async (db) => ({ params: { id: (await makeUser(db, "member")).userId } }) },
+  "PATCH /api/v1/users/[id]": {
+    allowed: ["admin"],
+    prepare: async (db) => ({ params: { id: (await makeUser(db, "member")).userId }, body: { role: "viewer" } }),
+  },
+  "GET /api/v1/teams": { allowed: EVERYONE },
+  "POST /api/v1/teams": { allowed: ["admin"], prepare: async () => ({ body: { slug: `s-${uniq()}`, name: "New" } }) },
+  "GET /api/v1/teams/[id]": { allowed: EVERYONE, prepare: async (db) => ({ params: { id: await newTeam(db) } }) },
+  "PATCH /api/v1/teams/[id]": { allowed: ["admin"], prepare: async (db) => ({ params: { id: await newTeam(db) }, body: { name: "Renamed" } }) },
+  "DELETE /api/v1/teams/[id]": { allowed: ["admin"], prepare: async (db) => ({ params: { id: await newTeam(db) } }) },
+  "GET /api/v1/teams/[id]/members": { allowed: EVERYONE, prepare: async (db) => ({ params: { id: await newTeam(db) } }) },
+  "PUT /api/v1/teams/[id]/members/[userId]": {
+    allowed: ["admin"],
+    prepare: async (db) => ({ params: { id: await newTeam(db), userId: (await makeUser(db, "member")).userId }, body: { role: "lead" } }),
+  },
+  "DELETE /api/v1/teams/[id]/members/[userId]": {
+    allowed: ["admin"],
+    prepare: async (db) => {
+      const id = await newTeam(db);
+      const userId = (await makeUser(db, "member")).userId;
+      const { setMembership } = await import("@/lib/teams/set-membership");
+      await setMembership({ db, actor: BOOTSTRAP_ACTOR }, id, userId, {});
+      return { params: { id, userId } };
+    },
+  },
+};
+
+interface ActionEntry {
+  allowed: Role[] | "public";
+  prepare?: (db: Database, caller: Actor | null) => Promise<Record<string, string | string[]>>;
+  notCalled?: string;
+}
+
+const ACTIONS: Record<string, ActionEntry> = {
+  "app/(auth)/sign-in/actions.ts#signInLocalAction": { allowed: "public", notCalled: "starts a sign-in; loopback-only, covered by e2e/console/local-mode.spec.ts" },
+  "app/(auth)/sign-in/actions.ts#signInOidcAction": { allowed: "public", notCalled: "redirects to the IdP; covered by e2e/console/oidc-sign-in.spec.ts" },
+  "app/(console)/actions.ts#signOutAction": { allowed: "public", notCalled: "ends the caller's own session; covered by e2e" },
+  "app/(console)/settings/actions.ts#createTokenAction": { allowed: EVERYONE, prepare: async () => ({ name: "matrix", scopes: ["read"], expiresInDays: "30" }) },
+  "app/(console)/settings/actions.ts#revokeTokenAction": {
+    allowed: EVERYONE,
+    prepare: async (db, caller) => {
+      const owner = caller?.userId ?? (await makeUser(db, "member")).userId;
+      const { createToken } = await import("@/lib/tokens/create-token");
+      return { id: (await createToken({ db, actor: BOOTSTRAP_ACTOR }, { name: "t", userId: owner })).id };
+    },
+  },
+  "app/(console)/settings/actions.ts#createUserAction": { allowed: ["admin"], prepare: async () => ({ email: `a-${uniq()}@example.test`, role: "member" }) },
+  "app/(console)/settings/actions.ts#updateUserRoleAction": { allowed: ["admin"], prepare: async (db) => ({ id: (await makeUser(db, "member")).userId, role: "approver" }) },
+  "app/(console)/settings/actions.ts#setUserDisabledAction": { allowed: ["admin"], prepare: async (db) => ({ id: (await makeUser(db, "member")).userId, disabled: "true" }) },
+  "app/(console)/settings/actions.ts#createTeamAction": { allowed: ["admin"], prepare: async () => ({ slug: `a-${uniq()}`, name: "A" }) },
+  "app/(console)/settings/actions.ts#deleteTeamAction": { allowed: ["admin"], prepare: async (db) => ({ id: await newTeam(db) }) },
+  "app/(console)/settings/actions.ts#addTeamMemberAction": {
+    allowed: ["admin"],
+    prepare: async (db) => ({ teamId: await newTeam(db), userId: (await makeUser(db, "member")).userId, role: "member" }),
+  },
+  "app/(console)/settings/actions.ts#removeTeamMemberAction": {
+    allowed: ["admin"],
+    prepare: async (db) => {
+      const teamId = await newTeam(db);
+      const userId = (await makeUser(db, "member")).userId;
+      const { setMembership } = await import("@/lib/teams/set-membership");
+      await setMembership({ db, actor: BOOTSTRAP_ACTOR }, teamId, userId, {});
+      return { teamId, userId };
+    },
+  },
+};
+
+const APP = path.join(process.cwd(), "app");
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
+
+function walk(dir: string, match: (file: string) => boolean): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? walk(full, match) : match(e.name) ? [full] : [];
+  });
+}
+
+async function discoverRoutes(): Promise<Map<string, (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>>> {
+  const found = new Map();
+  for (const file of walk(APP, (f) => f === "route.ts")) {
+    const route = "/" + path.relative(APP, path.dirname(file)).split(path.sep).filter((s) => !s.startsWith("(")).join("/");
+    const mod = await import(/* @vite-ignore */ file);
+    for (const m of METHODS) if (typeof mod[m] === "function") found.set(`${m} ${route}`, mod[m]);
+  }
+  return found;
+}
+
+async function discoverActions(): Promise<Map<string, (prev: unknown, form: FormData) => Promise<ActionResult>>> {
+  const found = new Map();
+  for (const file of walk(APP, (f) => f === "actions.ts")) {
+    expect(readFileSync(file, "utf8").trimStart().startsWith('"use server"'), `${file} must start with "use server"`).toBe(true);
+    const mod = await import(/* @vite-ignore */ file);
+    for (const [name, value] of Object.entries(mod)) if (typeof value === "function") found.set(`${path.relative(process.cwd(), file)}#${name}`, value);
+  }
+  return found;
+}
+
+const isAllowed = (allowed: Role[] | "public", caller: Caller) => allowed === "public" || (caller !== "anonymous" && allowed.includes(caller));
+
+describe.each(testDatabases())("authorization matrix on $name", ({ open }) => {
+  let opened: OpenDatabase;
+  let db: Database;
+  const actors = new Map<Caller, Actor | null>();
+  const tokens = new Map<Caller, string | null>();
+
+  beforeAll(async () => {
+    opened = await open();
+    db = opened.db;
+    useDatabaseForTesting(opened);
+    actors.set("anonymous", null);
+    tokens.set("anonymous", null);
+    for (const role of ROLES) {
+      const actor = await makeUser(db, role);
+      actors.set(role, actor);
+      tokens.set(role, await makeToken(db, actor.userId));
+    }
+  });
+  afterAll(async () => {
+    useDatabaseForTesting(undefined);
+    await opened.close();
+  });
+
+  it("lists every route handler on disk, and nothing that is not there", async () => {
+    const routes = await discoverRoutes();
+    expect([...routes.keys()].sort()).toEqual(Object.keys(ROUTES).sort());
+  });
+
+  it("lists every server action on disk, and nothing that is not there", async () => {
+    const actions = await discoverActions();
+    expect([...actions.keys()].sort()).toEqual(Object.keys(ACTIONS).sort());
+  });
+
+  it("answers every route as the table says for every caller", async () => {
+    const routes = await discoverRoutes();
+    const outcomes: string[] = [];
+    const expected: string[] = [];
+    for (const [key, entry] of Object.entries(ROUTES)) {
+      if (entry.notCalled) continue;
+      const [method, route] = key.split(" ") as [string, string];
+      const handler = routes.get(key)!;
+      for (const caller of CALLERS) {
+        const prepared = (await entry.prepare?.(db, actors.get(caller) ?? null)) ?? {};
+        const url = "http://console.test" + route.replace(/\[(\w+)\]/g, (_, p: string) => prepared.params?.[p] ?? "x") + (prepared.query ?? "");
+        const token = tokens.get(caller);
+        const request = new Request(url, {
+          method,
+          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(prepared.body ? { "content-type": "application/json" } : {}) },
+          body: prepared.body ? JSON.stringify(prepared.body) : undefined,
+        });
+        const res = await handler(request, { params: Promise.resolve(prepared.params ?? {}) });
+        const verdict = res.status < 300 ? "allow" : res.status === 401 || res.status === 403 ? "deny" : `unexpected ${res.status}: ${await res.text()}`;
+        outcomes.push(`${key} as ${caller}: ${verdict}`);
+        expected.push(`${key} as ${caller}: ${isAllowed(entry.allowed, caller) ? "allow" : "deny"}`);
+        if (caller === "anonymous" && entry.allowed !== "public") expect(res.status, key).toBe(401);
+      }
+    }
+    expect(outcomes).toEqual(expected);
+  });
+
+  it("answers every server action as the table says for every caller", async () => {
+    const actions = await discoverActions();
+    const outcomes: string[] = [];
+    const expected: string[] = [];
+    for (const [key, entry] of Object.entries(ACTIONS)) {
+      if (entry.notCalled) {
+        expect(entry.allowed, `${key} is not called here, so it must be public`).toBe("public");
+        continue;
+      }
+      const action = actions.get(key)!;
+      for (const caller of CALLERS) {
+        session.actor = actors.get(caller) ?? null;
+        const fields = (await entry.prepare?.(db, session.actor)) ?? {};
+        const form = new FormData();
+        for (const [k, v] of Object.entries(fields)) for (const one of [v].flat()) form.append(k, one);
+        const result = await action(null, form);
+        const verdict = result.ok
+          ? "allow"
+          : ["UNAUTHENTICATED", "FORBIDDEN"].includes(result.error.code)
+            ? "deny"
+            : `unexpected ${result.error.code}: ${result.error.message}`;
+        outcomes.push(`${key} as ${caller}: ${verdict}`);
+        expected.push(`${key} as ${caller}: ${isAllowed(entry.allowed, caller) ? "allow" : "deny"}`);
+      }
+    }
+    session.actor = null;
+    expect(outcomes).toEqual(expected);
+  });
+});

@@ -1,0 +1,32 @@
+import { expect, test } from "@playwright/test";
+import { OIDC_CONSOLE, signInWithOidc } from "../fixtures";
+
+/** Every console page, and who may open it. A page added under app/(console) must be added here. */
+const PAGES: Record<string, "everyone" | "security+admin"> = {
+  "/": "everyone",
+  "/audit": "security+admin",
+  "/settings/tokens": "everyone",
+  "/settings/users": "security+admin",
+  "/settings/teams": "everyone",
+  "/settings/roles": "everyone",
+};
+
+test("anonymous visitors are sent to sign-in from every page", async ({ page }) => {
+  for (const path of Object.keys(PAGES)) {
+    await page.goto(`${OIDC_CONSOLE}${path}`);
+    await expect(page, path).toHaveURL(/\/sign-in/);
+  }
+});
+
+test("a viewer opens only the pages for everyone; an admin opens all", async ({ browser }) => {
+  const viewer = await (await browser.newContext()).newPage();
+  await signInWithOidc(viewer, "victor");
+  const admin = await (await browser.newContext()).newPage();
+  await signInWithOidc(admin, "alice");
+  for (const [path, who] of Object.entries(PAGES)) {
+    const asViewer = await viewer.goto(`${OIDC_CONSOLE}${path}`);
+    expect(asViewer?.status(), `viewer ${path}`).toBe(who === "everyone" ? 200 : 403);
+    const asAdmin = await admin.goto(`${OIDC_CONSOLE}${path}`);
+    expect(asAdmin?.status(), `admin ${path}`).toBe(200);
+  }
+});

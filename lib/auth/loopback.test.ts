@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { isLoopbackAddress, isLoopbackRequest } from "./loopback";
+
+const req = (headers: Record<string, string>) => new Headers(headers);
+
+describe("loopback detection for local sign-in", () => {
+  it.each(["127.0.0.1", "127.1.2.3", "::1", "[::1]", "::ffff:127.0.0.1", "localhost"])("%s is loopback", (a) => {
+    expect(isLoopbackAddress(a)).toBe(true);
+  });
+
+  it.each(["10.0.0.1", "192.168.1.1", "203.0.113.7", "::ffff:10.0.0.1", "127.evil.com", "0.0.0.0", ""])("%s is not loopback", (a) => {
+    expect(isLoopbackAddress(a)).toBe(false);
+  });
+
+  it("accepts a request to localhost with a loopback forwarded-for", () => {
+    expect(isLoopbackRequest(req({ host: "localhost:3000", "x-forwarded-for": "::1" }))).toBe(true);
+    expect(isLoopbackRequest(req({ host: "127.0.0.1:3000" }))).toBe(true);
+    expect(isLoopbackRequest(req({ host: "[::1]:3000" }))).toBe(true);
+  });
+
+  it("refuses a public Host (DNS rebinding or a reverse proxy keeping the Host)", () => {
+    expect(isLoopbackRequest(req({ host: "portcullis.acme.com" }))).toBe(false);
+    expect(isLoopbackRequest(req({ host: "localhost.evil.com:3000" }))).toBe(false);
+  });
+
+  it("refuses when any forwarding header names another address", () => {
+    expect(isLoopbackRequest(req({ host: "localhost:3000", "x-forwarded-for": "203.0.113.7, 127.0.0.1" }))).toBe(false);
+    expect(isLoopbackRequest(req({ host: "localhost:3000", "x-real-ip": "10.1.1.1" }))).toBe(false);
+    expect(isLoopbackRequest(req({ host: "localhost:3000", forwarded: "for=203.0.113.7;proto=https" }))).toBe(false);
+    expect(isLoopbackRequest(req({ host: "localhost:3000", "x-forwarded-host": "portcullis.acme.com" }))).toBe(false);
+  });
+
+  it("refuses a request without a Host", () => {
+    expect(isLoopbackRequest(req({}))).toBe(false);
+  });
+});

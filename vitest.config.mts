@@ -1,0 +1,18 @@
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
+  test: {
+    environment: "node",
+    include: ["**/*.test.ts"],
+    exclude: ["node_modules/**", ".next/**", ".data/**", "e2e/**", "scratch/**", "workers/**"],
+    // PGlite takes 4–5 s to start on 2 cores; a real PostgreSQL database is created per file.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // next-auth imports "next/server" without an extension; let Vite resolve it.
+    server: { deps: { inline: ["next-auth"] } },
+    pool: "forks",
+    maxWorkers: 2,
+  },
+});
