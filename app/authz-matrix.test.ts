@@ -14,6 +14,7 @@ import { makeToken, makeUser } from "@/lib/testing/fixtures";
 import { createTeam } from "@/lib/teams/create-team";
 import { BOOTSTRAP_ACTOR } from "@/lib/auth/actor";
 import type { ActionResult } from "@/lib/auth/action-result";
+import { PAGES } from "@/e2e/pages";
 
 // Server actions read the session through this one helper; the test decides who is signed in.
 const session = vi.hoisted(() => ({ actor: null as Actor | null }));
@@ -187,6 +188,13 @@ describe.each(testDatabases())("authorization matrix on $name", ({ open }) => {
   it("lists every route handler on disk, and nothing that is not there", async () => {
     const routes = await discoverRoutes();
     expect([...routes.keys()].sort()).toEqual(Object.keys(ROUTES).sort());
+  });
+
+  it("lists every page on disk in the e2e page-access table", () => {
+    const pages = walk(APP, (f) => f === "page.tsx").map(
+      (file) => "/" + path.relative(APP, path.dirname(file)).split(path.sep).filter((s) => s && !s.startsWith("(")).join("/"),
+    );
+    expect(pages.sort()).toEqual(Object.keys(PAGES).sort());
   });
 
   it("lists every server action on disk, and nothing that is not there", async () => {

@@ -77,7 +77,7 @@ function buildConfig(): NextAuthConfig {
     logger: {
       // A refused local sign-in is an expected outcome shown to the user, not a server error.
       error(error) {
-        if (error.name === "CredentialsSignin") return;
+        if (error instanceof CredentialsSignin || (error as { type?: string }).type === "CredentialsSignin") return;
         console.error(`[auth] ${error.name}: ${error.message}`, error.cause ?? "");
       },
     },

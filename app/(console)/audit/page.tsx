@@ -38,7 +38,11 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                 {r.targetType}
                 {r.targetId ? `:${r.targetId.slice(0, 8)}` : ""}
               </Td>
-              <Td className="max-w-md truncate font-mono text-xs text-zinc-600">{JSON.stringify(r.details)}</Td>
+              <Td className="max-w-md font-mono text-xs text-zinc-600">
+                <span className="block truncate" title={JSON.stringify(r.details, null, 2)}>
+                  {JSON.stringify(r.details)}
+                </span>
+              </Td>
             </tr>
           ))}
         </Table>

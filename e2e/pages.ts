@@ -1,0 +1,15 @@
+/**
+ * Every console page and who may open it. app/authz-matrix.test.ts fails when a page exists under
+ * app/ that is not listed here; e2e/console/page-access.spec.ts opens each one as each kind of caller.
+ * (`/settings` only redirects to `/settings/tokens`.)
+ */
+export const PAGES: Record<string, "everyone" | "security+admin" | "public"> = {
+  "/sign-in": "public",
+  "/": "everyone",
+  "/audit": "security+admin",
+  "/settings": "everyone",
+  "/settings/tokens": "everyone",
+  "/settings/users": "security+admin",
+  "/settings/teams": "everyone",
+  "/settings/roles": "everyone",
+};
