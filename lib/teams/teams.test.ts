@@ -70,21 +70,23 @@ describe.each(testDatabases())("teams on $name", ({ open }) => {
 
     it("rolls the audit row back with the change when the transaction fails after the audit insert", async () => {
       // A deferred constraint trigger fails at COMMIT, i.e. after both the team and its audit row were inserted.
-      await db.execute(sql.raw(`
-        create or replace function test_refuse_boom() returns trigger language plpgsql as $$
-        begin
-          if new.slug like 'boom-%' then raise exception 'refused at commit'; end if;
-          return null;
-        end $$;
-        drop trigger if exists test_refuse_boom on teams;
-        create constraint trigger test_refuse_boom after insert on teams
-          deferrable initially deferred for each row execute function test_refuse_boom();
-      `));
+      const setup = [
+        `create or replace function test_refuse_boom() returns trigger language plpgsql as $$
+         begin
+           if new.slug like 'boom-%' then raise exception 'refused at commit'; end if;
+           return null;
+         end $$`,
+        `drop trigger if exists test_refuse_boom on teams`,
+        `create constraint trigger test_refuse_boom after insert on teams
+           deferrable initially deferred for each row execute function test_refuse_boom()`,
+      ];
+      for (const statement of setup) await db.execute(sql.raw(statement));
       const s = `boom-${uniq()}`;
       try {
-        await expect(createTeam({ db, actor: admin }, { slug: s, name: "Boom" })).rejects.toThrow();
+        await expect(createTeam({ db, actor: admin }, { slug: s, name: "Boom" })).rejects.toThrow(/refused at commit|Failed query: commit/);
       } finally {
-        await db.execute(sql.raw(`drop trigger if exists test_refuse_boom on teams; drop function if exists test_refuse_boom();`));
+        await db.execute(sql.raw(`drop trigger if exists test_refuse_boom on teams`));
+        await db.execute(sql.raw(`drop function if exists test_refuse_boom()`));
       }
       expect(await db.select().from(teams).where(eq(teams.slug, s))).toHaveLength(0);
       expect(await auditWithSlug(db, "team.create", s)).toHaveLength(0);

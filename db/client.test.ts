@@ -1,0 +1,63 @@
+import path from "node:path";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import { openDatabase, resolveDatabaseTarget } from "./client";
+import { users } from "./schema";
+import { testDatabases } from "./testing";
+
+describe("choosing the database driver", () => {
+  it("uses embedded PGlite under the data folder when DATABASE_URL is unset", () => {
+    expect(resolveDatabaseTarget({})).toEqual({ driver: "pglite", dataDir: path.resolve(".data", "pglite") });
+    expect(resolveDatabaseTarget({ PORTCULLIS_DATA_DIR: "/var/lib/pc" })).toEqual({ driver: "pglite", dataDir: "/var/lib/pc/pglite" });
+  });
+
+  it("uses node-postgres for a postgres:// URL", () => {
+    expect(resolveDatabaseTarget({ DATABASE_URL: "postgres://u:p@db:5432/pc" })).toEqual({ driver: "pg", url: "postgres://u:p@db:5432/pc" });
+  });
+
+  it("uses the Neon driver for Neon hosts or when asked", () => {
+    expect(resolveDatabaseTarget({ DATABASE_URL: "postgresql://u:p@ep-cool-1.eu-central-1.aws.neon.tech/pc" }).driver).toBe("neon");
+    expect(resolveDatabaseTarget({ DATABASE_URL: "postgres://u:p@db/pc", DATABASE_DRIVER: "neon" }).driver).toBe("neon");
+    expect(resolveDatabaseTarget({ DATABASE_URL: "postgresql://u:p@x.neon.tech/pc", DATABASE_DRIVER: "pg" }).driver).toBe("pg");
+  });
+
+  it("explains a bad DATABASE_URL or driver", () => {
+    expect(() => resolveDatabaseTarget({ DATABASE_URL: "mysql://x/y" })).toThrow(/postgres:\/\//);
+    expect(() => resolveDatabaseTarget({ DATABASE_URL: "not a url" })).toThrow(/not a valid URL/);
+    expect(() => resolveDatabaseTarget({ DATABASE_URL: "postgres://x/y", DATABASE_DRIVER: "mysql" })).toThrow(/DATABASE_DRIVER/);
+  });
+});
+
+describe.each(testDatabases())("migrations on $name", ({ open }) => {
+  it("create every table", async () => {
+    const opened = await open();
+    try {
+      const rows = await opened.db.execute<{ table_name: string }>(
+        sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
+      );
+      const names = ("rows" in rows ? rows.rows : rows).map((r) => r.table_name);
+      expect(names).toEqual(expect.arrayContaining(["api_tokens", "audit_log", "memberships", "teams", "users"]));
+    } finally {
+      await opened.close();
+    }
+  });
+});
+
+describe("the embedded default", () => {
+  it("keeps data on disk across restarts, and re-running migrations changes nothing", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "pc-pglite-"));
+    try {
+      const first = await openDatabase({ driver: "pglite", dataDir: dir });
+      await first.db.insert(users).values({ email: "persist@example.test" });
+      await first.close();
+      const second = await openDatabase({ driver: "pglite", dataDir: dir });
+      const rows = await second.db.select().from(users);
+      await second.close();
+      expect(rows.map((r) => r.email)).toEqual(["persist@example.test"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
