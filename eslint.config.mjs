@@ -23,6 +23,7 @@ const PURE_LIB = [
   "lib/tokens/secret.ts",
   "lib/api/endpoint.ts",
   "lib/api/schema-helpers.ts",
+  "lib/audit/activity-types.ts",
   "lib/policy/**",
   "lib/bundle/**",
   "lib/naming/**",

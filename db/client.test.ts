@@ -34,10 +34,11 @@ describe.each(testDatabases())("migrations on $name", ({ open }) => {
   it("create every table", async () => {
     const opened = await open();
     try {
-      const rows = await opened.db.execute<{ table_name: string }>(
+      // Both drivers answer raw queries with { rows }.
+      const result = (await opened.db.execute(
         sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
-      );
-      const names = ("rows" in rows ? rows.rows : rows).map((r) => r.table_name);
+      )) as unknown as { rows: { table_name: string }[] };
+      const names = result.rows.map((r) => r.table_name);
       expect(names).toEqual(expect.arrayContaining(["api_tokens", "audit_log", "memberships", "teams", "users"]));
     } finally {
       await opened.close();

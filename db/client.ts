@@ -29,12 +29,12 @@ const MIGRATIONS_FOLDER = path.join(/*turbopackIgnore: true*/ process.cwd(), "db
 /** Arbitrary constant: serialises migrations when several console processes start at once. */
 const MIGRATION_LOCK_ID = 724_190_113;
 
-export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
+export function dataDir(env: Record<string, string | undefined> = process.env): string {
   // The data folder is chosen at run time; nothing in it belongs in the build output.
   return path.resolve(/*turbopackIgnore: true*/ env.PORTCULLIS_DATA_DIR || ".data");
 }
 
-export function resolveDatabaseTarget(env: NodeJS.ProcessEnv = process.env): DatabaseTarget {
+export function resolveDatabaseTarget(env: Record<string, string | undefined> = process.env): DatabaseTarget {
   const url = env.DATABASE_URL?.trim();
   if (!url) return { driver: "pglite", dataDir: path.join(dataDir(env), "pglite") };
   if (url === "memory://") return { driver: "pglite", dataDir: undefined };

@@ -1,6 +1,9 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { ActivityChart } from "@/components/overview/activity-chart";
 import { Card, PageHeader } from "@/components/ui/card";
+import { dailyActivity } from "@/lib/audit/activity";
+import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { listTeams } from "@/lib/teams/queries";
 import { listTokens } from "@/lib/tokens/queries";
@@ -10,6 +13,7 @@ export const metadata: Metadata = { title: "Overview" };
 export default async function OverviewPage() {
   const ctx = await requirePage();
   const [teams, tokens] = await Promise.all([listTeams(ctx), listTokens(ctx, { all: false, includeRevoked: false })]);
+  const activity = can(ctx.actor, "audit.read") ? await dailyActivity(ctx) : null;
   const steps = [
     { done: true, text: "Sign in to the console" },
     { done: teams.length > 0, text: "Create teams (or map them to IdP groups)", href: "/settings/teams" },
@@ -34,6 +38,11 @@ export default async function OverviewPage() {
           <p className="mt-1 text-2xl font-semibold">{tokens.length}</p>
         </Card>
       </div>
+      {activity && (
+        <Card title="Console activity" description="Sign-ins and changes per day (UTC), last 14 days, from the audit trail.">
+          <ActivityChart data={activity} />
+        </Card>
+      )}
       <Card title="Getting started">
         <ol className="space-y-2 text-sm">
           {steps.map((s) => (

@@ -7,7 +7,7 @@ import { dataDir } from "@/db/client";
  * Local mode keeps its own session secret under the data folder, made on first start, so
  * `npm start` needs no manual step. Production sets AUTH_SECRET explicitly.
  */
-export function ensureAuthSecret(env: NodeJS.ProcessEnv = process.env): void {
+export function ensureAuthSecret(env: Record<string, string | undefined> = process.env): void {
   if (env.AUTH_SECRET) return;
   const file = path.join(dataDir(env), "auth-secret");
   let secret: string;
