@@ -13,8 +13,8 @@ export function ActivityChart({ data }: { data: DailyActivity[] }) {
           <YAxis allowDecimals={false} tick={{ fontSize: 11 }} />
           <Tooltip />
           <Legend wrapperStyle={{ fontSize: 12 }} />
-          <Bar dataKey="signIns" name="Sign-ins" stackId="a" fill="#6366f1" />
-          <Bar dataKey="changes" name="Changes" stackId="a" fill="#f59e0b" />
+          <Bar dataKey="signIns" name="Sign-ins" stackId="a" fill="#6366f1" isAnimationActive={false} />
+          <Bar dataKey="changes" name="Changes" stackId="a" fill="#f59e0b" isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
     </div>
