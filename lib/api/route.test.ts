@@ -4,13 +4,11 @@ import { useDatabaseForTesting, type Database, type OpenDatabase } from "@/db/cl
 import { makeToken, makeUser } from "@/lib/testing/fixtures";
 import { getMe } from "./endpoints";
 import { apiRoute } from "./route";
-/* eslint-disable no-restricted-imports -- these tests drive the real route modules through apiRoute */
 import * as tokensRoute from "@/app/api/v1/tokens/route";
 import * as tokenRoute from "@/app/api/v1/tokens/[id]/route";
 import * as teamsRoute from "@/app/api/v1/teams/route";
 import * as teamRoute from "@/app/api/v1/teams/[id]/route";
 import * as meRoute from "@/app/api/v1/me/route";
-/* eslint-enable no-restricted-imports */
 
 const BASE = "http://console.test/api/v1";
 const JSON_TYPE = { "content-type": "application/json" };

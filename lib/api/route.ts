@@ -30,8 +30,10 @@ async function readJsonBody(request: Request): Promise<unknown> {
   }
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw new RequestError(413, "PAYLOAD_TOO_LARGE", `Request body must be at most ${MAX_BODY_BYTES} bytes`);
-  const text = await request.text();
-  if (text.length > MAX_BODY_BYTES) throw new RequestError(413, "PAYLOAD_TOO_LARGE", `Request body must be at most ${MAX_BODY_BYTES} bytes`);
+  // Counted in bytes, not characters: a chunked upload has no Content-Length to check first.
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength > MAX_BODY_BYTES) throw new RequestError(413, "PAYLOAD_TOO_LARGE", `Request body must be at most ${MAX_BODY_BYTES} bytes`);
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") throw new RequestError(400, "INVALID_JSON", "Request body is empty; send a JSON object");
   try {
     return JSON.parse(text);
@@ -86,8 +88,14 @@ export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.Z
         parseWith(spec.body, body, "body");
       }
       const result = await handler({ ctx: { db, actor }, params, query, body, request } as HandlerArgs<P, Q>);
-      if (spec.status === 204) return new Response(null, { status: 204 });
-      const output = spec.response ? spec.response.parse(result) : result;
+      if (spec.status === 204) return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+      let output: unknown = result;
+      if (spec.response) {
+        // A response that breaks its own contract is our bug, not the caller's: a logged 500, not a 400.
+        const checked = spec.response.safeParse(result);
+        if (!checked.success) throw new Error(`response of ${spec.method} ${spec.path} breaks its contract: ${checked.error.message}`);
+        output = checked.data;
+      }
       return Response.json(output, { status: spec.status, headers: { "cache-control": "no-store" } });
     } catch (error) {
       const { status, body } = toProblem(error, "body");

@@ -6,7 +6,7 @@ export const ROLES = ["viewer", "member", "approver", "security", "admin"] as co
 export type Role = (typeof ROLES)[number];
 
 export const ROLE_DESCRIPTIONS: Record<Role, string> = {
-  viewer: "Read-only: sees the console, usage and teams; can create read-only API tokens for itself.",
+  viewer: "Read-only: sees the console, usage and teams; manages its own API tokens (read-only by default).",
   member: "Uses approved servers and requests new ones; manages its own API tokens.",
   approver: "Everything a member can, plus reviewing and approving MCP server requests.",
   security: "Reads the audit trail and all users and tokens, revokes any token, triages shadow MCP.",

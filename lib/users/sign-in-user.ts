@@ -97,8 +97,9 @@ async function syncTeams(tx: Transaction, userId: string, groups: readonly strin
 
 /**
  * Creates or updates the user behind a successful sign-in, maps IdP groups to role and teams,
- * and records it. The first user becomes admin while no active admin exists and no IdP group
- * is mapped to admin. Returns the user; throws ForbiddenError for a disabled user.
+ * and records it. Without role groups, a new user becomes admin while no active admin exists;
+ * with role groups configured (OIDC_ROLE_GROUPS) the IdP alone decides roles, so map a group to
+ * admin there. Returns the user; throws ForbiddenError for a disabled user.
  */
 export async function signInUser(db: Database, identity: SignInIdentity, policy: SignInPolicy): Promise<User> {
   return db.transaction(async (tx) => {
