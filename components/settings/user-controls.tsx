@@ -4,12 +4,13 @@ import { useActionState, useRef } from "react";
 import type { ActionResult, FormAction } from "@/lib/auth/action-result";
 import { ROLES, type Role } from "@/lib/auth/roles";
 import type { UserOutput } from "@/lib/users/schemas";
-import { ActionForm, SubmitButton } from "../ui/action-form";
+import { ActionForm, SubmitButton, useHydrated } from "../ui/action-form";
 import { FormError } from "../ui/form-message";
 
 export function RoleSelect({ user, action }: { user: UserOutput; action: FormAction<UserOutput> }) {
   const [state, formAction] = useActionState<ActionResult<UserOutput> | null, FormData>(action, null);
   const form = useRef<HTMLFormElement>(null);
+  const hydrated = useHydrated();
   return (
     <form action={formAction} ref={form} className="space-y-1">
       <input type="hidden" name="id" value={user.id} />
@@ -18,6 +19,7 @@ export function RoleSelect({ user, action }: { user: UserOutput; action: FormAct
         aria-label={`Role of ${user.email}`}
         defaultValue={user.role}
         key={user.role}
+        disabled={!hydrated}
         onChange={() => form.current?.requestSubmit()}
         className="rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm"
       >

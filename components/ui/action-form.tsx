@@ -1,15 +1,28 @@
 "use client";
 
-import { useActionState, type ReactNode } from "react";
+import { useActionState, useSyncExternalStore, type ReactNode } from "react";
 import { useFormStatus } from "react-dom";
 import type { ActionResult, FormAction } from "@/lib/auth/action-result";
 import { Button } from "./button";
 import { FormError } from "./form-message";
 
+const noSubscription = () => () => undefined;
+
+/** False in the server render and during hydration, true once React owns the page. */
+export function useHydrated(): boolean {
+  return useSyncExternalStore(
+    noSubscription,
+    () => true,
+    () => false,
+  );
+}
+
 export function SubmitButton({ children, variant = "primary", pendingLabel }: { children: ReactNode; variant?: "primary" | "secondary" | "danger"; pendingLabel?: string }) {
   const { pending } = useFormStatus();
+  // A click before hydration would be lost with what the person typed; the button waits for React.
+  const hydrated = useHydrated();
   return (
-    <Button type="submit" variant={variant} disabled={pending}>
+    <Button type="submit" variant={variant} disabled={pending || !hydrated}>
       {pending ? (pendingLabel ?? "Working…") : children}
     </Button>
   );
