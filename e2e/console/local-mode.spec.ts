@@ -3,7 +3,8 @@ import { LOCAL_CONSOLE, signInLocally } from "../fixtures";
 
 test.describe("local mode (no identity provider)", () => {
   test("is labelled, makes the first user admin and later users members", async ({ browser }) => {
-    const first = await browser.newPage();
+    const firstContext = await browser.newContext();
+    const first = await firstContext.newPage();
     await first.goto(`${LOCAL_CONSOLE}/sign-in`);
     await expect(first.getByTestId("local-mode-banner")).toContainText("Local mode");
     await signInLocally(first, "owner@example.test", "Owner");
@@ -11,7 +12,8 @@ test.describe("local mode (no identity provider)", () => {
     await expect(first.getByTestId("current-role")).toHaveText("admin");
     await expect(first.getByText("Local mode", { exact: true })).toBeVisible();
 
-    const second = await (await browser.newContext()).newPage();
+    const secondContext = await browser.newContext();
+    const second = await secondContext.newPage();
     await signInLocally(second, "colleague@example.test");
     await expect(second.getByTestId("current-role")).toHaveText("member");
 
@@ -21,6 +23,8 @@ test.describe("local mode (no identity provider)", () => {
     await row.getByLabel("Role of colleague@example.test").selectOption("approver");
     await second.reload();
     await expect(second.getByTestId("current-role")).toHaveText("approver");
+    await firstContext.close();
+    await secondContext.close();
   });
 
   test("refuses a sign-in that arrived through a proxy from another address", async ({ browser }) => {
@@ -29,5 +33,6 @@ test.describe("local mode (no identity provider)", () => {
     await signInLocally(page, "intruder@example.test");
     await expect(page).toHaveURL(/\/sign-in\?error=not_loopback/);
     await expect(page.getByText("Local sign-in works only from this machine")).toBeVisible();
+    await context.close();
   });
 });

@@ -19,6 +19,9 @@ test.describe("sign-in through the OIDC provider", () => {
     await expect(platform).toContainText("from IdP");
 
     await page.getByRole("link", { name: "API tokens" }).click();
+    // The Teams page has a "Name" field too: wait until the tokens page has replaced it.
+    await expect(page).toHaveURL(`${OIDC_CONSOLE}/settings/tokens`);
+    await expect(page.getByRole("heading", { name: "Create an API token" })).toBeVisible();
     await page.getByLabel("Name").fill("e2e laptop");
     await page.getByRole("button", { name: "Create token" }).click();
     const secret = (await page.getByTestId("new-token-secret").textContent())?.trim() ?? "";

@@ -10,9 +10,11 @@ test("anonymous visitors are sent to sign-in from every page", async ({ page }) 
 });
 
 test("a viewer opens only the pages for everyone; an admin opens all", async ({ browser }) => {
-  const viewer = await (await browser.newContext()).newPage();
+  const viewerContext = await browser.newContext();
+  const viewer = await viewerContext.newPage();
   await signInWithOidc(viewer, "victor");
-  const admin = await (await browser.newContext()).newPage();
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
   await signInWithOidc(admin, "alice");
   for (const [path, who] of Object.entries(PAGES).filter(([, who]) => who !== "public")) {
     const asViewer = await viewer.goto(`${OIDC_CONSOLE}${path}`);
@@ -21,4 +23,6 @@ test("a viewer opens only the pages for everyone; an admin opens all", async ({ 
     const asAdmin = await admin.goto(`${OIDC_CONSOLE}${path}`);
     expect(asAdmin?.status(), `admin ${path}`).toBe(200);
   }
+  await viewerContext.close();
+  await adminContext.close();
 });
