@@ -24,6 +24,12 @@ const PURE_LIB = [
   "lib/api/endpoint.ts",
   "lib/api/schema-helpers.ts",
   "lib/audit/activity-types.ts",
+  "lib/registry/tool-types.ts",
+  "lib/registry/tool-hash.ts",
+  "lib/registry/token-cost.ts",
+  "lib/registry/tool-diff.ts",
+  "lib/scan/**",
+  "lib/net/**",
   "lib/policy/**",
   "lib/bundle/**",
   "lib/naming/**",
@@ -68,7 +74,7 @@ export default tseslint.config(
     files: ["**/*.{mjs,js}"],
     languageOptions: {
       globals: Object.fromEntries(
-        ["process", "console", "Buffer", "URL", "URLSearchParams", "setTimeout", "clearTimeout", "fetch", "Response", "Request", "Headers"].map((g) => [g, "readonly"]),
+        ["process", "console", "Buffer", "URL", "URLSearchParams", "setTimeout", "clearTimeout", "fetch", "Response", "Request", "Headers", "structuredClone", "TextEncoder", "TextDecoder", "AbortController"].map((g) => [g, "readonly"]),
       ),
     },
   },

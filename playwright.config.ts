@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
-import { BOOTSTRAP_TOKEN, LOCAL_CONSOLE, OIDC_CONSOLE, OIDC_ISSUER } from "./e2e/fixtures";
+import { BOOTSTRAP_TOKEN, FIXTURE_MCP_ORIGIN, LOCAL_CONSOLE, OIDC_CONSOLE, OIDC_ISSUER } from "./e2e/fixtures";
 
 /**
  * Two consoles, both on fresh embedded databases:
@@ -37,6 +37,13 @@ export default defineConfig({
   ],
   webServer: [
     {
+      command: "node e2e/fixtures/mutable-mcp-server.mjs",
+      url: `${FIXTURE_MCP_ORIGIN}/__fixture/tools`,
+      env: { FIXTURE_PORT: "3300" },
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
       command: "node e2e/oidc-server.mjs",
       url: "http://localhost:3210/.well-known/openid-configuration",
       env: { OIDC_TEST_PORT: "3210", OIDC_TEST_REDIRECT_URIS: `${OIDC_CONSOLE}/api/auth/callback/oidc` },
@@ -52,7 +59,9 @@ export default defineConfig({
         OIDC_CLIENT_ID: "portcullis",
         OIDC_CLIENT_SECRET: "portcullis-secret",
         OIDC_NAME: "Acme SSO",
-        OIDC_ROLE_GROUPS: "admin=portcullis-admins,viewer=portcullis-viewers",
+        OIDC_ROLE_GROUPS: "admin=portcullis-admins,approver=portcullis-approvers,viewer=portcullis-viewers",
+        // Not local mode, so loopback upstreams (the fixture MCP server) must be allowed explicitly.
+        PORTCULLIS_ALLOWED_UPSTREAM_CIDRS: "127.0.0.0/8",
         OIDC_AUTO_CREATE_TEAMS: "true",
         AUTH_URL: OIDC_CONSOLE,
         PORTCULLIS_ADMIN_TOKEN: BOOTSTRAP_TOKEN,

@@ -15,6 +15,8 @@ import { createTeam } from "@/lib/teams/create-team";
 import { BOOTSTRAP_ACTOR } from "@/lib/auth/actor";
 import type { ActionResult } from "@/lib/auth/action-result";
 import { PAGES } from "@/e2e/pages";
+import { startMutableServer } from "@/e2e/fixtures/mutable-mcp-server.mjs";
+import { registerServer } from "@/lib/servers/register-server";
 
 // Server actions read the session through this one helper; the test decides who is signed in.
 const session = vi.hoisted(() => ({ actor: null as Actor | null }));
@@ -41,6 +43,13 @@ interface RouteEntry {
 
 const uniq = () => Math.random().toString(36).slice(2, 10);
 const newTeam = async (db: Database) => (await createTeam({ db, actor: BOOTSTRAP_ACTOR }, { slug: `t-${uniq()}`, name: "Team" })).id;
+// A real MCP server on loopback for the registry's routes (the test runs in local mode, which allows loopback).
+const upstream = { url: "" };
+const serverBody = () => ({ name: "Weather", slug: `w-${uniq()}`, url: upstream.url, justification: "matrix" });
+const newServer = async (db: Database) => (await registerServer({ db, actor: BOOTSTRAP_ACTOR }, serverBody())).id;
+const REQUESTERS: Role[] = ["member", "approver", "security", "admin"];
+const REVIEWERS: Role[] = ["approver", "admin"];
+const SYNCERS: Role[] = ["approver", "security", "admin"];
 
 const ROUTES: Record<string, RouteEntry> = {
   "GET /api/auth/[...nextauth]": { allowed: "public", notCalled: "Auth.js sign-in endpoints; covered by the e2e sign-in specs" },
@@ -68,6 +77,12 @@ const ROUTES: Record<string, RouteEntry> = {
     allowed: ["admin"],
     prepare: async (db) => ({ params: { id: (await makeUser(db, "member")).userId }, body: { role: "viewer" } }),
   },
+  "GET /api/v1/servers": { allowed: EVERYONE },
+  "POST /api/v1/servers": { allowed: REQUESTERS, prepare: async () => ({ body: serverBody() }) },
+  "GET /api/v1/servers/[id]": { allowed: EVERYONE, prepare: async (db) => ({ params: { id: await newServer(db) } }) },
+  "POST /api/v1/servers/[id]/sync": { allowed: SYNCERS, prepare: async (db) => ({ params: { id: await newServer(db) } }) },
+  "POST /api/v1/servers/[id]/approve": { allowed: REVIEWERS, prepare: async (db) => ({ params: { id: await newServer(db) }, body: { reason: "ok" } }) },
+  "POST /api/v1/servers/[id]/reject": { allowed: REVIEWERS, prepare: async (db) => ({ params: { id: await newServer(db) }, body: { reason: "no" } }) },
   "GET /api/v1/teams": { allowed: EVERYONE },
   "POST /api/v1/teams": { allowed: ["admin"], prepare: async () => ({ body: { slug: `s-${uniq()}`, name: "New" } }) },
   "GET /api/v1/teams/[id]": { allowed: EVERYONE, prepare: async (db) => ({ params: { id: await newTeam(db) } }) },
@@ -97,6 +112,10 @@ interface ActionEntry {
 }
 
 const ACTIONS: Record<string, ActionEntry> = {
+  "app/(console)/servers/actions.ts#requestServerAction": { allowed: REQUESTERS, prepare: async () => ({ ...serverBody(), authType: "none" }) },
+  "app/(console)/servers/actions.ts#syncServerAction": { allowed: SYNCERS, prepare: async (db) => ({ id: await newServer(db) }) },
+  "app/(console)/servers/actions.ts#approveServerAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), reason: "ok", tools: ["get_weather"] }) },
+  "app/(console)/servers/actions.ts#rejectServerAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), reason: "no" }) },
   "app/(auth)/sign-in/actions.ts#signInLocalAction": { allowed: "public", notCalled: "starts a sign-in; loopback-only, covered by e2e/console/local-mode.spec.ts" },
   "app/(auth)/sign-in/actions.ts#signInOidcAction": { allowed: "public", notCalled: "redirects to the IdP; covered by e2e/console/oidc-sign-in.spec.ts" },
   "app/(console)/actions.ts#signOutAction": { allowed: "public", notCalled: "ends the caller's own session; covered by e2e" },
@@ -165,10 +184,13 @@ const isAllowed = (allowed: Role[] | "public", caller: Caller) => allowed === "p
 describe.each(testDatabases())("authorization matrix on $name", ({ open }) => {
   let opened: OpenDatabase;
   let db: Database;
+  let fixture: Awaited<ReturnType<typeof startMutableServer>>;
   const actors = new Map<Caller, Actor | null>();
   const tokens = new Map<Caller, string | null>();
 
   beforeAll(async () => {
+    fixture = await startMutableServer({ port: 0 });
+    upstream.url = fixture.url;
     opened = await open();
     db = opened.db;
     useDatabaseForTesting(opened);
@@ -182,6 +204,7 @@ describe.each(testDatabases())("authorization matrix on $name", ({ open }) => {
   });
   afterAll(async () => {
     useDatabaseForTesting(undefined);
+    await fixture.close();
     await opened.close();
   });
 

@@ -3,10 +3,12 @@ import { expect, type Page } from "@playwright/test";
 export const OIDC_CONSOLE = "http://localhost:3100";
 export const LOCAL_CONSOLE = "http://localhost:3101";
 export const OIDC_ISSUER = "http://localhost:3210";
+/** e2e/fixtures/mutable-mcp-server.mjs: a real MCP server whose tools the specs change at run time. */
+export const FIXTURE_MCP_ORIGIN = "http://127.0.0.1:3300";
 export const BOOTSTRAP_TOKEN = "e2e-bootstrap-admin-token-0123456789abcdef";
 
 /** Signs in through the real OIDC provider's login page (e2e/oidc-server.mjs). */
-export async function signInWithOidc(page: Page, login: "alice" | "victor" | "mallory", next = "/") {
+export async function signInWithOidc(page: Page, login: "alice" | "victor" | "mallory" | "aaron", next = "/") {
   await page.goto(`${OIDC_CONSOLE}/sign-in?next=${encodeURIComponent(next)}`);
   await page.getByRole("button", { name: "Sign in with Acme SSO" }).click();
   await expect(page).toHaveURL(/localhost:3210\/interaction\//);

@@ -56,6 +56,7 @@ export const DEFAULT_ACCOUNTS = {
   alice: { email: 'alice@acme.test', name: 'Alice Admin', groups: ['portcullis-admins', 'platform'] },
   victor: { email: 'victor@acme.test', name: 'Victor Viewer', groups: ['portcullis-viewers'] },
   mallory: { email: 'mallory@acme.test', name: 'Mallory Member', groups: ['platform'] },
+  aaron: { email: 'aaron@acme.test', name: 'Aaron Approver', groups: ['portcullis-approvers'] },
 };
 
 // oidc-provider prints a few "quick start / development-only" notices that do

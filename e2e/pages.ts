@@ -1,9 +1,9 @@
 /**
  * Every console page and who may open it. app/authz-matrix.test.ts fails when a page exists under
  * app/ that is not listed here; e2e/console/page-access.spec.ts opens each one as each kind of caller.
- * (`/settings` only redirects to `/settings/tokens`.)
+ * (`/settings` only redirects to `/settings/tokens`; pages with a [segment] are opened by the specs that create their data.)
  */
-export const PAGES: Record<string, "everyone" | "security+admin" | "public"> = {
+export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" | "reviewers" | "public"> = {
   "/sign-in": "public",
   "/": "everyone",
   "/audit": "security+admin",
@@ -12,4 +12,9 @@ export const PAGES: Record<string, "everyone" | "security+admin" | "public"> = {
   "/settings/users": "security+admin",
   "/settings/teams": "everyone",
   "/settings/roles": "everyone",
+  "/servers": "everyone",
+  "/servers/new": "requesters",
+  "/servers/[id]": "everyone",
+  "/servers/[id]/review": "reviewers",
+  "/servers/[id]/diff": "everyone",
 };

@@ -11,7 +11,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
   const local = readAuthSettings().mode === "local";
   const items: NavItem[] = [
     { href: "/", label: "Overview" },
-    { href: "/servers", label: "Servers", soon: true },
+    { href: "/servers", label: "Servers" },
     { href: "/policies", label: "Policies", soon: true },
     { href: "/budgets", label: "Budgets", soon: true },
     { href: "/usage", label: "Usage", soon: true },

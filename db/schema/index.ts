@@ -2,3 +2,4 @@ export * from "./users";
 export * from "./teams";
 export * from "./api-tokens";
 export * from "./audit-log";
+export * from "./servers";

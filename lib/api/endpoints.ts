@@ -4,6 +4,7 @@ import { endpoint } from "./endpoint";
 import { CreateTokenInput, CreateTokenOutput, ListTokensQuery, TokenOutput } from "../tokens/schemas";
 import { CreateUserInput, MeOutput, UpdateUserInput, UserOutput } from "../users/schemas";
 import { CreateTeamInput, PutMemberInput, TeamMemberOutput, TeamOutput, UpdateTeamInput } from "../teams/schemas";
+import { ApproveServerInput, ListServersQuery, RegisterServerInput, RejectServerInput, ServerOutput } from "../servers/schemas";
 
 const IdParams = z.object({ id: Uuid });
 const MemberParams = z.object({ id: Uuid, userId: Uuid });
@@ -97,7 +98,49 @@ export const deleteTeamMemberEndpoint = endpoint({
   summary: "Remove a user from a team", params: MemberParams, query: NoQuery,
 });
 
+export const listServersEndpoint = endpoint({
+  method: "GET", path: "/servers", operationId: "listServers", tag: "Servers", permission: "servers.read", status: 200,
+  summary: "List registered MCP servers (filter by status, search by text)",
+  query: ListServersQuery, response: z.object({ servers: z.array(ServerOutput) }),
+});
+
+export const registerServerEndpoint = endpoint({
+  method: "POST", path: "/servers", operationId: "registerServer", tag: "Servers", permission: "servers.request", status: 201,
+  summary: "Request a remote MCP server: runs discovery and returns the server, pending review, with its tools",
+  description: "Nothing is saved when discovery fails; the 422 error says why (UPSTREAM_UNREACHABLE, UPSTREAM_NOT_MCP, UPSTREAM_AUTH_FAILED, UPSTREAM_TIMEOUT, UPSTREAM_ADDRESS_REFUSED). Credentials are encrypted at rest and never returned.",
+  query: NoQuery, body: RegisterServerInput, response: ServerOutput,
+});
+
+export const getServerEndpoint = endpoint({
+  method: "GET", path: "/servers/{id}", operationId: "getServer", tag: "Servers", permission: "servers.read", status: 200,
+  summary: "Get one server with its tools, their states, hashes, findings and token cost", params: IdParams, query: NoQuery, response: ServerOutput,
+});
+
+export const syncServerEndpoint = endpoint({
+  method: "POST", path: "/servers/{id}/sync", operationId: "syncServer", tag: "Servers", permission: "servers.sync", status: 200,
+  summary: "Re-run discovery now; new or changed tools of an approved server are quarantined",
+  params: IdParams, query: NoQuery,
+  response: z.object({ server: ServerOutput, changed: z.boolean(), added: z.array(z.string()), removed: z.array(z.string()), modified: z.array(z.string()), quarantined: z.array(z.string()) }),
+});
+
+export const approveServerEndpoint = endpoint({
+  method: "POST", path: "/servers/{id}/approve", operationId: "approveServer", tag: "Servers", permission: "servers.review", status: 200,
+  summary: "Approve (or re-approve) a server with the tools to enable; pins every tool's current hash",
+  params: IdParams, query: NoQuery, body: ApproveServerInput, response: ServerOutput,
+});
+
+export const rejectServerEndpoint = endpoint({
+  method: "POST", path: "/servers/{id}/reject", operationId: "rejectServer", tag: "Servers", permission: "servers.review", status: 200,
+  summary: "Reject a request (or withdraw an approved server)", params: IdParams, query: NoQuery, body: RejectServerInput, response: ServerOutput,
+});
+
 export const ALL_ENDPOINTS = [
+  listServersEndpoint,
+  registerServerEndpoint,
+  getServerEndpoint,
+  syncServerEndpoint,
+  approveServerEndpoint,
+  rejectServerEndpoint,
   getMe,
   listTokensEndpoint,
   createTokenEndpoint,

@@ -5,12 +5,17 @@ import { PERMISSIONS, roleAllows, TOKEN_SCOPES, type Permission, type Role, type
 export type Actor =
   | { kind: "user"; userId: string; email: string; role: Role; scopes: readonly TokenScope[] }
   | { kind: "token"; userId: string; email: string; role: Role; scopes: readonly TokenScope[]; tokenId: string; tokenPrefix: string }
-  | { kind: "bootstrap"; userId: null; email: null; role: "admin"; scopes: readonly TokenScope[] };
+  | { kind: "bootstrap"; userId: null; email: null; role: "admin"; scopes: readonly TokenScope[] }
+  | { kind: "system"; userId: null; email: null; role: "admin"; scopes: readonly TokenScope[]; label: string };
 
 export const BOOTSTRAP_ACTOR: Actor = { kind: "bootstrap", userId: null, email: null, role: "admin", scopes: TOKEN_SCOPES };
 
+/** The console itself, for scheduled work such as periodic re-sync. */
+export const SCHEDULER_ACTOR: Actor = { kind: "system", userId: null, email: null, role: "admin", scopes: TOKEN_SCOPES, label: "portcullis (scheduled sync)" };
+
 export function actorLabel(actor: Actor): string {
   if (actor.kind === "bootstrap") return "bootstrap-token";
+  if (actor.kind === "system") return actor.label;
   if (actor.kind === "token") return `${actor.email} (token ${actor.tokenPrefix}…)`;
   return actor.email;
 }

@@ -33,6 +33,10 @@ export const PERMISSIONS = {
   "teams.read": { roles: EVERYONE, scope: "read" },
   "teams.manage": { roles: ["admin"], scope: "write" },
   "audit.read": { roles: ["security", "admin"], scope: "read" },
+  "servers.read": { roles: EVERYONE, scope: "read" },
+  "servers.request": { roles: ["member", "approver", "security", "admin"], scope: "write" },
+  "servers.review": { roles: ["approver", "admin"], scope: "write" },
+  "servers.sync": { roles: ["approver", "security", "admin"], scope: "write" },
 } as const satisfies Record<string, PermissionSpec>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -27,7 +27,7 @@ export const UserOutput = z.object({
 export type UserOutput = z.infer<typeof UserOutput>;
 
 export const MeOutput = z.object({
-  kind: z.enum(["user", "token", "bootstrap"]).describe("How the caller authenticated"),
+  kind: z.enum(["user", "token", "bootstrap", "system"]).describe("How the caller authenticated"),
   user: UserOutput.nullable().describe("null for the bootstrap admin token, which has no user"),
   role: RoleSchema,
   scopes: z.array(z.enum(["read", "write"])),

@@ -1,0 +1,76 @@
+"use server";
+
+import { sessionAction } from "@/lib/auth/action";
+import { approveServer } from "@/lib/servers/approve-server";
+import { registerServer } from "@/lib/servers/register-server";
+import { rejectServer } from "@/lib/servers/reject-server";
+import { syncServer } from "@/lib/servers/sync-server";
+
+const text = (form: FormData, name: string) => {
+  const value = form.get(name);
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+};
+
+/** "Name: value" per line → { Name: "value" }; the verb validates names and values. */
+function headerLines(value: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of (value ?? "").split("\n")) {
+    const i = line.indexOf(":");
+    if (i > 0) headers[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return headers;
+}
+
+function authFromForm(form: FormData) {
+  switch (text(form, "authType") ?? "none") {
+    case "bearer":
+      return { type: "bearer", token: text(form, "token") ?? "" };
+    case "headers":
+      return { type: "headers", headers: headerLines(text(form, "headers")) };
+    case "oauth_client_credentials":
+      return { type: "oauth_client_credentials", clientId: text(form, "clientId") ?? "", clientSecret: text(form, "clientSecret") ?? "", scope: text(form, "scope") };
+    default:
+      return { type: "none" };
+  }
+}
+
+export const requestServerAction = sessionAction(
+  async (ctx, form) => {
+    const server = await registerServer(ctx, {
+      name: text(form, "name") ?? "",
+      slug: text(form, "slug") ?? "",
+      url: text(form, "url") ?? "",
+      description: text(form, "description"),
+      justification: text(form, "justification") ?? "",
+      ownerTeamId: text(form, "ownerTeamId"),
+      auth: authFromForm(form),
+    });
+    // Only what the form needs to move on: the credential never travels back to the browser.
+    return { id: server.id };
+  },
+  { revalidate: "/servers" },
+);
+
+export const syncServerAction = sessionAction(
+  async (ctx, form) => {
+    const r = await syncServer(ctx, text(form, "id") ?? "");
+    return { changed: r.changed, added: r.added, removed: r.removed, modified: r.modified, quarantined: r.quarantined };
+  },
+  { revalidate: "/servers" },
+);
+
+export const approveServerAction = sessionAction(
+  async (ctx, form) => {
+    const server = await approveServer(ctx, text(form, "id") ?? "", { reason: text(form, "reason") ?? "", tools: form.getAll("tools").map(String) });
+    return { id: server.id, status: server.status };
+  },
+  { revalidate: "/servers" },
+);
+
+export const rejectServerAction = sessionAction(
+  async (ctx, form) => {
+    const server = await rejectServer(ctx, text(form, "id") ?? "", { reason: text(form, "reason") ?? "" });
+    return { id: server.id, status: server.status };
+  },
+  { revalidate: "/servers" },
+);

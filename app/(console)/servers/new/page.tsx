@@ -1,0 +1,24 @@
+import type { Metadata } from "next";
+import { RequestServerForm } from "@/components/servers/request-server-form";
+import { Card, PageHeader } from "@/components/ui/card";
+import { requirePage } from "@/lib/auth/page";
+import { listTeams } from "@/lib/teams/queries";
+import { requestServerAction } from "../actions";
+
+export const metadata: Metadata = { title: "Request a server" };
+
+export default async function NewServerPage() {
+  const ctx = await requirePage("servers.request");
+  const teams = await listTeams(ctx);
+  return (
+    <div className="max-w-3xl">
+      <PageHeader
+        title="Request an MCP server"
+        description="Portcullis connects to it now, lists its tools, prompts and resources, and scans them. An approver then decides which tools your company may use."
+      />
+      <Card>
+        <RequestServerForm action={requestServerAction} teams={teams.map((t) => ({ id: t.id, name: t.name }))} />
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,100 @@
+import { eq } from "drizzle-orm";
+import { servers, serverSnapshots, serverTools, teams } from "@/db/schema";
+import { authorize } from "../auth/actor";
+import { ConflictError, NotFoundError } from "../errors";
+import { recordAudit } from "../audit/record-audit";
+import type { Ctx } from "../context";
+import { authSummary, sealCredential } from "./credentials";
+import { loadServerOutput } from "./queries";
+import { recordServerEvent } from "./record-event";
+import { RegisterServerInput, type ServerOutput } from "./schemas";
+import { analyzeDiscovery } from "./snapshot";
+import { guardedDiscover, type Discover } from "./upstream";
+
+/**
+ * A member asks for a server: discovery runs first (nothing is saved for a URL that does not
+ * answer MCP), then the server, its credential (encrypted), its first snapshot and its tools are
+ * written together, pending review. Every tool starts disabled: only an approval enables tools.
+ */
+export async function registerServer({ db, actor }: Ctx, rawInput: unknown, discover: Discover = guardedDiscover): Promise<ServerOutput> {
+  authorize(actor, "servers.request");
+  const input = RegisterServerInput.parse(rawInput);
+  const [taken] = await db.select({ id: servers.id }).from(servers).where(eq(servers.slug, input.slug));
+  if (taken) throw new ConflictError(`A server with slug "${input.slug}" already exists`);
+  if (input.ownerTeamId) {
+    const [team] = await db.select({ id: teams.id }).from(teams).where(eq(teams.id, input.ownerTeamId));
+    if (!team) throw new NotFoundError("No such team");
+  }
+
+  const discovered = await discover({ url: input.url, auth: input.auth });
+  const analyzed = await analyzeDiscovery(discovered);
+  const id = crypto.randomUUID();
+  const credential = sealCredential(id, input.auth);
+
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(servers)
+      .values({
+        id,
+        slug: input.slug,
+        name: input.name,
+        url: input.url,
+        description: input.description ?? null,
+        justification: input.justification,
+        ownerTeamId: input.ownerTeamId ?? null,
+        requestedBy: actor.userId,
+        status: "pending_review",
+        transport: discovered.transport,
+        endpointUrl: discovered.endpointUrl,
+        authType: input.auth.type,
+        credentialCiphertext: credential.ciphertext,
+        credentialKeyId: credential.keyId,
+        authSummary: authSummary(input.auth),
+        lastSyncedAt: new Date(),
+      })
+      .onConflictDoNothing()
+      .returning({ id: servers.id });
+    if (!row) throw new ConflictError(`A server with slug "${input.slug}" already exists`);
+    const [snapshot] = await tx
+      .insert(serverSnapshots)
+      .values({
+        serverId: id,
+        serverInfo: discovered.serverInfo,
+        protocolVersion: discovered.protocolVersion,
+        capabilities: discovered.capabilities,
+        instructions: discovered.instructions,
+        tools: discovered.tools as unknown as Record<string, unknown>[],
+        prompts: discovered.prompts,
+        resources: discovered.resources,
+        resourceTemplates: discovered.resourceTemplates,
+        toolsHash: analyzed.toolsHash,
+        tokensJson: analyzed.tokensJson,
+        tokensTypescript: analyzed.tokensTypescript,
+      })
+      .returning({ id: serverSnapshots.id });
+    await tx.update(servers).set({ currentSnapshotId: snapshot!.id }).where(eq(servers.id, id));
+    if (analyzed.tools.length) {
+      await tx.insert(serverTools).values(
+        analyzed.tools.map((t) => ({
+          serverId: id,
+          name: t.name,
+          state: "disabled" as const,
+          definition: t.definition as unknown as Record<string, unknown>,
+          hash: t.hash,
+          findings: t.findings as unknown as Record<string, unknown>[],
+          tokensJson: t.tokensJson,
+          tokensTypescript: t.tokensTypescript,
+        })),
+      );
+    }
+    await recordServerEvent(tx, actor, { serverId: id, kind: "requested", reason: input.justification, snapshotId: snapshot!.id });
+    await recordServerEvent(tx, actor, {
+      serverId: id,
+      kind: "discovered",
+      snapshotId: snapshot!.id,
+      details: { transport: discovered.transport, endpointUrl: discovered.endpointUrl, tools: analyzed.tools.length, prompts: discovered.prompts.length, resources: discovered.resources.length },
+    });
+    await recordAudit(tx, actor, { action: "server.request", targetType: "server", targetId: id, details: { slug: input.slug, url: input.url, authType: input.auth.type } });
+  });
+  return loadServerOutput(db, id);
+}

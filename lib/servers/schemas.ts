@@ -1,0 +1,105 @@
+import { z } from "zod";
+import { IsoDateTime, Slug, Uuid } from "../api/schema-helpers";
+
+const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, "is not a valid HTTP header name");
+const Secret = z.string().min(1, "is required").max(8_000);
+
+export const UpstreamAuthInput = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("none") }).strict(),
+  z.object({ type: z.literal("bearer"), token: Secret }).strict(),
+  z
+    .object({
+      type: z.literal("headers"),
+      headers: z
+        .record(HeaderName, z.string().max(8_000))
+        .refine((h) => Object.keys(h).length > 0 && Object.keys(h).length <= 20, "give between 1 and 20 headers"),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal("oauth_client_credentials"),
+      clientId: z.string().min(1).max(500),
+      clientSecret: Secret,
+      scope: z.string().max(1000).optional(),
+    })
+    .strict(),
+]);
+export type UpstreamAuthInput = z.infer<typeof UpstreamAuthInput>;
+
+export const ServerUrl = z
+  .url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })
+  .max(2000)
+  .refine((u) => !new URL(u).username && !new URL(u).password, "must not contain a user name or password; use the authentication settings");
+
+export const RegisterServerInput = z
+  .object({
+    name: z.string().trim().min(1, "is required").max(100),
+    slug: Slug.describe("Lowercase letters, digits and hyphens; portal tool names are {slug}_{tool}."),
+    url: ServerUrl,
+    description: z.string().trim().max(2000).optional(),
+    justification: z.string().trim().min(1, "say why your team needs this server").max(4000),
+    ownerTeamId: Uuid.optional(),
+    auth: UpstreamAuthInput.default({ type: "none" }),
+  })
+  .strict();
+export type RegisterServerInput = z.infer<typeof RegisterServerInput>;
+
+export const ApproveServerInput = z
+  .object({
+    reason: z.string().trim().min(1, "give a reason").max(4000),
+    tools: z.array(z.string().min(1).max(200)).max(2000).optional().describe("Tools to enable; default: every tool without a high-severity finding"),
+  })
+  .strict();
+export type ApproveServerInput = z.infer<typeof ApproveServerInput>;
+
+export const RejectServerInput = z.object({ reason: z.string().trim().min(1, "give a reason").max(4000) }).strict();
+
+export const FindingOutput = z.object({ rule: z.string(), severity: z.enum(["low", "medium", "high"]), field: z.string(), match: z.string(), message: z.string() });
+
+export const ToolOutput = z.object({
+  name: z.string(),
+  state: z.enum(["enabled", "disabled", "quarantined", "removed"]),
+  description: z.string().nullable(),
+  hash: z.string(),
+  pinnedHash: z.string().nullable(),
+  quarantineReason: z.string().nullable(),
+  findings: z.array(FindingOutput),
+  highestSeverity: z.enum(["low", "medium", "high"]).nullable(),
+  tokens: z.object({ json: z.number().int(), typescript: z.number().int() }),
+  definition: z.record(z.string(), z.unknown()),
+});
+export type ToolOutput = z.infer<typeof ToolOutput>;
+
+export const ServerStatus = z.enum(["pending_review", "approved", "rejected"]);
+
+export const ServerOutput = z.object({
+  id: Uuid,
+  slug: z.string(),
+  name: z.string(),
+  url: z.string(),
+  endpointUrl: z.string(),
+  transport: z.enum(["streamable-http", "sse"]),
+  description: z.string().nullable(),
+  justification: z.string().nullable(),
+  status: ServerStatus,
+  ownerTeam: z.object({ id: Uuid, name: z.string() }).nullable(),
+  requestedBy: z.object({ id: Uuid, email: z.string() }).nullable(),
+  auth: z.object({ type: z.enum(["none", "bearer", "headers", "oauth_client_credentials"]), summary: z.record(z.string(), z.unknown()) }),
+  serverInfo: z.record(z.string(), z.unknown()).nullable(),
+  protocolVersion: z.string().nullable(),
+  counts: z.object({ tools: z.number().int(), enabled: z.number().int(), disabled: z.number().int(), quarantined: z.number().int(), highFindings: z.number().int() }),
+  tokens: z.object({ json: z.number().int(), typescript: z.number().int() }),
+  lastSyncedAt: IsoDateTime.nullable(),
+  lastSyncError: z.string().nullable(),
+  decision: z.object({ by: z.string().nullable(), at: IsoDateTime.nullable(), reason: z.string().nullable() }),
+  createdAt: IsoDateTime,
+  tools: z.array(ToolOutput).optional(),
+});
+export type ServerOutput = z.infer<typeof ServerOutput>;
+
+export const ListServersQuery = z
+  .object({
+    status: ServerStatus.optional(),
+    q: z.string().max(200).optional().describe("Search in name, slug, URL and description"),
+  })
+  .strict();

@@ -1,0 +1,51 @@
+import { highestSeverity, scanTools, type Finding } from "../scan/poisoning";
+import type { DiscoveryResult } from "../registry/discover";
+import { serverTokenCost, toolTokenCost } from "../registry/token-cost";
+import { canonicalJson, toolHash } from "../registry/tool-hash";
+import type { McpToolDefinition } from "../registry/tool-types";
+
+export interface AnalyzedTool {
+  name: string;
+  definition: McpToolDefinition;
+  hash: string;
+  findings: Finding[];
+  tokensJson: number;
+  tokensTypescript: number;
+}
+
+export interface AnalyzedSnapshot {
+  tools: AnalyzedTool[];
+  toolsHash: string;
+  tokensJson: number;
+  tokensTypescript: number;
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Hashes, scans and prices every tool a discovery returned. */
+export async function analyzeDiscovery(result: DiscoveryResult): Promise<AnalyzedSnapshot> {
+  const findings = scanTools(result.tools);
+  const tools = await Promise.all(
+    result.tools.map(async (definition) => {
+      const cost = toolTokenCost(definition);
+      return {
+        name: definition.name,
+        definition,
+        hash: await toolHash(definition),
+        findings: findings[definition.name] ?? [],
+        tokensJson: cost.json,
+        tokensTypescript: cost.typescript,
+      };
+    }),
+  );
+  const total = serverTokenCost(result.tools);
+  const toolsHash = await sha256(canonicalJson(tools.map((t) => [t.name, t.hash]).sort()));
+  return { tools, toolsHash, tokensJson: total.json, tokensTypescript: total.typescript };
+}
+
+export function hasHighFinding(findings: readonly Finding[]): boolean {
+  return highestSeverity([...findings]) === "high";
+}

@@ -1,0 +1,15 @@
+import { readAuthSettings } from "../auth/settings";
+import { discoverServer, type DiscoveryResult, type UpstreamAuth } from "../registry/discover";
+import { createGuardedFetch, upstreamGuardOptionsFromEnv } from "../server/ssrf";
+
+export type Discover = (options: { url: string; auth: UpstreamAuth }) => Promise<DiscoveryResult>;
+
+/**
+ * Discovery through the SSRF guard: loopback, private, link-local and metadata addresses are
+ * refused (after DNS resolution and on every redirect) unless PORTCULLIS_ALLOWED_UPSTREAM_CIDRS
+ * allows them; local mode allows loopback so the demo works on one machine.
+ */
+export const guardedDiscover: Discover = (options) => {
+  const guard = upstreamGuardOptionsFromEnv(process.env, readAuthSettings().mode === "local");
+  return discoverServer({ ...options, fetch: createGuardedFetch(guard) });
+};
