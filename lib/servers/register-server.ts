@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { servers, serverSnapshots, serverTools, teams } from "@/db/schema";
+import { servers, serverTools, teams } from "@/db/schema";
 import { authorize } from "../auth/actor";
 import { ConflictError, NotFoundError } from "../errors";
 import { recordAudit } from "../audit/record-audit";
@@ -9,6 +9,7 @@ import { loadServerOutput } from "./queries";
 import { recordServerEvent } from "./record-event";
 import { RegisterServerInput, type ServerOutput } from "./schemas";
 import { analyzeDiscovery } from "./snapshot";
+import { storeSnapshot } from "./store-snapshot";
 import { guardedDiscover, type Discover } from "./upstream";
 
 /**
@@ -55,24 +56,8 @@ export async function registerServer({ db, actor }: Ctx, rawInput: unknown, disc
       .onConflictDoNothing()
       .returning({ id: servers.id });
     if (!row) throw new ConflictError(`A server with slug "${input.slug}" already exists`);
-    const [snapshot] = await tx
-      .insert(serverSnapshots)
-      .values({
-        serverId: id,
-        serverInfo: discovered.serverInfo,
-        protocolVersion: discovered.protocolVersion,
-        capabilities: discovered.capabilities,
-        instructions: discovered.instructions,
-        tools: discovered.tools as unknown as Record<string, unknown>[],
-        prompts: discovered.prompts,
-        resources: discovered.resources,
-        resourceTemplates: discovered.resourceTemplates,
-        toolsHash: analyzed.toolsHash,
-        tokensJson: analyzed.tokensJson,
-        tokensTypescript: analyzed.tokensTypescript,
-      })
-      .returning({ id: serverSnapshots.id });
-    await tx.update(servers).set({ currentSnapshotId: snapshot!.id }).where(eq(servers.id, id));
+    const snapshotId = await storeSnapshot(tx, id, discovered, analyzed);
+    await tx.update(servers).set({ currentSnapshotId: snapshotId }).where(eq(servers.id, id));
     if (analyzed.tools.length) {
       await tx.insert(serverTools).values(
         analyzed.tools.map((t) => ({
@@ -87,11 +72,11 @@ export async function registerServer({ db, actor }: Ctx, rawInput: unknown, disc
         })),
       );
     }
-    await recordServerEvent(tx, actor, { serverId: id, kind: "requested", reason: input.justification, snapshotId: snapshot!.id });
+    await recordServerEvent(tx, actor, { serverId: id, kind: "requested", reason: input.justification, snapshotId: snapshotId });
     await recordServerEvent(tx, actor, {
       serverId: id,
       kind: "discovered",
-      snapshotId: snapshot!.id,
+      snapshotId: snapshotId,
       details: { transport: discovered.transport, endpointUrl: discovered.endpointUrl, tools: analyzed.tools.length, prompts: discovered.prompts.length, resources: discovered.resources.length },
     });
     await recordAudit(tx, actor, { action: "server.request", targetType: "server", targetId: id, details: { slug: input.slug, url: input.url, authType: input.auth.type } });

@@ -11,6 +11,7 @@ import { loadServerOutput, loadServerRow } from "./queries";
 import { recordServerEvent } from "./record-event";
 import type { ServerOutput } from "./schemas";
 import { analyzeDiscovery } from "./snapshot";
+import { storeSnapshot } from "./store-snapshot";
 import { guardedDiscover, type Discover } from "./upstream";
 
 export interface SyncResult {
@@ -61,23 +62,7 @@ export async function syncServer({ db, actor }: Ctx, serverId: string, discover:
   const quarantined: string[] = [];
 
   await db.transaction(async (tx) => {
-    const [snapshot] = await tx
-      .insert(serverSnapshots)
-      .values({
-        serverId: row.id,
-        serverInfo: discovered.serverInfo,
-        protocolVersion: discovered.protocolVersion,
-        capabilities: discovered.capabilities,
-        instructions: discovered.instructions,
-        tools: discovered.tools as unknown as Record<string, unknown>[],
-        prompts: discovered.prompts,
-        resources: discovered.resources,
-        resourceTemplates: discovered.resourceTemplates,
-        toolsHash: analyzed.toolsHash,
-        tokensJson: analyzed.tokensJson,
-        tokensTypescript: analyzed.tokensTypescript,
-      })
-      .returning({ id: serverSnapshots.id });
+    const snapshotId = await storeSnapshot(tx, row.id, discovered, analyzed);
     const existing = new Map<string, ServerTool>((await tx.select().from(serverTools).where(eq(serverTools.serverId, row.id))).map((t) => [t.name, t]));
     for (const tool of analyzed.tools) {
       const before = existing.get(tool.name);
@@ -120,14 +105,14 @@ export async function syncServer({ db, actor }: Ctx, serverId: string, discover:
         .set({ state: "removed", updatedAt: now })
         .where(and(eq(serverTools.serverId, row.id), eq(serverTools.name, gone.name)));
     }
-    await tx.update(servers).set({ currentSnapshotId: snapshot!.id, lastSyncedAt: now, lastSyncError: null, updatedAt: now }).where(eq(servers.id, row.id));
+    await tx.update(servers).set({ currentSnapshotId: snapshotId, lastSyncedAt: now, lastSyncError: null, updatedAt: now }).where(eq(servers.id, row.id));
     const summary = {
       added: diff.added.map((t) => t.name),
       removed: diff.removed.map((t) => t.name),
       changed: diff.changed.map((t) => t.name),
       quarantined,
     };
-    await recordServerEvent(tx, actor, { serverId: row.id, kind: "changed", snapshotId: snapshot!.id, details: summary });
+    await recordServerEvent(tx, actor, { serverId: row.id, kind: "changed", snapshotId: snapshotId, details: summary });
     await recordAudit(tx, actor, { action: "server.sync", targetType: "server", targetId: row.id, details: { slug: row.slug, ...summary } });
   });
 
