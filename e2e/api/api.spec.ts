@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { BOOTSTRAP_TOKEN, OIDC_CONSOLE } from "../fixtures";
+import { BOOTSTRAP_TOKEN, FIXTURE_MCP_ORIGIN, OIDC_CONSOLE } from "../fixtures";
 
 const admin = { authorization: `Bearer ${BOOTSTRAP_TOKEN}` };
 
@@ -73,5 +73,39 @@ test.describe("REST API over HTTP", () => {
       expect.arrayContaining(["/me", "/tokens", "/tokens/{id}", "/users", "/users/{id}", "/teams", "/teams/{id}", "/teams/{id}/members", "/teams/{id}/members/{userId}"]),
     );
     expect(doc.paths["/tokens"].post.requestBody.content["application/json"].schema.properties.name.type).toBe("string");
+  });
+});
+
+test.describe("registry API over HTTP", () => {
+  test("registers a real MCP server, approves it and syncs it; refuses private and metadata addresses", async ({ request }) => {
+    const slug = `api-weather-${Date.now().toString(36)}`;
+    const created = await request.post(`${OIDC_CONSOLE}/api/v1/servers`, {
+      headers: admin,
+      data: { name: "Weather (API)", slug, url: `${FIXTURE_MCP_ORIGIN}/mcp`, justification: "automation", auth: { type: "bearer", token: "not-needed-but-stored" } },
+    });
+    expect(created.status(), await created.text()).toBe(201);
+    const server = await created.json();
+    expect(server).toMatchObject({ status: "pending_review", transport: "streamable-http", auth: { type: "bearer", summary: { token: "set" } } });
+    expect(JSON.stringify(server)).not.toContain("not-needed-but-stored");
+    expect(server.tools.map((t: { name: string }) => t.name).sort()).toEqual(["delete_station", "get_weather", "list_forecasts"]);
+
+    const approved = await request.post(`${OIDC_CONSOLE}/api/v1/servers/${server.id}/approve`, { headers: admin, data: { reason: "ok", tools: ["get_weather"] } });
+    expect(approved.status()).toBe(200);
+    expect((await approved.json()).counts).toMatchObject({ enabled: 1, disabled: 2 });
+    const synced = await request.post(`${OIDC_CONSOLE}/api/v1/servers/${server.id}/sync`, { headers: admin });
+    expect(await synced.json()).toMatchObject({ changed: false });
+    const listed = await request.get(`${OIDC_CONSOLE}/api/v1/servers?status=approved&q=${slug}`, { headers: admin });
+    expect((await listed.json()).servers).toHaveLength(1);
+
+    for (const [url, pattern] of [
+      ["http://169.254.169.254/latest/meta-data/", /metadata/i],
+      ["http://10.0.0.1/mcp", /private/i],
+    ] as const) {
+      const refused = await request.post(`${OIDC_CONSOLE}/api/v1/servers`, { headers: admin, data: { name: "Bad", slug: `bad-${Date.now().toString(36)}`, url, justification: "x" } });
+      expect(refused.status(), url).toBe(422);
+      const body = await refused.json();
+      expect(body.error.code).toBe("UPSTREAM_ADDRESS_REFUSED");
+      expect(body.error.message).toMatch(pattern);
+    }
   });
 });

@@ -2,6 +2,8 @@ import { getOpenDatabase } from "@/db/client";
 import { readAuthSettings } from "../auth/settings";
 import { MIN_BOOTSTRAP_TOKEN_LENGTH } from "../tokens/authenticate-token";
 import { ensureAuthSecret } from "./local-secret";
+import { keyRingFromEnv } from "./secret-box";
+import { startSyncScheduler, syncIntervalMs } from "./sync-scheduler";
 
 export async function boot(): Promise<void> {
   ensureAuthSecret();
@@ -15,6 +17,11 @@ export async function boot(): Promise<void> {
       ? "[portcullis] sign-in: LOCAL MODE (no identity provider configured; loopback only, first user becomes admin)"
       : `[portcullis] sign-in: OIDC via ${settings.oidc?.issuer}`,
   );
+  // Fail at start, not at the first saved credential, when the key ring is misconfigured.
+  keyRingFromEnv();
+  startSyncScheduler();
+  const interval = syncIntervalMs();
+  console.log(interval ? `[portcullis] approved servers re-sync every ${interval / 60_000} min` : "[portcullis] periodic re-sync is off");
   const bootstrap = process.env.PORTCULLIS_ADMIN_TOKEN;
   if (bootstrap && bootstrap.length < MIN_BOOTSTRAP_TOKEN_LENGTH) {
     console.warn(`[portcullis] PORTCULLIS_ADMIN_TOKEN is ignored: it must be at least ${MIN_BOOTSTRAP_TOKEN_LENGTH} characters`);

@@ -11,6 +11,7 @@ import { getServerDetail, getSnapshotDiff, listServers } from "./queries";
 import { registerServer } from "./register-server";
 import { rejectServer } from "./reject-server";
 import { syncServer } from "./sync-server";
+import { syncApprovedServers } from "./sync-approved-servers";
 
 const uniq = () => Math.random().toString(36).slice(2, 8);
 
@@ -191,5 +192,18 @@ describe.each(testDatabases())("the server registry on $name", ({ open }) => {
     expect(found.map((s) => s.id)).toEqual([a.id]);
     expect((await listServers({ db, actor: member }, { status: "approved", q: "zebra" })).map((s) => s.id)).toEqual([a.id]);
     expect(await listServers({ db, actor: member }, { status: "rejected", q: "zebra" })).toEqual([]);
+  });
+
+  it("the periodic pass re-syncs approved servers as the scheduler and quarantines changes", async () => {
+    const member = await makeUser(db, "member");
+    const approver = await makeUser(db, "approver");
+    const server = await request(member);
+    await approveServer({ db, actor: approver }, server.id, { reason: "ok" });
+    upstream.mutate("schema");
+    const report = await syncApprovedServers(db);
+    expect(report.changed).toContain(server.slug);
+    const detail = await getServerDetail({ db, actor: member }, server.id);
+    expect(detail.server.tools!.find((t) => t.name === "list_forecasts")!.state).toBe("quarantined");
+    expect(detail.timeline[0]).toMatchObject({ kind: "changed", actor: "portcullis (scheduled sync)" });
   });
 });
