@@ -22,7 +22,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
   ];
   return (
     <div className="flex min-h-screen">
-      <aside className="flex w-56 shrink-0 flex-col border-r border-zinc-200 bg-white px-3 py-4">
+      <aside className="sticky top-0 flex h-screen w-56 shrink-0 flex-col overflow-y-auto border-r border-zinc-200 bg-white px-3 py-4">
         <Link href="/" className="mb-6 flex items-center gap-2 px-2.5">
           <span className="flex h-7 w-7 items-center justify-center rounded-md bg-indigo-600 text-sm font-bold text-white">P</span>
           <span className="font-semibold">Portcullis</span>

@@ -35,7 +35,7 @@ export function ApproveForm({ serverId, tools, action, reapproval }: { serverId:
             <span className="min-w-0 flex-1">
               <span className="flex flex-wrap items-center gap-2">
                 <code className="font-mono font-medium">{t.name}</code>
-                <ToolStateBadge state={t.state} />
+                {reapproval ? <ToolStateBadge state={t.state} /> : null}
                 {t.findings.map((f, i) => (
                   <SeverityBadge key={i} severity={f.severity} title={`${f.rule}: ${f.match}`} />
                 ))}
