@@ -1,7 +1,7 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useActionState, useEffect, useState } from "react";
+import { useActionState, useEffect, useState, useTransition } from "react";
 import type { ActionResult, FormAction } from "@/lib/auth/action-result";
 import { SubmitButton } from "../ui/action-form";
 import { Field, Input, Select } from "../ui/field";
@@ -13,21 +13,71 @@ function slugify(name: string) {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40);
 }
 
-export function RequestServerForm({ action, teams }: { action: FormAction<{ id: string }>; teams: { id: string; name: string }[] }) {
+type Draft = Partial<Record<"name" | "slug" | "url" | "description" | "justification" | "ownerTeamId" | "scope", string>>;
+const DRAFT_KEY = "portcullis.serverRequestDraft";
+
+export function RequestServerForm({
+  action,
+  startOAuth,
+  teams,
+  oauthFlow,
+  oauthError,
+}: {
+  action: FormAction<{ id: string }>;
+  startOAuth: FormAction<{ flowId: string; authorizationUrl: string }>;
+  teams: { id: string; name: string }[];
+  /** Set when the browser comes back from the upstream's authorization server. */
+  oauthFlow?: string;
+  oauthError?: string;
+}) {
   const [state, formAction] = useActionState<ActionResult<{ id: string }> | null, FormData>(action, null);
-  const [authType, setAuthType] = useState("none");
+  const [authType, setAuthType] = useState(oauthFlow || oauthError ? "oauth_authorization_code" : "none");
   const [slug, setSlug] = useState("");
   const [slugTouched, setSlugTouched] = useState(false);
+  const [draft, setDraft] = useState<Draft>({});
+  const [oauthMessage, setOauthMessage] = useState<string | undefined>(oauthError);
+  const [authorizing, startAuthorizing] = useTransition();
   const router = useRouter();
   useEffect(() => {
     if (state?.ok) router.push(`/servers/${state.data.id}`);
   }, [state, router]);
+  useEffect(() => {
+    // Back from the authorization server: put back what the person had typed before leaving.
+    if (!oauthFlow && !oauthError) return;
+    const saved = sessionStorage.getItem(DRAFT_KEY);
+    if (!saved) return;
+    const restored = JSON.parse(saved) as Draft;
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- sessionStorage exists only after hydration
+    setDraft(restored);
+    setSlug(restored.slug ?? "");
+    setSlugTouched(true);
+  }, [oauthFlow, oauthError]);
+
+  function authorize(form: HTMLFormElement) {
+    const data = new FormData(form);
+    const saved: Draft = {};
+    for (const k of ["name", "slug", "url", "description", "justification", "ownerTeamId", "scope"] as const) saved[k] = String(data.get(k) ?? "");
+    if (!saved.url) {
+      setOauthMessage("Enter the server URL first.");
+      return;
+    }
+    startAuthorizing(async () => {
+      const result = await startOAuth(null, data);
+      if (!result.ok) {
+        setOauthMessage(result.error.message);
+        return;
+      }
+      sessionStorage.setItem(DRAFT_KEY, JSON.stringify(saved));
+      window.location.assign(result.data.authorizationUrl);
+    });
+  }
+
   const fields = state && !state.ok ? (state.fields ?? {}) : {};
   return (
-    <form action={formAction} className="space-y-4">
+    <form action={formAction} className="space-y-4" key={JSON.stringify(draft)}>
       <div className="grid gap-4 sm:grid-cols-2">
         <Field label="Name" error={fields.name}>
-          <Input name="name" required maxLength={100} placeholder="GitHub" onChange={(e) => !slugTouched && setSlug(slugify(e.target.value))} />
+          <Input name="name" required maxLength={100} placeholder="GitHub" defaultValue={draft.name} onChange={(e) => !slugTouched && setSlug(slugify(e.target.value))} />
         </Field>
         <Field label="Slug" error={fields.slug} hint="Tools appear at the portal as {slug}_{tool}: lowercase letters, digits and hyphens.">
           <Input
@@ -44,17 +94,17 @@ export function RequestServerForm({ action, teams }: { action: FormAction<{ id: 
         </Field>
       </div>
       <Field label="URL" error={fields.url} hint="The remote MCP endpoint. Ending in /mcp means Streamable HTTP, /sse the legacy SSE transport; otherwise both are tried.">
-        <Input name="url" type="url" required placeholder="https://mcp.example.com/mcp" />
+        <Input name="url" type="url" required placeholder="https://mcp.example.com/mcp" defaultValue={draft.url} />
       </Field>
       <Field label="Description (optional)" error={fields.description}>
-        <Input name="description" maxLength={2000} />
+        <Input name="description" maxLength={2000} defaultValue={draft.description} />
       </Field>
       <Field label="Why does your team need it?" error={fields.justification}>
-        <textarea name="justification" required rows={3} maxLength={4000} className={TEXTAREA} />
+        <textarea name="justification" required rows={3} maxLength={4000} className={TEXTAREA} defaultValue={draft.justification} />
       </Field>
       <div className="grid gap-4 sm:grid-cols-2">
         <Field label="Owner team (optional)">
-          <Select name="ownerTeamId" defaultValue="">
+          <Select name="ownerTeamId" defaultValue={draft.ownerTeamId ?? ""}>
             <option value="">— none —</option>
             {teams.map((t) => (
               <option key={t.id} value={t.id}>
@@ -69,6 +119,7 @@ export function RequestServerForm({ action, teams }: { action: FormAction<{ id: 
             <option value="bearer">Bearer token</option>
             <option value="headers">Custom headers</option>
             <option value="oauth_client_credentials">OAuth client credentials</option>
+            <option value="oauth_authorization_code">OAuth (sign in at the provider)</option>
           </Select>
         </Field>
       </div>
@@ -93,6 +144,39 @@ export function RequestServerForm({ action, teams }: { action: FormAction<{ id: 
           <Field label="Scope (optional)">
             <Input name="scope" />
           </Field>
+        </div>
+      )}
+      {authType === "oauth_authorization_code" && (
+        <div className="space-y-2 rounded-md border border-zinc-200 p-3" data-testid="oauth-step">
+          <p className="text-xs text-zinc-600">
+            Portcullis registers itself with the server&apos;s authorization server and sends you there to sign in and consent. The tokens it receives are
+            encrypted and used only by Portcullis.
+          </p>
+          <div className="flex items-end gap-2">
+            <Field label="Scope (optional)">
+              <Input name="scope" defaultValue={draft.scope} />
+            </Field>
+            {oauthFlow ? (
+              <p className="text-sm font-medium text-emerald-700" role="status">
+                ✓ Authorized
+              </p>
+            ) : (
+              <button
+                type="button"
+                disabled={authorizing}
+                onClick={(e) => authorize(e.currentTarget.form!)}
+                className="rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-zinc-50 disabled:text-zinc-400"
+              >
+                {authorizing ? "Contacting the server…" : "Authorize"}
+              </button>
+            )}
+          </div>
+          {oauthFlow && <input type="hidden" name="oauthFlowId" value={oauthFlow} />}
+          {oauthMessage && (
+            <p role="alert" className="text-sm text-red-700">
+              {oauthMessage}
+            </p>
+          )}
         </div>
       )}
       <FormError state={state} />

@@ -5,7 +5,7 @@ import { users } from "./users";
 /** requested (registered, awaiting review) → approved | rejected. */
 export const serverStatusEnum = pgEnum("server_status", ["pending_review", "approved", "rejected"]);
 export const serverTransportEnum = pgEnum("server_transport", ["streamable-http", "sse"]);
-export const serverAuthEnum = pgEnum("server_auth", ["none", "bearer", "headers", "oauth_client_credentials"]);
+export const serverAuthEnum = pgEnum("server_auth", ["none", "bearer", "headers", "oauth_client_credentials", "oauth_authorization_code"]);
 /**
  * enabled: offered at the edge. disabled: an approver left it off. quarantined: new or changed
  * upstream since approval — off until re-approved. removed: no longer offered upstream.
@@ -116,3 +116,29 @@ export type Server = typeof servers.$inferSelect;
 export type ServerSnapshot = typeof serverSnapshots.$inferSelect;
 export type ServerTool = typeof serverTools.$inferSelect;
 export type ServerEvent = typeof serverEvents.$inferSelect;
+
+/**
+ * An OAuth authorization-code flow with an upstream's authorization server, started by a person in
+ * the console and finished at the console's callback. Client registration, PKCE verifier and the
+ * tokens are sealed (lib/server/secret-box.ts); the tokens move into the server's credential when
+ * the server is registered with this flow.
+ */
+export const upstreamOauthFlows = pgTable(
+  "upstream_oauth_flows",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    createdBy: uuid("created_by")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    serverUrl: text("server_url").notNull(),
+    /** The OAuth `state` parameter: random, single use. */
+    state: text("state").notNull(),
+    sealed: text("sealed").notNull(),
+    status: text("status").$type<"pending" | "authorized" | "used">().notNull().default("pending"),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("upstream_oauth_flows_state_idx").on(t.state)],
+);
+
+export type UpstreamOauthFlow = typeof upstreamOauthFlows.$inferSelect;

@@ -7,6 +7,7 @@ import { ClientCredentialsProvider } from "@modelcontextprotocol/sdk/client/auth
 import { SSEClientTransport, SseError } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { DomainError } from "../errors";
 import type { McpToolDefinition } from "./tool-types";
 
@@ -14,7 +15,9 @@ export type UpstreamAuth =
   | { type: "none" }
   | { type: "bearer"; token: string }
   | { type: "headers"; headers: Record<string, string> }
-  | { type: "oauth_client_credentials"; clientId: string; clientSecret: string; scope?: string };
+  | { type: "oauth_client_credentials"; clientId: string; clientSecret: string; scope?: string }
+  /** Authorization code + refresh token; the provider holds (and refreshes) the tokens. */
+  | { type: "oauth_authorization_code"; provider: OAuthClientProvider };
 
 export type TransportKind = "streamable-http" | "sse";
 
@@ -96,7 +99,9 @@ function makeTransport(kind: TransportKind, url: string, auth: UpstreamAuth, bas
   const authProvider =
     auth.type === "oauth_client_credentials"
       ? new ClientCredentialsProvider({ clientId: auth.clientId, clientSecret: auth.clientSecret, scope: auth.scope })
-      : undefined;
+      : auth.type === "oauth_authorization_code"
+        ? auth.provider
+        : undefined;
   return kind === "streamable-http"
     ? new StreamableHTTPClientTransport(new URL(url), { fetch: fetchImpl, authProvider })
     : new SSEClientTransport(new URL(url), { fetch: fetchImpl, authProvider });

@@ -11,6 +11,8 @@ import { RegisterServerInput, type ServerOutput } from "./schemas";
 import { analyzeDiscovery } from "./snapshot";
 import { storeSnapshot } from "./store-snapshot";
 import { guardedDiscover, type Discover } from "./upstream";
+import { loadAuthorizedFlow, markFlowUsed } from "./upstream-oauth-flow";
+import type { UpstreamAuth } from "../registry/discover";
 
 /**
  * A member asks for a server: discovery runs first (nothing is saved for a URL that does not
@@ -27,10 +29,13 @@ export async function registerServer({ db, actor }: Ctx, rawInput: unknown, disc
     if (!team) throw new NotFoundError("No such team");
   }
 
-  const discovered = await discover({ url: input.url, auth: input.auth });
+  const oauth = input.auth.type === "oauth_authorization_code" ? await loadAuthorizedFlow(db, input.auth.flowId, actor.userId, input.url) : undefined;
+  const discovered = await discover({ url: input.url, auth: oauth ? { type: "oauth_authorization_code", provider: oauth } : (input.auth as UpstreamAuth) });
   const analyzed = await analyzeDiscovery(discovered);
   const id = crypto.randomUUID();
-  const credential = sealCredential(id, input.auth);
+  // For OAuth the whole client state (registration, tokens, possibly refreshed during discovery) is sealed.
+  const stored = oauth ? { type: "oauth_authorization_code" as const, oauth: oauth.data } : (input.auth as Exclude<typeof input.auth, { type: "oauth_authorization_code" }>);
+  const credential = sealCredential(id, stored);
 
   await db.transaction(async (tx) => {
     const [row] = await tx
@@ -50,7 +55,7 @@ export async function registerServer({ db, actor }: Ctx, rawInput: unknown, disc
         authType: input.auth.type,
         credentialCiphertext: credential.ciphertext,
         credentialKeyId: credential.keyId,
-        authSummary: authSummary(input.auth),
+        authSummary: authSummary(stored),
         lastSyncedAt: new Date(),
       })
       .onConflictDoNothing()
@@ -72,11 +77,12 @@ export async function registerServer({ db, actor }: Ctx, rawInput: unknown, disc
         })),
       );
     }
-    await recordServerEvent(tx, actor, { serverId: id, kind: "requested", reason: input.justification, snapshotId: snapshotId });
+    if (input.auth.type === "oauth_authorization_code") await markFlowUsed(tx, input.auth.flowId);
+    await recordServerEvent(tx, actor, { serverId: id, kind: "requested", reason: input.justification, snapshotId });
     await recordServerEvent(tx, actor, {
       serverId: id,
       kind: "discovered",
-      snapshotId: snapshotId,
+      snapshotId,
       details: { transport: discovered.transport, endpointUrl: discovered.endpointUrl, tools: analyzed.tools.length, prompts: discovered.prompts.length, resources: discovered.resources.length },
     });
     await recordAudit(tx, actor, { action: "server.request", targetType: "server", targetId: id, details: { slug: input.slug, url: input.url, authType: input.auth.type } });

@@ -23,6 +23,12 @@ export const UpstreamAuthInput = z.discriminatedUnion("type", [
       scope: z.string().max(1000).optional(),
     })
     .strict(),
+  z
+    .object({
+      type: z.literal("oauth_authorization_code"),
+      flowId: Uuid.describe("A finished authorization from the console's Authorize step (interactive; started in the browser)"),
+    })
+    .strict(),
 ]);
 export type UpstreamAuthInput = z.infer<typeof UpstreamAuthInput>;
 
@@ -84,7 +90,7 @@ export const ServerOutput = z.object({
   status: ServerStatus,
   ownerTeam: z.object({ id: Uuid, name: z.string() }).nullable(),
   requestedBy: z.object({ id: Uuid, email: z.string() }).nullable(),
-  auth: z.object({ type: z.enum(["none", "bearer", "headers", "oauth_client_credentials"]), summary: z.record(z.string(), z.unknown()) }),
+  auth: z.object({ type: z.enum(["none", "bearer", "headers", "oauth_client_credentials", "oauth_authorization_code"]), summary: z.record(z.string(), z.unknown()) }),
   serverInfo: z.record(z.string(), z.unknown()).nullable(),
   protocolVersion: z.string().nullable(),
   counts: z.object({ tools: z.number().int(), enabled: z.number().int(), disabled: z.number().int(), quarantined: z.number().int(), highFindings: z.number().int() }),
@@ -101,5 +107,12 @@ export const ListServersQuery = z
   .object({
     status: ServerStatus.optional(),
     q: z.string().max(200).optional().describe("Search in name, slug, URL and description"),
+  })
+  .strict();
+
+export const StartUpstreamOAuthInput = z
+  .object({
+    url: ServerUrl,
+    scope: z.string().trim().max(1000).optional(),
   })
   .strict();

@@ -6,7 +6,7 @@ import { DiscoveryError, type DiscoveryResult } from "../registry/discover";
 import { diffTools } from "../registry/tool-diff";
 import type { McpToolDefinition } from "../registry/tool-types";
 import type { Ctx } from "../context";
-import { openCredential } from "./credentials";
+import { openCredential, sealCredential } from "./credentials";
 import { loadServerOutput, loadServerRow } from "./queries";
 import { recordServerEvent } from "./record-event";
 import type { ServerOutput } from "./schemas";
@@ -32,8 +32,10 @@ export async function syncServer({ db, actor }: Ctx, serverId: string, discover:
   authorize(actor, "servers.sync");
   const row = await loadServerRow(db, serverId);
   let discovered: DiscoveryResult;
+  const credential = openCredential(row.id, row.credentialCiphertext);
+  const tokensBefore = JSON.stringify(credential.provider?.data.tokens ?? null);
   try {
-    discovered = await discover({ url: row.endpointUrl, auth: openCredential(row.id, row.credentialCiphertext) });
+    discovered = await discover({ url: row.endpointUrl, auth: credential.auth });
   } catch (error) {
     if (error instanceof DiscoveryError) {
       await db.transaction(async (tx) => {
@@ -47,6 +49,11 @@ export async function syncServer({ db, actor }: Ctx, serverId: string, discover:
     throw error;
   }
 
+  // The SDK refreshed an expired OAuth access token during discovery: keep the new tokens.
+  if (credential.provider && JSON.stringify(credential.provider.data.tokens ?? null) !== tokensBefore) {
+    const resealed = sealCredential(row.id, { type: "oauth_authorization_code", oauth: credential.provider.data });
+    await db.update(servers).set({ credentialCiphertext: resealed.ciphertext, credentialKeyId: resealed.keyId }).where(eq(servers.id, row.id));
+  }
   const analyzed = await analyzeDiscovery(discovered);
   const [current] = row.currentSnapshotId
     ? await db.select().from(serverSnapshots).where(eq(serverSnapshots.id, row.currentSnapshotId))
@@ -112,7 +119,7 @@ export async function syncServer({ db, actor }: Ctx, serverId: string, discover:
       changed: diff.changed.map((t) => t.name),
       quarantined,
     };
-    await recordServerEvent(tx, actor, { serverId: row.id, kind: "changed", snapshotId: snapshotId, details: summary });
+    await recordServerEvent(tx, actor, { serverId: row.id, kind: "changed", snapshotId, details: summary });
     await recordAudit(tx, actor, { action: "server.sync", targetType: "server", targetId: row.id, details: { slug: row.slug, ...summary } });
   });
 

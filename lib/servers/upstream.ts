@@ -9,7 +9,8 @@ export type Discover = (options: { url: string; auth: UpstreamAuth }) => Promise
  * refused (after DNS resolution and on every redirect) unless PORTCULLIS_ALLOWED_UPSTREAM_CIDRS
  * allows them; local mode allows loopback so the demo works on one machine.
  */
-export const guardedDiscover: Discover = (options) => {
-  const guard = upstreamGuardOptionsFromEnv(process.env, readAuthSettings().mode === "local");
-  return discoverServer({ ...options, fetch: createGuardedFetch(guard) });
-};
+export function guardedFetch(): typeof fetch {
+  return createGuardedFetch(upstreamGuardOptionsFromEnv(process.env, readAuthSettings().mode === "local"));
+}
+
+export const guardedDiscover: Discover = (options) => discoverServer({ ...options, fetch: guardedFetch() });

@@ -5,6 +5,8 @@ import { approveServer } from "@/lib/servers/approve-server";
 import { registerServer } from "@/lib/servers/register-server";
 import { rejectServer } from "@/lib/servers/reject-server";
 import { syncServer } from "@/lib/servers/sync-server";
+import { startUpstreamOAuth } from "@/lib/servers/upstream-oauth-flow";
+import { consoleOrigin } from "@/lib/server/console-origin";
 
 const text = (form: FormData, name: string) => {
   const value = form.get(name);
@@ -29,6 +31,8 @@ function authFromForm(form: FormData) {
       return { type: "headers", headers: headerLines(text(form, "headers")) };
     case "oauth_client_credentials":
       return { type: "oauth_client_credentials", clientId: text(form, "clientId") ?? "", clientSecret: text(form, "clientSecret") ?? "", scope: text(form, "scope") };
+    case "oauth_authorization_code":
+      return { type: "oauth_authorization_code", flowId: text(form, "oauthFlowId") ?? "" };
     default:
       return { type: "none" };
   }
@@ -49,6 +53,11 @@ export const requestServerAction = sessionAction(
     return { id: server.id };
   },
   { revalidate: "/servers" },
+);
+
+/** Starts "OAuth (authorization code)": the form then sends the browser to the returned URL. */
+export const startUpstreamOAuthAction = sessionAction(async (ctx, form) =>
+  startUpstreamOAuth(ctx, { url: text(form, "url") ?? "", scope: text(form, "scope") }, await consoleOrigin()),
 );
 
 export const syncServerAction = sessionAction(

@@ -3,12 +3,15 @@ import { RequestServerForm } from "@/components/servers/request-server-form";
 import { Card, PageHeader } from "@/components/ui/card";
 import { requirePage } from "@/lib/auth/page";
 import { listTeams } from "@/lib/teams/queries";
-import { requestServerAction } from "../actions";
+import { requestServerAction, startUpstreamOAuthAction } from "../actions";
 
 export const metadata: Metadata = { title: "Request a server" };
 
-export default async function NewServerPage() {
+export default async function NewServerPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const ctx = await requirePage("servers.request");
+  const params = await searchParams;
+  const oauthFlow = typeof params.oauthFlow === "string" && /^[0-9a-f-]{36}$/.test(params.oauthFlow) ? params.oauthFlow : undefined;
+  const oauthError = typeof params.oauthError === "string" ? params.oauthError.slice(0, 500) : undefined;
   const teams = await listTeams(ctx);
   return (
     <div className="max-w-3xl">
@@ -17,7 +20,13 @@ export default async function NewServerPage() {
         description="Portcullis connects to it now, lists its tools, prompts and resources, and scans them. An approver then decides which tools your company may use."
       />
       <Card>
-        <RequestServerForm action={requestServerAction} teams={teams.map((t) => ({ id: t.id, name: t.name }))} />
+        <RequestServerForm
+          action={requestServerAction}
+          startOAuth={startUpstreamOAuthAction}
+          teams={teams.map((t) => ({ id: t.id, name: t.name }))}
+          oauthFlow={oauthFlow}
+          oauthError={oauthError}
+        />
       </Card>
     </div>
   );

@@ -1,0 +1,25 @@
+import { getDb } from "@/db/client";
+import { toProblem } from "../api/problem";
+import { ForbiddenError, UnauthenticatedError } from "../errors";
+import type { Ctx } from "../context";
+import { currentActor } from "./session";
+
+/**
+ * The one session check for route handlers that browsers reach by redirect (OAuth callbacks):
+ * no session → 401, a refused permission → 403, other outcomes are the handler's response.
+ */
+export function sessionRoute(handler: (ctx: Ctx, request: Request) => Promise<Response>) {
+  return async function handle(request: Request): Promise<Response> {
+    try {
+      const actor = await currentActor();
+      if (!actor) throw new UnauthenticatedError("Sign in to the console first");
+      return await handler({ db: await getDb(), actor }, request);
+    } catch (error) {
+      if (!(error instanceof UnauthenticatedError || error instanceof ForbiddenError)) {
+        console.error("[route] failed:", error instanceof Error ? error.stack : error);
+      }
+      const { status, body } = toProblem(error);
+      return Response.json(body, { status, headers: { "cache-control": "no-store" } });
+    }
+  };
+}
