@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
-import { BOOTSTRAP_TOKEN, FIXTURE_MCP_ORIGIN, LOCAL_CONSOLE, OIDC_CONSOLE, OIDC_ISSUER } from "./e2e/fixtures";
+import { BOOTSTRAP_TOKEN, FIXTURE_MCP_ORIGIN, LOCAL_CONSOLE, OAUTH_MCP_ORIGIN, OIDC_CONSOLE, OIDC_ISSUER, UPSTREAM_OAUTH_ISSUER } from "./e2e/fixtures";
 
 /**
  * Two consoles, both on fresh embedded databases:
@@ -43,6 +43,22 @@ export default defineConfig({
       reuseExistingServer: false,
       timeout: 30_000,
     },
+    // The upstream side of "OAuth (sign in at the provider)": an authorization server with dynamic
+    // client registration, and an MCP server that accepts only its access tokens.
+    {
+      command: "node e2e/oidc-server.mjs",
+      url: `${UPSTREAM_OAUTH_ISSUER}/.well-known/openid-configuration`,
+      env: { OIDC_TEST_PORT: "3211", OIDC_TEST_ISSUER_HOST: "127.0.0.1", OIDC_TEST_REGISTRATION: "1", OIDC_TEST_RESOURCE_SERVER: "1" },
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      command: "node e2e/fixtures/mutable-mcp-server.mjs",
+      url: `${OAUTH_MCP_ORIGIN}/.well-known/oauth-protected-resource`,
+      env: { FIXTURE_PORT: "3301", FIXTURE_OAUTH_ISSUER: UPSTREAM_OAUTH_ISSUER },
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
     {
       command: "node e2e/oidc-server.mjs",
       url: "http://localhost:3210/.well-known/openid-configuration",
@@ -61,7 +77,7 @@ export default defineConfig({
         OIDC_NAME: "Acme SSO",
         OIDC_ROLE_GROUPS: "admin=portcullis-admins,approver=portcullis-approvers,viewer=portcullis-viewers",
         // Not local mode, so loopback upstreams (the fixture MCP server) must be allowed explicitly.
-        PORTCULLIS_ALLOWED_UPSTREAM_CIDRS: "127.0.0.0/8",
+        PORTCULLIS_ALLOWED_UPSTREAM_CIDRS: "127.0.0.0/8,::1/128",
         OIDC_AUTO_CREATE_TEAMS: "true",
         AUTH_URL: OIDC_CONSOLE,
         PORTCULLIS_ADMIN_TOKEN: BOOTSTRAP_TOKEN,

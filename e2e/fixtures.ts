@@ -5,6 +5,9 @@ export const LOCAL_CONSOLE = "http://localhost:3101";
 export const OIDC_ISSUER = "http://localhost:3210";
 /** e2e/fixtures/mutable-mcp-server.mjs: a real MCP server whose tools the specs change at run time. */
 export const FIXTURE_MCP_ORIGIN = "http://127.0.0.1:3300";
+/** An authorization server with dynamic client registration, and an MCP server that only takes its tokens. */
+export const UPSTREAM_OAUTH_ISSUER = "http://127.0.0.1:3211";
+export const OAUTH_MCP_ORIGIN = "http://127.0.0.1:3301";
 export const BOOTSTRAP_TOKEN = "e2e-bootstrap-admin-token-0123456789abcdef";
 
 /** Signs in through the real OIDC provider's login page (e2e/oidc-server.mjs). */

@@ -11,10 +11,53 @@
  *                               default "http://localhost:3100/api/auth/callback/oidc"
  *     OIDC_TEST_FORCE_LOGIN     default "1"; "0" lets an existing IdP session
  *                               sign the user in again without the login page
+ *     OIDC_TEST_ISSUER_HOST     default "localhost" (host name in the issuer URL)
+ *     OIDC_TEST_REGISTRATION    "1" enables open dynamic client registration (see below)
+ *     OIDC_TEST_RESOURCE_SERVER "1": JWT access tokens for any loopback resource
+ *                               indicator; or comma-separated resource URLs to allow
+ *     OIDC_TEST_RESOURCE_SCOPES space-separated scopes of that resource server
+ *                               (default "mcp")
  *   prints "oidc server ready at <issuer>" once listening; exits on SIGTERM/SIGINT.
  *
  * Programmatic use:
  *   const { issuer, close } = await startOidcServer({ port, clients, accounts });
+ *   // port 0 picks a free port; `issuer` carries the real one
+ *
+ * ---------------------------------------------------------------------------
+ * OAuth for MCP servers (both off by default)
+ * ---------------------------------------------------------------------------
+ *   await startOidcServer({ port: 0, host: '127.0.0.1', issuerHost: '127.0.0.1',
+ *     registration: true, resourceServer: true });
+ *
+ * - `registration: true`: open dynamic client registration (RFC 7591) at
+ *   <issuer>/reg, no initial access token. Public clients
+ *   (`token_endpoint_auth_method: "none"`, PKCE) and confidential ones
+ *   (`client_secret_post` / `client_secret_basic`) alike; http redirect URIs on
+ *   localhost / 127.0.0.1 with any port are accepted for (default) web clients
+ *   and then matched exactly. `clients` may be empty.
+ * - `resourceServer: true | { url?, scope?, accessTokenTTL? }`: resource
+ *   indicators (RFC 8707). An authorization/token request with
+ *   `resource=<url>` gets a JWT access token (RFC 9068, `typ: at+jwt`, RS256,
+ *   signed with the keys at <issuer>/jwks) with `aud` = that exact resource
+ *   string, `iss`, `sub`, `client_id`, `exp`, and `scope` (the requested scopes
+ *   among `scope`). `url` (string or list) restricts the accepted resources;
+ *   without it any http(s) URL on localhost / 127.0.0.1 / [::1] is accepted,
+ *   so the IdP can start before the MCP server whose URL it does not know yet.
+ *   `scope` (space-separated or list, default "mcp") are the resource
+ *   server's scopes; they are also accepted in client registration. An
+ *   authorization request with `resource` but no `scope` (what the MCP SDK
+ *   sends when nobody names a scope) gets all of them as its default scope:
+ *   oidc-provider refuses requests that would grant no scope at all.
+ *   `accessTokenTTL` seconds, default 3600.
+ * - Refresh tokens: dynamically registered clients that allow the
+ *   `refresh_token` grant, and any client's grant for a resource indicator, get
+ *   a refresh token without `offline_access`, and their tokens do not end with
+ *   the IdP session. Statically configured clients without a resource keep
+ *   oidc-provider's rule (refresh token only with `offline_access`).
+ * - A consent prompt (native clients, `prompt=consent`, which the MCP SDK adds
+ *   whenever `offline_access` is requested) is granted automatically too.
+ * - To drive the login page without a browser, see
+ *   e2e/fixtures/oauth-login.mjs (completeAuthorization).
  *
  * Accounts (login name = account id): alice, victor, mallory (see DEFAULT_ACCOUNTS).
  * Scopes `openid email profile` release sub, email, email_verified, name,
@@ -154,6 +197,16 @@ function createMemoryAdapterFactory() {
 
 // --- helpers ----------------------------------------------------------------
 
+const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+const toList = (value) =>
+  (Array.isArray(value) ? value : String(value ?? '').split(/[\s,]+/)).map((s) => String(s).trim()).filter(Boolean);
+
+function isLoopbackHttpUrl(value) {
+  const url = URL.parse(value);
+  return !!url && ['http:', 'https:'].includes(url.protocol) && LOOPBACK_HOSTNAMES.has(url.hostname);
+}
+
 function generateSigningJwks() {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = privateKey.export({ format: 'jwk' });
@@ -222,7 +275,11 @@ function sendHtml(res, status, html) {
  * @param {Record<string,{email:string,name:string,groups:string[]}>} [options.accounts]
  * @param {boolean} [options.forceLogin=true] show the login page on every
  *   authorization request, ignoring an existing IdP session
- * @returns {Promise<{ issuer: string, close: () => Promise<void>, provider: object }>}
+ * @param {string} [options.issuerHost='localhost'] host name in the issuer URL
+ * @param {boolean} [options.registration=false] open dynamic client registration
+ * @param {true | { url?: string | string[], scope?: string | string[], accessTokenTTL?: number }} [options.resourceServer]
+ *   resource indicators with JWT access tokens (see the header)
+ * @returns {Promise<{ issuer: string, port: number, close: () => Promise<void>, provider: object }>}
  */
 export async function startOidcServer({
   port = 3210,
@@ -230,15 +287,72 @@ export async function startOidcServer({
   clients,
   accounts = DEFAULT_ACCOUNTS,
   forceLogin = true,
+  issuerHost = 'localhost',
+  registration = false,
+  resourceServer,
 } = {}) {
-  const { Provider, interactionPolicy } = await loadOidcProvider();
-  const issuer = `http://localhost:${port}`;
+  const { Provider, interactionPolicy, errors } = await loadOidcProvider();
 
-  if (!Array.isArray(clients) || clients.length === 0) {
+  if (clients === undefined && registration) clients = [];
+  if (!Array.isArray(clients) || (clients.length === 0 && !registration)) {
     throw new TypeError('startOidcServer: at least one client is required');
   }
 
   const accountIds = new Set(Object.keys(accounts));
+  const staticClientIds = new Set(clients.map((client) => client.client_id));
+
+  // --- resource server (RFC 8707 resource indicators, RFC 9068 JWT access tokens)
+  const resourceConfig = resourceServer === true ? {} : resourceServer || undefined;
+  const resourceScopes = resourceConfig ? toList(resourceConfig.scope ?? 'mcp') : [];
+  const allowedResources =
+    resourceConfig?.url === undefined ? undefined : new Set(toList(resourceConfig.url).map((u) => new URL(u).href));
+  const resourceAllowed = (indicator) =>
+    allowedResources ? allowedResources.has(URL.parse(indicator)?.href) : isLoopbackHttpUrl(indicator);
+
+  // Clients the MCP flows use get refresh tokens without `offline_access`, bound to no IdP session.
+  const hasResource = (source) => (Array.isArray(source.resource) ? source.resource.length > 0 : !!source.resource);
+  const longLived = (client, source) =>
+    client.grantTypeAllowed('refresh_token') && (!staticClientIds.has(client.clientId) || hasResource(source));
+
+  // Listen first, so that port 0 works: the issuer needs the real port.
+  let handler;
+  const server = createServer((req, res) => {
+    if (handler) {
+      handler(req, res);
+      return;
+    }
+    res.statusCode = 503;
+    res.end();
+  });
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  let closing;
+  const close = () => {
+    closing ??= new Promise((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeAllConnections();
+    });
+    return closing;
+  };
+
+  const closeOnThrow = (build) => {
+    try {
+      return build();
+    } catch (err) {
+      void close();
+      throw err;
+    }
+  };
+
+  const actualPort = server.address().port;
+  const issuer = `http://${issuerHost.includes(':') ? `[${issuerHost}]` : issuerHost}:${actualPort}`;
 
   const policy = interactionPolicy.base();
   if (forceLogin) {
@@ -252,7 +366,8 @@ export async function startOidcServer({
     );
   }
 
-  const provider = new Provider(issuer, {
+  // (a bad configuration must not leave the port taken)
+  const provider = closeOnThrow(() => new Provider(issuer, {
     adapter: createMemoryAdapterFactory(),
     jwks: generateSigningJwks(),
     cookies: { keys: [randomBytes(32).toString('base64url')] },
@@ -284,6 +399,9 @@ export async function startOidcServer({
       };
     },
 
+    // Resource server scopes must be known scopes, or client registration refuses them.
+    ...(resourceScopes.length ? { scopes: ['openid', 'offline_access', ...resourceScopes] } : {}),
+
     // scope -> claims it releases; the scope names become supported scopes
     claims: {
       openid: ['sub'],
@@ -300,8 +418,25 @@ export async function startOidcServer({
     // require a password field and show a consent screen).
     features: {
       devInteractions: { enabled: false },
-      // Not needed by Auth.js; off keeps the discovery doc and tokens simple.
-      resourceIndicators: { enabled: false },
+      // Only with `resourceServer` (Auth.js needs none; off keeps the discovery doc and tokens simple).
+      resourceIndicators: resourceConfig
+        ? {
+            enabled: true,
+            async getResourceServerInfo(ctx, resourceIndicator) {
+              if (!resourceAllowed(resourceIndicator)) {
+                throw new errors.InvalidTarget(`unknown resource indicator ${resourceIndicator}`);
+              }
+              return {
+                scope: resourceScopes.join(' '),
+                audience: resourceIndicator,
+                accessTokenTTL: resourceConfig.accessTokenTTL ?? 60 * 60,
+                accessTokenFormat: 'jwt',
+                jwt: { sign: { alg: 'RS256' } },
+              };
+            },
+          }
+        : { enabled: false },
+      registration: registration ? { enabled: true, initialAccessToken: false } : { enabled: false },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
@@ -328,15 +463,34 @@ export async function startOidcServer({
       }
       grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
       if (oidc.requestParamClaims.size) grant.addOIDCClaims([...oidc.requestParamClaims]);
+      // resource indicators: the requested scopes each resource server knows
+      for (const [indicator, resource] of Object.entries(oidc.resourceServers ?? {})) {
+        const scopes = [...oidc.requestParamScopes].filter((scope) => resource.scopes.has(scope));
+        if (scopes.length) grant.addResourceScope(indicator, scopes.join(' '));
+      }
       await grant.save();
       return grant;
     },
 
     pkce: { required: () => false }, // S256 is used when sent (Auth.js sends it)
 
+    ...(registration || resourceConfig
+      ? {
+          async issueRefreshToken(ctx, client, source) {
+            return (
+              client.grantTypeAllowed('refresh_token') && (source.scopes.has('offline_access') || longLived(client, source))
+            );
+          },
+          async expiresWithSession(ctx, source) {
+            return !source.scopes.has('offline_access') && !longLived(ctx.oidc.client, source);
+          },
+        }
+      : {}),
+
     // explicit TTLs (the defaults log "you SHOULD change it" notices)
     ttl: {
-      AccessToken: 60 * 60,
+      // a resource server's accessTokenTTL applies to its tokens
+      AccessToken: resourceConfig ? (ctx, token) => token.resourceServer?.accessTokenTTL ?? 60 * 60 : 60 * 60,
       AuthorizationCode: 60,
       IdToken: 60 * 60,
       RefreshToken: 24 * 60 * 60,
@@ -356,7 +510,19 @@ export async function startOidcServer({
           .join('\n'),
       );
     },
-  });
+  }));
+
+  if (resourceConfig && resourceScopes.length) {
+    // RFC 6749 §3.3 default scope: the MCP SDK sends no `scope` unless the resource metadata or the
+    // client names one, and oidc-provider refuses a request that would grant no scope at all.
+    provider.use(async (ctx, next) => {
+      const { query } = ctx;
+      if (ctx.path === '/auth' && ctx.method === 'GET' && !query.scope && typeof query.resource === 'string' && resourceAllowed(query.resource)) {
+        ctx.query = { ...query, scope: resourceScopes.join(' ') };
+      }
+      await next();
+    });
+  }
 
   // Surface server-side failures (they are otherwise only visible to the client).
   provider.on('server_error', (ctx, err) => console.error('[oidc] server_error:', err));
@@ -375,8 +541,13 @@ export async function startOidcServer({
       const clientId = details.params.client_id;
 
       if (action === undefined && req.method === 'GET') {
+        if (details.prompt.name === 'consent') {
+          // Asked for by native clients and prompt=consent: the grant is already
+          // complete (loadExistingGrant), so just confirm it, keeping the login.
+          await provider.interactionFinished(req, res, { consent: {} }, { mergeWithLastSubmission: true });
+          return;
+        }
         if (details.prompt.name !== 'login') {
-          // consent is auto-granted in loadExistingGrant; should not happen
           sendHtml(res, 501, page('Test IdP error', `<p role="alert">Unsupported prompt ${escapeHtml(details.prompt.name)}</p>`));
           return;
         }
@@ -418,7 +589,7 @@ export async function startOidcServer({
     }
   }
 
-  const server = createServer((req, res) => {
+  handler = (req, res) => {
     const { pathname } = new URL(req.url ?? '/', issuer);
     const match = /^\/interaction\/([^/]+)(?:\/(login|abort))?\/?$/.exec(pathname);
     if (match) {
@@ -426,26 +597,9 @@ export async function startOidcServer({
       return;
     }
     oidcCallback(req, res);
-  });
-
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-
-  let closing;
-  const close = () => {
-    closing ??= new Promise((resolve, reject) => {
-      server.close((err) => (err ? reject(err) : resolve()));
-      server.closeAllConnections();
-    });
-    return closing;
   };
 
-  return { issuer, close, provider };
+  return { issuer, port: actualPort, close, provider };
 }
 
 // --- CLI --------------------------------------------------------------------
@@ -459,9 +613,19 @@ if (isMain) {
     .map((s) => s.trim())
     .filter(Boolean);
 
+  const resourceEnv = process.env.OIDC_TEST_RESOURCE_SERVER?.trim();
   const { issuer, close } = await startOidcServer({
     port,
     forceLogin: process.env.OIDC_TEST_FORCE_LOGIN !== '0',
+    issuerHost: process.env.OIDC_TEST_ISSUER_HOST || 'localhost',
+    registration: process.env.OIDC_TEST_REGISTRATION === '1',
+    resourceServer:
+      resourceEnv && resourceEnv !== '0'
+        ? {
+            ...(resourceEnv === '1' ? {} : { url: toList(resourceEnv) }),
+            ...(process.env.OIDC_TEST_RESOURCE_SCOPES ? { scope: toList(process.env.OIDC_TEST_RESOURCE_SCOPES) } : {}),
+          }
+        : undefined,
     clients: [
       {
         client_id: process.env.OIDC_TEST_CLIENT_ID || 'portcullis',
