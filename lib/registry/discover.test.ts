@@ -67,6 +67,20 @@ describe("discovery against real MCP servers", () => {
     await expect(discoverServer({ url: protectedFixture.url, auth: { type: "headers", headers: { authorization: "Bearer fixture-secret-token" } } })).resolves.toBeTruthy();
   });
 
+  it("gives up with a timeout on a server that accepts the connection and never answers", async () => {
+    const { createServer } = await import("node:net");
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      await expect(discoverServer({ url: `http://127.0.0.1:${port}/mcp`, auth: { type: "none" }, timeoutMs: 1_500 })).rejects.toMatchObject({ code: "UPSTREAM_TIMEOUT" });
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      silent.close();
+    }
+  });
+
   it("explains an unreachable URL and a non-MCP URL", async () => {
     const port = await freePort();
     await expect(discoverServer({ url: `http://127.0.0.1:${port}/mcp`, auth: { type: "none" }, timeoutMs: 5_000 })).rejects.toMatchObject({
