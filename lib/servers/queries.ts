@@ -112,11 +112,12 @@ export async function getServer({ db, actor }: Ctx, id: string): Promise<ServerO
 
 export async function getServerDetail({ db, actor }: Ctx, id: string) {
   authorize(actor, "servers.read");
-  const server = await loadServerOutput(db, id);
-  const [snapshot] = await db.select().from(serverSnapshots).where(eq(serverSnapshots.id, (await loadServerRow(db, id)).currentSnapshotId ?? id));
+  const row = await loadServerRow(db, id);
+  const [server] = await toServerOutputs(db, [row], true);
+  const [snapshot] = row.currentSnapshotId ? await db.select().from(serverSnapshots).where(eq(serverSnapshots.id, row.currentSnapshotId)) : [];
   const timeline = await db.select().from(serverEvents).where(eq(serverEvents.serverId, id)).orderBy(desc(serverEvents.id)).limit(200);
   return {
-    server,
+    server: server!,
     prompts: snapshot?.prompts ?? [],
     resources: snapshot?.resources ?? [],
     resourceTemplates: snapshot?.resourceTemplates ?? [],

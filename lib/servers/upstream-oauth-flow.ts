@@ -16,6 +16,17 @@ const aad = (flowId: string) => `oauth-flow:${flowId}`;
 
 export const UPSTREAM_OAUTH_CALLBACK_PATH = "/api/oauth/upstream/callback";
 
+/** Each request of the OAuth dance (metadata, registration, token) gets at most this long. */
+const OAUTH_REQUEST_TIMEOUT_MS = 15_000;
+
+function oauthFetch(): typeof fetch {
+  const base = guardedFetch();
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(OAUTH_REQUEST_TIMEOUT_MS);
+    return base(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+  };
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -34,7 +45,7 @@ export async function startUpstreamOAuth({ db, actor }: Ctx, rawInput: unknown, 
   const provider = new StoredOAuthProvider({ redirectUrl: new URL(UPSTREAM_OAUTH_CALLBACK_PATH, consoleOrigin).toString(), scope: input.scope, state });
   let authorizationUrl: URL;
   try {
-    authorizationUrl = await beginUpstreamAuthorization(provider, input.url, guardedFetch());
+    authorizationUrl = await beginUpstreamAuthorization(provider, input.url, oauthFetch());
   } catch (error) {
     if ((error as { code?: unknown }).code === "UPSTREAM_ADDRESS_REFUSED") throw new DiscoveryError("UPSTREAM_ADDRESS_REFUSED", describe(error));
     throw new DiscoveryError("UPSTREAM_AUTH_FAILED", `Could not start an OAuth authorization with ${input.url}: ${describe(error)}`);
@@ -63,7 +74,7 @@ export async function completeUpstreamOAuth({ db, actor }: Ctx, params: { state:
   if (params.error || !params.code) throw new DiscoveryError("UPSTREAM_AUTH_FAILED", `The authorization server refused: ${params.error ?? "no code returned"}`);
   const provider = openFlow(flow);
   try {
-    await finishUpstreamAuthorization(provider, flow.serverUrl, params.code, guardedFetch());
+    await finishUpstreamAuthorization(provider, flow.serverUrl, params.code, oauthFetch());
   } catch (error) {
     throw new DiscoveryError("UPSTREAM_AUTH_FAILED", `The code could not be exchanged for tokens: ${describe(error)}`);
   }

@@ -1,11 +1,13 @@
 import { sessionRoute } from "@/lib/auth/session-route";
 import { DomainError, ForbiddenError } from "@/lib/errors";
 import { completeUpstreamOAuth } from "@/lib/servers/upstream-oauth-flow";
+import { consoleOrigin } from "@/lib/server/console-origin";
 
 /** Where an upstream's authorization server sends the person back; then on to the request form. */
 export const GET = sessionRoute(async (ctx, request) => {
   const url = new URL(request.url);
-  const back = new URL("/servers/new", url);
+  // Behind a proxy request.url names the internal host; send the browser back to the public one.
+  const back = new URL("/servers/new", await consoleOrigin());
   try {
     const { flowId } = await completeUpstreamOAuth(ctx, {
       state: url.searchParams.get("state") ?? "",
