@@ -1,0 +1,154 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { BUNDLE_LIMITS, ConfigBundle } from "./schema";
+
+const HASH_A = "a".repeat(64);
+const HASH_B = "0123456789abcdef".repeat(4);
+
+function sampleBundle(): ConfigBundle {
+  const teamId = randomUUID();
+  const userId = randomUUID();
+  return {
+    schemaVersion: 1,
+    version: 7,
+    issuedAt: "2026-03-01T12:00:00.000Z",
+    issuer: "http://127.0.0.1:3000",
+    servers: [
+      {
+        id: randomUUID(),
+        slug: "github",
+        name: "GitHub",
+        url: "https://mcp.example.com/mcp",
+        transport: "streamable-http",
+        credential: { kid: "edge-2026-03", sealed: "eyJhbGciOiJFQ0RILUVTIn0..abc.def.ghi" },
+        tools: [
+          { name: "search_issues", hash: HASH_A, state: "enabled" },
+          { name: "get_issue", hash: HASH_B, state: "enabled" },
+        ],
+        ownerTeamId: teamId,
+      },
+      { id: randomUUID(), slug: "memory", name: "Memory", url: "http://127.0.0.1:4001/sse", transport: "sse", credential: null, tools: [] },
+    ],
+    tokens: [{ id: randomUUID(), hash: HASH_A, userId, scopes: ["read", "write"], expiresAt: null }],
+    users: [{ id: userId, email: "ada@example.com", role: "member", teamIds: [teamId] }],
+    teams: [{ id: teamId, slug: "platform" }],
+    policies: {
+      rules: [
+        { id: randomUUID(), effect: "allow", subject: { type: "everyone" }, resource: { serverSlug: "*", tool: "*" }, priority: 0 },
+        { id: randomUUID(), effect: "deny", subject: { type: "team", teamId }, resource: { serverSlug: "github", tool: "delete_*" }, priority: 10 },
+        { id: randomUUID(), effect: "allow", subject: { type: "user", userId }, resource: { serverSlug: "github", tool: "delete_branch" }, priority: 20 },
+      ],
+    },
+  };
+}
+
+function issuesOf(value: unknown): string[] {
+  const result = ConfigBundle.safeParse(value);
+  return result.success ? [] : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+}
+
+describe("ConfigBundle", () => {
+  it("accepts a complete bundle and returns it unchanged", () => {
+    const bundle = sampleBundle();
+    expect(ConfigBundle.parse(bundle)).toEqual(bundle);
+  });
+
+  it("accepts an empty deployment (fail closed is the evaluator's job, not the schema's)", () => {
+    const empty = { ...sampleBundle(), servers: [], tokens: [], users: [], teams: [], policies: { rules: [] } };
+    expect(issuesOf(empty)).toEqual([]);
+  });
+
+  it("refuses unknown keys at the top level and inside nested objects", () => {
+    expect(issuesOf({ ...sampleBundle(), rateLimits: [] })).not.toEqual([]);
+    const b = sampleBundle();
+    expect(issuesOf({ ...b, servers: [{ ...b.servers[0], headers: {} }] })).not.toEqual([]);
+    expect(issuesOf({ ...b, servers: [{ ...b.servers[0], credential: { kid: "k", sealed: "s", token: "clear" } }] })).not.toEqual([]);
+    expect(issuesOf({ ...b, policies: { rules: [], defaults: "allow" } })).not.toEqual([]);
+  });
+
+  it("refuses a schemaVersion it does not understand, and a missing one", () => {
+    expect(issuesOf({ ...sampleBundle(), schemaVersion: 2 })).not.toEqual([]);
+    const { schemaVersion: _omitted, ...withoutVersion } = sampleBundle();
+    expect(issuesOf(withoutVersion)).not.toEqual([]);
+  });
+
+  it("requires a positive whole version and an ISO timestamp", () => {
+    for (const version of [0, -1, 1.5, "8", Number.MAX_SAFE_INTEGER + 2]) expect(issuesOf({ ...sampleBundle(), version })).not.toEqual([]);
+    expect(issuesOf({ ...sampleBundle(), issuedAt: "yesterday" })).not.toEqual([]);
+    expect(issuesOf({ ...sampleBundle(), issuedAt: "2026-03-01T12:00:00+01:00" })).toEqual([]);
+  });
+
+  it("publishes only enabled tools with a lowercase SHA-256 pin", () => {
+    const b = sampleBundle();
+    const withTool = (tool: unknown) => ({ ...b, servers: [{ ...b.servers[0], tools: [tool] }] });
+    expect(issuesOf(withTool({ name: "t", hash: HASH_A, state: "quarantined" }))).not.toEqual([]);
+    expect(issuesOf(withTool({ name: "t", hash: HASH_A, state: "disabled" }))).not.toEqual([]);
+    expect(issuesOf(withTool({ name: "t", hash: HASH_A.toUpperCase(), state: "enabled" }))).not.toEqual([]);
+    expect(issuesOf(withTool({ name: "t", hash: "a".repeat(63), state: "enabled" }))).not.toEqual([]);
+    expect(issuesOf(withTool({ name: "t", hash: HASH_A, state: "enabled" }))).toEqual([]);
+  });
+
+  it("checks server slugs, URLs and transports", () => {
+    const b = sampleBundle();
+    const withServer = (patch: Record<string, unknown>) => ({ ...b, servers: [{ ...b.servers[0], ...patch }] });
+    expect(issuesOf(withServer({ slug: "git_hub" }))).not.toEqual([]);
+    expect(issuesOf(withServer({ slug: " github" }))).not.toEqual([]);
+    expect(issuesOf(withServer({ url: "ftp://example.com" }))).not.toEqual([]);
+    expect(issuesOf(withServer({ url: "not a url" }))).not.toEqual([]);
+    expect(issuesOf(withServer({ transport: "stdio" }))).not.toEqual([]);
+    expect(issuesOf(withServer({ ownerTeamId: null }))).toEqual([]);
+  });
+
+  it("refuses duplicates the edge would index by", () => {
+    const b = sampleBundle();
+    const [server] = b.servers;
+    expect(issuesOf({ ...b, servers: [server, { ...server, id: randomUUID() }] })).toEqual([expect.stringMatching(/^servers\.1: duplicate server slug/)]);
+    expect(issuesOf({ ...b, servers: [{ ...server, tools: [server!.tools[0], { ...server!.tools[0], hash: HASH_B }] }] })).toEqual([expect.stringMatching(/duplicate tool name/)]);
+    expect(issuesOf({ ...b, tokens: [b.tokens[0], { ...b.tokens[0], id: randomUUID() }] })).toEqual([expect.stringMatching(/duplicate token hash/)]);
+    expect(issuesOf({ ...b, teams: [b.teams[0], { ...b.teams[0], id: randomUUID() }] })).toEqual([expect.stringMatching(/duplicate team slug/)]);
+  });
+
+  it("refuses references that do not resolve inside the bundle", () => {
+    const b = sampleBundle();
+    expect(issuesOf({ ...b, tokens: [{ ...b.tokens[0], userId: randomUUID() }] })).toEqual([expect.stringMatching(/^tokens\.0\.userId: unknown user/)]);
+    expect(issuesOf({ ...b, users: [{ ...b.users[0], teamIds: [randomUUID()] }], tokens: [], policies: { rules: [] } })).toEqual([
+      expect.stringMatching(/^users\.0\.teamIds\.0: unknown team/),
+    ]);
+    expect(issuesOf({ ...b, servers: [{ ...b.servers[0], ownerTeamId: randomUUID() }] })).toEqual([expect.stringMatching(/unknown team/)]);
+    const rule = b.policies.rules[0]!;
+    expect(issuesOf({ ...b, policies: { rules: [{ ...rule, subject: { type: "user", userId: randomUUID() } }] } })).toEqual([expect.stringMatching(/unknown user/)]);
+  });
+
+  it("allows a rule for a server slug that is not (yet) in the bundle", () => {
+    const b = sampleBundle();
+    const rule = { ...b.policies.rules[0]!, resource: { serverSlug: "not-approved-yet", tool: "*" } };
+    expect(issuesOf({ ...b, policies: { rules: [rule] } })).toEqual([]);
+  });
+
+  it("checks policy subjects and resources", () => {
+    const b = sampleBundle();
+    const withRule = (patch: Record<string, unknown>) => ({ ...b, policies: { rules: [{ ...b.policies.rules[0], ...patch }] } });
+    expect(issuesOf(withRule({ effect: "maybe" }))).not.toEqual([]);
+    expect(issuesOf(withRule({ subject: { type: "group", groupId: randomUUID() } }))).not.toEqual([]);
+    expect(issuesOf(withRule({ subject: { type: "everyone", teamId: randomUUID() } }))).not.toEqual([]);
+    expect(issuesOf(withRule({ resource: { serverSlug: "Bad Slug", tool: "*" } }))).not.toEqual([]);
+    expect(issuesOf(withRule({ resource: { serverSlug: "*", tool: "" } }))).not.toEqual([]);
+    expect(issuesOf(withRule({ priority: 1.5 }))).not.toEqual([]);
+  });
+
+  it("checks token scopes and expiry", () => {
+    const b = sampleBundle();
+    const withToken = (patch: Record<string, unknown>) => ({ ...b, tokens: [{ ...b.tokens[0], ...patch }] });
+    expect(issuesOf(withToken({ scopes: [] }))).not.toEqual([]);
+    expect(issuesOf(withToken({ scopes: ["read", "read"] }))).not.toEqual([]);
+    expect(issuesOf(withToken({ scopes: ["admin"] }))).not.toEqual([]);
+    expect(issuesOf(withToken({ expiresAt: "2027-01-01T00:00:00Z" }))).toEqual([]);
+    expect(issuesOf(withToken({ expiresAt: 1767225600 }))).not.toEqual([]);
+  });
+
+  it("bounds array sizes", () => {
+    const b = sampleBundle();
+    const tools = Array.from({ length: BUNDLE_LIMITS.toolsPerServer + 1 }, (_, i) => ({ name: `t${i}`, hash: HASH_A, state: "enabled" }));
+    expect(issuesOf({ ...b, servers: [{ ...b.servers[0], tools }] })).not.toEqual([]);
+  });
+});

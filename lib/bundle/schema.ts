@@ -1,0 +1,207 @@
+import { z } from "zod";
+import { IsoDateTime, Uuid } from "../api/schema-helpers";
+import { ROLES, TOKEN_SCOPES } from "../auth/roles";
+
+/**
+ * The config bundle: everything the portal Worker enforces, compiled by the console, signed
+ * (`./sign.ts`) and pushed to the edge. The Worker never reads Postgres, so what is not in here
+ * does not exist at the edge — and with no valid bundle the Worker denies everything.
+ *
+ * Rules that keep the signature meaningful:
+ * - Every object is strict: a key the edge does not understand is refused, never silently dropped.
+ * - No transforms, defaults or trimming anywhere: the bundle the Worker acts on must be exactly
+ *   the bytes the console signed (`verifySignedBundle` checks that it is).
+ * - `schemaVersion` is a literal. A change the edge cannot safely ignore (rate limits and budgets
+ *   arrive with a later issue) bumps it, so an older Worker refuses a newer bundle — and keeps
+ *   its last good one — instead of enforcing half of it.
+ *
+ * Limits are sanity bounds well above any real deployment; they stop a compiler bug from
+ * producing a bundle the Worker would choke on.
+ */
+export const BUNDLE_SCHEMA_VERSION = 1;
+
+export const BUNDLE_LIMITS = {
+  servers: 1_000,
+  toolsPerServer: 5_000,
+  tokens: 100_000,
+  users: 100_000,
+  teams: 10_000,
+  teamsPerUser: 1_000,
+  rules: 10_000,
+} as const;
+
+/** Lowercase hex SHA-256, as `toolHash` and `hashTokenSecret` produce it. */
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex characters (SHA-256)");
+
+/**
+ * Server and team slugs, as the console accepts them — but without `.trim()`: a transform here
+ * would make the parsed bundle differ from the signed one. No underscore, so the portal's
+ * `{server_slug}_{tool}` names split unambiguously.
+ */
+const BundleSlug = z
+  .string()
+  .min(2)
+  .max(40)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "use lowercase letters, digits and single hyphens");
+
+const ToolName = z.string().min(1).max(200);
+
+export const BundleTool = z
+  .object({
+    name: ToolName,
+    /** The approved hash pin: the edge refuses a tool whose live definition no longer hashes to it. */
+    hash: Sha256Hex,
+    /** Only enabled tools are published; disabled, quarantined and removed ones never reach the edge. */
+    state: z.literal("enabled"),
+  })
+  .strict();
+export type BundleTool = z.infer<typeof BundleTool>;
+
+/**
+ * The upstream credential, sealed by the console for the edge (the edge alone can open it).
+ * Opaque here on purpose: the bundle is signed, not encrypted, so the secret must never appear in
+ * clear; `kid` names the edge key it was sealed to, so keys can rotate.
+ */
+export const SealedCredential = z
+  .object({
+    kid: z.string().min(1).max(200),
+    sealed: z.string().min(1).max(262_144),
+  })
+  .strict();
+export type SealedCredential = z.infer<typeof SealedCredential>;
+
+export const BundleServer = z
+  .object({
+    id: Uuid,
+    slug: BundleSlug,
+    name: z.string().min(1).max(100),
+    /** The endpoint that answered MCP after transport detection (the servers table's `endpointUrl`). */
+    url: z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" }).max(2000),
+    transport: z.enum(["streamable-http", "sse"]),
+    credential: SealedCredential.nullable(),
+    tools: z.array(BundleTool).max(BUNDLE_LIMITS.toolsPerServer),
+    ownerTeamId: Uuid.nullable().optional(),
+  })
+  .strict();
+export type BundleServer = z.infer<typeof BundleServer>;
+
+export const BundleToken = z
+  .object({
+    id: Uuid,
+    /** SHA-256 of the secret (`hashTokenSecret`); the secret itself never leaves the console. */
+    hash: Sha256Hex,
+    userId: Uuid,
+    scopes: z
+      .array(z.enum(TOKEN_SCOPES))
+      .min(1)
+      .max(TOKEN_SCOPES.length)
+      .refine((s) => new Set(s).size === s.length, "scopes must not repeat"),
+    expiresAt: IsoDateTime.nullable(),
+  })
+  .strict();
+export type BundleToken = z.infer<typeof BundleToken>;
+
+export const BundleUser = z
+  .object({
+    id: Uuid,
+    /**
+     * Any string, not `z.email()`: the address comes from the identity provider, the edge only
+     * labels events with it, and one unusual address must not make the whole bundle invalid.
+     */
+    email: z.string().min(1).max(320),
+    role: z.enum(ROLES),
+    teamIds: z.array(Uuid).max(BUNDLE_LIMITS.teamsPerUser),
+  })
+  .strict();
+export type BundleUser = z.infer<typeof BundleUser>;
+
+export const BundleTeam = z.object({ id: Uuid, slug: BundleSlug }).strict();
+export type BundleTeam = z.infer<typeof BundleTeam>;
+
+export const PolicySubject = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("everyone") }).strict(),
+  z.object({ type: z.literal("team"), teamId: Uuid }).strict(),
+  z.object({ type: z.literal("user"), userId: Uuid }).strict(),
+]);
+export type PolicySubject = z.infer<typeof PolicySubject>;
+
+export const PolicyRule = z
+  .object({
+    id: Uuid,
+    effect: z.enum(["allow", "deny"]),
+    subject: PolicySubject,
+    resource: z
+      .object({
+        /** A server slug, or `*` for every server (including ones approved after the rule). */
+        serverSlug: z.union([z.literal("*"), BundleSlug]),
+        /** A glob over the upstream tool name; its syntax is the policy evaluator's to define. */
+        tool: z.string().min(1).max(200),
+      })
+      .strict(),
+    /** Orders rules for the evaluator; how ties and effects combine is the evaluator's contract. */
+    priority: z.number().int().min(0).max(1_000_000),
+  })
+  .strict();
+export type PolicyRule = z.infer<typeof PolicyRule>;
+
+export const BundlePolicies = z.object({ rules: z.array(PolicyRule).max(BUNDLE_LIMITS.rules) }).strict();
+export type BundlePolicies = z.infer<typeof BundlePolicies>;
+
+export const ConfigBundle = z
+  .object({
+    schemaVersion: z.literal(BUNDLE_SCHEMA_VERSION),
+    /** Strictly increasing per publish; the edge refuses a version at or below the one it runs. */
+    version: z.number().int().positive(),
+    issuedAt: IsoDateTime,
+    /** Who compiled the bundle (the console's origin); for the edge's logs, not for trust. */
+    issuer: z.string().min(1).max(200),
+    servers: z.array(BundleServer).max(BUNDLE_LIMITS.servers),
+    tokens: z.array(BundleToken).max(BUNDLE_LIMITS.tokens),
+    users: z.array(BundleUser).max(BUNDLE_LIMITS.users),
+    teams: z.array(BundleTeam).max(BUNDLE_LIMITS.teams),
+    policies: BundlePolicies,
+  })
+  .strict()
+  .superRefine((bundle, ctx) => {
+    // The edge indexes these by key; a duplicate would make enforcement depend on array order.
+    const unique = <T>(items: readonly T[], key: (item: T) => string, path: (string | number)[], what: string) => {
+      const seen = new Set<string>();
+      items.forEach((item, i) => {
+        const k = key(item);
+        if (seen.has(k)) ctx.addIssue({ code: "custom", path: [...path, i], message: `duplicate ${what} ${JSON.stringify(k)}` });
+        seen.add(k);
+      });
+      return seen;
+    };
+    unique(bundle.servers, (s) => s.id, ["servers"], "server id");
+    unique(bundle.servers, (s) => s.slug, ["servers"], "server slug");
+    bundle.servers.forEach((s, i) => unique(s.tools, (t) => t.name, ["servers", i, "tools"], "tool name"));
+    unique(bundle.tokens, (t) => t.id, ["tokens"], "token id");
+    unique(bundle.tokens, (t) => t.hash, ["tokens"], "token hash");
+    const userIds = unique(bundle.users, (u) => u.id, ["users"], "user id");
+    const teamIds = unique(bundle.teams, (t) => t.id, ["teams"], "team id");
+    unique(bundle.teams, (t) => t.slug, ["teams"], "team slug");
+    unique(bundle.policies.rules, (r) => r.id, ["policies", "rules"], "rule id");
+
+    // References must resolve inside the bundle: the console compiles from one consistent
+    // snapshot, so a dangling id is a compiler bug, and the edge keeps its last good bundle.
+    const dangling = (path: (string | number)[], what: string, id: string) =>
+      ctx.addIssue({ code: "custom", path, message: `unknown ${what} ${JSON.stringify(id)}` });
+    bundle.servers.forEach((s, i) => {
+      if (s.ownerTeamId != null && !teamIds.has(s.ownerTeamId)) dangling(["servers", i, "ownerTeamId"], "team", s.ownerTeamId);
+    });
+    bundle.tokens.forEach((t, i) => {
+      if (!userIds.has(t.userId)) dangling(["tokens", i, "userId"], "user", t.userId);
+    });
+    bundle.users.forEach((u, i) => {
+      unique(u.teamIds, (id) => id, ["users", i, "teamIds"], "team id");
+      u.teamIds.forEach((id, j) => {
+        if (!teamIds.has(id)) dangling(["users", i, "teamIds", j], "team", id);
+      });
+    });
+    bundle.policies.rules.forEach((r, i) => {
+      if (r.subject.type === "team" && !teamIds.has(r.subject.teamId)) dangling(["policies", "rules", i, "subject", "teamId"], "team", r.subject.teamId);
+      if (r.subject.type === "user" && !userIds.has(r.subject.userId)) dangling(["policies", "rules", i, "subject", "userId"], "user", r.subject.userId);
+    });
+  });
+export type ConfigBundle = z.infer<typeof ConfigBundle>;
