@@ -57,7 +57,7 @@ const fromServerLib = {
 };
 
 export default tseslint.config(
-  { ignores: [".next/**", "node_modules/**", ".data/**", "scratch/**", "db/migrations/**", "next-env.d.ts", "test-results/**", "playwright-report/**"] },
+  { ignores: ["**/worker-configuration.d.ts", "**/.wrangler/**", ".next/**", "node_modules/**", ".data/**", "scratch/**", "db/migrations/**", "next-env.d.ts", "test-results/**", "playwright-report/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

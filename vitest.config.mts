@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     environment: "node",
     include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", ".next/**", ".data/**", "e2e/**", "scratch/**", "workers/**"],
+    exclude: ["node_modules/**", ".next/**", ".data/**", "e2e/**", "scratch/**", "**/.wrangler/**"],
     // PGlite takes 4–5 s to start on 2 cores; a real PostgreSQL database is created per file.
     testTimeout: 30_000,
     hookTimeout: 60_000,

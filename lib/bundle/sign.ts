@@ -87,8 +87,9 @@ export async function signingKeyId(jwk: JsonWebKey): Promise<string> {
 /** A fresh console signing key. The private JWK is the secret to store; the public JWK goes to every Worker. */
 export async function generateSigningKeyPair(): Promise<{ publicKeyJwk: JsonWebKey; privateKeyJwk: JsonWebKey; keyId: string }> {
   const pair = (await crypto.subtle.generateKey(ED25519, true, ["sign", "verify"])) as CryptoKeyPair;
-  const publicKeyJwk = publicJwk(await crypto.subtle.exportKey("jwk", pair.publicKey));
-  const privateKeyJwk = privateJwk(await crypto.subtle.exportKey("jwk", pair.privateKey));
+  // workers-types widen exportKey to ArrayBuffer | JsonWebKey; "jwk" always yields a JsonWebKey.
+  const publicKeyJwk = publicJwk((await crypto.subtle.exportKey("jwk", pair.publicKey)) as JsonWebKey);
+  const privateKeyJwk = privateJwk((await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey);
   return { publicKeyJwk, privateKeyJwk, keyId: await signingKeyId(publicKeyJwk) };
 }
 

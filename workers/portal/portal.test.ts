@@ -1,0 +1,72 @@
+/**
+ * The portal Worker running in workerd (wrangler's local runtime), driven over HTTP: signed
+ * bundles are verified before they are trusted, only newer ones replace the active one, and with
+ * no bundle every MCP request is refused.
+ */
+import path from "node:path";
+import { unstable_dev, type Unstable_DevWorker } from "wrangler";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConfigBundle } from "../../lib/bundle/schema";
+import { generateSigningKeyPair, signBundle } from "../../lib/bundle/sign";
+
+const dir = path.join(process.cwd(), "workers", "portal");
+
+function bundle(version: number): ConfigBundle {
+  return { schemaVersion: 1, version, issuedAt: new Date().toISOString(), issuer: "console.test", servers: [], tokens: [], users: [], teams: [], policies: { rules: [] } };
+}
+
+describe("portal Worker in workerd", () => {
+  let worker: Unstable_DevWorker;
+  let keys: Awaited<ReturnType<typeof generateSigningKeyPair>>;
+  let stranger: Awaited<ReturnType<typeof generateSigningKeyPair>>;
+
+  beforeAll(async () => {
+    [keys, stranger] = await Promise.all([generateSigningKeyPair(), generateSigningKeyPair()]);
+    process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+    process.env.WRANGLER_SEND_METRICS = "false";
+    worker = await unstable_dev(path.join(dir, "src", "index.ts"), {
+      config: path.join(dir, "wrangler.jsonc"),
+      ip: "127.0.0.1",
+      port: 0,
+      persist: false,
+      logLevel: "warn",
+      vars: { PORTCULLIS_BUNDLE_KEYS: JSON.stringify({ [keys.keyId]: keys.publicKeyJwk }) },
+      experimental: { disableExperimentalWarning: true },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  const push = (body: unknown) => worker.fetch("/_portcullis/bundle", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+
+  it("denies every MCP request while it has no bundle (fail closed)", async () => {
+    expect(await (await worker.fetch("/_portcullis/status")).json()).toEqual({ version: null });
+    const res = await worker.fetch("/mcp", { method: "POST", body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }) });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/denied/);
+  });
+
+  it("refuses unsigned, tampered and foreign-key bundles", async () => {
+    expect((await push(bundle(1))).status).toBe(400);
+    const signed = await signBundle(bundle(1), keys.privateKeyJwk, keys.keyId);
+    const tampered = { ...signed, bundle: { ...signed.bundle, issuer: "evil" } };
+    expect(await (await push(tampered)).json()).toMatchObject({ error: { code: "BAD_SIGNATURE" } });
+    const foreign = await signBundle(bundle(1), stranger.privateKeyJwk, stranger.keyId);
+    expect(await (await push(foreign)).json()).toMatchObject({ error: { code: "UNKNOWN_KEY" } });
+    expect(await (await worker.fetch("/_portcullis/status")).json()).toEqual({ version: null });
+  });
+
+  it("installs a valid bundle, refuses a replay of an older or equal version, and keeps the last good one", async () => {
+    const v2 = await signBundle(bundle(2), keys.privateKeyJwk, keys.keyId);
+    expect(await (await push(v2)).json()).toEqual({ accepted: true, version: 2 });
+    const v1 = await signBundle(bundle(1), keys.privateKeyJwk, keys.keyId);
+    const replay = await push(v1);
+    expect(replay.status).toBe(409);
+    expect(await replay.json()).toMatchObject({ error: { code: "NOT_NEWER" } });
+    expect((await push(v2)).status).toBe(409);
+    expect(await (await worker.fetch("/_portcullis/status")).json()).toMatchObject({ version: 2 });
+    // With a configuration the MCP endpoint is no longer refused for lack of one (it is not built yet).
+    expect((await worker.fetch("/mcp", { method: "POST", body: "{}" })).status).toBe(501);
+  });
+});
