@@ -21,8 +21,11 @@ test.describe("local mode (no identity provider)", () => {
     await first.goto(`${LOCAL_CONSOLE}/settings/users`);
     const row = first.getByTestId("user-row").filter({ hasText: "colleague@example.test" });
     await row.getByLabel("Role of colleague@example.test").selectOption("approver");
-    await second.reload();
-    await expect(second.getByTestId("current-role")).toHaveText("approver");
+    // The select submits on change; the colleague's next page load shows the new role once the action ran.
+    await expect(async () => {
+      await second.reload();
+      await expect(second.getByTestId("current-role")).toHaveText("approver", { timeout: 1_000 });
+    }).toPass({ timeout: 20_000 });
     await firstContext.close();
     await secondContext.close();
   });
