@@ -29,6 +29,7 @@ const PURE_LIB = [
   "lib/registry/token-cost.ts",
   "lib/registry/tool-diff.ts",
   "lib/scan/**",
+  "lib/crypto/**",
   "lib/net/**",
   "lib/policy/**",
   "lib/bundle/**",

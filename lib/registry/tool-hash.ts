@@ -1,5 +1,6 @@
 import canonicalize from "canonicalize";
 import { type McpToolDefinition } from "./tool-types";
+import { sha256Hex } from "../crypto/sha256";
 
 /**
  * The top-level fields of a tool that the hash covers: every field the MCP spec (2025-11-25)
@@ -33,11 +34,6 @@ export function canonicalJson(value: unknown): string {
   const json = canonicalize(value);
   if (json === undefined) throw new TypeError("Value has no JSON representation");
   return json;
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**

@@ -1,3 +1,4 @@
+import { sha256Hex } from "../crypto/sha256";
 import { highestSeverity, scanTools, type Finding } from "../scan/poisoning";
 import type { DiscoveryResult } from "../registry/discover";
 import { serverTokenCost, toolTokenCost } from "../registry/token-cost";
@@ -20,11 +21,6 @@ export interface AnalyzedSnapshot {
   tokensTypescript: number;
 }
 
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Hashes, scans and prices every tool a discovery returned. */
 export async function analyzeDiscovery(result: DiscoveryResult): Promise<AnalyzedSnapshot> {
   const findings = scanTools(result.tools);
@@ -42,7 +38,7 @@ export async function analyzeDiscovery(result: DiscoveryResult): Promise<Analyze
     }),
   );
   const total = serverTokenCost(result.tools);
-  const toolsHash = await sha256(canonicalJson(tools.map((t) => [t.name, t.hash]).sort()));
+  const toolsHash = await sha256Hex(canonicalJson(tools.map((t) => [t.name, t.hash]).sort()));
   return { tools, toolsHash, tokensJson: total.json, tokensTypescript: total.typescript };
 }
 

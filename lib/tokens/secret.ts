@@ -2,6 +2,8 @@
  * API token secrets: pure, Web Crypto only, so the console and the edge hash the same way.
  * Format `pcs_` + 32 base64url characters (24 random bytes, 192 bits).
  */
+import { sha256Hex } from "../crypto/sha256";
+
 export const TOKEN_PREFIX = "pcs_";
 /** Characters of the secret kept in clear to tell tokens apart: `pcs_` + 8. */
 export const VISIBLE_PREFIX_LENGTH = 12;
@@ -26,8 +28,7 @@ export function visiblePrefix(secret: string): string {
 }
 
 export async function hashTokenSecret(secret: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(secret);
 }
 
 /** Compares two equal-length hex digests without an early exit. */
