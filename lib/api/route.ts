@@ -56,7 +56,7 @@ export interface HandlerArgs<P extends z.ZodType, Q extends z.ZodType> {
   ctx: Ctx;
   params: z.output<P>;
   query: z.output<Q>;
-  /** Raw JSON, already checked against the endpoint's body schema; the verb parses it again to get its types. */
+  /** Raw JSON; the verb parses it with the endpoint's body schema. */
   body: unknown;
   request: Request;
 }
@@ -82,11 +82,9 @@ export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.Z
       const params = parseWith(spec.params, await context.params, "path");
       const url = new URL(request.url);
       const query = parseWith(spec.query, Object.fromEntries(url.searchParams), "query");
-      let body: unknown;
-      if (spec.body) {
-        body = await readJsonBody(request);
-        parseWith(spec.body, body, "body");
-      }
+      // The verb validates the body with the same schema (it is also called from server actions);
+      // its ZodError becomes the same 400 VALIDATION_ERROR below.
+      const body: unknown = spec.body ? await readJsonBody(request) : undefined;
       const result = await handler({ ctx: { db, actor }, params, query, body, request } as HandlerArgs<P, Q>);
       if (spec.status === 204) return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
       let output: unknown = result;
