@@ -3,3 +3,4 @@ export * from "./teams";
 export * from "./api-tokens";
 export * from "./audit-log";
 export * from "./servers";
+export * from "./portal";

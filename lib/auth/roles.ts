@@ -37,6 +37,14 @@ export const PERMISSIONS = {
   "servers.request": { roles: ["member", "approver", "security", "admin"], scope: "write" },
   "servers.review": { roles: ["approver", "admin"], scope: "write" },
   "servers.sync": { roles: ["approver", "security", "admin"], scope: "write" },
+  /** Who may use an approved server at the edge (its access grants). */
+  "servers.access": { roles: ["approver", "admin"], scope: "write" },
+  /** The Portal page: endpoint URL, connect instructions, deployed version. */
+  "portal.read": { roles: EVERYONE, scope: "read" },
+  /** Publish a config bundle to the edge, and roll back to an earlier one. */
+  "config.publish": { roles: ["admin"], scope: "write" },
+  /** Published bundles, their diffs and the versions the portals acknowledged. */
+  "config.read": { roles: ["approver", "security", "admin"], scope: "read" },
 } as const satisfies Record<string, PermissionSpec>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -151,7 +151,7 @@ export const ConfigBundle = z
   .object({
     schemaVersion: z.literal(BUNDLE_SCHEMA_VERSION),
     /** Strictly increasing per publish; the edge refuses a version at or below the one it runs. */
-    version: z.number().int().positive(),
+    version: z.number().int().positive().max(2_147_483_647),
     issuedAt: IsoDateTime,
     /** Who compiled the bundle (the console's origin); for the edge's logs, not for trust. */
     issuer: z.string().min(1).max(200),

@@ -158,3 +158,42 @@ export async function verifySignedBundle(input: unknown, trustedKeys: Record<str
   if (currentVersion !== null && parsed.data.version <= currentVersion) return fail("NOT_NEWER");
   return { ok: true, bundle: parsed.data };
 }
+
+/**
+ * Small signed statements from the console to the edge other than bundles (the OAuth consent
+ * assertion: "this signed-in user approved this authorization request"). Compact form
+ * `<base64url canonical JSON>.<signature>.<keyId>`, signed with the bundle key over
+ * `portcullis-statement-v1\n` + the JSON — the prefix keeps a statement from ever verifying as a
+ * bundle (whose signed text starts with `{`) and the other way round. `typ` names the statement
+ * kind and `exp` (unix seconds) bounds its life; both are checked here.
+ */
+const STATEMENT_PREFIX = "portcullis-statement-v1\n";
+
+export async function signStatement(payload: { typ: string; exp: number } & Record<string, unknown>, privateKeyJwk: JsonWebKey, keyId: string): Promise<string> {
+  const jwk = privateJwk(privateKeyJwk);
+  if ((await signingKeyId(jwk)) !== keyId) throw new Error("keyId is not the thumbprint of this signing key");
+  const json = canonicalJson(payload);
+  const key = await crypto.subtle.importKey("jwk", jwk, ED25519, false, ["sign"]);
+  const signature = await crypto.subtle.sign(ED25519, key, new TextEncoder().encode(STATEMENT_PREFIX + json));
+  return `${base64urlEncode(new TextEncoder().encode(json))}.${base64urlEncode(new Uint8Array(signature))}.${keyId}`;
+}
+
+/** The payload when the statement verifies with a trusted key, has the expected `typ` and has not expired; else null. */
+export async function verifyStatement(token: string, typ: string, trustedKeys: Record<string, JsonWebKey>, nowSeconds = Math.floor(Date.now() / 1000)): Promise<Record<string, unknown> | null> {
+  const parts = token.split(".");
+  if (parts.length !== 3) return null;
+  const [body, signature, keyId] = parts as [string, string, string];
+  if (!SignatureText.safeParse(signature).success || !KeyIdText.safeParse(keyId).success || !/^[A-Za-z0-9_-]+$/.test(body)) return null;
+  const trusted = Object.hasOwn(trustedKeys, keyId) ? trustedKeys[keyId] : undefined;
+  if (!trusted) return null;
+  try {
+    const json = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(base64urlDecode(body));
+    const key = await crypto.subtle.importKey("jwk", publicJwk(trusted), ED25519, false, ["verify"]);
+    if (!(await crypto.subtle.verify(ED25519, key, base64urlDecode(signature), new TextEncoder().encode(STATEMENT_PREFIX + json)))) return null;
+    const payload = JSON.parse(json) as Record<string, unknown>;
+    if (payload === null || typeof payload !== "object" || payload.typ !== typ || typeof payload.exp !== "number" || payload.exp < nowSeconds) return null;
+    return payload;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,122 @@
+import { sql } from "drizzle-orm";
+import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { servers } from "./servers";
+import { teams } from "./teams";
+
+/**
+ * Who may use an approved server at the edge. A row with `teamId = null` grants everyone; otherwise
+ * each row grants one team. No rows: nobody (the edge denies by default). Compiled into allow rules
+ * of the config bundle.
+ */
+export const serverAccessGrants = pgTable(
+  "server_access_grants",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    serverId: uuid("server_id")
+      .notNull()
+      .references(() => servers.id, { onDelete: "cascade" }),
+    teamId: uuid("team_id").references(() => teams.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("server_access_grants_team_idx").on(t.serverId, t.teamId),
+    uniqueIndex("server_access_grants_everyone_idx").on(t.serverId).where(sql`${t.teamId} is null`),
+  ],
+);
+
+/**
+ * Every published config bundle, whole and signed, so any two can be compared and an earlier one
+ * re-published (rollback = its content as a new version). `version` is the bundle's version.
+ */
+export const bundleDeployments = pgTable(
+  "bundle_deployments",
+  {
+    version: integer("version").primaryKey(),
+    /** The signed bundle exactly as pushed: `{ bundle, signature, keyId }`. */
+    signed: jsonb("signed").$type<Record<string, unknown>>().notNull(),
+    keyId: text("key_id").notNull(),
+    /** SHA-256 of the bundle's canonical JSON without version/issuedAt: equal = same content. */
+    contentHash: text("content_hash").notNull(),
+    summary: jsonb("summary").$type<Record<string, unknown>>().notNull().default({}),
+    /**
+     * `publish`; `rollback` (then `rolledBackFrom` names the version whose content it re-publishes);
+     * `identity` (the last content with the current users, teams and tokens: lib/config/sync-identities.ts).
+     */
+    kind: text("kind").$type<"publish" | "rollback" | "identity">().notNull().default("publish"),
+    rolledBackFrom: integer("rolled_back_from"),
+    publishedBy: uuid("published_by"),
+    publishedByLabel: text("published_by_label").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("bundle_deployments_created_idx").on(t.createdAt)],
+);
+
+/** What each portal (by URL) answered to a push: the version it runs, or why it refused. */
+export const bundleAcks = pgTable(
+  "bundle_acks",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    portalUrl: text("portal_url").notNull(),
+    version: integer("version").notNull(),
+    /** accepted | refused | unreachable */
+    status: text("status").$type<"accepted" | "refused" | "unreachable">().notNull(),
+    /** The version the portal reports running after the push (null when unreachable). */
+    activeVersion: integer("active_version"),
+    message: text("message"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("bundle_acks_portal_idx").on(t.portalUrl, t.id)],
+);
+
+/**
+ * One row per MCP request seen by the portal (lib/events/schema.ts). The id comes from the edge and
+ * is the idempotency key: a redelivered batch inserts nothing twice. No foreign keys: events must
+ * outlive the users, tokens and servers they name.
+ */
+export const mcpEvents = pgTable(
+  "mcp_events",
+  {
+    id: uuid("id").primaryKey(),
+    time: timestamp("time", { withTimezone: true, mode: "string" }).notNull(),
+    userId: uuid("user_id"),
+    email: text("email"),
+    teamId: uuid("team_id"),
+    tokenId: uuid("token_id"),
+    authMethod: text("auth_method"),
+    clientName: text("client_name"),
+    clientVersion: text("client_version"),
+    clientIp: text("client_ip"),
+    clientCountry: text("client_country"),
+    sessionId: text("session_id"),
+    method: text("method").notNull(),
+    endpoint: text("endpoint").notNull(),
+    serverId: uuid("server_id"),
+    serverSlug: text("server_slug"),
+    serverUrl: text("server_url"),
+    tool: text("tool"),
+    prompt: text("prompt"),
+    resourceUri: text("resource_uri"),
+    decision: text("decision").$type<"allowed" | "denied">().notNull(),
+    reason: text("reason"),
+    ruleId: text("rule_id"),
+    success: boolean("success").notNull(),
+    error: text("error"),
+    durationMs: integer("duration_ms"),
+    bytesIn: integer("bytes_in"),
+    bytesOut: integer("bytes_out"),
+    resultTokens: integer("result_tokens"),
+    bundleVersion: integer("bundle_version"),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("mcp_events_time_idx").on(t.time, t.id),
+    index("mcp_events_user_idx").on(t.userId, t.time),
+    index("mcp_events_server_idx").on(t.serverSlug, t.time),
+    index("mcp_events_decision_idx").on(t.decision, t.time),
+  ],
+);
+
+export type ServerAccessGrant = typeof serverAccessGrants.$inferSelect;
+export type BundleDeployment = typeof bundleDeployments.$inferSelect;
+export type BundleAck = typeof bundleAcks.$inferSelect;
+export type McpEventRow = typeof mcpEvents.$inferSelect;

@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { IsoDateTime, Uuid } from "../api/schema-helpers";
+
+/**
+ * One MCP request as the portal saw it — the contract between the edge (which emits, buffers and
+ * delivers) and the console (which ingests, idempotently on `id`, and shows the audit log). Field
+ * coverage is at least Cloudflare's `mcp_portal_logs`. Text fields are bounded so one odd client
+ * cannot make a whole batch unacceptable: the edge truncates to these limits before sending.
+ */
+export const EVENT_TEXT_LIMIT = 500;
+export const EVENT_ERROR_LIMIT = 2_000;
+export const EVENT_BATCH_LIMIT = 500;
+/** The console refuses a delivery body larger than this (413); the edge keeps its batches well below it. */
+export const EVENT_BODY_LIMIT_BYTES = 2_000_000;
+
+const Text = z.string().max(EVENT_TEXT_LIMIT).nullable();
+const Count = z.number().int().min(0).max(2_147_483_647).nullable();
+
+export const PortalEvent = z
+  .object({
+    /** Made by the edge (UUID); the console stores each id once, so redelivery is harmless. */
+    id: Uuid,
+    time: IsoDateTime,
+    userId: Uuid.nullable(),
+    email: Text,
+    /** The caller's first team in the bundle (teams are many; this labels charts). */
+    teamId: Uuid.nullable(),
+    /** The console API token used, when the caller authenticated with one. */
+    tokenId: Uuid.nullable(),
+    /** How the caller authenticated: `oauth`, `token`, or null when it did not. */
+    authMethod: z.enum(["oauth", "token"]).nullable(),
+    clientName: Text,
+    clientVersion: Text,
+    clientIp: Text,
+    clientCountry: Text,
+    /** The portal's MCP session id (Mcp-Session-Id). */
+    sessionId: Text,
+    /** JSON-RPC method, e.g. `tools/call`; `http` for a request refused before any JSON-RPC was read. */
+    method: z.string().min(1).max(EVENT_TEXT_LIMIT),
+    /** `/mcp` or `/mcp/{slug}`. */
+    endpoint: z.string().min(1).max(EVENT_TEXT_LIMIT),
+    serverId: Uuid.nullable(),
+    serverSlug: Text,
+    serverUrl: z.string().max(2_000).nullable(),
+    /** The upstream tool name (not the portal's `{slug}_{tool}` name). */
+    tool: Text,
+    prompt: Text,
+    resourceUri: z.string().max(2_000).nullable(),
+    decision: z.enum(["allowed", "denied"]),
+    /** Why: the denial reason, or what allowed it (e.g. the deciding rule's description). */
+    reason: Text,
+    ruleId: Text,
+    /** The request completed without a JSON-RPC error and, for tools, without `isError`. */
+    success: z.boolean(),
+    error: z.string().max(EVENT_ERROR_LIMIT).nullable(),
+    /** Time spent waiting for the upstream, in milliseconds (null when not forwarded). */
+    durationMs: Count,
+    bytesIn: Count,
+    bytesOut: Count,
+    /** o200k tokens of the result as the model will see it (tool results, prompt messages, resources). */
+    resultTokens: Count,
+    bundleVersion: z.number().int().positive().max(2_147_483_647).nullable(),
+  })
+  .strict();
+export type PortalEvent = z.infer<typeof PortalEvent>;
+
+export const EventBatch = z.object({ events: z.array(PortalEvent).min(1).max(EVENT_BATCH_LIMIT) }).strict();
+export type EventBatch = z.infer<typeof EventBatch>;
+
+/** Cuts a string to `limit` characters (for the edge, before an event is buffered). */
+export function clip(value: string | null | undefined, limit = EVENT_TEXT_LIMIT): string | null {
+  if (value == null) return null;
+  return value.length <= limit ? value : value.slice(0, limit - 1) + "…";
+}
