@@ -17,7 +17,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
     { href: "/usage", label: "Usage", soon: true },
     ...(can(actor, "audit.read") ? [{ href: "/audit", label: "Audit" }] : []),
     { href: "/shadow", label: "Shadow MCP", soon: true },
-    { href: "/portal", label: "Portal", soon: true },
+    { href: "/portal", label: "Portal" },
     { href: "/settings", label: "Settings" },
   ];
   return (

@@ -3,6 +3,7 @@ import { readAuthSettings } from "../auth/settings";
 import { MIN_BOOTSTRAP_TOKEN_LENGTH } from "../tokens/authenticate-token";
 import { ensureAuthSecret } from "./local-secret";
 import { keyRingFromEnv } from "./secret-box";
+import { identitySyncIntervalMs, startIdentitySync } from "./identity-sync";
 import { startSyncScheduler, syncIntervalMs } from "./sync-scheduler";
 
 export async function boot(): Promise<void> {
@@ -22,6 +23,9 @@ export async function boot(): Promise<void> {
   startSyncScheduler();
   const interval = syncIntervalMs();
   console.log(interval ? `[portcullis] approved servers re-sync every ${interval / 60_000} min` : "[portcullis] periodic re-sync is off");
+  startIdentitySync();
+  const identityInterval = identitySyncIntervalMs();
+  console.log(identityInterval ? `[portcullis] users and API tokens reach the portal within ${identityInterval / 1000} s of a change (after a first publish)` : "[portcullis] users and API tokens reach the portal only with a publish");
   const bootstrap = process.env.PORTCULLIS_ADMIN_TOKEN;
   if (bootstrap && bootstrap.length < MIN_BOOTSTRAP_TOKEN_LENGTH) {
     console.warn(`[portcullis] PORTCULLIS_ADMIN_TOKEN is ignored: it must be at least ${MIN_BOOTSTRAP_TOKEN_LENGTH} characters`);

@@ -3,6 +3,7 @@ import { servers, serverTools } from "@/db/schema";
 import { authorize } from "../auth/actor";
 import { recordAudit } from "../audit/record-audit";
 import { ConflictError, ForbiddenError, ValidationError } from "../errors";
+import { grantDefaultAccess } from "./access";
 import type { Finding } from "../scan/poisoning";
 import type { Ctx } from "../context";
 import { loadServerOutput, loadServerRow } from "./queries";
@@ -50,6 +51,7 @@ export async function approveServer({ db, actor }: Ctx, serverId: string, rawInp
       ...(override ? { fourEyesOverride: true } : {}),
     };
     await recordServerEvent(tx, actor, { serverId, kind: reapproval ? "reapproved" : "approved", reason: input.reason, details });
+    if (!reapproval) await grantDefaultAccess(tx, actor, row);
     await recordAudit(tx, actor, { action: reapproval ? "server.reapprove" : "server.approve", targetType: "server", targetId: serverId, details: { slug: row.slug, ...details } });
   });
   return loadServerOutput(db, serverId);

@@ -4,6 +4,7 @@ import { sessionAction } from "@/lib/auth/action";
 import { approveServer } from "@/lib/servers/approve-server";
 import { registerServer } from "@/lib/servers/register-server";
 import { rejectServer } from "@/lib/servers/reject-server";
+import { setServerAccess } from "@/lib/servers/set-server-access";
 import { syncServer } from "@/lib/servers/sync-server";
 import { startUpstreamOAuth } from "@/lib/servers/upstream-oauth-flow";
 import { consoleOrigin } from "@/lib/server/console-origin";
@@ -80,6 +81,15 @@ export const rejectServerAction = sessionAction(
   async (ctx, form) => {
     const server = await rejectServer(ctx, text(form, "id") ?? "", { reason: text(form, "reason") ?? "" });
     return { id: server.id, status: server.status };
+  },
+  { revalidate: "/servers" },
+);
+
+export const setServerAccessAction = sessionAction(
+  async (ctx, form) => {
+    const everyone = text(form, "mode") === "everyone";
+    const access = await setServerAccess(ctx, text(form, "id") ?? "", { everyone, teamIds: everyone ? [] : form.getAll("teamIds").map(String) });
+    return { everyone: access.everyone, teams: access.teams.length };
   },
   { revalidate: "/servers" },
 );

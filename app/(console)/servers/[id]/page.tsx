@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { AccessForm } from "@/components/servers/access-form";
 import { ServerStatusBadge } from "@/components/servers/badges";
 import { SyncButton } from "@/components/servers/sync-button";
 import { ToolTable } from "@/components/servers/tool-table";
@@ -7,8 +8,10 @@ import { Card, PageHeader } from "@/components/ui/card";
 import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
+import { getServerAccess } from "@/lib/servers/access";
 import { getServerDetail } from "@/lib/servers/queries";
-import { syncServerAction } from "../actions";
+import { listTeams } from "@/lib/teams/queries";
+import { setServerAccessAction, syncServerAction } from "../actions";
 
 export const metadata: Metadata = { title: "Server" };
 
@@ -21,6 +24,7 @@ const EVENT_LABELS: Record<string, string> = {
   withdrawn: "Approval withdrawn",
   changed: "Upstream changed",
   sync_failed: "Sync failed",
+  access: "Access changed",
 };
 
 export default async function ServerPage({ params }: { params: Promise<{ id: string }> }) {
@@ -28,6 +32,8 @@ export default async function ServerPage({ params }: { params: Promise<{ id: str
   const { id } = await params;
   const detail = await getServerDetail(ctx, id);
   const { server } = detail;
+  const canSetAccess = can(ctx.actor, "servers.access") && server.status !== "rejected";
+  const [access, teams] = await Promise.all([getServerAccess(ctx, id), canSetAccess ? listTeams(ctx) : Promise.resolve([])]);
   const canReview = can(ctx.actor, "servers.review") && server.status !== "rejected";
   const needsReview = server.status === "pending_review" || server.counts.quarantined > 0;
   return (
@@ -125,6 +131,15 @@ export default async function ServerPage({ params }: { params: Promise<{ id: str
           </p>
         </Card>
       </div>
+      <Card title="Access" description="Who may use this server through the portal. Changes apply at the edge with the next publish.">
+        {canSetAccess ? (
+          <AccessForm serverId={server.id} everyone={access.everyone} grantedTeamIds={access.teams.map((t) => t.id)} teams={teams} action={setServerAccessAction} />
+        ) : (
+          <p className="text-sm" data-testid="server-access">
+            {access.everyone ? "Everyone" : access.teams.length ? access.teams.map((t) => t.name).join(", ") : "Nobody yet"}
+          </p>
+        )}
+      </Card>
       <Card title={`Tools (${server.counts.tools})`} actions={<Link href={`/servers/${server.id}/diff`} className="text-sm text-indigo-700 hover:underline">Changes</Link>}>
         <ToolTable tools={server.tools ?? []} />
       </Card>

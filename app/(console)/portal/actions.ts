@@ -1,0 +1,19 @@
+"use server";
+
+import { sessionAction } from "@/lib/auth/action";
+import { publishConfig } from "@/lib/config/publish-config";
+import { pushConfig } from "@/lib/config/push-config";
+import { rollbackConfig } from "@/lib/config/rollback-config";
+
+export const publishConfigAction = sessionAction((ctx) => publishConfig(ctx), { revalidate: "/portal" });
+
+export const pushConfigAction = sessionAction((ctx) => pushConfig(ctx), { revalidate: "/portal" });
+
+export const rollbackConfigAction = sessionAction(
+  (ctx, form) => {
+    const raw = form.get("version");
+    // The verb validates; a form field is text, so only a plain whole number becomes a number here.
+    return rollbackConfig(ctx, { version: typeof raw === "string" && /^\d{1,9}$/.test(raw) ? Number(raw) : raw });
+  },
+  { revalidate: "/portal" },
+);

@@ -1,0 +1,5 @@
+import { apiRoute } from "@/lib/api/route";
+import { listDeploymentsEndpoint } from "@/lib/api/endpoints";
+import { listDeployments } from "@/lib/config/queries";
+
+export const GET = apiRoute(listDeploymentsEndpoint, async ({ ctx }) => ({ deployments: await listDeployments(ctx) }));

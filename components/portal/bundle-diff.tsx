@@ -1,0 +1,85 @@
+import type { BundleDiff } from "@/lib/bundle/diff";
+import type { PolicyRule } from "@/lib/bundle/schema";
+import { Badge } from "../ui/badge";
+
+function describeRule(rule: PolicyRule, teamSlug: (id: string) => string): string {
+  const who = rule.subject.type === "everyone" ? "everyone" : rule.subject.type === "team" ? `team ${teamSlug(rule.subject.teamId)}` : `user ${rule.subject.userId}`;
+  return `${rule.effect} ${who} → ${rule.resource.serverSlug} / ${rule.resource.tool} (priority ${rule.priority})`;
+}
+
+function Count({ label, c }: { label: string; c: BundleDiff["tokens"] }) {
+  const changed = c.added + c.removed + c.changed > 0;
+  return (
+    <li>
+      <span className="font-medium">{label}</span>: {c.from} → {c.to}
+      {changed && (
+        <span className="text-zinc-500">
+          {" "}
+          (+{c.added} −{c.removed}
+          {c.changed ? ` ~${c.changed}` : ""})
+        </span>
+      )}
+    </li>
+  );
+}
+
+/** A readable diff of two published bundles. */
+export function BundleDiffView({ diff, teamSlugs = {} }: { diff: BundleDiff; teamSlugs?: Record<string, string> }) {
+  const teamSlug = (id: string) => teamSlugs[id] ?? id;
+  if (diff.identical) return <p className="text-sm text-zinc-600" data-testid="bundle-diff">Versions {diff.from} and {diff.to} have the same content.</p>;
+  return (
+    <div className="space-y-4 text-sm" data-testid="bundle-diff">
+      <div>
+        <h3 className="mb-1 text-xs font-semibold uppercase tracking-wide text-zinc-500">Servers</h3>
+        <ul className="space-y-1">
+          {diff.servers.added.map((s) => (
+            <li key={s.id}>
+              <Badge tone="green">added</Badge> <code className="font-mono">{s.slug}</code> ({s.tools} tools)
+            </li>
+          ))}
+          {diff.servers.removed.map((s) => (
+            <li key={s.id}>
+              <Badge tone="red">removed</Badge> <code className="font-mono">{s.slug}</code>
+            </li>
+          ))}
+          {diff.servers.changed.map((s) => (
+            <li key={s.id}>
+              <Badge tone="amber">changed</Badge> <code className="font-mono">{s.slug}</code>
+              {s.fields.length > 0 && <span className="text-zinc-600"> · {s.fields.join(", ")}</span>}
+              {s.tools.added.length > 0 && <span className="text-emerald-700"> · +{s.tools.added.join(", +")}</span>}
+              {s.tools.removed.length > 0 && <span className="text-red-700"> · −{s.tools.removed.join(", −")}</span>}
+              {s.tools.hashChanged.length > 0 && <span className="text-amber-800"> · re-pinned {s.tools.hashChanged.join(", ")}</span>}
+            </li>
+          ))}
+          {diff.servers.added.length + diff.servers.removed.length + diff.servers.changed.length === 0 && <li className="text-zinc-500">No change.</li>}
+        </ul>
+      </div>
+      <div>
+        <h3 className="mb-1 text-xs font-semibold uppercase tracking-wide text-zinc-500">Access rules</h3>
+        <ul className="space-y-1">
+          {diff.rules.added.map((r) => (
+            <li key={r.id}>
+              <Badge tone="green">added</Badge> {describeRule(r, teamSlug)}
+            </li>
+          ))}
+          {diff.rules.removed.map((r) => (
+            <li key={r.id}>
+              <Badge tone="red">removed</Badge> {describeRule(r, teamSlug)}
+            </li>
+          ))}
+          {diff.rules.changed.map(({ before, after }) => (
+            <li key={after.id}>
+              <Badge tone="amber">changed</Badge> {describeRule(before, teamSlug)} ⇒ {describeRule(after, teamSlug)}
+            </li>
+          ))}
+          {diff.rules.added.length + diff.rules.removed.length + diff.rules.changed.length === 0 && <li className="text-zinc-500">No change.</li>}
+        </ul>
+      </div>
+      <ul className="space-y-0.5 text-xs text-zinc-700">
+        <Count label="API tokens" c={diff.tokens} />
+        <Count label="Users" c={diff.users} />
+        <Count label="Teams" c={diff.teams} />
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,262 @@
+import { and, asc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+import { discoverOAuthServerInfo } from "@modelcontextprotocol/sdk/client/auth.js";
+import { apiTokens, memberships, serverAccessGrants, servers, serverTools, teams, users } from "@/db/schema";
+import type { Queryable } from "@/db/client";
+import { TOKEN_SCOPES, type TokenScope } from "../auth/roles";
+import { BUNDLE_SCHEMA_VERSION, ConfigBundle, type BundleServer, type PolicyRule, type SealedCredential } from "../bundle/schema";
+import { sha256Hex } from "../crypto/sha256";
+import { edgeCredentialAad, type EdgeCredential } from "../edge/credential";
+import { openAtEdge, sealForEdge, type EdgeSecret } from "../edge/secret";
+import { canonicalJson } from "../registry/tool-hash";
+import { openCredential } from "../servers/credentials";
+import { guardedFetch } from "../servers/upstream";
+import type { DeploymentSummary, SkippedServer } from "./schemas";
+
+/** Priority of the allow rules compiled from server access grants (room for deny rules above and below). */
+export const ACCESS_RULE_PRIORITY = 100;
+const TOKEN_URL_TIMEOUT_MS = 5_000;
+
+/** Finds an upstream's OAuth token endpoint (for client-credentials servers, which the edge authenticates itself). */
+export type ResolveTokenUrl = (serverUrl: string) => Promise<string>;
+
+/** RFC 9728 → RFC 8414 discovery, as the SDK client does it, through the upstream SSRF guard and time-boxed. */
+export const discoverTokenUrl: ResolveTokenUrl = async (serverUrl) => {
+  const guarded = guardedFetch();
+  const fetchFn: typeof fetch = (input, init) => guarded(input, { ...init, signal: AbortSignal.timeout(TOKEN_URL_TIMEOUT_MS) });
+  const info = await discoverOAuthServerInfo(serverUrl, { fetchFn });
+  const tokenUrl = info.authorizationServerMetadata?.token_endpoint;
+  if (!tokenUrl) throw new Error("the authorization server publishes no token endpoint");
+  return tokenUrl;
+};
+
+/**
+ * Token endpoints of the approved client-credentials servers, found before the publishing
+ * transaction opens (network calls do not belong inside it). A failure is kept as its message.
+ */
+export async function resolveTokenUrls(db: Queryable, resolve: ResolveTokenUrl = discoverTokenUrl): Promise<Map<string, string | Error>> {
+  const rows = await db
+    .select({ id: servers.id, endpointUrl: servers.endpointUrl })
+    .from(servers)
+    .where(and(eq(servers.status, "approved"), eq(servers.authType, "oauth_client_credentials")));
+  const entries = await Promise.all(
+    rows.map(async (s): Promise<[string, string | Error]> => {
+      try {
+        return [s.id, await resolve(s.endpointUrl)];
+      } catch (error) {
+        return [s.id, error instanceof Error ? error : new Error(String(error))];
+      }
+    }),
+  );
+  return new Map(entries);
+}
+
+export interface CompileOptions {
+  version: number;
+  issuer: string;
+  edgeSecrets: EdgeSecret[];
+  issuedAt?: Date;
+  /** The last published bundle: a sealed credential is reused when it still opens to the same plaintext. */
+  previous?: ConfigBundle | null;
+  /** From {@link resolveTokenUrls}. */
+  tokenUrls?: Map<string, string | Error>;
+}
+
+export interface CompiledBundle {
+  bundle: ConfigBundle;
+  skipped: SkippedServer[];
+}
+
+class CredentialUnavailable extends Error {}
+
+/** What the edge needs to call the upstream: see lib/edge/credential.ts. */
+function edgeCredential(server: { id: string; credentialCiphertext: string | null }, tokenUrls: Map<string, string | Error> | undefined): EdgeCredential | null {
+  const { auth, provider } = openCredential(server.id, server.credentialCiphertext);
+  switch (auth.type) {
+    case "none":
+      return null;
+    case "bearer":
+      return { type: "headers", headers: { Authorization: `Bearer ${auth.token}` } };
+    case "headers":
+      return { type: "headers", headers: { ...auth.headers } };
+    case "oauth_authorization_code": {
+      const token = provider?.data.tokens?.access_token;
+      if (!token) throw new CredentialUnavailable("no OAuth access token is stored: sign in at the provider again (Sync now or re-register)");
+      return { type: "headers", headers: { Authorization: `Bearer ${token}` } };
+    }
+    case "oauth_client_credentials": {
+      const tokenUrl = tokenUrls?.get(server.id);
+      if (tokenUrl === undefined) throw new CredentialUnavailable("its OAuth token endpoint was not looked up; publish again");
+      if (tokenUrl instanceof Error) throw new CredentialUnavailable(`its OAuth token endpoint could not be found: ${tokenUrl.message}`);
+      return { type: "oauth_client_credentials", tokenUrl, clientId: auth.clientId, clientSecret: auth.clientSecret, ...(auth.scope ? { scope: auth.scope } : {}) };
+    }
+  }
+}
+
+/**
+ * Seals for the edge, reusing the previous bundle's sealed text when it opens (with the current
+ * edge secret) to exactly the same credential: sealing draws a fresh IV, so without reuse every
+ * publish would look like a credential change and equal content would hash differently.
+ */
+async function sealCredential(serverId: string, credential: EdgeCredential, secrets: EdgeSecret[], previous: SealedCredential | null | undefined): Promise<SealedCredential> {
+  const plaintext = JSON.stringify(credential);
+  const aad = edgeCredentialAad(serverId);
+  if (previous && previous.kid === secrets[0]?.kid) {
+    const opened = await openAtEdge(previous, secrets, aad).catch(() => null);
+    if (opened === plaintext) return previous;
+  }
+  return sealForEdge(plaintext, secrets, aad);
+}
+
+const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * Who exists at the edge: teams, enabled users with their teams, and live API tokens — the part of
+ * the bundle that must follow the console at once (a revoked token must stop working without
+ * waiting for the next full publish; see sync-identities.ts). Sorted, so equal state compiles equal.
+ */
+export async function compileIdentities(db: Queryable, now: Date): Promise<Pick<ConfigBundle, "teams" | "users" | "tokens">> {
+  const [teamRows, userRows, membershipRows, tokenRows] = await Promise.all([
+    db.select({ id: teams.id, slug: teams.slug }).from(teams),
+    db.select({ id: users.id, email: users.email, role: users.role }).from(users).where(isNull(users.disabledAt)),
+    db.select({ userId: memberships.userId, teamId: memberships.teamId }).from(memberships),
+    db
+      .select({ id: apiTokens.id, hash: apiTokens.hash, userId: apiTokens.userId, scopes: apiTokens.scopes, expiresAt: apiTokens.expiresAt })
+      .from(apiTokens)
+      .where(isNull(apiTokens.revokedAt)),
+  ]);
+  const teamsOut = teamRows.map((t) => ({ id: t.id, slug: t.slug })).sort(byId);
+  const teamIds = new Set(teamsOut.map((t) => t.id));
+  const teamsOfUser = new Map<string, string[]>();
+  for (const m of membershipRows) if (teamIds.has(m.teamId)) teamsOfUser.set(m.userId, [...(teamsOfUser.get(m.userId) ?? []), m.teamId]);
+  const usersOut = userRows.map((u) => ({ id: u.id, email: u.email, role: u.role, teamIds: (teamsOfUser.get(u.id) ?? []).sort() })).sort(byId);
+  const userIds = new Set(usersOut.map((u) => u.id));
+  const tokensOut = tokenRows
+    .filter((t) => userIds.has(t.userId) && (t.expiresAt === null || t.expiresAt > now))
+    .map((t) => ({
+      id: t.id,
+      hash: t.hash,
+      userId: t.userId,
+      scopes: TOKEN_SCOPES.filter((s) => t.scopes.includes(s)) as TokenScope[],
+      expiresAt: t.expiresAt ? t.expiresAt.toISOString() : null,
+    }))
+    .filter((t) => t.scopes.length > 0)
+    .sort(byId);
+  return { teams: teamsOut, users: usersOut, tokens: tokensOut };
+}
+
+/**
+ * Compiles the config bundle from the database: approved servers with their enabled, pinned tools
+ * and sealed credentials; live API tokens; enabled users with their teams; teams; and one allow
+ * rule per server access grant. Every array is in a fixed order, so equal state compiles to equal
+ * content. References are filtered to what the bundle holds (a row changing between two reads
+ * drops out rather than dangling), and the result is validated with the shared schema.
+ *
+ * A server whose credential cannot be prepared for the edge is left out and reported in `skipped`,
+ * instead of failing the publish: publishing is also how a revoked token or a disabled user stops
+ * working at the edge, and that must never wait on one upstream's authorization server.
+ */
+export async function compileBundle(db: Queryable, options: CompileOptions): Promise<CompiledBundle> {
+  const now = options.issuedAt ?? new Date();
+  const [serverRows, toolRows, grantRows, identities] = await Promise.all([
+    db.select().from(servers).where(eq(servers.status, "approved")).orderBy(asc(servers.slug)),
+    db
+      .select({ serverId: serverTools.serverId, name: serverTools.name, pinnedHash: serverTools.pinnedHash })
+      .from(serverTools)
+      .innerJoin(servers, eq(servers.id, serverTools.serverId))
+      .where(and(eq(servers.status, "approved"), eq(serverTools.state, "enabled"), isNotNull(serverTools.pinnedHash)))
+      .orderBy(asc(serverTools.name)),
+    db.select().from(serverAccessGrants),
+    compileIdentities(db, now),
+  ]);
+  const { teams: teamsOut, users: usersOut, tokens: tokensOut } = identities;
+  const teamIds = new Set(teamsOut.map((t) => t.id));
+
+  const toolsOf = new Map<string, BundleServer["tools"]>();
+  for (const t of toolRows) toolsOf.set(t.serverId, [...(toolsOf.get(t.serverId) ?? []), { name: t.name, hash: t.pinnedHash!, state: "enabled" }]);
+  const previousCredential = new Map((options.previous?.servers ?? []).map((s) => [s.id, s.credential]));
+
+  const skipped: SkippedServer[] = [];
+  const serversOut: BundleServer[] = [];
+  for (const s of serverRows) {
+    let credential: SealedCredential | null = null;
+    try {
+      const edge = edgeCredential(s, options.tokenUrls);
+      if (edge) credential = await sealCredential(s.id, edge, options.edgeSecrets, previousCredential.get(s.id));
+    } catch (error) {
+      // Never the error itself for other failures: it could quote the credential.
+      skipped.push({ id: s.id, slug: s.slug, reason: error instanceof CredentialUnavailable ? error.message : "its stored credential could not be opened" });
+      continue;
+    }
+    serversOut.push({
+      id: s.id,
+      slug: s.slug,
+      name: s.name,
+      url: s.endpointUrl,
+      transport: s.transport,
+      credential,
+      tools: toolsOf.get(s.id) ?? [],
+      ownerTeamId: s.ownerTeamId && teamIds.has(s.ownerTeamId) ? s.ownerTeamId : null,
+    });
+  }
+  const slugOf = new Map(serversOut.map((s) => [s.id, s.slug]));
+
+  const rules: PolicyRule[] = grantRows
+    .filter((g) => slugOf.has(g.serverId) && (g.teamId === null || teamIds.has(g.teamId)))
+    .map((g) => ({
+      id: g.id,
+      effect: "allow" as const,
+      subject: g.teamId === null ? { type: "everyone" as const } : { type: "team" as const, teamId: g.teamId },
+      resource: { serverSlug: slugOf.get(g.serverId)!, tool: "*" },
+      priority: ACCESS_RULE_PRIORITY,
+    }))
+    .sort(byId);
+
+  const bundle = ConfigBundle.parse({
+    schemaVersion: BUNDLE_SCHEMA_VERSION,
+    version: options.version,
+    issuedAt: now.toISOString(),
+    issuer: options.issuer,
+    servers: serversOut,
+    tokens: tokensOut,
+    users: usersOut,
+    teams: teamsOut,
+    policies: { rules },
+  });
+  return { bundle, skipped };
+}
+
+/** SHA-256 of the bundle's canonical JSON without version and issuedAt: equal hash, same content. */
+export function bundleContentHash(bundle: ConfigBundle): Promise<string> {
+  const { version: _version, issuedAt: _issuedAt, ...content } = bundle;
+  return sha256Hex(canonicalJson(content));
+}
+
+export function summarize(bundle: ConfigBundle, skipped: SkippedServer[]): DeploymentSummary {
+  return {
+    servers: bundle.servers.length,
+    tools: bundle.servers.reduce((n, s) => n + s.tools.length, 0),
+    tokens: bundle.tokens.length,
+    users: bundle.users.length,
+    teams: bundle.teams.length,
+    rules: bundle.policies.rules.length,
+    skipped,
+  };
+}
+
+/** Keeps from an earlier bundle only what is still allowed: used by rollback. */
+export async function withoutRevoked(db: Queryable, bundle: ConfigBundle, now: Date): Promise<ConfigBundle> {
+  const tokenIds = bundle.tokens.map((t) => t.id);
+  const userIds = bundle.users.map((u) => u.id);
+  const [liveTokens, liveUsers] = await Promise.all([
+    tokenIds.length ? db.select({ id: apiTokens.id, expiresAt: apiTokens.expiresAt }).from(apiTokens).where(and(inArray(apiTokens.id, tokenIds), isNull(apiTokens.revokedAt))) : [],
+    userIds.length ? db.select({ id: users.id }).from(users).where(and(inArray(users.id, userIds), isNull(users.disabledAt))) : [],
+  ]);
+  const tokenOk = new Set(liveTokens.filter((t) => t.expiresAt === null || t.expiresAt > now).map((t) => t.id));
+  const userOk = new Set(liveUsers.map((u) => u.id));
+  return {
+    ...bundle,
+    users: bundle.users.filter((u) => userOk.has(u.id)),
+    tokens: bundle.tokens.filter((t) => tokenOk.has(t.id) && userOk.has(t.userId)),
+    policies: { rules: bundle.policies.rules.filter((r) => r.subject.type !== "user" || userOk.has(r.subject.userId)) },
+  };
+}

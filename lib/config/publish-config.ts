@@ -1,0 +1,43 @@
+import { authorize } from "../auth/actor";
+import type { Ctx } from "../context";
+import { bundleIssuer, loadEdgeKeys, portalUrls, type EdgeKeys } from "../server/edge-keys";
+import { compileBundle, resolveTokenUrls, type ResolveTokenUrl } from "./compile-bundle";
+import { pushToPortals } from "./push";
+import { latestDeployment, lockPublishing, nextVersion, recordDeployment, storedBundle, toDeploymentOutput } from "./record-deployment";
+import type { PublishOutput } from "./schemas";
+
+/** What publishing talks to; defaults come from the environment (lib/server/edge-keys.ts). Tests pass their own. */
+export interface PublishDeps {
+  keys?: EdgeKeys;
+  portalUrls?: string[];
+  fetch?: typeof fetch;
+  resolveTokenUrl?: ResolveTokenUrl;
+  issuer?: string;
+}
+
+/**
+ * Publish: compile the bundle from the database, sign it, record it as the next version (with its
+ * audit row, in one transaction), then push it to every portal and record their answers. A push
+ * failure does not undo the deployment: it is recorded, and "Push again" re-sends it.
+ */
+export async function publishConfig({ db, actor }: Ctx, deps: PublishDeps = {}): Promise<PublishOutput> {
+  authorize(actor, "config.publish");
+  const keys = deps.keys ?? (await loadEdgeKeys());
+  const urls = deps.portalUrls ?? portalUrls();
+  const tokenUrls = await resolveTokenUrls(db, deps.resolveTokenUrl);
+  const row = await db.transaction(async (tx) => {
+    await lockPublishing(tx);
+    const version = await nextVersion(tx);
+    const previous = await latestDeployment(tx);
+    const { bundle, skipped } = await compileBundle(tx, {
+      version,
+      issuer: deps.issuer ?? bundleIssuer(),
+      edgeSecrets: keys.edgeSecrets,
+      previous: previous ? storedBundle(previous) : null,
+      tokenUrls,
+    });
+    return recordDeployment(tx, actor, keys, bundle, { kind: "publish", skipped });
+  });
+  const pushed = await pushToPortals(db, row, { urls, fetch: deps.fetch });
+  return { ...toDeploymentOutput(row, pushed), pushed };
+}

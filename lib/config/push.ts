@@ -1,0 +1,87 @@
+import { bundleAcks, type BundleAck } from "@/db/schema";
+import type { Queryable } from "@/db/client";
+import { toIso } from "../api/schema-helpers";
+import type { AckOutput } from "./schemas";
+
+/** How long one portal may take to answer a push (and, separately, a status request). */
+export const PUSH_TIMEOUT_MS = 5_000;
+/** A refusal message is the portal's text: kept short so a misbehaving endpoint cannot fill the table. */
+const MAX_MESSAGE = 500;
+
+export interface PushOptions {
+  urls: string[];
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+export function toAckOutput(row: BundleAck): AckOutput {
+  return { portalUrl: row.portalUrl, version: row.version, status: row.status, activeVersion: row.activeVersion, message: row.message, at: toIso(row.createdAt) };
+}
+
+const clip = (text: string) => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text);
+
+function describeFailure(error: unknown): string {
+  if (error instanceof Error) {
+    if (error.name === "TimeoutError" || error.name === "AbortError") return "no answer in time";
+    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
+    return clip(cause?.code ?? cause?.message ?? error.message);
+  }
+  return "unknown error";
+}
+
+async function activeVersion(url: string, fetchFn: typeof fetch, timeoutMs: number): Promise<number | null> {
+  try {
+    const res = await fetchFn(`${url}/_portcullis/status`, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" } });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { version?: unknown };
+    return typeof body.version === "number" && Number.isInteger(body.version) ? body.version : null;
+  } catch {
+    return null;
+  }
+}
+
+async function pushOne(url: string, version: number, body: string, fetchFn: typeof fetch, timeoutMs: number): Promise<Omit<typeof bundleAcks.$inferInsert, "id" | "createdAt">> {
+  let res: Response;
+  try {
+    res = await fetchFn(`${url}/_portcullis/bundle`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: "manual",
+    });
+  } catch (error) {
+    return { portalUrl: url, version, status: "unreachable", activeVersion: null, message: describeFailure(error) };
+  }
+  const text = await res.text().catch(() => "");
+  let answer: { accepted?: unknown; version?: unknown; error?: { code?: unknown; message?: unknown } } = {};
+  try {
+    answer = JSON.parse(text) as typeof answer;
+  } catch {
+    // Not JSON: reported below by status.
+  }
+  const running = await activeVersion(url, fetchFn, timeoutMs);
+  if (res.ok && answer.accepted === true) return { portalUrl: url, version, status: "accepted", activeVersion: running, message: null };
+  const reason =
+    answer.error && typeof answer.error.code === "string"
+      ? `${answer.error.code}${typeof answer.error.message === "string" ? `: ${answer.error.message}` : ""}`
+      : `HTTP ${res.status}${text ? `: ${text}` : ""}`;
+  return { portalUrl: url, version, status: "refused", activeVersion: running, message: clip(reason) };
+}
+
+/**
+ * Pushes a signed bundle to every portal at once and records each answer. Never throws for a
+ * portal's failure: an unreachable or refusing portal is an ack row, and the deployment stays
+ * recorded so it can be pushed again.
+ */
+export async function pushToPortals(db: Queryable, deployment: { version: number; signed: unknown }, options: PushOptions): Promise<AckOutput[]> {
+  if (options.urls.length === 0) return [];
+  const fetchFn = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? PUSH_TIMEOUT_MS;
+  const body = JSON.stringify(deployment.signed);
+  const results = await Promise.all(options.urls.map((url) => pushOne(url, deployment.version, body, fetchFn, timeoutMs)));
+  const rows = await db.insert(bundleAcks).values(results).returning();
+  // In the configured order (a multi-row `returning` is not promised to keep it).
+  const order = (url: string) => options.urls.indexOf(url);
+  return rows.map(toAckOutput).sort((a, b) => order(a.portalUrl) - order(b.portalUrl));
+}

@@ -1,0 +1,50 @@
+import { authorize } from "../auth/actor";
+import type { ConfigBundle } from "../bundle/schema";
+import type { Ctx } from "../context";
+import { loadEdgeKeys, portalUrls } from "../server/edge-keys";
+import { bundleContentHash, compileIdentities } from "./compile-bundle";
+import type { PublishDeps } from "./publish-config";
+import { pushToPortals } from "./push";
+import { latestDeployment, lockPublishing, nextVersion, recordDeployment, storedBundle, toDeploymentOutput } from "./record-deployment";
+import { DeploymentSummary, type PublishOutput } from "./schemas";
+
+/**
+ * Keeps the edge's identities in step with the console without publishing anything else: the last
+ * deployed bundle's servers and rules, with today's teams, users and API tokens, as a new version.
+ * A token made a minute ago works at the portal, and a revoked token or a disabled user stops
+ * working, without waiting for an admin to publish pending server or policy changes.
+ *
+ * Rules and server owners that point at a team or user that is gone are dropped (the bundle must
+ * not dangle). Nothing published yet, or nothing changed: no new version (returns null).
+ */
+export async function syncIdentities({ db, actor }: Ctx, deps: Omit<PublishDeps, "resolveTokenUrl" | "issuer"> = {}): Promise<PublishOutput | null> {
+  authorize(actor, "config.publish");
+  const keys = deps.keys ?? (await loadEdgeKeys());
+  const urls = deps.portalUrls ?? portalUrls();
+  const row = await db.transaction(async (tx) => {
+    await lockPublishing(tx);
+    const last = await latestDeployment(tx);
+    if (!last) return null;
+    const now = new Date();
+    const base = storedBundle(last);
+    const identities = await compileIdentities(tx, now);
+    const teamIds = new Set(identities.teams.map((t) => t.id));
+    const userIds = new Set(identities.users.map((u) => u.id));
+    const bundle: ConfigBundle = {
+      ...base,
+      ...identities,
+      version: await nextVersion(tx),
+      issuedAt: now.toISOString(),
+      servers: base.servers.map((s) => ({ ...s, ownerTeamId: s.ownerTeamId && teamIds.has(s.ownerTeamId) ? s.ownerTeamId : null })),
+      policies: {
+        rules: base.policies.rules.filter((r) => (r.subject.type === "team" ? teamIds.has(r.subject.teamId) : r.subject.type === "user" ? userIds.has(r.subject.userId) : true)),
+      },
+    };
+    if ((await bundleContentHash(bundle)) === last.contentHash) return null;
+    const skipped = DeploymentSummary.safeParse(last.summary).data?.skipped ?? [];
+    return recordDeployment(tx, actor, keys, bundle, { kind: "identity", skipped });
+  });
+  if (!row) return null;
+  const pushed = await pushToPortals(db, row, { urls, fetch: deps.fetch });
+  return { ...toDeploymentOutput(row, pushed), pushed };
+}
