@@ -22,6 +22,13 @@ export interface Endpoint<
   tag: string;
   /** What the caller needs; null for endpoints that anyone authenticated may call. */
   permission: Permission | null;
+  /**
+   * How the caller authenticates: an API token (default), or — for the portal's event deliveries —
+   * an HMAC signature with the edge secret (`X-Portcullis-Signature`), where API tokens count for nothing.
+   */
+  auth?: "bearer" | "edge-signature";
+  /** Extra error statuses worth documenting, e.g. `{ 413: "Body over 2,000,000 bytes" }`. */
+  errors?: Record<number, string>;
   params?: P;
   query?: Q;
   body?: B;

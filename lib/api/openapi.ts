@@ -43,6 +43,7 @@ const errorResponse = (description: string) => ({
 export function buildOpenApiDocument(serverUrl: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const ep of ALL_ENDPOINTS as Endpoint[]) {
+    const signed = ep.auth === "edge-signature";
     const roles = ep.permission ? PERMISSIONS[ep.permission].roles.join(", ") : "any authenticated caller";
     const scope = ep.permission ? PERMISSIONS[ep.permission].scope : "read";
     const responses: Record<string, unknown> = {
@@ -51,16 +52,19 @@ export function buildOpenApiDocument(serverUrl: string) {
           ? { description: "Done" }
           : { description: "OK", content: { "application/json": { schema: schemaOf(ep.response, "output") } } },
       "400": errorResponse("Malformed JSON or invalid input (code INVALID_JSON or VALIDATION_ERROR)"),
-      "401": errorResponse("Missing, invalid, expired or revoked token"),
-      "403": errorResponse("The token's user or scopes do not allow this"),
+      "401": errorResponse(signed ? "Missing or invalid X-Portcullis-Signature, or its timestamp is outside the tolerance" : "Missing, invalid, expired or revoked token"),
+      ...(signed ? {} : { "403": errorResponse("The token's user or scopes do not allow this") }),
     };
     if (ep.params) responses["404"] = errorResponse("Not found");
-    if (ep.method === "POST" || ep.method === "PATCH" || ep.method === "PUT") responses["409"] = errorResponse("Conflicts with existing state");
+    if (!signed && (ep.method === "POST" || ep.method === "PATCH" || ep.method === "PUT")) responses["409"] = errorResponse("Conflicts with existing state");
+    for (const [status, description] of Object.entries(ep.errors ?? {})) responses[status] = errorResponse(description);
+    const access = signed ? "Authenticated by the edge secret's signature (X-Portcullis-Signature); API tokens are not accepted." : `Roles: ${roles}. Token scope: ${scope}.`;
     (paths[ep.path] ??= {})[ep.method.toLowerCase()] = {
       operationId: ep.operationId,
       summary: ep.summary,
-      description: `${ep.description ? `${ep.description}\n\n` : ""}Roles: ${roles}. Token scope: ${scope}.`,
+      description: `${ep.description ? `${ep.description}\n\n` : ""}${access}`,
       tags: [ep.tag],
+      ...(signed ? { security: [{ edgeSignature: [] }] } : {}),
       parameters: parametersOf(ep),
       ...(ep.body
         ? { requestBody: { required: true, content: { "application/json": { schema: schemaOf(ep.body, "input") } } } }
@@ -78,7 +82,16 @@ export function buildOpenApiDocument(serverUrl: string) {
     servers: [{ url: serverUrl }],
     security: [{ bearerAuth: [] }],
     components: {
-      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", description: "A Portcullis API token (pcs_…)" } },
+      securitySchemes: {
+        bearerAuth: { type: "http", scheme: "bearer", description: "A Portcullis API token (pcs_…)" },
+        edgeSignature: {
+          type: "apiKey",
+          in: "header",
+          name: "X-Portcullis-Signature",
+          description:
+            "For the portal Worker only: `t=<unix seconds>,v1=<hex HMAC-SHA-256>` over `<t>.<raw body>`, keyed by HKDF(PORTCULLIS_EDGE_SECRET, \"portcullis edge events v1\"); accepted within 300 s of the console's clock.",
+        },
+      },
       schemas: { Error: schemaOf(ErrorBody, "output") },
     },
     paths,
