@@ -1,12 +1,13 @@
 import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
-import { BOOTSTRAP_TOKEN, FIXTURE_MCP_ORIGIN, LOCAL_CONSOLE, OAUTH_MCP_ORIGIN, OIDC_CONSOLE, OIDC_ISSUER, UPSTREAM_OAUTH_ISSUER } from "./e2e/fixtures";
+import { BOOTSTRAP_TOKEN, FIXTURE_MCP_ORIGIN, LOCAL_CONSOLE, LOCAL_PORTAL, OAUTH_MCP_ORIGIN, OIDC_CONSOLE, OIDC_ISSUER, OIDC_PORTAL, UPSTREAM_OAUTH_ISSUER } from "./e2e/fixtures";
 
 /**
  * Two consoles, both on fresh embedded databases:
  * - :3100 signs in through a real OIDC provider (e2e/oidc-server.mjs on :3210), and accepts a
  *   bootstrap admin token for the API specs;
  * - :3101 runs in local mode (no IdP).
+ * Each runs its portal Worker in workerd next to it, as `npm start` does (:8788 and :8789).
  * Browsers: Debian's Chromium only; nothing is downloaded.
  */
 
@@ -81,6 +82,8 @@ export default defineConfig({
         OIDC_AUTO_CREATE_TEAMS: "true",
         AUTH_URL: OIDC_CONSOLE,
         PORTCULLIS_ADMIN_TOKEN: BOOTSTRAP_TOKEN,
+        // Its portal Worker (started by scripts/start.mjs in workerd) on another port than `npm start`'s.
+        PORTCULLIS_PORTAL_PORT: String(new URL(OIDC_PORTAL).port),
       },
       reuseExistingServer: false,
       timeout: 180_000,
@@ -88,7 +91,7 @@ export default defineConfig({
     {
       command: "node e2e/serve.mjs local",
       url: `${LOCAL_CONSOLE}/api/health`,
-      env: { PORT: "3101", OIDC_ISSUER: "", OIDC_CLIENT_ID: "", OIDC_CLIENT_SECRET: "" },
+      env: { PORT: "3101", OIDC_ISSUER: "", OIDC_CLIENT_ID: "", OIDC_CLIENT_SECRET: "", PORTCULLIS_PORTAL_PORT: String(new URL(LOCAL_PORTAL).port) },
       reuseExistingServer: false,
       timeout: 180_000,
     },

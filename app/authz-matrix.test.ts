@@ -17,6 +17,9 @@ import type { ActionResult } from "@/lib/auth/action-result";
 import { PAGES } from "@/e2e/pages";
 import { startMutableServer } from "@/e2e/fixtures/mutable-mcp-server.mjs";
 import { registerServer } from "@/lib/servers/register-server";
+import { publishConfig } from "@/lib/config/publish-config";
+import { generateEdgeSecret, generateSigningKey } from "@/scripts/lib/local-keys.mjs";
+import { makeEvent } from "@/lib/events/testing";
 
 // Server actions read the session through this one helper; the test decides who is signed in.
 const session = vi.hoisted(() => ({ actor: null as Actor | null }));
@@ -41,6 +44,12 @@ interface RouteEntry {
   notCalled?: string;
   /** Browser routes authenticated by the console session (not a Bearer token); they answer allowed callers with a redirect. */
   session?: boolean;
+  /**
+   * Routes authenticated by the edge secret's signature (the portal's event delivery), where a Bearer
+   * token counts for nothing: called unsigned, every caller — admin included — must get 401.
+   * (Signed calls: app/api/v1/events/route.test.ts.)
+   */
+  signature?: boolean;
 }
 
 const uniq = () => Math.random().toString(36).slice(2, 10);
@@ -52,6 +61,10 @@ const newServer = async (db: Database) => (await registerServer({ db, actor: BOO
 const REQUESTERS: Role[] = ["member", "approver", "security", "admin"];
 const REVIEWERS: Role[] = ["approver", "admin"];
 const SYNCERS: Role[] = ["approver", "security", "admin"];
+const CONFIG_READERS: Role[] = ["approver", "security", "admin"];
+// Edge keys come from the environment (set in beforeAll), so nothing is written under .data/; pushes go to the
+// local-mode default portal URL, where an unreachable or refusing portal is a recorded answer, not a failure.
+const newDeployment = async (db: Database) => (await publishConfig({ db, actor: BOOTSTRAP_ACTOR })).version;
 
 const ROUTES: Record<string, RouteEntry> = {
   "GET /api/auth/[...nextauth]": { allowed: "public", notCalled: "Auth.js sign-in endpoints; covered by the e2e sign-in specs" },
@@ -60,6 +73,8 @@ const ROUTES: Record<string, RouteEntry> = {
   // An unknown state passes authorization and comes back to the form with an error (303).
   "GET /api/oauth/upstream/callback": { allowed: REQUESTERS, session: true, prepare: async () => ({ query: "?state=unknown&code=x" }) },
   "GET /api/v1/openapi.json": { allowed: "public" },
+  "POST /api/v1/events": { allowed: [], signature: true, prepare: async () => ({ body: { events: [makeEvent()] } }) },
+  "GET /api/v1/audit": { allowed: ["security", "admin"], prepare: async () => ({ query: "?limit=5&decision=denied" }) },
   "GET /api/v1/me": { allowed: EVERYONE },
   "GET /api/v1/tokens": { allowed: EVERYONE },
   "POST /api/v1/tokens": { allowed: EVERYONE, prepare: async () => ({ body: { name: "matrix" } }) },
@@ -107,6 +122,20 @@ const ROUTES: Record<string, RouteEntry> = {
       return { params: { id, userId } };
     },
   },
+  "GET /api/v1/servers/[id]/access": { allowed: EVERYONE, prepare: async (db) => ({ params: { id: await newServer(db) } }) },
+  "PUT /api/v1/servers/[id]/access": { allowed: REVIEWERS, prepare: async (db) => ({ params: { id: await newServer(db) }, body: { everyone: true } }) },
+  "POST /api/v1/config/publish": { allowed: ["admin"] },
+  "POST /api/v1/config/push": { allowed: ["admin"], prepare: async (db) => (await newDeployment(db), {}) },
+  "POST /api/v1/config/rollback": { allowed: ["admin"], prepare: async (db) => ({ body: { version: await newDeployment(db) } }) },
+  "GET /api/v1/config/deployments": { allowed: CONFIG_READERS },
+  "GET /api/v1/config/deployments/[version]": { allowed: CONFIG_READERS, prepare: async (db) => ({ params: { version: String(await newDeployment(db)) } }) },
+  "GET /api/v1/config/diff": {
+    allowed: CONFIG_READERS,
+    prepare: async (db) => {
+      const version = await newDeployment(db);
+      return { query: `?from=${version}&to=${version}` };
+    },
+  },
 };
 
 interface ActionEntry {
@@ -128,6 +157,11 @@ const ACTIONS: Record<string, ActionEntry> = {
   "app/(console)/servers/actions.ts#syncServerAction": { allowed: SYNCERS, prepare: async (db) => ({ id: await newServer(db) }) },
   "app/(console)/servers/actions.ts#approveServerAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), reason: "ok", tools: ["get_weather"] }) },
   "app/(console)/servers/actions.ts#rejectServerAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), reason: "no" }) },
+  // Deny needs no signing key; allow (a signed consent statement) is covered by lib/portal/consent.test.ts and the OAuth e2e.
+  "app/(auth)/oauth/consent/actions.ts#answerConsentAction": {
+    allowed: EVERYONE,
+    prepare: async () => ({ state: "matrix-state-0123456789", returnTo: "http://127.0.0.1:8787/oauth/callback", decision: "deny" }),
+  },
   "app/(auth)/sign-in/actions.ts#signInLocalAction": { allowed: "public", notCalled: "starts a sign-in; loopback-only, covered by e2e/console/local-mode.spec.ts" },
   "app/(auth)/sign-in/actions.ts#signInOidcAction": { allowed: "public", notCalled: "redirects to the IdP; covered by e2e/console/oidc-sign-in.spec.ts" },
   "app/(console)/actions.ts#signOutAction": { allowed: "public", notCalled: "ends the caller's own session; covered by e2e" },
@@ -159,6 +193,10 @@ const ACTIONS: Record<string, ActionEntry> = {
       return { teamId, userId };
     },
   },
+  "app/(console)/servers/actions.ts#setServerAccessAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), mode: "everyone" }) },
+  "app/(console)/portal/actions.ts#publishConfigAction": { allowed: ["admin"] },
+  "app/(console)/portal/actions.ts#pushConfigAction": { allowed: ["admin"], prepare: async (db) => (await newDeployment(db), {}) },
+  "app/(console)/portal/actions.ts#rollbackConfigAction": { allowed: ["admin"], prepare: async (db) => ({ version: String(await newDeployment(db)) }) },
 };
 
 const APP = path.join(process.cwd(), "app");
@@ -204,6 +242,8 @@ describe.each(testDatabases())("authorization matrix on $name", ({ open }) => {
     fixture = await startMutableServer({ port: 0 });
     // Server actions that build console URLs read the public origin from AUTH_URL outside a request.
     process.env.AUTH_URL ??= "http://console.test";
+    process.env.PORTCULLIS_BUNDLE_SIGNING_KEY ??= JSON.stringify(generateSigningKey());
+    process.env.PORTCULLIS_EDGE_SECRET ??= generateEdgeSecret();
     upstream.url = fixture.url;
     opened = await open();
     db = opened.db;
@@ -263,6 +303,7 @@ describe.each(testDatabases())("authorization matrix on $name", ({ open }) => {
         outcomes.push(`${key} as ${caller}: ${verdict}`);
         expected.push(`${key} as ${caller}: ${isAllowed(entry.allowed, caller) ? "allow" : "deny"}`);
         if (caller === "anonymous" && entry.allowed !== "public") expect(res.status, key).toBe(401);
+        if (entry.signature) expect(res.status, `${key} as ${caller}`).toBe(401);
       }
     }
     expect(outcomes).toEqual(expected);

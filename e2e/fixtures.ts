@@ -2,6 +2,9 @@ import { expect, type Page } from "@playwright/test";
 
 export const OIDC_CONSOLE = "http://localhost:3100";
 export const LOCAL_CONSOLE = "http://localhost:3101";
+/** The portal Workers the consoles start next to themselves (scripts/start.mjs, PORTCULLIS_PORTAL_PORT). */
+export const OIDC_PORTAL = "http://127.0.0.1:8788";
+export const LOCAL_PORTAL = "http://127.0.0.1:8789";
 export const OIDC_ISSUER = "http://localhost:3210";
 /** e2e/fixtures/mutable-mcp-server.mjs: a real MCP server whose tools the specs change at run time. */
 export const FIXTURE_MCP_ORIGIN = "http://127.0.0.1:3300";

@@ -5,6 +5,8 @@
  */
 export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" | "reviewers" | "public"> = {
   "/sign-in": "public",
+  // The portal's OAuth consent page: anyone may open it; it sends anonymous callers to sign in first.
+  "/oauth/consent": "public",
   "/": "everyone",
   "/audit": "security+admin",
   "/settings": "everyone",
@@ -17,4 +19,5 @@ export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" 
   "/servers/[id]": "everyone",
   "/servers/[id]/review": "reviewers",
   "/servers/[id]/diff": "everyone",
+  "/portal": "everyone",
 };

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // `npm start`: builds the console when the build is missing or older than the sources, then
-// serves it. In local mode (no identity provider configured) it listens on loopback only,
-// because local sign-in asks for no password.
+// serves it, and runs the portal Worker next to it in workerd (wrangler's local mode; storage under
+// .data/wrangler; PORTCULLIS_PORTAL=off skips it). In local mode (no identity provider configured)
+// the console listens on loopback only, because local sign-in asks for no password.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { localDataDir, publicKeySet, resolveEdgeSecret, resolveSigningKey } from "./lib/local-keys.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
-const SOURCES = ["app", "components", "lib", "db", "public", "instrumentation.ts", "next.config.ts", "package.json", "postcss.config.mjs"];
+const SOURCES = ["app", "components", "lib", "db", "public", path.join("scripts", "lib"), "instrumentation.ts", "next.config.ts", "package.json", "postcss.config.mjs"];
 
 function newestMtime(p) {
   if (!existsSync(p)) return 0;
@@ -51,11 +53,86 @@ if (!buildIsCurrent() || process.argv.includes("--rebuild")) {
 
 if (buildOnly) process.exit(0);
 
+const portalOff = /^(off|0|false|no)$/i.test(process.env.PORTCULLIS_PORTAL ?? "");
+const portalPort = process.env.PORTCULLIS_PORTAL_PORT || "8787";
+const consoleEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+let portal;
+let stopping = false;
+if (!portalOff) {
+  // The keys exist before either process starts, from the same files the console reads
+  // (scripts/lib/local-keys.mjs): the console signs and seals, the Worker verifies and opens.
+  const dir = localDataDir();
+  let keys;
+  let edgeSecret;
+  try {
+    keys = resolveSigningKey(process.env, dir);
+    edgeSecret = resolveEdgeSecret(process.env, dir).secret;
+  } catch (error) {
+    console.error(`[portcullis] ${error.message}`);
+    process.exit(1);
+  }
+  consoleEnv.PORTCULLIS_PORTAL_URLS ??= `http://127.0.0.1:${portalPort}`;
+  consoleEnv.PORTCULLIS_PORTAL_PUBLIC_URL ??= `http://localhost:${portalPort}`;
+  const consoleUrl = process.env.AUTH_URL ? new URL(process.env.AUTH_URL).origin : `http://localhost:${port}`;
+  // wrangler's CLI itself, not its bin wrapper: the wrapper does not pass signals on, so stopping it
+  // would leave wrangler and workerd running.
+  const wranglerCli = path.join(root, "node_modules", "wrangler", "wrangler-dist", "cli.js");
+  console.log(`[portcullis] portal Worker on http://localhost:${portalPort}/mcp (workerd; PORTCULLIS_PORTAL=off to skip)`);
+  portal = spawn(
+    process.execPath,
+    [
+      "--no-warnings",
+      "--experimental-vm-modules",
+      wranglerCli,
+      "dev",
+      "--config", path.join("workers", "portal", "wrangler.jsonc"),
+      "--ip", "127.0.0.1",
+      "--port", portalPort,
+      "--persist-to", path.join(dir, "wrangler"),
+      "--show-interactive-dev-session=false",
+      "--var", `PORTCULLIS_BUNDLE_KEYS:${JSON.stringify(publicKeySet(keys))}`,
+      "--var", `PORTCULLIS_CONSOLE_URL:${consoleUrl}`,
+      "--var", `PORTCULLIS_EDGE_SECRET:${edgeSecret}`,
+    ],
+    {
+      cwd: root,
+      // In our process group, so a supervisor that kills the group (Playwright, systemd, Ctrl-C)
+      // stops workerd too; on our own exit we signal wrangler, which stops its workerd children.
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+    },
+  );
+  portal.on("error", (error) => console.error(`[portcullis] could not start the portal Worker: ${error.message}`));
+  portal.on("exit", (code, signal) => {
+    if (!stopping) console.error(`[portcullis] the portal Worker stopped (${signal ?? `exit code ${code}`}); the console keeps running`);
+  });
+}
+
+function stopPortal(signal = "SIGTERM") {
+  if (!portal?.pid || portal.exitCode !== null || portal.signalCode !== null) return;
+  try {
+    portal.kill(signal);
+  } catch {
+    // Already gone.
+  }
+}
+
 console.log(`[portcullis] console on http://${host === "0.0.0.0" ? "localhost" : host === "::1" ? "[::1]" : host}:${port}`);
 const child = spawn(process.execPath, [nextBin, "start", "-H", host, "-p", port], {
   cwd: root,
   stdio: "inherit",
-  env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+  env: consoleEnv,
 });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    stopping = true;
+    stopPortal(signal);
+    child.kill(signal);
+  });
+}
+process.on("exit", () => stopPortal());
+child.on("exit", (code, signal) => {
+  stopping = true;
+  stopPortal();
+  process.exit(code ?? (signal ? 1 : 0));
+});

@@ -5,6 +5,10 @@ import { CreateTokenInput, CreateTokenOutput, ListTokensQuery, TokenOutput } fro
 import { CreateUserInput, MeOutput, UpdateUserInput, UserOutput } from "../users/schemas";
 import { CreateTeamInput, PutMemberInput, TeamMemberOutput, TeamOutput, UpdateTeamInput } from "../teams/schemas";
 import { ApproveServerInput, ListServersQuery, RegisterServerInput, RejectServerInput, ServerOutput } from "../servers/schemas";
+import { ServerAccessOutput, SetServerAccessInput } from "../servers/access";
+import { BundleDiffOutput, DeploymentDetailOutput, DeploymentOutput, DiffQuery, PublishOutput, PushOutput, RollbackConfigInput, VersionText } from "../config/schemas";
+import { EventBatch } from "../events/schema";
+import { ListEventsOutput, ListEventsQuery } from "../events/schemas";
 
 const IdParams = z.object({ id: Uuid });
 const MemberParams = z.object({ id: Uuid, userId: Uuid });
@@ -134,6 +138,71 @@ export const rejectServerEndpoint = endpoint({
   summary: "Reject a request (or withdraw an approved server)", params: IdParams, query: NoQuery, body: RejectServerInput, response: ServerOutput,
 });
 
+export const ingestEventsEndpoint = endpoint({
+  method: "POST", path: "/events", operationId: "ingestEvents", tag: "Audit", permission: null, auth: "edge-signature", status: 200,
+  summary: "Portal Worker only: deliver a batch of MCP events (at most 500), idempotent on each event's id",
+  description: "Signed with the edge secret over the raw body (X-Portcullis-Signature); API tokens are ignored. The batch is stored whole or not at all; an id already stored counts as a duplicate, so redelivering a batch is harmless.",
+  query: NoQuery, body: EventBatch,
+  response: z.object({ accepted: z.number().int().describe("Events stored now"), duplicates: z.number().int().describe("Events whose id was already stored") }),
+  errors: { 413: "Body over 2,000,000 bytes (code PAYLOAD_TOO_LARGE)" },
+});
+
+export const listAuditEventsEndpoint = endpoint({
+  method: "GET", path: "/audit", operationId: "listAuditEvents", tag: "Audit", permission: "audit.read", status: 200,
+  summary: "MCP calls seen by the portal, newest first, with filters and cursor pagination",
+  query: ListEventsQuery, response: ListEventsOutput,
+});
+
+export const getServerAccessEndpoint = endpoint({
+  method: "GET", path: "/servers/{id}/access", operationId: "getServerAccess", tag: "Servers", permission: "servers.read", status: 200,
+  summary: "Who may use this server at the edge: everyone, or the listed teams (neither: nobody)",
+  params: IdParams, query: NoQuery, response: ServerAccessOutput,
+});
+
+export const setServerAccessEndpoint = endpoint({
+  method: "PUT", path: "/servers/{id}/access", operationId: "setServerAccess", tag: "Servers", permission: "servers.access", status: 200,
+  summary: "Replace who may use this server at the edge; takes effect with the next publish",
+  params: IdParams, query: NoQuery, body: SetServerAccessInput, response: ServerAccessOutput,
+});
+
+export const publishConfigEndpoint = endpoint({
+  method: "POST", path: "/config/publish", operationId: "publishConfig", tag: "Configuration", permission: "config.publish", status: 201,
+  summary: "Compile, sign and record the next config bundle version, then push it to every portal",
+  description: "The deployment is recorded even when a portal is unreachable or refuses it; `pushed` has each portal's answer (accepted, refused, unreachable). Re-send with POST /config/push.",
+  query: NoQuery, response: PublishOutput,
+});
+
+export const pushConfigEndpoint = endpoint({
+  method: "POST", path: "/config/push", operationId: "pushConfig", tag: "Configuration", permission: "config.publish", status: 200,
+  summary: "Send the latest published bundle to every portal again",
+  description: "409 when nothing has been published yet.",
+  query: NoQuery, response: PushOutput,
+});
+
+export const rollbackConfigEndpoint = endpoint({
+  method: "POST", path: "/config/rollback", operationId: "rollbackConfig", tag: "Configuration", permission: "config.publish", status: 201,
+  summary: "Re-publish an earlier version's content as a new version (tokens revoked and users disabled since stay out)",
+  query: NoQuery, body: RollbackConfigInput, response: PublishOutput,
+});
+
+export const listDeploymentsEndpoint = endpoint({
+  method: "GET", path: "/config/deployments", operationId: "listDeployments", tag: "Configuration", permission: "config.read", status: 200,
+  summary: "The latest 50 published config bundle versions, newest first, with each portal's latest answer",
+  query: NoQuery, response: z.object({ deployments: z.array(DeploymentOutput) }),
+});
+
+export const getDeploymentEndpoint = endpoint({
+  method: "GET", path: "/config/deployments/{version}", operationId: "getDeployment", tag: "Configuration", permission: "config.read", status: 200,
+  summary: "One published bundle; sealed credentials read \"[sealed]\" and token hashes are left out",
+  params: z.object({ version: VersionText }), query: NoQuery, response: DeploymentDetailOutput,
+});
+
+export const diffConfigEndpoint = endpoint({
+  method: "GET", path: "/config/diff", operationId: "diffConfig", tag: "Configuration", permission: "config.read", status: 200,
+  summary: "What changed between two published versions: servers, tools, rules, and token/user/team counts",
+  query: DiffQuery, response: BundleDiffOutput,
+});
+
 export const ALL_ENDPOINTS = [
   listServersEndpoint,
   registerServerEndpoint,
@@ -157,4 +226,14 @@ export const ALL_ENDPOINTS = [
   listTeamMembersEndpoint,
   putTeamMemberEndpoint,
   deleteTeamMemberEndpoint,
+  ingestEventsEndpoint,
+  listAuditEventsEndpoint,
+  getServerAccessEndpoint,
+  setServerAccessEndpoint,
+  publishConfigEndpoint,
+  pushConfigEndpoint,
+  rollbackConfigEndpoint,
+  listDeploymentsEndpoint,
+  getDeploymentEndpoint,
+  diffConfigEndpoint,
 ];

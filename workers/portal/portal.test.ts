@@ -38,11 +38,13 @@ describe("portal Worker in workerd", () => {
     await worker?.stop();
   });
 
-  const push = (body: unknown) => worker.fetch("/_portcullis/bundle", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  // Real requests to the Worker's address (unstable_dev's own fetch sends them to http://placeholder).
+  const call = (path: string, init?: RequestInit) => fetch(`http://${worker.address}:${worker.port}${path}`, init);
+  const push = (body: unknown) => call("/_portcullis/bundle", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
 
   it("denies every MCP request while it has no bundle (fail closed)", async () => {
-    expect(await (await worker.fetch("/_portcullis/status")).json()).toEqual({ version: null });
-    const res = await worker.fetch("/mcp", { method: "POST", body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }) });
+    expect(await (await call("/_portcullis/status")).json()).toEqual({ version: null });
+    const res = await call("/mcp", { method: "POST", body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }) });
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/denied/);
   });
@@ -54,7 +56,7 @@ describe("portal Worker in workerd", () => {
     expect(await (await push(tampered)).json()).toMatchObject({ error: { code: "BAD_SIGNATURE" } });
     const foreign = await signBundle(bundle(1), stranger.privateKeyJwk, stranger.keyId);
     expect(await (await push(foreign)).json()).toMatchObject({ error: { code: "UNKNOWN_KEY" } });
-    expect(await (await worker.fetch("/_portcullis/status")).json()).toEqual({ version: null });
+    expect(await (await call("/_portcullis/status")).json()).toEqual({ version: null });
   });
 
   it("installs a valid bundle, refuses a replay of an older or equal version, and keeps the last good one", async () => {
@@ -65,8 +67,10 @@ describe("portal Worker in workerd", () => {
     expect(replay.status).toBe(409);
     expect(await replay.json()).toMatchObject({ error: { code: "NOT_NEWER" } });
     expect((await push(v2)).status).toBe(409);
-    expect(await (await worker.fetch("/_portcullis/status")).json()).toMatchObject({ version: 2 });
-    // With a configuration the MCP endpoint is no longer refused for lack of one (it is not built yet).
-    expect((await worker.fetch("/mcp", { method: "POST", body: "{}" })).status).toBe(501);
+    expect(await (await call("/_portcullis/status")).json()).toMatchObject({ version: 2 });
+    // With a configuration, the MCP endpoint asks for credentials (OAuth 401 challenge) instead of refusing outright.
+    const challenge = await call("/mcp", { method: "POST", body: "{}" });
+    expect(challenge.status).toBe(401);
+    expect(challenge.headers.get("www-authenticate")).toContain("resource_metadata=");
   });
 });

@@ -3,6 +3,16 @@ import type { ConfigBundle } from "../../../lib/bundle/schema";
 import { verifySignedBundle, type SignedBundle, type VerifyResult } from "../../../lib/bundle/sign";
 import type { Env } from "./env";
 
+/** The console keys this portal trusts (`PORTCULLIS_BUNDLE_KEYS`); none when the variable is not valid JSON. */
+export function trustedBundleKeys(env: Env): Record<string, JsonWebKey> {
+  try {
+    const keys = JSON.parse(env.PORTCULLIS_BUNDLE_KEYS || "{}") as unknown;
+    return keys && typeof keys === "object" && !Array.isArray(keys) ? (keys as Record<string, JsonWebKey>) : {};
+  } catch {
+    return {};
+  }
+}
+
 interface Stored {
   signed: SignedBundle;
   installedAt: string;
@@ -19,18 +29,22 @@ export class ConfigStore extends DurableObject<Env> {
     return stored ? { bundle: stored.signed.bundle, installedAt: stored.installedAt } : null;
   }
 
+  /** Just the active version (null: none): what every request asks, cheaply. */
+  async version(): Promise<number | null> {
+    if (this.activeVersion === undefined) this.activeVersion = (await this.ctx.storage.get<Stored>("active"))?.signed.bundle.version ?? null;
+    return this.activeVersion;
+  }
+
+  private activeVersion: number | null | undefined;
+
   async install(input: unknown): Promise<VerifyResult> {
-    let trusted: Record<string, JsonWebKey>;
-    try {
-      trusted = JSON.parse(this.env.PORTCULLIS_BUNDLE_KEYS || "{}") as Record<string, JsonWebKey>;
-    } catch {
-      trusted = {};
-    }
+    const trusted = trustedBundleKeys(this.env);
     const current = await this.ctx.storage.get<Stored>("active");
     const result = await verifySignedBundle(input, trusted, current?.signed.bundle.version ?? null);
     if (result.ok) {
       const signed = input as SignedBundle;
       await this.ctx.storage.put<Stored>("active", { signed: { ...signed, bundle: result.bundle }, installedAt: new Date().toISOString() });
+      this.activeVersion = result.bundle.version;
     }
     return result;
   }

@@ -1,9 +1,36 @@
 import type { ConfigStore } from "./config-store";
+import type { EventBuffer } from "./event-buffer";
+import type { McpSession } from "./mcp-session";
+import type { OAuthHelpers } from "@cloudflare/workers-oauth-provider";
 
 /** Every binding the portal Worker uses (wrangler.jsonc). */
 export interface Env {
   /** One Durable Object instance ("active") holds the last good signed bundle. */
   CONFIG: DurableObjectNamespace<ConfigStore>;
+  /** One Durable Object per MCP session (Mcp-Session-Id): the downstream server and its upstream clients. */
+  SESSIONS: DurableObjectNamespace<McpSession>;
+  /** The outgoing event buffer: durable, delivered in signed batches to the console, retried with backoff. */
+  EVENTS: DurableObjectNamespace<EventBuffer>;
+  /** OAuth 2.1 clients, grants and tokens (@cloudflare/workers-oauth-provider). */
+  OAUTH_KV: KVNamespace;
+  /** Injected by the OAuth provider into the default handler. */
+  OAUTH_PROVIDER: OAuthHelpers;
   /** JSON `{ "<keyId>": <public JWK> }`: the console keys whose signatures the portal trusts. */
   PORTCULLIS_BUNDLE_KEYS: string;
+  /** Secret shared with the console (lib/edge/secret.ts): opens upstream credentials, signs event batches. */
+  PORTCULLIS_EDGE_SECRET: string;
+  /** The console's origin: event delivery (`/api/v1/events`) and the sign-in/consent page for OAuth. */
+  PORTCULLIS_CONSOLE_URL: string;
+  /** The portal's public origin (OAuth resource and issuer). Optional: defaults to the request's origin. */
+  PORTCULLIS_PUBLIC_URL?: string;
+  /** Milliseconds without requests (and without an open stream) after which a session ends; default 10 minutes. */
+  PORTCULLIS_SESSION_IDLE_MS?: string;
+  /** Longest wait between event delivery retries, in ms (backoff starts at 1 s and doubles). Optional: 60000. */
+  PORTCULLIS_EVENTS_MAX_BACKOFF_MS?: string;
+  /**
+   * TEST ONLY: "1" turns on `POST /_portcullis/test/enqueue` in the test entry
+   * (src/testing/test-entry.ts, used by workers/portal/event-delivery.test.ts). Production neither
+   * sets it nor bundles that entry (wrangler.jsonc's main is src/index.ts).
+   */
+  PORTCULLIS_TEST_HOOKS?: string;
 }

@@ -1,46 +1,95 @@
 /**
- * Portcullis portal Worker. Thin: routes to the config store and (next) the MCP endpoint.
- * Until a valid signed bundle is installed every MCP request is refused.
+ * Portcullis portal Worker: the company's one MCP endpoint. Thin: OAuth 2.1 (the provider library
+ * serves discovery, registration, token and the 401 challenge) in front of `/mcp`, the console's
+ * push endpoint for signed bundles, and the interactive authorize step that defers to the console.
  */
+import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
+import { resolveApiToken, resourceFor, publicOrigin, type GrantProps } from "./auth";
+import { configFor, configStore } from "./config";
+import { jsonRpcError } from "./mcp-session";
 import type { Env } from "./env";
+import { authorize, oauthCallback } from "./routes/authorize";
+import { handleMcp, rebindingRefusal } from "./routes/mcp";
+import { eventsStatus } from "./routes/events-status";
 
 export { ConfigStore } from "./config-store";
+export { McpSession } from "./mcp-session";
+export { EventBuffer } from "./event-buffer";
 
 const json = (body: unknown, status = 200) => Response.json(body, { status, headers: { "cache-control": "no-store" } });
 
-function jsonRpcError(status: number, code: number, message: string): Response {
-  return json({ jsonrpc: "2.0", id: null, error: { code, message } }, status);
+async function defaultFetch(request: Request, env: Env): Promise<Response> {
+  const url = new URL(request.url);
+  const store = configStore(env);
+
+  if (url.pathname === "/_portcullis/bundle" && request.method === "POST") {
+    let body: unknown;
+    try {
+      body = await request.json();
+    } catch {
+      return json({ error: { code: "MALFORMED", message: "send a signed bundle as JSON" } }, 400);
+    }
+    const result = await store.install(body);
+    if (!result.ok) return json({ error: { code: result.reason, message: `bundle refused: ${result.reason}` } }, result.reason === "NOT_NEWER" ? 409 : 400);
+    return json({ accepted: true, version: result.bundle.version });
+  }
+  if (url.pathname === "/_portcullis/status" && request.method === "GET") {
+    const active = await store.active();
+    return json(active ? { version: active.bundle.version, issuedAt: active.bundle.issuedAt, installedAt: active.installedAt } : { version: null });
+  }
+  if (url.pathname === "/_portcullis/events" && request.method === "GET") return eventsStatus(env);
+  if (url.pathname === "/authorize" && request.method === "GET") return authorize(request, env);
+  if (url.pathname === "/oauth/callback" && request.method === "GET") return oauthCallback(request, env);
+  if (url.pathname === "/" && request.method === "GET") {
+    return json({ name: "Portcullis MCP portal", mcp: `${publicOrigin(request, env)}/mcp`, status: (await store.version()) === null ? "no configuration (denying everything)" : "ready" });
+  }
+  return json({ error: { code: "NOT_FOUND", message: "No such endpoint" } }, 404);
+}
+
+/** One provider per public origin (the resource URL is part of its configuration). */
+const providers = new Map<string, OAuthProvider<Env>>();
+
+function provider(origin: string): OAuthProvider<Env> {
+  let p = providers.get(origin);
+  if (!p) {
+    p = new OAuthProvider<Env>({
+      apiRoute: "/mcp",
+      apiHandler: { fetch: (request, env, ctx) => handleMcp(request, env, (ctx as ExecutionContext & { props: GrantProps }).props) },
+      defaultHandler: { fetch: (request, env) => defaultFetch(request, env) },
+      authorizeEndpoint: "/authorize",
+      tokenEndpoint: "/token",
+      clientRegistrationEndpoint: "/register",
+      resourceMetadata: { resource: resourceFor(origin), resource_name: "Portcullis MCP portal" },
+      resolveExternalToken: resolveApiToken,
+      accessTokenTTL: 3600,
+    });
+    providers.set(origin, p);
+  }
+  return p;
 }
 
 export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const url = new URL(request.url);
-    const store = env.CONFIG.get(env.CONFIG.idFromName("active"));
-
-    if (url.pathname === "/_portcullis/bundle" && request.method === "POST") {
-      let body: unknown;
-      try {
-        body = await request.json();
-      } catch {
-        return json({ error: { code: "MALFORMED", message: "send a signed bundle as JSON" } }, 400);
-      }
-      const result = await store.install(body);
-      if (!result.ok) return json({ error: { code: result.reason, message: `bundle refused: ${result.reason}` } }, result.reason === "NOT_NEWER" ? 409 : 400);
-      return json({ accepted: true, version: result.bundle.version });
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    // The console's push and status endpoints need no OAuth (bundles carry their own signature).
+    if (new URL(request.url).pathname.startsWith("/_portcullis/")) return defaultFetch(request, env);
+    const { pathname } = new URL(request.url);
+    if (pathname === "/mcp" || pathname.startsWith("/mcp/")) {
+      // DNS rebinding: a foreign Host or Origin is refused before anything else (routes/mcp.ts).
+      const refused = rebindingRefusal(request, env);
+      if (refused) return refused;
     }
-
-    if (url.pathname === "/_portcullis/status" && request.method === "GET") {
-      const active = await store.active();
-      return json(active ? { version: active.bundle.version, issuedAt: active.bundle.issuedAt, installedAt: active.installedAt } : { version: null });
+    // Fail closed, and say so before any credential is asked for: without a verified configuration nothing is allowed.
+    if ((pathname === "/mcp" || pathname.startsWith("/mcp/")) && !(await configFor(request, env))) {
+      return jsonRpcError(503, -32001, "This Portcullis portal has no valid configuration yet; every request is denied");
     }
-
-    if (url.pathname === "/mcp" || url.pathname.startsWith("/mcp/")) {
-      const active = await store.active();
-      // Fail closed: without a verified configuration nothing is allowed.
-      if (!active) return jsonRpcError(503, -32001, "This Portcullis portal has no valid configuration yet; every request is denied");
-      return jsonRpcError(501, -32601, "The MCP endpoint is not available yet in this build of the portal");
+    const origin = publicOrigin(request, env);
+    let oauth: OAuthProvider<Env>;
+    try {
+      oauth = provider(origin);
+    } catch (error) {
+      // OAuth 2.1 needs HTTPS (plain HTTP only on loopback): refuse everything, saying how to fix it.
+      return json({ error: { code: "PORTAL_MISCONFIGURED", message: `The portal cannot serve OAuth at ${origin}: ${error instanceof Error ? error.message : String(error)}. Serve it over HTTPS or set PORTCULLIS_PUBLIC_URL.` } }, 500);
     }
-
-    return json({ error: { code: "NOT_FOUND", message: "No such endpoint" } }, 404);
+    return oauth.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

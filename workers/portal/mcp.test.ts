@@ -1,0 +1,178 @@
+/**
+ * The MCP endpoint in workerd, end to end: the official SDK client, with a console API token,
+ * against real upstream MCP servers (server-everything and the registry's mutable fixture) through
+ * the portal. Enforcement: disabled, quarantined (pin mismatch) and not-allowed tools are absent
+ * from tools/list and refused on call; the caller's token never reaches the upstream; every
+ * request yields a signed event.
+ */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { CreateMessageRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMutableServer } from "../../e2e/fixtures/mutable-mcp-server.mjs";
+import { generateEdgeSecret } from "../../lib/edge/secret";
+import { startEverythingServer, type RunningServer } from "../../lib/testing/mcp-servers";
+import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "./testing";
+
+const TEAM_WEATHER = crypto.randomUUID();
+const UPSTREAM_SECRET = "upstream-secret-token-4f9c2a";
+
+describe("portal /mcp in workerd", () => {
+  let portal: PortalUnderTest;
+  let sink: Awaited<ReturnType<typeof startEventSink>>;
+  let everything: RunningServer;
+  let weather: Awaited<ReturnType<typeof startMutableServer>>;
+  let alice: TestUser; // weather team: may use everything and the weather server
+  let bob: TestUser; // no team: may use everything only
+  const clients: Client[] = [];
+
+  async function connect(user: TestUser, path = "/mcp", capabilities = {}): Promise<Client> {
+    const client = new Client({ name: "portal-test", version: "1.2.3" }, { capabilities });
+    await client.connect(new StreamableHTTPClientTransport(new URL(path, portal.origin), { requestInit: { headers: { authorization: `Bearer ${user.token}` } } }));
+    clients.push(client);
+    return client;
+  }
+
+  async function upstreamRequests(): Promise<{ method: string | null; authorization: string | null }[]> {
+    return ((await (await fetch(new URL("/__fixture/requests", weather.url))).json()) as { requests: { method: string | null; authorization: string | null }[] }).requests;
+  }
+
+  async function publish(options: { weatherOmit?: string[]; weatherWrongPin?: string[] } = {}) {
+    const [ev, we] = await Promise.all([
+      approvedServer({ slug: "everything", url: `${everything.origin}/mcp`, edgeSecret: portal.edgeSecret }),
+      approvedServer({
+        slug: "weather",
+        url: weather.url,
+        edgeSecret: portal.edgeSecret,
+        credential: { type: "headers", headers: { authorization: `Bearer ${UPSTREAM_SECRET}` } },
+        omit: options.weatherOmit,
+        wrongPin: options.weatherWrongPin,
+      }),
+    ]);
+    const bundle = await bundleOf({
+      servers: [ev, we],
+      users: [alice, bob],
+      teams: [{ id: TEAM_WEATHER, slug: "weather-team" }],
+      rules: [allowRule({ type: "everyone" }, "everything"), allowRule({ type: "team", teamId: TEAM_WEATHER }, "weather")],
+    });
+    const res = await portal.push(bundle);
+    expect(res.status).toBe(200);
+    return bundle;
+  }
+
+  beforeAll(async () => {
+    alice = await testUser("alice@example.test", [TEAM_WEATHER]);
+    bob = await testUser("bob@example.test");
+    const edgeSecret = generateEdgeSecret();
+    [everything, weather, sink] = await Promise.all([startEverythingServer("streamableHttp"), startMutableServer({ port: 0, bearer: UPSTREAM_SECRET }), startEventSink(edgeSecret)]);
+    portal = await startPortal({ consoleUrl: sink.url, edgeSecret });
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await Promise.allSettled([portal?.stop(), sink?.close(), everything?.stop(), weather?.close()]);
+  });
+
+  it("denies everything before a bundle is installed (fail closed)", async () => {
+    for (const headers of [{ authorization: `Bearer ${alice.token}` }, {}] as Record<string, string>[]) {
+      const res = await fetch(`${portal.origin}/mcp`, { method: "POST", headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } }) });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/no valid configuration yet; every request is denied/);
+    }
+    await expect(connect(alice, "/mcp/everything")).rejects.toThrow();
+  });
+
+  it("lists the namespaced tools a caller may use and calls them through one upstream session", async () => {
+    await publish({ weatherOmit: ["delete_station"] });
+    const client = await connect(alice);
+    const { tools } = await client.listTools();
+    const names = tools.map((t) => t.name);
+    expect(names).toContain("everything_echo");
+    expect(names).toContain("weather_get_weather");
+    expect(names).toContain("weather_list_forecasts");
+    expect(names).not.toContain("weather_delete_station"); // disabled: not in the bundle
+    expect(names.every((n) => n.length <= 64 && /^[A-Za-z0-9_-]+$/.test(n))).toBe(true);
+
+    const echo = await client.callTool({ name: "everything_echo", arguments: { message: "hi through the portal" } });
+    expect(JSON.stringify(echo.content)).toContain("hi through the portal");
+    const before = await upstreamRequests();
+    for (const city of ["Lisbon", "Porto", "Faro"]) {
+      const w = await client.callTool({ name: "weather_get_weather", arguments: { city } });
+      expect(w.isError).toBeFalsy();
+      expect(JSON.stringify(w.content)).toContain(city);
+    }
+    const during = (await upstreamRequests()).slice(before.length);
+    // One upstream session for the portal session: three calls, no initialize among them.
+    expect(during.filter((r) => r.method === "tools/call")).toHaveLength(3);
+    expect(during.filter((r) => r.method === "initialize")).toHaveLength(0);
+    // The upstream only ever saw the server's own credential, never a caller's token.
+    const all = await upstreamRequests();
+    expect(new Set(all.map((r) => r.authorization))).toEqual(new Set([`Bearer ${UPSTREAM_SECRET}`]));
+  });
+
+  it("hides and refuses tools the caller may not use, with an error that reveals nothing", async () => {
+    const client = await connect(bob);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toContain("everything_echo");
+    expect(names.some((n) => n.startsWith("weather_"))).toBe(false);
+    for (const name of ["weather_get_weather", "weather_delete_station", "nope_nothing"]) {
+      const err = await client.callTool({ name, arguments: { city: "x" } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(McpError);
+      expect((err as McpError).message).toContain("is not available: it is unknown, not approved, or not allowed for you");
+    }
+    // A per-server endpoint of a server bob may not use does not exist for him.
+    await expect(connect(bob, "/mcp/weather")).rejects.toThrow();
+  });
+
+  it("quarantines a tool whose live definition no longer matches its pin", async () => {
+    await publish({ weatherWrongPin: ["get_weather"] });
+    const client = await connect(alice);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).not.toContain("weather_get_weather");
+    expect(names).toContain("weather_list_forecasts");
+    const err = await client.callTool({ name: "weather_get_weather", arguments: { city: "x" } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(McpError);
+    await expect.poll(() => sink.events.some((e) => e.tool === "get_weather" && e.reason?.startsWith("TOOL_HASH_MISMATCH")), { timeout: 15_000 }).toBe(true);
+  });
+
+  it("serves one server under its own names at /mcp/{slug}, relaying progress notifications and sampling requests", async () => {
+    await publish();
+    const client = await connect(alice, "/mcp/everything", { sampling: {} });
+    client.setRequestHandler(CreateMessageRequestSchema, async () => ({ model: "test-model", role: "assistant", content: { type: "text", text: "sampled by the test client" } }));
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toContain("echo");
+    expect(names).not.toContain("everything_echo");
+
+    const progress: number[] = [];
+    const slow = names.find((n) => /long.?running/i.test(n));
+    expect(slow).toBeDefined();
+    await client.callTool({ name: slow!, arguments: { duration: 2, steps: 4 } }, undefined, { onprogress: (p) => void progress.push(p.progress) });
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+
+    const sampler = names.find((n) => /sampl/i.test(n));
+    expect(sampler).toBeDefined();
+    const sampled = await client.callTool({ name: sampler!, arguments: { prompt: "hello", maxTokens: 10 } });
+    expect(JSON.stringify(sampled.content)).toContain("sampled by the test client");
+  });
+
+  it("refuses a session id presented by another caller", async () => {
+    const client = await connect(alice);
+    const transport = (client as unknown as { _transport: StreamableHTTPClientTransport })._transport;
+    const res = await fetch(`${portal.origin}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bob.token}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": transport.sessionId!, "mcp-protocol-version": "2025-06-18" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/list" }),
+    });
+    expect(res.status).toBe(404);
+  });
+
+  it("reports every request as a signed event to the console", async () => {
+    await expect.poll(() => sink.events.some((e) => e.method === "tools/call" && e.tool === "echo" && e.serverSlug === "everything" && e.decision === "allowed" && e.success), { timeout: 15_000 }).toBe(true);
+    const call = sink.events.find((e) => e.method === "tools/call" && e.tool === "echo")!;
+    expect(call).toMatchObject({ email: "alice@example.test", authMethod: "token", tokenId: alice.tokenId, clientName: "portal-test", clientVersion: "1.2.3" });
+    expect(call.resultTokens).toBeGreaterThan(0);
+    expect(call.durationMs).not.toBeNull();
+    await expect.poll(() => sink.events.some((e) => e.email === "bob@example.test" && e.decision === "denied" && e.serverSlug === "weather" && e.tool === "get_weather" && e.reason?.startsWith("POLICY_DENIED")), { timeout: 15_000 }).toBe(true);
+    expect(sink.rejected).toBe(0);
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * Who is calling. Two ways in, one shape out (`GrantProps`, the OAuth provider's `ctx.props`):
+ * - OAuth 2.1 access tokens issued by this portal after the console signed the user in;
+ * - console API tokens (`pcs_…`) as bearer tokens, for headless agents, checked against the token
+ *   hashes in the active bundle (`resolveExternalToken`).
+ * The caller's token never goes upstream: upstream requests carry the server's own credential.
+ */
+import type { ResolveExternalTokenInput, ResolveExternalTokenResult } from "@cloudflare/workers-oauth-provider";
+import { hashTokenSecret, looksLikeTokenSecret } from "../../../lib/tokens/secret";
+import { configFor } from "./config";
+import type { Env } from "./env";
+
+export interface GrantProps {
+  userId: string;
+  email: string;
+  /** Teams at the time of consent; enforcement uses the teams of the current bundle. */
+  teamIds: string[];
+  tokenId: string | null;
+  authMethod: "oauth" | "token";
+}
+
+export function resourceFor(origin: string): string {
+  return `${origin}/mcp`;
+}
+
+export async function resolveApiToken({ token, request, env }: ResolveExternalTokenInput<Env>): Promise<ResolveExternalTokenResult | null> {
+  if (!looksLikeTokenSecret(token)) return null;
+  const config = await configFor(request, env);
+  if (!config) return null;
+  const entry = config.tokensByHash.get(await hashTokenSecret(token));
+  if (!entry || (entry.expiresAt !== null && Date.parse(entry.expiresAt) <= Date.now())) return null;
+  const user = config.usersById.get(entry.userId);
+  if (!user) return null;
+  const props: GrantProps = { userId: user.id, email: user.email, teamIds: user.teamIds, tokenId: entry.id, authMethod: "token" };
+  return { props, audience: resourceFor(publicOrigin(request, env)) };
+}
+
+/** The portal's public origin: `PORTCULLIS_PUBLIC_URL` when set (production), else the request's. */
+export function publicOrigin(request: Request, env: Env): string {
+  const configured = env.PORTCULLIS_PUBLIC_URL?.trim();
+  return configured ? new URL(configured).origin : new URL(request.url).origin;
+}

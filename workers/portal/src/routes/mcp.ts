@@ -1,0 +1,103 @@
+/**
+ * `/mcp` and `/mcp/{slug}` after authentication: refuse a foreign Host or Origin (DNS rebinding),
+ * fail closed without a bundle, refuse callers who are no longer active, then hand the request to
+ * the session's Durable Object (a new one for an initialize without Mcp-Session-Id).
+ */
+import { visibleServers } from "../../../../lib/bundle/bundle-index";
+import type { GrantProps } from "../auth";
+import { configFor } from "../config";
+import type { Env } from "../env";
+import { jsonRpcError, PortalErrorCode, SESSION_CONTEXT_HEADER, type SessionContext } from "../mcp-session";
+
+const SLUG_PATH = /^\/mcp\/([a-z0-9]+(?:-[a-z0-9]+)*)\/?$/;
+
+/** Names a local client uses for the machine it runs on. */
+const LOOPBACK_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * DNS-rebinding guard (MCP transports, "Security Warning": servers MUST validate Origin). A page on
+ * evil.example whose name is made to resolve to the portal's address reaches it with its own Host
+ * and Origin; both must name the portal.
+ *
+ * Host — the request URL's host, which in workerd *is* the Host header (so "the URL's own host"
+ * alone would accept anything). Accepted:
+ * - a loopback name (localhost, 127.0.0.1, [::1]) on any port: a local portal (`wrangler dev`)
+ *   cannot know which port it is reached on, and a rebinding page can never send a loopback Host;
+ * - `PORTCULLIS_PUBLIC_URL`'s host (host and port), when it is set: the one name the portal serves;
+ * - without `PORTCULLIS_PUBLIC_URL`, any host over https: TLS already binds the name to the server's
+ *   certificate, so a rebound name cannot complete the handshake (and Cloudflare routes by host).
+ *   Over plain http such a portal answers only to loopback names: set PORTCULLIS_PUBLIC_URL.
+ *
+ * Origin — absent for non-browser clients (accepted). When present it must be the portal's own
+ * origin (the request's, or PORTCULLIS_PUBLIC_URL's) or a loopback origin on any port: browser tools
+ * the user runs locally, such as MCP Inspector (http://localhost:6274), talk to the portal from their
+ * own origin, and a rebinding page cannot claim a loopback origin. The opaque `null` origin
+ * (sandboxed frames, file: pages) and anything unparsable are refused. Neither check replaces
+ * authentication: every /mcp request still needs a bearer token, which browsers never add by themselves.
+ */
+export function rebindingRefusal(request: Request, env: Pick<Env, "PORTCULLIS_PUBLIC_URL">): Response | null {
+  const url = new URL(request.url);
+  const configured = env.PORTCULLIS_PUBLIC_URL?.trim() ? new URL(env.PORTCULLIS_PUBLIC_URL.trim()) : null;
+  const hostOk = LOOPBACK_HOSTNAMES.has(url.hostname) || (configured ? url.host === configured.host : url.protocol === "https:");
+  if (!hostOk) return jsonRpcError(403, -32000, `Forbidden: "${url.host}" is not this portal's host`);
+  const origin = request.headers.get("origin");
+  if (origin === null) return null;
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    // `null` and other opaque or malformed origins: refused below.
+  }
+  const originOk = parsed !== null && (parsed.protocol === "http:" || parsed.protocol === "https:") && (parsed.origin === url.origin || parsed.origin === configured?.origin || LOOPBACK_HOSTNAMES.has(parsed.hostname));
+  return originOk ? null : jsonRpcError(403, -32000, "Forbidden: requests from this Origin are not accepted");
+}
+
+export async function handleMcp(request: Request, env: Env, props: GrantProps): Promise<Response> {
+  const refusal = rebindingRefusal(request, env);
+  if (refusal) return refusal;
+  const config = await configFor(request, env);
+  // Fail closed: without a verified configuration nothing is allowed.
+  if (!config) return jsonRpcError(503, -32001, "This Portcullis portal has no valid configuration yet; every request is denied");
+  const user = config.usersById.get(props.userId);
+  if (!user) return jsonRpcError(403, PortalErrorCode.AccountInactive, "Your account is not active at this portal");
+  if (props.tokenId && !config.tokenIds.has(props.tokenId)) return jsonRpcError(401, -32001, "This API token is no longer valid");
+
+  const url = new URL(request.url);
+  let scope: string | null = null;
+  if (url.pathname !== "/mcp" && url.pathname !== "/mcp/") {
+    const slug = SLUG_PATH.exec(url.pathname)?.[1];
+    // Unknown and not-allowed servers look the same: a caller learns nothing about servers it may not use.
+    if (!slug || !visibleServers(config, user).some((s) => s.slug === slug)) return jsonRpcError(404, -32001, "No such MCP server at this portal");
+    scope = slug;
+  }
+
+  let sessionId = request.headers.get("mcp-session-id");
+  const isNew = !sessionId;
+  if (!sessionId) {
+    if (request.method !== "POST") return jsonRpcError(request.method === "GET" || request.method === "DELETE" ? 400 : 405, -32000, "Bad Request: Mcp-Session-Id header is required", request.method === "POST" || request.method === "GET" || request.method === "DELETE" ? undefined : { allow: "GET, POST, DELETE" });
+    sessionId = crypto.randomUUID();
+  } else if (!/^[0-9a-f-]{36}$/.test(sessionId)) {
+    return jsonRpcError(404, -32001, "Session not found");
+  }
+
+  const context: SessionContext = {
+    sessionId,
+    isNew,
+    scope,
+    endpoint: scope ? `/mcp/${scope}` : "/mcp",
+    userId: user.id,
+    email: user.email,
+    tokenId: props.tokenId,
+    authMethod: props.authMethod,
+    clientIp: request.headers.get("cf-connecting-ip"),
+    clientCountry: (request.cf?.country as string | undefined) ?? null,
+    bundleVersion: config.bundle.version,
+  };
+  const headers = new Headers(request.headers);
+  // The caller's credential stays here; the session (and so every upstream) never sees it.
+  headers.delete("authorization");
+  headers.delete("cookie");
+  headers.set(SESSION_CONTEXT_HEADER, JSON.stringify(context));
+  const stub = env.SESSIONS.get(env.SESSIONS.idFromName(sessionId));
+  return stub.fetch(new Request(request, { headers }));
+}
