@@ -1,0 +1,287 @@
+/**
+ * Pieces of the portal benchmark that set up the world: the upstream process, a stand-in for the
+ * console's event ingest, the portal Worker in workerd (directly through Miniflare, or behind
+ * wrangler's dev proxy), and a signed configuration built with the repo's own code.
+ * Used by run.mjs (the benchmark) and profile.mjs (a CPU profile of the Worker under load).
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { createServer } from "node:http";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const portalDir = path.join(root, "workers", "portal");
+export const SLUG = "weather";
+export const TOOL = "get_weather";
+
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+process.env.WRANGLER_SEND_METRICS = "false";
+
+export const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
+
+/** A scratch folder and a stack of things to stop, newest first. */
+export function session() {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "portcullis-bench-"));
+  // wrangler always writes a debug log, and under `wrangler dev` that log gets every request the
+  // Worker makes (its inspector's Network events): hundreds of MB per benchmark. Keep it here.
+  process.env.WRANGLER_LOG_PATH = path.join(tmp, "wrangler-logs");
+  const cleanups = [];
+  return {
+    tmp,
+    defer: (fn) => cleanups.push(fn),
+    async close() {
+      for (const stop of cleanups.reverse()) await Promise.resolve().then(stop).catch((e) => log("cleanup:", e?.message ?? e));
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The repo's own signing, secret, token and tool-hash code (TypeScript), bundled with esbuild into
+ * one self-contained ESM file for this run: the bench builds bundles exactly as the console does.
+ */
+export async function repoHelpers(s) {
+  const { build } = await import("esbuild");
+  const outfile = path.join(s.tmp, "repo-helpers.mjs");
+  await build({
+    stdin: {
+      contents: [
+        `export { generateSigningKeyPair, signBundle } from "./lib/bundle/sign";`,
+        `export { generateEdgeSecret } from "./lib/edge/secret";`,
+        `export { generateTokenSecret, hashTokenSecret } from "./lib/tokens/secret";`,
+        `export { toolHash } from "./lib/registry/tool-hash";`,
+      ].join("\n"),
+      resolveDir: root,
+      loader: "ts",
+    },
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    outfile,
+    logLevel: "warning",
+  });
+  return import(pathToFileURL(outfile).href);
+}
+
+/** CPU time (user + system, ms) of a process, from /proc; null where /proc is not available. */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, USER_HZ = 100
+  } catch {
+    return null;
+  }
+}
+
+/** Child processes of this process whose command is workerd. */
+export function workerdChildren() {
+  const pids = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && comm.startsWith("workerd")) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+/** The upstream MCP server (upstream.mjs) in its own process group, stopped by its id at the end. */
+export async function startUpstream(s, mode) {
+  const child = spawn(process.execPath, [path.join(root, "bench", "portal", "upstream.mjs"), mode], { stdio: ["pipe", "pipe", "inherit"], detached: true });
+  s.defer(() => {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  });
+  const line = await new Promise((resolve, reject) => {
+    let buffer = "";
+    child.stdout.on("data", (chunk) => {
+      buffer += chunk;
+      if (buffer.includes("\n")) resolve(buffer.slice(0, buffer.indexOf("\n")));
+    });
+    child.on("exit", (code) => reject(new Error(`upstream exited with ${code}`)));
+  });
+  return { ...JSON.parse(line), pid: child.pid };
+}
+
+/** Stands in for the console's event ingest: answers 200 to every batch and counts the events (no signature check). */
+export async function startEventSink(s) {
+  const state = { batches: 0, events: 0 };
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      if (req.method === "POST" && req.url === "/api/v1/events") {
+        const n = JSON.parse(Buffer.concat(chunks).toString("utf8")).events?.length ?? 0;
+        state.batches += 1;
+        state.events += n;
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted: n, duplicates: 0 }));
+      } else res.writeHead(404).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  s.defer(() => new Promise((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${server.address().port}`, state };
+}
+
+/**
+ * The Worker exactly as `wrangler deploy` would upload it (`--dry-run --outdir`), built once into
+ * the scratch folder: both portal paths run this same snapshot, so edits made to the repo while
+ * the benchmark runs change nothing (wrangler dev would otherwise rebuild and reload mid-run).
+ */
+export function buildWorker(s) {
+  const outdir = path.join(s.tmp, "worker");
+  execFileSync(process.execPath, [path.join(root, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", outdir, "--config", path.join(portalDir, "wrangler.jsonc")], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: process.env,
+  });
+  const config = JSON.parse(readFileSync(path.join(portalDir, "wrangler.jsonc"), "utf8").replace(/^\s*\/\/.*$/gm, ""));
+  const script = path.join(outdir, "index.js");
+  const sha256 = createHash("sha256").update(readFileSync(script)).digest("hex");
+  return { outdir, script, config, sha256 };
+}
+
+/**
+ * Experiments, not the product: copies of the built Worker with one thing taken out, to measure
+ * what that thing costs (`--paths direct,workerd,workerd-no-events`). Each edit must match the
+ * bundle exactly once, or the variant refuses to run (the code it targets has changed).
+ */
+export const VARIANTS = {
+  // McpSession.emit still builds the event, but no longer sends it to the EventBuffer Durable Object.
+  "no-events": [['this.env.EVENTS.get(this.env.EVENTS.idFromName("events")).enqueue([event])', "Promise.resolve()"]],
+  // The RPC to the EventBuffer still happens, but enqueue() returns at once (no validation, no SQLite, no alarm).
+  "enqueue-noop": [["  async enqueue(events) {", "  async enqueue(events) { return;"]],
+};
+
+export function workerVariant(s, worker, name) {
+  const edits = VARIANTS[name];
+  if (!edits) throw new Error(`unknown variant ${name} (known: ${Object.keys(VARIANTS).join(", ")})`);
+  let code = readFileSync(worker.script, "utf8");
+  for (const [find, replace] of edits) {
+    const count = code.split(find).length - 1;
+    if (count !== 1) throw new Error(`variant ${name}: expected one match of ${JSON.stringify(find)} in the bundle, found ${count}`);
+    code = code.replace(find, replace);
+  }
+  const outdir = path.join(s.tmp, `worker-${name}`);
+  mkdirSync(outdir, { recursive: true });
+  writeFileSync(path.join(outdir, "index.js"), code);
+  return { ...worker, outdir, script: path.join(outdir, "index.js"), variant: name };
+}
+
+/** The portal in workerd through Miniflare's API: no dev proxy, one workerd process. */
+export async function startWorkerdPortal(s, worker, vars, extra = {}) {
+  const { Miniflare } = await import("miniflare");
+  const before = new Set(workerdChildren());
+  const { config } = worker;
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    modules: true,
+    scriptPath: worker.script,
+    modulesRoot: worker.outdir,
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags,
+    durableObjects: Object.fromEntries(config.durable_objects.bindings.map((b) => [b.name, { className: b.class_name, useSQLite: true }])),
+    kvNamespaces: config.kv_namespaces.map((k) => k.binding),
+    bindings: vars,
+    ...extra,
+  });
+  s.defer(() => mf.dispose());
+  const url = await mf.ready;
+  return { mf, origin: url.origin, pids: workerdChildren().filter((p) => !before.has(p)) };
+}
+
+/**
+ * The portal as `wrangler dev` serves it (`unstable_dev`, as the Worker tests start it): wrangler's
+ * ProxyWorker, in a second workerd, in front of the Worker's workerd. It gets the prebuilt snapshot
+ * (`bundle: false`) and a copy of wrangler.jsonc in the scratch folder, so it runs the same code as
+ * the Miniflare path and nothing it watches changes while the benchmark runs (wrangler dev reloads
+ * the Worker when its config or sources change, and others edit this repo concurrently).
+ */
+export async function startWranglerPortal(s, worker, vars) {
+  const { unstable_dev } = await import("wrangler");
+  const before = new Set(workerdChildren());
+  const configPath = path.join(s.tmp, `wrangler-${path.basename(worker.outdir)}.json`);
+  writeFileSync(configPath, JSON.stringify({ ...worker.config, $schema: undefined, main: worker.script }, null, 2));
+  const dev = await unstable_dev(worker.script, {
+    config: configPath,
+    bundle: false,
+    ip: "127.0.0.1",
+    port: 0,
+    persist: false,
+    logLevel: "warn",
+    vars,
+    experimental: { disableExperimentalWarning: true, disableDevRegistry: true },
+  });
+  s.defer(() => dev.stop());
+  return { origin: `http://${dev.address}:${dev.port}`, pids: workerdChildren().filter((p) => !before.has(p)) };
+}
+
+/**
+ * What a console would publish: one approved server with its tools pinned to their live hashes,
+ * one member with an API token, one rule allowing everyone every tool of that server.
+ */
+export async function portalConfig(helpers, upstreamUrl, consoleUrl) {
+  const keys = await helpers.generateSigningKeyPair();
+  const lister = await connect(upstreamUrl);
+  const upstreamTools = (await lister.listTools()).tools;
+  await lister.close();
+  const token = helpers.generateTokenSecret();
+  const userId = randomUUID();
+  const bundle = {
+    schemaVersion: 1,
+    // Fresh portals every run; seconds keep it increasing and within the schema's int32 bound.
+    version: Math.floor(Date.now() / 1000),
+    issuedAt: new Date().toISOString(),
+    issuer: "bench.local",
+    servers: [
+      {
+        id: randomUUID(),
+        slug: SLUG,
+        name: "Weather (bench upstream)",
+        url: upstreamUrl,
+        transport: "streamable-http",
+        credential: null,
+        tools: await Promise.all(upstreamTools.map(async (t) => ({ name: t.name, hash: await helpers.toolHash(t), state: "enabled" }))),
+      },
+    ],
+    tokens: [{ id: randomUUID(), hash: await helpers.hashTokenSecret(token), userId, scopes: ["read", "write"], expiresAt: null }],
+    users: [{ id: userId, email: "bench@example.com", role: "member", teamIds: [] }],
+    teams: [],
+    policies: { rules: [{ id: randomUUID(), effect: "allow", subject: { type: "everyone" }, resource: { serverSlug: SLUG, tool: "*" }, priority: 100 }] },
+  };
+  return {
+    token,
+    signed: await helpers.signBundle(bundle, keys.privateKeyJwk, keys.keyId),
+    vars: {
+      PORTCULLIS_BUNDLE_KEYS: JSON.stringify({ [keys.keyId]: keys.publicKeyJwk }),
+      PORTCULLIS_EDGE_SECRET: helpers.generateEdgeSecret(),
+      PORTCULLIS_CONSOLE_URL: consoleUrl,
+    },
+  };
+}
+
+export async function pushBundle(origin, signed) {
+  const res = await fetch(`${origin}/_portcullis/bundle`, { method: "POST", body: JSON.stringify(signed), headers: { "content-type": "application/json" } });
+  if (!res.ok) throw new Error(`bundle refused at ${origin}: ${res.status} ${await res.text()}`);
+}
+
+/** An official SDK client, connected (initialize done): one MCP session. */
+export async function connect(url, headers = {}) {
+  const client = new Client({ name: "portcullis-bench", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+  return client;
+}

@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+/**
+ * Where the portal Worker spends its CPU on `tools/call`: a V8 CPU profile of the Worker's isolate
+ * (the Worker and its Durable Objects share it) taken through workerd's inspector while SDK
+ * clients call `get_weather`, mapped through the bundle's source map back to repo files and
+ * packages. Complements run.mjs, which measures latency and throughput.
+ *
+ *   node bench/portal/profile.mjs [--calls 4000] [--concurrency 32] [--top 25]
+ *
+ * Prints: the workerd process's CPU per call (all of workerd: JS plus the runtime's C++: HTTP,
+ * Durable Object routing, SQLite), how the isolate's busy time splits by source (package or repo
+ * file; "(program)" is native work outside JS, "(name)" a runtime API such as transactionSync),
+ * and the functions with the most inclusive time.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import sourceMap from "source-map";
+import WebSocket from "ws";
+import * as h from "./harness.mjs";
+
+const { values: opts } = parseArgs({
+  options: {
+    calls: { type: "string", default: "4000" },
+    concurrency: { type: "string", default: "32" },
+    top: { type: "string", default: "25" },
+    upstream: { type: "string", default: "stateful" },
+  },
+});
+const CALLS = Number(opts.calls);
+const C = Number(opts.concurrency);
+
+function devtools(url) {
+  const ws = new WebSocket(url);
+  let id = 0;
+  const pending = new Map();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(data.toString());
+    if (msg.id && pending.has(msg.id)) {
+      const { resolve, reject } = pending.get(msg.id);
+      pending.delete(msg.id);
+      if (msg.error) reject(new Error(msg.error.message));
+      else resolve(msg.result);
+    }
+  });
+  return {
+    opened: new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    }),
+    send: (method, params = {}) =>
+      new Promise((resolve, reject) => {
+        const msgId = ++id;
+        pending.set(msgId, { resolve, reject });
+        ws.send(JSON.stringify({ id: msgId, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+/** Where a bundled position came from: a package name, or a repo path for the repo's own code. */
+function origin(consumer, frame) {
+  if (!frame.url?.endsWith("index.js") || frame.lineNumber < 0) return frame.url ? path.basename(frame.url) : `(${frame.functionName || "native"})`;
+  const pos = consumer.originalPositionFor({ line: frame.lineNumber + 1, column: frame.columnNumber });
+  if (!pos.source) return "(bundle)";
+  const source = pos.source.replace(/^(\.\.\/)+/, "");
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(source);
+  if (pkg) {
+    // The SDK's own files are worth telling apart (server, client, shared protocol, types).
+    if (pkg[1] === "@modelcontextprotocol/sdk") return `sdk/${pkg[2].replace(/^dist\/esm\//, "")}`;
+    return pkg[1];
+  }
+  return source;
+}
+
+async function main(S) {
+  const helpers = await h.repoHelpers(S);
+  const upstream = await h.startUpstream(S, opts.upstream);
+  const sink = await h.startEventSink(S);
+  const { token, signed, vars } = await h.portalConfig(helpers, upstream.url, sink.url);
+  const worker = h.buildWorker(S);
+  const portal = await h.startWorkerdPortal(S, worker, vars, { inspectorPort: 0, unsafeInspectorProxy: true });
+  await h.pushBundle(portal.origin, signed);
+  const inspector = await portal.mf.getInspectorURL();
+  const targets = await (await fetch(`http://${inspector.host}/json/list`)).json();
+  h.log(`inspector targets: ${targets.map((t) => t.title ?? t.id).join(", ")}`);
+  const target = targets[0];
+
+  const clients = await Promise.all(Array.from({ length: C }, () => h.connect(`${portal.origin}/mcp`, { authorization: `Bearer ${token}` })));
+  await Promise.all(clients.map((c) => c.listTools()));
+  const call = async (n) => {
+    let next = 0;
+    await Promise.all(
+      clients.map(async (client) => {
+        while (next < n) {
+          next++;
+          await client.callTool({ name: `${h.SLUG}_${h.TOOL}`, arguments: { city: "Paris" } });
+        }
+      }),
+    );
+  };
+  await call(Math.max(500, 20 * C)); // warm-up (JIT, sessions, tool lists)
+
+  const dt = devtools(target.webSocketDebuggerUrl);
+  await dt.opened;
+  await dt.send("Profiler.enable");
+  await dt.send("Profiler.setSamplingInterval", { interval: 200 });
+  const cpu0 = portal.pids.map(h.cpuMs);
+  const t0 = performance.now();
+  await dt.send("Profiler.start");
+  await call(CALLS);
+  const { profile } = await dt.send("Profiler.stop");
+  const wall = performance.now() - t0;
+  const workerdCpu = portal.pids.reduce((sum, pid, i) => sum + (h.cpuMs(pid) - cpu0[i]), 0);
+  dt.close();
+  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+
+  // Self time per node from the samples; inclusive time per function from each sample's stack.
+  const consumer = new sourceMap.SourceMapConsumer(JSON.parse(readFileSync(`${worker.script}.map`, "utf8")));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const originOf = new Map();
+  const label = (n) => {
+    if (!originOf.has(n.id)) originOf.set(n.id, origin(consumer, n.callFrame));
+    return originOf.get(n.id);
+  };
+  const selfBySource = new Map();
+  const inclusiveByFn = new Map();
+  let total = 0;
+  let idle = 0;
+  profile.samples.forEach((nodeId, i) => {
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    const node = byId.get(nodeId);
+    const fn = node.callFrame.functionName;
+    if (fn === "(idle)") {
+      idle += ms;
+      return;
+    }
+    total += ms;
+    const src = fn === "(program)" || fn === "(garbage collector)" ? fn : label(node);
+    selfBySource.set(src, (selfBySource.get(src) ?? 0) + ms);
+    const seen = new Set();
+    for (let id = nodeId; id !== undefined; id = parent.get(id)) {
+      const n = byId.get(id);
+      const name = n.callFrame.functionName;
+      if (!name || name.startsWith("(")) continue;
+      const key = `${name} — ${label(n)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusiveByFn.set(key, (inclusiveByFn.get(key) ?? 0) + ms);
+    }
+  });
+
+  const top = Number(opts.top);
+  // Sample time is wall time of the isolate's thread, inflated when a busy machine deschedules it
+  // (and by the profiler itself); the process's CPU time from /proc is not. So shares come from the
+  // samples and µs from the shares times the measured CPU per call.
+  const cpuPerCallUs = (workerdCpu / CALLS) * 1000;
+  const perCall = (ms) => ((ms / total) * cpuPerCallUs).toFixed(0);
+  const out = [];
+  out.push(`${CALLS} tools/call at concurrency ${C} through the portal (workerd via Miniflare), ${(CALLS / (wall / 1000)).toFixed(0)} calls/s`);
+  out.push(`workerd process CPU: ${cpuPerCallUs.toFixed(0)} µs per call (µs columns below = share × this); busy samples ${((total / CALLS) * 1000).toFixed(0)} µs of wall time per call, idle ${((idle / CALLS) * 1000).toFixed(0)} µs`);
+  out.push("");
+  out.push("| source (self time) | ≈ µs/call | share |");
+  out.push("|---|---:|---:|");
+  for (const [src, ms] of [...selfBySource].sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(`| ${src} | ${perCall(ms)} | ${((ms / total) * 100).toFixed(1)} % |`);
+  out.push("");
+  out.push("| function — source (inclusive) | ≈ µs/call | share |");
+  out.push("|---|---:|---:|");
+  for (const [fn, ms] of [...inclusiveByFn].sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(`| ${fn.replace(/\|/g, "\\|")} | ${perCall(ms)} | ${((ms / total) * 100).toFixed(1)} % |`);
+  console.log(out.join("\n"));
+}
+
+const S = h.session();
+let failed = false;
+try {
+  await main(S);
+} catch (error) {
+  failed = true;
+  console.error(error);
+} finally {
+  await S.close();
+}
+process.exit(failed ? 1 : 0);
