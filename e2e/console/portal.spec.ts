@@ -78,8 +78,12 @@ test("approve, publish, call a tool through the portal with a token and with OAu
 
     // OAuth: a CLI client with a loopback redirect URI; alice signs in (already) and allows it.
     let receivedCode: string | null = null;
+    let receivedError: string | null = null;
     const loopback = createServer((req, res) => {
-      receivedCode = new URL(req.url ?? "/", "http://127.0.0.1").searchParams.get("code");
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      if (url.pathname !== "/callback") return void res.writeHead(404).end(); // e.g. the browser's favicon request
+      receivedCode = url.searchParams.get("code");
+      receivedError = url.searchParams.get("error");
       res.writeHead(200, { "content-type": "text/plain" }).end("You can close this window.");
     });
     redirects.push(loopback);
@@ -92,6 +96,7 @@ test("approve, publish, call a tool through the portal with a token and with OAu
     await expect(page.getByTestId("consent-client")).toHaveText("E2E CLI");
     await page.getByRole("button", { name: "Allow" }).click();
     await expect(page.getByText("You can close this window.")).toBeVisible();
+    expect(receivedError).toBeNull();
     expect(receivedCode).toBeTruthy();
     const t = transport();
     await t.finishAuth(receivedCode!);
