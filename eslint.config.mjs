@@ -32,6 +32,7 @@ const PURE_LIB = [
   "lib/crypto/**",
   "lib/net/**",
   "lib/policy/**",
+  "lib/text/**",
   "lib/bundle/**",
   "lib/naming/**",
   "lib/codemode/**",

@@ -3,6 +3,7 @@
 import type { FormAction } from "@/lib/auth/action-result";
 import type { PublishOutput, PushOutput } from "@/lib/config/schemas";
 import { ActionForm, SubmitButton } from "../ui/action-form";
+import { count } from "@/lib/text/count";
 import { AckList } from "./ack-list";
 
 function Published({ result }: { result: PublishOutput }) {
@@ -12,7 +13,7 @@ function Published({ result }: { result: PublishOutput }) {
       <p className="text-sm font-medium text-emerald-900">
         {result.kind === "rollback" ? `Version ${result.rolledBackFrom} re-published as version ${result.version}` : `Published version ${result.version}`}:{" "}
         <span className="font-normal">
-          {s.servers} servers, {s.tools} tools, {s.tokens} tokens, {s.users} users, {s.rules} rules
+          {[count(s.servers, "server"), count(s.tools, "tool"), count(s.tokens, "token"), count(s.users, "user"), count(s.rules, "rule")].join(", ")}
         </span>
       </p>
       {s.skipped.length > 0 && (

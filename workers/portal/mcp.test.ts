@@ -118,7 +118,7 @@ describe("portal /mcp in workerd", () => {
     for (const name of ["weather_get_weather", "weather_delete_station", "nope_nothing"]) {
       const err = await client.callTool({ name, arguments: { city: "x" } }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(McpError);
-      expect((err as McpError).message).toContain("is not available: it is unknown, not approved, or not allowed for you");
+      expect((err as McpError).message).toBe(`MCP error -32602: Tool "${name}" is not available: it is unknown, not approved, or not allowed for you`);
     }
     // A per-server endpoint of a server bob may not use does not exist for him.
     await expect(connect(bob, "/mcp/weather")).rejects.toThrow();

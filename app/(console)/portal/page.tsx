@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { count } from "@/lib/text/count";
 import { AckBadge, AckList } from "@/components/portal/ack-list";
 import { BundleDiffView } from "@/components/portal/bundle-diff";
 import { PublishButton, PushAgainButton, RollbackButton } from "@/components/portal/publish-controls";
@@ -149,7 +150,7 @@ export default async function PortalPage({ searchParams }: { searchParams: Promi
                 <Td className="text-xs text-zinc-600">{when(d.createdAt)}</Td>
                 <Td className="text-xs">{d.publishedBy}</Td>
                 <Td className="text-xs text-zinc-600">
-                  {d.summary.servers} servers · {d.summary.tools} tools · {d.summary.rules} rules
+                  {[count(d.summary.servers, "server"), count(d.summary.tools, "tool"), count(d.summary.rules, "rule")].join(" · ")}
                   <br />
                   <code className="font-mono text-[11px] text-zinc-400">{d.contentHash.slice(0, 12)}</code>
                   {d.summary.skipped.length > 0 && <span className="text-amber-800"> · left out: {d.summary.skipped.map((s) => s.slug).join(", ")}</span>}

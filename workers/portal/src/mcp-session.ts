@@ -119,7 +119,29 @@ interface Upstream {
 }
 
 /** A denial: the message the caller sees (no detail it may not know) and the reason the event records. */
-class Denied extends McpError {
+/**
+ * A JSON-RPC error as the SDK's server sends it (`code`, `message`, `data`). Not `McpError`: its
+ * message carries an "MCP error <code>: " prefix, and the caller's SDK adds its own, so forwarded
+ * errors would read "MCP error -32602: MCP error -32602: …".
+ */
+class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+    /** For the audit event only; never sent to the caller (it may name internal addresses). */
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+
+  /** An upstream's error, forwarded as it was sent: same code, message and data. */
+  static fromUpstream(error: McpError): RpcError {
+    return new RpcError(error.code, error.message.replace(/^MCP error -?\d+: /, ""), error.data);
+  }
+}
+
+class Denied extends RpcError {
   constructor(
     code: number,
     message: string,
@@ -190,7 +212,7 @@ export class McpSession extends DurableObject<Env> {
         await this.ctx.storage.setAlarm(Date.now() + this.idleMs());
       } catch (error) {
         await this.end();
-        const message = error instanceof McpError ? error.message : "Could not open the session";
+        const message = error instanceof RpcError ? error.message : error instanceof McpError ? RpcError.fromUpstream(error).message : "Could not open the session";
         this.emit(ctx, "initialize", { decision: "allowed", success: false, error: error instanceof Error ? error.message : String(error) });
         return jsonRpcError(502, PortalErrorCode.UpstreamFailed, message);
       }
@@ -472,8 +494,8 @@ export class McpSession extends DurableObject<Env> {
           : {}),
       });
     } catch (error) {
-      if (error instanceof McpError) throw error;
-      throw new McpError(PortalErrorCode.UpstreamFailed, `Upstream server "${upstream.server.slug}" failed or is unreachable`, { reason: error instanceof Error ? error.message : String(error) });
+      if (error instanceof McpError) throw RpcError.fromUpstream(error);
+      throw new RpcError(PortalErrorCode.UpstreamFailed, `Upstream server "${upstream.server.slug}" failed or is unreachable`, undefined, error instanceof Error ? error.message : String(error));
     } finally {
       const i = this.inflight.indexOf(extra);
       if (i >= 0) this.inflight.splice(i, 1);
@@ -580,7 +602,7 @@ export class McpSession extends DurableObject<Env> {
         reason: denied ? error.reason : null,
         ruleId: denied ? error.ruleId : null,
         success: false,
-        error: error instanceof McpError ? `${error.code}: ${error.message}${error.data && typeof error.data === "object" && "reason" in error.data ? ` (${String((error.data as { reason: unknown }).reason)})` : ""}` : String(error),
+        error: error instanceof RpcError ? `${error.code}: ${error.message}${error.detail ? ` (${error.detail})` : ""}` : String(error),
         durationMs: denied ? null : Date.now() - started,
         bytesIn: byteLength(request.params),
       });
@@ -606,7 +628,7 @@ export class McpSession extends DurableObject<Env> {
           live = await this.liveTools(await this.upstream(server), true);
         } catch (error) {
           // One broken upstream must not hide the others; in faithful mode it is the only one.
-          if (this.owner?.scope) throw error instanceof McpError ? error : new McpError(PortalErrorCode.UpstreamFailed, `Upstream server "${server.slug}" failed or is unreachable`);
+          if (this.owner?.scope) throw error instanceof RpcError ? error : error instanceof McpError ? RpcError.fromUpstream(error) : new RpcError(PortalErrorCode.UpstreamFailed, `Upstream server "${server.slug}" failed or is unreachable`);
           return;
         }
         for (const [name, tool] of live) {
