@@ -99,7 +99,8 @@ if (!portalOff) {
       // In our process group, so a supervisor that kills the group (Playwright, systemd, Ctrl-C)
       // stops workerd too; on our own exit we signal wrangler, which stops its workerd children.
       stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+      // wrangler's debug log grows by a few KB per request: keep it with the rest of the local data, not in ~/.config.
+      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: process.env.WRANGLER_LOG_PATH ?? path.join(dir, "wrangler", "logs") },
     },
   );
   portal.on("error", (error) => console.error(`[portcullis] could not start the portal Worker: ${error.message}`));
