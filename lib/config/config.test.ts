@@ -351,6 +351,14 @@ describe.each(testDatabases())("config bundles on $name", ({ open }) => {
     await expect(syncIdentities({ db, actor: member }, { keys, portalUrls: [] })).rejects.toBeInstanceOf(ForbiddenError);
   });
 
+  it("publishes above a version a portal reported running (its storage outlived this database)", async () => {
+    const admin = await makeUser(db, "admin");
+    const first = await publishConfig({ db, actor: admin }, { keys, portalUrls: [] });
+    await db.insert(bundleAcks).values({ portalUrl: "http://portal.test", version: first.version, status: "refused", activeVersion: first.version + 40, message: "NOT_NEWER" });
+    const next = await publishConfig({ db, actor: admin }, { keys, portalUrls: [] });
+    expect(next.version).toBe(first.version + 41);
+  });
+
   it("refuses a rollback to an unknown or malformed version", async () => {
     const admin = await makeUser(db, "admin");
     await expect(rollbackConfig({ db, actor: admin }, { version: 999_999 }, { keys, portalUrls: [] })).rejects.toBeInstanceOf(NotFoundError);

@@ -66,7 +66,10 @@ async function pushOne(url: string, version: number, body: string, fetchFn: type
     answer.error && typeof answer.error.code === "string"
       ? `${answer.error.code}${typeof answer.error.message === "string" ? `: ${answer.error.message}` : ""}`
       : `HTTP ${res.status}${text ? `: ${text}` : ""}`;
-  return { portalUrl: url, version, status: "refused", activeVersion: running, message: clip(reason) };
+  // A portal running a newer version than this console knows (its storage outlived a database reset):
+  // nextVersion() starts above what it reported, so publishing again goes through.
+  const hint = answer.error?.code === "NOT_NEWER" && running !== null && running >= version ? ` (it runs v${running}; publish again to continue above it)` : "";
+  return { portalUrl: url, version, status: "refused", activeVersion: running, message: clip(reason + hint) };
 }
 
 /**

@@ -19,9 +19,17 @@ export async function lockPublishing(tx: Transaction): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(${PUBLISH_LOCK_ID})`);
 }
 
+/**
+ * The next version: above every version this console published and above every version a portal
+ * reported running. The second matters when a portal kept its storage while the console's database
+ * was reset: the portal refuses anything not newer, so the next publish must start above it.
+ */
 export async function nextVersion(tx: Queryable): Promise<number> {
-  const [row] = await tx.select({ max: sql<number | null>`max(${bundleDeployments.version})` }).from(bundleDeployments);
-  return Number(row?.max ?? 0) + 1;
+  const [[published], [reported]] = await Promise.all([
+    tx.select({ max: sql<number | null>`max(${bundleDeployments.version})` }).from(bundleDeployments),
+    tx.select({ max: sql<number | null>`max(${bundleAcks.activeVersion})` }).from(bundleAcks),
+  ]);
+  return Math.max(Number(published?.max ?? 0), Number(reported?.max ?? 0)) + 1;
 }
 
 export async function latestDeployment(db: Queryable): Promise<BundleDeployment | undefined> {

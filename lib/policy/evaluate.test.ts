@@ -32,6 +32,7 @@ describe("decide", () => {
     const allowA = rule({ effect: "allow", subject: { type: "team", teamId: TEAM_A }, resource: { serverSlug: "github", tool: "*" } });
     const policy = compilePolicy([allowA]);
     expect(decide(policy, alice, { serverSlug: "github", tool: "create_issue" })).toMatchObject({ effect: "allow", ruleId: allowA.id });
+    expect(decide(policy, alice, { serverSlug: "github", tool: "create_issue" }).reason).toBe(`allowed by rule ${allowA.id.slice(0, 8)} (team ${TEAM_A.slice(0, 8)} → github/*, priority 100)`);
     expect(decide(policy, bob, { serverSlug: "github", tool: "create_issue" })).toMatchObject({ effect: "deny", ruleId: null });
     expect(decide(policy, alice, { serverSlug: "jira", tool: "create_issue" })).toMatchObject({ effect: "deny" });
   });

@@ -72,11 +72,13 @@ export function decide(policy: CompiledPolicy, who: PolicyPrincipal, request: Po
   for (const entry of policy.rules) {
     if (!subjectMatches(entry.rule, who) || !resourceMatches(entry, request)) continue;
     const { rule } = entry;
-    return {
-      effect: rule.effect,
-      ruleId: rule.id,
-      reason: `${rule.effect === "allow" ? "allowed" : "denied"} by rule ${rule.id} (priority ${rule.priority})`,
-    };
+    return { effect: rule.effect, ruleId: rule.id, reason: `${rule.effect === "allow" ? "allowed" : "denied"} by rule ${describeRule(rule)}` };
   }
   return { effect: "deny", ruleId: null, reason: "no rule allows this (default deny)" };
+}
+
+/** "3f2a1b4c (everyone → github/*, priority 100)": enough to find the rule and see what it says. */
+export function describeRule(rule: PolicyRule): string {
+  const who = rule.subject.type === "everyone" ? "everyone" : rule.subject.type === "team" ? `team ${rule.subject.teamId.slice(0, 8)}` : `user ${rule.subject.userId.slice(0, 8)}`;
+  return `${rule.id.slice(0, 8)} (${who} → ${rule.resource.serverSlug}/${rule.resource.tool}, priority ${rule.priority})`;
 }

@@ -155,6 +155,26 @@ describe("portal /mcp in workerd", () => {
     expect(JSON.stringify(sampled.content)).toContain("sampled by the test client");
   });
 
+  it("serves a client that speaks protocol 2025-03-26", async () => {
+    const headers = { authorization: `Bearer ${alice.token}`, "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const post = (body: unknown, extra: Record<string, string> = {}) => fetch(`${portal.origin}/mcp`, { method: "POST", headers: { ...headers, ...extra }, body: JSON.stringify(body) });
+    const rpc = async (res: Response) => {
+      const text = await res.text();
+      const data = res.headers.get("content-type")?.includes("text/event-stream") ? text.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).at(-1)! : text;
+      return JSON.parse(data) as { result?: Record<string, unknown>; error?: unknown };
+    };
+    const init = await post({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-03-26", capabilities: {}, clientInfo: { name: "old-client", version: "0.1" } } });
+    expect(init.status).toBe(200);
+    const session = init.headers.get("mcp-session-id")!;
+    expect((await rpc(init)).result).toMatchObject({ protocolVersion: "2025-03-26" });
+    const same = { "mcp-session-id": session, "mcp-protocol-version": "2025-03-26" };
+    expect((await post({ jsonrpc: "2.0", method: "notifications/initialized" }, same)).status).toBe(202);
+    const list = await rpc(await post({ jsonrpc: "2.0", id: 2, method: "tools/list" }, same));
+    expect((list.result!.tools as { name: string }[]).map((t) => t.name)).toContain("everything_echo");
+    const call = await rpc(await post({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "everything_echo", arguments: { message: "old but fine" } } }, same));
+    expect(JSON.stringify(call.result)).toContain("old but fine");
+  });
+
   it("refuses a session id presented by another caller", async () => {
     const client = await connect(alice);
     const transport = (client as unknown as { _transport: StreamableHTTPClientTransport })._transport;
