@@ -44,6 +44,12 @@ describe("OAuth 2.1 for MCP clients at the portal", () => {
     const as = (await (await fetch(`${prm.authorization_servers[0]}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     expect(as).toMatchObject({ authorization_endpoint: `${portal.origin}/authorize`, token_endpoint: `${portal.origin}/token`, registration_endpoint: `${portal.origin}/register` });
     expect(as.code_challenge_methods_supported).toEqual(["S256"]);
+    // A client of one server's endpoint (/mcp/{slug}) finds the same resource, which covers its URL.
+    const scoped = await fetch(`${portal.origin}/mcp/everything`, { method: "POST", body: "{}" });
+    expect(scoped.status).toBe(401);
+    const scopedMetadataUrl = /resource_metadata="([^"]+)"/.exec(scoped.headers.get("www-authenticate") ?? "")?.[1];
+    const scopedPrm = (await (await fetch(scopedMetadataUrl!)).json()) as { resource: string };
+    expect(`${portal.origin}/mcp/everything`.startsWith(scopedPrm.resource)).toBe(true);
   });
 
   it("lets the SDK client register, sign in through the console, and call a tool; the token is bound to the consent", async () => {
