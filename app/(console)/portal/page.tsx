@@ -165,26 +165,23 @@ export default async function PortalPage({ searchParams }: { searchParams: Promi
           {deployments.length > 0 && (
             <div className="mt-6 space-y-3 border-t border-zinc-100 pt-4">
               <form method="get" className="flex flex-wrap items-end gap-2 text-sm" data-testid="diff-form">
-                <label className="space-y-1">
-                  <span className="block text-xs text-zinc-500">From</span>
-                  <Select name="from" defaultValue={from !== undefined ? String(from) : undefined}>
-                    {deployments.map((d) => (
-                      <option key={d.version} value={d.version}>
-                        v{d.version}
-                      </option>
-                    ))}
-                  </Select>
-                </label>
-                <label className="space-y-1">
-                  <span className="block text-xs text-zinc-500">To</span>
-                  <Select name="to" defaultValue={to !== undefined ? String(to) : undefined}>
-                    {deployments.map((d) => (
-                      <option key={d.version} value={d.version}>
-                        v{d.version}
-                      </option>
-                    ))}
-                  </Select>
-                </label>
+                {(
+                  [
+                    ["from", "From", from ?? deployments[1]?.version ?? deployments[0]?.version],
+                    ["to", "To", to ?? deployments[0]?.version],
+                  ] as const
+                ).map(([name, label, value]) => (
+                  <label key={name} className="space-y-1">
+                    <span className="block text-xs text-zinc-500">{label}</span>
+                    <Select name={name} defaultValue={value !== undefined ? String(value) : undefined}>
+                      {deployments.map((d) => (
+                        <option key={d.version} value={d.version}>
+                          v{d.version}
+                        </option>
+                      ))}
+                    </Select>
+                  </label>
+                ))}
                 <Button type="submit" variant="secondary">
                   Compare
                 </Button>
