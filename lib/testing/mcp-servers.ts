@@ -43,7 +43,8 @@ export async function startEverythingServer(transport: "streamableHttp" | "sse")
     port,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // Already gone (exited, or killed by a signal): stopping twice must not wait for an exit that happened.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
       }),

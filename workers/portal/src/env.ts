@@ -25,6 +25,8 @@ export interface Env {
   PORTCULLIS_PUBLIC_URL?: string;
   /** Milliseconds without requests (and without an open stream) after which a session ends; default 10 minutes. */
   PORTCULLIS_SESSION_IDLE_MS?: string;
+  /** Milliseconds an upstream may take to answer a request (progress notifications restart the clock); default 60 s. */
+  PORTCULLIS_UPSTREAM_TIMEOUT_MS?: string;
   /** Longest wait between event delivery retries, in ms (backoff starts at 1 s and doubles). Optional: 60000. */
   PORTCULLIS_EVENTS_MAX_BACKOFF_MS?: string;
   /**

@@ -91,7 +91,8 @@ export const PortalErrorCode = {
   AccountInactive: -32005,
 } as const;
 
-const UPSTREAM_TIMEOUT_MS = 60_000;
+/** How long an upstream may take to answer (without progress): `PORTCULLIS_UPSTREAM_TIMEOUT_MS`, default 60 s. */
+const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 const DEFAULT_IDLE_MS = 10 * 60_000;
 /** Storage key prefix of the upstream sessions this session opened (UpstreamSessionRecord). */
 const UPSTREAM_KEY = "upstream:";
@@ -237,6 +238,11 @@ export class McpSession extends DurableObject<Env> {
       return;
     }
     await this.end();
+  }
+
+  private upstreamTimeoutMs(): number {
+    const configured = Number(this.env.PORTCULLIS_UPSTREAM_TIMEOUT_MS);
+    return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_UPSTREAM_TIMEOUT_MS;
   }
 
   private idleMs(): number {
@@ -447,7 +453,7 @@ export class McpSession extends DurableObject<Env> {
         const tools = new Map<string, LiveTool>();
         let cursor: string | undefined;
         do {
-          const page = await upstream.client.listTools(cursor ? { cursor } : undefined, { timeout: UPSTREAM_TIMEOUT_MS });
+          const page = await upstream.client.listTools(cursor ? { cursor } : undefined, { timeout: this.upstreamTimeoutMs() });
           for (const def of page.tools) tools.set(def.name, { def, hash: await toolHash(def as McpToolDefinition) });
           cursor = page.nextCursor;
         } while (cursor);
@@ -487,7 +493,7 @@ export class McpSession extends DurableObject<Env> {
     try {
       return await upstream.client.request({ method, params: forwarded } as never, ResultSchema, {
         signal: extra.signal,
-        timeout: UPSTREAM_TIMEOUT_MS,
+        timeout: this.upstreamTimeoutMs(),
         resetTimeoutOnProgress: true,
         ...(progressToken !== undefined
           ? { onprogress: (p) => void extra.sendNotification({ method: "notifications/progress", params: { ...p, progressToken } }).catch(() => undefined) }
