@@ -1,69 +1,44 @@
 import { describe, expect, it } from "vitest";
-import type { PolicyRule } from "../bundle/schema";
-import { compilePolicy, decide, globToRegExp } from "./evaluate";
+import { compilePolicy, decide, describeRule, globToRegExp } from "./evaluate";
+import { POLICY_CASES } from "./policy-cases";
 
-const TEAM_A = "00000000-0000-4000-8000-00000000000a";
-const TEAM_B = "00000000-0000-4000-8000-00000000000b";
-const ALICE = "00000000-0000-4000-8000-0000000000a1";
-const BOB = "00000000-0000-4000-8000-0000000000b0";
-
-let n = 0;
-function rule(partial: Partial<PolicyRule> & Pick<PolicyRule, "effect">): PolicyRule {
-  n += 1;
-  return {
-    id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
-    subject: { type: "everyone" },
-    resource: { serverSlug: "*", tool: "*" },
-    priority: 100,
-    ...partial,
-  };
-}
-
-const alice = { userId: ALICE, teamIds: [TEAM_A] };
-const bob = { userId: BOB, teamIds: [TEAM_B] };
-
-describe("decide", () => {
-  it("denies by default and says so", () => {
-    const d = decide(compilePolicy([]), alice, { serverSlug: "github", tool: "create_issue" });
-    expect(d).toEqual({ effect: "deny", ruleId: null, reason: "no rule allows this (default deny)" });
+describe("policy evaluator (lib/policy/policy-cases.ts)", () => {
+  it.each(POLICY_CASES)("$name", (c) => {
+    const run = (rules: typeof c.rules) => decide(compilePolicy(rules), c.who, { ...c.request, at: c.request.at ? new Date(c.request.at) : undefined });
+    const decision = run(c.rules);
+    expect(decision.effect).toBe(c.effect);
+    expect(decision.ruleId).toBe(c.rule === null ? null : `00000000-0000-4000-8000-${c.rule.padStart(12, "0")}`);
+    // The answer never depends on the order rules are given in.
+    expect(run([...c.rules].reverse())).toEqual(decision);
   });
 
-  it("allows a team member and names the rule; others stay denied", () => {
-    const allowA = rule({ effect: "allow", subject: { type: "team", teamId: TEAM_A }, resource: { serverSlug: "github", tool: "*" } });
-    const policy = compilePolicy([allowA]);
-    expect(decide(policy, alice, { serverSlug: "github", tool: "create_issue" })).toMatchObject({ effect: "allow", ruleId: allowA.id });
-    expect(decide(policy, alice, { serverSlug: "github", tool: "create_issue" }).reason).toBe(`allowed by rule ${allowA.id.slice(0, 8)} (team ${TEAM_A.slice(0, 8)} → github/*, priority 100)`);
-    expect(decide(policy, bob, { serverSlug: "github", tool: "create_issue" })).toMatchObject({ effect: "deny", ruleId: null });
-    expect(decide(policy, alice, { serverSlug: "jira", tool: "create_issue" })).toMatchObject({ effect: "deny" });
+  it("names the deciding rule in words, and the default deny as such", () => {
+    const c = POLICY_CASES.find((x) => x.name === "office hours: inside")!;
+    const d = decide(compilePolicy(c.rules), c.who, { ...c.request, at: new Date(c.request.at!) });
+    expect(d.reason).toBe(`allowed by rule ${describeRule(c.rules[0]!)}`);
+    expect(d.reason).toContain("08:00–18:00 UTC");
+    expect(decide(compilePolicy([]), c.who, { serverSlug: "x", tool: "y" }).reason).toBe("no rule allows this (default deny)");
   });
 
-  it("deny wins over allow at the same priority, in any input order", () => {
-    const allow = rule({ effect: "allow" });
-    const deny = rule({ effect: "deny", resource: { serverSlug: "github", tool: "delete_*" } });
-    for (const rules of [
-      [allow, deny],
-      [deny, allow],
-    ]) {
-      const policy = compilePolicy(rules);
-      expect(decide(policy, alice, { serverSlug: "github", tool: "delete_repo" })).toMatchObject({ effect: "deny", ruleId: deny.id });
-      expect(decide(policy, alice, { serverSlug: "github", tool: "list_repos" })).toMatchObject({ effect: "allow", ruleId: allow.id });
-    }
+  it("looks only at rules for the request's server and the caller's subjects", () => {
+    // 10,000 rules for other people and servers, one that applies: still decided by that one.
+    const rules = Array.from({ length: 10_000 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(i + 100).padStart(12, "0")}`,
+      effect: "deny" as const,
+      subject: { type: "user" as const, userId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}` },
+      resource: { serverSlug: `server-${i % 50}`, tool: "*" },
+      priority: 1_000,
+    }));
+    const allow = { id: "00000000-0000-4000-8000-000000000001", effect: "allow" as const, subject: { type: "everyone" as const }, resource: { serverSlug: "github", tool: "*" }, priority: 1 };
+    const policy = compilePolicy([...rules, allow]);
+    expect(policy.size).toBe(10_001);
+    expect(decide(policy, { userId: "00000000-0000-4000-8000-999999999999", teamIds: [] }, { serverSlug: "github", tool: "x" })).toMatchObject({ effect: "allow", ruleId: allow.id });
   });
 
-  it("a higher priority allow beats a lower priority deny", () => {
-    const deny = rule({ effect: "deny", priority: 10 });
-    const allow = rule({ effect: "allow", priority: 20, subject: { type: "user", userId: ALICE } });
-    const policy = compilePolicy([deny, allow]);
-    expect(decide(policy, alice, { serverSlug: "s1", tool: "t" })).toMatchObject({ effect: "allow", ruleId: allow.id });
-    expect(decide(policy, bob, { serverSlug: "s1", tool: "t" })).toMatchObject({ effect: "deny", ruleId: deny.id });
-  });
-
-  it("server-level requests need a whole-server rule", () => {
-    const toolsOnly = rule({ effect: "allow", resource: { serverSlug: "github", tool: "read_*" } });
-    expect(decide(compilePolicy([toolsOnly]), alice, { serverSlug: "github", tool: null })).toMatchObject({ effect: "deny", ruleId: null });
-    expect(decide(compilePolicy([toolsOnly]), alice, { serverSlug: "github", tool: "read_file" })).toMatchObject({ effect: "allow" });
-    const whole = rule({ effect: "allow", resource: { serverSlug: "github", tool: "*" } });
-    expect(decide(compilePolicy([whole]), alice, { serverSlug: "github", tool: null })).toMatchObject({ effect: "allow", ruleId: whole.id });
+  it("refuses malformed conditions with the rule's id", () => {
+    const bad = { id: "r1", effect: "allow" as const, subject: { type: "everyone" as const }, resource: { serverSlug: "*", tool: "*" }, priority: 1 };
+    expect(() => compilePolicy([{ ...bad, conditions: { clientCidrs: ["10.0.0.0/33"] } }])).toThrow(/rule r1: not a CIDR/);
+    expect(() => compilePolicy([{ ...bad, conditions: { timeWindow: { start: "8:00", end: "18:00" } } }])).toThrow(/HH:MM/);
   });
 });
 
