@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { base64urlDecode, base64urlEncode } from "../crypto/encoding";
 import { canonicalJson } from "../registry/tool-hash";
 import { ConfigBundle } from "./schema";
 
@@ -46,17 +47,6 @@ const SignedBundleEnvelope = z
     keyId: KeyIdText,
   })
   .strict();
-
-function base64urlEncode(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function base64urlDecode(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
 
 function requireEd25519(jwk: JsonWebKey): { kty: "OKP"; crv: "Ed25519"; x: string } {
   if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.x !== "string") throw new TypeError("Not an Ed25519 JWK (kty OKP, crv Ed25519, x)");

@@ -14,23 +14,9 @@
  * Pure Web Crypto: the same code runs in Node (console) and workerd (portal).
  */
 import type { SealedCredential } from "../bundle/schema";
+import { base64urlDecode, base64urlEncode, hex } from "../crypto/encoding";
 
 const enc = new TextEncoder();
-
-function b64urlEncode(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function b64urlDecode(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
-
-function hex(bytes: ArrayBuffer): string {
-  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 export interface EdgeSecret {
   /** 16 hex characters naming the secret (derived, reveals nothing usable). */
@@ -40,7 +26,7 @@ export interface EdgeSecret {
 
 /** A fresh secret, as the text to put in `PORTCULLIS_EDGE_SECRET`. */
 export function generateEdgeSecret(): string {
-  return b64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
+  return base64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 /** Parses `PORTCULLIS_EDGE_SECRET` (comma-separated base64url, 32 bytes each). Throws with a clear message. */
@@ -51,7 +37,7 @@ export async function parseEdgeSecrets(value: string | undefined): Promise<EdgeS
     parts.map(async (part) => {
       let raw: Uint8Array<ArrayBuffer>;
       try {
-        raw = b64urlDecode(part);
+        raw = base64urlDecode(part);
       } catch {
         throw new Error("PORTCULLIS_EDGE_SECRET: each entry must be base64url");
       }
@@ -93,7 +79,7 @@ export async function sealForEdge(plaintext: string, secrets: EdgeSecret[], aad:
   if (!secret) throw new Error("no edge secret");
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: enc.encode(aad) }, await credentialKey(secret), enc.encode(plaintext));
-  return { kid: secret.kid, sealed: `${b64urlEncode(iv)}.${b64urlEncode(new Uint8Array(ct))}` };
+  return { kid: secret.kid, sealed: `${base64urlEncode(iv)}.${base64urlEncode(new Uint8Array(ct))}` };
 }
 
 /** Opens a sealed credential; throws when no listed secret has its kid or the envelope was altered. */
@@ -102,7 +88,7 @@ export async function openAtEdge(sealed: SealedCredential, secrets: EdgeSecret[]
   if (!secret) throw new Error(`credential sealed with an unknown edge secret (${sealed.kid})`);
   const [ivText, ctText, extra] = sealed.sealed.split(".");
   if (!ivText || !ctText || extra !== undefined) throw new Error("malformed sealed credential");
-  const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: b64urlDecode(ivText), additionalData: enc.encode(aad) }, await credentialKey(secret), b64urlDecode(ctText));
+  const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: base64urlDecode(ivText), additionalData: enc.encode(aad) }, await credentialKey(secret), base64urlDecode(ctText));
   return new TextDecoder().decode(pt);
 }
 

@@ -40,6 +40,7 @@
  *    clashes are settled. The Worker must name tools through the map, not {@link portalToolName}
  *    alone: only the map sees the clashes.
  */
+import { hex } from "../crypto/encoding";
 
 /** Longest tool name that Claude, VS Code and OpenAI accept. */
 export const MAX_TOOL_NAME_LENGTH = 64;
@@ -170,7 +171,7 @@ async function nameAtLevel(serverSlug: string, toolName: string, level: number):
 
 async function sha256Hex8(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", wtf8(text));
-  return Array.from(new Uint8Array(digest, 0, HASH_HEX_LENGTH / 2), (b) => b.toString(16).padStart(2, "0")).join("");
+  return hex(new Uint8Array(digest, 0, HASH_HEX_LENGTH / 2));
 }
 
 /**

@@ -2,6 +2,7 @@
  * API token secrets: pure, Web Crypto only, so the console and the edge hash the same way.
  * Format `pcs_` + 32 base64url characters (24 random bytes, 192 bits).
  */
+import { base64urlEncode } from "../crypto/encoding";
 import { sha256Hex } from "../crypto/sha256";
 
 export const TOKEN_PREFIX = "pcs_";
@@ -9,14 +10,8 @@ export const TOKEN_PREFIX = "pcs_";
 export const VISIBLE_PREFIX_LENGTH = 12;
 const SECRET_PATTERN = /^pcs_[A-Za-z0-9_-]{32}$/;
 
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
 export function generateTokenSecret(): string {
-  return TOKEN_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(24)));
+  return TOKEN_PREFIX + base64urlEncode(crypto.getRandomValues(new Uint8Array(24)));
 }
 
 export function looksLikeTokenSecret(value: string): boolean {
