@@ -10,8 +10,13 @@ export type Actor =
 
 export const BOOTSTRAP_ACTOR: Actor = { kind: "bootstrap", userId: null, email: null, role: "admin", scopes: TOKEN_SCOPES };
 
+/** The console itself acting on its own (scheduled work, reports from the edge), labelled in the audit trail. */
+export function systemActor(label: string): Actor {
+  return { kind: "system", userId: null, email: null, role: "admin", scopes: TOKEN_SCOPES, label };
+}
+
 /** The console itself, for scheduled work such as periodic re-sync. */
-export const SCHEDULER_ACTOR: Actor = { kind: "system", userId: null, email: null, role: "admin", scopes: TOKEN_SCOPES, label: "portcullis (scheduled sync)" };
+export const SCHEDULER_ACTOR = systemActor("portcullis (scheduled sync)");
 
 export function actorLabel(actor: Actor): string {
   if (actor.kind === "bootstrap") return "bootstrap-token";

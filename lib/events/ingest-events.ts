@@ -1,8 +1,7 @@
 import type { Queryable } from "@/db/client";
 import { and, eq } from "drizzle-orm";
 import { mcpEvents, serverTools } from "@/db/schema";
-import type { Actor } from "../auth/actor";
-import { TOKEN_SCOPES } from "../auth/roles";
+import { systemActor } from "../auth/actor";
 import { recordAudit } from "../audit/record-audit";
 import { recordServerEvent } from "../servers/record-event";
 import { EVENTS_SIGNATURE_TOLERANCE_SECONDS, verifyEventSignature, type EdgeSecret } from "../edge/secret";
@@ -72,7 +71,7 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
 
 /** The portal's reports that a live tool definition no longer matches its pin. */
 export const HASH_MISMATCH_REASON = "TOOL_HASH_MISMATCH";
-const PORTAL_ACTOR: Actor = { kind: "system", userId: null, email: null, role: "admin", scopes: TOKEN_SCOPES, label: "portcullis portal (pin check)" };
+const PORTAL_ACTOR = systemActor("portcullis portal (pin check)");
 
 /**
  * The edge refused a tool whose live definition no longer hashes to its approved pin; the console

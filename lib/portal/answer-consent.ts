@@ -4,12 +4,11 @@ import { memberships } from "@/db/schema";
 import { authorize } from "../auth/actor";
 import { recordAudit } from "../audit/record-audit";
 import { signStatement } from "../bundle/sign";
+import { CONSENT_STATEMENT } from "../edge/consent";
 import type { Ctx } from "../context";
 import { ForbiddenError, ValidationError } from "../errors";
 import { loadEdgeKeys, portalPublicUrl, portalUrls } from "../server/edge-keys";
 
-/** Must match the portal's `CONSENT_STATEMENT` (workers/portal/src/routes/authorize.ts). */
-export const CONSENT_STATEMENT = "portcullis-oauth-consent";
 /** Long enough for a redirect, short enough that a leaked URL is useless soon after. */
 const STATEMENT_TTL_SECONDS = 120;
 

@@ -10,7 +10,8 @@ import { verifyStatement } from "../bundle/sign";
 import { ForbiddenError, ValidationError } from "../errors";
 import { loadEdgeKeys } from "../server/edge-keys";
 import { makeUser } from "../testing/fixtures";
-import { answerConsent, CONSENT_STATEMENT } from "./answer-consent";
+import { CONSENT_STATEMENT } from "../edge/consent";
+import { answerConsent } from "./answer-consent";
 
 const PORTAL = "http://127.0.0.1:8787";
 

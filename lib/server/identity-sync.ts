@@ -1,12 +1,11 @@
 import { getDb } from "@/db/client";
-import { TOKEN_SCOPES } from "../auth/roles";
-import type { Actor } from "../auth/actor";
+import { systemActor } from "../auth/actor";
 import { syncIdentities } from "../config/sync-identities";
 
 const key = Symbol.for("portcullis.identitySync");
 type WithTimer = typeof globalThis & { [key]?: NodeJS.Timeout };
 
-export const IDENTITY_SYNC_ACTOR: Actor = { kind: "system", userId: null, email: null, role: "admin", scopes: TOKEN_SCOPES, label: "portcullis (identity sync)" };
+export const IDENTITY_SYNC_ACTOR = systemActor("portcullis (identity sync)");
 
 /** PORTCULLIS_IDENTITY_SYNC_SECONDS (default 5; 0 turns it off). */
 export function identitySyncIntervalMs(env: Record<string, string | undefined> = process.env): number {

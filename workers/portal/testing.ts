@@ -9,6 +9,7 @@ import path from "node:path";
 import { unstable_dev, type Unstable_DevWorker } from "wrangler";
 import type { BundleServer, ConfigBundle, PolicyRule } from "../../lib/bundle/schema";
 import { generateSigningKeyPair, signBundle, signStatement } from "../../lib/bundle/sign";
+import { CONSENT_STATEMENT } from "../../lib/edge/consent";
 import { edgeCredentialAad, type EdgeCredential } from "../../lib/edge/credential";
 import { generateEdgeSecret, parseEdgeSecrets, sealForEdge, verifyEventSignature } from "../../lib/edge/secret";
 import type { PortalEvent } from "../../lib/events/schema";
@@ -64,7 +65,7 @@ export async function startPortal(options: { consoleUrl: string; edgeSecret?: st
 
 /** A consent statement as the console signs it (for OAuth tests). */
 export function consentStatement(keys: Keys, payload: { state: string; userId: string; email: string; teamIds: string[]; aud: string }): Promise<string> {
-  return signStatement({ typ: "portcullis-oauth-consent", exp: Math.floor(Date.now() / 1000) + 120, ...payload }, keys.privateKeyJwk, keys.keyId);
+  return signStatement({ typ: CONSENT_STATEMENT, exp: Math.floor(Date.now() / 1000) + 120, ...payload }, keys.privateKeyJwk, keys.keyId);
 }
 
 /** An approved server entry for a real upstream: every tool it lists, pinned to its live hash. */

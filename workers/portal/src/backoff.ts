@@ -1,3 +1,5 @@
+import { msSetting } from "./settings";
+
 const FIRST_DELAY_MS = 1_000;
 const DEFAULT_MAX_DELAY_MS = 60_000;
 
@@ -6,7 +8,6 @@ const DEFAULT_MAX_DELAY_MS = 60_000;
  * `maxSetting` ms (a var's text; default 60 s). A cap below 1 s is also the first delay.
  */
 export function retryDelayMs(failures: number, maxSetting?: string): number {
-  const configured = Number(maxSetting);
-  const max = maxSetting && Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_MAX_DELAY_MS;
+  const max = msSetting(maxSetting, DEFAULT_MAX_DELAY_MS);
   return Math.min(FIRST_DELAY_MS * 2 ** Math.min(Math.max(failures, 1) - 1, 30), max);
 }

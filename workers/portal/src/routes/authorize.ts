@@ -7,11 +7,11 @@
  */
 import { authorizationErrorRedirect } from "@cloudflare/workers-oauth-provider";
 import { verifyStatement } from "../../../../lib/bundle/sign";
+import { CONSENT_STATEMENT } from "../../../../lib/edge/consent";
 import { publicOrigin, type GrantProps } from "../auth";
 import type { Env } from "../env";
 import { trustedBundleKeys } from "../config-store";
 
-export const CONSENT_STATEMENT = "portcullis-oauth-consent";
 
 function page(status: number, title: string, message: string): Response {
   const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
