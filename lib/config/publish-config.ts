@@ -1,9 +1,9 @@
 import { authorize } from "../auth/actor";
 import type { Ctx } from "../context";
-import { bundleIssuer, loadEdgeKeys, portalUrls, type EdgeKeys } from "../server/edge-keys";
+import { bundleIssuer, type EdgeKeys } from "../server/edge-keys";
 import { compileBundle, resolveTokenUrls, type ResolveTokenUrl } from "./compile-bundle";
-import { pushToPortals } from "./push";
-import { latestDeployment, lockPublishing, nextVersion, recordDeployment, storedBundle, toDeploymentOutput } from "./record-deployment";
+import { deploy } from "./deploy";
+import { latestDeployment, storedBundle } from "./record-deployment";
 import type { PublishOutput } from "./schemas";
 
 /** What publishing talks to; defaults come from the environment (lib/server/edge-keys.ts). Tests pass their own. */
@@ -22,12 +22,8 @@ export interface PublishDeps {
  */
 export async function publishConfig({ db, actor }: Ctx, deps: PublishDeps = {}): Promise<PublishOutput> {
   authorize(actor, "config.publish");
-  const keys = deps.keys ?? (await loadEdgeKeys());
-  const urls = deps.portalUrls ?? portalUrls();
   const tokenUrls = await resolveTokenUrls(db, deps.resolveTokenUrl);
-  const row = await db.transaction(async (tx) => {
-    await lockPublishing(tx);
-    const version = await nextVersion(tx);
+  const result = await deploy(db, actor, deps, async (tx, version, keys) => {
     const previous = await latestDeployment(tx);
     const { bundle, skipped } = await compileBundle(tx, {
       version,
@@ -36,8 +32,7 @@ export async function publishConfig({ db, actor }: Ctx, deps: PublishDeps = {}):
       previous: previous ? storedBundle(previous) : null,
       tokenUrls,
     });
-    return recordDeployment(tx, actor, keys, bundle, { kind: "publish", skipped });
+    return { bundle, meta: { kind: "publish", skipped } };
   });
-  const pushed = await pushToPortals(db, row, { urls, fetch: deps.fetch });
-  return { ...toDeploymentOutput(row, pushed), pushed };
+  return result!; // the plan is never null: publish always makes a version
 }

@@ -42,13 +42,19 @@ export function storedBundle(row: BundleDeployment): ConfigBundle {
   return ConfigBundle.parse((row.signed as unknown as SignedBundle).bundle);
 }
 
+export interface DeploymentMeta {
+  kind: "publish" | "rollback" | "identity";
+  rolledBackFrom?: number;
+  skipped: SkippedServer[];
+}
+
 /** Signs the bundle and records the deployment with its audit row, in the caller's transaction. */
 export async function recordDeployment(
   tx: Transaction,
   actor: Actor,
   keys: EdgeKeys,
   bundle: ConfigBundle,
-  meta: { kind: "publish" | "rollback" | "identity"; rolledBackFrom?: number; skipped: SkippedServer[] },
+  meta: DeploymentMeta,
 ): Promise<BundleDeployment> {
   const signed = await signBundle(bundle, keys.signing.privateKeyJwk, keys.signing.keyId);
   const contentHash = await bundleContentHash(signed.bundle);

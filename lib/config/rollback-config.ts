@@ -1,11 +1,10 @@
 import { authorize } from "../auth/actor";
 import type { Ctx } from "../context";
 import { NotFoundError } from "../errors";
-import { loadEdgeKeys, portalUrls } from "../server/edge-keys";
 import { withoutRevoked } from "./compile-bundle";
+import { deploy } from "./deploy";
 import type { PublishDeps } from "./publish-config";
-import { pushToPortals } from "./push";
-import { loadDeployment, lockPublishing, nextVersion, recordDeployment, storedBundle, toDeploymentOutput } from "./record-deployment";
+import { loadDeployment, storedBundle } from "./record-deployment";
 import { DeploymentSummary, RollbackConfigInput, type PublishOutput } from "./schemas";
 
 /**
@@ -17,19 +16,13 @@ import { DeploymentSummary, RollbackConfigInput, type PublishOutput } from "./sc
 export async function rollbackConfig({ db, actor }: Ctx, rawInput: unknown, deps: Omit<PublishDeps, "resolveTokenUrl" | "issuer"> = {}): Promise<PublishOutput> {
   authorize(actor, "config.publish");
   const input = RollbackConfigInput.parse(rawInput);
-  const keys = deps.keys ?? (await loadEdgeKeys());
-  const urls = deps.portalUrls ?? portalUrls();
-  const row = await db.transaction(async (tx) => {
-    await lockPublishing(tx);
+  const result = await deploy(db, actor, deps, async (tx, version) => {
     const target = await loadDeployment(tx, input.version);
     if (!target) throw new NotFoundError(`No published version ${input.version}`);
-    const version = await nextVersion(tx);
     const now = new Date();
     const content = await withoutRevoked(tx, storedBundle(target), now);
-    const bundle = { ...content, version, issuedAt: now.toISOString() };
     const skipped = DeploymentSummary.safeParse(target.summary).data?.skipped ?? [];
-    return recordDeployment(tx, actor, keys, bundle, { kind: "rollback", rolledBackFrom: target.version, skipped });
+    return { bundle: { ...content, version, issuedAt: now.toISOString() }, meta: { kind: "rollback", rolledBackFrom: target.version, skipped } };
   });
-  const pushed = await pushToPortals(db, row, { urls, fetch: deps.fetch });
-  return { ...toDeploymentOutput(row, pushed), pushed };
+  return result!; // the plan is never null: a missing version throws
 }

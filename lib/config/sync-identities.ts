@@ -1,11 +1,10 @@
 import { authorize } from "../auth/actor";
 import type { ConfigBundle } from "../bundle/schema";
 import type { Ctx } from "../context";
-import { loadEdgeKeys, portalUrls } from "../server/edge-keys";
 import { bundleContentHash, compileIdentities } from "./compile-bundle";
+import { deploy } from "./deploy";
 import type { PublishDeps } from "./publish-config";
-import { pushToPortals } from "./push";
-import { latestDeployment, lockPublishing, nextVersion, recordDeployment, storedBundle, toDeploymentOutput } from "./record-deployment";
+import { latestDeployment, storedBundle } from "./record-deployment";
 import { DeploymentSummary, type PublishOutput } from "./schemas";
 
 /**
@@ -19,10 +18,7 @@ import { DeploymentSummary, type PublishOutput } from "./schemas";
  */
 export async function syncIdentities({ db, actor }: Ctx, deps: Omit<PublishDeps, "resolveTokenUrl" | "issuer"> = {}): Promise<PublishOutput | null> {
   authorize(actor, "config.publish");
-  const keys = deps.keys ?? (await loadEdgeKeys());
-  const urls = deps.portalUrls ?? portalUrls();
-  const row = await db.transaction(async (tx) => {
-    await lockPublishing(tx);
+  return deploy(db, actor, deps, async (tx, version) => {
     const last = await latestDeployment(tx);
     if (!last) return null;
     const now = new Date();
@@ -33,7 +29,7 @@ export async function syncIdentities({ db, actor }: Ctx, deps: Omit<PublishDeps,
     const bundle: ConfigBundle = {
       ...base,
       ...identities,
-      version: await nextVersion(tx),
+      version,
       issuedAt: now.toISOString(),
       servers: base.servers.map((s) => ({ ...s, ownerTeamId: s.ownerTeamId && teamIds.has(s.ownerTeamId) ? s.ownerTeamId : null })),
       policies: {
@@ -41,10 +37,6 @@ export async function syncIdentities({ db, actor }: Ctx, deps: Omit<PublishDeps,
       },
     };
     if ((await bundleContentHash(bundle)) === last.contentHash) return null;
-    const skipped = DeploymentSummary.safeParse(last.summary).data?.skipped ?? [];
-    return recordDeployment(tx, actor, keys, bundle, { kind: "identity", skipped });
+    return { bundle, meta: { kind: "identity", skipped: DeploymentSummary.safeParse(last.summary).data?.skipped ?? [] } };
   });
-  if (!row) return null;
-  const pushed = await pushToPortals(db, row, { urls, fetch: deps.fetch });
-  return { ...toDeploymentOutput(row, pushed), pushed };
 }
