@@ -191,6 +191,9 @@ describe("portal /mcp in workerd", () => {
     const call = sink.events.find((e) => e.method === "tools/call" && e.tool === "echo")!;
     expect(call).toMatchObject({ email: "alice@example.test", authMethod: "token", tokenId: alice.tokenId, clientName: "portal-test", clientVersion: "1.2.3" });
     expect(call.resultTokens).toBeGreaterThan(0);
+    // An allowed call names the rule that allowed it.
+    expect(call.reason).toMatch(/^allowed by rule [0-9a-f]{8} \(everyone → everything\/\*, priority 100\)$/);
+    expect(call.ruleId).toMatch(/^[0-9a-f-]{36}$/);
     expect(call.durationMs).not.toBeNull();
     await expect.poll(() => sink.events.some((e) => e.email === "bob@example.test" && e.decision === "denied" && e.serverSlug === "weather" && e.tool === "get_weather" && e.reason?.startsWith("POLICY_DENIED")), { timeout: 15_000 }).toBe(true);
     expect(sink.rejected).toBe(0);

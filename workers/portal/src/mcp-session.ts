@@ -54,11 +54,14 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { indexBundle, serverAccess, toolAccess, visibleServers, type BundleIndex } from "../../../lib/bundle/bundle-index";
 import type { BundleServer, BundleUser } from "../../../lib/bundle/schema";
+import type { PolicyDecision } from "../../../lib/policy/evaluate";
 import { clip, type PortalEvent } from "../../../lib/events/schema";
 import { resultTokens } from "../../../lib/events/result-tokens";
 import { buildToolNameMap, upstreamKey, type ToolNameMap } from "../../../lib/naming/tool-names";
 import type { McpToolDefinition } from "../../../lib/registry/tool-types";
 import { toolHash } from "../../../lib/registry/tool-hash";
+import { configStore } from "./config";
+import { msSetting } from "./settings";
 import type { Env } from "./env";
 import { closeUpstream, connectUpstream, terminateUpstreamSession, upstreamHeaders, upstreamSession, type UpstreamSessionRecord } from "./upstream";
 
@@ -155,6 +158,8 @@ class Denied extends RpcError {
 
 interface EventFields {
   server?: BundleServer | null;
+  /** The policy decision that let the request through (its reason and rule go on the event). */
+  policy?: PolicyDecision;
   tool?: string | null;
   prompt?: string | null;
   resourceUri?: string | null;
@@ -241,13 +246,11 @@ export class McpSession extends DurableObject<Env> {
   }
 
   private upstreamTimeoutMs(): number {
-    const configured = Number(this.env.PORTCULLIS_UPSTREAM_TIMEOUT_MS);
-    return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_UPSTREAM_TIMEOUT_MS;
+    return msSetting(this.env.PORTCULLIS_UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS);
   }
 
   private idleMs(): number {
-    const configured = Number(this.env.PORTCULLIS_SESSION_IDLE_MS);
-    return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_IDLE_MS;
+    return msSetting(this.env.PORTCULLIS_SESSION_IDLE_MS, DEFAULT_IDLE_MS);
   }
 
   /** Counts an SSE response as an open stream until it ends or the caller hangs up. */
@@ -285,7 +288,7 @@ export class McpSession extends DurableObject<Env> {
 
   private async refreshConfig(version: number): Promise<void> {
     if (this.index?.bundle.version === version) return;
-    const active = await this.env.CONFIG.get(this.env.CONFIG.idFromName("active")).active();
+    const active = await configStore(this.env).active();
     if (!active) throw new Error("no active bundle");
     if (this.index?.bundle.version === active.bundle.version) return;
     this.index = indexBundle(active.bundle);
@@ -329,7 +332,7 @@ export class McpSession extends DurableObject<Env> {
   private async endStoredUpstreams(): Promise<void> {
     const stored = await this.ctx.storage.list<UpstreamSessionRecord>({ prefix: UPSTREAM_KEY });
     if (stored.size === 0) return;
-    const active = await this.env.CONFIG.get(this.env.CONFIG.idFromName("active")).active();
+    const active = await configStore(this.env).active();
     await Promise.allSettled(
       [...stored.values()].map(async (record) => {
         // A server no longer published: its credential is gone, and so is the reason to call it.
@@ -591,7 +594,8 @@ export class McpSession extends DurableObject<Env> {
       this.emit(this.context(extra), request.method, {
         ...fields,
         decision: "allowed",
-        reason: fields.server ? this.allowReason(fields) : null,
+        reason: fields.policy?.reason ?? null,
+        ruleId: fields.policy?.ruleId ?? null,
         success: !isError,
         error: isError ? "the tool reported an error (isError)" : null,
         durationMs: fields.server ? Date.now() - started : null,
@@ -614,13 +618,6 @@ export class McpSession extends DurableObject<Env> {
       });
       throw error;
     }
-  }
-
-  private allowReason(fields: EventFields): string | null {
-    if (!fields.server || !this.owner) return null;
-    const user = this.index?.usersById.get(this.owner.userId);
-    if (!user) return null;
-    return fields.tool ? (toolAccess(this.index!, user, fields.server, fields.tool).decision?.reason ?? null) : serverAccess(this.index!, user, fields.server).reason;
   }
 
   private async listTools(extra: Extra): Promise<Tool[]> {
@@ -685,6 +682,7 @@ export class McpSession extends DurableObject<Env> {
     if (!server) throw notAvailable("UNKNOWN_TOOL");
     const access = toolAccess(this.index!, user, server, tool);
     if (!access.ok) throw notAvailable(access.code === "POLICY_DENIED" ? `POLICY_DENIED: ${access.reason}` : "TOOL_NOT_APPROVED", access.decision?.ruleId ?? null);
+    fields.policy = access.decision;
 
     const upstream = await this.upstream(server);
     const live = (await this.liveTools(upstream)).get(tool);
@@ -737,6 +735,7 @@ export class McpSession extends DurableObject<Env> {
     fields.server = server;
     const decision = serverAccess(this.index!, user, server);
     if (decision.effect === "deny") throw new Denied(PortalErrorCode.NotAvailable, "Not available: unknown or not allowed for you", `POLICY_DENIED: ${decision.reason}`, decision.ruleId);
+    fields.policy = decision;
     return this.upstream(server);
   }
 

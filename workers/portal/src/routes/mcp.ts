@@ -1,6 +1,6 @@
 /**
- * `/mcp` and `/mcp/{slug}` after authentication: refuse a foreign Host or Origin (DNS rebinding),
- * fail closed without a bundle, refuse callers who are no longer active, then hand the request to
+ * `/mcp` and `/mcp/{slug}`: the DNS-rebinding guard (run by src/index.ts before authentication),
+ * then, after authentication, fail closed without a bundle, refuse callers who are no longer active, then hand the request to
  * the session's Durable Object (a new one for an initialize without Mcp-Session-Id).
  */
 import { visibleServers } from "../../../../lib/bundle/bundle-index";
@@ -52,9 +52,8 @@ export function rebindingRefusal(request: Request, env: Pick<Env, "PORTCULLIS_PU
   return originOk ? null : jsonRpcError(403, -32000, "Forbidden: requests from this Origin are not accepted");
 }
 
+/** After `rebindingRefusal` and authentication (src/index.ts runs both first). */
 export async function handleMcp(request: Request, env: Env, props: GrantProps): Promise<Response> {
-  const refusal = rebindingRefusal(request, env);
-  if (refusal) return refusal;
   const config = await configFor(request, env);
   // Fail closed: without a verified configuration nothing is allowed.
   if (!config) return jsonRpcError(503, -32001, "This Portcullis portal has no valid configuration yet; every request is denied");
