@@ -1,4 +1,5 @@
 import type { ConfigStore } from "./config-store";
+import type { Counters } from "./counters";
 import type { EventBuffer } from "./event-buffer";
 import type { McpSession } from "./mcp-session";
 import type { OAuthHelpers } from "@cloudflare/workers-oauth-provider";
@@ -11,6 +12,8 @@ export interface Env {
   SESSIONS: DurableObjectNamespace<McpSession>;
   /** The outgoing event buffer: durable, delivered in signed batches to the console, retried with backoff. */
   EVENTS: DurableObjectNamespace<EventBuffer>;
+  /** Rate-limit and budget counters (src/counters.ts): one instance ("global"), admission and settlement of every call. */
+  COUNTERS: DurableObjectNamespace<Counters>;
   /** OAuth 2.1 clients, grants and tokens (@cloudflare/workers-oauth-provider). */
   OAUTH_KV: KVNamespace;
   /** Injected by the OAuth provider into the default handler. */

@@ -15,6 +15,7 @@ import { eventsStatus } from "./routes/events-status";
 export { ConfigStore } from "./config-store";
 export { McpSession } from "./mcp-session";
 export { EventBuffer } from "./event-buffer";
+export { Counters } from "./counters";
 
 const json = (body: unknown, status = 200) => Response.json(body, { status, headers: { "cache-control": "no-store" } });
 

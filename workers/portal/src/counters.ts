@@ -1,0 +1,198 @@
+import { DurableObject } from "cloudflare:workers";
+import {
+  admit,
+  budgetPruneAfter,
+  DEFAULT_LEDGER_OPTIONS,
+  emptyLedger,
+  expire,
+  record,
+  reservationPruneAfter,
+  reservationReleaseAt,
+  settle,
+  snapshot,
+  windowPruneAfter,
+  type AdmitInput,
+  type AdmitResult,
+  type BudgetCounter,
+  type Crossing,
+  type LedgerSnapshot,
+  type LedgerState,
+  type RecordInput,
+  type Reservation,
+  type SettleInput,
+  type SettleResult,
+} from "../../../lib/limits/ledger";
+import type { WindowState } from "../../../lib/limits/sliding-window";
+import type { Env } from "./env";
+
+/**
+ * The portal's rate-limit and budget counters: lib/limits/ledger.ts run against this Durable
+ * Object's SQLite storage. The caller picks the counters a call counts against with
+ * lib/limits/keys.ts (`applicableRateLimits`, `applicableBudgets`) from the bundle's specs, then:
+ *
+ *   const r = await counters(env).admit({ rateLimits, budgets, estimate: { tokens, microUsd } });
+ *   if (!r.admitted) → 429 with Retry-After: r.retryAfterSeconds (r.refusals names the limits)
+ *   … the call …
+ *   if (r.reservationId) await counters(env).settle({ reservationId: r.reservationId, actual });
+ *
+ * Atomicity: every method is synchronous — it reads, runs the ledger and writes inside one
+ * `transactionSync`, without awaiting anything — so calls never interleave and a refused admit
+ * writes nothing. Each call first does the housekeeping: releases reservations past their expiry
+ * (10 minutes unless `ttlMs` says otherwise) and deletes rows past their `prune_after` (rate-limit
+ * windows two windows after they started, budget counters 7 days after their period, expired
+ * reservations an hour after expiry), so storage stays bounded by recent activity.
+ *
+ * One instance ("global") holds every counter: strongly consistent, and a call's rate limits and
+ * budgets (user, teams, token) are checked in one transaction. It serves thousands of simple calls
+ * per second. Sharding path when that is not enough: one instance per counter-key shard (hash of
+ * the key), with admission as two-phase reservation — admit at each shard the call touches in a
+ * fixed key order, and on any refusal settle the reservations already taken with zero and accept
+ * that their rate-limit hits stay counted (or add a cancel). Per-team instances alone do not work:
+ * a member of two teams plus a user budget spans instances anyway.
+ */
+export class Counters extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS rate_windows (key TEXT PRIMARY KEY, value TEXT NOT NULL, prune_after INTEGER NOT NULL)`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS rate_windows_prune ON rate_windows (prune_after)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS budget_counters (key TEXT PRIMARY KEY, value TEXT NOT NULL, prune_after INTEGER NOT NULL)`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS budget_counters_prune ON budget_counters (prune_after)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, value TEXT NOT NULL, release_at INTEGER, prune_after INTEGER NOT NULL)`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_release ON reservations (release_at)`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS reservations_prune ON reservations (prune_after)`);
+  }
+
+  /** Checks every given rate limit and budget; either refuses (changing nothing) or counts the request and reserves the estimate in all. */
+  admit(input: AdmitInput): AdmitResult {
+    return this.run((now) => {
+      const state = this.load(
+        input.rateLimits.map((r) => r.counterKey),
+        input.budgets.map((b) => b.counterKey),
+        [],
+      );
+      const result = admit(state, input, now);
+      if (result.admitted) this.save(state);
+      return result;
+    });
+  }
+
+  /** Replaces a reservation by the actual spend (once; again → UNKNOWN_RESERVATION). */
+  settle(input: SettleInput): SettleResult {
+    return this.run((now) => {
+      const reservation = this.reservation(input.reservationId);
+      if (!reservation) return { settled: false, reason: "UNKNOWN_RESERVATION" } as const;
+      const state = this.load(
+        [],
+        reservation.holds.map((h) => h.budget.counterKey),
+        [reservation],
+      );
+      const result = settle(state, input, now);
+      this.save(state, { reservations: [input.reservationId] });
+      return result;
+    });
+  }
+
+  /** Adds spend that was not admitted beforehand (e.g. MCP context tokens) to the given budgets. */
+  record(input: RecordInput): { crossings: Crossing[] } {
+    return this.run((now) => {
+      const state = this.load(
+        [],
+        input.budgets.map((b) => b.counterKey),
+        [],
+      );
+      const result = record(state, input, now);
+      this.save(state);
+      return result;
+    });
+  }
+
+  /** Every budget counter kept (current and recent periods): spent, reserved, limit, percent. */
+  snapshot(): LedgerSnapshot {
+    return this.run((now) => {
+      const state = emptyLedger();
+      for (const row of this.sql.exec<{ key: string; value: string }>(`SELECT key, value FROM budget_counters`)) state.budgets[row.key] = JSON.parse(row.value) as BudgetCounter;
+      // Reservations are only counted: no need to read every one.
+      const counts = this.sql.exec<{ live: number; total: number }>(`SELECT COUNT(release_at) AS live, COUNT(*) AS total FROM reservations`).one();
+      return { ...snapshot(state, now), reservations: { live: counts.live, released: counts.total - counts.live } };
+    });
+  }
+
+  /** Housekeeping, then `op`, in one synchronous transaction. */
+  private run<T>(op: (now: number) => T): T {
+    return this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      this.housekeeping(now);
+      return op(now);
+    });
+  }
+
+  private housekeeping(now: number): void {
+    const due = this.sql
+      .exec<{ value: string }>(`SELECT value FROM reservations WHERE release_at IS NOT NULL AND release_at <= ? LIMIT 1000`, now)
+      .toArray()
+      .map((r) => JSON.parse(r.value) as Reservation);
+    if (due.length > 0) {
+      const state = this.load(
+        [],
+        due.flatMap((r) => r.holds.map((h) => h.budget.counterKey)),
+        due,
+      );
+      expire(state, now);
+      this.save(state, { reservations: due.map((r) => r.id) });
+    }
+    this.sql.exec(`DELETE FROM rate_windows WHERE prune_after <= ?`, now);
+    this.sql.exec(`DELETE FROM budget_counters WHERE prune_after <= ?`, now);
+    this.sql.exec(`DELETE FROM reservations WHERE prune_after <= ?`, now);
+  }
+
+  private reservation(id: string): Reservation | undefined {
+    const row = this.sql.exec<{ value: string }>(`SELECT value FROM reservations WHERE id = ?`, id).toArray()[0];
+    return row ? (JSON.parse(row.value) as Reservation) : undefined;
+  }
+
+  /** The part of the ledger a call touches: the rows for these keys (absent rows stay absent: empty). */
+  private load(windowKeys: readonly string[], budgetKeys: readonly string[], reservations: readonly Reservation[]): LedgerState {
+    const state = emptyLedger();
+    for (const key of new Set(windowKeys)) {
+      const row = this.sql.exec<{ value: string }>(`SELECT value FROM rate_windows WHERE key = ?`, key).toArray()[0];
+      if (row) state.windows[key] = JSON.parse(row.value) as WindowState;
+    }
+    for (const key of new Set(budgetKeys)) {
+      const row = this.sql.exec<{ value: string }>(`SELECT value FROM budget_counters WHERE key = ?`, key).toArray()[0];
+      if (row) state.budgets[key] = JSON.parse(row.value) as BudgetCounter;
+    }
+    for (const r of reservations) state.reservations[r.id] = r;
+    return state;
+  }
+
+  /**
+   * Writes back every entry of a loaded state (they are exactly the rows the call touched), and
+   * deletes the given reservations when the ledger removed them (settled or forgotten).
+   */
+  private save(state: LedgerState, removed: { reservations?: readonly string[] } = {}): void {
+    for (const [key, w] of Object.entries(state.windows)) {
+      this.sql.exec(`INSERT OR REPLACE INTO rate_windows (key, value, prune_after) VALUES (?, ?, ?)`, key, JSON.stringify(w), windowPruneAfter(w));
+    }
+    for (const [key, c] of Object.entries(state.budgets)) {
+      this.sql.exec(`INSERT OR REPLACE INTO budget_counters (key, value, prune_after) VALUES (?, ?, ?)`, key, JSON.stringify(c), budgetPruneAfter(c, DEFAULT_LEDGER_OPTIONS));
+    }
+    for (const id of removed.reservations ?? []) if (!state.reservations[id]) this.sql.exec(`DELETE FROM reservations WHERE id = ?`, id);
+    for (const r of Object.values(state.reservations)) {
+      this.sql.exec(
+        `INSERT OR REPLACE INTO reservations (id, value, release_at, prune_after) VALUES (?, ?, ?, ?)`,
+        r.id,
+        JSON.stringify(r),
+        reservationReleaseAt(r),
+        reservationPruneAfter(r, DEFAULT_LEDGER_OPTIONS),
+      );
+    }
+  }
+}
+
+/** The one counters instance every part of the Worker uses. */
+export function counters(env: Env): DurableObjectStub<Counters> {
+  return env.COUNTERS.get(env.COUNTERS.idFromName("global"));
+}
