@@ -37,6 +37,8 @@ const PURE_LIB = [
   "lib/naming/**",
   "lib/codemode/**",
   "lib/shadow/**",
+  "lib/limits/**",
+  "lib/llm/**",
 ];
 const fromApp = { group: ["@/app/*", "**/app/*"], message: "Routes are leaves: move shared code to lib/ or components/." };
 const fromDb = { group: ["@/db/*", "**/db/*"], message: "Pure modules and components do no I/O: no database access." };

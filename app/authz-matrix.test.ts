@@ -18,6 +18,7 @@ import { PAGES } from "@/e2e/pages";
 import { startMutableServer } from "@/e2e/fixtures/mutable-mcp-server.mjs";
 import { registerServer } from "@/lib/servers/register-server";
 import { publishConfig } from "@/lib/config/publish-config";
+import { createPolicy } from "@/lib/policies/policies";
 import { generateEdgeSecret, generateSigningKey } from "@/scripts/lib/local-keys.mjs";
 import { makeEvent } from "@/lib/events/testing";
 
@@ -65,6 +66,10 @@ const CONFIG_READERS: Role[] = ["approver", "security", "admin"];
 // Edge keys come from the environment (set in beforeAll), so nothing is written under .data/; pushes go to the
 // local-mode default portal URL, where an unreachable or refusing portal is a recorded answer, not a failure.
 const newDeployment = async (db: Database) => (await publishConfig({ db, actor: BOOTSTRAP_ACTOR })).version;
+const POLICY_READERS: Role[] = ["approver", "security", "admin"];
+const POLICY_WRITERS: Role[] = ["security", "admin"];
+const policyBody = () => ({ name: `matrix ${uniq()}`, effect: "deny", subject: "domain:example.test", server: "*", tool: "delete_*" });
+const newPolicy = async (db: Database) => (await createPolicy({ db, actor: BOOTSTRAP_ACTOR }, policyBody())).id;
 
 const ROUTES: Record<string, RouteEntry> = {
   "GET /api/auth/[...nextauth]": { allowed: "public", notCalled: "Auth.js sign-in endpoints; covered by the e2e sign-in specs" },
@@ -129,6 +134,18 @@ const ROUTES: Record<string, RouteEntry> = {
   "POST /api/v1/config/rollback": { allowed: ["admin"], prepare: async (db) => ({ body: { version: await newDeployment(db) } }) },
   "GET /api/v1/config/deployments": { allowed: CONFIG_READERS },
   "GET /api/v1/config/deployments/[version]": { allowed: CONFIG_READERS, prepare: async (db) => ({ params: { version: String(await newDeployment(db)) } }) },
+  "GET /api/v1/policies": { allowed: POLICY_READERS },
+  "POST /api/v1/policies": { allowed: POLICY_WRITERS, prepare: async () => ({ body: policyBody() }) },
+  "GET /api/v1/policies/[id]": { allowed: POLICY_READERS, prepare: async (db) => ({ params: { id: await newPolicy(db) } }) },
+  "PATCH /api/v1/policies/[id]": { allowed: POLICY_WRITERS, prepare: async (db) => ({ params: { id: await newPolicy(db) }, body: { priority: 300 } }) },
+  "DELETE /api/v1/policies/[id]": { allowed: POLICY_WRITERS, prepare: async (db) => ({ params: { id: await newPolicy(db) } }) },
+  "POST /api/v1/policies/simulate": { allowed: POLICY_READERS, prepare: async () => ({ body: { user: "nobody@example.test", tool: "weather_get_weather" } }) },
+  "GET /api/v1/policies/export": { allowed: POLICY_READERS, prepare: async () => ({ query: "?format=json" }) },
+  "POST /api/v1/policies/import": {
+    allowed: POLICY_WRITERS,
+    prepare: async () => ({ body: { format: "json", content: JSON.stringify({ version: 1, policies: [policyBody()] }), dryRun: true } }),
+  },
+  "GET /api/v1/policies/impact": { allowed: POLICY_READERS },
   "GET /api/v1/config/diff": {
     allowed: CONFIG_READERS,
     prepare: async (db) => {
@@ -195,6 +212,20 @@ const ACTIONS: Record<string, ActionEntry> = {
   },
   "app/(console)/servers/actions.ts#setServerAccessAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), mode: "everyone" }) },
   "app/(console)/portal/actions.ts#publishConfigAction": { allowed: ["admin"] },
+  "app/(console)/policies/actions.ts#createPolicyAction": {
+    allowed: POLICY_WRITERS,
+    prepare: async () => ({ name: `matrix ${uniq()}`, effect: "deny", subject: "domain:example.test", server: "*", tool: "delete_*", priority: "300", enabled: "on" }),
+  },
+  "app/(console)/policies/actions.ts#updatePolicyAction": {
+    allowed: POLICY_WRITERS,
+    prepare: async (db) => ({ id: await newPolicy(db), name: `matrix ${uniq()}`, effect: "allow", subject: "everyone", server: "*", tool: "get_*", priority: "150", enabled: "on" }),
+  },
+  "app/(console)/policies/actions.ts#deletePolicyAction": { allowed: POLICY_WRITERS, prepare: async (db) => ({ id: await newPolicy(db) }) },
+  "app/(console)/policies/actions.ts#simulatePolicyAction": { allowed: POLICY_READERS, prepare: async () => ({ user: "nobody@example.test", tool: "weather_get_weather" }) },
+  "app/(console)/policies/actions.ts#importPoliciesAction": {
+    allowed: POLICY_WRITERS,
+    prepare: async () => ({ format: "json", mode: "merge", content: JSON.stringify({ version: 1, policies: [policyBody()] }), dryRun: "on" }),
+  },
   "app/(console)/portal/actions.ts#pushConfigAction": { allowed: ["admin"], prepare: async (db) => (await newDeployment(db), {}) },
   "app/(console)/portal/actions.ts#rollbackConfigAction": { allowed: ["admin"], prepare: async (db) => ({ version: String(await newDeployment(db)) }) },
 };

@@ -12,7 +12,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
   const items: NavItem[] = [
     { href: "/", label: "Overview" },
     { href: "/servers", label: "Servers" },
-    { href: "/policies", label: "Policies", soon: true },
+    ...(can(actor, "policies.read") ? [{ href: "/policies", label: "Policies" }] : []),
     { href: "/budgets", label: "Budgets", soon: true },
     { href: "/usage", label: "Usage", soon: true },
     ...(can(actor, "audit.read") ? [{ href: "/audit", label: "Audit" }] : []),

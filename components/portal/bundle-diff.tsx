@@ -1,9 +1,11 @@
 import type { BundleDiff } from "@/lib/bundle/diff";
 import type { PolicyRule } from "@/lib/bundle/schema";
+import { subjectLabel } from "@/lib/policy/subject";
 import { Badge } from "../ui/badge";
 
 function describeRule(rule: PolicyRule, teamSlug: (id: string) => string): string {
-  const who = rule.subject.type === "everyone" ? "everyone" : rule.subject.type === "team" ? `team ${teamSlug(rule.subject.teamId)}` : `user ${rule.subject.userId}`;
+  const s = rule.subject;
+  const who = s.type === "team" ? `team ${teamSlug(s.teamId)}` : subjectLabel(s);
   return `${rule.effect} ${who} → ${rule.resource.serverSlug} / ${rule.resource.tool} (priority ${rule.priority})`;
 }
 

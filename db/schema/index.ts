@@ -4,3 +4,4 @@ export * from "./api-tokens";
 export * from "./audit-log";
 export * from "./servers";
 export * from "./portal";
+export * from "./policies";

@@ -18,6 +18,8 @@ export const users = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true }),
     disabledAt: timestamp("disabled_at", { withTimezone: true }),
+    /** IdP group names from the last OIDC sign-in (policy subjects of type group); empty for local users. */
+    idpGroups: text("idp_groups").array().notNull().default(sql`'{}'::text[]`),
   },
   (t) => [
     uniqueIndex("users_email_lower_idx").on(sql`lower(${t.email})`),

@@ -8,6 +8,8 @@ import { ApproveServerInput, ListServersQuery, RegisterServerInput, RejectServer
 import { ServerAccessOutput, SetServerAccessInput } from "../servers/access";
 import { BundleDiffOutput, DeploymentDetailOutput, DeploymentOutput, DiffQuery, PublishOutput, PushOutput, RollbackConfigInput, VersionText } from "../config/schemas";
 import { EventBatch } from "../events/schema";
+import { ExportPoliciesOutput, ExportPoliciesQuery, ImportPoliciesInput, ImportPoliciesOutput, PolicyInput, PolicyOutput, SimulateInput, SimulateOutput, UpdatePolicyInput } from "../policies/schemas";
+import { ImpactOutput } from "../policies/impact";
 import { ListEventsOutput, ListEventsQuery } from "../events/schemas";
 
 const IdParams = z.object({ id: Uuid });
@@ -203,6 +205,61 @@ export const diffConfigEndpoint = endpoint({
   query: DiffQuery, response: BundleDiffOutput,
 });
 
+export const listPoliciesEndpoint = endpoint({
+  method: "GET", path: "/policies", operationId: "listPolicies", tag: "Policies", permission: "policies.read", status: 200,
+  summary: "Every access policy, in decision order (priority, then deny before allow)",
+  query: NoQuery, response: z.object({ policies: z.array(PolicyOutput) }),
+});
+
+export const createPolicyEndpoint = endpoint({
+  method: "POST", path: "/policies", operationId: "createPolicy", tag: "Policies", permission: "policies.manage", status: 201,
+  summary: "Create an access policy; it reaches the edge with the next publish",
+  description: "Subjects: everyone, user:<e-mail>, team:<slug>, group:<IdP group>, domain:<example.com>, token:<id>. The highest priority among matching policies decides; at equal priority deny wins; nothing matching denies. 409 when the name is taken.",
+  query: NoQuery, body: PolicyInput, response: PolicyOutput,
+});
+
+export const getPolicyEndpoint = endpoint({
+  method: "GET", path: "/policies/{id}", operationId: "getPolicy", tag: "Policies", permission: "policies.read", status: 200,
+  summary: "One access policy",
+  params: IdParams, query: NoQuery, response: PolicyOutput,
+});
+
+export const updatePolicyEndpoint = endpoint({
+  method: "PATCH", path: "/policies/{id}", operationId: "updatePolicy", tag: "Policies", permission: "policies.manage", status: 200,
+  summary: "Change an access policy (only the fields sent)",
+  params: IdParams, query: NoQuery, body: UpdatePolicyInput, response: PolicyOutput,
+});
+
+export const deletePolicyEndpoint = endpoint({
+  method: "DELETE", path: "/policies/{id}", operationId: "deletePolicy", tag: "Policies", permission: "policies.manage", status: 200,
+  summary: "Delete an access policy; answers the deleted policy",
+  params: IdParams, query: NoQuery, response: PolicyOutput,
+});
+
+export const simulatePolicyEndpoint = endpoint({
+  method: "POST", path: "/policies/simulate", operationId: "simulatePolicy", tag: "Policies", permission: "policies.read", status: 200,
+  summary: "Would this user be allowed to call this tool (from this address, at this time)? The decision and what made it",
+  query: NoQuery, body: SimulateInput, response: SimulateOutput,
+});
+
+export const exportPoliciesEndpoint = endpoint({
+  method: "GET", path: "/policies/export", operationId: "exportPolicies", tag: "Policies", permission: "policies.read", status: 200,
+  summary: "Every policy as one YAML or JSON file (policy as code)",
+  query: ExportPoliciesQuery, response: ExportPoliciesOutput,
+});
+
+export const importPoliciesEndpoint = endpoint({
+  method: "POST", path: "/policies/import", operationId: "importPolicies", tag: "Policies", permission: "policies.manage", status: 200,
+  summary: "Apply a policy file (merge by name, or replace the whole set); all or nothing, with a dry run",
+  query: NoQuery, body: ImportPoliciesInput, response: ImportPoliciesOutput,
+});
+
+export const policyImpactEndpoint = endpoint({
+  method: "GET", path: "/policies/impact", operationId: "previewPolicyImpact", tag: "Policies", permission: "policies.read", status: 200,
+  summary: "Before publishing: which users gain or lose which tools compared with the deployed bundle",
+  query: NoQuery, response: ImpactOutput,
+});
+
 export const ALL_ENDPOINTS = [
   listServersEndpoint,
   registerServerEndpoint,
@@ -236,4 +293,13 @@ export const ALL_ENDPOINTS = [
   listDeploymentsEndpoint,
   getDeploymentEndpoint,
   diffConfigEndpoint,
+  listPoliciesEndpoint,
+  createPolicyEndpoint,
+  getPolicyEndpoint,
+  updatePolicyEndpoint,
+  deletePolicyEndpoint,
+  simulatePolicyEndpoint,
+  exportPoliciesEndpoint,
+  importPoliciesEndpoint,
+  policyImpactEndpoint,
 ];

@@ -43,6 +43,10 @@ export const PERMISSIONS = {
   "portal.read": { roles: EVERYONE, scope: "read" },
   /** Publish a config bundle to the edge, and roll back to an earlier one. */
   "config.publish": { roles: ["admin"], scope: "write" },
+  /** Access policies: list, read, export, simulate, and the impact preview of the next publish. */
+  "policies.read": { roles: ["approver", "security", "admin"], scope: "read" },
+  /** Write access policies (create, edit, delete, import); they reach the edge with the next publish. */
+  "policies.manage": { roles: ["security", "admin"], scope: "write" },
   /** Published bundles, their diffs and the versions the portals acknowledged. */
   "config.read": { roles: ["approver", "security", "admin"], scope: "read" },
 } as const satisfies Record<string, PermissionSpec>;

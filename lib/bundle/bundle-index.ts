@@ -3,7 +3,7 @@
  * per bundle version (the Worker caches it per isolate), pure, shared with the console so a
  * simulator sees exactly what the edge sees.
  */
-import { compilePolicy, decide, type CompiledPolicy, type PolicyDecision } from "../policy/evaluate";
+import { compilePolicy, decide, type CompiledPolicy, type PolicyDecision, type PolicyPrincipal, type PolicyRequest } from "../policy/evaluate";
 import type { BundleServer, BundleTool, BundleUser, ConfigBundle } from "./schema";
 
 export interface BundleIndex {
@@ -30,6 +30,27 @@ export function indexBundle(bundle: ConfigBundle): BundleIndex {
   };
 }
 
+/**
+ * Who asks, and the facts the policy's conditions look at. `at` and `clientIp` are the request's;
+ * without them, conditional allows do not match and conditional denies do (fail closed).
+ */
+export interface Caller {
+  user: BundleUser;
+  /** The API token the request came with; null for OAuth callers. */
+  tokenId?: string | null;
+  clientIp?: string | null;
+  at?: Date;
+}
+
+function principal(caller: Caller): PolicyPrincipal {
+  const { user } = caller;
+  return { userId: user.id, teamIds: user.teamIds, groups: user.groups, email: user.email, tokenId: caller.tokenId ?? null };
+}
+
+function facts(caller: Caller, serverSlug: string, tool: string | null): PolicyRequest {
+  return { serverSlug, tool, at: caller.at, clientIp: caller.clientIp ?? null };
+}
+
 export type ToolAccess =
   | { ok: true; tool: BundleTool; decision: PolicyDecision }
   | { ok: false; code: "TOOL_NOT_APPROVED" | "POLICY_DENIED"; reason: string; decision: PolicyDecision | null };
@@ -39,22 +60,22 @@ export type ToolAccess =
  * enabled tool (only enabled tools are published), then the policy. The hash pin is checked
  * separately, against the live definition the portal sees.
  */
-export function toolAccess(index: BundleIndex, user: BundleUser, server: BundleServer, toolName: string): ToolAccess {
+export function toolAccess(index: BundleIndex, caller: Caller, server: BundleServer, toolName: string): ToolAccess {
   const tool = index.toolsByServer.get(server.id)?.get(toolName);
   if (!tool) return { ok: false, code: "TOOL_NOT_APPROVED", reason: "tool is not approved and enabled (new, disabled, quarantined or removed)", decision: null };
-  const decision = decide(index.policy, { userId: user.id, teamIds: user.teamIds }, { serverSlug: server.slug, tool: toolName });
+  const decision = decide(index.policy, principal(caller), facts(caller, server.slug, toolName));
   if (decision.effect === "deny") return { ok: false, code: "POLICY_DENIED", reason: decision.reason, decision };
   return { ok: true, tool, decision };
 }
 
 /** Server-level access (prompts, resources, completion): a whole-server rule must allow it. */
-export function serverAccess(index: BundleIndex, user: BundleUser, server: BundleServer): PolicyDecision {
-  return decide(index.policy, { userId: user.id, teamIds: user.teamIds }, { serverSlug: server.slug, tool: null });
+export function serverAccess(index: BundleIndex, caller: Caller, server: BundleServer): PolicyDecision {
+  return decide(index.policy, principal(caller), facts(caller, server.slug, null));
 }
 
 /** Whether the user may use the server at all (any tool or the server itself) — to decide what a caller may see. */
-export function visibleServers(index: BundleIndex, user: BundleUser): BundleServer[] {
+export function visibleServers(index: BundleIndex, caller: Caller): BundleServer[] {
   return index.bundle.servers.filter(
-    (s) => serverAccess(index, user, s).effect === "allow" || s.tools.some((t) => toolAccess(index, user, s, t.name).ok),
+    (s) => serverAccess(index, caller, s).effect === "allow" || s.tools.some((t) => toolAccess(index, caller, s, t.name).ok),
   );
 }

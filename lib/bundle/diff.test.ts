@@ -7,7 +7,7 @@ const hash = (c: string) => c.repeat(64);
 
 function base(): ConfigBundle {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     version: 1,
     issuedAt: "2026-03-01T12:00:00.000Z",
     issuer: "http://localhost:3000",
@@ -28,7 +28,7 @@ function base(): ConfigBundle {
       { id: id(2), slug: "docs", name: "Docs", url: "https://docs.example.com/mcp", transport: "sse", credential: null, tools: [], ownerTeamId: null },
     ],
     tokens: [{ id: id(20), hash: hash("c"), userId: id(30), scopes: ["read"], expiresAt: null }],
-    users: [{ id: id(30), email: "ada@example.com", role: "admin", teamIds: [id(10)] }],
+    users: [{ id: id(30), email: "ada@example.com", role: "admin", teamIds: [id(10)], groups: [] }],
     teams: [{ id: id(10), slug: "platform" }],
     policies: { rules: [{ id: id(40), effect: "allow", subject: { type: "everyone" }, resource: { serverSlug: "weather", tool: "*" }, priority: 100 }] },
   };
@@ -73,7 +73,7 @@ describe("diffBundles", () => {
     const a = base();
     const b = base();
     b.tokens = [{ id: id(21), hash: hash("9"), userId: id(30), scopes: ["read", "write"], expiresAt: null }];
-    b.users = [{ ...b.users[0]!, role: "viewer" }, { id: id(31), email: "bo@example.com", role: "member", teamIds: [] }];
+    b.users = [{ ...b.users[0]!, role: "viewer" }, { id: id(31), email: "bo@example.com", role: "member", teamIds: [], groups: [] }];
     b.teams = [...b.teams, { id: id(11), slug: "security" }];
     const diff = diffBundles(a, b);
     expect(diff.tokens).toEqual({ from: 1, to: 1, added: 1, removed: 1, changed: 0 });

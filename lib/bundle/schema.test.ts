@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { BUNDLE_LIMITS, ConfigBundle } from "./schema";
+import { BUNDLE_LIMITS, BUNDLE_SCHEMA_VERSION, ConfigBundle, upgradeStoredBundle } from "./schema";
 
 const HASH_A = "a".repeat(64);
 const HASH_B = "0123456789abcdef".repeat(4);
@@ -9,7 +9,7 @@ function sampleBundle(): ConfigBundle {
   const teamId = randomUUID();
   const userId = randomUUID();
   return {
-    schemaVersion: 1,
+    schemaVersion: BUNDLE_SCHEMA_VERSION,
     version: 7,
     issuedAt: "2026-03-01T12:00:00.000Z",
     issuer: "http://127.0.0.1:3000",
@@ -30,7 +30,7 @@ function sampleBundle(): ConfigBundle {
       { id: randomUUID(), slug: "memory", name: "Memory", url: "http://127.0.0.1:4001/sse", transport: "sse", credential: null, tools: [] },
     ],
     tokens: [{ id: randomUUID(), hash: HASH_A, userId, scopes: ["read", "write"], expiresAt: null }],
-    users: [{ id: userId, email: "ada@example.com", role: "member", teamIds: [teamId] }],
+    users: [{ id: userId, email: "ada@example.com", role: "member", teamIds: [teamId], groups: [] }],
     teams: [{ id: teamId, slug: "platform" }],
     policies: {
       rules: [
@@ -58,6 +58,45 @@ describe("ConfigBundle", () => {
     expect(issuesOf(empty)).toEqual([]);
   });
 
+  it("carries every policy subject and the conditions, exactly as given", () => {
+    const b = sampleBundle();
+    const tokenId = b.tokens[0]!.id;
+    b.users[0]!.groups = ["eng", "oncall"];
+    b.policies.rules.push(
+      { id: randomUUID(), effect: "deny", subject: { type: "group", group: "contractors" }, resource: { serverSlug: "*", tool: "*" }, priority: 500 },
+      { id: randomUUID(), effect: "allow", subject: { type: "emailDomain", domain: "acme.com" }, resource: { serverSlug: "github", tool: "get_*" }, priority: 100, conditions: { timeWindow: { days: [1, 2, 3, 4, 5], start: "08:00", end: "18:00" } } },
+      { id: randomUUID(), effect: "allow", subject: { type: "token", tokenId }, resource: { serverSlug: "github", tool: "*" }, priority: 100, conditions: { clientCidrs: ["10.0.0.0/8", "2001:db8::/32"] } },
+    );
+    expect(ConfigBundle.parse(b)).toEqual(b);
+  });
+
+  it("refuses malformed conditions and subjects", () => {
+    const withRule = (rule: Record<string, unknown>) => {
+      const b = sampleBundle();
+      return issuesOf({ ...b, policies: { rules: [{ ...b.policies.rules[0], ...rule }] } });
+    };
+    expect(withRule({ conditions: { clientCidrs: ["10.0.0.0/33"] } })).not.toEqual([]);
+    expect(withRule({ conditions: { clientCidrs: [] } })).not.toEqual([]);
+    expect(withRule({ conditions: { timeWindow: { start: "8:00", end: "18:00" } } })).not.toEqual([]);
+    expect(withRule({ conditions: { timeWindow: { start: "09:00", end: "09:00" } } })).not.toEqual([]);
+    expect(withRule({ conditions: { timeWindow: { days: [7], start: "09:00", end: "10:00" } } })).not.toEqual([]);
+    expect(withRule({ conditions: { timeWindow: { days: [1, 1], start: "09:00", end: "10:00" } } })).not.toEqual([]);
+    expect(withRule({ conditions: { geo: "EU" } })).not.toEqual([]);
+    expect(withRule({ subject: { type: "emailDomain", domain: "Acme.COM" } })).not.toEqual([]);
+    expect(withRule({ subject: { type: "group", group: "" } })).not.toEqual([]);
+    expect(withRule({ subject: { type: "token", tokenId: "not-a-uuid" } })).not.toEqual([]);
+  });
+
+  it("reads a stored version-1 bundle as the current schema (users without groups)", () => {
+    const { schemaVersion: _v, ...rest } = sampleBundle();
+    const v1 = { ...rest, schemaVersion: 1, users: rest.users.map(({ groups: _g, ...u }) => u) };
+    expect(issuesOf(v1)).not.toEqual([]);
+    const upgraded = upgradeStoredBundle(v1);
+    expect(upgraded.schemaVersion).toBe(BUNDLE_SCHEMA_VERSION);
+    expect(upgraded.users.map((u) => u.groups)).toEqual([[]]);
+    expect(() => upgradeStoredBundle({ ...v1, servers: "nope" })).toThrow();
+  });
+
   it("refuses unknown keys at the top level and inside nested objects", () => {
     expect(issuesOf({ ...sampleBundle(), rateLimits: [] })).not.toEqual([]);
     const b = sampleBundle();
@@ -67,7 +106,8 @@ describe("ConfigBundle", () => {
   });
 
   it("refuses a schemaVersion it does not understand, and a missing one", () => {
-    expect(issuesOf({ ...sampleBundle(), schemaVersion: 2 })).not.toEqual([]);
+    expect(issuesOf({ ...sampleBundle(), schemaVersion: BUNDLE_SCHEMA_VERSION + 1 })).not.toEqual([]);
+    expect(issuesOf({ ...sampleBundle(), schemaVersion: 1 })).not.toEqual([]);
     const { schemaVersion: _omitted, ...withoutVersion } = sampleBundle();
     expect(issuesOf(withoutVersion)).not.toEqual([]);
   });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { IsoDateTime, Uuid } from "../api/schema-helpers";
 import { ROLES, TOKEN_SCOPES } from "../auth/roles";
+import { parseCidr } from "../net/cidr";
 
 /**
  * The config bundle: everything the portal Worker enforces, compiled by the console, signed
@@ -11,14 +12,15 @@ import { ROLES, TOKEN_SCOPES } from "../auth/roles";
  * - Every object is strict: a key the edge does not understand is refused, never silently dropped.
  * - No transforms, defaults or trimming anywhere: the bundle the Worker acts on must be exactly
  *   the bytes the console signed (`verifySignedBundle` checks that it is).
- * - `schemaVersion` is a literal. A change the edge cannot safely ignore (rate limits and budgets
- *   arrive with a later issue) bumps it, so an older Worker refuses a newer bundle — and keeps
- *   its last good one — instead of enforcing half of it.
+ * - `schemaVersion` is a literal. A change the edge cannot safely ignore bumps it, so an older
+ *   Worker refuses a newer bundle — and keeps its last good one — instead of enforcing half of it.
+ *   2: policy rules gained IdP-group, e-mail-domain and API-token subjects and conditions (UTC
+ *   time window, client CIDRs); users carry their IdP groups.
  *
  * Limits are sanity bounds well above any real deployment; they stop a compiler bug from
  * producing a bundle the Worker would choke on.
  */
-export const BUNDLE_SCHEMA_VERSION = 1;
+export const BUNDLE_SCHEMA_VERSION = 2;
 
 export const BUNDLE_LIMITS = {
   servers: 1_000,
@@ -28,6 +30,8 @@ export const BUNDLE_LIMITS = {
   teams: 10_000,
   teamsPerUser: 1_000,
   rules: 10_000,
+  groupsPerUser: 1_000,
+  cidrsPerRule: 100,
 } as const;
 
 /** Lowercase hex SHA-256, as `toolHash` and `hashTokenSecret` produce it. */
@@ -111,6 +115,8 @@ export const BundleUser = z
     email: z.string().min(1).max(320),
     role: z.enum(ROLES),
     teamIds: z.array(Uuid).max(BUNDLE_LIMITS.teamsPerUser),
+    /** IdP group names from the user's last sign-in (policy subjects of type `group`). */
+    groups: z.array(z.string().min(1).max(200)).max(BUNDLE_LIMITS.groupsPerUser),
   })
   .strict();
 export type BundleUser = z.infer<typeof BundleUser>;
@@ -122,8 +128,46 @@ export const PolicySubject = z.discriminatedUnion("type", [
   z.object({ type: z.literal("everyone") }).strict(),
   z.object({ type: z.literal("team"), teamId: Uuid }).strict(),
   z.object({ type: z.literal("user"), userId: Uuid }).strict(),
+  /** An IdP group name, as the identity provider sends it (case-sensitive). */
+  z.object({ type: z.literal("group"), group: z.string().min(1).max(200) }).strict(),
+  /** The part after "@" of the user's e-mail address, lowercase. */
+  z
+    .object({ type: z.literal("emailDomain"), domain: z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/, "a lowercase domain name") })
+    .strict(),
+  /** One console API token (calls made with it; OAuth callers never match). */
+  z.object({ type: z.literal("token"), tokenId: Uuid }).strict(),
 ]);
 export type PolicySubject = z.infer<typeof PolicySubject>;
+
+/** "HH:MM", 00:00–23:59. */
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a time of day HH:MM (UTC)");
+
+/** The evaluator's conditions (lib/policy/evaluate.ts): all given must hold; an unknown fact fails closed. */
+export const PolicyConditions = z
+  .object({
+    timeWindow: z
+      .object({
+        /** 0 = Sunday … 6 = Saturday; absent: every day. */
+        days: z
+          .array(z.number().int().min(0).max(6))
+          .min(1)
+          .max(7)
+          .refine((d) => new Set(d).size === d.length, "days must not repeat")
+          .optional(),
+        start: ClockTime,
+        end: ClockTime,
+      })
+      .strict()
+      .refine((w) => w.start !== w.end, "an empty time window (start = end) never matches")
+      .optional(),
+    clientCidrs: z
+      .array(z.string().min(2).max(50).refine((c) => parseCidr(c) !== null, "not an IPv4/IPv6 CIDR"))
+      .min(1)
+      .max(BUNDLE_LIMITS.cidrsPerRule)
+      .optional(),
+  })
+  .strict();
+export type PolicyConditions = z.infer<typeof PolicyConditions>;
 
 export const PolicyRule = z
   .object({
@@ -140,6 +184,7 @@ export const PolicyRule = z
       .strict(),
     /** Orders rules for the evaluator; how ties and effects combine is the evaluator's contract. */
     priority: z.number().int().min(0).max(1_000_000),
+    conditions: PolicyConditions.optional(),
   })
   .strict();
 export type PolicyRule = z.infer<typeof PolicyRule>;
@@ -205,3 +250,17 @@ export const ConfigBundle = z
     });
   });
 export type ConfigBundle = z.infer<typeof ConfigBundle>;
+
+/**
+ * Reads a bundle stored by an earlier console (rollback, identity sync and diffs read old
+ * deployments): version 1 differs only in users without IdP groups, which become empty lists.
+ * The result is validated as the current schema.
+ */
+export function upgradeStoredBundle(raw: unknown): ConfigBundle {
+  if (raw && typeof raw === "object" && (raw as { schemaVersion?: unknown }).schemaVersion === 1) {
+    const old = raw as { users?: unknown };
+    const users = Array.isArray(old.users) ? old.users.map((u) => (u && typeof u === "object" ? { groups: [], ...u } : u)) : old.users;
+    return ConfigBundle.parse({ ...old, schemaVersion: BUNDLE_SCHEMA_VERSION, users });
+  }
+  return ConfigBundle.parse(raw);
+}

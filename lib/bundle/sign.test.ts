@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson } from "../registry/tool-hash";
-import { type ConfigBundle } from "./schema";
+import { BUNDLE_SCHEMA_VERSION, type ConfigBundle } from "./schema";
 import { generateSigningKeyPair, signBundle, signingKeyId, verifySignedBundle, type SignedBundle } from "./sign";
 
 type KeyPair = Awaited<ReturnType<typeof generateSigningKeyPair>>;
@@ -26,13 +26,13 @@ function sampleBundle(version = 5, toolCount = 2): ConfigBundle {
     ownerTeamId: teamId,
   }));
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     version,
     issuedAt: "2026-03-01T12:00:00.000Z",
     issuer: "http://127.0.0.1:3000",
     servers,
     tokens: [{ id: randomUUID(), hash: "c".repeat(64), userId, scopes: ["read"], expiresAt: "2026-06-01T00:00:00.000Z" }],
-    users: [{ id: userId, email: "ada@example.com", role: "admin", teamIds: [teamId] }],
+    users: [{ id: userId, email: "ada@example.com", role: "admin", teamIds: [teamId], groups: [] }],
     teams: [{ id: teamId, slug: "platform" }],
     policies: { rules: [{ id: randomUUID(), effect: "allow", subject: { type: "team", teamId }, resource: { serverSlug: "*", tool: "*" }, priority: 1 }] },
   };
@@ -266,7 +266,7 @@ describe("verifySignedBundle", () => {
     const unknownField = { ...signed.bundle, rateLimits: [] };
     expect(await verifySignedBundle(overTheWire(await signRaw(unknownField, consoleKey)), trusted, null)).toEqual({ ok: false, reason: "INVALID_BUNDLE" });
 
-    const futureSchema = { ...signed.bundle, schemaVersion: 2 };
+    const futureSchema = { ...signed.bundle, schemaVersion: BUNDLE_SCHEMA_VERSION + 1 };
     expect(await verifySignedBundle(overTheWire(await signRaw(futureSchema, consoleKey)), trusted, null)).toEqual({ ok: false, reason: "INVALID_BUNDLE" });
   });
 

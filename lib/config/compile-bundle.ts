@@ -10,6 +10,7 @@ import { openAtEdge, sealForEdge, type EdgeSecret } from "../edge/secret";
 import { canonicalJson } from "../registry/tool-hash";
 import { openCredential } from "../servers/credentials";
 import { guardedFetch } from "../servers/upstream";
+import { compilePolicyRules } from "../policies/store";
 import type { DeploymentSummary, SkippedServer } from "./schemas";
 
 /** Priority of the allow rules compiled from server access grants (room for deny rules above and below). */
@@ -117,7 +118,7 @@ const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id 
 export async function compileIdentities(db: Queryable, now: Date): Promise<Pick<ConfigBundle, "teams" | "users" | "tokens">> {
   const [teamRows, userRows, membershipRows, tokenRows] = await Promise.all([
     db.select({ id: teams.id, slug: teams.slug }).from(teams),
-    db.select({ id: users.id, email: users.email, role: users.role }).from(users).where(isNull(users.disabledAt)),
+    db.select({ id: users.id, email: users.email, role: users.role, groups: users.idpGroups }).from(users).where(isNull(users.disabledAt)),
     db.select({ userId: memberships.userId, teamId: memberships.teamId }).from(memberships),
     db
       .select({ id: apiTokens.id, hash: apiTokens.hash, userId: apiTokens.userId, scopes: apiTokens.scopes, expiresAt: apiTokens.expiresAt })
@@ -128,7 +129,9 @@ export async function compileIdentities(db: Queryable, now: Date): Promise<Pick<
   const teamIds = new Set(teamsOut.map((t) => t.id));
   const teamsOfUser = new Map<string, string[]>();
   for (const m of membershipRows) if (teamIds.has(m.teamId)) teamsOfUser.set(m.userId, [...(teamsOfUser.get(m.userId) ?? []), m.teamId]);
-  const usersOut = userRows.map((u) => ({ id: u.id, email: u.email, role: u.role, teamIds: (teamsOfUser.get(u.id) ?? []).sort() })).sort(byId);
+  const usersOut = userRows
+    .map((u) => ({ id: u.id, email: u.email, role: u.role, teamIds: (teamsOfUser.get(u.id) ?? []).sort(), groups: [...u.groups].sort() }))
+    .sort(byId);
   const userIds = new Set(usersOut.map((u) => u.id));
   const tokensOut = tokenRows
     .filter((t) => userIds.has(t.userId) && (t.expiresAt === null || t.expiresAt > now))
@@ -144,19 +147,24 @@ export async function compileIdentities(db: Queryable, now: Date): Promise<Pick<
   return { teams: teamsOut, users: usersOut, tokens: tokensOut };
 }
 
+/** What the edge enforces about access, before credentials are sealed: see {@link compileAccess}. */
+export interface CompiledAccess {
+  serverRows: (typeof servers.$inferSelect)[];
+  servers: Omit<BundleServer, "credential">[];
+  /** Allow rules of server access grants. */
+  grantRules: PolicyRule[];
+  /** The enabled policies. */
+  policyRules: PolicyRule[];
+  identities: Pick<ConfigBundle, "teams" | "users" | "tokens">;
+}
+
 /**
- * Compiles the config bundle from the database: approved servers with their enabled, pinned tools
- * and sealed credentials; live API tokens; enabled users with their teams; teams; and one allow
- * rule per server access grant. Every array is in a fixed order, so equal state compiles to equal
- * content. References are filtered to what the bundle holds (a row changing between two reads
- * drops out rather than dangling), and the result is validated with the shared schema.
- *
- * A server whose credential cannot be prepared for the edge is left out and reported in `skipped`,
- * instead of failing the publish: publishing is also how a revoked token or a disabled user stops
- * working at the edge, and that must never wait on one upstream's authorization server.
+ * Approved servers with their enabled, pinned tools; enabled users, teams and live tokens; one
+ * allow rule per server access grant (priority {@link ACCESS_RULE_PRIORITY}) and the enabled
+ * policies. Shared by publishing and by the policy simulator and impact preview, so what they
+ * show is what the next publish enforces.
  */
-export async function compileBundle(db: Queryable, options: CompileOptions): Promise<CompiledBundle> {
-  const now = options.issuedAt ?? new Date();
+export async function compileAccess(db: Queryable, now: Date): Promise<CompiledAccess> {
   const [serverRows, toolRows, grantRows, identities] = await Promise.all([
     db.select().from(servers).where(eq(servers.status, "approved")).orderBy(asc(servers.slug)),
     db
@@ -168,39 +176,21 @@ export async function compileBundle(db: Queryable, options: CompileOptions): Pro
     db.select().from(serverAccessGrants),
     compileIdentities(db, now),
   ]);
-  const { teams: teamsOut, users: usersOut, tokens: tokensOut } = identities;
-  const teamIds = new Set(teamsOut.map((t) => t.id));
-
+  const teamIds = new Set(identities.teams.map((t) => t.id));
+  const userIds = new Set(identities.users.map((u) => u.id));
   const toolsOf = new Map<string, BundleServer["tools"]>();
   for (const t of toolRows) toolsOf.set(t.serverId, [...(toolsOf.get(t.serverId) ?? []), { name: t.name, hash: t.pinnedHash!, state: "enabled" }]);
-  const previousCredential = new Map((options.previous?.servers ?? []).map((s) => [s.id, s.credential]));
-
-  const skipped: SkippedServer[] = [];
-  const serversOut: BundleServer[] = [];
-  for (const s of serverRows) {
-    let credential: SealedCredential | null = null;
-    try {
-      const edge = edgeCredential(s, options.tokenUrls);
-      if (edge) credential = await sealCredential(s.id, edge, options.edgeSecrets, previousCredential.get(s.id));
-    } catch (error) {
-      // Never the error itself for other failures: it could quote the credential.
-      skipped.push({ id: s.id, slug: s.slug, reason: error instanceof CredentialUnavailable ? error.message : "its stored credential could not be opened" });
-      continue;
-    }
-    serversOut.push({
-      id: s.id,
-      slug: s.slug,
-      name: s.name,
-      url: s.endpointUrl,
-      transport: s.transport,
-      credential,
-      tools: toolsOf.get(s.id) ?? [],
-      ownerTeamId: s.ownerTeamId && teamIds.has(s.ownerTeamId) ? s.ownerTeamId : null,
-    });
-  }
+  const serversOut = serverRows.map((s) => ({
+    id: s.id,
+    slug: s.slug,
+    name: s.name,
+    url: s.endpointUrl,
+    transport: s.transport,
+    tools: toolsOf.get(s.id) ?? [],
+    ownerTeamId: s.ownerTeamId && teamIds.has(s.ownerTeamId) ? s.ownerTeamId : null,
+  }));
   const slugOf = new Map(serversOut.map((s) => [s.id, s.slug]));
-
-  const rules: PolicyRule[] = grantRows
+  const grantRules: PolicyRule[] = grantRows
     .filter((g) => slugOf.has(g.serverId) && (g.teamId === null || teamIds.has(g.teamId)))
     .map((g) => ({
       id: g.id,
@@ -210,6 +200,60 @@ export async function compileBundle(db: Queryable, options: CompileOptions): Pro
       priority: ACCESS_RULE_PRIORITY,
     }))
     .sort(byId);
+  const policyRules = await compilePolicyRules(db, { userIds, teamIds });
+  return { serverRows, servers: serversOut, grantRules, policyRules, identities };
+}
+
+/**
+ * The bundle the next publish would produce, without credentials, version or signature: what the
+ * simulator and the impact preview evaluate (with the same index and evaluator as the edge).
+ */
+export async function draftBundle(db: Queryable, now: Date): Promise<ConfigBundle> {
+  const access = await compileAccess(db, now);
+  return {
+    schemaVersion: BUNDLE_SCHEMA_VERSION,
+    version: 1,
+    issuedAt: now.toISOString(),
+    issuer: "draft",
+    servers: access.servers.map((s) => ({ ...s, credential: null })),
+    ...access.identities,
+    policies: { rules: [...access.grantRules, ...access.policyRules] },
+  };
+}
+
+/**
+ * Compiles the config bundle from the database ({@link compileAccess}) and seals each server's
+ * credential for the edge. Every array is in a fixed order, so equal state compiles to equal
+ * content. References are filtered to what the bundle holds (a row changing between two reads
+ * drops out rather than dangling), and the result is validated with the shared schema.
+ *
+ * A server whose credential cannot be prepared for the edge is left out and reported in `skipped`,
+ * instead of failing the publish: publishing is also how a revoked token or a disabled user stops
+ * working at the edge, and that must never wait on one upstream's authorization server.
+ */
+export async function compileBundle(db: Queryable, options: CompileOptions): Promise<CompiledBundle> {
+  const now = options.issuedAt ?? new Date();
+  const access = await compileAccess(db, now);
+  const rowOf = new Map(access.serverRows.map((s) => [s.id, s]));
+  const previousCredential = new Map((options.previous?.servers ?? []).map((s) => [s.id, s.credential]));
+
+  const skipped: SkippedServer[] = [];
+  const serversOut: BundleServer[] = [];
+  for (const s of access.servers) {
+    let credential: SealedCredential | null = null;
+    try {
+      const edge = edgeCredential(rowOf.get(s.id)!, options.tokenUrls);
+      if (edge) credential = await sealCredential(s.id, edge, options.edgeSecrets, previousCredential.get(s.id));
+    } catch (error) {
+      // Never the error itself for other failures: it could quote the credential.
+      skipped.push({ id: s.id, slug: s.slug, reason: error instanceof CredentialUnavailable ? error.message : "its stored credential could not be opened" });
+      continue;
+    }
+    serversOut.push({ ...s, credential });
+  }
+  const skippedSlugs = new Set(skipped.map((s) => s.slug));
+  // A skipped server's access grants go with it; policies naming its slug stay (they match nothing).
+  const rules = [...access.grantRules.filter((r) => !skippedSlugs.has(r.resource.serverSlug)), ...access.policyRules];
 
   const bundle = ConfigBundle.parse({
     schemaVersion: BUNDLE_SCHEMA_VERSION,
@@ -217,9 +261,7 @@ export async function compileBundle(db: Queryable, options: CompileOptions): Pro
     issuedAt: now.toISOString(),
     issuer: options.issuer,
     servers: serversOut,
-    tokens: tokensOut,
-    users: usersOut,
-    teams: teamsOut,
+    ...access.identities,
     policies: { rules },
   });
   return { bundle, skipped };

@@ -4,7 +4,7 @@ import type { Queryable, Transaction } from "@/db/client";
 import { actorLabel, type Actor } from "../auth/actor";
 import { toIso } from "../api/schema-helpers";
 import { recordAudit } from "../audit/record-audit";
-import { ConfigBundle } from "../bundle/schema";
+import { upgradeStoredBundle, type ConfigBundle } from "../bundle/schema";
 import { signBundle, type SignedBundle } from "../bundle/sign";
 import type { EdgeKeys } from "../server/edge-keys";
 import { bundleContentHash, summarize } from "./compile-bundle";
@@ -39,7 +39,7 @@ export async function latestDeployment(db: Queryable): Promise<BundleDeployment 
 
 /** The stored signed bundle's content, validated again: what is re-published must be a bundle. */
 export function storedBundle(row: BundleDeployment): ConfigBundle {
-  return ConfigBundle.parse((row.signed as unknown as SignedBundle).bundle);
+  return upgradeStoredBundle((row.signed as unknown as SignedBundle).bundle);
 }
 
 export interface DeploymentMeta {

@@ -5,8 +5,8 @@
  * Contract:
  * - A rule has a subject (everyone, user, team, IdP group, e-mail domain, API token), a resource
  *   (server slug or `*`, tool glob with `*` and `?`), an effect, a priority and optional conditions
- *   (a UTC time window, client IP CIDRs). The config bundle's rules (lib/bundle/schema.ts) are a
- *   subset of this shape: everyone, user and team subjects without conditions, for now.
+ *   (a UTC time window, client IP CIDRs). The config bundle's rules (lib/bundle/schema.ts) have
+ *   exactly this shape.
  * - A server-level request (prompts, resources, completion: `tool: null`) needs a whole-server rule
  *   (tool pattern `*`): a rule allowing `read_*` grants those tools, not the server.
  * - The highest priority among matching rules decides; at equal priority deny wins over allow (and
@@ -16,6 +16,7 @@
  *   an allow rule with that condition does not match, and a deny rule with it does.
  */
 import { cidrContains, parseCidr, parseIp, type Cidr } from "../net/cidr";
+import { subjectLabel } from "./subject";
 
 export type PolicySubjectSpec =
   | { type: "everyone" }
@@ -216,19 +217,7 @@ export function decide(policy: CompiledPolicy, who: PolicyPrincipal, request: Po
 
 /** "3f2a1b4c (everyone → github/*, priority 100)": enough to find the rule and see what it says. */
 export function describeRule(rule: PolicyRuleSpec): string {
-  const s = rule.subject;
-  const who =
-    s.type === "everyone"
-      ? "everyone"
-      : s.type === "team"
-        ? `team ${s.teamId.slice(0, 8)}`
-        : s.type === "user"
-          ? `user ${s.userId.slice(0, 8)}`
-          : s.type === "group"
-            ? `group ${s.group}`
-            : s.type === "emailDomain"
-              ? `@${s.domain}`
-              : `token ${s.tokenId.slice(0, 8)}`;
+  const who = subjectLabel(rule.subject);
   const when = [rule.conditions?.timeWindow ? `${rule.conditions.timeWindow.start}–${rule.conditions.timeWindow.end} UTC` : null, rule.conditions?.clientCidrs ? `from ${rule.conditions.clientCidrs.join(", ")}` : null].filter(Boolean);
   return `${rule.id.slice(0, 8)} (${who} → ${rule.resource.serverSlug}/${rule.resource.tool}${when.length ? `, ${when.join(", ")}` : ""}, priority ${rule.priority})`;
 }

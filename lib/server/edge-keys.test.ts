@@ -19,7 +19,7 @@ afterEach(() => {
 });
 
 const emptyBundle = (version: number): ConfigBundle => ({
-  schemaVersion: 1,
+  schemaVersion: 2,
   version,
   issuedAt: "2026-03-01T12:00:00.000Z",
   issuer: "http://localhost:3000",

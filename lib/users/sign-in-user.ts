@@ -130,6 +130,8 @@ export async function signInUser(db: Database, identity: SignInIdentity, policy:
       authSource: identity.source,
       externalId: identity.externalId,
       lastSignInAt: now,
+      // What policies with a group subject match (also groups that map to no team or role).
+      idpGroups: identity.source === "local" ? [] : [...new Set(identity.groups)].sort().slice(0, 1000),
     };
     const [user] = existing
       ? await tx.update(users).set(values).where(eq(users.id, existing.id)).returning()

@@ -30,12 +30,13 @@ export interface PortalUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startPortal(options: { consoleUrl: string; edgeSecret?: string; keys?: Keys; vars?: Record<string, string> }): Promise<PortalUnderTest> {
+/** `testHooks`: start src/testing/test-entry.ts with PORTCULLIS_TEST_HOOKS=1 (the deployed Worker plus test-only routes). */
+export async function startPortal(options: { consoleUrl: string; edgeSecret?: string; keys?: Keys; vars?: Record<string, string>; testHooks?: boolean }): Promise<PortalUnderTest> {
   const keys = options.keys ?? (await generateSigningKeyPair());
   const edgeSecret = options.edgeSecret ?? generateEdgeSecret();
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   process.env.WRANGLER_SEND_METRICS = "false";
-  const worker = await unstable_dev(path.join(dir, "src", "index.ts"), {
+  const worker = await unstable_dev(options.testHooks ? path.join(dir, "src", "testing", "test-entry.ts") : path.join(dir, "src", "index.ts"), {
     config: path.join(dir, "wrangler.jsonc"),
     ip: "127.0.0.1",
     port: 0,
@@ -45,6 +46,7 @@ export async function startPortal(options: { consoleUrl: string; edgeSecret?: st
       PORTCULLIS_BUNDLE_KEYS: JSON.stringify({ [keys.keyId]: keys.publicKeyJwk }),
       PORTCULLIS_EDGE_SECRET: edgeSecret,
       PORTCULLIS_CONSOLE_URL: options.consoleUrl,
+      ...(options.testHooks ? { PORTCULLIS_TEST_HOOKS: "1" } : {}),
       ...options.vars,
     },
     experimental: { disableExperimentalWarning: true },
@@ -111,12 +113,13 @@ export interface TestUser {
   id: string;
   email: string;
   teamIds: string[];
+  groups: string[];
   token: string;
   tokenId: string;
 }
 
-export async function testUser(email: string, teamIds: string[] = []): Promise<TestUser> {
-  return { id: crypto.randomUUID(), email, teamIds, token: generateTokenSecret(), tokenId: crypto.randomUUID() };
+export async function testUser(email: string, teamIds: string[] = [], groups: string[] = []): Promise<TestUser> {
+  return { id: crypto.randomUUID(), email, teamIds, groups, token: generateTokenSecret(), tokenId: crypto.randomUUID() };
 }
 
 let version = 0;
@@ -124,13 +127,13 @@ let version = 0;
 export async function bundleOf(parts: { servers: (BundleServer & { upstreamTools?: string[] })[]; users: TestUser[]; teams?: { id: string; slug: string }[]; rules?: PolicyRule[] }): Promise<ConfigBundle> {
   version += 1;
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     version,
     issuedAt: new Date().toISOString(),
     issuer: "console.test",
     servers: parts.servers.map(({ upstreamTools: _drop, ...s }) => s),
     tokens: await Promise.all(parts.users.map(async (u) => ({ id: u.tokenId, hash: await hashTokenSecret(u.token), userId: u.id, scopes: ["read" as const, "write" as const], expiresAt: null }))),
-    users: parts.users.map((u) => ({ id: u.id, email: u.email, role: "member" as const, teamIds: u.teamIds })),
+    users: parts.users.map((u) => ({ id: u.id, email: u.email, role: "member" as const, teamIds: u.teamIds, groups: u.groups })),
     teams: parts.teams ?? [],
     policies: { rules: parts.rules ?? [] },
   };

@@ -52,7 +52,7 @@ import {
   type ServerRequest,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
-import { indexBundle, serverAccess, toolAccess, visibleServers, type BundleIndex } from "../../../lib/bundle/bundle-index";
+import { indexBundle, serverAccess, toolAccess, visibleServers, type BundleIndex, type Caller } from "../../../lib/bundle/bundle-index";
 import type { BundleServer, BundleUser } from "../../../lib/bundle/schema";
 import type { PolicyDecision } from "../../../lib/policy/evaluate";
 import { clip, type PortalEvent } from "../../../lib/events/schema";
@@ -171,7 +171,13 @@ const byteLength = (value: unknown) => (value === undefined ? 0 : enc.encode(JSO
 export class McpSession extends DurableObject<Env> {
   private transport?: WebStandardStreamableHTTPServerTransport;
   private server?: Server;
-  private owner?: { userId: string; scope: string | null };
+  /** Who opened the session (user and API token) and through which endpoint; nobody else may use it. */
+  private owner?: { userId: string; tokenId: string | null; scope: string | null };
+  /**
+   * The client IP of the latest request, for policy conditions. Requests of one session come from
+   * one caller; should they interleave from two addresses, a decision may see the other one's.
+   */
+  private clientIp: string | null = null;
   private index?: BundleIndex;
   private upstreams = new Map<string, Promise<Upstream>>();
   private clientCapabilities: ClientCapabilities = {};
@@ -192,6 +198,7 @@ export class McpSession extends DurableObject<Env> {
     const ctx = JSON.parse(request.headers.get(SESSION_CONTEXT_HEADER) ?? "null") as SessionContext | null;
     if (!ctx) return jsonRpcError(400, ErrorCode.InvalidRequest, "missing session context");
     this.lastActivity = Date.now();
+    this.clientIp = ctx.clientIp;
     await this.refreshConfig(ctx.bundleVersion);
 
     let parsedBody: unknown;
@@ -222,7 +229,7 @@ export class McpSession extends DurableObject<Env> {
         this.emit(ctx, "initialize", { decision: "allowed", success: false, error: error instanceof Error ? error.message : String(error) });
         return jsonRpcError(502, PortalErrorCode.UpstreamFailed, message);
       }
-    } else if (ctx.isNew || this.owner?.userId !== ctx.userId || this.owner.scope !== ctx.scope) {
+    } else if (ctx.isNew || this.owner?.userId !== ctx.userId || this.owner.tokenId !== ctx.tokenId || this.owner.scope !== ctx.scope) {
       // Another caller (or another endpoint) presenting this session id: as if it did not exist.
       return jsonRpcError(404, -32001, "Session not found");
     }
@@ -345,7 +352,7 @@ export class McpSession extends DurableObject<Env> {
   }
 
   private async open(ctx: SessionContext, capabilities: ClientCapabilities, clientInfo: Implementation): Promise<void> {
-    this.owner = { userId: ctx.userId, scope: ctx.scope };
+    this.owner = { userId: ctx.userId, tokenId: ctx.tokenId, scope: ctx.scope };
     this.clientCapabilities = capabilities ?? {};
     this.clientInfo = clientInfo;
     let serverCapabilities = AGGREGATE_CAPABILITIES;
@@ -383,6 +390,11 @@ export class McpSession extends DurableObject<Env> {
     return user;
   }
 
+  /** The caller as the policy sees it, now: user, API token, client IP and the current time. */
+  private caller(): Caller {
+    return { user: this.user(), tokenId: this.owner?.tokenId ?? null, clientIp: this.clientIp, at: new Date() };
+  }
+
   private scopeServer(): BundleServer {
     const server = this.owner?.scope ? this.index?.serversBySlug.get(this.owner.scope) : undefined;
     if (!server) throw new Denied(PortalErrorCode.NotAvailable, "This server is not available at this portal", "SERVER_NOT_PUBLISHED");
@@ -391,9 +403,9 @@ export class McpSession extends DurableObject<Env> {
 
   /** The servers this session may reach: the scoped one, or every server the caller may use. */
   private servers(): BundleServer[] {
-    const user = this.user();
+    const caller = this.caller();
     if (this.owner?.scope) return [this.scopeServer()];
-    return visibleServers(this.index!, user);
+    return visibleServers(this.index!, caller);
   }
 
   private upstream(server: BundleServer): Promise<Upstream> {
@@ -621,7 +633,7 @@ export class McpSession extends DurableObject<Env> {
   }
 
   private async listTools(extra: Extra): Promise<Tool[]> {
-    const user = this.user();
+    const caller = this.caller();
     const servers = this.servers();
     const found: { server: BundleServer; tool: Tool }[] = [];
     await Promise.all(
@@ -635,7 +647,7 @@ export class McpSession extends DurableObject<Env> {
           return;
         }
         for (const [name, tool] of live) {
-          const access = toolAccess(this.index!, user, server, name);
+          const access = toolAccess(this.index!, caller, server, name);
           if (!access.ok) continue;
           if (tool.hash !== access.tool.hash) {
             this.reportMismatch(extra, server, name, tool.hash);
@@ -654,7 +666,7 @@ export class McpSession extends DurableObject<Env> {
   }
 
   private async callTool(request: { params?: Record<string, unknown>; method: string }, extra: Extra, fields: EventFields): Promise<Record<string, unknown>> {
-    const user = this.user();
+    const caller = this.caller();
     const requested = String(request.params?.name ?? "");
     const notAvailable = (reason: string, ruleId: string | null = null) =>
       new Denied(PortalErrorCode.NotAvailable, `Tool "${requested}" is not available: it is unknown, not approved, or not allowed for you`, reason, ruleId);
@@ -680,7 +692,7 @@ export class McpSession extends DurableObject<Env> {
     fields.server = server ?? null;
     fields.tool = tool;
     if (!server) throw notAvailable("UNKNOWN_TOOL");
-    const access = toolAccess(this.index!, user, server, tool);
+    const access = toolAccess(this.index!, caller, server, tool);
     if (!access.ok) throw notAvailable(access.code === "POLICY_DENIED" ? `POLICY_DENIED: ${access.reason}` : "TOOL_NOT_APPROVED", access.decision?.ruleId ?? null);
     fields.policy = access.decision;
 
@@ -730,10 +742,10 @@ export class McpSession extends DurableObject<Env> {
 
   /** Server-level access check (prompts, resources, completion) and the connected upstream. */
   private async routeServerLevel(server: BundleServer | undefined, fields: EventFields): Promise<Upstream> {
-    const user = this.user();
+    const caller = this.caller();
     if (!server) throw new Denied(PortalErrorCode.NotAvailable, "Resource not available: it is unknown or not allowed for you", "UNKNOWN_RESOURCE");
     fields.server = server;
-    const decision = serverAccess(this.index!, user, server);
+    const decision = serverAccess(this.index!, caller, server);
     if (decision.effect === "deny") throw new Denied(PortalErrorCode.NotAvailable, "Not available: unknown or not allowed for you", `POLICY_DENIED: ${decision.reason}`, decision.ruleId);
     fields.policy = decision;
     return this.upstream(server);
@@ -741,8 +753,8 @@ export class McpSession extends DurableObject<Env> {
 
   /** Every server-level-allowed upstream of the session, in parallel; one failing does not fail the list. */
   private async eachServerLevel(fn: (server: BundleServer, upstream: Upstream) => Promise<void>): Promise<void> {
-    const user = this.user();
-    const servers = this.servers().filter((s) => serverAccess(this.index!, user, s).effect === "allow");
+    const caller = this.caller();
+    const servers = this.servers().filter((s) => serverAccess(this.index!, caller, s).effect === "allow");
     await Promise.allSettled(servers.map(async (s) => fn(s, await this.upstream(s))));
   }
 

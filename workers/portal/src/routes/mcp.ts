@@ -66,7 +66,8 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps): 
   if (url.pathname !== "/mcp" && url.pathname !== "/mcp/") {
     const slug = SLUG_PATH.exec(url.pathname)?.[1];
     // Unknown and not-allowed servers look the same: a caller learns nothing about servers it may not use.
-    if (!slug || !visibleServers(config, user).some((s) => s.slug === slug)) return jsonRpcError(404, -32001, "No such MCP server at this portal");
+    const caller = { user, tokenId: props.tokenId, clientIp: request.headers.get("cf-connecting-ip"), at: new Date() };
+    if (!slug || !visibleServers(config, caller).some((s) => s.slug === slug)) return jsonRpcError(404, -32001, "No such MCP server at this portal");
     scope = slug;
   }
 

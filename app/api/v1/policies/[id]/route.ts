@@ -1,0 +1,7 @@
+import { apiRoute } from "@/lib/api/route";
+import { deletePolicyEndpoint, getPolicyEndpoint, updatePolicyEndpoint } from "@/lib/api/endpoints";
+import { deletePolicy, getPolicy, updatePolicy } from "@/lib/policies/policies";
+
+export const GET = apiRoute(getPolicyEndpoint, ({ ctx, params }) => getPolicy(ctx, params.id));
+export const PATCH = apiRoute(updatePolicyEndpoint, ({ ctx, params, body }) => updatePolicy(ctx, params.id, body));
+export const DELETE = apiRoute(deletePolicyEndpoint, ({ ctx, params }) => deletePolicy(ctx, params.id));

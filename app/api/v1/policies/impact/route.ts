@@ -1,0 +1,5 @@
+import { apiRoute } from "@/lib/api/route";
+import { policyImpactEndpoint } from "@/lib/api/endpoints";
+import { previewImpact } from "@/lib/policies/impact";
+
+export const GET = apiRoute(policyImpactEndpoint, ({ ctx }) => previewImpact(ctx));

@@ -1,0 +1,65 @@
+"use client";
+
+import type { FormAction } from "@/lib/auth/action-result";
+import type { SimulateOutput } from "@/lib/policies/schemas";
+import { ActionForm, SubmitButton } from "../ui/action-form";
+import { Badge } from "../ui/badge";
+import { Field, Input, Select } from "../ui/field";
+
+function Answer({ r }: { r: SimulateOutput }) {
+  const allowed = r.decision === "allow";
+  return (
+    <div className={`mt-3 space-y-1 rounded-md border p-3 ${allowed ? "border-emerald-200 bg-emerald-50" : "border-red-200 bg-red-50"}`} role="status" data-testid="simulation-result">
+      <p className="flex items-center gap-2 text-sm font-medium">
+        <Badge tone={allowed ? "green" : "red"}>{allowed ? "Allow" : "Deny"}</Badge>
+        <span>{r.reason}</span>
+      </p>
+      {r.rule && <p className="font-mono text-xs text-zinc-600">rule {r.rule.description}</p>}
+      <p className="text-xs text-zinc-500">
+        {r.against === "draft" ? "Against the draft (what Publish would enforce)" : `Against deployed version ${r.bundleVersion}`}, at {r.at.slice(0, 16).replace("T", " ")} UTC · decided by the {r.stage} check
+      </p>
+    </div>
+  );
+}
+
+export function Simulator({ action, users, tools }: { action: FormAction<SimulateOutput>; users: string[]; tools: string[] }) {
+  return (
+    <ActionForm action={action} className="space-y-3" success={(r) => <Answer r={r} />}>
+      <div className="grid gap-3 sm:grid-cols-2">
+        <Field label="User">
+          <Input name="user" required list="sim-users" placeholder="alice@acme.com" />
+        </Field>
+        <Field label="Tool" hint="As the portal names it: <server>_<tool>">
+          <Input name="tool" required list="sim-tools" placeholder="github_create_issue" />
+        </Field>
+        <Field label="From IP (optional)">
+          <Input name="clientIp" placeholder="10.1.2.3" />
+        </Field>
+        <Field label="At (UTC, optional: now)">
+          <Input name="at" type="datetime-local" />
+        </Field>
+      </div>
+      <datalist id="sim-users">
+        {users.map((u) => (
+          <option key={u} value={u} />
+        ))}
+      </datalist>
+      <datalist id="sim-tools">
+        {tools.map((t) => (
+          <option key={t} value={t} />
+        ))}
+      </datalist>
+      <div className="flex items-end gap-3">
+        <Field label="Against">
+          <Select name="against" defaultValue="draft">
+            <option value="draft">Draft (next publish)</option>
+            <option value="deployed">Deployed bundle</option>
+          </Select>
+        </Field>
+        <SubmitButton variant="secondary" pendingLabel="Checking…">
+          Check
+        </SubmitButton>
+      </div>
+    </ActionForm>
+  );
+}
