@@ -5,3 +5,5 @@ export * from "./audit-log";
 export * from "./servers";
 export * from "./portal";
 export * from "./policies";
+export * from "./limits";
+export * from "./llm";

@@ -31,6 +31,7 @@ function base(): ConfigBundle {
     users: [{ id: id(30), email: "ada@example.com", role: "admin", teamIds: [id(10)], groups: [] }],
     teams: [{ id: id(10), slug: "platform" }],
     policies: { rules: [{ id: id(40), effect: "allow", subject: { type: "everyone" }, resource: { serverSlug: "weather", tool: "*" }, priority: 100 }] },
+    limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] },
   };
 }
 

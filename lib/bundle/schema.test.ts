@@ -39,6 +39,14 @@ function sampleBundle(): ConfigBundle {
         { id: randomUUID(), effect: "allow", subject: { type: "user", userId }, resource: { serverSlug: "github", tool: "delete_branch" }, priority: 20 },
       ],
     },
+    limits: {
+      rateLimits: [{ id: randomUUID(), name: "60 calls a minute", subject: { type: "everyone" }, per: "user", scope: { kind: "mcp" }, limit: 60, windowSeconds: 60 }],
+      budgets: [{ id: randomUUID(), name: "Platform", subject: { type: "team", teamId }, metric: "usd", limit: 50_000_000, period: "month", onExceed: "block" }],
+    },
+    llm: {
+      providers: [{ id: randomUUID(), slug: "openai", name: "OpenAI", kind: "openai", baseUrl: "https://api.openai.com/v1", credential: { kid: "edge-2026-03", sealed: "x.y.z" }, cacheTtlSeconds: 300, logBodies: false }],
+      prices: [{ provider: "openai", model: "gpt-5*", inputPerMTok: 1.25, outputPerMTok: 10 }],
+    },
   };
 }
 
@@ -54,7 +62,7 @@ describe("ConfigBundle", () => {
   });
 
   it("accepts an empty deployment (fail closed is the evaluator's job, not the schema's)", () => {
-    const empty = { ...sampleBundle(), servers: [], tokens: [], users: [], teams: [], policies: { rules: [] } };
+    const empty = { ...sampleBundle(), servers: [], tokens: [], users: [], teams: [], policies: { rules: [] }, limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] } };
     expect(issuesOf(empty)).toEqual([]);
   });
 
@@ -89,12 +97,25 @@ describe("ConfigBundle", () => {
 
   it("reads a stored version-1 bundle as the current schema (users without groups)", () => {
     const { schemaVersion: _v, ...rest } = sampleBundle();
-    const v1 = { ...rest, schemaVersion: 1, users: rest.users.map(({ groups: _g, ...u }) => u) };
+    const { limits: _l, llm: _m, ...v1Rest } = rest;
+    const v1 = { ...v1Rest, schemaVersion: 1, users: rest.users.map(({ groups: _g, ...u }) => u) };
     expect(issuesOf(v1)).not.toEqual([]);
     const upgraded = upgradeStoredBundle(v1);
     expect(upgraded.schemaVersion).toBe(BUNDLE_SCHEMA_VERSION);
     expect(upgraded.users.map((u) => u.groups)).toEqual([[]]);
+    expect(upgraded.limits).toEqual({ rateLimits: [], budgets: [] });
+    expect(upgraded.llm).toEqual({ providers: [], prices: [] });
     expect(() => upgradeStoredBundle({ ...v1, servers: "nope" })).toThrow();
+  });
+
+  it("refuses limits and providers that name unknown teams or users, or repeat a provider slug", () => {
+    const b = sampleBundle();
+    const stranger = randomUUID();
+    expect(issuesOf({ ...b, limits: { ...b.limits, budgets: [{ ...b.limits.budgets[0]!, subject: { type: "team", teamId: stranger } }] } })).toEqual([`limits.budgets.0.subject.teamId: unknown team "${stranger}"`]);
+    expect(issuesOf({ ...b, limits: { ...b.limits, rateLimits: [{ ...b.limits.rateLimits[0]!, subject: { type: "user", userId: stranger } }] } })).toEqual([`limits.rateLimits.0.subject.userId: unknown user "${stranger}"`]);
+    const p = b.llm.providers[0]!;
+    expect(issuesOf({ ...b, llm: { ...b.llm, providers: [p, { ...p, id: randomUUID() }] } })).toEqual(['llm.providers.1: duplicate provider slug "openai"']);
+    expect(issuesOf({ ...b, llm: { ...b.llm, providers: [{ ...p, baseUrl: "ftp://x" }] } })).not.toEqual([]);
   });
 
   it("refuses unknown keys at the top level and inside nested objects", () => {

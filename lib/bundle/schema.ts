@@ -2,6 +2,9 @@ import { z } from "zod";
 import { IsoDateTime, Uuid } from "../api/schema-helpers";
 import { ROLES, TOKEN_SCOPES } from "../auth/roles";
 import { parseCidr } from "../net/cidr";
+import { LimitsConfig } from "../limits/schema";
+import { LLM_PROVIDERS } from "../llm/providers";
+import { PriceTable } from "../llm/pricing";
 
 /**
  * The config bundle: everything the portal Worker enforces, compiled by the console, signed
@@ -15,7 +18,8 @@ import { parseCidr } from "../net/cidr";
  * - `schemaVersion` is a literal. A change the edge cannot safely ignore bumps it, so an older
  *   Worker refuses a newer bundle — and keeps its last good one — instead of enforcing half of it.
  *   2: policy rules gained IdP-group, e-mail-domain and API-token subjects and conditions (UTC
- *   time window, client CIDRs); users carry their IdP groups.
+ *   time window, client CIDRs); users carry their IdP groups; rate limits and budgets
+ *   (lib/limits/schema.ts); the LLM gateway's providers and price table.
  *
  * Limits are sanity bounds well above any real deployment; they stop a compiler bug from
  * producing a bundle the Worker would choke on.
@@ -192,6 +196,28 @@ export type PolicyRule = z.infer<typeof PolicyRule>;
 export const BundlePolicies = z.object({ rules: z.array(PolicyRule).max(BUNDLE_LIMITS.rules) }).strict();
 export type BundlePolicies = z.infer<typeof BundlePolicies>;
 
+/** One LLM provider behind the gateway: `/llm/{slug}/v1/...` at the portal, in `kind`'s wire format. */
+export const BundleLlmProvider = z
+  .object({
+    id: Uuid,
+    slug: BundleSlug,
+    name: z.string().min(1).max(100),
+    kind: z.enum(LLM_PROVIDERS),
+    /** Where requests go, up to and including the version segment, e.g. `https://api.openai.com/v1`. */
+    baseUrl: z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" }).max(2000),
+    /** The provider API key, sealed for the edge like upstream credentials (`{"apiKey": "..."}`). */
+    credential: SealedCredential.nullable(),
+    /** Exact-match response cache lifetime; 0: no cache. */
+    cacheTtlSeconds: z.number().int().min(0).max(604_800),
+    /** Keep redacted request/response bodies on usage events (a caller may opt out per request). */
+    logBodies: z.boolean(),
+  })
+  .strict();
+export type BundleLlmProvider = z.infer<typeof BundleLlmProvider>;
+
+export const BundleLlm = z.object({ providers: z.array(BundleLlmProvider).max(100), prices: PriceTable }).strict();
+export type BundleLlm = z.infer<typeof BundleLlm>;
+
 export const ConfigBundle = z
   .object({
     schemaVersion: z.literal(BUNDLE_SCHEMA_VERSION),
@@ -205,6 +231,8 @@ export const ConfigBundle = z
     users: z.array(BundleUser).max(BUNDLE_LIMITS.users),
     teams: z.array(BundleTeam).max(BUNDLE_LIMITS.teams),
     policies: BundlePolicies,
+    limits: LimitsConfig,
+    llm: BundleLlm,
   })
   .strict()
   .superRefine((bundle, ctx) => {
@@ -227,6 +255,8 @@ export const ConfigBundle = z
     const teamIds = unique(bundle.teams, (t) => t.id, ["teams"], "team id");
     unique(bundle.teams, (t) => t.slug, ["teams"], "team slug");
     unique(bundle.policies.rules, (r) => r.id, ["policies", "rules"], "rule id");
+    unique(bundle.llm.providers, (p) => p.id, ["llm", "providers"], "provider id");
+    unique(bundle.llm.providers, (p) => p.slug, ["llm", "providers"], "provider slug");
 
     // References must resolve inside the bundle: the console compiles from one consistent
     // snapshot, so a dangling id is a compiler bug, and the edge keeps its last good bundle.
@@ -248,19 +278,27 @@ export const ConfigBundle = z
       if (r.subject.type === "team" && !teamIds.has(r.subject.teamId)) dangling(["policies", "rules", i, "subject", "teamId"], "team", r.subject.teamId);
       if (r.subject.type === "user" && !userIds.has(r.subject.userId)) dangling(["policies", "rules", i, "subject", "userId"], "user", r.subject.userId);
     });
+    for (const list of ["rateLimits", "budgets"] as const) {
+      bundle.limits[list].forEach((spec, i) => {
+        const s = spec.subject;
+        if (s.type === "team" && !teamIds.has(s.teamId)) dangling(["limits", list, i, "subject", "teamId"], "team", s.teamId);
+        if (s.type === "user" && !userIds.has(s.userId)) dangling(["limits", list, i, "subject", "userId"], "user", s.userId);
+      });
+    }
   });
 export type ConfigBundle = z.infer<typeof ConfigBundle>;
 
 /**
  * Reads a bundle stored by an earlier console (rollback, identity sync and diffs read old
- * deployments): version 1 differs only in users without IdP groups, which become empty lists.
+ * deployments): version 1 had users without IdP groups (now empty lists), and no rate limits,
+ * budgets or LLM providers (now none).
  * The result is validated as the current schema.
  */
 export function upgradeStoredBundle(raw: unknown): ConfigBundle {
   if (raw && typeof raw === "object" && (raw as { schemaVersion?: unknown }).schemaVersion === 1) {
     const old = raw as { users?: unknown };
     const users = Array.isArray(old.users) ? old.users.map((u) => (u && typeof u === "object" ? { groups: [], ...u } : u)) : old.users;
-    return ConfigBundle.parse({ ...old, schemaVersion: BUNDLE_SCHEMA_VERSION, users });
+    return ConfigBundle.parse({ ...old, schemaVersion: BUNDLE_SCHEMA_VERSION, users, limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] } });
   }
   return ConfigBundle.parse(raw);
 }

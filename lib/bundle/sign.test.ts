@@ -35,6 +35,7 @@ function sampleBundle(version = 5, toolCount = 2): ConfigBundle {
     users: [{ id: userId, email: "ada@example.com", role: "admin", teamIds: [teamId], groups: [] }],
     teams: [{ id: teamId, slug: "platform" }],
     policies: { rules: [{ id: randomUUID(), effect: "allow", subject: { type: "team", teamId }, resource: { serverSlug: "*", tool: "*" }, priority: 1 }] },
+    limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] },
   };
 }
 

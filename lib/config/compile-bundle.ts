@@ -3,6 +3,7 @@ import { discoverOAuthServerInfo } from "@modelcontextprotocol/sdk/client/auth.j
 import { apiTokens, memberships, serverAccessGrants, servers, serverTools, teams, users } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { TOKEN_SCOPES, type TokenScope } from "../auth/roles";
+import { pruneDangling } from "../bundle/prune";
 import { BUNDLE_SCHEMA_VERSION, ConfigBundle, type BundleServer, type PolicyRule, type SealedCredential } from "../bundle/schema";
 import { sha256Hex } from "../crypto/sha256";
 import { edgeCredentialAad, type EdgeCredential } from "../edge/credential";
@@ -218,6 +219,8 @@ export async function draftBundle(db: Queryable, now: Date): Promise<ConfigBundl
     servers: access.servers.map((s) => ({ ...s, credential: null })),
     ...access.identities,
     policies: { rules: [...access.grantRules, ...access.policyRules] },
+    limits: { rateLimits: [], budgets: [] },
+    llm: { providers: [], prices: [] },
   };
 }
 
@@ -263,6 +266,8 @@ export async function compileBundle(db: Queryable, options: CompileOptions): Pro
     servers: serversOut,
     ...access.identities,
     policies: { rules },
+    limits: { rateLimits: [], budgets: [] },
+    llm: { providers: [], prices: [] },
   });
   return { bundle, skipped };
 }
@@ -295,10 +300,9 @@ export async function withoutRevoked(db: Queryable, bundle: ConfigBundle, now: D
   ]);
   const tokenOk = new Set(liveTokens.filter((t) => t.expiresAt === null || t.expiresAt > now).map((t) => t.id));
   const userOk = new Set(liveUsers.map((u) => u.id));
-  return {
+  return pruneDangling({
     ...bundle,
     users: bundle.users.filter((u) => userOk.has(u.id)),
     tokens: bundle.tokens.filter((t) => tokenOk.has(t.id) && userOk.has(t.userId)),
-    policies: { rules: bundle.policies.rules.filter((r) => r.subject.type !== "user" || userOk.has(r.subject.userId)) },
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import { authorize } from "../auth/actor";
+import { pruneDangling } from "../bundle/prune";
 import type { ConfigBundle } from "../bundle/schema";
 import type { Ctx } from "../context";
 import { bundleContentHash, compileIdentities } from "./compile-bundle";
@@ -24,18 +25,7 @@ export async function syncIdentities({ db, actor }: Ctx, deps: Omit<PublishDeps,
     const now = new Date();
     const base = storedBundle(last);
     const identities = await compileIdentities(tx, now);
-    const teamIds = new Set(identities.teams.map((t) => t.id));
-    const userIds = new Set(identities.users.map((u) => u.id));
-    const bundle: ConfigBundle = {
-      ...base,
-      ...identities,
-      version,
-      issuedAt: now.toISOString(),
-      servers: base.servers.map((s) => ({ ...s, ownerTeamId: s.ownerTeamId && teamIds.has(s.ownerTeamId) ? s.ownerTeamId : null })),
-      policies: {
-        rules: base.policies.rules.filter((r) => (r.subject.type === "team" ? teamIds.has(r.subject.teamId) : r.subject.type === "user" ? userIds.has(r.subject.userId) : true)),
-      },
-    };
+    const bundle: ConfigBundle = pruneDangling({ ...base, ...identities, version, issuedAt: now.toISOString() });
     if ((await bundleContentHash(bundle)) === last.contentHash) return null;
     return { bundle, meta: { kind: "identity", skipped: DeploymentSummary.safeParse(last.summary).data?.skipped ?? [] } };
   });

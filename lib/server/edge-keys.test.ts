@@ -28,6 +28,7 @@ const emptyBundle = (version: number): ConfigBundle => ({
   users: [],
   teams: [],
   policies: { rules: [] },
+  limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] },
 });
 
 describe("edge keys", () => {

@@ -124,7 +124,14 @@ export async function testUser(email: string, teamIds: string[] = [], groups: st
 
 let version = 0;
 /** A bundle with a fresh, increasing version. Rules default to none (default deny). */
-export async function bundleOf(parts: { servers: (BundleServer & { upstreamTools?: string[] })[]; users: TestUser[]; teams?: { id: string; slug: string }[]; rules?: PolicyRule[] }): Promise<ConfigBundle> {
+export async function bundleOf(parts: {
+  servers: (BundleServer & { upstreamTools?: string[] })[];
+  users: TestUser[];
+  teams?: { id: string; slug: string }[];
+  rules?: PolicyRule[];
+  limits?: ConfigBundle["limits"];
+  llm?: ConfigBundle["llm"];
+}): Promise<ConfigBundle> {
   version += 1;
   return {
     schemaVersion: 2,
@@ -136,6 +143,8 @@ export async function bundleOf(parts: { servers: (BundleServer & { upstreamTools
     users: parts.users.map((u) => ({ id: u.id, email: u.email, role: "member" as const, teamIds: u.teamIds, groups: u.groups })),
     teams: parts.teams ?? [],
     policies: { rules: parts.rules ?? [] },
+    limits: parts.limits ?? { rateLimits: [], budgets: [] },
+    llm: parts.llm ?? { providers: [], prices: [] },
   };
 }
 
