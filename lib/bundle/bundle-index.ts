@@ -79,3 +79,12 @@ export function visibleServers(index: BundleIndex, caller: Caller): BundleServer
     (s) => serverAccess(index, caller, s).effect === "allow" || s.tools.some((t) => toolAccess(index, caller, s, t.name).ok),
   );
 }
+
+/**
+ * May this caller use this model of this LLM provider? Policies treat a provider like a server
+ * (its slug) and the model like a tool name, so `deny team:interns → openai/gpt-5*` reads as it
+ * says; a request that names no model (listing models) needs a whole-provider rule.
+ */
+export function llmAccess(index: BundleIndex, caller: Caller, providerSlug: string, model: string | null): PolicyDecision {
+  return decide(index.policy, principal(caller), facts(caller, providerSlug, model));
+}

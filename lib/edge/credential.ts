@@ -10,3 +10,6 @@ export type EdgeCredential =
 
 /** The AAD that binds a sealed credential to its server. */
 export const edgeCredentialAad = (serverId: string) => `portcullis:server:${serverId}:edge-credential`;
+
+/** The AAD that binds a sealed LLM provider key (`{"apiKey": "…"}`) to its provider: a server credential cannot stand in for it. */
+export const llmCredentialAad = (providerId: string) => `portcullis:llm-provider:${providerId}:api-key`;

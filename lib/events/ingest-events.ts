@@ -1,12 +1,12 @@
 import type { Queryable } from "@/db/client";
 import { and, eq } from "drizzle-orm";
-import { mcpEvents, serverTools } from "@/db/schema";
+import { llmEvents, mcpEvents, serverTools } from "@/db/schema";
 import { systemActor } from "../auth/actor";
 import { recordAudit } from "../audit/record-audit";
 import { recordServerEvent } from "../servers/record-event";
 import { EVENTS_SIGNATURE_TOLERANCE_SECONDS, verifyEventSignature, type EdgeSecret } from "../edge/secret";
 import { DomainError, UnauthenticatedError } from "../errors";
-import { EventBatch, type PortalEvent } from "./schema";
+import { EventBatch, isLlmEvent, type LlmEvent, type PortalEvent } from "./schema";
 
 /** A refusal of the delivery itself (not of one event): malformed JSON, too large. */
 export class IngestError extends DomainError {
@@ -26,6 +26,8 @@ export interface IngestEventsInput {
   signature: string | null;
   secrets: EdgeSecret[];
   nowSeconds?: number;
+  /** Called after new LLM usage was stored (budget alerts); its failure does not fail the delivery. */
+  onUsage?: () => Promise<void>;
 }
 
 export interface IngestEventsResult {
@@ -54,19 +56,36 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
   }
   // A ZodError here becomes 400 VALIDATION_ERROR with the failing event's index in the field path.
   const { events } = EventBatch.parse(json);
-  return db.transaction(async (tx) => {
-    const inserted = await tx
-      .insert(mcpEvents)
-      .values(events.map(toRow))
-      .onConflictDoNothing({ target: mcpEvents.id })
-      .returning({ id: mcpEvents.id });
+  const mcp = events.filter((e): e is PortalEvent => !isLlmEvent(e));
+  const llm = events.filter(isLlmEvent);
+  const result = await db.transaction(async (tx) => {
+    const inserted = mcp.length
+      ? await tx
+          .insert(mcpEvents)
+          .values(mcp.map(toRow))
+          .onConflictDoNothing({ target: mcpEvents.id })
+          .returning({ id: mcpEvents.id })
+      : [];
     const fresh = new Set(inserted.map((r) => r.id));
     await quarantineChangedTools(
       tx,
-      events.filter((e) => fresh.has(e.id)),
+      mcp.filter((e) => fresh.has(e.id)),
     );
-    return { accepted: inserted.length, duplicates: events.length - inserted.length };
+    const insertedLlm = llm.length
+      ? await tx
+          .insert(llmEvents)
+          .values(llm.map(toLlmRow))
+          .onConflictDoNothing({ target: llmEvents.id })
+          .returning({ id: llmEvents.id })
+      : [];
+    const accepted = inserted.length + insertedLlm.length;
+    return { accepted, duplicates: events.length - accepted, newUsage: insertedLlm.length > 0 };
   });
+  if (result.newUsage && input.onUsage) {
+    // The usage is stored; alerts are a follow-up that must not make the edge deliver it again.
+    await input.onUsage().catch((error: unknown) => console.error("[events] after-ingest usage check failed:", error instanceof Error ? error.message : error));
+  }
+  return { accepted: result.accepted, duplicates: result.duplicates };
 }
 
 /** The portal's reports that a live tool definition no longer matches its pin. */
@@ -104,7 +123,13 @@ function signatureProblem(header: string | null, now: number): string {
   return "X-Portcullis-Signature does not match any configured edge secret";
 }
 
+function toLlmRow(event: LlmEvent): typeof llmEvents.$inferInsert {
+  const { kind: _kind, ...row } = event;
+  return { ...row, time: new Date(event.time).toISOString() };
+}
+
 function toRow(event: PortalEvent): typeof mcpEvents.$inferInsert {
+  const { kind: _kind, ...row } = event;
   // Times are kept as UTC with millisecond precision, so the audit cursor (time|id) round-trips exactly.
-  return { ...event, time: new Date(event.time).toISOString() };
+  return { ...row, time: new Date(event.time).toISOString() };
 }

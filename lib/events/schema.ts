@@ -18,6 +18,8 @@ const Count = z.number().int().min(0).max(2_147_483_647).nullable();
 
 export const PortalEvent = z
   .object({
+    /** Absent (or "mcp"): an MCP event; LLM gateway events say `kind: "llm"` (below). */
+    kind: z.literal("mcp").optional(),
     /** Made by the edge (UUID); the console stores each id once, so redelivery is harmless. */
     id: Uuid,
     time: IsoDateTime,
@@ -64,7 +66,61 @@ export const PortalEvent = z
   .strict();
 export type PortalEvent = z.infer<typeof PortalEvent>;
 
-export const EventBatch = z.object({ events: z.array(PortalEvent).min(1).max(EVENT_BATCH_LIMIT) }).strict();
+/** Redacted, clipped request/response bodies on an LLM event (when the provider logs bodies). */
+export const LLM_LOG_LIMIT = 16_000;
+
+/**
+ * One call through the LLM gateway (`/llm/{provider}/v1/...`), refused or forwarded, cached or not:
+ * the usage record budgets and charts are built from. Travels in the same batches as MCP events,
+ * told apart by `kind`.
+ */
+export const LlmEvent = z
+  .object({
+    kind: z.literal("llm"),
+    id: Uuid,
+    time: IsoDateTime,
+    userId: Uuid.nullable(),
+    email: Text,
+    /** Every team of the caller at the time of the call (team budgets count all of them). */
+    teamIds: z.array(Uuid).max(1_000),
+    tokenId: Uuid.nullable(),
+    clientIp: Text,
+    providerSlug: z.string().min(1).max(EVENT_TEXT_LIMIT),
+    providerKind: z.enum(["openai", "anthropic"]),
+    /** e.g. `chat.completions`, `responses`, `embeddings`, `models`, `messages`; `http` when refused before routing. */
+    operation: z.string().min(1).max(EVENT_TEXT_LIMIT),
+    model: Text,
+    stream: z.boolean(),
+    /** The HTTP status the caller got. */
+    status: z.number().int().min(100).max(599),
+    success: z.boolean(),
+    error: z.string().max(EVENT_ERROR_LIMIT).nullable(),
+    decision: z.enum(["allowed", "denied"]),
+    reason: Text,
+    ruleId: Text,
+    cache: z.enum(["hit", "miss", "bypass"]).nullable(),
+    inputTokens: Count,
+    outputTokens: Count,
+    cachedInputTokens: Count,
+    cacheWriteTokens: Count,
+    costMicroUsd: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable(),
+    /** Admitted although a `flag` budget was exhausted. */
+    overBudget: z.boolean(),
+    durationMs: Count,
+    requestLog: z.string().max(LLM_LOG_LIMIT).nullable(),
+    responseLog: z.string().max(LLM_LOG_LIMIT).nullable(),
+    bundleVersion: z.number().int().positive().max(2_147_483_647).nullable(),
+  })
+  .strict();
+export type LlmEvent = z.infer<typeof LlmEvent>;
+
+/** What the edge delivers: MCP events (no `kind`) and LLM events (`kind: "llm"`), in one list. */
+export const AnyEvent = z.discriminatedUnion("kind", [PortalEvent, LlmEvent]);
+export type AnyEvent = z.infer<typeof AnyEvent>;
+
+export const isLlmEvent = (e: AnyEvent): e is LlmEvent => "kind" in e && e.kind === "llm";
+
+export const EventBatch = z.object({ events: z.array(AnyEvent).min(1).max(EVENT_BATCH_LIMIT) }).strict();
 export type EventBatch = z.infer<typeof EventBatch>;
 
 /** Cuts a string to `limit` characters (for the edge, before an event is buffered). */

@@ -79,3 +79,17 @@ describe("request body helpers", () => {
     expect(withStreamUsage("chat.completions", null)).toBeNull();
   });
 });
+
+describe("declaredMaxOutput", () => {
+  it("reads each operation's own field, and 0 when none is set", async () => {
+    const { declaredMaxOutput } = await import("./providers");
+    expect(declaredMaxOutput("chat.completions", { max_completion_tokens: 50, max_tokens: 9 })).toBe(50);
+    expect(declaredMaxOutput("chat.completions", { max_tokens: 9 })).toBe(9);
+    expect(declaredMaxOutput("responses", { max_output_tokens: 12, max_tokens: 99 })).toBe(12);
+    expect(declaredMaxOutput("messages", { max_tokens: 1024 })).toBe(1024);
+    expect(declaredMaxOutput("embeddings", { max_tokens: 5 })).toBe(0);
+    expect(declaredMaxOutput("messages", { max_tokens: -1 })).toBe(0);
+    expect(declaredMaxOutput("messages", { max_tokens: 1.5 })).toBe(0);
+    expect(declaredMaxOutput("messages", null)).toBe(0);
+  });
+});

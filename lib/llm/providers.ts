@@ -69,3 +69,19 @@ export function withStreamUsage(op: LlmOperation, body: unknown): unknown {
   const options = asObject(obj.stream_options) ?? {};
   return { ...obj, stream_options: { ...options, include_usage: true } };
 }
+
+/**
+ * The most output tokens the request allows (`max_completion_tokens` or `max_tokens` for chat,
+ * `max_output_tokens` for responses, `max_tokens` for Anthropic messages), or 0 when it sets none:
+ * what budget admission reserves before the real usage is known.
+ */
+export function declaredMaxOutput(op: LlmOperation, body: unknown): number {
+  const obj = asObject(body);
+  if (!obj) return 0;
+  const fields = op === "chat.completions" ? ["max_completion_tokens", "max_tokens"] : op === "responses" ? ["max_output_tokens"] : op === "messages" ? ["max_tokens"] : [];
+  for (const f of fields) {
+    const v = obj[f];
+    if (typeof v === "number" && Number.isSafeInteger(v) && v > 0) return v;
+  }
+  return 0;
+}

@@ -297,3 +297,12 @@ export class SseUsageTracker {
     }
   }
 }
+
+/**
+ * Every token the call put through the model, for token budgets: input (with cached input, which
+ * OpenAI already counts in `inputTokens` and Anthropic reports apart), cache writes and output.
+ */
+export function totalTokens(provider: LlmProvider, usage: LlmUsage): number {
+  const input = provider === "anthropic" ? usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens : usage.inputTokens;
+  return input + usage.outputTokens;
+}

@@ -7,6 +7,8 @@
  */
 import type { ResolveExternalTokenInput, ResolveExternalTokenResult } from "@cloudflare/workers-oauth-provider";
 import { hashTokenSecret, looksLikeTokenSecret } from "../../../lib/tokens/secret";
+import type { BundleIndex } from "../../../lib/bundle/bundle-index";
+import type { BundleUser } from "../../../lib/bundle/schema";
 import { configFor } from "./config";
 import type { Env } from "./env";
 
@@ -23,15 +25,23 @@ export function resourceFor(origin: string): string {
   return `${origin}/mcp`;
 }
 
+/** The active user behind a live console API token (`pcs_…`) of the bundle, or null. */
+export async function tokenCaller(config: BundleIndex, secret: string): Promise<{ user: BundleUser; tokenId: string } | null> {
+  if (!looksLikeTokenSecret(secret)) return null;
+  const entry = config.tokensByHash.get(await hashTokenSecret(secret));
+  if (!entry || (entry.expiresAt !== null && Date.parse(entry.expiresAt) <= Date.now())) return null;
+  const user = config.usersById.get(entry.userId);
+  return user ? { user, tokenId: entry.id } : null;
+}
+
 export async function resolveApiToken({ token, request, env }: ResolveExternalTokenInput<Env>): Promise<ResolveExternalTokenResult | null> {
   if (!looksLikeTokenSecret(token)) return null;
   const config = await configFor(request, env);
   if (!config) return null;
-  const entry = config.tokensByHash.get(await hashTokenSecret(token));
-  if (!entry || (entry.expiresAt !== null && Date.parse(entry.expiresAt) <= Date.now())) return null;
-  const user = config.usersById.get(entry.userId);
-  if (!user) return null;
-  const props: GrantProps = { userId: user.id, email: user.email, teamIds: user.teamIds, tokenId: entry.id, authMethod: "token" };
+  const found = await tokenCaller(config, token);
+  if (!found) return null;
+  const { user } = found;
+  const props: GrantProps = { userId: user.id, email: user.email, teamIds: user.teamIds, tokenId: found.tokenId, authMethod: "token" };
   return { props, audience: resourceFor(publicOrigin(request, env)) };
 }
 

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { EVENTS_SIGNATURE_HEADER, parseEdgeSecrets, signEventBody, type EdgeSecret } from "../../../lib/edge/secret";
-import { clip, EVENT_BATCH_LIMIT, EVENT_BODY_LIMIT_BYTES, EVENT_ERROR_LIMIT, PortalEvent } from "../../../lib/events/schema";
+import { clip, EVENT_BATCH_LIMIT, EVENT_BODY_LIMIT_BYTES, EVENT_ERROR_LIMIT, LLM_LOG_LIMIT, LlmEvent, PortalEvent, type AnyEvent } from "../../../lib/events/schema";
 import { retryDelayMs } from "./backoff";
 import type { Env } from "./env";
 
@@ -39,23 +39,25 @@ export function eventBuffer(env: Env): DurableObjectStub<EventBuffer> {
   return env.EVENTS.get(env.EVENTS.idFromName("events"));
 }
 
-const TEXT_FIELDS = ["email", "clientName", "clientVersion", "clientIp", "clientCountry", "sessionId", "method", "endpoint", "serverSlug", "tool", "prompt", "reason", "ruleId"] as const;
+const TEXT_FIELDS = ["email", "clientName", "clientVersion", "clientIp", "clientCountry", "sessionId", "method", "endpoint", "serverSlug", "tool", "prompt", "reason", "ruleId", "model", "providerSlug", "operation"] as const;
 const LONG_FIELDS = ["serverUrl", "resourceUri", "error"] as const;
-const COUNT_FIELDS = ["durationMs", "bytesIn", "bytesOut", "resultTokens"] as const;
+const LOG_FIELDS = ["requestLog", "responseLog"] as const;
+const COUNT_FIELDS = ["durationMs", "bytesIn", "bytesOut", "resultTokens", "inputTokens", "outputTokens", "cachedInputTokens", "cacheWriteTokens"] as const;
 
 /**
  * Brings an event within the contract's limits (long strings clipped, counts rounded and clamped)
  * and validates it, so nothing the console would refuse enters the buffer.
  */
-function normalize(input: PortalEvent): PortalEvent {
+function normalize(input: AnyEvent): AnyEvent {
   const event: Record<string, unknown> = { ...input };
   for (const f of TEXT_FIELDS) if (typeof event[f] === "string") event[f] = clip(event[f] as string);
   for (const f of LONG_FIELDS) if (typeof event[f] === "string") event[f] = clip(event[f] as string, EVENT_ERROR_LIMIT);
+  for (const f of LOG_FIELDS) if (typeof event[f] === "string") event[f] = clip(event[f] as string, LLM_LOG_LIMIT);
   for (const f of COUNT_FIELDS) {
     const n = event[f];
     if (typeof n === "number" && Number.isFinite(n)) event[f] = Math.min(Math.max(Math.round(n), 0), 2_147_483_647);
   }
-  const parsed = PortalEvent.safeParse(event);
+  const parsed = (event.kind === "llm" ? LlmEvent : PortalEvent).safeParse(event);
   if (!parsed.success) {
     const where = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new TypeError(`event ${String(input.id)} breaks the event contract (${where})`);
@@ -103,7 +105,7 @@ export class EventBuffer extends DurableObject<Env> {
    * Stores events durably (validated and clipped to the contract's limits), then makes sure a
    * delivery is scheduled. Throws, storing none of them, when any event breaks the contract.
    */
-  async enqueue(events: PortalEvent[]): Promise<void> {
+  async enqueue(events: AnyEvent[]): Promise<void> {
     const rows = events.map((e) => JSON.stringify(normalize(e)));
     let overflow = 0;
     this.ctx.storage.transactionSync(() => {

@@ -10,6 +10,7 @@ import { jsonRpcError } from "./mcp-session";
 import type { Env } from "./env";
 import { authorize, oauthCallback } from "./routes/authorize";
 import { handleMcp, rebindingRefusal } from "./routes/mcp";
+import { handleLlm } from "./routes/llm";
 import { eventsStatus } from "./routes/events-status";
 
 export { ConfigStore } from "./config-store";
@@ -74,6 +75,8 @@ export default {
     // The console's push and status endpoints need no OAuth (bundles carry their own signature).
     if (new URL(request.url).pathname.startsWith("/_portcullis/")) return defaultFetch(request, env);
     const { pathname } = new URL(request.url);
+    // The LLM gateway authenticates with API tokens itself (no OAuth) and fails closed on its own.
+    if (pathname.startsWith("/llm/")) return handleLlm(request, env, ctx);
     if (pathname === "/mcp" || pathname.startsWith("/mcp/")) {
       // DNS rebinding: a foreign Host or Origin is refused before anything else (routes/mcp.ts).
       const refused = rebindingRefusal(request, env);

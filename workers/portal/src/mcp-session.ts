@@ -61,6 +61,7 @@ import { buildToolNameMap, upstreamKey, type ToolNameMap } from "../../../lib/na
 import type { McpToolDefinition } from "../../../lib/registry/tool-types";
 import { toolHash } from "../../../lib/registry/tool-hash";
 import { configStore } from "./config";
+import { admitCall } from "./limits";
 import { msSetting } from "./settings";
 import type { Env } from "./env";
 import { closeUpstream, connectUpstream, terminateUpstreamSession, upstreamHeaders, upstreamSession, type UpstreamSessionRecord } from "./upstream";
@@ -92,6 +93,10 @@ export const PortalErrorCode = {
   UpstreamFailed: -32004,
   /** The caller is no longer an active user at this portal. */
   AccountInactive: -32005,
+  /** A rate limit is reached (`data.retryAfterSeconds`). */
+  RateLimited: -32006,
+  /** A blocking budget is used up for this period (`data.retryAfterSeconds`: when it renews). */
+  BudgetExceeded: -32007,
 } as const;
 
 /** How long an upstream may take to answer (without progress): `PORTCULLIS_UPSTREAM_TIMEOUT_MS`, default 60 s. */
@@ -151,8 +156,9 @@ class Denied extends RpcError {
     message: string,
     readonly reason: string,
     readonly ruleId: string | null = null,
+    data?: unknown,
   ) {
-    super(code, message);
+    super(code, message, data);
   }
 }
 
@@ -702,6 +708,12 @@ export class McpSession extends DurableObject<Env> {
     if (live.hash !== access.tool.hash) {
       this.reportMismatch(extra, server, tool, live.hash);
       throw new Denied(PortalErrorCode.Quarantined, `Tool "${requested}" changed upstream since it was approved; it is quarantined until it is reviewed again`, `TOOL_HASH_MISMATCH: live definition hashes to ${live.hash}`);
+    }
+    // Rate limits and blocking budgets: counted only for calls that would really be forwarded.
+    const admission = await admitCall(this.env, this.index!, { user: caller.user, tokenId: caller.tokenId ?? null }, { kind: "mcp", serverSlug: server.slug, tool }, { tokens: 0, microUsd: 0 }, caller.at);
+    if (!admission.admitted) {
+      const code = admission.refusal.kind === "rateLimit" ? PortalErrorCode.RateLimited : PortalErrorCode.BudgetExceeded;
+      throw new Denied(code, admission.message, admission.reason, null, { retryAfterSeconds: admission.retryAfterSeconds });
     }
     return this.forward(upstream, request.method, { ...request.params, name: tool }, extra);
   }

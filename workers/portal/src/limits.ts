@@ -1,0 +1,73 @@
+/**
+ * Rate limits and budgets at the edge: which counters a call counts against (lib/limits/keys.ts, on
+ * the bundle's specs) and the one admission round trip to the Counters Durable Object. Shared by the
+ * MCP session (tools, prompts, resources) and the LLM gateway.
+ *
+ * A call with no applicable rate limit and no applicable budget never reaches the Durable Object.
+ * Refusals name the limit or budget and when to retry; the caller's answer (JSON-RPC error, HTTP 429)
+ * is the route's business.
+ */
+import type { BundleIndex } from "../../../lib/bundle/bundle-index";
+import type { BundleUser } from "../../../lib/bundle/schema";
+import { applicableBudgets, applicableRateLimits, type ApplicableBudget, type LimitRequest } from "../../../lib/limits/keys";
+import type { Amount, BudgetStatus, Refusal } from "../../../lib/limits/ledger";
+import { counters } from "./counters";
+import type { Env } from "./env";
+
+export type Admission =
+  | { admitted: true; reservationId: string | null; budgets: ApplicableBudget[]; flagged: BudgetStatus[] }
+  | { admitted: false; retryAfterSeconds: number; refusal: Refusal; message: string; reason: string };
+
+const NO_LIMITS: Admission = { admitted: true, reservationId: null, budgets: [], flagged: [] };
+
+function duration(seconds: number): string {
+  if (seconds % 86_400 === 0) return seconds === 86_400 ? "day" : `${seconds / 86_400} days`;
+  if (seconds % 3_600 === 0) return seconds === 3_600 ? "hour" : `${seconds / 3_600} hours`;
+  if (seconds % 60 === 0) return seconds === 60 ? "minute" : `${seconds / 60} minutes`;
+  return seconds === 1 ? "second" : `${seconds} seconds`;
+}
+
+const amount = (metric: "tokens" | "usd", n: number) => (metric === "usd" ? `$${(n / 1_000_000).toFixed(2)}` : `${n.toLocaleString("en-US")} tokens`);
+
+/** The caller's words and the audit reason for a refusal. */
+export function describeRefusal(r: Refusal): { message: string; reason: string } {
+  if (r.kind === "rateLimit") {
+    const per = duration(Math.round(r.windowMs / 1000));
+    return {
+      message: `Rate limit "${r.name}" reached (${r.limit} requests per ${per}); retry in ${r.retryAfterSeconds} s`,
+      reason: `RATE_LIMITED: ${r.name} (${r.limit}/${per}, counter ${r.counterKey})`,
+    };
+  }
+  return {
+    message: `Budget "${r.name}" is used up for ${r.periodKey} (${amount(r.metric, r.spent + r.reserved)} of ${amount(r.metric, r.limit)}); it renews in ${r.retryAfterSeconds} s`,
+    reason: `BUDGET_EXCEEDED: ${r.name} (${r.periodKey}: spent ${r.spent}, reserved ${r.reserved}, limit ${r.limit} ${r.metric})`,
+  };
+}
+
+export interface LimitCaller {
+  user: BundleUser;
+  tokenId: string | null;
+}
+
+/**
+ * Counts the call against every applicable rate limit and reserves `estimate` in every applicable
+ * budget — all or nothing. `estimate` 0 still refuses once a blocking budget is used up.
+ */
+export async function admitCall(env: Env, index: BundleIndex, caller: LimitCaller, request: LimitRequest, estimate: Amount, at = new Date()): Promise<Admission> {
+  const { rateLimits, budgets } = index.bundle.limits;
+  if (rateLimits.length === 0 && budgets.length === 0) return NO_LIMITS;
+  const principal = { userId: caller.user.id, teamIds: caller.user.teamIds, tokenId: caller.tokenId };
+  const limits = applicableRateLimits(rateLimits, principal, request);
+  const spend = applicableBudgets(budgets, principal, at);
+  if (limits.length === 0 && spend.length === 0) return NO_LIMITS;
+  const result = await counters(env).admit({ rateLimits: limits, budgets: spend, estimate });
+  if (result.admitted) return { admitted: true, reservationId: result.reservationId, budgets: spend, flagged: result.flagged };
+  const refusal = result.refusals[0]!;
+  return { admitted: false, retryAfterSeconds: result.retryAfterSeconds, refusal, ...describeRefusal(refusal) };
+}
+
+/** Replaces the reservation by what the call really cost (or records it, when nothing was reserved). */
+export async function settleCall(env: Env, admission: Extract<Admission, { admitted: true }>, actual: Amount): Promise<void> {
+  if (admission.reservationId) await counters(env).settle({ reservationId: admission.reservationId, actual });
+  else if (admission.budgets.length > 0 && (actual.tokens > 0 || actual.microUsd > 0)) await counters(env).record({ budgets: admission.budgets, amount: actual });
+}

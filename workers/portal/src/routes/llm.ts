@@ -1,0 +1,364 @@
+/**
+ * The LLM gateway: `/llm/{provider}/v1/...` for every provider in the bundle, in its own wire format
+ * (OpenAI-compatible: chat/completions, responses, embeddings, models; Anthropic: messages).
+ *
+ * Order of checks, each answered in the provider's own error format so SDKs show it:
+ * configuration (503, fail closed) → Portcullis API token (401; `Authorization: Bearer pcs_…` or
+ * `x-api-key: pcs_…`) → provider (404) → operation (404) → body (400/413) → policy (403; provider
+ * slug as the server, model as the tool) → rate limits and budgets (429 + Retry-After) → cache →
+ * provider. Policies, limits and budgets are decided before the cache is consulted, so a cache hit
+ * is refused exactly like a miss, and a hit counts against rate limits and budgets (the usage
+ * recorded with the cached answer).
+ *
+ * The provider key is opened from the bundle at the edge and never leaves it; the caller's token
+ * never goes upstream. Streams are passed through chunk by chunk as they arrive (usage is read on
+ * the way, lib/llm/usage.ts); the cache keeps a copy of small complete answers. Every call yields
+ * an `LlmEvent` (lib/events/schema.ts).
+ */
+import { llmAccess, type BundleIndex } from "../../../../lib/bundle/bundle-index";
+import type { BundleLlmProvider, BundleUser } from "../../../../lib/bundle/schema";
+import { llmCredentialAad } from "../../../../lib/edge/credential";
+import { openAtEdge, parseEdgeSecrets, type EdgeSecret } from "../../../../lib/edge/secret";
+import { LLM_LOG_LIMIT, type LlmEvent } from "../../../../lib/events/schema";
+import { cacheKey, isCacheable, parseCacheTtl } from "../../../../lib/llm/cache-key";
+import { costMicroUsd, priceFor } from "../../../../lib/llm/pricing";
+import { classifyLlmPath, declaredMaxOutput, isStreamingRequest, requestModel, withStreamUsage, type LlmOperation, type LlmProvider } from "../../../../lib/llm/providers";
+import { clipForLog, redactText } from "../../../../lib/llm/redact";
+import { SseUsageTracker, totalTokens, usageFromJson, type LlmUsage } from "../../../../lib/llm/usage";
+import type { Amount } from "../../../../lib/limits/ledger";
+import { tokenCaller } from "../auth";
+import { configFor } from "../config";
+import type { Env } from "../env";
+import { eventBuffer } from "../event-buffer";
+import { admitCall, settleCall, type Admission } from "../limits";
+
+const PATH = /^\/llm\/([a-z0-9]+(?:-[a-z0-9]+)*)\/v1\/(.+)$/;
+/** Request bodies above this are refused (413): prompts with images in base64 stay well below. */
+export const LLM_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+/** Answers larger than this stream through but are not cached. */
+const CACHE_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+const CACHE_MAX_TTL_SECONDS = 604_800;
+const CACHE_HOST = "https://llm-cache.portcullis.invalid/";
+/** Request headers passed to the provider (everything else, credentials first, stays here). */
+const FORWARD_HEADERS = ["content-type", "accept", "user-agent", "openai-beta", "anthropic-version", "anthropic-beta"];
+/** Response headers passed back (plus the cache status). */
+const RETURN_HEADERS = ["content-type", "x-request-id", "request-id", "openai-processing-ms", "anthropic-ratelimit-requests-remaining"];
+
+export const CACHE_STATUS_HEADER = "x-portcullis-cache";
+/** Per request: `x-portcullis-cache: skip` neither reads nor writes the cache; `x-portcullis-cache-ttl: <s>` sets the lifetime. */
+const CACHE_TTL_HEADER = "x-portcullis-cache-ttl";
+/** Per request: `x-portcullis-log: off` keeps the bodies of this call out of the usage event. */
+const LOG_HEADER = "x-portcullis-log";
+
+type ErrorKind = "auth" | "permission" | "not_found" | "invalid" | "too_large" | "rate_limit" | "budget" | "unavailable" | "upstream";
+
+const OPENAI_TYPES: Record<ErrorKind, [string, string]> = {
+  auth: ["invalid_request_error", "invalid_api_key"],
+  permission: ["permission_error", "access_denied"],
+  not_found: ["invalid_request_error", "not_found"],
+  invalid: ["invalid_request_error", "invalid_request"],
+  too_large: ["invalid_request_error", "request_too_large"],
+  rate_limit: ["rate_limit_error", "rate_limit_exceeded"],
+  budget: ["insufficient_quota", "budget_exceeded"],
+  unavailable: ["server_error", "service_unavailable"],
+  upstream: ["server_error", "upstream_unreachable"],
+};
+const ANTHROPIC_TYPES: Record<ErrorKind, string> = {
+  auth: "authentication_error",
+  permission: "permission_error",
+  not_found: "not_found_error",
+  invalid: "invalid_request_error",
+  too_large: "request_too_large",
+  rate_limit: "rate_limit_error",
+  budget: "rate_limit_error",
+  unavailable: "api_error",
+  upstream: "api_error",
+};
+
+/** An error the way the provider's SDKs read it. */
+export function llmError(format: LlmProvider, status: number, kind: ErrorKind, message: string, headers: Record<string, string> = {}): Response {
+  const body =
+    format === "anthropic"
+      ? { type: "error", error: { type: ANTHROPIC_TYPES[kind], message } }
+      : { error: { message, type: OPENAI_TYPES[kind][0], code: OPENAI_TYPES[kind][1], param: null } };
+  return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
+}
+
+let secretsCache: { source: string; secrets: Promise<EdgeSecret[]> } | undefined;
+function edgeSecrets(source: string): Promise<EdgeSecret[]> {
+  if (secretsCache?.source !== source) secretsCache = { source, secrets: parseEdgeSecrets(source) };
+  return secretsCache.secrets;
+}
+
+async function providerKey(provider: BundleLlmProvider, env: Env): Promise<string | null> {
+  if (!provider.credential) return null;
+  const opened = await openAtEdge(provider.credential, await edgeSecrets(env.PORTCULLIS_EDGE_SECRET), llmCredentialAad(provider.id));
+  const apiKey = (JSON.parse(opened) as { apiKey?: unknown }).apiKey;
+  return typeof apiKey === "string" ? apiKey : null;
+}
+
+function presentedSecret(request: Request): string | null {
+  const auth = request.headers.get("authorization");
+  const bearer = auth ? /^Bearer\s+(\S+)$/i.exec(auth)?.[1] : undefined;
+  return bearer ?? request.headers.get("x-api-key") ?? request.headers.get("api-key");
+}
+
+async function readBody(request: Request): Promise<string | "TOO_LARGE"> {
+  if (Number(request.headers.get("content-length") ?? "0") > LLM_BODY_LIMIT_BYTES) return "TOO_LARGE";
+  const text = await request.text();
+  return new TextEncoder().encode(text).byteLength > LLM_BODY_LIMIT_BYTES ? "TOO_LARGE" : text;
+}
+
+/** What one call is, filled in as the checks go; becomes the usage event. */
+interface CallRecord {
+  started: number;
+  config: BundleIndex | null;
+  user: BundleUser | null;
+  tokenId: string | null;
+  provider: BundleLlmProvider | null;
+  kind: LlmProvider;
+  op: LlmOperation | null;
+  model: string | null;
+  stream: boolean;
+  log: boolean;
+  requestText: string | null;
+  ruleId: string | null;
+  reason: string | null;
+  overBudget: boolean;
+}
+
+function usageEvent(req: Request, call: CallRecord, outcome: { status: number; decision: "allowed" | "denied"; error?: string | null; cache?: LlmEvent["cache"]; usage?: LlmUsage | null; cost?: number | null; responseText?: string | null }): LlmEvent {
+  const usage = outcome.usage ?? null;
+  const logs = call.log && call.provider?.logBodies;
+  return {
+    kind: "llm",
+    id: crypto.randomUUID(),
+    time: new Date(call.started).toISOString(),
+    userId: call.user?.id ?? null,
+    email: call.user?.email ?? null,
+    teamIds: call.user?.teamIds ?? [],
+    tokenId: call.tokenId,
+    clientIp: req.headers.get("cf-connecting-ip"),
+    providerSlug: call.provider?.slug ?? "unknown",
+    providerKind: call.kind,
+    operation: call.op ?? "http",
+    model: usage?.model ?? call.model,
+    stream: call.stream,
+    status: outcome.status,
+    success: outcome.status < 400,
+    error: outcome.error ?? null,
+    decision: outcome.decision,
+    reason: call.reason,
+    ruleId: call.ruleId,
+    cache: outcome.cache ?? null,
+    inputTokens: usage?.inputTokens ?? null,
+    outputTokens: usage?.outputTokens ?? null,
+    cachedInputTokens: usage?.cachedInputTokens ?? null,
+    cacheWriteTokens: usage?.cacheWriteTokens ?? null,
+    costMicroUsd: outcome.cost ?? null,
+    overBudget: call.overBudget,
+    durationMs: Date.now() - call.started,
+    requestLog: logs && call.requestText ? clipForLog(redactText(call.requestText), LLM_LOG_LIMIT) : null,
+    responseLog: logs && outcome.responseText ? clipForLog(redactText(outcome.responseText), LLM_LOG_LIMIT) : null,
+    bundleVersion: call.config?.bundle.version ?? null,
+  };
+}
+
+function emit(env: Env, ctx: ExecutionContext, event: LlmEvent): void {
+  ctx.waitUntil(
+    eventBuffer(env)
+      .enqueue([event])
+      .catch((error: unknown) => console.error(`[llm] could not buffer usage event ${event.id}:`, error instanceof Error ? error.message : error)),
+  );
+}
+
+/** What a call costs, for budgets: tokens by the provider's own count, dollars by the price table. */
+function spend(config: BundleIndex, kind: LlmProvider, usage: LlmUsage | null, model: string | null): { amount: Amount; cost: number | null } {
+  if (!usage) return { amount: { tokens: 0, microUsd: 0 }, cost: null };
+  const cost = costMicroUsd(priceFor(config.bundle.llm.prices, kind, usage.model ?? model ?? ""), usage);
+  return { amount: { tokens: totalTokens(kind, usage), microUsd: cost ?? 0 }, cost };
+}
+
+/** The most a call may cost, reserved before it runs: its declared output cap (input is not estimated). */
+function estimate(config: BundleIndex, kind: LlmProvider, op: LlmOperation, body: unknown, model: string | null): Amount {
+  const maxOut = declaredMaxOutput(op, body);
+  if (maxOut === 0) return { tokens: 0, microUsd: 0 };
+  const usage: LlmUsage = { model, inputTokens: 0, outputTokens: maxOut, cachedInputTokens: 0, cacheWriteTokens: 0 };
+  return { tokens: maxOut, microUsd: costMicroUsd(priceFor(config.bundle.llm.prices, kind, model ?? ""), usage) ?? 0 };
+}
+
+function returnHeaders(from: Headers, cacheStatus: string): Headers {
+  const out = new Headers({ [CACHE_STATUS_HEADER]: cacheStatus, "cache-control": "no-store" });
+  for (const name of RETURN_HEADERS) {
+    const v = from.get(name);
+    if (v !== null) out.set(name, v);
+  }
+  return out;
+}
+
+export async function handleLlm(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const url = new URL(request.url);
+  const match = PATH.exec(url.pathname);
+  const call: CallRecord = { started: Date.now(), config: null, user: null, tokenId: null, provider: null, kind: "openai", op: null, model: null, stream: false, log: request.headers.get(LOG_HEADER)?.toLowerCase() !== "off", requestText: null, ruleId: null, reason: null, overBudget: false };
+  // Until the provider is known, errors use its path's likely format.
+  if (match?.[1] === "anthropic") call.kind = "anthropic";
+  if (!match) return llmError(call.kind, 404, "not_found", "No such endpoint: use /llm/<provider>/v1/<operation>");
+
+  const config = await configFor(request, env);
+  if (!config) return llmError(call.kind, 503, "unavailable", "This Portcullis portal has no valid configuration yet; every request is denied");
+  call.config = config;
+  const secret = presentedSecret(request);
+  const who = secret ? await tokenCaller(config, secret) : null;
+  if (!who) return llmError(call.kind, 401, "auth", "Use a Portcullis API token (Authorization: Bearer pcs_… or x-api-key: pcs_…); provider keys stay at the portal", { "www-authenticate": 'Bearer realm="portcullis"' });
+  call.user = who.user;
+  call.tokenId = who.tokenId;
+
+  const provider = config.bundle.llm.providers.find((p) => p.slug === match[1]);
+  if (!provider) return llmError(call.kind, 404, "not_found", `No LLM provider "${match[1]}" at this portal`);
+  call.provider = provider;
+  call.kind = provider.kind;
+  const op = classifyLlmPath(provider.kind, match[2]!, request.method);
+  if (!op) return llmError(call.kind, 404, "not_found", `${request.method} /v1/${match[2]} is not an operation the gateway forwards for ${provider.kind}-style providers`);
+  call.op = op;
+
+  let body: unknown = null;
+  if (request.method === "POST") {
+    const text = await readBody(request);
+    if (text === "TOO_LARGE") return llmError(call.kind, 413, "too_large", `Request body over ${LLM_BODY_LIMIT_BYTES} bytes`);
+    call.requestText = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return llmError(call.kind, 400, "invalid", "The request body is not valid JSON");
+    }
+  }
+  call.model = requestModel(body);
+  call.stream = isStreamingRequest(provider.kind, op, body);
+
+  const at = new Date();
+  const caller = { user: who.user, tokenId: who.tokenId, clientIp: request.headers.get("cf-connecting-ip"), at };
+  const decision = llmAccess(config, caller, provider.slug, call.model);
+  call.ruleId = decision.ruleId;
+  call.reason = decision.reason;
+  if (decision.effect === "deny") {
+    emit(env, ctx, usageEvent(request, call, { status: 403, decision: "denied", error: "not allowed by policy" }));
+    return llmError(call.kind, 403, "permission", `You may not use ${call.model ? `model "${call.model}" of ` : ""}provider "${provider.slug}" at this portal`);
+  }
+
+  const admission = await admitCall(env, config, { user: who.user, tokenId: who.tokenId }, { kind: "llm", serverSlug: provider.slug }, estimate(config, provider.kind, op, body, call.model), at);
+  if (!admission.admitted) {
+    call.reason = admission.reason;
+    call.ruleId = admission.refusal.specId;
+    emit(env, ctx, usageEvent(request, call, { status: 429, decision: "denied", error: admission.message }));
+    return llmError(call.kind, 429, admission.refusal.kind === "rateLimit" ? "rate_limit" : "budget", admission.message, { "retry-after": String(Math.max(1, admission.retryAfterSeconds)) });
+  }
+  call.overBudget = admission.flagged.length > 0;
+
+  try {
+    return await forward(request, env, ctx, config, call, admission, op, body);
+  } catch (error) {
+    // Nothing reached the caller yet: release the reservation and say the provider failed.
+    ctx.waitUntil(settleCall(env, admission, { tokens: 0, microUsd: 0 }).catch(() => undefined));
+    const message = error instanceof Error ? error.message : String(error);
+    emit(env, ctx, usageEvent(request, call, { status: 502, decision: "allowed", error: message }));
+    return llmError(call.kind, 502, "upstream", `Provider "${provider.slug}" failed or is unreachable`);
+  }
+}
+
+async function forward(request: Request, env: Env, ctx: ExecutionContext, config: BundleIndex, call: CallRecord, admission: Extract<Admission, { admitted: true }>, op: LlmOperation, body: unknown): Promise<Response> {
+  const provider = call.provider!;
+  const cacheChoice = request.headers.get(CACHE_STATUS_HEADER)?.toLowerCase();
+  const ttl = parseCacheTtl(request.headers.get(CACHE_TTL_HEADER), provider.cacheTtlSeconds, CACHE_MAX_TTL_SECONDS);
+  const useCache = provider.cacheTtlSeconds > 0 && ttl > 0 && cacheChoice !== "skip" && cacheChoice !== "bypass" && isCacheable(op, body);
+  // Scoped to provider and user: another tenant's identical request never reads this entry.
+  const key = useCache ? new Request(`${CACHE_HOST}${await cacheKey({ provider: provider.kind, op, scope: `${provider.slug}:${call.user!.id}`, body })}`) : null;
+  const cache = key ? await caches.open("portcullis-llm") : null;
+
+  const settle = (usage: LlmUsage | null) => {
+    const { amount, cost } = spend(config, provider.kind, usage, call.model);
+    ctx.waitUntil(settleCall(env, admission, amount).catch((error: unknown) => console.error("[llm] settle failed:", error instanceof Error ? error.message : error)));
+    return cost;
+  };
+
+  if (cache && key) {
+    const hit = await cache.match(key);
+    if (hit) {
+      const usage = JSON.parse(hit.headers.get("x-portcullis-usage") ?? "null") as LlmUsage | null;
+      const text = await hit.text();
+      const cost = settle(usage);
+      emit(env, ctx, usageEvent(request, call, { status: 200, decision: "allowed", cache: "hit", usage, cost, responseText: text }));
+      return new Response(text, { status: 200, headers: returnHeaders(hit.headers, "HIT") });
+    }
+  }
+  const cacheStatus = cache ? "MISS" : "BYPASS";
+
+  const headers = new Headers();
+  for (const name of FORWARD_HEADERS) {
+    const v = request.headers.get(name);
+    if (v !== null) headers.set(name, v);
+  }
+  const apiKey = await providerKey(provider, env);
+  if (apiKey) {
+    if (provider.kind === "anthropic") headers.set("x-api-key", apiKey);
+    else headers.set("authorization", `Bearer ${apiKey}`);
+  }
+  const upstreamUrl = `${provider.baseUrl.replace(/\/+$/, "")}/${new URL(request.url).pathname.replace(/^\/llm\/[^/]+\/v1\//, "")}${new URL(request.url).search}`;
+  const sent = body === null ? undefined : JSON.stringify(withStreamUsage(op, body));
+  const res = await fetch(upstreamUrl, { method: request.method, headers, body: sent, signal: request.signal, redirect: "manual" });
+
+  const isStream = res.ok && (res.headers.get("content-type") ?? "").includes("text/event-stream") && res.body;
+  if (!isStream) {
+    const text = await res.text();
+    let usage: LlmUsage | null = null;
+    if (res.ok) {
+      try {
+        usage = usageFromJson(provider.kind, op, JSON.parse(text));
+      } catch {
+        usage = null;
+      }
+    }
+    const cost = settle(usage);
+    if (res.ok && cache && key && text.length <= CACHE_BODY_LIMIT_BYTES) ctx.waitUntil(store(cache, key, text, res.headers.get("content-type"), usage, ttl));
+    emit(env, ctx, usageEvent(request, call, { status: res.status, decision: "allowed", cache: res.ok ? cacheStatus.toLowerCase() as "miss" | "bypass" : null, usage, cost, responseText: text, error: res.ok ? null : `provider answered ${res.status}` }));
+    return new Response(text, { status: res.status, headers: returnHeaders(res.headers, cacheStatus) });
+  }
+
+  // Streaming: every chunk goes on at once; usage and a copy for the cache are taken on the way.
+  const tracker = new SseUsageTracker();
+  const copy: Uint8Array[] = [];
+  let copied = 0;
+  const decoder = new TextDecoder();
+  let logText = "";
+  const pass = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      controller.enqueue(chunk);
+      tracker.push(chunk);
+      if (copied <= CACHE_BODY_LIMIT_BYTES) {
+        copy.push(chunk);
+        copied += chunk.byteLength;
+      }
+      if (logText.length < LLM_LOG_LIMIT * 2) logText += decoder.decode(chunk, { stream: true });
+    },
+    flush() {
+      const usage = tracker.finish();
+      const cost = settle(usage);
+      if (cache && key && copied <= CACHE_BODY_LIMIT_BYTES && usage) {
+        const all = new Uint8Array(copied);
+        let offset = 0;
+        for (const c of copy) {
+          all.set(c, offset);
+          offset += c.byteLength;
+        }
+        ctx.waitUntil(store(cache, key, all, res.headers.get("content-type"), usage, ttl));
+      }
+      emit(env, ctx, usageEvent(request, call, { status: res.status, decision: "allowed", cache: cacheStatus.toLowerCase() as "miss" | "bypass", usage, cost, responseText: logText }));
+    },
+  });
+  return new Response(res.body!.pipeThrough(pass), { status: res.status, headers: returnHeaders(res.headers, cacheStatus) });
+}
+
+async function store(cache: Cache, key: Request, body: string | Uint8Array, contentType: string | null, usage: LlmUsage | null, ttl: number): Promise<void> {
+  const headers = new Headers({ "cache-control": `max-age=${ttl}`, "x-portcullis-usage": JSON.stringify(usage) });
+  if (contentType) headers.set("content-type", contentType);
+  await cache.put(key, new Response(body, { headers })).catch((error: unknown) => console.error("[llm] cache put failed:", error instanceof Error ? error.message : error));
+}
