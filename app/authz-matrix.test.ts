@@ -21,6 +21,10 @@ import { publishConfig } from "@/lib/config/publish-config";
 import { createPolicy } from "@/lib/policies/policies";
 import { generateEdgeSecret, generateSigningKey } from "@/scripts/lib/local-keys.mjs";
 import { makeEvent } from "@/lib/events/testing";
+import { createRateLimit } from "@/lib/rate-limits/rate-limits";
+import { createBudget } from "@/lib/budgets/budgets";
+import { createLlmProvider } from "@/lib/llm-config/providers";
+import { DEFAULT_PRICES } from "@/lib/llm/pricing";
 
 // Server actions read the session through this one helper; the test decides who is signed in.
 const session = vi.hoisted(() => ({ actor: null as Actor | null }));
@@ -70,6 +74,19 @@ const POLICY_READERS: Role[] = ["approver", "security", "admin"];
 const POLICY_WRITERS: Role[] = ["security", "admin"];
 const policyBody = () => ({ name: `matrix ${uniq()}`, effect: "deny", subject: "domain:example.test", server: "*", tool: "delete_*" });
 const newPolicy = async (db: Database) => (await createPolicy({ db, actor: BOOTSTRAP_ACTOR }, policyBody())).id;
+const LIMIT_READERS: Role[] = ["approver", "security", "admin"];
+const LIMIT_WRITERS: Role[] = ["security", "admin"];
+const GATEWAY_READERS: Role[] = ["approver", "security", "admin"];
+const GATEWAY_WRITERS: Role[] = ["admin"];
+const rateLimitBody = () => ({ name: `matrix ${uniq()}`, subject: "everyone", per: "user", scope: "mcp", tool: "delete_*", limit: 10, window: "1m" });
+const newRateLimit = async (db: Database) => (await createRateLimit({ db, actor: BOOTSTRAP_ACTOR }, rateLimitBody())).id;
+const budgetBody = async (db: Database) => {
+  const team = await createTeam({ db, actor: BOOTSTRAP_ACTOR }, { slug: `b-${uniq()}`, name: "Budgeted" });
+  return { name: `matrix ${uniq()}`, subject: `team:${team.slug}`, metric: "usd", limit: 12.5, period: "month" };
+};
+const newBudget = async (db: Database) => (await createBudget({ db, actor: BOOTSTRAP_ACTOR }, await budgetBody(db))).id;
+const providerBody = () => ({ slug: `p-${uniq()}`, name: "Provider", kind: "openai" });
+const newProvider = async (db: Database) => (await createLlmProvider({ db, actor: BOOTSTRAP_ACTOR }, providerBody())).id;
 
 const ROUTES: Record<string, RouteEntry> = {
   "GET /api/auth/[...nextauth]": { allowed: "public", notCalled: "Auth.js sign-in endpoints; covered by the e2e sign-in specs" },
@@ -146,6 +163,26 @@ const ROUTES: Record<string, RouteEntry> = {
     prepare: async () => ({ body: { format: "json", content: JSON.stringify({ version: 1, policies: [policyBody()] }), dryRun: true } }),
   },
   "GET /api/v1/policies/impact": { allowed: POLICY_READERS },
+  "GET /api/v1/rate-limits": { allowed: LIMIT_READERS },
+  "POST /api/v1/rate-limits": { allowed: LIMIT_WRITERS, prepare: async () => ({ body: rateLimitBody() }) },
+  "GET /api/v1/rate-limits/[id]": { allowed: LIMIT_READERS, prepare: async (db) => ({ params: { id: await newRateLimit(db) } }) },
+  "PATCH /api/v1/rate-limits/[id]": { allowed: LIMIT_WRITERS, prepare: async (db) => ({ params: { id: await newRateLimit(db) }, body: { limit: 20, window: 30 } }) },
+  "DELETE /api/v1/rate-limits/[id]": { allowed: LIMIT_WRITERS, prepare: async (db) => ({ params: { id: await newRateLimit(db) } }) },
+  "GET /api/v1/budgets": { allowed: EVERYONE },
+  "POST /api/v1/budgets": { allowed: LIMIT_WRITERS, prepare: async (db) => ({ body: await budgetBody(db) }) },
+  "GET /api/v1/budgets/status": { allowed: EVERYONE },
+  "GET /api/v1/budgets/alerts": { allowed: EVERYONE, prepare: async () => ({ query: "?limit=5" }) },
+  "GET /api/v1/budgets/[id]": { allowed: EVERYONE, prepare: async (db) => ({ params: { id: await newBudget(db) } }) },
+  "PATCH /api/v1/budgets/[id]": { allowed: LIMIT_WRITERS, prepare: async (db) => ({ params: { id: await newBudget(db) }, body: { limit: 20, onExceed: "flag" } }) },
+  "DELETE /api/v1/budgets/[id]": { allowed: LIMIT_WRITERS, prepare: async (db) => ({ params: { id: await newBudget(db) } }) },
+  "GET /api/v1/llm/providers": { allowed: GATEWAY_READERS },
+  "POST /api/v1/llm/providers": { allowed: GATEWAY_WRITERS, prepare: async () => ({ body: providerBody() }) },
+  "GET /api/v1/llm/providers/[id]": { allowed: GATEWAY_READERS, prepare: async (db) => ({ params: { id: await newProvider(db) } }) },
+  "PATCH /api/v1/llm/providers/[id]": { allowed: GATEWAY_WRITERS, prepare: async (db) => ({ params: { id: await newProvider(db) }, body: { cacheTtlSeconds: 60 } }) },
+  "DELETE /api/v1/llm/providers/[id]": { allowed: GATEWAY_WRITERS, prepare: async (db) => ({ params: { id: await newProvider(db) } }) },
+  "GET /api/v1/llm/prices": { allowed: GATEWAY_READERS },
+  "PUT /api/v1/llm/prices": { allowed: GATEWAY_WRITERS, prepare: async () => ({ body: { prices: DEFAULT_PRICES.slice(0, 3) } }) },
+  "POST /api/v1/llm/prices/reset": { allowed: GATEWAY_WRITERS },
   "GET /api/v1/config/diff": {
     allowed: CONFIG_READERS,
     prepare: async (db) => {
@@ -226,6 +263,35 @@ const ACTIONS: Record<string, ActionEntry> = {
     allowed: POLICY_WRITERS,
     prepare: async () => ({ format: "json", mode: "merge", content: JSON.stringify({ version: 1, policies: [policyBody()] }), dryRun: "on" }),
   },
+  "app/(console)/budgets/actions.ts#createBudgetAction": {
+    allowed: LIMIT_WRITERS,
+    prepare: async (db) => ({ ...(await budgetBody(db)), limit: "12.50", onExceed: "flag", enabled: "on" }),
+  },
+  "app/(console)/budgets/actions.ts#updateBudgetAction": {
+    allowed: LIMIT_WRITERS,
+    prepare: async (db) => ({ id: await newBudget(db), ...(await budgetBody(db)), limit: "30", period: "week", enabled: "on" }),
+  },
+  "app/(console)/budgets/actions.ts#deleteBudgetAction": { allowed: LIMIT_WRITERS, prepare: async (db) => ({ id: await newBudget(db) }) },
+  "app/(console)/budgets/actions.ts#createRateLimitAction": {
+    allowed: LIMIT_WRITERS,
+    prepare: async () => ({ name: `matrix ${uniq()}`, subject: "everyone", per: "user", scope: "mcp", tool: "get_*", limit: "60", window: "1m", enabled: "on" }),
+  },
+  "app/(console)/budgets/actions.ts#updateRateLimitAction": {
+    allowed: LIMIT_WRITERS,
+    prepare: async (db) => ({ id: await newRateLimit(db), name: `matrix ${uniq()}`, subject: "everyone", per: "token", scope: "llm", limit: "5", window: "1h", enabled: "on" }),
+  },
+  "app/(console)/budgets/actions.ts#deleteRateLimitAction": { allowed: LIMIT_WRITERS, prepare: async (db) => ({ id: await newRateLimit(db) }) },
+  "app/(console)/gateway/actions.ts#createLlmProviderAction": {
+    allowed: GATEWAY_WRITERS,
+    prepare: async () => ({ ...providerBody(), baseUrl: "", cacheTtlSeconds: "0", enabled: "on" }),
+  },
+  "app/(console)/gateway/actions.ts#updateLlmProviderAction": {
+    allowed: GATEWAY_WRITERS,
+    prepare: async (db) => ({ id: await newProvider(db), ...providerBody(), kind: "anthropic", baseUrl: "", cacheTtlSeconds: "300", logBodies: "on", enabled: "on" }),
+  },
+  "app/(console)/gateway/actions.ts#deleteLlmProviderAction": { allowed: GATEWAY_WRITERS, prepare: async (db) => ({ id: await newProvider(db) }) },
+  "app/(console)/gateway/actions.ts#saveLlmPricesAction": { allowed: GATEWAY_WRITERS, prepare: async () => ({ prices: JSON.stringify(DEFAULT_PRICES.slice(0, 3)) }) },
+  "app/(console)/gateway/actions.ts#resetLlmPricesAction": { allowed: GATEWAY_WRITERS },
   "app/(console)/portal/actions.ts#pushConfigAction": { allowed: ["admin"], prepare: async (db) => (await newDeployment(db), {}) },
   "app/(console)/portal/actions.ts#rollbackConfigAction": { allowed: ["admin"], prepare: async (db) => ({ version: String(await newDeployment(db)) }) },
 };

@@ -3,7 +3,7 @@
  * app/ that is not listed here; e2e/console/page-access.spec.ts opens each one as each kind of caller.
  * (`/settings` only redirects to `/settings/tokens`; pages with a [segment] are opened by the specs that create their data.)
  */
-export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" | "reviewers" | "policy-readers" | "public"> = {
+export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" | "reviewers" | "policy-readers" | "gateway-readers" | "public"> = {
   "/sign-in": "public",
   // The portal's OAuth consent page: anyone may open it; it sends anonymous callers to sign in first.
   "/oauth/consent": "public",
@@ -22,4 +22,8 @@ export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" 
   "/portal": "everyone",
   // Approvers, security and admins (policies.read).
   "/policies": "policy-readers",
+  // Budgets (and their spend) for everyone; the Rate limits section only for limits.read.
+  "/budgets": "everyone",
+  // Approvers, security and admins (gateway.read): LLM providers and prices.
+  "/gateway": "gateway-readers",
 };

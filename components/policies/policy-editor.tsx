@@ -5,6 +5,7 @@ import type { PolicyOutput } from "@/lib/policies/schemas";
 import { type DAY_NAMES } from "@/lib/policy/subject";
 import { ActionForm, SubmitButton } from "../ui/action-form";
 import { Field, Input, Select } from "../ui/field";
+import { PublishToApplyNote } from "../ui/row-actions";
 
 export interface PolicyEditorProps {
   action: FormAction<PolicyOutput>;
@@ -30,11 +31,7 @@ export function PolicyEditor({ action, policy, servers, subjects }: PolicyEditor
       key={key}
       action={action}
       className="space-y-3"
-      successNote={
-        <p className="text-xs text-emerald-700" role="status">
-          Saved. Publish on the Portal page to enforce it at the edge.
-        </p>
-      }
+      successNote={<PublishToApplyNote />}
     >
       {policy && <input type="hidden" name="id" value={policy.id} />}
       <div className="grid gap-3 sm:grid-cols-2">

@@ -11,6 +11,9 @@ import { EventBatch } from "../events/schema";
 import { ExportPoliciesOutput, ExportPoliciesQuery, ImportPoliciesInput, ImportPoliciesOutput, PolicyInput, PolicyOutput, SimulateInput, SimulateOutput, UpdatePolicyInput } from "../policies/schemas";
 import { ImpactOutput } from "../policies/impact";
 import { ListEventsOutput, ListEventsQuery } from "../events/schemas";
+import { RateLimitInput, RateLimitOutput, UpdateRateLimitInput } from "../rate-limits/schemas";
+import { BudgetAlertOutput, BudgetInput, BudgetOutput, BudgetStatusListOutput, ListBudgetAlertsQuery, UpdateBudgetInput } from "../budgets/schemas";
+import { PricesOutput, ProviderInput, ProviderOutput, PutPricesInput, UpdateProviderInput } from "../llm-config/schemas";
 
 const IdParams = z.object({ id: Uuid });
 const MemberParams = z.object({ id: Uuid, userId: Uuid });
@@ -260,6 +263,123 @@ export const policyImpactEndpoint = endpoint({
   query: NoQuery, response: ImpactOutput,
 });
 
+export const listRateLimitsEndpoint = endpoint({
+  method: "GET", path: "/rate-limits", operationId: "listRateLimits", tag: "Limits", permission: "limits.read", status: 200,
+  summary: "Every rate limit, by name",
+  query: NoQuery, response: z.object({ rateLimits: z.array(RateLimitOutput) }),
+});
+
+export const createRateLimitEndpoint = endpoint({
+  method: "POST", path: "/rate-limits", operationId: "createRateLimit", tag: "Limits", permission: "limits.manage", status: 201,
+  summary: "Create a rate limit; it reaches the edge with the next publish",
+  description:
+    "`limit` requests per sliding `window` (seconds, or \"30s\", \"1m\", \"1h\", \"1d\") for the calls `subject` makes (everyone, user:<e-mail>, team:<slug>, token:<id>; not group: or domain:) within `scope` (mcp, llm, all), counted `per` user, team or token. `server` and `tool` narrow an mcp scope. 409 when the name is taken.",
+  query: NoQuery, body: RateLimitInput, response: RateLimitOutput,
+});
+
+export const getRateLimitEndpoint = endpoint({
+  method: "GET", path: "/rate-limits/{id}", operationId: "getRateLimit", tag: "Limits", permission: "limits.read", status: 200,
+  summary: "One rate limit", params: IdParams, query: NoQuery, response: RateLimitOutput,
+});
+
+export const updateRateLimitEndpoint = endpoint({
+  method: "PATCH", path: "/rate-limits/{id}", operationId: "updateRateLimit", tag: "Limits", permission: "limits.manage", status: 200,
+  summary: "Change a rate limit (only the fields sent)", params: IdParams, query: NoQuery, body: UpdateRateLimitInput, response: RateLimitOutput,
+});
+
+export const deleteRateLimitEndpoint = endpoint({
+  method: "DELETE", path: "/rate-limits/{id}", operationId: "deleteRateLimit", tag: "Limits", permission: "limits.manage", status: 200,
+  summary: "Delete a rate limit; answers the deleted limit", params: IdParams, query: NoQuery, response: RateLimitOutput,
+});
+
+export const listBudgetsEndpoint = endpoint({
+  method: "GET", path: "/budgets", operationId: "listBudgets", tag: "Budgets", permission: "budgets.read", status: 200,
+  summary: "Every budget, by name (alert webhook URLs only for those who manage budgets)",
+  query: NoQuery, response: z.object({ budgets: z.array(BudgetOutput) }),
+});
+
+export const createBudgetEndpoint = endpoint({
+  method: "POST", path: "/budgets", operationId: "createBudget", tag: "Budgets", permission: "limits.manage", status: 201,
+  summary: "Create a budget; it reaches the edge with the next publish",
+  description:
+    "Caps the LLM spend of a user (any of their keys), a team (every member, any key) or one API token per UTC day, ISO week or month, in tokens or US dollars (up to 6 decimals). Alerts at 50, 80 and 100 % go to the Budgets page and, when set, to `alertWebhookUrl`. 409 when the name is taken.",
+  query: NoQuery, body: BudgetInput, response: BudgetOutput,
+});
+
+export const budgetStatusEndpoint = endpoint({
+  method: "GET", path: "/budgets/status", operationId: "getBudgetStatus", tag: "Budgets", permission: "budgets.read", status: 200,
+  summary: "Every budget's spend in its current period: amount, percent of the limit, and when the period resets",
+  query: NoQuery, response: BudgetStatusListOutput,
+});
+
+export const listBudgetAlertsEndpoint = endpoint({
+  method: "GET", path: "/budgets/alerts", operationId: "listBudgetAlerts", tag: "Budgets", permission: "budgets.read", status: 200,
+  summary: "Budget alerts (50, 80, 100 % reached), newest first, with the webhook's outcome",
+  query: ListBudgetAlertsQuery, response: z.object({ alerts: z.array(BudgetAlertOutput) }),
+});
+
+export const getBudgetEndpoint = endpoint({
+  method: "GET", path: "/budgets/{id}", operationId: "getBudget", tag: "Budgets", permission: "budgets.read", status: 200,
+  summary: "One budget", params: IdParams, query: NoQuery, response: BudgetOutput,
+});
+
+export const updateBudgetEndpoint = endpoint({
+  method: "PATCH", path: "/budgets/{id}", operationId: "updateBudget", tag: "Budgets", permission: "limits.manage", status: 200,
+  summary: "Change a budget (only the fields sent; a new metric needs a new limit)", params: IdParams, query: NoQuery, body: UpdateBudgetInput, response: BudgetOutput,
+});
+
+export const deleteBudgetEndpoint = endpoint({
+  method: "DELETE", path: "/budgets/{id}", operationId: "deleteBudget", tag: "Budgets", permission: "limits.manage", status: 200,
+  summary: "Delete a budget and its alerts; answers the deleted budget", params: IdParams, query: NoQuery, response: BudgetOutput,
+});
+
+export const listLlmProvidersEndpoint = endpoint({
+  method: "GET", path: "/llm/providers", operationId: "listLlmProviders", tag: "LLM gateway", permission: "gateway.read", status: 200,
+  summary: "LLM providers behind the gateway (<portal>/llm/<slug>/v1/...); API keys are never returned",
+  query: NoQuery, response: z.object({ providers: z.array(ProviderOutput) }),
+});
+
+export const createLlmProviderEndpoint = endpoint({
+  method: "POST", path: "/llm/providers", operationId: "createLlmProvider", tag: "LLM gateway", permission: "gateway.manage", status: 201,
+  summary: "Add an LLM provider; it reaches the edge with the next publish",
+  description: "The API key is write-only: encrypted at rest, sealed for the edge, never returned or audited. 409 when the slug is taken.",
+  query: NoQuery, body: ProviderInput, response: ProviderOutput,
+});
+
+export const getLlmProviderEndpoint = endpoint({
+  method: "GET", path: "/llm/providers/{id}", operationId: "getLlmProvider", tag: "LLM gateway", permission: "gateway.read", status: 200,
+  summary: "One LLM provider", params: IdParams, query: NoQuery, response: ProviderOutput,
+});
+
+export const updateLlmProviderEndpoint = endpoint({
+  method: "PATCH", path: "/llm/providers/{id}", operationId: "updateLlmProvider", tag: "LLM gateway", permission: "gateway.manage", status: 200,
+  summary: "Change an LLM provider (only the fields sent; apiKey omitted keeps the key, null removes it)",
+  params: IdParams, query: NoQuery, body: UpdateProviderInput, response: ProviderOutput,
+});
+
+export const deleteLlmProviderEndpoint = endpoint({
+  method: "DELETE", path: "/llm/providers/{id}", operationId: "deleteLlmProvider", tag: "LLM gateway", permission: "gateway.manage", status: 200,
+  summary: "Remove an LLM provider; answers the removed provider", params: IdParams, query: NoQuery, response: ProviderOutput,
+});
+
+export const listLlmPricesEndpoint = endpoint({
+  method: "GET", path: "/llm/prices", operationId: "listLlmPrices", tag: "LLM gateway", permission: "gateway.read", status: 200,
+  summary: "The price table in force (USD per million tokens): the saved one, or the built-in defaults (source \"default\")",
+  query: NoQuery, response: PricesOutput,
+});
+
+export const putLlmPricesEndpoint = endpoint({
+  method: "PUT", path: "/llm/prices", operationId: "putLlmPrices", tag: "LLM gateway", permission: "gateway.manage", status: 200,
+  summary: "Replace the whole price table; it reaches the edge with the next publish",
+  query: NoQuery, body: PutPricesInput, response: PricesOutput,
+});
+
+export const resetLlmPricesEndpoint = endpoint({
+  method: "POST", path: "/llm/prices/reset", operationId: "resetLlmPrices", tag: "LLM gateway", permission: "gateway.manage", status: 200,
+  summary: "Forget the saved price table: the built-in defaults apply again",
+  query: NoQuery, response: PricesOutput,
+});
+
 export const ALL_ENDPOINTS = [
   listServersEndpoint,
   registerServerEndpoint,
@@ -302,4 +422,24 @@ export const ALL_ENDPOINTS = [
   exportPoliciesEndpoint,
   importPoliciesEndpoint,
   policyImpactEndpoint,
+  listRateLimitsEndpoint,
+  createRateLimitEndpoint,
+  getRateLimitEndpoint,
+  updateRateLimitEndpoint,
+  deleteRateLimitEndpoint,
+  listBudgetsEndpoint,
+  createBudgetEndpoint,
+  budgetStatusEndpoint,
+  listBudgetAlertsEndpoint,
+  getBudgetEndpoint,
+  updateBudgetEndpoint,
+  deleteBudgetEndpoint,
+  listLlmProvidersEndpoint,
+  createLlmProviderEndpoint,
+  getLlmProviderEndpoint,
+  updateLlmProviderEndpoint,
+  deleteLlmProviderEndpoint,
+  listLlmPricesEndpoint,
+  putLlmPricesEndpoint,
+  resetLlmPricesEndpoint,
 ];

@@ -49,6 +49,16 @@ export const PERMISSIONS = {
   "policies.manage": { roles: ["security", "admin"], scope: "write" },
   /** Published bundles, their diffs and the versions the portals acknowledged. */
   "config.read": { roles: ["approver", "security", "admin"], scope: "read" },
+  /** Rate limits: list and read. */
+  "limits.read": { roles: ["approver", "security", "admin"], scope: "read" },
+  /** Write rate limits and budgets; they reach the edge with the next publish. */
+  "limits.manage": { roles: ["security", "admin"], scope: "write" },
+  /** Budgets, their spend in the current period and their alerts: every team sees where it stands. */
+  "budgets.read": { roles: EVERYONE, scope: "read" },
+  /** The LLM gateway: providers (never their API keys) and the price table. */
+  "gateway.read": { roles: ["approver", "security", "admin"], scope: "read" },
+  /** Add, change and remove LLM providers and their API keys; edit the price table. */
+  "gateway.manage": { roles: ["admin"], scope: "write" },
 } as const satisfies Record<string, PermissionSpec>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -7,11 +7,14 @@ import { pruneDangling } from "../bundle/prune";
 import { BUNDLE_SCHEMA_VERSION, ConfigBundle, type BundleServer, type PolicyRule, type SealedCredential } from "../bundle/schema";
 import { sha256Hex } from "../crypto/sha256";
 import { edgeCredentialAad, type EdgeCredential } from "../edge/credential";
-import { openAtEdge, sealForEdge, type EdgeSecret } from "../edge/secret";
+import { sealForEdgeReusing, type EdgeSecret } from "../edge/secret";
 import { canonicalJson } from "../registry/tool-hash";
 import { openCredential } from "../servers/credentials";
 import { guardedFetch } from "../servers/upstream";
+import { compileBudgets } from "../budgets/budgets";
+import { compileLlm } from "../llm-config/compile-llm";
 import { compilePolicyRules } from "../policies/store";
+import { compileRateLimits } from "../rate-limits/rate-limits";
 import type { DeploymentSummary, SkippedServer } from "./schemas";
 
 /** Priority of the allow rules compiled from server access grants (room for deny rules above and below). */
@@ -94,21 +97,6 @@ function edgeCredential(server: { id: string; credentialCiphertext: string | nul
   }
 }
 
-/**
- * Seals for the edge, reusing the previous bundle's sealed text when it opens (with the current
- * edge secret) to exactly the same credential: sealing draws a fresh IV, so without reuse every
- * publish would look like a credential change and equal content would hash differently.
- */
-async function sealCredential(serverId: string, credential: EdgeCredential, secrets: EdgeSecret[], previous: SealedCredential | null | undefined): Promise<SealedCredential> {
-  const plaintext = JSON.stringify(credential);
-  const aad = edgeCredentialAad(serverId);
-  if (previous && previous.kid === secrets[0]?.kid) {
-    const opened = await openAtEdge(previous, secrets, aad).catch(() => null);
-    if (opened === plaintext) return previous;
-  }
-  return sealForEdge(plaintext, secrets, aad);
-}
-
 const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
@@ -157,6 +145,7 @@ export interface CompiledAccess {
   /** The enabled policies. */
   policyRules: PolicyRule[];
   identities: Pick<ConfigBundle, "teams" | "users" | "tokens">;
+  limits: ConfigBundle["limits"];
 }
 
 /**
@@ -202,7 +191,8 @@ export async function compileAccess(db: Queryable, now: Date): Promise<CompiledA
     }))
     .sort(byId);
   const policyRules = await compilePolicyRules(db, { userIds, teamIds });
-  return { serverRows, servers: serversOut, grantRules, policyRules, identities };
+  const limits = { rateLimits: await compileRateLimits(db, { userIds, teamIds }), budgets: await compileBudgets(db, { userIds, teamIds }) };
+  return { serverRows, servers: serversOut, grantRules, policyRules, identities, limits };
 }
 
 /**
@@ -211,6 +201,7 @@ export async function compileAccess(db: Queryable, now: Date): Promise<CompiledA
  */
 export async function draftBundle(db: Queryable, now: Date): Promise<ConfigBundle> {
   const access = await compileAccess(db, now);
+  const llm = withoutClashes(await compileLlm(db, { edgeSecrets: [] }), access.servers, () => undefined);
   return {
     schemaVersion: BUNDLE_SCHEMA_VERSION,
     version: 1,
@@ -218,10 +209,31 @@ export async function draftBundle(db: Queryable, now: Date): Promise<ConfigBundl
     issuer: "draft",
     servers: access.servers.map((s) => ({ ...s, credential: null })),
     ...access.identities,
-    policies: { rules: [...access.grantRules, ...access.policyRules] },
-    limits: { rateLimits: [], budgets: [] },
-    llm: { providers: [], prices: [] },
+    policies: { rules: [...access.grantRules, ...providerRules(llm), ...access.policyRules] },
+    limits: access.limits,
+    llm,
   };
+}
+
+/**
+ * LLM providers and servers share the policy namespace (a provider's slug is its "server"): a
+ * provider named like an approved server is left out, reported like a skipped server.
+ */
+function withoutClashes(llm: ConfigBundle["llm"], servers: readonly { slug: string }[], skip: (s: SkippedServer) => void): ConfigBundle["llm"] {
+  const taken = new Set(servers.map((s) => s.slug));
+  return {
+    ...llm,
+    providers: llm.providers.filter((p) => {
+      if (!taken.has(p.slug)) return true;
+      skip({ id: p.id, slug: p.slug, reason: `LLM provider "${p.slug}" has the slug of an approved MCP server; rename one of them` });
+      return false;
+    }),
+  };
+}
+
+/** Every enabled provider is open to everyone at the access level; policies restrict it (e.g. `deny team:interns → openai/gpt-5*`). */
+function providerRules(llm: ConfigBundle["llm"]): PolicyRule[] {
+  return llm.providers.map((p) => ({ id: p.id, effect: "allow", subject: { type: "everyone" }, resource: { serverSlug: p.slug, tool: "*" }, priority: ACCESS_RULE_PRIORITY }));
 }
 
 /**
@@ -246,7 +258,7 @@ export async function compileBundle(db: Queryable, options: CompileOptions): Pro
     let credential: SealedCredential | null = null;
     try {
       const edge = edgeCredential(rowOf.get(s.id)!, options.tokenUrls);
-      if (edge) credential = await sealCredential(s.id, edge, options.edgeSecrets, previousCredential.get(s.id));
+      if (edge) credential = await sealForEdgeReusing(JSON.stringify(edge), options.edgeSecrets, edgeCredentialAad(s.id), previousCredential.get(s.id));
     } catch (error) {
       // Never the error itself for other failures: it could quote the credential.
       skipped.push({ id: s.id, slug: s.slug, reason: error instanceof CredentialUnavailable ? error.message : "its stored credential could not be opened" });
@@ -255,8 +267,13 @@ export async function compileBundle(db: Queryable, options: CompileOptions): Pro
     serversOut.push({ ...s, credential });
   }
   const skippedSlugs = new Set(skipped.map((s) => s.slug));
+  const llm = withoutClashes(
+    await compileLlm(db, { edgeSecrets: options.edgeSecrets, previous: options.previous?.llm, onSkip: (p) => skipped.push(p) }),
+    serversOut,
+    (s) => skipped.push(s),
+  );
   // A skipped server's access grants go with it; policies naming its slug stay (they match nothing).
-  const rules = [...access.grantRules.filter((r) => !skippedSlugs.has(r.resource.serverSlug)), ...access.policyRules];
+  const rules = [...access.grantRules.filter((r) => !skippedSlugs.has(r.resource.serverSlug)), ...providerRules(llm), ...access.policyRules];
 
   const bundle = ConfigBundle.parse({
     schemaVersion: BUNDLE_SCHEMA_VERSION,
@@ -266,8 +283,8 @@ export async function compileBundle(db: Queryable, options: CompileOptions): Pro
     servers: serversOut,
     ...access.identities,
     policies: { rules },
-    limits: { rateLimits: [], budgets: [] },
-    llm: { providers: [], prices: [] },
+    limits: access.limits,
+    llm,
   });
   return { bundle, skipped };
 }

@@ -92,6 +92,19 @@ export async function openAtEdge(sealed: SealedCredential, secrets: EdgeSecret[]
   return new TextDecoder().decode(pt);
 }
 
+/**
+ * Seals like {@link sealForEdge}, but hands back `previous` when it already opens (with the current
+ * edge secret) to exactly `plaintext`: sealing draws a fresh IV, so without reuse every publish
+ * would look like a credential change and equal content would hash differently.
+ */
+export async function sealForEdgeReusing(plaintext: string, secrets: EdgeSecret[], aad: string, previous: SealedCredential | null | undefined): Promise<SealedCredential> {
+  if (previous && previous.kid === secrets[0]?.kid) {
+    const opened = await openAtEdge(previous, secrets, aad).catch(() => null);
+    if (opened === plaintext) return previous;
+  }
+  return sealForEdge(plaintext, secrets, aad);
+}
+
 export const EVENTS_SIGNATURE_HEADER = "x-portcullis-signature";
 export const EVENTS_SIGNATURE_TOLERANCE_SECONDS = 300;
 

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, inArray } from "drizzle-orm";
 import type { OpenDatabase } from "@/db/client";
 import { testDatabases } from "@/db/testing";
-import { mcpEvents, serverEvents, servers, serverTools } from "@/db/schema";
+import { llmEvents, mcpEvents, serverEvents, servers, serverTools } from "@/db/schema";
 import { generateEdgeSecret, parseEdgeSecrets, signEventBody, type EdgeSecret } from "../edge/secret";
 import { HASH_MISMATCH_REASON } from "./ingest-events";
 import { ingestEventsRequest } from "./ingest-request";
 import { EVENT_BODY_LIMIT_BYTES, type PortalEvent } from "./schema";
-import { makeEvent } from "./testing";
+import { makeEvent, makeLlmEvent } from "./testing";
 
 describe.each(testDatabases())("event ingest on $name", ({ open }) => {
   let opened: OpenDatabase;
@@ -35,6 +35,31 @@ describe.each(testDatabases())("event ingest on $name", ({ open }) => {
   };
   const stored = async (events: PortalEvent[]) =>
     (await opened.db.select({ id: mcpEvents.id }).from(mcpEvents).where(inArray(mcpEvents.id, events.map((e) => e.id)))).length;
+
+  it("stores LLM usage events next to MCP events, once each, and runs the usage follow-up only for new usage", async () => {
+    const teamId = crypto.randomUUID();
+    const llm = makeLlmEvent({ teamIds: [teamId], inputTokens: 7, costMicroUsd: 123 });
+    const mcp = makeEvent();
+    let followUps = 0;
+    const deliverWithUsage = async (events: unknown[]) => {
+      const body = JSON.stringify({ events });
+      const request = new Request("http://console.test/api/v1/events", { method: "POST", body, headers: { "x-portcullis-signature": await signEventBody(body, secrets) } });
+      const res = await ingestEventsRequest(request, { db: async () => opened.db, secrets: async () => secrets, onUsage: async () => void (followUps += 1) });
+      return { status: res.status, json: await res.json() };
+    };
+    expect(await deliverWithUsage([mcp, llm])).toEqual({ status: 200, json: { accepted: 2, duplicates: 0 } });
+    expect(followUps).toBe(1);
+    const [row] = await opened.db.select().from(llmEvents).where(inArray(llmEvents.id, [llm.id]));
+    expect(row).toMatchObject({ providerSlug: "openai", model: "gpt-test-1", inputTokens: 7, costMicroUsd: 123, teamIds: [teamId], cache: "miss" });
+    expect(await stored([mcp])).toBe(1);
+    // Redelivered: nothing new, no follow-up.
+    expect(await deliverWithUsage([mcp, llm])).toEqual({ status: 200, json: { accepted: 0, duplicates: 2 } });
+    expect(followUps).toBe(1);
+    // A bad LLM event is named by its field, like an MCP one.
+    const bad = await signed([makeLlmEvent({ status: 42 })]);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error?.message).toMatch(/events\.0\.status/);
+  });
 
   it("stores a signed batch and answers how many it accepted", async () => {
     const events = [makeEvent(), makeEvent({ decision: "denied", reason: "not approved", success: false })];

@@ -37,14 +37,19 @@ async function readBounded(request: Request, limit: number): Promise<string> {
  * `POST /api/v1/events` as a plain Request → Response function: what the Next route handler
  * serves, and what the delivery test serves from a bare Node server (the same code path minus Next).
  */
-export async function ingestEventsRequest(request: Request, deps: { db: () => Promise<Queryable>; secrets: () => Promise<EdgeSecret[]> }): Promise<Response> {
+export async function ingestEventsRequest(
+  request: Request,
+  deps: { db: () => Promise<Queryable>; secrets: () => Promise<EdgeSecret[]>; onUsage?: (db: Queryable) => Promise<void> },
+): Promise<Response> {
   const headers = { "cache-control": "no-store" };
   try {
     const signature = request.headers.get(EVENTS_SIGNATURE_HEADER);
     // Refuse an unsigned delivery before reading (or buffering) its body.
     if (!signature) throw new UnauthenticatedError("Missing X-Portcullis-Signature: event deliveries are signed with the edge secret");
     const body = await readBounded(request, EVENT_BODY_LIMIT_BYTES);
-    const result = await ingestEvents(await deps.db(), { body, signature, secrets: await deps.secrets() });
+    const db = await deps.db();
+    const onUsage = deps.onUsage;
+    const result = await ingestEvents(db, { body, signature, secrets: await deps.secrets(), ...(onUsage ? { onUsage: () => onUsage(db) } : {}) });
     return Response.json(result, { status: 200, headers });
   } catch (error) {
     const { status, body } = toProblem(error, "body");

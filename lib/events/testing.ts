@@ -1,4 +1,4 @@
-import type { PortalEvent } from "./schema";
+import type { LlmEvent, PortalEvent } from "./schema";
 
 /** A valid event with every field present; override what a test cares about. */
 export function makeEvent(overrides: Partial<PortalEvent> = {}): PortalEvent {
@@ -32,6 +32,43 @@ export function makeEvent(overrides: Partial<PortalEvent> = {}): PortalEvent {
     bytesIn: 100,
     bytesOut: 200,
     resultTokens: 42,
+    bundleVersion: 1,
+    ...overrides,
+  };
+}
+
+/** A valid LLM gateway event; override what a test cares about. */
+export function makeLlmEvent(overrides: Partial<LlmEvent> = {}): LlmEvent {
+  return {
+    kind: "llm",
+    id: crypto.randomUUID(),
+    time: new Date().toISOString(),
+    userId: null,
+    email: "dev@example.test",
+    teamIds: [],
+    tokenId: null,
+    clientIp: "127.0.0.1",
+    providerSlug: "openai",
+    providerKind: "openai",
+    operation: "chat.completions",
+    model: "gpt-test-1",
+    stream: false,
+    status: 200,
+    success: true,
+    error: null,
+    decision: "allowed",
+    reason: null,
+    ruleId: null,
+    cache: "miss",
+    inputTokens: 10,
+    outputTokens: 5,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    costMicroUsd: 20,
+    overBudget: false,
+    durationMs: 30,
+    requestLog: null,
+    responseLog: null,
     bundleVersion: 1,
     ...overrides,
   };

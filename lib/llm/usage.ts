@@ -299,10 +299,11 @@ export class SseUsageTracker {
 }
 
 /**
- * Every token the call put through the model, for token budgets: input (with cached input, which
- * OpenAI already counts in `inputTokens` and Anthropic reports apart), cache writes and output.
+ * Every token the call put through the model, each once, for token budgets: input, cache writes
+ * and output, plus cache reads for Anthropic (OpenAI's `inputTokens` already holds its cached
+ * tokens). The console's spend query (lib/budgets/spend.ts) is its SQL twin.
  */
 export function totalTokens(provider: LlmProvider, usage: LlmUsage): number {
-  const input = provider === "anthropic" ? usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens : usage.inputTokens;
-  return input + usage.outputTokens;
+  const base = usage.inputTokens + usage.outputTokens + usage.cacheWriteTokens;
+  return provider === "anthropic" ? base + usage.cachedInputTokens : base;
 }

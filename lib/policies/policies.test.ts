@@ -16,8 +16,14 @@ import { simulatePolicy } from "./simulate";
 import { computeImpact } from "./impact";
 import { recordDeployment } from "../config/record-deployment";
 import { generateSigningKeyPair } from "../bundle/sign";
+import { createBudget } from "../budgets/budgets";
+import { llmCredentialAad } from "../edge/credential";
+import { generateEdgeSecret, openAtEdge, parseEdgeSecrets } from "../edge/secret";
+import { createLlmProvider } from "../llm-config/providers";
+import { createRateLimit } from "../rate-limits/rate-limits";
 
 const uniq = () => Math.random().toString(36).slice(2, 8);
+process.env.PORTCULLIS_ENCRYPTION_KEYS ??= `test1:${Buffer.alloc(32, 5).toString("base64")}`;
 
 describe.each(testDatabases())("access policies on $name", ({ open }) => {
   let opened: OpenDatabase;
@@ -61,11 +67,13 @@ describe.each(testDatabases())("access policies on $name", ({ open }) => {
     expect(await getPolicy(admin(), created.id)).toEqual(created);
 
     const edited = await updatePolicy({ db, actor: security }, created.id, { priority: 50, conditions: null, enabled: false });
-    expect(edited).toMatchObject({ priority: 50, conditions: null, enabled: false, name: created.name });
+    expect(edited).toMatchObject({ priority: 50, conditions: null, enabled: false, name: created.name, tool: "delete_*" });
     const trail = await db.select().from(auditLog).where(eq(auditLog.targetId, created.id));
     expect(trail.map((a) => a.action).sort()).toEqual(["policy.create", "policy.update"]);
     const update = trail.find((a) => a.action === "policy.update")!;
     expect(update.details).toMatchObject({ before: { priority: 300 }, after: { priority: 50, enabled: false } });
+    // Fields not sent keep their values (no defaults sneak in).
+    expect(await updatePolicy({ db, actor: security }, created.id, { description: "weekend freeze" })).toMatchObject({ enabled: false, tool: "delete_*", priority: 50, description: "weekend freeze" });
 
     await deletePolicy({ db, actor: security }, created.id);
     await expect(getPolicy(admin(), created.id)).rejects.toBeInstanceOf(NotFoundError);
@@ -223,5 +231,30 @@ describe.each(testDatabases())("access policies on $name", ({ open }) => {
       { change: "lost", server: server.slug, tool: "wipe_log", user: { id: bob.userId, email: bob.email, teams: [team.slug] }, because: `denied by policy "${deny.name}"` },
     ]);
     expect((await draftBundle(db, new Date())).policies.rules.some((r) => r.id === deny.id)).toBe(true);
+  });
+
+  it("publishes rate limits, budgets and LLM providers (key sealed, open to everyone at the access level); a provider named like a server is left out", async () => {
+    const team = await createTeam(admin(), { slug: `t-${uniq()}`, name: "Gateway users" });
+    const server = await approvedServer(["x"]);
+    const limit = await createRateLimit(admin(), { name: `rl ${uniq()}`, subject: `team:${team.slug}`, per: "user", scope: "llm", limit: 10, window: 60 });
+    const budget = await createBudget(admin(), { name: `b ${uniq()}`, subject: `team:${team.slug}`, metric: "usd", limit: 12.5, period: "month", onExceed: "block" });
+    const slug = `llm${uniq()}`;
+    const good = await createLlmProvider(admin(), { slug, name: "OpenAI", kind: "openai", baseUrl: "https://api.openai.com/v1", apiKey: "sk-test-abcdefghijklmnop" });
+    const clash = await createLlmProvider(admin(), { slug: server.slug, name: "Clash", kind: "anthropic", baseUrl: "https://api.anthropic.com/v1" });
+    const secrets = await parseEdgeSecrets(generateEdgeSecret());
+    const { bundle, skipped } = await compileBundle(db, { version: 9, issuer: "test", edgeSecrets: secrets });
+    expect(bundle.limits.rateLimits.find((r) => r.id === limit.id)).toMatchObject({ subject: { type: "team", teamId: team.id }, per: "user", scope: { kind: "llm" }, limit: 10, windowSeconds: 60 });
+    expect(bundle.limits.budgets.find((b) => b.id === budget.id)).toMatchObject({ metric: "usd", limit: 12_500_000, period: "month", onExceed: "block" });
+    const provider = bundle.llm.providers.find((p) => p.id === good.id)!;
+    expect(provider).toMatchObject({ slug, kind: "openai", baseUrl: "https://api.openai.com/v1" });
+    expect(await openAtEdge(provider.credential!, secrets, llmCredentialAad(good.id))).toBe(JSON.stringify({ apiKey: "sk-test-abcdefghijklmnop" }));
+    expect(JSON.stringify(bundle)).not.toContain("sk-test-abcdefghijklmnop");
+    expect(bundle.policies.rules.find((r) => r.id === good.id)).toEqual({ id: good.id, effect: "allow", subject: { type: "everyone" }, resource: { serverSlug: slug, tool: "*" }, priority: 100 });
+    expect(bundle.llm.providers.some((p) => p.id === clash.id)).toBe(false);
+    expect(skipped).toContainEqual({ id: clash.id, slug: server.slug, reason: expect.stringContaining("slug of an approved MCP server") });
+    // The draft (simulator, impact) carries the same, without sealed keys.
+    const draft = await draftBundle(db, new Date());
+    expect(draft.llm.providers.find((p) => p.id === good.id)?.credential).toBeNull();
+    expect(draft.limits).toEqual(bundle.limits);
   });
 });

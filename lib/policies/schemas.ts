@@ -83,7 +83,19 @@ export const PolicyInput = z
 export type PolicyInput = z.infer<typeof PolicyInput>;
 export type PolicyInputRaw = z.input<typeof PolicyInput>;
 
-export const UpdatePolicyInput = PolicyInput.partial()
+/**
+ * Only the fields sent. Built from the shape without defaults: zod 4's `.partial()` keeps
+ * `.default()`s, so `{ priority: 300 }` would otherwise come back with `tool: "*"` and
+ * `enabled: true` and silently reset them.
+ */
+export const UpdatePolicyInput = z
+  .object({
+    ...PolicyInput.shape,
+    tool: ToolGlob.describe("Upstream tool name or glob"),
+    priority: z.number().int().min(0).max(1_000_000),
+    enabled: z.boolean(),
+  })
+  .partial()
   .strict()
   .refine((v) => Object.keys(v).length > 0, "send at least one field to change");
 export type UpdatePolicyInput = z.infer<typeof UpdatePolicyInput>;

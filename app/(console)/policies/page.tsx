@@ -3,7 +3,6 @@ import Link from "next/link";
 import { DownloadButton, ImportForm } from "@/components/policies/policy-file";
 import { PolicyEditor } from "@/components/policies/policy-editor";
 import { Simulator } from "@/components/policies/simulator";
-import { ActionForm, SubmitButton } from "@/components/ui/action-form";
 import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
 import { Table, Td } from "@/components/ui/table";
@@ -17,6 +16,7 @@ import type { PolicyOutput } from "@/lib/policies/schemas";
 import { toPolicyInput } from "@/lib/policies/store";
 import { count } from "@/lib/text/count";
 import { createPolicyAction, deletePolicyAction, importPoliciesAction, simulatePolicyAction, updatePolicyAction } from "./actions";
+import { DeleteButton, EditLink } from "@/components/ui/row-actions";
 
 export const metadata: Metadata = { title: "Policies" };
 
@@ -84,19 +84,12 @@ export default async function PoliciesPage({ searchParams }: { searchParams: Pro
               <Td className="text-xs">{conditionsText(p)}</Td>
               <Td>
                 {canManage && (
-                  <Link className="text-sm text-indigo-700 hover:underline" href={`/policies?edit=${p.id}`}>
-                    Edit
-                  </Link>
+                  <EditLink href={`/policies?edit=${p.id}`} />
                 )}
               </Td>
               <Td>
                 {canManage && (
-                  <ActionForm action={deletePolicyAction} confirm={`Delete policy "${p.name}"?`}>
-                    <input type="hidden" name="id" value={p.id} />
-                    <SubmitButton variant="danger" pendingLabel="Deleting…">
-                      Delete
-                    </SubmitButton>
-                  </ActionForm>
+                  <DeleteButton action={deletePolicyAction} id={p.id} confirm={`Delete policy "${p.name}"?`} />
                 )}
               </Td>
             </tr>

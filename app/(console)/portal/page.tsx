@@ -15,6 +15,8 @@ import { getConfigDiff, getPortalOverview, listDeployments } from "@/lib/config/
 import { DomainError } from "@/lib/errors";
 import { connectInstructions, mcpEndpoint } from "@/lib/portal/connect";
 import { listTeams } from "@/lib/teams/queries";
+import { ImpactView } from "@/components/policies/impact-view";
+import { previewImpact } from "@/lib/policies/impact";
 import { publishConfigAction, pushConfigAction, rollbackConfigAction } from "./actions";
 
 export const metadata: Metadata = { title: "Portal" };
@@ -43,6 +45,7 @@ export default async function PortalPage({ searchParams }: { searchParams: Promi
       diffError = error.message;
     }
   }
+  const impact = can(ctx.actor, "policies.read") ? await previewImpact(ctx) : null;
   const teamSlugs = diff ? Object.fromEntries((await listTeams(ctx)).map((t) => [t.id, t.slug])) : {};
 
   return (
@@ -119,6 +122,12 @@ export default async function PortalPage({ searchParams }: { searchParams: Promi
           </ul>
         </Card>
       </div>
+
+      {impact && (
+        <Card title="Changes at the next publish" description="Who gains or loses which tools when you publish now: approvals, server access, policies and users together.">
+          <ImpactView impact={impact} />
+        </Card>
+      )}
 
       <Card title="Connect a client" description="Sign in through the browser when the client asks (OAuth), or send an API token as Authorization: Bearer.">
         <div className="grid gap-4 lg:grid-cols-2">

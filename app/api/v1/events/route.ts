@@ -1,6 +1,13 @@
 import { getDb } from "@/db/client";
+import { checkBudgetAlerts } from "@/lib/budgets/spend";
 import { ingestEventsRequest } from "@/lib/events/ingest-request";
 import { edgeSecrets } from "@/lib/server/edge-keys";
 
 // Called by the portal Worker, not by people: authenticated by X-Portcullis-Signature, never by an API token.
-export const POST = (request: Request) => ingestEventsRequest(request, { db: getDb, secrets: () => edgeSecrets() });
+// New LLM usage may cross a budget threshold: alerts (and their webhooks) follow each such delivery.
+export const POST = (request: Request) =>
+  ingestEventsRequest(request, {
+    db: getDb,
+    secrets: () => edgeSecrets(),
+    onUsage: async (db) => void (await checkBudgetAlerts(db, new Date())),
+  });

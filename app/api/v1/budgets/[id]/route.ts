@@ -1,0 +1,7 @@
+import { apiRoute } from "@/lib/api/route";
+import { deleteBudgetEndpoint, getBudgetEndpoint, updateBudgetEndpoint } from "@/lib/api/endpoints";
+import { deleteBudget, getBudget, updateBudget } from "@/lib/budgets/budgets";
+
+export const GET = apiRoute(getBudgetEndpoint, ({ ctx, params }) => getBudget(ctx, params.id));
+export const PATCH = apiRoute(updateBudgetEndpoint, ({ ctx, params, body }) => updateBudget(ctx, params.id, body));
+export const DELETE = apiRoute(deleteBudgetEndpoint, ({ ctx, params }) => deleteBudget(ctx, params.id));

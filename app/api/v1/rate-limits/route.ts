@@ -1,0 +1,6 @@
+import { apiRoute } from "@/lib/api/route";
+import { createRateLimitEndpoint, listRateLimitsEndpoint } from "@/lib/api/endpoints";
+import { createRateLimit, listRateLimits } from "@/lib/rate-limits/rate-limits";
+
+export const GET = apiRoute(listRateLimitsEndpoint, async ({ ctx }) => ({ rateLimits: await listRateLimits(ctx) }));
+export const POST = apiRoute(createRateLimitEndpoint, ({ ctx, body }) => createRateLimit(ctx, body));

@@ -1,0 +1,68 @@
+"use client";
+
+import type { FormAction } from "@/lib/auth/action-result";
+import { DEFAULT_BASE_URLS, type ProviderOutput } from "@/lib/llm-config/schemas";
+import { ActionForm, SubmitButton } from "../ui/action-form";
+import { Field, Input, Select } from "../ui/field";
+import { PublishToApplyNote } from "../ui/row-actions";
+
+export interface ProviderEditorProps {
+  action: FormAction<ProviderOutput>;
+  /** The provider being edited; absent for a new one. */
+  provider?: ProviderOutput;
+}
+
+/**
+ * Add or edit one LLM provider. The API key is write-only: the field is always empty, and on an
+ * edit leaving it empty keeps the stored key.
+ */
+export function ProviderEditor({ action, provider }: ProviderEditorProps) {
+  const key = provider ? `${provider.id}-${provider.updatedAt}` : "new";
+  return (
+    <ActionForm
+      key={key}
+      action={action}
+      className="space-y-3"
+      successNote={<PublishToApplyNote what="make it available" />}
+    >
+      {provider && <input type="hidden" name="id" value={provider.id} />}
+      <div className="grid gap-3 sm:grid-cols-3">
+        <Field label="Slug" hint="The gateway path: /llm/<slug>/v1/…">
+          <Input name="slug" required maxLength={40} defaultValue={provider?.slug} placeholder="openai" />
+        </Field>
+        <Field label="Name">
+          <Input name="name" required maxLength={100} defaultValue={provider?.name} placeholder="OpenAI" />
+        </Field>
+        <Field label="Kind" hint="Wire format; openai also covers vLLM, Ollama, LiteLLM">
+          <Select name="kind" defaultValue={provider?.kind ?? "openai"}>
+            <option value="openai">OpenAI-compatible</option>
+            <option value="anthropic">Anthropic</option>
+          </Select>
+        </Field>
+      </div>
+      <Field label="Base URL" hint={`Up to and including the version path; empty: ${DEFAULT_BASE_URLS.openai} or ${DEFAULT_BASE_URLS.anthropic}`}>
+        <Input name="baseUrl" type="url" defaultValue={provider?.baseUrl ?? ""} placeholder={DEFAULT_BASE_URLS.openai} />
+      </Field>
+      <Field label="API key" hint={provider?.hasApiKey ? "A key is stored. Leave empty to keep it." : "Stored encrypted; never shown again."}>
+        <Input name="apiKey" type="password" autoComplete="off" spellCheck={false} placeholder={provider?.hasApiKey ? "•••••••• (stored)" : "sk-…"} />
+      </Field>
+      {provider?.hasApiKey && (
+        <label className="flex items-center gap-2 text-sm">
+          <input type="checkbox" name="removeApiKey" /> Remove the stored key
+        </label>
+      )}
+      <div className="grid gap-3 sm:grid-cols-3">
+        <Field label="Response cache (seconds)" hint="Exact-match cache; 0: off (at most 604800, a week)">
+          <Input name="cacheTtlSeconds" inputMode="numeric" defaultValue={String(provider?.cacheTtlSeconds ?? 0)} />
+        </Field>
+        <label className="flex items-center gap-2 pt-6 text-sm">
+          <input type="checkbox" name="logBodies" defaultChecked={provider?.logBodies ?? false} /> Log redacted bodies
+        </label>
+        <label className="flex items-center gap-2 pt-6 text-sm">
+          <input type="checkbox" name="enabled" defaultChecked={provider?.enabled ?? true} /> Enabled
+        </label>
+      </div>
+      <SubmitButton pendingLabel="Saving…">{provider ? "Save provider" : "Add provider"}</SubmitButton>
+    </ActionForm>
+  );
+}

@@ -1,0 +1,48 @@
+import { readAuthSettings } from "../auth/settings";
+import { createGuardedFetch, upstreamGuardOptionsFromEnv } from "../server/ssrf";
+import { isLoopbackHost, type BudgetWebhookPayload } from "./schemas";
+
+export const WEBHOOK_TIMEOUT_MS = 5_000;
+
+/**
+ * The webhook goes through the upstream SSRF guard (lib/server/ssrf.ts): a URL someone typed must
+ * not reach the metadata service or the intranet. Loopback is allowed in local mode, and when the
+ * URL itself names a loopback host — the only http:// webhooks the budget schema accepts, written
+ * on purpose by someone who manages budgets. A public name that resolves to loopback stays refused.
+ */
+function webhookFetch(url: string): typeof fetch {
+  let loopback = false;
+  try {
+    loopback = isLoopbackHost(new URL(url).hostname);
+  } catch {
+    // An unparsable URL fails in fetch with its own message.
+  }
+  const options = upstreamGuardOptionsFromEnv(process.env, readAuthSettings().mode === "local");
+  return createGuardedFetch({ ...options, allowLoopback: options.allowLoopback || loopback, maxRedirects: 0 });
+}
+
+/** POSTs the alert; answers "sent", or "failed: <HTTP status or error>". Never throws. */
+export async function sendBudgetWebhook(url: string, payload: BudgetWebhookPayload, fetchFn?: typeof fetch): Promise<string> {
+  try {
+    const send = fetchFn ?? webhookFetch(url);
+    const res = await send(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "user-agent": "portcullis-budget-alerts" },
+      body: JSON.stringify(payload),
+      redirect: "manual",
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    await res.body?.cancel().catch(() => undefined);
+    return res.ok ? "sent" : `failed: HTTP ${res.status}`;
+  } catch (error) {
+    return `failed: ${describeFailure(error).slice(0, 300)}`;
+  }
+}
+
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === "TimeoutError") return `no answer within ${WEBHOOK_TIMEOUT_MS / 1000} s`;
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  const detail = typeof cause?.code === "string" ? cause.code : typeof cause?.message === "string" ? cause.message : "";
+  return detail && !error.message.includes(detail) ? `${error.message} (${detail})` : error.message;
+}
