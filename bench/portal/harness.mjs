@@ -242,7 +242,7 @@ export async function portalConfig(helpers, upstreamUrl, consoleUrl) {
   const token = helpers.generateTokenSecret();
   const userId = randomUUID();
   const bundle = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     // Fresh portals every run; seconds keep it increasing and within the schema's int32 bound.
     version: Math.floor(Date.now() / 1000),
     issuedAt: new Date().toISOString(),
@@ -259,9 +259,11 @@ export async function portalConfig(helpers, upstreamUrl, consoleUrl) {
       },
     ],
     tokens: [{ id: randomUUID(), hash: await helpers.hashTokenSecret(token), userId, scopes: ["read", "write"], expiresAt: null }],
-    users: [{ id: userId, email: "bench@example.com", role: "member", teamIds: [] }],
+    users: [{ id: userId, email: "bench@example.com", role: "member", teamIds: [], groups: [] }],
     teams: [],
     policies: { rules: [{ id: randomUUID(), effect: "allow", subject: { type: "everyone" }, resource: { serverSlug: SLUG, tool: "*" }, priority: 100 }] },
+    limits: { rateLimits: [], budgets: [] },
+    llm: { providers: [], prices: [] },
   };
   return {
     token,
