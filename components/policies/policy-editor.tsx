@@ -56,7 +56,7 @@ export function PolicyEditor({ action, policy, servers, subjects }: PolicyEditor
       <div className="grid gap-3 sm:grid-cols-3">
         <Field label="Server">
           <Select name="server" defaultValue={policy?.server ?? "*"}>
-            <option value="*">Every server (*)</option>
+            <option value="*">* (every server)</option>
             {servers.map((s) => (
               <option key={s} value={s}>
                 {s}

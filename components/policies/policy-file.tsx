@@ -12,6 +12,7 @@ export function DownloadButton({ content, filename, type, label }: { content: st
     <Button
       type="button"
       variant="secondary"
+      className="whitespace-nowrap"
       onClick={() => {
         const url = URL.createObjectURL(new Blob([content], { type }));
         const a = document.createElement("a");
