@@ -1,5 +1,6 @@
 "use client";
 
+import { useState } from "react";
 import type { FormAction } from "@/lib/auth/action-result";
 import type { SimulateOutput } from "@/lib/policies/schemas";
 import { ActionForm, SubmitButton } from "../ui/action-form";
@@ -22,21 +23,24 @@ function Answer({ r }: { r: SimulateOutput }) {
   );
 }
 
+/** Controlled fields: asking again after changing one field must not clear the others (React resets uncontrolled forms after an action). */
 export function Simulator({ action, users, tools }: { action: FormAction<SimulateOutput>; users: string[]; tools: string[] }) {
+  const [values, setValues] = useState({ user: "", tool: "", clientIp: "", at: "", against: "draft" });
+  const bind = (name: keyof typeof values) => ({ name, value: values[name], onChange: (e: { target: { value: string } }) => setValues((v) => ({ ...v, [name]: e.target.value })) });
   return (
     <ActionForm action={action} className="space-y-3" success={(r) => <Answer r={r} />}>
       <div className="grid gap-3 sm:grid-cols-2">
         <Field label="User">
-          <Input name="user" required list="sim-users" placeholder="alice@acme.com" />
+          <Input {...bind("user")} required list="sim-users" placeholder="alice@acme.com" />
         </Field>
         <Field label="Tool" hint="As the portal names it: <server>_<tool>">
-          <Input name="tool" required list="sim-tools" placeholder="github_create_issue" />
+          <Input {...bind("tool")} required list="sim-tools" placeholder="github_create_issue" />
         </Field>
         <Field label="From IP (optional)">
-          <Input name="clientIp" placeholder="10.1.2.3" />
+          <Input {...bind("clientIp")} placeholder="10.1.2.3" />
         </Field>
         <Field label="At (UTC, optional: now)">
-          <Input name="at" type="datetime-local" />
+          <Input {...bind("at")} type="datetime-local" />
         </Field>
       </div>
       <datalist id="sim-users">
@@ -51,7 +55,7 @@ export function Simulator({ action, users, tools }: { action: FormAction<Simulat
       </datalist>
       <div className="flex items-end gap-3">
         <Field label="Against">
-          <Select name="against" defaultValue="draft">
+          <Select {...bind("against")}>
             <option value="draft">Draft (next publish)</option>
             <option value="deployed">Deployed bundle</option>
           </Select>
