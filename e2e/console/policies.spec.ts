@@ -1,0 +1,98 @@
+/**
+ * Access policies end to end, as an admin meets them: write a deny rule in the browser, ask the
+ * simulator, see the impact preview on the Portal page, publish, and watch the portal Worker refuse
+ * the MCP call it allowed a moment before.
+ */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { expect, test } from "@playwright/test";
+import { startMutableServer } from "../fixtures/mutable-mcp-server.mjs";
+import { BOOTSTRAP_TOKEN, OIDC_CONSOLE, OIDC_PORTAL, signInWithOidc } from "../fixtures";
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${OIDC_CONSOLE}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+async function callWeather(secret: string, slug: string): Promise<string> {
+  const client = new Client({ name: "policy-e2e", version: "1.0.0" });
+  try {
+    // A token made after a publish reaches the edge with the next identity sync (seconds).
+    await client.connect(new StreamableHTTPClientTransport(new URL("/mcp", OIDC_PORTAL), { requestInit: { headers: { authorization: `Bearer ${secret}` } } }));
+  } catch (error) {
+    return `not connected: ${String(error)}`;
+  }
+  try {
+    const result = await client.callTool({ name: `${slug}_get_weather`, arguments: { city: "Oslo" } });
+    return JSON.stringify(result.content).includes("Oslo") ? "allowed" : "unexpected";
+  } catch (error) {
+    return String(error).includes("not available") ? "refused" : String(error);
+  } finally {
+    await client.close();
+  }
+}
+
+test("write a deny rule, see the simulator's answer and the impact, publish, and the portal refuses the call", async ({ page }) => {
+  test.setTimeout(120_000);
+  const upstream = await startMutableServer({ port: 0 });
+  const slug = `pol-${Date.now().toString(36)}`;
+  try {
+    await expect.poll(async () => (await fetch(`${OIDC_PORTAL}/_portcullis/status`).catch(() => null))?.status ?? 0, { timeout: 60_000 }).toBe(200);
+    const server = await api<{ id: string }>("POST", "/servers", { name: "Weather (policy e2e)", slug, url: upstream.url, justification: "policy e2e" });
+    await api("POST", `/servers/${server.id}/approve`, { reason: "ok", tools: ["get_weather", "list_forecasts"] });
+
+    await signInWithOidc(page, "alice", "/portal");
+    await page.getByRole("button", { name: "Publish", exact: true }).click();
+    await expect(page.getByTestId("publish-result")).toContainText("accepted");
+
+    const { users } = await api<{ users: { id: string; email: string }[] }>("GET", "/users");
+    const alice = users.find((u) => u.email.startsWith("alice@"))!;
+    const { secret } = await api<{ secret: string }>("POST", "/tokens", { name: "policy e2e", scopes: ["read"], expiresInDays: 1, userId: alice.id });
+    await expect.poll(() => callWeather(secret, slug), { timeout: 30_000 }).toBe("allowed");
+
+    // The deny rule, written in the browser.
+    await page.goto("/policies");
+    await expect(page.getByRole("heading", { name: "Policies", exact: true })).toBeVisible();
+    const name = `No weather for Alice ${slug}`;
+    const editor = page.locator("form").filter({ has: page.getByRole("button", { name: "Create policy" }) });
+    await editor.getByLabel("Name", { exact: true }).fill(name);
+    await editor.getByLabel("Effect").selectOption("deny");
+    await editor.getByLabel("Who").fill(`user:${alice.email}`);
+    await editor.getByLabel("Server").selectOption(slug);
+    await editor.getByLabel("Tool").fill("get_*");
+    await editor.getByLabel("Priority").fill("200");
+    await editor.getByRole("button", { name: "Create policy" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+    await expect(page.getByTestId("policy-row").filter({ hasText: name })).toBeVisible();
+
+    // The simulator answers with the deciding rule, before anything is published.
+    const simulator = page.locator("form").filter({ has: page.getByRole("button", { name: "Check" }) });
+    await simulator.getByLabel("User").fill(alice.email);
+    await simulator.getByLabel("Tool").fill(`${slug}_get_weather`);
+    await simulator.getByRole("button", { name: "Check" }).click();
+    await expect(page.getByTestId("simulation-result")).toContainText("Deny");
+    await expect(page.getByTestId("simulation-result")).toContainText(`Denied by policy "${name}".`);
+    await simulator.getByLabel("Tool").fill(`${slug}_list_forecasts`);
+    await simulator.getByRole("button", { name: "Check" }).click();
+    await expect(page.getByTestId("simulation-result")).toContainText("Allow");
+
+    // Still allowed at the edge: nothing is published yet. The Portal page says what publishing changes.
+    expect(await callWeather(secret, slug)).toBe("allowed");
+    await page.goto("/portal");
+    const lost = page.getByTestId("impact-row").filter({ hasText: `${slug}_get_weather` }).filter({ hasText: alice.email });
+    await expect(lost).toContainText("lost");
+    await expect(lost).toContainText(name);
+    await page.getByRole("button", { name: "Publish", exact: true }).click();
+    await expect(page.getByTestId("publish-result")).toContainText("accepted");
+
+    await expect.poll(() => callWeather(secret, slug), { timeout: 30_000 }).toBe("refused");
+  } finally {
+    await upstream.close();
+  }
+});
