@@ -252,6 +252,13 @@ describe.each(testDatabases())("access policies on $name", ({ open }) => {
     expect(bundle.policies.rules.find((r) => r.id === good.id)).toEqual({ id: good.id, effect: "allow", subject: { type: "everyone" }, resource: { serverSlug: slug, tool: "*" }, priority: 100 });
     expect(bundle.llm.providers.some((p) => p.id === clash.id)).toBe(false);
     expect(skipped).toContainEqual({ id: clash.id, slug: server.slug, reason: expect.stringContaining("slug of an approved MCP server") });
+    // The simulator answers for models too: the provider is open to everyone, a policy narrows it.
+    const someone = bundle.users[0]!.email;
+    const ask = (tool: string) => simulatePolicy(admin(), { user: someone, tool });
+    expect(await ask(`${slug}/gpt-5`)).toMatchObject({ decision: "allow", rule: { id: good.id, kind: "server access" } });
+    const deny = await createPolicy(admin(), { name: `No gpt-5 ${uniq()}`, effect: "deny", subject: "everyone", server: slug, tool: "gpt-5*" });
+    expect(await ask(`${slug}/gpt-5-mini`)).toMatchObject({ decision: "deny", rule: { id: deny.id, kind: "policy" } });
+    expect(await ask(`${slug}/o3`)).toMatchObject({ decision: "allow" });
     // The draft (simulator, impact) carries the same, without sealed keys.
     const draft = await draftBundle(db, new Date());
     expect(draft.llm.providers.find((p) => p.id === good.id)?.credential).toBeNull();

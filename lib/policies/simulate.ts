@@ -1,6 +1,7 @@
 /**
  * The policy simulator: "can alice@acme.com call github_create_issue from 10.1.2.3 now?". It runs
- * the edge's own checks (lib/bundle/bundle-index.ts, lib/policy/evaluate.ts) against the bundle the
+ * the edge's own checks (lib/bundle/bundle-index.ts, lib/policy/evaluate.ts) — for MCP tools, and for
+ * LLM models (`openai/gpt-5`: provider slug and model) — against the bundle the
  * next publish would produce (draft) or the latest published one (deployed), and names what
  * decided: the user, the server, the tool, or the policy rule.
  */
@@ -8,14 +9,14 @@ import { eq, sql } from "drizzle-orm";
 import { policies, servers, users } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { authorize } from "../auth/actor";
-import { indexBundle, toolAccess, type BundleIndex } from "../bundle/bundle-index";
+import { indexBundle, llmAccess, toolAccess, type BundleIndex } from "../bundle/bundle-index";
 import type { ConfigBundle } from "../bundle/schema";
 import { draftBundle } from "../config/compile-bundle";
 import { latestDeployment, storedBundle } from "../config/record-deployment";
 import type { Ctx } from "../context";
 import { ValidationError } from "../errors";
 import { parseIp } from "../net/cidr";
-import { describeRule } from "../policy/evaluate";
+import { describeRule, type PolicyDecision } from "../policy/evaluate";
 import { SimulateInput, type SimulateOutput } from "./schemas";
 
 export interface Target {
@@ -70,23 +71,31 @@ export async function simulatePolicy({ db, actor }: Ctx, rawInput: unknown): Pro
     return deny("user", `Denied: ${why}.`);
   }
   const person = { id: user.id, email: user.email };
+  const policyAnswer = async (decision: PolicyDecision): Promise<SimulateOutput> => {
+    const rule = decision.ruleId ? await ruleLabel(db, index, decision.ruleId) : null;
+    const reason = rule
+      ? `${decision.effect === "allow" ? "Allowed" : "Denied"} by ${rule.kind === "policy" ? `policy "${rule.name}"` : rule.name}.`
+      : "Denied: no rule allows it (default deny).";
+    return { ...base, decision: decision.effect, stage: "policy", reason, rule, user: person };
+  };
   if (input.tokenId && !index.tokenIds.has(input.tokenId)) return deny("user", "Denied: that API token is revoked, expired or unknown.", person);
   if (input.tokenId && !index.bundle.tokens.some((t) => t.id === input.tokenId && t.userId === user.id)) return deny("user", `Denied: that API token is not ${user.email}'s.`, person);
 
+  const caller = { user, tokenId: input.tokenId ?? null, clientIp: input.clientIp ?? null, at };
+  // An LLM provider is its own "server" to policies, and the model its "tool" (lib/bundle/bundle-index.ts llmAccess).
+  const provider = index.bundle.llm.providers.find((p) => p.slug === target.server);
+  if (provider) {
+    return policyAnswer(llmAccess(index, caller, provider.slug, target.tool));
+  }
   const server = index.serversBySlug.get(target.server);
   if (!server) {
     const [row] = await db.select({ status: servers.status }).from(servers).where(eq(servers.slug, target.server));
     const why = !row ? `there is no server "${target.server}"` : row.status === "approved" ? `server "${target.server}" was left out of the bundle (its credential could not be prepared)` : `server "${target.server}" is ${row.status}, not approved`;
     return deny("server", `Denied: ${why}.`, person);
   }
-  const access = toolAccess(index, { user, tokenId: input.tokenId ?? null, clientIp: input.clientIp ?? null, at }, server, target.tool);
+  const access = toolAccess(index, caller, server, target.tool);
   if (!access.ok && access.code === "TOOL_NOT_APPROVED") {
     return deny("tool", `Denied: "${target.tool}" is not an approved, enabled tool of ${server.slug} (new, disabled, quarantined or removed).`, person);
   }
-  const decision = access.decision!;
-  const rule = decision.ruleId ? await ruleLabel(db, index, decision.ruleId) : null;
-  const reason = rule
-    ? `${decision.effect === "allow" ? "Allowed" : "Denied"} by ${rule.kind === "policy" ? `policy "${rule.name}"` : rule.name}.`
-    : "Denied: no rule allows it (default deny).";
-  return { ...base, decision: decision.effect, stage: "policy", reason, rule, user: person };
+  return policyAnswer(access.decision!);
 }

@@ -119,7 +119,7 @@ export default async function PoliciesPage({ searchParams }: { searchParams: Pro
 
       {canManage && (
         <Card title="Policy as code" description="Paste a file exported here or from another console. A file with any error changes nothing. Also: GET /api/v1/policies/export, POST /api/v1/policies/import.">
-          <ImportForm action={importPoliciesAction} initial={yaml} />
+          <ImportForm key={yaml} action={importPoliciesAction} initial={yaml} />
         </Card>
       )}
     </div>
