@@ -183,6 +183,8 @@ const ROUTES: Record<string, RouteEntry> = {
   "GET /api/v1/llm/prices": { allowed: GATEWAY_READERS },
   "PUT /api/v1/llm/prices": { allowed: GATEWAY_WRITERS, prepare: async () => ({ body: { prices: DEFAULT_PRICES.slice(0, 3) } }) },
   "POST /api/v1/llm/prices/reset": { allowed: GATEWAY_WRITERS },
+  // Everyone sees usage: their own, or everyone's with usage.read-all (lib/usage/usage.test.ts).
+  "GET /api/v1/usage": { allowed: EVERYONE, prepare: async () => ({ query: "?from=2030-01-01&to=2030-01-31" }) },
   "GET /api/v1/config/diff": {
     allowed: CONFIG_READERS,
     prepare: async (db) => {

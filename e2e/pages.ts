@@ -26,4 +26,6 @@ export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" 
   "/budgets": "everyone",
   // Approvers, security and admins (gateway.read): LLM providers and prices.
   "/gateway": "gateway-readers",
+  // Everyone: their own usage; security and admins see everyone's (usage.read-all).
+  "/usage": "everyone",
 };

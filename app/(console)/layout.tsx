@@ -15,7 +15,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
     ...(can(actor, "policies.read") ? [{ href: "/policies", label: "Policies" }] : []),
     { href: "/budgets", label: "Budgets" },
     ...(can(actor, "gateway.read") ? [{ href: "/gateway", label: "Gateway" }] : []),
-    { href: "/usage", label: "Usage", soon: true },
+    { href: "/usage", label: "Usage" },
     ...(can(actor, "audit.read") ? [{ href: "/audit", label: "Audit" }] : []),
     { href: "/shadow", label: "Shadow MCP", soon: true },
     { href: "/portal", label: "Portal" },

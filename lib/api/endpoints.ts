@@ -14,6 +14,7 @@ import { ListEventsOutput, ListEventsQuery } from "../events/schemas";
 import { RateLimitInput, RateLimitOutput, UpdateRateLimitInput } from "../rate-limits/schemas";
 import { BudgetAlertOutput, BudgetInput, BudgetOutput, BudgetStatusListOutput, ListBudgetAlertsQuery, UpdateBudgetInput } from "../budgets/schemas";
 import { PricesOutput, ProviderInput, ProviderOutput, PutPricesInput, UpdateProviderInput } from "../llm-config/schemas";
+import { UsageOutput, UsageQuery } from "../usage/schemas";
 
 const IdParams = z.object({ id: Uuid });
 const MemberParams = z.object({ id: Uuid, userId: Uuid });
@@ -380,6 +381,14 @@ export const resetLlmPricesEndpoint = endpoint({
   query: NoQuery, response: PricesOutput,
 });
 
+export const getUsageEndpoint = endpoint({
+  method: "GET", path: "/usage", operationId: "getUsage", tag: "Usage", permission: "usage.read", status: 200,
+  summary: "Usage over a time range: MCP context tokens by server and tool, LLM calls, tokens and spend by model, user, team and day",
+  description:
+    "Default range: the last 30 UTC days up to now; at most 366 days (400 when longer, or when from is not before to). Security and admins see everyone's usage and may filter by teamId and userId; everyone else sees only their own (userId is forced to theirs, and filters.ownUsageOnly is true). LLM tokens and cost count allowed calls only, like budgets.",
+  query: UsageQuery, response: UsageOutput,
+});
+
 export const ALL_ENDPOINTS = [
   listServersEndpoint,
   registerServerEndpoint,
@@ -442,4 +451,5 @@ export const ALL_ENDPOINTS = [
   listLlmPricesEndpoint,
   putLlmPricesEndpoint,
   resetLlmPricesEndpoint,
+  getUsageEndpoint,
 ];

@@ -59,6 +59,10 @@ export const PERMISSIONS = {
   "gateway.read": { roles: ["approver", "security", "admin"], scope: "read" },
   /** Add, change and remove LLM providers and their API keys; edit the price table. */
   "gateway.manage": { roles: ["admin"], scope: "write" },
+  /** Usage (MCP context tokens, LLM calls, tokens and spend): everyone sees their own. */
+  "usage.read": { roles: EVERYONE, scope: "read" },
+  /** Everyone's usage, by user and team; without it `usage.read` shows only the caller's own. */
+  "usage.read-all": { roles: ["security", "admin"], scope: "read" },
 } as const satisfies Record<string, PermissionSpec>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -33,7 +33,7 @@ import {
 import { sendBudgetWebhook } from "./webhook";
 
 /** SQL twin of `totalTokens` (lib/llm/usage.ts, what the edge meters): OpenAI's input already includes its cached tokens. */
-const TOKENS = sql`case when ${llmEvents.providerKind} = 'openai'
+export const TOKENS = sql`case when ${llmEvents.providerKind} = 'openai'
   then coalesce(${llmEvents.inputTokens}, 0) + coalesce(${llmEvents.outputTokens}, 0) + coalesce(${llmEvents.cacheWriteTokens}, 0)
   else coalesce(${llmEvents.inputTokens}, 0) + coalesce(${llmEvents.outputTokens}, 0) + coalesce(${llmEvents.cachedInputTokens}, 0) + coalesce(${llmEvents.cacheWriteTokens}, 0) end`;
 

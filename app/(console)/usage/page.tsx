@@ -1,0 +1,256 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { DailyUsageChart } from "@/components/usage/daily-usage-chart";
+import { Button } from "@/components/ui/button";
+import { Card, PageHeader } from "@/components/ui/card";
+import { Table, Td } from "@/components/ui/table";
+import { can } from "@/lib/auth/actor";
+import { requirePage } from "@/lib/auth/page";
+import { formatUtc } from "@/lib/budgets/format";
+import { listTeams } from "@/lib/teams/queries";
+import { formatCount, formatMicroUsd } from "@/lib/usage/format";
+import { UsageQuery, type UsageOutput } from "@/lib/usage/schemas";
+import { getUsage } from "@/lib/usage/usage";
+
+export const metadata: Metadata = { title: "Usage" };
+
+type SearchParams = Record<string, string | string[] | undefined>;
+
+const PRESETS = [7, 30, 90] as const;
+const DAY_MS = 86_400_000;
+
+const one = (value: string | string[] | undefined) => (typeof value === "string" && value.trim() !== "" ? value.trim() : undefined);
+
+interface Filters {
+  days: number;
+  teamId?: string;
+  userId?: string;
+}
+
+function hrefFor(f: Filters): string {
+  const q = new URLSearchParams();
+  if (f.days !== 30) q.set("days", String(f.days));
+  if (f.teamId) q.set("teamId", f.teamId);
+  if (f.userId) q.set("userId", f.userId);
+  const text = q.toString();
+  return text ? `/usage?${text}` : "/usage";
+}
+
+/** Requests the portal answered across servers (the aggregate tool list at /mcp) have no server. */
+const serverLabel = (server: string | null) => server ?? "all servers (/mcp)";
+
+function ContextBar({ value, max }: { value: number; max: number }) {
+  const percent = max > 0 ? Math.max(1, Math.round((value / max) * 100)) : 0;
+  return (
+    <div className="h-1.5 w-24 overflow-hidden rounded-full bg-zinc-100" aria-hidden>
+      <div className="h-full rounded-full bg-indigo-500" style={{ width: `${value > 0 ? percent : 0}%` }} />
+    </div>
+  );
+}
+
+function Stat({ label, value }: { label: string; value: string }) {
+  return (
+    <Card>
+      <p className="text-xs uppercase tracking-wide text-zinc-500">{label}</p>
+      <p className="mt-1 text-2xl font-semibold tabular-nums">{value}</p>
+    </Card>
+  );
+}
+
+function serverRows(usage: UsageOutput) {
+  const lists = new Map(usage.mcp.listTokens.map((l) => [l.server, l]));
+  const rows = usage.mcp.byServer.map((s) => ({ ...s, list: lists.get(s.server) }));
+  return { rows, max: Math.max(0, ...rows.map((r) => r.contextTokens)) };
+}
+
+export default async function UsagePage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const ctx = await requirePage("usage.read");
+  const sp = await searchParams;
+  const seesAll = can(ctx.actor, "usage.read-all");
+  const filters: Filters = {
+    days: PRESETS.find((d) => String(d) === one(sp.days)) ?? 30,
+    teamId: seesAll ? one(sp.teamId) : undefined,
+    userId: seesAll ? one(sp.userId) : undefined,
+  };
+  // Presets end now and start at 00:00 UTC, so "7 days" is seven whole bars in the daily chart.
+  const now = new Date();
+  const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (filters.days - 1) * DAY_MS).toISOString().slice(0, 10);
+  const parsed = UsageQuery.safeParse({ from, teamId: filters.teamId, userId: filters.userId });
+  const problem = parsed.success ? null : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+  const [usage, teams] = await Promise.all([getUsage(ctx, parsed.success ? parsed.data : { from }, now), seesAll ? listTeams(ctx) : []]);
+
+  const { rows: servers, max: maxContext } = serverRows(usage);
+  const totals = usage.llm.daily.reduce(
+    (t, d) => ({ mcpCalls: t.mcpCalls + d.mcpCalls, llmTokens: t.llmTokens + d.llmTokens, cost: t.cost + d.costMicroUsd }),
+    { mcpCalls: 0, llmTokens: 0, cost: 0 },
+  );
+  const contextTokens = usage.mcp.byServer.reduce((sum, s) => sum + s.contextTokens, 0);
+  const filteredUser = usage.filters.userId && !usage.filters.ownUsageOnly ? (usage.llm.byUser.find((u) => u.userId === usage.filters.userId)?.email ?? usage.filters.userId) : null;
+
+  return (
+    <div className="space-y-6">
+      <PageHeader
+        title="Usage"
+        description={
+          <>
+            {usage.filters.ownUsageOnly ? "Your own usage" : "Usage across the company"}: what MCP results put into the model&apos;s context, and LLM calls, tokens and spend through the
+            gateway. {formatUtc(usage.range.from)} to {formatUtc(usage.range.to)}.
+          </>
+        }
+      />
+
+      <div className="flex flex-wrap items-center gap-4">
+        <nav aria-label="Range" className="inline-flex overflow-hidden rounded-md border border-zinc-300 text-sm">
+          {PRESETS.map((d) => (
+            <Link
+              key={d}
+              href={hrefFor({ ...filters, days: d })}
+              aria-current={filters.days === d ? "page" : undefined}
+              className={`px-3 py-1.5 ${filters.days === d ? "bg-indigo-600 text-white" : "bg-white text-zinc-700 hover:bg-zinc-50"}`}
+            >
+              {d} days
+            </Link>
+          ))}
+        </nav>
+        {seesAll && (
+          <form method="get" action="/usage" className="flex items-center gap-2 text-sm">
+            {filters.days !== 30 && <input type="hidden" name="days" value={filters.days} />}
+            {filters.userId && <input type="hidden" name="userId" value={filters.userId} />}
+            <label htmlFor="usage-team" className="text-zinc-600">
+              Team
+            </label>
+            <select id="usage-team" name="teamId" defaultValue={filters.teamId ?? ""} className="rounded-md border border-zinc-300 px-2 py-1 text-sm" data-testid="usage-team-select">
+              <option value="">All teams</option>
+              {teams.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.slug}
+                </option>
+              ))}
+            </select>
+            <Button type="submit" variant="secondary">
+              Apply
+            </Button>
+          </form>
+        )}
+        {filteredUser && (
+          <p className="text-sm text-zinc-600">
+            User <span className="font-medium">{filteredUser}</span> ·{" "}
+            <Link className="text-indigo-700 hover:underline" href={hrefFor({ ...filters, userId: undefined })}>
+              everyone
+            </Link>
+          </p>
+        )}
+      </div>
+
+      {problem && (
+        <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
+          Ignored invalid filters: {problem}
+        </p>
+      )}
+
+      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+        <Stat label="MCP calls" value={formatCount(totals.mcpCalls)} />
+        <Stat label="Context tokens from MCP" value={formatCount(contextTokens)} />
+        <Stat label="LLM tokens" value={formatCount(totals.llmTokens)} />
+        <Stat label="LLM spend" value={formatMicroUsd(totals.cost)} />
+      </div>
+
+      <Card
+        title="Context cost by server"
+        description="Tokens (o200k) that each server's results put into the model's context, tool lists included. A tool list is loaded by every session: its size is a cost paid again and again."
+      >
+        <Table head={["Server", "Calls", "Denied", "Context tokens", "", "Tool list (avg)", "Tool list (latest)"]} empty="No MCP calls in this range.">
+          {servers.map((s) => (
+            <tr key={s.server ?? ""} data-testid="usage-server-row">
+              <Td className={s.server ? "font-mono text-xs" : "text-xs italic text-zinc-600"}>{serverLabel(s.server)}</Td>
+              <Td className="tabular-nums">{formatCount(s.calls)}</Td>
+              <Td className={`tabular-nums ${s.denied > 0 ? "text-red-700" : "text-zinc-500"}`}>{formatCount(s.denied)}</Td>
+              <Td className="tabular-nums">{formatCount(s.contextTokens)}</Td>
+              <Td>
+                <ContextBar value={s.contextTokens} max={maxContext} />
+              </Td>
+              <Td className="tabular-nums">{s.list ? formatCount(s.list.avgTokens) : "—"}</Td>
+              <Td className="tabular-nums">{s.list ? formatCount(s.list.lastTokens) : "—"}</Td>
+            </tr>
+          ))}
+        </Table>
+      </Card>
+
+      <Card title="Most expensive tools (context tokens)" description="tools/call by tool: the 20 whose results put the most tokens into the model's context.">
+        <Table head={["Server", "Tool", "Calls", "Context tokens", "Avg per call"]} empty="No tool calls in this range.">
+          {usage.mcp.byTool.map((t) => (
+            <tr key={`${t.server}\u0000${t.tool}`} data-testid="usage-tool-row">
+              <Td className="font-mono text-xs">{serverLabel(t.server)}</Td>
+              <Td className="font-mono text-xs">{t.tool}</Td>
+              <Td className="tabular-nums">{formatCount(t.calls)}</Td>
+              <Td className="tabular-nums">{formatCount(t.contextTokens)}</Td>
+              <Td className="tabular-nums">{formatCount(t.avgContextTokens)}</Td>
+            </tr>
+          ))}
+        </Table>
+      </Card>
+
+      <Card title="LLM spend by model" description="Calls through the gateway. Tokens and spend count allowed calls, as budgets do; cache hits are answers served from the gateway's cache.">
+        <Table head={["Provider", "Model", "Calls", "Tokens", "Cache hits", "Spend"]} empty="No LLM calls in this range.">
+          {usage.llm.byModel.map((m) => (
+            <tr key={`${m.provider}\u0000${m.model}`} data-testid="usage-model-row">
+              <Td className="font-mono text-xs">{m.provider}</Td>
+              <Td className="font-mono text-xs">{m.model ?? "—"}</Td>
+              <Td className="tabular-nums">{formatCount(m.calls)}</Td>
+              <Td className="tabular-nums">{formatCount(m.tokens)}</Td>
+              <Td className="tabular-nums">{formatCount(m.cacheHits)}</Td>
+              <Td className="tabular-nums">{formatMicroUsd(m.costMicroUsd)}</Td>
+            </tr>
+          ))}
+        </Table>
+      </Card>
+
+      <Card title="Daily" description="MCP calls and LLM tokens per UTC day; the tooltip adds the day's LLM spend.">
+        <DailyUsageChart data={usage.llm.daily} />
+      </Card>
+
+      <div className="grid gap-6 lg:grid-cols-2">
+        <Card title="By team" description="LLM usage by the teams of each caller at the time of the call: a call counts for each of its caller's teams.">
+          <Table head={["Team", "Calls", "Tokens", "Spend"]} empty="No LLM calls by team members in this range.">
+            {usage.llm.byTeam.map((t) => (
+              <tr key={t.teamId} data-testid="usage-team-row">
+                <Td className="font-mono text-xs">
+                  {seesAll ? (
+                    <Link className="text-indigo-700 hover:underline" href={hrefFor({ ...filters, teamId: t.teamId })}>
+                      {t.slug ?? "(deleted team)"}
+                    </Link>
+                  ) : (
+                    (t.slug ?? "(deleted team)")
+                  )}
+                </Td>
+                <Td className="tabular-nums">{formatCount(t.calls)}</Td>
+                <Td className="tabular-nums">{formatCount(t.tokens)}</Td>
+                <Td className="tabular-nums">{formatMicroUsd(t.costMicroUsd)}</Td>
+              </tr>
+            ))}
+          </Table>
+        </Card>
+        <Card title="By user" description="The 20 users with the highest LLM spend.">
+          <Table head={["User", "Calls", "Tokens", "Spend"]} empty="No LLM calls in this range.">
+            {usage.llm.byUser.map((u) => (
+              <tr key={u.userId ?? ""} data-testid="usage-user-row">
+                <Td className="text-xs">
+                  {seesAll && u.userId ? (
+                    <Link className="text-indigo-700 hover:underline" href={hrefFor({ ...filters, userId: u.userId })}>
+                      {u.email ?? u.userId}
+                    </Link>
+                  ) : (
+                    (u.email ?? u.userId ?? "(no user)")
+                  )}
+                </Td>
+                <Td className="tabular-nums">{formatCount(u.calls)}</Td>
+                <Td className="tabular-nums">{formatCount(u.tokens)}</Td>
+                <Td className="tabular-nums">{formatMicroUsd(u.costMicroUsd)}</Td>
+              </tr>
+            ))}
+          </Table>
+        </Card>
+      </div>
+    </div>
+  );
+}

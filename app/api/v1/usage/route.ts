@@ -1,0 +1,5 @@
+import { apiRoute } from "@/lib/api/route";
+import { getUsageEndpoint } from "@/lib/api/endpoints";
+import { getUsage } from "@/lib/usage/usage";
+
+export const GET = apiRoute(getUsageEndpoint, ({ ctx, query }) => getUsage(ctx, query));

@@ -1,0 +1,27 @@
+"use client";
+
+import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { formatCompact, formatCount, formatMicroUsd } from "@/lib/usage/format";
+import type { DailyUsage } from "@/lib/usage/schemas";
+
+/** MCP calls and LLM tokens per UTC day (each on its own axis), with the day's spend in the tooltip. */
+export function DailyUsageChart({ data }: { data: DailyUsage[] }) {
+  return (
+    <div className="h-64 w-full" data-testid="usage-daily-chart">
+      <ResponsiveContainer width="100%" height="100%">
+        <ComposedChart data={data} margin={{ top: 4, right: 0, bottom: 0, left: -12 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e4e4e7" />
+          <XAxis dataKey="day" tickFormatter={(d: string) => d.slice(5)} tick={{ fontSize: 11 }} minTickGap={12} />
+          <YAxis yAxisId="calls" allowDecimals={false} tick={{ fontSize: 11 }} tickFormatter={formatCompact} />
+          <YAxis yAxisId="tokens" orientation="right" allowDecimals={false} tick={{ fontSize: 11 }} tickFormatter={formatCompact} />
+          <YAxis yAxisId="cost" hide />
+          <Tooltip formatter={(value, name) => (name === "LLM spend" ? formatMicroUsd(Number(value)) : formatCount(Number(value)))} />
+          <Legend wrapperStyle={{ fontSize: 12 }} />
+          <Bar yAxisId="calls" dataKey="mcpCalls" name="MCP calls" fill="#6366f1" isAnimationActive={false} />
+          <Bar yAxisId="tokens" dataKey="llmTokens" name="LLM tokens" fill="#f59e0b" isAnimationActive={false} />
+          <Line yAxisId="cost" dataKey="costMicroUsd" name="LLM spend" stroke="#059669" dot={false} strokeWidth={2} isAnimationActive={false} />
+        </ComposedChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}

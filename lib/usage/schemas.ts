@@ -1,0 +1,98 @@
+import { z } from "zod";
+import { IsoDateTime, Uuid } from "../api/schema-helpers";
+
+/**
+ * The Usage page and `GET /api/v1/usage`: what MCP results put into the model's context (the
+ * portal's `result_tokens`), and LLM calls, tokens and spend, over a time range.
+ */
+
+export const USAGE_DEFAULT_DAYS = 30;
+/** A leap year and a day: long enough for "this year", short enough to keep the scans bounded. */
+export const USAGE_MAX_DAYS = 366;
+/** Rows of the "most expensive" tables (tools, users). */
+export const USAGE_TOP = 20;
+
+const DAY_MS = 86_400_000;
+const DATE_ONLY = /^\d{4}-\d\d-\d\d$/;
+
+const Bound = z.union([z.iso.date(), IsoDateTime]);
+
+/** A date-only bound starts at 00:00 UTC that day. */
+export const startOfBound = (value: string): Date => new Date(DATE_ONLY.test(value) ? `${value}T00:00:00.000Z` : value);
+/** A date-only `to` includes that whole day: the range ends at the next 00:00 UTC. */
+export const endOfBound = (value: string): Date => new Date(DATE_ONLY.test(value) ? Date.parse(`${value}T00:00:00.000Z`) + DAY_MS : Date.parse(value));
+
+/** Why a resolved range is refused, or null. */
+export function rangeProblem(from: Date, to: Date): { field: "from" | "to"; message: string } | null {
+  if (from.getTime() >= to.getTime()) return { field: "from", message: "must be before to" };
+  if (to.getTime() - from.getTime() > USAGE_MAX_DAYS * DAY_MS) return { field: "to", message: `the range may span at most ${USAGE_MAX_DAYS} days` };
+  return null;
+}
+
+export const UsageQuery = z
+  .object({
+    from: Bound.optional().describe(
+      `Start of the range (inclusive): a date (00:00 UTC) or an ISO date-time. Default: 00:00 UTC ${USAGE_DEFAULT_DAYS - 1} days before the last day of the range`,
+    ),
+    to: Bound.optional().describe("End of the range (exclusive); a date includes that whole UTC day. Default: now"),
+    teamId: Uuid.optional().describe("Only calls by members of this team"),
+    userId: Uuid.optional().describe("Only this user's calls (callers without usage.read-all always get their own)"),
+  })
+  .strict()
+  .superRefine((q, ctx) => {
+    if (!q.from || !q.to) return;
+    const problem = rangeProblem(startOfBound(q.from), endOfBound(q.to));
+    if (problem) ctx.addIssue({ code: "custom", path: [problem.field], message: problem.message });
+  });
+export type UsageQuery = z.input<typeof UsageQuery>;
+
+const Count = z.number().int().nonnegative();
+const Tokens = Count.describe("o200k tokens");
+const MicroUsd = Count.describe("US dollars × 1,000,000");
+const ServerSlug = z.string().nullable().describe("Server slug; null for requests the portal answered across servers (initialize, the aggregate tools/list at /mcp)");
+
+export const UsageOutput = z.object({
+  range: z.object({
+    from: IsoDateTime,
+    to: IsoDateTime.describe("Exclusive"),
+    days: Count.describe("UTC days the range touches (the entries of llm.daily)"),
+  }),
+  filters: z.object({
+    teamId: Uuid.nullable(),
+    userId: Uuid.nullable(),
+    ownUsageOnly: z.boolean().describe("True when the caller may see only their own usage (no usage.read-all): userId is theirs whatever was asked"),
+  }),
+  mcp: z.object({
+    byServer: z
+      .array(z.object({ server: ServerSlug, calls: Count, denied: Count, contextTokens: Tokens.describe("Tokens every result (tool lists included) put into the model's context") }))
+      .describe("Every MCP request by server, most context first"),
+    byTool: z
+      .array(
+        z.object({
+          server: ServerSlug,
+          tool: z.string(),
+          calls: Count,
+          contextTokens: Tokens,
+          avgContextTokens: Tokens.describe("Per call that reported a result, rounded"),
+        }),
+      )
+      .describe(`tools/call by tool, the ${USAGE_TOP} with the most context tokens`),
+    listTokens: z
+      .array(z.object({ server: ServerSlug, lists: Count, avgTokens: Tokens, lastTokens: Tokens }))
+      .describe("tools/list answers by server: what the tool list costs each session that loads it (average, and the latest)"),
+  }),
+  llm: z.object({
+    byModel: z.array(z.object({ provider: z.string(), model: z.string().nullable(), calls: Count, tokens: Tokens, costMicroUsd: MicroUsd, cacheHits: Count })),
+    byUser: z
+      .array(z.object({ userId: Uuid.nullable(), email: z.string().nullable(), calls: Count, tokens: Tokens, costMicroUsd: MicroUsd }))
+      .describe(`The ${USAGE_TOP} users with the highest spend`),
+    byTeam: z
+      .array(z.object({ teamId: Uuid, slug: z.string().nullable().describe("null when the team was deleted"), calls: Count, tokens: Tokens, costMicroUsd: MicroUsd }))
+      .describe("By each team the caller belonged to at the time of the call: a call counts for every one of its caller's teams"),
+    daily: z
+      .array(z.object({ day: z.iso.date(), mcpCalls: Count, llmCalls: Count, llmTokens: Tokens, costMicroUsd: MicroUsd }))
+      .describe("Every UTC day of the range, oldest first, zero-filled"),
+  }),
+});
+export type UsageOutput = z.infer<typeof UsageOutput>;
+export type DailyUsage = UsageOutput["llm"]["daily"][number];

@@ -1,0 +1,269 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ZodError } from "zod";
+import { useDatabaseForTesting, type Database, type OpenDatabase } from "@/db/client";
+import { testDatabases } from "@/db/testing";
+import { llmEvents, mcpEvents } from "@/db/schema";
+import * as usageRoute from "@/app/api/v1/usage/route";
+import { toProblem } from "../api/problem";
+import { BOOTSTRAP_ACTOR, type Actor } from "../auth/actor";
+import { ForbiddenError, ValidationError } from "../errors";
+import type { LlmEvent, PortalEvent } from "../events/schema";
+import { makeEvent, makeLlmEvent } from "../events/testing";
+import { createTeam } from "../teams/create-team";
+import { makeToken, makeUser } from "../testing/fixtures";
+import { UsageOutput, UsageQuery } from "./schemas";
+import { getUsage, resolveUsageRange } from "./usage";
+
+const uniq = () => Math.random().toString(36).slice(2, 8);
+const NOW = new Date("2030-03-15T12:00:00.000Z");
+/** Five UTC days: 2030-03-10 00:00 up to (not including) 2030-03-15 00:00. */
+const RANGE = { from: "2030-03-10", to: "2030-03-14" };
+
+/** Stored as lib/events/ingest-events.ts stores a delivered event: no `kind`, the time as UTC ISO. */
+function mcpRow(overrides: Partial<PortalEvent>) {
+  const { kind: _kind, ...row } = makeEvent(overrides);
+  return { ...row, time: new Date(row.time).toISOString() };
+}
+function llmRow(overrides: Partial<LlmEvent>) {
+  const { kind: _kind, ...row } = makeLlmEvent(overrides);
+  return { ...row, time: new Date(row.time).toISOString() };
+}
+
+async function routeGet(query: string, secret: string | null): Promise<Response> {
+  const request = new Request(`http://console.test/api/v1/usage${query}`, { headers: secret ? { authorization: `Bearer ${secret}` } : {} });
+  return usageRoute.GET(request, { params: Promise.resolve({}) });
+}
+
+describe("usage range", () => {
+  it("defaults to the last 30 UTC days up to now", () => {
+    const { from, to } = resolveUsageRange({}, NOW);
+    expect(from.toISOString()).toBe("2030-02-14T00:00:00.000Z");
+    expect(to).toEqual(NOW);
+  });
+
+  it("reads a date-only `to` as the whole day, and a date-time as given", () => {
+    expect(resolveUsageRange({ from: "2030-03-10", to: "2030-03-14" }, NOW)).toEqual({
+      from: new Date("2030-03-10T00:00:00.000Z"),
+      to: new Date("2030-03-15T00:00:00.000Z"),
+    });
+    expect(resolveUsageRange({ from: "2030-03-10T06:30:00Z", to: "2030-03-11T06:30:00+02:00" }, NOW)).toEqual({
+      from: new Date("2030-03-10T06:30:00.000Z"),
+      to: new Date("2030-03-11T04:30:00.000Z"),
+    });
+    // The default start follows an explicit end: 30 days ending with its last day.
+    expect(resolveUsageRange({ to: "2030-01-30" }, NOW).from.toISOString()).toBe("2030-01-01T00:00:00.000Z");
+  });
+
+  it("refuses from after to, an empty range and more than 366 days, as 400s", () => {
+    for (const query of [
+      { from: "2030-03-10", to: "2030-03-01" },
+      { from: "2030-03-10T00:00:00Z", to: "2030-03-10T00:00:00Z" },
+      { from: "2029-01-01", to: "2030-01-02" },
+    ]) {
+      const parsed = UsageQuery.safeParse(query);
+      expect(parsed.success, JSON.stringify(query)).toBe(false);
+      expect(toProblem(parsed.error).status).toBe(400);
+    }
+    expect(toProblem(UsageQuery.safeParse({ from: "2030-03-10", to: "2030-03-01" }).error).body.error.fields).toEqual({ from: "must be before to" });
+    expect(toProblem(UsageQuery.safeParse({ from: "2029-01-01", to: "2030-01-02" }).error).body.error.fields).toEqual({ to: "the range may span at most 366 days" });
+    // Exactly 366 days is allowed (2029 is not a leap year: 2029-01-01 to the end of 2030-01-01).
+    expect(UsageQuery.safeParse({ from: "2029-01-01", to: "2030-01-01" }).success).toBe(true);
+    // With `to` left out the range ends now: a future `from` is refused when the verb resolves it.
+    expect(() => resolveUsageRange({ from: "2030-03-16" }, NOW)).toThrow(ValidationError);
+    expect(() => resolveUsageRange({ from: "2029-03-01" }, NOW)).toThrow(/at most 366 days/);
+  });
+
+  it("refuses malformed filters", () => {
+    expect(UsageQuery.safeParse({ from: "yesterday" }).success).toBe(false);
+    expect(UsageQuery.safeParse({ teamId: "platform" }).success).toBe(false);
+    expect(UsageQuery.safeParse({ days: "7" }).success).toBe(false);
+  });
+});
+
+describe.each(testDatabases())("usage on $name", ({ open }) => {
+  let opened: OpenDatabase;
+  let db: Database;
+  let admin: Actor;
+  let security: Actor;
+  let memberA: Actor & { userId: string };
+  let memberB: Actor & { userId: string };
+  let viewer: Actor & { userId: string };
+  let t1: { id: string; slug: string };
+  let t2: { id: string; slug: string };
+  const ghost = crypto.randomUUID();
+
+  beforeAll(async () => {
+    opened = await open();
+    db = opened.db;
+    useDatabaseForTesting(opened);
+    admin = await makeUser(db, "admin");
+    security = await makeUser(db, "security");
+    memberA = await makeUser(db, "member");
+    memberB = await makeUser(db, "member");
+    viewer = await makeUser(db, "viewer");
+    t1 = await createTeam({ db, actor: BOOTSTRAP_ACTOR }, { slug: `one-${uniq()}`, name: "One" });
+    t2 = await createTeam({ db, actor: BOOTSTRAP_ACTOR }, { slug: `two-${uniq()}`, name: "Two" });
+    const A = { userId: memberA.userId, teamId: t1.id };
+    const B = { userId: memberB.userId, teamId: t2.id };
+    const list = { method: "tools/list", serverSlug: null, serverUrl: null, tool: null };
+    await db.insert(mcpEvents).values([
+      // The aggregate tool list at /mcp has no server; on /mcp/weather it is weather's.
+      mcpRow({ ...A, ...list, endpoint: "/mcp", resultTokens: 300, time: "2030-03-10T09:00:00.000Z" }),
+      mcpRow({ ...A, ...list, endpoint: "/mcp/weather", resultTokens: 100, time: "2030-03-10T10:00:00.000Z" }),
+      mcpRow({ ...B, ...list, endpoint: "/mcp/weather", resultTokens: 120, time: "2030-03-12T10:00:00.000Z" }),
+      mcpRow({ ...A, serverSlug: "weather", tool: "get_weather", resultTokens: 40, time: "2030-03-10T11:00:00.000Z" }),
+      mcpRow({ ...A, serverSlug: "weather", tool: "get_weather", resultTokens: 44, time: "2030-03-11T11:00:00.000Z" }),
+      mcpRow({ ...B, serverSlug: "weather", tool: "get_weather", resultTokens: null, decision: "denied", success: false, time: "2030-03-11T12:00:00.000Z" }),
+      mcpRow({ ...B, serverSlug: "github", tool: "search_code", resultTokens: 500, time: "2030-03-12T11:00:00.000Z" }),
+      mcpRow({ ...A, method: "initialize", serverSlug: null, tool: null, endpoint: "/mcp", resultTokens: null, time: "2030-03-13T08:00:00.000Z" }),
+      // Just outside the range on either side.
+      mcpRow({ ...A, serverSlug: "weather", tool: "get_weather", resultTokens: 9999, time: "2030-03-09T23:59:59.999Z" }),
+      mcpRow({ ...A, serverSlug: "weather", tool: "get_weather", resultTokens: 9999, time: "2030-03-15T00:00:00.000Z" }),
+    ]);
+    const anthropic = { providerSlug: "claude", providerKind: "anthropic", model: "claude-x" } as const;
+    await db.insert(llmEvents).values([
+      // OpenAI: input includes the cached tokens → 100 + 50 = 150.
+      llmRow({ userId: memberA.userId, email: "old-address@example.test", teamIds: [t1.id, t2.id], model: "gpt-a", inputTokens: 100, outputTokens: 50, cachedInputTokens: 20, costMicroUsd: 1000, time: "2030-03-10T12:00:00.000Z" }),
+      // Anthropic: cache reads and writes come on top → 10 + 5 + 100 + 20 = 135.
+      llmRow({ ...anthropic, userId: memberA.userId, teamIds: [t1.id], inputTokens: 10, outputTokens: 5, cachedInputTokens: 100, cacheWriteTokens: 20, costMicroUsd: 500, cache: "hit", time: "2030-03-11T12:00:00.000Z" }),
+      llmRow({ userId: memberB.userId, teamIds: [t2.id], model: "gpt-a", inputTokens: 200, outputTokens: 100, costMicroUsd: 2000, time: "2030-03-12T12:00:00.000Z" }),
+      // Denied: counted as a call, never as tokens or spend (even if the edge reported some).
+      llmRow({ userId: memberB.userId, teamIds: [t2.id], model: "gpt-a", decision: "denied", status: 429, success: false, cache: null, inputTokens: 7, outputTokens: null, costMicroUsd: 70, time: "2030-03-12T13:00:00.000Z" }),
+      // A user since deleted: the email on the event names them.
+      llmRow({ userId: ghost, email: "gone@example.test", teamIds: [], model: "gpt-a", inputTokens: 1, outputTokens: 1, costMicroUsd: 1, time: "2030-03-13T12:00:00.000Z" }),
+      llmRow({ userId: memberA.userId, teamIds: [t1.id], model: "gpt-a", inputTokens: 100_000, outputTokens: 1, costMicroUsd: 99_999, time: "2030-03-09T12:00:00.000Z" }),
+    ]);
+  });
+  afterAll(async () => {
+    useDatabaseForTesting(undefined);
+    await opened.close();
+  });
+
+  it("sums MCP calls and context tokens by server, tool and tool list, within the range only", async () => {
+    const usage = await getUsage({ db, actor: security }, RANGE, NOW);
+    expect(UsageOutput.parse(usage)).toEqual(usage);
+    expect(usage.range).toEqual({ from: "2030-03-10T00:00:00.000Z", to: "2030-03-15T00:00:00.000Z", days: 5 });
+    expect(usage.filters).toEqual({ teamId: null, userId: null, ownUsageOnly: false });
+    expect(usage.mcp.byServer).toEqual([
+      { server: "github", calls: 1, denied: 0, contextTokens: 500 },
+      { server: "weather", calls: 5, denied: 1, contextTokens: 100 + 120 + 40 + 44 },
+      { server: null, calls: 2, denied: 0, contextTokens: 300 },
+    ]);
+    expect(usage.mcp.byTool).toEqual([
+      { server: "github", tool: "search_code", calls: 1, contextTokens: 500, avgContextTokens: 500 },
+      // The denied call counts as a call but reported no result: the average is over the two that did.
+      { server: "weather", tool: "get_weather", calls: 3, contextTokens: 84, avgContextTokens: 42 },
+    ]);
+    expect(usage.mcp.listTokens).toEqual([
+      { server: null, lists: 1, avgTokens: 300, lastTokens: 300 },
+      { server: "weather", lists: 2, avgTokens: 110, lastTokens: 120 },
+    ]);
+  });
+
+  it("sums LLM calls, tokens (totalTokens semantics), spend and cache hits by model, user, team and day", async () => {
+    const usage = await getUsage({ db, actor: admin }, RANGE, NOW);
+    expect(usage.llm.byModel).toEqual([
+      { provider: "openai", model: "gpt-a", calls: 4, tokens: 150 + 300 + 2, costMicroUsd: 1000 + 2000 + 1, cacheHits: 0 },
+      { provider: "claude", model: "claude-x", calls: 1, tokens: 135, costMicroUsd: 500, cacheHits: 1 },
+    ]);
+    expect(usage.llm.byUser).toEqual([
+      { userId: memberB.userId, email: memberB.email, calls: 2, tokens: 300, costMicroUsd: 2000 },
+      // The user's current address, not the one on the events.
+      { userId: memberA.userId, email: memberA.email, calls: 2, tokens: 285, costMicroUsd: 1500 },
+      { userId: ghost, email: "gone@example.test", calls: 1, tokens: 2, costMicroUsd: 1 },
+    ]);
+    // A call counts for each of its caller's teams.
+    expect(usage.llm.byTeam).toEqual([
+      { teamId: t2.id, slug: t2.slug, calls: 3, tokens: 450, costMicroUsd: 3000 },
+      { teamId: t1.id, slug: t1.slug, calls: 2, tokens: 285, costMicroUsd: 1500 },
+    ]);
+    expect(usage.llm.daily).toEqual([
+      { day: "2030-03-10", mcpCalls: 3, llmCalls: 1, llmTokens: 150, costMicroUsd: 1000 },
+      { day: "2030-03-11", mcpCalls: 2, llmCalls: 1, llmTokens: 135, costMicroUsd: 500 },
+      { day: "2030-03-12", mcpCalls: 2, llmCalls: 2, llmTokens: 300, costMicroUsd: 2000 },
+      { day: "2030-03-13", mcpCalls: 1, llmCalls: 1, llmTokens: 2, costMicroUsd: 1 },
+      { day: "2030-03-14", mcpCalls: 0, llmCalls: 0, llmTokens: 0, costMicroUsd: 0 },
+    ]);
+  });
+
+  it("zero-fills the default 30 days and limits the top tables", async () => {
+    const usage = await getUsage({ db, actor: admin }, {}, NOW);
+    expect(usage.llm.daily).toHaveLength(30);
+    expect(usage.llm.daily[0]!.day).toBe("2030-02-14");
+    expect(usage.llm.daily.at(-1)!.day).toBe("2030-03-15");
+    // The event at 2030-03-15 00:00 is in (the range ends now), the one on 03-09 too.
+    expect(usage.mcp.byTool.find((t) => t.tool === "get_weather")).toMatchObject({ calls: 5, contextTokens: 84 + 9999 * 2 });
+  });
+
+  it("filters by team: MCP by the event's team, LLM by any of the caller's teams, and shows only that team", async () => {
+    const usage = await getUsage({ db, actor: security }, { ...RANGE, teamId: t2.id }, NOW);
+    expect(usage.filters).toMatchObject({ teamId: t2.id, userId: null });
+    expect(usage.mcp.byServer).toEqual([
+      { server: "github", calls: 1, denied: 0, contextTokens: 500 },
+      { server: "weather", calls: 2, denied: 1, contextTokens: 120 },
+    ]);
+    expect(usage.llm.byModel).toEqual([{ provider: "openai", model: "gpt-a", calls: 3, tokens: 450, costMicroUsd: 3000, cacheHits: 0 }]);
+    expect(usage.llm.byTeam).toEqual([{ teamId: t2.id, slug: t2.slug, calls: 3, tokens: 450, costMicroUsd: 3000 }]);
+  });
+
+  it("lets security and admins filter by user", async () => {
+    const usage = await getUsage({ db, actor: security }, { ...RANGE, userId: memberB.userId }, NOW);
+    expect(usage.filters).toEqual({ teamId: null, userId: memberB.userId, ownUsageOnly: false });
+    expect(usage.llm.byUser.map((u) => u.userId)).toEqual([memberB.userId]);
+    expect(usage.mcp.byServer.map((s) => [s.server, s.calls])).toEqual([
+      ["github", 1],
+      ["weather", 2],
+    ]);
+  });
+
+  it("shows members only their own usage, whatever user they ask for", async () => {
+    const usage = await getUsage({ db, actor: memberA }, { ...RANGE, userId: memberB.userId }, NOW);
+    expect(usage.filters).toEqual({ teamId: null, userId: memberA.userId, ownUsageOnly: true });
+    expect(usage.mcp.byServer).toEqual([
+      { server: null, calls: 2, denied: 0, contextTokens: 300 },
+      { server: "weather", calls: 3, denied: 0, contextTokens: 184 },
+    ]);
+    expect(usage.llm.byUser).toEqual([{ userId: memberA.userId, email: memberA.email, calls: 2, tokens: 285, costMicroUsd: 1500 }]);
+    expect(usage.llm.byModel.map((m) => [m.model, m.calls])).toEqual([
+      ["gpt-a", 1],
+      ["claude-x", 1],
+    ]);
+    // Their own share of each of their teams.
+    expect(usage.llm.byTeam).toEqual([
+      { teamId: t1.id, slug: t1.slug, calls: 2, tokens: 285, costMicroUsd: 1500 },
+      { teamId: t2.id, slug: t2.slug, calls: 1, tokens: 150, costMicroUsd: 1000 },
+    ]);
+    expect(usage.llm.daily.reduce((sum, d) => sum + d.mcpCalls, 0)).toBe(5);
+
+    const none = await getUsage({ db, actor: viewer }, RANGE, NOW);
+    expect(none.filters.ownUsageOnly).toBe(true);
+    expect([none.mcp.byServer, none.mcp.byTool, none.mcp.listTokens, none.llm.byModel, none.llm.byUser, none.llm.byTeam]).toEqual([[], [], [], [], [], []]);
+    expect(none.llm.daily.every((d) => d.mcpCalls === 0 && d.llmTokens === 0)).toBe(true);
+  });
+
+  it("refuses a token without the read scope, and a bad range", async () => {
+    await expect(getUsage({ db, actor: { ...memberA, scopes: ["write"] } }, RANGE, NOW)).rejects.toThrow(ForbiddenError);
+    await expect(getUsage({ db, actor: admin }, { from: "2030-03-10", to: "2030-03-01" }, NOW)).rejects.toThrow(ZodError);
+    await expect(getUsage({ db, actor: admin }, { from: "2030-03-20" }, NOW)).rejects.toThrow(ValidationError);
+  });
+
+  it("answers GET /api/v1/usage: 200 with the caller's view, 400 for a bad range, 401 and 403", async () => {
+    const member = await routeGet(`?from=${RANGE.from}&to=${RANGE.to}&userId=${memberB.userId}`, await makeToken(db, memberA.userId, ["read"]));
+    expect(member.status).toBe(200);
+    const body = UsageOutput.parse(await member.json());
+    expect(body.filters).toEqual({ teamId: null, userId: memberA.userId, ownUsageOnly: true });
+    expect(body.llm.byUser.map((u) => u.userId)).toEqual([memberA.userId]);
+
+    const adminSecret = await makeToken(db, admin.userId!);
+    const all = await routeGet(`?from=${RANGE.from}&to=${RANGE.to}`, adminSecret);
+    expect(((await all.json()) as UsageOutput).llm.byUser).toHaveLength(3);
+
+    for (const query of ["?from=2030-03-10&to=2030-03-01", "?from=2028-01-01&to=2030-01-01", "?teamId=nope", "?extra=1"]) {
+      const res = await routeGet(query, adminSecret);
+      expect(res.status, query).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("VALIDATION_ERROR");
+    }
+    expect((await routeGet("", null)).status).toBe(401);
+    expect((await routeGet("", await makeToken(db, memberA.userId, ["write"]))).status).toBe(403);
+  });
+});
