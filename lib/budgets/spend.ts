@@ -18,6 +18,7 @@ import type { Queryable } from "@/db/client";
 import { toIso } from "../api/schema-helpers";
 import { authorize } from "../auth/actor";
 import type { Ctx } from "../context";
+import type { BudgetBaseline, BudgetSpec } from "../limits/schema";
 import { periodOf, type PeriodWindow } from "../limits/windows";
 import { limitSubjectNames, type LimitSubjectNames } from "../rate-limits/subjects";
 import { listBudgetRows, seesWebhooks, toBudgetOutput } from "./budgets";
@@ -82,6 +83,17 @@ export async function measureBudgets(db: Queryable, rows: readonly Budget[], now
     out.push({ budget, window, spent: row?.spent ?? 0 });
   }
   return out;
+}
+
+/**
+ * Reconciliation for the bundle: each published budget's spend in its current period by the
+ * console's usage data (lib/limits/schema.ts `BudgetBaseline`). Budgets with nothing spent are left out.
+ */
+export async function compileBudgetBaselines(db: Queryable, specs: readonly BudgetSpec[], now: Date): Promise<BudgetBaseline[]> {
+  if (specs.length === 0) return [];
+  const ids = new Set(specs.map((b) => b.id));
+  const rows = (await listBudgetRows(db)).filter((b) => ids.has(b.id));
+  return (await measureBudgets(db, rows, now)).filter((m) => m.spent > 0).map((m) => ({ budgetId: m.budget.id, periodKey: m.window.key, spent: m.spent }));
 }
 
 function covers(subject: string): string {

@@ -15,6 +15,11 @@ export function pruneDangling(bundle: ConfigBundle): ConfigBundle {
     ...bundle,
     servers: bundle.servers.map((s) => ({ ...s, ownerTeamId: s.ownerTeamId && teamIds.has(s.ownerTeamId) ? s.ownerTeamId : null })),
     policies: { rules: bundle.policies.rules.filter((r) => present(r.subject)) },
-    limits: { rateLimits: bundle.limits.rateLimits.filter((r) => present(r.subject)), budgets: bundle.limits.budgets.filter((b) => present(b.subject)) },
+    limits: (() => {
+      const budgets = bundle.limits.budgets.filter((b) => present(b.subject));
+      const kept = new Set(budgets.map((b) => b.id));
+      const baselines = bundle.limits.baselines?.filter((b) => kept.has(b.budgetId));
+      return { rateLimits: bundle.limits.rateLimits.filter((r) => present(r.subject)), budgets, ...(baselines ? { baselines } : {}) };
+    })(),
   };
 }

@@ -278,6 +278,10 @@ export const ConfigBundle = z
       if (r.subject.type === "team" && !teamIds.has(r.subject.teamId)) dangling(["policies", "rules", i, "subject", "teamId"], "team", r.subject.teamId);
       if (r.subject.type === "user" && !userIds.has(r.subject.userId)) dangling(["policies", "rules", i, "subject", "userId"], "user", r.subject.userId);
     });
+    const budgetIds = new Set(bundle.limits.budgets.map((b) => b.id));
+    bundle.limits.baselines?.forEach((b, i) => {
+      if (!budgetIds.has(b.budgetId)) dangling(["limits", "baselines", i, "budgetId"], "budget", b.budgetId);
+    });
     for (const list of ["rateLimits", "budgets"] as const) {
       bundle.limits[list].forEach((spec, i) => {
         const s = spec.subject;

@@ -12,6 +12,7 @@ import { canonicalJson } from "../registry/tool-hash";
 import { openCredential } from "../servers/credentials";
 import { guardedFetch } from "../servers/upstream";
 import { compileBudgets } from "../budgets/budgets";
+import { compileBudgetBaselines } from "../budgets/spend";
 import { compileLlm } from "../llm-config/compile-llm";
 import { compilePolicyRules } from "../policies/store";
 import { compileRateLimits } from "../rate-limits/rate-limits";
@@ -191,7 +192,9 @@ export async function compileAccess(db: Queryable, now: Date): Promise<CompiledA
     }))
     .sort(byId);
   const policyRules = await compilePolicyRules(db, { userIds, teamIds });
-  const limits = { rateLimits: await compileRateLimits(db, { userIds, teamIds }), budgets: await compileBudgets(db, { userIds, teamIds }) };
+  const budgetSpecs = await compileBudgets(db, { userIds, teamIds });
+  const baselines = await compileBudgetBaselines(db, budgetSpecs, now);
+  const limits = { rateLimits: await compileRateLimits(db, { userIds, teamIds }), budgets: budgetSpecs, ...(baselines.length ? { baselines } : {}) };
   return { serverRows, servers: serversOut, grantRules, policyRules, identities, limits };
 }
 

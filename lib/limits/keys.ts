@@ -21,7 +21,7 @@
  *   a new period or a changed metric is a new counter. A key never appears twice in one result.
  */
 import { globToRegExp } from "../policy/evaluate";
-import type { BudgetMetric, BudgetSpec, RateLimitSpec } from "./schema";
+import type { BudgetBaseline, BudgetMetric, BudgetSpec, RateLimitSpec } from "./schema";
 import { periodOf, type Period } from "./windows";
 
 export interface LimitPrincipal {
@@ -57,6 +57,8 @@ export interface ApplicableBudget {
   onExceed: "block" | "flag";
   period: Period;
   periodKey: string;
+  /** The console's count of this period's spend at the last publish: the counter never reads lower (BudgetBaseline). */
+  floor?: number;
   /** Period bounds, ms since the epoch (start inclusive, end exclusive). */
   periodStart: number;
   periodEnd: number;
@@ -122,14 +124,16 @@ export function applicableRateLimits(specs: readonly RateLimitSpec[], who: Limit
 }
 
 /** The budget counters a call by `who` at `at` counts against: every budget of the user, their teams and the token used. */
-export function applicableBudgets(specs: readonly BudgetSpec[], who: LimitPrincipal, at: Date): ApplicableBudget[] {
+export function applicableBudgets(specs: readonly BudgetSpec[], who: LimitPrincipal, at: Date, baselines: readonly BudgetBaseline[] = []): ApplicableBudget[] {
   const out = new Map<string, ApplicableBudget>();
   for (const spec of specs) {
     if (!subjectMatches(spec.subject, who)) continue;
     const period = periodOf(spec.period, at);
     const counterKey = `b:${spec.id}:${spec.metric}:${period.key}`;
     if (out.has(counterKey)) continue;
+    const floor = baselines.find((b) => b.budgetId === spec.id && b.periodKey === period.key)?.spent;
     out.set(counterKey, {
+      ...(floor ? { floor } : {}),
       specId: spec.id,
       name: spec.name,
       counterKey,

@@ -317,3 +317,26 @@ describe("overshoot under concurrency", () => {
     }
   });
 });
+
+describe("reconciliation with the console (budget floor)", () => {
+  it("never counts less than the console's baseline, and keeps edge spend above it", () => {
+    const state = emptyLedger();
+    const spec = { id: "00000000-0000-4000-8000-00000000b001", name: "b", subject: { type: "user" as const, userId: "00000000-0000-4000-8000-0000000000a1" }, metric: "tokens" as const, limit: 100, period: "month" as const, onExceed: "block" as const };
+    const who = { userId: "00000000-0000-4000-8000-0000000000a1", teamIds: [], tokenId: null };
+    const at = new Date("2026-11-26T12:00:00Z");
+    const [budget] = applicableBudgets([spec], who, at, [{ budgetId: spec.id, periodKey: "2026-11", spent: 95 }]);
+    expect(budget!.floor).toBe(95);
+    // 95 seen by the console + 10 reserved > 100: refused although the edge has counted nothing.
+    const refused = admit(state, { rateLimits: [], budgets: [budget!], estimate: { tokens: 10, microUsd: 0 } }, at.getTime());
+    expect(refused).toMatchObject({ admitted: false, refusals: [{ kind: "budget", spent: 95 }] });
+    const ok = admit(state, { rateLimits: [], budgets: [budget!], estimate: { tokens: 4, microUsd: 0 } }, at.getTime());
+    expect(ok.admitted).toBe(true);
+    settle(state, { reservationId: (ok as { reservationId: string }).reservationId, actual: { tokens: 4, microUsd: 0 } }, at.getTime());
+    expect(state.budgets[budget!.counterKey]!.spent).toBe(99);
+    // A later, lower baseline (older data) does not lower the counter; another period has none.
+    const [again] = applicableBudgets([spec], who, at, [{ budgetId: spec.id, periodKey: "2026-11", spent: 50 }]);
+    expect(admit(state, { rateLimits: [], budgets: [again!], estimate: { tokens: 2, microUsd: 0 } }, at.getTime()).admitted).toBe(false);
+    const [december] = applicableBudgets([spec], who, new Date("2026-12-01T00:00:00Z"), [{ budgetId: spec.id, periodKey: "2026-11", spent: 95 }]);
+    expect(december!.floor).toBeUndefined();
+  });
+});

@@ -191,13 +191,15 @@ function assertAmount(what: string, amount: Amount): void {
 const amountOf = (amount: Amount, metric: BudgetMetric) => (metric === "usd" ? amount.microUsd : amount.tokens);
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
+/** The counter of a budget, created on first use; raised to the console's baseline (`floor`) when that is higher. */
 function counterFor(state: LedgerState, budget: ApplicableBudget): BudgetCounter {
   const existing = state.budgets[budget.counterKey];
   if (existing) {
     existing.budget = budget;
+    if (budget.floor !== undefined && existing.spent < budget.floor) existing.spent = budget.floor;
     return existing;
   }
-  const created: BudgetCounter = { budget, spent: 0, reserved: 0, alerted: [] };
+  const created: BudgetCounter = { budget, spent: budget.floor ?? 0, reserved: 0, alerted: [] };
   state.budgets[budget.counterKey] = created;
   return created;
 }
@@ -237,7 +239,7 @@ export function admit(state: LedgerState, input: AdmitInput, now: number, option
   const flagged: BudgetStatus[] = [];
   for (const budget of budgets) {
     const existing = state.budgets[budget.counterKey];
-    const spent = existing?.spent ?? 0;
+    const spent = Math.max(existing?.spent ?? 0, budget.floor ?? 0);
     const reserved = existing?.reserved ?? 0;
     const requested = amountOf(input.estimate, budget.metric);
     if (spent + reserved + Math.max(requested, 1) <= budget.limit) continue;

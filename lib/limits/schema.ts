@@ -100,11 +100,28 @@ export type BudgetSpec = z.infer<typeof BudgetSpec>;
 
 const uniqueIds = (specs: readonly { id: string }[]) => new Set(specs.map((s) => s.id)).size === specs.length;
 
+/**
+ * Reconciliation: what the console's usage data says a budget had spent in a period when the bundle
+ * was compiled. The edge never counts less than this (a counter lost with Durable Object storage, or
+ * spend the edge did not see, comes back from the console's side); edge spend above it stays.
+ */
+export const BudgetBaseline = z
+  .object({
+    budgetId: Uuid,
+    /** lib/limits/windows.ts `periodOf(...).key`. */
+    periodKey: z.string().min(1).max(20),
+    /** Tokens, or micro-dollars for "usd". */
+    spent: z.int().min(0),
+  })
+  .strict();
+export type BudgetBaseline = z.infer<typeof BudgetBaseline>;
+
 /** Both lists, as a bundle section would carry them. Ids are unique within each list. */
 export const LimitsConfig = z
   .object({
     rateLimits: z.array(RateLimitSpec).max(LIMITS_BOUNDS.rateLimits).refine(uniqueIds, { message: "rate limit ids must be unique" }),
     budgets: z.array(BudgetSpec).max(LIMITS_BOUNDS.budgets).refine(uniqueIds, { message: "budget ids must be unique" }),
+    baselines: z.array(BudgetBaseline).max(LIMITS_BOUNDS.budgets).optional(),
   })
   .strict();
 export type LimitsConfig = z.infer<typeof LimitsConfig>;

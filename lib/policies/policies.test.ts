@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import type { Database, OpenDatabase } from "@/db/client";
 import { testDatabases } from "@/db/testing";
-import { auditLog, policies, serverAccessGrants, servers, serverTools, users } from "@/db/schema";
+import { auditLog, llmEvents, policies, serverAccessGrants, servers, serverTools, users } from "@/db/schema";
 import { BOOTSTRAP_ACTOR } from "../auth/actor";
 import { compileBundle, draftBundle } from "../config/compile-bundle";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
@@ -241,8 +241,12 @@ describe.each(testDatabases())("access policies on $name", ({ open }) => {
     const slug = `llm${uniq()}`;
     const good = await createLlmProvider(admin(), { slug, name: "OpenAI", kind: "openai", baseUrl: "https://api.openai.com/v1", apiKey: "sk-test-abcdefghijklmnop" });
     const clash = await createLlmProvider(admin(), { slug: server.slug, name: "Clash", kind: "anthropic", baseUrl: "https://api.anthropic.com/v1" });
+    // Usage the console has seen this month for a member: reconciled into the bundle as a baseline.
+    await db.insert(llmEvents).values({ id: crypto.randomUUID(), time: new Date().toISOString(), teamIds: [team.id], providerSlug: slug, providerKind: "openai", operation: "chat.completions", stream: false, status: 200, success: true, decision: "allowed", costMicroUsd: 3_000_000 });
     const secrets = await parseEdgeSecrets(generateEdgeSecret());
     const { bundle, skipped } = await compileBundle(db, { version: 9, issuer: "test", edgeSecrets: secrets });
+    const month = new Date().toISOString().slice(0, 7);
+    expect(bundle.limits.baselines).toEqual([{ budgetId: budget.id, periodKey: month, spent: 3_000_000 }]);
     expect(bundle.limits.rateLimits.find((r) => r.id === limit.id)).toMatchObject({ subject: { type: "team", teamId: team.id }, per: "user", scope: { kind: "llm" }, limit: 10, windowSeconds: 60 });
     expect(bundle.limits.budgets.find((b) => b.id === budget.id)).toMatchObject({ metric: "usd", limit: 12_500_000, period: "month", onExceed: "block" });
     const provider = bundle.llm.providers.find((p) => p.id === good.id)!;

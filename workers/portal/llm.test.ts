@@ -17,7 +17,8 @@ import { generateEdgeSecret, parseEdgeSecrets, sealForEdge } from "../../lib/edg
 import { generateTokenSecret, hashTokenSecret } from "../../lib/tokens/secret";
 import type { LlmEvent } from "../../lib/events/schema";
 import { overshootBound, type LedgerSnapshot } from "../../lib/limits/ledger";
-import type { BudgetSpec, RateLimitSpec } from "../../lib/limits/schema";
+import type { BudgetBaseline, BudgetSpec, RateLimitSpec } from "../../lib/limits/schema";
+import { periodOf } from "../../lib/limits/windows";
 import { startFakeLlmProvider, type FakeLlmProvider } from "../../lib/testing/fake-llm";
 import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "./testing";
 
@@ -48,7 +49,7 @@ describe("LLM gateway and limits in workerd", () => {
     return { id, slug, name: slug, kind, baseUrl: `${target.url}/v1`, credential, cacheTtlSeconds, logBodies: true };
   }
 
-  async function publish(parts: { rateLimits?: RateLimitSpec[]; budgets?: BudgetSpec[]; deny?: string } = {}): Promise<ConfigBundle> {
+  async function publish(parts: { rateLimits?: RateLimitSpec[]; budgets?: BudgetSpec[]; baselines?: BudgetBaseline[]; deny?: string } = {}): Promise<ConfigBundle> {
     const rules = ["openai", "claude", "cached", "slow", "weather"].map((slug) => allowRule({ type: "everyone" }, slug));
     if (parts.deny) rules.push(allowRule({ type: "everyone" }, "openai", parts.deny, "deny", 200));
     const bundle = await bundleOf({
@@ -56,7 +57,7 @@ describe("LLM gateway and limits in workerd", () => {
       users: [ada, ben, cy],
       teams: [{ id: TEAM, slug: "research" }],
       rules,
-      limits: { rateLimits: parts.rateLimits ?? [], budgets: parts.budgets ?? [] },
+      limits: { rateLimits: parts.rateLimits ?? [], budgets: parts.budgets ?? [], ...(parts.baselines ? { baselines: parts.baselines } : {}) },
       llm: { providers, prices: [{ provider: "openai", model: "gpt-test*", inputPerMTok: 1, outputPerMTok: 2 }] },
     });
     bundle.tokens.push({ id: adaSecondTokenId, hash: await hashTokenSecret(adaSecondToken), userId: ada.id, scopes: ["read"], expiresAt: null });
@@ -215,6 +216,17 @@ describe("LLM gateway and limits in workerd", () => {
     expect(after.status).toBe(429);
     expect(((await after.json()) as { error: { message: string } }).error.message).toContain("research monthly");
     expect((await chat(cy)).status).toBe(200);
+  });
+
+  it("never counts less than the console saw: a budget the usage data says is spent refuses the first call at a fresh edge", async () => {
+    const budget: BudgetSpec = { id: crypto.randomUUID(), name: "reconciled", subject: { type: "user", userId: ben.id }, metric: "tokens", limit: 100, period: "week", onExceed: "block" };
+    await publish({ budgets: [budget], baselines: [{ budgetId: budget.id, periodKey: periodOf("week", new Date()).key, spent: 100 }] });
+    const res = await chat(ben);
+    expect(res.status).toBe(429);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('Budget "reconciled" is used up');
+    // Without the baseline the same budget has room (the edge itself counted nothing for it).
+    await publish({ budgets: [budget] });
+    expect((await chat(ben)).status).toBe(200);
   });
 
   it("keeps 200 concurrent calls around the cap within the documented overshoot bound", async () => {

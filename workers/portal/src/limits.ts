@@ -58,7 +58,7 @@ export async function admitCall(env: Env, index: BundleIndex, caller: LimitCalle
   if (rateLimits.length === 0 && budgets.length === 0) return NO_LIMITS;
   const principal = { userId: caller.user.id, teamIds: caller.user.teamIds, tokenId: caller.tokenId };
   const limits = applicableRateLimits(rateLimits, principal, request);
-  const spend = applicableBudgets(budgets, principal, at);
+  const spend = applicableBudgets(budgets, principal, at, index.bundle.limits.baselines);
   if (limits.length === 0 && spend.length === 0) return NO_LIMITS;
   const result = await counters(env).admit({ rateLimits: limits, budgets: spend, estimate });
   if (result.admitted) return { admitted: true, reservationId: result.reservationId, budgets: spend, flagged: result.flagged };
