@@ -105,6 +105,8 @@ export const mcpEvents = pgTable(
     bytesIn: integer("bytes_in"),
     bytesOut: integer("bytes_out"),
     resultTokens: integer("result_tokens"),
+    /** tools/list at /mcp: tokens each server's tools add to the list, by slug (lib/events/schema.ts). */
+    serverTokens: jsonb("server_tokens").$type<Record<string, number>>(),
     bundleVersion: integer("bundle_version"),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
   },

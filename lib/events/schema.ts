@@ -61,6 +61,15 @@ export const PortalEvent = z
     bytesOut: Count,
     /** o200k tokens of the result as the model will see it (tool results, prompt messages, resources). */
     resultTokens: Count,
+    /**
+     * tools/list at `/mcp` (all servers in one list): the tokens each server's tools add to it, by
+     * server slug — what every session pays in context for each server. Absent elsewhere.
+     */
+    serverTokens: z
+      .record(z.string().min(1).max(40), z.number().int().min(0).max(2_147_483_647))
+      .refine((m) => Object.keys(m).length <= 1_000, "at most 1,000 servers")
+      .nullable()
+      .optional(),
     bundleVersion: z.number().int().positive().max(2_147_483_647).nullable(),
   })
   .strict();

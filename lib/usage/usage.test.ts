@@ -241,6 +241,21 @@ describe.each(testDatabases())("usage on $name", ({ open }) => {
     expect(none.llm.daily.every((d) => d.mcpCalls === 0 && d.llmTokens === 0)).toBe(true);
   });
 
+  it("splits the aggregate tool list (/mcp) by server with the shares the portal reported", async () => {
+    const list = { method: "tools/list", serverSlug: null, serverUrl: null, tool: null, userId: memberA.userId, teamId: t1.id };
+    await db.insert(mcpEvents).values([
+      { ...mcpRow({ ...list, endpoint: "/mcp", resultTokens: 300, time: "2030-06-10T09:00:00.000Z" }), serverTokens: { weather: 90, github: 210 } },
+      { ...mcpRow({ ...list, endpoint: "/mcp", resultTokens: 280, time: "2030-06-11T09:00:00.000Z" }), serverTokens: { weather: 70, github: 210 } },
+      mcpRow({ ...list, endpoint: "/mcp/weather", resultTokens: 110, time: "2030-06-10T10:00:00.000Z" }),
+    ]);
+    const usage = await getUsage({ db, actor: admin }, { from: "2030-06-01", to: "2030-06-20" }, NOW);
+    expect(usage.mcp.listTokens).toEqual([
+      { server: "github", lists: 2, avgTokens: 210, lastTokens: 210 },
+      // 90, 70 and 110: the latest is the aggregate list of the 11th.
+      { server: "weather", lists: 3, avgTokens: 90, lastTokens: 70 },
+    ]);
+  });
+
   it("refuses a token without the read scope, and a bad range", async () => {
     await expect(getUsage({ db, actor: { ...memberA, scopes: ["write"] } }, RANGE, NOW)).rejects.toThrow(ForbiddenError);
     await expect(getUsage({ db, actor: admin }, { from: "2030-03-10", to: "2030-03-01" }, NOW)).rejects.toThrow(ZodError);

@@ -20,7 +20,7 @@
  *   A team's figures sum every call whose caller belonged to it (`team_ids`), so a call by someone
  *   in two teams counts for both.
  */
-import { and, asc, desc, eq, gte, isNotNull, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, isNotNull, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { llmEvents, mcpEvents, teams, users } from "@/db/schema";
 import { authorize, can } from "../auth/actor";
 import { TOKENS } from "../budgets/spend";
@@ -62,6 +62,23 @@ const LLM_COST = num(sql`coalesce(sum(${llmEvents.costMicroUsd}) filter (where $
 
 const mcpDay = sql<string>`to_char(${mcpEvents.time} at time zone 'UTC', 'YYYY-MM-DD')`;
 const llmDay = sql<string>`to_char(${llmEvents.time} at time zone 'UTC', 'YYYY-MM-DD')`;
+
+/** Per server: how many lists, their average tokens, and the latest one's (newest first by time, then id). */
+function summarizeLists(rows: { server: string | null; tokens: number; time: string; id: string }[]): { server: string | null; lists: number; avgTokens: number; lastTokens: number }[] {
+  const by = new Map<string | null, { n: number; sum: number; last: { time: string; id: string; tokens: number } }>();
+  for (const r of rows) {
+    const s = by.get(r.server);
+    if (!s) by.set(r.server, { n: 1, sum: r.tokens, last: r });
+    else {
+      s.n += 1;
+      s.sum += r.tokens;
+      if (r.time > s.last.time || (r.time === s.last.time && r.id > s.last.id)) s.last = r;
+    }
+  }
+  return [...by]
+    .map(([server, s]) => ({ server, lists: s.n, avgTokens: Math.round(s.sum / s.n), lastTokens: s.last.tokens }))
+    .sort((a, b) => b.avgTokens - a.avgTokens || (a.server ?? "").localeCompare(b.server ?? ""));
+}
 
 export async function getUsage({ db, actor }: Ctx, rawQuery: unknown = {}, now: Date = new Date()): Promise<UsageOutput> {
   authorize(actor, "usage.read");
@@ -127,17 +144,24 @@ export async function getUsage({ db, actor }: Ctx, rawQuery: unknown = {}, now: 
     .groupBy(mcpEvents.serverSlug, mcpEvents.tool)
     .orderBy(desc(CONTEXT_TOKENS), desc(count()), asc(mcpEvents.serverSlug), asc(mcpEvents.tool))
     .limit(USAGE_TOP);
-  const listTokens = await db
-    .select({
-      server: MCP_SERVER,
-      lists: count(),
-      avgTokens: num(sql`round(avg(${mcpEvents.resultTokens}))::bigint`),
-      lastTokens: num(sql`(array_agg(${mcpEvents.resultTokens} order by ${mcpEvents.time} desc, ${mcpEvents.id} desc))[1]`),
-    })
+  // Tool lists: a server's own endpoint (/mcp/{slug}) reports the whole list; the aggregate /mcp
+  // reports each server's share in server_tokens (newest 10,000 such lists in the range).
+  const ownLists = await db
+    .select({ server: MCP_SERVER, tokens: num(sql`${mcpEvents.resultTokens}`), time: mcpEvents.time, id: mcpEvents.id })
     .from(mcpEvents)
-    .where(and(mcpWhere, eq(mcpEvents.method, "tools/list"), isNotNull(mcpEvents.resultTokens)))
-    .groupBy(MCP_SERVER)
-    .orderBy(desc(sql`avg(${mcpEvents.resultTokens})`), sql`1 asc nulls first`);
+    .where(and(mcpWhere, eq(mcpEvents.method, "tools/list"), isNotNull(mcpEvents.resultTokens), isNull(mcpEvents.serverTokens)))
+    .orderBy(desc(mcpEvents.time), desc(mcpEvents.id))
+    .limit(10_000);
+  const sharedLists = await db
+    .select({ shares: mcpEvents.serverTokens, time: mcpEvents.time, id: mcpEvents.id })
+    .from(mcpEvents)
+    .where(and(mcpWhere, eq(mcpEvents.method, "tools/list"), isNotNull(mcpEvents.serverTokens)))
+    .orderBy(desc(mcpEvents.time), desc(mcpEvents.id))
+    .limit(10_000);
+  const listTokens = summarizeLists([
+    ...ownLists.map((r) => ({ server: r.server, tokens: r.tokens, time: r.time, id: r.id })),
+    ...sharedLists.flatMap((r) => Object.entries(r.shares ?? {}).map(([server, tokens]) => ({ server, tokens, time: r.time, id: r.id }))),
+  ]);
   const byModel = await db
     .select({
       provider: llmEvents.providerSlug,

@@ -196,6 +196,11 @@ describe("portal /mcp in workerd", () => {
     expect(call.ruleId).toMatch(/^[0-9a-f-]{36}$/);
     expect(call.durationMs).not.toBeNull();
     await expect.poll(() => sink.events.some((e) => e.email === "bob@example.test" && e.decision === "denied" && e.serverSlug === "weather" && e.tool === "get_weather" && e.reason?.startsWith("POLICY_DENIED")), { timeout: 15_000 }).toBe(true);
+    // The aggregate tool list says what each server's tools cost in context; the shares add up to about the whole.
+    const list = sink.events.find((e) => e.method === "tools/list" && e.endpoint === "/mcp" && e.email === "alice@example.test" && e.serverTokens)!;
+    expect(Object.keys(list.serverTokens!).sort()).toEqual(["everything", "weather"]);
+    const shares = Object.values(list.serverTokens!).reduce((a, b) => a + b, 0);
+    expect(Math.abs(shares - list.resultTokens!)).toBeLessThan(list.resultTokens! * 0.05);
     expect(sink.rejected).toBe(0);
   });
 });

@@ -60,6 +60,7 @@ import { resultTokens } from "../../../lib/events/result-tokens";
 import { buildToolNameMap, upstreamKey, type ToolNameMap } from "../../../lib/naming/tool-names";
 import type { McpToolDefinition } from "../../../lib/registry/tool-types";
 import { toolHash } from "../../../lib/registry/tool-hash";
+import { countTokens } from "../../../lib/registry/token-cost";
 import { configStore } from "./config";
 import { admitCall } from "./limits";
 import { msSetting } from "./settings";
@@ -164,6 +165,8 @@ class Denied extends RpcError {
 
 interface EventFields {
   server?: BundleServer | null;
+  /** tools/list at /mcp: context tokens of each server's tools, by slug. */
+  serverTokens?: Record<string, number>;
   /** The policy decision that let the request through (its reason and rule go on the event). */
   policy?: PolicyDecision;
   tool?: string | null;
@@ -540,7 +543,7 @@ export class McpSession extends DurableObject<Env> {
     };
 
     if (capabilities.tools) {
-      handle(ListToolsRequestSchema, async (_req, extra) => ({ tools: await this.listTools(extra) }));
+      handle(ListToolsRequestSchema, async (_req, extra, fields) => ({ tools: await this.listTools(extra, fields) }));
       handle(CallToolRequestSchema, (req, extra, fields) => this.callTool(req, extra, fields));
     }
     if (capabilities.prompts) {
@@ -638,7 +641,8 @@ export class McpSession extends DurableObject<Env> {
     }
   }
 
-  private async listTools(extra: Extra): Promise<Tool[]> {
+  /** `fields` (the tools/list event's): at `/mcp`, what each server's tools cost in context tokens. */
+  private async listTools(extra: Extra, fields?: EventFields): Promise<Tool[]> {
     const caller = this.caller();
     const servers = this.servers();
     const found: { server: BundleServer; tool: Tool }[] = [];
@@ -668,7 +672,13 @@ export class McpSession extends DurableObject<Env> {
     if (this.owner?.scope) return found.map((f) => f.tool);
     const names = await buildToolNameMap(found.map((f) => ({ serverSlug: f.server.slug, toolName: f.tool.name })));
     this.toolNames = names;
-    return found.map((f) => ({ ...f.tool, name: names.byUpstream.get(upstreamKey(f.server.slug, f.tool.name))! }));
+    const tools = found.map((f) => ({ ...f.tool, name: names.byUpstream.get(upstreamKey(f.server.slug, f.tool.name))! }));
+    if (fields) {
+      const bySlug = new Map<string, Tool[]>();
+      found.forEach((f, i) => bySlug.set(f.server.slug, [...(bySlug.get(f.server.slug) ?? []), tools[i]!]));
+      fields.serverTokens = Object.fromEntries([...bySlug].map(([slug, list]) => [slug, countTokens(JSON.stringify(list))]));
+    }
+    return tools;
   }
 
   private async callTool(request: { params?: Record<string, unknown>; method: string }, extra: Extra, fields: EventFields): Promise<Record<string, unknown>> {
@@ -845,6 +855,7 @@ export class McpSession extends DurableObject<Env> {
       bytesIn: e.bytesIn ?? null,
       bytesOut: e.bytesOut ?? null,
       resultTokens: e.resultTokens ?? null,
+      ...(e.serverTokens ? { serverTokens: e.serverTokens } : {}),
       bundleVersion: this.index?.bundle.version ?? null,
     };
     // Not awaited: the buffer is durable and delivery is its job; the caller's answer does not wait.

@@ -1,0 +1,1 @@
+ALTER TABLE "mcp_events" ADD COLUMN "server_tokens" jsonb;
