@@ -550,6 +550,7 @@ export class McpSession extends DurableObject<Env> {
       handle(ListPromptsRequestSchema, async (req, extra) => this.listPrompts(req, extra));
       handle(GetPromptRequestSchema, async (req, extra, fields) => {
         const { upstream, name } = await this.routePrompt(String(req.params?.name ?? ""), fields);
+        await this.admitLimits(upstream.server, null);
         return this.forward(upstream, req.method, { ...req.params, name }, extra);
       });
     }
@@ -561,6 +562,7 @@ export class McpSession extends DurableObject<Env> {
           const uri = String(req.params?.uri ?? "");
           fields.resourceUri = uri;
           const upstream = await this.routeServerLevel(this.resourceServer(uri), fields);
+          if (req.method === "resources/read") await this.admitLimits(upstream.server, null);
           return this.forward(upstream, req.method, req.params, extra);
         });
       }
@@ -719,12 +721,7 @@ export class McpSession extends DurableObject<Env> {
       this.reportMismatch(extra, server, tool, live.hash);
       throw new Denied(PortalErrorCode.Quarantined, `Tool "${requested}" changed upstream since it was approved; it is quarantined until it is reviewed again`, `TOOL_HASH_MISMATCH: live definition hashes to ${live.hash}`);
     }
-    // Rate limits and blocking budgets: counted only for calls that would really be forwarded.
-    const admission = await admitCall(this.env, this.index!, { user: caller.user, tokenId: caller.tokenId ?? null }, { kind: "mcp", serverSlug: server.slug, tool }, { tokens: 0, microUsd: 0 }, caller.at);
-    if (!admission.admitted) {
-      const code = admission.refusal.kind === "rateLimit" ? PortalErrorCode.RateLimited : PortalErrorCode.BudgetExceeded;
-      throw new Denied(code, admission.message, admission.reason, null, { retryAfterSeconds: admission.retryAfterSeconds });
-    }
+    await this.admitLimits(server, tool);
     return this.forward(upstream, request.method, { ...request.params, name: tool }, extra);
   }
 
@@ -760,6 +757,18 @@ export class McpSession extends DurableObject<Env> {
     const server = target ? this.index!.serversBySlug.get(target.serverSlug) : undefined;
     if (!server) throw new Denied(PortalErrorCode.NotAvailable, `Prompt "${requested}" is not available`, "UNKNOWN_PROMPT");
     return { upstream: await this.routeServerLevel(server, fields), name: target!.toolName };
+  }
+
+  /**
+   * Rate limits and blocking budgets, for a request that is about to be forwarded (tools/call,
+   * prompts/get, resources/read; `tool` null for the latter two, which only server-wide limits match).
+   */
+  private async admitLimits(server: BundleServer, tool: string | null): Promise<void> {
+    const caller = this.caller();
+    const admission = await admitCall(this.env, this.index!, { user: caller.user, tokenId: caller.tokenId ?? null }, { kind: "mcp", serverSlug: server.slug, tool }, { tokens: 0, microUsd: 0 }, caller.at);
+    if (admission.admitted) return;
+    const code = admission.refusal.kind === "rateLimit" ? PortalErrorCode.RateLimited : PortalErrorCode.BudgetExceeded;
+    throw new Denied(code, admission.message, admission.reason, null, { retryAfterSeconds: admission.retryAfterSeconds });
   }
 
   /** Server-level access check (prompts, resources, completion) and the connected upstream. */
