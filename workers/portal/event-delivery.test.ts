@@ -65,7 +65,7 @@ describe("event delivery from the portal Worker to the console", () => {
   let port = 0;
   const secret = generateEdgeSecret();
   /** What the ingest server saw, and knobs to make it misbehave. */
-  const console_ = { requests: 0, accepted: 0, duplicates: 0, loseNextResponse: false, refuseId: null as string | null };
+  const console_ = { requests: 0, accepted: 0, duplicates: 0, loseNextResponse: false, refuseId: null as string | null, delivered: [] as string[] };
 
   async function startConsole(): Promise<void> {
     const secrets = await parseEdgeSecrets(secret);
@@ -85,6 +85,7 @@ describe("event delivery from the portal Worker to the console", () => {
       const response = await ingestEventsRequest(request, { db: async () => opened.db, secrets: async () => secrets });
       const text = await response.text();
       if (response.ok) {
+        console_.delivered.push(...(JSON.parse(body.toString("utf8")) as { events: { id: string }[] }).events.map((e) => e.id));
         const result = JSON.parse(text) as { accepted: number; duplicates: number };
         console_.accepted += result.accepted;
         console_.duplicates += result.duplicates;
@@ -254,4 +255,32 @@ describe("event delivery from the portal Worker to the console", () => {
     expect(row!.durationMs).toBe(13);
     expect((await stats()).dropped).toBe(1);
   }, 60_000);
+
+  it("delivers 1,000 events from 500 concurrent enqueues exactly once, each sender's in the order it sent them", async () => {
+    const before = await stats();
+    const firstDelivered = console_.delivered.length;
+    // 25 senders, each awaiting its previous enqueue (2 events each) before the next: the calls share group commits.
+    const senders = Array.from({ length: 25 }, () => Array.from({ length: 20 }, () => [makeEvent(), makeEvent()]));
+    await Promise.all(
+      senders.map(async (calls) => {
+        for (const events of calls) {
+          const res = await worker.fetch("/_portcullis/test/enqueue", { method: "POST", body: JSON.stringify({ events }), headers: { "content-type": "application/json" } });
+          expect(res.status).toBe(200);
+        }
+      }),
+    );
+    await waitFor("the buffer to drain", async () => (await stats()).pending === 0);
+    const all = senders.flat(2);
+    expect(await storedIds(all)).toHaveLength(1_000);
+    const delivered = console_.delivered.slice(firstDelivered);
+    const position = new Map<string, number>();
+    delivered.forEach((id, i) => position.set(id, position.get(id) ?? i));
+    const ours = new Set(all.map((e) => e.id));
+    expect(delivered.filter((id) => ours.has(id))).toHaveLength(1_000);
+    for (const calls of senders) {
+      const order = calls.flat().map((e) => position.get(e.id)!);
+      expect(order).toEqual([...order].sort((x, y) => x - y));
+    }
+    expect((await stats()).dropped).toBe(before.dropped);
+  }, 90_000);
 });
