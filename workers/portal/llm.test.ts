@@ -153,7 +153,8 @@ describe("LLM gateway and limits in workerd", () => {
 
   it("answers an identical request from the cache, scoped to the caller, still counting rate limits and budgets", async () => {
     const limit: RateLimitSpec = { id: crypto.randomUUID(), name: "two a minute", subject: { type: "everyone" }, per: "user", scope: { kind: "llm" }, limit: 2, windowSeconds: 60 };
-    await publish({ rateLimits: [limit] });
+    const budget: BudgetSpec = { id: crypto.randomUUID(), name: "ben's tokens", subject: { type: "user", userId: ben.id }, metric: "tokens", limit: 1_000_000, period: "day", onExceed: "block" };
+    await publish({ rateLimits: [limit], budgets: [budget] });
     const before = fake.requests().length;
     const body = { messages: [{ role: "user", content: `cache me ${crypto.randomUUID()}` }] };
     const first = await chat(ben, body, {}, "cached");
@@ -163,6 +164,9 @@ describe("LLM gateway and limits in workerd", () => {
     expect(second.headers.get("x-portcullis-cache")).toBe("HIT");
     expect(await second.json()).toEqual(firstJson);
     expect(fake.requests().length - before).toBe(1);
+    // The hit counted against the budget like the call it replays: 3 + 4 tokens, twice.
+    const spentOf = async () => ((await (await fetch(`${portal.origin}/_portcullis/test/counters/snapshot`, { method: "POST" })).json()) as LedgerSnapshot).budgets.find((b) => b.specId === budget.id)?.spent;
+    await expect.poll(spentOf).toBe(14);
     // The third identical request would be a hit too, but the rate limit comes first.
     const third = await chat(ben, body, {}, "cached");
     expect(third.status).toBe(429);
