@@ -90,11 +90,23 @@ function edgeSecrets(source: string): Promise<EdgeSecret[]> {
   return secretsCache.secrets;
 }
 
-async function providerKey(provider: BundleLlmProvider, env: Env): Promise<string | null> {
-  if (!provider.credential) return null;
-  const opened = await openAtEdge(provider.credential, await edgeSecrets(env.PORTCULLIS_EDGE_SECRET), llmCredentialAad(provider.id));
-  const apiKey = (JSON.parse(opened) as { apiKey?: unknown }).apiKey;
-  return typeof apiKey === "string" ? apiKey : null;
+/** Opened provider keys, per isolate, by provider id and sealed text (a new key or secret is a new entry). */
+const openedKeys = new Map<string, { sealed: string; apiKey: Promise<string | null> }>();
+
+function providerKey(provider: BundleLlmProvider, env: Env): Promise<string | null> {
+  const credential = provider.credential;
+  if (!credential) return Promise.resolve(null);
+  const cached = openedKeys.get(provider.id);
+  if (cached?.sealed === credential.sealed) return cached.apiKey;
+  const apiKey = (async () => {
+    const opened = await openAtEdge(credential, await edgeSecrets(env.PORTCULLIS_EDGE_SECRET), llmCredentialAad(provider.id));
+    const key = (JSON.parse(opened) as { apiKey?: unknown }).apiKey;
+    return typeof key === "string" ? key : null;
+  })();
+  // A failure is not kept: the next call tries again (and fails the same way, as a 502).
+  apiKey.catch(() => openedKeys.delete(provider.id));
+  openedKeys.set(provider.id, { sealed: credential.sealed, apiKey });
+  return apiKey;
 }
 
 function presentedSecret(request: Request): string | null {
@@ -303,7 +315,9 @@ async function forward(request: Request, env: Env, ctx: ExecutionContext, config
     else headers.set("authorization", `Bearer ${apiKey}`);
   }
   const upstreamUrl = `${provider.baseUrl.replace(/\/+$/, "")}/${new URL(request.url).pathname.replace(/^\/llm\/[^/]+\/v1\//, "")}${new URL(request.url).search}`;
-  const sent = body === null ? undefined : JSON.stringify(withStreamUsage(op, body));
+  // The caller's own bytes unless the gateway had to ask for streamed usage.
+  const withUsage = withStreamUsage(op, body);
+  const sent = body === null ? undefined : withUsage === body && call.requestText !== null ? call.requestText : JSON.stringify(withUsage);
   const res = await fetch(upstreamUrl, { method: request.method, headers, body: sent, signal: request.signal, redirect: "manual" });
 
   const isStream = res.ok && (res.headers.get("content-type") ?? "").includes("text/event-stream") && res.body;
