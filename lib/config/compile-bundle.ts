@@ -106,15 +106,14 @@ const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id 
  * waiting for the next full publish; see sync-identities.ts). Sorted, so equal state compiles equal.
  */
 export async function compileIdentities(db: Queryable, now: Date): Promise<Pick<ConfigBundle, "teams" | "users" | "tokens">> {
-  const [teamRows, userRows, membershipRows, tokenRows] = await Promise.all([
-    db.select({ id: teams.id, slug: teams.slug }).from(teams),
-    db.select({ id: users.id, email: users.email, role: users.role, groups: users.idpGroups }).from(users).where(isNull(users.disabledAt)),
-    db.select({ userId: memberships.userId, teamId: memberships.teamId }).from(memberships),
-    db
-      .select({ id: apiTokens.id, hash: apiTokens.hash, userId: apiTokens.userId, scopes: apiTokens.scopes, expiresAt: apiTokens.expiresAt })
-      .from(apiTokens)
-      .where(isNull(apiTokens.revokedAt)),
-  ]);
+  // In turn, not at once: this runs inside the publishing transaction (one connection).
+  const teamRows = await db.select({ id: teams.id, slug: teams.slug }).from(teams);
+  const userRows = await db.select({ id: users.id, email: users.email, role: users.role, groups: users.idpGroups }).from(users).where(isNull(users.disabledAt));
+  const membershipRows = await db.select({ userId: memberships.userId, teamId: memberships.teamId }).from(memberships);
+  const tokenRows = await db
+    .select({ id: apiTokens.id, hash: apiTokens.hash, userId: apiTokens.userId, scopes: apiTokens.scopes, expiresAt: apiTokens.expiresAt })
+    .from(apiTokens)
+    .where(isNull(apiTokens.revokedAt));
   const teamsOut = teamRows.map((t) => ({ id: t.id, slug: t.slug })).sort(byId);
   const teamIds = new Set(teamsOut.map((t) => t.id));
   const teamsOfUser = new Map<string, string[]>();
@@ -156,17 +155,17 @@ export interface CompiledAccess {
  * show is what the next publish enforces.
  */
 export async function compileAccess(db: Queryable, now: Date): Promise<CompiledAccess> {
-  const [serverRows, toolRows, grantRows, identities] = await Promise.all([
-    db.select().from(servers).where(eq(servers.status, "approved")).orderBy(asc(servers.slug)),
-    db
-      .select({ serverId: serverTools.serverId, name: serverTools.name, pinnedHash: serverTools.pinnedHash })
-      .from(serverTools)
-      .innerJoin(servers, eq(servers.id, serverTools.serverId))
-      .where(and(eq(servers.status, "approved"), eq(serverTools.state, "enabled"), isNotNull(serverTools.pinnedHash)))
-      .orderBy(asc(serverTools.name)),
-    db.select().from(serverAccessGrants),
-    compileIdentities(db, now),
-  ]);
+  // One query at a time: publishing compiles inside a transaction, whose single connection must
+  // not be asked to run two at once (node-postgres deprecates it).
+  const serverRows = await db.select().from(servers).where(eq(servers.status, "approved")).orderBy(asc(servers.slug));
+  const toolRows = await db
+    .select({ serverId: serverTools.serverId, name: serverTools.name, pinnedHash: serverTools.pinnedHash })
+    .from(serverTools)
+    .innerJoin(servers, eq(servers.id, serverTools.serverId))
+    .where(and(eq(servers.status, "approved"), eq(serverTools.state, "enabled"), isNotNull(serverTools.pinnedHash)))
+    .orderBy(asc(serverTools.name));
+  const grantRows = await db.select().from(serverAccessGrants);
+  const identities = await compileIdentities(db, now);
   const teamIds = new Set(identities.teams.map((t) => t.id));
   const userIds = new Set(identities.users.map((u) => u.id));
   const toolsOf = new Map<string, BundleServer["tools"]>();
@@ -314,10 +313,9 @@ export function summarize(bundle: ConfigBundle, skipped: SkippedServer[]): Deplo
 export async function withoutRevoked(db: Queryable, bundle: ConfigBundle, now: Date): Promise<ConfigBundle> {
   const tokenIds = bundle.tokens.map((t) => t.id);
   const userIds = bundle.users.map((u) => u.id);
-  const [liveTokens, liveUsers] = await Promise.all([
-    tokenIds.length ? db.select({ id: apiTokens.id, expiresAt: apiTokens.expiresAt }).from(apiTokens).where(and(inArray(apiTokens.id, tokenIds), isNull(apiTokens.revokedAt))) : [],
-    userIds.length ? db.select({ id: users.id }).from(users).where(and(inArray(users.id, userIds), isNull(users.disabledAt))) : [],
-  ]);
+  // In turn: rollback runs this inside its transaction (one connection).
+  const liveTokens = tokenIds.length ? await db.select({ id: apiTokens.id, expiresAt: apiTokens.expiresAt }).from(apiTokens).where(and(inArray(apiTokens.id, tokenIds), isNull(apiTokens.revokedAt))) : [];
+  const liveUsers = userIds.length ? await db.select({ id: users.id }).from(users).where(and(inArray(users.id, userIds), isNull(users.disabledAt))) : [];
   const tokenOk = new Set(liveTokens.filter((t) => t.expiresAt === null || t.expiresAt > now).map((t) => t.id));
   const userOk = new Set(liveUsers.map((u) => u.id));
   return pruneDangling({

@@ -25,10 +25,9 @@ export async function lockPublishing(tx: Transaction): Promise<void> {
  * was reset: the portal refuses anything not newer, so the next publish must start above it.
  */
 export async function nextVersion(tx: Queryable): Promise<number> {
-  const [[published], [reported]] = await Promise.all([
-    tx.select({ max: sql<number | null>`max(${bundleDeployments.version})` }).from(bundleDeployments),
-    tx.select({ max: sql<number | null>`max(${bundleAcks.activeVersion})` }).from(bundleAcks),
-  ]);
+  // In turn, not at once: `tx` is a transaction's single connection.
+  const [published] = await tx.select({ max: sql<number | null>`max(${bundleDeployments.version})` }).from(bundleDeployments);
+  const [reported] = await tx.select({ max: sql<number | null>`max(${bundleAcks.activeVersion})` }).from(bundleAcks);
   return Math.max(Number(published?.max ?? 0), Number(reported?.max ?? 0)) + 1;
 }
 
