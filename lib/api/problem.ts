@@ -29,5 +29,18 @@ export function toProblem(error: unknown, where?: string): { status: number; bod
     const fields = "fieldErrors" in error && Object.keys(error.fieldErrors as object).length ? (error.fieldErrors as Record<string, string>) : undefined;
     return { status: error.status, body: { error: { code: error.code, message: error.message, ...(fields ? { fields } : {}) } } };
   }
+  // Two writers racing for the same unique name: the loser's insert hits the unique index (23505),
+  // after its own "already exists?" check passed. That is a conflict, not our failure.
+  if (isUniqueViolation(error)) {
+    return { status: 409, body: { error: { code: "CONFLICT", message: "It already exists (another change took the same name at the same time); reload and try again" } } };
+  }
   return { status: 500, body: { error: { code: "INTERNAL_ERROR", message: "Something went wrong on our side; the error was logged" } } };
+}
+
+/** PostgreSQL's unique_violation, as node-postgres and PGlite raise it (drizzle may wrap it as `cause`). */
+function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === "23505") return true;
+  }
+  return false;
 }

@@ -271,3 +271,15 @@ describe.each(testDatabases())("apiRoute on $name", ({ open }) => {
     });
   });
 });
+
+describe("unique violations", () => {
+  it("answer 409 CONFLICT, also when wrapped as a cause, and anything else stays a 500", async () => {
+    const { toProblem } = await import("./problem");
+    const pgError = Object.assign(new Error('duplicate key value violates unique constraint "policies_name_idx"'), { code: "23505" });
+    expect(toProblem(pgError).status).toBe(409);
+    expect(toProblem(new Error("Failed query", { cause: pgError }))).toMatchObject({ status: 409, body: { error: { code: "CONFLICT" } } });
+    expect(toProblem(Object.assign(new Error("x"), { code: "23503" })).status).toBe(500);
+    // The message never quotes the database's own text.
+    expect(JSON.stringify(toProblem(pgError).body)).not.toContain("policies_name_idx");
+  });
+});

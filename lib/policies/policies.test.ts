@@ -4,6 +4,7 @@ import { ZodError } from "zod";
 import type { Database, OpenDatabase } from "@/db/client";
 import { testDatabases } from "@/db/testing";
 import { auditLog, llmEvents, policies, serverAccessGrants, servers, serverTools, users } from "@/db/schema";
+import { toProblem } from "../api/problem";
 import { BOOTSTRAP_ACTOR } from "../auth/actor";
 import { compileBundle, draftBundle } from "../config/compile-bundle";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
@@ -100,6 +101,15 @@ describe.each(testDatabases())("access policies on $name", ({ open }) => {
     await createPolicy(admin(), { name, effect: "allow", subject: "group:eng", server: "zzz-none" });
     await expect(createPolicy(admin(), { name: name.toUpperCase(), effect: "deny", subject: "everyone", server: "zzz-none" })).rejects.toBeInstanceOf(ConflictError);
     expect((await db.select().from(policies)).length).toBe(before + 1);
+  });
+
+  it("two creates racing for one name: one wins, the other is a conflict (409), never a 500", async () => {
+    const name = `Race ${uniq()}`;
+    const body = { name, effect: "deny", subject: "everyone", server: "zzz-none" };
+    const results = await Promise.allSettled([createPolicy(admin(), body), createPolicy(admin(), body)]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(toProblem(lost.reason).status).toBe(409);
   });
 
   it("lets only security and admins write, and approvers read", async () => {
