@@ -1,0 +1,340 @@
+/**
+ * Normalized traffic records, parsed from one NDJSON line of either
+ * Cloudflare Gateway HTTP Logpush (`gateway_http`) or a generic forward-proxy log.
+ *
+ * Pure and runtime-neutral. The record is flat and uses "" / 0 / NaN for "absent" rather than
+ * optional fields, so every record has the same shape (fast property access in the classifier).
+ */
+
+export type TrafficFormat = "cloudflare" | "generic";
+
+export interface TrafficRecord {
+  format: TrafficFormat;
+  /** Epoch milliseconds; NaN when the line carried no usable time. */
+  time: number;
+  /** Email (Cloudflare) or `user` (generic); "" when unknown. */
+  user: string;
+  /** DeviceName, else DeviceID (Cloudflare); "" for generic logs. */
+  device: string;
+  srcIp: string;
+  /** Upper-case HTTP method. */
+  method: string;
+  /** "https" or "http" (lower-case). */
+  scheme: string;
+  /** Lower-case host name without port. */
+  host: string;
+  /** Explicit non-default port, else 0. */
+  port: number;
+  /** Path as logged (starts with "/"), without query or fragment. */
+  path: string;
+  /** Query string without "?"; "" when none. */
+  query: string;
+  /** HTTP status; 0 when unknown. */
+  status: number;
+  userAgent: string;
+  /** Request header MCP-Protocol-Version ("" when absent or not logged). */
+  mcpProtocolVersion: string;
+  /** Mcp-Session-Id from the request, else from the response ("" when absent). */
+  mcpSessionId: string;
+  /** Request Accept and Content-Type headers. */
+  accept: string;
+  requestContentType: string;
+  /** Lower-case response content type ("" when unknown). */
+  responseContentType: string;
+  /** First bytes of the request body (generic logs only); "" when not captured. */
+  bodyPrefix: string;
+  /** DLP profile entries matched on the request body (Cloudflare). */
+  uploadDlpEntries: readonly string[];
+  /** DLP profile entries matched on the response body (Cloudflare). */
+  downloadDlpEntries: readonly string[];
+  /** DLP profile names matched (upload and download). */
+  dlpProfiles: readonly string[];
+  /** Cloudflare SessionID / RequestID / Action; "" for generic logs. */
+  sessionId: string;
+  requestId: string;
+  action: string;
+  bytesOut: number;
+  bytesIn: number;
+}
+
+export type ParseResult = { ok: true; record: TrafficRecord } | { ok: false; error: string };
+
+const EMPTY: readonly string[] = Object.freeze([]);
+
+/** Which log format a parsed line belongs to, or null when it is neither. */
+export function detectFormat(obj: unknown): TrafficFormat | null {
+  if (obj === null || typeof obj !== "object" || Array.isArray(obj)) return null;
+  const o = obj as Record<string, unknown>;
+  if ("HTTPHost" in o || "Datetime" in o || "RequestID" in o || ("URL" in o && "HTTPMethod" in o)) return "cloudflare";
+  if ("url" in o || "host" in o || "ts" in o || "request_body_prefix" in o) return "generic";
+  return null;
+}
+
+/** Parses one NDJSON line. Never throws: bad lines come back as `{ ok: false, error }`. */
+export function parseLine(text: string, format?: TrafficFormat): ParseResult {
+  if (typeof text !== "string") return { ok: false, error: "line is not text" };
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch {
+    return { ok: false, error: text.trim() === "" ? "empty line" : "not valid JSON" };
+  }
+  return parseObject(obj, format);
+}
+
+/** Same as parseLine for an already-parsed object. Never throws. */
+export function parseObject(obj: unknown, format?: TrafficFormat): ParseResult {
+  if (obj === null || typeof obj !== "object" || Array.isArray(obj)) return { ok: false, error: "line is not a JSON object" };
+  const fmt = format ?? detectFormat(obj);
+  if (fmt === null) return { ok: false, error: "unknown format: neither Cloudflare Gateway HTTP nor generic proxy fields" };
+  try {
+    return fmt === "cloudflare" ? parseCloudflare(obj as Record<string, unknown>) : parseGeneric(obj as Record<string, unknown>);
+  } catch (e) {
+    // Defensive: a getter or exotic value must not break ingest of the remaining lines.
+    return { ok: false, error: `unparseable record: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+function str(v: unknown): string {
+  return typeof v === "string" ? v : typeof v === "number" ? String(v) : "";
+}
+
+/** Strict text: URL and host fields must be strings, not numbers coerced to a host. */
+function text(v: unknown): string {
+  return typeof v === "string" ? v : "";
+}
+
+function num(v: unknown): number {
+  if (typeof v === "number") return Number.isFinite(v) ? v : 0;
+  if (typeof v === "string" && v !== "") {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : 0;
+  }
+  return 0;
+}
+
+function strList(v: unknown): readonly string[] {
+  if (Array.isArray(v)) {
+    if (v.length === 0) return EMPTY;
+    const out: string[] = [];
+    for (const x of v) if (typeof x === "string" && x !== "") out.push(x);
+    return out;
+  }
+  if (typeof v === "string" && v !== "") {
+    // Some pipelines flatten arrays to "a,b" or to a JSON array string.
+    if (v.charCodeAt(0) === 91 /* [ */) {
+      try {
+        return strList(JSON.parse(v));
+      } catch {
+        return [v];
+      }
+    }
+    return v.split(",").map((s) => s.trim()).filter(Boolean);
+  }
+  return EMPTY;
+}
+
+const DIGITS = /^\d+(\.\d+)?$/;
+
+/**
+ * Logpush emits Datetime as RFC3339 by default, or as unix seconds, unixnano or unixmilli
+ * depending on the job's `timestamp_format`; the magnitude tells them apart.
+ */
+export function parseTime(v: unknown): number {
+  if (typeof v === "number") return epochToMs(v);
+  if (typeof v !== "string" || v === "") return NaN;
+  if (DIGITS.test(v)) return epochToMs(Number(v));
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? NaN : t;
+}
+
+function epochToMs(n: number): number {
+  if (!Number.isFinite(n) || n < 0) return NaN;
+  if (n >= 1e17) return Math.floor(n / 1e6); // nanoseconds
+  if (n >= 1e14) return Math.floor(n / 1e3); // microseconds
+  if (n >= 1e11) return n; // milliseconds
+  return n * 1000; // seconds
+}
+
+interface UrlParts {
+  scheme: string;
+  host: string;
+  port: number;
+  path: string;
+  query: string;
+}
+
+/** Splits an absolute or origin-form URL without the cost of `new URL` (hot path). */
+function splitUrl(url: string, fallbackHost: string, fallbackScheme: string): UrlParts | null {
+  let scheme = fallbackScheme;
+  let rest = url;
+  const sep = url.indexOf("://");
+  let authority = fallbackHost;
+  if (sep > 0 && sep < 10) {
+    scheme = url.slice(0, sep).toLowerCase();
+    rest = url.slice(sep + 3);
+    let end = rest.length;
+    for (let i = 0; i < rest.length; i++) {
+      const c = rest.charCodeAt(i);
+      if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) {
+        end = i;
+        break;
+      }
+    }
+    authority = rest.slice(0, end);
+    rest = rest.slice(end);
+  } else if (url !== "" && url.charCodeAt(0) !== 47) {
+    // host/path without scheme
+    const slash = url.indexOf("/");
+    authority = slash < 0 ? url : url.slice(0, slash);
+    rest = slash < 0 ? "" : url.slice(slash);
+  }
+  const at = authority.lastIndexOf("@");
+  if (at >= 0) authority = authority.slice(at + 1);
+  let host = authority;
+  let port = 0;
+  const colon = authority.lastIndexOf(":");
+  if (colon > 0 && authority.indexOf("]", colon) < 0) {
+    host = authority.slice(0, colon);
+    port = Number(authority.slice(colon + 1)) || 0;
+  }
+  host = host.toLowerCase();
+  if (host.endsWith(".")) host = host.slice(0, -1);
+  if (host === "") return null;
+  const hash = rest.indexOf("#");
+  if (hash >= 0) rest = rest.slice(0, hash);
+  const q = rest.indexOf("?");
+  let path = q >= 0 ? rest.slice(0, q) : rest;
+  const query = q >= 0 ? rest.slice(q + 1) : "";
+  if (path === "") path = "/";
+  if ((scheme === "https" && port === 443) || (scheme === "http" && port === 80)) port = 0;
+  return { scheme, host, port, path, query };
+}
+
+function parseCloudflare(o: Record<string, unknown>): ParseResult {
+  const url = text(o.URL);
+  const hostField = text(o.HTTPHost);
+  if (url === "" && hostField === "") return { ok: false, error: "missing URL and HTTPHost" };
+  const destPort = num(o.DestinationPort);
+  const parts = splitUrl(url, hostField, destPort === 80 ? "http" : "https");
+  if (parts === null) return { ok: false, error: "URL has no host" };
+  if (parts.port === 0 && destPort !== 0 && destPort !== 80 && destPort !== 443) parts.port = destPort;
+  const uploadProfiles = strList(o.UploadMatchedDlpProfiles);
+  const downloadProfiles = strList(o.DownloadMatchedDlpProfiles);
+  return {
+    ok: true,
+    record: {
+      format: "cloudflare",
+      time: parseTime(o.Datetime),
+      user: str(o.Email) || str(o.UserID),
+      device: str(o.DeviceName) || str(o.DeviceID),
+      srcIp: str(o.SourceIP),
+      method: str(o.HTTPMethod).toUpperCase(),
+      scheme: parts.scheme,
+      host: parts.host,
+      port: parts.port,
+      path: parts.path,
+      query: parts.query,
+      status: num(o.HTTPStatusCode),
+      userAgent: str(o.UserAgent),
+      mcpProtocolVersion: "",
+      mcpSessionId: "",
+      accept: "",
+      requestContentType: "",
+      responseContentType: "",
+      bodyPrefix: "",
+      uploadDlpEntries: strList(o.UploadMatchedDlpProfileEntries),
+      downloadDlpEntries: strList(o.DownloadMatchedDlpProfileEntries),
+      dlpProfiles: downloadProfiles.length === 0 ? uploadProfiles : uploadProfiles.concat(downloadProfiles),
+      sessionId: str(o.SessionID),
+      requestId: str(o.RequestID),
+      action: str(o.Action),
+      bytesOut: 0,
+      bytesIn: 0,
+    },
+  };
+}
+
+interface WantedHeaders {
+  userAgent: string;
+  mcpProtocolVersion: string;
+  mcpSessionId: string;
+  accept: string;
+  contentType: string;
+}
+
+/**
+ * One pass over a header object, any name case. Names are compared by length first so that only
+ * candidate names are lower-cased (hot path: one record per log line).
+ */
+function readHeaders(h: unknown, into: WantedHeaders): void {
+  if (h === null || typeof h !== "object" || Array.isArray(h)) return;
+  const o = h as Record<string, unknown>;
+  for (const k in o) {
+    const n = k.length;
+    if (n !== 6 && n !== 10 && n !== 12 && n !== 14 && n !== 20) continue;
+    let v = o[k];
+    if (Array.isArray(v)) v = v[0];
+    if (typeof v !== "string") continue;
+    const lk = k.toLowerCase();
+    if (n === 6) {
+      if (lk === "accept") into.accept = v;
+    } else if (n === 10) {
+      if (lk === "user-agent") into.userAgent = v;
+    } else if (n === 12) {
+      if (lk === "content-type") into.contentType = v;
+    } else if (n === 14) {
+      if (lk === "mcp-session-id") into.mcpSessionId = v;
+    } else if (lk === "mcp-protocol-version") into.mcpProtocolVersion = v.trim();
+  }
+}
+
+function parseGeneric(o: Record<string, unknown>): ParseResult {
+  const url = text(o.url);
+  const hostField = text(o.host);
+  if (url === "" && hostField === "") return { ok: false, error: "missing url and host" };
+  const parts = splitUrl(url, hostField, "https");
+  if (parts === null) return { ok: false, error: "url has no host" };
+  const req: WantedHeaders = { userAgent: "", mcpProtocolVersion: "", mcpSessionId: "", accept: "", contentType: "" };
+  readHeaders(o.request_headers, req);
+  const res: WantedHeaders = { userAgent: "", mcpProtocolVersion: "", mcpSessionId: "", accept: "", contentType: "" };
+  readHeaders(o.response_headers, res);
+  const body = o.request_body_prefix;
+  return {
+    ok: true,
+    record: {
+      format: "generic",
+      time: parseTime(o.ts),
+      user: str(o.user),
+      device: "",
+      srcIp: str(o.src_ip),
+      method: str(o.method).toUpperCase(),
+      scheme: parts.scheme,
+      host: parts.host,
+      port: parts.port,
+      path: parts.path,
+      query: parts.query,
+      status: num(o.status),
+      userAgent: req.userAgent,
+      mcpProtocolVersion: req.mcpProtocolVersion,
+      mcpSessionId: req.mcpSessionId || res.mcpSessionId,
+      accept: req.accept,
+      requestContentType: req.contentType,
+      responseContentType: (text(o.response_content_type) || res.contentType).toLowerCase(),
+      bodyPrefix: typeof body === "string" ? body : "",
+      uploadDlpEntries: EMPTY,
+      downloadDlpEntries: EMPTY,
+      dlpProfiles: EMPTY,
+      sessionId: "",
+      requestId: "",
+      action: "",
+      bytesOut: num(o.bytes_out),
+      bytesIn: num(o.bytes_in),
+    },
+  };
+}
+
+/** `scheme://host[:port]` of a record. */
+export function recordOrigin(r: Pick<TrafficRecord, "scheme" | "host" | "port">): string {
+  return r.port === 0 ? `${r.scheme}://${r.host}` : `${r.scheme}://${r.host}:${r.port}`;
+}
