@@ -39,6 +39,7 @@ const PURE_LIB = [
   "lib/shadow/**",
   "lib/limits/**",
   "lib/llm/**",
+  "lib/scan-config/**",
 ];
 const fromApp = { group: ["@/app/*", "**/app/*"], message: "Routes are leaves: move shared code to lib/ or components/." };
 const fromDb = { group: ["@/db/*", "**/db/*"], message: "Pure modules and components do no I/O: no database access." };

@@ -1,0 +1,4 @@
+/** Entry point bundled by scripts/scan.mjs: the pure parts of the laptop scan. */
+export { candidatePaths, CLIENT_IDS, type CandidatePath, type ClientId, type Platform } from "./clients";
+export { claudeCodeProjects, parseConfig, stripJsonComments, type FoundServer } from "./parse";
+export { buildReport, assertNoSecrets, ScanReportInput, type ScanReport } from "./report";

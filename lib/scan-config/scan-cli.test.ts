@@ -1,0 +1,127 @@
+/**
+ * End to end: `node scripts/scan.mjs` as a child process against the fixture homes, checking that
+ * every planted server is reported and no planted secret leaves the machine (stdout, stderr, or
+ * the body POSTed to the console).
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { assertNoSecrets, ScanReportInput, type ScanReport } from "./report";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const FIXTURES = path.join(ROOT, "e2e/fixtures/mcp-configs");
+const expected = JSON.parse(readFileSync(path.join(FIXTURES, "expected.json"), "utf8")) as {
+  secrets: Record<string, string>;
+  servers: Record<"linux" | "darwin" | "project", [string, string, string][]>;
+};
+const SECRETS = Object.values(expected.secrets);
+
+function runScan(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    // A clean environment: nothing of the test machine's own config dirs leaks into the scan.
+    const env = { NODE_ENV: "test" as const, PATH: process.env.PATH ?? "", HOME: path.join(FIXTURES, "home-linux") };
+    execFile(process.execPath, ["scripts/scan.mjs", ...args], { cwd: ROOT, env, timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const scanArgs = (layout: "linux" | "darwin") => ["--platform", layout, "--home", path.join(FIXTURES, `home-${layout}`), "--project", path.join(FIXTURES, "project")];
+const triples = (report: ScanReport) => report.servers.map((s) => `${s.client} ${s.name} ${s.transport}`).sort();
+const expectedTriples = (layout: "linux" | "darwin") => [...expected.servers[layout], ...expected.servers.project].map((t) => t.join(" ")).sort();
+
+describe.each(["linux", "darwin"] as const)("scan --json of the %s home", (layout) => {
+  it("reports every fixture server and no secret value", async () => {
+    const { code, stdout, stderr } = await runScan(["--json", ...scanArgs(layout)]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const report = ScanReportInput.parse(JSON.parse(stdout));
+    expect(triples(report)).toEqual(expectedTriples(layout));
+    expect(report.files.every((f) => f.error === undefined && f.found > 0 === report.servers.some((s) => s.configPath === f.path))).toBe(true);
+    expect(report.device.name.length).toBeGreaterThan(0);
+    assertNoSecrets(stdout, SECRETS);
+  });
+});
+
+describe("scan of the projects Claude Code knows", () => {
+  it("reads .mcp.json and other project configs of every project listed in ~/.claude.json", async () => {
+    const home = mkdtempSync(path.join(tmpdir(), "scan-home-"));
+    const elsewhere = mkdtempSync(path.join(tmpdir(), "scan-cwd-"));
+    try {
+      writeFileSync(path.join(home, ".claude.json"), JSON.stringify({ projects: { [path.join(FIXTURES, "project")]: { allowedTools: [] } } }));
+      const { code, stdout } = await runScan(["--json", "--platform", "linux", "--home", home, "--project", elsewhere]);
+      expect(code).toBe(0);
+      const report = ScanReportInput.parse(JSON.parse(stdout));
+      expect(triples(report)).toEqual(expected.servers.project.map((t) => t.join(" ")).sort());
+      assertNoSecrets(stdout, SECRETS);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("scan as a table", () => {
+  it("prints servers and the names of kept-back values, never the values", async () => {
+    const { code, stdout } = await runScan(scanArgs("linux"));
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/cursor\s+stripe\s+stdio\s+npx -y @stripe\/mcp --tools=all --api-key=\[redacted\]/);
+    expect(stdout).toContain("env GITHUB_PERSONAL_ACCESS_TOKEN");
+    expect(stdout).toContain(`${expectedTriples("linux").length} server(s) in `);
+    assertNoSecrets(stdout, SECRETS);
+  });
+
+  it("refuses unknown options and --console without a token", async () => {
+    expect((await runScan(["--nope"])).code).toBe(2);
+    const noToken = await runScan(["--console", "http://127.0.0.1:9"]);
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toContain("--console needs --token");
+  });
+});
+
+describe("scan --console", () => {
+  let close: (() => void) | undefined;
+  afterEach(() => close?.());
+
+  async function consoleStub(status: number) {
+    const received: { method?: string; url?: string; headers: IncomingHttpHeaders; body: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+      req.on("end", () => {
+        received.push({ method: req.method, url: req.url, headers: req.headers, body });
+        res.writeHead(status, { "content-type": "application/json" }).end(status === 404 ? '{"error":"NOT_FOUND"}' : "{}");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    close = () => server.close();
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+  }
+
+  it("on 404 says the console does not accept scan reports yet, exits 2, and sent no secret", async () => {
+    const stub = await consoleStub(404);
+    const { code, stdout, stderr } = await runScan(["--json", "--console", stub.url, "--token", "pcs_test_token", ...scanArgs("linux")]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("does not accept scan reports yet");
+    expect(stub.received).toHaveLength(1);
+    const [request] = stub.received;
+    expect(request).toMatchObject({ method: "POST", url: "/api/v1/shadow/scans" });
+    expect(request?.headers.authorization).toBe("Bearer pcs_test_token");
+    const body = ScanReportInput.parse(JSON.parse(request?.body ?? ""));
+    expect(triples(body)).toEqual(expectedTriples("linux"));
+    assertNoSecrets(request?.body ?? "", SECRETS);
+    assertNoSecrets(stdout + stderr, SECRETS);
+  });
+
+  it("on 2xx reports success and exits 0", async () => {
+    const stub = await consoleStub(202);
+    const { code, stderr } = await runScan(["--console", `${stub.url}/`, "--token", "pcs_test_token", ...scanArgs("darwin")]);
+    expect(code).toBe(0);
+    expect(stderr).toContain(`Sent ${expectedTriples("darwin").length} server(s)`);
+    assertNoSecrets(stub.received[0]?.body ?? "", SECRETS);
+  });
+});
