@@ -1,4 +1,5 @@
 import { indexBundle, type BundleIndex } from "../../../lib/bundle/bundle-index";
+import { upgradeStoredBundle } from "../../../lib/bundle/schema";
 import type { Env } from "./env";
 
 /**
@@ -19,7 +20,14 @@ export async function activeConfig(env: Env): Promise<BundleIndex | null> {
   if (cached?.bundle.version !== version) {
     const active = await store.active();
     if (!active) return null;
-    cached = indexBundle(active.bundle);
+    try {
+      // A bundle stored by an older Worker (schema 1) is read as today's schema: no limits, no LLM
+      // providers, users without IdP groups — what it meant when it was verified.
+      cached = indexBundle(upgradeStoredBundle(active.bundle));
+    } catch (error) {
+      console.error(`[config] the stored bundle v${version} cannot be read by this Worker; denying everything until the console publishes again:`, error instanceof Error ? error.message.slice(0, 300) : error);
+      return null;
+    }
   }
   return cached;
 }
