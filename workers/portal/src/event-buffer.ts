@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { EVENTS_SIGNATURE_HEADER, parseEdgeSecrets, signEventBody, type EdgeSecret } from "../../../lib/edge/secret";
+import { EVENTS_SIGNATURE_HEADER, signEventBody, type EdgeSecret } from "../../../lib/edge/secret";
+import { edgeSecrets } from "./settings";
 import { clip, EVENT_BATCH_LIMIT, EVENT_BODY_LIMIT_BYTES, EVENT_ERROR_LIMIT, LLM_LOG_LIMIT, LlmEvent, PortalEvent, type AnyEvent } from "../../../lib/events/schema";
 import { retryDelayMs } from "./backoff";
 import type { Env } from "./env";
@@ -98,7 +99,6 @@ const byteLength = (text: string) => new TextEncoder().encode(text).byteLength;
  */
 export class EventBuffer extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private secrets: { text: string; parsed: EdgeSecret[] } | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -187,7 +187,7 @@ export class EventBuffer extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmPending = false;
     try {
-      const secrets = await this.edgeSecrets();
+      const secrets = await edgeSecrets(this.env.PORTCULLIS_EDGE_SECRET);
       const url = `${(this.env.PORTCULLIS_CONSOLE_URL ?? "").replace(/\/+$/, "")}/api/v1/events`;
       if (!/^https?:\/\//.test(url)) throw new Error("PORTCULLIS_CONSOLE_URL is not set to an http(s) URL");
       for (let run = 0; run < BATCHES_PER_RUN; run++) {
@@ -210,12 +210,6 @@ export class EventBuffer extends DurableObject<Env> {
         `SELECT pending, failures, dropped, last_delivered_at, last_error, next_attempt_at FROM delivery_state WHERE id = 1`,
       )
       .one();
-  }
-
-  private async edgeSecrets(): Promise<EdgeSecret[]> {
-    const text = this.env.PORTCULLIS_EDGE_SECRET ?? "";
-    if (this.secrets?.text !== text) this.secrets = { text, parsed: await parseEdgeSecrets(text) };
-    return this.secrets.parsed;
   }
 
   /** The oldest events, at most 500 and at most BATCH_BODY_BYTES of JSON (always at least one). */

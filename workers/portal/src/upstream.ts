@@ -10,7 +10,8 @@ import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/s
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import type { BundleServer } from "../../../lib/bundle/schema";
 import { edgeCredentialAad, type EdgeCredential } from "../../../lib/edge/credential";
-import { openAtEdge, parseEdgeSecrets, type EdgeSecret } from "../../../lib/edge/secret";
+import { openAtEdge } from "../../../lib/edge/secret";
+import { edgeSecrets } from "./settings";
 
 /**
  * The portal forwards results; validating an upstream's structured output is the caller's job
@@ -20,11 +21,6 @@ export const passThroughValidator: jsonSchemaValidator = {
   getValidator: () => (input: unknown) => ({ valid: true, data: input, errorMessage: undefined }) as never,
 };
 
-let secretsCache: { source: string; secrets: Promise<EdgeSecret[]> } | undefined;
-function edgeSecrets(source: string): Promise<EdgeSecret[]> {
-  if (secretsCache?.source !== source) secretsCache = { source, secrets: parseEdgeSecrets(source) };
-  return secretsCache.secrets;
-}
 
 /** Access tokens fetched with OAuth client credentials, per server, until shortly before expiry. */
 const clientCredentialTokens = new Map<string, { token: string; expiresAt: number }>();

@@ -18,7 +18,7 @@
 import { llmAccess, type BundleIndex } from "../../../../lib/bundle/bundle-index";
 import type { BundleLlmProvider, BundleUser } from "../../../../lib/bundle/schema";
 import { llmCredentialAad } from "../../../../lib/edge/credential";
-import { openAtEdge, parseEdgeSecrets, type EdgeSecret } from "../../../../lib/edge/secret";
+import { openAtEdge } from "../../../../lib/edge/secret";
 import { LLM_LOG_LIMIT, type LlmEvent } from "../../../../lib/events/schema";
 import { cacheKey, isCacheable, parseCacheTtl } from "../../../../lib/llm/cache-key";
 import { costMicroUsd, priceFor } from "../../../../lib/llm/pricing";
@@ -31,6 +31,7 @@ import { configFor } from "../config";
 import type { Env } from "../env";
 import { eventBuffer } from "../event-buffer";
 import { admitCall, settleCall, type Admission } from "../limits";
+import { edgeSecrets } from "../settings";
 
 const PATH = /^\/llm\/([a-z0-9]+(?:-[a-z0-9]+)*)\/v1\/(.+)$/;
 /** Request bodies above this are refused (413): prompts with images in base64 stay well below. */
@@ -82,12 +83,6 @@ export function llmError(format: LlmProvider, status: number, kind: ErrorKind, m
       ? { type: "error", error: { type: ANTHROPIC_TYPES[kind], message } }
       : { error: { message, type: OPENAI_TYPES[kind][0], code: OPENAI_TYPES[kind][1], param: null } };
   return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
-}
-
-let secretsCache: { source: string; secrets: Promise<EdgeSecret[]> } | undefined;
-function edgeSecrets(source: string): Promise<EdgeSecret[]> {
-  if (secretsCache?.source !== source) secretsCache = { source, secrets: parseEdgeSecrets(source) };
-  return secretsCache.secrets;
 }
 
 /** Opened provider keys, per isolate, by provider id and sealed text (a new key or secret is a new entry). */
