@@ -3,12 +3,12 @@
  * own process, the repo's sealing code (the provider key is sealed into the bundle exactly as the
  * console seals it), and a signed bundle with LLM providers, prices and limits.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { root, startWorkerdPortal } from "../portal/harness.mjs";
+import { root, startScriptProcess, startWorkerdPortal } from "../portal/harness.mjs";
 
 export const MODEL = "gpt-4o-mini";
 /** The provider key the fake accepts: it travels sealed in the bundle and is opened at the edge. */
@@ -44,31 +44,9 @@ export async function llmHelpers(s) {
   return import(pathToFileURL(outfile).href);
 }
 
-/**
- * A helper script of this folder in its own process group, stopped by its id at the end; it prints
- * one line of JSON (`{"url": …}`) once it listens.
- */
-async function startScript(s, script, args = []) {
-  const child = spawn(process.execPath, [path.join(root, "bench", "llm", script), ...args], { stdio: ["pipe", "pipe", "inherit"], detached: true });
-  s.defer(() => {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  });
-  const line = await new Promise((resolve, reject) => {
-    let buffer = "";
-    child.stdout.on("data", (chunk) => {
-      buffer += chunk;
-      if (buffer.includes("\n")) resolve(buffer.slice(0, buffer.indexOf("\n")));
-    });
-    child.on("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  return { ...JSON.parse(line), pid: child.pid };
-}
+/** A helper script of this folder (prints `{"url": …}` when ready), stopped at the end. */
+const startScript = (s, script, args = []) => startScriptProcess(s, path.join(root, "bench", "llm", script), args);
 
-/** The fake provider (provider.mjs), accepting only PROVIDER_KEY. */
 export const startProvider = (s) => startScript(s, "provider.mjs", [PROVIDER_KEY]);
 
 /** The event sink (sink.mjs); `stats()` → `{ batches, events }`. */

@@ -96,9 +96,12 @@ export function workerdChildren() {
   return pids;
 }
 
-/** The upstream MCP server (upstream.mjs) in its own process group, stopped by its id at the end. */
-export async function startUpstream(s, mode) {
-  const child = spawn(process.execPath, [path.join(root, "bench", "portal", "upstream.mjs"), mode], { stdio: ["pipe", "pipe", "inherit"], detached: true });
+/**
+ * A helper script in its own process group, stopped by its id at the end; it prints one line of
+ * JSON once it is ready (e.g. `{"url": …}`), returned with the child's pid.
+ */
+export async function startScriptProcess(s, script, args = []) {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "inherit"], detached: true });
   s.defer(() => {
     try {
       process.kill(-child.pid, "SIGTERM");
@@ -112,10 +115,13 @@ export async function startUpstream(s, mode) {
       buffer += chunk;
       if (buffer.includes("\n")) resolve(buffer.slice(0, buffer.indexOf("\n")));
     });
-    child.on("exit", (code) => reject(new Error(`upstream exited with ${code}`)));
+    child.on("exit", (code) => reject(new Error(`${path.basename(script)} exited with ${code}`)));
   });
   return { ...JSON.parse(line), pid: child.pid };
 }
+
+/** The upstream MCP server (upstream.mjs) in its own process. */
+export const startUpstream = (s, mode) => startScriptProcess(s, path.join(root, "bench", "portal", "upstream.mjs"), [mode]);
 
 /** Stands in for the console's event ingest: answers 200 to every batch and counts the events (no signature check). */
 export async function startEventSink(s) {
