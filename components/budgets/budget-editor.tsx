@@ -2,9 +2,9 @@
 
 import type { FormAction } from "@/lib/auth/action-result";
 import type { BudgetOutput } from "@/lib/budgets/schemas";
-import { ActionForm, SubmitButton } from "../ui/action-form";
+import { SubmitButton } from "../ui/action-form";
 import { Field, Input, Select } from "../ui/field";
-import { PublishToApplyNote } from "../ui/row-actions";
+import { EdgeEditorForm } from "../ui/row-actions";
 
 export interface BudgetEditorProps {
   action: FormAction<BudgetOutput>;
@@ -16,15 +16,8 @@ export interface BudgetEditorProps {
 
 /** Create or edit one budget. Uncontrolled: defaults come from the saved budget; a new one's form comes back empty. */
 export function BudgetEditor({ action, budget, subjects }: BudgetEditorProps) {
-  const key = budget ? `${budget.id}-${budget.updatedAt}` : "new";
   return (
-    <ActionForm
-      key={key}
-      action={action}
-      className="space-y-3"
-      successNote={<PublishToApplyNote />}
-    >
-      {budget && <input type="hidden" name="id" value={budget.id} />}
+    <EdgeEditorForm action={action} item={budget}>
       <div className="grid gap-3 sm:grid-cols-2">
         <Field label="Name">
           <Input name="name" required maxLength={100} defaultValue={budget?.name} placeholder="Platform team monthly" />
@@ -71,6 +64,6 @@ export function BudgetEditor({ action, budget, subjects }: BudgetEditorProps) {
         <input type="checkbox" name="enabled" defaultChecked={budget?.enabled ?? true} /> Enabled
       </label>
       <SubmitButton pendingLabel="Saving…">{budget ? "Save budget" : "Create budget"}</SubmitButton>
-    </ActionForm>
+    </EdgeEditorForm>
   );
 }

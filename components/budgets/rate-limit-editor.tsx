@@ -2,9 +2,9 @@
 
 import type { FormAction } from "@/lib/auth/action-result";
 import { formatWindow, type RateLimitOutput } from "@/lib/rate-limits/schemas";
-import { ActionForm, SubmitButton } from "../ui/action-form";
+import { SubmitButton } from "../ui/action-form";
 import { Field, Input, Select } from "../ui/field";
-import { PublishToApplyNote } from "../ui/row-actions";
+import { EdgeEditorForm } from "../ui/row-actions";
 
 export interface RateLimitEditorProps {
   action: FormAction<RateLimitOutput>;
@@ -17,15 +17,8 @@ export interface RateLimitEditorProps {
 
 /** Create or edit one rate limit. Uncontrolled, like the other editors. */
 export function RateLimitEditor({ action, rateLimit, subjects, servers }: RateLimitEditorProps) {
-  const key = rateLimit ? `${rateLimit.id}-${rateLimit.updatedAt}` : "new";
   return (
-    <ActionForm
-      key={key}
-      action={action}
-      className="space-y-3"
-      successNote={<PublishToApplyNote />}
-    >
-      {rateLimit && <input type="hidden" name="id" value={rateLimit.id} />}
+    <EdgeEditorForm action={action} item={rateLimit}>
       <div className="grid gap-3 sm:grid-cols-2">
         <Field label="Name">
           <Input name="name" required maxLength={100} defaultValue={rateLimit?.name} placeholder="Tool calls per user" />
@@ -81,6 +74,6 @@ export function RateLimitEditor({ action, rateLimit, subjects, servers }: RateLi
         <input type="checkbox" name="enabled" defaultChecked={rateLimit?.enabled ?? true} /> Enabled
       </label>
       <SubmitButton pendingLabel="Saving…">{rateLimit ? "Save rate limit" : "Create rate limit"}</SubmitButton>
-    </ActionForm>
+    </EdgeEditorForm>
   );
 }

@@ -2,9 +2,9 @@
 
 import type { FormAction } from "@/lib/auth/action-result";
 import { DEFAULT_BASE_URLS, type ProviderOutput } from "@/lib/llm-config/schemas";
-import { ActionForm, SubmitButton } from "../ui/action-form";
+import { SubmitButton } from "../ui/action-form";
 import { Field, Input, Select } from "../ui/field";
-import { PublishToApplyNote } from "../ui/row-actions";
+import { EdgeEditorForm } from "../ui/row-actions";
 
 export interface ProviderEditorProps {
   action: FormAction<ProviderOutput>;
@@ -17,15 +17,8 @@ export interface ProviderEditorProps {
  * edit leaving it empty keeps the stored key.
  */
 export function ProviderEditor({ action, provider }: ProviderEditorProps) {
-  const key = provider ? `${provider.id}-${provider.updatedAt}` : "new";
   return (
-    <ActionForm
-      key={key}
-      action={action}
-      className="space-y-3"
-      successNote={<PublishToApplyNote what="make it available" />}
-    >
-      {provider && <input type="hidden" name="id" value={provider.id} />}
+    <EdgeEditorForm action={action} item={provider} what="make it available">
       <div className="grid gap-3 sm:grid-cols-3">
         <Field label="Slug" hint="The gateway path: /llm/<slug>/v1/…">
           <Input name="slug" required maxLength={40} defaultValue={provider?.slug} placeholder="openai" />
@@ -63,6 +56,6 @@ export function ProviderEditor({ action, provider }: ProviderEditorProps) {
         </label>
       </div>
       <SubmitButton pendingLabel="Saving…">{provider ? "Save provider" : "Add provider"}</SubmitButton>
-    </ActionForm>
+    </EdgeEditorForm>
   );
 }

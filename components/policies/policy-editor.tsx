@@ -3,9 +3,9 @@
 import type { FormAction } from "@/lib/auth/action-result";
 import type { PolicyOutput } from "@/lib/policies/schemas";
 import { type DAY_NAMES } from "@/lib/policy/subject";
-import { ActionForm, SubmitButton } from "../ui/action-form";
+import { SubmitButton } from "../ui/action-form";
 import { Field, Input, Select } from "../ui/field";
-import { PublishToApplyNote } from "../ui/row-actions";
+import { EdgeEditorForm } from "../ui/row-actions";
 
 export interface PolicyEditorProps {
   action: FormAction<PolicyOutput>;
@@ -25,15 +25,8 @@ const WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
  */
 export function PolicyEditor({ action, policy, servers, subjects }: PolicyEditorProps) {
   const tw = policy?.conditions?.timeWindow;
-  const key = policy ? `${policy.id}-${policy.updatedAt}` : "new";
   return (
-    <ActionForm
-      key={key}
-      action={action}
-      className="space-y-3"
-      successNote={<PublishToApplyNote />}
-    >
-      {policy && <input type="hidden" name="id" value={policy.id} />}
+    <EdgeEditorForm action={action} item={policy}>
       <div className="grid gap-3 sm:grid-cols-2">
         <Field label="Name">
           <Input name="name" required maxLength={100} defaultValue={policy?.name} placeholder="Contractors may not delete" />
@@ -100,6 +93,6 @@ export function PolicyEditor({ action, policy, servers, subjects }: PolicyEditor
         <input type="checkbox" name="enabled" defaultChecked={policy?.enabled ?? true} /> Enabled
       </label>
       <SubmitButton pendingLabel="Saving…">{policy ? "Save policy" : "Create policy"}</SubmitButton>
-    </ActionForm>
+    </EdgeEditorForm>
   );
 }

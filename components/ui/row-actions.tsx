@@ -1,4 +1,5 @@
 import Link from "next/link";
+import type { ReactNode } from "react";
 import type { FormAction } from "@/lib/auth/action-result";
 import { ActionForm, SubmitButton } from "./action-form";
 
@@ -29,5 +30,20 @@ export function PublishToApplyNote({ what = "enforce it" }: { what?: string }) {
     <p className="text-xs text-emerald-700" role="status">
       Saved. Publish on the Portal page to {what} at the edge.
     </p>
+  );
+}
+
+/**
+ * The form of an editor for one thing the edge enforces (policy, budget, rate limit, provider):
+ * uncontrolled, so it remounts with the saved values whenever the thing changes (`key` from id and
+ * `updatedAt`; a new one's form comes back empty after a save), carries the id when editing, and
+ * says that nothing changes at the edge until Publish.
+ */
+export function EdgeEditorForm<T>({ action, item, what, children }: { action: FormAction<T>; item?: { id: string; updatedAt: string }; what?: string; children: ReactNode }) {
+  return (
+    <ActionForm key={item ? `${item.id}-${item.updatedAt}` : "new"} action={action} className="space-y-3" successNote={<PublishToApplyNote what={what} />}>
+      {item && <input type="hidden" name="id" value={item.id} />}
+      {children}
+    </ActionForm>
   );
 }
