@@ -35,7 +35,8 @@ describe("detector quality on the generated corpus", () => {
     expect(c.lines.length).toBeGreaterThan(2000);
     expect(c.positiveServers.length).toBeGreaterThanOrEqual(60);
     const t0 = performance.now();
-    const classified = classifyRecords(parseAll(c));
+    const records = parseAll(c);
+    const classified = classifyRecords(records);
     const ms = performance.now() - t0;
 
     let tp = 0,
@@ -49,7 +50,7 @@ describe("detector quality on the generated corpus", () => {
     });
     const recordLevel = pr(tp, fp, fn);
 
-    const predicted = new Set(groupServers(classified).map((s) => s.url));
+    const predicted = new Set(groupServers(records).map((s) => s.url));
     const truth = new Set(c.positiveServers);
     const stp = [...predicted].filter((u) => truth.has(u)).length;
     const serverLevel = pr(stp, predicted.size - stp, truth.size - stp);
@@ -208,7 +209,7 @@ describe("servers", () => {
       gen({ url: "https://h.example:8443/b/messages/?session_id=2", user: "u2" }),
       gen({ url: "https://other.example/messages?sessionId=3", request_body_prefix: init }),
     ];
-    const servers = groupServers(classifyRecords(records));
+    const servers = groupServers(records);
     const byUrl = Object.fromEntries(servers.map((s) => [s.url, s]));
     expect(Object.keys(byUrl).sort()).toEqual(["https://h.example:8443/a/sse", "https://h.example:8443/b/sse", "https://other.example/messages"]);
     expect(byUrl["https://h.example:8443/a/sse"]!.requests).toBe(2);
@@ -227,7 +228,7 @@ describe("servers", () => {
       cf({ URL: "https://mcp.linear.app/mcp", Email: "b@acme.com", DeviceName: "D2", Datetime: "2026-11-03T00:00:00Z", UploadMatchedDlpProfileEntries: ["MCP Tools Call"] }),
       cf({ URL: "https://mcp.linear.app/mcp", Email: "a@acme.com", DeviceName: "D1", Datetime: "2026-11-01T00:00:00Z" }),
     ];
-    const [s] = groupServers(classifyRecords(rs));
+    const [s] = groupServers(rs);
     expect(s!.users).toEqual(["a@acme.com", "b@acme.com"]);
     expect(s!.devices).toEqual(["D1", "D2"]);
     expect(new Date(s!.firstSeen).toISOString()).toBe("2026-11-01T00:00:00.000Z");

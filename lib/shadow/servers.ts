@@ -2,7 +2,7 @@
  * Groups classified records into MCP servers by canonical base URL, and tells shadow servers
  * from approved ones. Pure.
  */
-import { type ClassifiedRecord, type Evidence, isLegacySseStream, isLegacySseMessagesPost } from "./detect";
+import { type Classification, classifyRecord, type Evidence, isLegacySseMessagesPost, isLegacySseStream, knownVendorEndpoint, MCP_THRESHOLD } from "./detect";
 import { recordOrigin, type TrafficRecord } from "./records";
 
 const OAUTH_PR = "/.well-known/oauth-protected-resource";
@@ -14,26 +14,18 @@ export function normalizePath(path: string): string {
   return p;
 }
 
-export interface CanonicalContext {
-  /** origin → SSE stream paths seen there (normalized). */
-  ssePathsByOrigin?: ReadonlyMap<string, readonly string[]>;
-}
-
 /**
  * The server a record belongs to: `scheme://host[:port]/path` with the query and trailing slash
- * dropped. RFC 9728 discovery of `<path>` belongs to the server at `<path>`; a legacy `/messages`
- * POST belongs to the SSE endpoint of the same origin when one is known (longest shared prefix).
+ * dropped. RFC 9728 discovery of `<path>` belongs to the server at `<path>`. (A legacy `/messages`
+ * POST belongs to the SSE endpoint of the same origin when one is known: `ServerAggregator`.)
  */
-export function canonicalServerUrl(r: TrafficRecord, ctx?: CanonicalContext): string {
+export function canonicalServerUrl(r: TrafficRecord): string {
   const origin = recordOrigin(r);
   let path = r.path;
   if (path.startsWith(OAUTH_PR) && (path.length === OAUTH_PR.length || path.charCodeAt(OAUTH_PR.length) === 47)) {
     path = path.slice(OAUTH_PR.length);
   }
-  path = normalizePath(path);
-  const sse = ctx?.ssePathsByOrigin?.get(origin);
-  if (sse !== undefined && sse.length > 0 && isLegacySseMessagesPost(r)) path = closestSsePath(path, sse);
-  return origin + path;
+  return origin + normalizePath(path);
 }
 
 function closestSsePath(messagesPath: string, ssePaths: readonly string[]): string {
@@ -55,102 +47,271 @@ export interface ServerSummary {
   url: string;
   origin: string;
   host: string;
+  /** Vendor of a known hosted MCP endpoint, else null (self-hosted or unknown). */
+  vendor: string | null;
   firstSeen: number;
   lastSeen: number;
+  /** Distinct users (at most maxPeople, sorted); userCount counts them all up to maxTracked. */
   users: string[];
+  userCount: number;
   devices: string[];
   requests: number;
   /** Records classified MCP. */
   mcpRequests: number;
   /** Counts by MCP method ("http:GET" etc. when a record showed no method). */
   methods: Record<string, number>;
+  /** Tool names seen in `tools/call` bodies (generic logs with body prefixes), with counts (bounded). */
+  tools: Record<string, number>;
+  /** Requests per UTC day and user ("" when the log named none), for charts (bounded). */
+  daily: { day: string; user: string; requests: number }[];
   totalScore: number;
   /** Distinct evidence kinds with one sample each (bounded). */
   evidence: { kind: Evidence["kind"]; sentence: string; weight: number; count: number; sample: TrafficRecord }[];
 }
 
 export interface GroupOptions {
-  /** Also keep servers none of whose records were classified MCP (default false). */
-  includeNonMcp?: boolean;
   /** Bound on users/devices listed per server (default 200). */
   maxPeople?: number;
+  /** Bound on distinct users counted (and kept per day) per server (default 5,000). */
+  maxTracked?: number;
 }
 
-/** Origin → SSE stream paths, from records whose stream is MCP evidence. */
-export function collectSsePaths(items: readonly ClassifiedRecord[]): Map<string, string[]> {
-  const m = new Map<string, string[]>();
-  for (const { record, result } of items) {
-    if (result.evidence.length === 0 || !isLegacySseStream(record)) continue;
-    const origin = recordOrigin(record);
-    const p = normalizePath(record.path);
-    const list = m.get(origin);
-    if (list === undefined) m.set(origin, [p]);
-    else if (!list.includes(p)) list.push(p);
+const MAX_TOOLS = 100;
+const MAX_EVIDENCE = 16;
+const TOOL_NAME = /"name"\s*:\s*"([^"\\]{1,128})"/;
+
+/** The tool a `tools/call` body prefix names (the first "name" after "params"), if readable. */
+function toolNameOf(body: string): string | null {
+  const at = body.indexOf('"params"');
+  if (at < 0) return null;
+  const m = TOOL_NAME.exec(body.slice(at, at + 400));
+  return m === null ? null : m[1]!;
+}
+
+/** One (origin, path) group before SSE paths are known; merged into servers by `finish`. */
+interface Partial {
+  origin: string;
+  host: string;
+  /** Canonical URL without the legacy SSE remapping. */
+  url: string;
+  path: string;
+  /** A legacy `/messages` POST: belongs to the origin's closest SSE stream path once known. */
+  messages: boolean;
+  /** Only MCP when its origin shows both halves of the legacy HTTP+SSE transport. */
+  needsPair: boolean;
+  /** Records with legacy-transport evidence (they gain the pairing evidence when paired). */
+  legacy: number;
+  legacySample: TrafficRecord | null;
+  firstSeen: number;
+  lastSeen: number;
+  requests: number;
+  methods: Map<string, number>;
+  tools: Map<string, number>;
+  users: Map<string, number>;
+  /** day → user → requests */
+  daily: Map<string, Map<string, number>>;
+  devices: Set<string>;
+  score: number;
+  evidence: ServerSummary["evidence"];
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Streams classified traffic into MCP servers in bounded memory: state grows with the number of
+ * MCP endpoints (and their users), never with the number of lines. The legacy HTTP+SSE pattern
+ * needs both halves of an origin, which may be far apart in a log (or in different upload chunks):
+ * records that are MCP only when paired wait in their own group until `finish`.
+ */
+export class ServerAggregator {
+  private readonly partials = new Map<string, Partial>();
+  private readonly ssePaths = new Map<string, string[]>();
+  private readonly sseOrigins = new Set<string>();
+  private readonly msgOrigins = new Set<string>();
+  private readonly maxPeople: number;
+  private readonly maxTracked: number;
+  /** Records classified MCP (including those that will become MCP when paired). */
+  records = 0;
+  mcpRecords = 0;
+
+  constructor(opts: GroupOptions = {}) {
+    this.maxPeople = opts.maxPeople ?? 200;
+    this.maxTracked = opts.maxTracked ?? 5_000;
   }
-  return m;
-}
 
-/** Groups classified records into servers (two passes: SSE endpoints first, then every record). */
-export function groupServers(items: readonly ClassifiedRecord[], opts: GroupOptions = {}): ServerSummary[] {
-  const maxPeople = opts.maxPeople ?? 200;
-  const ctx: CanonicalContext = { ssePathsByOrigin: collectSsePaths(items) };
-  const byUrl = new Map<string, ServerSummary & { userSet: Set<string>; deviceSet: Set<string> }>();
-  for (const { record: r, result } of items) {
-    if (!result.mcp && !opts.includeNonMcp) continue;
-    const url = canonicalServerUrl(r, ctx);
-    let s = byUrl.get(url);
-    if (s === undefined) {
-      s = {
-        url,
-        origin: recordOrigin(r),
+  push(r: TrafficRecord): Classification {
+    this.records++;
+    const result = classifyRecord(r);
+    if (result.evidence.length === 0) return result;
+    let isSse = false;
+    let isMsg = false;
+    for (const e of result.evidence) {
+      if (e.kind === "legacy-sse-stream") isSse = true;
+      else if (e.kind === "legacy-sse-messages") isMsg = true;
+    }
+    const origin = recordOrigin(r);
+    if (isSse) {
+      this.sseOrigins.add(origin);
+      if (isLegacySseStream(r)) {
+        const p = normalizePath(r.path);
+        const list = this.ssePaths.get(origin);
+        if (list === undefined) this.ssePaths.set(origin, [p]);
+        else if (!list.includes(p)) list.push(p);
+      }
+    } else if (isMsg) this.msgOrigins.add(origin);
+    // A pairing adds strong evidence of weight 0.5 (see classifyRecords).
+    const needsPair = !result.mcp;
+    if (needsPair && (!(isSse || isMsg) || result.score + 0.5 < MCP_THRESHOLD)) return result;
+    if (result.mcp) this.mcpRecords++;
+    const messages = isLegacySseMessagesPost(r);
+    const url = canonicalServerUrl(r);
+    const key = `${url}\u0000${messages ? "m" : ""}${needsPair ? "p" : ""}`;
+    let g = this.partials.get(key);
+    if (g === undefined) {
+      g = {
+        origin,
         host: r.host,
+        url,
+        path: url.slice(origin.length),
+        messages,
+        needsPair,
+        legacy: 0,
+        legacySample: null,
         firstSeen: Number.POSITIVE_INFINITY,
         lastSeen: Number.NEGATIVE_INFINITY,
-        users: [],
-        devices: [],
         requests: 0,
-        mcpRequests: 0,
-        methods: {},
-        totalScore: 0,
+        methods: new Map(),
+        tools: new Map(),
+        users: new Map(),
+        daily: new Map(),
+        devices: new Set(),
+        score: 0,
         evidence: [],
-        userSet: new Set(),
-        deviceSet: new Set(),
       };
-      byUrl.set(url, s);
+      this.partials.set(key, g);
     }
-    s.requests++;
-    if (result.mcp) s.mcpRequests++;
+    g.requests++;
+    if (isSse || isMsg) {
+      g.legacy++;
+      g.legacySample ??= r;
+    }
     if (!Number.isNaN(r.time)) {
-      if (r.time < s.firstSeen) s.firstSeen = r.time;
-      if (r.time > s.lastSeen) s.lastSeen = r.time;
+      if (r.time < g.firstSeen) g.firstSeen = r.time;
+      if (r.time > g.lastSeen) g.lastSeen = r.time;
     }
-    if (r.user !== "" && s.userSet.size < maxPeople) s.userSet.add(r.user);
-    if (r.device !== "" && s.deviceSet.size < maxPeople) s.deviceSet.add(r.device);
-    if (result.methods.length === 0) {
-      const k = `http:${r.method || "?"}`;
-      s.methods[k] = (s.methods[k] ?? 0) + 1;
-    } else for (const m of result.methods) s.methods[m] = (s.methods[m] ?? 0) + 1;
-    s.totalScore += result.score;
-    for (const e of result.evidence) {
-      const have = s.evidence.find((x) => x.kind === e.kind);
-      if (have !== undefined) {
-        have.count++;
-        if (e.weight > have.weight) Object.assign(have, { sentence: e.sentence, weight: e.weight, sample: r });
-      } else if (s.evidence.length < 16) s.evidence.push({ kind: e.kind, sentence: e.sentence, weight: e.weight, count: 1, sample: r });
+    if (r.user !== "" && (g.users.has(r.user) || g.users.size < this.maxTracked)) g.users.set(r.user, (g.users.get(r.user) ?? 0) + 1);
+    if (r.device !== "" && g.devices.size < this.maxPeople) g.devices.add(r.device);
+    if (!Number.isNaN(r.time) && (r.user === "" || g.users.has(r.user))) {
+      const day = new Date(Math.floor(r.time / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+      let d = g.daily.get(day);
+      if (d === undefined) g.daily.set(day, (d = new Map()));
+      d.set(r.user, (d.get(r.user) ?? 0) + 1);
     }
+    if (result.methods.length === 0) bump(g.methods, `http:${r.method || "?"}`, 1);
+    else
+      for (const m of result.methods) {
+        bump(g.methods, m, 1);
+        if (m === "tools/call" && r.bodyPrefix !== "") {
+          const tool = toolNameOf(r.bodyPrefix);
+          if (tool !== null && (g.tools.has(tool) || g.tools.size < MAX_TOOLS)) bump(g.tools, tool, 1);
+        }
+      }
+    g.score += needsPair ? Math.min(1, result.score + 0.5) : result.score;
+    mergeEvidence(g.evidence, result.evidence, r, 1);
+    return result;
   }
-  const out: ServerSummary[] = [];
-  for (const s of byUrl.values()) {
-    const { userSet, deviceSet, ...rest } = s;
-    rest.users = [...userSet].sort();
-    rest.devices = [...deviceSet].sort();
-    rest.totalScore = Math.round(rest.totalScore * 1000) / 1000;
-    rest.evidence.sort((a, b) => b.weight - a.weight);
-    if (rest.firstSeen === Number.POSITIVE_INFINITY) rest.firstSeen = rest.lastSeen = Number.NaN;
-    out.push(rest);
+
+  /** The servers seen so far (the aggregator stays usable; call again after more records). */
+  finish(): ServerSummary[] {
+    const byUrl = new Map<string, Partial & { userAll: Map<string, number> }>();
+    for (const g of this.partials.values()) {
+      const paired = this.sseOrigins.has(g.origin) && this.msgOrigins.has(g.origin);
+      if (g.needsPair && !paired) continue;
+      const sse = this.ssePaths.get(g.origin);
+      const url = g.messages && sse !== undefined && sse.length > 0 ? g.origin + closestSsePath(g.path, sse) : g.url;
+      let s = byUrl.get(url);
+      if (s === undefined) {
+        // The path is the merged server's (a /messages group remapped to its SSE URL must not lend
+        // its own path: the vendor lookup below reads it), whichever group came first.
+        s = { ...g, url, path: url.slice(g.origin.length), methods: new Map(), tools: new Map(), users: new Map(), daily: new Map(), devices: new Set(), evidence: [], requests: 0, score: 0, legacy: 0, userAll: new Map() };
+        s.firstSeen = Number.POSITIVE_INFINITY;
+        s.lastSeen = Number.NEGATIVE_INFINITY;
+        byUrl.set(url, s);
+      }
+      s.requests += g.requests;
+      s.score += g.score;
+      s.firstSeen = Math.min(s.firstSeen, g.firstSeen);
+      s.lastSeen = Math.max(s.lastSeen, g.lastSeen);
+      for (const [k, v] of g.methods) bump(s.methods, k, v);
+      for (const [k, v] of g.tools) if (s.tools.has(k) || s.tools.size < MAX_TOOLS) bump(s.tools, k, v);
+      for (const [k, v] of g.users) if (s.users.has(k) || s.users.size < this.maxTracked) bump(s.users, k, v);
+      for (const [day, m] of g.daily) {
+        let d = s.daily.get(day);
+        if (d === undefined) s.daily.set(day, (d = new Map()));
+        for (const [u, n] of m) bump(d, u, n);
+      }
+      for (const d of g.devices) if (s.devices.size < this.maxPeople) s.devices.add(d);
+      for (const e of g.evidence) mergeEvidence(s.evidence, [e], e.sample, e.count);
+      if (paired && g.legacy > 0) {
+        const pair: Evidence = {
+          kind: "legacy-sse-pair",
+          weight: 0.5,
+          strong: true,
+          sentence: `The same origin ${g.origin} served an event stream on …/sse and received POSTs to /messages?sessionId=…: MCP's legacy HTTP+SSE transport.`,
+        };
+        mergeEvidence(s.evidence, [pair], g.legacySample!, g.legacy);
+      }
+    }
+    const out: ServerSummary[] = [];
+    for (const s of byUrl.values()) {
+      const users = [...s.users.keys()].sort();
+      const daily: ServerSummary["daily"] = [];
+      for (const [day, m] of [...s.daily].sort((a, b) => (a[0] < b[0] ? -1 : 1))) for (const [user, requests] of m) daily.push({ day, user, requests });
+      const evidence = [...s.evidence].sort((a, b) => b.weight - a.weight);
+      const finite = s.firstSeen !== Number.POSITIVE_INFINITY;
+      out.push({
+        url: s.url,
+        origin: s.origin,
+        host: s.host,
+        vendor: knownVendorEndpoint(s.host, s.path)?.vendor ?? null,
+        firstSeen: finite ? s.firstSeen : Number.NaN,
+        lastSeen: finite ? s.lastSeen : Number.NaN,
+        users: users.slice(0, this.maxPeople),
+        userCount: users.length,
+        devices: [...s.devices].sort(),
+        requests: s.requests,
+        mcpRequests: s.requests,
+        methods: Object.fromEntries(s.methods),
+        tools: Object.fromEntries(s.tools),
+        daily,
+        totalScore: Math.round(s.score * 1000) / 1000,
+        evidence,
+      });
+    }
+    out.sort((a, b) => b.totalScore - a.totalScore || (a.url < b.url ? -1 : 1));
+    return out;
   }
-  out.sort((a, b) => b.totalScore - a.totalScore || (a.url < b.url ? -1 : 1));
-  return out;
+}
+
+function bump(m: Map<string, number>, k: string, n: number): void {
+  m.set(k, (m.get(k) ?? 0) + n);
+}
+
+function mergeEvidence(into: ServerSummary["evidence"], evidence: readonly Pick<Evidence, "kind" | "sentence" | "weight">[], sample: TrafficRecord, count: number): void {
+  for (const e of evidence) {
+    const have = into.find((x) => x.kind === e.kind);
+    if (have !== undefined) {
+      have.count += count;
+      if (e.weight > have.weight) Object.assign(have, { sentence: e.sentence, weight: e.weight, sample });
+    } else if (into.length < MAX_EVIDENCE) into.push({ kind: e.kind, sentence: e.sentence, weight: e.weight, count, sample });
+  }
+}
+
+/** Groups records into MCP servers (one aggregator over the whole list). */
+export function groupServers(records: Iterable<TrafficRecord>, opts: GroupOptions = {}): ServerSummary[] {
+  const agg = new ServerAggregator(opts);
+  for (const r of records) agg.push(r);
+  return agg.finish();
 }
 
 export interface ShadowContext {
