@@ -79,7 +79,7 @@ export async function gatewayConfig(helpers, providerUrl, consoleUrl) {
   const members = [plain, limited];
   const rule = (slug) => ({ id: randomUUID(), effect: "allow", subject: { type: "everyone" }, resource: { serverSlug: slug, tool: "*" }, priority: 100 });
   const bundle = {
-    schemaVersion: 2,
+    schemaVersion: 3,
     // Fresh portals every run; seconds keep it increasing and within the schema's int32 bound.
     version: Math.floor(Date.now() / 1000),
     issuedAt: new Date().toISOString(),
@@ -97,6 +97,7 @@ export async function gatewayConfig(helpers, providerUrl, consoleUrl) {
       providers: [await provider(SLUG, 0), await provider(CACHED_SLUG, 300)],
       prices: [{ provider: "openai", model: MODEL, inputPerMTok: 0.15, cachedInputPerMTok: 0.075, outputPerMTok: 0.6 }],
     },
+    shadow: { blocklist: [] },
   };
   return {
     plain,

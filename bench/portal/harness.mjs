@@ -248,7 +248,7 @@ export async function portalConfig(helpers, upstreamUrl, consoleUrl) {
   const token = helpers.generateTokenSecret();
   const userId = randomUUID();
   const bundle = {
-    schemaVersion: 2,
+    schemaVersion: 3,
     // Fresh portals every run; seconds keep it increasing and within the schema's int32 bound.
     version: Math.floor(Date.now() / 1000),
     issuedAt: new Date().toISOString(),
@@ -269,7 +269,7 @@ export async function portalConfig(helpers, upstreamUrl, consoleUrl) {
     teams: [],
     policies: { rules: [{ id: randomUUID(), effect: "allow", subject: { type: "everyone" }, resource: { serverSlug: SLUG, tool: "*" }, priority: 100 }] },
     limits: { rateLimits: [], budgets: [] },
-    llm: { providers: [], prices: [] },
+    llm: { providers: [], prices: [] }, shadow: { blocklist: [] },
   };
   return {
     token,

@@ -4,7 +4,8 @@
  * simulator sees exactly what the edge sees.
  */
 import { compilePolicy, decide, type CompiledPolicy, type PolicyDecision, type PolicyPrincipal, type PolicyRequest } from "../policy/evaluate";
-import type { BundleServer, BundleTool, BundleUser, ConfigBundle } from "./schema";
+import { blockedBy } from "../shadow/blocklist";
+import type { BundleBlockEntry, BundleServer, BundleTool, BundleUser, ConfigBundle } from "./schema";
 
 export interface BundleIndex {
   bundle: ConfigBundle;
@@ -15,6 +16,8 @@ export interface BundleIndex {
   tokenIds: Set<string>;
   teamSlugs: Map<string, string>;
   policy: CompiledPolicy;
+  /** Servers and LLM providers (by slug) whose upstream URL is on the shadow-MCP block list. */
+  blockedSlugs: Map<string, BundleBlockEntry>;
 }
 
 export function indexBundle(bundle: ConfigBundle): BundleIndex {
@@ -27,7 +30,32 @@ export function indexBundle(bundle: ConfigBundle): BundleIndex {
     tokenIds: new Set(bundle.tokens.map((t) => t.id)),
     teamSlugs: new Map(bundle.teams.map((t) => [t.id, t.slug])),
     policy: compilePolicy(bundle.policies.rules),
+    blockedSlugs: blockedUpstreams(bundle),
   };
+}
+
+/**
+ * The block list wins over approval: a server or provider whose URL falls under an entry is
+ * refused at the edge whatever policies say (security blocked its host after it was approved).
+ */
+function blockedUpstreams(bundle: ConfigBundle): Map<string, BundleBlockEntry> {
+  const out = new Map<string, BundleBlockEntry>();
+  const list = bundle.shadow.blocklist;
+  if (list.length === 0) return out;
+  for (const s of bundle.servers) {
+    const e = blockedBy(s.url, list);
+    if (e) out.set(s.slug, e);
+  }
+  for (const p of bundle.llm.providers) {
+    const e = blockedBy(p.baseUrl, list);
+    if (e) out.set(p.slug, e);
+  }
+  return out;
+}
+
+/** The decision for an upstream on the block list (no policy rule decided it). */
+export function blockedDecision(entry: BundleBlockEntry): PolicyDecision {
+  return { effect: "deny", ruleId: null, reason: `SERVER_BLOCKED: ${entry.origin}${entry.pathPrefix} is on the shadow-MCP block list (${entry.reason})` };
 }
 
 /**
@@ -53,7 +81,7 @@ function facts(caller: Caller, serverSlug: string, tool: string | null): PolicyR
 
 export type ToolAccess =
   | { ok: true; tool: BundleTool; decision: PolicyDecision }
-  | { ok: false; code: "TOOL_NOT_APPROVED" | "POLICY_DENIED"; reason: string; decision: PolicyDecision | null };
+  | { ok: false; code: "TOOL_NOT_APPROVED" | "POLICY_DENIED" | "SERVER_BLOCKED"; reason: string; decision: PolicyDecision | null };
 
 /**
  * May this user call this upstream tool of this server? Approved server (it is in the bundle),
@@ -61,6 +89,11 @@ export type ToolAccess =
  * separately, against the live definition the portal sees.
  */
 export function toolAccess(index: BundleIndex, caller: Caller, server: BundleServer, toolName: string): ToolAccess {
+  const blocked = index.blockedSlugs.get(server.slug);
+  if (blocked) {
+    const decision = blockedDecision(blocked);
+    return { ok: false, code: "SERVER_BLOCKED", reason: decision.reason, decision };
+  }
   const tool = index.toolsByServer.get(server.id)?.get(toolName);
   if (!tool) return { ok: false, code: "TOOL_NOT_APPROVED", reason: "tool is not approved and enabled (new, disabled, quarantined or removed)", decision: null };
   const decision = decide(index.policy, principal(caller), facts(caller, server.slug, toolName));
@@ -70,6 +103,8 @@ export function toolAccess(index: BundleIndex, caller: Caller, server: BundleSer
 
 /** Server-level access (prompts, resources, completion): a whole-server rule must allow it. */
 export function serverAccess(index: BundleIndex, caller: Caller, server: BundleServer): PolicyDecision {
+  const blocked = index.blockedSlugs.get(server.slug);
+  if (blocked) return blockedDecision(blocked);
   return decide(index.policy, principal(caller), facts(caller, server.slug, null));
 }
 
@@ -86,5 +121,7 @@ export function visibleServers(index: BundleIndex, caller: Caller): BundleServer
  * says; a request that names no model (listing models) needs a whole-provider rule.
  */
 export function llmAccess(index: BundleIndex, caller: Caller, providerSlug: string, model: string | null): PolicyDecision {
+  const blocked = index.blockedSlugs.get(providerSlug);
+  if (blocked) return blockedDecision(blocked);
   return decide(index.policy, principal(caller), facts(caller, providerSlug, model));
 }

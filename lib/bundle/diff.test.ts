@@ -7,7 +7,7 @@ const hash = (c: string) => c.repeat(64);
 
 function base(): ConfigBundle {
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     version: 1,
     issuedAt: "2026-03-01T12:00:00.000Z",
     issuer: "http://localhost:3000",
@@ -31,7 +31,7 @@ function base(): ConfigBundle {
     users: [{ id: id(30), email: "ada@example.com", role: "admin", teamIds: [id(10)], groups: [] }],
     teams: [{ id: id(10), slug: "platform" }],
     policies: { rules: [{ id: id(40), effect: "allow", subject: { type: "everyone" }, resource: { serverSlug: "weather", tool: "*" }, priority: 100 }] },
-    limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] },
+    limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] }, shadow: { blocklist: [] },
   };
 }
 

@@ -47,6 +47,7 @@ function sampleBundle(): ConfigBundle {
       providers: [{ id: randomUUID(), slug: "openai", name: "OpenAI", kind: "openai", baseUrl: "https://api.openai.com/v1", credential: { kid: "edge-2026-03", sealed: "x.y.z" }, cacheTtlSeconds: 300, logBodies: false }],
       prices: [{ provider: "openai", model: "gpt-5*", inputPerMTok: 1.25, outputPerMTok: 10 }],
     },
+    shadow: { blocklist: [{ id: randomUUID(), origin: "https://mcp.shadow.example", pathPrefix: "/mcp", reason: "Shadow MCP finding", findingId: randomUUID() }] },
   };
 }
 
@@ -105,7 +106,29 @@ describe("ConfigBundle", () => {
     expect(upgraded.users.map((u) => u.groups)).toEqual([[]]);
     expect(upgraded.limits).toEqual({ rateLimits: [], budgets: [] });
     expect(upgraded.llm).toEqual({ providers: [], prices: [] });
+    expect(upgraded.shadow).toEqual({ blocklist: [] });
     expect(() => upgradeStoredBundle({ ...v1, servers: "nope" })).toThrow();
+  });
+
+  it("reads a stored version-2 bundle as the current schema (no block list)", () => {
+    const { shadow: _s, ...v2 } = { ...sampleBundle(), schemaVersion: 2 };
+    expect(issuesOf(v2)).not.toEqual([]);
+    const upgraded = upgradeStoredBundle(v2);
+    expect(upgraded.schemaVersion).toBe(BUNDLE_SCHEMA_VERSION);
+    expect(upgraded.shadow).toEqual({ blocklist: [] });
+    expect(upgraded.servers).toEqual(v2.servers);
+  });
+
+  it("takes block-list entries only as canonical origins and clean path prefixes", () => {
+    const b = sampleBundle();
+    const entry = b.shadow.blocklist[0]!;
+    const withEntry = (e: Partial<typeof entry>) => issuesOf({ ...b, shadow: { blocklist: [{ ...entry, ...e }] } });
+    expect(withEntry({})).toEqual([]);
+    expect(withEntry({ pathPrefix: "" })).toEqual([]);
+    expect(withEntry({ origin: "http://[::1]:8080" })).toEqual([]);
+    for (const origin of ["https://MCP.shadow.example", "https://mcp.shadow.example:443", "https://mcp.shadow.example/", "ftp://x.example", "mcp.shadow.example"]) expect(withEntry({ origin })).not.toEqual([]);
+    for (const pathPrefix of ["/mcp/", "mcp", "/a//b", "/mcp?x=1"]) expect(withEntry({ pathPrefix })).not.toEqual([]);
+    expect(issuesOf({ ...b, shadow: { blocklist: [entry, entry] } })).toEqual([`shadow.blocklist.1: duplicate block entry id "${entry.id}"`]);
   });
 
   it("refuses limits and providers that name unknown teams or users, or repeat a provider slug", () => {

@@ -5,6 +5,7 @@ import { parseCidr } from "../net/cidr";
 import { LimitsConfig } from "../limits/schema";
 import { LLM_PROVIDERS } from "../llm/providers";
 import { PriceTable } from "../llm/pricing";
+import { isCanonicalOrigin, isValidPathPrefix } from "../shadow/blocklist";
 
 /**
  * The config bundle: everything the portal Worker enforces, compiled by the console, signed
@@ -20,11 +21,12 @@ import { PriceTable } from "../llm/pricing";
  *   2: policy rules gained IdP-group, e-mail-domain and API-token subjects and conditions (UTC
  *   time window, client CIDRs); users carry their IdP groups; rate limits and budgets
  *   (lib/limits/schema.ts); the LLM gateway's providers and price table.
+ *   3: the shadow-MCP block list (`shadow.blocklist`): upstreams the edge must never call.
  *
  * Limits are sanity bounds well above any real deployment; they stop a compiler bug from
  * producing a bundle the Worker would choke on.
  */
-export const BUNDLE_SCHEMA_VERSION = 2;
+export const BUNDLE_SCHEMA_VERSION = 3;
 
 export const BUNDLE_LIMITS = {
   servers: 1_000,
@@ -36,6 +38,7 @@ export const BUNDLE_LIMITS = {
   rules: 10_000,
   groupsPerUser: 1_000,
   cidrsPerRule: 100,
+  blocklist: 10_000,
 } as const;
 
 /** Lowercase hex SHA-256, as `toolHash` and `hashTokenSecret` produce it. */
@@ -218,6 +221,21 @@ export type BundleLlmProvider = z.infer<typeof BundleLlmProvider>;
 export const BundleLlm = z.object({ providers: z.array(BundleLlmProvider).max(100), prices: PriceTable }).strict();
 export type BundleLlm = z.infer<typeof BundleLlm>;
 
+/** One block-list entry: an origin (as `URL.origin` writes it), optionally narrowed to a path prefix. */
+export const BundleBlockEntry = z
+  .object({
+    id: Uuid,
+    origin: z.string().max(2000).refine(isCanonicalOrigin, "must be an http(s) origin as URL.origin writes it (lower-case host, no default port, no path)"),
+    /** "" = the whole origin; else "/…" without a trailing slash, matched on segment boundaries. */
+    pathPrefix: z.string().max(2000).refine(isValidPathPrefix, 'must be "" or a path such as "/mcp" (no trailing slash, query or fragment)'),
+    reason: z.string().max(500),
+    findingId: Uuid.optional(),
+  })
+  .strict();
+export type BundleBlockEntry = z.infer<typeof BundleBlockEntry>;
+
+export const BundleShadow = z.object({ blocklist: z.array(BundleBlockEntry).max(BUNDLE_LIMITS.blocklist) }).strict();
+
 export const ConfigBundle = z
   .object({
     schemaVersion: z.literal(BUNDLE_SCHEMA_VERSION),
@@ -233,6 +251,7 @@ export const ConfigBundle = z
     policies: BundlePolicies,
     limits: LimitsConfig,
     llm: BundleLlm,
+    shadow: BundleShadow,
   })
   .strict()
   .superRefine((bundle, ctx) => {
@@ -257,6 +276,7 @@ export const ConfigBundle = z
     unique(bundle.policies.rules, (r) => r.id, ["policies", "rules"], "rule id");
     unique(bundle.llm.providers, (p) => p.id, ["llm", "providers"], "provider id");
     unique(bundle.llm.providers, (p) => p.slug, ["llm", "providers"], "provider slug");
+    unique(bundle.shadow.blocklist, (b) => b.id, ["shadow", "blocklist"], "block entry id");
 
     // References must resolve inside the bundle: the console compiles from one consistent
     // snapshot, so a dangling id is a compiler bug, and the edge keeps its last good bundle.
@@ -295,14 +315,16 @@ export type ConfigBundle = z.infer<typeof ConfigBundle>;
 /**
  * Reads a bundle stored by an earlier console (rollback, identity sync and diffs read old
  * deployments): version 1 had users without IdP groups (now empty lists), and no rate limits,
- * budgets or LLM providers (now none).
+ * budgets or LLM providers (now none); versions 1 and 2 had no block list (now empty).
  * The result is validated as the current schema.
  */
 export function upgradeStoredBundle(raw: unknown): ConfigBundle {
-  if (raw && typeof raw === "object" && (raw as { schemaVersion?: unknown }).schemaVersion === 1) {
+  const version = raw && typeof raw === "object" ? (raw as { schemaVersion?: unknown }).schemaVersion : undefined;
+  if (version === 1) {
     const old = raw as { users?: unknown };
     const users = Array.isArray(old.users) ? old.users.map((u) => (u && typeof u === "object" ? { groups: [], ...u } : u)) : old.users;
-    return ConfigBundle.parse({ ...old, schemaVersion: BUNDLE_SCHEMA_VERSION, users, limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] } });
+    return ConfigBundle.parse({ ...old, schemaVersion: BUNDLE_SCHEMA_VERSION, users, limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] }, shadow: { blocklist: [] } });
   }
+  if (version === 2) return ConfigBundle.parse({ ...(raw as object), schemaVersion: BUNDLE_SCHEMA_VERSION, shadow: { blocklist: [] } });
   return ConfigBundle.parse(raw);
 }

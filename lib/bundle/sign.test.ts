@@ -26,7 +26,7 @@ function sampleBundle(version = 5, toolCount = 2): ConfigBundle {
     ownerTeamId: teamId,
   }));
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     version,
     issuedAt: "2026-03-01T12:00:00.000Z",
     issuer: "http://127.0.0.1:3000",
@@ -35,7 +35,7 @@ function sampleBundle(version = 5, toolCount = 2): ConfigBundle {
     users: [{ id: userId, email: "ada@example.com", role: "admin", teamIds: [teamId], groups: [] }],
     teams: [{ id: teamId, slug: "platform" }],
     policies: { rules: [{ id: randomUUID(), effect: "allow", subject: { type: "team", teamId }, resource: { serverSlug: "*", tool: "*" }, priority: 1 }] },
-    limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] },
+    limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] }, shadow: { blocklist: [] },
   };
 }
 

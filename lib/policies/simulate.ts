@@ -97,5 +97,6 @@ export async function simulatePolicy({ db, actor }: Ctx, rawInput: unknown): Pro
   if (!access.ok && access.code === "TOOL_NOT_APPROVED") {
     return deny("tool", `Denied: "${target.tool}" is not an approved, enabled tool of ${server.slug} (new, disabled, quarantined or removed).`, person);
   }
+  if (!access.ok && access.code === "SERVER_BLOCKED") return deny("server", `Denied: ${server.slug}'s URL is on the shadow-MCP block list; the edge refuses it whatever policies say.`, person);
   return policyAnswer(access.decision!);
 }

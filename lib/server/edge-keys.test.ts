@@ -19,7 +19,7 @@ afterEach(() => {
 });
 
 const emptyBundle = (version: number): ConfigBundle => ({
-  schemaVersion: 2,
+  schemaVersion: 3,
   version,
   issuedAt: "2026-03-01T12:00:00.000Z",
   issuer: "http://localhost:3000",
@@ -28,7 +28,7 @@ const emptyBundle = (version: number): ConfigBundle => ({
   users: [],
   teams: [],
   policies: { rules: [] },
-  limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] },
+  limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] }, shadow: { blocklist: [] },
 });
 
 describe("edge keys", () => {

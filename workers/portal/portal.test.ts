@@ -12,7 +12,7 @@ import { generateSigningKeyPair, signBundle } from "../../lib/bundle/sign";
 const dir = path.join(process.cwd(), "workers", "portal");
 
 function bundle(version: number): ConfigBundle {
-  return { schemaVersion: 2, version, issuedAt: new Date().toISOString(), issuer: "console.test", servers: [], tokens: [], users: [], teams: [], policies: { rules: [] }, limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] } };
+  return { schemaVersion: 3, version, issuedAt: new Date().toISOString(), issuer: "console.test", servers: [], tokens: [], users: [], teams: [], policies: { rules: [] }, limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] }, shadow: { blocklist: [] } };
 }
 
 describe("portal Worker in workerd", () => {

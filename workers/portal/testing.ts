@@ -131,10 +131,11 @@ export async function bundleOf(parts: {
   rules?: PolicyRule[];
   limits?: ConfigBundle["limits"];
   llm?: ConfigBundle["llm"];
+  blocklist?: ConfigBundle["shadow"]["blocklist"];
 }): Promise<ConfigBundle> {
   version += 1;
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     version,
     issuedAt: new Date().toISOString(),
     issuer: "console.test",
@@ -145,6 +146,7 @@ export async function bundleOf(parts: {
     policies: { rules: parts.rules ?? [] },
     limits: parts.limits ?? { rateLimits: [], budgets: [] },
     llm: parts.llm ?? { providers: [], prices: [] },
+    shadow: { blocklist: parts.blocklist ?? [] },
   };
 }
 

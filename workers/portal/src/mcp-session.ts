@@ -163,6 +163,11 @@ class Denied extends RpcError {
   }
 }
 
+/** A server on the shadow-MCP block list: said plainly, since security wants people to know why. */
+function blockedError(server: BundleServer, reason: string): Denied {
+  return new Denied(PortalErrorCode.NotAvailable, `Server "${server.slug}" is blocked by your security team (its URL is on the shadow-MCP block list)`, reason.startsWith("SERVER_BLOCKED") ? reason : `SERVER_BLOCKED: ${reason}`);
+}
+
 interface EventFields {
   server?: BundleServer | null;
   /** tools/list at /mcp: context tokens of each server's tools, by slug. */
@@ -418,6 +423,9 @@ export class McpSession extends DurableObject<Env> {
   }
 
   private upstream(server: BundleServer): Promise<Upstream> {
+    // Never connect to a blocked URL, whichever path asked (defense in depth behind the access checks).
+    const blocked = this.index?.blockedSlugs.get(server.slug);
+    if (blocked) return Promise.reject(blockedError(server, `SERVER_BLOCKED: ${blocked.origin}${blocked.pathPrefix}`));
     let upstream = this.upstreams.get(server.id);
     if (!upstream) {
       upstream = (async () => {
@@ -711,6 +719,7 @@ export class McpSession extends DurableObject<Env> {
     fields.tool = tool;
     if (!server) throw notAvailable("UNKNOWN_TOOL");
     const access = toolAccess(this.index!, caller, server, tool);
+    if (!access.ok && access.code === "SERVER_BLOCKED") throw blockedError(server, access.reason);
     if (!access.ok) throw notAvailable(access.code === "POLICY_DENIED" ? `POLICY_DENIED: ${access.reason}` : "TOOL_NOT_APPROVED", access.decision?.ruleId ?? null);
     fields.policy = access.decision;
 
@@ -777,6 +786,8 @@ export class McpSession extends DurableObject<Env> {
     if (!server) throw new Denied(PortalErrorCode.NotAvailable, "Resource not available: it is unknown or not allowed for you", "UNKNOWN_RESOURCE");
     fields.server = server;
     const decision = serverAccess(this.index!, caller, server);
+    const blocked = this.index!.blockedSlugs.get(server.slug);
+    if (blocked) throw blockedError(server, decision.reason);
     if (decision.effect === "deny") throw new Denied(PortalErrorCode.NotAvailable, "Not available: unknown or not allowed for you", `POLICY_DENIED: ${decision.reason}`, decision.ruleId);
     fields.policy = decision;
     return this.upstream(server);

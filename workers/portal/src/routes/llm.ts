@@ -247,6 +247,10 @@ export async function handleLlm(request: Request, env: Env, ctx: ExecutionContex
   const decision = llmAccess(config, caller, provider.slug, call.model);
   call.ruleId = decision.ruleId;
   call.reason = decision.reason;
+  if (decision.effect === "deny" && config.blockedSlugs.has(provider.slug)) {
+    emit(env, ctx, usageEvent(request, call, { status: 403, decision: "denied", error: "provider URL on the block list" }));
+    return llmError(call.kind, 403, "permission", `Provider "${provider.slug}" is blocked by your security team (its URL is on the shadow-MCP block list)`);
+  }
   if (decision.effect === "deny") {
     emit(env, ctx, usageEvent(request, call, { status: 403, decision: "denied", error: "not allowed by policy" }));
     return llmError(call.kind, 403, "permission", `You may not use ${call.model ? `model "${call.model}" of ` : ""}provider "${provider.slug}" at this portal`);

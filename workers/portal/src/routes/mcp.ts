@@ -67,6 +67,7 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps): 
     const slug = SLUG_PATH.exec(url.pathname)?.[1];
     // Unknown and not-allowed servers look the same: a caller learns nothing about servers it may not use.
     const caller = { user, tokenId: props.tokenId, clientIp: request.headers.get("cf-connecting-ip"), at: new Date() };
+    if (slug && config.blockedSlugs.has(slug) && config.serversBySlug.has(slug)) return jsonRpcError(403, -32001, `Server "${slug}" is blocked by your security team (its URL is on the shadow-MCP block list)`);
     if (!slug || !visibleServers(config, caller).some((s) => s.slug === slug)) return jsonRpcError(404, -32001, "No such MCP server at this portal");
     scope = slug;
   }
