@@ -25,6 +25,8 @@ import { createRateLimit } from "@/lib/rate-limits/rate-limits";
 import { createBudget } from "@/lib/budgets/budgets";
 import { createLlmProvider } from "@/lib/llm-config/providers";
 import { DEFAULT_PRICES } from "@/lib/llm/pricing";
+import { ingestScanReport } from "@/lib/shadow-findings/ingest-scan";
+import { createBlock } from "@/lib/shadow-findings/blocklist";
 
 // Server actions read the session through this one helper; the test decides who is signed in.
 const session = vi.hoisted(() => ({ actor: null as Actor | null }));
@@ -38,6 +40,8 @@ const EVERYONE: Role[] = [...ROLES];
 interface Prepared {
   params?: Record<string, string>;
   body?: unknown;
+  /** A body sent as is (the traffic ingest's NDJSON) instead of JSON. */
+  rawBody?: string;
   query?: string;
 }
 interface RouteEntry {
@@ -47,7 +51,7 @@ interface RouteEntry {
   prepare?: (db: Database, caller: Actor | null) => Promise<Prepared>;
   /** Public routes whose behaviour belongs to a library (Auth.js) are listed but not called here. */
   notCalled?: string;
-  /** Browser routes authenticated by the console session (not a Bearer token); they answer allowed callers with a redirect. */
+  /** Browser routes authenticated by the console session (not a Bearer token); they answer allowed callers with a redirect (303) or 200. */
   session?: boolean;
   /**
    * Routes authenticated by the edge secret's signature (the portal's event delivery), where a Bearer
@@ -87,6 +91,20 @@ const budgetBody = async (db: Database) => {
 const newBudget = async (db: Database) => (await createBudget({ db, actor: BOOTSTRAP_ACTOR }, await budgetBody(db))).id;
 const providerBody = () => ({ slug: `p-${uniq()}`, name: "Provider", kind: "openai" });
 const newProvider = async (db: Database) => (await createLlmProvider({ db, actor: BOOTSTRAP_ACTOR }, providerBody())).id;
+
+const SHADOW_READERS: Role[] = ["security", "admin"];
+const SHADOW_TRIAGERS: Role[] = ["security", "admin"];
+const scanReport = (url = `https://mcp-${uniq()}.shadow.test/mcp`) => ({
+  device: { name: `laptop-${uniq()}`, os: "linux", user: "alice" },
+  scannedAt: new Date().toISOString(),
+  files: [{ client: "cursor", path: "/home/alice/.cursor/mcp.json", found: 1 }],
+  servers: [{ client: "cursor", configPath: "/home/alice/.cursor/mcp.json", name: "shadow", transport: "http", url, envNames: [], headerNames: [], redactions: [] }],
+  redactionReport: { envValues: 0, headerValues: 0, args: 0, urlParts: 0 },
+});
+// A fresh remote finding (through the scan ingest), so each call triages its own.
+const newFinding = async (db: Database) => (await ingestScanReport({ db, actor: BOOTSTRAP_ACTOR }, scanReport())).findings[0]!.id;
+const newBlock = async (db: Database) => (await createBlock({ db, actor: BOOTSTRAP_ACTOR }, { url: `https://blocked-${uniq()}.test/mcp`, reason: "matrix" })).id;
+const trafficLine = () => JSON.stringify({ ts: "2026-11-20T10:00:00Z", user: "a@example.test", method: "POST", url: `https://mcp-${uniq()}.traffic.test/mcp`, status: 200, request_body_prefix: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
 
 const ROUTES: Record<string, RouteEntry> = {
   "GET /api/auth/[...nextauth]": { allowed: "public", notCalled: "Auth.js sign-in endpoints; covered by the e2e sign-in specs" },
@@ -185,6 +203,24 @@ const ROUTES: Record<string, RouteEntry> = {
   "POST /api/v1/llm/prices/reset": { allowed: GATEWAY_WRITERS },
   // Everyone sees usage: their own, or everyone's with usage.read-all (lib/usage/usage.test.ts).
   "GET /api/v1/usage": { allowed: EVERYONE, prepare: async () => ({ query: "?from=2030-01-01&to=2030-01-31" }) },
+  "POST /api/v1/traffic": { allowed: SHADOW_TRIAGERS, prepare: async () => ({ rawBody: `${trafficLine()}\n`, query: "?filename=matrix.ndjson" }) },
+  "GET /api/v1/traffic/uploads": { allowed: SHADOW_READERS },
+  "GET /api/v1/shadow/findings": { allowed: SHADOW_READERS, prepare: async () => ({ query: "?state=open&severity=high" }) },
+  "GET /api/v1/shadow/findings/[id]": { allowed: SHADOW_READERS, prepare: async (db) => ({ params: { id: await newFinding(db) } }) },
+  "PATCH /api/v1/shadow/findings/[id]": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newFinding(db) }, body: { state: "investigating", note: "looking" } }) },
+  "POST /api/v1/shadow/findings/[id]/approve": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newFinding(db) }, body: {} }) },
+  "GET /api/v1/shadow/stats": { allowed: SHADOW_READERS },
+  // Everyone may report their own laptop's scan.
+  "POST /api/v1/shadow/scans": { allowed: EVERYONE, prepare: async () => ({ body: scanReport() }) },
+  "GET /api/v1/shadow/blocklist": { allowed: SHADOW_READERS },
+  "POST /api/v1/shadow/blocklist": { allowed: SHADOW_TRIAGERS, prepare: async () => ({ body: { url: `https://b-${uniq()}.test/mcp`, reason: "matrix" } }) },
+  "DELETE /api/v1/shadow/blocklist/[id]": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newBlock(db) } }) },
+  "GET /api/v1/shadow/exports/gateway-policy": { allowed: SHADOW_READERS, prepare: async (db) => (await newBlock(db), {}) },
+  "GET /api/v1/shadow/exports/dlp-profile": { allowed: SHADOW_READERS },
+  // The console's own upload and downloads, by session (answering 200 to allowed callers).
+  "POST /shadow/upload": { allowed: SHADOW_TRIAGERS, session: true, prepare: async () => ({ rawBody: `${trafficLine()}\n` }) },
+  "GET /shadow/exports/gateway-policy": { allowed: SHADOW_READERS, session: true, prepare: async (db) => (await newBlock(db), {}) },
+  "GET /shadow/exports/dlp-profile": { allowed: SHADOW_READERS, session: true },
   "GET /api/v1/config/diff": {
     allowed: CONFIG_READERS,
     prepare: async (db) => {
@@ -294,6 +330,13 @@ const ACTIONS: Record<string, ActionEntry> = {
   "app/(console)/gateway/actions.ts#deleteLlmProviderAction": { allowed: GATEWAY_WRITERS, prepare: async (db) => ({ id: await newProvider(db) }) },
   "app/(console)/gateway/actions.ts#saveLlmPricesAction": { allowed: GATEWAY_WRITERS, prepare: async () => ({ prices: JSON.stringify(DEFAULT_PRICES.slice(0, 3)) }) },
   "app/(console)/gateway/actions.ts#resetLlmPricesAction": { allowed: GATEWAY_WRITERS },
+  "app/(console)/shadow/actions.ts#triageFindingAction": {
+    allowed: SHADOW_TRIAGERS,
+    prepare: async (db) => ({ id: await newFinding(db), state: "resolved:false_positive", assigneeId: "", note: "matrix" }),
+  },
+  "app/(console)/shadow/actions.ts#approveFindingAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newFinding(db) }) },
+  "app/(console)/shadow/actions.ts#createBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async () => ({ url: `https://a-${uniq()}.test/mcp`, scope: "origin", reason: "matrix" }) },
+  "app/(console)/shadow/actions.ts#deleteBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newBlock(db) }) },
   "app/(console)/portal/actions.ts#pushConfigAction": { allowed: ["admin"], prepare: async (db) => (await newDeployment(db), {}) },
   "app/(console)/portal/actions.ts#rollbackConfigAction": { allowed: ["admin"], prepare: async (db) => ({ version: String(await newDeployment(db)) }) },
 };
@@ -393,11 +436,14 @@ describe.each(testDatabases())("authorization matrix on $name", ({ open }) => {
         if (entry.session) session.actor = actors.get(caller) ?? null;
         const request = new Request(url, {
           method,
-          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(prepared.body ? { "content-type": "application/json" } : {}) },
-          body: prepared.body ? JSON.stringify(prepared.body) : undefined,
+          headers: {
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...(prepared.rawBody !== undefined ? { "content-type": "application/x-ndjson" } : prepared.body ? { "content-type": "application/json" } : {}),
+          },
+          body: prepared.rawBody ?? (prepared.body ? JSON.stringify(prepared.body) : undefined),
         });
         const res = await handler(request, { params: Promise.resolve(prepared.params ?? {}) });
-        const allowedStatus = entry.session ? res.status === 303 : res.status < 300;
+        const allowedStatus = entry.session ? res.status === 303 || res.status === 200 : res.status < 300;
         const verdict = allowedStatus ? "allow" : res.status === 401 || res.status === 403 ? "deny" : `unexpected ${res.status}: ${await res.text()}`;
         outcomes.push(`${key} as ${caller}: ${verdict}`);
         expected.push(`${key} as ${caller}: ${isAllowed(entry.allowed, caller) ? "allow" : "deny"}`);

@@ -7,3 +7,4 @@ export * from "./portal";
 export * from "./policies";
 export * from "./limits";
 export * from "./llm";
+export * from "./shadow";

@@ -32,6 +32,8 @@ export interface Endpoint<
   params?: P;
   query?: Q;
   body?: B;
+  /** A streamed, non-JSON body (the traffic ingest's NDJSON): the handler reads `request.body` itself. */
+  streamBody?: "application/x-ndjson";
   response?: R;
   status: 200 | 201 | 204;
 }

@@ -67,7 +67,7 @@ export function buildOpenApiDocument(serverUrl: string) {
       ...(signed ? { security: [{ edgeSignature: [] }] } : {}),
       parameters: parametersOf(ep),
       ...(ep.body
-        ? { requestBody: { required: true, content: { "application/json": { schema: schemaOf(ep.body, "input") } } } }
+        ? { requestBody: { required: true, content: { [ep.streamBody ?? "application/json"]: { schema: schemaOf(ep.body, "input") } } } }
         : {}),
       responses,
     };

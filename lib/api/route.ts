@@ -84,7 +84,7 @@ export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.Z
       const query = parseWith(spec.query, Object.fromEntries(url.searchParams), "query");
       // The verb validates the body with the same schema (it is also called from server actions);
       // its ZodError becomes the same 400 VALIDATION_ERROR below.
-      const body: unknown = spec.body ? await readJsonBody(request) : undefined;
+      const body: unknown = spec.body && !spec.streamBody ? await readJsonBody(request) : undefined;
       const result = await handler({ ctx: { db, actor }, params, query, body, request } as HandlerArgs<P, Q>);
       if (spec.status === 204) return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
       let output: unknown = result;

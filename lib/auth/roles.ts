@@ -63,6 +63,12 @@ export const PERMISSIONS = {
   "usage.read": { roles: EVERYONE, scope: "read" },
   /** Everyone's usage, by user and team; without it `usage.read` shows only the caller's own. */
   "usage.read-all": { roles: ["security", "admin"], scope: "read" },
+  /** Shadow MCP: findings, their evidence and timeline, uploads, scan reports, the block list and its exports. */
+  "shadow.read": { roles: ["security", "admin"], scope: "read" },
+  /** Upload traffic logs, triage findings (state, assignee, notes), approve or block, edit the block list. */
+  "shadow.triage": { roles: ["security", "admin"], scope: "write" },
+  /** Report a laptop scan (`npm run scan -- --console …`): everyone may report their own machine. */
+  "shadow.report-scan": { roles: EVERYONE, scope: "write" },
 } as const satisfies Record<string, PermissionSpec>;
 
 export type Permission = keyof typeof PERMISSIONS;

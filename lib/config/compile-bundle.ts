@@ -13,6 +13,7 @@ import { openCredential } from "../servers/credentials";
 import { guardedFetch } from "../servers/upstream";
 import { compileBudgets } from "../budgets/budgets";
 import { compileBudgetBaselines } from "../budgets/spend";
+import { compileBlocklist } from "../shadow-findings/blocklist";
 import { compileLlm } from "../llm-config/compile-llm";
 import { compilePolicyRules } from "../policies/store";
 import { compileRateLimits } from "../rate-limits/rate-limits";
@@ -214,6 +215,7 @@ export async function draftBundle(db: Queryable, now: Date): Promise<ConfigBundl
     policies: { rules: [...access.grantRules, ...providerRules(llm), ...access.policyRules] },
     limits: access.limits,
     llm,
+    shadow: { blocklist: await compileBlocklist(db) },
   };
 }
 
@@ -287,6 +289,7 @@ export async function compileBundle(db: Queryable, options: CompileOptions): Pro
     policies: { rules },
     limits: access.limits,
     llm,
+    shadow: { blocklist: await compileBlocklist(db) },
   });
   return { bundle, skipped };
 }

@@ -3,6 +3,7 @@ import { servers, serverTools, teams } from "@/db/schema";
 import { authorize } from "../auth/actor";
 import { ConflictError, NotFoundError } from "../errors";
 import { recordAudit } from "../audit/record-audit";
+import { blockFor } from "../shadow-findings/blocklist";
 import type { Ctx } from "../context";
 import { authSummary, sealCredential } from "./credentials";
 import { loadServerOutput } from "./queries";
@@ -22,6 +23,8 @@ import type { UpstreamAuth } from "../registry/discover";
 export async function registerServer({ db, actor }: Ctx, rawInput: unknown, discover: Discover = guardedDiscover): Promise<ServerOutput> {
   authorize(actor, "servers.request");
   const input = RegisterServerInput.parse(rawInput);
+  const blocked = await blockFor(db, input.url);
+  if (blocked) throw new ConflictError(`${input.url} is on the shadow-MCP block list (${blocked.reason}); ask your security team`);
   const [taken] = await db.select({ id: servers.id }).from(servers).where(eq(servers.slug, input.slug));
   if (taken) throw new ConflictError(`A server with slug "${input.slug}" already exists`);
   if (input.ownerTeamId) {

@@ -1,0 +1,5 @@
+import { apiRoute } from "@/lib/api/route";
+import { dlpProfileExportEndpoint } from "@/lib/api/endpoints";
+import { exportDlpProfile } from "@/lib/shadow-findings/blocklist";
+
+export const GET = apiRoute(dlpProfileExportEndpoint, async ({ ctx }) => ({ ...exportDlpProfile(ctx) }));

@@ -1,0 +1,5 @@
+import { apiRoute } from "@/lib/api/route";
+import { listFindingsEndpoint } from "@/lib/api/endpoints";
+import { listFindings } from "@/lib/shadow-findings/findings";
+
+export const GET = apiRoute(listFindingsEndpoint, async ({ ctx, query }) => ({ findings: await listFindings(ctx, query) }));

@@ -1,0 +1,178 @@
+import { sql } from "drizzle-orm";
+import { bigint, bigserial, check, date, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { servers } from "./servers";
+import { users } from "./users";
+
+/** remote: an MCP endpoint on the network (from traffic logs or a laptop's config); stdio: a local process (laptop scans only). */
+export const findingKindEnum = pgEnum("shadow_finding_kind", ["remote", "stdio"]);
+export const findingStateEnum = pgEnum("shadow_finding_state", ["new", "investigating", "resolved"]);
+export const findingResolutionEnum = pgEnum("shadow_finding_resolution", ["approved", "blocked", "false_positive"]);
+export const findingSeverityEnum = pgEnum("shadow_finding_severity", ["low", "medium", "high"]);
+export const uploadStatusEnum = pgEnum("traffic_upload_status", ["processing", "done", "failed"]);
+
+/**
+ * One shadow MCP server: a remote endpoint keyed by its canonical URL (lib/shadow/servers.ts), or a
+ * local stdio server keyed by its redacted command line. Traffic uploads and laptop scans of the
+ * same server merge into one finding. Lists (users, devices, evidence, tools) are bounded.
+ */
+export const shadowFindings = pgTable(
+  "shadow_findings",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    /** Canonical URL (remote) or `stdio:` + redacted command line. */
+    key: text("key").notNull(),
+    kind: findingKindEnum("kind").notNull(),
+    url: text("url"),
+    origin: text("origin"),
+    host: text("host"),
+    /** Redacted command line of a stdio server. */
+    command: text("command"),
+    /** Names the server went by in client configs (bounded). */
+    names: jsonb("names").$type<string[]>().notNull().default([]),
+    vendor: text("vendor"),
+    firstSeen: timestamp("first_seen", { withTimezone: true }).notNull(),
+    lastSeen: timestamp("last_seen", { withTimezone: true }).notNull(),
+    requests: bigint("requests", { mode: "number" }).notNull().default(0),
+    methods: jsonb("methods").$type<Record<string, number>>().notNull().default({}),
+    tools: jsonb("tools").$type<Record<string, number>>().notNull().default({}),
+    users: jsonb("users").$type<string[]>().notNull().default([]),
+    userCount: integer("user_count").notNull().default(0),
+    devices: jsonb("devices").$type<string[]>().notNull().default([]),
+    /** MCP clients whose configuration named it (laptop scans): `client id` → config paths (bounded). */
+    clients: jsonb("clients").$type<Record<string, string[]>>().notNull().default({}),
+    evidence: jsonb("evidence").$type<FindingEvidence[]>().notNull().default([]),
+    score: integer("score").notNull().default(0),
+    severity: findingSeverityEnum("severity").notNull(),
+    severityReasons: jsonb("severity_reasons").$type<string[]>().notNull().default([]),
+    /** Seen in uploaded traffic / reported by laptop scans. */
+    seenInTraffic: integer("seen_in_traffic").notNull().default(0),
+    seenInScans: integer("seen_in_scans").notNull().default(0),
+    state: findingStateEnum("state").notNull().default("new"),
+    resolution: findingResolutionEnum("resolution"),
+    assigneeId: uuid("assignee_id").references(() => users.id, { onDelete: "set null" }),
+    /** The registration request an approval opened. */
+    serverId: uuid("server_id").references(() => servers.id, { onDelete: "set null" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("shadow_findings_key_idx").on(t.key),
+    index("shadow_findings_state_idx").on(t.state, t.lastSeen),
+    index("shadow_findings_first_seen_idx").on(t.firstSeen),
+    check("shadow_findings_resolution_check", sql`(${t.state} = 'resolved') = (${t.resolution} is not null)`),
+  ],
+);
+export type ShadowFinding = typeof shadowFindings.$inferSelect;
+
+export interface FindingEvidence {
+  kind: string;
+  sentence: string;
+  weight: number;
+  count: number;
+  /** A sample record, clipped (body prefix at most 512 characters). */
+  sample: Record<string, unknown>;
+}
+
+/** The timeline: detection, sightings, state changes, assignment, notes, approvals, blocks. */
+export const shadowFindingEvents = pgTable(
+  "shadow_finding_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    findingId: uuid("finding_id")
+      .notNull()
+      .references(() => shadowFindings.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    actorId: uuid("actor_id"),
+    actorLabel: text("actor_label").notNull(),
+    note: text("note"),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("shadow_finding_events_finding_idx").on(t.findingId, t.id)],
+);
+
+/** Requests per finding, UTC day and user: the charts' source (top users, teams, new per day). */
+export const shadowSightings = pgTable(
+  "shadow_sightings",
+  {
+    findingId: uuid("finding_id")
+      .notNull()
+      .references(() => shadowFindings.id, { onDelete: "cascade" }),
+    day: date("day").notNull(),
+    /** "" when the log named nobody. */
+    user: text("user").notNull(),
+    requests: bigint("requests", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.findingId, t.day, t.user] }), index("shadow_sightings_day_idx").on(t.day)],
+);
+
+/** One traffic log upload: its counts, bad lines (first ones, with line numbers) and outcome. */
+export const trafficUploads = pgTable(
+  "traffic_uploads",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    filename: text("filename"),
+    /** The format asked for (`?format=`), or null when detected per line. */
+    format: text("format"),
+    status: uploadStatusEnum("status").notNull().default("processing"),
+    bytes: bigint("bytes", { mode: "number" }).notNull().default(0),
+    lines: bigint("lines", { mode: "number" }).notNull().default(0),
+    badLines: bigint("bad_lines", { mode: "number" }).notNull().default(0),
+    badLineSamples: jsonb("bad_line_samples").$type<{ line: number; error: string }[]>().notNull().default([]),
+    formats: jsonb("formats").$type<Record<string, number>>().notNull().default({}),
+    mcpRecords: bigint("mcp_records", { mode: "number" }).notNull().default(0),
+    servers: integer("servers").notNull().default(0),
+    shadowServers: integer("shadow_servers").notNull().default(0),
+    newFindings: integer("new_findings").notNull().default(0),
+    /** SHA-256 of the bytes: the same file twice is recognized and not counted twice. */
+    sha256: text("sha256"),
+    duplicateOf: uuid("duplicate_of"),
+    error: text("error"),
+    createdBy: uuid("created_by"),
+    createdByLabel: text("created_by_label").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [index("traffic_uploads_created_idx").on(t.createdAt), index("traffic_uploads_sha_idx").on(t.sha256)],
+);
+export type TrafficUpload = typeof trafficUploads.$inferSelect;
+
+/** Laptop scan reports (already redacted by the CLI; validated strictly on ingest). */
+export const scanReports = pgTable(
+  "scan_reports",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    deviceName: text("device_name").notNull(),
+    deviceUser: text("device_user").notNull(),
+    os: text("os").notNull(),
+    scannedAt: timestamp("scanned_at", { withTimezone: true }).notNull(),
+    servers: integer("servers").notNull(),
+    shadowServers: integer("shadow_servers").notNull(),
+    report: jsonb("report").$type<Record<string, unknown>>().notNull(),
+    createdBy: uuid("created_by"),
+    createdByLabel: text("created_by_label").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("scan_reports_created_idx").on(t.createdAt)],
+);
+
+/**
+ * The block list the edge enforces (bundle `shadow.blocklist`): an origin, optionally narrowed to a
+ * path prefix. Blocking a finding adds its entry; security may also add entries by hand.
+ */
+export const shadowBlocks = pgTable(
+  "shadow_blocks",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    origin: text("origin").notNull(),
+    /** "" = the whole origin. */
+    pathPrefix: text("path_prefix").notNull().default(""),
+    reason: text("reason").notNull(),
+    findingId: uuid("finding_id").references(() => shadowFindings.id, { onDelete: "set null" }),
+    createdBy: uuid("created_by"),
+    createdByLabel: text("created_by_label").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("shadow_blocks_target_idx").on(t.origin, t.pathPrefix)],
+);
+export type ShadowBlock = typeof shadowBlocks.$inferSelect;
