@@ -28,4 +28,7 @@ export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" 
   "/gateway": "gateway-readers",
   // Everyone: their own usage; security and admins see everyone's (usage.read-all).
   "/usage": "everyone",
+  // Security and admins (shadow.read): findings, uploads, block list and its exports.
+  "/shadow": "security+admin",
+  "/shadow/[id]": "security+admin",
 };

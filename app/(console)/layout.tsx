@@ -17,7 +17,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
     ...(can(actor, "gateway.read") ? [{ href: "/gateway", label: "Gateway" }] : []),
     { href: "/usage", label: "Usage" },
     ...(can(actor, "audit.read") ? [{ href: "/audit", label: "Audit" }] : []),
-    { href: "/shadow", label: "Shadow MCP", soon: true },
+    ...(can(actor, "shadow.read") ? [{ href: "/shadow", label: "Shadow MCP" }] : []),
     { href: "/portal", label: "Portal" },
     { href: "/settings", label: "Settings" },
   ];

@@ -22,7 +22,10 @@ export function RequestServerForm({
   teams,
   oauthFlow,
   oauthError,
+  prefill,
 }: {
+  /** Values to start from (a shadow-MCP finding being adopted), with the finding's id. */
+  prefill?: Draft & { finding?: string };
   action: FormAction<{ id: string }>;
   startOAuth: FormAction<{ flowId: string; authorizationUrl: string }>;
   teams: { id: string; name: string }[];
@@ -32,9 +35,9 @@ export function RequestServerForm({
 }) {
   const [state, formAction] = useActionState<ActionResult<{ id: string }> | null, FormData>(action, null);
   const [authType, setAuthType] = useState(oauthFlow || oauthError ? "oauth_authorization_code" : "none");
-  const [slug, setSlug] = useState("");
-  const [slugTouched, setSlugTouched] = useState(false);
-  const [draft, setDraft] = useState<Draft>({});
+  const [slug, setSlug] = useState(prefill?.slug ?? "");
+  const [slugTouched, setSlugTouched] = useState(Boolean(prefill?.slug));
+  const [draft, setDraft] = useState<Draft>(prefill ?? {});
   const [oauthMessage, setOauthMessage] = useState<string | undefined>(oauthError);
   const [authorizing, startAuthorizing] = useTransition();
   const router = useRouter();
@@ -75,6 +78,7 @@ export function RequestServerForm({
   const fields = state && !state.ok ? (state.fields ?? {}) : {};
   return (
     <form action={formAction} className="space-y-4" key={JSON.stringify(draft)}>
+      {prefill?.finding && <input type="hidden" name="finding" value={prefill.finding} />}
       <div className="grid gap-4 sm:grid-cols-2">
         <Field label="Name" error={fields.name}>
           <Input name="name" required maxLength={100} placeholder="GitHub" defaultValue={draft.name} onChange={(e) => !slugTouched && setSlug(slugify(e.target.value))} />

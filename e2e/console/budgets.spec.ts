@@ -6,18 +6,8 @@
  */
 import { expect, test } from "@playwright/test";
 import { startFakeLlmProvider } from "../fixtures/fake-llm-provider.mjs";
-import { BOOTSTRAP_TOKEN, OIDC_CONSOLE, OIDC_PORTAL, signInWithOidc } from "../fixtures";
+import { adminApi as api, OIDC_PORTAL, signInWithOidc } from "../fixtures";
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${OIDC_CONSOLE}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
 
 test("create a budget, exhaust it through the LLM gateway, see the 429 and the budget bar at 100 %", async ({ page }) => {
   test.setTimeout(150_000);

@@ -3,39 +3,15 @@
  * simulator, see the impact preview on the Portal page, publish, and watch the portal Worker refuse
  * the MCP call it allowed a moment before.
  */
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { expect, test } from "@playwright/test";
 import { startMutableServer } from "../fixtures/mutable-mcp-server.mjs";
-import { BOOTSTRAP_TOKEN, OIDC_CONSOLE, OIDC_PORTAL, signInWithOidc } from "../fixtures";
+import { adminApi as api, callWeatherThroughPortal, OIDC_PORTAL, signInWithOidc } from "../fixtures";
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${OIDC_CONSOLE}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
 
+/** "allowed", "refused" (the portal's refusal), or what else happened. */
 async function callWeather(secret: string, slug: string): Promise<string> {
-  const client = new Client({ name: "policy-e2e", version: "1.0.0" });
-  try {
-    // A token made after a publish reaches the edge with the next identity sync (seconds).
-    await client.connect(new StreamableHTTPClientTransport(new URL("/mcp", OIDC_PORTAL), { requestInit: { headers: { authorization: `Bearer ${secret}` } } }));
-  } catch (error) {
-    return `not connected: ${String(error)}`;
-  }
-  try {
-    const result = await client.callTool({ name: `${slug}_get_weather`, arguments: { city: "Oslo" } });
-    return JSON.stringify(result.content).includes("Oslo") ? "allowed" : "unexpected";
-  } catch (error) {
-    return String(error).includes("not available") ? "refused" : String(error);
-  } finally {
-    await client.close();
-  }
+  const outcome = await callWeatherThroughPortal(secret, slug);
+  return outcome.startsWith("refused:") && outcome.includes("not available") ? "refused" : outcome;
 }
 
 test("write a deny rule, see the simulator's answer and the impact, publish, and the portal refuses the call", async ({ page }) => {

@@ -11,16 +11,9 @@ import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { expect, test, type Page } from "@playwright/test";
 import { MemoryOAuthClient } from "../../lib/testing/oauth-client";
 import { startMutableServer } from "../fixtures/mutable-mcp-server.mjs";
-import { BOOTSTRAP_TOKEN, OIDC_CONSOLE, OIDC_PORTAL, signInWithOidc } from "../fixtures";
+import { adminApi as api, OIDC_PORTAL, signInWithOidc } from "../fixtures";
 
-const admin = { authorization: `Bearer ${BOOTSTRAP_TOKEN}` };
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${OIDC_CONSOLE}/api/v1${path}`, { method, headers: { ...admin, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
 
 /** Reloads the Audit page until a row with all of `texts` shows (events arrive in batches, within a second or two). */
 async function expectAuditRow(page: Page, texts: string[]) {

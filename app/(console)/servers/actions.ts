@@ -1,5 +1,7 @@
 "use server";
 
+import { can } from "@/lib/auth/actor";
+import { linkFindingToServer } from "@/lib/shadow-findings/findings";
 import { sessionAction } from "@/lib/auth/action";
 import { approveServer } from "@/lib/servers/approve-server";
 import { registerServer } from "@/lib/servers/register-server";
@@ -50,6 +52,9 @@ export const requestServerAction = sessionAction(
       ownerTeamId: text(form, "ownerTeamId"),
       auth: authFromForm(form),
     });
+    // Adopted from a shadow-MCP finding: the finding links to its registration request (triagers only).
+    const finding = text(form, "finding");
+    if (finding && can(ctx.actor, "shadow.triage")) await linkFindingToServer(ctx.db, finding, server.id);
     // Only what the form needs to move on: the credential never travels back to the browser.
     return { id: server.id };
   },

@@ -13,6 +13,12 @@ export default async function NewServerPage({ searchParams }: { searchParams: Pr
   const oauthFlow = typeof params.oauthFlow === "string" && /^[0-9a-f-]{36}$/.test(params.oauthFlow) ? params.oauthFlow : undefined;
   const oauthError = typeof params.oauthError === "string" ? params.oauthError.slice(0, 500) : undefined;
   const teams = await listTeams(ctx);
+  // Prefilled from a shadow-MCP finding's "Approve" (lib/shadow-findings/findings.ts registrationRequestUrl).
+  const str = (k: string, max: number) => (typeof params[k] === "string" ? (params[k] as string).slice(0, max) : undefined);
+  const finding = str("finding", 36);
+  const prefill = finding
+    ? { name: str("name", 100), slug: str("slug", 40), url: str("url", 2000), justification: str("justification", 4000), finding: /^[0-9a-f-]{36}$/.test(finding) ? finding : undefined }
+    : undefined;
   return (
     <div className="max-w-3xl">
       <PageHeader
@@ -26,6 +32,7 @@ export default async function NewServerPage({ searchParams }: { searchParams: Pr
           teams={teams.map((t) => ({ id: t.id, name: t.name }))}
           oauthFlow={oauthFlow}
           oauthError={oauthError}
+          prefill={prefill}
         />
       </Card>
     </div>

@@ -1,0 +1,34 @@
+"use server";
+
+import { sessionAction } from "@/lib/auth/action";
+import { createBlock, deleteBlock } from "@/lib/shadow-findings/blocklist";
+import { approveFinding, updateFinding } from "@/lib/shadow-findings/findings";
+
+const field = (form: FormData, name: string) => String(form.get(name) ?? "");
+const optional = (form: FormData, name: string) => (form.get(name) === null || field(form, name).trim() === "" ? undefined : field(form, name));
+
+/** The triage form: one select carries state and resolution ("resolved:blocked"). */
+export const triageFindingAction = sessionAction(async (ctx, form) => {
+  const [state, resolution] = field(form, "state").split(":");
+  const assignee = form.get("assigneeId");
+  await updateFinding(ctx, field(form, "id"), {
+    ...(state ? { state, ...(resolution ? { resolution } : {}) } : {}),
+    ...(resolution === "blocked" && optional(form, "blockScope") ? { blockScope: field(form, "blockScope") } : {}),
+    ...(assignee !== null ? { assigneeId: field(form, "assigneeId") || null } : {}),
+    ...(optional(form, "note") ? { note: field(form, "note") } : {}),
+  });
+  return { saved: true };
+}, { revalidate: "/shadow" });
+
+/** Approve: resolves the finding; the form then opens the prefilled registration request it answers with. */
+export const approveFindingAction = sessionAction(async (ctx, form) => {
+  const { requestUrl } = await approveFinding(ctx, field(form, "id"), optional(form, "note"));
+  return { requestUrl };
+}, { revalidate: "/shadow" });
+
+export const createBlockAction = sessionAction(
+  (ctx, form) => createBlock(ctx, { url: field(form, "url"), scope: field(form, "scope") || "url", reason: field(form, "reason") }),
+  { revalidate: "/shadow" },
+);
+
+export const deleteBlockAction = sessionAction((ctx, form) => deleteBlock(ctx, field(form, "id")), { revalidate: "/shadow" });

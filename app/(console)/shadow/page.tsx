@@ -1,0 +1,177 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { connection } from "next/server";
+import { SEVERITY_TONE, stateLabel, stateTone, utc } from "@/components/shadow/format";
+import { ShadowCharts } from "@/components/shadow/shadow-charts";
+import { TrafficUpload } from "@/components/shadow/traffic-upload";
+import { ActionForm, SubmitButton } from "@/components/ui/action-form";
+import { Badge } from "@/components/ui/badge";
+import { Card, PageHeader } from "@/components/ui/card";
+import { Field, Input, Select } from "@/components/ui/field";
+import { DeleteButton, PublishToApplyNote } from "@/components/ui/row-actions";
+import { Table, Td } from "@/components/ui/table";
+import { can } from "@/lib/auth/actor";
+import { requirePage } from "@/lib/auth/page";
+import { listBlocks } from "@/lib/shadow-findings/blocklist";
+import { listFindings } from "@/lib/shadow-findings/findings";
+import { listUploads } from "@/lib/shadow-findings/ingest-traffic";
+import { shadowStats } from "@/lib/shadow-findings/stats";
+import { createBlockAction, deleteBlockAction } from "./actions";
+
+export const metadata: Metadata = { title: "Shadow MCP" };
+
+const FILTERS = [
+  ["open", "Open"],
+  ["resolved", "Resolved"],
+  ["all", "All"],
+] as const;
+
+export default async function ShadowPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  await connection();
+  const ctx = await requirePage("shadow.read");
+  const sp = await searchParams;
+  const filter = FILTERS.some(([f]) => f === sp.state) ? (sp.state as (typeof FILTERS)[number][0]) : "open";
+  const canTriage = can(ctx.actor, "shadow.triage");
+  const [findings, stats, blocks, uploads] = await Promise.all([
+    listFindings(ctx, { ...(filter === "all" ? {} : { state: filter }), limit: 500 }),
+    shadowStats(ctx),
+    listBlocks(ctx),
+    listUploads(ctx, 10),
+  ]);
+
+  return (
+    <div className="space-y-6">
+      <PageHeader
+        title="Shadow MCP"
+        description="MCP servers used outside the approved registry: found in traffic logs (Cloudflare Gateway or any proxy) and in MCP client configurations on laptops (npm run scan). Triage each one, then approve it into the portal or block it at the edge."
+      />
+
+      {canTriage && (
+        <Card title="Upload a traffic log" description="NDJSON, one record per line: Cloudflare Gateway HTTP Logpush or generic proxy records. Any size: it is scanned as it arrives.">
+          <TrafficUpload />
+        </Card>
+      )}
+
+      <ShadowCharts stats={stats} />
+
+      <Card
+        title="Findings"
+        actions={
+          <nav className="flex gap-1 text-sm" aria-label="Filter findings">
+            {FILTERS.map(([f, label]) => (
+              <Link key={f} href={`/shadow?state=${f}`} aria-current={filter === f ? "page" : undefined} className={`rounded px-2 py-1 ${filter === f ? "bg-zinc-900 text-white" : "text-zinc-700 hover:bg-zinc-100"}`}>
+                {label}
+              </Link>
+            ))}
+          </nav>
+        }
+      >
+        <Table head={["Severity", "Server", "Users", "Requests", "First seen", "Last seen", "Seen in", "State", "Assignee"]} empty={filter === "open" ? "No open findings." : "No findings."}>
+          {findings.map((f) => (
+            <tr key={f.id} data-testid="finding-row">
+              <Td>
+                <Badge tone={SEVERITY_TONE[f.severity]}>{f.severity}</Badge>
+              </Td>
+              <Td className="max-w-md">
+                <Link href={`/shadow/${f.id}`} className="break-all font-mono text-xs text-indigo-700 underline">
+                  {f.url ?? f.command}
+                </Link>
+                <div className="text-xs text-zinc-500">{f.vendor ?? (f.kind === "stdio" ? `local: ${f.names.join(", ")}` : "unknown vendor")}</div>
+              </Td>
+              <Td className="tabular-nums">{f.userCount}</Td>
+              <Td className="tabular-nums">{f.requests.toLocaleString("en-US")}</Td>
+              <Td className="whitespace-nowrap text-xs">{utc(f.firstSeen)}</Td>
+              <Td className="whitespace-nowrap text-xs">{utc(f.lastSeen)}</Td>
+              <Td className="text-xs">{[f.sources.traffic ? "traffic" : "", f.sources.scans ? "laptops" : ""].filter(Boolean).join(", ")}</Td>
+              <Td>
+                <Badge tone={stateTone(f.state, f.resolution)}>{stateLabel(f.state, f.resolution)}</Badge>
+              </Td>
+              <Td className="text-xs">{f.assignee?.email ?? "—"}</Td>
+            </tr>
+          ))}
+        </Table>
+      </Card>
+
+      <Card
+        title="Block list"
+        description={
+          <>
+            The edge refuses every upstream — MCP server or LLM provider — whose URL falls under an entry, whatever policies say, once an admin{" "}
+            <Link className="text-indigo-700 underline" href="/portal">
+              publishes
+            </Link>
+            . Companies that enforce at their secure web gateway can download the list as a Cloudflare Gateway HTTP policy.
+          </>
+        }
+        actions={
+          <div className="flex flex-wrap gap-2 text-sm">
+            {blocks.length > 0 && (
+              <a className="whitespace-nowrap rounded-md border border-zinc-300 px-3 py-1.5 font-medium text-zinc-800 hover:bg-zinc-50" href="/shadow/exports/gateway-policy" download>
+                Cloudflare Gateway policy (JSON)
+              </a>
+            )}
+            <a className="whitespace-nowrap rounded-md border border-zinc-300 px-3 py-1.5 font-medium text-zinc-800 hover:bg-zinc-50" href="/shadow/exports/dlp-profile" download>
+              MCP DLP profile (JSON)
+            </a>
+          </div>
+        }
+      >
+        <Table head={["Origin", "Path", "Reason", "Added", ...(canTriage ? [""] : [])]} empty="Nothing is blocked.">
+          {blocks.map((b) => (
+            <tr key={b.id} data-testid="block-row">
+              <Td className="font-mono text-xs">{b.origin}</Td>
+              <Td className="font-mono text-xs">{b.pathPrefix || "(every path)"}</Td>
+              <Td className="text-xs">{b.findingId ? <Link className="text-indigo-700 underline" href={`/shadow/${b.findingId}`}>{b.reason}</Link> : b.reason}</Td>
+              <Td className="whitespace-nowrap text-xs">
+                {utc(b.createdAt)} by {b.createdBy}
+              </Td>
+              {canTriage && (
+                <Td>
+                  <DeleteButton action={deleteBlockAction} id={b.id} label="Unblock" pendingLabel="Unblocking…" confirm={`Unblock ${b.origin}${b.pathPrefix}?${b.findingId ? " Its finding is reopened." : ""}`} />
+                </Td>
+              )}
+            </tr>
+          ))}
+        </Table>
+        {canTriage && (
+          <ActionForm action={createBlockAction} className="mt-4 grid gap-3 sm:grid-cols-[1fr_12rem_1fr_auto] sm:items-end" successNote={<PublishToApplyNote what="enforce it" />}>
+            <Field label="URL to block">
+              <Input name="url" type="url" required placeholder="https://mcp.example.com/mcp" />
+            </Field>
+            <Field label="Scope">
+              <Select name="scope" defaultValue="url">
+                <option value="url">This path and below</option>
+                <option value="origin">Whole origin</option>
+              </Select>
+            </Field>
+            <Field label="Reason">
+              <Input name="reason" required maxLength={500} placeholder="Why it must not be used" />
+            </Field>
+            <SubmitButton pendingLabel="Adding…">Block</SubmitButton>
+          </ActionForm>
+        )}
+      </Card>
+
+      <Card title="Recent uploads">
+        <Table head={["File", "Uploaded", "Lines", "Bad lines", "MCP servers", "Shadow", "New findings", "Status"]} empty="No traffic uploaded yet.">
+          {uploads.map((u) => (
+            <tr key={u.id}>
+              <Td className="text-xs">{u.filename ?? "(API)"}</Td>
+              <Td className="whitespace-nowrap text-xs">
+                {utc(u.createdAt)} by {u.createdBy}
+              </Td>
+              <Td className="tabular-nums">{u.lines.toLocaleString("en-US")}</Td>
+              <Td className="tabular-nums" >
+                {u.badLines > 0 ? <span title={u.badLineSamples.slice(0, 5).map((b) => `line ${b.line}: ${b.error}`).join("\n")}>{u.badLines.toLocaleString("en-US")}</span> : 0}
+              </Td>
+              <Td className="tabular-nums">{u.servers}</Td>
+              <Td className="tabular-nums">{u.shadowServers}</Td>
+              <Td className="tabular-nums">{u.newFindings}</Td>
+              <Td className="text-xs">{u.duplicateOf ? "duplicate (not counted)" : u.status === "failed" ? `failed: ${u.error ?? ""}` : u.status}</Td>
+            </tr>
+          ))}
+        </Table>
+      </Card>
+    </div>
+  );
+}

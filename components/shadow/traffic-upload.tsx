@@ -1,0 +1,114 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import type { TrafficIngestOutput } from "@/lib/shadow-findings/schemas";
+import { useHydrated } from "../ui/action-form";
+import { Button } from "../ui/button";
+import { Field, Select } from "../ui/field";
+
+type Phase = { kind: "idle" } | { kind: "sending"; sent: number; total: number } | { kind: "processing" } | { kind: "done"; result: TrafficIngestOutput } | { kind: "error"; message: string };
+
+const mb = (n: number) => `${(n / 1_048_576).toLocaleString("en-US", { maximumFractionDigits: 1 })} MB`;
+
+/**
+ * Uploads a traffic log with a progress bar (XMLHttpRequest: fetch has no upload progress). The
+ * console reads the file as it arrives, so the bar is also the detector's progress; the findings
+ * are merged when the last byte is in.
+ */
+export function TrafficUpload() {
+  const router = useRouter();
+  const hydrated = useHydrated();
+  const [file, setFile] = useState<File | null>(null);
+  const [format, setFormat] = useState("");
+  const [phase, setPhase] = useState<Phase>({ kind: "idle" });
+  const busy = phase.kind === "sending" || phase.kind === "processing";
+
+  function upload() {
+    if (!file) return;
+    const qs = new URLSearchParams({ filename: file.name.slice(0, 300) });
+    if (format) qs.set("format", format);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/shadow/upload?${qs}`);
+    xhr.setRequestHeader("content-type", "application/x-ndjson");
+    xhr.upload.onprogress = (e) => setPhase({ kind: "sending", sent: e.loaded, total: e.lengthComputable ? e.total : file.size });
+    xhr.upload.onload = () => setPhase({ kind: "processing" });
+    xhr.onerror = () => setPhase({ kind: "error", message: "The upload failed: the console could not be reached." });
+    xhr.onload = () => {
+      let body: unknown = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        // Not JSON: reported below by status.
+      }
+      if (xhr.status >= 200 && xhr.status < 300 && body) {
+        setPhase({ kind: "done", result: body as TrafficIngestOutput });
+        router.refresh();
+      } else {
+        const message = (body as { error?: { message?: string } } | null)?.error?.message ?? `The console answered ${xhr.status}.`;
+        setPhase({ kind: "error", message });
+      }
+    };
+    setPhase({ kind: "sending", sent: 0, total: file.size });
+    xhr.send(file);
+  }
+
+  const percent = phase.kind === "sending" ? Math.min(100, Math.round((phase.sent / Math.max(1, phase.total)) * 100)) : phase.kind === "idle" || phase.kind === "error" ? 0 : 100;
+  return (
+    <div className="space-y-3">
+      <div className="grid gap-3 sm:grid-cols-[1fr_14rem_auto] sm:items-end">
+        <Field label="Log file (NDJSON)">
+          <input
+            type="file"
+            accept=".ndjson,.jsonl,.json,.log,.txt,application/x-ndjson,application/json,text/plain"
+            className="block w-full text-sm text-zinc-700 file:mr-3 file:rounded-md file:border-0 file:bg-zinc-100 file:px-3 file:py-1.5 file:text-sm file:font-medium"
+            onChange={(e) => {
+              setFile(e.target.files?.[0] ?? null);
+              setPhase({ kind: "idle" });
+            }}
+            disabled={busy}
+          />
+        </Field>
+        <Field label="Format">
+          <Select value={format} onChange={(e) => setFormat(e.target.value)} disabled={busy}>
+            <option value="">Detect per line</option>
+            <option value="cloudflare">Cloudflare Gateway HTTP (Logpush)</option>
+            <option value="generic">Generic proxy NDJSON</option>
+          </Select>
+        </Field>
+        <Button type="button" onClick={upload} disabled={!hydrated || !file || busy}>
+          {busy ? "Uploading…" : "Upload and scan"}
+        </Button>
+      </div>
+      {phase.kind !== "idle" && phase.kind !== "error" && (
+        <div>
+          <div role="progressbar" aria-label="Upload progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent} className="h-2 w-full overflow-hidden rounded bg-zinc-100">
+            <div className="h-full bg-indigo-600 transition-[width]" style={{ width: `${percent}%` }} />
+          </div>
+          <p className="mt-1 text-xs text-zinc-600" data-testid="upload-status">
+            {phase.kind === "sending" && `Sending and scanning… ${mb(phase.sent)} of ${mb(phase.total)} (${percent}%)`}
+            {phase.kind === "processing" && "All bytes sent; merging findings…"}
+            {phase.kind === "done" && <UploadSummary result={phase.result} />}
+          </p>
+        </div>
+      )}
+      {phase.kind === "error" && (
+        <p role="alert" className="text-sm text-red-700">
+          {phase.message}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function UploadSummary({ result }: { result: TrafficIngestOutput }) {
+  const u = result.upload;
+  const created = result.findings.filter((f) => f.created).length;
+  return (
+    <span>
+      {u.duplicateOf ? "This file was uploaded before: nothing was counted twice. " : ""}
+      Scanned {u.lines.toLocaleString("en-US")} lines: {u.shadowServers} shadow MCP server{u.shadowServers === 1 ? "" : "s"} ({created} new), {result.approved.length} approved or portal, {u.badLines.toLocaleString("en-US")} bad line{u.badLines === 1 ? "" : "s"}
+      {u.badLineSamples.length > 0 && ` (first: line ${u.badLineSamples[0]!.line}: ${u.badLineSamples[0]!.error})`}.
+    </span>
+  );
+}

@@ -1,0 +1,88 @@
+"use client";
+
+import { useActionState, useEffect, useState } from "react";
+import type { ActionResult, FormAction } from "@/lib/auth/action-result";
+import { ActionForm, SubmitButton, useHydrated } from "../ui/action-form";
+import { Field, Select } from "../ui/field";
+import { FormError } from "../ui/form-message";
+
+interface Props {
+  id: string;
+  kind: "remote" | "stdio";
+  state: "new" | "investigating" | "resolved";
+  resolution: "approved" | "blocked" | "false_positive" | null;
+  assigneeId: string | null;
+  people: { id: string; email: string }[];
+  triage: FormAction<{ saved: boolean }>;
+  approve: FormAction<{ requestUrl: string }>;
+}
+
+/** Triage: state (with the block scope when blocking), assignee, a note; and Approve, which opens the prefilled request. */
+export function TriageForm({ id, kind, state, resolution, assigneeId, people, triage, approve }: Props) {
+  const current = state === "resolved" ? `resolved:${resolution}` : state;
+  const [next, setNext] = useState("");
+  // Controlled: a choice made before hydration would be reset by React, so the select waits for it.
+  const hydrated = useHydrated();
+  const options = [
+    ["investigating", "Investigating"],
+    ...(kind === "remote" ? [["resolved:blocked", "Resolve: blocked (add to the block list)"]] : []),
+    ["resolved:false_positive", "Resolve: false positive"],
+  ].filter(([v]) => v !== current);
+  return (
+    <div className="space-y-4">
+      <ActionForm action={triage} className="space-y-3" successNote={<p className="text-sm text-emerald-700">Saved.</p>}>
+        <input type="hidden" name="id" value={id} />
+        <Field label="Move to">
+          <Select name="state" value={next} onChange={(e) => setNext(e.target.value)} disabled={!hydrated}>
+            <option value="">Keep: {current.replace("resolved:", "resolved — ").replace("_", " ")}</option>
+            {options.map(([v, label]) => (
+              <option key={v} value={v}>
+                {label}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        {next === "resolved:blocked" && (
+          <Field label="Block" hint="Blocking reaches the edge when an admin publishes.">
+            <Select name="blockScope" defaultValue="url">
+              <option value="url">This server&apos;s URL (its path and below)</option>
+              <option value="origin">The whole origin (every path on this host and port)</option>
+            </Select>
+          </Field>
+        )}
+        <Field label="Assignee">
+          <Select name="assigneeId" defaultValue={assigneeId ?? ""} key={assigneeId ?? "none"}>
+            <option value="">Nobody</option>
+            {people.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.email}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Note">
+          <textarea name="note" rows={3} maxLength={5000} className="block w-full rounded-md border border-zinc-300 px-2.5 py-1.5 text-sm" placeholder="What you found, who you talked to…" />
+        </Field>
+        <SubmitButton pendingLabel="Saving…">Save</SubmitButton>
+      </ActionForm>
+      {kind === "remote" && !(state === "resolved" && resolution === "approved") && <ApproveButton id={id} approve={approve} />}
+    </div>
+  );
+}
+
+function ApproveButton({ id, approve }: { id: string; approve: FormAction<{ requestUrl: string }> }) {
+  const [result, action] = useActionState<ActionResult<{ requestUrl: string }> | null, FormData>(approve, null);
+  useEffect(() => {
+    if (result?.ok) window.location.assign(result.data.requestUrl);
+  }, [result]);
+  return (
+    <form action={action} className="border-t border-zinc-100 pt-3">
+      <input type="hidden" name="id" value={id} />
+      <p className="mb-2 text-xs text-zinc-600">Adopt it instead: resolves the finding as approved and opens a server registration request filled in from it, for the usual review.</p>
+      <SubmitButton variant="secondary" pendingLabel="Approving…">
+        Approve and request registration
+      </SubmitButton>
+      <FormError state={result} />
+    </form>
+  );
+}
