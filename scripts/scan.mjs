@@ -93,8 +93,9 @@ async function sendToConsole(report, consoleUrl, token) {
     console.error(`could not reach the console at ${endpoint}: ${error.cause?.code ?? error.message}`);
     return 1;
   }
+  const answer = await response.json().catch(() => null);
   if (response.status === 404) {
-    console.error(`The console at ${consoleUrl} does not accept scan reports yet (${endpoint} answered 404). Nothing was sent.`);
+    console.error(`The console at ${consoleUrl} does not accept scan reports (${endpoint} answered 404): is it an older Portcullis? Nothing was stored.`);
     return 2;
   }
   if (response.status === 401 || response.status === 403) {
@@ -102,10 +103,12 @@ async function sendToConsole(report, consoleUrl, token) {
     return 2;
   }
   if (!response.ok) {
-    console.error(`The console answered HTTP ${response.status} to ${endpoint}.`);
+    console.error(`The console answered HTTP ${response.status} to ${endpoint}${answer?.error?.message ? `: ${answer.error.message}` : "."}`);
     return 1;
   }
-  console.error(`Sent ${report.servers.length} server(s) to ${consoleUrl}.`);
+  const findings = Array.isArray(answer?.findings) ? answer.findings : null;
+  const summary = findings ? `: ${answer.shadowServers} not approved (${findings.filter((f) => f.created).length} new finding(s) for security to triage)` : "";
+  console.error(`Sent ${report.servers.length} server(s) to ${consoleUrl}${summary}.`);
   return 0;
 }
 

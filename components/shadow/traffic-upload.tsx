@@ -57,10 +57,10 @@ export function TrafficUpload() {
   return (
     <div className="space-y-3">
       <div className="grid gap-3 sm:grid-cols-[1fr_14rem_auto] sm:items-end">
-        <Field label="Log file (NDJSON)">
+        <Field label="Log file (NDJSON)" hint="Plain or gzip (.log.gz as Logpush writes it).">
           <input
             type="file"
-            accept=".ndjson,.jsonl,.json,.log,.txt,application/x-ndjson,application/json,text/plain"
+            accept=".ndjson,.jsonl,.json,.log,.txt,.gz,application/x-ndjson,application/json,text/plain,application/gzip"
             className="block w-full text-sm text-zinc-700 file:mr-3 file:rounded-md file:border-0 file:bg-zinc-100 file:px-3 file:py-1.5 file:text-sm file:font-medium"
             onChange={(e) => {
               setFile(e.target.files?.[0] ?? null);

@@ -395,7 +395,7 @@ export const ingestTrafficEndpoint = endpoint({
   method: "POST", path: "/traffic", operationId: "ingestTraffic", tag: "Shadow MCP", permission: "shadow.triage", status: 200,
   summary: "Upload a traffic log (NDJSON, streamed): shadow MCP servers in it become findings",
   description:
-    "One JSON object per line: Cloudflare Gateway HTTP Logpush (`gateway_http` fields) or generic proxy records (`ts`, `user`, `method`, `url`, `request_headers`, `request_body_prefix`, …). The format is detected per line unless `format` fixes it. The body is read as it arrives (any size; memory stays bounded). Bad lines are counted and the first 100 reported with their line numbers. The findings are merged when the whole body has arrived, in one transaction: an upload cut short changes no finding. The same bytes uploaded again are recognized (`duplicateOf`) and not counted twice.",
+    "One JSON object per line: Cloudflare Gateway HTTP Logpush (`gateway_http` fields) or generic proxy records (`ts`, `user`, `method`, `url`, `request_headers`, `request_body_prefix`, …). The format is detected per line unless `format` fixes it. A gzip body (`.log.gz`, as Logpush writes it) is recognized by its magic bytes and inflated as it streams. The body is read as it arrives (any size; memory stays bounded). Bad lines are counted and the first 100 reported with their line numbers. The findings are merged when the whole body has arrived, in one transaction: an upload cut short changes no finding. The same bytes uploaded again are recognized (`duplicateOf`) and not counted twice.",
   query: TrafficQuery, body: z.string().describe("NDJSON: one log record per line"), streamBody: "application/x-ndjson", response: TrafficIngestOutput,
 });
 

@@ -1,15 +1,19 @@
 /**
  * End to end: `node scripts/scan.mjs` as a child process against the fixture homes, checking that
- * every planted server is reported and no planted secret leaves the machine (stdout, stderr, or
- * the body POSTed to the console).
+ * every planted server is reported and no planted secret leaves the machine (stdout, stderr, the
+ * body POSTed to the console, or what the console's real route stored as findings).
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createServer, type IncomingHttpHeaders } from "node:http";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { useDatabaseForTesting, type OpenDatabase } from "@/db/client";
+import { testDatabases } from "@/db/testing";
+import { scanReports, shadowFindings } from "@/db/schema";
+import { makeToken, makeUser } from "../testing/fixtures";
 import { assertNoSecrets, ScanReportInput, type ScanReport } from "./report";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -102,11 +106,11 @@ describe("scan --console", () => {
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
   }
 
-  it("on 404 says the console does not accept scan reports yet, exits 2, and sent no secret", async () => {
+  it("on 404 says the console does not accept scan reports, exits 2, and sent no secret", async () => {
     const stub = await consoleStub(404);
     const { code, stdout, stderr } = await runScan(["--json", "--console", stub.url, "--token", "pcs_test_token", ...scanArgs("linux")]);
     expect(code).toBe(2);
-    expect(stderr).toContain("does not accept scan reports yet");
+    expect(stderr).toContain("does not accept scan reports");
     expect(stub.received).toHaveLength(1);
     const [request] = stub.received;
     expect(request).toMatchObject({ method: "POST", url: "/api/v1/shadow/scans" });
@@ -123,5 +127,69 @@ describe("scan --console", () => {
     expect(code).toBe(0);
     expect(stderr).toContain(`Sent ${expectedTriples("darwin").length} server(s)`);
     assertNoSecrets(stub.received[0]?.body ?? "", SECRETS);
+  });
+});
+
+describe("scan --console against the console's real route and database", () => {
+  let opened: OpenDatabase;
+  let server: Server;
+  let url = "";
+  let memberToken = "";
+
+  beforeAll(async () => {
+    opened = await testDatabases()[0]!.open();
+    useDatabaseForTesting(opened);
+    memberToken = await makeToken(opened.db, (await makeUser(opened.db, "member")).userId);
+    const { POST } = await import("@/app/api/v1/shadow/scans/route");
+    // Node's HTTP server in front of the App Router handler, as `next start` puts it.
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", async () => {
+        const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === "string" ? [[k, v] as [string, string]] : [])));
+        const answer = await POST(new Request(`http://console.test${req.url}`, { method: req.method, headers, body: Buffer.concat(chunks) }), { params: Promise.resolve({}) });
+        res.writeHead(answer.status, { "content-type": "application/json" }).end(await answer.text());
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }, 60_000);
+
+  afterAll(async () => {
+    server?.close();
+    useDatabaseForTesting(undefined);
+    await opened?.close();
+  });
+
+  it("a member's report becomes findings for security, and no planted secret reaches the database", async () => {
+    const first = await runScan(["--console", url, "--token", memberToken, ...scanArgs("linux")]);
+    expect(first.stderr).toMatch(/Sent \d+ server\(s\) to .*: \d+ not approved \(\d+ new finding\(s\)/);
+    expect(first.code).toBe(0);
+    const findings = await opened.db.select().from(shadowFindings);
+    const reports = await opened.db.select().from(scanReports);
+    expect(reports).toHaveLength(1);
+    expect(findings.some((f) => f.kind === "stdio")).toBe(true);
+    expect(findings.every((f) => f.devices.length === 1 && f.seenInScans === 1)).toBe(true);
+    // Every configured server is a finding (none is approved in this fresh console), merged by key.
+    const keys = new Set(findings.map((f) => f.key));
+    expect(keys.size).toBe(findings.length);
+    expect(findings.flatMap((f) => f.names).sort()).toEqual(expect.arrayContaining(expected.servers.linux.map(([, name]) => name)));
+    assertNoSecrets(JSON.stringify({ findings, reports }), SECRETS);
+
+    // The same laptop again: the same findings, seen twice; nothing new.
+    const again = await runScan(["--console", url, "--token", memberToken, ...scanArgs("linux")]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("(0 new finding(s)");
+    const after = await opened.db.select().from(shadowFindings);
+    expect(after).toHaveLength(findings.length);
+    expect(after.every((f) => f.seenInScans === 2)).toBe(true);
+  });
+
+  it("refuses a bad token with exit 2 and stores nothing", async () => {
+    const before = (await opened.db.select().from(scanReports)).length;
+    const { code, stderr } = await runScan(["--console", url, "--token", "pcs_not_a_real_token", ...scanArgs("darwin")]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("refused the token (HTTP 401)");
+    expect(await opened.db.select().from(scanReports)).toHaveLength(before);
   });
 });

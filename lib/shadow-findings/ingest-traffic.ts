@@ -43,7 +43,7 @@ export function toUploadOutput(u: TrafficUpload): UploadOutput {
 }
 
 /**
- * Reads an NDJSON traffic log as it arrives — never the whole upload in memory: one line at a time
+ * Reads an NDJSON traffic log (plain or gzip) as it arrives — never the whole upload in memory: one line at a time
  * through the detector into a per-server aggregate — and then merges the shadow servers into
  * findings in one transaction. A client that stops mid-upload leaves a failed upload row and no
  * findings (nothing half-written). Bad lines are counted and the first ones kept with their numbers.
@@ -83,12 +83,20 @@ export async function ingestTraffic({ db, actor }: Ctx, source: TrafficSource): 
     }
   };
   try {
-    const reader = source.body.getReader();
+    // Bytes and the hash count what arrived; a gzip body (Logpush writes .log.gz) is inflated as it streams.
+    const counted = source.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          bytes += chunk.byteLength;
+          hash.update(chunk);
+          controller.enqueue(chunk);
+        },
+      }),
+    );
+    const reader = (await inflateIfGzip(counted)).getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      bytes += value.byteLength;
-      hash.update(value);
       take(splitter.push(value));
     }
     take(splitter.end());
@@ -162,6 +170,26 @@ export async function ingestTraffic({ db, actor }: Ctx, source: TrafficSource): 
     throw error;
   }
   return { ...result, approved };
+}
+
+/** The stream itself, or inflated when it starts with gzip's magic bytes (1f 8b). */
+async function inflateIfGzip(body: ReadableStream<Uint8Array>): Promise<ReadableStream<Uint8Array>> {
+  const reader = body.getReader();
+  const first = await reader.read();
+  const rest = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (first.done) controller.close();
+      else controller.enqueue(first.value);
+    },
+    async pull(controller) {
+      const next = await reader.read();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  const gzip = !first.done && first.value.byteLength >= 2 && first.value[0] === 0x1f && first.value[1] === 0x8b;
+  return gzip ? rest.pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>) : rest;
 }
 
 export async function listUploads({ db, actor }: Ctx, limit = 50): Promise<UploadOutput[]> {

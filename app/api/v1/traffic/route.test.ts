@@ -153,6 +153,25 @@ describe("POST /api/v1/traffic on pglite", () => {
     expect(await member.json()).toMatchObject({ error: { code: "FORBIDDEN" } });
   });
 
+  it("inflates a gzip upload (as Logpush writes .log.gz) and refuses a corrupt one, storing nothing", async () => {
+    const { gzipSync } = await import("node:zlib");
+    const text = `${JSON.stringify({ ts: "2026-11-03T08:00:00Z", user: "z@acme.com", method: "POST", url: "https://gz.shadow.example/mcp", request_headers: { "mcp-protocol-version": "2025-06-18" }, request_body_prefix: MCP_BODY })}\nnot json\n`;
+    const gz = gzipSync(Buffer.from(text));
+    const res = await post("?filename=day.log.gz", gz, securityToken);
+    expect(res.status).toBe(200);
+    const out = (await res.json()) as IngestBody;
+    expect(out.upload).toMatchObject({ status: "done", bytes: gz.byteLength, lines: 2, badLines: 1, shadowServers: 1 });
+    expect(out.upload.badLineSamples[0]?.line).toBe(2);
+    expect(out.findings.map((f) => f.url)).toEqual(["https://gz.shadow.example/mcp"]);
+
+    const corrupt = Buffer.concat([gz.subarray(0, 12), Buffer.from("this is not deflate data at all, not even close")]);
+    const bad = await post("?filename=broken.log.gz", corrupt, securityToken);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: "VALIDATION_ERROR", message: expect.stringMatching(/^The upload stopped after \d+ bytes/) } });
+    const rows = await opened.db.select().from(shadowFindings);
+    expect(rows.filter((r) => r.key.includes("broken"))).toEqual([]);
+  });
+
   it("accepts a security user's token (and an admin's)", async () => {
     const body = [
       JSON.stringify({ ts: "2026-11-02T08:00:00Z", user: "s@acme.com", method: "POST", url: "https://small.shadow.example/mcp", request_headers: { "mcp-protocol-version": "2025-06-18" }, request_body_prefix: MCP_BODY }),
