@@ -25,9 +25,9 @@ export function TriageForm({ id, kind, state, resolution, assigneeId, people, tr
   const hydrated = useHydrated();
   const options = [
     ["investigating", "Investigating"],
-    ...(kind === "remote" ? [["resolved:blocked", "Resolve: blocked (add to the block list)"]] : []),
+    ...(kind === "remote" ? [["resolved:blocked", current === "resolved:blocked" ? "Blocked: change what is blocked" : "Resolve: blocked (add to the block list)"]] : []),
     ["resolved:false_positive", "Resolve: false positive"],
-  ].filter(([v]) => v !== current);
+  ].filter(([v]) => v !== current || v === "resolved:blocked");
   return (
     <div className="space-y-4">
       <ActionForm action={triage} className="space-y-3" successNote={<p className="text-sm text-emerald-700">Saved.</p>}>

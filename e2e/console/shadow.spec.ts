@@ -117,6 +117,15 @@ test("upload a log, triage a finding to blocked, export the Gateway policy, publ
     const { deployments } = await api<{ deployments: { version: number }[] }>("GET", "/config/deployments");
     const latest = await api<{ bundle: { shadow: { blocklist: { origin: string; pathPrefix: string }[] } } }>("GET", `/config/deployments/${deployments[0]!.version}`);
     expect(latest.bundle.shadow.blocklist).toContainEqual(expect.objectContaining({ origin, pathPrefix: "" }));
+
+    // The other finding is adopted instead: Approve opens the registration request, filled in.
+    await page.goto("/shadow?state=open");
+    await page.getByTestId("finding-row").filter({ hasText: vendorUrl }).getByRole("link", { name: vendorUrl }).click();
+    await page.getByRole("button", { name: "Approve and request registration" }).click();
+    await expect(page).toHaveURL(/\/servers\/new\?/);
+    await expect(page.getByLabel("URL", { exact: true })).toHaveValue(vendorUrl);
+    await expect(page.getByLabel("Name", { exact: true })).toHaveValue(`mcp.${slug}.example`);
+    await expect(page.getByLabel("Why does your team need it?")).toHaveValue(/shadow MCP finding/);
   } finally {
     await upstream.close();
   }

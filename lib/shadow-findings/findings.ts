@@ -128,11 +128,14 @@ export async function updateFinding({ db, actor }: Ctx, id: string, rawInput: un
     if (input.state !== undefined) {
       const to = input.state;
       const resolution = input.resolution ?? null;
-      if (to === f.state && resolution === f.resolution) throw new ConflictError(`The finding is already ${describeState(to, resolution)}`);
+      const rescope = to === f.state && resolution === "blocked" && f.resolution === "blocked" && input.blockScope !== undefined;
+      if (to === f.state && resolution === f.resolution && !rescope) throw new ConflictError(`The finding is already ${describeState(to, resolution)}`);
       if (to === "new" && f.state !== "new") throw new ConflictError("A finding cannot go back to new; reopen it as investigating");
       if (resolution === "blocked") {
         const target = blockTargetForFinding(f, input.blockScope ?? "url");
         if (!target) throw new ValidationError("A local (stdio) server cannot be blocked at the network edge; resolve it as false positive or approve it, and remove it from the laptops");
+        // Blocking again with another scope (its path ↔ the whole origin) replaces the finding's own entry.
+        if (rescope) await tx.delete(shadowBlocks).where(eq(shadowBlocks.findingId, id));
         await tx
           .insert(shadowBlocks)
           .values({ ...target, reason: `Shadow MCP finding: ${f.key}`, findingId: id, createdBy: actor.userId, createdByLabel: label })

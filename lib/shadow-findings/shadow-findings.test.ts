@@ -518,6 +518,10 @@ describe.each(testDatabases())("shadow findings on $name", ({ open }) => {
     expect(entry).toMatchObject({ origin: "https://mcp.block.example", pathPrefix: "" });
     bundle = await draftBundle(db, new Date());
     expect(bundle.shadow.blocklist).toContainEqual(expect.objectContaining({ origin: "https://mcp.block.example", pathPrefix: "" }));
+    // Blocking again with the other scope replaces the finding's entry (no reopening needed).
+    const narrow = await updateFinding(as(security), id, { state: "resolved", resolution: "blocked", blockScope: "url" });
+    expect(narrow.blocked).toBe(true);
+    expect((await db.select().from(shadowBlocks).where(eq(shadowBlocks.findingId, id))).map((r) => r.pathPrefix)).toEqual(["/tools/mcp"]);
     // Resolving it otherwise (false positive) removes the entry as well.
     const fp = await updateFinding(as(security), id, { state: "resolved", resolution: "false_positive" });
     expect(fp).toMatchObject({ state: "resolved", resolution: "false_positive", blocked: false });

@@ -41,14 +41,10 @@
  *   takes the profile itself, which is what mcpDlpProfile() returns.
  */
 
-/** One block-list entry (what the console stores and the edge enforces). */
-export interface BlockEntry {
-  id: string; // uuid
-  origin: string; // "https://mcp.example.com" or "http://10.0.0.5:8080" (URL.origin form: lower-case host, no default port)
-  pathPrefix: string; // "" = whole origin; else normalized "/mcp" (no trailing slash)
-  reason: string; // free text, e.g. "Shadow MCP finding: unknown vendor, 14 users"
-  findingId?: string;
-}
+import type { BundleBlockEntry } from "../bundle/schema";
+
+/** One block-list entry, as the bundle carries it (lib/bundle/schema.ts). */
+export type BlockEntry = BundleBlockEntry;
 
 export interface GatewayRule {
   name: string;

@@ -20,11 +20,15 @@ export const triageFindingAction = sessionAction(async (ctx, form) => {
   return { saved: true };
 }, { revalidate: "/shadow" });
 
-/** Approve: resolves the finding; the form then opens the prefilled registration request it answers with. */
+/**
+ * Approve: resolves the finding; the form then opens the prefilled registration request it answers
+ * with. No revalidation: re-rendering the finding page would unmount the form before it navigates
+ * (pages under /shadow are dynamic, so they are fresh when visited again).
+ */
 export const approveFindingAction = sessionAction(async (ctx, form) => {
   const { requestUrl } = await approveFinding(ctx, field(form, "id"), optional(form, "note"));
   return { requestUrl };
-}, { revalidate: "/shadow" });
+});
 
 export const createBlockAction = sessionAction(
   (ctx, form) => createBlock(ctx, { url: field(form, "url"), scope: field(form, "scope") || "url", reason: field(form, "reason") }),

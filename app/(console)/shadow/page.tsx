@@ -31,9 +31,11 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
   const ctx = await requirePage("shadow.read");
   const sp = await searchParams;
   const filter = FILTERS.some(([f]) => f === sp.state) ? (sp.state as (typeof FILTERS)[number][0]) : "open";
+  const q = typeof sp.q === "string" ? sp.q.slice(0, 200) : "";
+  const severity = sp.severity === "high" || sp.severity === "medium" || sp.severity === "low" ? sp.severity : undefined;
   const canTriage = can(ctx.actor, "shadow.triage");
   const [findings, stats, blocks, uploads] = await Promise.all([
-    listFindings(ctx, { ...(filter === "all" ? {} : { state: filter }), limit: 500 }),
+    listFindings(ctx, { ...(filter === "all" ? {} : { state: filter }), ...(q ? { q } : {}), ...(severity ? { severity } : {}), limit: 500 }),
     shadowStats(ctx),
     listBlocks(ctx),
     listUploads(ctx, 10),
@@ -57,6 +59,20 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
       <Card
         title="Findings"
         actions={
+          <div className="flex flex-wrap items-center gap-3">
+          <form method="get" action="/shadow" className="flex items-center gap-2 text-sm" role="search">
+            <input type="hidden" name="state" value={filter} />
+            <input name="q" defaultValue={q} placeholder="Host, URL, user, name" aria-label="Search findings" className="w-48 rounded-md border border-zinc-300 px-2 py-1 text-sm" />
+            <select name="severity" defaultValue={severity ?? ""} aria-label="Severity" className="rounded-md border border-zinc-300 px-2 py-1 text-sm">
+              <option value="">Any severity</option>
+              <option value="high">High</option>
+              <option value="medium">Medium</option>
+              <option value="low">Low</option>
+            </select>
+            <button type="submit" className="rounded-md border border-zinc-300 px-2 py-1 text-zinc-800 hover:bg-zinc-50">
+              Filter
+            </button>
+          </form>
           <nav className="flex gap-1 text-sm" aria-label="Filter findings">
             {FILTERS.map(([f, label]) => (
               <Link key={f} href={`/shadow?state=${f}`} aria-current={filter === f ? "page" : undefined} className={`rounded px-2 py-1 ${filter === f ? "bg-zinc-900 text-white" : "text-zinc-700 hover:bg-zinc-100"}`}>
@@ -64,6 +80,7 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
               </Link>
             ))}
           </nav>
+          </div>
         }
       >
         <Table head={["Severity", "Server", "Users", "Requests", "First seen", "Last seen", "Seen in", "State", "Assignee"]} empty={filter === "open" ? "No open findings." : "No findings."}>

@@ -1,0 +1,56 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { indexBundle, llmAccess, serverAccess, toolAccess, visibleServers } from "./bundle-index";
+import { BUNDLE_SCHEMA_VERSION, type ConfigBundle } from "./schema";
+
+const HASH = "a".repeat(64);
+
+function bundle(blocklist: ConfigBundle["shadow"]["blocklist"]): ConfigBundle {
+  const userId = randomUUID();
+  return {
+    schemaVersion: BUNDLE_SCHEMA_VERSION,
+    version: 1,
+    issuedAt: "2026-11-26T12:00:00.000Z",
+    issuer: "test",
+    servers: [
+      { id: randomUUID(), slug: "github", name: "GitHub", url: "https://mcp.example.com/mcp", transport: "streamable-http", credential: null, tools: [{ name: "get_issue", hash: HASH, state: "enabled" }] },
+      { id: randomUUID(), slug: "memory", name: "Memory", url: "http://127.0.0.1:4001/mcp", transport: "streamable-http", credential: null, tools: [{ name: "read", hash: HASH, state: "enabled" }] },
+    ],
+    tokens: [],
+    users: [{ id: userId, email: "ada@example.com", role: "member", teamIds: [], groups: [] }],
+    teams: [],
+    policies: { rules: [{ id: randomUUID(), effect: "allow", subject: { type: "everyone" }, resource: { serverSlug: "*", tool: "*" }, priority: 1000 }] },
+    limits: { rateLimits: [], budgets: [] },
+    llm: {
+      providers: [{ id: randomUUID(), slug: "openai", name: "OpenAI", kind: "openai", baseUrl: "https://api.openai.com/v1", credential: null, cacheTtlSeconds: 0, logBodies: false }],
+      prices: [],
+    },
+    shadow: { blocklist },
+  };
+}
+
+describe("the block list in the bundle index", () => {
+  const entry = (origin: string, pathPrefix = "") => ({ id: randomUUID(), origin, pathPrefix, reason: "Shadow MCP finding" });
+
+  it("refuses servers and LLM providers under an entry, whatever policies allow, and names the entry", () => {
+    const index = indexBundle(bundle([entry("https://mcp.example.com"), entry("https://api.openai.com", "/v1")]));
+    const caller = { user: index.bundle.users[0]! };
+    const [github, memory] = index.bundle.servers;
+    const tool = toolAccess(index, caller, github!, "get_issue");
+    expect(tool).toMatchObject({ ok: false, code: "SERVER_BLOCKED" });
+    expect(!tool.ok && tool.reason).toBe("SERVER_BLOCKED: https://mcp.example.com is on the shadow-MCP block list (Shadow MCP finding)");
+    expect(serverAccess(index, caller, github!)).toMatchObject({ effect: "deny", ruleId: null });
+    expect(visibleServers(index, caller).map((s) => s.slug)).toEqual(["memory"]);
+    expect(toolAccess(index, caller, memory!, "read").ok).toBe(true);
+    expect(llmAccess(index, caller, "openai", "gpt-5")).toMatchObject({ effect: "deny", reason: expect.stringMatching(/^SERVER_BLOCKED/) });
+  });
+
+  it("leaves everything else alone: another path, another port, an empty list", () => {
+    const narrow = indexBundle(bundle([entry("https://mcp.example.com", "/other"), entry("http://127.0.0.1:4002")]));
+    expect(narrow.blockedSlugs.size).toBe(0);
+    const open = indexBundle(bundle([]));
+    const caller = { user: open.bundle.users[0]! };
+    expect(visibleServers(open, caller).map((s) => s.slug)).toEqual(["github", "memory"]);
+    expect(llmAccess(open, caller, "openai", "gpt-5").effect).toBe("allow");
+  });
+});
