@@ -12,7 +12,7 @@ const STATE_COLORS: Record<string, string> = {
   "resolved: false positive": "#a1a1aa",
 };
 
-const LABEL_WIDTH = 150;
+const LABEL_WIDTH = 170;
 const TICK = { fontSize: 11 };
 
 function fmt(n: unknown): string {

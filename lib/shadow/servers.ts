@@ -202,7 +202,7 @@ export class ServerAggregator {
     if (r.user !== "" && (g.users.has(r.user) || g.users.size < this.maxTracked)) g.users.set(r.user, (g.users.get(r.user) ?? 0) + 1);
     if (r.device !== "" && g.devices.size < this.maxPeople) g.devices.add(r.device);
     if (!Number.isNaN(r.time) && (r.user === "" || g.users.has(r.user))) {
-      const day = new Date(Math.floor(r.time / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+      const day = this.dayOf(r.time);
       let d = g.daily.get(day);
       if (d === undefined) g.daily.set(day, (d = new Map()));
       d.set(r.user, (d.get(r.user) ?? 0) + 1);
@@ -219,6 +219,19 @@ export class ServerAggregator {
     g.score += needsPair ? Math.min(1, result.score + 0.5) : result.score;
     mergeEvidence(g.evidence, result.evidence, r, 1);
     return result;
+  }
+
+  private lastDay = Number.NaN;
+  private lastDayText = "";
+
+  /** `YYYY-MM-DD` (UTC) of a time; logs are mostly in order, so the last answer is kept. */
+  private dayOf(time: number): string {
+    const day = Math.floor(time / DAY_MS);
+    if (day !== this.lastDay) {
+      this.lastDay = day;
+      this.lastDayText = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    }
+    return this.lastDayText;
   }
 
   /** The servers seen so far (the aggregator stays usable; call again after more records). */
