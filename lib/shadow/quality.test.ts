@@ -251,3 +251,14 @@ describe("servers", () => {
     expect(isShadow("not a url", ctx)).toBe(true);
   });
 });
+
+describe("parseTime", () => {
+  it("reads UTC timestamps without Date.parse exactly as Date.parse does, and hands every other shape to it", () => {
+    const iso = ["2026-11-24T09:01:00Z", "2026-11-24T09:01:00.123Z", "2026-11-24T09:01:00.1Z", "2026-11-24T09:01:00.123456789Z", "2024-02-29T00:00:00Z", "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-24T24:00:00Z", "2026-11-24T09:01:60Z", "2026-11-24T09:01:00+02:00", "2026-11-24T09:01:00.5+00:00", "2026-11-24 09:01:00Z", "2026-11-24T09:01:0xZ"];
+    for (const v of iso) {
+      const expected = Date.parse(v);
+      expect([v, parseTime(v)]).toEqual([v, Number.isNaN(expected) ? Number.NaN : expected]);
+    }
+    expect(parseTime("1732435200")).toBe(1_732_435_200_000);
+  });
+});
