@@ -34,6 +34,8 @@ export async function registerServer({ db, actor }: Ctx, rawInput: unknown, disc
 
   const oauth = input.auth.type === "oauth_authorization_code" ? await loadAuthorizedFlow(db, input.auth.flowId, actor.userId, input.url) : undefined;
   const discovered = await discover({ url: input.url, auth: oauth ? { type: "oauth_authorization_code", provider: oauth } : (input.auth as UpstreamAuth) });
+  const blockedEndpoint = await blockFor(db, discovered.endpointUrl);
+  if (blockedEndpoint) throw new ConflictError(`${discovered.endpointUrl} is on the shadow-MCP block list (${blockedEndpoint.reason}); ask your security team`);
   const analyzed = await analyzeDiscovery(discovered);
   const id = crypto.randomUUID();
   // For OAuth the whole client state (registration, tokens, possibly refreshed during discovery) is sealed.

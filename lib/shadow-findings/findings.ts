@@ -149,7 +149,7 @@ export async function updateFinding({ db, actor }: Ctx, id: string, rawInput: un
       }
       patch.state = to;
       patch.resolution = resolution;
-      await event("state", { from: describeState(f.state, f.resolution), to: describeState(to, resolution) });
+      if (!rescope) await event("state", { from: describeState(f.state, f.resolution), to: describeState(to, resolution) });
     } else if (input.blockScope !== undefined) {
       throw new ValidationError("blockScope goes with state \"resolved\" and resolution \"blocked\"", { blockScope: "only when blocking" });
     }
