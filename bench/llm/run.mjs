@@ -41,7 +41,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import * as h from "../portal/harness.mjs";
-import { CACHED_SLUG, MODEL, PROVIDER_KEY, SLUG, VARIANTS, gatewayConfig, llmHelpers, passthroughWorker, startPortal, startProvider, startSink, workerVariant } from "./setup.mjs";
+import { CACHED_SLUG, MODEL, PROVIDER_KEY, SLUG, VARIANTS, gatewayConfig, passthroughWorker, startPortal, startProvider, startSink, workerVariant } from "./setup.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -182,7 +182,7 @@ async function main() {
   };
   log(`machine: ${machine.nproc} cores (${machine.cpu}), node ${machine.node}, load ${machine.loadBefore}`);
 
-  const helpers = await llmHelpers(S);
+  const helpers = await h.repoHelpers(S);
   const provider = await startProvider(S);
   log(`fake provider at ${provider.url}, pid ${provider.pid}`);
   const sink = await startSink(S);

@@ -7,7 +7,6 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { root, startScriptProcess, startWorkerdPortal } from "../portal/harness.mjs";
 
 export const MODEL = "gpt-4o-mini";
@@ -16,33 +15,6 @@ export const PROVIDER_KEY = `sk-bench-${randomUUID()}`;
 /** Provider slugs in the bundle: one without a cache (the measured path), one with. */
 export const SLUG = "openai";
 export const CACHED_SLUG = "openai-cached";
-
-/**
- * The repo's own signing, secret, sealing and token code (TypeScript), bundled with esbuild into one
- * ESM file for this run (harness.repoHelpers does not export the sealing functions).
- */
-export async function llmHelpers(s) {
-  const { build } = await import("esbuild");
-  const outfile = path.join(s.tmp, "llm-helpers.mjs");
-  await build({
-    stdin: {
-      contents: [
-        `export { generateSigningKeyPair, signBundle } from "./lib/bundle/sign";`,
-        `export { generateEdgeSecret, parseEdgeSecrets, sealForEdge } from "./lib/edge/secret";`,
-        `export { llmCredentialAad } from "./lib/edge/credential";`,
-        `export { generateTokenSecret, hashTokenSecret } from "./lib/tokens/secret";`,
-      ].join("\n"),
-      resolveDir: root,
-      loader: "ts",
-    },
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    outfile,
-    logLevel: "warning",
-  });
-  return import(pathToFileURL(outfile).href);
-}
 
 /** A helper script of this folder (prints `{"url": …}` when ready), stopped at the end. */
 const startScript = (s, script, args = []) => startScriptProcess(s, path.join(root, "bench", "llm", script), args);

@@ -42,8 +42,9 @@ export function session() {
 }
 
 /**
- * The repo's own signing, secret, token and tool-hash code (TypeScript), bundled with esbuild into
- * one self-contained ESM file for this run: the bench builds bundles exactly as the console does.
+ * The repo's own signing, secret, sealing, token and tool-hash code (TypeScript), bundled with
+ * esbuild into one self-contained ESM file for this run: the benches (portal and LLM) build and
+ * seal bundles exactly as the console does.
  */
 export async function repoHelpers(s) {
   const { build } = await import("esbuild");
@@ -52,7 +53,8 @@ export async function repoHelpers(s) {
     stdin: {
       contents: [
         `export { generateSigningKeyPair, signBundle } from "./lib/bundle/sign";`,
-        `export { generateEdgeSecret } from "./lib/edge/secret";`,
+        `export { generateEdgeSecret, parseEdgeSecrets, sealForEdge } from "./lib/edge/secret";`,
+        `export { llmCredentialAad } from "./lib/edge/credential";`,
         `export { generateTokenSecret, hashTokenSecret } from "./lib/tokens/secret";`,
         `export { toolHash } from "./lib/registry/tool-hash";`,
       ].join("\n"),
