@@ -5,15 +5,12 @@
  * and real concurrency: 200 simultaneous admissions around a budget's cap, all-or-nothing
  * admission, and rate-limit refusals with a retry-after.
  */
-import path from "node:path";
-import { unstable_dev, type Unstable_DevWorker } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateEdgeSecret } from "../../lib/edge/secret";
 import { applicableBudgets, applicableRateLimits, type LimitPrincipal } from "../../lib/limits/keys";
 import { overshootBound, type AdmitInput, type AdmitResult, type Crossing, type LedgerSnapshot, type RecordInput, type SettleInput, type SettleResult } from "../../lib/limits/ledger";
 import type { BudgetSpec, RateLimitSpec } from "../../lib/limits/schema";
+import { startPortal, type PortalUnderTest } from "./testing";
 
-const dir = path.join(process.cwd(), "workers", "portal");
 const id = () => crypto.randomUUID();
 const tokens = (n: number) => ({ tokens: n, microUsd: 0 });
 
@@ -26,35 +23,20 @@ function rateSpec(parts: Partial<RateLimitSpec> = {}): RateLimitSpec {
 }
 
 describe("Counters Durable Object in workerd", () => {
-  let worker: Unstable_DevWorker;
+  let portal: PortalUnderTest;
 
   beforeAll(async () => {
-    process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-    process.env.WRANGLER_SEND_METRICS = "false";
-    worker = await unstable_dev(path.join(dir, "src", "testing", "test-entry.ts"), {
-      config: path.join(dir, "wrangler.jsonc"),
-      ip: "127.0.0.1",
-      port: 0,
-      persist: false,
-      logLevel: "error",
-      vars: {
-        PORTCULLIS_EDGE_SECRET: generateEdgeSecret(),
-        // Nothing here delivers events; an address that refuses connections.
-        PORTCULLIS_CONSOLE_URL: "http://127.0.0.1:9",
-        PORTCULLIS_BUNDLE_KEYS: "{}",
-        PORTCULLIS_TEST_HOOKS: "1",
-      },
-      experimental: { disableExperimentalWarning: true },
-    });
+    // Nothing here delivers events: the console URL is an address that refuses connections.
+    portal = await startPortal({ consoleUrl: "http://127.0.0.1:9", testHooks: true });
     // Start the Durable Object now, so the first test does not time its cold start.
     expect((await call<LedgerSnapshot>("snapshot")).status).toBe(200);
   }, 90_000);
 
   afterAll(async () => {
-    await worker?.stop();
+    await portal?.stop();
   });
 
-  const origin = () => `http://${worker.address}:${worker.port}`;
+  const origin = () => portal.origin;
 
   async function call<T>(op: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${origin()}/_portcullis/test/counters/${op}`, { method: "POST", body: JSON.stringify(body ?? {}), headers: { "content-type": "application/json" } });
