@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { applicableBudgets, applicableRateLimits, type ApplicableBudget, type LimitPrincipal } from "./keys";
 import { admit, DEFAULT_LEDGER_OPTIONS, emptyLedger, expire, overshootBound, record, settle, snapshot, type AdmitResult, type LedgerState } from "./ledger";
 import type { BudgetSpec, RateLimitSpec } from "./schema";
+import { seededRandom } from "../testing/seeded-random";
 
 const id = () => crypto.randomUUID();
 const NOV = Date.parse("2026-11-10T12:00:00Z");
@@ -26,14 +27,6 @@ function budgetOf(state: LedgerState, b: ApplicableBudget) {
   return { spent: c?.spent ?? 0, reserved: c?.reserved ?? 0 };
 }
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const T = id();
 const alice: LimitPrincipal = { userId: id(), teamIds: [T], tokenId: id() };
@@ -250,7 +243,7 @@ describe("overshoot under concurrency", () => {
    * exactly the admitted calls.
    */
   function race(seed: number, estimateOf: (max: number, rand: () => number) => number, allAdmitsFirst: boolean) {
-    const rand = mulberry32(seed);
+    const rand = seededRandom(seed);
     const MAX = 400;
     const LIMIT = 20_000;
     const state = emptyLedger();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkWindow, hitWindow, slide, windowPruneAfter, type WindowState } from "./sliding-window";
+import { seededRandom } from "../testing/seeded-random";
 
 const W = 10_000;
 
@@ -9,14 +10,6 @@ function attempt(state: WindowState | undefined, now: number, limit: number, win
   return { check, state: check.allowed ? hitWindow(state, now, windowMs) : state };
 }
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("two-bucket sliding window", () => {
   it("allows `limit` requests in a fresh window, then refuses until the next window", () => {
@@ -52,7 +45,7 @@ describe("two-bucket sliding window", () => {
   });
 
   it("returns the exact shortest wait: a request fits after retryAfterMs and not 1 ms before", () => {
-    const rand = mulberry32(7);
+    const rand = seededRandom(7);
     for (let n = 0; n < 2_000; n++) {
       const windowMs = 1 + Math.floor(rand() * 60_000);
       const limit = 1 + Math.floor(rand() * 50);
@@ -78,7 +71,7 @@ describe("two-bucket sliding window", () => {
   });
 
   it("never allows more than `limit` in one aligned window, and at most 2 × limit − 1 in any interval of one window length", () => {
-    const rand = mulberry32(42);
+    const rand = seededRandom(42);
     const limit = 20;
     let state: WindowState | undefined;
     const allowedAt: number[] = [];

@@ -1,22 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { type ToolNameMap, type UpstreamTool, buildToolNameMap, isValidPortalToolName, MAX_TOOL_NAME_LENGTH, portalToolName, upstreamKey } from "./tool-names";
+import { seededRandom } from "../testing/seeded-random";
 
 async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Small seeded PRNG (mulberry32) so the random cases are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled<T>(items: T[], random: () => number): T[] {
   const copy = [...items];
@@ -235,7 +225,7 @@ describe("buildToolNameMap", () => {
       entry("zeta", "read"),
     ];
     const reference = await buildToolNameMap(entries);
-    const random = prng(7);
+    const random = seededRandom(7);
     for (let i = 0; i < 20; i++) {
       const map = await buildToolNameMap(shuffled(entries, random));
       expect([...map.byPortalName]).toEqual([...reference.byPortalName]);
@@ -244,7 +234,7 @@ describe("buildToolNameMap", () => {
   });
 
   it("gives 1,000 random upstream names valid, unique names that split back to their slug", async () => {
-    const random = prng(2024);
+    const random = seededRandom(2024);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     const alphabet = ["a", "b", "Z", "0", "_", "-", ".", "/", ":", " ", "é", "ß", "日", "😀", "\ud800"];
     const slugs = ["ab", "github", "acme-docs", "s".repeat(40), `${"q".repeat(19)}-${"r".repeat(20)}`];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { generateCorpus, seededRandom } from "./corpus";
+import { seededRandom } from "../testing/seeded-random";
+import { generateCorpus } from "./corpus";
 import { parseLine, type TrafficFormat, type TrafficRecord } from "./records";
 import { ServerAggregator, type ServerSummary } from "./servers";
 

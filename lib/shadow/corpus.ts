@@ -6,6 +6,7 @@
  */
 import { MCP_PROTOCOL_VERSIONS, KNOWN_MCP_ENDPOINTS } from "./detect";
 import { type TrafficFormat } from "./records";
+import { seededRandom } from "../testing/seeded-random";
 
 export interface LabeledLine {
   line: string;
@@ -37,18 +38,6 @@ export const HARD_NEGATIVE_CLASSES = [
   "minecraft-mcp",
   "vendor-non-endpoint",
 ] as const;
-
-/** mulberry32: small, fast, deterministic. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Req {
   method: string;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useDatabaseForTesting, type OpenDatabase } from "@/db/client";
 import { testDatabases } from "@/db/testing";
 import { shadowFindings } from "@/db/schema";
-import { seededRandom } from "@/lib/shadow/corpus";
+import { seededRandom } from "@/lib/testing/seeded-random";
 import { makeToken, makeUser } from "@/lib/testing/fixtures";
 import { POST } from "./route";
 
