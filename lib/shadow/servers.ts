@@ -130,9 +130,6 @@ export class ServerAggregator {
   private readonly msgOrigins = new Set<string>();
   private readonly maxPeople: number;
   private readonly maxTracked: number;
-  /** Records classified MCP (including those that will become MCP when paired). */
-  records = 0;
-  mcpRecords = 0;
 
   constructor(opts: GroupOptions = {}) {
     this.maxPeople = opts.maxPeople ?? 200;
@@ -140,7 +137,6 @@ export class ServerAggregator {
   }
 
   push(r: TrafficRecord): Classification {
-    this.records++;
     const result = classifyRecord(r);
     if (result.evidence.length === 0) return result;
     let isSse = false;
@@ -162,7 +158,6 @@ export class ServerAggregator {
     // A pairing adds strong evidence of weight 0.5 (see classifyRecords).
     const needsPair = !result.mcp;
     if (needsPair && (!(isSse || isMsg) || result.score + 0.5 < MCP_THRESHOLD)) return result;
-    if (result.mcp) this.mcpRecords++;
     const messages = isLegacySseMessagesPost(r);
     const url = canonicalServerUrl(r);
     const key = `${url}\u0000${messages ? "m" : ""}${needsPair ? "p" : ""}`;
