@@ -1,6 +1,6 @@
 import path from "node:path";
 import { sql } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import { openDatabase, resolveDatabaseTarget } from "./client";
@@ -41,6 +41,30 @@ describe.each(testDatabases())("migrations on $name", ({ open }) => {
       const names = result.rows.map((r) => r.table_name);
       expect(names).toEqual(expect.arrayContaining(["api_tokens", "audit_log", "memberships", "teams", "users"]));
     } finally {
+      await opened.close();
+    }
+  });
+});
+
+describe.each(testDatabases().filter((d) => d.name === "postgres"))("connections on $name", ({ open }) => {
+  it("survive the server ending an idle connection: logged, not a crash, and the next query works", async () => {
+    const opened = await open();
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      // Two at once, so the pool keeps a second connection idle while the first asks for its end.
+      await Promise.all([opened.db.execute(sql`select pg_sleep(0.05)`), opened.db.execute(sql`select pg_sleep(0.05)`)]);
+      const ended = (await opened.db.execute(
+        sql`select pg_terminate_backend(pid) as ended from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+      )) as unknown as { rows: { ended: boolean }[] };
+      expect(ended.rows.length).toBeGreaterThan(0);
+      // The pool had idle connections; the server ended them. Without a listener that "error" event
+      // would be an uncaught exception (and fail this run).
+      await expect.poll(() => logged.mock.calls.length).toBeGreaterThan(0);
+      expect(String(logged.mock.calls[0]![0])).toMatch(/idle database connection was lost: terminating connection/);
+      const after = (await opened.db.execute(sql`select 41 + 1 as answer`)) as unknown as { rows: { answer: number }[] };
+      expect(after.rows[0]!.answer).toBe(42);
+    } finally {
+      logged.mockRestore();
       await opened.close();
     }
   });

@@ -70,6 +70,23 @@ async function underMigrationLock(client: LockClient, run: () => Promise<void>):
   }
 }
 
+/**
+ * A pool emits "error" when an idle connection is lost (the server restarted, an administrator
+ * ended it); with no listener that event crashes the process. Log it instead: the pool drops the
+ * connection and the next query opens a new one. After close() the server may still end
+ * connections the pool has already let go of (they close asynchronously), which is expected.
+ */
+function reportIdleErrors(pool: { on(event: "error", listener: (error: Error) => void): unknown }) {
+  let closed = false;
+  pool.on("error", (error) => {
+    if (!closed) console.error(`[db] an idle database connection was lost: ${error.message}`);
+  });
+  return (close: () => Promise<void>) => () => {
+    closed = true;
+    return close();
+  };
+}
+
 export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase> {
   if (target.driver === "pglite") {
     const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
@@ -94,12 +111,13 @@ export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase
       import("drizzle-orm/node-postgres/migrator"),
     ]);
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    const closing = reportIdleErrors(pool);
     const lockClient = await pool.connect();
     await underMigrationLock(lockClient, () =>
       migrate(drizzle(lockClient, { schema }), { migrationsFolder: MIGRATIONS_FOLDER }),
     );
     const db = drizzle(pool, { schema });
-    return { db: db as unknown as Database, target, close: () => pool.end() };
+    return { db: db as unknown as Database, target, close: closing(() => pool.end()) };
   }
 
   const [{ Pool, neonConfig }, { drizzle }, { migrate }, { default: ws }] = await Promise.all([
@@ -111,12 +129,13 @@ export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase
   // Node 20 has no global WebSocket; the Neon driver needs one for its Pool.
   neonConfig.webSocketConstructor = ws;
   const pool = new Pool({ connectionString: target.url });
+  const closing = reportIdleErrors(pool);
   const lockClient = await pool.connect();
   await underMigrationLock(lockClient, () =>
     migrate(drizzle(lockClient, { schema }), { migrationsFolder: MIGRATIONS_FOLDER }),
   );
   const db = drizzle(pool, { schema });
-  return { db: db as unknown as Database, target, close: () => pool.end() };
+  return { db: db as unknown as Database, target, close: closing(() => pool.end()) };
 }
 
 // One client per process, kept on globalThis so Next's module reloading does not open a second

@@ -26,6 +26,13 @@ async function openFreshPostgres(adminUrl: string): Promise<OpenDatabase> {
       await open.close();
       const cleanup = new pg.Client({ connectionString: adminUrl });
       await cleanup.connect();
+      // The pool's connections close asynchronously after end(); forcing the drop while one is
+      // still open makes the server end it (57P01). Give them a moment to go on their own.
+      for (let i = 0; i < 50; i++) {
+        const { rows } = await cleanup.query("select count(*)::int as n from pg_stat_activity where datname = $1", [dbName]);
+        if (rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
       await cleanup.query(`drop database if exists ${dbName} with (force)`);
       await cleanup.end();
     },
