@@ -12,6 +12,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // next-auth imports "next/server" without an extension; let Vite resolve it.
     server: { deps: { inline: ["next-auth"] } },
+    // The default reporter, then a one-line-per-failure recap at the very end (for CI logs' tails).
+    reporters: ["default", "./scripts/vitest-failure-summary.ts"],
     pool: "forks",
     maxWorkers: 2,
   },
