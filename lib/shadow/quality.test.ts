@@ -3,6 +3,7 @@ import { generateCorpus, HARD_NEGATIVE_CLASSES, type LabeledCorpus } from "./cor
 import { classifyRecord, classifyRecords } from "./detect";
 import { parseLine, parseTime, detectFormat, type TrafficFormat, type TrafficRecord } from "./records";
 import { canonicalServerUrl, groupServers, isShadow } from "./servers";
+import { seededRandom } from "../testing/seeded-random";
 
 const FORMATS: TrafficFormat[] = ["generic", "cloudflare"];
 const corpora = new Map<TrafficFormat, LabeledCorpus>(FORMATS.map((f) => [f, generateCorpus(f)]));
@@ -260,5 +261,20 @@ describe("parseTime", () => {
       expect([v, parseTime(v)]).toEqual([v, Number.isNaN(expected) ? Number.NaN : expected]);
     }
     expect(parseTime("1732435200")).toBe(1_732_435_200_000);
+  });
+
+  it("agrees with Date.parse across centuries, leap days and impossible dates", () => {
+    const random = seededRandom(20261127);
+    const pad = (n: number, width: number) => String(n).padStart(width, "0");
+    const cases = ["1900-02-29T00:00:00Z", "2000-02-29T12:00:00Z", "2100-02-29T00:00:00Z", "1969-12-31T23:59:59.999Z", "1600-03-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-04-31T00:00:00Z", "2026-06-30T23:59:59Z"];
+    for (let i = 0; i < 3_000; i++) {
+      const year = 1000 + Math.floor(random() * 9000);
+      const month = 1 + Math.floor(random() * 12);
+      const day = 1 + Math.floor(random() * 31);
+      const fraction = random() < 0.5 ? "" : `.${pad(Math.floor(random() * 1000), 3)}`;
+      cases.push(`${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(Math.floor(random() * 24), 2)}:${pad(Math.floor(random() * 60), 2)}:${pad(Math.floor(random() * 60), 2)}${fraction}Z`);
+    }
+    const disagreements = cases.filter((v) => !Object.is(parseTime(v), Date.parse(v)));
+    expect(disagreements).toEqual([]);
   });
 });
