@@ -3,7 +3,8 @@
  * (e2e/fixtures/fake-llm-provider.mjs, the real wire formats): API-token auth with the provider key
  * held at the edge, streaming passed through as it arrives, usage and cost from the provider's
  * fields, the exact-match cache (policies, rate limits and budgets apply to hits too; tenants never
- * share entries), budgets with their hierarchy and a 200-call race around the cap, and MCP rate
+ * share entries), providers on the shadow-MCP block list refused, budgets with their hierarchy and a
+ * 200-call race around the cap, and MCP rate
  * limits answered with a JSON-RPC error.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -49,7 +50,9 @@ describe("LLM gateway and limits in workerd", () => {
     return { id, slug, name: slug, kind, baseUrl: `${target.url}/v1`, credential, cacheTtlSeconds, logBodies: true };
   }
 
-  async function publish(parts: { rateLimits?: RateLimitSpec[]; budgets?: BudgetSpec[]; baselines?: BudgetBaseline[]; deny?: string } = {}): Promise<ConfigBundle> {
+  async function publish(
+    parts: { rateLimits?: RateLimitSpec[]; budgets?: BudgetSpec[]; baselines?: BudgetBaseline[]; deny?: string; blocklist?: ConfigBundle["shadow"]["blocklist"] } = {},
+  ): Promise<ConfigBundle> {
     const rules = ["openai", "claude", "cached", "slow", "weather"].map((slug) => allowRule({ type: "everyone" }, slug));
     if (parts.deny) rules.push(allowRule({ type: "everyone" }, "openai", parts.deny, "deny", 200));
     const bundle = await bundleOf({
@@ -59,6 +62,7 @@ describe("LLM gateway and limits in workerd", () => {
       rules,
       limits: { rateLimits: parts.rateLimits ?? [], budgets: parts.budgets ?? [], ...(parts.baselines ? { baselines: parts.baselines } : {}) },
       llm: { providers, prices: [{ provider: "openai", model: "gpt-test*", inputPerMTok: 1, outputPerMTok: 2 }] },
+      ...(parts.blocklist ? { blocklist: parts.blocklist } : {}),
     });
     bundle.tokens.push({ id: adaSecondTokenId, hash: await hashTokenSecret(adaSecondToken), userId: ada.id, scopes: ["read"], expiresAt: null });
     const res = await portal.push(bundle);
@@ -191,6 +195,26 @@ describe("LLM gateway and limits in workerd", () => {
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe("permission_error");
     expect(fake.requests().length).toBe(before);
     expect((await chat(ada, { model: "other-model" })).status).toBe(200);
+  });
+
+  it("refuses a provider whose URL is on the shadow-MCP block list, whatever policies allow, without calling it", async () => {
+    const slowOrigin = new URL(slow.url).origin;
+    await publish({ blocklist: [{ id: crypto.randomUUID(), origin: slowOrigin, pathPrefix: "", reason: "Shadow MCP finding: blocked in test", findingId: crypto.randomUUID() }] });
+    const before = slow.requests().length;
+    const res = await chat(ada, {}, {}, "slow");
+    expect(res.status).toBe(403);
+    const body = (await res.json()) as { error: { type: string; message: string } };
+    expect(body.error.type).toBe("permission_error");
+    expect(body.error.message).toBe('Provider "slow" is blocked by your security team (its URL is on the shadow-MCP block list)');
+    expect(slow.requests().length).toBe(before);
+    // Another provider on another origin is not affected.
+    expect((await chat(ada)).status).toBe(200);
+    await expect
+      .poll(() => llmEvents().filter((e) => e.providerSlug === "slow" && e.decision === "denied").map((e) => [e.status, e.error, (e.reason ?? "").split(":")[0]]))
+      .toContainEqual([403, "provider URL on the block list", "SERVER_BLOCKED"]);
+    // A newer bundle without the entry brings it back.
+    await publish();
+    expect((await chat(ada, {}, {}, "slow")).status).toBe(200);
   });
 
   it("enforces the budget hierarchy: a user's budget stops every key of theirs, a team's budget stops every member", async () => {
