@@ -4,8 +4,7 @@
  * held at the edge, streaming passed through as it arrives, usage and cost from the provider's
  * fields, the exact-match cache (policies, rate limits and budgets apply to hits too; tenants never
  * share entries), providers on the shadow-MCP block list refused, budgets with their hierarchy and a
- * 200-call race around the cap, and MCP rate
- * limits answered with a JSON-RPC error.
+ * 200-call race around the cap, and MCP rate limits answered with a JSON-RPC error.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
