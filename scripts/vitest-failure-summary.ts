@@ -17,7 +17,7 @@ export default class FailureSummary implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>) {
     const lines: string[] = [];
     for (const module of testModules) {
-      for (const error of module.errors()) lines.push(`  file  ${module.moduleId}: ${firstLine(error.message)}`);
+      for (const error of module.errors()) lines.push(`  file  ${module.relativeModuleId}: ${firstLine(error.message)}`);
       for (const test of module.children.allTests("failed")) {
         lines.push(`  test  ${module.relativeModuleId} > ${test.fullName}: ${firstLine(test.result().errors?.[0]?.message)}`);
       }
