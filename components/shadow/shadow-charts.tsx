@@ -147,10 +147,10 @@ export function ShadowCharts({ stats }: { stats: ShadowStatsOutput }) {
         <HorizontalBars
           data={stats.topHosts}
           labelKey="host"
-          valueKey="findings"
-          valueName="Findings"
-          extraKey="requests"
-          extraName="requests"
+          valueKey="requests"
+          valueName="Requests"
+          extraKey="findings"
+          extraName="findings"
           fill="#f59e0b"
         />
       </Panel>

@@ -1,4 +1,4 @@
-import { desc, eq, sql } from "drizzle-orm";
+import { desc, eq, isNotNull, sql } from "drizzle-orm";
 import { shadowFindings, shadowSightings, memberships, teams, users } from "@/db/schema";
 import { authorize } from "../auth/actor";
 import type { Ctx } from "../context";
@@ -39,10 +39,12 @@ export async function shadowStats({ db, actor }: Ctx, days = 30, now = new Date(
     .orderBy(desc(sql`2`))
     .limit(10);
   const topHosts = await db
-    .select({ host: sql<string>`coalesce(${shadowFindings.host}, 'local (stdio)')`, requests: sql<number>`sum(${shadowFindings.requests})::bigint`, findings: sql<number>`count(*)::int` })
+    .select({ host: sql<string>`${shadowFindings.host}`, requests: sql<number>`sum(${shadowFindings.requests})::bigint`, findings: sql<number>`count(*)::int` })
     .from(shadowFindings)
+    // Local (stdio) servers have no host and make no network requests: the per-day chart counts them.
+    .where(isNotNull(shadowFindings.host))
     .groupBy(sql`1`)
-    .orderBy(desc(sql`3`), desc(sql`2`))
+    .orderBy(desc(sql`2`), desc(sql`3`))
     .limit(10);
   const num = <T extends { requests: number; findings: number }>(r: T) => ({ ...r, requests: Number(r.requests), findings: Number(r.findings) });
   return {
