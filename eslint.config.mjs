@@ -4,61 +4,34 @@ import reactHooks from "eslint-plugin-react-hooks";
 
 /**
  * Import boundaries from STYLE.md, enforced so the layout stays true:
- * - pure lib modules (policy, bundle, naming, codemode, shadow, tokens' secret, auth roles…) do no I/O:
- *   no node:*, no next/*, no db/;
- * - components import only pure lib modules (never db/, never server-only lib);
- * - db/ imports nothing of the app;
- * - workers import pure lib and only types from db/schema;
- * - nothing outside app/ imports from app/.
+ * - lib/core/** is the pure core shared by the console and the Worker: it imports only lib/core
+ *   (`@core/…`, or `./` inside its own module) and the pure packages named in CORE_PACKAGES;
+ * - the Worker imports lib/core and nothing else of lib/ (only types from db/schema);
+ * - components import lib/core, and of the console's lib/ only its client-safe contracts
+ *   (CLIENT_SAFE: zod schemas, form and format helpers), everything else as types only;
+ * - db/ imports nothing of the app; nothing outside app/ imports from app/;
+ * - production code never imports test support (testing/, e2e/).
  */
-const NODE_BUILTINS = ["node:*", "fs", "path", "crypto", "child_process", "http", "https", "net", "os"];
-const PURE_LIB = [
-  "lib/errors.ts",
-  "lib/ids.ts",
-  "lib/auth/roles.ts",
-  "lib/auth/actor.ts",
-  "lib/auth/loopback.ts",
-  "lib/auth/redirect.ts",
-  "lib/auth/action-result.ts",
-  "lib/tokens/secret.ts",
-  "lib/api/endpoint.ts",
-  "lib/api/schema-helpers.ts",
-  "lib/audit/activity-types.ts",
-  "lib/registry/tool-types.ts",
-  "lib/registry/tool-hash.ts",
-  "lib/registry/token-cost.ts",
-  "lib/registry/tool-diff.ts",
-  "lib/scan/**",
-  "lib/crypto/**",
-  "lib/net/**",
-  "lib/policy/**",
-  "lib/text/**",
-  "lib/bundle/**",
-  "lib/naming/**",
-  "lib/codemode/**",
-  "lib/shadow/**",
-  "lib/limits/**",
-  "lib/llm/**",
-  "lib/scan-config/**",
-];
+const nodeBuiltins = { regex: String.raw`^(node:|(fs|path|crypto|child_process|http|https|net|os|dns|stream|zlib)(/|$))`, message: "Runs in the browser or in workerd: no Node built-ins." };
+/** The packages the pure core may use: none does I/O. */
+const CORE_PACKAGES = ["zod", "yaml", "canonicalize", "gpt-tokenizer/"];
+/** Console modules that client components may import: pure by the CLIENT_SAFE rule below. */
+const CLIENT_SAFE = ["lib/errors.ts", "lib/auth/action-result.ts", "lib/audit/activity-types.ts", "lib/*/schemas.ts", "lib/*/form.ts", "lib/*/format.ts"];
+/** Test code: specs, test support, benchmarks and the Worker's test entry. */
+const TEST_CODE = ["**/*.test.ts", "e2e/**", "testing/**", "bench/**", "workers/*/src/testing/**", "playwright.config.ts", "vitest.config.mts"];
+
+const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const viaCoreAlias = { group: ["@/lib/core/*", "**/lib/core/*"], message: "Import the pure core as @core/…" };
 const fromApp = { group: ["@/app/*", "**/app/*"], message: "Routes are leaves: move shared code to lib/ or components/." };
-const fromDb = { group: ["@/db/*", "**/db/*"], message: "Pure modules and components do no I/O: no database access." };
-const fromNext = { group: ["next/*", "next"], message: "Pure modules must run in any runtime (console and Worker): no next/*." };
-const fromServerLib = {
-  group: [
-    "@/lib/auth/config",
-    "@/lib/auth/session",
-    "@/lib/auth/page",
-    "@/lib/auth/action",
-    "@/lib/server/*",
-    "@/lib/api/route",
-    "@/lib/*/create-*",
-    "@/lib/*/update-*",
-    "@/lib/*/delete-*",
-    "@/lib/*/revoke-*",
-    "@/lib/*/queries",
-  ],
-  message: "Client components take data and actions as props; they import only pure lib modules.",
+const fromTestSupport = { group: ["@/testing/*", "**/testing/*", "@/e2e/*", "**/e2e/*"], message: "Production code never imports test support (testing/, e2e/)." };
+const fromTestSupportInWorker = { ...fromTestSupport, group: ["@/testing/*", "../**/testing/*", "@/e2e/*", "**/e2e/*"] };
+const onlyCore = {
+  regex: String.raw`^(?!(\./|@core/|${CORE_PACKAGES.map((p) => (p.endsWith("/") ? esc(p) : `${esc(p)}$`)).join("|")}))`,
+  message: `The pure core imports only lib/core (@core/… or ./ in its own module) and ${CORE_PACKAGES.join(", ")}: no I/O, no console code.`,
+};
+const clientSafeOnly = {
+  regex: String.raw`^(@/(?!lib/)|@/lib/(?!(errors|auth/action-result|audit/activity-types|[a-z-]+/(schemas|form|format))$)|\.\./(?![a-z-]+/(schemas|form|format)$)|\./(?!(schemas|form|format)$))`,
+  message: "Client-safe contracts import only zod, lib/core and other client-safe contracts (schemas, form, format).",
 };
 
 export default tseslint.config(
@@ -72,7 +45,7 @@ export default tseslint.config(
       ...reactHooks.configs.recommended.rules,
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
-      "no-restricted-imports": ["error", { patterns: [fromApp] }],
+      "no-restricted-imports": ["error", { patterns: [fromApp, fromTestSupport, viaCoreAlias] }],
     },
   },
   {
@@ -83,21 +56,51 @@ export default tseslint.config(
       ),
     },
   },
-  { files: PURE_LIB, rules: { "no-restricted-imports": ["error", { paths: NODE_BUILTINS, patterns: [fromApp, fromDb, fromNext] }] } },
-  { files: ["components/**"], rules: { "no-restricted-imports": ["error", { paths: NODE_BUILTINS, patterns: [fromApp, fromDb, fromServerLib] }] } },
+  { files: ["lib/core/**"], rules: { "no-restricted-imports": ["error", { patterns: [nodeBuiltins, onlyCore] }] } },
+  { files: CLIENT_SAFE, rules: { "no-restricted-imports": ["error", { patterns: [nodeBuiltins, { regex: "^(next|drizzle-orm)(/|$)", message: "Client-safe contracts do no I/O." }, clientSafeOnly] }] } },
   {
-    files: ["db/**"],
-    rules: { "no-restricted-imports": ["error", { patterns: [fromApp, { group: ["@/lib/*", "@/components/*", "**/lib/*", "**/components/*"], message: "db/ imports nothing of the app." }] }] },
-  },
-  // Tests may import routes and actions to call them (the authorization matrix does).
-  { files: ["**/*.test.ts"], rules: { "no-restricted-imports": "off" } },
-  {
-    files: ["workers/**"],
+    files: ["components/**"],
     rules: {
       "no-restricted-imports": [
         "error",
-        { paths: NODE_BUILTINS, patterns: [fromApp, fromNext, { group: ["@/db/*", "**/db/*"], allowTypeImports: true, message: "Workers never read Postgres: import only types from db/schema." }] },
+        {
+          patterns: [
+            nodeBuiltins,
+            fromApp,
+            fromTestSupport,
+            viaCoreAlias,
+            { group: ["@/db/*", "**/db/*"], allowTypeImports: true, message: "Client components do no I/O: no database access." },
+            {
+              regex: String.raw`^@/lib/(?!(errors|auth/action-result|audit/activity-types|[a-z-]+/(schemas|form|format))$)`,
+              allowTypeImports: true,
+              message: `Client components take data and actions as props: of lib/ they import lib/core and the client-safe contracts (${CLIENT_SAFE.join(", ")}); anything else as types only.`,
+            },
+          ],
+        },
       ],
     },
   },
+  {
+    files: ["db/**"],
+    rules: { "no-restricted-imports": ["error", { patterns: [fromApp, { group: ["@/lib/*", "@core/*", "@/components/*", "**/lib/*", "**/components/*", "@/testing/*"], message: "db/ imports nothing of the app." }] }] },
+  },
+  {
+    files: ["workers/*/src/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            nodeBuiltins,
+            fromTestSupportInWorker,
+            viaCoreAlias,
+            { group: ["@/db/*"], allowTypeImports: true, message: "Workers never read Postgres: import only types from db/schema." },
+            { regex: String.raw`^(@/(?!db/)|next(/|$)|(\.\./)+(lib|db|app|components)/)`, message: "The Worker imports lib/core (@core/…) and nothing else of the console." },
+          ],
+        },
+      ],
+    },
+  },
+  // Tests may import routes, actions and test support (the authorization matrix calls actions).
+  { files: TEST_CODE, rules: { "no-restricted-imports": "off" } },
 );

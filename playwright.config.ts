@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
-import { BOOTSTRAP_TOKEN, FIXTURE_MCP_ORIGIN, LOCAL_CONSOLE, LOCAL_PORTAL, OAUTH_MCP_ORIGIN, OIDC_CONSOLE, OIDC_ISSUER, OIDC_PORTAL, UPSTREAM_OAUTH_ISSUER } from "./e2e/fixtures";
+import { BOOTSTRAP_TOKEN, FIXTURE_MCP_ORIGIN, LOCAL_CONSOLE, LOCAL_PORTAL, OAUTH_MCP_ORIGIN, OIDC_CONSOLE, OIDC_ISSUER, OIDC_PORTAL, UPSTREAM_OAUTH_ISSUER } from "./testing/e2e/fixtures";
 
 /**
  * Two consoles, both on fresh embedded databases:
- * - :3100 signs in through a real OIDC provider (e2e/oidc-server.mjs on :3210), and accepts a
+ * - :3100 signs in through a real OIDC provider (testing/servers/oidc-server.mjs on :3210), and accepts a
  *   bootstrap admin token for the API specs;
  * - :3101 runs in local mode (no IdP).
  * Each runs its portal Worker in workerd next to it, as `npm start` does (:8788 and :8789).
@@ -38,7 +38,7 @@ export default defineConfig({
   ],
   webServer: [
     {
-      command: "node e2e/fixtures/mutable-mcp-server.mjs",
+      command: "node testing/servers/mutable-mcp-server.mjs",
       url: `${FIXTURE_MCP_ORIGIN}/__fixture/tools`,
       env: { FIXTURE_PORT: "3300" },
       reuseExistingServer: false,
@@ -47,28 +47,28 @@ export default defineConfig({
     // The upstream side of "OAuth (sign in at the provider)": an authorization server with dynamic
     // client registration, and an MCP server that accepts only its access tokens.
     {
-      command: "node e2e/oidc-server.mjs",
+      command: "node testing/servers/oidc-server.mjs",
       url: `${UPSTREAM_OAUTH_ISSUER}/.well-known/openid-configuration`,
       env: { OIDC_TEST_PORT: "3211", OIDC_TEST_ISSUER_HOST: "127.0.0.1", OIDC_TEST_REGISTRATION: "1", OIDC_TEST_RESOURCE_SERVER: "1" },
       reuseExistingServer: false,
       timeout: 30_000,
     },
     {
-      command: "node e2e/fixtures/mutable-mcp-server.mjs",
+      command: "node testing/servers/mutable-mcp-server.mjs",
       url: `${OAUTH_MCP_ORIGIN}/.well-known/oauth-protected-resource`,
       env: { FIXTURE_PORT: "3301", FIXTURE_OAUTH_ISSUER: UPSTREAM_OAUTH_ISSUER },
       reuseExistingServer: false,
       timeout: 30_000,
     },
     {
-      command: "node e2e/oidc-server.mjs",
+      command: "node testing/servers/oidc-server.mjs",
       url: "http://localhost:3210/.well-known/openid-configuration",
       env: { OIDC_TEST_PORT: "3210", OIDC_TEST_REDIRECT_URIS: `${OIDC_CONSOLE}/api/auth/callback/oidc` },
       reuseExistingServer: false,
       timeout: 30_000,
     },
     {
-      command: "node e2e/serve.mjs oidc",
+      command: "node testing/e2e/serve.mjs oidc",
       url: `${OIDC_CONSOLE}/api/health`,
       env: {
         PORT: "3100",
@@ -89,7 +89,7 @@ export default defineConfig({
       timeout: 180_000,
     },
     {
-      command: "node e2e/serve.mjs local",
+      command: "node testing/e2e/serve.mjs local",
       url: `${LOCAL_CONSOLE}/api/health`,
       env: { PORT: "3101", OIDC_ISSUER: "", OIDC_CLIENT_ID: "", OIDC_CLIENT_SECRET: "", PORTCULLIS_PORTAL_PORT: String(new URL(LOCAL_PORTAL).port) },
       reuseExistingServer: false,

@@ -2,7 +2,7 @@ import path from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
+  resolve: { alias: { "@core": path.resolve(import.meta.dirname, "lib/core"), "@": path.resolve(import.meta.dirname) } },
   test: {
     environment: "node",
     include: ["**/*.test.ts"],

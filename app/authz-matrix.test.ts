@@ -7,26 +7,26 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { useDatabaseForTesting, type Database, type OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/db/testing";
+import { testDatabases } from "@/testing/db";
 import type { Actor } from "@/lib/auth/actor";
-import { ROLES, type Role } from "@/lib/auth/roles";
-import { makeToken, makeUser } from "@/lib/testing/fixtures";
+import { ROLES, type Role } from "@core/auth/roles";
+import { makeToken, makeUser } from "@/testing/users";
 import { createTeam } from "@/lib/teams/create-team";
 import { BOOTSTRAP_ACTOR } from "@/lib/auth/actor";
 import type { ActionResult } from "@/lib/auth/action-result";
-import { PAGES } from "@/e2e/pages";
-import { startMutableServer } from "@/e2e/fixtures/mutable-mcp-server.mjs";
+import { PAGES } from "@/testing/e2e/pages";
+import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
 import { registerServer } from "@/lib/servers/register-server";
 import { publishConfig } from "@/lib/config/publish-config";
 import { createPolicy } from "@/lib/policies/policies";
 import { generateEdgeSecret, generateSigningKey } from "@/scripts/lib/local-keys.mjs";
-import { makeEvent } from "@/lib/events/testing";
+import { makeEvent } from "@/testing/events";
 import { createRateLimit } from "@/lib/rate-limits/rate-limits";
 import { createBudget } from "@/lib/budgets/budgets";
-import { createLlmProvider } from "@/lib/llm-config/providers";
-import { DEFAULT_PRICES } from "@/lib/llm/pricing";
-import { ingestScanReport } from "@/lib/shadow-findings/ingest-scan";
-import { createBlock } from "@/lib/shadow-findings/blocklist";
+import { createLlmProvider } from "@/lib/llm-providers/providers";
+import { DEFAULT_PRICES } from "@core/llm/pricing";
+import { ingestScanReport } from "@/lib/shadow/ingest-scan";
+import { createBlock } from "@/lib/shadow/blocklist";
 
 // Server actions read the session through this one helper; the test decides who is signed in.
 const session = vi.hoisted(() => ({ actor: null as Actor | null }));
@@ -249,7 +249,7 @@ const ACTIONS: Record<string, ActionEntry> = {
   "app/(console)/servers/actions.ts#syncServerAction": { allowed: SYNCERS, prepare: async (db) => ({ id: await newServer(db) }) },
   "app/(console)/servers/actions.ts#approveServerAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), reason: "ok", tools: ["get_weather"] }) },
   "app/(console)/servers/actions.ts#rejectServerAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), reason: "no" }) },
-  // Deny needs no signing key; allow (a signed consent statement) is covered by lib/portal/consent.test.ts and the OAuth e2e.
+  // Deny needs no signing key; allow (a signed consent statement) is covered by lib/auth/answer-consent.test.ts and the OAuth e2e.
   "app/(auth)/oauth/consent/actions.ts#answerConsentAction": {
     allowed: EVERYONE,
     prepare: async () => ({ state: "matrix-state-0123456789", returnTo: "http://127.0.0.1:8787/oauth/callback", decision: "deny" }),

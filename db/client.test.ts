@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import { openDatabase, resolveDatabaseTarget } from "./client";
 import { users } from "./schema";
-import { testDatabases } from "./testing";
+import { testDatabases } from "@/testing/db";
 
 describe("choosing the database driver", () => {
   it("uses embedded PGlite under the data folder when DATABASE_URL is unset", () => {

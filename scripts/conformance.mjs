@@ -2,7 +2,7 @@
 /**
  * Protocol fidelity: runs every server scenario of the official MCP conformance suite against one
  * URL and prints, per scenario, its status and the checks that failed, warned or were skipped, then
- * `passed N of M`. Run it against e2e/fixtures/conformance-server.mjs directly and through the
+ * `passed N of M`. Run it against testing/servers/conformance-server.mjs directly and through the
  * portal's /mcp/{slug}: the two pass counts must be equal. How a scenario is judged: see
  * scripts/conformance-lib.mjs.
  *

@@ -23,13 +23,13 @@ const USAGE =
   "usage: npm run scan -- [--json] [--console URL --token pcs_…] [--home DIR] [--project DIR]... [--platform darwin|win32|linux]";
 
 /**
- * The parsing and redaction live in TypeScript (lib/scan-config, unit-tested there); bundle them
+ * The parsing and redaction live in TypeScript (lib/core/laptop-scan, unit-tested there); bundle them
  * in memory with esbuild and import the result, so the CLI needs no build step (~100 ms).
  */
 async function loadScanConfig() {
   const { build } = await import("esbuild");
   const result = await build({
-    entryPoints: [path.join(root, "lib/scan-config/index.ts")],
+    entryPoints: [path.join(root, "lib/core/laptop-scan/index.ts")],
     bundle: true,
     format: "esm",
     platform: "neutral",

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The fake LLM provider of the gateway benchmark (e2e/fixtures/fake-llm-provider.mjs, unchanged),
+ * The fake LLM provider of the gateway benchmark (testing/servers/fake-llm-provider.mjs, unchanged),
  * in its own process so that it never shares an event loop with the load generator. Both paths
  * (direct and through the portal) call this one process, so they pay exactly the same provider cost.
  *
@@ -9,7 +9,7 @@
  * Prints one line of JSON, `{"url": "http://127.0.0.1:<port>"}`, once it listens. Stops on
  * SIGTERM/SIGINT or when its stdin closes (so it never outlives the benchmark).
  */
-import { startFakeLlmProvider } from "../../e2e/fixtures/fake-llm-provider.mjs";
+import { startFakeLlmProvider } from "../../testing/servers/fake-llm-provider.mjs";
 
 const expectedKey = process.argv[2];
 if (!expectedKey) {

@@ -178,7 +178,7 @@ async function main() {
     loadBefore: os.loadavg().map((x) => x.toFixed(2)).join(" "),
     // What was measured: the repo's HEAD and whether the portal's code differed from it (read-only git).
     commit: git(["rev-parse", "--short", "HEAD"]),
-    portalCodeChanged: git(["status", "--porcelain", "--", "workers/portal/src", "lib"]) !== "",
+    portalCodeChanged: git(["status", "--porcelain", "--", "workers/portal/src", "lib/core"]) !== "",
   };
   log(`machine: ${machine.nproc} cores (${machine.cpu}), node ${machine.node}, load ${machine.loadBefore}`);
 
@@ -319,7 +319,7 @@ function report({ machine, runs, eventStatus, sink, expectedEvents }) {
   const [json1, jsonN, stream1] = MODES.map((m) => m.key);
   const lines = [];
   lines.push(`Run ${machine.date}: ${machine.nproc} cores (nproc; ${machine.cpu}), ${machine.memGiB} GiB, Node ${machine.node}, miniflare ${machine.miniflare}, wrangler ${machine.wrangler}`);
-  lines.push(`Code: HEAD ${machine.commit}${machine.portalCodeChanged ? " plus uncommitted changes under workers/portal/src or lib" : ""}; Worker bundle sha256 ${machine.workerSha256}…`);
+  lines.push(`Code: HEAD ${machine.commit}${machine.portalCodeChanged ? " plus uncommitted changes under workers/portal/src or lib/core" : ""}; Worker bundle sha256 ${machine.workerSha256}…`);
   lines.push(`Load average (1/5/15 min): before ${machine.loadBefore}, after ${machine.loadAfter}`);
   lines.push(`Durable Object storage: ${Object.entries(machine.storage).map(([k, v]) => `portal ${k} ${v}`).join(", ")}`);
   lines.push(

@@ -42,7 +42,7 @@ export async function gatewayConfig(helpers, providerUrl, consoleUrl) {
   const provider = async (slug, cacheTtlSeconds) => {
     const id = randomUUID();
     const credential = await helpers.sealForEdge(JSON.stringify({ apiKey: PROVIDER_KEY }), secrets, helpers.llmCredentialAad(id));
-    // logBodies false: the console's default (lib/llm-config/schemas.ts).
+    // logBodies false: the console's default (lib/llm-providers/schemas.ts).
     return { id, slug, name: `Bench ${slug}`, kind: "openai", baseUrl: `${providerUrl}/v1`, credential, cacheTtlSeconds, logBodies: false };
   };
   const member = async (email) => ({ token: helpers.generateTokenSecret(), userId: randomUUID(), tokenId: randomUUID(), email });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Policy decision time with 10,000 rules (issue 5 target: p99 ≤ 20 µs), the indexed evaluator
-// (lib/policy/evaluate.ts, compiled on the fly with esbuild) against a linear scan of the same
+// (lib/core/policy/evaluate.ts, compiled on the fly with esbuild) against a linear scan of the same
 // rules in the same run, as the baseline. Prints a markdown table.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,7 +19,7 @@ const DECISIONS = arg("decisions", 200_000);
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), "policy-bench-"));
 const out = path.join(scratch, "evaluate.mjs");
-execFileSync(path.join(root, "node_modules", ".bin", "esbuild"), [path.join(root, "lib", "policy", "evaluate.ts"), "--bundle", "--format=esm", "--platform=neutral", `--outfile=${out}`, "--log-level=error"]);
+execFileSync(path.join(root, "node_modules", ".bin", "esbuild"), [path.join(root, "lib", "core", "policy", "evaluate.ts"), "--bundle", "--format=esm", "--platform=neutral", `--outfile=${out}`, "--log-level=error"]);
 const { compilePolicy, decide, globToRegExp } = await import(pathToFileURL(out).href);
 rmSync(scratch, { recursive: true, force: true });
 
@@ -151,7 +151,7 @@ console.log(`Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}),
 console.log("");
 console.log("| evaluator | decisions | p50 µs | p99 µs | max µs | allowed | decided by a rule |");
 console.log("|---|---:|---:|---:|---:|---:|---:|");
-console.log(`| indexed (lib/policy) | ${DECISIONS.toLocaleString("en")} | ${fmt(indexed.p50)} | ${fmt(indexed.p99)} | ${fmt(indexed.max)} | ${(indexed.allowShare * 100).toFixed(1)} % | ${(indexed.matchedShare * 100).toFixed(1)} % |`);
+console.log(`| indexed (lib/core/policy) | ${DECISIONS.toLocaleString("en")} | ${fmt(indexed.p50)} | ${fmt(indexed.p99)} | ${fmt(indexed.max)} | ${(indexed.allowShare * 100).toFixed(1)} % | ${(indexed.matchedShare * 100).toFixed(1)} % |`);
 console.log(`| linear scan (baseline) | ${Math.min(DECISIONS, 20_000).toLocaleString("en")} | ${fmt(baseline.p50)} | ${fmt(baseline.p99)} | ${fmt(baseline.max)} | ${(baseline.allowShare * 100).toFixed(1)} % | ${(baseline.matchedShare * 100).toFixed(1)} % |`);
 console.log(`| indexed, worst case for a scan: ${RULES.toLocaleString("en")} rules on the server asked for, none for the caller | 50,000 | ${fmt(worstIndexed.p50)} | ${fmt(worstIndexed.p99)} | ${fmt(worstIndexed.max)} | ${(worstIndexed.allowShare * 100).toFixed(1)} % | ${(worstIndexed.matchedShare * 100).toFixed(1)} % |`);
 console.log(`| linear scan, same worst case | 5,000 | ${fmt(worstScan.p50)} | ${fmt(worstScan.p99)} | ${fmt(worstScan.max)} | ${(worstScan.allowShare * 100).toFixed(1)} % | ${(worstScan.matchedShare * 100).toFixed(1)} % |`);

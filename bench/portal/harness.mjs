@@ -52,11 +52,11 @@ export async function repoHelpers(s) {
   await build({
     stdin: {
       contents: [
-        `export { generateSigningKeyPair, signBundle } from "./lib/bundle/sign";`,
-        `export { generateEdgeSecret, parseEdgeSecrets, sealForEdge } from "./lib/edge/secret";`,
-        `export { llmCredentialAad } from "./lib/edge/credential";`,
-        `export { generateTokenSecret, hashTokenSecret } from "./lib/tokens/secret";`,
-        `export { toolHash } from "./lib/registry/tool-hash";`,
+        `export { generateSigningKeyPair, signBundle } from "./lib/core/bundle/sign";`,
+        `export { generateEdgeSecret, parseEdgeSecrets, sealForEdge } from "./lib/core/edge/secret";`,
+        `export { llmCredentialAad } from "./lib/core/edge/credential";`,
+        `export { generateTokenSecret, hashTokenSecret } from "./lib/core/tokens/secret";`,
+        `export { toolHash } from "./lib/core/tools/tool-hash";`,
       ].join("\n"),
       resolveDir: root,
       loader: "ts",

@@ -122,7 +122,7 @@ async function main() {
     loadBefore: os.loadavg().map((x) => x.toFixed(2)).join(" "),
     // What was measured: the repo's HEAD and whether the portal's code differed from it (read-only git).
     commit: git(["rev-parse", "--short", "HEAD"]),
-    portalCodeChanged: git(["status", "--porcelain", "--", "workers/portal/src", "lib"]) !== "",
+    portalCodeChanged: git(["status", "--porcelain", "--", "workers/portal/src", "lib/core"]) !== "",
   };
   log(`machine: ${machine.nproc} cores (${machine.cpu}), node ${machine.node}, load ${machine.loadBefore}`);
 
@@ -228,7 +228,7 @@ function report({ machine, runs, eventStatus, sink, portalCalls, upstreamMode })
   const lines = [];
   lines.push(`Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memGiB} GiB, Node ${machine.node}, workerd/miniflare ${machine.workerd}, wrangler ${machine.wrangler}, MCP SDK ${machine.sdk}`);
   lines.push(`Load average (1/5/15 min): before ${machine.loadBefore}, after ${machine.loadAfter}`);
-  lines.push(`Code: HEAD ${machine.commit}${machine.portalCodeChanged ? " plus uncommitted changes under workers/portal/src or lib" : ""}; Worker bundle sha256 ${machine.workerSha256}…`);
+  lines.push(`Code: HEAD ${machine.commit}${machine.portalCodeChanged ? " plus uncommitted changes under workers/portal/src or lib/core" : ""}; Worker bundle sha256 ${machine.workerSha256}…`);
   lines.push(`Upstream: ${upstreamMode}; tool ${h.TOOL}; ${ROUNDS} rounds, median of rounds; ${CALLS[1]} calls at c=1, ${CALLS[32]} at c=32 per run; warm-up before each run`);
   lines.push("");
   lines.push("| path | concurrency | calls/run | failed | p50 ms | p99 ms | throughput calls/s | CPU ms/call client · upstream · workerd |");

@@ -5,7 +5,7 @@
  * process, so they pay exactly the same upstream cost.
  *
  *   node bench/portal/upstream.mjs stateful    (default) SDK server with sessions, JSON responses
- *   node bench/portal/upstream.mjs stateless   the repo's e2e/fixtures/mutable-mcp-server.mjs
+ *   node bench/portal/upstream.mjs stateless   the repo's testing/servers/mutable-mcp-server.mjs
  *
  * Prints one line of JSON, `{"url": "http://127.0.0.1:<port>/mcp"}`, once it listens. Stops on
  * SIGTERM/SIGINT or when its stdin closes (so it never outlives the benchmark).
@@ -20,7 +20,7 @@ import { createServer } from "node:http";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { CallToolRequestSchema, ListToolsRequestSchema, isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
-import { BASE_TOOLS, startMutableServer } from "../../e2e/fixtures/mutable-mcp-server.mjs";
+import { BASE_TOOLS, startMutableServer } from "../../testing/servers/mutable-mcp-server.mjs";
 
 const mode = process.argv[2] ?? "stateful";
 

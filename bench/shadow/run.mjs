@@ -8,7 +8,7 @@
  *   npm run bench:shadow                      # 300,000 lines per format, 3 rounds
  *   npm run bench:shadow -- --lines 1000000 --rounds 5
  *
- * The lines are the labelled corpus the quality test uses (lib/shadow/corpus.ts, deterministic),
+ * The lines are the labelled corpus the quality test uses (testing/corpora/shadow-traffic.ts, deterministic),
  * repeated to the requested count: positives across transports and protocol versions and the hard
  * negatives (other JSON-RPC, LLM streams, SSE feeds, "mcp" lookalikes) in their natural mix.
  */
@@ -31,7 +31,7 @@ try {
   const { build } = await import("esbuild");
   const outfile = path.join(tmp, "shadow.mjs");
   await build({
-    stdin: { contents: `export { parseLine } from "./lib/shadow/records"; export { classifyRecord } from "./lib/shadow/detect"; export { generateCorpus } from "./lib/shadow/corpus"; export { LineSplitter } from "./lib/shadow/lines"; export { ServerAggregator } from "./lib/shadow/servers";`, resolveDir: root, loader: "ts" },
+    stdin: { contents: `export { parseLine } from "./lib/core/shadow/records"; export { classifyRecord } from "./lib/core/shadow/detect"; export { generateCorpus } from "./testing/corpora/shadow-traffic"; export { LineSplitter } from "./lib/core/shadow/lines"; export { ServerAggregator } from "./lib/core/shadow/servers";`, resolveDir: root, loader: "ts" },
     bundle: true,
     format: "esm",
     platform: "neutral",

@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Table, Td } from "@/components/ui/table";
-import type { McpEventOutput } from "@/lib/events/schemas";
+import type { McpEventOutput } from "@/lib/audit/schemas";
 
 function target(e: McpEventOutput): { kind: string; name: string } | null {
   if (e.tool) return { kind: "tool", name: e.tool };

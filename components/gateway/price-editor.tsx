@@ -1,7 +1,7 @@
 "use client";
 
 import type { FormAction } from "@/lib/auth/action-result";
-import type { PricesOutput } from "@/lib/llm-config/schemas";
+import type { PricesOutput } from "@/lib/llm-providers/schemas";
 import { ActionForm, SubmitButton } from "../ui/action-form";
 import { Field } from "../ui/field";
 import { PublishToApplyNote } from "../ui/row-actions";

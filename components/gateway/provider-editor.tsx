@@ -1,7 +1,7 @@
 "use client";
 
 import type { FormAction } from "@/lib/auth/action-result";
-import { DEFAULT_BASE_URLS, type ProviderOutput } from "@/lib/llm-config/schemas";
+import { DEFAULT_BASE_URLS, type ProviderOutput } from "@/lib/llm-providers/schemas";
 import { SubmitButton } from "../ui/action-form";
 import { Field, Input, Select } from "../ui/field";
 import { EdgeEditorForm } from "../ui/row-actions";

@@ -1,5 +1,5 @@
 import type { ImpactOutput } from "@/lib/policies/impact";
-import { count } from "@/lib/text/count";
+import { count } from "@core/text/count";
 import { Badge } from "../ui/badge";
 import { Table, Td } from "../ui/table";
 

@@ -2,7 +2,7 @@
 
 import type { FormAction } from "@/lib/auth/action-result";
 import type { PolicyOutput } from "@/lib/policies/schemas";
-import { type DAY_NAMES } from "@/lib/policy/subject";
+import { type DAY_NAMES } from "@core/policy/subject";
 import { SubmitButton } from "../ui/action-form";
 import { Field, Input, Select } from "../ui/field";
 import { EdgeEditorForm } from "../ui/row-actions";

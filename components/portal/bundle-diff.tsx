@@ -1,6 +1,6 @@
-import type { BundleDiff } from "@/lib/bundle/diff";
-import type { PolicyRule } from "@/lib/bundle/schema";
-import { subjectLabel } from "@/lib/policy/subject";
+import type { BundleDiff } from "@core/bundle/diff";
+import type { PolicyRule } from "@core/bundle/schema";
+import { subjectLabel } from "@core/policy/subject";
 import { Badge } from "../ui/badge";
 
 function describeRule(rule: PolicyRule, teamSlug: (id: string) => string): string {

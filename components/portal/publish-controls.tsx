@@ -3,7 +3,7 @@
 import type { FormAction } from "@/lib/auth/action-result";
 import type { PublishOutput, PushOutput } from "@/lib/config/schemas";
 import { ActionForm, SubmitButton } from "../ui/action-form";
-import { count } from "@/lib/text/count";
+import { count } from "@core/text/count";
 import { AckList } from "./ack-list";
 
 function Published({ result }: { result: PublishOutput }) {

@@ -1,4 +1,4 @@
-import type { textDiff } from "@/lib/registry/tool-diff";
+import type { textDiff } from "@core/tools/tool-diff";
 
 export function TextDiff({ parts }: { parts: ReturnType<typeof textDiff> }) {
   return (

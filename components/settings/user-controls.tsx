@@ -2,7 +2,7 @@
 
 import { useActionState, useRef } from "react";
 import type { ActionResult, FormAction } from "@/lib/auth/action-result";
-import { ROLES, type Role } from "@/lib/auth/roles";
+import { ROLES, type Role } from "@core/auth/roles";
 import type { UserOutput } from "@/lib/users/schemas";
 import { ActionForm, SubmitButton, useHydrated } from "../ui/action-form";
 import { FormError } from "../ui/form-message";

@@ -2,7 +2,7 @@
 
 import type { ReactNode } from "react";
 import { Bar, BarChart, CartesianGrid, Cell, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import type { ShadowStatsOutput } from "@/lib/shadow-findings/schemas";
+import type { ShadowStatsOutput } from "@/lib/shadow/schemas";
 
 const STATE_COLORS: Record<string, string> = {
   new: "#ef4444",

@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import type { TrafficIngestOutput } from "@/lib/shadow-findings/schemas";
+import type { TrafficIngestOutput } from "@/lib/shadow/schemas";
 import { useHydrated } from "../ui/action-form";
 import { Button } from "../ui/button";
 import { Field, Select } from "../ui/field";

@@ -12,7 +12,7 @@ export const budgetPeriodEnum = pgEnum("budget_period", ["day", "week", "month"]
 export const budgetActionEnum = pgEnum("budget_action", ["block", "flag"]);
 
 /**
- * Rate limits (lib/limits/schema.ts `RateLimitSpec` once compiled): `limit` requests per sliding
+ * Rate limits (lib/core/limits/schema.ts `RateLimitSpec` once compiled): `limit` requests per sliding
  * window of `window_seconds` for the calls `subject` makes within the scope, counted per user, team
  * or token. A user/team/token subject is a foreign key: its limits go with it.
  */
@@ -92,7 +92,7 @@ export const budgetAlerts = pgTable(
     budgetId: uuid("budget_id")
       .notNull()
       .references(() => budgets.id, { onDelete: "cascade" }),
-    /** lib/limits/windows.ts `periodOf(...).key`, e.g. "2026-11", "2026-W48", "2026-11-26". */
+    /** lib/core/limits/windows.ts `periodOf(...).key`, e.g. "2026-11", "2026-W48", "2026-11-26". */
     periodKey: text("period_key").notNull(),
     threshold: integer("threshold").notNull(),
     spent: bigint("spent", { mode: "number" }).notNull(),

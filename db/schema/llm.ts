@@ -6,7 +6,7 @@ export const llmProviderKindEnum = pgEnum("llm_provider_kind", ["openai", "anthr
 /**
  * LLM providers behind the gateway (`/llm/{slug}/v1/...` at the portal). `kind` is the wire format
  * (OpenAI-compatible covers vLLM, Ollama, LiteLLM); `base_url` is where the edge sends requests.
- * The provider's API key is encrypted at rest (lib/server/secret-box.ts) and sealed for the edge in
+ * The provider's API key is encrypted at rest (lib/secret-box.ts) and sealed for the edge in
  * the bundle; clients never see it.
  */
 export const llmProviders = pgTable(
@@ -30,7 +30,7 @@ export const llmProviders = pgTable(
   (t) => [uniqueIndex("llm_providers_slug_idx").on(t.slug)],
 );
 
-/** The editable price table (USD per million tokens), by provider kind and model name or glob (lib/llm/pricing.ts). */
+/** The editable price table (USD per million tokens), by provider kind and model name or glob (lib/core/llm/pricing.ts). */
 export const llmPrices = pgTable(
   "llm_prices",
   {
@@ -47,7 +47,7 @@ export const llmPrices = pgTable(
 );
 
 /**
- * One row per LLM call through the gateway (lib/events/schema.ts `LlmEvent`), idempotent on the
+ * One row per LLM call through the gateway (lib/core/events/schema.ts `LlmEvent`), idempotent on the
  * edge's id like `mcp_events`. No foreign keys: usage outlives users, tokens and providers.
  */
 export const llmEvents = pgTable(

@@ -6,7 +6,7 @@ import { users } from "./users";
 export const policyEffectEnum = pgEnum("policy_effect", ["allow", "deny"]);
 export const policySubjectEnum = pgEnum("policy_subject", ["everyone", "user", "team", "group", "email_domain", "token"]);
 
-/** The evaluator's conditions, as compiled into the bundle (lib/bundle/schema.ts `PolicyConditions`). */
+/** The evaluator's conditions, as compiled into the bundle (lib/core/bundle/schema.ts `PolicyConditions`). */
 export interface StoredPolicyConditions {
   timeWindow?: { days?: number[]; start: string; end: string };
   clientCidrs?: string[];

@@ -69,7 +69,7 @@ export const bundleAcks = pgTable(
 );
 
 /**
- * One row per MCP request seen by the portal (lib/events/schema.ts). The id comes from the edge and
+ * One row per MCP request seen by the portal (lib/core/events/schema.ts). The id comes from the edge and
  * is the idempotency key: a redelivered batch inserts nothing twice. No foreign keys: events must
  * outlive the users, tokens and servers they name.
  */
@@ -105,7 +105,7 @@ export const mcpEvents = pgTable(
     bytesIn: integer("bytes_in"),
     bytesOut: integer("bytes_out"),
     resultTokens: integer("result_tokens"),
-    /** tools/list at /mcp: tokens each server's tools add to the list, by slug (lib/events/schema.ts). */
+    /** tools/list at /mcp: tokens each server's tools add to the list, by slug (lib/core/events/schema.ts). */
     serverTokens: jsonb("server_tokens").$type<Record<string, number>>(),
     bundleVersion: integer("bundle_version"),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),

@@ -28,7 +28,7 @@ export const servers = pgTable(
     /** The URL that answered MCP after transport detection (may be `{url}/mcp` or `{url}/sse`). */
     endpointUrl: text("endpoint_url").notNull(),
     authType: serverAuthEnum("auth_type").notNull().default("none"),
-    /** AES-256-GCM envelope (lib/server/secret-box.ts); never leaves the server. */
+    /** AES-256-GCM envelope (lib/secret-box.ts); never leaves the server. */
     credentialCiphertext: text("credential_ciphertext"),
     credentialKeyId: text("credential_key_id"),
     /** What may be shown about the credential: header names, OAuth client id and token URL — never values. */
@@ -120,7 +120,7 @@ export type ServerEvent = typeof serverEvents.$inferSelect;
 /**
  * An OAuth authorization-code flow with an upstream's authorization server, started by a person in
  * the console and finished at the console's callback. Client registration, PKCE verifier and the
- * tokens are sealed (lib/server/secret-box.ts); the tokens move into the server's credential when
+ * tokens are sealed (lib/secret-box.ts); the tokens move into the server's credential when
  * the server is registered with this flow.
  */
 export const upstreamOauthFlows = pgTable(

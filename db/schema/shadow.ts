@@ -11,7 +11,7 @@ export const findingSeverityEnum = pgEnum("shadow_finding_severity", ["low", "me
 export const uploadStatusEnum = pgEnum("traffic_upload_status", ["processing", "done", "failed"]);
 
 /**
- * One shadow MCP server: a remote endpoint keyed by its canonical URL (lib/shadow/servers.ts), or a
+ * One shadow MCP server: a remote endpoint keyed by its canonical URL (lib/core/shadow/servers.ts), or a
  * local stdio server keyed by its redacted command line. Traffic uploads and laptop scans of the
  * same server merge into one finding. Lists (users, devices, evidence, tools) are bounded.
  */

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { BOOTSTRAP_TOKEN, FIXTURE_MCP_ORIGIN, OIDC_CONSOLE } from "../fixtures";
+import { BOOTSTRAP_TOKEN, FIXTURE_MCP_ORIGIN, OIDC_CONSOLE } from "@/testing/e2e/fixtures";
 
 const admin = { authorization: `Bearer ${BOOTSTRAP_TOKEN}` };
 

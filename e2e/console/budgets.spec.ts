@@ -5,8 +5,8 @@
  * Budgets page shows the bar at 100 % (from the usage events the portal delivered).
  */
 import { expect, test } from "@playwright/test";
-import { startFakeLlmProvider } from "../fixtures/fake-llm-provider.mjs";
-import { adminApi as api, OIDC_PORTAL, signInWithOidc } from "../fixtures";
+import { startFakeLlmProvider } from "@/testing/servers/fake-llm-provider.mjs";
+import { adminApi as api, OIDC_PORTAL, signInWithOidc } from "@/testing/e2e/fixtures";
 
 
 test("create a budget, exhaust it through the LLM gateway, see the 429 and the budget bar at 100 %", async ({ page }) => {

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { LOCAL_CONSOLE, signInLocally } from "../fixtures";
+import { LOCAL_CONSOLE, signInLocally } from "@/testing/e2e/fixtures";
 
 test.describe("local mode (no identity provider)", () => {
   test("is labelled, makes the first user admin and later users members", async ({ browser }) => {

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { OIDC_CONSOLE, signInWithOidc } from "../fixtures";
+import { OIDC_CONSOLE, signInWithOidc } from "@/testing/e2e/fixtures";
 
 test.describe("sign-in through the OIDC provider", () => {
   test("an admin signs in, sees teams from IdP groups, creates a token that calls the API, and revokes it", async ({ page, request }) => {

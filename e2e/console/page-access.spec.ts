@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
-import { OIDC_CONSOLE, signInWithOidc } from "../fixtures";
-import { PAGES } from "../pages";
+import { OIDC_CONSOLE, signInWithOidc } from "@/testing/e2e/fixtures";
+import { PAGES } from "@/testing/e2e/pages";
 
 test("anonymous visitors are sent to sign-in from every page", async ({ page }) => {
   for (const path of Object.keys(PAGES).filter((p) => PAGES[p] !== "public" && !p.includes("["))) {

@@ -4,8 +4,8 @@
  * the MCP call it allowed a moment before.
  */
 import { expect, test } from "@playwright/test";
-import { startMutableServer } from "../fixtures/mutable-mcp-server.mjs";
-import { adminApi as api, callWeatherThroughPortal, OIDC_PORTAL, signInWithOidc } from "../fixtures";
+import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
+import { adminApi as api, callWeatherThroughPortal, OIDC_PORTAL, signInWithOidc } from "@/testing/e2e/fixtures";
 
 
 /** "allowed", "refused" (the portal's refusal), or what else happened. */

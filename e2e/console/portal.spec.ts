@@ -9,9 +9,9 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { expect, test, type Page } from "@playwright/test";
-import { MemoryOAuthClient } from "../../lib/testing/oauth-client";
-import { startMutableServer } from "../fixtures/mutable-mcp-server.mjs";
-import { adminApi as api, OIDC_PORTAL, signInWithOidc } from "../fixtures";
+import { MemoryOAuthClient } from "@/testing/oauth-client";
+import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
+import { adminApi as api, OIDC_PORTAL, signInWithOidc } from "@/testing/e2e/fixtures";
 
 
 

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { FIXTURE_MCP_ORIGIN, signInWithOidc } from "../fixtures";
+import { FIXTURE_MCP_ORIGIN, signInWithOidc } from "@/testing/e2e/fixtures";
 
 const mutate = (kind: string) => fetch(`${FIXTURE_MCP_ORIGIN}/__fixture/mutate`, { method: "POST", body: JSON.stringify({ kind }) });
 

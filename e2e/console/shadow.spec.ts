@@ -7,8 +7,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { startMutableServer } from "../fixtures/mutable-mcp-server.mjs";
-import { adminApi as api, callWeatherThroughPortal, OIDC_PORTAL, signInWithOidc } from "../fixtures";
+import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
+import { adminApi as api, callWeatherThroughPortal, OIDC_PORTAL, signInWithOidc } from "@/testing/e2e/fixtures";
 
 
 /** "allowed", "blocked" (the portal's refusal), or what else happened. */

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { OAUTH_MCP_ORIGIN, signInWithOidc } from "../fixtures";
+import { OAUTH_MCP_ORIGIN, signInWithOidc } from "@/testing/e2e/fixtures";
 
 test("a member requests an OAuth-protected server: Portcullis registers itself, the member signs in at the provider, discovery uses the token", async ({ browser }) => {
   const context = await browser.newContext();

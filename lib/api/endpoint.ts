@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { Permission } from "../auth/roles";
+import type { Permission } from "@core/auth/roles";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 

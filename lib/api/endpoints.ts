@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Uuid } from "./schema-helpers";
+import { Uuid } from "@core/zod/helpers";
 import { endpoint } from "./endpoint";
 import { CreateTokenInput, CreateTokenOutput, ListTokensQuery, TokenOutput } from "../tokens/schemas";
 import { CreateUserInput, MeOutput, UpdateUserInput, UserOutput } from "../users/schemas";
@@ -7,16 +7,16 @@ import { CreateTeamInput, PutMemberInput, TeamMemberOutput, TeamOutput, UpdateTe
 import { ApproveServerInput, ListServersQuery, RegisterServerInput, RejectServerInput, ServerOutput } from "../servers/schemas";
 import { ServerAccessOutput, SetServerAccessInput } from "../servers/access";
 import { BundleDiffOutput, DeploymentDetailOutput, DeploymentOutput, DiffQuery, PublishOutput, PushOutput, RollbackConfigInput, VersionText } from "../config/schemas";
-import { EventBatch } from "../events/schema";
+import { EventBatch } from "@core/events/schema";
 import { ExportPoliciesOutput, ExportPoliciesQuery, ImportPoliciesInput, ImportPoliciesOutput, PolicyInput, PolicyOutput, SimulateInput, SimulateOutput, UpdatePolicyInput } from "../policies/schemas";
 import { ImpactOutput } from "../policies/impact";
-import { ListEventsOutput, ListEventsQuery } from "../events/schemas";
+import { ListEventsOutput, ListEventsQuery } from "@/lib/audit/schemas";
 import { RateLimitInput, RateLimitOutput, UpdateRateLimitInput } from "../rate-limits/schemas";
 import { BudgetAlertOutput, BudgetInput, BudgetOutput, BudgetStatusListOutput, ListBudgetAlertsQuery, UpdateBudgetInput } from "../budgets/schemas";
-import { PricesOutput, ProviderInput, ProviderOutput, PutPricesInput, UpdateProviderInput } from "../llm-config/schemas";
+import { PricesOutput, ProviderInput, ProviderOutput, PutPricesInput, UpdateProviderInput } from "@/lib/llm-providers/schemas";
 import { UsageOutput, UsageQuery } from "../usage/schemas";
-import { BlockEntryOutput, CreateBlockInput, FindingDetailOutput, FindingSummaryOutput, ListFindingsQuery, ScanIngestOutput, ShadowStatsOutput, TrafficIngestOutput, TrafficQuery, UpdateFindingInput, UploadOutput } from "../shadow-findings/schemas";
-import { ScanReportInput } from "../scan-config/report";
+import { BlockEntryOutput, CreateBlockInput, FindingDetailOutput, FindingSummaryOutput, ListFindingsQuery, ScanIngestOutput, ShadowStatsOutput, TrafficIngestOutput, TrafficQuery, UpdateFindingInput, UploadOutput } from "@/lib/shadow/schemas";
+import { ScanReportInput } from "@core/laptop-scan/report";
 
 const IdParams = z.object({ id: Uuid });
 const MemberParams = z.object({ id: Uuid, userId: Uuid });

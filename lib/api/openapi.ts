@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PERMISSIONS } from "../auth/roles";
+import { PERMISSIONS } from "@core/auth/roles";
 import type { Endpoint } from "./endpoint";
 import { ALL_ENDPOINTS } from "./endpoints";
 import { ErrorBody } from "./problem";

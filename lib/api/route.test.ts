@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll, vi } from "vitest";
-import { testDatabases } from "@/db/testing";
+import { testDatabases } from "@/testing/db";
 import { useDatabaseForTesting, type Database, type OpenDatabase } from "@/db/client";
-import { makeToken, makeUser } from "@/lib/testing/fixtures";
+import { makeToken, makeUser } from "@/testing/users";
 import { getMe } from "./endpoints";
 import { apiRoute } from "./route";
 import * as tokensRoute from "@/app/api/v1/tokens/route";

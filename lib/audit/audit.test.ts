@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/db/testing";
+import { testDatabases } from "@/testing/db";
 import { auditLog } from "@/db/schema";
 import { ForbiddenError } from "../errors";
-import { makeUser } from "../testing/fixtures";
+import { makeUser } from "@/testing/users";
 import { signInUser } from "../users/sign-in-user";
 import { dailyActivity } from "./activity";
 import { listAudit } from "./list-audit";

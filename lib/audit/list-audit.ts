@@ -1,7 +1,7 @@
 import { and, desc, ilike, lt, type SQL } from "drizzle-orm";
 import { auditLog } from "@/db/schema";
 import { authorize } from "../auth/actor";
-import { toIso } from "../api/schema-helpers";
+import { toIso } from "@core/zod/helpers";
 import type { Ctx } from "../context";
 
 export interface AuditRow {

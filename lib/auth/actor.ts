@@ -1,5 +1,5 @@
 import { ForbiddenError } from "../errors";
-import { PERMISSIONS, roleAllows, TOKEN_SCOPES, type Permission, type Role, type TokenScope } from "./roles";
+import { PERMISSIONS, roleAllows, TOKEN_SCOPES, type Permission, type Role, type TokenScope } from "@core/auth/roles";
 
 /** Who is acting: a signed-in person, an API token (acting for its user), or the bootstrap admin token. */
 export type Actor =

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { users } from "@/db/schema";
 import { getDb } from "@/db/client";
 import { ForbiddenError } from "../errors";
-import { ensureAuthSecret } from "../server/local-secret";
+import { ensureAuthSecret } from "./local-secret";
 import { signInUser } from "../users/sign-in-user";
 import { isLoopbackRequest } from "./loopback";
 import { readAuthSettings } from "./settings";

@@ -1,7 +1,7 @@
 import { forbidden, redirect } from "next/navigation";
 import { getDb } from "@/db/client";
 import { can, type Actor } from "./actor";
-import type { Permission } from "./roles";
+import type { Permission } from "@core/auth/roles";
 import { currentActor } from "./session";
 import type { Ctx } from "../context";
 

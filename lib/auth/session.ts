@@ -4,7 +4,7 @@ import { users } from "@/db/schema";
 import { getDb } from "@/db/client";
 import type { Actor } from "./actor";
 import { auth } from "./config";
-import { TOKEN_SCOPES } from "./roles";
+import { TOKEN_SCOPES } from "@core/auth/roles";
 
 /**
  * The signed-in person for this request, read fresh from the database so a role change or a

@@ -1,4 +1,4 @@
-import { isRole, ROLES, type Role } from "./roles";
+import { isRole, ROLES, type Role } from "@core/auth/roles";
 import type { SignInPolicy } from "../users/sign-in-user";
 
 export interface OidcSettings {

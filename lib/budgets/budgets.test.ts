@@ -4,27 +4,27 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import type { Database, OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/db/testing";
+import { testDatabases } from "@/testing/db";
 import { auditLog, budgetAlerts, budgets, llmEvents, users } from "@/db/schema";
 import { toProblem } from "../api/problem";
 import { BOOTSTRAP_ACTOR } from "../auth/actor";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
-import { BudgetSpec } from "../limits/schema";
+import { BudgetSpec } from "@core/limits/schema";
 import { createTeam } from "../teams/create-team";
 import { setMembership } from "../teams/set-membership";
-import { makeToken, makeUser } from "../testing/fixtures";
+import { makeToken, makeUser } from "@/testing/users";
 import { authenticateBearer } from "../tokens/authenticate-token";
 import { compileBudgets, createBudget, deleteBudget, getBudget, listBudgets, updateBudget } from "./budgets";
 import { budgetInputFromForm } from "./form";
 import { budgetStatus, checkBudgetAlerts, getBudgetStatus, listBudgetAlerts } from "./spend";
-import { totalTokens } from "../llm/usage";
+import { totalTokens } from "@core/llm/usage";
 import type { BudgetWebhookPayload } from "./schemas";
 
 const uniq = () => Math.random().toString(36).slice(2, 8);
 
 describe("budget tokens", () => {
   it("counts each token once: OpenAI's input already holds its cached tokens, Anthropic's does not", () => {
-    // The edge meters with totalTokens (lib/llm/usage.ts); the console's SQL must agree with it.
+    // The edge meters with totalTokens (lib/core/llm/usage.ts); the console's SQL must agree with it.
     const usage = { model: null, inputTokens: 1000, outputTokens: 200, cachedInputTokens: 600, cacheWriteTokens: 50 };
     expect(totalTokens("openai", usage)).toBe(1250);
     expect(totalTokens("anthropic", usage)).toBe(1850);

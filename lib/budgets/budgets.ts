@@ -1,13 +1,13 @@
 import { asc, eq, sql } from "drizzle-orm";
 import { budgets, type Budget } from "@/db/schema";
 import type { Queryable } from "@/db/client";
-import { toIso } from "../api/schema-helpers";
+import { toIso } from "@core/zod/helpers";
 import { authorize, can, type Actor } from "../auth/actor";
 import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../context";
 import { ConflictError, NotFoundError, ValidationError } from "../errors";
 import { requireId } from "../ids";
-import type { BudgetSpec, BudgetSubject } from "../limits/schema";
+import type { BudgetSpec, BudgetSubject } from "@core/limits/schema";
 import { compileLimitSubject, limitSubjectNames, limitSubjectOf, resolveLimitSubject, type LimitSubjectNames } from "../rate-limits/subjects";
 import { BudgetInput, toDisplayAmount, toStoredAmount, UpdateBudgetInput, type BudgetOutput } from "./schemas";
 

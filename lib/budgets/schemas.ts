@@ -1,13 +1,13 @@
 import { z } from "zod";
-import { IsoDateTime, Uuid } from "../api/schema-helpers";
-import { LIMITS_BOUNDS } from "../limits/schema";
-import { PERIODS } from "../limits/windows";
-import { limitSubjectText } from "../rate-limits/subject-text";
+import { IsoDateTime, Uuid } from "@core/zod/helpers";
+import { LIMITS_BOUNDS } from "@core/limits/schema";
+import { PERIODS } from "@core/limits/windows";
+import { limitSubjectText } from "@core/limits/subject-text";
 
 /**
  * Budgets as people write them (the Budgets page, `/api/v1/budgets`). A USD limit is written and
  * shown in dollars (up to 6 decimals) and stored, compiled and counted in micro-dollars
- * (1 USD = 1,000,000), like every amount at the edge (lib/limits/schema.ts `BudgetSpec`).
+ * (1 USD = 1,000,000), like every amount at the edge (lib/core/limits/schema.ts `BudgetSpec`).
  */
 
 export const MICRO_PER_USD = 1_000_000;

@@ -2,24 +2,24 @@
  * Spend against budgets, from the LLM events the portal delivered (`llm_events`), and the alerts
  * at 50, 80 and 100 % of a budget.
  *
- * What counts toward a budget in its current UTC period (lib/limits/windows.ts `periodOf`): the
+ * What counts toward a budget in its current UTC period (lib/core/limits/windows.ts `periodOf`): the
  * allowed calls (`decision = 'allowed'`) whose time is in the period and whose caller matches the
- * subject, following the edge's hierarchy (lib/limits/keys.ts):
+ * subject, following the edge's hierarchy (lib/core/limits/keys.ts):
  * - user: `user_id` is the user — whichever key they used (OAuth, personal token, any token);
  * - token: `token_id` is the token;
  * - team: the team is in the event's `team_ids` (the caller's teams when the call was made) —
  *   every member's calls, whichever key they used.
  * Amounts: "usd" sums `cost_micro_usd` (an unpriced call adds nothing); "tokens" sums
- * `totalTokens` of lib/llm/usage.ts (what the edge meters) (input with cache reads and writes, plus output, each token once).
+ * `totalTokens` of lib/core/llm/usage.ts (what the edge meters) (input with cache reads and writes, plus output, each token once).
  */
 import { and, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { budgetAlerts, budgets, llmEvents, type Budget } from "@/db/schema";
 import type { Queryable } from "@/db/client";
-import { toIso } from "../api/schema-helpers";
+import { toIso } from "@core/zod/helpers";
 import { authorize } from "../auth/actor";
 import type { Ctx } from "../context";
-import type { BudgetBaseline, BudgetSpec } from "../limits/schema";
-import { periodOf, type PeriodWindow } from "../limits/windows";
+import type { BudgetBaseline, BudgetSpec } from "@core/limits/schema";
+import { periodOf, type PeriodWindow } from "@core/limits/windows";
 import { limitSubjectNames, type LimitSubjectNames } from "../rate-limits/subjects";
 import { listBudgetRows, seesWebhooks, toBudgetOutput } from "./budgets";
 import {
@@ -33,7 +33,7 @@ import {
 } from "./schemas";
 import { sendBudgetWebhook } from "./webhook";
 
-/** SQL twin of `totalTokens` (lib/llm/usage.ts, what the edge meters): OpenAI's input already includes its cached tokens. */
+/** SQL twin of `totalTokens` (lib/core/llm/usage.ts, what the edge meters): OpenAI's input already includes its cached tokens. */
 export const TOKENS = sql`case when ${llmEvents.providerKind} = 'openai'
   then coalesce(${llmEvents.inputTokens}, 0) + coalesce(${llmEvents.outputTokens}, 0) + coalesce(${llmEvents.cacheWriteTokens}, 0)
   else coalesce(${llmEvents.inputTokens}, 0) + coalesce(${llmEvents.outputTokens}, 0) + coalesce(${llmEvents.cachedInputTokens}, 0) + coalesce(${llmEvents.cacheWriteTokens}, 0) end`;
@@ -87,7 +87,7 @@ export async function measureBudgets(db: Queryable, rows: readonly Budget[], now
 
 /**
  * Reconciliation for the bundle: each published budget's spend in its current period by the
- * console's usage data (lib/limits/schema.ts `BudgetBaseline`). Budgets with nothing spent are left out.
+ * console's usage data (lib/core/limits/schema.ts `BudgetBaseline`). Budgets with nothing spent are left out.
  */
 export async function compileBudgetBaselines(db: Queryable, specs: readonly BudgetSpec[], now: Date): Promise<BudgetBaseline[]> {
   if (specs.length === 0) return [];

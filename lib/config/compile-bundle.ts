@@ -2,19 +2,19 @@ import { and, asc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
 import { discoverOAuthServerInfo } from "@modelcontextprotocol/sdk/client/auth.js";
 import { apiTokens, memberships, serverAccessGrants, servers, serverTools, teams, users } from "@/db/schema";
 import type { Queryable } from "@/db/client";
-import { TOKEN_SCOPES, type TokenScope } from "../auth/roles";
-import { pruneDangling } from "../bundle/prune";
-import { BUNDLE_SCHEMA_VERSION, ConfigBundle, type BundleServer, type PolicyRule, type SealedCredential } from "../bundle/schema";
-import { sha256Hex } from "../crypto/sha256";
-import { edgeCredentialAad, type EdgeCredential } from "../edge/credential";
-import { sealForEdgeReusing, type EdgeSecret } from "../edge/secret";
-import { canonicalJson } from "../registry/tool-hash";
+import { TOKEN_SCOPES, type TokenScope } from "@core/auth/roles";
+import { pruneDangling } from "@core/bundle/prune";
+import { BUNDLE_SCHEMA_VERSION, ConfigBundle, type BundleServer, type PolicyRule, type SealedCredential } from "@core/bundle/schema";
+import { sha256Hex } from "@core/crypto/sha256";
+import { edgeCredentialAad, type EdgeCredential } from "@core/edge/credential";
+import { sealForEdgeReusing, type EdgeSecret } from "@core/edge/secret";
+import { canonicalJson } from "@core/tools/tool-hash";
 import { openCredential } from "../servers/credentials";
 import { guardedFetch } from "../servers/upstream";
 import { compileBudgets } from "../budgets/budgets";
 import { compileBudgetBaselines } from "../budgets/spend";
-import { compileBlocklist } from "../shadow-findings/blocklist";
-import { compileLlm } from "../llm-config/compile-llm";
+import { compileBlocklist } from "@/lib/shadow/blocklist";
+import { compileLlm } from "@/lib/llm-providers/compile-llm";
 import { compilePolicyRules } from "../policies/store";
 import { compileRateLimits } from "../rate-limits/rate-limits";
 import type { DeploymentSummary, SkippedServer } from "./schemas";
@@ -75,7 +75,7 @@ export interface CompiledBundle {
 
 class CredentialUnavailable extends Error {}
 
-/** What the edge needs to call the upstream: see lib/edge/credential.ts. */
+/** What the edge needs to call the upstream: see lib/core/edge/credential.ts. */
 function edgeCredential(server: { id: string; credentialCiphertext: string | null }, tokenUrls: Map<string, string | Error> | undefined): EdgeCredential | null {
   const { auth, provider } = openCredential(server.id, server.credentialCiphertext);
   switch (auth.type) {

@@ -1,7 +1,7 @@
 import type { Database, Transaction } from "@/db/client";
 import type { Actor } from "../auth/actor";
-import type { ConfigBundle } from "../bundle/schema";
-import { loadEdgeKeys, portalUrls } from "../server/edge-keys";
+import type { ConfigBundle } from "@core/bundle/schema";
+import { loadEdgeKeys, portalUrls } from "./edge-keys";
 import type { PublishDeps } from "./publish-config";
 import { pushToPortals } from "./push";
 import { lockPublishing, nextVersion, recordDeployment, toDeploymentOutput, type DeploymentMeta } from "./record-deployment";

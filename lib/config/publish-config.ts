@@ -1,12 +1,12 @@
 import { authorize } from "../auth/actor";
 import type { Ctx } from "../context";
-import { bundleIssuer, type EdgeKeys } from "../server/edge-keys";
+import { bundleIssuer, type EdgeKeys } from "./edge-keys";
 import { compileBundle, resolveTokenUrls, type ResolveTokenUrl } from "./compile-bundle";
 import { deploy } from "./deploy";
 import { latestDeployment, storedBundle } from "./record-deployment";
 import type { PublishOutput } from "./schemas";
 
-/** What publishing talks to; defaults come from the environment (lib/server/edge-keys.ts). Tests pass their own. */
+/** What publishing talks to; defaults come from the environment (lib/config/edge-keys.ts). Tests pass their own. */
 export interface PublishDeps {
   keys?: EdgeKeys;
   portalUrls?: string[];

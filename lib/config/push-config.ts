@@ -2,7 +2,7 @@ import { authorize } from "../auth/actor";
 import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../context";
 import { ConflictError } from "../errors";
-import { portalUrls } from "../server/edge-keys";
+import { portalUrls } from "./edge-keys";
 import { pushToPortals } from "./push";
 import { latestDeployment } from "./record-deployment";
 import type { PushOutput } from "./schemas";

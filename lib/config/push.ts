@@ -1,6 +1,6 @@
 import { bundleAcks, type BundleAck } from "@/db/schema";
 import type { Queryable } from "@/db/client";
-import { toIso } from "../api/schema-helpers";
+import { toIso } from "@core/zod/helpers";
 import type { AckOutput } from "./schemas";
 
 /** How long one portal may take to answer a push (and, separately, a status request). */

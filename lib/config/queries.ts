@@ -1,11 +1,11 @@
 import { asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { bundleAcks, bundleDeployments, mcpEvents, servers } from "@/db/schema";
 import { authorize, can } from "../auth/actor";
-import { diffBundles, type BundleDiff } from "../bundle/diff";
-import type { ConfigBundle } from "../bundle/schema";
+import { diffBundles, type BundleDiff } from "@core/bundle/diff";
+import type { ConfigBundle } from "@core/bundle/schema";
 import type { Ctx } from "../context";
 import { NotFoundError } from "../errors";
-import { portalPublicUrl, portalUrls } from "../server/edge-keys";
+import { portalPublicUrl, portalUrls } from "./edge-keys";
 import { toAckOutput } from "./push";
 import { latestAcks, loadDeployment, storedBundle, toDeploymentOutput } from "./record-deployment";
 import type { AckOutput, DeploymentDetailOutput, DeploymentOutput } from "./schemas";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { IsoDateTime } from "../api/schema-helpers";
-import { PolicyRule } from "../bundle/schema";
+import { IsoDateTime } from "@core/zod/helpers";
+import { PolicyRule } from "@core/bundle/schema";
 
 /** A bundle version as it arrives in a path or query string. */
 export const VersionText = z

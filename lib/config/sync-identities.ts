@@ -1,6 +1,6 @@
 import { authorize } from "../auth/actor";
-import { pruneDangling } from "../bundle/prune";
-import type { ConfigBundle } from "../bundle/schema";
+import { pruneDangling } from "@core/bundle/prune";
+import type { ConfigBundle } from "@core/bundle/schema";
 import type { Ctx } from "../context";
 import { bundleContentHash, compileIdentities } from "./compile-bundle";
 import { deploy } from "./deploy";

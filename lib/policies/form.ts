@@ -3,7 +3,7 @@
  * verbs validate (a number field that is not a whole number reaches zod as text and is refused
  * there with a message, not turned into NaN here).
  */
-import { type DAY_NAMES } from "../policy/subject";
+import { type DAY_NAMES } from "@core/policy/subject";
 import type { PolicyInputRaw, SimulateInput } from "./schemas";
 
 const text = (form: FormData, name: string): string => {

@@ -8,8 +8,8 @@
 import { z } from "zod";
 import type { Queryable } from "@/db/client";
 import { authorize } from "../auth/actor";
-import { indexBundle, toolAccess, type BundleIndex } from "../bundle/bundle-index";
-import type { BundleUser } from "../bundle/schema";
+import { indexBundle, toolAccess, type BundleIndex } from "@core/bundle/bundle-index";
+import type { BundleUser } from "@core/bundle/schema";
 import { draftBundle } from "../config/compile-bundle";
 import { latestDeployment, storedBundle } from "../config/record-deployment";
 import type { Ctx } from "../context";

@@ -15,7 +15,7 @@ import { authorize } from "../auth/actor";
 import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../context";
 import { ValidationError } from "../errors";
-import { canonicalJson } from "../registry/tool-hash";
+import { canonicalJson } from "@core/tools/tool-hash";
 import { ExportPoliciesQuery, ImportPoliciesInput, PolicyDocument, type ExportPoliciesOutput, type ImportPoliciesOutput, type PolicyFormat, type PolicyInput } from "./schemas";
 import { fromStoredConditions, listPolicyRows, resolvePolicyValues, toStoredConditions, subjectNames, toPolicyInput, toPolicyOutput } from "./store";
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { IsoDateTime, Uuid } from "../api/schema-helpers";
-import { parseCidr } from "../net/cidr";
-import { DAY_NAMES, formatSubjectText, parseSubjectText } from "../policy/subject";
+import { IsoDateTime, Uuid } from "@core/zod/helpers";
+import { parseCidr } from "@core/net/cidr";
+import { DAY_NAMES, formatSubjectText, parseSubjectText } from "@core/policy/subject";
 
 /**
  * Access policies as people write them: in the editor, through `/api/v1/policies`, and in policy

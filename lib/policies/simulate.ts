@@ -1,6 +1,6 @@
 /**
  * The policy simulator: "can alice@acme.com call github_create_issue from 10.1.2.3 now?". It runs
- * the edge's own checks (lib/bundle/bundle-index.ts, lib/policy/evaluate.ts) — for MCP tools, and for
+ * the edge's own checks (lib/core/bundle/bundle-index.ts, lib/core/policy/evaluate.ts) — for MCP tools, and for
  * LLM models (`openai/gpt-5`: provider slug and model) — against the bundle the
  * next publish would produce (draft) or the latest published one (deployed), and names what
  * decided: the user, the server, the tool, or the policy rule.
@@ -9,14 +9,14 @@ import { eq, sql } from "drizzle-orm";
 import { policies, servers, users } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { authorize } from "../auth/actor";
-import { indexBundle, llmAccess, toolAccess, type BundleIndex } from "../bundle/bundle-index";
-import type { ConfigBundle } from "../bundle/schema";
+import { indexBundle, llmAccess, toolAccess, type BundleIndex } from "@core/bundle/bundle-index";
+import type { ConfigBundle } from "@core/bundle/schema";
 import { draftBundle } from "../config/compile-bundle";
 import { latestDeployment, storedBundle } from "../config/record-deployment";
 import type { Ctx } from "../context";
 import { ValidationError } from "../errors";
-import { parseIp } from "../net/cidr";
-import { describeRule, type PolicyDecision } from "../policy/evaluate";
+import { parseIp } from "@core/net/cidr";
+import { describeRule, type PolicyDecision } from "@core/policy/evaluate";
 import { SimulateInput, type SimulateOutput } from "./schemas";
 
 export interface Target {
@@ -82,7 +82,7 @@ export async function simulatePolicy({ db, actor }: Ctx, rawInput: unknown): Pro
   if (input.tokenId && !index.bundle.tokens.some((t) => t.id === input.tokenId && t.userId === user.id)) return deny("user", `Denied: that API token is not ${user.email}'s.`, person);
 
   const caller = { user, tokenId: input.tokenId ?? null, clientIp: input.clientIp ?? null, at };
-  // An LLM provider is its own "server" to policies, and the model its "tool" (lib/bundle/bundle-index.ts llmAccess).
+  // An LLM provider is its own "server" to policies, and the model its "tool" (lib/core/bundle/bundle-index.ts llmAccess).
   const provider = index.bundle.llm.providers.find((p) => p.slug === target.server);
   if (provider) {
     return policyAnswer(llmAccess(index, caller, provider.slug, target.tool));

@@ -6,10 +6,10 @@
 import { asc, inArray, sql } from "drizzle-orm";
 import { policies, teams, users, type Policy, type StoredPolicyConditions } from "@/db/schema";
 import type { Queryable } from "@/db/client";
-import { toIso } from "../api/schema-helpers";
-import type { PolicyRule } from "../bundle/schema";
+import { toIso } from "@core/zod/helpers";
+import type { PolicyRule } from "@core/bundle/schema";
 import { ValidationError } from "../errors";
-import { DAY_NAMES, formatSubjectText, parseSubjectText, type SubjectText } from "../policy/subject";
+import { DAY_NAMES, formatSubjectText, parseSubjectText, type SubjectText } from "@core/policy/subject";
 import type { PolicyConditionsInput, PolicyInput, PolicyOutput } from "./schemas";
 
 export type PolicyValues = Pick<

@@ -1,13 +1,13 @@
 import { asc, eq, sql } from "drizzle-orm";
 import { rateLimits, type RateLimit } from "@/db/schema";
 import type { Queryable } from "@/db/client";
-import { toIso } from "../api/schema-helpers";
+import { toIso } from "@core/zod/helpers";
 import { authorize } from "../auth/actor";
 import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../context";
 import { ConflictError, NotFoundError } from "../errors";
 import { requireId } from "../ids";
-import type { RateLimitScope, RateLimitSpec } from "../limits/schema";
+import type { RateLimitScope, RateLimitSpec } from "@core/limits/schema";
 import { RateLimitInput, UpdateRateLimitInput, type RateLimitOutput } from "./schemas";
 import { compileLimitSubject, limitSubjectNames, limitSubjectOf, resolveLimitSubject, type LimitSubjectNames } from "./subjects";
 

@@ -1,13 +1,13 @@
 import { z } from "zod";
-import { IsoDateTime, Uuid } from "../api/schema-helpers";
-import { LIMITS_BOUNDS } from "../limits/schema";
-import { MAX_RATE_LIMIT } from "../limits/sliding-window";
-import { limitSubjectText } from "./subject-text";
+import { IsoDateTime, Uuid } from "@core/zod/helpers";
+import { LIMITS_BOUNDS } from "@core/limits/schema";
+import { MAX_RATE_LIMIT } from "@core/limits/sliding-window";
+import { limitSubjectText } from "@core/limits/subject-text";
 
 /**
  * Rate limits as people write them (the Budgets page, `/api/v1/rate-limits`): subjects are text,
  * the window is seconds or a short duration. The console resolves names to ids when it stores a
- * limit; the bundle carries `RateLimitSpec`s (lib/limits/schema.ts), whose doc comment is the
+ * limit; the bundle carries `RateLimitSpec`s (lib/core/limits/schema.ts), whose doc comment is the
  * contract for what the edge does with them.
  */
 

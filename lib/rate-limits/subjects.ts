@@ -5,10 +5,10 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import { apiTokens, teams, users } from "@/db/schema";
 import type { Queryable } from "@/db/client";
-import type { RateLimitSubject } from "../limits/schema";
+import type { RateLimitSubject } from "@core/limits/schema";
 import { ValidationError } from "../errors";
-import { parseSubjectText, type SubjectText } from "../policy/subject";
-import type { LimitSubjectKind } from "./subject-text";
+import { parseSubjectText, type SubjectText } from "@core/policy/subject";
+import type { LimitSubjectKind } from "@core/limits/subject-text";
 
 export interface StoredSubject {
   subjectType: LimitSubjectKind;

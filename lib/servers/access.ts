@@ -3,7 +3,7 @@ import { z } from "zod";
 import { serverAccessGrants, teams } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { authorize, type Actor } from "../auth/actor";
-import { Uuid } from "../api/schema-helpers";
+import { Uuid } from "@core/zod/helpers";
 import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../context";
 import { loadServerRow } from "./queries";

@@ -1,6 +1,6 @@
-import type { UpstreamAuth } from "../registry/discover";
-import { StoredOAuthProvider, type UpstreamOAuthState } from "../registry/upstream-oauth";
-import { open, seal } from "../server/secret-box";
+import type { UpstreamAuth } from "./discover";
+import { StoredOAuthProvider, type UpstreamOAuthState } from "./stored-oauth-provider";
+import { open, seal } from "@/lib/secret-box";
 import type { UpstreamAuthInput } from "./schemas";
 
 const aad = (serverId: string) => `server:${serverId}:credential`;

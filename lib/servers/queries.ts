@@ -2,12 +2,12 @@ import { and, asc, desc, eq, ilike, or, type SQL } from "drizzle-orm";
 import { serverEvents, servers, serverSnapshots, serverTools, teams, users, type Server, type ServerTool } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { authorize } from "../auth/actor";
-import { toIso } from "../api/schema-helpers";
+import { toIso } from "@core/zod/helpers";
 import { NotFoundError } from "../errors";
 import { requireId } from "../ids";
-import { diffTools, type ToolDiff } from "../registry/tool-diff";
-import type { McpToolDefinition } from "../registry/tool-types";
-import { highestSeverity, type Finding } from "../scan/poisoning";
+import { diffTools, type ToolDiff } from "@core/tools/tool-diff";
+import type { McpToolDefinition } from "@core/tools/tool-types";
+import { highestSeverity, type Finding } from "@core/poisoning/poisoning";
 import type { Ctx } from "../context";
 import type { ServerOutput, ToolOutput } from "./schemas";
 

@@ -3,7 +3,7 @@ import { servers, serverTools, teams } from "@/db/schema";
 import { authorize } from "../auth/actor";
 import { ConflictError, NotFoundError } from "../errors";
 import { recordAudit } from "../audit/record-audit";
-import { blockFor } from "../shadow-findings/blocklist";
+import { blockFor } from "@/lib/shadow/blocklist";
 import type { Ctx } from "../context";
 import { authSummary, sealCredential } from "./credentials";
 import { loadServerOutput } from "./queries";
@@ -13,7 +13,7 @@ import { analyzeDiscovery } from "./snapshot";
 import { storeSnapshot } from "./store-snapshot";
 import { guardedDiscover, type Discover } from "./upstream";
 import { loadAuthorizedFlow, markFlowUsed } from "./upstream-oauth-flow";
-import type { UpstreamAuth } from "../registry/discover";
+import type { UpstreamAuth } from "./discover";
 
 /**
  * A member asks for a server: discovery runs first (nothing is saved for a URL that does not

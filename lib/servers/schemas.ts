@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IsoDateTime, Slug, Uuid } from "../api/schema-helpers";
+import { IsoDateTime, Slug, Uuid } from "@core/zod/helpers";
 
 const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, "is not a valid HTTP header name");
 const Secret = z.string().min(1, "is required").max(8_000);

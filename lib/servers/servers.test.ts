@@ -1,11 +1,11 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMutableServer } from "@/e2e/fixtures/mutable-mcp-server.mjs";
+import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
 import type { Database, OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/db/testing";
+import { testDatabases } from "@/testing/db";
 import { auditLog, servers, serverTools } from "@/db/schema";
 import { ConflictError, ForbiddenError, ValidationError } from "../errors";
-import { makeUser } from "../testing/fixtures";
+import { makeUser } from "@/testing/users";
 import { approveServer } from "./approve-server";
 import { getServerDetail, getSnapshotDiff, listServers } from "./queries";
 import { registerServer } from "./register-server";

@@ -1,9 +1,9 @@
-import { sha256Hex } from "../crypto/sha256";
-import { highestSeverity, scanTools, type Finding } from "../scan/poisoning";
-import type { DiscoveryResult } from "../registry/discover";
-import { serverTokenCost, toolTokenCost } from "../registry/token-cost";
-import { canonicalJson, toolHash } from "../registry/tool-hash";
-import type { McpToolDefinition } from "../registry/tool-types";
+import { sha256Hex } from "@core/crypto/sha256";
+import { highestSeverity, scanTools, type Finding } from "@core/poisoning/poisoning";
+import type { DiscoveryResult } from "./discover";
+import { serverTokenCost, toolTokenCost } from "@core/tools/token-cost";
+import { canonicalJson, toolHash } from "@core/tools/tool-hash";
+import type { McpToolDefinition } from "@core/tools/tool-types";
 
 export interface AnalyzedTool {
   name: string;

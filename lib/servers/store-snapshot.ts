@@ -1,6 +1,6 @@
 import { serverSnapshots } from "@/db/schema";
 import type { Queryable } from "@/db/client";
-import type { DiscoveryResult } from "../registry/discover";
+import type { DiscoveryResult } from "./discover";
 import type { AnalyzedSnapshot } from "./snapshot";
 
 /** Stores what one discovery saw, whole, and returns the snapshot id. */

@@ -1,6 +1,6 @@
 import { readAuthSettings } from "../auth/settings";
-import { discoverServer, type DiscoveryResult, type UpstreamAuth } from "../registry/discover";
-import { createGuardedFetch, upstreamGuardOptionsFromEnv } from "../server/ssrf";
+import { discoverServer, type DiscoveryResult, type UpstreamAuth } from "./discover";
+import { createGuardedFetch, upstreamGuardOptionsFromEnv } from "@/lib/net/ssrf";
 
 export type Discover = (options: { url: string; auth: UpstreamAuth }) => Promise<DiscoveryResult>;
 

@@ -2,7 +2,7 @@ import { asc, eq, sql } from "drizzle-orm";
 import { memberships, teams, users, type Team } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { authorize } from "../auth/actor";
-import { toIso } from "../api/schema-helpers";
+import { toIso } from "@core/zod/helpers";
 import { NotFoundError } from "../errors";
 import { requireId } from "../ids";
 import type { Ctx } from "../context";

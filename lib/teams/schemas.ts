@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IsoDateTime, Slug, Uuid } from "../api/schema-helpers";
+import { IsoDateTime, Slug, Uuid } from "@core/zod/helpers";
 import { TeamRoleSchema } from "../users/schemas";
 
 export const TeamOutput = z.object({

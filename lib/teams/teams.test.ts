@@ -1,12 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
 import { ZodError } from "zod";
-import { testDatabases } from "@/db/testing";
+import { testDatabases } from "@/testing/db";
 import type { Database, OpenDatabase } from "@/db/client";
 import { auditLog, memberships, teams, users } from "@/db/schema";
 import type { Actor } from "@/lib/auth/actor";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
-import { makeUser } from "@/lib/testing/fixtures";
+import { makeUser } from "@/testing/users";
 import { createTeam } from "./create-team";
 import { updateTeam } from "./update-team";
 import { deleteTeam } from "./delete-team";

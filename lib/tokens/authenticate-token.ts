@@ -2,9 +2,9 @@ import { and, eq, isNull, lt, or } from "drizzle-orm";
 import { apiTokens, users } from "@/db/schema";
 import type { Database } from "@/db/client";
 import { BOOTSTRAP_ACTOR, type Actor } from "../auth/actor";
-import { isRole, type TokenScope } from "../auth/roles";
+import { isRole, type TokenScope } from "@core/auth/roles";
 import { UnauthenticatedError } from "../errors";
-import { digestsEqual, hashTokenSecret, looksLikeTokenSecret } from "./secret";
+import { digestsEqual, hashTokenSecret, looksLikeTokenSecret } from "@core/tokens/secret";
 
 /** last_used_at is written at most this often per token, so reads do not become writes. */
 const LAST_USED_GRANULARITY_MS = 60_000;

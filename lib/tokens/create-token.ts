@@ -6,7 +6,7 @@ import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../context";
 import { toTokenOutput } from "./queries";
 import { CreateTokenInput, type CreateTokenOutput } from "./schemas";
-import { generateTokenSecret, hashTokenSecret, visiblePrefix } from "./secret";
+import { generateTokenSecret, hashTokenSecret, visiblePrefix } from "@core/tokens/secret";
 
 const DAY_MS = 86_400_000;
 

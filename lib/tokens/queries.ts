@@ -2,9 +2,9 @@ import { and, desc, eq, isNull, type SQL } from "drizzle-orm";
 import { apiTokens, users, type ApiToken } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { authorize } from "../auth/actor";
-import { toIso } from "../api/schema-helpers";
+import { toIso } from "@core/zod/helpers";
 import type { Ctx } from "../context";
-import type { TokenScope } from "../auth/roles";
+import type { TokenScope } from "@core/auth/roles";
 import type { TokenOutput } from "./schemas";
 
 export function toTokenOutput(row: ApiToken, userEmail: string): TokenOutput {

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { TOKEN_SCOPES } from "../auth/roles";
-import { IsoDateTime, Uuid } from "../api/schema-helpers";
+import { TOKEN_SCOPES } from "@core/auth/roles";
+import { IsoDateTime, Uuid } from "@core/zod/helpers";
 
 export const TokenScopeSchema = z.enum(TOKEN_SCOPES);
 

@@ -1,17 +1,17 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
 import { ZodError } from "zod";
-import { testDatabases } from "@/db/testing";
+import { testDatabases } from "@/testing/db";
 import type { Database, OpenDatabase } from "@/db/client";
 import { apiTokens, auditLog, users } from "@/db/schema";
 import { BOOTSTRAP_ACTOR, type Actor } from "@/lib/auth/actor";
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from "@/lib/errors";
-import { disableUser, makeToken, makeUser } from "@/lib/testing/fixtures";
+import { disableUser, makeToken, makeUser } from "@/testing/users";
 import { createToken } from "./create-token";
 import { listTokens } from "./queries";
 import { revokeToken } from "./revoke-token";
 import { authenticateBearer } from "./authenticate-token";
-import { hashTokenSecret } from "./secret";
+import { hashTokenSecret } from "@core/tokens/secret";
 
 const NO_BOOTSTRAP = undefined;
 const bearer = (secret: string) => `Bearer ${secret}`;

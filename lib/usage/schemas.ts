@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IsoDateTime, Uuid } from "../api/schema-helpers";
+import { IsoDateTime, Uuid } from "@core/zod/helpers";
 
 /**
  * The Usage page and `GET /api/v1/usage`: what MCP results put into the model's context (the

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import { useDatabaseForTesting, type Database, type OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/db/testing";
+import { testDatabases } from "@/testing/db";
 import { llmEvents, mcpEvents } from "@/db/schema";
 import * as usageRoute from "@/app/api/v1/usage/route";
 import { toProblem } from "../api/problem";
 import { BOOTSTRAP_ACTOR, type Actor } from "../auth/actor";
 import { ForbiddenError, ValidationError } from "../errors";
-import type { LlmEvent, PortalEvent } from "../events/schema";
-import { makeEvent, makeLlmEvent } from "../events/testing";
+import type { LlmEvent, PortalEvent } from "@core/events/schema";
+import { makeEvent, makeLlmEvent } from "@/testing/events";
 import { createTeam } from "../teams/create-team";
-import { makeToken, makeUser } from "../testing/fixtures";
+import { makeToken, makeUser } from "@/testing/users";
 import { UsageOutput, UsageQuery } from "./schemas";
 import { getUsage, resolveUsageRange } from "./usage";
 
@@ -19,7 +19,7 @@ const NOW = new Date("2030-03-15T12:00:00.000Z");
 /** Five UTC days: 2030-03-10 00:00 up to (not including) 2030-03-15 00:00. */
 const RANGE = { from: "2030-03-10", to: "2030-03-14" };
 
-/** Stored as lib/events/ingest-events.ts stores a delivered event: no `kind`, the time as UTC ISO. */
+/** Stored as lib/audit/ingest-events.ts stores a delivered event: no `kind`, the time as UTC ISO. */
 function mcpRow(overrides: Partial<PortalEvent>) {
   const { kind: _kind, ...row } = makeEvent(overrides);
   return { ...row, time: new Date(row.time).toISOString() };

@@ -2,7 +2,7 @@ import { asc, eq, inArray } from "drizzle-orm";
 import { memberships, teams, users, type User } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { authorize } from "../auth/actor";
-import { toIso } from "../api/schema-helpers";
+import { toIso } from "@core/zod/helpers";
 import { NotFoundError } from "../errors";
 import { requireId } from "../ids";
 import type { Ctx } from "../context";

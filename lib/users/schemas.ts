@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ROLES } from "../auth/roles";
-import { IsoDateTime, Uuid } from "../api/schema-helpers";
+import { ROLES } from "@core/auth/roles";
+import { IsoDateTime, Uuid } from "@core/zod/helpers";
 
 export const RoleSchema = z.enum(ROLES);
 export const TeamRoleSchema = z.enum(["lead", "member"]);

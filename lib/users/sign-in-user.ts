@@ -3,7 +3,7 @@ import { memberships, teams, users, type User } from "@/db/schema";
 import type { Database, Transaction } from "@/db/client";
 import { recordAudit } from "../audit/record-audit";
 import type { Actor } from "../auth/actor";
-import { highestRole, ROLES, type Role } from "../auth/roles";
+import { highestRole, ROLES, type Role } from "@core/auth/roles";
 import { ForbiddenError } from "../errors";
 
 export interface SignInIdentity {

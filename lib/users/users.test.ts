@@ -1,12 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { and, eq } from "drizzle-orm";
 import { ZodError } from "zod";
-import { testDatabases } from "@/db/testing";
+import { testDatabases } from "@/testing/db";
 import type { Database, OpenDatabase } from "@/db/client";
 import { auditLog, memberships, teams, users } from "@/db/schema";
 import { BOOTSTRAP_ACTOR, type Actor } from "@/lib/auth/actor";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
-import { disableUser, makeToken, makeUser } from "@/lib/testing/fixtures";
+import { disableUser, makeToken, makeUser } from "@/testing/users";
 import { authenticateBearer } from "@/lib/tokens/authenticate-token";
 import { signInUser, type SignInIdentity, type SignInPolicy } from "./sign-in-user";
 import { createUser } from "./create-user";

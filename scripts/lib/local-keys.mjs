@@ -1,6 +1,6 @@
 // The keys the console and the portal Worker share, in one place for every process that needs
 // them: `npm start` (scripts/start.mjs, which hands the public half to the Worker), `npm run keys`
-// (scripts/keys.mjs) and the console itself (lib/server/edge-keys.ts). Plain Node ESM so start.mjs
+// (scripts/keys.mjs) and the console itself (lib/config/edge-keys.ts). Plain Node ESM so start.mjs
 // can use it before anything is built.
 //
 // - Bundle signing key (Ed25519): `PORTCULLIS_BUNDLE_SIGNING_KEY` (a private JWK as JSON, or that
@@ -8,7 +8,7 @@
 //   `{ "current": <private JWK>, "previous": [<public JWK>, …] }` — previous keys stay trusted by
 //   the local Worker after `npm run keys -- rotate`, so the bundle it runs keeps verifying.
 // - Edge secret: `PORTCULLIS_EDGE_SECRET`; without it, `$PORTCULLIS_DATA_DIR/edge-secret`, made on
-//   first use (32 random bytes, base64url — the format lib/edge/secret.ts parses).
+//   first use (32 random bytes, base64url — the format lib/core/edge/secret.ts parses).
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -30,7 +30,7 @@ function requireEd25519(jwk, needPrivate) {
   if (needPrivate && (typeof jwk.d !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(jwk.d))) throw new Error("not an Ed25519 private JWK (d is missing)");
 }
 
-/** Only the RFC 8037 members (see lib/bundle/sign.ts for why). */
+/** Only the RFC 8037 members (see lib/core/bundle/sign.ts for why). */
 export function publicJwkOf(jwk) {
   requireEd25519(jwk, false);
   return { kty: "OKP", crv: "Ed25519", x: jwk.x };
@@ -38,7 +38,7 @@ export function publicJwkOf(jwk) {
 
 /**
  * RFC 7638 thumbprint: SHA-256 over `{"crv","kty","x"}` in that order, no whitespace, base64url.
- * Must equal `signingKeyId` of lib/bundle/sign.ts (a test checks that it does).
+ * Must equal `signingKeyId` of lib/core/bundle/sign.ts (a test checks that it does).
  */
 export function keyIdOf(jwk) {
   const { crv, kty, x } = publicJwkOf(jwk);

@@ -6,10 +6,10 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMutableServer } from "../../e2e/fixtures/mutable-mcp-server.mjs";
-import type { BundleServer } from "../../lib/bundle/schema";
-import { generateEdgeSecret } from "../../lib/edge/secret";
-import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "./testing";
+import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
+import type { BundleServer } from "@core/bundle/schema";
+import { generateEdgeSecret } from "@core/edge/secret";
+import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
 
 describe("the shadow-MCP block list in workerd", () => {
   let portal: PortalUnderTest;

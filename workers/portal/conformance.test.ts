@@ -13,10 +13,10 @@ import { request as httpRequest } from "node:http";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startConformanceServer } from "../../e2e/fixtures/conformance-server.mjs";
+import { startConformanceServer } from "@/testing/servers/conformance-server.mjs";
 import { diffConformance, formatConformance, runConformance, type ConformanceResult } from "../../scripts/conformance-lib.mjs";
-import { generateEdgeSecret } from "../../lib/edge/secret";
-import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "./testing";
+import { generateEdgeSecret } from "@core/edge/secret";
+import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
 
 const FIXTURE_BEARER = "conformance-fixture-secret-7d1e";
 /** Short enough to watch in a test; production uses the default (10 minutes). */

@@ -6,10 +6,10 @@
  * admission, and rate-limit refusals with a retry-after.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applicableBudgets, applicableRateLimits, type LimitPrincipal } from "../../lib/limits/keys";
-import { overshootBound, type AdmitInput, type AdmitResult, type Crossing, type LedgerSnapshot, type RecordInput, type SettleInput, type SettleResult } from "../../lib/limits/ledger";
-import type { BudgetSpec, RateLimitSpec } from "../../lib/limits/schema";
-import { startPortal, type PortalUnderTest } from "./testing";
+import { applicableBudgets, applicableRateLimits, type LimitPrincipal } from "@core/limits/keys";
+import { overshootBound, type AdmitInput, type AdmitResult, type Crossing, type LedgerSnapshot, type RecordInput, type SettleInput, type SettleResult } from "@core/limits/ledger";
+import type { BudgetSpec, RateLimitSpec } from "@core/limits/schema";
+import { startPortal, type PortalUnderTest } from "@/testing/portal";
 
 const id = () => crypto.randomUUID();
 const tokens = (n: number) => ({ tokens: n, microUsd: 0 });

@@ -3,7 +3,7 @@
  * delivers its buffered events to a console ingest that is stopped in the middle of 1,000 calls and
  * started again; the database ends up with exactly those 1,000 events, once each.
  *
- * The console side is the real ingest code (lib/events/ingest-request.ts → ingestEvents → PGlite)
+ * The console side is the real ingest code (lib/audit/ingest-request.ts → ingestEvents → PGlite)
  * served by a bare Node HTTP server: the production path minus Next. The 1,000 events come from real
  * MCP tool calls (the SDK client, an API token, the registry's fixture server upstream). The
  * buffer's own edge cases (a poison event, oversized text) use the test entry's enqueue hook
@@ -16,19 +16,17 @@ import { unstable_dev, type Unstable_DevWorker } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, inArray } from "drizzle-orm";
 import type { OpenDatabase } from "../../db/client";
-// eslint-disable-next-line no-restricted-imports -- this test plays the console (Node side), which owns the database; the Worker itself never imports db/
-import { testDatabases } from "../../db/testing";
-// eslint-disable-next-line no-restricted-imports -- as above: the test reads what the console stored
+import { testDatabases } from "@/testing/db";
 import { mcpEvents } from "../../db/schema";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { startMutableServer } from "../../e2e/fixtures/mutable-mcp-server.mjs";
-import { generateSigningKeyPair, signBundle } from "../../lib/bundle/sign";
-import { generateEdgeSecret, parseEdgeSecrets } from "../../lib/edge/secret";
-import { allowRule, approvedServer, bundleOf, testUser, type TestUser } from "./testing";
-import { ingestEventsRequest } from "../../lib/events/ingest-request";
-import type { PortalEvent } from "../../lib/events/schema";
-import { makeEvent } from "../../lib/events/testing";
+import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
+import { generateSigningKeyPair, signBundle } from "@core/bundle/sign";
+import { generateEdgeSecret, parseEdgeSecrets } from "@core/edge/secret";
+import { allowRule, approvedServer, bundleOf, testUser, type TestUser } from "@/testing/portal";
+import { ingestEventsRequest } from "@/lib/audit/ingest-request";
+import type { PortalEvent } from "@core/events/schema";
+import { makeEvent } from "@/testing/events";
 
 const dir = path.join(process.cwd(), "workers", "portal");
 

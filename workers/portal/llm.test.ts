@@ -1,6 +1,6 @@
 /**
  * The LLM gateway and the limits at the edge, in workerd, against the fake OpenAI/Anthropic provider
- * (e2e/fixtures/fake-llm-provider.mjs, the real wire formats): API-token auth with the provider key
+ * (testing/servers/fake-llm-provider.mjs, the real wire formats): API-token auth with the provider key
  * held at the edge, streaming passed through as it arrives, usage and cost from the provider's
  * fields, the exact-match cache (policies, rate limits and budgets apply to hits too; tenants never
  * share entries), providers on the shadow-MCP block list refused, budgets with their hierarchy and a
@@ -10,17 +10,17 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMutableServer } from "../../e2e/fixtures/mutable-mcp-server.mjs";
-import type { BundleLlmProvider, ConfigBundle } from "../../lib/bundle/schema";
-import { llmCredentialAad } from "../../lib/edge/credential";
-import { generateEdgeSecret, parseEdgeSecrets, sealForEdge } from "../../lib/edge/secret";
-import { generateTokenSecret, hashTokenSecret } from "../../lib/tokens/secret";
-import type { LlmEvent } from "../../lib/events/schema";
-import { overshootBound, type LedgerSnapshot } from "../../lib/limits/ledger";
-import type { BudgetBaseline, BudgetSpec, RateLimitSpec } from "../../lib/limits/schema";
-import { periodOf } from "../../lib/limits/windows";
-import { startFakeLlmProvider, type FakeLlmProvider } from "../../lib/testing/fake-llm";
-import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "./testing";
+import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
+import type { BundleLlmProvider, ConfigBundle } from "@core/bundle/schema";
+import { llmCredentialAad } from "@core/edge/credential";
+import { generateEdgeSecret, parseEdgeSecrets, sealForEdge } from "@core/edge/secret";
+import { generateTokenSecret, hashTokenSecret } from "@core/tokens/secret";
+import type { LlmEvent } from "@core/events/schema";
+import { overshootBound, type LedgerSnapshot } from "@core/limits/ledger";
+import type { BudgetBaseline, BudgetSpec, RateLimitSpec } from "@core/limits/schema";
+import { periodOf } from "@core/limits/windows";
+import { startFakeLlmProvider, type FakeLlmProvider } from "@/testing/fake-llm";
+import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
 
 const PROVIDER_KEY = "sk-provider-secret-0123456789";
 const TEAM = crypto.randomUUID();

@@ -9,10 +9,10 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CreateMessageRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMutableServer } from "../../e2e/fixtures/mutable-mcp-server.mjs";
-import { generateEdgeSecret } from "../../lib/edge/secret";
-import { startEverythingServer, type RunningServer } from "../../lib/testing/mcp-servers";
-import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "./testing";
+import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
+import { generateEdgeSecret } from "@core/edge/secret";
+import { startEverythingServer, type RunningServer } from "@/testing/mcp-servers";
+import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
 
 const TEAM_WEATHER = crypto.randomUUID();
 const UPSTREAM_SECRET = "upstream-secret-token-4f9c2a";

@@ -3,18 +3,18 @@
  * RFC 9728 metadata → RFC 8414 discovery (PKCE S256 advertised) → dynamic client registration with
  * a loopback redirect URI → authorize (PKCE, resource indicator) → the portal sends the browser to
  * the console → the console's signed consent comes back → code → token → tools. The console's
- * part is played here by signing the statement with the console's key (lib/portal/answer-consent
+ * part is played here by signing the statement with the console's key (lib/auth/answer-consent
  * has its own tests; e2e/console/portal-oauth.spec.ts runs the real page in Chromium).
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSigningKeyPair } from "../../lib/bundle/sign";
-import { generateEdgeSecret } from "../../lib/edge/secret";
-import { MemoryOAuthClient } from "../../lib/testing/oauth-client";
-import { startEverythingServer, type RunningServer } from "../../lib/testing/mcp-servers";
-import { allowRule, approvedServer, bundleOf, consentStatement, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "./testing";
+import { generateSigningKeyPair } from "@core/bundle/sign";
+import { generateEdgeSecret } from "@core/edge/secret";
+import { MemoryOAuthClient } from "@/testing/oauth-client";
+import { startEverythingServer, type RunningServer } from "@/testing/mcp-servers";
+import { allowRule, approvedServer, bundleOf, consentStatement, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
 
 describe("OAuth 2.1 for MCP clients at the portal", () => {
   let portal: PortalUnderTest;

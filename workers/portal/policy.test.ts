@@ -1,5 +1,5 @@
 /**
- * Access policies inside workerd: the evaluator's table of cases (lib/policy/policy-cases.ts, the
+ * Access policies inside workerd: the evaluator's table of cases (testing/policy-cases.ts, the
  * same fixture the console's tests run) decided by the Worker runtime, and the bundle's policy
  * rules enforced on real MCP calls through the portal — IdP group, e-mail domain and API token
  * subjects, a client CIDR condition and a UTC time window.
@@ -7,12 +7,12 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMutableServer } from "../../e2e/fixtures/mutable-mcp-server.mjs";
-import type { PolicyRule } from "../../lib/bundle/schema";
-import { generateEdgeSecret } from "../../lib/edge/secret";
-import type { PolicyDecision } from "../../lib/policy/evaluate";
-import { POLICY_CASES } from "../../lib/policy/policy-cases";
-import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "./testing";
+import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
+import type { PolicyRule } from "@core/bundle/schema";
+import { generateEdgeSecret } from "@core/edge/secret";
+import type { PolicyDecision } from "@core/policy/evaluate";
+import { POLICY_CASES } from "@/testing/policy-cases";
+import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
 
 const hhmm = (minutesFromNow: number) => {
   const d = new Date(Date.now() + minutesFromNow * 60_000);

@@ -6,8 +6,8 @@
 import path from "node:path";
 import { unstable_dev, type Unstable_DevWorker } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConfigBundle } from "../../lib/bundle/schema";
-import { generateSigningKeyPair, signBundle } from "../../lib/bundle/sign";
+import type { ConfigBundle } from "@core/bundle/schema";
+import { generateSigningKeyPair, signBundle } from "@core/bundle/sign";
 
 const dir = path.join(process.cwd(), "workers", "portal");
 

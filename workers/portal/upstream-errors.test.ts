@@ -7,9 +7,9 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateEdgeSecret } from "../../lib/edge/secret";
-import { startEverythingServer, type RunningServer } from "../../lib/testing/mcp-servers";
-import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "./testing";
+import { generateEdgeSecret } from "@core/edge/secret";
+import { startEverythingServer, type RunningServer } from "@/testing/mcp-servers";
+import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
 
 describe("upstream failures through the portal", () => {
   let portal: PortalUnderTest;

@@ -7,8 +7,8 @@ import { Table, Td } from "@/components/ui/table";
 import { listAudit } from "@/lib/audit/list-audit";
 import { requirePage } from "@/lib/auth/page";
 import type { Ctx } from "@/lib/context";
-import { listEvents } from "@/lib/events/list-events";
-import { ListEventsQuery } from "@/lib/events/schemas";
+import { listEvents } from "@/lib/audit/list-events";
+import { ListEventsQuery } from "@/lib/audit/schemas";
 
 export const metadata: Metadata = { title: "Audit" };
 

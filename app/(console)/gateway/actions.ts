@@ -1,9 +1,9 @@
 "use server";
 
 import { sessionAction } from "@/lib/auth/action";
-import { pricesInputFromForm, providerInputFromForm } from "@/lib/llm-config/form";
-import { putLlmPrices, resetLlmPrices } from "@/lib/llm-config/prices";
-import { createLlmProvider, deleteLlmProvider, updateLlmProvider } from "@/lib/llm-config/providers";
+import { pricesInputFromForm, providerInputFromForm } from "@/lib/llm-providers/form";
+import { putLlmPrices, resetLlmPrices } from "@/lib/llm-providers/prices";
+import { createLlmProvider, deleteLlmProvider, updateLlmProvider } from "@/lib/llm-providers/providers";
 
 const field = (form: FormData, name: string) => String(form.get(name) ?? "");
 

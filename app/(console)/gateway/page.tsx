@@ -8,9 +8,9 @@ import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { formatUtc } from "@/lib/budgets/format";
-import { listLlmPrices } from "@/lib/llm-config/prices";
-import { listLlmProviders } from "@/lib/llm-config/providers";
-import { portalPublicUrl } from "@/lib/server/edge-keys";
+import { listLlmPrices } from "@/lib/llm-providers/prices";
+import { listLlmProviders } from "@/lib/llm-providers/providers";
+import { portalPublicUrl } from "@/lib/config/edge-keys";
 import { createLlmProviderAction, deleteLlmProviderAction, resetLlmPricesAction, saveLlmPricesAction, updateLlmProviderAction } from "./actions";
 import { DeleteButton, EditLink } from "@/components/ui/row-actions";
 

@@ -14,7 +14,7 @@ import { listPolicies } from "@/lib/policies/policies";
 import { renderPolicyDocument } from "@/lib/policies/policy-files";
 import type { PolicyOutput } from "@/lib/policies/schemas";
 import { toPolicyInput } from "@/lib/policies/store";
-import { count } from "@/lib/text/count";
+import { count } from "@core/text/count";
 import { createPolicyAction, deletePolicyAction, importPoliciesAction, simulatePolicyAction, updatePolicyAction } from "./actions";
 import { DeleteButton, EditLink } from "@/components/ui/row-actions";
 

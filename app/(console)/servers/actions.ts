@@ -1,7 +1,7 @@
 "use server";
 
 import { can } from "@/lib/auth/actor";
-import { linkFindingToServer } from "@/lib/shadow-findings/findings";
+import { linkFindingToServer } from "@/lib/shadow/findings";
 import { sessionAction } from "@/lib/auth/action";
 import { approveServer } from "@/lib/servers/approve-server";
 import { registerServer } from "@/lib/servers/register-server";
@@ -9,7 +9,7 @@ import { rejectServer } from "@/lib/servers/reject-server";
 import { setServerAccess } from "@/lib/servers/set-server-access";
 import { syncServer } from "@/lib/servers/sync-server";
 import { startUpstreamOAuth } from "@/lib/servers/upstream-oauth-flow";
-import { consoleOrigin } from "@/lib/server/console-origin";
+import { consoleOrigin } from "@/lib/auth/console-origin";
 
 const text = (form: FormData, name: string) => {
   const value = form.get(name);

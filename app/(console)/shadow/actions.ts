@@ -1,8 +1,8 @@
 "use server";
 
 import { sessionAction } from "@/lib/auth/action";
-import { createBlock, deleteBlock } from "@/lib/shadow-findings/blocklist";
-import { approveFinding, updateFinding } from "@/lib/shadow-findings/findings";
+import { createBlock, deleteBlock } from "@/lib/shadow/blocklist";
+import { approveFinding, updateFinding } from "@/lib/shadow/findings";
 
 const field = (form: FormData, name: string) => String(form.get(name) ?? "");
 const optional = (form: FormData, name: string) => (form.get(name) === null || field(form, name).trim() === "" ? undefined : field(form, name));

@@ -12,10 +12,10 @@ import { DeleteButton, PublishToApplyNote } from "@/components/ui/row-actions";
 import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
-import { listBlocks } from "@/lib/shadow-findings/blocklist";
-import { listFindings } from "@/lib/shadow-findings/findings";
-import { listUploads } from "@/lib/shadow-findings/ingest-traffic";
-import { shadowStats } from "@/lib/shadow-findings/stats";
+import { listBlocks } from "@/lib/shadow/blocklist";
+import { listFindings } from "@/lib/shadow/findings";
+import { listUploads } from "@/lib/shadow/ingest-traffic";
+import { shadowStats } from "@/lib/shadow/stats";
 import { createBlockAction, deleteBlockAction } from "./actions";
 
 export const metadata: Metadata = { title: "Shadow MCP" };

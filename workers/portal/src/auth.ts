@@ -6,9 +6,9 @@
  * The caller's token never goes upstream: upstream requests carry the server's own credential.
  */
 import type { ResolveExternalTokenInput, ResolveExternalTokenResult } from "@cloudflare/workers-oauth-provider";
-import { hashTokenSecret, looksLikeTokenSecret } from "../../../lib/tokens/secret";
-import type { BundleIndex } from "../../../lib/bundle/bundle-index";
-import type { BundleUser } from "../../../lib/bundle/schema";
+import { hashTokenSecret, looksLikeTokenSecret } from "@core/tokens/secret";
+import type { BundleIndex } from "@core/bundle/bundle-index";
+import type { BundleUser } from "@core/bundle/schema";
 import { configFor } from "./config";
 import type { Env } from "./env";
 

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ConfigBundle } from "../../../lib/bundle/schema";
-import { verifySignedBundle, type SignedBundle, type VerifyResult } from "../../../lib/bundle/sign";
+import type { ConfigBundle } from "@core/bundle/schema";
+import { verifySignedBundle, type SignedBundle, type VerifyResult } from "@core/bundle/sign";
 import type { Env } from "./env";
 
 /** The console keys this portal trusts (`PORTCULLIS_BUNDLE_KEYS`); none when the variable is not valid JSON. */

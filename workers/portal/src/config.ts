@@ -1,5 +1,5 @@
-import { indexBundle, type BundleIndex } from "../../../lib/bundle/bundle-index";
-import { upgradeStoredBundle } from "../../../lib/bundle/schema";
+import { indexBundle, type BundleIndex } from "@core/bundle/bundle-index";
+import { upgradeStoredBundle } from "@core/bundle/schema";
 import type { Env } from "./env";
 
 /**

@@ -21,14 +21,14 @@ import {
   type Reservation,
   type SettleInput,
   type SettleResult,
-} from "../../../lib/limits/ledger";
-import type { WindowState } from "../../../lib/limits/sliding-window";
+} from "@core/limits/ledger";
+import type { WindowState } from "@core/limits/sliding-window";
 import type { Env } from "./env";
 
 /**
- * The portal's rate-limit and budget counters: lib/limits/ledger.ts run against this Durable
+ * The portal's rate-limit and budget counters: lib/core/limits/ledger.ts run against this Durable
  * Object's SQLite storage. The caller picks the counters a call counts against with
- * lib/limits/keys.ts (`applicableRateLimits`, `applicableBudgets`) from the bundle's specs, then:
+ * lib/core/limits/keys.ts (`applicableRateLimits`, `applicableBudgets`) from the bundle's specs, then:
  *
  *   const r = await counters(env).admit({ rateLimits, budgets, estimate: { tokens, microUsd } });
  *   if (!r.admitted) → 429 with Retry-After: r.retryAfterSeconds (r.refusals names the limits)

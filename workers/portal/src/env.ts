@@ -20,7 +20,7 @@ export interface Env {
   OAUTH_PROVIDER: OAuthHelpers;
   /** JSON `{ "<keyId>": <public JWK> }`: the console keys whose signatures the portal trusts. */
   PORTCULLIS_BUNDLE_KEYS: string;
-  /** Secret shared with the console (lib/edge/secret.ts): opens upstream credentials, signs event batches. */
+  /** Secret shared with the console (lib/core/edge/secret.ts): opens upstream credentials, signs event batches. */
   PORTCULLIS_EDGE_SECRET: string;
   /** The console's origin: event delivery (`/api/v1/events`) and the sign-in/consent page for OAuth. */
   PORTCULLIS_CONSOLE_URL: string;

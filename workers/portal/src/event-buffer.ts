@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import { EVENTS_SIGNATURE_HEADER, signEventBody, type EdgeSecret } from "../../../lib/edge/secret";
+import { EVENTS_SIGNATURE_HEADER, signEventBody, type EdgeSecret } from "@core/edge/secret";
 import { edgeSecrets } from "./settings";
-import { clip, EVENT_BATCH_LIMIT, EVENT_BODY_LIMIT_BYTES, EVENT_ERROR_LIMIT, LLM_LOG_LIMIT, LlmEvent, PortalEvent, type AnyEvent } from "../../../lib/events/schema";
+import { clip, EVENT_BATCH_LIMIT, EVENT_BODY_LIMIT_BYTES, EVENT_ERROR_LIMIT, LLM_LOG_LIMIT, LlmEvent, PortalEvent, type AnyEvent } from "@core/events/schema";
 import { retryDelayMs } from "./backoff";
 import type { Env } from "./env";
 

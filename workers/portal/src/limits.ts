@@ -1,5 +1,5 @@
 /**
- * Rate limits and budgets at the edge: which counters a call counts against (lib/limits/keys.ts, on
+ * Rate limits and budgets at the edge: which counters a call counts against (lib/core/limits/keys.ts, on
  * the bundle's specs) and the one admission round trip to the Counters Durable Object. Shared by the
  * MCP session (tools, prompts, resources) and the LLM gateway.
  *
@@ -7,10 +7,10 @@
  * Refusals name the limit or budget and when to retry; the caller's answer (JSON-RPC error, HTTP 429)
  * is the route's business.
  */
-import type { BundleIndex } from "../../../lib/bundle/bundle-index";
-import type { BundleUser } from "../../../lib/bundle/schema";
-import { applicableBudgets, applicableRateLimits, type ApplicableBudget, type LimitRequest } from "../../../lib/limits/keys";
-import type { Amount, BudgetStatus, Refusal } from "../../../lib/limits/ledger";
+import type { BundleIndex } from "@core/bundle/bundle-index";
+import type { BundleUser } from "@core/bundle/schema";
+import { applicableBudgets, applicableRateLimits, type ApplicableBudget, type LimitRequest } from "@core/limits/keys";
+import type { Amount, BudgetStatus, Refusal } from "@core/limits/ledger";
 import { counters } from "./counters";
 import type { Env } from "./env";
 

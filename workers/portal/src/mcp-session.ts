@@ -52,15 +52,15 @@ import {
   type ServerRequest,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
-import { indexBundle, serverAccess, toolAccess, visibleServers, type BundleIndex, type Caller } from "../../../lib/bundle/bundle-index";
-import type { BundleServer, BundleUser } from "../../../lib/bundle/schema";
-import type { PolicyDecision } from "../../../lib/policy/evaluate";
-import { clip, type PortalEvent } from "../../../lib/events/schema";
-import { resultTokens } from "../../../lib/events/result-tokens";
-import { buildToolNameMap, upstreamKey, type ToolNameMap } from "../../../lib/naming/tool-names";
-import type { McpToolDefinition } from "../../../lib/registry/tool-types";
-import { toolHash } from "../../../lib/registry/tool-hash";
-import { countTokens } from "../../../lib/registry/token-cost";
+import { indexBundle, serverAccess, toolAccess, visibleServers, type BundleIndex, type Caller } from "@core/bundle/bundle-index";
+import type { BundleServer, BundleUser } from "@core/bundle/schema";
+import type { PolicyDecision } from "@core/policy/evaluate";
+import { clip, type PortalEvent } from "@core/events/schema";
+import { resultTokens } from "@core/events/result-tokens";
+import { buildToolNameMap, upstreamKey, type ToolNameMap } from "@core/naming/tool-names";
+import type { McpToolDefinition } from "@core/tools/tool-types";
+import { toolHash } from "@core/tools/tool-hash";
+import { countTokens } from "@core/tools/token-cost";
 import { configStore } from "./config";
 import { admitCall } from "./limits";
 import { msSetting } from "./settings";

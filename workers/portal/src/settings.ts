@@ -1,4 +1,4 @@
-import { parseEdgeSecrets, type EdgeSecret } from "../../../lib/edge/secret";
+import { parseEdgeSecrets, type EdgeSecret } from "@core/edge/secret";
 /** A duration var (milliseconds, as text): its value when it is a positive number, else `fallback`. */
 export function msSetting(text: string | undefined, fallback: number): number {
   const configured = Number(text);

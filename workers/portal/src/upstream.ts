@@ -8,9 +8,9 @@ import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/sdk/types.js";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
-import type { BundleServer } from "../../../lib/bundle/schema";
-import { edgeCredentialAad, type EdgeCredential } from "../../../lib/edge/credential";
-import { openAtEdge } from "../../../lib/edge/secret";
+import type { BundleServer } from "@core/bundle/schema";
+import { edgeCredentialAad, type EdgeCredential } from "@core/edge/credential";
+import { openAtEdge } from "@core/edge/secret";
 import { edgeSecrets } from "./settings";
 
 /**

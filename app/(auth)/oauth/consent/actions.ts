@@ -1,7 +1,7 @@
 "use server";
 
 import { sessionAction } from "@/lib/auth/action";
-import { answerConsent } from "@/lib/portal/answer-consent";
+import { answerConsent } from "@/lib/auth/answer-consent";
 
 const text = (form: FormData, key: string) => {
   const v = form.get(key);

@@ -3,7 +3,7 @@ import { redirect } from "next/navigation";
 import { connection } from "next/server";
 import { ConsentForm } from "@/components/portal/consent-form";
 import { currentActor } from "@/lib/auth/session";
-import { checkReturnTo } from "@/lib/portal/answer-consent";
+import { checkReturnTo } from "@/lib/auth/answer-consent";
 import { answerConsentAction } from "./actions";
 
 export const metadata: Metadata = { title: "Connect an MCP client" };

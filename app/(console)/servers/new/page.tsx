@@ -13,7 +13,7 @@ export default async function NewServerPage({ searchParams }: { searchParams: Pr
   const oauthFlow = typeof params.oauthFlow === "string" && /^[0-9a-f-]{36}$/.test(params.oauthFlow) ? params.oauthFlow : undefined;
   const oauthError = typeof params.oauthError === "string" ? params.oauthError.slice(0, 500) : undefined;
   const teams = await listTeams(ctx);
-  // Prefilled from a shadow-MCP finding's "Approve" (lib/shadow-findings/findings.ts registrationRequestUrl).
+  // Prefilled from a shadow-MCP finding's "Approve" (lib/shadow/findings.ts registrationRequestUrl).
   const str = (k: string, max: number) => (typeof params[k] === "string" ? (params[k] as string).slice(0, max) : undefined);
   const finding = str("finding", 36);
   const prefill = finding

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { Card } from "@/components/ui/card";
 import { Table, Td } from "@/components/ui/table";
 import { requirePage } from "@/lib/auth/page";
-import { PERMISSIONS, ROLE_DESCRIPTIONS, ROLES, type Permission } from "@/lib/auth/roles";
+import { PERMISSIONS, ROLE_DESCRIPTIONS, ROLES, type Permission } from "@core/auth/roles";
 
 export const metadata: Metadata = { title: "Roles" };
 

@@ -7,7 +7,7 @@ import { Field, Input, Select } from "@/components/ui/field";
 import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
-import { ROLES } from "@/lib/auth/roles";
+import { ROLES } from "@core/auth/roles";
 import { listUsers } from "@/lib/users/queries";
 import { createUserAction, setUserDisabledAction, updateUserRoleAction } from "../actions";
 

@@ -9,8 +9,8 @@ import { Card, PageHeader } from "@/components/ui/card";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { NotFoundError } from "@/lib/errors";
-import { getFinding, triagePeople } from "@/lib/shadow-findings/findings";
-import type { FindingDetailOutput } from "@/lib/shadow-findings/schemas";
+import { getFinding, triagePeople } from "@/lib/shadow/findings";
+import type { FindingDetailOutput } from "@/lib/shadow/schemas";
 import { approveFindingAction, triageFindingAction } from "../actions";
 
 export const metadata: Metadata = { title: "Shadow MCP finding" };

@@ -1,7 +1,7 @@
 import { sessionRoute } from "@/lib/auth/session-route";
 import { ForbiddenError } from "@/lib/errors";
-import { TrafficQuery } from "@/lib/shadow-findings/schemas";
-import { ingestTraffic } from "@/lib/shadow-findings/ingest-traffic";
+import { TrafficQuery } from "@/lib/shadow/schemas";
+import { ingestTraffic } from "@/lib/shadow/ingest-traffic";
 
 /**
  * The console's file upload (XMLHttpRequest, for its progress events): the same streamed ingest as

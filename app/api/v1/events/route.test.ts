@@ -5,11 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inArray } from "drizzle-orm";
 import { useDatabaseForTesting, type OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/db/testing";
+import { testDatabases } from "@/testing/db";
 import { mcpEvents } from "@/db/schema";
-import { generateEdgeSecret, parseEdgeSecrets, signEventBody } from "@/lib/edge/secret";
-import { makeEvent } from "@/lib/events/testing";
-import { makeToken, makeUser } from "@/lib/testing/fixtures";
+import { generateEdgeSecret, parseEdgeSecrets, signEventBody } from "@core/edge/secret";
+import { makeEvent } from "@/testing/events";
+import { makeToken, makeUser } from "@/testing/users";
 import { buildOpenApiDocument } from "@/lib/api/openapi";
 import { POST } from "./route";
 import { GET as listAudit } from "../audit/route";

@@ -1,7 +1,7 @@
 import { getDb } from "@/db/client";
 import { checkBudgetAlerts } from "@/lib/budgets/spend";
-import { ingestEventsRequest } from "@/lib/events/ingest-request";
-import { edgeSecrets } from "@/lib/server/edge-keys";
+import { ingestEventsRequest } from "@/lib/audit/ingest-request";
+import { edgeSecrets } from "@/lib/config/edge-keys";
 
 // Called by the portal Worker, not by people: authenticated by X-Portcullis-Signature, never by an API token.
 // New LLM usage may cross a budget threshold: alerts (and their webhooks) follow each such delivery.

@@ -4,10 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useDatabaseForTesting, type OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/db/testing";
+import { testDatabases } from "@/testing/db";
 import { shadowFindings } from "@/db/schema";
-import { seededRandom } from "@/lib/testing/seeded-random";
-import { makeToken, makeUser } from "@/lib/testing/fixtures";
+import { seededRandom } from "@/testing/seeded-random";
+import { makeToken, makeUser } from "@/testing/users";
 import { POST } from "./route";
 
 const BASE = "http://console.test/api/v1/traffic";

@@ -6,8 +6,8 @@
  * verifies it and issues the grant with user id, email and teams.
  */
 import { authorizationErrorRedirect } from "@cloudflare/workers-oauth-provider";
-import { verifyStatement } from "../../../../lib/bundle/sign";
-import { CONSENT_STATEMENT } from "../../../../lib/edge/consent";
+import { verifyStatement } from "@core/bundle/sign";
+import { CONSENT_STATEMENT } from "@core/edge/consent";
 import { publicOrigin, type GrantProps } from "../auth";
 import type { Env } from "../env";
 import { trustedBundleKeys } from "../config-store";

@@ -12,20 +12,20 @@
  *
  * The provider key is opened from the bundle at the edge and never leaves it; the caller's token
  * never goes upstream. Streams are passed through chunk by chunk as they arrive (usage is read on
- * the way, lib/llm/usage.ts); the cache keeps a copy of small complete answers. Every call yields
- * an `LlmEvent` (lib/events/schema.ts).
+ * the way, lib/core/llm/usage.ts); the cache keeps a copy of small complete answers. Every call yields
+ * an `LlmEvent` (lib/core/events/schema.ts).
  */
-import { llmAccess, type BundleIndex } from "../../../../lib/bundle/bundle-index";
-import type { BundleLlmProvider, BundleUser } from "../../../../lib/bundle/schema";
-import { llmCredentialAad } from "../../../../lib/edge/credential";
-import { openAtEdge } from "../../../../lib/edge/secret";
-import { LLM_LOG_LIMIT, type LlmEvent } from "../../../../lib/events/schema";
-import { cacheKey, isCacheable, parseCacheTtl } from "../../../../lib/llm/cache-key";
-import { costMicroUsd, priceFor } from "../../../../lib/llm/pricing";
-import { classifyLlmPath, declaredMaxOutput, isStreamingRequest, requestModel, withStreamUsage, type LlmOperation, type LlmProvider } from "../../../../lib/llm/providers";
-import { clipForLog, redactText } from "../../../../lib/llm/redact";
-import { SseUsageTracker, totalTokens, usageFromJson, type LlmUsage } from "../../../../lib/llm/usage";
-import type { Amount } from "../../../../lib/limits/ledger";
+import { llmAccess, type BundleIndex } from "@core/bundle/bundle-index";
+import type { BundleLlmProvider, BundleUser } from "@core/bundle/schema";
+import { llmCredentialAad } from "@core/edge/credential";
+import { openAtEdge } from "@core/edge/secret";
+import { LLM_LOG_LIMIT, type LlmEvent } from "@core/events/schema";
+import { cacheKey, isCacheable, parseCacheTtl } from "@core/llm/cache-key";
+import { costMicroUsd, priceFor } from "@core/llm/pricing";
+import { classifyLlmPath, declaredMaxOutput, isStreamingRequest, requestModel, withStreamUsage, type LlmOperation, type LlmProvider } from "@core/llm/providers";
+import { clipForLog, redactText } from "@core/llm/redact";
+import { SseUsageTracker, totalTokens, usageFromJson, type LlmUsage } from "@core/llm/usage";
+import type { Amount } from "@core/limits/ledger";
 import { tokenCaller } from "../auth";
 import { configFor } from "../config";
 import type { Env } from "../env";

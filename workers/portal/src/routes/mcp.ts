@@ -3,7 +3,7 @@
  * then, after authentication, fail closed without a bundle, refuse callers who are no longer active, then hand the request to
  * the session's Durable Object (a new one for an initialize without Mcp-Session-Id).
  */
-import { visibleServers } from "../../../../lib/bundle/bundle-index";
+import { visibleServers } from "@core/bundle/bundle-index";
 import type { GrantProps } from "../auth";
 import { configFor } from "../config";
 import type { Env } from "../env";

@@ -9,16 +9,16 @@
  * - `POST /_portcullis/test/counters/{admit|settle|record|snapshot}`: the JSON body is the Counters
  *   RPC method's input (none for snapshot), the answer its result; a ledger error → 400 (counters.test.ts).
  * - `POST /_portcullis/test/decide` with `{ rules, who, request }`: the policy evaluator's decision,
- *   computed inside workerd (policy.test.ts runs lib/policy/policy-cases.ts through it).
+ *   computed inside workerd (policy.test.ts runs testing/policy-cases.ts through it).
  */
 import worker from "../index";
 import type { Env } from "../env";
 import { counters } from "../counters";
 import { eventBuffer } from "../event-buffer";
 import { eventsStatus } from "../routes/events-status";
-import type { PortalEvent } from "../../../../lib/events/schema";
-import type { AdmitInput, RecordInput, SettleInput } from "../../../../lib/limits/ledger";
-import { compilePolicy, decide, type PolicyPrincipal, type PolicyRequest, type PolicyRuleSpec } from "../../../../lib/policy/evaluate";
+import type { PortalEvent } from "@core/events/schema";
+import type { AdmitInput, RecordInput, SettleInput } from "@core/limits/ledger";
+import { compilePolicy, decide, type PolicyPrincipal, type PolicyRequest, type PolicyRuleSpec } from "@core/policy/evaluate";
 
 export * from "../index";
 export { EventBuffer } from "../event-buffer";

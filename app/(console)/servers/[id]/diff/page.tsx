@@ -4,7 +4,7 @@ import { TextDiff } from "@/components/servers/text-diff";
 import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
 import { requirePage } from "@/lib/auth/page";
-import { textDiff } from "@/lib/registry/tool-diff";
+import { textDiff } from "@core/tools/tool-diff";
 import { getServer, getSnapshotDiff } from "@/lib/servers/queries";
 
 export const metadata: Metadata = { title: "Changes" };

@@ -1,7 +1,7 @@
 import { sessionRoute } from "@/lib/auth/session-route";
 import { DomainError, ForbiddenError } from "@/lib/errors";
 import { completeUpstreamOAuth } from "@/lib/servers/upstream-oauth-flow";
-import { consoleOrigin } from "@/lib/server/console-origin";
+import { consoleOrigin } from "@/lib/auth/console-origin";
 
 /** Where an upstream's authorization server sends the person back; then on to the request form. */
 export const GET = sessionRoute(async (ctx, request) => {

@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/route";
 import { listLlmPricesEndpoint, putLlmPricesEndpoint } from "@/lib/api/endpoints";
-import { listLlmPrices, putLlmPrices } from "@/lib/llm-config/prices";
+import { listLlmPrices, putLlmPrices } from "@/lib/llm-providers/prices";
 
 export const GET = apiRoute(listLlmPricesEndpoint, ({ ctx }) => listLlmPrices(ctx));
 export const PUT = apiRoute(putLlmPricesEndpoint, ({ ctx, body }) => putLlmPrices(ctx, body));

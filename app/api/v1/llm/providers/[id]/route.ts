@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/route";
 import { deleteLlmProviderEndpoint, getLlmProviderEndpoint, updateLlmProviderEndpoint } from "@/lib/api/endpoints";
-import { deleteLlmProvider, getLlmProvider, updateLlmProvider } from "@/lib/llm-config/providers";
+import { deleteLlmProvider, getLlmProvider, updateLlmProvider } from "@/lib/llm-providers/providers";
 
 export const GET = apiRoute(getLlmProviderEndpoint, ({ ctx, params }) => getLlmProvider(ctx, params.id));
 export const PATCH = apiRoute(updateLlmProviderEndpoint, ({ ctx, params, body }) => updateLlmProvider(ctx, params.id, body));

@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/route";
 import { getFindingEndpoint, updateFindingEndpoint } from "@/lib/api/endpoints";
-import { getFinding, updateFinding } from "@/lib/shadow-findings/findings";
+import { getFinding, updateFinding } from "@/lib/shadow/findings";
 
 export const GET = apiRoute(getFindingEndpoint, ({ ctx, params }) => getFinding(ctx, params.id));
 export const PATCH = apiRoute(updateFindingEndpoint, ({ ctx, params, body }) => updateFinding(ctx, params.id, body));

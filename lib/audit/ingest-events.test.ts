@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq, inArray } from "drizzle-orm";
+import type { OpenDatabase } from "@/db/client";
+import { testDatabases } from "@/testing/db";
+import { llmEvents, mcpEvents, serverEvents, servers, serverTools } from "@/db/schema";
+import { generateEdgeSecret, parseEdgeSecrets, signEventBody, type EdgeSecret } from "@core/edge/secret";
+import { HASH_MISMATCH_REASON } from "./ingest-events";
+import { ingestEventsRequest } from "./ingest-request";
+import { EVENT_BODY_LIMIT_BYTES, type PortalEvent } from "@core/events/schema";
+import { makeEvent, makeLlmEvent } from "@/testing/events";
+
+describe.each(testDatabases())("event ingest on $name", ({ open }) => {
+  let opened: OpenDatabase;
+  let secrets: EdgeSecret[];
+  let stranger: EdgeSecret[];
+  beforeAll(async () => {
+    opened = await open();
+    secrets = await parseEdgeSecrets(generateEdgeSecret());
+    stranger = await parseEdgeSecrets(generateEdgeSecret());
+  });
+  afterAll(() => opened.close());
+
+  const deliver = async (body: string, signature: string | null, headers: Record<string, string> = {}) => {
+    const request = new Request("http://console.test/api/v1/events", {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", ...(signature ? { "x-portcullis-signature": signature } : {}), ...headers },
+    });
+    const res = await ingestEventsRequest(request, { db: async () => opened.db, secrets: async () => secrets });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string } } };
+  };
+  const signed = async (events: unknown[], by = secrets, now?: number) => {
+    const body = JSON.stringify({ events });
+    return deliver(body, await signEventBody(body, by, now));
+  };
+  const stored = async (events: PortalEvent[]) =>
+    (await opened.db.select({ id: mcpEvents.id }).from(mcpEvents).where(inArray(mcpEvents.id, events.map((e) => e.id)))).length;
+
+  it("stores LLM usage events next to MCP events, once each, and runs the usage follow-up only for new usage", async () => {
+    const teamId = crypto.randomUUID();
+    const llm = makeLlmEvent({ teamIds: [teamId], inputTokens: 7, costMicroUsd: 123 });
+    const mcp = makeEvent();
+    let followUps = 0;
+    const deliverWithUsage = async (events: unknown[]) => {
+      const body = JSON.stringify({ events });
+      const request = new Request("http://console.test/api/v1/events", { method: "POST", body, headers: { "x-portcullis-signature": await signEventBody(body, secrets) } });
+      const res = await ingestEventsRequest(request, { db: async () => opened.db, secrets: async () => secrets, onUsage: async () => void (followUps += 1) });
+      return { status: res.status, json: await res.json() };
+    };
+    expect(await deliverWithUsage([mcp, llm])).toEqual({ status: 200, json: { accepted: 2, duplicates: 0 } });
+    expect(followUps).toBe(1);
+    const [row] = await opened.db.select().from(llmEvents).where(inArray(llmEvents.id, [llm.id]));
+    expect(row).toMatchObject({ providerSlug: "openai", model: "gpt-test-1", inputTokens: 7, costMicroUsd: 123, teamIds: [teamId], cache: "miss" });
+    expect(await stored([mcp])).toBe(1);
+    // Redelivered: nothing new, no follow-up.
+    expect(await deliverWithUsage([mcp, llm])).toEqual({ status: 200, json: { accepted: 0, duplicates: 2 } });
+    expect(followUps).toBe(1);
+    // A bad LLM event is named by its field, like an MCP one.
+    const bad = await signed([makeLlmEvent({ status: 42 })]);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error?.message).toMatch(/events\.0\.status/);
+  });
+
+  it("stores a signed batch and answers how many it accepted", async () => {
+    const events = [makeEvent(), makeEvent({ decision: "denied", reason: "not approved", success: false })];
+    expect(await signed(events)).toEqual({ status: 200, json: { accepted: 2, duplicates: 0 } });
+    expect(await stored(events)).toBe(2);
+    const [row] = await opened.db.select().from(mcpEvents).where(inArray(mcpEvents.id, [events[1]!.id]));
+    expect(row).toMatchObject({ decision: "denied", reason: "not approved", success: false, serverSlug: "weather", resultTokens: 42 });
+  });
+
+  it("quarantines a tool the portal reports as changed upstream (once), and records why", async () => {
+    const { db } = opened;
+    const [server] = await db
+      .insert(servers)
+      .values({ slug: `s-${crypto.randomUUID().slice(0, 8)}`, name: "S", url: "http://127.0.0.1:9/mcp", endpointUrl: "http://127.0.0.1:9/mcp", transport: "streamable-http", status: "approved" })
+      .returning();
+    const tool = { serverId: server!.id, definition: {}, hash: "a".repeat(64), pinnedHash: "a".repeat(64), tokensJson: 1, tokensTypescript: 1 };
+    await db.insert(serverTools).values([
+      { ...tool, name: "get_weather", state: "enabled" },
+      { ...tool, name: "other", state: "enabled" },
+    ]);
+    const report = makeEvent({ method: "tools/list", serverId: server!.id, tool: "get_weather", decision: "denied", success: false, reason: `${HASH_MISMATCH_REASON}: live definition hashes to ${"b".repeat(64)}` });
+    expect((await signed([report])).status).toBe(200);
+    expect((await signed([{ ...report, id: crypto.randomUUID() }])).status).toBe(200);
+    const rows = await db.select().from(serverTools).where(eq(serverTools.serverId, server!.id));
+    expect(Object.fromEntries(rows.map((r) => [r.name, r.state]))).toEqual({ get_weather: "quarantined", other: "enabled" });
+    const timeline = await db.select().from(serverEvents).where(eq(serverEvents.serverId, server!.id));
+    expect(timeline.filter((e) => e.kind === "quarantined")).toHaveLength(1);
+    // An ordinary denial changes nothing.
+    expect((await signed([makeEvent({ serverId: server!.id, tool: "other", decision: "denied", reason: "POLICY_DENIED: no rule allows this" })])).status).toBe(200);
+    expect((await db.select().from(serverTools).where(eq(serverTools.serverId, server!.id))).find((r) => r.name === "other")?.state).toBe("enabled");
+  });
+
+  it("counts redelivered and repeated ids as duplicates and stores each id once", async () => {
+    const first = makeEvent();
+    await signed([first]);
+    const fresh = makeEvent();
+    expect(await signed([first, fresh, fresh])).toEqual({ status: 200, json: { accepted: 1, duplicates: 2 } });
+    expect(await stored([first, fresh])).toBe(2);
+  });
+
+  it("refuses a missing, malformed, foreign-key or tampered signature with 401 and stores nothing", async () => {
+    const event = makeEvent();
+    const body = JSON.stringify({ events: [event] });
+    const missing = await deliver(body, null);
+    expect(missing.status).toBe(401);
+    expect(missing.json.error?.code).toBe("UNAUTHENTICATED");
+    expect((await deliver(body, "v1=abc")).status).toBe(401);
+    expect((await deliver(body, await signEventBody(body, stranger))).status).toBe(401);
+    const tampered = JSON.stringify({ events: [{ ...event, decision: "allowed", email: "someone-else@example.test" }] });
+    expect((await deliver(tampered, await signEventBody(body, secrets))).status).toBe(401);
+    // An API token is no substitute for the signature.
+    expect((await deliver(body, null, { authorization: "Bearer pcs_anything" })).status).toBe(401);
+    expect(await stored([event])).toBe(0);
+  });
+
+  it("refuses a signature whose timestamp is outside the tolerance (a replay), saying so", async () => {
+    const event = makeEvent();
+    const old = await signed([event], secrets, Math.floor(Date.now() / 1000) - 3600);
+    expect(old.status).toBe(401);
+    expect(old.json.error?.message).toMatch(/3600 s old/);
+    expect((await signed([event], secrets, Math.floor(Date.now() / 1000) + 3600)).status).toBe(401);
+    expect(await stored([event])).toBe(0);
+  });
+
+  it("accepts every secret listed (rotation), signed with any of them", async () => {
+    const both = [...stranger, ...secrets];
+    const event = makeEvent();
+    const body = JSON.stringify({ events: [event] });
+    const res = await ingestEventsRequest(
+      new Request("http://console.test/api/v1/events", { method: "POST", body, headers: { "x-portcullis-signature": await signEventBody(body, secrets) } }),
+      { db: async () => opened.db, secrets: async () => both },
+    );
+    expect(res.status).toBe(200);
+  });
+
+  it("refuses a body over the limit with 413, by declared length or by what arrives", async () => {
+    const big = JSON.stringify({ events: [makeEvent({ error: "x".repeat(EVENT_BODY_LIMIT_BYTES) })] });
+    const res = await deliver(big, await signEventBody(big, secrets));
+    expect(res.status).toBe(413);
+    expect(res.json.error?.code).toBe("PAYLOAD_TOO_LARGE");
+    const declared = await deliver("{}", "t=1,v1=" + "0".repeat(64), { "content-length": String(EVENT_BODY_LIMIT_BYTES + 1) });
+    expect(declared.status).toBe(413);
+  });
+
+  it("answers malformed JSON with 400 INVALID_JSON", async () => {
+    const body = "{ not json";
+    const res = await deliver(body, await signEventBody(body, secrets));
+    expect(res.status).toBe(400);
+    expect(res.json.error?.code).toBe("INVALID_JSON");
+  });
+
+  it("refuses a batch with one invalid event with 400 VALIDATION_ERROR, naming it, and stores none of it", async () => {
+    const good = makeEvent();
+    const bad = { ...makeEvent(), decision: "maybe" };
+    const res = await signed([good, bad]);
+    expect(res.status).toBe(400);
+    expect(res.json.error?.code).toBe("VALIDATION_ERROR");
+    expect(res.json.error?.message).toMatch(/events\.1\.decision/);
+    expect(await stored([good])).toBe(0);
+    expect((await signed([{ ...makeEvent(), extra: 1 }])).status).toBe(400);
+    expect((await signed([])).status).toBe(400);
+    expect((await signed(Array.from({ length: 501 }, () => makeEvent()))).status).toBe(400);
+  });
+});

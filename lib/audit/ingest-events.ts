@@ -1,0 +1,135 @@
+import type { Queryable } from "@/db/client";
+import { and, eq } from "drizzle-orm";
+import { llmEvents, mcpEvents, serverTools } from "@/db/schema";
+import { systemActor } from "@/lib/auth/actor";
+import { recordAudit } from "./record-audit";
+import { recordServerEvent } from "@/lib/servers/record-event";
+import { EVENTS_SIGNATURE_TOLERANCE_SECONDS, verifyEventSignature, type EdgeSecret } from "@core/edge/secret";
+import { DomainError, UnauthenticatedError } from "@/lib/errors";
+import { EventBatch, isLlmEvent, type LlmEvent, type PortalEvent } from "@core/events/schema";
+
+/** A refusal of the delivery itself (not of one event): malformed JSON, too large. */
+export class IngestError extends DomainError {
+  constructor(
+    override readonly status: number,
+    override readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface IngestEventsInput {
+  /** The request body exactly as received: the signature covers these characters. */
+  body: string;
+  /** The `X-Portcullis-Signature` header. */
+  signature: string | null;
+  secrets: EdgeSecret[];
+  nowSeconds?: number;
+  /** Called after new LLM usage was stored (budget alerts); its failure does not fail the delivery. */
+  onUsage?: () => Promise<void>;
+}
+
+export interface IngestEventsResult {
+  /** Events stored by this delivery. */
+  accepted: number;
+  /** Events whose id was already stored (a redelivery) or repeated within the batch. */
+  duplicates: number;
+}
+
+/**
+ * Stores a batch the edge delivered. The caller is the portal, not a person: it is authenticated by
+ * the HMAC over the raw body (lib/core/edge/secret.ts), never by an API token. The whole batch is
+ * validated before anything is written and goes in with one statement, so a batch is stored
+ * entirely or not at all; `ON CONFLICT (id) DO NOTHING` makes redelivery harmless.
+ */
+export async function ingestEvents(db: Queryable, input: IngestEventsInput): Promise<IngestEventsResult> {
+  const now = input.nowSeconds ?? Math.floor(Date.now() / 1000);
+  if (!(await verifyEventSignature(input.signature, input.body, input.secrets, now))) {
+    throw new UnauthenticatedError(signatureProblem(input.signature, now));
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(input.body);
+  } catch (error) {
+    throw new IngestError(400, "INVALID_JSON", `Request body is not valid JSON: ${(error as Error).message}`);
+  }
+  // A ZodError here becomes 400 VALIDATION_ERROR with the failing event's index in the field path.
+  const { events } = EventBatch.parse(json);
+  const mcp = events.filter((e): e is PortalEvent => !isLlmEvent(e));
+  const llm = events.filter(isLlmEvent);
+  const result = await db.transaction(async (tx) => {
+    const inserted = mcp.length
+      ? await tx
+          .insert(mcpEvents)
+          .values(mcp.map(toRow))
+          .onConflictDoNothing({ target: mcpEvents.id })
+          .returning({ id: mcpEvents.id })
+      : [];
+    const fresh = new Set(inserted.map((r) => r.id));
+    await quarantineChangedTools(
+      tx,
+      mcp.filter((e) => fresh.has(e.id)),
+    );
+    const insertedLlm = llm.length
+      ? await tx
+          .insert(llmEvents)
+          .values(llm.map(toLlmRow))
+          .onConflictDoNothing({ target: llmEvents.id })
+          .returning({ id: llmEvents.id })
+      : [];
+    const accepted = inserted.length + insertedLlm.length;
+    return { accepted, duplicates: events.length - accepted, newUsage: insertedLlm.length > 0 };
+  });
+  if (result.newUsage && input.onUsage) {
+    // The usage is stored; alerts are a follow-up that must not make the edge deliver it again.
+    await input.onUsage().catch((error: unknown) => console.error("[events] after-ingest usage check failed:", error instanceof Error ? error.message : error));
+  }
+  return { accepted: result.accepted, duplicates: result.duplicates };
+}
+
+/** The portal's reports that a live tool definition no longer matches its pin. */
+export const HASH_MISMATCH_REASON = "TOOL_HASH_MISMATCH";
+const PORTAL_ACTOR = systemActor("portcullis portal (pin check)");
+
+/**
+ * The edge refused a tool whose live definition no longer hashes to its approved pin; the console
+ * quarantines it too (until an approver re-approves it), so the next publish leaves it out and the
+ * registry shows why. Only enabled tools move; a repeated report changes nothing.
+ */
+async function quarantineChangedTools(tx: Queryable, events: PortalEvent[]): Promise<void> {
+  for (const event of events) {
+    if (!event.reason?.startsWith(HASH_MISMATCH_REASON) || !event.serverId || !event.tool) continue;
+    const moved = await tx
+      .update(serverTools)
+      .set({ state: "quarantined", quarantineReason: "Definition changed upstream since approval (seen by the portal)", updatedAt: new Date() })
+      .where(and(eq(serverTools.serverId, event.serverId), eq(serverTools.name, event.tool), eq(serverTools.state, "enabled")))
+      .returning({ name: serverTools.name });
+    if (moved.length === 0) continue;
+    await recordServerEvent(tx, PORTAL_ACTOR, { serverId: event.serverId, kind: "quarantined", reason: event.reason, details: { tools: [event.tool], source: "portal", eventId: event.id } });
+    await recordAudit(tx, PORTAL_ACTOR, { action: "server.tool_quarantined", targetType: "server", targetId: event.serverId, details: { tool: event.tool, reason: event.reason, eventId: event.id } });
+  }
+}
+
+/** Says why a signature failed without revealing anything about the secret. */
+function signatureProblem(header: string | null, now: number): string {
+  if (!header) return "Missing X-Portcullis-Signature: event deliveries are signed with the edge secret";
+  const t = /^t=(\d{1,12}),v1=[0-9a-f]{64}$/.exec(header.trim())?.[1];
+  if (!t) return "Malformed X-Portcullis-Signature (expected t=<unix seconds>,v1=<hex>)";
+  const skew = now - Number(t);
+  if (Math.abs(skew) > EVENTS_SIGNATURE_TOLERANCE_SECONDS) {
+    return `X-Portcullis-Signature timestamp is ${Math.abs(skew)} s ${skew > 0 ? "old" : "in the future"} (tolerance ${EVENTS_SIGNATURE_TOLERANCE_SECONDS} s): check the clocks`;
+  }
+  return "X-Portcullis-Signature does not match any configured edge secret";
+}
+
+function toLlmRow(event: LlmEvent): typeof llmEvents.$inferInsert {
+  const { kind: _kind, ...row } = event;
+  return { ...row, time: new Date(event.time).toISOString() };
+}
+
+function toRow(event: PortalEvent): typeof mcpEvents.$inferInsert {
+  const { kind: _kind, ...row } = event;
+  // Times are kept as UTC with millisecond precision, so the audit cursor (time|id) round-trips exactly.
+  return { ...row, time: new Date(event.time).toISOString() };
+}

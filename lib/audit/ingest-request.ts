@@ -1,0 +1,60 @@
+import type { Queryable } from "@/db/client";
+import { toProblem } from "@/lib/api/problem";
+import { EVENTS_SIGNATURE_HEADER, type EdgeSecret } from "@core/edge/secret";
+import { UnauthenticatedError } from "@/lib/errors";
+import { IngestError, ingestEvents } from "./ingest-events";
+import { EVENT_BODY_LIMIT_BYTES } from "@core/events/schema";
+
+const tooLarge = () => new IngestError(413, "PAYLOAD_TOO_LARGE", `Request body must be at most ${EVENT_BODY_LIMIT_BYTES} bytes`);
+
+/** Reads at most `limit` bytes; stops reading (and refuses) as soon as the body is larger. */
+async function readBounded(request: Request, limit: number): Promise<string> {
+  if (Number(request.headers.get("content-length") ?? "0") > limit) throw tooLarge();
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * `POST /api/v1/events` as a plain Request → Response function: what the Next route handler
+ * serves, and what the delivery test serves from a bare Node server (the same code path minus Next).
+ */
+export async function ingestEventsRequest(
+  request: Request,
+  deps: { db: () => Promise<Queryable>; secrets: () => Promise<EdgeSecret[]>; onUsage?: (db: Queryable) => Promise<void> },
+): Promise<Response> {
+  const headers = { "cache-control": "no-store" };
+  try {
+    const signature = request.headers.get(EVENTS_SIGNATURE_HEADER);
+    // Refuse an unsigned delivery before reading (or buffering) its body.
+    if (!signature) throw new UnauthenticatedError("Missing X-Portcullis-Signature: event deliveries are signed with the edge secret");
+    const body = await readBounded(request, EVENT_BODY_LIMIT_BYTES);
+    const db = await deps.db();
+    const onUsage = deps.onUsage;
+    const result = await ingestEvents(db, { body, signature, secrets: await deps.secrets(), ...(onUsage ? { onUsage: () => onUsage(db) } : {}) });
+    return Response.json(result, { status: 200, headers });
+  } catch (error) {
+    const { status, body } = toProblem(error, "body");
+    // Log the failure, never the body: events carry emails and client addresses.
+    if (status === 500) console.error("[api] POST /events failed:", error instanceof Error ? error.stack : error);
+    return Response.json(body, { status, headers });
+  }
+}

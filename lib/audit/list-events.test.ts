@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OpenDatabase } from "@/db/client";
+import { testDatabases } from "@/testing/db";
+import { mcpEvents } from "@/db/schema";
+import { ForbiddenError, ValidationError } from "@/lib/errors";
+import { makeUser } from "@/testing/users";
+import { encodeCursor, listEvents } from "./list-events";
+import type { PortalEvent } from "@core/events/schema";
+import { makeEvent } from "@/testing/events";
+
+describe.each(testDatabases())("audit event queries on $name", ({ open }) => {
+  let opened: OpenDatabase;
+  const alice = crypto.randomUUID();
+  const base = Date.parse("2030-01-01T12:00:00.000Z");
+  const at = (seconds: number) => new Date(base + seconds * 1000).toISOString();
+  let events: PortalEvent[];
+
+  beforeAll(async () => {
+    opened = await open();
+    // Ten events share one time, to prove paging is stable under ties.
+    const tie = Array.from({ length: 10 }, () => makeEvent({ time: at(5), serverSlug: "tie", email: "tie@example.test" }));
+    events = [
+      makeEvent({ time: at(1), userId: alice, email: "Alice@Example.test", serverSlug: "weather", tool: "get_weather" }),
+      makeEvent({ time: at(2), email: "bob@example.test", serverSlug: "github", tool: "create_issue", decision: "denied", reason: "not in team", success: false }),
+      makeEvent({ time: at(3), email: "carol@example.test", serverSlug: "docs", tool: null, method: "prompts/get", prompt: "summarise" }),
+      makeEvent({ time: at(4), email: "100%_real@example.test", serverSlug: "docs", tool: null, method: "resources/read", resourceUri: "file:///readme.md" }),
+      ...tie,
+    ];
+    await opened.db.insert(mcpEvents).values(events);
+  });
+  afterAll(() => opened.close());
+
+  const ctx = async (role: "security" | "admin" | "member" = "security") => ({ db: opened.db, actor: await makeUser(opened.db, role) });
+  const ids = (list: { id: string }[]) => list.map((e) => e.id);
+
+  it("lists newest first with every field, and is refused to members", async () => {
+    const { events: page, nextCursor } = await listEvents(await ctx(), { to: at(5), limit: 200 });
+    expect(page.map((e) => e.time)).toEqual([at(4), at(3), at(2), at(1)]);
+    expect(nextCursor).toBeNull();
+    expect(page[2]).toMatchObject({ ...events[1], receivedAt: expect.any(String) });
+    await expect(listEvents(await ctx("member"))).rejects.toThrow(ForbiddenError);
+    expect((await listEvents(await ctx("admin"), { limit: 1 })).events).toHaveLength(1);
+  });
+
+  it("filters by user (email substring, case-insensitive, or user id), server, tool, decision, method and time", async () => {
+    const sec = await ctx();
+    const q = async (query: Parameters<typeof listEvents>[1]) => ids((await listEvents(sec, { to: at(5), ...query })).events);
+    expect(await q({ user: "alice@EXAMPLE" })).toEqual([events[0]!.id]);
+    expect(await q({ user: alice })).toEqual([events[0]!.id]);
+    // LIKE wildcards in the filter are taken literally.
+    expect(await q({ user: "100%_" })).toEqual([events[3]!.id]);
+    expect(await q({ user: "%" })).toEqual([events[3]!.id]);
+    expect(await q({ server: "docs" })).toEqual([events[3]!.id, events[2]!.id]);
+    expect(await q({ tool: "create_issue" })).toEqual([events[1]!.id]);
+    expect(await q({ tool: "summarise" })).toEqual([events[2]!.id]);
+    expect(await q({ tool: "file:///readme.md" })).toEqual([events[3]!.id]);
+    expect(await q({ decision: "denied" })).toEqual([events[1]!.id]);
+    expect(await q({ method: "prompts/get" })).toEqual([events[2]!.id]);
+    expect(await q({ from: at(2), to: at(4) })).toEqual([events[2]!.id, events[1]!.id]);
+    expect(await q({ from: new Date(base + 2000).toISOString().replace("Z", "+00:00") })).toHaveLength(3);
+    expect(await q({ server: "docs", method: "tools/call" })).toEqual([]);
+  });
+
+  it("pages with a cursor through rows that share a time, each row exactly once", async () => {
+    const sec = await ctx();
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await listEvents(sec, { server: "tie", limit: 3, cursor });
+      seen.push(...ids(page.events));
+      cursor = page.nextCursor ?? undefined;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(4);
+    expect(seen).toHaveLength(10);
+    expect(new Set(seen)).toEqual(new Set(ids(events.slice(4))));
+    // Same-time rows come in a stable (id descending) order.
+    expect(seen).toEqual([...seen].sort().reverse());
+    // Paging across the tie into older rows.
+    const first = await listEvents(sec, { limit: 9 });
+    const second = await listEvents(sec, { limit: 200, cursor: first.nextCursor! });
+    expect([...ids(first.events), ...ids(second.events)]).toEqual(ids((await listEvents(sec, { limit: 200 })).events));
+    expect(second.events.slice(-4).map((e) => e.time)).toEqual([at(4), at(3), at(2), at(1)]);
+  });
+
+  it("refuses a cursor it did not make, and out-of-range limits", async () => {
+    const sec = await ctx();
+    await expect(listEvents(sec, { cursor: "bm90LWEtY3Vyc29y" })).rejects.toThrow(ValidationError);
+    await expect(listEvents(sec, { cursor: encodeCursor("yesterday", crypto.randomUUID()) })).rejects.toThrow(ValidationError);
+    await expect(listEvents(sec, { limit: 0 })).rejects.toThrow();
+    await expect(listEvents(sec, { limit: 201 })).rejects.toThrow();
+  });
+});

@@ -1,0 +1,66 @@
+import { and, desc, eq, gte, ilike, lt, or, sql, type SQL } from "drizzle-orm";
+import { mcpEvents, type McpEventRow } from "@/db/schema";
+import { authorize } from "@/lib/auth/actor";
+import { IsoDateTime, Uuid } from "@core/zod/helpers";
+import type { Ctx } from "@/lib/context";
+import { ValidationError } from "@/lib/errors";
+import { ListEventsQuery, type ListEventsOutput, type McpEventOutput } from "./schemas";
+
+/** `time|id` of the last row of a page, base64url: opaque to callers, exact for the next query. */
+export function encodeCursor(time: string, id: string): string {
+  return Buffer.from(`${time}|${id}`, "utf8").toString("base64url");
+}
+
+function decodeCursor(cursor: string): { time: string; id: string } {
+  const [time, id, extra] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
+  if (extra !== undefined || !IsoDateTime.safeParse(time).success || !Uuid.safeParse(id).success) {
+    throw new ValidationError("query.cursor: must be a nextCursor from a previous page", { cursor: "must be a nextCursor from a previous page" });
+  }
+  return { time: time!, id: id! };
+}
+
+const likeEscape = (text: string) => text.replace(/[%_\\]/g, "\\$&");
+
+/**
+ * The portal's MCP events, newest first (time, then id, so rows with the same time page stably).
+ * Keyset pagination on the (time, id) index: each page costs the same however deep it is.
+ */
+export async function listEvents({ db, actor }: Ctx, input: ListEventsQuery = {}): Promise<ListEventsOutput> {
+  authorize(actor, "audit.read");
+  const query = ListEventsQuery.parse(input);
+  const conditions: SQL[] = [];
+  if (query.user) {
+    const byEmail = ilike(mcpEvents.email, `%${likeEscape(query.user)}%`);
+    conditions.push(Uuid.safeParse(query.user).success ? or(eq(mcpEvents.userId, query.user), byEmail)! : byEmail);
+  }
+  if (query.server) conditions.push(eq(mcpEvents.serverSlug, query.server));
+  if (query.tool) conditions.push(or(eq(mcpEvents.tool, query.tool), eq(mcpEvents.prompt, query.tool), eq(mcpEvents.resourceUri, query.tool))!);
+  if (query.decision) conditions.push(eq(mcpEvents.decision, query.decision));
+  if (query.method) conditions.push(eq(mcpEvents.method, query.method));
+  if (query.from) conditions.push(gte(mcpEvents.time, new Date(query.from).toISOString()));
+  if (query.to) conditions.push(lt(mcpEvents.time, new Date(query.to).toISOString()));
+  if (query.cursor) {
+    const after = decodeCursor(query.cursor);
+    conditions.push(sql`(${mcpEvents.time}, ${mcpEvents.id}) < (${after.time}::timestamptz, ${after.id}::uuid)`);
+  }
+  const rows = await db
+    .select()
+    .from(mcpEvents)
+    .where(and(...conditions))
+    .orderBy(desc(mcpEvents.time), desc(mcpEvents.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit).map(toOutput);
+  const last = page.at(-1);
+  return { events: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last.time, last.id) : null };
+}
+
+function toOutput(row: McpEventRow): McpEventOutput {
+  const { receivedAt, time, authMethod, ...rest } = row;
+  return {
+    ...rest,
+    // Ingest stores times with millisecond precision, so this ISO form is exact (and safe in a cursor).
+    time: new Date(time).toISOString(),
+    authMethod: authMethod === "oauth" || authMethod === "token" ? authMethod : null,
+    receivedAt: receivedAt.toISOString(),
+  };
+}

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { IsoDateTime } from "@core/zod/helpers";
+import { EVENT_TEXT_LIMIT, PortalEvent } from "@core/events/schema";
+
+export const AUDIT_PAGE_DEFAULT = 50;
+export const AUDIT_PAGE_MAX = 200;
+
+const Filter = (max: number) => z.string().trim().min(1).max(max).optional();
+
+/** `GET /api/v1/audit` query (and the Audit page's search params). */
+export const ListEventsQuery = z
+  .object({
+    user: Filter(320).describe("Part of the caller's email (case-insensitive), or a user id"),
+    server: Filter(100).describe("Server slug"),
+    tool: Filter(2_000).describe("Tool name (the upstream's, not the portal's `{slug}_{tool}`), prompt name or resource URI"),
+    decision: z.enum(["allowed", "denied"]).optional(),
+    method: Filter(EVENT_TEXT_LIMIT).describe("JSON-RPC method, e.g. tools/call"),
+    from: IsoDateTime.optional().describe("Events at or after this time"),
+    to: IsoDateTime.optional().describe("Events before this time"),
+    limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(AUDIT_PAGE_DEFAULT),
+    cursor: z
+      .string()
+      .max(200)
+      .regex(/^[A-Za-z0-9_-]+$/, "must be a nextCursor from a previous page")
+      .optional()
+      .describe("The nextCursor of the previous page"),
+  })
+  .strict();
+export type ListEventsQuery = z.input<typeof ListEventsQuery>;
+
+export const McpEventOutput = PortalEvent.extend({
+  receivedAt: IsoDateTime.describe("When the console stored the event"),
+});
+export type McpEventOutput = z.infer<typeof McpEventOutput>;
+
+export const ListEventsOutput = z.object({
+  events: z.array(McpEventOutput).describe("Newest first"),
+  nextCursor: z.string().nullable().describe("Pass as `cursor` for the next (older) page; null on the last page"),
+});
+export type ListEventsOutput = z.infer<typeof ListEventsOutput>;

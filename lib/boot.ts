@@ -1,0 +1,33 @@
+import { getOpenDatabase } from "@/db/client";
+import { readAuthSettings } from "./auth/settings";
+import { MIN_BOOTSTRAP_TOKEN_LENGTH } from "./tokens/authenticate-token";
+import { ensureAuthSecret } from "./auth/local-secret";
+import { keyRingFromEnv } from "./secret-box";
+import { identitySyncIntervalMs, startIdentitySync } from "./config/identity-sync-job";
+import { startSyncScheduler, syncIntervalMs } from "./servers/sync-job";
+
+export async function boot(): Promise<void> {
+  ensureAuthSecret();
+  const settings = readAuthSettings();
+  const started = Date.now();
+  const { target } = await getOpenDatabase();
+  const where = target.driver === "pglite" ? `embedded PGlite in ${target.dataDir ?? "memory"}` : `${target.driver} (DATABASE_URL)`;
+  console.log(`[portcullis] database ready: ${where}, migrations applied in ${Date.now() - started} ms`);
+  console.log(
+    settings.mode === "local"
+      ? "[portcullis] sign-in: LOCAL MODE (no identity provider configured; loopback only, first user becomes admin)"
+      : `[portcullis] sign-in: OIDC via ${settings.oidc?.issuer}`,
+  );
+  // Fail at start, not at the first saved credential, when the key ring is misconfigured.
+  keyRingFromEnv();
+  startSyncScheduler();
+  const interval = syncIntervalMs();
+  console.log(interval ? `[portcullis] approved servers re-sync every ${interval / 60_000} min` : "[portcullis] periodic re-sync is off");
+  startIdentitySync();
+  const identityInterval = identitySyncIntervalMs();
+  console.log(identityInterval ? `[portcullis] users and API tokens reach the portal within ${identityInterval / 1000} s of a change (after a first publish)` : "[portcullis] users and API tokens reach the portal only with a publish");
+  const bootstrap = process.env.PORTCULLIS_ADMIN_TOKEN;
+  if (bootstrap && bootstrap.length < MIN_BOOTSTRAP_TOKEN_LENGTH) {
+    console.warn(`[portcullis] PORTCULLIS_ADMIN_TOKEN is ignored: it must be at least ${MIN_BOOTSTRAP_TOKEN_LENGTH} characters`);
+  }
+}

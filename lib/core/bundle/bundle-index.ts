@@ -1,0 +1,127 @@
+/**
+ * A config bundle indexed for enforcement: what the portal looks up on every request. Built once
+ * per bundle version (the Worker caches it per isolate), pure, shared with the console so a
+ * simulator sees exactly what the edge sees.
+ */
+import { compilePolicy, decide, type CompiledPolicy, type PolicyDecision, type PolicyPrincipal, type PolicyRequest } from "@core/policy/evaluate";
+import { blockedBy } from "@core/shadow/blocklist";
+import type { BundleBlockEntry, BundleServer, BundleTool, BundleUser, ConfigBundle } from "./schema";
+
+export interface BundleIndex {
+  bundle: ConfigBundle;
+  serversBySlug: Map<string, BundleServer>;
+  toolsByServer: Map<string, Map<string, BundleTool>>;
+  usersById: Map<string, BundleUser>;
+  tokensByHash: Map<string, ConfigBundle["tokens"][number]>;
+  tokenIds: Set<string>;
+  teamSlugs: Map<string, string>;
+  policy: CompiledPolicy;
+  /** Servers and LLM providers (by slug) whose upstream URL is on the shadow-MCP block list. */
+  blockedSlugs: Map<string, BundleBlockEntry>;
+}
+
+export function indexBundle(bundle: ConfigBundle): BundleIndex {
+  return {
+    bundle,
+    serversBySlug: new Map(bundle.servers.map((s) => [s.slug, s])),
+    toolsByServer: new Map(bundle.servers.map((s) => [s.id, new Map(s.tools.map((t) => [t.name, t]))])),
+    usersById: new Map(bundle.users.map((u) => [u.id, u])),
+    tokensByHash: new Map(bundle.tokens.map((t) => [t.hash, t])),
+    tokenIds: new Set(bundle.tokens.map((t) => t.id)),
+    teamSlugs: new Map(bundle.teams.map((t) => [t.id, t.slug])),
+    policy: compilePolicy(bundle.policies.rules),
+    blockedSlugs: blockedUpstreams(bundle),
+  };
+}
+
+/**
+ * The block list wins over approval: a server or provider whose URL falls under an entry is
+ * refused at the edge whatever policies say (security blocked its host after it was approved).
+ */
+function blockedUpstreams(bundle: ConfigBundle): Map<string, BundleBlockEntry> {
+  const out = new Map<string, BundleBlockEntry>();
+  const list = bundle.shadow.blocklist;
+  if (list.length === 0) return out;
+  for (const s of bundle.servers) {
+    const e = blockedBy(s.url, list);
+    if (e) out.set(s.slug, e);
+  }
+  for (const p of bundle.llm.providers) {
+    const e = blockedBy(p.baseUrl, list);
+    if (e) out.set(p.slug, e);
+  }
+  return out;
+}
+
+/** The decision for an upstream on the block list (no policy rule decided it). */
+export function blockedDecision(entry: BundleBlockEntry): PolicyDecision {
+  return { effect: "deny", ruleId: null, reason: `SERVER_BLOCKED: ${entry.origin}${entry.pathPrefix} is on the shadow-MCP block list (${entry.reason})` };
+}
+
+/**
+ * Who asks, and the facts the policy's conditions look at. `at` and `clientIp` are the request's;
+ * without them, conditional allows do not match and conditional denies do (fail closed).
+ */
+export interface Caller {
+  user: BundleUser;
+  /** The API token the request came with; null for OAuth callers. */
+  tokenId?: string | null;
+  clientIp?: string | null;
+  at?: Date;
+}
+
+function principal(caller: Caller): PolicyPrincipal {
+  const { user } = caller;
+  return { userId: user.id, teamIds: user.teamIds, groups: user.groups, email: user.email, tokenId: caller.tokenId ?? null };
+}
+
+function facts(caller: Caller, serverSlug: string, tool: string | null): PolicyRequest {
+  return { serverSlug, tool, at: caller.at, clientIp: caller.clientIp ?? null };
+}
+
+export type ToolAccess =
+  | { ok: true; tool: BundleTool; decision: PolicyDecision }
+  | { ok: false; code: "TOOL_NOT_APPROVED" | "POLICY_DENIED" | "SERVER_BLOCKED"; reason: string; decision: PolicyDecision | null };
+
+/**
+ * May this user call this upstream tool of this server? Approved server (it is in the bundle),
+ * enabled tool (only enabled tools are published), then the policy. The hash pin is checked
+ * separately, against the live definition the portal sees.
+ */
+export function toolAccess(index: BundleIndex, caller: Caller, server: BundleServer, toolName: string): ToolAccess {
+  const blocked = index.blockedSlugs.get(server.slug);
+  if (blocked) {
+    const decision = blockedDecision(blocked);
+    return { ok: false, code: "SERVER_BLOCKED", reason: decision.reason, decision };
+  }
+  const tool = index.toolsByServer.get(server.id)?.get(toolName);
+  if (!tool) return { ok: false, code: "TOOL_NOT_APPROVED", reason: "tool is not approved and enabled (new, disabled, quarantined or removed)", decision: null };
+  const decision = decide(index.policy, principal(caller), facts(caller, server.slug, toolName));
+  if (decision.effect === "deny") return { ok: false, code: "POLICY_DENIED", reason: decision.reason, decision };
+  return { ok: true, tool, decision };
+}
+
+/** Server-level access (prompts, resources, completion): a whole-server rule must allow it. */
+export function serverAccess(index: BundleIndex, caller: Caller, server: BundleServer): PolicyDecision {
+  const blocked = index.blockedSlugs.get(server.slug);
+  if (blocked) return blockedDecision(blocked);
+  return decide(index.policy, principal(caller), facts(caller, server.slug, null));
+}
+
+/** Whether the user may use the server at all (any tool or the server itself) — to decide what a caller may see. */
+export function visibleServers(index: BundleIndex, caller: Caller): BundleServer[] {
+  return index.bundle.servers.filter(
+    (s) => serverAccess(index, caller, s).effect === "allow" || s.tools.some((t) => toolAccess(index, caller, s, t.name).ok),
+  );
+}
+
+/**
+ * May this caller use this model of this LLM provider? Policies treat a provider like a server
+ * (its slug) and the model like a tool name, so `deny team:interns → openai/gpt-5*` reads as it
+ * says; a request that names no model (listing models) needs a whole-provider rule.
+ */
+export function llmAccess(index: BundleIndex, caller: Caller, providerSlug: string, model: string | null): PolicyDecision {
+  const blocked = index.blockedSlugs.get(providerSlug);
+  if (blocked) return blockedDecision(blocked);
+  return decide(index.policy, principal(caller), facts(caller, providerSlug, model));
+}

@@ -1,0 +1,139 @@
+import { z } from "zod";
+import { IsoDateTime, Uuid } from "@core/zod/helpers";
+
+/**
+ * One MCP request as the portal saw it — the contract between the edge (which emits, buffers and
+ * delivers) and the console (which ingests, idempotently on `id`, and shows the audit log). Field
+ * coverage is at least Cloudflare's `mcp_portal_logs`. Text fields are bounded so one odd client
+ * cannot make a whole batch unacceptable: the edge truncates to these limits before sending.
+ */
+export const EVENT_TEXT_LIMIT = 500;
+export const EVENT_ERROR_LIMIT = 2_000;
+export const EVENT_BATCH_LIMIT = 500;
+/** The console refuses a delivery body larger than this (413); the edge keeps its batches well below it. */
+export const EVENT_BODY_LIMIT_BYTES = 2_000_000;
+
+const Text = z.string().max(EVENT_TEXT_LIMIT).nullable();
+const Count = z.number().int().min(0).max(2_147_483_647).nullable();
+
+export const PortalEvent = z
+  .object({
+    /** Absent (or "mcp"): an MCP event; LLM gateway events say `kind: "llm"` (below). */
+    kind: z.literal("mcp").optional(),
+    /** Made by the edge (UUID); the console stores each id once, so redelivery is harmless. */
+    id: Uuid,
+    time: IsoDateTime,
+    userId: Uuid.nullable(),
+    email: Text,
+    /** The caller's first team in the bundle (teams are many; this labels charts). */
+    teamId: Uuid.nullable(),
+    /** The console API token used, when the caller authenticated with one. */
+    tokenId: Uuid.nullable(),
+    /** How the caller authenticated: `oauth`, `token`, or null when it did not. */
+    authMethod: z.enum(["oauth", "token"]).nullable(),
+    clientName: Text,
+    clientVersion: Text,
+    clientIp: Text,
+    clientCountry: Text,
+    /** The portal's MCP session id (Mcp-Session-Id). */
+    sessionId: Text,
+    /** JSON-RPC method, e.g. `tools/call`; `http` for a request refused before any JSON-RPC was read. */
+    method: z.string().min(1).max(EVENT_TEXT_LIMIT),
+    /** `/mcp` or `/mcp/{slug}`. */
+    endpoint: z.string().min(1).max(EVENT_TEXT_LIMIT),
+    serverId: Uuid.nullable(),
+    serverSlug: Text,
+    serverUrl: z.string().max(2_000).nullable(),
+    /** The upstream tool name (not the portal's `{slug}_{tool}` name). */
+    tool: Text,
+    prompt: Text,
+    resourceUri: z.string().max(2_000).nullable(),
+    decision: z.enum(["allowed", "denied"]),
+    /** Why: the denial reason, or what allowed it (e.g. the deciding rule's description). */
+    reason: Text,
+    ruleId: Text,
+    /** The request completed without a JSON-RPC error and, for tools, without `isError`. */
+    success: z.boolean(),
+    error: z.string().max(EVENT_ERROR_LIMIT).nullable(),
+    /** Time spent waiting for the upstream, in milliseconds (null when not forwarded). */
+    durationMs: Count,
+    bytesIn: Count,
+    bytesOut: Count,
+    /** o200k tokens of the result as the model will see it (tool results, prompt messages, resources). */
+    resultTokens: Count,
+    /**
+     * tools/list at `/mcp` (all servers in one list): the tokens each server's tools add to it, by
+     * server slug — what every session pays in context for each server. Absent elsewhere.
+     */
+    serverTokens: z
+      .record(z.string().min(1).max(40), z.number().int().min(0).max(2_147_483_647))
+      .refine((m) => Object.keys(m).length <= 1_000, "at most 1,000 servers")
+      .nullable()
+      .optional(),
+    bundleVersion: z.number().int().positive().max(2_147_483_647).nullable(),
+  })
+  .strict();
+export type PortalEvent = z.infer<typeof PortalEvent>;
+
+/** Redacted, clipped request/response bodies on an LLM event (when the provider logs bodies). */
+export const LLM_LOG_LIMIT = 16_000;
+
+/**
+ * One call through the LLM gateway (`/llm/{provider}/v1/...`), refused or forwarded, cached or not:
+ * the usage record budgets and charts are built from. Travels in the same batches as MCP events,
+ * told apart by `kind`.
+ */
+export const LlmEvent = z
+  .object({
+    kind: z.literal("llm"),
+    id: Uuid,
+    time: IsoDateTime,
+    userId: Uuid.nullable(),
+    email: Text,
+    /** Every team of the caller at the time of the call (team budgets count all of them). */
+    teamIds: z.array(Uuid).max(1_000),
+    tokenId: Uuid.nullable(),
+    clientIp: Text,
+    providerSlug: z.string().min(1).max(EVENT_TEXT_LIMIT),
+    providerKind: z.enum(["openai", "anthropic"]),
+    /** e.g. `chat.completions`, `responses`, `embeddings`, `models`, `messages`; `http` when refused before routing. */
+    operation: z.string().min(1).max(EVENT_TEXT_LIMIT),
+    model: Text,
+    stream: z.boolean(),
+    /** The HTTP status the caller got. */
+    status: z.number().int().min(100).max(599),
+    success: z.boolean(),
+    error: z.string().max(EVENT_ERROR_LIMIT).nullable(),
+    decision: z.enum(["allowed", "denied"]),
+    reason: Text,
+    ruleId: Text,
+    cache: z.enum(["hit", "miss", "bypass"]).nullable(),
+    inputTokens: Count,
+    outputTokens: Count,
+    cachedInputTokens: Count,
+    cacheWriteTokens: Count,
+    costMicroUsd: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable(),
+    /** Admitted although a `flag` budget was exhausted. */
+    overBudget: z.boolean(),
+    durationMs: Count,
+    requestLog: z.string().max(LLM_LOG_LIMIT).nullable(),
+    responseLog: z.string().max(LLM_LOG_LIMIT).nullable(),
+    bundleVersion: z.number().int().positive().max(2_147_483_647).nullable(),
+  })
+  .strict();
+export type LlmEvent = z.infer<typeof LlmEvent>;
+
+/** What the edge delivers: MCP events (no `kind`) and LLM events (`kind: "llm"`), in one list. */
+export const AnyEvent = z.discriminatedUnion("kind", [PortalEvent, LlmEvent]);
+export type AnyEvent = z.infer<typeof AnyEvent>;
+
+export const isLlmEvent = (e: AnyEvent): e is LlmEvent => "kind" in e && e.kind === "llm";
+
+export const EventBatch = z.object({ events: z.array(AnyEvent).min(1).max(EVENT_BATCH_LIMIT) }).strict();
+export type EventBatch = z.infer<typeof EventBatch>;
+
+/** Cuts a string to `limit` characters (for the edge, before an event is buffered). */
+export function clip(value: string | null | undefined, limit = EVENT_TEXT_LIMIT): string | null {
+  if (value == null) return null;
+  return value.length <= limit ? value : value.slice(0, limit - 1) + "…";
+}

@@ -1,0 +1,364 @@
+/**
+ * The admission and settlement state machine for rate limits and budgets: what the Counters
+ * Durable Object (workers/portal/src/counters.ts) runs against its storage, kept pure so it is
+ * tested in Node. State is plain JSON-able objects; every function takes the time and mutates only
+ * the state it is given. The DO hands in just the entries a call touches (absent = empty).
+ *
+ * Contract:
+ * - `admit` checks every applicable rate-limit counter (lib/core/limits/sliding-window.ts) and every
+ *   applicable budget, all-or-nothing: either it refuses — naming every limit and budget in the
+ *   way, with the wait after which the call could fit — and changes nothing, or it counts the
+ *   request in every rate-limit counter and reserves the call's `estimate` in every budget (one
+ *   reservation, expiring after `reservationTtlMs`, 10 minutes by default).
+ * - A "block" budget admits a call only while `spent + reserved + max(estimate, 1) ≤ limit`: the
+ *   estimate must fit, and an exhausted budget refuses even a call estimated at 0. Its retry-after
+ *   is the end of the period (reservations settling lower may free room earlier). A "flag" budget
+ *   never refuses: the call is admitted and listed in `flagged`.
+ * - `settle(reservationId, actual)` replaces the reservation by the actual spend in each of its
+ *   budgets (in the period it was admitted in, even if settled after the period ended), once:
+ *   settling again answers UNKNOWN_RESERVATION and counts nothing. `record` adds spend that was
+ *   never admitted (e.g. MCP context tokens). Both report threshold crossings.
+ * - `expire(now)` releases the reservations of calls that never settled (a crashed request must
+ *   not hold budget forever). A settle that arrives later still counts the actual spend (`late`)
+ *   until `lateSettleGraceMs` after expiry; after that the reservation is forgotten. It also prunes
+ *   rate-limit states that can no longer matter and budget counters `budgetRetentionMs` after their
+ *   period ended. Run it before `admit` at the same `now` (the DO does, in the same transaction).
+ * - Alerts: when a budget's actual spend (reservations do not count) reaches 50, 80 and 100 % of
+ *   its limit, each threshold is reported once per period, by the settle or record that crossed it.
+ *   A jump over several thresholds reports each of them.
+ * - Amounts are non-negative integers per metric: `tokens`, and `microUsd` (1 USD = 1,000,000) for
+ *   "usd" budgets. One call carries both; each budget uses the one of its metric.
+ *
+ * Overshoot bound (per "block" budget and period; `overshootBound` computes it). A call is
+ * admitted before its cost is known, so spend can pass the limit, but only by what estimates
+ * under-reserved after the last admission: with L the limit, let F be the calls admitted against
+ * the budget that were still unsettled at the moment of its last admission (that call included),
+ * e_i their estimates (0 for a call whose reservation expired before it settled) and a_i their
+ * actual costs, and R the spend added by `record` after that moment. Then
+ *   final spend ≤ L + Σ_{i∈F} max(0, a_i − e_i) + R.
+ * Proof: `spent + reserved` is ≤ L right after every admission; afterwards only settles of calls
+ * in F (each adds a_i − e_i), expiries (subtract) and records can raise it, and once nothing is
+ * reserved it is the spend. Consequences: with estimates that bound the cost (max_tokens at the
+ * output price) a budget never overshoots except through `record`; with estimate 0 it overshoots by
+ * at most (calls in flight when it was crossed) × (largest cost of one call). "flag" budgets have
+ * no bound. The bound holds for the limit in force at the last admission.
+ */
+import { checkWindow, hitWindow, windowPruneAfter, type WindowState } from "./sliding-window";
+import type { ApplicableBudget, ApplicableRateLimit } from "./keys";
+import type { BudgetMetric } from "./schema";
+
+/** What one call costs (or is estimated to cost), in both metrics. */
+export interface Amount {
+  tokens: number;
+  /** Micro-dollars: 1 USD = 1,000,000. */
+  microUsd: number;
+}
+
+export const ALERT_THRESHOLDS = [50, 80, 100] as const;
+export type AlertThreshold = (typeof ALERT_THRESHOLDS)[number];
+
+export interface LedgerOptions {
+  /** How long a reservation holds budget without a settle. */
+  reservationTtlMs: number;
+  /** How long after expiry a late settle still finds its reservation (and counts the spend). */
+  lateSettleGraceMs: number;
+  /** How long a budget counter is kept after its period ended (for reconciliation), then pruned. */
+  budgetRetentionMs: number;
+  /** Reservation ids. */
+  newId: () => string;
+}
+
+export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
+  reservationTtlMs: 10 * 60_000,
+  lateSettleGraceMs: 60 * 60_000,
+  budgetRetentionMs: 7 * 86_400_000,
+  newId: () => crypto.randomUUID(),
+};
+
+/** Longest reservation a caller may ask for (a long streaming call). */
+export const MAX_RESERVATION_TTL_MS = 24 * 3_600_000;
+
+export interface BudgetCounter {
+  /** The budget as last seen (its limit may change with a new bundle). */
+  budget: ApplicableBudget;
+  spent: number;
+  /** Held by live reservations. */
+  reserved: number;
+  /** Thresholds already reported this period. */
+  alerted: AlertThreshold[];
+}
+
+export interface Hold {
+  budget: ApplicableBudget;
+  amount: number;
+}
+
+export interface Reservation {
+  id: string;
+  createdAt: number;
+  expiresAt: number;
+  holds: Hold[];
+  /** Expired: the holds were given back; a late settle still counts the actual spend. */
+  released: boolean;
+}
+
+export interface LedgerState {
+  windows: Record<string, WindowState>;
+  budgets: Record<string, BudgetCounter>;
+  reservations: Record<string, Reservation>;
+}
+
+export const emptyLedger = (): LedgerState => ({ windows: {}, budgets: {}, reservations: {} });
+
+export interface BudgetStatus {
+  specId: string;
+  name: string;
+  counterKey: string;
+  metric: BudgetMetric;
+  periodKey: string;
+  limit: number;
+  spent: number;
+  reserved: number;
+}
+
+export type Refusal =
+  | { kind: "rateLimit"; specId: string; name: string; counterKey: string; limit: number; windowMs: number; retryAfterSeconds: number }
+  | (BudgetStatus & { kind: "budget"; requested: number; retryAfterSeconds: number });
+
+export type AdmitResult =
+  | { admitted: true; reservationId: string | null; expiresAt: number | null; flagged: BudgetStatus[] }
+  | { admitted: false; retryAfterSeconds: number; refusals: Refusal[] };
+
+export interface Crossing {
+  specId: string;
+  name: string;
+  counterKey: string;
+  metric: BudgetMetric;
+  periodKey: string;
+  threshold: AlertThreshold;
+  spent: number;
+  limit: number;
+  onExceed: "block" | "flag";
+}
+
+export type SettleResult = { settled: true; late: boolean; crossings: Crossing[] } | { settled: false; reason: "UNKNOWN_RESERVATION" };
+
+export interface AdmitInput {
+  rateLimits: readonly ApplicableRateLimit[];
+  budgets: readonly ApplicableBudget[];
+  /** What the call may cost; reserved in every budget until settled. */
+  estimate: Amount;
+  /** Overrides `reservationTtlMs` for this call (1 ms … 24 h). */
+  ttlMs?: number;
+}
+
+export interface SettleInput {
+  reservationId: string;
+  actual: Amount;
+}
+
+export interface RecordInput {
+  budgets: readonly ApplicableBudget[];
+  amount: Amount;
+}
+
+export interface BudgetSnapshot extends BudgetStatus {
+  period: ApplicableBudget["period"];
+  onExceed: "block" | "flag";
+  periodStart: number;
+  periodEnd: number;
+  /** The period contains the snapshot's time (false: a past period kept for reconciliation). */
+  current: boolean;
+  /** Actual spend as a percentage of the limit, two decimals. */
+  percent: number;
+}
+
+export interface LedgerSnapshot {
+  at: number;
+  budgets: BudgetSnapshot[];
+  reservations: { live: number; released: number };
+}
+
+function assertAmount(what: string, amount: Amount): void {
+  for (const [field, n] of [
+    ["tokens", amount.tokens],
+    ["microUsd", amount.microUsd],
+  ] as const) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what}.${field} must be a non-negative integer, got ${String(n)}`);
+  }
+}
+
+const amountOf = (amount: Amount, metric: BudgetMetric) => (metric === "usd" ? amount.microUsd : amount.tokens);
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/** The counter of a budget, created on first use; raised to the console's baseline (`floor`) when that is higher. */
+function counterFor(state: LedgerState, budget: ApplicableBudget): BudgetCounter {
+  const existing = state.budgets[budget.counterKey];
+  if (existing) {
+    existing.budget = budget;
+    if (budget.floor !== undefined && existing.spent < budget.floor) existing.spent = budget.floor;
+    return existing;
+  }
+  const created: BudgetCounter = { budget, spent: budget.floor ?? 0, reserved: 0, alerted: [] };
+  state.budgets[budget.counterKey] = created;
+  return created;
+}
+
+function statusOf(counter: BudgetCounter): BudgetStatus {
+  const b = counter.budget;
+  return { specId: b.specId, name: b.name, counterKey: b.counterKey, metric: b.metric, periodKey: b.periodKey, limit: b.limit, spent: counter.spent, reserved: counter.reserved };
+}
+
+/** Reports (and remembers) the thresholds the counter's spend has reached and not reported yet. */
+function crossingsOf(counter: BudgetCounter): Crossing[] {
+  const b = counter.budget;
+  const out: Crossing[] = [];
+  for (const threshold of ALERT_THRESHOLDS) {
+    if (counter.spent * 100 < threshold * b.limit || counter.alerted.includes(threshold)) continue;
+    counter.alerted.push(threshold);
+    out.push({ specId: b.specId, name: b.name, counterKey: b.counterKey, metric: b.metric, periodKey: b.periodKey, threshold, spent: counter.spent, limit: b.limit, onExceed: b.onExceed });
+  }
+  return out;
+}
+
+const byKey = <T extends { counterKey: string }>(items: readonly T[]) => [...new Map(items.map((i) => [i.counterKey, i])).values()];
+
+/** Admits a call against every applicable rate limit and budget, all-or-nothing (see the contract). */
+export function admit(state: LedgerState, input: AdmitInput, now: number, options: LedgerOptions = DEFAULT_LEDGER_OPTIONS): AdmitResult {
+  assertAmount("estimate", input.estimate);
+  const ttl = input.ttlMs ?? options.reservationTtlMs;
+  if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_RESERVATION_TTL_MS) throw new RangeError(`ttlMs must be an integer in 1..${MAX_RESERVATION_TTL_MS}`);
+  const rateLimits = byKey(input.rateLimits);
+  const budgets = byKey(input.budgets);
+
+  const refusals: Refusal[] = [];
+  for (const rl of rateLimits) {
+    const check = checkWindow(state.windows[rl.counterKey], now, rl.windowMs, rl.limit);
+    if (!check.allowed) refusals.push({ kind: "rateLimit", specId: rl.specId, name: rl.name, counterKey: rl.counterKey, limit: rl.limit, windowMs: rl.windowMs, retryAfterSeconds: seconds(check.retryAfterMs) });
+  }
+  const flagged: BudgetStatus[] = [];
+  for (const budget of budgets) {
+    const existing = state.budgets[budget.counterKey];
+    const spent = Math.max(existing?.spent ?? 0, budget.floor ?? 0);
+    const reserved = existing?.reserved ?? 0;
+    const requested = amountOf(input.estimate, budget.metric);
+    if (spent + reserved + Math.max(requested, 1) <= budget.limit) continue;
+    const status: BudgetStatus = { specId: budget.specId, name: budget.name, counterKey: budget.counterKey, metric: budget.metric, periodKey: budget.periodKey, limit: budget.limit, spent, reserved };
+    if (budget.onExceed === "flag") flagged.push(status);
+    else refusals.push({ kind: "budget", ...status, requested, retryAfterSeconds: seconds(budget.periodEnd - now) });
+  }
+  if (refusals.length > 0) return { admitted: false, retryAfterSeconds: Math.max(...refusals.map((r) => r.retryAfterSeconds)), refusals };
+
+  for (const rl of rateLimits) state.windows[rl.counterKey] = hitWindow(state.windows[rl.counterKey], now, rl.windowMs);
+  if (budgets.length === 0) return { admitted: true, reservationId: null, expiresAt: null, flagged };
+  const holds: Hold[] = budgets.map((budget) => {
+    const amount = amountOf(input.estimate, budget.metric);
+    counterFor(state, budget).reserved += amount;
+    return { budget, amount };
+  });
+  const reservation: Reservation = { id: options.newId(), createdAt: now, expiresAt: now + ttl, holds, released: false };
+  state.reservations[reservation.id] = reservation;
+  return { admitted: true, reservationId: reservation.id, expiresAt: reservation.expiresAt, flagged };
+}
+
+/** Replaces a reservation by the actual spend, once (see the contract). */
+export function settle(state: LedgerState, input: SettleInput, _now: number): SettleResult {
+  assertAmount("actual", input.actual);
+  const reservation = state.reservations[input.reservationId];
+  if (!reservation) return { settled: false, reason: "UNKNOWN_RESERVATION" };
+  delete state.reservations[input.reservationId];
+  const crossings: Crossing[] = [];
+  for (const hold of reservation.holds) {
+    const counter = counterFor(state, state.budgets[hold.budget.counterKey]?.budget ?? hold.budget);
+    if (!reservation.released) counter.reserved = Math.max(0, counter.reserved - hold.amount);
+    counter.spent += amountOf(input.actual, hold.budget.metric);
+    crossings.push(...crossingsOf(counter));
+  }
+  return { settled: true, late: reservation.released, crossings };
+}
+
+/** Adds spend that was not admitted beforehand (e.g. MCP context tokens) to every given budget. */
+export function record(state: LedgerState, input: RecordInput, _now: number): { crossings: Crossing[] } {
+  assertAmount("amount", input.amount);
+  const crossings: Crossing[] = [];
+  for (const budget of byKey(input.budgets)) {
+    const counter = counterFor(state, budget);
+    counter.spent += amountOf(input.amount, budget.metric);
+    crossings.push(...crossingsOf(counter));
+  }
+  return { crossings };
+}
+
+/** When a live reservation expires (null once released). */
+export const reservationReleaseAt = (r: Reservation): number | null => (r.released ? null : r.expiresAt);
+/** When a reservation is forgotten: a settle after this counts nothing. */
+export const reservationPruneAfter = (r: Reservation, options: LedgerOptions = DEFAULT_LEDGER_OPTIONS): number => r.expiresAt + options.lateSettleGraceMs;
+/** When a budget counter is deleted. */
+export const budgetPruneAfter = (c: BudgetCounter, options: LedgerOptions = DEFAULT_LEDGER_OPTIONS): number => c.budget.periodEnd + options.budgetRetentionMs;
+export { windowPruneAfter };
+
+/** Releases the holds of expired reservations and prunes what can no longer matter. */
+export function expire(state: LedgerState, now: number, options: LedgerOptions = DEFAULT_LEDGER_OPTIONS): { released: string[]; pruned: number } {
+  const released: string[] = [];
+  let pruned = 0;
+  for (const reservation of Object.values(state.reservations)) {
+    const releaseAt = reservationReleaseAt(reservation);
+    if (releaseAt !== null && releaseAt <= now) {
+      for (const hold of reservation.holds) {
+        const counter = state.budgets[hold.budget.counterKey];
+        if (counter) counter.reserved = Math.max(0, counter.reserved - hold.amount);
+      }
+      reservation.released = true;
+      released.push(reservation.id);
+    }
+    if (reservationPruneAfter(reservation, options) <= now) {
+      delete state.reservations[reservation.id];
+      pruned++;
+    }
+  }
+  for (const [key, window] of Object.entries(state.windows)) {
+    if (windowPruneAfter(window) <= now) {
+      delete state.windows[key];
+      pruned++;
+    }
+  }
+  for (const [key, counter] of Object.entries(state.budgets)) {
+    if (budgetPruneAfter(counter, options) <= now) {
+      delete state.budgets[key];
+      pruned++;
+    }
+  }
+  return { released, pruned };
+}
+
+/** Every budget counter kept (current and recent past periods), for reconciliation with the console. */
+export function snapshot(state: LedgerState, now: number): LedgerSnapshot {
+  const budgets = Object.values(state.budgets)
+    .map((c): BudgetSnapshot => {
+      const b = c.budget;
+      return {
+        ...statusOf(c),
+        period: b.period,
+        onExceed: b.onExceed,
+        periodStart: b.periodStart,
+        periodEnd: b.periodEnd,
+        current: b.periodStart <= now && now < b.periodEnd,
+        percent: Math.round((c.spent * 10_000) / b.limit) / 100,
+      };
+    })
+    .sort((x, y) => (x.specId === y.specId ? x.periodStart - y.periodStart : x.specId < y.specId ? -1 : 1));
+  const reservations = Object.values(state.reservations);
+  const live = reservations.filter((r) => !r.released).length;
+  return { at: now, budgets, reservations: { live, released: reservations.length - live } };
+}
+
+/**
+ * The most a "block" budget's final spend can exceed its limit (see the contract): `calls` are
+ * the admitted calls still unsettled at the budget's last admission, that one included, with the
+ * estimate reserved (0 if the reservation expired before the settle) and the actual cost (or its
+ * upper bound); `recorded` is the spend added by `record` after that moment. For n calls of at
+ * most `max` each, estimated at e: n × max(0, max − e).
+ */
+export function overshootBound(calls: readonly { estimate: number; actual: number }[], recorded = 0): number {
+  return calls.reduce((sum, c) => sum + Math.max(0, c.actual - c.estimate), 0) + recorded;
+}

@@ -1,0 +1,220 @@
+/**
+ * Exports of the shadow-MCP block list for enforcement at Cloudflare's secure web gateway:
+ * a Zero Trust Gateway HTTP policy (block rule) and a DLP custom profile that detects MCP
+ * JSON-RPC in request bodies. Pure: builds API request bodies, sends nothing.
+ *
+ * Sources (read 2026; re-check when Cloudflare changes its API):
+ * - Gateway expression syntax (operators ==, !=, in {…}, matches, and/or/not; `matches` takes a
+ *   regex in a quoted string whose backslashes are doubled, e.g. ".*\\.example\\.com"):
+ *   https://developers.cloudflare.com/cloudflare-one/traffic-policies/expression-syntax/
+ * - HTTP policy selectors (Host = `http.request.host`, exact hostname; URL Path =
+ *   `http.request.uri.path`; no port selector):
+ *   https://developers.cloudflare.com/cloudflare-one/traffic-policies/http-policies/
+ * - Gateway rules API (POST /accounts/{account_id}/gateway/rules: name, description, action,
+ *   enabled, filters, traffic, identity, device_posture, precedence, rule_settings with
+ *   block_page_enabled / block_reason), read from a mirror of Cloudflare's OpenAPI reference and
+ *   the Pulumi/Terraform examples (filters ["http"], `traffic` as a string):
+ *   https://hexdocs.pm/cloudflare/zero_trust_gateway_rules.html
+ *   https://www.pulumi.com/registry/packages/cloudflare/api-docs/zerotrustgatewaypolicy/
+ * - DLP custom profile API (POST /accounts/{account_id}/dlp/profiles/custom: name, description,
+ *   entries [{ name, enabled, pattern: { regex } }], allowed_match_count, context_awareness,
+ *   ocr_enabled), as generated from the OpenAPI spec in cloudflare/cloudflare-typescript:
+ *   https://github.com/cloudflare/cloudflare-typescript/blob/main/src/resources/zero-trust/dlp/profiles/custom.ts
+ * - Tutorial "Detect MCP traffic in Gateway logs" (entry names, `"method"\s{0,5}:\s{0,5}"…"`
+ *   patterns, Rust regex syntax, 1,024-byte POST-body scan depth):
+ *   https://developers.cloudflare.com/cloudflare-one/tutorials/detect-mcp-traffic-gateway-logs/
+ *   (Its profile example sets `validation: "luhn"`, meant for card numbers, which would reject
+ *   these matches, and posts to /gateway/rules; neither is copied here. It folds prompts/get into
+ *   "MCP Prompts List"; here "MCP Prompts Get" is its own entry.)
+ *
+ * Not confirmed (so the code takes the safe side, i.e. over-blocks rather than misses):
+ * - Whether `http.request.host` carries the port for a non-default port, and whether an IPv6
+ *   literal comes with brackets: both forms are listed.
+ * - HTTP policies have no destination-port selector (`net.dst.port` is a network-policy field), so
+ *   a host is blocked on every port and for both schemes.
+ * - `starts_with()` is not documented for Gateway (only for the Ruleset Engine), so path prefixes
+ *   use `==` plus an anchored `matches`.
+ * - The maximum length of a `traffic` expression: a very long block list may need a Gateway list.
+ * - `rule_settings.block_page_enabled` is documented as settable only for DNS block rules; it is
+ *   sent as false (HTTP block rules show the account's block page with `block_reason`).
+ * - Older versions of the DLP API wrapped the body as `{ profiles: [profile] }`; the current one
+ *   takes the profile itself, which is what mcpDlpProfile() returns.
+ */
+
+import type { BundleBlockEntry } from "@core/bundle/schema";
+
+/** One block-list entry, as the bundle carries it (lib/core/bundle/schema.ts). */
+export type BlockEntry = BundleBlockEntry;
+
+export interface GatewayRule {
+  name: string;
+  description: string;
+  action: "block";
+  enabled: boolean;
+  filters: ["http"];
+  traffic: string;
+  identity: string;
+  device_posture: string;
+  precedence?: number;
+  rule_settings: { block_page_enabled: boolean; block_reason: string };
+}
+
+export interface DlpProfile {
+  name: string;
+  description: string;
+  entries: { name: string; enabled: boolean; pattern: { regex: string } }[];
+  /** Related DLP policies trigger when the match count exceeds this number: 0 = any match. */
+  allowed_match_count: number;
+  context_awareness: { enabled: boolean; skip: { files: boolean } };
+  ocr_enabled: boolean;
+}
+
+const EMPTY_LIST = "Nothing to export: the block list is empty";
+
+/** A wirefilter string literal: `"` and `\` escaped. */
+function str(s: string): string {
+  return `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Escapes regex metacharacters (Rust regex, and JavaScript alike). */
+function regexLiteral(s: string): string {
+  return s.replace(/[\\.+*?()|[\]{}^$]/g, (c) => `\\${c}`);
+}
+
+interface Target {
+  /** The values `http.request.host` may take for this origin (see "Not confirmed" above). */
+  hosts: string[];
+  pathPrefix: string;
+}
+
+function targetOf(e: BlockEntry): Target {
+  let u: URL;
+  try {
+    u = new URL(e.origin);
+  } catch {
+    throw new Error(`Block-list entry ${e.id} has an invalid origin: ${e.origin}`);
+  }
+  if ((u.protocol !== "https:" && u.protocol !== "http:") || u.hostname === "") {
+    throw new Error(`Block-list entry ${e.id} has an invalid origin: ${e.origin}`);
+  }
+  const hostname = u.hostname; // lower-case, punycode, IPv6 in brackets
+  const bare = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
+  const hosts = [hostname];
+  if (bare !== hostname) hosts.push(bare);
+  if (u.port !== "") hosts.push(`${hostname}:${u.port}`);
+  let pathPrefix = e.pathPrefix.trim();
+  while (pathPrefix.endsWith("/")) pathPrefix = pathPrefix.slice(0, -1);
+  if (pathPrefix !== "" && !pathPrefix.startsWith("/")) pathPrefix = `/${pathPrefix}`;
+  return { hosts, pathPrefix };
+}
+
+/** Whether `path` is `prefix` or lies under it on a segment boundary. */
+function under(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
+
+/** Keeps only prefixes not covered by another; "" (whole host) absorbs all. */
+function minimalPrefixes(prefixes: readonly string[]): string[] {
+  if (prefixes.includes("")) return [];
+  const sorted = [...new Set(prefixes)].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+  const kept: string[] = [];
+  for (const p of sorted) if (!kept.some((k) => under(p, k))) kept.push(p);
+  return kept;
+}
+
+function pathClause(prefix: string): string {
+  return `(http.request.uri.path == ${str(prefix)} or http.request.uri.path matches ${str(`^${regexLiteral(prefix)}/`)})`;
+}
+
+/**
+ * The Gateway HTTP `traffic` expression that matches every entry: one clause per host (entries on
+ * the same host merged, covered prefixes dropped), ORed. Throws on an empty list.
+ */
+export function gatewayTrafficExpression(entries: readonly BlockEntry[]): string {
+  if (entries.length === 0) throw new Error(EMPTY_LIST);
+  const groups = new Map<string, { hosts: string[]; prefixes: string[] }>();
+  for (const e of entries) {
+    const t = targetOf(e);
+    const key = t.hosts.join(" ");
+    const g = groups.get(key);
+    if (g === undefined) groups.set(key, { hosts: t.hosts, prefixes: [t.pathPrefix] });
+    else g.prefixes.push(t.pathPrefix);
+  }
+  const clauses: string[] = [];
+  for (const g of groups.values()) {
+    const host = g.hosts.length === 1 ? `http.request.host == ${str(g.hosts[0]!)}` : `http.request.host in {${g.hosts.map(str).join(" ")}}`;
+    const prefixes = minimalPrefixes(g.prefixes);
+    if (prefixes.length === 0) clauses.push(`(${host})`);
+    else if (prefixes.length === 1) clauses.push(`(${host} and ${pathClause(prefixes[0]!)})`);
+    else clauses.push(`(${host} and (${prefixes.map(pathClause).join(" or ")}))`);
+  }
+  return clauses.join(" or ");
+}
+
+/** The body of POST /accounts/{account_id}/gateway/rules that blocks the whole block list. */
+export function gatewayHttpPolicy(entries: readonly BlockEntry[], opts?: { name?: string; precedence?: number }): GatewayRule {
+  const traffic = gatewayTrafficExpression(entries);
+  const n = entries.length;
+  const rule: GatewayRule = {
+    name: opts?.name ?? "Portcullis: block shadow MCP servers",
+    description: `Blocks ${n} unapproved MCP server${n === 1 ? "" : "s"} from the Portcullis shadow-MCP block list. Generated; edit the list in Portcullis, not here.`,
+    action: "block",
+    enabled: true,
+    filters: ["http"],
+    traffic,
+    identity: "",
+    device_posture: "",
+    rule_settings: {
+      block_page_enabled: false,
+      block_reason: "This MCP server is not approved by your organization (shadow MCP). Ask your security team to review it.",
+    },
+  };
+  if (opts?.precedence !== undefined) rule.precedence = opts.precedence;
+  return rule;
+}
+
+/** `"method"` key with the given method value (a regex fragment), whitespace tolerant. */
+const method = (m: string): string => `"method"\\s*:\\s*"${m}"`;
+
+/**
+ * DLP entries. Rust regex syntax kept to what JavaScript reads identically: no lookaround, no
+ * backreferences, no inline flags (`[\s\S]` instead of `(?s).`). Method entries require the
+ * `"method"` key, so a document that merely mentions "tools/call" in a text field (even quoted,
+ * since JSON escapes its quotes as \") does not match. `"initialize"` alone is also LSP's first
+ * request, so that entry also requires `"protocolVersion"` (MCP's initialize params carry it; LSP's
+ * do not), in either order; DLP scans only the first 1,024 bytes, so `[\s\S]*` stays cheap.
+ */
+const DLP_ENTRIES: readonly { name: string; regex: string }[] = [
+  { name: "MCP Initialize Method", regex: `${method("initialize")}[\\s\\S]*"protocolVersion"|"protocolVersion"[\\s\\S]*${method("initialize")}` },
+  { name: "MCP Tools Call", regex: method("tools/call") },
+  { name: "MCP Tools List", regex: method("tools/list") },
+  { name: "MCP Protocol Version", regex: `"protocolVersion"\\s*:\\s*"20\\d\\d-\\d\\d-\\d\\d"` },
+  { name: "MCP Notifications Initialized", regex: method("notifications/initialized") },
+  { name: "MCP Resources List", regex: method("resources/list") },
+  { name: "MCP Resources Read", regex: method("resources/read") },
+  { name: "MCP Prompts List", regex: method("prompts/list") },
+  { name: "MCP Prompts Get", regex: method("prompts/get") },
+  {
+    // Client-to-server methods specific to MCP. Left out: initialize (LSP), ping and
+    // notifications/cancelled|progress (generic), tasks/* (A2A uses the same names).
+    name: "MCP JSON-RPC Method",
+    regex: method(
+      "(?:tools/(?:list|call)|resources/(?:list|read|subscribe|unsubscribe|templates/list)|prompts/(?:list|get)|logging/setLevel|completion/complete|notifications/(?:initialized|roots/list_changed))",
+    ),
+  },
+];
+
+/** Names of the DLP entries mcpDlpProfile() exports (lower-case compare is fine). */
+export const MCP_DLP_ENTRY_NAMES: readonly string[] = DLP_ENTRIES.map((e) => e.name);
+
+/** The body of POST /accounts/{account_id}/dlp/profiles/custom detecting MCP JSON-RPC requests. */
+export function mcpDlpProfile(): DlpProfile {
+  return {
+    name: "Portcullis: MCP JSON-RPC detection",
+    description: "Detects Model Context Protocol JSON-RPC requests in HTTP request bodies (generated by Portcullis).",
+    entries: DLP_ENTRIES.map((e) => ({ name: e.name, enabled: true, pattern: { regex: e.regex } })),
+    allowed_match_count: 0,
+    context_awareness: { enabled: false, skip: { files: false } },
+    ocr_enabled: false,
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * Discovery: connect to a remote MCP server with the official SDK client, detect its transport the
+ * way Cloudflare's portals do, and list everything it offers. Server-side only.
+ */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { ClientCredentialsProvider } from "@modelcontextprotocol/sdk/client/auth-extensions.js";
+import { SSEClientTransport, SseError } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
+import { DomainError } from "@/lib/errors";
+import type { McpToolDefinition } from "@core/tools/tool-types";
+
+export type UpstreamAuth =
+  | { type: "none" }
+  | { type: "bearer"; token: string }
+  | { type: "headers"; headers: Record<string, string> }
+  | { type: "oauth_client_credentials"; clientId: string; clientSecret: string; scope?: string }
+  /** Authorization code + refresh token; the provider holds (and refreshes) the tokens. */
+  | { type: "oauth_authorization_code"; provider: OAuthClientProvider };
+
+export type TransportKind = "streamable-http" | "sse";
+
+export interface DiscoveryResult {
+  transport: TransportKind;
+  endpointUrl: string;
+  serverInfo: Record<string, unknown>;
+  protocolVersion: string | null;
+  capabilities: Record<string, unknown>;
+  instructions: string | null;
+  tools: McpToolDefinition[];
+  prompts: Record<string, unknown>[];
+  resources: Record<string, unknown>[];
+  resourceTemplates: Record<string, unknown>[];
+}
+
+export type DiscoveryErrorCode = "UPSTREAM_UNREACHABLE" | "UPSTREAM_NOT_MCP" | "UPSTREAM_AUTH_FAILED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_ADDRESS_REFUSED";
+
+export class DiscoveryError extends DomainError {
+  override readonly status = 422;
+  constructor(
+    override readonly code: DiscoveryErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A URL ending /mcp is Streamable HTTP, /sse is legacy SSE; otherwise try both, then the usual paths. */
+export function transportCandidates(url: string): { transport: TransportKind; url: string }[] {
+  const u = new URL(url);
+  const path = u.pathname.replace(/\/+$/, "");
+  if (path.endsWith("/mcp")) return [{ transport: "streamable-http", url }];
+  if (path.endsWith("/sse")) return [{ transport: "sse", url }];
+  const join = (suffix: string) => {
+    const v = new URL(u);
+    v.pathname = `${path}${suffix}`;
+    return v.toString();
+  };
+  return [
+    { transport: "streamable-http", url },
+    { transport: "sse", url },
+    { transport: "streamable-http", url: join("/mcp") },
+    { transport: "sse", url: join("/sse") },
+  ];
+}
+
+const MAX_PAGES = 100;
+const SKIP_STATUSES = new Set([404, 405, 406]);
+
+function statusOf(error: unknown): number | undefined {
+  if (error instanceof StreamableHTTPError || error instanceof SseError) return error.code;
+  const match = /\bHTTP (\d{3})\b/.exec(error instanceof Error ? error.message : "");
+  return match ? Number(match[1]) : undefined;
+}
+
+function describeError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  const base = error instanceof Error ? error.message : String(error);
+  return `${base}${cause?.code ? ` (${cause.code})` : ""}`.replace(/\s+/g, " ").slice(0, 300);
+}
+
+function withHeaders(base: typeof fetch, extra: Record<string, string>, origin: string): typeof fetch {
+  return (input, init) => {
+    const target = new URL(input instanceof Request ? input.url : String(input));
+    // Credentials go only to the server's own origin, never to wherever a redirect points.
+    if (target.origin !== origin || Object.keys(extra).length === 0) return base(input, init);
+    const headers = new Headers(init?.headers);
+    for (const [k, v] of Object.entries(extra)) headers.set(k, v);
+    return base(input, { ...init, headers });
+  };
+}
+
+function makeTransport(kind: TransportKind, url: string, auth: UpstreamAuth, baseFetch: typeof fetch): Transport {
+  const origin = new URL(url).origin;
+  const headers: Record<string, string> =
+    auth.type === "bearer" ? { authorization: `Bearer ${auth.token}` } : auth.type === "headers" ? auth.headers : {};
+  const fetchImpl = withHeaders(baseFetch, headers, origin);
+  const authProvider =
+    auth.type === "oauth_client_credentials"
+      ? new ClientCredentialsProvider({ clientId: auth.clientId, clientSecret: auth.clientSecret, scope: auth.scope })
+      : auth.type === "oauth_authorization_code"
+        ? auth.provider
+        : undefined;
+  return kind === "streamable-http"
+    ? new StreamableHTTPClientTransport(new URL(url), { fetch: fetchImpl, authProvider })
+    : new SSEClientTransport(new URL(url), { fetch: fetchImpl, authProvider });
+}
+
+async function listAll<T>(page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor?: string }>): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < MAX_PAGES; i++) {
+    const { items, nextCursor } = await page(cursor);
+    out.push(...items);
+    if (!nextCursor || nextCursor === cursor) return out;
+    cursor = nextCursor;
+  }
+  return out;
+}
+
+async function listEverything(client: Client, deadline: number) {
+  const requestOptions = () => ({ timeout: Math.max(1, deadline - Date.now()) });
+  const capabilities = (client.getServerCapabilities() ?? {}) as Record<string, unknown>;
+  const tools = capabilities.tools
+    ? await listAll(async (cursor) => {
+        const r = await client.listTools(cursor ? { cursor } : {}, requestOptions());
+        return { items: r.tools as unknown as McpToolDefinition[], nextCursor: r.nextCursor };
+      })
+    : [];
+  // A server that advertises prompts or resources but fails to list them still has tools to review.
+  const optional = async <T>(enabled: unknown, run: () => Promise<T[]>): Promise<T[]> => (enabled ? run().catch(() => []) : []);
+  const prompts = await optional(capabilities.prompts, () =>
+    listAll(async (cursor) => {
+      const r = await client.listPrompts(cursor ? { cursor } : {}, requestOptions());
+      return { items: r.prompts as Record<string, unknown>[], nextCursor: r.nextCursor };
+    }),
+  );
+  const resources = await optional(capabilities.resources, () =>
+    listAll(async (cursor) => {
+      const r = await client.listResources(cursor ? { cursor } : {}, requestOptions());
+      return { items: r.resources as Record<string, unknown>[], nextCursor: r.nextCursor };
+    }),
+  );
+  const resourceTemplates = await optional(capabilities.resources, () =>
+    listAll(async (cursor) => {
+      const r = await client.listResourceTemplates(cursor ? { cursor } : {}, requestOptions());
+      return { items: r.resourceTemplates as Record<string, unknown>[], nextCursor: r.nextCursor };
+    }),
+  );
+  return { capabilities, tools, prompts, resources, resourceTemplates };
+}
+
+/**
+ * Connects, initializes, lists tools (following cursors), prompts, resources and resource
+ * templates, and disconnects. Throws DiscoveryError with a message a person can act on.
+ */
+export async function discoverServer(options: {
+  url: string;
+  auth: UpstreamAuth;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}): Promise<DiscoveryResult> {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const deadline = Date.now() + timeoutMs;
+  const baseFetch = options.fetch ?? fetch;
+  const attempts: string[] = [];
+  const timedOut = () => new DiscoveryError("UPSTREAM_TIMEOUT", `No MCP answer from ${options.url} within ${Math.round(timeoutMs / 1000)} s.`);
+
+  for (const candidate of transportCandidates(options.url)) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw timedOut();
+    const client = new Client({ name: "portcullis-discovery", version: "1.0.0" }, { capabilities: {} });
+    const transport = makeTransport(candidate.transport, candidate.url, options.auth, baseFetch);
+    try {
+      await client.connect(transport, { timeout: remaining });
+      const listed = await listEverything(client, deadline);
+      return {
+        transport: candidate.transport,
+        endpointUrl: candidate.url,
+        serverInfo: (client.getServerVersion() ?? {}) as Record<string, unknown>,
+        protocolVersion: (transport as { protocolVersion?: string }).protocolVersion ?? null,
+        instructions: client.getInstructions() ?? null,
+        ...listed,
+      };
+    } catch (error) {
+      if ((error as { code?: unknown })?.code === "UPSTREAM_ADDRESS_REFUSED") throw new DiscoveryError("UPSTREAM_ADDRESS_REFUSED", describeError(error));
+      const status = statusOf(error);
+      if (status === 401 || status === 403 || (error as Error)?.name === "UnauthorizedError") {
+        throw new DiscoveryError(
+          "UPSTREAM_AUTH_FAILED",
+          `The server at ${candidate.url} refused the credentials (HTTP ${status ?? 401}). Check the upstream authentication settings.`,
+        );
+      }
+      if (Date.now() >= deadline - 50) throw timedOut();
+      attempts.push(`${candidate.transport} ${candidate.url}: ${status ? `HTTP ${status}` : describeError(error)}`);
+      // Cloudflare's rule: move on after 404/405/406; other statuses mean this URL is not MCP.
+      if (status !== undefined && !SKIP_STATUSES.has(status)) break;
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  }
+  const unreachable = attempts.length > 0 && attempts.every((a) => /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ECONNRESET/i.test(a));
+  throw new DiscoveryError(
+    unreachable ? "UPSTREAM_UNREACHABLE" : "UPSTREAM_NOT_MCP",
+    unreachable
+      ? `Could not reach ${options.url}: ${attempts[0]?.split(": ").slice(1).join(": ")}`
+      : `${options.url} did not answer as an MCP server. Tried: ${attempts.join("; ")}`,
+  );
+}

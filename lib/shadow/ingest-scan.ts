@@ -1,0 +1,109 @@
+import { scanReports } from "@/db/schema";
+import { actorLabel, authorize } from "@/lib/auth/actor";
+import { recordAudit } from "@/lib/audit/record-audit";
+import type { Ctx } from "@/lib/context";
+import { ScanReportInput } from "@core/laptop-scan/report";
+import { blockTargetOf } from "@core/shadow/blocklist";
+import { isShadow } from "@core/shadow/servers";
+import { knownVendorEndpoint } from "@core/shadow/detect";
+import type { FindingEvidence } from "@/db/schema";
+import { mergeSightings, shadowContext, type Sighting } from "./store";
+import type { z } from "zod";
+import type { ScanIngestOutput } from "./schemas";
+
+type Found = z.infer<typeof ScanReportInput>["servers"][number];
+
+const REMOTE_BRIDGES = /(?:^|[/@\s])(?:mcp-remote|supergateway|mcp-proxy)(?:@[\w.^~-]+)?$/;
+
+/** The remote URL a stdio bridge (`npx mcp-remote https://…`) connects to, if it is one. */
+function bridgedUrl(s: Found): string | null {
+  if (s.transport !== "stdio" || !s.args) return null;
+  if (!s.args.some((a) => REMOTE_BRIDGES.test(a)) && !REMOTE_BRIDGES.test(s.command ?? "")) return null;
+  return s.args.find((a) => /^https?:\/\//i.test(a)) ?? null;
+}
+
+/**
+ * A laptop scan (already redacted by the CLI, validated strictly again here): every configured
+ * server that is not approved nor the portal becomes (or adds to) a finding — remote URLs merge
+ * with what traffic logs saw of the same server; stdio servers are keyed by their redacted
+ * command line. Stdio servers never appear in network logs: this is how they are found.
+ */
+export async function ingestScanReport({ db, actor }: Ctx, rawInput: unknown): Promise<z.infer<typeof ScanIngestOutput>> {
+  authorize(actor, "shadow.report-scan");
+  const report = ScanReportInput.parse(rawInput);
+  const ctxShadow = await shadowContext(db);
+  const at = new Date(report.scannedAt);
+  const byKey = new Map<string, Sighting>();
+  for (const s of report.servers) {
+    const remoteUrl = s.transport === "stdio" ? bridgedUrl(s) : (s.url ?? null);
+    // A remote (http/sse) entry without a URL names no server: not a local process either.
+    if (s.transport !== "stdio" && !remoteUrl) continue;
+    const target = remoteUrl ? blockTargetOf(remoteUrl) : null;
+    if (remoteUrl && !target) continue;
+    if (target && !isShadow(target.origin + target.pathPrefix, ctxShadow)) continue;
+    const commandLine = s.transport === "stdio" ? [s.command ?? "", ...(s.args ?? [])].join(" ").trim() : null;
+    const key = target ? target.origin + target.pathPrefix : `stdio:${commandLine}`;
+    const sample: Record<string, unknown> = { client: s.client, configPath: s.configPath, name: s.name, transport: s.transport, device: report.device.name, user: report.device.user };
+    if (s.project) sample.project = s.project;
+    if (commandLine) sample.command = commandLine;
+    if (s.url) sample.url = s.url;
+    if (s.envNames.length) sample.envNames = s.envNames;
+    if (s.headerNames.length) sample.headerNames = s.headerNames;
+    if (s.redactions.length) sample.redactions = s.redactions;
+    const evidence: FindingEvidence = {
+      kind: "client-config",
+      sentence: `Configured in ${s.client} on ${report.device.name} (${s.configPath}) as "${s.name}"${s.disabled ? ", disabled there" : ""}${target && s.transport === "stdio" ? `, bridged to ${remoteUrl} by a local proxy` : ""}.`,
+      weight: 1,
+      count: 1,
+      sample,
+    };
+    const have = byKey.get(key);
+    if (have) {
+      have.names = [...new Set([...have.names, s.name])];
+      have.clients[s.client] = [...new Set([...(have.clients[s.client] ?? []), s.configPath])];
+      have.evidence[0]!.count++;
+      continue;
+    }
+    byKey.set(key, {
+      key,
+      kind: target ? "remote" : "stdio",
+      url: target ? key : null,
+      origin: target?.origin ?? null,
+      host: target ? new URL(target.origin).hostname : null,
+      command: target ? null : commandLine,
+      names: [s.name],
+      vendor: target ? (knownVendorEndpoint(new URL(target.origin).hostname, target.pathPrefix)?.vendor ?? null) : null,
+      firstSeen: at,
+      lastSeen: at,
+      requests: 0,
+      methods: {},
+      tools: {},
+      users: [report.device.user],
+      userCount: 1,
+      devices: [report.device.name],
+      clients: { [s.client]: [s.configPath] },
+      evidence: [evidence],
+      daily: [],
+      source: "scan",
+    });
+  }
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(scanReports)
+      .values({
+        deviceName: report.device.name,
+        deviceUser: report.device.user,
+        os: report.device.os,
+        scannedAt: at,
+        servers: report.servers.length,
+        shadowServers: byKey.size,
+        report,
+        createdBy: actor.userId,
+        createdByLabel: actorLabel(actor),
+      })
+      .returning({ id: scanReports.id });
+    const findings = await mergeSightings(tx, actor, [...byKey.values()], { scan: row!.id, device: report.device.name });
+    await recordAudit(tx, actor, { action: "scan.report", targetType: "scan_report", targetId: row!.id, details: { device: report.device.name, servers: report.servers.length, shadowServers: byKey.size } });
+    return { id: row!.id, servers: report.servers.length, shadowServers: byKey.size, findings };
+  });
+}

@@ -1,0 +1,67 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { expect, type Page } from "@playwright/test";
+
+export const OIDC_CONSOLE = "http://localhost:3100";
+export const LOCAL_CONSOLE = "http://localhost:3101";
+/** The portal Workers the consoles start next to themselves (scripts/start.mjs, PORTCULLIS_PORTAL_PORT). */
+export const OIDC_PORTAL = "http://127.0.0.1:8788";
+export const LOCAL_PORTAL = "http://127.0.0.1:8789";
+export const OIDC_ISSUER = "http://localhost:3210";
+/** testing/servers/mutable-mcp-server.mjs: a real MCP server whose tools the specs change at run time. */
+export const FIXTURE_MCP_ORIGIN = "http://127.0.0.1:3300";
+/** An authorization server with dynamic client registration, and an MCP server that only takes its tokens. */
+export const UPSTREAM_OAUTH_ISSUER = "http://127.0.0.1:3211";
+export const OAUTH_MCP_ORIGIN = "http://127.0.0.1:3301";
+export const BOOTSTRAP_TOKEN = "e2e-bootstrap-admin-token-0123456789abcdef";
+
+/** The OIDC console's API as the bootstrap admin; a non-2xx answer throws with its body. */
+export async function adminApi<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${OIDC_CONSOLE}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/**
+ * Calls `{slug}_get_weather` (the mutable fixture server's tool) through the OIDC console's portal
+ * with an API token: "allowed" when the answer came back, else what went wrong (for a poll to match).
+ */
+export async function callWeatherThroughPortal(secret: string, slug: string): Promise<string> {
+  const client = new Client({ name: "e2e", version: "1.0.0" });
+  try {
+    // A token made after a publish reaches the edge with the next identity sync (seconds).
+    await client.connect(new StreamableHTTPClientTransport(new URL("/mcp", OIDC_PORTAL), { requestInit: { headers: { authorization: `Bearer ${secret}` } } }));
+  } catch (error) {
+    return `not connected: ${String(error)}`;
+  }
+  try {
+    const result = await client.callTool({ name: `${slug}_get_weather`, arguments: { city: "Oslo" } });
+    return JSON.stringify(result.content).includes("Oslo") ? "allowed" : "unexpected";
+  } catch (error) {
+    return `refused: ${String(error)}`;
+  } finally {
+    await client.close();
+  }
+}
+
+/** Signs in through the real OIDC provider's login page (testing/servers/oidc-server.mjs). */
+export async function signInWithOidc(page: Page, login: "alice" | "victor" | "mallory" | "aaron", next = "/") {
+  await page.goto(`${OIDC_CONSOLE}/sign-in?next=${encodeURIComponent(next)}`);
+  await page.getByRole("button", { name: "Sign in with Acme SSO" }).click();
+  await expect(page).toHaveURL(/localhost:3210\/interaction\//);
+  await page.locator('input[name="login"]').fill(login);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => url.origin === OIDC_CONSOLE && !url.pathname.startsWith("/sign-in") && !url.pathname.startsWith("/api/auth"));
+}
+
+export async function signInLocally(page: Page, email: string, name = "") {
+  await page.goto(`${LOCAL_CONSOLE}/sign-in`);
+  await page.getByLabel("E-mail").fill(email);
+  if (name) await page.getByLabel("Name (optional)").fill(name);
+  await page.getByRole("button", { name: "Sign in locally" }).click();
+}

@@ -1,0 +1,187 @@
+/**
+ * Test helpers for the portal Worker: start it in workerd (wrangler's `unstable_dev`), build and
+ * sign bundles for real upstreams, and receive its event batches the way the console does.
+ */
+import { createServer, type Server } from "node:http";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import path from "node:path";
+import { unstable_dev, type Unstable_DevWorker } from "wrangler";
+import type { BundleServer, ConfigBundle, PolicyRule } from "@core/bundle/schema";
+import { generateSigningKeyPair, signBundle, signStatement } from "@core/bundle/sign";
+import { CONSENT_STATEMENT } from "@core/edge/consent";
+import { edgeCredentialAad, type EdgeCredential } from "@core/edge/credential";
+import { generateEdgeSecret, parseEdgeSecrets, sealForEdge, verifyEventSignature } from "@core/edge/secret";
+import type { PortalEvent } from "@core/events/schema";
+import { discoverServer } from "@/lib/servers/discover";
+import { toolHash } from "@core/tools/tool-hash";
+import { hashTokenSecret, generateTokenSecret } from "@core/tokens/secret";
+
+const dir = path.join(process.cwd(), "workers", "portal");
+
+export type Keys = Awaited<ReturnType<typeof generateSigningKeyPair>>;
+
+export interface PortalUnderTest {
+  worker: Unstable_DevWorker;
+  origin: string;
+  keys: Keys;
+  edgeSecret: string;
+  push(bundle: ConfigBundle): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** `testHooks`: start src/testing/test-entry.ts with PORTCULLIS_TEST_HOOKS=1 (the deployed Worker plus test-only routes). */
+export async function startPortal(options: { consoleUrl: string; edgeSecret?: string; keys?: Keys; vars?: Record<string, string>; testHooks?: boolean }): Promise<PortalUnderTest> {
+  const keys = options.keys ?? (await generateSigningKeyPair());
+  const edgeSecret = options.edgeSecret ?? generateEdgeSecret();
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+  process.env.WRANGLER_SEND_METRICS = "false";
+  const worker = await unstable_dev(options.testHooks ? path.join(dir, "src", "testing", "test-entry.ts") : path.join(dir, "src", "index.ts"), {
+    config: path.join(dir, "wrangler.jsonc"),
+    ip: "127.0.0.1",
+    port: 0,
+    persist: false,
+    logLevel: "warn",
+    vars: {
+      PORTCULLIS_BUNDLE_KEYS: JSON.stringify({ [keys.keyId]: keys.publicKeyJwk }),
+      PORTCULLIS_EDGE_SECRET: edgeSecret,
+      PORTCULLIS_CONSOLE_URL: options.consoleUrl,
+      ...(options.testHooks ? { PORTCULLIS_TEST_HOOKS: "1" } : {}),
+      ...options.vars,
+    },
+    experimental: { disableExperimentalWarning: true },
+  });
+  const origin = `http://${worker.address}:${worker.port}`;
+  return {
+    worker,
+    origin,
+    keys,
+    edgeSecret,
+    async push(bundle) {
+      const signed = await signBundle(bundle, keys.privateKeyJwk, keys.keyId);
+      return fetch(`${origin}/_portcullis/bundle`, { method: "POST", body: JSON.stringify(signed), headers: { "content-type": "application/json" } });
+    },
+    stop: () => worker.stop(),
+  };
+}
+
+/** A consent statement as the console signs it (for OAuth tests). */
+export function consentStatement(keys: Keys, payload: { state: string; userId: string; email: string; teamIds: string[]; aud: string }): Promise<string> {
+  return signStatement({ typ: CONSENT_STATEMENT, exp: Math.floor(Date.now() / 1000) + 120, ...payload }, keys.privateKeyJwk, keys.keyId);
+}
+
+/** An approved server entry for a real upstream: every tool it lists, pinned to its live hash. */
+export async function approvedServer(options: {
+  slug: string;
+  url: string;
+  edgeSecret: string;
+  credential?: EdgeCredential;
+  /** Tools to leave out (as if disabled or quarantined in the console). */
+  omit?: string[];
+  /** Tools whose pin is wrong (as if the upstream changed after approval). */
+  wrongPin?: string[];
+}): Promise<BundleServer & { upstreamTools: string[] }> {
+  const discovered = await discoverServer({ url: options.url, auth: options.credential?.type === "headers" ? { type: "headers", headers: options.credential.headers } : { type: "none" } });
+  // Some servers offer tools only to clients that can sample or elicit; list as such a client.
+  const lister = new Client({ name: "approver", version: "1" }, { capabilities: { sampling: {}, elicitation: {}, roots: {} } });
+  await lister.connect(new StreamableHTTPClientTransport(new URL(discovered.endpointUrl), { requestInit: { headers: options.credential?.type === "headers" ? options.credential.headers : {} } }));
+  discovered.tools = (await lister.listTools()).tools as typeof discovered.tools;
+  await lister.close();
+  const id = crypto.randomUUID();
+  const tools = [];
+  for (const tool of discovered.tools) {
+    if (options.omit?.includes(tool.name)) continue;
+    const hash = options.wrongPin?.includes(tool.name) ? "0".repeat(64) : await toolHash(tool);
+    tools.push({ name: tool.name, hash, state: "enabled" as const });
+  }
+  const credential = options.credential
+    ? await sealForEdge(JSON.stringify(options.credential), await parseEdgeSecrets(options.edgeSecret), edgeCredentialAad(id))
+    : null;
+  return {
+    id,
+    slug: options.slug,
+    name: options.slug,
+    url: discovered.endpointUrl,
+    transport: discovered.transport,
+    credential,
+    tools,
+    upstreamTools: discovered.tools.map((t) => t.name),
+  };
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  teamIds: string[];
+  groups: string[];
+  token: string;
+  tokenId: string;
+}
+
+export async function testUser(email: string, teamIds: string[] = [], groups: string[] = []): Promise<TestUser> {
+  return { id: crypto.randomUUID(), email, teamIds, groups, token: generateTokenSecret(), tokenId: crypto.randomUUID() };
+}
+
+let version = 0;
+/** A bundle with a fresh, increasing version. Rules default to none (default deny). */
+export async function bundleOf(parts: {
+  servers: (BundleServer & { upstreamTools?: string[] })[];
+  users: TestUser[];
+  teams?: { id: string; slug: string }[];
+  rules?: PolicyRule[];
+  limits?: ConfigBundle["limits"];
+  llm?: ConfigBundle["llm"];
+  blocklist?: ConfigBundle["shadow"]["blocklist"];
+}): Promise<ConfigBundle> {
+  version += 1;
+  return {
+    schemaVersion: 3,
+    version,
+    issuedAt: new Date().toISOString(),
+    issuer: "console.test",
+    servers: parts.servers.map(({ upstreamTools: _drop, ...s }) => s),
+    tokens: await Promise.all(parts.users.map(async (u) => ({ id: u.tokenId, hash: await hashTokenSecret(u.token), userId: u.id, scopes: ["read" as const, "write" as const], expiresAt: null }))),
+    users: parts.users.map((u) => ({ id: u.id, email: u.email, role: "member" as const, teamIds: u.teamIds, groups: u.groups })),
+    teams: parts.teams ?? [],
+    policies: { rules: parts.rules ?? [] },
+    limits: parts.limits ?? { rateLimits: [], budgets: [] },
+    llm: parts.llm ?? { providers: [], prices: [] },
+    shadow: { blocklist: parts.blocklist ?? [] },
+  };
+}
+
+export function allowRule(subject: PolicyRule["subject"], serverSlug: string, tool = "*", effect: "allow" | "deny" = "allow", priority = 100): PolicyRule {
+  return { id: crypto.randomUUID(), effect, subject, resource: { serverSlug, tool }, priority };
+}
+
+/** A stand-in for the console's event ingest: checks the signature like the console does and keeps the events. */
+export async function startEventSink(edgeSecret: string): Promise<{ url: string; events: PortalEvent[]; rejected: number; close(): Promise<void> }> {
+  const secrets = await parseEdgeSecrets(edgeSecret);
+  const state = { events: [] as PortalEvent[], rejected: 0 };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", async () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      if (req.url !== "/api/v1/events" || !(await verifyEventSignature(req.headers["x-portcullis-signature"] as string | undefined ?? null, body, secrets))) {
+        state.rejected += 1;
+        res.writeHead(401).end();
+        return;
+      }
+      state.events.push(...(JSON.parse(body) as { events: PortalEvent[] }).events);
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted: 1, duplicates: 0 }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get events() {
+      return state.events;
+    },
+    get rejected() {
+      return state.rejected;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,23 @@
+import { eq } from "drizzle-orm";
+import { users } from "@/db/schema";
+import type { Database } from "@/db/client";
+import type { Actor } from "@/lib/auth/actor";
+import { TOKEN_SCOPES, type Role, type TokenScope } from "@core/auth/roles";
+import { createToken } from "@/lib/tokens/create-token";
+import { BOOTSTRAP_ACTOR } from "@/lib/auth/actor";
+
+/** Inserts a user with the given role and returns a session actor for it. */
+export async function makeUser(db: Database, role: Role, email = `${role}-${crypto.randomUUID().slice(0, 8)}@example.test`): Promise<Actor & { kind: "user"; userId: string }> {
+  const [row] = await db.insert(users).values({ email, role, authSource: "local" }).returning();
+  return { kind: "user", userId: row!.id, email: row!.email, role, scopes: TOKEN_SCOPES };
+}
+
+/** Creates a real API token for a user (through the createToken verb) and returns its secret. */
+export async function makeToken(db: Database, userId: string, scopes: TokenScope[] = ["read", "write"]): Promise<string> {
+  const { secret } = await createToken({ db, actor: BOOTSTRAP_ACTOR }, { name: "test", userId, scopes });
+  return secret;
+}
+
+export async function disableUser(db: Database, userId: string): Promise<void> {
+  await db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, userId));
+}
