@@ -1,4 +1,4 @@
-import type { ImpactOutput } from "@/lib/policies/impact";
+import type { ImpactOutput } from "@/lib/policies/schemas";
 import { count } from "@core/text/count";
 import { Badge } from "../ui/badge";
 import { Table, Td } from "../ui/table";

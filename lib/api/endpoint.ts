@@ -1,4 +1,5 @@
-import type { z } from "zod";
+import { z } from "zod";
+import { Uuid } from "@core/zod/helpers";
 import type { Permission } from "@core/auth/roles";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -43,3 +44,8 @@ export function endpoint<P extends z.ZodType, Q extends z.ZodType, B extends z.Z
 ): Endpoint<P, Q, B, R> {
   return spec;
 }
+
+/** Path and query shapes most endpoints share. */
+export const IdParams = z.object({ id: Uuid });
+export const MemberParams = z.object({ id: Uuid, userId: Uuid });
+export const NoQuery = z.object({}).strict();

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import type { Endpoint, HttpMethod } from "./endpoint";
-import { ALL_ENDPOINTS } from "./endpoints";
+import { ALL_ENDPOINTS } from "./all-endpoints";
 import { buildOpenApiDocument } from "./openapi";
 
 type Operation = {

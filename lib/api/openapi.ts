@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { PERMISSIONS } from "@core/auth/roles";
 import type { Endpoint } from "./endpoint";
-import { ALL_ENDPOINTS } from "./endpoints";
+import { ALL_ENDPOINTS } from "./all-endpoints";
 import { ErrorBody } from "./problem";
 
 type JsonSchema = Record<string, unknown>;

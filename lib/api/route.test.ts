@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll, vi } from "vitest";
 import { testDatabases } from "@/testing/db";
 import { useDatabaseForTesting, type Database, type OpenDatabase } from "@/db/client";
 import { makeToken, makeUser } from "@/testing/users";
-import { getMe } from "./endpoints";
+import { getMe } from "@/lib/users/endpoints";
 import { apiRoute } from "./route";
 import * as tokensRoute from "@/app/api/v1/tokens/route";
 import * as tokenRoute from "@/app/api/v1/tokens/[id]/route";

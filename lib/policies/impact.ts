@@ -5,7 +5,6 @@
  * show. Evaluated at the current time without a client IP: a rule that needs an address counts
  * as a deny, never as an allow (the edge fails closed the same way).
  */
-import { z } from "zod";
 import type { Queryable } from "@/db/client";
 import { authorize } from "../auth/actor";
 import { indexBundle, toolAccess, type BundleIndex } from "@core/bundle/bundle-index";
@@ -14,31 +13,9 @@ import { draftBundle } from "../config/compile-bundle";
 import { latestDeployment, storedBundle } from "../config/record-deployment";
 import type { Ctx } from "../context";
 import { ruleLabel } from "./simulate";
+import type { ImpactChange, ImpactOutput } from "./schemas";
 
 export const IMPACT_LIMITS = { changes: 1_000, evaluations: 2_000_000 } as const;
-
-export const ImpactChange = z.object({
-  change: z.enum(["gained", "lost"]),
-  server: z.string(),
-  tool: z.string(),
-  user: z.object({ id: z.string(), email: z.string(), teams: z.array(z.string()) }),
-  /** What decides after publishing (gained: the allowing rule; lost: the denying rule, or why). */
-  because: z.string(),
-});
-export type ImpactChange = z.infer<typeof ImpactChange>;
-
-export const ImpactOutput = z.object({
-  deployedVersion: z.number().int().nullable(),
-  gained: z.number().int(),
-  lost: z.number().int(),
-  /** The first IMPACT_LIMITS.changes changes, by server, tool and e-mail. */
-  changes: z.array(ImpactChange),
-  truncated: z.boolean(),
-  /** False when users × tools exceeded IMPACT_LIMITS.evaluations and the preview stopped early. */
-  complete: z.boolean(),
-  evaluatedAt: z.string(),
-});
-export type ImpactOutput = z.infer<typeof ImpactOutput>;
 
 function allowed(index: BundleIndex | null, user: BundleUser | undefined, slug: string, tool: string, at: Date): ReturnType<typeof toolAccess> | null {
   const server = index?.serversBySlug.get(slug);

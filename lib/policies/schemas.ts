@@ -187,3 +187,27 @@ export const SimulateOutput = z.object({
   at: IsoDateTime,
 });
 export type SimulateOutput = z.infer<typeof SimulateOutput>;
+
+/** Before publishing: which users gain or lose which tools (lib/policies/impact.ts). */
+export const ImpactChange = z.object({
+  change: z.enum(["gained", "lost"]),
+  server: z.string(),
+  tool: z.string(),
+  user: z.object({ id: z.string(), email: z.string(), teams: z.array(z.string()) }),
+  /** What decides after publishing (gained: the allowing rule; lost: the denying rule, or why). */
+  because: z.string(),
+});
+export type ImpactChange = z.infer<typeof ImpactChange>;
+
+export const ImpactOutput = z.object({
+  deployedVersion: z.number().int().nullable(),
+  gained: z.number().int(),
+  lost: z.number().int(),
+  /** The first IMPACT_LIMITS.changes changes, by server, tool and e-mail. */
+  changes: z.array(ImpactChange),
+  truncated: z.boolean(),
+  /** False when users × tools exceeded IMPACT_LIMITS.evaluations and the preview stopped early. */
+  complete: z.boolean(),
+  evaluatedAt: z.string(),
+});
+export type ImpactOutput = z.infer<typeof ImpactOutput>;

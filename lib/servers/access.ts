@@ -1,32 +1,16 @@
 import { asc, eq } from "drizzle-orm";
-import { z } from "zod";
 import { serverAccessGrants, teams } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { authorize, type Actor } from "../auth/actor";
-import { Uuid } from "@core/zod/helpers";
 import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../context";
 import { loadServerRow } from "./queries";
+import type { ServerAccessOutput } from "./schemas";
 
 /**
  * Who may use a server at the edge: everyone, or the listed teams (neither: nobody). Compiled into
  * the config bundle as allow rules; nothing changes at the edge until the next publish.
  */
-export const SetServerAccessInput = z
-  .object({
-    everyone: z.boolean().describe("Every signed-in user of the portal may use this server"),
-    teamIds: z.array(Uuid).max(1000).default([]).describe("Teams whose members may use this server (when not everyone)"),
-  })
-  .strict()
-  .refine((v) => !(v.everyone && v.teamIds.length > 0), { message: "choose everyone or a list of teams, not both", path: ["teamIds"] });
-export type SetServerAccessInput = z.infer<typeof SetServerAccessInput>;
-
-export const ServerAccessOutput = z.object({
-  serverId: z.string(),
-  everyone: z.boolean(),
-  teams: z.array(z.object({ id: z.string(), slug: z.string(), name: z.string() })),
-});
-export type ServerAccessOutput = z.infer<typeof ServerAccessOutput>;
 
 export async function loadServerAccess(db: Queryable, serverId: string): Promise<ServerAccessOutput> {
   const rows = await db

@@ -116,3 +116,20 @@ export const StartUpstreamOAuthInput = z
     scope: z.string().trim().max(1000).optional(),
   })
   .strict();
+
+/** Who may use a server at the edge: everyone, or the listed teams (neither: nobody). */
+export const SetServerAccessInput = z
+  .object({
+    everyone: z.boolean().describe("Every signed-in user of the portal may use this server"),
+    teamIds: z.array(Uuid).max(1000).default([]).describe("Teams whose members may use this server (when not everyone)"),
+  })
+  .strict()
+  .refine((v) => !(v.everyone && v.teamIds.length > 0), { message: "choose everyone or a list of teams, not both", path: ["teamIds"] });
+export type SetServerAccessInput = z.infer<typeof SetServerAccessInput>;
+
+export const ServerAccessOutput = z.object({
+  serverId: z.string(),
+  everyone: z.boolean(),
+  teams: z.array(z.object({ id: z.string(), slug: z.string(), name: z.string() })),
+});
+export type ServerAccessOutput = z.infer<typeof ServerAccessOutput>;

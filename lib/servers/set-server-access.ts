@@ -4,7 +4,8 @@ import { authorize } from "../auth/actor";
 import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../context";
 import { ValidationError } from "../errors";
-import { loadServerAccess, SetServerAccessInput, type ServerAccessOutput } from "./access";
+import { loadServerAccess } from "./access";
+import { SetServerAccessInput, type ServerAccessOutput } from "./schemas";
 import { loadServerRow } from "./queries";
 import { recordServerEvent } from "./record-event";
 

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { createBudgetEndpoint, listBudgetsEndpoint } from "@/lib/api/endpoints";
+import { createBudgetEndpoint, listBudgetsEndpoint } from "@/lib/budgets/endpoints";
 import { createBudget, listBudgets } from "@/lib/budgets/budgets";
 
 export const GET = apiRoute(listBudgetsEndpoint, async ({ ctx }) => ({ budgets: await listBudgets(ctx) }));

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { getMe } from "@/lib/api/endpoints";
+import { getMe } from "@/lib/users/endpoints";
 import { describeMe } from "@/lib/users/describe-me";
 
 export const GET = apiRoute(getMe, ({ ctx }) => describeMe(ctx));

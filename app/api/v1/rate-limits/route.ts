@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { createRateLimitEndpoint, listRateLimitsEndpoint } from "@/lib/api/endpoints";
+import { createRateLimitEndpoint, listRateLimitsEndpoint } from "@/lib/rate-limits/endpoints";
 import { createRateLimit, listRateLimits } from "@/lib/rate-limits/rate-limits";
 
 export const GET = apiRoute(listRateLimitsEndpoint, async ({ ctx }) => ({ rateLimits: await listRateLimits(ctx) }));

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { listServersEndpoint, registerServerEndpoint } from "@/lib/api/endpoints";
+import { listServersEndpoint, registerServerEndpoint } from "@/lib/servers/endpoints";
 import { listServers } from "@/lib/servers/queries";
 import { registerServer } from "@/lib/servers/register-server";
 

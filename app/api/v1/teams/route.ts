@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { createTeamEndpoint, listTeamsEndpoint } from "@/lib/api/endpoints";
+import { createTeamEndpoint, listTeamsEndpoint } from "@/lib/teams/endpoints";
 import { createTeam } from "@/lib/teams/create-team";
 import { listTeams } from "@/lib/teams/queries";
 

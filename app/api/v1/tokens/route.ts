@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { createTokenEndpoint, listTokensEndpoint } from "@/lib/api/endpoints";
+import { createTokenEndpoint, listTokensEndpoint } from "@/lib/tokens/endpoints";
 import { createToken } from "@/lib/tokens/create-token";
 import { listTokens } from "@/lib/tokens/queries";
 

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { ingestTrafficEndpoint } from "@/lib/api/endpoints";
+import { ingestTrafficEndpoint } from "@/lib/shadow/endpoints";
 import { ingestTraffic } from "@/lib/shadow/ingest-traffic";
 
 // Streamed: the handler reads the NDJSON body as it arrives (apiRoute leaves streamBody endpoints' bodies alone).

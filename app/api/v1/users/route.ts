@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { createUserEndpoint, listUsersEndpoint } from "@/lib/api/endpoints";
+import { createUserEndpoint, listUsersEndpoint } from "@/lib/users/endpoints";
 import { createUser } from "@/lib/users/create-user";
 import { listUsers } from "@/lib/users/queries";
 

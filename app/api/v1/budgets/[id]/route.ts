@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { deleteBudgetEndpoint, getBudgetEndpoint, updateBudgetEndpoint } from "@/lib/api/endpoints";
+import { deleteBudgetEndpoint, getBudgetEndpoint, updateBudgetEndpoint } from "@/lib/budgets/endpoints";
 import { deleteBudget, getBudget, updateBudget } from "@/lib/budgets/budgets";
 
 export const GET = apiRoute(getBudgetEndpoint, ({ ctx, params }) => getBudget(ctx, params.id));

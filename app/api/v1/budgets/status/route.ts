@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { budgetStatusEndpoint } from "@/lib/api/endpoints";
+import { budgetStatusEndpoint } from "@/lib/budgets/endpoints";
 import { getBudgetStatus } from "@/lib/budgets/spend";
 
 export const GET = apiRoute(budgetStatusEndpoint, ({ ctx }) => getBudgetStatus(ctx));

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { listDeploymentsEndpoint } from "@/lib/api/endpoints";
+import { listDeploymentsEndpoint } from "@/lib/config/endpoints";
 import { listDeployments } from "@/lib/config/queries";
 
 export const GET = apiRoute(listDeploymentsEndpoint, async ({ ctx }) => ({ deployments: await listDeployments(ctx) }));

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { listLlmPricesEndpoint, putLlmPricesEndpoint } from "@/lib/api/endpoints";
+import { listLlmPricesEndpoint, putLlmPricesEndpoint } from "@/lib/llm-providers/endpoints";
 import { listLlmPrices, putLlmPrices } from "@/lib/llm-providers/prices";
 
 export const GET = apiRoute(listLlmPricesEndpoint, ({ ctx }) => listLlmPrices(ctx));

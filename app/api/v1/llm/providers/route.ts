@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { createLlmProviderEndpoint, listLlmProvidersEndpoint } from "@/lib/api/endpoints";
+import { createLlmProviderEndpoint, listLlmProvidersEndpoint } from "@/lib/llm-providers/endpoints";
 import { createLlmProvider, listLlmProviders } from "@/lib/llm-providers/providers";
 
 export const GET = apiRoute(listLlmProvidersEndpoint, async ({ ctx }) => ({ providers: await listLlmProviders(ctx) }));

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { deletePolicyEndpoint, getPolicyEndpoint, updatePolicyEndpoint } from "@/lib/api/endpoints";
+import { deletePolicyEndpoint, getPolicyEndpoint, updatePolicyEndpoint } from "@/lib/policies/endpoints";
 import { deletePolicy, getPolicy, updatePolicy } from "@/lib/policies/policies";
 
 export const GET = apiRoute(getPolicyEndpoint, ({ ctx, params }) => getPolicy(ctx, params.id));

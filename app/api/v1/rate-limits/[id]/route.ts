@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { deleteRateLimitEndpoint, getRateLimitEndpoint, updateRateLimitEndpoint } from "@/lib/api/endpoints";
+import { deleteRateLimitEndpoint, getRateLimitEndpoint, updateRateLimitEndpoint } from "@/lib/rate-limits/endpoints";
 import { deleteRateLimit, getRateLimit, updateRateLimit } from "@/lib/rate-limits/rate-limits";
 
 export const GET = apiRoute(getRateLimitEndpoint, ({ ctx, params }) => getRateLimit(ctx, params.id));

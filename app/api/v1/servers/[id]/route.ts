@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { getServerEndpoint } from "@/lib/api/endpoints";
+import { getServerEndpoint } from "@/lib/servers/endpoints";
 import { getServer } from "@/lib/servers/queries";
 
 export const GET = apiRoute(getServerEndpoint, ({ ctx, params }) => getServer(ctx, params.id));

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { listFindingsEndpoint } from "@/lib/api/endpoints";
+import { listFindingsEndpoint } from "@/lib/shadow/endpoints";
 import { listFindings } from "@/lib/shadow/findings";
 
 export const GET = apiRoute(listFindingsEndpoint, async ({ ctx, query }) => ({ findings: await listFindings(ctx, query) }));

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { shadowStatsEndpoint } from "@/lib/api/endpoints";
+import { shadowStatsEndpoint } from "@/lib/shadow/endpoints";
 import { shadowStats } from "@/lib/shadow/stats";
 
 export const GET = apiRoute(shadowStatsEndpoint, ({ ctx }) => shadowStats(ctx));

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { deleteTeamEndpoint, getTeamEndpoint, updateTeamEndpoint } from "@/lib/api/endpoints";
+import { deleteTeamEndpoint, getTeamEndpoint, updateTeamEndpoint } from "@/lib/teams/endpoints";
 import { deleteTeam } from "@/lib/teams/delete-team";
 import { getTeam } from "@/lib/teams/queries";
 import { updateTeam } from "@/lib/teams/update-team";

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { getUserEndpoint, updateUserEndpoint } from "@/lib/api/endpoints";
+import { getUserEndpoint, updateUserEndpoint } from "@/lib/users/endpoints";
 import { getUser } from "@/lib/users/queries";
 import { updateUser } from "@/lib/users/update-user";
 

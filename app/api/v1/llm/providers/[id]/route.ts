@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { deleteLlmProviderEndpoint, getLlmProviderEndpoint, updateLlmProviderEndpoint } from "@/lib/api/endpoints";
+import { deleteLlmProviderEndpoint, getLlmProviderEndpoint, updateLlmProviderEndpoint } from "@/lib/llm-providers/endpoints";
 import { deleteLlmProvider, getLlmProvider, updateLlmProvider } from "@/lib/llm-providers/providers";
 
 export const GET = apiRoute(getLlmProviderEndpoint, ({ ctx, params }) => getLlmProvider(ctx, params.id));

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { getServerAccessEndpoint, setServerAccessEndpoint } from "@/lib/api/endpoints";
+import { getServerAccessEndpoint, setServerAccessEndpoint } from "@/lib/servers/endpoints";
 import { getServerAccess } from "@/lib/servers/access";
 import { setServerAccess } from "@/lib/servers/set-server-access";
 

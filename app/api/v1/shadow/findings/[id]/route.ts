@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { getFindingEndpoint, updateFindingEndpoint } from "@/lib/api/endpoints";
+import { getFindingEndpoint, updateFindingEndpoint } from "@/lib/shadow/endpoints";
 import { getFinding, updateFinding } from "@/lib/shadow/findings";
 
 export const GET = apiRoute(getFindingEndpoint, ({ ctx, params }) => getFinding(ctx, params.id));

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { deleteTeamMemberEndpoint, putTeamMemberEndpoint } from "@/lib/api/endpoints";
+import { deleteTeamMemberEndpoint, putTeamMemberEndpoint } from "@/lib/teams/endpoints";
 import { removeMembership, setMembership } from "@/lib/teams/set-membership";
 
 export const PUT = apiRoute(putTeamMemberEndpoint, ({ ctx, params, body }) => setMembership(ctx, params.id, params.userId, body));

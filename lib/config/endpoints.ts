@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { endpoint, NoQuery } from "@/lib/api/endpoint";
+import { BundleDiffOutput, DeploymentDetailOutput, DeploymentOutput, DiffQuery, PublishOutput, PushOutput, RollbackConfigInput, VersionText } from "./schemas";
+
+/** The public API contracts of this domain (routes under app/api/v1; the OpenAPI document is built from them). */
+
+export const publishConfigEndpoint = endpoint({
+  method: "POST", path: "/config/publish", operationId: "publishConfig", tag: "Configuration", permission: "config.publish", status: 201,
+  summary: "Compile, sign and record the next config bundle version, then push it to every portal",
+  description: "The deployment is recorded even when a portal is unreachable or refuses it; `pushed` has each portal's answer (accepted, refused, unreachable). Re-send with POST /config/push.",
+  query: NoQuery, response: PublishOutput,
+});
+
+export const pushConfigEndpoint = endpoint({
+  method: "POST", path: "/config/push", operationId: "pushConfig", tag: "Configuration", permission: "config.publish", status: 200,
+  summary: "Send the latest published bundle to every portal again",
+  description: "409 when nothing has been published yet.",
+  query: NoQuery, response: PushOutput,
+});
+
+export const rollbackConfigEndpoint = endpoint({
+  method: "POST", path: "/config/rollback", operationId: "rollbackConfig", tag: "Configuration", permission: "config.publish", status: 201,
+  summary: "Re-publish an earlier version's content as a new version (tokens revoked and users disabled since stay out)",
+  query: NoQuery, body: RollbackConfigInput, response: PublishOutput,
+});
+
+export const listDeploymentsEndpoint = endpoint({
+  method: "GET", path: "/config/deployments", operationId: "listDeployments", tag: "Configuration", permission: "config.read", status: 200,
+  summary: "The latest 50 published config bundle versions, newest first, with each portal's latest answer",
+  query: NoQuery, response: z.object({ deployments: z.array(DeploymentOutput) }),
+});
+
+export const getDeploymentEndpoint = endpoint({
+  method: "GET", path: "/config/deployments/{version}", operationId: "getDeployment", tag: "Configuration", permission: "config.read", status: 200,
+  summary: "One published bundle; sealed credentials read \"[sealed]\" and token hashes are left out",
+  params: z.object({ version: VersionText }), query: NoQuery, response: DeploymentDetailOutput,
+});
+
+export const diffConfigEndpoint = endpoint({
+  method: "GET", path: "/config/diff", operationId: "diffConfig", tag: "Configuration", permission: "config.read", status: 200,
+  summary: "What changed between two published versions: servers, tools, rules, and token/user/team counts",
+  query: DiffQuery, response: BundleDiffOutput,
+});

@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { endpoint, IdParams, NoQuery } from "@/lib/api/endpoint";
+import { ExportPoliciesOutput, ExportPoliciesQuery, ImpactOutput, ImportPoliciesInput, ImportPoliciesOutput, PolicyInput, PolicyOutput, SimulateInput, SimulateOutput, UpdatePolicyInput } from "./schemas";
+
+/** The public API contracts of this domain (routes under app/api/v1; the OpenAPI document is built from them). */
+
+export const listPoliciesEndpoint = endpoint({
+  method: "GET", path: "/policies", operationId: "listPolicies", tag: "Policies", permission: "policies.read", status: 200,
+  summary: "Every access policy, in decision order (priority, then deny before allow)",
+  query: NoQuery, response: z.object({ policies: z.array(PolicyOutput) }),
+});
+
+export const createPolicyEndpoint = endpoint({
+  method: "POST", path: "/policies", operationId: "createPolicy", tag: "Policies", permission: "policies.manage", status: 201,
+  summary: "Create an access policy; it reaches the edge with the next publish",
+  description: "Subjects: everyone, user:<e-mail>, team:<slug>, group:<IdP group>, domain:<example.com>, token:<id>. The highest priority among matching policies decides; at equal priority deny wins; nothing matching denies. 409 when the name is taken.",
+  query: NoQuery, body: PolicyInput, response: PolicyOutput,
+});
+
+export const getPolicyEndpoint = endpoint({
+  method: "GET", path: "/policies/{id}", operationId: "getPolicy", tag: "Policies", permission: "policies.read", status: 200,
+  summary: "One access policy",
+  params: IdParams, query: NoQuery, response: PolicyOutput,
+});
+
+export const updatePolicyEndpoint = endpoint({
+  method: "PATCH", path: "/policies/{id}", operationId: "updatePolicy", tag: "Policies", permission: "policies.manage", status: 200,
+  summary: "Change an access policy (only the fields sent)",
+  params: IdParams, query: NoQuery, body: UpdatePolicyInput, response: PolicyOutput,
+});
+
+export const deletePolicyEndpoint = endpoint({
+  method: "DELETE", path: "/policies/{id}", operationId: "deletePolicy", tag: "Policies", permission: "policies.manage", status: 200,
+  summary: "Delete an access policy; answers the deleted policy",
+  params: IdParams, query: NoQuery, response: PolicyOutput,
+});
+
+export const simulatePolicyEndpoint = endpoint({
+  method: "POST", path: "/policies/simulate", operationId: "simulatePolicy", tag: "Policies", permission: "policies.read", status: 200,
+  summary: "Would this user be allowed to call this tool (from this address, at this time)? The decision and what made it",
+  query: NoQuery, body: SimulateInput, response: SimulateOutput,
+});
+
+export const exportPoliciesEndpoint = endpoint({
+  method: "GET", path: "/policies/export", operationId: "exportPolicies", tag: "Policies", permission: "policies.read", status: 200,
+  summary: "Every policy as one YAML or JSON file (policy as code)",
+  query: ExportPoliciesQuery, response: ExportPoliciesOutput,
+});
+
+export const importPoliciesEndpoint = endpoint({
+  method: "POST", path: "/policies/import", operationId: "importPolicies", tag: "Policies", permission: "policies.manage", status: 200,
+  summary: "Apply a policy file (merge by name, or replace the whole set); all or nothing, with a dry run",
+  query: NoQuery, body: ImportPoliciesInput, response: ImportPoliciesOutput,
+});
+
+export const policyImpactEndpoint = endpoint({
+  method: "GET", path: "/policies/impact", operationId: "previewPolicyImpact", tag: "Policies", permission: "policies.read", status: 200,
+  summary: "Before publishing: which users gain or lose which tools compared with the deployed bundle",
+  query: NoQuery, response: ImpactOutput,
+});

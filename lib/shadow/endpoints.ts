@@ -1,0 +1,83 @@
+import { z } from "zod";
+import { endpoint, IdParams, NoQuery } from "@/lib/api/endpoint";
+import { ScanReportInput } from "@core/laptop-scan/report";
+import { BlockEntryOutput, CreateBlockInput, FindingDetailOutput, FindingSummaryOutput, ListFindingsQuery, ScanIngestOutput, ShadowStatsOutput, TrafficIngestOutput, TrafficQuery, UpdateFindingInput, UploadOutput } from "./schemas";
+
+/** The public API contracts of this domain (routes under app/api/v1; the OpenAPI document is built from them). */
+
+export const ingestTrafficEndpoint = endpoint({
+  method: "POST", path: "/traffic", operationId: "ingestTraffic", tag: "Shadow MCP", permission: "shadow.triage", status: 200,
+  summary: "Upload a traffic log (NDJSON, streamed): shadow MCP servers in it become findings",
+  description:
+    "One JSON object per line: Cloudflare Gateway HTTP Logpush (`gateway_http` fields) or generic proxy records (`ts`, `user`, `method`, `url`, `request_headers`, `request_body_prefix`, …). The format is detected per line unless `format` fixes it. A gzip body (`.log.gz`, as Logpush writes it) is recognized by its magic bytes and inflated as it streams. The body is read as it arrives (any size; memory stays bounded). Bad lines are counted and the first 100 reported with their line numbers. The findings are merged when the whole body has arrived, in one transaction: an upload cut short changes no finding. The same bytes uploaded again are recognized (`duplicateOf`) and not counted twice.",
+  query: TrafficQuery, body: z.string().describe("NDJSON: one log record per line"), streamBody: "application/x-ndjson", response: TrafficIngestOutput,
+});
+
+export const listTrafficUploadsEndpoint = endpoint({
+  method: "GET", path: "/traffic/uploads", operationId: "listTrafficUploads", tag: "Shadow MCP", permission: "shadow.read", status: 200,
+  summary: "Recent traffic uploads with their counts and bad lines", query: NoQuery, response: z.object({ uploads: z.array(UploadOutput) }),
+});
+
+export const listFindingsEndpoint = endpoint({
+  method: "GET", path: "/shadow/findings", operationId: "listShadowFindings", tag: "Shadow MCP", permission: "shadow.read", status: 200,
+  summary: "Shadow MCP findings: canonical server URL, origin, users, first/last seen, counts, severity, state",
+  query: ListFindingsQuery, response: z.object({ findings: z.array(FindingSummaryOutput) }),
+});
+
+export const getFindingEndpoint = endpoint({
+  method: "GET", path: "/shadow/findings/{id}", operationId: "getShadowFinding", tag: "Shadow MCP", permission: "shadow.read", status: 200,
+  summary: "One finding with its evidence (sample records), tools, clients and timeline", params: IdParams, query: NoQuery, response: FindingDetailOutput,
+});
+
+export const updateFindingEndpoint = endpoint({
+  method: "PATCH", path: "/shadow/findings/{id}", operationId: "updateShadowFinding", tag: "Shadow MCP", permission: "shadow.triage", status: 200,
+  summary: "Triage: move the state (new → investigating → resolved as approved / blocked / false positive), assign, add a note",
+  description: "Resolving as blocked adds the server to the block list (its URL's path, or the whole origin with blockScope \"origin\"); it reaches the edge with the next publish. Reopening (investigating) a blocked finding removes its entry.",
+  params: IdParams, query: NoQuery, body: UpdateFindingInput, response: FindingDetailOutput,
+});
+
+export const approveFindingEndpoint = endpoint({
+  method: "POST", path: "/shadow/findings/{id}/approve", operationId: "approveShadowFinding", tag: "Shadow MCP", permission: "shadow.triage", status: 200,
+  summary: "Resolve as approved and get the prefilled server registration request (console URL)",
+  params: IdParams, query: NoQuery, body: z.strictObject({ note: z.string().trim().min(1).max(5000).optional() }),
+  response: z.object({ finding: FindingDetailOutput, requestUrl: z.string().describe("Console path of the prefilled Request a server form") }),
+});
+
+export const shadowStatsEndpoint = endpoint({
+  method: "GET", path: "/shadow/stats", operationId: "getShadowStats", tag: "Shadow MCP", permission: "shadow.read", status: 200,
+  summary: "Chart data: new shadow servers per day (30 days), findings by state, top users, teams and hosts", query: NoQuery, response: ShadowStatsOutput,
+});
+
+export const ingestScanEndpoint = endpoint({
+  method: "POST", path: "/shadow/scans", operationId: "reportLaptopScan", tag: "Shadow MCP", permission: "shadow.report-scan", status: 201,
+  summary: "Report a laptop scan (`npm run scan -- --console URL --token T`): configured servers become findings",
+  description: "The report is strict: unexpected fields are refused, so nothing but names and redacted forms can arrive. Approved servers and the portal itself are not findings; stdio servers are keyed by their redacted command line.",
+  query: NoQuery, body: ScanReportInput, response: ScanIngestOutput,
+});
+
+export const listBlocksEndpoint = endpoint({
+  method: "GET", path: "/shadow/blocklist", operationId: "listBlockList", tag: "Shadow MCP", permission: "shadow.read", status: 200,
+  summary: "The block list the edge enforces after the next publish", query: NoQuery, response: z.object({ entries: z.array(BlockEntryOutput) }),
+});
+
+export const createBlockEndpoint = endpoint({
+  method: "POST", path: "/shadow/blocklist", operationId: "addToBlockList", tag: "Shadow MCP", permission: "shadow.triage", status: 201,
+  summary: "Block a URL (its path and below) or a whole origin by hand", query: NoQuery, body: CreateBlockInput, response: BlockEntryOutput,
+});
+
+export const deleteBlockEndpoint = endpoint({
+  method: "DELETE", path: "/shadow/blocklist/{id}", operationId: "removeFromBlockList", tag: "Shadow MCP", permission: "shadow.triage", status: 204,
+  summary: "Remove an entry (its finding, if any, is reopened as investigating)", params: IdParams, query: NoQuery,
+});
+
+export const gatewayPolicyExportEndpoint = endpoint({
+  method: "GET", path: "/shadow/exports/gateway-policy", operationId: "exportGatewayPolicy", tag: "Shadow MCP", permission: "shadow.read", status: 200,
+  summary: "The block list as a Cloudflare Zero Trust Gateway HTTP policy (body for POST /accounts/{account_id}/gateway/rules)",
+  query: NoQuery, response: z.record(z.string(), z.unknown()), errors: { 409: "The block list is empty (code CONFLICT)" },
+});
+
+export const dlpProfileExportEndpoint = endpoint({
+  method: "GET", path: "/shadow/exports/dlp-profile", operationId: "exportDlpProfile", tag: "Shadow MCP", permission: "shadow.read", status: 200,
+  summary: "A Cloudflare DLP custom profile that detects MCP JSON-RPC in request bodies (body for POST /accounts/{account_id}/dlp/profiles/custom)",
+  query: NoQuery, response: z.record(z.string(), z.unknown()),
+});
