@@ -21,7 +21,7 @@ import type { Ctx } from "../context";
 import type { BudgetBaseline, BudgetSpec } from "@core/limits/schema";
 import { periodOf, type PeriodWindow } from "@core/limits/windows";
 import { limitSubjectNames, type LimitSubjectNames } from "../rate-limits/subjects";
-import { listBudgetRows, seesWebhooks, toBudgetOutput } from "./budgets";
+import { listBudgetRows, seesWebhooks, toBudgetOutput } from "./store";
 import {
   ALERT_THRESHOLDS,
   ListBudgetAlertsQuery,

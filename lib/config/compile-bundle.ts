@@ -11,12 +11,12 @@ import { sealForEdgeReusing, type EdgeSecret } from "@core/edge/secret";
 import { canonicalJson } from "@core/tools/tool-hash";
 import { openCredential } from "../servers/credentials";
 import { guardedFetch } from "../servers/upstream";
-import { compileBudgets } from "../budgets/budgets";
+import { compileBudgets } from "@/lib/budgets/compile-budgets";
 import { compileBudgetBaselines } from "../budgets/spend";
 import { compileBlocklist } from "@/lib/shadow/blocklist";
 import { compileLlm } from "@/lib/llm-providers/compile-llm";
 import { compilePolicyRules } from "../policies/store";
-import { compileRateLimits } from "../rate-limits/rate-limits";
+import { compileRateLimits } from "@/lib/rate-limits/compile-rate-limits";
 import type { DeploymentSummary, SkippedServer } from "./schemas";
 
 /** Priority of the allow rules compiled from server access grants (room for deny rules above and below). */

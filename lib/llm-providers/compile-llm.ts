@@ -5,7 +5,7 @@ import type { BundleLlmProvider, ConfigBundle } from "@core/bundle/schema";
 import { sealForEdgeReusing, type EdgeSecret } from "@core/edge/secret";
 import { llmCredentialAad } from "@core/edge/credential";
 import { effectivePrices } from "./prices";
-import { openApiKey } from "./providers";
+import { openApiKey } from "./store";
 
 export interface CompileLlmOptions {
   /** Empty: a draft (simulator, impact preview) — providers without their sealed keys. */

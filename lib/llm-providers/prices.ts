@@ -14,11 +14,8 @@
 import { llmPrices, type LlmPriceRow } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { toIso } from "@core/zod/helpers";
-import { authorize } from "@/lib/auth/actor";
-import { recordAudit } from "@/lib/audit/record-audit";
-import type { Ctx } from "@/lib/context";
 import { DEFAULT_PRICES, type PriceEntry, type PriceTable } from "@core/llm/pricing";
-import { PutPricesInput, type PricesOutput } from "./schemas";
+import type { PricesOutput } from "./schemas";
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const keyOf = (p: PriceEntry) => `${p.provider} ${p.model}`;
@@ -46,13 +43,8 @@ export async function effectivePrices(db: Queryable): Promise<PricesOutput> {
   return { source: "custom", prices: sortPrices(rows.map(toEntry)), updatedAt: toIso(updatedAt) };
 }
 
-export async function listLlmPrices({ db, actor }: Ctx): Promise<PricesOutput> {
-  authorize(actor, "gateway.read");
-  return effectivePrices(db);
-}
-
 /** Which models a new table adds, removes or reprices compared with the one in force (for the audit trail). */
-function changes(before: readonly PriceEntry[], after: readonly PriceEntry[]) {
+export function priceChanges(before: readonly PriceEntry[], after: readonly PriceEntry[]) {
   const old = new Map(before.map((p) => [keyOf(p), JSON.stringify(p)]));
   const now = new Map(after.map((p) => [keyOf(p), JSON.stringify(p)]));
   const cap = (list: string[]) => list.slice(0, 100);
@@ -61,47 +53,4 @@ function changes(before: readonly PriceEntry[], after: readonly PriceEntry[]) {
     removed: cap([...old.keys()].filter((k) => !now.has(k))),
     changed: cap([...now.keys()].filter((k) => old.has(k) && old.get(k) !== now.get(k))),
   };
-}
-
-export async function putLlmPrices({ db, actor }: Ctx, rawInput: unknown): Promise<PricesOutput> {
-  authorize(actor, "gateway.manage");
-  const { prices } = PutPricesInput.parse(rawInput);
-  const sorted = sortPrices(prices);
-  return db.transaction(async (tx) => {
-    const before = await effectivePrices(tx);
-    const now = new Date();
-    await tx.delete(llmPrices);
-    await tx.insert(llmPrices).values(
-      sorted.map((p) => ({
-        provider: p.provider,
-        model: p.model,
-        inputPerMTok: p.inputPerMTok,
-        outputPerMTok: p.outputPerMTok,
-        cachedInputPerMTok: p.cachedInputPerMTok ?? null,
-        cacheWritePerMTok: p.cacheWritePerMTok ?? null,
-        updatedAt: now,
-      })),
-    );
-    await recordAudit(tx, actor, {
-      action: "llm_prices.replace",
-      targetType: "llm_prices",
-      details: { from: before.source, count: sorted.length, ...changes(before.prices, sorted) },
-    });
-    return { source: "custom", prices: sorted, updatedAt: toIso(now) };
-  });
-}
-
-export async function resetLlmPrices({ db, actor }: Ctx): Promise<PricesOutput> {
-  authorize(actor, "gateway.manage");
-  return db.transaction(async (tx) => {
-    const before = await effectivePrices(tx);
-    await tx.delete(llmPrices);
-    const after = await effectivePrices(tx);
-    await recordAudit(tx, actor, {
-      action: "llm_prices.reset",
-      targetType: "llm_prices",
-      details: { from: before.source, count: after.prices.length, ...changes(before.prices, after.prices) },
-    });
-    return after;
-  });
 }

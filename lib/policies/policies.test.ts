@@ -11,17 +11,20 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from ".
 import { createTeam } from "../teams/create-team";
 import { setMembership } from "../teams/set-membership";
 import { makeUser } from "@/testing/users";
-import { createPolicy, deletePolicy, getPolicy, listPolicies, updatePolicy } from "./policies";
+import { createPolicy } from "./create-policy";
+import { deletePolicy } from "./delete-policy";
+import { getPolicy, listPolicies } from "./queries";
+import { updatePolicy } from "./update-policy";
 import { exportPolicies, importPolicies } from "./policy-files";
 import { simulatePolicy } from "./simulate";
 import { computeImpact } from "./impact";
 import { recordDeployment } from "../config/record-deployment";
 import { generateSigningKeyPair } from "@core/bundle/sign";
-import { createBudget } from "../budgets/budgets";
+import { createBudget } from "@/lib/budgets/create-budget";
 import { llmCredentialAad } from "@core/edge/credential";
 import { generateEdgeSecret, openAtEdge, parseEdgeSecrets } from "@core/edge/secret";
-import { createLlmProvider } from "@/lib/llm-providers/providers";
-import { createRateLimit } from "../rate-limits/rate-limits";
+import { createLlmProvider } from "@/lib/llm-providers/create-llm-provider";
+import { createRateLimit } from "@/lib/rate-limits/create-rate-limit";
 
 const uniq = () => Math.random().toString(36).slice(2, 8);
 process.env.PORTCULLIS_ENCRYPTION_KEYS ??= `test1:${Buffer.alloc(32, 5).toString("base64")}`;

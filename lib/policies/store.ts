@@ -8,6 +8,7 @@ import { policies, teams, users, type Policy, type StoredPolicyConditions } from
 import type { Queryable } from "@/db/client";
 import { toIso } from "@core/zod/helpers";
 import type { PolicyRule } from "@core/bundle/schema";
+import { auditedTable } from "../audit/audited-table";
 import { ValidationError } from "../errors";
 import { DAY_NAMES, formatSubjectText, parseSubjectText, type SubjectText } from "@core/policy/subject";
 import type { PolicyConditionsInput, PolicyInput, PolicyOutput } from "./schemas";
@@ -205,3 +206,17 @@ export async function compilePolicyRules(db: Queryable, present: { userIds: Set<
   }
   return rules;
 }
+
+async function policyOutput(db: Queryable, row: Policy): Promise<PolicyOutput> {
+  return toPolicyOutput(row, await subjectNames(db, [row]));
+}
+
+export const policyTable = auditedTable({
+  table: policies,
+  entity: "policy",
+  noun: "policy",
+  name: { column: policies.name, caseInsensitive: true, taken: (name) => `A policy named "${name}" already exists` },
+  output: policyOutput,
+  auditView: toPolicyInput,
+  auditKey: "policy",
+});

@@ -12,7 +12,11 @@ import { createTeam } from "../teams/create-team";
 import { makeToken, makeUser } from "@/testing/users";
 import { authenticateBearer } from "../tokens/authenticate-token";
 import { rateLimitInputFromForm } from "./form";
-import { compileRateLimits, createRateLimit, deleteRateLimit, getRateLimit, listRateLimits, updateRateLimit } from "./rate-limits";
+import { compileRateLimits } from "./compile-rate-limits";
+import { createRateLimit } from "./create-rate-limit";
+import { deleteRateLimit } from "./delete-rate-limit";
+import { getRateLimit, listRateLimits } from "./queries";
+import { updateRateLimit } from "./update-rate-limit";
 import { formatWindow, parseWindow } from "./schemas";
 
 const uniq = () => Math.random().toString(36).slice(2, 8);

@@ -1,10 +1,14 @@
 "use server";
 
 import { sessionAction } from "@/lib/auth/action";
-import { createBudget, deleteBudget, updateBudget } from "@/lib/budgets/budgets";
+import { createBudget } from "@/lib/budgets/create-budget";
+import { deleteBudget } from "@/lib/budgets/delete-budget";
+import { updateBudget } from "@/lib/budgets/update-budget";
 import { budgetInputFromForm } from "@/lib/budgets/form";
 import { rateLimitInputFromForm } from "@/lib/rate-limits/form";
-import { createRateLimit, deleteRateLimit, updateRateLimit } from "@/lib/rate-limits/rate-limits";
+import { createRateLimit } from "@/lib/rate-limits/create-rate-limit";
+import { deleteRateLimit } from "@/lib/rate-limits/delete-rate-limit";
+import { updateRateLimit } from "@/lib/rate-limits/update-rate-limit";
 
 const field = (form: FormData, name: string) => String(form.get(name) ?? "");
 

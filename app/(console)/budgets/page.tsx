@@ -12,7 +12,7 @@ import { formatAmount, formatUtc } from "@/lib/budgets/format";
 import { limitOptions } from "@/lib/budgets/options";
 import type { BudgetAlertOutput, BudgetStatusOutput } from "@/lib/budgets/schemas";
 import { getBudgetStatus, listBudgetAlerts } from "@/lib/budgets/spend";
-import { listRateLimits } from "@/lib/rate-limits/rate-limits";
+import { listRateLimits } from "@/lib/rate-limits/queries";
 import { formatWindow } from "@/lib/rate-limits/schemas";
 import { DeleteButton, EditLink } from "@/components/ui/row-actions";
 import {

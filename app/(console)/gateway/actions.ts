@@ -2,8 +2,11 @@
 
 import { sessionAction } from "@/lib/auth/action";
 import { pricesInputFromForm, providerInputFromForm } from "@/lib/llm-providers/form";
-import { putLlmPrices, resetLlmPrices } from "@/lib/llm-providers/prices";
-import { createLlmProvider, deleteLlmProvider, updateLlmProvider } from "@/lib/llm-providers/providers";
+import { putLlmPrices } from "@/lib/llm-providers/put-llm-prices";
+import { resetLlmPrices } from "@/lib/llm-providers/reset-llm-prices";
+import { createLlmProvider } from "@/lib/llm-providers/create-llm-provider";
+import { deleteLlmProvider } from "@/lib/llm-providers/delete-llm-provider";
+import { updateLlmProvider } from "@/lib/llm-providers/update-llm-provider";
 
 const field = (form: FormData, name: string) => String(form.get(name) ?? "");
 

@@ -2,7 +2,9 @@
 
 import { sessionAction } from "@/lib/auth/action";
 import { policyInputFromForm, simulateInputFromForm } from "@/lib/policies/form";
-import { createPolicy, deletePolicy, updatePolicy } from "@/lib/policies/policies";
+import { createPolicy } from "@/lib/policies/create-policy";
+import { deletePolicy } from "@/lib/policies/delete-policy";
+import { updatePolicy } from "@/lib/policies/update-policy";
 import { importPolicies } from "@/lib/policies/policy-files";
 import { simulatePolicy } from "@/lib/policies/simulate";
 

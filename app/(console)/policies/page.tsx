@@ -10,7 +10,7 @@ import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { ACCESS_RULE_PRIORITY } from "@/lib/config/compile-bundle";
 import { policyOptions } from "@/lib/policies/options";
-import { listPolicies } from "@/lib/policies/policies";
+import { listPolicies } from "@/lib/policies/queries";
 import { renderPolicyDocument } from "@/lib/policies/policy-files";
 import type { PolicyOutput } from "@/lib/policies/schemas";
 import { toPolicyInput } from "@/lib/policies/store";

@@ -14,8 +14,15 @@ import { DEFAULT_PRICES, type PriceTable } from "@core/llm/pricing";
 import { makeUser } from "@/testing/users";
 import { compileLlm } from "./compile-llm";
 import { pricesInputFromForm, providerInputFromForm } from "./form";
-import { listLlmPrices, putLlmPrices, resetLlmPrices, sortPrices } from "./prices";
-import { createLlmProvider, deleteLlmProvider, getLlmProvider, listLlmProviders, openApiKey, updateLlmProvider } from "./providers";
+import { listLlmPrices } from "./queries";
+import { putLlmPrices } from "./put-llm-prices";
+import { resetLlmPrices } from "./reset-llm-prices";
+import { sortPrices } from "./prices";
+import { createLlmProvider } from "./create-llm-provider";
+import { deleteLlmProvider } from "./delete-llm-provider";
+import { getLlmProvider, listLlmProviders } from "./queries";
+import { openApiKey } from "./store";
+import { updateLlmProvider } from "./update-llm-provider";
 
 // Keys at rest use the console's key ring; keep the test's own out of .data/.
 process.env.PORTCULLIS_ENCRYPTION_KEYS = `test1:${Buffer.alloc(32, 9).toString("base64")}`;
