@@ -26,7 +26,7 @@ import { createBudget } from "@/lib/budgets/create-budget";
 import { createLlmProvider } from "@/lib/llm-providers/create-llm-provider";
 import { DEFAULT_PRICES } from "@core/llm/pricing";
 import { ingestScanReport } from "@/lib/shadow/ingest-scan";
-import { createBlock } from "@/lib/shadow/blocklist";
+import { createBlock } from "@/lib/shadow/create-block";
 
 // Server actions read the session through this one helper; the test decides who is signed in.
 const session = vi.hoisted(() => ({ actor: null as Actor | null }));

@@ -13,7 +13,7 @@ import { openCredential } from "../servers/credentials";
 import { guardedFetch } from "../servers/upstream";
 import { compileBudgets } from "@/lib/budgets/compile-budgets";
 import { compileBudgetBaselines } from "../budgets/spend";
-import { compileBlocklist } from "@/lib/shadow/blocklist";
+import { compileBlocklist } from "@/lib/shadow/blocks";
 import { compileLlm } from "@/lib/llm-providers/compile-llm";
 import { compilePolicyRules } from "../policies/store";
 import { compileRateLimits } from "@/lib/rate-limits/compile-rate-limits";

@@ -3,7 +3,7 @@ import { servers, serverTools, teams } from "@/db/schema";
 import { authorize } from "../auth/actor";
 import { ConflictError, NotFoundError } from "../errors";
 import { recordAudit } from "../audit/record-audit";
-import { blockFor } from "@/lib/shadow/blocklist";
+import { blockFor } from "@/lib/shadow/blocks";
 import type { Ctx } from "../context";
 import { authSummary, sealCredential } from "./credentials";
 import { loadServerOutput } from "./queries";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, desc, eq, isNull, ne, or } from "drizzle-orm";
+import { and, eq, isNull, ne, or } from "drizzle-orm";
 import { trafficUploads, type TrafficUpload } from "@/db/schema";
 import { actorLabel, authorize } from "@/lib/auth/actor";
 import { recordAudit } from "@/lib/audit/record-audit";
@@ -192,8 +192,3 @@ async function inflateIfGzip(body: ReadableStream<Uint8Array>): Promise<Readable
   return gzip ? rest.pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>) : rest;
 }
 
-export async function listUploads({ db, actor }: Ctx, limit = 50): Promise<UploadOutput[]> {
-  authorize(actor, "shadow.read");
-  const rows = await db.select().from(trafficUploads).orderBy(desc(trafficUploads.createdAt)).limit(limit);
-  return rows.map(toUploadOutput);
-}

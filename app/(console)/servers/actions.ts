@@ -1,7 +1,7 @@
 "use server";
 
 import { can } from "@/lib/auth/actor";
-import { linkFindingToServer } from "@/lib/shadow/findings";
+import { linkFindingToServer } from "@/lib/shadow/link-finding-to-server";
 import { sessionAction } from "@/lib/auth/action";
 import { approveServer } from "@/lib/servers/approve-server";
 import { registerServer } from "@/lib/servers/register-server";

@@ -1,8 +1,10 @@
 "use server";
 
 import { sessionAction } from "@/lib/auth/action";
-import { createBlock, deleteBlock } from "@/lib/shadow/blocklist";
-import { approveFinding, updateFinding } from "@/lib/shadow/findings";
+import { createBlock } from "@/lib/shadow/create-block";
+import { deleteBlock } from "@/lib/shadow/delete-block";
+import { approveFinding } from "@/lib/shadow/approve-finding";
+import { updateFinding } from "@/lib/shadow/update-finding";
 
 const field = (form: FormData, name: string) => String(form.get(name) ?? "");
 const optional = (form: FormData, name: string) => (form.get(name) === null || field(form, name).trim() === "" ? undefined : field(form, name));

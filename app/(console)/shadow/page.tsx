@@ -12,9 +12,9 @@ import { DeleteButton, PublishToApplyNote } from "@/components/ui/row-actions";
 import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
-import { listBlocks } from "@/lib/shadow/blocklist";
-import { listFindings } from "@/lib/shadow/findings";
-import { listUploads } from "@/lib/shadow/ingest-traffic";
+import { listBlocks } from "@/lib/shadow/queries";
+import { listFindings } from "@/lib/shadow/queries";
+import { listUploads } from "@/lib/shadow/queries";
 import { shadowStats } from "@/lib/shadow/stats";
 import { createBlockAction, deleteBlockAction } from "./actions";
 

@@ -9,7 +9,7 @@ import { Card, PageHeader } from "@/components/ui/card";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { NotFoundError } from "@/lib/errors";
-import { getFinding, triagePeople } from "@/lib/shadow/findings";
+import { getFinding, triagePeople } from "@/lib/shadow/queries";
 import type { FindingDetailOutput } from "@/lib/shadow/schemas";
 import { approveFindingAction, triageFindingAction } from "../actions";
 

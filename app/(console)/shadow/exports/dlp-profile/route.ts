@@ -1,5 +1,5 @@
 import { sessionRoute } from "@/lib/auth/session-route";
-import { exportDlpProfile } from "@/lib/shadow/blocklist";
+import { exportDlpProfile } from "@/lib/shadow/export-dlp-profile";
 
 /** Download: a Cloudflare DLP custom profile detecting MCP JSON-RPC in request bodies. */
 export const GET = sessionRoute(async (ctx) =>

@@ -1,5 +1,5 @@
 import { sessionRoute } from "@/lib/auth/session-route";
-import { exportGatewayPolicy } from "@/lib/shadow/blocklist";
+import { exportGatewayPolicy } from "@/lib/shadow/export-gateway-policy";
 
 /** Download: the block list as a Cloudflare Gateway HTTP policy (the body for the Gateway rules API). */
 export const GET = sessionRoute(async (ctx) =>

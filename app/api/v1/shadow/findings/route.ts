@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { listFindingsEndpoint } from "@/lib/shadow/endpoints";
-import { listFindings } from "@/lib/shadow/findings";
+import { listFindings } from "@/lib/shadow/queries";
 
 export const GET = apiRoute(listFindingsEndpoint, async ({ ctx, query }) => ({ findings: await listFindings(ctx, query) }));

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { gatewayPolicyExportEndpoint } from "@/lib/shadow/endpoints";
-import { exportGatewayPolicy } from "@/lib/shadow/blocklist";
+import { exportGatewayPolicy } from "@/lib/shadow/export-gateway-policy";
 
 export const GET = apiRoute(gatewayPolicyExportEndpoint, async ({ ctx }) => ({ ...(await exportGatewayPolicy(ctx)) }));

@@ -1,0 +1,26 @@
+import { shadowBlocks } from "@/db/schema";
+import { actorLabel, authorize } from "@/lib/auth/actor";
+import { recordAudit } from "@/lib/audit/record-audit";
+import type { Ctx } from "@/lib/context";
+import { ConflictError } from "@/lib/errors";
+import { blockTargetOf } from "@core/shadow/blocklist";
+import { toBlockOutput } from "./blocks";
+import { CreateBlockInput, type BlockEntryOutput } from "./schemas";
+
+/** Blocks a URL by hand (a host security knows about before any log shows it). */
+export async function createBlock({ db, actor }: Ctx, rawInput: unknown): Promise<BlockEntryOutput> {
+  authorize(actor, "shadow.triage");
+  const input = CreateBlockInput.parse(rawInput);
+  const t = blockTargetOf(input.url)!;
+  const target = input.scope === "origin" ? { origin: t.origin, pathPrefix: "" } : t;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(shadowBlocks)
+      .values({ ...target, reason: input.reason, createdBy: actor.userId, createdByLabel: actorLabel(actor) })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) throw new ConflictError(`${target.origin}${target.pathPrefix} is already on the block list`);
+    await recordAudit(tx, actor, { action: "blocklist.add", targetType: "shadow_block", targetId: row.id, details: { ...target, reason: input.reason } });
+    return toBlockOutput(row);
+  });
+}
