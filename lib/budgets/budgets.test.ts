@@ -20,7 +20,9 @@ import { deleteBudget } from "./delete-budget";
 import { getBudget, listBudgets } from "./queries";
 import { updateBudget } from "./update-budget";
 import { budgetInputFromForm } from "./form";
-import { budgetStatus, checkBudgetAlerts, getBudgetStatus, listBudgetAlerts } from "./spend";
+import { budgetStatus } from "./spend";
+import { checkBudgetAlerts } from "./check-budget-alerts";
+import { getBudgetStatus, listBudgetAlerts } from "./queries";
 import { totalTokens } from "@core/llm/usage";
 import type { BudgetWebhookPayload } from "./schemas";
 

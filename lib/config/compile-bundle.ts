@@ -12,7 +12,7 @@ import { canonicalJson } from "@core/tools/tool-hash";
 import { openCredential } from "../servers/credentials";
 import { guardedFetch } from "../servers/upstream";
 import { compileBudgets } from "@/lib/budgets/compile-budgets";
-import { compileBudgetBaselines } from "../budgets/spend";
+import { compileBudgetBaselines } from "@/lib/budgets/spend";
 import { compileBlocklist } from "@/lib/shadow/blocks";
 import { compileLlm } from "@/lib/llm-providers/compile-llm";
 import { compilePolicyRules } from "../policies/store";

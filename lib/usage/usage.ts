@@ -23,7 +23,7 @@
 import { and, asc, desc, eq, gte, isNotNull, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { llmEvents, mcpEvents, teams, users } from "@/db/schema";
 import { authorize, can } from "../auth/actor";
-import { TOKENS } from "../budgets/spend";
+import { TOKENS } from "@/lib/budgets/spend";
 import type { Ctx } from "../context";
 import { ForbiddenError, ValidationError } from "../errors";
 import { endOfBound, rangeProblem, startOfBound, USAGE_DEFAULT_DAYS, USAGE_TOP, UsageQuery, type UsageOutput } from "./schemas";

@@ -11,7 +11,7 @@ import { requirePage } from "@/lib/auth/page";
 import { formatAmount, formatUtc } from "@/lib/budgets/format";
 import { limitOptions } from "@/lib/budgets/options";
 import type { BudgetAlertOutput, BudgetStatusOutput } from "@/lib/budgets/schemas";
-import { getBudgetStatus, listBudgetAlerts } from "@/lib/budgets/spend";
+import { getBudgetStatus, listBudgetAlerts } from "@/lib/budgets/queries";
 import { listRateLimits } from "@/lib/rate-limits/queries";
 import { formatWindow } from "@/lib/rate-limits/schemas";
 import { DeleteButton, EditLink } from "@/components/ui/row-actions";

@@ -1,5 +1,5 @@
 import { getDb } from "@/db/client";
-import { checkBudgetAlerts } from "@/lib/budgets/spend";
+import { checkBudgetAlerts } from "@/lib/budgets/check-budget-alerts";
 import { ingestEventsRequest } from "@/lib/audit/ingest-request";
 import { edgeSecrets } from "@/lib/config/edge-keys";
 
