@@ -11,7 +11,7 @@ import { BOOTSTRAP_ACTOR } from "../auth/actor";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { BudgetSpec } from "@core/limits/schema";
 import { createTeam } from "../teams/create-team";
-import { setMembership } from "../teams/set-membership";
+import { setMembership } from "@/lib/teams/set-membership";
 import { makeToken, makeUser } from "@/testing/users";
 import { authenticateBearer } from "../tokens/authenticate-token";
 import { compileBudgets } from "./compile-budgets";

@@ -15,7 +15,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import type { EdgeKeys } from "./edge-keys";
 import { sealCredential, type StoredCredential } from "../servers/credentials";
 import { createTeam } from "../teams/create-team";
-import { setMembership } from "../teams/set-membership";
+import { setMembership } from "@/lib/teams/set-membership";
 import { makeToken, makeUser } from "@/testing/users";
 import { revokeToken } from "../tokens/revoke-token";
 import { authenticateBearer } from "../tokens/authenticate-token";

@@ -11,7 +11,8 @@ import { makeUser } from "@/testing/users";
 import { open } from "@/lib/secret-box";
 import { registerServer } from "./register-server";
 import { syncServer } from "./sync-server";
-import { completeUpstreamOAuth, startUpstreamOAuth } from "./upstream-oauth-flow";
+import { completeUpstreamOAuth } from "./complete-upstream-oauth";
+import { startUpstreamOAuth } from "./start-upstream-oauth";
 
 const CONSOLE = "http://console.test";
 

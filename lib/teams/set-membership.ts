@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { memberships, teams, users } from "@/db/schema";
 import { authorize } from "../auth/actor";
 import { NotFoundError } from "../errors";
@@ -31,16 +31,3 @@ export async function setMembership({ db, actor }: Ctx, teamId: string, userId: 
   return member;
 }
 
-export async function removeMembership({ db, actor }: Ctx, teamId: string, userId: string): Promise<void> {
-  authorize(actor, "teams.manage");
-  requireId(teamId, "team");
-  requireId(userId, "user");
-  await db.transaction(async (tx) => {
-    const [row] = await tx
-      .delete(memberships)
-      .where(and(eq(memberships.teamId, teamId), eq(memberships.userId, userId)))
-      .returning();
-    if (!row) throw new NotFoundError("That user is not a member of this team");
-    await recordAudit(tx, actor, { action: "membership.remove", targetType: "team", targetId: teamId, details: { userId, source: row.source } });
-  });
-}

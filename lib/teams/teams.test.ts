@@ -10,7 +10,8 @@ import { makeUser } from "@/testing/users";
 import { createTeam } from "./create-team";
 import { updateTeam } from "./update-team";
 import { deleteTeam } from "./delete-team";
-import { removeMembership, setMembership } from "./set-membership";
+import { removeMembership } from "./remove-membership";
+import { setMembership } from "./set-membership";
 import { getTeam, listTeamMembers, listTeams } from "./queries";
 
 const uniq = () => crypto.randomUUID().slice(0, 8);

@@ -5,7 +5,7 @@ import { policyInputFromForm, simulateInputFromForm } from "@/lib/policies/form"
 import { createPolicy } from "@/lib/policies/create-policy";
 import { deletePolicy } from "@/lib/policies/delete-policy";
 import { updatePolicy } from "@/lib/policies/update-policy";
-import { importPolicies } from "@/lib/policies/policy-files";
+import { importPolicies } from "@/lib/policies/import-policies";
 import { simulatePolicy } from "@/lib/policies/simulate";
 
 const field = (form: FormData, name: string) => String(form.get(name) ?? "");

@@ -11,7 +11,7 @@ import { requirePage } from "@/lib/auth/page";
 import { ACCESS_RULE_PRIORITY } from "@/lib/config/compile-bundle";
 import { policyOptions } from "@/lib/policies/options";
 import { listPolicies } from "@/lib/policies/queries";
-import { renderPolicyDocument } from "@/lib/policies/policy-files";
+import { renderPolicyDocument } from "@/lib/policies/export-policies";
 import type { PolicyOutput } from "@/lib/policies/schemas";
 import { toPolicyInput } from "@/lib/policies/store";
 import { count } from "@core/text/count";

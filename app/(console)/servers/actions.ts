@@ -8,7 +8,7 @@ import { registerServer } from "@/lib/servers/register-server";
 import { rejectServer } from "@/lib/servers/reject-server";
 import { setServerAccess } from "@/lib/servers/set-server-access";
 import { syncServer } from "@/lib/servers/sync-server";
-import { startUpstreamOAuth } from "@/lib/servers/upstream-oauth-flow";
+import { startUpstreamOAuth } from "@/lib/servers/start-upstream-oauth";
 import { consoleOrigin } from "@/lib/auth/console-origin";
 
 const text = (form: FormData, name: string) => {

@@ -7,7 +7,8 @@ import { createUser } from "@/lib/users/create-user";
 import { updateUser } from "@/lib/users/update-user";
 import { createTeam } from "@/lib/teams/create-team";
 import { deleteTeam } from "@/lib/teams/delete-team";
-import { removeMembership, setMembership } from "@/lib/teams/set-membership";
+import { removeMembership } from "@/lib/teams/remove-membership";
+import { setMembership } from "@/lib/teams/set-membership";
 
 // Actions only translate a form into a verb's input; each verb authorizes and validates itself.
 const text = (form: FormData, name: string) => {

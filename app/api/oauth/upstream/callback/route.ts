@@ -1,6 +1,6 @@
 import { sessionRoute } from "@/lib/auth/session-route";
 import { DomainError, ForbiddenError } from "@/lib/errors";
-import { completeUpstreamOAuth } from "@/lib/servers/upstream-oauth-flow";
+import { completeUpstreamOAuth } from "@/lib/servers/complete-upstream-oauth";
 import { consoleOrigin } from "@/lib/auth/console-origin";
 
 /** Where an upstream's authorization server sends the person back; then on to the request form. */

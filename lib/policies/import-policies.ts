@@ -9,47 +9,16 @@
  * - dryRun: the same report, nothing written.
  */
 import { eq, inArray } from "drizzle-orm";
-import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from "yaml";
+import { parse as parseYaml, YAMLParseError } from "yaml";
 import { policies } from "@/db/schema";
 import { authorize } from "../auth/actor";
 import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../context";
 import { ValidationError } from "../errors";
 import { canonicalJson } from "@core/tools/tool-hash";
-import { ExportPoliciesQuery, ImportPoliciesInput, PolicyDocument, type ExportPoliciesOutput, type ImportPoliciesOutput, type PolicyFormat, type PolicyInput } from "./schemas";
-import { fromStoredConditions, listPolicyRows, resolvePolicyValues, toStoredConditions, subjectNames, toPolicyInput, toPolicyOutput } from "./store";
-
-/** The file's form of a policy: defaults left out, so files stay short and diff well. */
-function fileEntry(p: PolicyInput): Record<string, unknown> {
-  // Stored form and back: days in week order, so an unchanged policy compares equal.
-  const conditions = fromStoredConditions(toStoredConditions(p.conditions));
-  return {
-    name: p.name,
-    ...(p.description ? { description: p.description } : {}),
-    effect: p.effect,
-    subject: p.subject,
-    server: p.server,
-    tool: p.tool,
-    priority: p.priority,
-    ...(conditions ? { conditions } : {}),
-    ...(p.enabled ? {} : { enabled: false }),
-  };
-}
-
-export function renderPolicyDocument(list: readonly PolicyInput[], format: PolicyFormat): string {
-  const doc = { version: 1, policies: list.map(fileEntry) };
-  if (format === "json") return JSON.stringify(doc, null, 2) + "\n";
-  return "# Portcullis access policies. Import: Policies page → Import, or POST /api/v1/policies/import\n" + stringifyYaml(doc, { lineWidth: 0 });
-}
-
-export async function exportPolicies({ db, actor }: Ctx, rawQuery: unknown): Promise<ExportPoliciesOutput> {
-  authorize(actor, "policies.read");
-  const { format } = ExportPoliciesQuery.parse(rawQuery);
-  const rows = await listPolicyRows(db);
-  const names = await subjectNames(db, rows);
-  const list = rows.map((r) => toPolicyInput(toPolicyOutput(r, names)));
-  return { format, content: renderPolicyDocument(list, format), count: list.length };
-}
+import { ImportPoliciesInput, PolicyDocument, type ImportPoliciesOutput, type PolicyFormat } from "./schemas";
+import { policyFileEntry } from "./export-policies";
+import { listPolicyRows, resolvePolicyValues, subjectNames, toPolicyInput, toPolicyOutput } from "./store";
 
 /** Parses a policy file; every problem becomes a ValidationError naming where it is. */
 export function parsePolicyDocument(content: string, format: PolicyFormat): PolicyDocument {
@@ -94,7 +63,7 @@ export async function importPolicies({ db, actor }: Ctx, rawInput: unknown): Pro
       if (!found) {
         report.created.push(p.name);
         if (!input.dryRun) await tx.insert(policies).values({ ...values[i]!, createdBy: actor.userId });
-      } else if (canonicalJson(fileEntry(found.input)) !== canonicalJson(fileEntry(p))) {
+      } else if (canonicalJson(policyFileEntry(found.input)) !== canonicalJson(policyFileEntry(p))) {
         report.updated.push(p.name);
         if (!input.dryRun) await tx.update(policies).set({ ...values[i]!, updatedAt: new Date() }).where(eq(policies.id, found.row.id));
       } else {
