@@ -1,21 +1,33 @@
 import { z } from "zod";
-import { endpoint, IdParams, NoQuery } from "@/lib/api/endpoint";
+import { endpoint, NoQuery } from "@/lib/api/endpoint";
+import { resourceEndpoints } from "@/lib/api/resource-endpoints";
 import { BudgetAlertOutput, BudgetInput, BudgetOutput, BudgetStatusListOutput, ListBudgetAlertsQuery, UpdateBudgetInput } from "./schemas";
 
 /** The public API contracts of this domain (routes under app/api/v1; the OpenAPI document is built from them). */
 
-export const listBudgetsEndpoint = endpoint({
-  method: "GET", path: "/budgets", operationId: "listBudgets", tag: "Budgets", permission: "budgets.read", status: 200,
-  summary: "Every budget, by name (alert webhook URLs only for those who manage budgets)",
-  query: NoQuery, response: z.object({ budgets: z.array(BudgetOutput) }),
-});
-
-export const createBudgetEndpoint = endpoint({
-  method: "POST", path: "/budgets", operationId: "createBudget", tag: "Budgets", permission: "limits.manage", status: 201,
-  summary: "Create a budget; it reaches the edge with the next publish",
-  description:
-    "Caps the LLM spend of a user (any of their keys), a team (every member, any key) or one API token per UTC day, ISO week or month, in tokens or US dollars (up to 6 decimals). Alerts at 50, 80 and 100 % go to the Budgets page and, when set, to `alertWebhookUrl`. 409 when the name is taken.",
-  query: NoQuery, body: BudgetInput, response: BudgetOutput,
+export const {
+  list: listBudgetsEndpoint,
+  create: createBudgetEndpoint,
+  get: getBudgetEndpoint,
+  update: updateBudgetEndpoint,
+  delete: deleteBudgetEndpoint,
+} = resourceEndpoints({
+  path: "/budgets",
+  tag: "Budgets",
+  name: { one: "Budget", many: "Budgets", listKey: "budgets" },
+  permissions: { read: "budgets.read", manage: "limits.manage" },
+  schemas: { output: BudgetOutput, create: BudgetInput, update: UpdateBudgetInput },
+  summaries: {
+    list: "Every budget, by name (alert webhook URLs only for those who manage budgets)",
+    create: "Create a budget; it reaches the edge with the next publish",
+    get: "One budget",
+    update: "Change a budget (only the fields sent; a new metric needs a new limit)",
+    delete: "Delete a budget and its alerts; answers the deleted budget",
+  },
+  descriptions: {
+    create:
+      "Caps the LLM spend of a user (any of their keys), a team (every member, any key) or one API token per UTC day, ISO week or month, in tokens or US dollars (up to 6 decimals). Alerts at 50, 80 and 100 % go to the Budgets page and, when set, to `alertWebhookUrl`. 409 when the name is taken.",
+  },
 });
 
 export const budgetStatusEndpoint = endpoint({
@@ -30,17 +42,3 @@ export const listBudgetAlertsEndpoint = endpoint({
   query: ListBudgetAlertsQuery, response: z.object({ alerts: z.array(BudgetAlertOutput) }),
 });
 
-export const getBudgetEndpoint = endpoint({
-  method: "GET", path: "/budgets/{id}", operationId: "getBudget", tag: "Budgets", permission: "budgets.read", status: 200,
-  summary: "One budget", params: IdParams, query: NoQuery, response: BudgetOutput,
-});
-
-export const updateBudgetEndpoint = endpoint({
-  method: "PATCH", path: "/budgets/{id}", operationId: "updateBudget", tag: "Budgets", permission: "limits.manage", status: 200,
-  summary: "Change a budget (only the fields sent; a new metric needs a new limit)", params: IdParams, query: NoQuery, body: UpdateBudgetInput, response: BudgetOutput,
-});
-
-export const deleteBudgetEndpoint = endpoint({
-  method: "DELETE", path: "/budgets/{id}", operationId: "deleteBudget", tag: "Budgets", permission: "limits.manage", status: 200,
-  summary: "Delete a budget and its alerts; answers the deleted budget", params: IdParams, query: NoQuery, response: BudgetOutput,
-});

@@ -1,38 +1,32 @@
-import { z } from "zod";
-import { endpoint, IdParams, NoQuery } from "@/lib/api/endpoint";
+import { endpoint, NoQuery } from "@/lib/api/endpoint";
+import { resourceEndpoints } from "@/lib/api/resource-endpoints";
 import { ExportPoliciesOutput, ExportPoliciesQuery, ImpactOutput, ImportPoliciesInput, ImportPoliciesOutput, PolicyInput, PolicyOutput, SimulateInput, SimulateOutput, UpdatePolicyInput } from "./schemas";
 
 /** The public API contracts of this domain (routes under app/api/v1; the OpenAPI document is built from them). */
 
-export const listPoliciesEndpoint = endpoint({
-  method: "GET", path: "/policies", operationId: "listPolicies", tag: "Policies", permission: "policies.read", status: 200,
-  summary: "Every access policy, in decision order (priority, then deny before allow)",
-  query: NoQuery, response: z.object({ policies: z.array(PolicyOutput) }),
-});
-
-export const createPolicyEndpoint = endpoint({
-  method: "POST", path: "/policies", operationId: "createPolicy", tag: "Policies", permission: "policies.manage", status: 201,
-  summary: "Create an access policy; it reaches the edge with the next publish",
-  description: "Subjects: everyone, user:<e-mail>, team:<slug>, group:<IdP group>, domain:<example.com>, token:<id>. The highest priority among matching policies decides; at equal priority deny wins; nothing matching denies. 409 when the name is taken.",
-  query: NoQuery, body: PolicyInput, response: PolicyOutput,
-});
-
-export const getPolicyEndpoint = endpoint({
-  method: "GET", path: "/policies/{id}", operationId: "getPolicy", tag: "Policies", permission: "policies.read", status: 200,
-  summary: "One access policy",
-  params: IdParams, query: NoQuery, response: PolicyOutput,
-});
-
-export const updatePolicyEndpoint = endpoint({
-  method: "PATCH", path: "/policies/{id}", operationId: "updatePolicy", tag: "Policies", permission: "policies.manage", status: 200,
-  summary: "Change an access policy (only the fields sent)",
-  params: IdParams, query: NoQuery, body: UpdatePolicyInput, response: PolicyOutput,
-});
-
-export const deletePolicyEndpoint = endpoint({
-  method: "DELETE", path: "/policies/{id}", operationId: "deletePolicy", tag: "Policies", permission: "policies.manage", status: 200,
-  summary: "Delete an access policy; answers the deleted policy",
-  params: IdParams, query: NoQuery, response: PolicyOutput,
+export const {
+  list: listPoliciesEndpoint,
+  create: createPolicyEndpoint,
+  get: getPolicyEndpoint,
+  update: updatePolicyEndpoint,
+  delete: deletePolicyEndpoint,
+} = resourceEndpoints({
+  path: "/policies",
+  tag: "Policies",
+  name: { one: "Policy", many: "Policies", listKey: "policies" },
+  permissions: { read: "policies.read", manage: "policies.manage" },
+  schemas: { output: PolicyOutput, create: PolicyInput, update: UpdatePolicyInput },
+  summaries: {
+    list: "Every access policy, in decision order (priority, then deny before allow)",
+    create: "Create an access policy; it reaches the edge with the next publish",
+    get: "One access policy",
+    update: "Change an access policy (only the fields sent)",
+    delete: "Delete an access policy; answers the deleted policy",
+  },
+  descriptions: {
+    create:
+      "Subjects: everyone, user:<e-mail>, team:<slug>, group:<IdP group>, domain:<example.com>, token:<id>. The highest priority among matching policies decides; at equal priority deny wins; nothing matching denies. 409 when the name is taken.",
+  },
 });
 
 export const simulatePolicyEndpoint = endpoint({
