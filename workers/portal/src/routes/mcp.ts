@@ -7,7 +7,8 @@ import { visibleServers } from "@core/bundle/bundle-index";
 import type { GrantProps } from "../auth";
 import { configFor } from "../config";
 import type { Env } from "../env";
-import { jsonRpcError, PortalErrorCode, SESSION_CONTEXT_HEADER, type SessionContext } from "../mcp-session";
+import { SESSION_CONTEXT_HEADER, type SessionContext } from "../session/context";
+import { jsonRpcError, PortalErrorCode } from "../session/errors";
 
 const SLUG_PATH = /^\/mcp\/([a-z0-9]+(?:-[a-z0-9]+)*)\/?$/;
 
