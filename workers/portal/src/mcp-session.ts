@@ -1,23 +1,8 @@
 /**
- * One MCP session of one caller: a Durable Object named by the Mcp-Session-Id. It holds the
- * downstream server (SDK `Server` on the web-standard Streamable HTTP transport) and one upstream
- * client per server the session uses — so an upstream is initialized once per session, not per call.
- *
- * Every request is enforced here: the caller must still exist in the active bundle, the tool must
- * be approved and enabled, the policy must allow it, and the live upstream definition must still
- * hash to its pinned value. Each request yields an audit event.
- *
- * Two shapes: `/mcp` aggregates every server the caller may use (tools named `{slug}_{tool}`), and
- * `/mcp/{slug}` exposes one server under its own names, mirroring its capabilities, instructions
- * and any request the portal has no special handling for — the faithful mode.
- *
- * Lifetime: a session ends when the caller deletes it (DELETE) or after `PORTCULLIS_SESSION_IDLE_MS`
- * (default 10 minutes) without a request and without an open stream (checked by a storage alarm).
- * A client listening on its GET stream is not idle; one that vanished is noticed when a write to
- * its stream fails (the SDK writes an SSE keep-alive comment every 15 s). Ending a session ends its
- * upstream sessions too (DELETE upstream for Streamable HTTP). The runtime may evict the object
- * from memory sooner (a minute or two without requests or open streams), losing the clients; the
- * upstream session ids are kept in storage so the alarm, or the caller's next request, still ends them.
+ * One MCP session of one caller: a Durable Object named by the Mcp-Session-Id, holding the
+ * downstream SDK server and one upstream client per server, so an upstream is initialized once per
+ * session rather than per call. This class keeps the lifecycle (open, idle alarm, end); what each
+ * request does is in ./session/. Shapes and lifetime: docs/mcp-endpoint.md, "Sessions".
  */
 import { DurableObject } from "cloudflare:workers";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
