@@ -1,11 +1,12 @@
 import { readAuthSettings } from "../auth/settings";
-import { createGuardedFetch, upstreamGuardOptionsFromEnv } from "@/lib/net/ssrf";
+import { upstreamGuardOptionsFromEnv } from "@/lib/net/check-upstream-url";
+import { createGuardedFetch } from "@/lib/net/guarded-fetch";
 import { isLoopbackHost, type BudgetWebhookPayload } from "./schemas";
 
 export const WEBHOOK_TIMEOUT_MS = 5_000;
 
 /**
- * The webhook goes through the upstream SSRF guard (lib/net/ssrf.ts): a URL someone typed must
+ * The webhook goes through the upstream SSRF guard (lib/net/guarded-fetch.ts): a URL someone typed must
  * not reach the metadata service or the intranet. Loopback is allowed in local mode, and when the
  * URL itself names a loopback host — the only http:// webhooks the budget schema accepts, written
  * on purpose by someone who manages budgets. A public name that resolves to loopback stays refused.

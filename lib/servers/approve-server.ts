@@ -4,7 +4,7 @@ import { authorize } from "../auth/actor";
 import { recordAudit } from "../audit/record-audit";
 import { ConflictError, ForbiddenError, ValidationError } from "../errors";
 import { grantDefaultAccess } from "./access";
-import type { Finding } from "@core/poisoning/poisoning";
+import type { Finding } from "@core/poisoning/findings";
 import type { Ctx } from "../context";
 import { loadServerOutput, loadServerRow } from "./queries";
 import { recordServerEvent } from "./record-event";

@@ -7,7 +7,7 @@ import { NotFoundError } from "../errors";
 import { requireId } from "../ids";
 import { diffTools, type ToolDiff } from "@core/tools/tool-diff";
 import type { McpToolDefinition } from "@core/tools/tool-types";
-import { highestSeverity, type Finding } from "@core/poisoning/poisoning";
+import { highestSeverity, type Finding } from "@core/poisoning/findings";
 import type { Ctx } from "../context";
 import type { ServerOutput, ToolOutput } from "./schemas";
 

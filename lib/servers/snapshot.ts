@@ -1,5 +1,6 @@
 import { sha256Hex } from "@core/crypto/sha256";
-import { highestSeverity, scanTools, type Finding } from "@core/poisoning/poisoning";
+import { highestSeverity, type Finding } from "@core/poisoning/findings";
+import { scanTools } from "@core/poisoning/scan";
 import type { DiscoveryResult } from "./discover";
 import { serverTokenCost, toolTokenCost } from "@core/tools/token-cost";
 import { canonicalJson, toolHash } from "@core/tools/tool-hash";

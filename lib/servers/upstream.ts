@@ -1,6 +1,7 @@
 import { readAuthSettings } from "../auth/settings";
 import { discoverServer, type DiscoveryResult, type UpstreamAuth } from "./discover";
-import { createGuardedFetch, upstreamGuardOptionsFromEnv } from "@/lib/net/ssrf";
+import { upstreamGuardOptionsFromEnv } from "@/lib/net/check-upstream-url";
+import { createGuardedFetch } from "@/lib/net/guarded-fetch";
 
 export type Discover = (options: { url: string; auth: UpstreamAuth }) => Promise<DiscoveryResult>;
 

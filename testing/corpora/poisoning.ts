@@ -4,7 +4,8 @@
  * jumping" and ANSI posts, CyberArk's full-schema poisoning, Riley Goodside's tag-character
  * smuggling, Trojan Source (bidi overrides).
  */
-import type { RuleId, ScannableTool } from "@core/poisoning/poisoning";
+import type { RuleId } from "@core/poisoning/findings";
+import type { ScannableTool } from "@core/poisoning/scan";
 
 export interface PoisonedCase {
   id: string;

@@ -8,23 +8,10 @@ import { PriceTable } from "@core/llm/pricing";
 import { isCanonicalOrigin, isValidPathPrefix } from "@core/shadow/blocklist";
 
 /**
- * The config bundle: everything the portal Worker enforces, compiled by the console, signed
- * (`./sign.ts`) and pushed to the edge. The Worker never reads Postgres, so what is not in here
- * does not exist at the edge — and with no valid bundle the Worker denies everything.
- *
- * Rules that keep the signature meaningful:
- * - Every object is strict: a key the edge does not understand is refused, never silently dropped.
- * - No transforms, defaults or trimming anywhere: the bundle the Worker acts on must be exactly
- *   the bytes the console signed (`verifySignedBundle` checks that it is).
- * - `schemaVersion` is a literal. A change the edge cannot safely ignore bumps it, so an older
- *   Worker refuses a newer bundle — and keeps its last good one — instead of enforcing half of it.
- *   2: policy rules gained IdP-group, e-mail-domain and API-token subjects and conditions (UTC
- *   time window, client CIDRs); users carry their IdP groups; rate limits and budgets
- *   (lib/core/limits/schema.ts); the LLM gateway's providers and price table.
- *   3: the shadow-MCP block list (`shadow.blocklist`): upstreams the edge must never call.
- *
- * Limits are sanity bounds well above any real deployment; they stop a compiler bug from
- * producing a bundle the Worker would choke on.
+ * The config bundle: everything the portal Worker enforces, compiled by the console, signed and
+ * pushed to the edge; what is not in here does not exist at the edge. Strict, with no transforms, so
+ * the Worker acts on exactly what was signed; `schemaVersion` bumps when the edge cannot safely
+ * ignore a change. The rules and the version history: docs/config-bundle.md.
  */
 export const BUNDLE_SCHEMA_VERSION = 3;
 

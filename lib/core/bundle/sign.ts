@@ -100,17 +100,10 @@ export async function signBundle(bundle: ConfigBundle, privateKeyJwk: JsonWebKey
 const fail = (reason: VerifyFailure): VerifyResult => ({ ok: false, reason });
 
 /**
- * Checks a received signed bundle, in an order that trusts nothing before the signature holds:
- * 1. the envelope has exactly `{ bundle, signature, keyId }`, well-formed → else `MALFORMED`;
- * 2. `keyId` is one of `trustedKeys` (keyId → public JWK) and that JWK imports → else `UNKNOWN_KEY`;
- * 3. the signature verifies over `canonicalJson(bundle)` → else `BAD_SIGNATURE` (a bundle JSON
- *    cannot carry, e.g. a lone surrogate, is `MALFORMED`);
- * 4. only then the bundle is parsed against the schema → else `INVALID_BUNDLE`;
- * 5. `version` must exceed `currentVersion` (null: no bundle yet) → else `NOT_NEWER`. This is the
- *    replay and rollback guard; a console rollback republishes old content as a new version.
- *
- * Never throws: every failure is a result, so the caller can keep its last good bundle.
- * Key order and whitespace of the received JSON do not matter (the signature covers RFC 8785 JSON).
+ * Checks a received signed bundle, trusting nothing before the signature holds (envelope, key,
+ * signature, schema, then `version` newer than `currentVersion`: the replay and rollback guard).
+ * Never throws, so the caller can keep its last good bundle. The checks and their failures:
+ * docs/config-bundle.md, "Verifying a received bundle".
  */
 export async function verifySignedBundle(input: unknown, trustedKeys: Record<string, JsonWebKey>, currentVersion: number | null): Promise<VerifyResult> {
   const envelope = SignedBundleEnvelope.safeParse(input);

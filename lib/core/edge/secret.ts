@@ -1,17 +1,7 @@
 /**
- * The edge secret: one random 32-byte value shared by the console and the portal Worker
- * (`PORTCULLIS_EDGE_SECRET` on both sides; a comma-separated list, the first is current, every
- * listed one is accepted — rotation: put the new one first on both sides, publish, then drop the old).
- *
- * Two independent keys are derived from it with HKDF-SHA-256, so neither use can be turned into
- * the other:
- * - `credentials`: AES-256-GCM for upstream credentials the console seals into the (signed, not
- *   encrypted) config bundle; only the edge opens them. The server id is the AAD, so a sealed
- *   credential cannot be moved to another server.
- * - `events`: HMAC-SHA-256 over event batches the edge delivers to the console
- *   (`X-Portcullis-Signature: t=<unix seconds>,v1=<hex>`, signed text `<t>.<body>`).
- *
- * Pure Web Crypto: the same code runs in Node (console) and workerd (portal).
+ * The edge secret shared by the console and the portal Worker (`PORTCULLIS_EDGE_SECRET`), and two
+ * independent keys derived from it (sealing upstream credentials, signing event batches) so neither
+ * use can be turned into the other. Pure Web Crypto. Rotation and the two keys: docs/edge-secret.md.
  */
 import type { SealedCredential } from "@core/bundle/schema";
 import { base64urlDecode, base64urlEncode, hex } from "@core/crypto/encoding";

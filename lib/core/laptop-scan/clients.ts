@@ -1,15 +1,7 @@
 /**
  * Where MCP clients keep their server lists, per OS. Pure: takes a platform, a home directory and
- * an environment, returns candidate paths; the CLI decides which exist.
- *
- * Confirmed against the clients' docs (or docs quoting them): Claude Desktop (darwin, win32),
- * Claude Code (~/.claude.json, .mcp.json), Cursor, VS Code (user mcp.json, settings.json `mcp`,
- * .vscode/mcp.json), Windsurf, Gemini CLI (user and project), Cline, Roo Code, Zed (~/.config/zed),
- * Codex (~/.codex/config.toml, .codex/config.toml), LM Studio (~/.lmstudio/mcp.json),
- * Amazon Q (~/.aws/amazonq/mcp.json, the pre-agents format).
- * Not confirmed: Claude Desktop on linux (no official build; ~/.config/Claude is what community
- * builds use), Zed on win32 (%APPDATA%\Zed), Continue's paths and its config.json key, Kiro's
- * paths (~/.kiro/settings/mcp.json, .kiro/settings/mcp.json), Amazon Q's project .amazonq/mcp.json.
+ * an environment, returns candidate paths; the CLI decides which exist. Which clients' paths are
+ * confirmed by their docs and which are not: docs/laptop-scan.md.
  */
 
 export type Platform = "darwin" | "win32" | "linux";

@@ -1,24 +1,7 @@
 /**
- * Which rate-limit counters and budget counters one call counts against. Pure: the portal runs it
- * on the bundle's specs for every MCP request and LLM call, then hands the result to the Counters
- * Durable Object (workers/portal/src/counters.ts), which runs lib/core/limits/ledger.ts on it.
- *
- * Contract:
- * - Rate limits: a spec applies when its subject matches the caller (everyone; a team the user is
- *   a member of; the user; the API token used) and its scope matches the request (kind "all" or
- *   the request's kind; `serverSlug` equal; `tool` glob matching the upstream tool name — a
- *   server-level request without a tool matches only an absent tool or `*`). One entry per counter:
- *   · per "user": the user's own counter;
- *   · per "team": with a team subject, that team's counter; otherwise one counter per team of the
- *     user (a member of two teams counts against both). A user in no team counts under their own
- *     counter, so having no team never means having no limit;
- *   · per "token": the token's counter; OAuth callers (no token) count under their user.
- * - Budgets: every budget whose subject is the user, any of their teams, or the token used applies,
- *   whichever key the call uses — a team token cannot bypass its user's budget, and a user's spend
- *   counts against all their teams' budgets. A budget has one counter per period (its subject is a
- *   single entity); the period is the UTC calendar day/ISO week/month containing `at`.
- * - Counter keys are stable strings (`rl:<specId>:u|t|k:<id>`, `b:<specId>:<metric>:<periodKey>`);
- *   a new period or a changed metric is a new counter. A key never appears twice in one result.
+ * Which rate-limit counters and budget counters one call counts against, from the bundle's specs.
+ * Pure, so every caller picks the same counters. Who shares a counter, and the key format:
+ * docs/limits.md, "Which counters a call counts against".
  */
 import { globToRegExp } from "@core/policy/evaluate";
 import type { BudgetBaseline, BudgetMetric, BudgetSpec, RateLimitSpec } from "./schema";
@@ -110,7 +93,7 @@ function counterIds(spec: RateLimitSpec, who: LimitPrincipal): string[] {
   }
 }
 
-/** The rate-limit counters a request by `who` counts against (see the contract above). */
+/** The rate-limit counters a request by `who` counts against (rules: docs/limits.md). */
 export function applicableRateLimits(specs: readonly RateLimitSpec[], who: LimitPrincipal, request: LimitRequest): ApplicableRateLimit[] {
   const out = new Map<string, ApplicableRateLimit>();
   for (const spec of specs) {

@@ -1,47 +1,7 @@
 /**
- * The admission and settlement state machine for rate limits and budgets: what the Counters
- * Durable Object (workers/portal/src/counters.ts) runs against its storage, kept pure so it is
- * tested in Node. State is plain JSON-able objects; every function takes the time and mutates only
- * the state it is given. The DO hands in just the entries a call touches (absent = empty).
- *
- * Contract:
- * - `admit` checks every applicable rate-limit counter (lib/core/limits/sliding-window.ts) and every
- *   applicable budget, all-or-nothing: either it refuses — naming every limit and budget in the
- *   way, with the wait after which the call could fit — and changes nothing, or it counts the
- *   request in every rate-limit counter and reserves the call's `estimate` in every budget (one
- *   reservation, expiring after `reservationTtlMs`, 10 minutes by default).
- * - A "block" budget admits a call only while `spent + reserved + max(estimate, 1) ≤ limit`: the
- *   estimate must fit, and an exhausted budget refuses even a call estimated at 0. Its retry-after
- *   is the end of the period (reservations settling lower may free room earlier). A "flag" budget
- *   never refuses: the call is admitted and listed in `flagged`.
- * - `settle(reservationId, actual)` replaces the reservation by the actual spend in each of its
- *   budgets (in the period it was admitted in, even if settled after the period ended), once:
- *   settling again answers UNKNOWN_RESERVATION and counts nothing. `record` adds spend that was
- *   never admitted (e.g. MCP context tokens). Both report threshold crossings.
- * - `expire(now)` releases the reservations of calls that never settled (a crashed request must
- *   not hold budget forever). A settle that arrives later still counts the actual spend (`late`)
- *   until `lateSettleGraceMs` after expiry; after that the reservation is forgotten. It also prunes
- *   rate-limit states that can no longer matter and budget counters `budgetRetentionMs` after their
- *   period ended. Run it before `admit` at the same `now` (the DO does, in the same transaction).
- * - Alerts: when a budget's actual spend (reservations do not count) reaches 50, 80 and 100 % of
- *   its limit, each threshold is reported once per period, by the settle or record that crossed it.
- *   A jump over several thresholds reports each of them.
- * - Amounts are non-negative integers per metric: `tokens`, and `microUsd` (1 USD = 1,000,000) for
- *   "usd" budgets. One call carries both; each budget uses the one of its metric.
- *
- * Overshoot bound (per "block" budget and period; `overshootBound` computes it). A call is
- * admitted before its cost is known, so spend can pass the limit, but only by what estimates
- * under-reserved after the last admission: with L the limit, let F be the calls admitted against
- * the budget that were still unsettled at the moment of its last admission (that call included),
- * e_i their estimates (0 for a call whose reservation expired before it settled) and a_i their
- * actual costs, and R the spend added by `record` after that moment. Then
- *   final spend ≤ L + Σ_{i∈F} max(0, a_i − e_i) + R.
- * Proof: `spent + reserved` is ≤ L right after every admission; afterwards only settles of calls
- * in F (each adds a_i − e_i), expiries (subtract) and records can raise it, and once nothing is
- * reserved it is the spend. Consequences: with estimates that bound the cost (max_tokens at the
- * output price) a budget never overshoots except through `record`; with estimate 0 it overshoots by
- * at most (calls in flight when it was crossed) × (largest cost of one call). "flag" budgets have
- * no bound. The bound holds for the limit in force at the last admission.
+ * The admission and settlement state machine for rate limits and budgets, kept pure so the Counters
+ * Durable Object (workers/portal/src/counters.ts) runs it on its storage and Node tests it. Contract,
+ * and the bound on how far a budget can overshoot (with its proof): docs/limits.md, "The ledger".
  */
 import { checkWindow, hitWindow, windowPruneAfter, type WindowState } from "./sliding-window";
 import type { ApplicableBudget, ApplicableRateLimit } from "./keys";

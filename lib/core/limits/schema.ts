@@ -4,29 +4,8 @@ import { MAX_RATE_LIMIT } from "./sliding-window";
 import { PERIODS } from "./windows";
 
 /**
- * Rate-limit and budget specs as the console compiles them into the signed config bundle, and as
- * the portal enforces them (lib/core/limits/keys.ts picks the ones that apply to a call; ledger.ts counts).
- *
- * Rules, as for the rest of the bundle (lib/core/bundle/schema.ts):
- * - Every object is strict: a key the edge does not understand is refused, never silently dropped.
- * - No transforms, defaults or trimming: parsing must return exactly the data that was signed.
- *   Refinements (which only accept or refuse) are fine.
- * - Bounds are sanity limits well above real use; they stop a compiler bug, not a customer.
- *
- * Semantics:
- * - A rate limit allows `limit` requests per sliding window of `windowSeconds` (1 s – 24 h,
- *   lib/core/limits/sliding-window.ts) to the calls its `subject` makes within its `scope`. `per` says
- *   who shares one counter: "user" — each user their own; "team" — all members of a team share one
- *   (a member of two teams counts against both; with a team subject, only that team's counter);
- *   "token" — each API token its own, and OAuth callers without a token count under their user.
- * - `scope.kind` is "mcp" (tool and other MCP requests), "llm" (the LLM proxy) or "all".
- *   `serverSlug` and `tool` (the upstream tool name, a glob with `*` and `?`) narrow an "mcp" scope
- *   and are refused on the other kinds, where they could never match.
- * - A budget caps the spend of its subject — a team (all members' spend, whichever key they use), a
- *   user (whichever of their keys) or one API token — per UTC calendar day, ISO week or month
- *   (lib/core/limits/windows.ts). `metric` "tokens" counts tokens; "usd" counts micro-dollars
- *   (1 USD = 1,000,000), so every amount is an integer. `onExceed` "block" refuses calls that
- *   would exceed it; "flag" admits them and marks them over budget.
+ * Rate-limit and budget specs as signed in the config bundle: strict and without transforms, like the
+ * rest of the bundle, so the edge enforces exactly what the console signed. Semantics: docs/limits.md, "Specs".
  */
 
 export const LIMITS_BOUNDS = {

@@ -1,26 +1,7 @@
 /**
- * The rate-limit algorithm: a sliding window approximated from two fixed buckets (the one Cloudflare
- * uses for its rate limiting), on a small serialisable state. Pure: the caller passes the time.
- *
- * Contract:
- * - Windows are fixed intervals of `windowMs` aligned to the Unix epoch. The state holds the count
- *   of the current window and of the one before. A request at elapsed time `e` into the current
- *   window is allowed when `previous × (W − e) / W + current + 1 ≤ limit`: the previous window's
- *   requests are assumed to be spread evenly, and the share of it still inside the sliding window
- *   `(now − W, now]` is counted. The test is done in integers (`previous × (W − e) + (current + 1) × W
- *   ≤ limit × W`), so it has no rounding error; `MAX_RATE_LIMIT` × 86,400,000 stays below 2^53.
- * - Only allowed requests are counted: a client that keeps calling while refused is not pushed further out.
- * - Error of the approximation (versus an exact sliding log), documented for the product:
- *   · never more than `limit` requests inside one aligned window;
- *   · exact when the previous window's requests were evenly spread;
- *   · worst case, bursts at the very end of one window then through the next: up to `2 × limit − 1`
- *     requests inside some interval of length W; and conversely a request may be refused while an
- *     exact log would allow it (the previous window's requests were early and have really left).
- *   Cloudflare measured 0.003 % of requests wrongly allowed or limited on real traffic. It buys O(1)
- *   state per counter (three numbers), whatever the limit, where an exact log stores one timestamp
- *   per allowed request.
- * - `retryAfterMs` is exact for this algorithm: the shortest wait after which one request fits,
- *   assuming no other request is allowed meanwhile (0 when one fits now).
+ * The rate-limit algorithm: a sliding window approximated from two fixed buckets (as Cloudflare's),
+ * for O(1) state per counter whatever the limit. Pure: the caller passes the time. The integer test,
+ * the approximation's error and retry-after: docs/limits.md, "The sliding window".
  */
 
 /** Sanity bound on a rate limit per window (keeps the integer test within 2^53 for a 24 h window). */

@@ -1,16 +1,7 @@
 /**
- * UTC calendar periods for budgets. Pure: Web-standard `Date` only, so the console and the portal
- * Worker name the same period for the same instant.
- *
- * Contract:
- * - `periodOf(period, at)` returns the period containing `at`: `start` inclusive, `end` exclusive,
- *   both at 00:00:00.000 UTC. Calendar windows, never rolling ones: a monthly budget's counter for
- *   "2026-11" stops receiving spend the instant December starts, and "2026-12" starts at zero.
- * - Keys: day "2026-11-26"; week "2026-W48" (ISO 8601: weeks start Monday, week 1 is the week
- *   holding the year's first Thursday, and the key carries the ISO week-numbering year, which differs
- *   from the calendar year around New Year: 2024-12-30 is in "2025-W01", 2027-01-01 in "2026-W53");
- *   month "2026-11". Years are zero-padded to four digits; dates outside 0001–9999 are refused.
- * - Keys sort chronologically as strings within one period kind.
+ * UTC calendar periods for budgets (day, ISO week, month) and their keys. Pure: Web-standard `Date`
+ * only, so the console and the portal Worker name the same period for the same instant. Key formats
+ * and edge cases: docs/limits.md, "Budget periods".
  */
 
 export const PERIODS = ["day", "week", "month"] as const;

@@ -1,15 +1,7 @@
 /**
- * The response cache's key: which earlier answer may be replayed for a request. Pure, Web Crypto.
- *
- * Contract:
- * - The key is the hex SHA-256 of the RFC 8785 canonical JSON of `{ v, provider, op, scope, body }`,
- *   so it does not depend on the order of keys in the body, and any other change to the body
- *   (model, messages, `stream`, temperature…) gives another key. `v` changes when this shape does.
- * - `scope` partitions the cache by tenant: the caller passes who may see the answer (the user id),
- *   never a credential. An API key rotates (splitting the cache for no reason) and must not reach
- *   a hash that is stored and logged, so a scope that looks like a secret (lib/core/llm/redact.ts
- *   patterns) is refused, as is an empty one (it would share answers across everyone).
- * - Only completions and embeddings are cacheable: listing models is cheap and changes.
+ * The response cache's key: which earlier answer may be replayed for a request, partitioned by who
+ * may see it and never by a credential. Pure, Web Crypto. What the key covers:
+ * docs/llm-gateway.md, "The response cache's key".
  */
 import { sha256Hex } from "@core/crypto/sha256";
 import { canonicalJson } from "@core/tools/tool-hash";

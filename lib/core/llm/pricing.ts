@@ -1,18 +1,7 @@
 /**
- * What an LLM request cost, from a price table an admin edits. Pure.
- *
- * Contract:
- * - Prices are USD per million tokens. A token priced at P $/MTok costs P micro-dollars, so a cost
- *   is Σ tokens × price, computed exactly (prices kept to 6 decimals, BigInt sums) and rounded up
- *   to a whole micro-dollar: a request is never metered below what the provider charges.
- * - Which entry prices a model: an exact name beats any glob; among globs (`*` = any run of
- *   characters, possibly empty) the longest pattern wins, then the one with more literal
- *   characters, then the earlier entry. No entry → no price → the cost is null (unknown, not 0).
- * - Input tokens mean what the provider reports (lib/core/llm/usage.ts): OpenAI's `prompt_tokens` /
- *   `input_tokens` include the cached ones, so cached tokens are subtracted from the input before
- *   pricing them at the cached rate; Anthropic's `input_tokens` already exclude cache reads and
- *   writes, which are added at their own rates. A missing cached / cache-write rate falls back to
- *   the input rate.
+ * What an LLM request cost, from a price table an admin edits: exact, rounded up to a micro-dollar so
+ * a request is never metered below what the provider charges. Pure. Which entry prices a model, and
+ * cached tokens per provider: docs/llm-gateway.md, "Pricing".
  */
 import { z } from "zod";
 import { LLM_PROVIDERS, type LlmProvider } from "./providers";

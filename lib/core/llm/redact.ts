@@ -1,16 +1,7 @@
 /**
  * Makes gateway traffic safe to log: credentials out of headers and text, e-mail addresses out of
- * text, and a byte limit that never cuts a UTF-8 character. Pure.
- *
- * Contract:
- * - Header names are lower-cased. A header whose name is a known credential carrier, or contains
- *   `token`, `secret`, `key`, `auth`, `password`, `credential`, `cookie` or `session`, keeps its
- *   name with the value `[redacted]`: the log shows it was sent, never what it was. Other values
- *   still go through {@link redactText}.
- * - {@link redactText} replaces what looks like a secret with `[redacted]` (after `Bearer `, the
- *   scheme is kept) and an e-mail address with `[email]`. It is a safety net for logs, not a
- *   guarantee: a secret in a format it does not know passes. Every pattern has bounded
- *   repetition or a literal prefix, so it stays linear on megabytes of model output.
+ * text, and a byte limit that never cuts a UTF-8 character. A safety net, not a guarantee. Pure.
+ * The rules: docs/llm-gateway.md, "Redaction".
  */
 import { TOKEN_PREFIX } from "@core/tokens/secret";
 

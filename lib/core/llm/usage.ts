@@ -1,20 +1,7 @@
 /**
- * Token usage as the provider itself reports it: from a JSON answer, or observed on the way
- * through a server-sent event stream. Pure, Web APIs only (TextDecoder), for workerd and Node.
- *
- * Contract:
- * - Counts are the provider's own fields, never estimated, each a non-negative integer (anything
- *   else reads as 0). `inputTokens` keeps the provider's meaning: OpenAI's includes cached tokens,
- *   Anthropic's excludes cache reads and writes; lib/core/llm/pricing.ts prices each accordingly.
- * - `null` means the answer reported no usage (an error body, `models`, a stream cut short before
- *   its usage event): the caller decides what an unmetered request costs.
- * - {@link SseUsageTracker} only observes: the caller passes the very same bytes to the client.
- *   It accepts any chunking (split inside a line, a UTF-8 character or a `\r\n`), follows the SSE
- *   parsing rules (`\r\n`, `\n` or `\r` line ends, `:` comments, multi-line `data`, `[DONE]`),
- *   and keeps memory bounded: only the current line and event, each capped (default 1 Mi UTF-16
- *   code units). Past the cap it keeps only the tail of the line, because the Responses API's
- *   `response.completed` echoes the whole response (instructions, output, tools) with `usage`
- *   near its end: dropping an oversized event would let a large request go unmetered.
+ * Token usage as the provider itself reports it, never estimated: from a JSON answer, or observed on
+ * the way through a server-sent event stream with bounded memory. Pure, Web APIs only, for workerd
+ * and Node. What the counts mean per provider, and the stream rules: docs/llm-gateway.md, "Token usage".
  */
 import { type LlmOperation, type LlmProvider } from "./providers";
 

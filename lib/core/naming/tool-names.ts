@@ -1,44 +1,8 @@
 /**
- * Tool names at the portal.
- *
- * The portal Worker exposes every approved tool of every approved server under one flat name,
- * `{server_slug}_{tool}`. Server slugs match `^[a-z0-9]+(?:-[a-z0-9]+)*$` (2–40 characters, see
- * `Slug` in lib/core/zod/helpers.ts) and never contain `_`, so the first `_` of a portal name
- * always ends the slug.
- *
- * AI clients (Claude, VS Code, OpenAI) refuse tool names outside `^[a-zA-Z0-9_-]{1,64}$`, while MCP
- * tool names may be longer and may contain `.`, `/` or any Unicode. The rules below turn any
- * upstream name into an acceptable one.
- *
- * THE RULES ARE A CONTRACT WITH CLIENTS. A client that saved a portal tool name (in a prompt, an
- * allow-list, a conversation) must find the same tool under the same name after a redeploy, on the
- * console (Node) and on the edge (workerd). So everything here is deterministic, uses only
- * ECMAScript-defined string operations and SHA-256, and must not change between versions: changing
- * a rule, the hash input or its encoding renames tools for every client.
- *
- * 1. If `${slug}_${tool}` is already valid and at most {@link MAX_TOOL_NAME_LENGTH} characters,
- *    it is used unchanged.
- * 2. Otherwise, every code point of the tool part outside `[A-Za-z0-9_-]` becomes `-` (one `-` per
- *    code point, so an emoji or a lone surrogate is one `-`; no Unicode normalisation). If the
- *    result fits in 64 characters, it is the name.
- * 3. If it is still too long, the tool part is cut and `-` plus 8 lowercase hex characters are
- *    appended: the first 4 bytes of SHA-256 over the ORIGINAL `${slug}\u0000${tool}` (UTF-8; see
- *    {@link wtf8} for strings that are not well-formed). Two long names that share a prefix thus
- *    still differ. The `${slug}_` part is kept intact and the tool part takes what is left, so
- *    the name is exactly 64 characters (less only in the case of rule 4).
- * 4. The slug part is cut only if `slug + "_" + 1 character + suffix` would exceed 64, i.e. for a
- *    slug over 53 characters. Valid slugs are at most 40 characters (40 + 1 + 1 + 9 = 51 ≤ 64), so
- *    this never happens for a registered server; for a longer one the slug part keeps its first 40
- *    characters, which still names the server to a reader, and the hash (over the full slug) keeps
- *    the name unique.
- * 5. A slug is validated when the server is registered. As a defence only, so that the output is
- *    always a valid name whose first `_` ends the slug, code points of the slug outside
- *    `[A-Za-z0-9-]` also become `-` (a valid slug is unchanged by this).
- * 6. Across a whole catalogue ({@link buildToolNameMap}), names that come out equal for different
- *    upstream tools (sanitising `a.b` and `a-b` both gives `a-b`) are all replaced by their hashed
- *    form (rule 3's shape, applied even when the name is short); see that function for how further
- *    clashes are settled. The Worker must name tools through the map, not {@link portalToolName}
- *    alone: only the map sees the clashes.
+ * Tool names at the portal: `{server_slug}_{tool}`, made acceptable to clients (`^[a-zA-Z0-9_-]{1,64}$`)
+ * by deterministic rules. The rules are a contract with clients that saved a name, so they must not
+ * change between versions or runtimes. The rules, numbered as the code below cites them:
+ * docs/tool-names.md.
  */
 import { hex } from "@core/crypto/encoding";
 
@@ -76,28 +40,18 @@ export function isValidPortalToolName(name: string): boolean {
 }
 
 /**
- * The portal name of one upstream tool, by rules 1–5 above. Deterministic and stable across
- * versions and runtimes. It does not see other tools, so it cannot settle clashes: build the
- * catalogue's names with {@link buildToolNameMap}.
+ * The portal name of one upstream tool, by rules 1–5 (docs/tool-names.md). Deterministic and
+ * stable across versions and runtimes. It does not see other tools, so it cannot settle clashes:
+ * build the catalogue's names with {@link buildToolNameMap}.
  */
 export async function portalToolName(serverSlug: string, toolName: string): Promise<string> {
   return nameAtLevel(serverSlug, toolName, 0);
 }
 
 /**
- * Names a whole catalogue. Each distinct upstream tool gets its {@link portalToolName}; every tool
- * whose name clashes with another's moves to its next level, and this repeats until no two tools
- * share a name:
- * - level 0 is {@link portalToolName};
- * - level 1 is the hashed form of rule 3 (suffix from SHA-256 of `${slug}\u0000${tool}`);
- * - level n ≥ 2 is the hashed form with the suffix from SHA-256 of `${slug}\u0000${tool}\u0000${n-1}`.
- *
- * Every member of a clash moves (not the "first" one to arrive), so the result depends only on the
- * set of tools, never on their order. Entries repeated in the input are named once. Each level's
- * suffix is a fresh hash, so a clash that survives a level (a 32-bit collision, or a tool literally
- * named like another's hashed form) is gone a level later; in practice one round settles all.
- * Both maps are filled in the order of the upstream key (UTF-16 code units), so even iteration order
- * is independent of the input's.
+ * Names a whole catalogue: each tool gets its {@link portalToolName}, and every member of a clash
+ * moves to a hashed form until no two share a name, so the result depends only on the set of tools.
+ * The levels: docs/tool-names.md, "A whole catalogue".
  */
 export async function buildToolNameMap(entries: UpstreamTool[]): Promise<ToolNameMap> {
   const tools = new Map<string, UpstreamTool>();

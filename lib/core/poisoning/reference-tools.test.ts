@@ -8,7 +8,8 @@ import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, describe, expect, it } from "vitest";
-import { highestSeverity, scanTools, type ScannableTool } from "./poisoning";
+import { highestSeverity } from "./findings";
+import { scanTools, type ScannableTool } from "./scan";
 
 const packages = path.join(process.cwd(), "node_modules", "@modelcontextprotocol");
 const workDir = mkdtempSync(path.join(tmpdir(), "portcullis-scan-"));

@@ -1,19 +1,7 @@
 /**
  * The access decision, shared by the console (simulator, previews) and the portal Worker (every
- * request). Pure: no I/O, and no clock unless the request carries one.
- *
- * Contract:
- * - A rule has a subject (everyone, user, team, IdP group, e-mail domain, API token), a resource
- *   (server slug or `*`, tool glob with `*` and `?`), an effect, a priority and optional conditions
- *   (a UTC time window, client IP CIDRs). The config bundle's rules (lib/core/bundle/schema.ts) have
- *   exactly this shape.
- * - A server-level request (prompts, resources, completion: `tool: null`) needs a whole-server rule
- *   (tool pattern `*`): a rule allowing `read_*` grants those tools, not the server.
- * - The highest priority among matching rules decides; at equal priority deny wins over allow (and
- *   the lower id breaks remaining ties, so the answer never depends on input order). No matching
- *   rule → deny (default deny). Every decision names the rule that made it.
- * - Conditions fail closed: when the request lacks what a condition needs (no client IP, no time),
- *   an allow rule with that condition does not match, and a deny rule with it does.
+ * request), so both decide alike. Pure: no I/O, and no clock unless the request carries one. Default
+ * deny, deny wins ties, conditions fail closed; the rules in full: docs/policy.md.
  */
 import { cidrContains, parseCidr, parseIp, type Cidr } from "@core/net/cidr";
 import { subjectLabel } from "./subject";

@@ -1,44 +1,8 @@
 /**
- * Exports of the shadow-MCP block list for enforcement at Cloudflare's secure web gateway:
- * a Zero Trust Gateway HTTP policy (block rule) and a DLP custom profile that detects MCP
- * JSON-RPC in request bodies. Pure: builds API request bodies, sends nothing.
- *
- * Sources (read 2026; re-check when Cloudflare changes its API):
- * - Gateway expression syntax (operators ==, !=, in {…}, matches, and/or/not; `matches` takes a
- *   regex in a quoted string whose backslashes are doubled, e.g. ".*\\.example\\.com"):
- *   https://developers.cloudflare.com/cloudflare-one/traffic-policies/expression-syntax/
- * - HTTP policy selectors (Host = `http.request.host`, exact hostname; URL Path =
- *   `http.request.uri.path`; no port selector):
- *   https://developers.cloudflare.com/cloudflare-one/traffic-policies/http-policies/
- * - Gateway rules API (POST /accounts/{account_id}/gateway/rules: name, description, action,
- *   enabled, filters, traffic, identity, device_posture, precedence, rule_settings with
- *   block_page_enabled / block_reason), read from a mirror of Cloudflare's OpenAPI reference and
- *   the Pulumi/Terraform examples (filters ["http"], `traffic` as a string):
- *   https://hexdocs.pm/cloudflare/zero_trust_gateway_rules.html
- *   https://www.pulumi.com/registry/packages/cloudflare/api-docs/zerotrustgatewaypolicy/
- * - DLP custom profile API (POST /accounts/{account_id}/dlp/profiles/custom: name, description,
- *   entries [{ name, enabled, pattern: { regex } }], allowed_match_count, context_awareness,
- *   ocr_enabled), as generated from the OpenAPI spec in cloudflare/cloudflare-typescript:
- *   https://github.com/cloudflare/cloudflare-typescript/blob/main/src/resources/zero-trust/dlp/profiles/custom.ts
- * - Tutorial "Detect MCP traffic in Gateway logs" (entry names, `"method"\s{0,5}:\s{0,5}"…"`
- *   patterns, Rust regex syntax, 1,024-byte POST-body scan depth):
- *   https://developers.cloudflare.com/cloudflare-one/tutorials/detect-mcp-traffic-gateway-logs/
- *   (Its profile example sets `validation: "luhn"`, meant for card numbers, which would reject
- *   these matches, and posts to /gateway/rules; neither is copied here. It folds prompts/get into
- *   "MCP Prompts List"; here "MCP Prompts Get" is its own entry.)
- *
- * Not confirmed (so the code takes the safe side, i.e. over-blocks rather than misses):
- * - Whether `http.request.host` carries the port for a non-default port, and whether an IPv6
- *   literal comes with brackets: both forms are listed.
- * - HTTP policies have no destination-port selector (`net.dst.port` is a network-policy field), so
- *   a host is blocked on every port and for both schemes.
- * - `starts_with()` is not documented for Gateway (only for the Ruleset Engine), so path prefixes
- *   use `==` plus an anchored `matches`.
- * - The maximum length of a `traffic` expression: a very long block list may need a Gateway list.
- * - `rule_settings.block_page_enabled` is documented as settable only for DNS block rules; it is
- *   sent as false (HTTP block rules show the account's block page with `block_reason`).
- * - Older versions of the DLP API wrapped the body as `{ profiles: [profile] }`; the current one
- *   takes the profile itself, which is what mcpDlpProfile() returns.
+ * Exports of the shadow-MCP block list for Cloudflare's secure web gateway: a Gateway HTTP block
+ * rule and a DLP profile that detects MCP JSON-RPC. Pure: builds API request bodies, sends nothing.
+ * Where unsure of Cloudflare's behaviour it over-blocks rather than misses; the API sources and
+ * what is not confirmed: docs/shadow-exports.md.
  */
 
 import type { BundleBlockEntry } from "@core/bundle/schema";
@@ -82,7 +46,7 @@ function regexLiteral(s: string): string {
 }
 
 interface Target {
-  /** The values `http.request.host` may take for this origin (see "Not confirmed" above). */
+  /** The values `http.request.host` may take for this origin (see "Not confirmed" in docs/shadow-exports.md). */
   hosts: string[];
   pathPrefix: string;
 }

@@ -27,28 +27,9 @@ import type { Env } from "./env";
 
 /**
  * The portal's rate-limit and budget counters: lib/core/limits/ledger.ts run against this Durable
- * Object's SQLite storage. The caller picks the counters a call counts against with
- * lib/core/limits/keys.ts (`applicableRateLimits`, `applicableBudgets`) from the bundle's specs, then:
- *
- *   const r = await counters(env).admit({ rateLimits, budgets, estimate: { tokens, microUsd } });
- *   if (!r.admitted) → 429 with Retry-After: r.retryAfterSeconds (r.refusals names the limits)
- *   … the call …
- *   if (r.reservationId) await counters(env).settle({ reservationId: r.reservationId, actual });
- *
- * Atomicity: every method is synchronous — it reads, runs the ledger and writes inside one
- * `transactionSync`, without awaiting anything — so calls never interleave and a refused admit
- * writes nothing. Each call first does the housekeeping: releases reservations past their expiry
- * (10 minutes unless `ttlMs` says otherwise) and deletes rows past their `prune_after` (rate-limit
- * windows two windows after they started, budget counters 7 days after their period, expired
- * reservations an hour after expiry), so storage stays bounded by recent activity.
- *
- * One instance ("global") holds every counter: strongly consistent, and a call's rate limits and
- * budgets (user, teams, token) are checked in one transaction. It serves thousands of simple calls
- * per second. Sharding path when that is not enough: one instance per counter-key shard (hash of
- * the key), with admission as two-phase reservation — admit at each shard the call touches in a
- * fixed key order, and on any refusal settle the reservations already taken with zero and accept
- * that their rate-limit hits stay counted (or add a cancel). Per-team instances alone do not work:
- * a member of two teams plus a user budget spans instances anyway.
+ * Object's SQLite storage, each method in one synchronous transaction so calls never interleave.
+ * How to call it, the housekeeping, and why one instance (and how to shard): docs/limits.md,
+ * "The Counters Durable Object".
  */
 export class Counters extends DurableObject<Env> {
   private readonly sql: SqlStorage;

@@ -6,7 +6,7 @@
 import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
 import { resolveApiToken, resourceFor, publicOrigin, type GrantProps } from "./auth";
 import { configFor, configStore } from "./config";
-import { jsonRpcError } from "./mcp-session";
+import { jsonRpcError } from "./session/errors";
 import type { Env } from "./env";
 import { authorize, oauthCallback } from "./routes/authorize";
 import { handleMcp, rebindingRefusal } from "./routes/mcp";

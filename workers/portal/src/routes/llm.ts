@@ -1,19 +1,7 @@
 /**
- * The LLM gateway: `/llm/{provider}/v1/...` for every provider in the bundle, in its own wire format
- * (OpenAI-compatible: chat/completions, responses, embeddings, models; Anthropic: messages).
- *
- * Order of checks, each answered in the provider's own error format so SDKs show it:
- * configuration (503, fail closed) → Portcullis API token (401; `Authorization: Bearer pcs_…` or
- * `x-api-key: pcs_…`) → provider (404) → operation (404) → body (400/413) → policy (403; provider
- * slug as the server, model as the tool) → rate limits and budgets (429 + Retry-After) → cache →
- * provider. Policies, limits and budgets are decided before the cache is consulted, so a cache hit
- * is refused exactly like a miss, and a hit counts against rate limits and budgets (the usage
- * recorded with the cached answer).
- *
- * The provider key is opened from the bundle at the edge and never leaves it; the caller's token
- * never goes upstream. Streams are passed through chunk by chunk as they arrive (usage is read on
- * the way, lib/core/llm/usage.ts); the cache keeps a copy of small complete answers. Every call yields
- * an `LlmEvent` (lib/core/events/schema.ts).
+ * The LLM gateway: `/llm/{provider}/v1/...` for every provider in the bundle, in its own wire format.
+ * Policy, limits and budgets are decided before the cache, so a hit is refused exactly like a miss;
+ * the provider key never leaves the edge. The order of checks: docs/llm-gateway.md, "The route".
  */
 import { llmAccess, type BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleLlmProvider, BundleUser } from "@core/bundle/schema";

@@ -7,7 +7,8 @@ import { visibleServers } from "@core/bundle/bundle-index";
 import type { GrantProps } from "../auth";
 import { configFor } from "../config";
 import type { Env } from "../env";
-import { jsonRpcError, PortalErrorCode, SESSION_CONTEXT_HEADER, type SessionContext } from "../mcp-session";
+import { SESSION_CONTEXT_HEADER, type SessionContext } from "../session/context";
+import { jsonRpcError, PortalErrorCode } from "../session/errors";
 
 const SLUG_PATH = /^\/mcp\/([a-z0-9]+(?:-[a-z0-9]+)*)\/?$/;
 
@@ -15,25 +16,9 @@ const SLUG_PATH = /^\/mcp\/([a-z0-9]+(?:-[a-z0-9]+)*)\/?$/;
 const LOOPBACK_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /**
- * DNS-rebinding guard (MCP transports, "Security Warning": servers MUST validate Origin). A page on
- * evil.example whose name is made to resolve to the portal's address reaches it with its own Host
- * and Origin; both must name the portal.
- *
- * Host — the request URL's host, which in workerd *is* the Host header (so "the URL's own host"
- * alone would accept anything). Accepted:
- * - a loopback name (localhost, 127.0.0.1, [::1]) on any port: a local portal (`wrangler dev`)
- *   cannot know which port it is reached on, and a rebinding page can never send a loopback Host;
- * - `PORTCULLIS_PUBLIC_URL`'s host (host and port), when it is set: the one name the portal serves;
- * - without `PORTCULLIS_PUBLIC_URL`, any host over https: TLS already binds the name to the server's
- *   certificate, so a rebound name cannot complete the handshake (and Cloudflare routes by host).
- *   Over plain http such a portal answers only to loopback names: set PORTCULLIS_PUBLIC_URL.
- *
- * Origin — absent for non-browser clients (accepted). When present it must be the portal's own
- * origin (the request's, or PORTCULLIS_PUBLIC_URL's) or a loopback origin on any port: browser tools
- * the user runs locally, such as MCP Inspector (http://localhost:6274), talk to the portal from their
- * own origin, and a rebinding page cannot claim a loopback origin. The opaque `null` origin
- * (sandboxed frames, file: pages) and anything unparsable are refused. Neither check replaces
- * authentication: every /mcp request still needs a bearer token, which browsers never add by themselves.
+ * DNS-rebinding guard (MCP transports, "Security Warning": servers MUST validate Origin): a rebound
+ * page arrives with its own Host and Origin, so both must name the portal (or loopback). What is
+ * accepted, and why: docs/mcp-endpoint.md, "DNS-rebinding guard".
  */
 export function rebindingRefusal(request: Request, env: Pick<Env, "PORTCULLIS_PUBLIC_URL">): Response | null {
   const url = new URL(request.url);

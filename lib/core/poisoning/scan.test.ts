@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { BENIGN, POISONED, toTagCharacters } from "@/testing/corpora/poisoning";
-import { highestSeverity, RULES, scanTool, scanTools, visible, type Finding, type ScannableTool } from "./poisoning";
+import { highestSeverity, RULES, type Finding } from "./findings";
+import { scanTool, scanTools, type ScannableTool } from "./scan";
+import { visible } from "./text";
 
 const highs = (findings: Finding[]) => findings.filter((f) => f.severity === "high");
 

@@ -1,0 +1,193 @@
+/**
+ * Tolerant JSON-RPC prefix scanner. Reads only the top level of the body (an object or a batch
+ * array of objects) and the keys of `params` / `result`, skipping every string properly, so MCP
+ * JSON quoted inside another payload's string is never seen. Stops quietly at truncation.
+ */
+
+export interface RpcMessage {
+  jsonrpc2: boolean;
+  method: string;
+  paramsKind: 0 | 1 | 2; // 0 absent, 1 object, 2 other
+  protocolVersion: string;
+  clientInfo: boolean;
+  truncated: boolean;
+  hasId: boolean;
+  result: boolean;
+  resultKeys: number; // bit set of the R_* flags below
+}
+
+export const R_ROLE = 1,
+  R_CONTENT = 2,
+  R_MODEL = 4,
+  R_ROOTS = 8,
+  R_ACTION = 16,
+  R_OTHER = 32;
+
+function isWs(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+function skipWs(s: string, i: number): number {
+  while (i < s.length && isWs(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/** i at the opening quote; returns the index after the closing quote, or -1 when truncated. */
+function skipString(s: string, i: number): number {
+  for (let j = i + 1; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 92 /* \ */) j++;
+    else if (c === 34 /* " */) return j + 1;
+  }
+  return -1;
+}
+
+/** Skips any JSON value; returns the index after it, or -1 when truncated. */
+function skipValue(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c === 34) return skipString(s, i);
+  if (c === 123 || c === 91) {
+    let depth = 0;
+    for (let j = i; j < s.length; j++) {
+      const d = s.charCodeAt(j);
+      if (d === 34) {
+        j = skipString(s, j);
+        if (j < 0) return -1;
+        j--;
+      } else if (d === 123 || d === 91) depth++;
+      else if (d === 125 || d === 93) {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+    }
+    return -1;
+  }
+  for (let j = i; j < s.length; j++) {
+    const d = s.charCodeAt(j);
+    if (d === 44 || d === 125 || d === 93 || isWs(d)) return j;
+  }
+  return -1;
+}
+
+/** Reads a string value without escapes (method names, versions); "" when it has escapes. */
+function readSimpleString(s: string, i: number): string {
+  if (s.charCodeAt(i) !== 34) return "";
+  const end = s.indexOf('"', i + 1);
+  if (end < 0 || end - i > 200) return "";
+  const v = s.slice(i + 1, end);
+  return v.includes("\\") ? "" : v;
+}
+
+/** Key at i (opening quote) compared without allocating. */
+function keyIs(s: string, i: number, keyQuoted: string): boolean {
+  return s.startsWith(keyQuoted, i);
+}
+
+/**
+ * Scans an object at i; calls onKey(keyStart, valueStart) for each own key. onKey returns how to
+ * continue: the index after the value, or -1 to skip the value generically.
+ * Returns the index after the object, or -1 when truncated.
+ */
+function scanObject(s: string, i: number, onKey: (keyStart: number, valueStart: number) => number): number {
+  i = skipWs(s, i + 1);
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === 125) return i + 1;
+    if (c === 44) {
+      i = skipWs(s, i + 1);
+      continue;
+    }
+    if (c !== 34) return -1;
+    const keyStart = i;
+    i = skipString(s, i);
+    if (i < 0) return -1;
+    i = skipWs(s, i);
+    if (s.charCodeAt(i) !== 58 /* : */) return -1;
+    i = skipWs(s, i + 1);
+    if (i >= s.length) return -1;
+    let next = onKey(keyStart, i);
+    if (next === -1) next = skipValue(s, i);
+    if (next < 0) return -1;
+    i = skipWs(s, next);
+  }
+  return -1;
+}
+
+function newMessage(): RpcMessage {
+  return { jsonrpc2: false, method: "", paramsKind: 0, protocolVersion: "", clientInfo: false, truncated: false, hasId: false, result: false, resultKeys: 0 };
+}
+
+function scanMessage(s: string, i: number, m: RpcMessage): number {
+  const end = scanObject(s, i, (k, v) => {
+    if (keyIs(s, k, '"jsonrpc"')) {
+      m.jsonrpc2 = s.startsWith('"2.0"', v);
+      return -1;
+    }
+    if (keyIs(s, k, '"method"')) {
+      m.method = readSimpleString(s, v);
+      return -1;
+    }
+    if (keyIs(s, k, '"id"')) {
+      m.hasId = true;
+      return -1;
+    }
+    if (keyIs(s, k, '"params"')) {
+      if (s.charCodeAt(v) !== 123) {
+        m.paramsKind = 2;
+        return -1;
+      }
+      m.paramsKind = 1;
+      const e = scanObject(s, v, (pk, pv) => {
+        if (keyIs(s, pk, '"protocolVersion"')) m.protocolVersion = readSimpleString(s, pv);
+        else if (keyIs(s, pk, '"clientInfo"')) m.clientInfo = s.charCodeAt(pv) === 123;
+        return -1;
+      });
+      if (e < 0) m.truncated = true;
+      return e;
+    }
+    if (keyIs(s, k, '"result"')) {
+      m.result = true;
+      if (s.charCodeAt(v) !== 123) return -1;
+      const e = scanObject(s, v, (rk) => {
+        if (keyIs(s, rk, '"role"')) m.resultKeys |= R_ROLE;
+        else if (keyIs(s, rk, '"content"')) m.resultKeys |= R_CONTENT;
+        else if (keyIs(s, rk, '"model"')) m.resultKeys |= R_MODEL;
+        else if (keyIs(s, rk, '"roots"')) m.resultKeys |= R_ROOTS;
+        else if (keyIs(s, rk, '"action"')) m.resultKeys |= R_ACTION;
+        else if (!keyIs(s, rk, '"_meta"') && !keyIs(s, rk, '"stopReason"')) m.resultKeys |= R_OTHER;
+        return -1;
+      });
+      if (e < 0) m.truncated = true;
+      return e;
+    }
+    return -1;
+  });
+  if (end < 0) m.truncated = true;
+  return end;
+}
+
+/** Top-level JSON-RPC messages of a (possibly truncated) body prefix. */
+export function scanBody(s: string): RpcMessage[] {
+  const i = skipWs(s, 0);
+  const c = s.charCodeAt(i);
+  const out: RpcMessage[] = [];
+  if (c === 123) {
+    const m = newMessage();
+    scanMessage(s, i, m);
+    out.push(m);
+  } else if (c === 91) {
+    // JSON-RPC batch (MCP 2025-03-26 allowed them).
+    let j = skipWs(s, i + 1);
+    while (j < s.length && out.length < 32) {
+      if (s.charCodeAt(j) !== 123) break;
+      const m = newMessage();
+      const e = scanMessage(s, j, m);
+      out.push(m);
+      if (e < 0) break;
+      j = skipWs(s, e);
+      if (s.charCodeAt(j) !== 44) break;
+      j = skipWs(s, j + 1);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,115 @@
+/** The audit event of each request a session serves: what it was, what was decided, how it went. */
+import type { BundleServer } from "@core/bundle/schema";
+import { resultTokens } from "@core/events/result-tokens";
+import { clip, type PortalEvent } from "@core/events/schema";
+import type { PolicyDecision } from "@core/policy/evaluate";
+import { requestContext, type Extra, type SessionContext } from "./context";
+import { Denied, RpcError } from "./errors";
+import type { SessionState } from "./state";
+
+export interface EventFields {
+  server?: BundleServer | null;
+  /** tools/list at /mcp: context tokens of each server's tools, by slug. */
+  serverTokens?: Record<string, number>;
+  /** The policy decision that let the request through (its reason and rule go on the event). */
+  policy?: PolicyDecision;
+  tool?: string | null;
+  prompt?: string | null;
+  resourceUri?: string | null;
+}
+
+const enc = new TextEncoder();
+const byteLength = (value: unknown) => (value === undefined ? 0 : enc.encode(JSON.stringify(value)).length);
+
+/** Runs a handler and records its event: decision, outcome, duration, sizes, tokens. */
+export async function track<T extends { method: string; params?: Record<string, unknown> }>(
+  s: SessionState,
+  request: T,
+  extra: Extra,
+  fn: (request: T, extra: Extra, fields: EventFields) => Promise<Record<string, unknown>>,
+): Promise<Record<string, unknown>> {
+  const fields: EventFields = {};
+  const started = Date.now();
+  try {
+    const result = await fn(request, extra, fields);
+    const isError = request.method === "tools/call" && result.isError === true;
+    emitEvent(s, requestContext(extra), request.method, {
+      ...fields,
+      decision: "allowed",
+      reason: fields.policy?.reason ?? null,
+      ruleId: fields.policy?.ruleId ?? null,
+      success: !isError,
+      error: isError ? "the tool reported an error (isError)" : null,
+      durationMs: fields.server ? Date.now() - started : null,
+      bytesIn: byteLength(request.params),
+      bytesOut: byteLength(result),
+      resultTokens: safeTokens(request.method, result),
+    });
+    return result;
+  } catch (error) {
+    const denied = error instanceof Denied;
+    emitEvent(s, requestContext(extra), request.method, {
+      ...fields,
+      decision: denied ? "denied" : "allowed",
+      reason: denied ? error.reason : null,
+      ruleId: denied ? error.ruleId : null,
+      success: false,
+      error: error instanceof RpcError ? `${error.code}: ${error.message}${error.detail ? ` (${error.detail})` : ""}` : String(error),
+      durationMs: denied ? null : Date.now() - started,
+      bytesIn: byteLength(request.params),
+    });
+    throw error;
+  }
+}
+
+export function emitEvent(
+  s: SessionState,
+  ctx: SessionContext | null,
+  method: string,
+  e: EventFields & Partial<Pick<PortalEvent, "decision" | "reason" | "ruleId" | "success" | "error" | "durationMs" | "bytesIn" | "bytesOut" | "resultTokens">>,
+): void {
+  const user = s.owner ? s.index?.usersById.get(s.owner.userId) : undefined;
+  const event: PortalEvent = {
+    id: crypto.randomUUID(),
+    time: new Date().toISOString(),
+    userId: ctx?.userId ?? s.owner?.userId ?? null,
+    email: clip(ctx?.email ?? user?.email),
+    teamId: user?.teamIds[0] ?? null,
+    tokenId: ctx?.tokenId ?? null,
+    authMethod: ctx?.authMethod ?? null,
+    clientName: clip(s.clientInfo.name),
+    clientVersion: clip(s.clientInfo.version),
+    clientIp: clip(ctx?.clientIp),
+    clientCountry: clip(ctx?.clientCountry),
+    sessionId: clip(ctx?.sessionId),
+    method: clip(method)!,
+    endpoint: clip(ctx?.endpoint ?? (s.owner?.scope ? `/mcp/${s.owner.scope}` : "/mcp"))!,
+    serverId: e.server?.id ?? null,
+    serverSlug: e.server?.slug ?? null,
+    serverUrl: e.server ? clip(e.server.url, 2000) : null,
+    tool: clip(e.tool),
+    prompt: clip(e.prompt),
+    resourceUri: clip(e.resourceUri, 2000),
+    decision: e.decision ?? "allowed",
+    reason: clip(e.reason),
+    ruleId: clip(e.ruleId),
+    success: e.success ?? true,
+    error: clip(e.error, 2000),
+    durationMs: e.durationMs ?? null,
+    bytesIn: e.bytesIn ?? null,
+    bytesOut: e.bytesOut ?? null,
+    resultTokens: e.resultTokens ?? null,
+    ...(e.serverTokens ? { serverTokens: e.serverTokens } : {}),
+    bundleVersion: s.index?.bundle.version ?? null,
+  };
+  // Not awaited: the buffer is durable and delivery is its job; the caller's answer does not wait.
+  s.ctx.waitUntil(s.env.EVENTS.get(s.env.EVENTS.idFromName("events")).enqueue([event]).catch((err: unknown) => console.error("event enqueue failed", err)));
+}
+
+function safeTokens(method: string, result: unknown): number | null {
+  try {
+    return resultTokens(method, result);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,72 @@
+/** Forwarding a request to an upstream, after the server-level access check and the rate limits and budgets. */
+import { McpError, ResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import { serverAccess } from "@core/bundle/bundle-index";
+import type { BundleServer } from "@core/bundle/schema";
+import { admitCall } from "../limits";
+import type { Extra } from "./context";
+import { blockedError, Denied, PortalErrorCode, RpcError } from "./errors";
+import type { EventFields } from "./events";
+import type { SessionState, Upstream } from "./state";
+import { connectedUpstream } from "./upstreams";
+
+/** Forwards one request to an upstream, relaying progress, cancellation and server-to-client requests. */
+export async function forward(s: SessionState, upstream: Upstream, method: string, params: Record<string, unknown> | undefined, extra: Extra) {
+  const meta = (params?._meta ?? undefined) as Record<string, unknown> | undefined;
+  const progressToken = meta?.progressToken as string | number | undefined;
+  const forwarded: Record<string, unknown> = { ...params };
+  if (meta) {
+    const rest = { ...meta };
+    delete rest.progressToken;
+    if (Object.keys(rest).length > 0) forwarded._meta = rest;
+    else delete forwarded._meta;
+  }
+  s.inflight.push(extra);
+  try {
+    return await upstream.client.request({ method, params: forwarded } as never, ResultSchema, {
+      signal: extra.signal,
+      timeout: s.upstreamTimeoutMs(),
+      resetTimeoutOnProgress: true,
+      ...(progressToken !== undefined
+        ? { onprogress: (p) => void extra.sendNotification({ method: "notifications/progress", params: { ...p, progressToken } }).catch(() => undefined) }
+        : {}),
+    });
+  } catch (error) {
+    if (error instanceof McpError) throw RpcError.fromUpstream(error);
+    throw new RpcError(PortalErrorCode.UpstreamFailed, `Upstream server "${upstream.server.slug}" failed or is unreachable`, undefined, error instanceof Error ? error.message : String(error));
+  } finally {
+    const i = s.inflight.indexOf(extra);
+    if (i >= 0) s.inflight.splice(i, 1);
+  }
+}
+
+/**
+ * Rate limits and blocking budgets, for a request that is about to be forwarded (tools/call,
+ * prompts/get, resources/read; `tool` null for the latter two, which only server-wide limits match).
+ */
+export async function admitLimits(s: SessionState, server: BundleServer, tool: string | null): Promise<void> {
+  const caller = s.caller();
+  const admission = await admitCall(s.env, s.index!, { user: caller.user, tokenId: caller.tokenId ?? null }, { kind: "mcp", serverSlug: server.slug, tool }, { tokens: 0, microUsd: 0 }, caller.at);
+  if (admission.admitted) return;
+  const code = admission.refusal.kind === "rateLimit" ? PortalErrorCode.RateLimited : PortalErrorCode.BudgetExceeded;
+  throw new Denied(code, admission.message, admission.reason, null, { retryAfterSeconds: admission.retryAfterSeconds });
+}
+
+/** Server-level access check (prompts, resources, completion) and the connected upstream. */
+export async function routeServerLevel(s: SessionState, server: BundleServer | undefined, fields: EventFields): Promise<Upstream> {
+  const caller = s.caller();
+  if (!server) throw new Denied(PortalErrorCode.NotAvailable, "Resource not available: it is unknown or not allowed for you", "UNKNOWN_RESOURCE");
+  fields.server = server;
+  const decision = serverAccess(s.index!, caller, server);
+  const blocked = s.index!.blockedSlugs.get(server.slug);
+  if (blocked) throw blockedError(server, decision.reason);
+  if (decision.effect === "deny") throw new Denied(PortalErrorCode.NotAvailable, "Not available: unknown or not allowed for you", `POLICY_DENIED: ${decision.reason}`, decision.ruleId);
+  fields.policy = decision;
+  return connectedUpstream(s, server);
+}
+
+/** Every server-level-allowed upstream of the session, in parallel; one failing does not fail the list. */
+export async function eachServerLevel(s: SessionState, fn: (server: BundleServer, upstream: Upstream) => Promise<void>): Promise<void> {
+  const caller = s.caller();
+  const servers = s.servers().filter((server) => serverAccess(s.index!, caller, server).effect === "allow");
+  await Promise.allSettled(servers.map(async (server) => fn(server, await connectedUpstream(s, server))));
+}
