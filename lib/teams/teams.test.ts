@@ -1,8 +1,8 @@
-import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { describe, it, expect, beforeAll } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
 import { ZodError } from "zod";
-import { testDatabases } from "@/testing/db";
-import type { Database, OpenDatabase } from "@/db/client";
+import { testDatabases, useTestDatabase } from "@/testing/db";
+import type { Database } from "@/db/client";
 import { auditLog, memberships, teams, users } from "@/db/schema";
 import type { Actor } from "@/lib/auth/actor";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
@@ -24,16 +24,12 @@ async function auditWithSlug(db: Database, action: string, teamSlug: string) {
   return db.select().from(auditLog).where(and(eq(auditLog.action, action), sql`${auditLog.details}->>'slug' = ${teamSlug}`));
 }
 
-describe.each(testDatabases())("teams on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
+describe.each(testDatabases())("teams on $name", (database) => {
+  const { db } = useTestDatabase(database);
   let admin: Actor;
   beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
     admin = await makeUser(db, "admin");
   });
-  afterAll(() => opened.close());
 
   describe("createTeam", () => {
     it("creates a team and audits it", async () => {

@@ -1,8 +1,8 @@
-import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { describe, it, expect } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
 import { ZodError } from "zod";
-import { testDatabases } from "@/testing/db";
-import type { Database, OpenDatabase } from "@/db/client";
+import { testDatabases, useTestDatabase } from "@/testing/db";
+import type { Database } from "@/db/client";
 import { apiTokens, auditLog, users } from "@/db/schema";
 import { BOOTSTRAP_ACTOR, type Actor } from "@/lib/auth/actor";
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from "@/lib/errors";
@@ -32,14 +32,8 @@ async function tokenActor(db: Database, userId: string, scopes: ("read" | "write
   return authenticateBearer(db, bearer(await makeToken(db, userId, scopes)), NO_BOOTSTRAP);
 }
 
-describe.each(testDatabases())("API tokens on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
-  beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
-  });
-  afterAll(() => opened.close());
+describe.each(testDatabases())("API tokens on $name", (database) => {
+  const { db } = useTestDatabase(database);
 
   describe("createToken", () => {
     it("returns a pcs_ secret once and stores only its hash and visible prefix", async () => {

@@ -1,8 +1,8 @@
-import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { describe, it, expect } from "vitest";
 import { and, eq } from "drizzle-orm";
 import { ZodError } from "zod";
-import { testDatabases } from "@/testing/db";
-import type { Database, OpenDatabase } from "@/db/client";
+import { testDatabases, useTestDatabase } from "@/testing/db";
+import type { Database } from "@/db/client";
 import { auditLog, memberships, teams, users } from "@/db/schema";
 import { BOOTSTRAP_ACTOR, type Actor } from "@/lib/auth/actor";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
@@ -38,14 +38,8 @@ async function makeTeam(db: Database, idpGroup: string | null) {
   return row!;
 }
 
-describe.each(testDatabases())("signInUser on $name (fresh database)", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
-  beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
-  });
-  afterAll(() => opened.close());
+describe.each(testDatabases())("signInUser on $name (fresh database)", (database) => {
+  const { db } = useTestDatabase(database);
 
   // Runs first: "first user" means an empty users table.
   it("makes the first user admin and later users the default role", async () => {
@@ -197,14 +191,8 @@ describe.each(testDatabases())("signInUser on $name (fresh database)", ({ open }
   });
 });
 
-describe.each(testDatabases())("user verbs on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
-  beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
-  });
-  afterAll(() => opened.close());
+describe.each(testDatabases())("user verbs on $name", (database) => {
+  const { db } = useTestDatabase(database);
 
   /** Leaves exactly the given users as active admins (tests in this file run one after another). */
   async function onlyAdmins(...ids: string[]) {
