@@ -7,6 +7,7 @@ import { auditLog, memberships, teams, users } from "@/db/schema";
 import type { Actor } from "@/lib/auth/actor";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
 import { makeUser } from "@/testing/users";
+import { auditFor } from "@/testing/audit";
 import { createTeam } from "./create-team";
 import { updateTeam } from "./update-team";
 import { deleteTeam } from "./delete-team";
@@ -15,10 +16,6 @@ import { getTeam, listTeamMembers, listTeams } from "./queries";
 
 const uniq = () => crypto.randomUUID().slice(0, 8);
 const slug = () => `team-${uniq()}`;
-
-async function auditFor(db: Database, action: string, targetId: string) {
-  return db.select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.targetId, targetId)));
-}
 
 async function auditWithSlug(db: Database, action: string, teamSlug: string) {
   return db.select().from(auditLog).where(and(eq(auditLog.action, action), sql`${auditLog.details}->>'slug' = ${teamSlug}`));

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { ZodError } from "zod";
 import { testDatabases, useTestDatabase } from "@/testing/db";
 import type { Database } from "@/db/client";
@@ -7,6 +7,7 @@ import { auditLog, memberships, teams, users } from "@/db/schema";
 import { BOOTSTRAP_ACTOR, type Actor } from "@/lib/auth/actor";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
 import { disableUser, makeToken, makeUser } from "@/testing/users";
+import { auditFor } from "@/testing/audit";
 import { authenticateBearer } from "@/lib/tokens/authenticate-token";
 import { signInUser, type SignInIdentity, type SignInPolicy } from "./sign-in-user";
 import { createUser } from "./create-user";
@@ -23,10 +24,6 @@ function oidc(over: Partial<SignInIdentity> = {}): SignInIdentity {
 
 function policy(over: Partial<SignInPolicy> = {}): SignInPolicy {
   return { roleGroups: {}, defaultRole: "member", autoCreateTeams: false, ...over };
-}
-
-async function auditFor(db: Database, action: string, targetId: string) {
-  return db.select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.targetId, targetId)));
 }
 
 async function membershipsOf(db: Database, userId: string) {
