@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { useDatabaseForTesting, type Database, type OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import type { Database } from "@/db/client";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import type { Actor } from "@/lib/auth/actor";
 import { ROLES, type Role } from "@core/auth/roles";
 import { makeToken, makeUser } from "@/testing/users";
@@ -373,9 +373,8 @@ async function discoverActions(): Promise<Map<string, (prev: unknown, form: Form
 
 const isAllowed = (allowed: Role[] | "public", caller: Caller) => allowed === "public" || (caller !== "anonymous" && allowed.includes(caller));
 
-describe.each(testDatabases())("authorization matrix on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
+describe.each(testDatabases())("authorization matrix on $name", (database) => {
+  const { db } = useTestDatabase(database, { getDb: true });
   let fixture: Awaited<ReturnType<typeof startMutableServer>>;
   const actors = new Map<Caller, Actor | null>();
   const tokens = new Map<Caller, string | null>();
@@ -387,9 +386,6 @@ describe.each(testDatabases())("authorization matrix on $name", ({ open }) => {
     process.env.PORTCULLIS_BUNDLE_SIGNING_KEY ??= JSON.stringify(generateSigningKey());
     process.env.PORTCULLIS_EDGE_SECRET ??= generateEdgeSecret();
     upstream.url = fixture.url;
-    opened = await open();
-    db = opened.db;
-    useDatabaseForTesting(opened);
     actors.set("anonymous", null);
     tokens.set("anonymous", null);
     for (const role of ROLES) {
@@ -398,11 +394,7 @@ describe.each(testDatabases())("authorization matrix on $name", ({ open }) => {
       tokens.set(role, await makeToken(db, actor.userId));
     }
   });
-  afterAll(async () => {
-    useDatabaseForTesting(undefined);
-    await fixture.close();
-    await opened.close();
-  });
+  afterAll(() => fixture.close());
 
   it("lists every route handler on disk, and nothing that is not there", async () => {
     const routes = await discoverRoutes();

@@ -10,8 +10,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { useDatabaseForTesting, type OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { scanReports, shadowFindings } from "@/db/schema";
 import { makeToken, makeUser } from "@/testing/users";
 import { assertNoSecrets, ScanReportInput, type ScanReport } from "@core/laptop-scan/report";
@@ -131,15 +130,13 @@ describe("scan --console", () => {
 });
 
 describe("scan --console against the console's real route and database", () => {
-  let opened: OpenDatabase;
+  const { db } = useTestDatabase(testDatabases()[0]!, { getDb: true });
   let server: Server;
   let url = "";
   let memberToken = "";
 
   beforeAll(async () => {
-    opened = await testDatabases()[0]!.open();
-    useDatabaseForTesting(opened);
-    memberToken = await makeToken(opened.db, (await makeUser(opened.db, "member")).userId);
+    memberToken = await makeToken(db, (await makeUser(db, "member")).userId);
     const { POST } = await import("@/app/api/v1/shadow/scans/route");
     // Node's HTTP server in front of the App Router handler, as `next start` puts it.
     server = createServer((req, res) => {
@@ -155,18 +152,16 @@ describe("scan --console against the console's real route and database", () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }, 60_000);
 
-  afterAll(async () => {
+  afterAll(() => {
     server?.close();
-    useDatabaseForTesting(undefined);
-    await opened?.close();
   });
 
   it("a member's report becomes findings for security, and no planted secret reaches the database", async () => {
     const first = await runScan(["--console", url, "--token", memberToken, ...scanArgs("linux")]);
     expect(first.stderr).toMatch(/Sent \d+ server\(s\) to .*: \d+ not approved \(\d+ new finding\(s\)/);
     expect(first.code).toBe(0);
-    const findings = await opened.db.select().from(shadowFindings);
-    const reports = await opened.db.select().from(scanReports);
+    const findings = await db.select().from(shadowFindings);
+    const reports = await db.select().from(scanReports);
     expect(reports).toHaveLength(1);
     expect(findings.some((f) => f.kind === "stdio")).toBe(true);
     expect(findings.every((f) => f.devices.length === 1 && f.seenInScans === 1)).toBe(true);
@@ -180,16 +175,16 @@ describe("scan --console against the console's real route and database", () => {
     const again = await runScan(["--console", url, "--token", memberToken, ...scanArgs("linux")]);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("(0 new finding(s)");
-    const after = await opened.db.select().from(shadowFindings);
+    const after = await db.select().from(shadowFindings);
     expect(after).toHaveLength(findings.length);
     expect(after.every((f) => f.seenInScans === 2)).toBe(true);
   });
 
   it("refuses a bad token with exit 2 and stores nothing", async () => {
-    const before = (await opened.db.select().from(scanReports)).length;
+    const before = (await db.select().from(scanReports)).length;
     const { code, stderr } = await runScan(["--console", url, "--token", "pcs_not_a_real_token", ...scanArgs("darwin")]);
     expect(code).toBe(2);
     expect(stderr).toContain("refused the token (HTTP 401)");
-    expect(await opened.db.select().from(scanReports)).toHaveLength(before);
+    expect(await db.select().from(scanReports)).toHaveLength(before);
   });
 });

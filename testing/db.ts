@@ -3,7 +3,8 @@
  * when TEST_DATABASE_URL is set (a fresh database per call, dropped on close).
  */
 import { randomBytes } from "node:crypto";
-import { openDatabase, type OpenDatabase } from "@/db/client";
+import { afterAll, beforeAll } from "vitest";
+import { openDatabase, useDatabaseForTesting, type Database, type OpenDatabase } from "@/db/client";
 
 export interface TestDatabase {
   name: "pglite" | "postgres";
@@ -44,4 +45,58 @@ export function testDatabases(): TestDatabase[] {
   const url = process.env.TEST_DATABASE_URL;
   if (url) list.push({ name: "postgres", open: () => openFreshPostgres(url) });
   return list;
+}
+
+export interface TestDatabaseHandle {
+  /** The open database: a stand-in made at once, so closures and helpers can capture it; use it in tests and hooks. */
+  readonly db: Database;
+  /** The open database with its target and close(); read it in tests and hooks, never while collecting them. */
+  readonly opened: OpenDatabase;
+}
+
+/**
+ * Opens `database` before the enclosing describe's tests and closes it after them, and with
+ * `getDb: true` hands it to code that calls getDb() (route handlers, server actions) for as long.
+ * Hooks run in the order they are registered (and after-hooks in reverse), so a describe's own
+ * beforeAll written below this call already finds the database open, and its afterAll runs first.
+ *
+ * @example
+ * describe.each(testDatabases())("budgets on $name", (database) => {
+ *   const { db } = useTestDatabase(database);
+ *   it("…", async () => expect(await db.select().from(budgets)).toEqual([]));
+ * });
+ */
+export function useTestDatabase(database: TestDatabase, options: { getDb?: boolean } = {}): TestDatabaseHandle {
+  let opened: OpenDatabase | undefined;
+  const current = (): OpenDatabase => {
+    if (opened) return opened;
+    throw new Error(`The ${database.name} test database is open only between useTestDatabase()'s beforeAll and afterAll: use it inside tests and hooks.`);
+  };
+
+  beforeAll(async () => {
+    opened = await database.open();
+    if (options.getDb) useDatabaseForTesting(opened);
+  });
+  afterAll(async () => {
+    if (options.getDb) useDatabaseForTesting(undefined);
+    await opened?.close();
+    opened = undefined;
+  });
+
+  // Methods are bound to the real database, so inside drizzle `this` is never the stand-in.
+  const db = new Proxy({} as Database, {
+    get(_, key) {
+      const real = current().db;
+      const value: unknown = Reflect.get(real, key, real);
+      return typeof value === "function" ? value.bind(real) : value;
+    },
+    has: (_, key) => Reflect.has(current().db, key),
+    getPrototypeOf: () => Reflect.getPrototypeOf(current().db),
+  });
+  return {
+    db,
+    get opened() {
+      return current();
+    },
+  };
 }

@@ -1,6 +1,5 @@
-import { describe, it, expect, beforeAll, afterAll, vi } from "vitest";
-import { testDatabases } from "@/testing/db";
-import { useDatabaseForTesting, type Database, type OpenDatabase } from "@/db/client";
+import { describe, it, expect, beforeAll, vi } from "vitest";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { makeToken, makeUser } from "@/testing/users";
 import { getMe } from "@/lib/users/endpoints";
 import { apiRoute } from "./route";
@@ -28,23 +27,15 @@ async function errorOf(res: Response): Promise<{ code: string; message: string; 
   return body.error;
 }
 
-describe.each(testDatabases())("apiRoute on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
+describe.each(testDatabases())("apiRoute on $name", (database) => {
+  const { db } = useTestDatabase(database, { getDb: true });
   let memberSecret: string;
   let adminSecret: string;
   let viewerReadOnlySecret: string;
   beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
-    useDatabaseForTesting(opened);
     memberSecret = await makeToken(db, (await makeUser(db, "member")).userId);
     adminSecret = await makeToken(db, (await makeUser(db, "admin")).userId);
     viewerReadOnlySecret = await makeToken(db, (await makeUser(db, "viewer")).userId, ["read"]);
-  });
-  afterAll(async () => {
-    useDatabaseForTesting(undefined);
-    await opened.close();
   });
 
   describe("authentication and authorization", () => {

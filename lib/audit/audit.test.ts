@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { describe, expect, it } from "vitest";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { auditLog } from "@/db/schema";
 import { ForbiddenError } from "../errors";
 import { makeUser } from "@/testing/users";
@@ -8,15 +7,10 @@ import { signInUser } from "../users/sign-in-user";
 import { dailyActivity } from "./activity";
 import { listAudit } from "./list-audit";
 
-describe.each(testDatabases())("audit trail queries on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  beforeAll(async () => {
-    opened = await open();
-  });
-  afterAll(() => opened.close());
+describe.each(testDatabases())("audit trail queries on $name", (database) => {
+  const { db } = useTestDatabase(database);
 
   it("lists newest first, filters by action prefix, pages by id, and is refused to members", async () => {
-    const { db } = opened;
     const security = await makeUser(db, "security");
     await db.insert(auditLog).values([
       { action: "team.create", actorLabel: "x", targetType: "team" },
@@ -35,7 +29,6 @@ describe.each(testDatabases())("audit trail queries on $name", ({ open }) => {
   });
 
   it("counts sign-ins and changes per UTC day, zero-filled", async () => {
-    const { db } = opened;
     const admin = await makeUser(db, "admin");
     await signInUser(db, { source: "local", externalId: null, email: "daily@example.test", emailVerified: false, name: null, groups: [] }, { roleGroups: {}, defaultRole: "member", autoCreateTeams: false });
     const days = await dailyActivity({ db, actor: admin }, 3);

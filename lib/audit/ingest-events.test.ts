@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { eq, inArray } from "drizzle-orm";
-import type { OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { llmEvents, mcpEvents, serverEvents, servers, serverTools } from "@/db/schema";
 import { generateEdgeSecret, parseEdgeSecrets, signEventBody, type EdgeSecret } from "@core/edge/secret";
 import { HASH_MISMATCH_REASON } from "./ingest-events";
@@ -9,16 +8,14 @@ import { ingestEventsRequest } from "./ingest-request";
 import { EVENT_BODY_LIMIT_BYTES, type PortalEvent } from "@core/events/schema";
 import { makeEvent, makeLlmEvent } from "@/testing/events";
 
-describe.each(testDatabases())("event ingest on $name", ({ open }) => {
-  let opened: OpenDatabase;
+describe.each(testDatabases())("event ingest on $name", (database) => {
+  const { db } = useTestDatabase(database);
   let secrets: EdgeSecret[];
   let stranger: EdgeSecret[];
   beforeAll(async () => {
-    opened = await open();
     secrets = await parseEdgeSecrets(generateEdgeSecret());
     stranger = await parseEdgeSecrets(generateEdgeSecret());
   });
-  afterAll(() => opened.close());
 
   const deliver = async (body: string, signature: string | null, headers: Record<string, string> = {}) => {
     const request = new Request("http://console.test/api/v1/events", {
@@ -26,7 +23,7 @@ describe.each(testDatabases())("event ingest on $name", ({ open }) => {
       body,
       headers: { "content-type": "application/json", ...(signature ? { "x-portcullis-signature": signature } : {}), ...headers },
     });
-    const res = await ingestEventsRequest(request, { db: async () => opened.db, secrets: async () => secrets });
+    const res = await ingestEventsRequest(request, { db: async () => db, secrets: async () => secrets });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string } } };
   };
   const signed = async (events: unknown[], by = secrets, now?: number) => {
@@ -34,7 +31,7 @@ describe.each(testDatabases())("event ingest on $name", ({ open }) => {
     return deliver(body, await signEventBody(body, by, now));
   };
   const stored = async (events: PortalEvent[]) =>
-    (await opened.db.select({ id: mcpEvents.id }).from(mcpEvents).where(inArray(mcpEvents.id, events.map((e) => e.id)))).length;
+    (await db.select({ id: mcpEvents.id }).from(mcpEvents).where(inArray(mcpEvents.id, events.map((e) => e.id)))).length;
 
   it("stores LLM usage events next to MCP events, once each, and runs the usage follow-up only for new usage", async () => {
     const teamId = crypto.randomUUID();
@@ -44,12 +41,12 @@ describe.each(testDatabases())("event ingest on $name", ({ open }) => {
     const deliverWithUsage = async (events: unknown[]) => {
       const body = JSON.stringify({ events });
       const request = new Request("http://console.test/api/v1/events", { method: "POST", body, headers: { "x-portcullis-signature": await signEventBody(body, secrets) } });
-      const res = await ingestEventsRequest(request, { db: async () => opened.db, secrets: async () => secrets, onUsage: async () => void (followUps += 1) });
+      const res = await ingestEventsRequest(request, { db: async () => db, secrets: async () => secrets, onUsage: async () => void (followUps += 1) });
       return { status: res.status, json: await res.json() };
     };
     expect(await deliverWithUsage([mcp, llm])).toEqual({ status: 200, json: { accepted: 2, duplicates: 0 } });
     expect(followUps).toBe(1);
-    const [row] = await opened.db.select().from(llmEvents).where(inArray(llmEvents.id, [llm.id]));
+    const [row] = await db.select().from(llmEvents).where(inArray(llmEvents.id, [llm.id]));
     expect(row).toMatchObject({ providerSlug: "openai", model: "gpt-test-1", inputTokens: 7, costMicroUsd: 123, teamIds: [teamId], cache: "miss" });
     expect(await stored([mcp])).toBe(1);
     // Redelivered: nothing new, no follow-up.
@@ -65,12 +62,11 @@ describe.each(testDatabases())("event ingest on $name", ({ open }) => {
     const events = [makeEvent(), makeEvent({ decision: "denied", reason: "not approved", success: false })];
     expect(await signed(events)).toEqual({ status: 200, json: { accepted: 2, duplicates: 0 } });
     expect(await stored(events)).toBe(2);
-    const [row] = await opened.db.select().from(mcpEvents).where(inArray(mcpEvents.id, [events[1]!.id]));
+    const [row] = await db.select().from(mcpEvents).where(inArray(mcpEvents.id, [events[1]!.id]));
     expect(row).toMatchObject({ decision: "denied", reason: "not approved", success: false, serverSlug: "weather", resultTokens: 42 });
   });
 
   it("quarantines a tool the portal reports as changed upstream (once), and records why", async () => {
-    const { db } = opened;
     const [server] = await db
       .insert(servers)
       .values({ slug: `s-${crypto.randomUUID().slice(0, 8)}`, name: "S", url: "http://127.0.0.1:9/mcp", endpointUrl: "http://127.0.0.1:9/mcp", transport: "streamable-http", status: "approved" })
@@ -130,7 +126,7 @@ describe.each(testDatabases())("event ingest on $name", ({ open }) => {
     const body = JSON.stringify({ events: [event] });
     const res = await ingestEventsRequest(
       new Request("http://console.test/api/v1/events", { method: "POST", body, headers: { "x-portcullis-signature": await signEventBody(body, secrets) } }),
-      { db: async () => opened.db, secrets: async () => both },
+      { db: async () => db, secrets: async () => both },
     );
     expect(res.status).toBe(200);
   });

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { beforeAll, describe, expect, it } from "vitest";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { mcpEvents } from "@/db/schema";
 import { ForbiddenError, ValidationError } from "@/lib/errors";
 import { makeUser } from "@/testing/users";
@@ -8,15 +7,14 @@ import { encodeCursor, listEvents } from "./list-events";
 import type { PortalEvent } from "@core/events/schema";
 import { makeEvent } from "@/testing/events";
 
-describe.each(testDatabases())("audit event queries on $name", ({ open }) => {
-  let opened: OpenDatabase;
+describe.each(testDatabases())("audit event queries on $name", (database) => {
+  const { db } = useTestDatabase(database);
   const alice = crypto.randomUUID();
   const base = Date.parse("2030-01-01T12:00:00.000Z");
   const at = (seconds: number) => new Date(base + seconds * 1000).toISOString();
   let events: PortalEvent[];
 
   beforeAll(async () => {
-    opened = await open();
     // Ten events share one time, to prove paging is stable under ties.
     const tie = Array.from({ length: 10 }, () => makeEvent({ time: at(5), serverSlug: "tie", email: "tie@example.test" }));
     events = [
@@ -26,11 +24,10 @@ describe.each(testDatabases())("audit event queries on $name", ({ open }) => {
       makeEvent({ time: at(4), email: "100%_real@example.test", serverSlug: "docs", tool: null, method: "resources/read", resourceUri: "file:///readme.md" }),
       ...tie,
     ];
-    await opened.db.insert(mcpEvents).values(events);
+    await db.insert(mcpEvents).values(events);
   });
-  afterAll(() => opened.close());
 
-  const ctx = async (role: "security" | "admin" | "member" = "security") => ({ db: opened.db, actor: await makeUser(opened.db, role) });
+  const ctx = async (role: "security" | "admin" | "member" = "security") => ({ db, actor: await makeUser(db, role) });
   const ids = (list: { id: string }[]) => list.map((e) => e.id);
 
   it("lists newest first with every field, and is refused to members", async () => {

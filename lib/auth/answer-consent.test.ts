@@ -2,9 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { OpenDatabase } from "@/db/client";
 import { auditLog, memberships, teams } from "@/db/schema";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { BOOTSTRAP_ACTOR } from "./actor";
 import { verifyStatement } from "@core/bundle/sign";
 import { ForbiddenError, ValidationError } from "@/lib/errors";
@@ -15,21 +14,18 @@ import { answerConsent } from "./answer-consent";
 
 const PORTAL = "http://127.0.0.1:8787";
 
-describe.each(testDatabases())("OAuth consent for the portal on $name", ({ open }) => {
-  let opened: OpenDatabase;
+describe.each(testDatabases())("OAuth consent for the portal on $name", (database) => {
+  const { db } = useTestDatabase(database);
   const saved = { ...process.env };
-  beforeAll(async () => {
+  beforeAll(() => {
     process.env.PORTCULLIS_DATA_DIR = mkdtempSync(path.join(tmpdir(), "consent-"));
     process.env.PORTCULLIS_PORTAL_URLS = PORTAL;
-    opened = await open();
   });
-  afterAll(async () => {
+  afterAll(() => {
     process.env = saved;
-    await opened.close();
   });
 
   it("signs who approved (id, e-mail, teams) for this request and this portal, and audits it", async () => {
-    const { db } = opened;
     const viewer = await makeUser(db, "viewer");
     const [team] = await db.insert(teams).values({ slug: `t-${crypto.randomUUID().slice(0, 8)}`, name: "T" }).returning();
     await db.insert(memberships).values({ userId: viewer.userId, teamId: team!.id, role: "member" });
@@ -49,7 +45,6 @@ describe.each(testDatabases())("OAuth consent for the portal on $name", ({ open 
   });
 
   it("tells the portal when the person denies, with no statement", async () => {
-    const { db } = opened;
     const member = await makeUser(db, "member");
     const { redirectTo } = await answerConsent({ db, actor: member }, { state: "pending-request-abcdefghij", returnTo: `${PORTAL}/oauth/callback`, decision: "deny" });
     const url = new URL(redirectTo);
@@ -58,7 +53,6 @@ describe.each(testDatabases())("OAuth consent for the portal on $name", ({ open 
   });
 
   it("never sends a statement to an origin that is not a configured portal, and only people can consent", async () => {
-    const { db } = opened;
     const member = await makeUser(db, "member");
     for (const returnTo of ["https://evil.example/oauth/callback", `${PORTAL}/elsewhere`, `${PORTAL}/oauth/callback?x=1`]) {
       await expect(answerConsent({ db, actor: member }, { state: "pending-request-0123456789", returnTo, decision: "allow" })).rejects.toThrow(ValidationError);

@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ZodError } from "zod";
-import type { Database, OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { auditLog, budgetAlerts, budgets, llmEvents, users } from "@/db/schema";
 import { toProblem } from "../api/problem";
 import { BOOTSTRAP_ACTOR } from "../auth/actor";
@@ -70,14 +69,8 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-describe.each(testDatabases())("budgets on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
-  beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
-  });
-  afterAll(() => opened.close());
+describe.each(testDatabases())("budgets on $name", (database) => {
+  const { db } = useTestDatabase(database);
 
   const admin = () => ({ db, actor: BOOTSTRAP_ACTOR });
 

@@ -1,10 +1,10 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { and, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
-import type { Database, OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import type { Database } from "@/db/client";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { apiTokens, auditLog, bundleAcks, bundleDeployments, serverAccessGrants, servers, serverTools, users } from "@/db/schema";
 import { BOOTSTRAP_ACTOR } from "../auth/actor";
 import { ConfigBundle } from "@core/bundle/schema";
@@ -117,17 +117,14 @@ async function deadPortUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-describe.each(testDatabases())("config bundles on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
+describe.each(testDatabases())("config bundles on $name", (database) => {
+  const { db } = useTestDatabase(database);
   let keys: EdgeKeys;
   let dead: string;
 
   beforeAll(async () => {
-    [opened, keys, dead] = await Promise.all([open(), makeKeys(), deadPortUrl()]);
-    db = opened.db;
+    [keys, dead] = await Promise.all([makeKeys(), deadPortUrl()]);
   });
-  afterAll(() => opened.close());
 
   const compile = (version = 1) => compileBundle(db, { version, issuer: "http://localhost:3000", edgeSecrets: keys.edgeSecrets });
 

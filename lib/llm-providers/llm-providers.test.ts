@@ -1,8 +1,7 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
-import type { Database, OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { auditLog, llmPrices, llmProviders } from "@/db/schema";
 import { toProblem } from "@/lib/api/problem";
 import { BOOTSTRAP_ACTOR } from "@/lib/auth/actor";
@@ -29,16 +28,12 @@ process.env.PORTCULLIS_ENCRYPTION_KEYS = `test1:${Buffer.alloc(32, 9).toString("
 
 const uniq = () => Math.random().toString(36).slice(2, 8);
 
-describe.each(testDatabases())("LLM providers and prices on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
+describe.each(testDatabases())("LLM providers and prices on $name", (database) => {
+  const { db } = useTestDatabase(database);
   let secrets: EdgeSecret[];
   beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
     secrets = await parseEdgeSecrets(generateEdgeSecret());
   });
-  afterAll(() => opened.close());
 
   const admin = () => ({ db, actor: BOOTSTRAP_ACTOR });
   const row = async (id: string) => (await db.select().from(llmProviders).where(eq(llmProviders.id, id)))[0]!;

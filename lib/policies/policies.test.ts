@@ -1,8 +1,7 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ZodError } from "zod";
-import type { Database, OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { auditLog, llmEvents, policies, serverAccessGrants, servers, serverTools, users } from "@/db/schema";
 import { toProblem } from "../api/problem";
 import { BOOTSTRAP_ACTOR } from "../auth/actor";
@@ -30,14 +29,8 @@ import { createRateLimit } from "@/lib/rate-limits/create-rate-limit";
 const uniq = () => Math.random().toString(36).slice(2, 8);
 process.env.PORTCULLIS_ENCRYPTION_KEYS ??= `test1:${Buffer.alloc(32, 5).toString("base64")}`;
 
-describe.each(testDatabases())("access policies on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
-  beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
-  });
-  afterAll(() => opened.close());
+describe.each(testDatabases())("access policies on $name", (database) => {
+  const { db } = useTestDatabase(database);
 
   const admin = () => ({ db, actor: BOOTSTRAP_ACTOR });
 

@@ -1,8 +1,7 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ZodError } from "zod";
-import type { Database, OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { auditLog, rateLimits, users } from "@/db/schema";
 import { toProblem } from "../api/problem";
 import { BOOTSTRAP_ACTOR } from "../auth/actor";
@@ -29,14 +28,8 @@ describe("rate-limit windows", () => {
   });
 });
 
-describe.each(testDatabases())("rate limits on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
-  beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
-  });
-  afterAll(() => opened.close());
+describe.each(testDatabases())("rate limits on $name", (database) => {
+  const { db } = useTestDatabase(database);
 
   const admin = () => ({ db, actor: BOOTSTRAP_ACTOR });
 

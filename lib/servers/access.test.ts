@@ -1,8 +1,7 @@
 import { and, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ZodError } from "zod";
-import type { Database, OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { auditLog, serverAccessGrants, servers, serverTools } from "@/db/schema";
 import { BOOTSTRAP_ACTOR } from "../auth/actor";
 import { ForbiddenError, NotFoundError, ValidationError } from "../errors";
@@ -14,14 +13,8 @@ import { setServerAccess } from "./set-server-access";
 
 const uniq = () => Math.random().toString(36).slice(2, 8);
 
-describe.each(testDatabases())("server access grants on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
-  beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
-  });
-  afterAll(() => opened.close());
+describe.each(testDatabases())("server access grants on $name", (database) => {
+  const { db } = useTestDatabase(database);
 
   const newTeam = async () => createTeam({ db, actor: BOOTSTRAP_ACTOR }, { slug: `t-${uniq()}`, name: `Team ${uniq()}` });
   async function newServer(ownerTeamId: string | null = null) {

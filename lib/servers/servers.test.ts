@@ -1,8 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
-import type { Database, OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { auditLog, servers, serverTools } from "@/db/schema";
 import { ConflictError, ForbiddenError, ValidationError } from "../errors";
 import { makeUser } from "@/testing/users";
@@ -15,18 +14,16 @@ import { syncApprovedServers } from "./sync-approved-servers";
 
 const uniq = () => Math.random().toString(36).slice(2, 8);
 
-describe.each(testDatabases())("the server registry on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
+describe.each(testDatabases())("the server registry on $name", (database) => {
+  const { db } = useTestDatabase(database);
   let upstream: Awaited<ReturnType<typeof startMutableServer>>;
   let guarded: Awaited<ReturnType<typeof startMutableServer>>;
 
   beforeAll(async () => {
-    [opened, upstream, guarded] = await Promise.all([open(), startMutableServer({ port: 0 }), startMutableServer({ port: 0, bearer: "upstream-secret-xyz" })]);
-    db = opened.db;
+    [upstream, guarded] = await Promise.all([startMutableServer({ port: 0 }), startMutableServer({ port: 0, bearer: "upstream-secret-xyz" })]);
   });
   afterAll(async () => {
-    await Promise.all([opened.close(), upstream.close(), guarded.close()]);
+    await Promise.all([upstream.close(), guarded.close()]);
   });
   beforeEach(() => upstream.mutate("reset"));
 

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOidcServer } from "@/testing/servers/oidc-server.mjs";
 import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
 import { completeAuthorization } from "@/testing/oauth-login.mjs";
-import type { Database, OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { servers } from "@/db/schema";
 import { ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { makeUser } from "@/testing/users";
@@ -21,21 +20,18 @@ const CONSOLE = "http://console.test";
  * client registration and JWT access tokens for the MCP resource) in front of a real MCP server
  * that validates those tokens.
  */
-describe.each(testDatabases())("upstream OAuth (authorization code + dynamic registration) on $name", ({ open: openDb }) => {
-  let opened: OpenDatabase;
-  let db: Database;
+describe.each(testDatabases())("upstream OAuth (authorization code + dynamic registration) on $name", (database) => {
+  const { db } = useTestDatabase(database);
   let idp: Awaited<ReturnType<typeof startOidcServer>>;
   let mcp: Awaited<ReturnType<typeof startMutableServer>>;
 
   beforeAll(async () => {
-    opened = await openDb();
-    db = opened.db;
     // Access tokens live 2 s, so a later sync must refresh them.
     idp = await startOidcServer({ port: 0, registration: true, resourceServer: { accessTokenTTL: 2 } });
     mcp = await startMutableServer({ port: 0, oauth: { issuer: idp.issuer } });
   });
   afterAll(async () => {
-    await Promise.all([mcp?.close(), idp?.close(), opened?.close()]);
+    await Promise.all([mcp?.close(), idp?.close()]);
   });
 
   async function authorizeAs(user: Awaited<ReturnType<typeof makeUser>>) {

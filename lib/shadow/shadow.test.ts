@@ -1,8 +1,7 @@
 import { and, eq, like, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
-import type { Database, OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { auditLog, scanReports, servers, shadowBlocks, shadowFindingEvents, shadowFindings, shadowSightings, trafficUploads } from "@/db/schema";
 import { BOOTSTRAP_ACTOR, type Actor } from "@/lib/auth/actor";
 import { draftBundle } from "@/lib/config/compile-bundle";
@@ -89,9 +88,8 @@ function scanServer(o: Record<string, unknown>) {
   return { envNames: [], headerNames: [], redactions: [], ...o };
 }
 
-describe.each(testDatabases())("shadow findings on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
+describe.each(testDatabases())("shadow findings on $name", (database) => {
+  const { db } = useTestDatabase(database);
   let security: Actor & { kind: "user"; userId: string; email: string };
   let security2: Actor & { kind: "user"; userId: string; email: string };
   let viewer: Actor;
@@ -99,8 +97,6 @@ describe.each(testDatabases())("shadow findings on $name", ({ open }) => {
   let approver: Actor;
 
   beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
     security = (await makeUser(db, "security")) as typeof security;
     security2 = (await makeUser(db, "security")) as typeof security2;
     viewer = await makeUser(db, "viewer");
@@ -115,7 +111,6 @@ describe.each(testDatabases())("shadow findings on $name", ({ open }) => {
       status: "approved",
     });
   });
-  afterAll(() => opened.close());
 
   const as = (actor: Actor): Ctx => ({ db, actor });
   const admin = () => as(BOOTSTRAP_ACTOR);

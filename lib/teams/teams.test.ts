@@ -1,12 +1,13 @@
-import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { describe, it, expect, beforeAll } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
 import { ZodError } from "zod";
-import { testDatabases } from "@/testing/db";
-import type { Database, OpenDatabase } from "@/db/client";
+import { testDatabases, useTestDatabase } from "@/testing/db";
+import type { Database } from "@/db/client";
 import { auditLog, memberships, teams, users } from "@/db/schema";
 import type { Actor } from "@/lib/auth/actor";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
 import { makeUser } from "@/testing/users";
+import { auditFor } from "@/testing/audit";
 import { createTeam } from "./create-team";
 import { updateTeam } from "./update-team";
 import { deleteTeam } from "./delete-team";
@@ -17,24 +18,16 @@ import { getTeam, listTeamMembers, listTeams } from "./queries";
 const uniq = () => crypto.randomUUID().slice(0, 8);
 const slug = () => `team-${uniq()}`;
 
-async function auditFor(db: Database, action: string, targetId: string) {
-  return db.select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.targetId, targetId)));
-}
-
 async function auditWithSlug(db: Database, action: string, teamSlug: string) {
   return db.select().from(auditLog).where(and(eq(auditLog.action, action), sql`${auditLog.details}->>'slug' = ${teamSlug}`));
 }
 
-describe.each(testDatabases())("teams on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
+describe.each(testDatabases())("teams on $name", (database) => {
+  const { db } = useTestDatabase(database);
   let admin: Actor;
   beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
     admin = await makeUser(db, "admin");
   });
-  afterAll(() => opened.close());
 
   describe("createTeam", () => {
     it("creates a team and audits it", async () => {

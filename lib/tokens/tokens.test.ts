@@ -1,12 +1,13 @@
-import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { and, eq, sql } from "drizzle-orm";
+import { describe, it, expect } from "vitest";
+import { eq, sql } from "drizzle-orm";
 import { ZodError } from "zod";
-import { testDatabases } from "@/testing/db";
-import type { Database, OpenDatabase } from "@/db/client";
-import { apiTokens, auditLog, users } from "@/db/schema";
+import { testDatabases, useTestDatabase } from "@/testing/db";
+import type { Database } from "@/db/client";
+import { apiTokens, users } from "@/db/schema";
 import { BOOTSTRAP_ACTOR, type Actor } from "@/lib/auth/actor";
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from "@/lib/errors";
 import { disableUser, makeToken, makeUser } from "@/testing/users";
+import { auditFor } from "@/testing/audit";
 import { createToken } from "./create-token";
 import { listTokens } from "./queries";
 import { revokeToken } from "./revoke-token";
@@ -15,10 +16,6 @@ import { hashTokenSecret } from "@core/tokens/secret";
 
 const NO_BOOTSTRAP = undefined;
 const bearer = (secret: string) => `Bearer ${secret}`;
-
-async function auditFor(db: Database, action: string, targetId: string) {
-  return db.select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.targetId, targetId)));
-}
 
 /** Every column of the stored row, as Postgres renders it: nothing the driver or schema could hide. */
 async function rawTokenRow(db: Database, id: string): Promise<string> {
@@ -32,14 +29,8 @@ async function tokenActor(db: Database, userId: string, scopes: ("read" | "write
   return authenticateBearer(db, bearer(await makeToken(db, userId, scopes)), NO_BOOTSTRAP);
 }
 
-describe.each(testDatabases())("API tokens on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
-  beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
-  });
-  afterAll(() => opened.close());
+describe.each(testDatabases())("API tokens on $name", (database) => {
+  const { db } = useTestDatabase(database);
 
   describe("createToken", () => {
     it("returns a pcs_ secret once and stores only its hash and visible prefix", async () => {

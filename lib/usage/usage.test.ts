@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
-import { useDatabaseForTesting, type Database, type OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { llmEvents, mcpEvents } from "@/db/schema";
 import * as usageRoute from "@/app/api/v1/usage/route";
 import { toProblem } from "../api/problem";
@@ -80,9 +79,8 @@ describe("usage range", () => {
   });
 });
 
-describe.each(testDatabases())("usage on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
+describe.each(testDatabases())("usage on $name", (database) => {
+  const { db } = useTestDatabase(database, { getDb: true });
   let admin: Actor;
   let security: Actor;
   let memberA: Actor & { userId: string };
@@ -93,9 +91,6 @@ describe.each(testDatabases())("usage on $name", ({ open }) => {
   const ghost = crypto.randomUUID();
 
   beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
-    useDatabaseForTesting(opened);
     admin = await makeUser(db, "admin");
     security = await makeUser(db, "security");
     memberA = await makeUser(db, "member");
@@ -133,10 +128,6 @@ describe.each(testDatabases())("usage on $name", ({ open }) => {
       llmRow({ userId: ghost, email: "gone@example.test", teamIds: [], model: "gpt-a", inputTokens: 1, outputTokens: 1, costMicroUsd: 1, time: "2030-03-13T12:00:00.000Z" }),
       llmRow({ userId: memberA.userId, teamIds: [t1.id], model: "gpt-a", inputTokens: 100_000, outputTokens: 1, costMicroUsd: 99_999, time: "2030-03-09T12:00:00.000Z" }),
     ]);
-  });
-  afterAll(async () => {
-    useDatabaseForTesting(undefined);
-    await opened.close();
   });
 
   it("sums MCP calls and context tokens by server, tool and tool list, within the range only", async () => {

@@ -1,12 +1,13 @@
-import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { and, eq } from "drizzle-orm";
+import { describe, it, expect } from "vitest";
+import { eq } from "drizzle-orm";
 import { ZodError } from "zod";
-import { testDatabases } from "@/testing/db";
-import type { Database, OpenDatabase } from "@/db/client";
+import { testDatabases, useTestDatabase } from "@/testing/db";
+import type { Database } from "@/db/client";
 import { auditLog, memberships, teams, users } from "@/db/schema";
 import { BOOTSTRAP_ACTOR, type Actor } from "@/lib/auth/actor";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
 import { disableUser, makeToken, makeUser } from "@/testing/users";
+import { auditFor } from "@/testing/audit";
 import { authenticateBearer } from "@/lib/tokens/authenticate-token";
 import { signInUser, type SignInIdentity, type SignInPolicy } from "./sign-in-user";
 import { createUser } from "./create-user";
@@ -25,10 +26,6 @@ function policy(over: Partial<SignInPolicy> = {}): SignInPolicy {
   return { roleGroups: {}, defaultRole: "member", autoCreateTeams: false, ...over };
 }
 
-async function auditFor(db: Database, action: string, targetId: string) {
-  return db.select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.targetId, targetId)));
-}
-
 async function membershipsOf(db: Database, userId: string) {
   return db.select({ teamId: memberships.teamId, source: memberships.source }).from(memberships).where(eq(memberships.userId, userId));
 }
@@ -38,14 +35,8 @@ async function makeTeam(db: Database, idpGroup: string | null) {
   return row!;
 }
 
-describe.each(testDatabases())("signInUser on $name (fresh database)", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
-  beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
-  });
-  afterAll(() => opened.close());
+describe.each(testDatabases())("signInUser on $name (fresh database)", (database) => {
+  const { db } = useTestDatabase(database);
 
   // Runs first: "first user" means an empty users table.
   it("makes the first user admin and later users the default role", async () => {
@@ -197,14 +188,8 @@ describe.each(testDatabases())("signInUser on $name (fresh database)", ({ open }
   });
 });
 
-describe.each(testDatabases())("user verbs on $name", ({ open }) => {
-  let opened: OpenDatabase;
-  let db: Database;
-  beforeAll(async () => {
-    opened = await open();
-    db = opened.db;
-  });
-  afterAll(() => opened.close());
+describe.each(testDatabases())("user verbs on $name", (database) => {
+  const { db } = useTestDatabase(database);
 
   /** Leaves exactly the given users as active admins (tests in this file run one after another). */
   async function onlyAdmins(...ids: string[]) {

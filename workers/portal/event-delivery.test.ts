@@ -15,8 +15,7 @@ import path from "node:path";
 import { unstable_dev, type Unstable_DevWorker } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, inArray } from "drizzle-orm";
-import type { OpenDatabase } from "../../db/client";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { mcpEvents } from "../../db/schema";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -55,7 +54,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 describe("event delivery from the portal Worker to the console", () => {
-  let opened: OpenDatabase;
+  const { db } = useTestDatabase(testDatabases()[0]!);
   let worker: Unstable_DevWorker;
   let upstream: Awaited<ReturnType<typeof startMutableServer>>;
   let dana: TestUser;
@@ -80,7 +79,7 @@ describe("event delivery from the portal Worker to the console", () => {
         headers: Object.entries(req.headers).flatMap(([k, v]) => (typeof v === "string" ? [[k, v] as [string, string]] : [])),
         body: req.method === "POST" ? new Uint8Array(body) : undefined,
       });
-      const response = await ingestEventsRequest(request, { db: async () => opened.db, secrets: async () => secrets });
+      const response = await ingestEventsRequest(request, { db: async () => db, secrets: async () => secrets });
       const text = await response.text();
       if (response.ok) {
         console_.delivered.push(...(JSON.parse(body.toString("utf8")) as { events: { id: string }[] }).events.map((e) => e.id));
@@ -112,7 +111,6 @@ describe("event delivery from the portal Worker to the console", () => {
   }
 
   beforeAll(async () => {
-    opened = await testDatabases()[0]!.open();
     await startConsole();
     const keys = await generateSigningKeyPair();
     upstream = await startMutableServer({ port: 0 });
@@ -144,7 +142,6 @@ describe("event delivery from the portal Worker to the console", () => {
     await worker?.stop();
     await upstream?.close();
     await stopConsole();
-    await opened?.close();
   });
 
   const origin = () => `http://${worker.address}:${worker.port}`;
@@ -167,7 +164,7 @@ describe("event delivery from the portal Worker to the console", () => {
   }
   const stats = async () => (await (await worker.fetch("/_portcullis/events")).json()) as Stats;
   const storedIds = async (events: PortalEvent[]) =>
-    (await opened.db.select({ id: mcpEvents.id }).from(mcpEvents).where(inArray(mcpEvents.id, events.map((e) => e.id)))).map((r) => r.id);
+    (await db.select({ id: mcpEvents.id }).from(mcpEvents).where(inArray(mcpEvents.id, events.map((e) => e.id)))).map((r) => r.id);
 
   it("stores exactly 1,000 events, once each, for 1,000 MCP tool calls made while the console was down for 700 of them", async () => {
     // Four agents with their own sessions, calling a real tool through the portal.
@@ -193,7 +190,7 @@ describe("event delivery from the portal Worker to the console", () => {
       );
     };
     const callEvents = async () =>
-      opened.db
+      db
         .select({ id: mcpEvents.id, tool: mcpEvents.tool })
         .from(mcpEvents)
         .where(and(eq(mcpEvents.email, "dana@example.test"), eq(mcpEvents.method, "tools/call")));
@@ -260,7 +257,7 @@ describe("event delivery from the portal Worker to the console", () => {
     const ok = await enqueue([long]);
     expect(ok.status).toBe(200);
     await waitFor("the buffer to drain", async () => (await stats()).pending === 0);
-    const [row] = await opened.db.select().from(mcpEvents).where(inArray(mcpEvents.id, [long.id]));
+    const [row] = await db.select().from(mcpEvents).where(inArray(mcpEvents.id, [long.id]));
     expect(row!.tool).toHaveLength(500);
     expect(row!.error).toHaveLength(2_000);
     expect(row!.durationMs).toBe(13);

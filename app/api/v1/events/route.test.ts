@@ -4,8 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inArray } from "drizzle-orm";
-import { useDatabaseForTesting, type OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { mcpEvents } from "@/db/schema";
 import { generateEdgeSecret, parseEdgeSecrets, signEventBody } from "@core/edge/secret";
 import { makeEvent } from "@/testing/events";
@@ -14,23 +13,19 @@ import { buildOpenApiDocument } from "@/lib/api/openapi";
 import { POST } from "./route";
 import { GET as listAudit } from "../audit/route";
 
-describe.each(testDatabases())("POST /api/v1/events on $name", ({ open }) => {
-  let opened: OpenDatabase;
+describe.each(testDatabases())("POST /api/v1/events on $name", (database) => {
+  const { db } = useTestDatabase(database, { getDb: true });
   let adminToken: string;
   const secret = generateEdgeSecret();
   const previous = process.env.PORTCULLIS_EDGE_SECRET;
 
   beforeAll(async () => {
     process.env.PORTCULLIS_EDGE_SECRET = secret;
-    opened = await open();
-    useDatabaseForTesting(opened);
-    adminToken = await makeToken(opened.db, (await makeUser(opened.db, "admin")).userId);
+    adminToken = await makeToken(db, (await makeUser(db, "admin")).userId);
   });
-  afterAll(async () => {
+  afterAll(() => {
     if (previous === undefined) delete process.env.PORTCULLIS_EDGE_SECRET;
     else process.env.PORTCULLIS_EDGE_SECRET = previous;
-    useDatabaseForTesting(undefined);
-    await opened.close();
   });
 
   const post = (body: string, headers: Record<string, string>) =>
@@ -45,7 +40,7 @@ describe.each(testDatabases())("POST /api/v1/events on $name", ({ open }) => {
     const res = await post(body, { ...bearer, "x-portcullis-signature": forged });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: { code: "UNAUTHENTICATED" } });
-    expect(await opened.db.select().from(mcpEvents).where(inArray(mcpEvents.id, [event.id]))).toEqual([]);
+    expect(await db.select().from(mcpEvents).where(inArray(mcpEvents.id, [event.id]))).toEqual([]);
   });
 
   it("accepts a batch signed with PORTCULLIS_EDGE_SECRET, idempotently, and the audit API shows it", async () => {

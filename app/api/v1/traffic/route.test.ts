@@ -2,9 +2,8 @@
  * The traffic upload route as Next serves it: a real database, a real bearer token, and a body
  * streamed as it is generated (never the whole file in memory).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useDatabaseForTesting, type OpenDatabase } from "@/db/client";
-import { testDatabases } from "@/testing/db";
+import { beforeAll, describe, expect, it } from "vitest";
+import { testDatabases, useTestDatabase } from "@/testing/db";
 import { shadowFindings } from "@/db/schema";
 import { seededRandom } from "@/testing/seeded-random";
 import { makeToken, makeUser } from "@/testing/users";
@@ -121,21 +120,15 @@ function trafficStream(targetBytes: number, plan: Plan, onChunk: () => void): Re
 }
 
 describe("POST /api/v1/traffic on pglite", () => {
-  let opened: OpenDatabase;
+  const { db } = useTestDatabase(testDatabases()[0]!, { getDb: true });
   let securityToken: string;
   let memberToken: string;
   let adminToken: string;
 
   beforeAll(async () => {
-    opened = await testDatabases()[0]!.open();
-    useDatabaseForTesting(opened);
-    securityToken = await makeToken(opened.db, (await makeUser(opened.db, "security")).userId);
-    memberToken = await makeToken(opened.db, (await makeUser(opened.db, "member")).userId);
-    adminToken = await makeToken(opened.db, (await makeUser(opened.db, "admin")).userId);
-  });
-  afterAll(async () => {
-    useDatabaseForTesting(undefined);
-    await opened.close();
+    securityToken = await makeToken(db, (await makeUser(db, "security")).userId);
+    memberToken = await makeToken(db, (await makeUser(db, "member")).userId);
+    adminToken = await makeToken(db, (await makeUser(db, "admin")).userId);
   });
 
   it("answers a wrong format query with 400 VALIDATION_ERROR", async () => {
@@ -168,7 +161,7 @@ describe("POST /api/v1/traffic on pglite", () => {
     const bad = await post("?filename=broken.log.gz", corrupt, securityToken);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: "VALIDATION_ERROR", message: expect.stringMatching(/^The upload stopped after \d+ bytes/) } });
-    const rows = await opened.db.select().from(shadowFindings);
+    const rows = await db.select().from(shadowFindings);
     expect(rows.filter((r) => r.key.includes("broken"))).toEqual([]);
   });
 
@@ -247,7 +240,7 @@ describe("POST /api/v1/traffic on pglite", () => {
       expect(out.findings.map((f) => f.url).sort()).toEqual([...SHADOW].sort());
       expect(out.findings.every((f) => f.created)).toBe(true);
 
-      const rows = await opened.db.select({ key: shadowFindings.key, requests: shadowFindings.requests }).from(shadowFindings);
+      const rows = await db.select({ key: shadowFindings.key, requests: shadowFindings.requests }).from(shadowFindings);
       const byKey = new Map(rows.map((r) => [r.key, r.requests]));
       expect([...plan.perServer.values()].reduce((a, b) => a + b, 0)).toBe(mcpLines);
       for (const url of SHADOW) expect(byKey.get(url), url).toBe(plan.perServer.get(url));
