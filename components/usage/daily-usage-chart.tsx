@@ -1,7 +1,7 @@
 "use client";
 
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { formatCompact, formatCount, formatMicroUsd } from "@/lib/usage/format";
+import { formatCompact, formatCount, formatMicroUsd } from "@core/text/format";
 import type { DailyUsage } from "@/lib/usage/schemas";
 
 /** MCP calls and LLM tokens per UTC day (each on its own axis), with the day's spend in the tooltip. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { IsoDateTime, Uuid } from "@core/zod/helpers";
-import { LIMITS_BOUNDS } from "@core/limits/schema";
+import { BudgetMetric, LIMITS_BOUNDS } from "@core/limits/schema";
 import { PERIODS } from "@core/limits/windows";
 import { limitSubjectText } from "@core/limits/subject-text";
 
@@ -16,8 +16,6 @@ export const BUDGET_MAX = { tokens: 1e15, usd: 1e9 } as const;
 /** Alert thresholds, percent of the limit: each fires once per budget and period. */
 export const ALERT_THRESHOLDS = [50, 80, 100] as const;
 
-export const BudgetMetric = z.enum(["tokens", "usd"]);
-export type BudgetMetric = z.infer<typeof BudgetMetric>;
 
 /** Dollars → micro-dollars, exactly for up to 6 decimals (19.99 × 10⁶ is 19989999.999999996 in floating point). */
 export function toMicroUsd(dollars: number): number {

@@ -8,7 +8,7 @@ import { Card, PageHeader } from "@/components/ui/card";
 import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
-import { formatAmount, formatUtc } from "@/lib/budgets/format";
+import { formatAmount, formatUtc } from "@core/text/format";
 import { limitOptions } from "@/lib/budgets/options";
 import type { BudgetAlertOutput, BudgetStatusOutput } from "@/lib/budgets/schemas";
 import { getBudgetStatus, listBudgetAlerts } from "@/lib/budgets/queries";

@@ -7,7 +7,7 @@ import { Card, PageHeader } from "@/components/ui/card";
 import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
-import { formatUtc } from "@/lib/budgets/format";
+import { formatUtc } from "@core/text/format";
 import { listLlmPrices } from "@/lib/llm-providers/queries";
 import { listLlmProviders } from "@/lib/llm-providers/queries";
 import { portalPublicUrl } from "@/lib/config/edge-keys";

@@ -6,9 +6,8 @@ import { Card, PageHeader } from "@/components/ui/card";
 import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
-import { formatUtc } from "@/lib/budgets/format";
 import { listTeams } from "@/lib/teams/queries";
-import { formatCount, formatMicroUsd } from "@/lib/usage/format";
+import { formatCount, formatMicroUsd, formatUtc } from "@core/text/format";
 import { UsageQuery, type UsageOutput } from "@/lib/usage/schemas";
 import { getUsage } from "@/lib/usage/usage";
 

@@ -1,0 +1,24 @@
+/** How counts, amounts and times read on the page: pure, for server pages and client components alike. */
+import type { BudgetMetric } from "@core/limits/schema";
+
+const integer = new Intl.NumberFormat("en-US");
+const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+
+/** 1234567 tokens → "1,234,567 tokens"; 12.5 usd → "$12.50"; 0.0042 usd → "$0.0042". */
+export function formatAmount(metric: BudgetMetric, value: number): string {
+  if (metric === "tokens") return `${integer.format(value)} tokens`;
+  const small = value !== 0 && Math.abs(value) < 1;
+  return new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: small ? 6 : 2 }).format(value);
+}
+
+/** Micro-dollars → "$12.50", or "$0.0042" below a dollar. */
+export const formatMicroUsd = (micro: number) => formatAmount("usd", micro / 1_000_000);
+
+/** 1234567 → "1,234,567". */
+export const formatCount = (value: number) => integer.format(value);
+
+/** 1234567 → "1.2M": for chart axes. */
+export const formatCompact = (value: number) => compact.format(value);
+
+/** "2026-12-01T00:00:00.000Z" → "2026-12-01 00:00 UTC". */
+export const formatUtc = (iso: string) => `${iso.slice(0, 16).replace("T", " ")} UTC`;
