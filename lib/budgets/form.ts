@@ -2,7 +2,7 @@
  * The budget editor's form fields → the API's input shape. A limit that is not a plain number
  * reaches zod as text and is refused there with a message (never NaN); "$1,250.50" is accepted.
  */
-import { formText } from "../rate-limits/form";
+import { formText } from "@core/text/form-fields";
 import type { BudgetInputRaw } from "./schemas";
 
 const amount = (value: string): number | string => {

@@ -3,7 +3,7 @@
  * validates it; only the price table's JSON syntax is checked here, to say where it breaks.
  */
 import { ValidationError } from "@/lib/errors";
-import { formText, wholeNumber } from "@/lib/rate-limits/form";
+import { formText, wholeNumber } from "@core/text/form-fields";
 import type { ProviderInputRaw, PutPricesInput } from "./schemas";
 
 /**

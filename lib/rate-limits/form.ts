@@ -2,14 +2,8 @@
  * The rate-limit editor's form fields → the API's input shape. Text stays text where the verb
  * validates it (a limit that is not a whole number reaches zod as text and is refused there).
  */
+import { formText, wholeNumber } from "@core/text/form-fields";
 import type { RateLimitInputRaw } from "./schemas";
-
-export const formText = (form: FormData, name: string): string => {
-  const v = form.get(name);
-  return typeof v === "string" ? v.trim() : "";
-};
-
-export const wholeNumber = (value: string): number | string => (/^\d{1,15}$/.test(value) ? Number(value) : value);
 
 export function rateLimitInputFromForm(form: FormData): RateLimitInputRaw {
   const scope = formText(form, "scope") as "mcp" | "llm" | "all";
