@@ -68,6 +68,8 @@ const upstream = { url: "" };
 const serverBody = () => ({ name: "Weather", slug: `w-${uniq()}`, url: upstream.url, justification: "matrix" });
 const newServer = async (db: Database) => (await registerServer({ db, actor: BOOTSTRAP_ACTOR }, serverBody())).id;
 const REQUESTERS: Role[] = ["member", "approver", "security", "admin"];
+/** `portal.use`: everyone but viewers may use the portal and connect MCP clients to it. */
+const PORTAL_USERS: Role[] = ["member", "approver", "security", "admin"];
 const REVIEWERS: Role[] = ["approver", "admin"];
 const SYNCERS: Role[] = ["approver", "security", "admin"];
 const CONFIG_READERS: Role[] = ["approver", "security", "admin"];
@@ -251,7 +253,7 @@ const ACTIONS: Record<string, ActionEntry> = {
   "app/(console)/servers/actions.ts#rejectServerAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), reason: "no" }) },
   // Deny needs no signing key; allow (a signed consent statement) is covered by lib/auth/answer-consent.test.ts and the OAuth e2e.
   "app/(auth)/oauth/consent/actions.ts#answerConsentAction": {
-    allowed: EVERYONE,
+    allowed: PORTAL_USERS,
     prepare: async () => ({ state: "matrix-state-0123456789", returnTo: "http://127.0.0.1:8787/oauth/callback", decision: "deny" }),
   },
   "app/(auth)/sign-in/actions.ts#signInLocalAction": { allowed: "public", notCalled: "starts a sign-in; loopback-only, covered by e2e/console/local-mode.spec.ts" },

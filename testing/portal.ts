@@ -7,6 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import path from "node:path";
 import { unstable_dev, type Unstable_DevWorker } from "wrangler";
+import type { Role, TokenScope } from "@core/auth/roles";
 import type { BundleServer, ConfigBundle, PolicyRule } from "@core/bundle/schema";
 import { generateSigningKeyPair, signBundle, signStatement } from "@core/bundle/sign";
 import { CONSENT_STATEMENT } from "@core/edge/consent";
@@ -80,6 +81,8 @@ export async function approvedServer(options: {
   omit?: string[];
   /** Tools whose pin is wrong (as if the upstream changed after approval). */
   wrongPin?: string[];
+  /** Tools published as read-only (as if their approved definition said readOnlyHint: true). */
+  readOnly?: string[];
 }): Promise<BundleServer & { upstreamTools: string[] }> {
   const discovered = await discoverServer({ url: options.url, auth: options.credential?.type === "headers" ? { type: "headers", headers: options.credential.headers } : { type: "none" } });
   // Some servers offer tools only to clients that can sample or elicit; list as such a client.
@@ -92,7 +95,7 @@ export async function approvedServer(options: {
   for (const tool of discovered.tools) {
     if (options.omit?.includes(tool.name)) continue;
     const hash = options.wrongPin?.includes(tool.name) ? "0".repeat(64) : await toolHash(tool);
-    tools.push({ name: tool.name, hash, state: "enabled" as const });
+    tools.push({ name: tool.name, hash, state: "enabled" as const, ...(options.readOnly?.includes(tool.name) ? { readOnly: true } : {}) });
   }
   const credential = options.credential
     ? await sealForEdge(JSON.stringify(options.credential), await parseEdgeSecrets(options.edgeSecret), edgeCredentialAad(id))
@@ -116,10 +119,13 @@ export interface TestUser {
   groups: string[];
   token: string;
   tokenId: string;
+  role: Role;
+  /** The API token's scopes. */
+  scopes: TokenScope[];
 }
 
-export async function testUser(email: string, teamIds: string[] = [], groups: string[] = []): Promise<TestUser> {
-  return { id: crypto.randomUUID(), email, teamIds, groups, token: generateTokenSecret(), tokenId: crypto.randomUUID() };
+export async function testUser(email: string, teamIds: string[] = [], groups: string[] = [], options: { role?: Role; scopes?: TokenScope[] } = {}): Promise<TestUser> {
+  return { id: crypto.randomUUID(), email, teamIds, groups, token: generateTokenSecret(), tokenId: crypto.randomUUID(), role: options.role ?? "member", scopes: options.scopes ?? ["read", "write"] };
 }
 
 let version = 0;
@@ -140,8 +146,8 @@ export async function bundleOf(parts: {
     issuedAt: new Date().toISOString(),
     issuer: "console.test",
     servers: parts.servers.map(({ upstreamTools: _drop, ...s }) => s),
-    tokens: await Promise.all(parts.users.map(async (u) => ({ id: u.tokenId, hash: await hashTokenSecret(u.token), userId: u.id, scopes: ["read" as const, "write" as const], expiresAt: null }))),
-    users: parts.users.map((u) => ({ id: u.id, email: u.email, role: "member" as const, teamIds: u.teamIds, groups: u.groups })),
+    tokens: await Promise.all(parts.users.map(async (u) => ({ id: u.tokenId, hash: await hashTokenSecret(u.token), userId: u.id, scopes: u.scopes, expiresAt: null }))),
+    users: parts.users.map((u) => ({ id: u.id, email: u.email, role: u.role, teamIds: u.teamIds, groups: u.groups })),
     teams: parts.teams ?? [],
     policies: { rules: parts.rules ?? [] },
     limits: parts.limits ?? { rateLimits: [], budgets: [] },

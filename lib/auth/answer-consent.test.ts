@@ -26,22 +26,28 @@ describe.each(testDatabases())("OAuth consent for the portal on $name", (databas
   });
 
   it("signs who approved (id, e-mail, teams) for this request and this portal, and audits it", async () => {
-    const viewer = await makeUser(db, "viewer");
+    const member = await makeUser(db, "member");
     const [team] = await db.insert(teams).values({ slug: `t-${crypto.randomUUID().slice(0, 8)}`, name: "T" }).returning();
-    await db.insert(memberships).values({ userId: viewer.userId, teamId: team!.id, role: "member" });
+    await db.insert(memberships).values({ userId: member.userId, teamId: team!.id, role: "member" });
     const state = "pending-request-0123456789";
-    const { redirectTo } = await answerConsent({ db, actor: viewer }, { state, returnTo: `${PORTAL}/oauth/callback`, client: "Claude Code", decision: "allow" });
+    const { redirectTo } = await answerConsent({ db, actor: member }, { state, returnTo: `${PORTAL}/oauth/callback`, client: "Claude Code", decision: "allow" });
     const url = new URL(redirectTo);
     expect(url.origin + url.pathname).toBe(`${PORTAL}/oauth/callback`);
     expect(url.searchParams.get("state")).toBe(state);
     const keys = await loadEdgeKeys();
     const payload = await verifyStatement(url.searchParams.get("assertion")!, CONSENT_STATEMENT, keys.publicKeys);
-    expect(payload).toMatchObject({ state, userId: viewer.userId, email: viewer.email, teamIds: [team!.id], aud: PORTAL });
+    expect(payload).toMatchObject({ state, userId: member.userId, email: member.email, teamIds: [team!.id], aud: PORTAL });
     // Not valid as anything else, and not after it expires.
     expect(await verifyStatement(url.searchParams.get("assertion")!, "other-kind", keys.publicKeys)).toBeNull();
     expect(await verifyStatement(url.searchParams.get("assertion")!, CONSENT_STATEMENT, keys.publicKeys, Math.floor(Date.now() / 1000) + 600)).toBeNull();
     const rows = await db.select().from(auditLog);
-    expect(rows.some((r) => r.action === "portal.client_authorized" && r.actorId === viewer.userId && r.details.client === "Claude Code")).toBe(true);
+    expect(rows.some((r) => r.action === "portal.client_authorized" && r.actorId === member.userId && r.details.client === "Claude Code")).toBe(true);
+  });
+
+  it("refuses a viewer: viewers may not use the portal, so they cannot connect a client to it", async () => {
+    const viewer = await makeUser(db, "viewer");
+    await expect(answerConsent({ db, actor: viewer }, { state: "pending-request-viewer0123", returnTo: `${PORTAL}/oauth/callback`, decision: "allow" })).rejects.toThrow(ForbiddenError);
+    expect((await db.select().from(auditLog)).some((r) => r.actorId === viewer.userId)).toBe(false);
   });
 
   it("tells the portal when the person denies, with no statement", async () => {

@@ -45,7 +45,7 @@ export function checkReturnTo(returnTo: string, env: Record<string, string | und
  * portal is told, and tells the client `access_denied`. Both are audited.
  */
 export async function answerConsent({ db, actor }: Ctx, rawInput: unknown): Promise<{ redirectTo: string }> {
-  authorize(actor, "portal.read");
+  authorize(actor, "portal.use");
   if (actor.kind !== "user") throw new ForbiddenError("Only a signed-in person can connect an MCP client");
   const input = ConsentInput.parse(rawInput);
   const target = checkReturnTo(input.returnTo);

@@ -137,6 +137,15 @@ export async function compileIdentities(db: Queryable, now: Date): Promise<Pick<
   return { teams: teamsOut, users: usersOut, tokens: tokensOut };
 }
 
+/**
+ * Whether the approved definition says `readOnlyHint: true`. Only the stored definition whose hash
+ * is the pin is the approved one; a drifted tool is refused at the edge anyway, so it stays false.
+ */
+function approvedReadOnly(t: { hash: string; pinnedHash: string | null; definition: Record<string, unknown> }): boolean {
+  const annotations = t.definition.annotations as { readOnlyHint?: unknown } | undefined;
+  return t.hash === t.pinnedHash && annotations?.readOnlyHint === true;
+}
+
 /** What the edge enforces about access, before credentials are sealed: see {@link compileAccess}. */
 export interface CompiledAccess {
   serverRows: (typeof servers.$inferSelect)[];
@@ -160,7 +169,7 @@ export async function compileAccess(db: Queryable, now: Date): Promise<CompiledA
   // not be asked to run two at once (node-postgres deprecates it).
   const serverRows = await db.select().from(servers).where(eq(servers.status, "approved")).orderBy(asc(servers.slug));
   const toolRows = await db
-    .select({ serverId: serverTools.serverId, name: serverTools.name, pinnedHash: serverTools.pinnedHash })
+    .select({ serverId: serverTools.serverId, name: serverTools.name, pinnedHash: serverTools.pinnedHash, hash: serverTools.hash, definition: serverTools.definition })
     .from(serverTools)
     .innerJoin(servers, eq(servers.id, serverTools.serverId))
     .where(and(eq(servers.status, "approved"), eq(serverTools.state, "enabled"), isNotNull(serverTools.pinnedHash)))
@@ -170,7 +179,7 @@ export async function compileAccess(db: Queryable, now: Date): Promise<CompiledA
   const teamIds = new Set(identities.teams.map((t) => t.id));
   const userIds = new Set(identities.users.map((u) => u.id));
   const toolsOf = new Map<string, BundleServer["tools"]>();
-  for (const t of toolRows) toolsOf.set(t.serverId, [...(toolsOf.get(t.serverId) ?? []), { name: t.name, hash: t.pinnedHash!, state: "enabled" }]);
+  for (const t of toolRows) toolsOf.set(t.serverId, [...(toolsOf.get(t.serverId) ?? []), { name: t.name, hash: t.pinnedHash!, state: "enabled", ...(approvedReadOnly(t) ? { readOnly: true } : {}) }]);
   const serversOut = serverRows.map((s) => ({
     id: s.id,
     slug: s.slug,

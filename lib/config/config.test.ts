@@ -41,7 +41,7 @@ async function makeKeys(): Promise<EdgeKeys> {
   };
 }
 
-type ToolSpec = { name: string; state: "enabled" | "disabled" | "quarantined" | "removed"; pinned?: string | null; hash?: string };
+type ToolSpec = { name: string; state: "enabled" | "disabled" | "quarantined" | "removed"; pinned?: string | null; hash?: string; readOnlyHint?: boolean };
 
 async function insertServer(
   db: Database,
@@ -71,7 +71,7 @@ async function insertServer(
       serverId: server.id,
       name: t.name,
       state: t.state,
-      definition: { name: t.name },
+      definition: t.readOnlyHint === undefined ? { name: t.name } : { name: t.name, annotations: { readOnlyHint: t.readOnlyHint } },
       hash: t.hash ?? hex("a"),
       pinnedHash: t.pinned === undefined ? hex("a") : t.pinned,
       tokensJson: 10,
@@ -149,6 +149,21 @@ describe.each(testDatabases())("config bundles on $name", (database) => {
     const ids = bundle.servers.map((s) => s.id);
     expect(ids).not.toContain(pending.id);
     expect(ids).not.toContain(rejected.id);
+  });
+
+  it("marks a tool read-only only when its approved definition says readOnlyHint: true", async () => {
+    const server = await insertServer(db, {
+      tools: [
+        { name: "reads", state: "enabled", pinned: hex("b"), hash: hex("b"), readOnlyHint: true },
+        { name: "writes", state: "enabled", pinned: hex("b"), hash: hex("b"), readOnlyHint: false },
+        { name: "unsaid", state: "enabled", pinned: hex("b"), hash: hex("b") },
+        // The stored definition drifted from the pin: it is not the approved one, so its hint counts for nothing.
+        { name: "drifted", state: "enabled", pinned: hex("c"), hash: hex("d"), readOnlyHint: true },
+      ],
+    });
+    const { bundle } = await compile();
+    const tools = bundle.servers.find((s) => s.id === server.id)!.tools;
+    expect(Object.fromEntries(tools.map((t) => [t.name, t.readOnly ?? false]))).toEqual({ drifted: false, reads: true, unsaid: false, writes: false });
   });
 
   it("seals every kind of credential for the edge and never puts one in clear", async () => {

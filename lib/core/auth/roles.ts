@@ -41,6 +41,13 @@ export const PERMISSIONS = {
   "servers.access": { roles: ["approver", "admin"], scope: "write" },
   /** The Portal page: endpoint URL, connect instructions, deployed version. */
   "portal.read": { roles: EVERYONE, scope: "read" },
+  /**
+   * Use the portal itself: list and call approved tools (as policies allow), read prompts and
+   * resources, call the LLM gateway; connect an MCP client (OAuth consent). Viewers never. A
+   * credential with only the `read` scope lists and reads, and calls only tools whose approved
+   * definition says `readOnlyHint: true`; LLM calls spend budget, so they need `write`.
+   */
+  "portal.use": { roles: ["member", "approver", "security", "admin"], scope: "read" },
   /** Publish a config bundle to the edge, and roll back to an earlier one. */
   "config.publish": { roles: ["admin"], scope: "write" },
   /** Access policies: list, read, export, simulate, and the impact preview of the next publish. */

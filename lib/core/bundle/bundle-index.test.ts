@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { indexBundle, llmAccess, serverAccess, toolAccess, visibleServers } from "./bundle-index";
+import { indexBundle, llmAccess, portalRefusal, serverAccess, toolAccess, visibleServers } from "./bundle-index";
 import { BUNDLE_SCHEMA_VERSION, type ConfigBundle } from "./schema";
 
 const HASH = "a".repeat(64);
@@ -52,5 +52,42 @@ describe("the block list in the bundle index", () => {
     const caller = { user: open.bundle.users[0]! };
     expect(visibleServers(open, caller).map((s) => s.slug)).toEqual(["github", "memory"]);
     expect(llmAccess(open, caller, "openai", "gpt-5").effect).toBe("allow");
+  });
+});
+
+describe("role and credential scopes at the edge", () => {
+  function withTools(): ConfigBundle {
+    const b = bundle([]);
+    b.servers[0]!.tools = [
+      { name: "get_issue", hash: HASH, state: "enabled", readOnly: true },
+      { name: "create_issue", hash: HASH, state: "enabled" },
+    ];
+    b.users.push({ id: randomUUID(), email: "vic@example.com", role: "viewer", teamIds: [], groups: [] });
+    return b;
+  }
+
+  it("refuses a viewer everything, whatever the policies allow and whatever the credential's scopes", () => {
+    const index = indexBundle(withTools());
+    const viewer = { user: index.bundle.users[1]!, scopes: ["read", "write"] as const };
+    const github = index.bundle.servers[0]!;
+    expect(portalRefusal(viewer)).toMatchObject({ code: "ROLE_NOT_ALLOWED" });
+    expect(toolAccess(index, viewer, github, "get_issue")).toMatchObject({ ok: false, code: "ROLE_NOT_ALLOWED" });
+    expect(serverAccess(index, viewer, github)).toMatchObject({ effect: "deny", reason: expect.stringMatching(/^ROLE_NOT_ALLOWED/) });
+    expect(llmAccess(index, viewer, "openai", "gpt-5")).toMatchObject({ effect: "deny", reason: expect.stringMatching(/^ROLE_NOT_ALLOWED/) });
+    expect(visibleServers(index, viewer)).toEqual([]);
+  });
+
+  it("lets a read-only credential list and read, and call only tools whose approved definition is read-only; no LLM calls", () => {
+    const index = indexBundle(withTools());
+    const reader = { user: index.bundle.users[0]!, scopes: ["read"] as const };
+    const github = index.bundle.servers[0]!;
+    expect(portalRefusal(reader)).toBeNull();
+    expect(toolAccess(index, reader, github, "get_issue").ok).toBe(true);
+    expect(toolAccess(index, reader, github, "create_issue")).toMatchObject({ ok: false, code: "READ_ONLY_CREDENTIAL" });
+    expect(serverAccess(index, reader, github).effect).toBe("allow");
+    expect(llmAccess(index, reader, "openai", "gpt-5")).toMatchObject({ effect: "deny", reason: expect.stringMatching(/^READ_ONLY_CREDENTIAL/) });
+    const writer = { user: index.bundle.users[0]!, scopes: ["read", "write"] as const };
+    expect(toolAccess(index, writer, github, "create_issue").ok).toBe(true);
+    expect(llmAccess(index, writer, "openai", "gpt-5").effect).toBe("allow");
   });
 });

@@ -5,14 +5,16 @@
  */
 import { compilePolicy, decide, type CompiledPolicy, type PolicyDecision, type PolicyPrincipal, type PolicyRequest } from "@core/policy/evaluate";
 import { blockedBy } from "@core/shadow/blocklist";
-import type { BundleBlockEntry, BundleServer, BundleTool, BundleUser, ConfigBundle } from "./schema";
+import { roleAllows, TOKEN_SCOPES, type TokenScope } from "@core/auth/roles";
+import type { BundleBlockEntry, BundleServer, BundleToken, BundleTool, BundleUser, ConfigBundle } from "./schema";
 
 export interface BundleIndex {
   bundle: ConfigBundle;
   serversBySlug: Map<string, BundleServer>;
   toolsByServer: Map<string, Map<string, BundleTool>>;
   usersById: Map<string, BundleUser>;
-  tokensByHash: Map<string, ConfigBundle["tokens"][number]>;
+  tokensByHash: Map<string, BundleToken>;
+  tokensById: Map<string, BundleToken>;
   tokenIds: Set<string>;
   teamSlugs: Map<string, string>;
   policy: CompiledPolicy;
@@ -27,6 +29,7 @@ export function indexBundle(bundle: ConfigBundle): BundleIndex {
     toolsByServer: new Map(bundle.servers.map((s) => [s.id, new Map(s.tools.map((t) => [t.name, t]))])),
     usersById: new Map(bundle.users.map((u) => [u.id, u])),
     tokensByHash: new Map(bundle.tokens.map((t) => [t.hash, t])),
+    tokensById: new Map(bundle.tokens.map((t) => [t.id, t])),
     tokenIds: new Set(bundle.tokens.map((t) => t.id)),
     teamSlugs: new Map(bundle.teams.map((t) => [t.id, t.slug])),
     policy: compilePolicy(bundle.policies.rules),
@@ -66,9 +69,26 @@ export interface Caller {
   user: BundleUser;
   /** The API token the request came with; null for OAuth callers. */
   tokenId?: string | null;
+  /** What the credential may do (the API token's scopes, or the OAuth grant's); absent: read and write. */
+  scopes?: readonly TokenScope[];
   clientIp?: string | null;
   at?: Date;
 }
+
+export type PortalRefusal = { code: "ROLE_NOT_ALLOWED" | "READ_ONLY_CREDENTIAL"; reason: string };
+
+/**
+ * Before any policy: may this person use the portal at all (`portal.use`: viewers never), and,
+ * for `write`, does the credential carry the `write` scope? Null when allowed.
+ */
+export function portalRefusal(caller: Caller, need: TokenScope = "read"): PortalRefusal | null {
+  const { role } = caller.user;
+  if (!roleAllows(role, "portal.use")) return { code: "ROLE_NOT_ALLOWED", reason: `ROLE_NOT_ALLOWED: the ${role} role may not use the portal (members and above may)` };
+  if (!(caller.scopes ?? TOKEN_SCOPES).includes(need)) return { code: "READ_ONLY_CREDENTIAL", reason: `READ_ONLY_CREDENTIAL: this credential has only the read scope; it needs ${need}` };
+  return null;
+}
+
+const refusedDecision = (refusal: PortalRefusal): PolicyDecision => ({ effect: "deny", ruleId: null, reason: refusal.reason });
 
 function principal(caller: Caller): PolicyPrincipal {
   const { user } = caller;
@@ -81,12 +101,13 @@ function facts(caller: Caller, serverSlug: string, tool: string | null): PolicyR
 
 export type ToolAccess =
   | { ok: true; tool: BundleTool; decision: PolicyDecision }
-  | { ok: false; code: "TOOL_NOT_APPROVED" | "POLICY_DENIED" | "SERVER_BLOCKED"; reason: string; decision: PolicyDecision | null };
+  | { ok: false; code: "TOOL_NOT_APPROVED" | "POLICY_DENIED" | "SERVER_BLOCKED" | PortalRefusal["code"]; reason: string; decision: PolicyDecision | null };
 
 /**
  * May this user call this upstream tool of this server? Approved server (it is in the bundle),
- * enabled tool (only enabled tools are published), then the policy. The hash pin is checked
- * separately, against the live definition the portal sees.
+ * enabled tool (only enabled tools are published), the caller's role and credential (a read-only
+ * credential calls only read-only tools), then the policy. The hash pin is checked separately,
+ * against the live definition the portal sees.
  */
 export function toolAccess(index: BundleIndex, caller: Caller, server: BundleServer, toolName: string): ToolAccess {
   const blocked = index.blockedSlugs.get(server.slug);
@@ -96,6 +117,8 @@ export function toolAccess(index: BundleIndex, caller: Caller, server: BundleSer
   }
   const tool = index.toolsByServer.get(server.id)?.get(toolName);
   if (!tool) return { ok: false, code: "TOOL_NOT_APPROVED", reason: "tool is not approved and enabled (new, disabled, quarantined or removed)", decision: null };
+  const refusal = portalRefusal(caller, tool.readOnly ? "read" : "write");
+  if (refusal) return { ok: false, ...refusal, decision: refusedDecision(refusal) };
   const decision = decide(index.policy, principal(caller), facts(caller, server.slug, toolName));
   if (decision.effect === "deny") return { ok: false, code: "POLICY_DENIED", reason: decision.reason, decision };
   return { ok: true, tool, decision };
@@ -105,6 +128,8 @@ export function toolAccess(index: BundleIndex, caller: Caller, server: BundleSer
 export function serverAccess(index: BundleIndex, caller: Caller, server: BundleServer): PolicyDecision {
   const blocked = index.blockedSlugs.get(server.slug);
   if (blocked) return blockedDecision(blocked);
+  const refusal = portalRefusal(caller);
+  if (refusal) return refusedDecision(refusal);
   return decide(index.policy, principal(caller), facts(caller, server.slug, null));
 }
 
@@ -118,10 +143,13 @@ export function visibleServers(index: BundleIndex, caller: Caller): BundleServer
 /**
  * May this caller use this model of this LLM provider? Policies treat a provider like a server
  * (its slug) and the model like a tool name, so `deny team:interns → openai/gpt-5*` reads as it
- * says; a request that names no model (listing models) needs a whole-provider rule.
+ * says; a request that names no model (listing models) needs a whole-provider rule. Calls spend
+ * budget, so the credential needs `write`.
  */
 export function llmAccess(index: BundleIndex, caller: Caller, providerSlug: string, model: string | null): PolicyDecision {
   const blocked = index.blockedSlugs.get(providerSlug);
   if (blocked) return blockedDecision(blocked);
+  const refusal = portalRefusal(caller, "write");
+  if (refusal) return refusedDecision(refusal);
   return decide(index.policy, principal(caller), facts(caller, providerSlug, model));
 }

@@ -51,6 +51,11 @@ export const BundleTool = z
     hash: Sha256Hex,
     /** Only enabled tools are published; disabled, quarantined and removed ones never reach the edge. */
     state: z.literal("enabled"),
+    /**
+     * The approved definition says `annotations.readOnlyHint: true` (the annotation is part of the
+     * pinned hash): a read-only credential may call it. Absent means false.
+     */
+    readOnly: z.boolean().optional(),
   })
   .strict();
 export type BundleTool = z.infer<typeof BundleTool>;

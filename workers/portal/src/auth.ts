@@ -6,6 +6,7 @@
  * The caller's token never goes upstream: upstream requests carry the server's own credential.
  */
 import type { ResolveExternalTokenInput, ResolveExternalTokenResult } from "@cloudflare/workers-oauth-provider";
+import type { TokenScope } from "@core/auth/roles";
 import { hashTokenSecret, looksLikeTokenSecret } from "@core/tokens/secret";
 import type { BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleUser } from "@core/bundle/schema";
@@ -19,6 +20,11 @@ export interface GrantProps {
   teamIds: string[];
   tokenId: string | null;
   authMethod: "oauth" | "token";
+  /**
+   * What the credential may do: an API token's scopes; an OAuth grant carries read and write (the
+   * person consented to act as themselves; grants made before scopes were recorded read as both).
+   */
+  scopes?: TokenScope[];
 }
 
 export function resourceFor(origin: string): string {
@@ -26,12 +32,12 @@ export function resourceFor(origin: string): string {
 }
 
 /** The active user behind a live console API token (`pcs_…`) of the bundle, or null. */
-export async function tokenCaller(config: BundleIndex, secret: string): Promise<{ user: BundleUser; tokenId: string } | null> {
+export async function tokenCaller(config: BundleIndex, secret: string): Promise<{ user: BundleUser; tokenId: string; scopes: TokenScope[] } | null> {
   if (!looksLikeTokenSecret(secret)) return null;
   const entry = config.tokensByHash.get(await hashTokenSecret(secret));
   if (!entry || (entry.expiresAt !== null && Date.parse(entry.expiresAt) <= Date.now())) return null;
   const user = config.usersById.get(entry.userId);
-  return user ? { user, tokenId: entry.id } : null;
+  return user ? { user, tokenId: entry.id, scopes: entry.scopes } : null;
 }
 
 export async function resolveApiToken({ token, request, env }: ResolveExternalTokenInput<Env>): Promise<ResolveExternalTokenResult | null> {
@@ -41,7 +47,7 @@ export async function resolveApiToken({ token, request, env }: ResolveExternalTo
   const found = await tokenCaller(config, token);
   if (!found) return null;
   const { user } = found;
-  const props: GrantProps = { userId: user.id, email: user.email, teamIds: user.teamIds, tokenId: found.tokenId, authMethod: "token" };
+  const props: GrantProps = { userId: user.id, email: user.email, teamIds: user.teamIds, tokenId: found.tokenId, authMethod: "token", scopes: found.scopes };
   return { props, audience: resourceFor(publicOrigin(request, env)) };
 }
 

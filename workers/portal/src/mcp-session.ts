@@ -169,7 +169,7 @@ export class McpSession extends DurableObject<Env> {
   }
 
   private async open(ctx: SessionContext, capabilities: ClientCapabilities, clientInfo: Implementation): Promise<void> {
-    this.session.owner = { userId: ctx.userId, tokenId: ctx.tokenId, scope: ctx.scope };
+    this.session.owner = { userId: ctx.userId, tokenId: ctx.tokenId, scopes: ctx.scopes, scope: ctx.scope };
     this.session.clientCapabilities = capabilities ?? {};
     this.session.clientInfo = clientInfo;
     let serverCapabilities = AGGREGATE_CAPABILITIES;

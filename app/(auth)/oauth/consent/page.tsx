@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { connection } from "next/server";
 import { ConsentForm } from "@/components/portal/consent-form";
+import { can } from "@/lib/auth/actor";
 import { currentActor } from "@/lib/auth/session";
 import { checkReturnTo } from "@/lib/auth/answer-consent";
 import { answerConsentAction } from "./actions";
@@ -35,6 +36,9 @@ export default async function ConsentPage({ searchParams }: { searchParams: Prom
   if (!problem && !actor) {
     const here = `/oauth/consent?${new URLSearchParams({ state, return: returnTo, client, redirect: redirectHost })}`;
     redirect(`/sign-in?next=${encodeURIComponent(here)}`);
+  }
+  if (!problem && actor && !can(actor, "portal.use")) {
+    problem = `Your role (${actor.role}) may not use the MCP portal: members and above may. Ask an administrator for the member role.`;
   }
 
   return (

@@ -53,7 +53,7 @@ export async function oauthCallback(request: Request, env: Env): Promise<Respons
     if (!statement || !state || statement.state !== state || statement.aud !== publicOrigin(request, env) || typeof statement.userId !== "string" || typeof statement.email !== "string" || !Array.isArray(statement.teamIds)) {
       return page(400, "Sign-in could not be verified", "The console's answer was not signed by a key this portal trusts, was meant for another request, or has expired.");
     }
-    props = { userId: statement.userId, email: statement.email, teamIds: statement.teamIds.map(String), tokenId: null, authMethod: "oauth" };
+    props = { userId: statement.userId, email: statement.email, teamIds: statement.teamIds.map(String), tokenId: null, authMethod: "oauth", scopes: ["read", "write"] };
   }
 
   let resumed;

@@ -3,7 +3,7 @@
  * Policy, limits and budgets are decided before the cache, so a hit is refused exactly like a miss;
  * the provider key never leaves the edge. The order of checks: docs/llm-gateway.md, "The route".
  */
-import { llmAccess, type BundleIndex } from "@core/bundle/bundle-index";
+import { llmAccess, portalRefusal, type BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleLlmProvider, BundleUser } from "@core/bundle/schema";
 import { llmCredentialAad } from "@core/edge/credential";
 import { openAtEdge } from "@core/edge/secret";
@@ -231,7 +231,14 @@ export async function handleLlm(request: Request, env: Env, ctx: ExecutionContex
   call.stream = isStreamingRequest(provider.kind, op, body);
 
   const at = new Date();
-  const caller = { user: who.user, tokenId: who.tokenId, clientIp: request.headers.get("cf-connecting-ip"), at };
+  const caller = { user: who.user, tokenId: who.tokenId, scopes: who.scopes, clientIp: request.headers.get("cf-connecting-ip"), at };
+  // Before any policy: viewers never use the portal, and LLM calls spend budget, so a read-only token may not make them.
+  const refusal = portalRefusal(caller, "write");
+  if (refusal) {
+    call.reason = refusal.reason;
+    emit(env, ctx, usageEvent(request, call, { status: 403, decision: "denied", error: refusal.code === "ROLE_NOT_ALLOWED" ? "role may not use the portal" : "read-only token" }));
+    return llmError(call.kind, 403, "permission", refusal.code === "ROLE_NOT_ALLOWED" ? `Your role (${who.user.role}) may not use the portal: members and above may; ask an administrator` : "This API token has only the read scope; LLM calls need a token with the write scope");
+  }
   const decision = llmAccess(config, caller, provider.slug, call.model);
   call.ruleId = decision.ruleId;
   call.reason = decision.reason;

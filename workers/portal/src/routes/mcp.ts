@@ -3,7 +3,7 @@
  * then, after authentication, fail closed without a bundle, refuse callers who are no longer active, then hand the request to
  * the session's Durable Object (a new one for an initialize without Mcp-Session-Id).
  */
-import { visibleServers } from "@core/bundle/bundle-index";
+import { portalRefusal, visibleServers } from "@core/bundle/bundle-index";
 import type { GrantProps } from "../auth";
 import { configFor } from "../config";
 import type { Env } from "../env";
@@ -45,13 +45,17 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps): 
   const user = config.usersById.get(props.userId);
   if (!user) return jsonRpcError(403, PortalErrorCode.AccountInactive, "Your account is not active at this portal");
   if (props.tokenId && !config.tokenIds.has(props.tokenId)) return jsonRpcError(401, -32001, "This API token is no longer valid");
+  // An API token's scopes are the bundle's; an OAuth grant's were fixed at consent.
+  const scopes = props.tokenId ? (config.tokensById.get(props.tokenId)?.scopes ?? []) : (props.scopes ?? ["read", "write"]);
+  const refusal = portalRefusal({ user, scopes });
+  if (refusal) return jsonRpcError(403, PortalErrorCode.NotAllowed, `Your role (${user.role}) may not use the portal: members and above may; ask an administrator`);
 
   const url = new URL(request.url);
   let scope: string | null = null;
   if (url.pathname !== "/mcp" && url.pathname !== "/mcp/") {
     const slug = SLUG_PATH.exec(url.pathname)?.[1];
     // Unknown and not-allowed servers look the same: a caller learns nothing about servers it may not use.
-    const caller = { user, tokenId: props.tokenId, clientIp: request.headers.get("cf-connecting-ip"), at: new Date() };
+    const caller = { user, tokenId: props.tokenId, scopes, clientIp: request.headers.get("cf-connecting-ip"), at: new Date() };
     if (slug && config.blockedSlugs.has(slug) && config.serversBySlug.has(slug)) return jsonRpcError(403, -32001, `Server "${slug}" is blocked by your security team (its URL is on the shadow-MCP block list)`);
     if (!slug || !visibleServers(config, caller).some((s) => s.slug === slug)) return jsonRpcError(404, -32001, "No such MCP server at this portal");
     scope = slug;
@@ -75,6 +79,7 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps): 
     email: user.email,
     tokenId: props.tokenId,
     authMethod: props.authMethod,
+    scopes,
     clientIp: request.headers.get("cf-connecting-ip"),
     clientCountry: (request.cf?.country as string | undefined) ?? null,
     bundleVersion: config.bundle.version,

@@ -1,4 +1,5 @@
 /** What the Worker tells a session about each request, and how a handler reads it back. */
+import type { TokenScope } from "@core/auth/roles";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 
@@ -13,6 +14,8 @@ export interface SessionContext {
   email: string;
   tokenId: string | null;
   authMethod: "oauth" | "token";
+  /** The credential's scopes (a read-only credential calls only read-only tools). */
+  scopes: TokenScope[];
   clientIp: string | null;
   clientCountry: string | null;
   bundleVersion: number;

@@ -16,6 +16,8 @@ export const PortalErrorCode = {
   RateLimited: -32006,
   /** A blocking budget is used up for this period (`data.retryAfterSeconds`: when it renews). */
   BudgetExceeded: -32007,
+  /** The caller's role may not use the portal at all (`portal.use`: viewers never). */
+  NotAllowed: -32008,
 } as const;
 
 /**

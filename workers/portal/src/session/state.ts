@@ -4,6 +4,7 @@ import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { ClientCapabilities, Implementation, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { visibleServers, type BundleIndex, type Caller } from "@core/bundle/bundle-index";
 import type { BundleServer, BundleUser } from "@core/bundle/schema";
+import type { TokenScope } from "@core/auth/roles";
 import type { ToolNameMap } from "@core/naming/tool-names";
 import type { Env } from "../env";
 import { msSetting } from "../settings";
@@ -29,7 +30,7 @@ export class SessionState {
   /** The downstream SDK server, while the session is open. */
   server?: Server;
   /** Who opened the session (user and API token) and through which endpoint; nobody else may use it. */
-  owner?: { userId: string; tokenId: string | null; scope: string | null };
+  owner?: { userId: string; tokenId: string | null; scopes: TokenScope[]; scope: string | null };
   /**
    * The client IP of the latest request, for policy conditions. Requests of one session come from
    * one caller; should they interleave from two addresses, a decision may see the other one's.
@@ -64,7 +65,7 @@ export class SessionState {
 
   /** The caller as the policy sees it, now: user, API token, client IP and the current time. */
   caller(): Caller {
-    return { user: this.user(), tokenId: this.owner?.tokenId ?? null, clientIp: this.clientIp, at: new Date() };
+    return { user: this.user(), tokenId: this.owner?.tokenId ?? null, scopes: this.owner?.scopes ?? [], clientIp: this.clientIp, at: new Date() };
   }
 
   scopeServer(): BundleServer {
