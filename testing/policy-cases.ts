@@ -10,8 +10,10 @@ const BOB = "00000000-0000-4000-8000-0000000000b0";
 const TEAM_A = "00000000-0000-4000-8000-00000000000a";
 const TOKEN_1 = "00000000-0000-4000-8000-00000000071c";
 
-export const alice: PolicyPrincipal = { userId: ALICE, teamIds: [TEAM_A], groups: ["eng", "oncall"], email: "alice@Acme.com", tokenId: null };
-export const bob: PolicyPrincipal = { userId: BOB, teamIds: [], groups: [], email: "bob@contractor.io", tokenId: TOKEN_1 };
+export const alice: PolicyPrincipal = { userId: ALICE, teamIds: [TEAM_A], groups: ["eng", "oncall"], email: "alice@Acme.com", emailVerified: true, tokenId: null };
+export const bob: PolicyPrincipal = { userId: BOB, teamIds: [], groups: [], email: "bob@contractor.io", emailVerified: true, tokenId: TOKEN_1 };
+/** Alice's account as it would be if her identity provider had not verified her address. */
+const unverifiedAlice: PolicyPrincipal = { ...alice, emailVerified: false };
 
 const rule = (id: string, effect: "allow" | "deny", subject: PolicyRuleSpec["subject"], serverSlug: string, tool: string, priority = 100, conditions?: PolicyRuleSpec["conditions"]): PolicyRuleSpec => ({
   id: `00000000-0000-4000-8000-${id.padStart(12, "0")}`,
@@ -49,6 +51,9 @@ export const POLICY_CASES: PolicyCase[] = [
   { name: "glob does not match a longer name", rules: [rule("1", "allow", { type: "everyone" }, "fs", "read_?ile")], who: bob, request: { serverSlug: "fs", tool: "read_files" }, effect: "deny", rule: null },
   { name: "IdP group subject", rules: [rule("1", "allow", { type: "group", group: "oncall" }, "pagerduty", "*")], who: alice, request: { serverSlug: "pagerduty", tool: "ack" }, effect: "allow", rule: "1" },
   { name: "e-mail domain subject, case-insensitive", rules: [rule("1", "allow", { type: "emailDomain", domain: "acme.com" }, "*", "*")], who: alice, request: { serverSlug: "jira", tool: "search" }, effect: "allow", rule: "1" },
+  { name: "an unverified address matches no e-mail domain subject", rules: [rule("1", "allow", { type: "emailDomain", domain: "acme.com" }, "*", "*")], who: unverifiedAlice, request: { serverSlug: "jira", tool: "search" }, effect: "deny", rule: null },
+  { name: "an unverified address matches no user subject", rules: [rule("1", "allow", { type: "user", userId: ALICE }, "*", "*")], who: unverifiedAlice, request: { serverSlug: "jira", tool: "search" }, effect: "deny", rule: null },
+  { name: "an unverified address still matches team, group and everyone", rules: [rule("1", "allow", { type: "group", group: "oncall" }, "pagerduty", "*")], who: unverifiedAlice, request: { serverSlug: "pagerduty", tool: "ack" }, effect: "allow", rule: "1" },
   { name: "e-mail domain excludes contractors", rules: [rule("1", "allow", { type: "emailDomain", domain: "acme.com" }, "*", "*")], who: bob, request: { serverSlug: "jira", tool: "search" }, effect: "deny", rule: null },
   { name: "API token subject", rules: [rule("1", "deny", { type: "token", tokenId: TOKEN_1 }, "*", "*", 500), rule("2", "allow", { type: "everyone" }, "*", "*")], who: bob, request: { serverSlug: "jira", tool: "search" }, effect: "deny", rule: "1" },
   { name: "server-level request needs a whole-server rule", rules: [rule("1", "allow", { type: "everyone" }, "github", "read_*")], who: alice, request: { serverSlug: "github", tool: null }, effect: "deny", rule: null },

@@ -122,10 +122,11 @@ export interface TestUser {
   role: Role;
   /** The API token's scopes. */
   scopes: TokenScope[];
+  emailVerified: boolean;
 }
 
-export async function testUser(email: string, teamIds: string[] = [], groups: string[] = [], options: { role?: Role; scopes?: TokenScope[] } = {}): Promise<TestUser> {
-  return { id: crypto.randomUUID(), email, teamIds, groups, token: generateTokenSecret(), tokenId: crypto.randomUUID(), role: options.role ?? "member", scopes: options.scopes ?? ["read", "write"] };
+export async function testUser(email: string, teamIds: string[] = [], groups: string[] = [], options: { role?: Role; scopes?: TokenScope[]; emailVerified?: boolean } = {}): Promise<TestUser> {
+  return { id: crypto.randomUUID(), email, teamIds, groups, token: generateTokenSecret(), tokenId: crypto.randomUUID(), role: options.role ?? "member", scopes: options.scopes ?? ["read", "write"], emailVerified: options.emailVerified ?? true };
 }
 
 let version = 0;
@@ -147,7 +148,7 @@ export async function bundleOf(parts: {
     issuer: "console.test",
     servers: parts.servers.map(({ upstreamTools: _drop, ...s }) => s),
     tokens: await Promise.all(parts.users.map(async (u) => ({ id: u.tokenId, hash: await hashTokenSecret(u.token), userId: u.id, scopes: u.scopes, expiresAt: null }))),
-    users: parts.users.map((u) => ({ id: u.id, email: u.email, role: u.role, teamIds: u.teamIds, groups: u.groups })),
+    users: parts.users.map((u) => ({ id: u.id, email: u.email, emailVerified: u.emailVerified, role: u.role, teamIds: u.teamIds, groups: u.groups })),
     teams: parts.teams ?? [],
     policies: { rules: parts.rules ?? [] },
     limits: parts.limits ?? { rateLimits: [], budgets: [] },

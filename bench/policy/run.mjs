@@ -57,6 +57,7 @@ const principals = Array.from({ length: 1_000 }, (_, i) => ({
   teamIds: [uuid("8000", rand(100)), uuid("8000", rand(100)), uuid("8000", rand(100))],
   groups: [`group-${rand(50)}`, `group-${rand(50)}`],
   email: `u${i}@d${rand(20)}.example`,
+  emailVerified: true,
   tokenId: null,
 }));
 const TOOL_NAMES = ["create_issue", "read_file", "get_x", "search", "delete_repo", "list_things", "user_admin"];

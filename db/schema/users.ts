@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** Console roles, lowest to highest privilege is not a line: approver and security are lateral. */
 export const roleEnum = pgEnum("role", ["viewer", "member", "approver", "security", "admin"]);
@@ -9,6 +9,12 @@ export const users = pgTable(
   {
     id: uuid("id").primaryKey().defaultRandom(),
     email: text("email").notNull(),
+    /**
+     * Whether the address is vouched for: by the IdP (`email_verified`), by an administrator who
+     * created the user, or by the machine's owner in local mode. Unverified addresses never match
+     * `user:` or `domain:` policy subjects, and never take over an existing account.
+     */
+    emailVerified: boolean("email_verified").notNull().default(false),
     name: text("name"),
     role: roleEnum("role").notNull().default("member"),
     /** `local` for loopback sign-in, otherwise the OIDC issuer that vouched for this user. */

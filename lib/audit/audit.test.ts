@@ -30,7 +30,7 @@ describe.each(testDatabases())("audit trail queries on $name", (database) => {
 
   it("counts sign-ins and changes per UTC day, zero-filled", async () => {
     const admin = await makeUser(db, "admin");
-    await signInUser(db, { source: "local", externalId: null, email: "daily@example.test", emailVerified: false, name: null, groups: [] }, { roleGroups: {}, defaultRole: "member", autoCreateTeams: false });
+    await signInUser(db, { source: "local", externalId: null, email: "daily@example.test", emailVerified: false, name: null, groups: [] }, { roleGroups: {}, defaultRole: "member", autoCreateTeams: false, unverifiedEmail: "refuse" });
     const days = await dailyActivity({ db, actor: admin }, 3);
     expect(days).toHaveLength(3);
     const today = new Date().toISOString().slice(0, 10);

@@ -6,7 +6,7 @@ import { users } from "@/db/schema";
 import { getDb } from "@/db/client";
 import { ForbiddenError } from "../errors";
 import { ensureAuthSecret } from "./local-secret";
-import { signInUser } from "../users/sign-in-user";
+import { signInUser, UnverifiedEmailError } from "../users/sign-in-user";
 import { isLoopbackRequest } from "./loopback";
 import { readAuthSettings } from "./settings";
 
@@ -103,6 +103,7 @@ function buildConfig(): NextAuthConfig {
           );
           return true;
         } catch (error) {
+          if (error instanceof UnverifiedEmailError) return "/sign-in?error=EmailNotVerified";
           if (error instanceof ForbiddenError) return "/sign-in?error=AccessDenied";
           throw error;
         }

@@ -41,10 +41,13 @@ export function parseRoleGroups(value: string | undefined): Partial<Record<Role,
 export function readAuthSettings(env: Record<string, string | undefined> = process.env): AuthSettings {
   const defaultRole = env.PORTCULLIS_DEFAULT_ROLE?.trim() || "member";
   if (!isRole(defaultRole)) throw new Error(`PORTCULLIS_DEFAULT_ROLE must be one of ${ROLES.join(", ")}`);
+  const unverifiedEmail = env.OIDC_UNVERIFIED_EMAIL?.trim().toLowerCase() || "refuse";
+  if (unverifiedEmail !== "refuse" && unverifiedEmail !== "allow") throw new Error(`OIDC_UNVERIFIED_EMAIL must be "refuse" or "allow" (got "${unverifiedEmail}")`);
   const policy: SignInPolicy = {
     roleGroups: parseRoleGroups(env.OIDC_ROLE_GROUPS),
     defaultRole,
     autoCreateTeams: bool(env.OIDC_AUTO_CREATE_TEAMS),
+    unverifiedEmail,
   };
   const issuer = env.OIDC_ISSUER?.trim();
   const clientId = env.OIDC_CLIENT_ID?.trim();

@@ -109,7 +109,7 @@ const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id 
 export async function compileIdentities(db: Queryable, now: Date): Promise<Pick<ConfigBundle, "teams" | "users" | "tokens">> {
   // In turn, not at once: this runs inside the publishing transaction (one connection).
   const teamRows = await db.select({ id: teams.id, slug: teams.slug }).from(teams);
-  const userRows = await db.select({ id: users.id, email: users.email, role: users.role, groups: users.idpGroups }).from(users).where(isNull(users.disabledAt));
+  const userRows = await db.select({ id: users.id, email: users.email, emailVerified: users.emailVerified, role: users.role, groups: users.idpGroups }).from(users).where(isNull(users.disabledAt));
   const membershipRows = await db.select({ userId: memberships.userId, teamId: memberships.teamId }).from(memberships);
   const tokenRows = await db
     .select({ id: apiTokens.id, hash: apiTokens.hash, userId: apiTokens.userId, scopes: apiTokens.scopes, expiresAt: apiTokens.expiresAt })
@@ -120,7 +120,7 @@ export async function compileIdentities(db: Queryable, now: Date): Promise<Pick<
   const teamsOfUser = new Map<string, string[]>();
   for (const m of membershipRows) if (teamIds.has(m.teamId)) teamsOfUser.set(m.userId, [...(teamsOfUser.get(m.userId) ?? []), m.teamId]);
   const usersOut = userRows
-    .map((u) => ({ id: u.id, email: u.email, role: u.role, teamIds: (teamsOfUser.get(u.id) ?? []).sort(), groups: [...u.groups].sort() }))
+    .map((u) => ({ id: u.id, email: u.email, emailVerified: u.emailVerified, role: u.role, teamIds: (teamsOfUser.get(u.id) ?? []).sort(), groups: [...u.groups].sort() }))
     .sort(byId);
   const userIds = new Set(usersOut.map((u) => u.id));
   const tokensOut = tokenRows

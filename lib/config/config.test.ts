@@ -234,7 +234,10 @@ describe.each(testDatabases())("config bundles on $name", (database) => {
     const liveToken = bundle.tokens.find((t) => t.id === live)!;
     const [stored] = await db.select().from(apiTokens).where(eq(apiTokens.id, live));
     expect(liveToken).toEqual({ id: live, hash: stored!.hash, userId: alice.userId, scopes: ["read"], expiresAt: stored!.expiresAt!.toISOString() });
-    expect(bundle.users.find((u) => u.id === alice.userId)).toMatchObject({ email: alice.email, role: "member", teamIds: [team.id] });
+    expect(bundle.users.find((u) => u.id === alice.userId)).toMatchObject({ email: alice.email, emailVerified: true, role: "member", teamIds: [team.id] });
+    await db.update(users).set({ emailVerified: false }).where(eq(users.id, alice.userId));
+    expect((await compile()).bundle.users.find((u) => u.id === alice.userId)).toMatchObject({ emailVerified: false });
+    await db.update(users).set({ emailVerified: true }).where(eq(users.id, alice.userId));
     expect(bundle.users.map((u) => u.id)).not.toContain(bob.userId);
     expect(bundle.teams).toContainEqual({ id: team.id, slug: team.slug });
     expect(bundle.servers.find((s) => s.id === server.id)!.ownerTeamId).toBe(team.id);

@@ -210,6 +210,10 @@ describe.each(testDatabases())("access policies on $name", (database) => {
     });
     const monday = "2026-11-23T09:30:00Z";
     expect(await ask(`${server.slug}_delete_repo`, { clientIp: "10.1.2.3", at: monday })).toMatchObject({ decision: "allow", rule: { id: office.id } });
+    // The same person with an address the IdP did not verify: the domain rule is not hers.
+    await db.update(users).set({ emailVerified: false }).where(eq(users.id, alice.userId));
+    expect(await ask(`${server.slug}_delete_repo`, { clientIp: "10.1.2.3", at: monday })).toMatchObject({ decision: "deny", rule: { id: group.id } });
+    await db.update(users).set({ emailVerified: true }).where(eq(users.id, alice.userId));
     expect(await ask(`${server.slug}_delete_repo`, { clientIp: "192.0.2.1", at: monday })).toMatchObject({ decision: "deny", rule: { id: group.id } });
     expect(await ask(`${server.slug}_delete_repo`, { at: monday })).toMatchObject({ decision: "deny", rule: { id: group.id } });
     expect(await ask(`${server.slug}_delete_repo`, { clientIp: "10.1.2.3", at: "2026-11-28T09:30:00Z" })).toMatchObject({ decision: "deny", rule: { id: group.id } });

@@ -24,7 +24,16 @@ export interface SignInPolicy {
   defaultRole: Role;
   /** Create a team for every IdP group that has none yet. */
   autoCreateTeams: boolean;
+  /**
+   * `refuse` (default): an IdP that does not say `email_verified: true` cannot sign anyone in.
+   * `allow`: for IdPs that never send the claim; such addresses are kept unverified (they match no
+   * `user:` or `domain:` policy and never take over an existing account).
+   */
+  unverifiedEmail: "refuse" | "allow";
 }
+
+/** An identity provider did not vouch for the address, and the console requires it. */
+export class UnverifiedEmailError extends ForbiddenError {}
 
 function mappedRole(groups: readonly string[], policy: SignInPolicy): Role | undefined {
   const have = new Set(groups);
@@ -102,6 +111,11 @@ async function syncTeams(tx: Transaction, userId: string, groups: readonly strin
  * admin there. Returns the user; throws ForbiddenError for a disabled user.
  */
 export async function signInUser(db: Database, identity: SignInIdentity, policy: SignInPolicy): Promise<User> {
+  // Local mode signs in only people on this machine, who vouch for themselves.
+  const emailVerified = identity.source === "local" || identity.emailVerified;
+  if (!emailVerified && policy.unverifiedEmail === "refuse") {
+    throw new UnverifiedEmailError("Your identity provider did not verify your e-mail address; ask IT to verify it (or to set OIDC_UNVERIFIED_EMAIL=allow if the provider never sends email_verified)");
+  }
   return db.transaction(async (tx) => {
     // Serialises concurrent first sign-ins so exactly one of them becomes the first admin.
     await tx.execute(sql`lock table ${users} in share row exclusive mode`);
@@ -125,6 +139,7 @@ export async function signInUser(db: Database, identity: SignInIdentity, policy:
     const now = new Date();
     const values = {
       email: identity.email,
+      emailVerified,
       name: identity.name ?? existing?.name ?? null,
       role,
       authSource: identity.source,

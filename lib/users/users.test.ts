@@ -9,7 +9,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
 import { disableUser, makeToken, makeUser } from "@/testing/users";
 import { auditFor } from "@/testing/audit";
 import { authenticateBearer } from "@/lib/tokens/authenticate-token";
-import { signInUser, type SignInIdentity, type SignInPolicy } from "./sign-in-user";
+import { signInUser, UnverifiedEmailError, type SignInIdentity, type SignInPolicy } from "./sign-in-user";
 import { createUser } from "./create-user";
 import { updateUser } from "./update-user";
 import { getUser, listUsers } from "./queries";
@@ -23,7 +23,7 @@ function oidc(over: Partial<SignInIdentity> = {}): SignInIdentity {
 }
 
 function policy(over: Partial<SignInPolicy> = {}): SignInPolicy {
-  return { roleGroups: {}, defaultRole: "member", autoCreateTeams: false, ...over };
+  return { roleGroups: {}, defaultRole: "member", autoCreateTeams: false, unverifiedEmail: "refuse", ...over };
 }
 
 async function membershipsOf(db: Database, userId: string) {
@@ -173,10 +173,27 @@ describe.each(testDatabases())("signInUser on $name (fresh database)", (database
     expect(row!.lastSignInAt!.getTime()).toBe(u.lastSignInAt!.getTime());
   });
 
+  it("refuses an address the IdP did not verify, by default, and creates nothing", async () => {
+    const identity = oidc({ emailVerified: false });
+    await expect(signInUser(db, identity, policy())).rejects.toThrow(UnverifiedEmailError);
+    expect(await db.select().from(users).where(eq(users.email, identity.email))).toEqual([]);
+  });
+
+  it("with OIDC_UNVERIFIED_EMAIL=allow, signs the person in but keeps the address unverified; verified and local sign-ins are verified", async () => {
+    const unverified = await signInUser(db, oidc({ emailVerified: false }), policy({ unverifiedEmail: "allow" }));
+    expect(unverified.emailVerified).toBe(false);
+    // Verified later by the IdP: the next sign-in records it.
+    const again = await signInUser(db, oidc({ email: unverified.email, externalId: unverified.externalId, emailVerified: true }), policy());
+    expect(again).toMatchObject({ id: unverified.id, emailVerified: true });
+    const local = await signInUser(db, { source: "local", externalId: null, email: `local-${uniq()}@example.test`, emailVerified: false, name: null, groups: [] }, policy());
+    expect(local.emailVerified).toBe(true);
+  });
+
   it("links an existing e-mail from another source only when the IdP verified it", async () => {
     const local = await makeUser(db, "approver", `Linked-${uniq()}@Example.test`);
     const identity = oidc({ email: local.email.toLowerCase(), emailVerified: false });
-    await expect(signInUser(db, identity, policy())).rejects.toThrow(ForbiddenError);
+    // Even where unverified addresses may sign in, they never take over an existing account.
+    await expect(signInUser(db, identity, policy({ unverifiedEmail: "allow" }))).rejects.toThrow(ForbiddenError);
     expect(await db.select().from(users).where(eq(users.id, local.userId))).toMatchObject([{ authSource: "local", externalId: null }]);
 
     const linked = await signInUser(db, { ...identity, emailVerified: true }, policy());

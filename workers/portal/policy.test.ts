@@ -53,6 +53,7 @@ describe("access policies in workerd", () => {
     let bob: TestUser; // partner.example
     let carol: TestUser; // acme.test; her API token is denied get_*
     let dave: TestUser; // acme.test; denied during a window around now
+    let erin: TestUser; // acme.test, but her IdP did not verify the address
     const rules: Record<string, PolicyRule> = {};
 
     async function connect(user: TestUser, clientIp?: string): Promise<Client> {
@@ -77,6 +78,7 @@ describe("access policies in workerd", () => {
       bob = await testUser("bob@partner.example");
       carol = await testUser("carol@ACME.test");
       dave = await testUser("dave@acme.test");
+      erin = await testUser("erin@acme.test", [], [], { emailVerified: false });
       const server = await approvedServer({ slug: "weather", url: weather.url, edgeSecret: portal.edgeSecret });
       Object.assign(rules, {
         everyone: allowRule({ type: "everyone" }, "weather", "get_*"),
@@ -87,7 +89,7 @@ describe("access policies in workerd", () => {
         daveNow: { ...allowRule({ type: "user", userId: dave.id }, "weather", "*", "deny", 500), conditions: { timeWindow: { start: hhmm(-60), end: hhmm(60) } } },
         daveLater: { ...allowRule({ type: "user", userId: dave.id }, "weather", "get_*", "allow", 600), conditions: { timeWindow: { start: hhmm(120), end: hhmm(180) } } },
       });
-      const res = await portal.push(await bundleOf({ servers: [server], users: [alice, bob, carol, dave], rules: Object.values(rules) }));
+      const res = await portal.push(await bundleOf({ servers: [server], users: [alice, bob, carol, dave, erin], rules: Object.values(rules) }));
       expect(res.status).toBe(200);
     }, 60_000);
 
@@ -104,6 +106,13 @@ describe("access policies in workerd", () => {
       await a.close();
       await b.close();
       await expect.poll(() => sink.events.filter((e) => e.userId === alice.id && e.tool === "delete_station").map((e) => [e.decision, e.ruleId])).toEqual([["denied", rules.contractors!.id]]);
+    });
+
+    it("never matches an e-mail domain rule on an address the IdP did not verify", async () => {
+      const e = await connect(erin);
+      expect((await e.listTools()).tools.map((t) => t.name)).toEqual(["weather_get_weather"]);
+      expect(await call(e, "weather_delete_station")).toBe("refused");
+      await e.close();
     });
 
     it("applies a client CIDR condition from the caller's address (CF-Connecting-IP)", async () => {

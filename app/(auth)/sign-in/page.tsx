@@ -15,6 +15,7 @@ const MESSAGES: Record<string, string> = {
   invalid_input: "Enter a valid e-mail address.",
   account_disabled: "Your account is disabled. Ask an administrator.",
   AccessDenied: "Access denied: your account is disabled, or your identity provider did not verify your e-mail address.",
+  EmailNotVerified: "Your identity provider did not verify your e-mail address, so Portcullis cannot trust it. Ask IT to verify it at the identity provider.",
   MissingClaims: "Your identity provider did not send an e-mail address; ask IT to release the email claim.",
   OAuthCallbackError: "Sign-in with your identity provider failed. Try again.",
   CallbackRouteError: "Sign-in with your identity provider failed. Try again.",

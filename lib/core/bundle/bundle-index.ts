@@ -92,7 +92,7 @@ const refusedDecision = (refusal: PortalRefusal): PolicyDecision => ({ effect: "
 
 function principal(caller: Caller): PolicyPrincipal {
   const { user } = caller;
-  return { userId: user.id, teamIds: user.teamIds, groups: user.groups, email: user.email, tokenId: caller.tokenId ?? null };
+  return { userId: user.id, teamIds: user.teamIds, groups: user.groups, email: user.email, emailVerified: user.emailVerified === true, tokenId: caller.tokenId ?? null };
 }
 
 function facts(caller: Caller, serverSlug: string, tool: string | null): PolicyRequest {

@@ -112,6 +112,8 @@ export const BundleUser = z
      * labels events with it, and one unusual address must not make the whole bundle invalid.
      */
     email: z.string().min(1).max(320),
+    /** The address was verified (by the IdP, or an administrator); absent means not: `user:` and `domain:` policies never match it. */
+    emailVerified: z.boolean().optional(),
     role: z.enum(ROLES),
     teamIds: z.array(Uuid).max(BUNDLE_LIMITS.teamsPerUser),
     /** IdP group names from the user's last sign-in (policy subjects of type `group`). */

@@ -32,7 +32,7 @@ describe("policy evaluator (testing/policy-cases.ts)", () => {
     const allow = { id: "00000000-0000-4000-8000-000000000001", effect: "allow" as const, subject: { type: "everyone" as const }, resource: { serverSlug: "github", tool: "*" }, priority: 1 };
     const policy = compilePolicy([...rules, allow]);
     expect(policy.size).toBe(10_001);
-    expect(decide(policy, { userId: "00000000-0000-4000-8000-999999999999", teamIds: [] }, { serverSlug: "github", tool: "x" })).toMatchObject({ effect: "allow", ruleId: allow.id });
+    expect(decide(policy, { userId: "00000000-0000-4000-8000-999999999999", teamIds: [], emailVerified: true }, { serverSlug: "github", tool: "x" })).toMatchObject({ effect: "allow", ruleId: allow.id });
   });
 
   it("refuses malformed conditions with the rule's id", () => {

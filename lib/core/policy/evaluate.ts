@@ -36,6 +36,12 @@ export interface PolicyPrincipal {
   /** IdP group names (case-sensitive, as the IdP sends them). */
   groups?: readonly string[];
   email?: string | null;
+  /**
+   * Whether the identity provider (or an administrator) vouched for the e-mail address. Subjects
+   * that name a person by address — `user:` and `domain:` — match only a verified one, so nobody
+   * gets another person's or another company's rules by typing an address their IdP did not check.
+   */
+  emailVerified: boolean;
   /** The API token used, if any. */
   tokenId?: string | null;
 }
@@ -108,11 +114,12 @@ function subjectKey(subject: PolicySubjectSpec): string {
 
 /** The subject keys a principal answers to. */
 function principalKeys(who: PolicyPrincipal): string[] {
-  const keys = ["everyone", `user:${who.userId}`];
+  const keys = ["everyone"];
+  if (who.emailVerified) keys.push(`user:${who.userId}`);
   for (const t of who.teamIds) keys.push(`team:${t}`);
   for (const g of who.groups ?? []) keys.push(`group:${g}`);
   const at = who.email?.lastIndexOf("@") ?? -1;
-  if (who.email && at > 0) keys.push(`domain:${who.email.slice(at + 1).toLowerCase()}`);
+  if (who.emailVerified && who.email && at > 0) keys.push(`domain:${who.email.slice(at + 1).toLowerCase()}`);
   if (who.tokenId) keys.push(`token:${who.tokenId}`);
   return keys;
 }
