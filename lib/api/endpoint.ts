@@ -35,9 +35,14 @@ export interface Endpoint<
   body?: B;
   /** A streamed, non-JSON body (the traffic ingest's NDJSON): the handler reads `request.body` itself. */
   streamBody?: "application/x-ndjson";
+  /** The largest JSON body accepted, in bytes (default {@link DEFAULT_MAX_BODY_BYTES}); larger ones are 413. */
+  maxBodyBytes?: number;
   response?: R;
   status: 200 | 201 | 204;
 }
+
+/** Request bodies of this API are small JSON documents; anything larger is refused before parsing. */
+export const DEFAULT_MAX_BODY_BYTES = 1_000_000;
 
 export function endpoint<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
   spec: Endpoint<P, Q, B, R>,

@@ -90,6 +90,17 @@ describe("OpenAPI document", () => {
     }
   });
 
+  it("documents each JSON body's size limit as a 413, and the text refused at the boundary as a 400", () => {
+    const withBody = endpoints.filter((e) => e.body && !e.streamBody);
+    expect(withBody.length).toBeGreaterThan(10);
+    for (const ep of withBody) {
+      const responses = operation(ep.path, ep.method).responses as Record<string, { description: string }>;
+      expect(responses["413"]?.description, ep.operationId).toMatch(/^Body over [\d,]+ bytes/);
+    }
+    expect((operation("/policies/import", "POST").responses as Record<string, { description: string }>)["413"]!.description).toMatch(/^Body over 6,000,000 bytes/);
+    expect((operation("/teams", "POST").responses as Record<string, { description: string }>)["400"]!.description).toMatch(/INVALID_TEXT/);
+  });
+
   it("documents query parameters from the query schema", () => {
     const params = operation("/tokens", "GET").parameters.filter((p) => p.in === "query");
     expect(params.map((p) => [p.name, p.required])).toEqual([

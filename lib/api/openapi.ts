@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PERMISSIONS } from "@core/auth/roles";
-import type { Endpoint } from "./endpoint";
+import { DEFAULT_MAX_BODY_BYTES, type Endpoint } from "./endpoint";
 import { ALL_ENDPOINTS } from "./all-endpoints";
 import { ErrorBody } from "./problem";
 
@@ -57,6 +57,8 @@ export function buildOpenApiDocument(serverUrl: string) {
     };
     if (ep.params) responses["404"] = errorResponse("Not found");
     if (!signed && (ep.method === "POST" || ep.method === "PATCH" || ep.method === "PUT")) responses["409"] = errorResponse("Conflicts with existing state");
+    if (ep.body && !ep.streamBody) responses["413"] = errorResponse(`Body over ${(ep.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES).toLocaleString("en")} bytes (code PAYLOAD_TOO_LARGE)`);
+    if (!signed) responses["400"] = errorResponse("Malformed JSON or invalid input (code INVALID_JSON or VALIDATION_ERROR), or text with a NUL character, invalid Unicode or nesting over 64 levels (code INVALID_TEXT)");
     for (const [status, description] of Object.entries(ep.errors ?? {})) responses[status] = errorResponse(description);
     const access = signed ? "Authenticated by the edge secret's signature (X-Portcullis-Signature); API tokens are not accepted." : `Roles: ${roles}. Token scope: ${scope}.`;
     (paths[ep.path] ??= {})[ep.method.toLowerCase()] = {

@@ -31,16 +31,41 @@ export function toProblem(error: unknown, where?: string): { status: number; bod
   }
   // Two writers racing for the same unique name: the loser's insert hits the unique index (23505),
   // after its own "already exists?" check passed. That is a conflict, not our failure.
-  if (isUniqueViolation(error)) {
+  if (hasDatabaseCode(error, UNIQUE_VIOLATION)) {
     return { status: 409, body: { error: { code: "CONFLICT", message: "It already exists (another change took the same name at the same time); reload and try again" } } };
+  }
+  // Text the boundaries should have refused (NUL, invalid Unicode) but a path they do not guard
+  // let through: the caller's input, so a 400 that says what, not a 500.
+  if (hasDatabaseCode(error, INVALID_TEXT_CODES)) {
+    return { status: 400, body: { error: { code: "INVALID_TEXT", message: "Some text contains a NUL character or invalid Unicode, which cannot be stored" } } };
   }
   return { status: 500, body: { error: { code: "INTERNAL_ERROR", message: "Something went wrong on our side; the error was logged" } } };
 }
 
-/** PostgreSQL's unique_violation, as node-postgres and PGlite raise it (drizzle may wrap it as `cause`). */
-function isUniqueViolation(error: unknown): boolean {
+const UNIQUE_VIOLATION = new Set(["23505"]);
+/** character_not_in_repertoire (NUL in text), untranslatable_character (a lone surrogate in jsonb). */
+const INVALID_TEXT_CODES = new Set(["22021", "22P05"]);
+
+/** A PostgreSQL error code, as node-postgres and PGlite raise it (drizzle may wrap it as `cause`). */
+function hasDatabaseCode(error: unknown, codes: Set<string>): boolean {
   for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
-    if ((e as { code?: unknown }).code === "23505") return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && codes.has(code)) return true;
   }
   return false;
+}
+
+/**
+ * An unexpected failure as a log line, without what the caller sent: a failed query's message
+ * carries its parameters (user input, possibly secrets), so that part is cut, here and in causes.
+ */
+export function describeFailure(error: unknown): string {
+  const strip = (text: string) => text.replace(/\nparams: [^\n]*/g, "\nparams: [not logged]");
+  if (!(error instanceof Error)) return strip(String(error));
+  let out = strip(error.stack ?? `${error.name}: ${error.message}`);
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause && depth < 3; depth++, cause = cause instanceof Error ? cause.cause : undefined) {
+    out += `\ncaused by: ${cause instanceof Error ? strip(`${cause.name}: ${cause.message}`) : strip(String(cause))}`;
+  }
+  return out;
 }

@@ -5,11 +5,10 @@ import { authorize } from "../auth/actor";
 import { authenticateBearer } from "../tokens/authenticate-token";
 import { DomainError, UnauthenticatedError } from "../errors";
 import type { Ctx } from "../context";
-import type { Endpoint } from "./endpoint";
-import { toProblem } from "./problem";
+import { DEFAULT_MAX_BODY_BYTES, type Endpoint } from "./endpoint";
+import { unstorableText } from "@core/text/storable";
+import { describeFailure, toProblem } from "./problem";
 
-/** Request bodies of this API are small JSON documents; anything larger is refused before parsing. */
-const MAX_BODY_BYTES = 1_000_000;
 
 type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
 
@@ -23,23 +22,33 @@ class RequestError extends DomainError {
   }
 }
 
-async function readJsonBody(request: Request): Promise<unknown> {
+async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
   const type = request.headers.get("content-type");
   if (type && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
     throw new RequestError(415, "UNSUPPORTED_MEDIA_TYPE", `Send the body as application/json (got ${type.split(";")[0]})`);
   }
+  const tooLarge = () => new RequestError(413, "PAYLOAD_TOO_LARGE", `Request body must be at most ${maxBytes.toLocaleString("en")} bytes`);
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw new RequestError(413, "PAYLOAD_TOO_LARGE", `Request body must be at most ${MAX_BODY_BYTES} bytes`);
+  if (declared > maxBytes) throw tooLarge();
   // Counted in bytes, not characters: a chunked upload has no Content-Length to check first.
   const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > MAX_BODY_BYTES) throw new RequestError(413, "PAYLOAD_TOO_LARGE", `Request body must be at most ${MAX_BODY_BYTES} bytes`);
+  if (bytes.byteLength > maxBytes) throw tooLarge();
   const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") throw new RequestError(400, "INVALID_JSON", "Request body is empty; send a JSON object");
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new RequestError(400, "INVALID_JSON", `Request body is not valid JSON: ${(error as Error).message}`);
   }
+  refuseUnstorable(parsed, "body");
+  return parsed;
+}
+
+/** NUL, invalid Unicode and absurd nesting are refused here, once, with the field they are in. */
+function refuseUnstorable(value: unknown, where: string): void {
+  const problem = unstorableText(value);
+  if (problem) throw new RequestError(400, "INVALID_TEXT", `${problem.path ? `${where}.${problem.path}` : where}: ${problem.reason}`);
 }
 
 function parseWith<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.output<T> | undefined {
@@ -79,12 +88,16 @@ export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.Z
       const db = await getDb();
       actor = await authenticateBearer(db, request.headers.get("authorization"));
       if (spec.permission) authorize(actor, spec.permission);
-      const params = parseWith(spec.params, await context.params, "path");
+      const rawParams = await context.params;
+      refuseUnstorable(rawParams, "path");
+      const params = parseWith(spec.params, rawParams, "path");
       const url = new URL(request.url);
-      const query = parseWith(spec.query, Object.fromEntries(url.searchParams), "query");
+      const rawQuery = Object.fromEntries(url.searchParams);
+      refuseUnstorable(rawQuery, "query");
+      const query = parseWith(spec.query, rawQuery, "query");
       // The verb validates the body with the same schema (it is also called from server actions);
       // its ZodError becomes the same 400 VALIDATION_ERROR below.
-      const body: unknown = spec.body && !spec.streamBody ? await readJsonBody(request) : undefined;
+      const body: unknown = spec.body && !spec.streamBody ? await readJsonBody(request, spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : undefined;
       const result = await handler({ ctx: { db, actor }, params, query, body, request } as HandlerArgs<P, Q>);
       if (spec.status === 204) return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
       let output: unknown = result;
@@ -99,7 +112,7 @@ export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.Z
       const { status, body } = toProblem(error, "body");
       if (status === 500) {
         // Log the failure, never the request: headers and bodies may carry secrets.
-        console.error(`[api] ${spec.method} ${spec.path} failed:`, error instanceof Error ? error.stack : error);
+        console.error(`[api] ${spec.method} ${spec.path} failed: ${describeFailure(error)}`);
       }
       const headers: Record<string, string> = { "cache-control": "no-store" };
       if (error instanceof UnauthenticatedError) headers["www-authenticate"] = 'Bearer realm="portcullis"';

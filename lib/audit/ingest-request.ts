@@ -1,5 +1,5 @@
 import type { Queryable } from "@/db/client";
-import { toProblem } from "@/lib/api/problem";
+import { describeFailure, toProblem } from "@/lib/api/problem";
 import { EVENTS_SIGNATURE_HEADER, type EdgeSecret } from "@core/edge/secret";
 import { UnauthenticatedError } from "@/lib/errors";
 import { IngestError, ingestEvents } from "./ingest-events";
@@ -54,7 +54,7 @@ export async function ingestEventsRequest(
   } catch (error) {
     const { status, body } = toProblem(error, "body");
     // Log the failure, never the body: events carry emails and client addresses.
-    if (status === 500) console.error("[api] POST /events failed:", error instanceof Error ? error.stack : error);
+    if (status === 500) console.error(`[api] POST /events failed: ${describeFailure(error)}`);
     return Response.json(body, { status, headers });
   }
 }

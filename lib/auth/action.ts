@@ -1,6 +1,7 @@
 import { revalidatePath } from "next/cache";
 import { getDb } from "@/db/client";
-import { toProblem } from "../api/problem";
+import { textProblem } from "@core/text/storable";
+import { describeFailure, toProblem } from "../api/problem";
 import type { Ctx } from "../context";
 import { currentActor } from "./session";
 
@@ -19,12 +20,16 @@ export function sessionAction<T>(
     try {
       const actor = await currentActor();
       if (!actor) return { ok: false, error: { code: "UNAUTHENTICATED", message: "Your session has ended; sign in again" } };
+      for (const [name, value] of formData) {
+        const problem = typeof value === "string" ? textProblem(value) : null;
+        if (problem) return { ok: false, error: { code: "INVALID_TEXT", message: `${name}: ${problem}` }, fields: { [name]: problem } };
+      }
       const data = await run({ db: await getDb(), actor }, formData);
       if (options.revalidate) revalidatePath(options.revalidate);
       return { ok: true, data };
     } catch (error) {
       const { status, body } = toProblem(error);
-      if (status === 500) console.error("[action] failed:", error instanceof Error ? error.stack : error);
+      if (status === 500) console.error(`[action] failed: ${describeFailure(error)}`);
       return { ok: false, error: { code: body.error.code, message: body.error.message }, ...(body.error.fields ? { fields: body.error.fields } : {}) };
     }
   };

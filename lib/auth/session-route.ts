@@ -1,5 +1,5 @@
 import { getDb } from "@/db/client";
-import { toProblem } from "../api/problem";
+import { describeFailure, toProblem } from "../api/problem";
 import { ForbiddenError, UnauthenticatedError } from "../errors";
 import type { Ctx } from "../context";
 import { currentActor } from "./session";
@@ -16,7 +16,7 @@ export function sessionRoute(handler: (ctx: Ctx, request: Request) => Promise<Re
       return await handler({ db: await getDb(), actor }, request);
     } catch (error) {
       if (!(error instanceof UnauthenticatedError || error instanceof ForbiddenError)) {
-        console.error("[route] failed:", error instanceof Error ? error.stack : error);
+        console.error(`[route] failed: ${describeFailure(error)}`);
       }
       const { status, body } = toProblem(error);
       return Response.json(body, { status, headers: { "cache-control": "no-store" } });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IsoDateTime, Uuid } from "@core/zod/helpers";
+import { IsoDateTime, parseUrl, Uuid } from "@core/zod/helpers";
 import { BudgetMetric, LIMITS_BOUNDS } from "@core/limits/schema";
 import { PERIODS } from "@core/limits/windows";
 import { limitSubjectText } from "@core/limits/subject-text";
@@ -40,7 +40,8 @@ export const WebhookUrl = z
   .url({ protocol: /^https?$/, message: "must be an https:// URL" })
   .max(2000)
   .superRefine((text, ctx) => {
-    const url = new URL(text);
+    const url = parseUrl(text);
+    if (!url) return;
     if (url.username || url.password) ctx.addIssue({ code: "custom", message: "must not contain a user name or password" });
     if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) ctx.addIssue({ code: "custom", message: "must be an https:// URL (http:// only for localhost and 127.0.0.1)" });
   })

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IsoDateTime, Slug, Uuid } from "@core/zod/helpers";
+import { IsoDateTime, parseUrl, Slug, Uuid } from "@core/zod/helpers";
 import { PriceEntry, PriceTable } from "@core/llm/pricing";
 import { LLM_PROVIDERS, type LlmProvider } from "@core/llm/providers";
 
@@ -17,8 +17,8 @@ export const DEFAULT_BASE_URLS: Record<LlmProvider, string> = {
 export const BaseUrl = z
   .url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })
   .max(2000)
-  .refine((u) => !new URL(u).username && !new URL(u).password, "must not contain a user name or password; set the API key instead")
-  .refine((u) => !new URL(u).search && !new URL(u).hash, "must not have a query or fragment")
+  .refine((u) => !parseUrl(u)?.username && !parseUrl(u)?.password, "must not contain a user name or password; set the API key instead")
+  .refine((u) => !parseUrl(u)?.search && !parseUrl(u)?.hash, "must not have a query or fragment")
   // The gateway appends the path after /v1/ to it; one trailing slash is dropped so "…/v1/" works too.
   .transform((u) => u.replace(/\/+$/, ""))
   .describe("Where requests go, up to and including the version path (https://api.openai.com/v1); default: the kind's public API");

@@ -44,6 +44,8 @@ export const exportPoliciesEndpoint = endpoint({
 export const importPoliciesEndpoint = endpoint({
   method: "POST", path: "/policies/import", operationId: "importPolicies", tag: "Policies", permission: "policies.manage", status: 200,
   summary: "Apply a policy file (merge by name, or replace the whole set); all or nothing, with a dry run",
+  // Room for a 5,000,000-character file as a JSON string.
+  maxBodyBytes: 6_000_000,
   query: NoQuery, body: ImportPoliciesInput, response: ImportPoliciesOutput,
 });
 

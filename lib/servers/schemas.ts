@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IsoDateTime, Slug, Uuid } from "@core/zod/helpers";
+import { IsoDateTime, parseUrl, Slug, Uuid } from "@core/zod/helpers";
 
 const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, "is not a valid HTTP header name");
 const Secret = z.string().min(1, "is required").max(8_000);
@@ -35,7 +35,7 @@ export type UpstreamAuthInput = z.infer<typeof UpstreamAuthInput>;
 export const ServerUrl = z
   .url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })
   .max(2000)
-  .refine((u) => !new URL(u).username && !new URL(u).password, "must not contain a user name or password; use the authentication settings");
+  .refine((u) => !parseUrl(u)?.username && !parseUrl(u)?.password, "must not contain a user name or password; use the authentication settings");
 
 export const RegisterServerInput = z
   .object({

@@ -11,6 +11,18 @@ export function toIso(value: Date | null): string | null {
 
 export const Uuid = z.uuid({ message: "must be a UUID" });
 
+/**
+ * The URL the text names, or null. For refinements after `.url()`: zod 4 runs them even when the
+ * `.url()` check failed, so a refinement that calls `new URL()` itself would throw on bad input.
+ */
+export function parseUrl(text: string): URL | null {
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
+}
+
 /** Team slugs: lowercase letters, digits and single hyphens (no underscore, like server slugs). */
 export const Slug = z
   .string()
