@@ -174,16 +174,23 @@ export const VARIANTS = {
   "enqueue-noop": [["  async enqueue(events) {", "  async enqueue(events) { return;"]],
 };
 
-export function workerVariant(s, worker, name) {
-  const edits = VARIANTS[name];
-  if (!edits) throw new Error(`unknown variant ${name} (known: ${Object.keys(VARIANTS).join(", ")})`);
+export const workerVariant = (s, worker, name) => editedWorker(s, worker, name, VARIANTS, "worker-");
+
+/**
+ * The built Worker with the edits of `variants[name]` (`[find, replace]`, find a string or a global
+ * regular expression), written to `<dirPrefix><name>` in the scratch folder.
+ */
+export function editedWorker(s, worker, name, variants, dirPrefix) {
+  const edits = variants[name];
+  if (!edits) throw new Error(`unknown variant ${name} (known: ${Object.keys(variants).join(", ")})`);
   let code = readFileSync(worker.script, "utf8");
   for (const [find, replace] of edits) {
-    const count = code.split(find).length - 1;
-    if (count !== 1) throw new Error(`variant ${name}: expected one match of ${JSON.stringify(find)} in the bundle, found ${count}`);
+    const literal = typeof find === "string";
+    const count = literal ? code.split(find).length - 1 : (code.match(find)?.length ?? 0);
+    if (count !== 1) throw new Error(`variant ${name}: expected one match of ${literal ? JSON.stringify(find) : find} in the bundle, found ${count}`);
     code = code.replace(find, replace);
   }
-  const outdir = path.join(s.tmp, `worker-${name}`);
+  const outdir = path.join(s.tmp, `${dirPrefix}${name}`);
   mkdirSync(outdir, { recursive: true });
   writeFileSync(path.join(outdir, "index.js"), code);
   return { ...worker, outdir, script: path.join(outdir, "index.js"), variant: name };
