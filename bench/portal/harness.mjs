@@ -5,7 +5,6 @@
  * Used by run.mjs (the benchmark) and profile.mjs (a CPU profile of the Worker under load).
  */
 import { execFileSync, spawn } from "node:child_process";
-import { createServer } from "node:http";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -13,6 +12,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { eventSinkServer, listenLocal } from "../lib/common.mjs";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const portalDir = path.join(root, "workers", "portal");
@@ -125,24 +125,13 @@ export async function startScriptProcess(s, script, args = []) {
 /** The upstream MCP server (upstream.mjs) in its own process. */
 export const startUpstream = (s, mode) => startScriptProcess(s, path.join(root, "bench", "portal", "upstream.mjs"), [mode]);
 
-/** Stands in for the console's event ingest: answers 200 to every batch and counts the events (no signature check). */
+/** The event ingest stand-in (common.mjs `eventSinkServer`) in this process; `state` → `{ batches, events }`. */
 export async function startEventSink(s) {
   const state = { batches: 0, events: 0 };
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      if (req.method === "POST" && req.url === "/api/v1/events") {
-        const n = JSON.parse(Buffer.concat(chunks).toString("utf8")).events?.length ?? 0;
-        state.batches += 1;
-        state.events += n;
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted: n, duplicates: 0 }));
-      } else res.writeHead(404).end();
-    });
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const server = eventSinkServer(state);
+  const url = await listenLocal(server);
   s.defer(() => new Promise((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${server.address().port}`, state };
+  return { url, state };
 }
 
 /**
