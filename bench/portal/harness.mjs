@@ -9,20 +9,18 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { eventSinkServer, listenLocal } from "../lib/common.mjs";
+import { eventSinkServer, listenLocal, log, root } from "../lib/common.mjs";
 
-export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export { log, root };
 export const portalDir = path.join(root, "workers", "portal");
 export const SLUG = "weather";
 export const TOOL = "get_weather";
 
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 process.env.WRANGLER_SEND_METRICS = "false";
-
-export const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
 
 /** A scratch folder and a stack of things to stop, newest first. */
 export function session() {
@@ -39,6 +37,24 @@ export function session() {
       rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs a benchmark's `main(session)`, then stops every process it started and exits (1 when it
+ * failed): idle keep-alive sockets would only delay the exit.
+ */
+export async function runInSession(main) {
+  const s = session();
+  let failed = false;
+  try {
+    await main(s);
+  } catch (error) {
+    failed = true;
+    console.error(error);
+  } finally {
+    await s.close();
+  }
+  process.exit(failed ? 1 : 0);
 }
 
 /**
