@@ -70,20 +70,45 @@ async function underMigrationLock(client: LockClient, run: () => Promise<void>):
   }
 }
 
+/** What opening needs of a pg-compatible pool: node-postgres's, and Neon's serverless one. */
+interface PgCompatiblePool {
+  end(): Promise<void>;
+  on(event: "error", listener: (error: Error) => void): unknown;
+}
+
 /**
+ * The pg and Neon drivers: migrations on one connection of the pool (`connect`, the pool's own
+ * method: both drivers overload it, so TypeScript learns the client's type only from a call) under
+ * the migration lock, then a database on the whole pool.
+ *
  * A pool emits "error" when an idle connection is lost (the server restarted, an administrator
  * ended it); with no listener that event crashes the process. Log it instead: the pool drops the
  * connection and the next query opens a new one. After close() the server may still end
  * connections the pool has already let go of (they close asynchronously), which is expected.
  */
-function reportIdleErrors(pool: { on(event: "error", listener: (error: Error) => void): unknown }) {
+async function openPool<Pool extends PgCompatiblePool, Client extends LockClient, Db>(
+  target: DatabaseTarget,
+  pool: Pool,
+  connect: () => Promise<Client>,
+  drizzle: (client: Client | Pool, config: { schema: typeof schema }) => Db,
+  migrate: (db: Db, config: { migrationsFolder: string }) => Promise<void>,
+): Promise<OpenDatabase> {
   let closed = false;
   pool.on("error", (error) => {
     if (!closed) console.error(`[db] an idle database connection was lost: ${error.message}`);
   });
-  return (close: () => Promise<void>) => () => {
-    closed = true;
-    return close();
+  const lockClient = await connect();
+  await underMigrationLock(lockClient, () =>
+    migrate(drizzle(lockClient, { schema }), { migrationsFolder: MIGRATIONS_FOLDER }),
+  );
+  const db = drizzle(pool, { schema });
+  return {
+    db: db as unknown as Database,
+    target,
+    close: () => {
+      closed = true;
+      return pool.end();
+    },
   };
 }
 
@@ -111,13 +136,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase
       import("drizzle-orm/node-postgres/migrator"),
     ]);
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
-    const closing = reportIdleErrors(pool);
-    const lockClient = await pool.connect();
-    await underMigrationLock(lockClient, () =>
-      migrate(drizzle(lockClient, { schema }), { migrationsFolder: MIGRATIONS_FOLDER }),
-    );
-    const db = drizzle(pool, { schema });
-    return { db: db as unknown as Database, target, close: closing(() => pool.end()) };
+    return openPool(target, pool, () => pool.connect(), drizzle, migrate);
   }
 
   const [{ Pool, neonConfig }, { drizzle }, { migrate }, { default: ws }] = await Promise.all([
@@ -129,13 +148,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase
   // Node 20 has no global WebSocket; the Neon driver needs one for its Pool.
   neonConfig.webSocketConstructor = ws;
   const pool = new Pool({ connectionString: target.url });
-  const closing = reportIdleErrors(pool);
-  const lockClient = await pool.connect();
-  await underMigrationLock(lockClient, () =>
-    migrate(drizzle(lockClient, { schema }), { migrationsFolder: MIGRATIONS_FOLDER }),
-  );
-  const db = drizzle(pool, { schema });
-  return { db: db as unknown as Database, target, close: closing(() => pool.end()) };
+  return openPool(target, pool, () => pool.connect(), drizzle, migrate);
 }
 
 // One client per process, kept on globalThis so Next's module reloading does not open a second

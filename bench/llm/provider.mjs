@@ -10,6 +10,7 @@
  * SIGTERM/SIGINT or when its stdin closes (so it never outlives the benchmark).
  */
 import { startFakeLlmProvider } from "../../testing/servers/fake-llm-provider.mjs";
+import { announceReady } from "../lib/common.mjs";
 
 const expectedKey = process.argv[2];
 if (!expectedKey) {
@@ -17,7 +18,4 @@ if (!expectedKey) {
   process.exit(2);
 }
 const provider = await startFakeLlmProvider({ port: 0, expectedKey });
-process.stdout.write(`${JSON.stringify({ url: provider.url })}\n`);
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(0));
-process.stdin.on("end", () => process.exit(0));
-process.stdin.resume();
+announceReady({ url: provider.url });

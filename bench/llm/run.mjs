@@ -34,12 +34,10 @@
  *          --concurrency N (16)  --paths direct,workerd,…  --json FILE (raw per-run numbers)
  *          --accept-encoding identity|fetch (identity; fetch: undici's own "gzip, deflate", see below)
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { codeLine, drainedEvents, driveCalls, loadAverage, loadLine, machineInfo, medianAndRange, median, pairedMedian, percentile } from "../lib/common.mjs";
 import * as h from "../portal/harness.mjs";
 import { CACHED_SLUG, MODEL, PROVIDER_KEY, SLUG, VARIANTS, gatewayConfig, passthroughWorker, startPortal, startProvider, startSink, workerVariant } from "./setup.mjs";
 
@@ -71,7 +69,7 @@ const MODES = [
   { key: "stream-1", stream: true, concurrency: 1, calls: Number(opts.streams), paths: ["direct", "workerd"] },
 ];
 const TARGETS = { addedP50Ms: 1 };
-const { log, root } = h;
+const { log } = h;
 
 /** A small, realistic chat request: 22 input words; the fake answers "echo: <last user message>", 18 words (a stream: 22 SSE events). */
 const REQUEST = {
@@ -83,14 +81,6 @@ const REQUEST = {
   ],
 };
 const BODY = { json: JSON.stringify(REQUEST), stream: JSON.stringify({ ...REQUEST, stream: true, stream_options: { include_usage: true } }) };
-
-function git(args) {
-  try {
-    return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  } catch {
-    return "?";
-  }
-}
 
 /** One chat completion, whole answer read; latency in ms (and time to the first body chunk when streaming). */
 async function call(t, stream, cache = t.cache) {
@@ -120,42 +110,23 @@ async function call(t, stream, cache = t.cache) {
   return { ms, ttfb: first };
 }
 
-/**
- * `calls` calls by `concurrency` workers; per-call latencies of the successful ones. A failed call
- * is counted (and its message kept) rather than ending the run: errors under load are a result too.
- */
+/** `calls` calls by `concurrency` workers; per-call latencies of the successful ones. */
 async function drive(t, concurrency, calls, stream) {
   const latencies = [];
   const ttfbs = [];
-  const errors = new Map();
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < calls) {
-        next++;
-        try {
-          const r = await call(t, stream);
-          latencies.push(r.ms);
-          if (stream) ttfbs.push(r.ttfb);
-        } catch (error) {
-          const message = String(error?.message ?? error).slice(0, 160);
-          errors.set(message, (errors.get(message) ?? 0) + 1);
-        }
-      }
-    }),
+  const run = await driveCalls(
+    Array.from({ length: concurrency }),
+    calls,
+    async () => {
+      const r = await call(t, stream);
+      latencies.push(r.ms);
+      if (stream) ttfbs.push(r.ttfb);
+    },
+    ` on ${t.name}`,
   );
-  const wallMs = performance.now() - started;
-  const failed = [...errors.values()].reduce((a, b) => a + b, 0);
-  if (failed > calls * 0.01) throw new Error(`${failed} of ${calls} calls failed on ${t.name}: ${JSON.stringify(Object.fromEntries(errors))}`);
-  return { latencies, ttfbs, wallMs, failed, errors: Object.fromEntries(errors) };
+  return { latencies, ttfbs, ...run };
 }
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const sortedOf = (xs) => Float64Array.from(xs).sort();
 
 /** The fake records every request; clearing it between runs keeps its memory flat and lets a run count what reached it. */
@@ -166,21 +137,9 @@ async function providerRequests(provider, clear) {
 
 // ------------------------------------------------------------------ main
 
-async function main() {
-  const machine = {
-    date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
-    nproc: os.availableParallelism(),
-    cpu: os.cpus()[0]?.model ?? "?",
-    memGiB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    miniflare: JSON.parse(readFileSync(path.join(root, "node_modules", "miniflare", "package.json"), "utf8")).version,
-    wrangler: JSON.parse(readFileSync(path.join(root, "node_modules", "wrangler", "package.json"), "utf8")).version,
-    loadBefore: os.loadavg().map((x) => x.toFixed(2)).join(" "),
-    // What was measured: the repo's HEAD and whether the portal's code differed from it (read-only git).
-    commit: git(["rev-parse", "--short", "HEAD"]),
-    portalCodeChanged: git(["status", "--porcelain", "--", "workers/portal/src", "lib/core"]) !== "",
-  };
-  log(`machine: ${machine.nproc} cores (${machine.cpu}), node ${machine.node}, load ${machine.loadBefore}`);
+async function main(S) {
+  const date = new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  const machine = { date, ...machineInfo({ miniflare: "miniflare", wrangler: "wrangler" }) };
 
   const helpers = await h.repoHelpers(S);
   const provider = await startProvider(S);
@@ -281,19 +240,10 @@ async function main() {
       }
     }
   }
-  machine.loadAfter = os.loadavg().map((x) => x.toFixed(2)).join(" ");
+  machine.loadAfter = loadAverage();
 
   // Every gateway call yields one usage event: check the buffer kept up and delivered them all.
-  const eventStatus = {};
-  const deadline = Date.now() + 20_000;
-  for (const [name, portal] of Object.entries(portals).filter(([, p]) => p.gateway)) {
-    for (;;) {
-      const stats = await (await fetch(`${portal.origin}/_portcullis/events`)).json();
-      eventStatus[name] = stats;
-      if (stats.pending === 0 || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const eventStatus = await drainedEvents(Object.entries(portals).flatMap(([name, p]) => (p.gateway ? [[name, p.origin]] : [])));
   const expectedEvents = Object.values(targets).reduce((n, t) => n + (t.portal && t.events ? t.sent : 0), 0);
   const result = { machine, runs, eventStatus, sink: await sink.stats(), expectedEvents };
   report(result);
@@ -306,21 +256,15 @@ function report({ machine, runs, eventStatus, sink, expectedEvents }) {
   const f = (x, d = 3) => x.toFixed(d);
   const mark = (ok) => (ok ? "✓" : "✗");
   const of = (name, mode) => runs.filter((r) => r.path === name && r.mode === mode);
-  const range = (rs, key, d = 3) => `${f(median(rs.map((r) => r[key])), d)} <sub>(${f(Math.min(...rs.map((r) => r[key])), d)}–${f(Math.max(...rs.map((r) => r[key])), d)})</sub>`;
+  const range = (rs, key, d = 3) => medianAndRange(rs.map((r) => r[key]), d);
   const cpu = (rs) => ["client", "provider", "workerd", "sink"].map((k) => f(median(rs.map((r) => r.cpuPerCall[k])))).join(" · ");
   /** Median over rounds of fn(run of `name`, run of `base` in the same round and mode). */
-  const paired = (name, base, mode, fn) =>
-    median(
-      of(name, mode).map((r) => {
-        const b = runs.find((x) => x.path === base && x.mode === mode && x.round === r.round);
-        return fn(r, b);
-      }),
-    );
+  const paired = (name, base, mode, fn) => pairedMedian(runs, name, base, (r) => r.mode === mode, fn);
   const [json1, jsonN, stream1] = MODES.map((m) => m.key);
   const lines = [];
   lines.push(`Run ${machine.date}: ${machine.nproc} cores (nproc; ${machine.cpu}), ${machine.memGiB} GiB, Node ${machine.node}, miniflare ${machine.miniflare}, wrangler ${machine.wrangler}`);
-  lines.push(`Code: HEAD ${machine.commit}${machine.portalCodeChanged ? " plus uncommitted changes under workers/portal/src or lib/core" : ""}; Worker bundle sha256 ${machine.workerSha256}…`);
-  lines.push(`Load average (1/5/15 min): before ${machine.loadBefore}, after ${machine.loadAfter}`);
+  lines.push(codeLine(machine));
+  lines.push(loadLine(machine));
   lines.push(`Durable Object storage: ${Object.entries(machine.storage).map(([k, v]) => `portal ${k} ${v}`).join(", ")}`);
   lines.push(
     `${ROUNDS} rounds, median of rounds (range in small print); per run ${MODES[0].calls} calls at c=1, ${MODES[1].calls} at c=${HIGH_C}, ${MODES[2].calls} streams at c=1; warm-up before each run; accept-encoding ${opts["accept-encoding"]}`,
@@ -373,15 +317,4 @@ function report({ machine, runs, eventStatus, sink, expectedEvents }) {
   console.log(lines.join("\n"));
 }
 
-const S = h.session();
-let failed = false;
-try {
-  await main();
-} catch (error) {
-  failed = true;
-  console.error(error);
-} finally {
-  await S.close();
-}
-// Every process we started is stopped; idle keep-alive sockets would only delay the exit.
-process.exit(failed ? 1 : 0);
+await h.runInSession(main);

@@ -5,9 +5,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { root, startScriptProcess, startWorkerdPortal } from "../portal/harness.mjs";
+import { editedWorker, root, startScriptProcess, startWorkerdPortal } from "../portal/harness.mjs";
 
 export const MODEL = "gpt-4o-mini";
 /** The provider key the fake accepts: it travels sealed in the bundle and is opened at the edge. */
@@ -94,20 +94,7 @@ export const VARIANTS = {
   "no-events": [[/eventBuffer\(env\d*\)\.enqueue\(\[event\]\)\.catch\(/g, "Promise.resolve().catch("]],
 };
 
-export function workerVariant(s, worker, name) {
-  const edits = VARIANTS[name];
-  if (!edits) throw new Error(`unknown variant ${name} (known: ${Object.keys(VARIANTS).join(", ")})`);
-  let code = readFileSync(worker.script, "utf8");
-  for (const [find, replace] of edits) {
-    const count = code.match(find)?.length ?? 0;
-    if (count !== 1) throw new Error(`variant ${name}: expected one match of ${find} in the bundle, found ${count}`);
-    code = code.replace(find, replace);
-  }
-  const outdir = path.join(s.tmp, `worker-llm-${name}`);
-  mkdirSync(outdir, { recursive: true });
-  writeFileSync(path.join(outdir, "index.js"), code);
-  return { ...worker, outdir, script: path.join(outdir, "index.js"), variant: name };
-}
+export const workerVariant = (s, worker, name) => editedWorker(s, worker, name, VARIANTS, "worker-llm-");
 
 /** The file system type of a folder (`stat -f`), e.g. tmpfs or ext2/ext3 (ext4 reports as that). */
 function fsType(dir) {

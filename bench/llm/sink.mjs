@@ -10,25 +10,11 @@
  * `GET /stats` → `{ batches, events }`. Prints `{"url": "http://127.0.0.1:<port>"}` once it listens.
  * Stops on SIGTERM/SIGINT or when its stdin closes.
  */
-import { createServer } from "node:http";
+import { announceReady, eventSinkServer, listenLocal } from "../lib/common.mjs";
 
 const state = { batches: 0, events: 0 };
-const server = createServer((req, res) => {
-  const chunks = [];
-  req.on("data", (c) => chunks.push(c));
-  req.on("end", () => {
-    if (req.method === "POST" && req.url === "/api/v1/events") {
-      const n = JSON.parse(Buffer.concat(chunks).toString("utf8")).events?.length ?? 0;
-      state.batches += 1;
-      state.events += n;
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted: n, duplicates: 0 }));
-    } else if (req.method === "GET" && req.url === "/stats") {
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(state));
-    } else res.writeHead(404).end();
-  });
+const server = eventSinkServer(state, (req, res) => {
+  if (req.method === "GET" && req.url === "/stats") res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(state));
+  else res.writeHead(404).end();
 });
-await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`);
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(0));
-process.stdin.on("end", () => process.exit(0));
-process.stdin.resume();
+announceReady({ url: await listenLocal(server) });

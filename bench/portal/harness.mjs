@@ -5,24 +5,22 @@
  * Used by run.mjs (the benchmark) and profile.mjs (a CPU profile of the Worker under load).
  */
 import { execFileSync, spawn } from "node:child_process";
-import { createServer } from "node:http";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { eventSinkServer, listenLocal, log, root } from "../lib/common.mjs";
 
-export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export { log, root };
 export const portalDir = path.join(root, "workers", "portal");
 export const SLUG = "weather";
 export const TOOL = "get_weather";
 
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 process.env.WRANGLER_SEND_METRICS = "false";
-
-export const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
 
 /** A scratch folder and a stack of things to stop, newest first. */
 export function session() {
@@ -39,6 +37,24 @@ export function session() {
       rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs a benchmark's `main(session)`, then stops every process it started and exits (1 when it
+ * failed): idle keep-alive sockets would only delay the exit.
+ */
+export async function runInSession(main) {
+  const s = session();
+  let failed = false;
+  try {
+    await main(s);
+  } catch (error) {
+    failed = true;
+    console.error(error);
+  } finally {
+    await s.close();
+  }
+  process.exit(failed ? 1 : 0);
 }
 
 /**
@@ -125,24 +141,13 @@ export async function startScriptProcess(s, script, args = []) {
 /** The upstream MCP server (upstream.mjs) in its own process. */
 export const startUpstream = (s, mode) => startScriptProcess(s, path.join(root, "bench", "portal", "upstream.mjs"), [mode]);
 
-/** Stands in for the console's event ingest: answers 200 to every batch and counts the events (no signature check). */
+/** The event ingest stand-in (common.mjs `eventSinkServer`) in this process; `state` → `{ batches, events }`. */
 export async function startEventSink(s) {
   const state = { batches: 0, events: 0 };
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      if (req.method === "POST" && req.url === "/api/v1/events") {
-        const n = JSON.parse(Buffer.concat(chunks).toString("utf8")).events?.length ?? 0;
-        state.batches += 1;
-        state.events += n;
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted: n, duplicates: 0 }));
-      } else res.writeHead(404).end();
-    });
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const server = eventSinkServer(state);
+  const url = await listenLocal(server);
   s.defer(() => new Promise((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${server.address().port}`, state };
+  return { url, state };
 }
 
 /**
@@ -174,16 +179,23 @@ export const VARIANTS = {
   "enqueue-noop": [["  async enqueue(events) {", "  async enqueue(events) { return;"]],
 };
 
-export function workerVariant(s, worker, name) {
-  const edits = VARIANTS[name];
-  if (!edits) throw new Error(`unknown variant ${name} (known: ${Object.keys(VARIANTS).join(", ")})`);
+export const workerVariant = (s, worker, name) => editedWorker(s, worker, name, VARIANTS, "worker-");
+
+/**
+ * The built Worker with the edits of `variants[name]` (`[find, replace]`, find a string or a global
+ * regular expression), written to `<dirPrefix><name>` in the scratch folder.
+ */
+export function editedWorker(s, worker, name, variants, dirPrefix) {
+  const edits = variants[name];
+  if (!edits) throw new Error(`unknown variant ${name} (known: ${Object.keys(variants).join(", ")})`);
   let code = readFileSync(worker.script, "utf8");
   for (const [find, replace] of edits) {
-    const count = code.split(find).length - 1;
-    if (count !== 1) throw new Error(`variant ${name}: expected one match of ${JSON.stringify(find)} in the bundle, found ${count}`);
+    const literal = typeof find === "string";
+    const count = literal ? code.split(find).length - 1 : (code.match(find)?.length ?? 0);
+    if (count !== 1) throw new Error(`variant ${name}: expected one match of ${literal ? JSON.stringify(find) : find} in the bundle, found ${count}`);
     code = code.replace(find, replace);
   }
-  const outdir = path.join(s.tmp, `worker-${name}`);
+  const outdir = path.join(s.tmp, `${dirPrefix}${name}`);
   mkdirSync(outdir, { recursive: true });
   writeFileSync(path.join(outdir, "index.js"), code);
   return { ...worker, outdir, script: path.join(outdir, "index.js"), variant: name };

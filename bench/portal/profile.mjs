@@ -173,14 +173,4 @@ async function main(S) {
   console.log(out.join("\n"));
 }
 
-const S = h.session();
-let failed = false;
-try {
-  await main(S);
-} catch (error) {
-  failed = true;
-  console.error(error);
-} finally {
-  await S.close();
-}
-process.exit(failed ? 1 : 0);
+await h.runInSession(main);

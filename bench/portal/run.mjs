@@ -25,12 +25,10 @@
  *          --upstream stateful|stateless (stateful)  --paths direct,workerd,wrangler[,workerd-no-events…]
  *          --json FILE  (also write the raw per-run numbers)
  */
-import { execFileSync } from "node:child_process";
-import os from "node:os";
-import { readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
+import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { codeLine, drainedEvents, driveCalls, loadAverage, loadLine, machineInfo, medianAndRange, median, pairedMedian, percentile } from "../lib/common.mjs";
 import * as h from "./harness.mjs";
 
 const { values: opts } = parseArgs({
@@ -60,71 +58,24 @@ process.on("warning", (w) => w.name !== "MaxListenersExceededWarning" && console
 
 const TARGETS = { addedP50Ms: 1, addedP99Ms: 3, throughputRatio: 0.8 };
 const ARGS = { city: "Paris" };
-const { log, root } = h;
+const { log } = h;
 
-function git(args) {
-  try {
-    return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  } catch {
-    return "?";
-  }
-}
-
-/**
- * `calls` tool calls spread over the first `concurrency` clients; per-call latency in ms of the
- * successful ones. A failed call is counted (and its message kept) rather than ending the run:
- * errors under load are a result too.
- */
+/** `calls` tool calls spread over the first `concurrency` clients; per-call latency in ms of the successful ones. */
 async function drive(clients, concurrency, calls, toolName) {
   const latencies = [];
-  const errors = new Map();
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    clients.slice(0, concurrency).map(async (client) => {
-      while (next < calls) {
-        next++;
-        const t0 = performance.now();
-        try {
-          const result = await client.callTool({ name: toolName, arguments: ARGS });
-          if (result.isError) throw new Error(`tool error: ${JSON.stringify(result.content)}`);
-          latencies.push(performance.now() - t0);
-        } catch (error) {
-          const message = String(error?.message ?? error).slice(0, 160);
-          errors.set(message, (errors.get(message) ?? 0) + 1);
-        }
-      }
-    }),
-  );
-  const wallMs = performance.now() - started;
-  const failed = [...errors.values()].reduce((a, b) => a + b, 0);
-  if (failed > calls * 0.01) throw new Error(`${failed} of ${calls} calls failed: ${JSON.stringify(Object.fromEntries(errors))}`);
-  return { latencies: Float64Array.from(latencies), wallMs, failed, errors: Object.fromEntries(errors) };
+  const run = await driveCalls(clients.slice(0, concurrency), calls, async (client) => {
+    const t0 = performance.now();
+    const result = await client.callTool({ name: toolName, arguments: ARGS });
+    if (result.isError) throw new Error(`tool error: ${JSON.stringify(result.content)}`);
+    latencies.push(performance.now() - t0);
+  });
+  return { latencies: Float64Array.from(latencies), ...run };
 }
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 // ------------------------------------------------------------------ main
 
-async function main() {
-  const machine = {
-    nproc: os.availableParallelism(),
-    cpu: os.cpus()[0]?.model ?? "?",
-    memGiB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    workerd: JSON.parse(readFileSync(path.join(root, "node_modules", "miniflare", "package.json"), "utf8")).version,
-    wrangler: JSON.parse(readFileSync(path.join(root, "node_modules", "wrangler", "package.json"), "utf8")).version,
-    sdk: JSON.parse(readFileSync(path.join(root, "node_modules", "@modelcontextprotocol", "sdk", "package.json"), "utf8")).version,
-    loadBefore: os.loadavg().map((x) => x.toFixed(2)).join(" "),
-    // What was measured: the repo's HEAD and whether the portal's code differed from it (read-only git).
-    commit: git(["rev-parse", "--short", "HEAD"]),
-    portalCodeChanged: git(["status", "--porcelain", "--", "workers/portal/src", "lib/core"]) !== "",
-  };
-  log(`machine: ${machine.nproc} cores (${machine.cpu}), node ${machine.node}, load ${machine.loadBefore}`);
+async function main(S) {
+  const machine = machineInfo({ workerd: "miniflare", wrangler: "wrangler", sdk: "@modelcontextprotocol/sdk" });
 
   const helpers = await h.repoHelpers(S);
   const upstream = await h.startUpstream(S, opts.upstream);
@@ -200,19 +151,10 @@ async function main() {
       }
     }
   }
-  machine.loadAfter = os.loadavg().map((x) => x.toFixed(2)).join(" ");
+  machine.loadAfter = loadAverage();
 
   // Events: every portal call is an audit event; check the buffer kept up and delivered.
-  const eventStatus = {};
-  const deadline = Date.now() + 20_000;
-  for (const name of PATHS.filter((p) => p !== "direct")) {
-    for (;;) {
-      const stats = await (await fetch(`${targets[name].origin}/_portcullis/events`)).json();
-      eventStatus[name] = stats;
-      if (stats.pending === 0 || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const eventStatus = await drainedEvents(PATHS.filter((p) => p !== "direct").map((name) => [name, targets[name].origin]));
 
   for (const name of PATHS) await Promise.all(pools[name].map((c) => c.close().catch(() => undefined)));
   report({ machine, runs, eventStatus, sink: sink.state, portalCalls, upstreamMode: upstream.mode });
@@ -227,8 +169,8 @@ function report({ machine, runs, eventStatus, sink, portalCalls, upstreamMode })
   const of = (name, c) => runs.filter((r) => r.path === name && r.concurrency === c);
   const lines = [];
   lines.push(`Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memGiB} GiB, Node ${machine.node}, workerd/miniflare ${machine.workerd}, wrangler ${machine.wrangler}, MCP SDK ${machine.sdk}`);
-  lines.push(`Load average (1/5/15 min): before ${machine.loadBefore}, after ${machine.loadAfter}`);
-  lines.push(`Code: HEAD ${machine.commit}${machine.portalCodeChanged ? " plus uncommitted changes under workers/portal/src or lib/core" : ""}; Worker bundle sha256 ${machine.workerSha256}…`);
+  lines.push(loadLine(machine));
+  lines.push(codeLine(machine));
   lines.push(`Upstream: ${upstreamMode}; tool ${h.TOOL}; ${ROUNDS} rounds, median of rounds; ${CALLS[1]} calls at c=1, ${CALLS[32]} at c=32 per run; warm-up before each run`);
   lines.push("");
   lines.push("| path | concurrency | calls/run | failed | p50 ms | p99 ms | throughput calls/s | CPU ms/call client · upstream · workerd |");
@@ -236,7 +178,7 @@ function report({ machine, runs, eventStatus, sink, portalCalls, upstreamMode })
   for (const c of CONCURRENCIES) {
     for (const name of PATHS) {
       const rs = of(name, c);
-      const range = (key, d) => `${f(median(rs.map((r) => r[key])), d)} <sub>(${f(Math.min(...rs.map((r) => r[key])), d)}–${f(Math.max(...rs.map((r) => r[key])), d)})</sub>`;
+      const range = (key, d) => medianAndRange(rs.map((r) => r[key]), d);
       const cpu = ["client", "upstream", "workerd"].map((k) => f(median(rs.map((r) => r.cpuPerCall[k])), 3)).join(" · ");
       lines.push(`| ${name} | ${c} | ${CALLS[c]} | ${rs.reduce((n, r) => n + r.failed, 0)} | ${range("p50", 3)} | ${range("p99", 3)} | ${range("throughput", 0)} | ${cpu} |`);
     }
@@ -247,13 +189,7 @@ function report({ machine, runs, eventStatus, sink, portalCalls, upstreamMode })
   lines.push("|---|---:|---:|:---:|");
   const verdict = {};
   for (const name of PATHS.filter((p) => p !== "direct")) {
-    const paired = (c, fn) =>
-      median(
-        of(name, c).map((r) => {
-          const d = runs.find((x) => x.path === "direct" && x.concurrency === c && x.round === r.round);
-          return fn(r, d);
-        }),
-      );
+    const paired = (c, fn) => pairedMedian(runs, name, "direct", (r) => r.concurrency === c, fn);
     const addedP50 = paired(1, (p, d) => p.p50 - d.p50);
     const addedP99 = paired(1, (p, d) => p.p99 - d.p99);
     const ratio = paired(32, (p, d) => p.throughput / d.throughput);
@@ -280,15 +216,4 @@ function report({ machine, runs, eventStatus, sink, portalCalls, upstreamMode })
   return verdict;
 }
 
-const S = h.session();
-let failed = false;
-try {
-  await main();
-} catch (error) {
-  failed = true;
-  console.error(error);
-} finally {
-  await S.close();
-}
-// Every process we started is stopped; idle keep-alive sockets would only delay the exit.
-process.exit(failed ? 1 : 0);
+await h.runInSession(main);

@@ -10,40 +10,23 @@
  * Prints one line of JSON, `{"url": "http://127.0.0.1:<port>/mcp"}`, once it listens. Stops on
  * SIGTERM/SIGINT or when its stdin closes (so it never outlives the benchmark).
  *
- * The stateful mode serves the fixture's very tool definitions (BASE_TOOLS) and answers
- * `get_weather` with the same text; it only keeps one SDK Server + transport per MCP session
+ * The stateful mode runs the fixture's own SDK server (`weatherServer` over BASE_TOOLS): the same
+ * tools, the same answer to `get_weather`. It only keeps one Server + transport per MCP session
  * instead of building a fresh one for every request, which is how a long-running upstream behaves
  * and how the portal talks to it (one upstream session per client session, reused across calls).
  */
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { CallToolRequestSchema, ListToolsRequestSchema, isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
-import { BASE_TOOLS, startMutableServer } from "../../testing/servers/mutable-mcp-server.mjs";
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { BASE_TOOLS, readBody, startMutableServer, weatherServer } from "../../testing/servers/mutable-mcp-server.mjs";
+import { announceReady, listenLocal } from "../lib/common.mjs";
 
 const mode = process.argv[2] ?? "stateful";
-
-function weatherServer() {
-  const server = new Server({ name: "weather-fixture", version: "1.0.0" }, { capabilities: { tools: { listChanged: true } } });
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: BASE_TOOLS }));
-  server.setRequestHandler(CallToolRequestSchema, async (req) => {
-    const tool = BASE_TOOLS.find((t) => t.name === req.params.name);
-    if (!tool) return { isError: true, content: [{ type: "text", text: `unknown tool ${req.params.name}` }] };
-    return { content: [{ type: "text", text: `${tool.name} ${JSON.stringify(req.params.arguments ?? {})}` }] };
-  });
-  return server;
-}
 
 async function startStateful() {
   /** Mcp-Session-Id → transport */
   const sessions = new Map();
-  const readBody = async (req) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const text = Buffer.concat(chunks).toString("utf8");
-    return text ? JSON.parse(text) : undefined;
-  };
   const http = createServer(async (req, res) => {
     try {
       if (new URL(req.url ?? "/", "http://upstream").pathname !== "/mcp") return void res.writeHead(404).end("not found");
@@ -60,15 +43,14 @@ async function startStateful() {
           onsessioninitialized: (sid) => sessions.set(sid, transport),
         });
         transport.onclose = () => transport.sessionId && sessions.delete(transport.sessionId);
-        await weatherServer().connect(transport);
+        await weatherServer(() => BASE_TOOLS).connect(transport);
       }
       await transport.handleRequest(req, res, body);
     } catch (error) {
       if (!res.headersSent) res.writeHead(500).end(String(error));
     }
   });
-  await new Promise((resolve) => http.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${http.address().port}/mcp`, close: () => new Promise((r) => http.close(r)) };
+  return { url: `${await listenLocal(http)}/mcp`, close: () => new Promise((r) => http.close(r)) };
 }
 
 const upstream = mode === "stateless" ? await startMutableServer({ port: 0 }) : mode === "stateful" ? await startStateful() : null;
@@ -76,7 +58,4 @@ if (!upstream) {
   console.error(`unknown upstream mode ${mode} (use stateful or stateless)`);
   process.exit(2);
 }
-process.stdout.write(`${JSON.stringify({ url: upstream.url, mode })}\n`);
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(0));
-process.stdin.on("end", () => process.exit(0));
-process.stdin.resume();
+announceReady({ url: upstream.url, mode });

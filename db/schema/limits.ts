@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { type AnyPgColumn, bigint, boolean, check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { apiTokens } from "./api-tokens";
 import { teams } from "./teams";
 import { users } from "./users";
@@ -12,19 +12,31 @@ export const budgetPeriodEnum = pgEnum("budget_period", ["day", "week", "month"]
 export const budgetActionEnum = pgEnum("budget_action", ["block", "flag"]);
 
 /**
+ * Who a rate limit or budget applies to (the same columns in both tables). A user/team/token
+ * subject is a foreign key: its limits go with it.
+ */
+const limitSubject = {
+  subjectType: limitSubjectEnum("subject_type").notNull(),
+  subjectUserId: uuid("subject_user_id").references(() => users.id, { onDelete: "cascade" }),
+  subjectTeamId: uuid("subject_team_id").references(() => teams.id, { onDelete: "cascade" }),
+  subjectTokenId: uuid("subject_token_id").references(() => apiTokens.id, { onDelete: "cascade" }),
+};
+
+/** The subject's id column is set for its type, and only that one. */
+const subjectIdMatchesType = (t: { [K in keyof typeof limitSubject]: AnyPgColumn }) =>
+  sql`(${t.subjectType} = 'user') = (${t.subjectUserId} is not null) and (${t.subjectType} = 'team') = (${t.subjectTeamId} is not null) and (${t.subjectType} = 'token') = (${t.subjectTokenId} is not null)`;
+
+/**
  * Rate limits (lib/core/limits/schema.ts `RateLimitSpec` once compiled): `limit` requests per sliding
  * window of `window_seconds` for the calls `subject` makes within the scope, counted per user, team
- * or token. A user/team/token subject is a foreign key: its limits go with it.
+ * or token.
  */
 export const rateLimits = pgTable(
   "rate_limits",
   {
     id: uuid("id").primaryKey().defaultRandom(),
     name: text("name").notNull(),
-    subjectType: limitSubjectEnum("subject_type").notNull(),
-    subjectUserId: uuid("subject_user_id").references(() => users.id, { onDelete: "cascade" }),
-    subjectTeamId: uuid("subject_team_id").references(() => teams.id, { onDelete: "cascade" }),
-    subjectTokenId: uuid("subject_token_id").references(() => apiTokens.id, { onDelete: "cascade" }),
+    ...limitSubject,
     per: rateLimitPerEnum("per").notNull(),
     scopeKind: rateLimitKindEnum("scope_kind").notNull(),
     /** MCP scopes only: a server slug, and a tool glob within it. */
@@ -39,10 +51,7 @@ export const rateLimits = pgTable(
   },
   (t) => [
     uniqueIndex("rate_limits_name_idx").on(sql`lower(${t.name})`),
-    check(
-      "rate_limits_subject_check",
-      sql`(${t.subjectType} = 'user') = (${t.subjectUserId} is not null) and (${t.subjectType} = 'team') = (${t.subjectTeamId} is not null) and (${t.subjectType} = 'token') = (${t.subjectTokenId} is not null)`,
-    ),
+    check("rate_limits_subject_check", subjectIdMatchesType(t)),
     check("rate_limits_bounds_check", sql`${t.limit} >= 1 and ${t.windowSeconds} between 1 and 86400`),
   ],
 );
@@ -58,10 +67,7 @@ export const budgets = pgTable(
   {
     id: uuid("id").primaryKey().defaultRandom(),
     name: text("name").notNull(),
-    subjectType: limitSubjectEnum("subject_type").notNull(),
-    subjectUserId: uuid("subject_user_id").references(() => users.id, { onDelete: "cascade" }),
-    subjectTeamId: uuid("subject_team_id").references(() => teams.id, { onDelete: "cascade" }),
-    subjectTokenId: uuid("subject_token_id").references(() => apiTokens.id, { onDelete: "cascade" }),
+    ...limitSubject,
     metric: budgetMetricEnum("metric").notNull(),
     /** Tokens, or micro-dollars (1 USD = 1,000,000) for `usd`. */
     limit: bigint("limit", { mode: "number" }).notNull(),
@@ -76,10 +82,7 @@ export const budgets = pgTable(
   },
   (t) => [
     uniqueIndex("budgets_name_idx").on(sql`lower(${t.name})`),
-    check(
-      "budgets_subject_check",
-      sql`${t.subjectType} <> 'everyone' and (${t.subjectType} = 'user') = (${t.subjectUserId} is not null) and (${t.subjectType} = 'team') = (${t.subjectTeamId} is not null) and (${t.subjectType} = 'token') = (${t.subjectTokenId} is not null)`,
-    ),
+    check("budgets_subject_check", sql`${t.subjectType} <> 'everyone' and ${subjectIdMatchesType(t)}`),
     check("budgets_limit_check", sql`${t.limit} >= 1`),
   ],
 );

@@ -10,11 +10,10 @@ import { portalPublicUrl, portalUrls } from "@/lib/config/edge-keys";
 import { redactUrl } from "@core/laptop-scan/redact";
 import type { TrafficRecord } from "@core/shadow/records";
 import { assessSeverity } from "@core/shadow/severity";
-import type { ServerSummary, ShadowContext } from "@core/shadow/servers";
+import { MAX_EVIDENCE, mergeEvidence, type ServerSummary, type ShadowContext } from "@core/shadow/servers";
 
 export const MAX_LISTED_PEOPLE = 200;
 const MAX_TOOLS = 100;
-const MAX_EVIDENCE = 16;
 const MAX_NAMES = 20;
 const MAX_BODY_SAMPLE = 512;
 
@@ -61,15 +60,9 @@ function unionCapped(a: readonly string[], b: readonly string[], cap: number): s
   return [...set].sort();
 }
 
-function mergeEvidence(a: readonly FindingEvidence[], b: readonly FindingEvidence[]): FindingEvidence[] {
+function mergedEvidence(a: readonly FindingEvidence[], b: readonly FindingEvidence[]): FindingEvidence[] {
   const out = a.map((e) => ({ ...e }));
-  for (const e of b) {
-    const have = out.find((x) => x.kind === e.kind);
-    if (have) {
-      have.count += e.count;
-      if (e.weight > have.weight) Object.assign(have, { sentence: e.sentence, weight: e.weight, sample: e.sample });
-    } else if (out.length < MAX_EVIDENCE) out.push({ ...e });
-  }
+  for (const e of b) mergeEvidence(out, [e], e.sample, e.count);
   return out.sort((x, y) => y.weight - x.weight);
 }
 
@@ -189,7 +182,7 @@ export async function mergeSightings(tx: Queryable, actor: Actor, sightings: rea
         clients: Object.fromEntries(
           [...new Set([...Object.keys(have.clients), ...Object.keys(s.clients)])].map((c) => [c, unionCapped(have.clients[c] ?? [], s.clients[c] ?? [], 20)]),
         ),
-        evidence: mergeEvidence(have.evidence, s.evidence),
+        evidence: mergedEvidence(have.evidence, s.evidence),
         seenInTraffic: have.seenInTraffic + traffic,
         seenInScans: have.seenInScans + 1 - traffic,
       };

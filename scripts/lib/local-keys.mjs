@@ -66,10 +66,15 @@ export function parseSigningKeyText(text) {
     // No cause: JSON.parse's message quotes its input, the private key.
     throw new Error("PORTCULLIS_BUNDLE_SIGNING_KEY is not valid JSON (expected a private Ed25519 JWK)");
   }
+  return privateJwkOf(jwk, "PORTCULLIS_BUNDLE_SIGNING_KEY");
+}
+
+/** Only the RFC 8037 members of a private Ed25519 JWK; `where` starts the error when it is not one. */
+function privateJwkOf(jwk, where) {
   try {
     requireEd25519(jwk, true);
   } catch (error) {
-    throw new Error(`PORTCULLIS_BUNDLE_SIGNING_KEY: ${error.message}`, { cause: error });
+    throw new Error(`${where}: ${error.message}`, { cause: error });
   }
   return { kty: "OKP", crv: "Ed25519", x: jwk.x, d: jwk.d };
 }
@@ -81,8 +86,7 @@ export function parseSigningKeyText(text) {
  */
 function createOnce(file, content) {
   mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o600 });
+  const tmp = writeBeside(file, content);
   try {
     linkSync(tmp, file);
   } catch (error) {
@@ -94,9 +98,24 @@ function createOnce(file, content) {
 }
 
 function replaceFile(file, content) {
+  renameSync(writeBeside(file, content), file);
+}
+
+/** `content` in a new owner-only temporary file next to `file`; its path. */
+function writeBeside(file, content) {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   writeFileSync(tmp, content, { mode: 0o600 });
-  renameSync(tmp, file);
+  return tmp;
+}
+
+/** What `file` holds; when it does not exist yet, it is made once with `makeContent()` (createOnce). */
+function readOrCreateOnce(file, makeContent) {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+    return createOnce(file, makeContent());
+  }
 }
 
 function parseKeyFile(text, file) {
@@ -107,13 +126,9 @@ function parseKeyFile(text, file) {
     // No cause: JSON.parse's message quotes its input, the private key.
     throw new Error(`${file} is not valid JSON; delete it to make a new key (then restart the portal so it trusts the new one)`);
   }
-  try {
-    requireEd25519(data?.current, true);
-  } catch (error) {
-    throw new Error(`${file}: current: ${error.message}`, { cause: error });
-  }
+  const current = privateJwkOf(data?.current, `${file}: current`);
   const previous = Array.isArray(data.previous) ? data.previous.map(publicJwkOf) : [];
-  return { current: { kty: "OKP", crv: "Ed25519", x: data.current.x, d: data.current.d }, previous };
+  return { current, previous };
 }
 
 const keyFileText = (keys) => JSON.stringify(keys, null, 2) + "\n";
@@ -121,13 +136,7 @@ const keyFileText = (keys) => JSON.stringify(keys, null, 2) + "\n";
 /** The local signing key file, made on first use. */
 export function ensureLocalSigningKey(dir) {
   const file = path.join(dir, SIGNING_KEY_FILE);
-  let text;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    if (error.code !== "ENOENT") throw error;
-    text = createOnce(file, keyFileText({ current: generateSigningKey(), previous: [] }));
-  }
+  const text = readOrCreateOnce(file, () => keyFileText({ current: generateSigningKey(), previous: [] }));
   return { ...parseKeyFile(text, file), file };
 }
 
@@ -166,14 +175,7 @@ export function resolveEdgeSecret(env = process.env, dir = localDataDir(env)) {
   const fromEnv = env.PORTCULLIS_EDGE_SECRET?.trim();
   if (fromEnv) return { source: "env", secret: fromEnv, file: null };
   const file = path.join(dir, EDGE_SECRET_FILE);
-  let text;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    if (error.code !== "ENOENT") throw error;
-    text = createOnce(file, generateEdgeSecret() + "\n");
-  }
-  const secret = text.trim();
+  const secret = readOrCreateOnce(file, () => generateEdgeSecret() + "\n").trim();
   if (!secret) throw new Error(`${file} is empty; delete it to make a new edge secret`);
   return { source: "file", secret, file };
 }

@@ -50,6 +50,29 @@ export const BASE_TOOLS = [
   },
 ];
 
+/**
+ * An SDK server that lists `currentTools()` and answers a call of one of them with its name and
+ * arguments (also the stateful upstream of bench/portal/upstream.mjs).
+ */
+export function weatherServer(currentTools) {
+  const server = new Server({ name: "weather-fixture", version: "1.0.0" }, { capabilities: { tools: { listChanged: true } } });
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: currentTools() }));
+  server.setRequestHandler(CallToolRequestSchema, async (req) => {
+    const tool = currentTools().find((t) => t.name === req.params.name);
+    if (!tool) return { isError: true, content: [{ type: "text", text: `unknown tool ${req.params.name}` }] };
+    return { content: [{ type: "text", text: `${tool.name} ${JSON.stringify(req.params.arguments ?? {})}` }] };
+  });
+  return server;
+}
+
+/** A request's JSON body; undefined when it has none. */
+export async function readBody(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  const text = Buffer.concat(chunks).toString("utf8");
+  return text ? JSON.parse(text) : undefined;
+}
+
 const MUTATIONS = {
   description: (tools) =>
     tools.map((t) =>
@@ -239,24 +262,6 @@ export async function startMutableServer({ port = 3300, host = "127.0.0.1", bear
     }
   }
 
-  function mcpServer() {
-    const server = new Server({ name: "weather-fixture", version: "1.0.0" }, { capabilities: { tools: { listChanged: true } } });
-    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
-    server.setRequestHandler(CallToolRequestSchema, async (req) => {
-      const tool = tools.find((t) => t.name === req.params.name);
-      if (!tool) return { isError: true, content: [{ type: "text", text: `unknown tool ${req.params.name}` }] };
-      return { content: [{ type: "text", text: `${tool.name} ${JSON.stringify(req.params.arguments ?? {})}` }] };
-    });
-    return server;
-  }
-
-  const readBody = async (req) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const text = Buffer.concat(chunks).toString("utf8");
-    return text ? JSON.parse(text) : undefined;
-  };
-
   const http = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://fixture");
@@ -296,7 +301,7 @@ export async function startMutableServer({ port = 3300, host = "127.0.0.1", bear
         return;
       }
       // Stateless: a fresh server and transport per request, as the SDK's stateless example does.
-      const server = mcpServer();
+      const server = weatherServer(() => tools);
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       const body = await readBody(req);
       for (const message of Array.isArray(body) ? body : [body]) seen.push({ method: message?.method ?? null, authorization: req.headers.authorization ?? null });

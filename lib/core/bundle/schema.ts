@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IsoDateTime, Uuid } from "@core/zod/helpers";
+import { BundleSlug, IsoDateTime, Uuid } from "@core/zod/helpers";
 import { ROLES, TOKEN_SCOPES } from "@core/auth/roles";
 import { parseCidr } from "@core/net/cidr";
 import { LimitsConfig } from "@core/limits/schema";
@@ -30,17 +30,6 @@ export const BUNDLE_LIMITS = {
 
 /** Lowercase hex SHA-256, as `toolHash` and `hashTokenSecret` produce it. */
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex characters (SHA-256)");
-
-/**
- * Server and team slugs, as the console accepts them — but without `.trim()`: a transform here
- * would make the parsed bundle differ from the signed one. No underscore, so the portal's
- * `{server_slug}_{tool}` names split unambiguously.
- */
-const BundleSlug = z
-  .string()
-  .min(2)
-  .max(40)
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "use lowercase letters, digits and single hyphens");
 
 const ToolName = z.string().min(1).max(200);
 

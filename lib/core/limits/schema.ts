@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Uuid } from "@core/zod/helpers";
+import { BundleSlug, Uuid } from "@core/zod/helpers";
 import { MAX_RATE_LIMIT } from "./sliding-window";
 import { PERIODS } from "./windows";
 
@@ -14,13 +14,6 @@ export const LIMITS_BOUNDS = {
   nameLength: 100,
   toolGlobLength: 200,
 } as const;
-
-/** Server slugs as in the bundle (no underscore, so portal tool names split unambiguously). */
-const ServerSlug = z
-  .string()
-  .min(2)
-  .max(40)
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "use lowercase letters, digits and single hyphens");
 
 const Name = z.string().min(1).max(LIMITS_BOUNDS.nameLength);
 
@@ -38,7 +31,7 @@ export type BudgetSubject = z.infer<typeof BudgetSubject>;
 export const RateLimitScope = z
   .object({
     kind: z.enum(["mcp", "llm", "all"]),
-    serverSlug: ServerSlug.optional(),
+    serverSlug: BundleSlug.optional(),
     tool: z.string().min(1).max(LIMITS_BOUNDS.toolGlobLength).optional(),
   })
   .strict()

@@ -30,42 +30,34 @@ function modelOf(value: unknown): string | null {
   return typeof value === "string" && value !== "" ? value : null;
 }
 
+/** Where a provider's usage object keeps each count; an absent or invalid one counts 0. */
+interface RawCounts {
+  input: unknown;
+  output: unknown;
+  cachedInput: unknown;
+  cacheWrite?: unknown;
+}
+
+/** A reader of one provider's `usage` object (null when it is not an object). */
+function usageReader(countsOf: (usage: Json) => RawCounts): (usage: unknown, model: unknown) => LlmUsage | null {
+  return (usage, model) => {
+    const u = obj(usage);
+    if (!u) return null;
+    const c = countsOf(u);
+    return {
+      model: modelOf(model),
+      inputTokens: count(c.input),
+      outputTokens: count(c.output),
+      cachedInputTokens: count(c.cachedInput),
+      cacheWriteTokens: count(c.cacheWrite),
+    };
+  };
+}
+
 /** Chat Completions (`prompt_tokens`, …) and Embeddings (`prompt_tokens` only). */
-function openAiChatUsage(usage: unknown, model: unknown): LlmUsage | null {
-  const u = obj(usage);
-  if (!u) return null;
-  return {
-    model: modelOf(model),
-    inputTokens: count(u.prompt_tokens),
-    outputTokens: count(u.completion_tokens),
-    cachedInputTokens: count(obj(u.prompt_tokens_details)?.cached_tokens),
-    cacheWriteTokens: 0,
-  };
-}
-
-function openAiResponsesUsage(usage: unknown, model: unknown): LlmUsage | null {
-  const u = obj(usage);
-  if (!u) return null;
-  return {
-    model: modelOf(model),
-    inputTokens: count(u.input_tokens),
-    outputTokens: count(u.output_tokens),
-    cachedInputTokens: count(obj(u.input_tokens_details)?.cached_tokens),
-    cacheWriteTokens: 0,
-  };
-}
-
-function anthropicUsage(usage: unknown, model: unknown): LlmUsage | null {
-  const u = obj(usage);
-  if (!u) return null;
-  return {
-    model: modelOf(model),
-    inputTokens: count(u.input_tokens),
-    outputTokens: count(u.output_tokens),
-    cachedInputTokens: count(u.cache_read_input_tokens),
-    cacheWriteTokens: count(u.cache_creation_input_tokens),
-  };
-}
+const openAiChatUsage = usageReader((u) => ({ input: u.prompt_tokens, output: u.completion_tokens, cachedInput: obj(u.prompt_tokens_details)?.cached_tokens }));
+const openAiResponsesUsage = usageReader((u) => ({ input: u.input_tokens, output: u.output_tokens, cachedInput: obj(u.input_tokens_details)?.cached_tokens }));
+const anthropicUsage = usageReader((u) => ({ input: u.input_tokens, output: u.output_tokens, cachedInput: u.cache_read_input_tokens, cacheWrite: u.cache_creation_input_tokens }));
 
 /** Usage from a provider's non-streamed JSON answer, or null when it reports none. */
 export function usageFromJson(provider: LlmProvider, op: LlmOperation, json: unknown): LlmUsage | null {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { seededRandom } from "@/testing/seeded-random";
 import { generateCorpus } from "@/testing/corpora/shadow-traffic";
 import { parseLine, type TrafficFormat, type TrafficRecord } from "./records";
-import { ServerAggregator, type ServerSummary } from "./servers";
+import { groupServers, ServerAggregator, type ServerSummary } from "./servers";
 
 function rec(line: Record<string, unknown>): TrafficRecord {
   const p = parseLine(JSON.stringify(line));
@@ -30,12 +30,6 @@ function shuffled<T>(xs: readonly T[], seed: number): T[] {
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
-}
-
-function aggregate(records: readonly TrafficRecord[], opts?: ConstructorParameters<typeof ServerAggregator>[0]): ServerSummary[] {
-  const agg = new ServerAggregator(opts);
-  for (const r of records) agg.push(r);
-  return agg.finish();
 }
 
 /** The order-independent view of a result: per URL, counts, methods, tools, users, times, vendor, daily. */
@@ -67,7 +61,7 @@ const dailySum = (s: ServerSummary) => s.daily.reduce((n, d) => n + d.requests, 
 describe("ServerAggregator", () => {
   describe.each(["generic", "cloudflare"] as const)("on the %s corpus", (format) => {
     const records = corpusRecords(format);
-    const base = aggregate(records);
+    const base = groupServers(records);
 
     it("finds servers", () => {
       expect(base.length).toBeGreaterThanOrEqual(60);
@@ -75,7 +69,7 @@ describe("ServerAggregator", () => {
     });
 
     it.each([1, 2, 3])("gives the same servers, requests and methods for shuffled records (seed %i)", (seed) => {
-      const got = aggregate(shuffled(records, seed * 7919));
+      const got = groupServers(shuffled(records, seed * 7919));
       expect(got.map((s) => s.url).sort()).toEqual(base.map((s) => s.url).sort());
       const counts = (xs: ServerSummary[]) => Object.fromEntries(xs.map((s) => [s.url, { requests: s.requests, methods: s.methods }]));
       expect(counts(got)).toEqual(counts(base));
@@ -101,7 +95,7 @@ describe("ServerAggregator", () => {
       expect(view(second)).toEqual(view(base));
       expect(second.reduce((n, s) => n + s.requests, 0)).toBeGreaterThan(first.reduce((n, s) => n + s.requests, 0));
       // The first result was not changed by the later calls.
-      expect(view(first)).toEqual(view(aggregate(firstHalf)));
+      expect(view(first)).toEqual(view(groupServers(firstHalf)));
     });
   });
 
@@ -116,7 +110,7 @@ describe("ServerAggregator", () => {
         sse("https://h.example:8443/a/sse", "u1"),
         sse("https://h.example:8443/b/sse", "u2"),
       ];
-      const servers = aggregate(records);
+      const servers = groupServers(records);
       const byUrl = Object.fromEntries(servers.map((s) => [s.url, s]));
       expect(Object.keys(byUrl).sort()).toEqual(["https://h.example:8443/a/sse", "https://h.example:8443/b/sse"]);
       expect(byUrl["https://h.example:8443/a/sse"]!.requests).toBe(3);
@@ -125,8 +119,8 @@ describe("ServerAggregator", () => {
       expect(byUrl["https://h.example:8443/b/sse"]!.users).toEqual(["u2"]);
       expect(byUrl["https://h.example:8443/b/sse"]!.evidence.map((e) => e.kind)).toContain("legacy-sse-pair");
       // Same as when the stream comes first, and in any order.
-      expect(view(aggregate([...records].reverse()))).toEqual(view(servers));
-      for (const seed of [1, 2, 3]) expect(view(aggregate(shuffled(records, seed)))).toEqual(view(servers));
+      expect(view(groupServers([...records].reverse()))).toEqual(view(servers));
+      for (const seed of [1, 2, 3]) expect(view(groupServers(shuffled(records, seed)))).toEqual(view(servers));
     });
 
     it("a /messages POST whose stream arrives only after a first finish() moves under the SSE URL on the next finish()", () => {
@@ -141,7 +135,7 @@ describe("ServerAggregator", () => {
     it("a known vendor's SSE endpoint keeps its vendor when the /messages POST came first", () => {
       const records = [gen({ url: "https://mcp.linear.app/messages?sessionId=1", request_body_prefix: INIT }), sse("https://mcp.linear.app/sse")];
       for (const order of [records, [...records].reverse()]) {
-        const [s, ...rest] = aggregate(order);
+        const [s, ...rest] = groupServers(order);
         expect(rest).toEqual([]);
         expect(s).toMatchObject({ url: "https://mcp.linear.app/sse", vendor: "Linear", requests: 2 });
       }
@@ -151,12 +145,12 @@ describe("ServerAggregator", () => {
   describe("users", () => {
     it("users beyond maxTracked are not tracked, and userCount stays ≤ maxTracked", () => {
       const records = Array.from({ length: 10 }, (_, i) => mcp({ user: `u${i}@acme.com` }));
-      const [s] = aggregate(records, { maxTracked: 3 });
+      const [s] = groupServers(records, { maxTracked: 3 });
       expect(s!.requests).toBe(10);
       expect(s!.userCount).toBe(3);
       expect(s!.users).toEqual(["u0@acme.com", "u1@acme.com", "u2@acme.com"]);
       // Tracked users keep counting; untracked ones are not in the per-day figures.
-      const more = aggregate([...records, mcp({ user: "u1@acme.com" }), mcp({ user: "u9@acme.com" })], { maxTracked: 3 });
+      const more = groupServers([...records, mcp({ user: "u1@acme.com" }), mcp({ user: "u9@acme.com" })], { maxTracked: 3 });
       expect(more[0]!.userCount).toBe(3);
       expect(more[0]!.daily).toEqual([
         { day: "2026-11-02", user: "u0@acme.com", requests: 1 },
@@ -170,7 +164,7 @@ describe("ServerAggregator", () => {
         ...Array.from({ length: 4 }, (_, i) => gen({ method: "GET", url: "https://m.example/sse", response_content_type: "text/event-stream", user: `s${i}` })),
         ...Array.from({ length: 4 }, (_, i) => gen({ url: "https://m.example/messages?sessionId=1", request_body_prefix: INIT, user: `m${i}` })),
       ];
-      const [s, ...rest] = aggregate(records, { maxTracked: 5 });
+      const [s, ...rest] = groupServers(records, { maxTracked: 5 });
       expect(rest).toEqual([]);
       expect(s!.requests).toBe(8);
       expect(s!.userCount).toBeLessThanOrEqual(5);
@@ -178,7 +172,7 @@ describe("ServerAggregator", () => {
     });
 
     it("maxPeople bounds the listed users but not userCount", () => {
-      const [s] = aggregate(
+      const [s] = groupServers(
         Array.from({ length: 10 }, (_, i) => mcp({ user: `u${i}@acme.com` })),
         { maxPeople: 4 },
       );
@@ -195,7 +189,7 @@ describe("ServerAggregator", () => {
         mcp({ ts: "2026-11-02T10:00:00Z", user: "b@acme.com" }),
         mcp({ ts: "2026-11-03T10:00:00Z", user: "b@acme.com" }),
       ];
-      const [s] = aggregate(records);
+      const [s] = groupServers(records);
       expect(dailySum(s!)).toBe(s!.requests);
       expect(s!.daily).toEqual([
         { day: "2026-11-01", user: "a@acme.com", requests: 1 },
@@ -203,7 +197,7 @@ describe("ServerAggregator", () => {
         { day: "2026-11-02", user: "b@acme.com", requests: 1 },
         { day: "2026-11-03", user: "b@acme.com", requests: 1 },
       ]);
-      const [t] = aggregate([...records, mcp({ ts: "not a time", user: "a@acme.com" })]);
+      const [t] = groupServers([...records, mcp({ ts: "not a time", user: "a@acme.com" })]);
       expect(t!.requests).toBe(5);
       expect(dailySum(t!)).toBe(4);
     });

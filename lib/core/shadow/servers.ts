@@ -77,7 +77,8 @@ export interface GroupOptions {
 }
 
 const MAX_TOOLS = 100;
-const MAX_EVIDENCE = 16;
+/** Evidence kinds kept per server (and per shadow finding), one entry each. */
+export const MAX_EVIDENCE = 16;
 const TOOL_NAME = /"name"\s*:\s*"([^"\\]{1,128})"/;
 
 /** The tool a `tools/call` body prefix names (the first "name" after "params"), if readable. */
@@ -305,7 +306,17 @@ function bump(m: Map<string, number>, k: string, n: number): void {
   m.set(k, (m.get(k) ?? 0) + n);
 }
 
-function mergeEvidence(into: ServerSummary["evidence"], evidence: readonly Pick<Evidence, "kind" | "sentence" | "weight">[], sample: TrafficRecord, count: number): void {
+/**
+ * Adds `count` sightings of each piece of evidence, seen in `sample`, to a list that keeps one entry
+ * per kind: counts add up, the heaviest sighting's sentence and sample stay, and at most
+ * MAX_EVIDENCE kinds are kept. Serves the aggregator here and the findings in the database.
+ */
+export function mergeEvidence<Kind extends string, Sample>(
+  into: { kind: Kind; sentence: string; weight: number; count: number; sample: Sample }[],
+  evidence: readonly { kind: Kind; sentence: string; weight: number }[],
+  sample: Sample,
+  count: number,
+): void {
   for (const e of evidence) {
     const have = into.find((x) => x.kind === e.kind);
     if (have !== undefined) {

@@ -23,6 +23,17 @@ export function parseUrl(text: string): URL | null {
   }
 }
 
+/**
+ * Server and team slugs inside the signed config bundle: the rule of `Slug`, but without `.trim()`,
+ * since a transform would make the parsed bundle differ from the signed one. No underscore, so the
+ * portal's `{server_slug}_{tool}` names split unambiguously.
+ */
+export const BundleSlug = z
+  .string()
+  .min(2)
+  .max(40)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "use lowercase letters, digits and single hyphens");
+
 /** Team slugs: lowercase letters, digits and single hyphens (no underscore, like server slugs). */
 export const Slug = z
   .string()
