@@ -2,9 +2,10 @@
  * Tokens an MCP result puts into the model's context (o200k), for the audit event. Counts what a
  * client hands to the model: text content, embedded resource text, prompt message text, and the
  * JSON of anything else (structured content without text, tool lists). Binary blobs count as 0:
- * clients pass images through vision inputs, not as text tokens.
+ * clients pass images through vision inputs, not as text tokens. Large results are estimated
+ * (see `countTokensBounded`): this runs on the portal's request path.
  */
-import { countTokens } from "@core/tools/token-cost";
+import { countTokensBounded } from "@core/tools/token-cost";
 
 function contentText(item: unknown): string {
   if (!item || typeof item !== "object") return "";
@@ -41,5 +42,5 @@ export function resultTokens(method: string, result: unknown): number | null {
     default:
       return null;
   }
-  return countTokens(text);
+  return countTokensBounded(text);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { countTokens, serverTokenCost, toolTokenCost } from "./token-cost";
+import { countTokens as exactO200k } from "gpt-tokenizer/encoding/o200k_base";
+import { countTokens, countTokensBounded, EXACT_COUNT_LIMIT, estimateTokens, serverTokenCost, toolTokenCost } from "./token-cost";
 import { type McpToolDefinition } from "./tool-types";
 import { renderToolDeclaration, renderToolsModule } from "@core/codemode/render";
 
@@ -31,6 +32,30 @@ const echo = JSON.parse(
 ) as McpToolDefinition;
 
 describe("countTokens (o200k_base)", () => {
+  it("is exact for ordinary text, whatever its length", () => {
+    const base64 = Buffer.from(Uint8Array.from({ length: 45_000 }, (_, i) => (i * 7919) % 256)).toString("base64");
+    const prose = "The quick brown fox jumps over the lazy dog, again and again.\n".repeat(500);
+    for (const text of [base64, prose, JSON.stringify({ tools: [createPullRequest, echo] })]) expect(countTokens(text)).toBe(exactO200k(text));
+  });
+
+  it("counts runs the tokenizer is quadratic on in slices: within a token a slice of the exact count", () => {
+    for (const run of ["a".repeat(5_000), "!".repeat(5_000), `${" ".repeat(5_000)}x`, `before ${"Z".repeat(3_000)} after`]) {
+      const exact = exactO200k(run);
+      const sliced = countTokens(run);
+      expect(Math.abs(sliced - exact), JSON.stringify(run.slice(0, 10))).toBeLessThanOrEqual(Math.ceil(run.length / 200) + 1);
+    }
+  });
+
+  it("estimates on the request path above the limit (4 bytes of UTF-8 a token), counts below it", () => {
+    const big = "é".repeat(EXACT_COUNT_LIMIT + 1);
+    expect(countTokensBounded(big)).toBe(estimateTokens(big));
+    expect(estimateTokens(big)).toBe(Math.ceil(((EXACT_COUNT_LIMIT + 1) * 2) / 4));
+    const small = "hello world ".repeat(100);
+    expect(countTokensBounded(small)).toBe(exactO200k(small));
+    // A megabyte of one letter is estimated, not tokenized (which would take minutes).
+    expect(countTokensBounded("a".repeat(1_000_000))).toBe(250_000);
+  });
+
   it("counts known strings exactly", () => {
     expect(countTokens("")).toBe(0);
     expect(countTokens("hello world")).toBe(2); // [24912, 2375]

@@ -9,7 +9,7 @@ import { configFor, configStore } from "./config";
 import { jsonRpcError } from "./session/errors";
 import type { Env } from "./env";
 import { authorize, oauthCallback } from "./routes/authorize";
-import { handleMcp, rebindingRefusal } from "./routes/mcp";
+import { declaredTooLarge, handleMcp, rebindingRefusal } from "./routes/mcp";
 import { handleLlm } from "./routes/llm";
 import { eventsStatus } from "./routes/events-status";
 
@@ -79,7 +79,7 @@ export default {
     if (pathname.startsWith("/llm/")) return handleLlm(request, env, ctx);
     if (pathname === "/mcp" || pathname.startsWith("/mcp/")) {
       // DNS rebinding: a foreign Host or Origin is refused before anything else (routes/mcp.ts).
-      const refused = rebindingRefusal(request, env);
+      const refused = rebindingRefusal(request, env) ?? declaredTooLarge(request);
       if (refused) return refused;
     }
     // Fail closed, and say so before any credential is asked for: without a verified configuration nothing is allowed.

@@ -12,6 +12,48 @@ import { jsonRpcError, PortalErrorCode } from "../session/errors";
 
 const SLUG_PATH = /^\/mcp\/([a-z0-9]+(?:-[a-z0-9]+)*)\/?$/;
 
+/**
+ * The largest MCP request body the portal reads (JSON-RPC messages are small; tool arguments of a
+ * megabyte are already unusual). A larger one is refused before it is read, or, without a
+ * Content-Length, as soon as it passes the limit: nothing buffers an attacker's 20 MB.
+ */
+export const MCP_MAX_BODY_BYTES = 1_048_576;
+
+const tooLarge = () => jsonRpcError(413, -32600, `Request body too large: the portal accepts MCP messages of at most ${MCP_MAX_BODY_BYTES.toLocaleString("en")} bytes`);
+
+/** Before authentication: a declared length over the limit is refused without reading anything. */
+export function declaredTooLarge(request: Request): Response | null {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared <= MCP_MAX_BODY_BYTES) return null;
+  request.body?.cancel().catch(() => undefined);
+  return tooLarge();
+}
+
+/** The body, read up to the limit (chunked bodies have no length to check first); null when over it. */
+async function readBounded(request: Request): Promise<Uint8Array | null> {
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MCP_MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
 /** Names a local client uses for the machine it runs on. */
 const LOOPBACK_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
@@ -89,6 +131,12 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps): 
   headers.delete("authorization");
   headers.delete("cookie");
   headers.set(SESSION_CONTEXT_HEADER, JSON.stringify(context));
+  let body: Uint8Array | undefined;
+  if (request.method === "POST") {
+    const read = await readBounded(request);
+    if (!read) return tooLarge();
+    body = read;
+  }
   const stub = env.SESSIONS.get(env.SESSIONS.idFromName(sessionId));
-  return stub.fetch(new Request(request, { headers }));
+  return stub.fetch(new Request(request, { headers, ...(body ? { body } : {}) }));
 }

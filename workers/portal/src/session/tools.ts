@@ -6,7 +6,7 @@ import { McpError, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { toolAccess } from "@core/bundle/bundle-index";
 import type { BundleServer } from "@core/bundle/schema";
 import { buildToolNameMap, upstreamKey } from "@core/naming/tool-names";
-import { countTokens } from "@core/tools/token-cost";
+import { countTokensBounded } from "@core/tools/token-cost";
 import { requestContext, type Extra } from "./context";
 import { blockedError, Denied, PortalErrorCode, RpcError } from "./errors";
 import { emitEvent, type EventFields } from "./events";
@@ -49,7 +49,7 @@ export async function listTools(s: SessionState, extra: Extra, fields?: EventFie
   if (fields) {
     const bySlug = new Map<string, Tool[]>();
     found.forEach((f, i) => bySlug.set(f.server.slug, [...(bySlug.get(f.server.slug) ?? []), tools[i]!]));
-    fields.serverTokens = Object.fromEntries([...bySlug].map(([slug, list]) => [slug, countTokens(JSON.stringify(list))]));
+    fields.serverTokens = Object.fromEntries([...bySlug].map(([slug, list]) => [slug, countTokensBounded(JSON.stringify(list))]));
   }
   return tools;
 }
