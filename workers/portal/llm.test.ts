@@ -63,7 +63,7 @@ describe("LLM gateway and limits in workerd", () => {
       llm: { providers, prices: [{ provider: "openai", model: "gpt-test*", inputPerMTok: 1, outputPerMTok: 2 }] },
       ...(parts.blocklist ? { blocklist: parts.blocklist } : {}),
     });
-    bundle.tokens.push({ id: adaSecondTokenId, hash: await hashTokenSecret(adaSecondToken), userId: ada.id, scopes: ["read"], expiresAt: null });
+    bundle.tokens.push({ id: adaSecondTokenId, hash: await hashTokenSecret(adaSecondToken), userId: ada.id, scopes: ["read", "write"], expiresAt: null });
     const res = await portal.push(bundle);
     expect(res.status).toBe(200);
     return bundle;
