@@ -36,14 +36,30 @@ export function PublishToApplyNote({ what = "enforce it" }: { what?: string }) {
 /**
  * The form of an editor for one thing the edge enforces (policy, budget, rate limit, provider):
  * uncontrolled, so it remounts with the saved values whenever the thing changes (`key` from id and
- * `updatedAt`; a new one's form comes back empty after a save), carries the id when editing, and
- * says that nothing changes at the edge until Publish.
+ * `updatedAt`; a new one's form comes back empty after a save), carries the id when editing, ends
+ * with "Save <noun>" (or "<createVerb> <noun>" for a new one), and says that nothing changes at the
+ * edge until Publish.
  */
-export function EdgeEditorForm<T>({ action, item, what, children }: { action: FormAction<T>; item?: { id: string; updatedAt: string }; what?: string; children: ReactNode }) {
+export function EdgeEditorForm<T>({
+  action,
+  item,
+  noun,
+  createVerb = "Create",
+  what,
+  children,
+}: {
+  action: FormAction<T>;
+  item?: { id: string; updatedAt: string };
+  noun: string;
+  createVerb?: string;
+  what?: string;
+  children: ReactNode;
+}) {
   return (
     <ActionForm key={item ? `${item.id}-${item.updatedAt}` : "new"} action={action} className="space-y-3" successNote={<PublishToApplyNote what={what} />}>
       {item && <input type="hidden" name="id" value={item.id} />}
       {children}
+      <SubmitButton pendingLabel="Saving…">{item ? `Save ${noun}` : `${createVerb} ${noun}`}</SubmitButton>
     </ActionForm>
   );
 }
