@@ -22,13 +22,7 @@ export function BudgetEditor({ action, budget, subjects }: BudgetEditorProps) {
         <Field label="Name">
           <Input name="name" required maxLength={100} defaultValue={budget?.name} placeholder="Platform team monthly" />
         </Field>
-        <SubjectField
-          listId="budget-subjects"
-          hint="team:<slug> (all members, any key), user:<e-mail> (any of their keys) or token:<id>"
-          suggestions={subjects}
-          defaultValue={budget?.subject ?? ""}
-          placeholder="team:platform"
-        />
+        <SubjectField listId="budget-subjects" hint="team:<slug> (all members, any key), user:<e-mail> (any of their keys) or token:<id>" suggestions={subjects} defaultValue={budget?.subject ?? ""} placeholder="team:platform" />
       </div>
       <div className="grid gap-3 sm:grid-cols-3">
         <Field label="Metric">

@@ -24,12 +24,7 @@ export function RateLimitEditor({ action, rateLimit, subjects, servers }: RateLi
         <Field label="Name">
           <Input name="name" required maxLength={100} defaultValue={rateLimit?.name} placeholder="Tool calls per user" />
         </Field>
-        <SubjectField
-          listId="rate-limit-subjects"
-          hint="everyone, team:<slug>, user:<e-mail> or token:<id>"
-          suggestions={["everyone", ...subjects]}
-          defaultValue={rateLimit?.subject ?? "everyone"}
-        />
+        <SubjectField listId="rate-limit-subjects" hint="everyone, team:<slug>, user:<e-mail> or token:<id>" suggestions={["everyone", ...subjects]} defaultValue={rateLimit?.subject ?? "everyone"} />
       </div>
       <div className="grid gap-3 sm:grid-cols-4">
         <Field label="Requests">

@@ -39,13 +39,7 @@ export function PolicyEditor({ action, policy, servers, subjects }: PolicyEditor
           </Select>
         </Field>
       </div>
-      <SubjectField
-        listId="policy-subjects"
-        hint="everyone, user:alice@acme.com, team:platform, group:<IdP group>, domain:acme.com or token:<id>"
-        suggestions={subjects}
-        defaultValue={policy?.subject ?? ""}
-        placeholder="domain:contractor.io"
-      />
+      <SubjectField listId="policy-subjects" hint="everyone, user:alice@acme.com, team:platform, group:<IdP group>, domain:acme.com or token:<id>" suggestions={subjects} defaultValue={policy?.subject ?? ""} placeholder="domain:contractor.io" />
       <div className="grid gap-3 sm:grid-cols-3">
         <Field label="Server">
           <ServerSelect servers={servers} every={{ value: "*", label: "* (every server)" }} saved={policy?.server} />
