@@ -63,6 +63,14 @@ interface RouteEntry {
 
 const uniq = () => Math.random().toString(36).slice(2, 10);
 const newTeam = async (db: Database) => (await createTeam({ db, actor: BOOTSTRAP_ACTOR }, { slug: `t-${uniq()}`, name: "Team" })).id;
+/** A new team with a new member in it. */
+const newMembership = async (db: Database) => {
+  const teamId = await newTeam(db);
+  const userId = (await makeUser(db, "member")).userId;
+  const { setMembership } = await import("@/lib/teams/set-membership");
+  await setMembership({ db, actor: BOOTSTRAP_ACTOR }, teamId, userId, {});
+  return { teamId, userId };
+};
 // A real MCP server on loopback for the registry's routes (the test runs in local mode, which allows loopback).
 const upstream = { url: "" };
 const serverBody = () => ({ name: "Weather", slug: `w-${uniq()}`, url: upstream.url, justification: "matrix" });
@@ -157,11 +165,8 @@ const ROUTES: Record<string, RouteEntry> = {
   "DELETE /api/v1/teams/[id]/members/[userId]": {
     allowed: ["admin"],
     prepare: async (db) => {
-      const id = await newTeam(db);
-      const userId = (await makeUser(db, "member")).userId;
-      const { setMembership } = await import("@/lib/teams/set-membership");
-      await setMembership({ db, actor: BOOTSTRAP_ACTOR }, id, userId, {});
-      return { params: { id, userId } };
+      const { teamId, userId } = await newMembership(db);
+      return { params: { id: teamId, userId } };
     },
   },
   "GET /api/v1/servers/[id]/access": { allowed: EVERYONE, prepare: async (db) => ({ params: { id: await newServer(db) } }) },
@@ -279,13 +284,7 @@ const ACTIONS: Record<string, ActionEntry> = {
   },
   "app/(console)/settings/actions.ts#removeTeamMemberAction": {
     allowed: ["admin"],
-    prepare: async (db) => {
-      const teamId = await newTeam(db);
-      const userId = (await makeUser(db, "member")).userId;
-      const { setMembership } = await import("@/lib/teams/set-membership");
-      await setMembership({ db, actor: BOOTSTRAP_ACTOR }, teamId, userId, {});
-      return { teamId, userId };
-    },
+    prepare: newMembership,
   },
   "app/(console)/servers/actions.ts#setServerAccessAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), mode: "everyone" }) },
   "app/(console)/portal/actions.ts#publishConfigAction": { allowed: ["admin"] },

@@ -12,7 +12,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases, useTestDatabase } from "@/testing/db";
 import { scanReports, shadowFindings } from "@/db/schema";
-import { makeToken, makeUser } from "@/testing/users";
+import { makeUserToken } from "@/testing/users";
 import { assertNoSecrets, ScanReportInput, type ScanReport } from "@core/laptop-scan/report";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -136,7 +136,7 @@ describe("scan --console against the console's real route and database", () => {
   let memberToken = "";
 
   beforeAll(async () => {
-    memberToken = await makeToken(db, (await makeUser(db, "member")).userId);
+    memberToken = await makeUserToken(db, "member");
     const { POST } = await import("@/app/api/v1/shadow/scans/route");
     // Node's HTTP server in front of the App Router handler, as `next start` puts it.
     server = createServer((req, res) => {

@@ -19,6 +19,11 @@ export async function makeToken(db: Database, userId: string, scopes: TokenScope
   return secret;
 }
 
+/** A new user with the given role, and a real API token's secret for them: a caller of the API. */
+export async function makeUserToken(db: Database, role: Role, scopes?: TokenScope[]): Promise<string> {
+  return makeToken(db, (await makeUser(db, role)).userId, scopes);
+}
+
 export async function disableUser(db: Database, userId: string): Promise<void> {
   await db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, userId));
 }

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { ActivityChart } from "@/components/overview/activity-chart";
+import { DailyBars } from "@/components/ui/daily-bars";
 import { Card, PageHeader } from "@/components/ui/card";
 import { dailyActivity } from "@/lib/audit/activity";
 import { can } from "@/lib/auth/actor";
@@ -40,7 +40,14 @@ export default async function OverviewPage() {
       </div>
       {activity && (
         <Card title="Console activity" description="Sign-ins and changes per day (UTC), last 14 days, from the audit trail.">
-          <ActivityChart data={activity} />
+          <DailyBars
+            data={activity}
+            series={[
+              { key: "signIns", name: "Sign-ins", fill: "#6366f1" },
+              { key: "changes", name: "Changes", fill: "#f59e0b" },
+            ]}
+            testId="activity-chart"
+          />
         </Card>
       )}
       <Card title="Getting started">

@@ -2,7 +2,7 @@
 
 import type { FormAction } from "@/lib/auth/action-result";
 import type { BudgetOutput } from "@/lib/budgets/schemas";
-import { SubmitButton } from "../ui/action-form";
+import { SubjectField } from "../policies/subject-field";
 import { Field, Input, Select } from "../ui/field";
 import { EdgeEditorForm } from "../ui/row-actions";
 
@@ -17,20 +17,13 @@ export interface BudgetEditorProps {
 /** Create or edit one budget. Uncontrolled: defaults come from the saved budget; a new one's form comes back empty. */
 export function BudgetEditor({ action, budget, subjects }: BudgetEditorProps) {
   return (
-    <EdgeEditorForm action={action} item={budget}>
+    <EdgeEditorForm action={action} item={budget} noun="budget">
       <div className="grid gap-3 sm:grid-cols-2">
         <Field label="Name">
           <Input name="name" required maxLength={100} defaultValue={budget?.name} placeholder="Platform team monthly" />
         </Field>
-        <Field label="Who" hint="team:<slug> (all members, any key), user:<e-mail> (any of their keys) or token:<id>">
-          <Input name="subject" required list="budget-subjects" defaultValue={budget?.subject ?? ""} placeholder="team:platform" />
-        </Field>
+        <SubjectField listId="budget-subjects" hint="team:<slug> (all members, any key), user:<e-mail> (any of their keys) or token:<id>" suggestions={subjects} defaultValue={budget?.subject ?? ""} placeholder="team:platform" />
       </div>
-      <datalist id="budget-subjects">
-        {subjects.map((s) => (
-          <option key={s} value={s} />
-        ))}
-      </datalist>
       <div className="grid gap-3 sm:grid-cols-3">
         <Field label="Metric">
           <Select name="metric" defaultValue={budget?.metric ?? "usd"}>
@@ -63,7 +56,6 @@ export function BudgetEditor({ action, budget, subjects }: BudgetEditorProps) {
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" name="enabled" defaultChecked={budget?.enabled ?? true} /> Enabled
       </label>
-      <SubmitButton pendingLabel="Saving…">{budget ? "Save budget" : "Create budget"}</SubmitButton>
     </EdgeEditorForm>
   );
 }

@@ -2,8 +2,9 @@
 
 import type { FormAction } from "@/lib/auth/action-result";
 import { formatWindow, type RateLimitOutput } from "@/lib/rate-limits/schemas";
-import { SubmitButton } from "../ui/action-form";
+import { SubjectField } from "../policies/subject-field";
 import { Field, Input, Select } from "../ui/field";
+import { ServerSelect } from "../servers/server-select";
 import { EdgeEditorForm } from "../ui/row-actions";
 
 export interface RateLimitEditorProps {
@@ -18,20 +19,13 @@ export interface RateLimitEditorProps {
 /** Create or edit one rate limit. Uncontrolled, like the other editors. */
 export function RateLimitEditor({ action, rateLimit, subjects, servers }: RateLimitEditorProps) {
   return (
-    <EdgeEditorForm action={action} item={rateLimit}>
+    <EdgeEditorForm action={action} item={rateLimit} noun="rate limit">
       <div className="grid gap-3 sm:grid-cols-2">
         <Field label="Name">
           <Input name="name" required maxLength={100} defaultValue={rateLimit?.name} placeholder="Tool calls per user" />
         </Field>
-        <Field label="Who" hint="everyone, team:<slug>, user:<e-mail> or token:<id>">
-          <Input name="subject" required list="rate-limit-subjects" defaultValue={rateLimit?.subject ?? "everyone"} />
-        </Field>
+        <SubjectField listId="rate-limit-subjects" hint="everyone, team:<slug>, user:<e-mail> or token:<id>" suggestions={["everyone", ...subjects]} defaultValue={rateLimit?.subject ?? "everyone"} />
       </div>
-      <datalist id="rate-limit-subjects">
-        {["everyone", ...subjects].map((s) => (
-          <option key={s} value={s} />
-        ))}
-      </datalist>
       <div className="grid gap-3 sm:grid-cols-4">
         <Field label="Requests">
           <Input name="limit" required inputMode="numeric" defaultValue={rateLimit ? String(rateLimit.limit) : ""} placeholder="60" />
@@ -56,15 +50,7 @@ export function RateLimitEditor({ action, rateLimit, subjects, servers }: RateLi
       </div>
       <div className="grid gap-3 sm:grid-cols-2">
         <Field label="Server (MCP only)">
-          <Select name="server" defaultValue={rateLimit?.server ?? ""}>
-            <option value="">Every server</option>
-            {servers.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-            {rateLimit?.server && !servers.includes(rateLimit.server) && <option value={rateLimit.server}>{rateLimit.server} (not approved)</option>}
-          </Select>
+          <ServerSelect servers={servers} every={{ value: "", label: "Every server" }} saved={rateLimit?.server} />
         </Field>
         <Field label="Tool (MCP only)" hint="Upstream tool name or glob, e.g. search_*; empty: every tool">
           <Input name="tool" maxLength={200} defaultValue={rateLimit?.tool ?? ""} />
@@ -73,7 +59,6 @@ export function RateLimitEditor({ action, rateLimit, subjects, servers }: RateLi
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" name="enabled" defaultChecked={rateLimit?.enabled ?? true} /> Enabled
       </label>
-      <SubmitButton pendingLabel="Saving…">{rateLimit ? "Save rate limit" : "Create rate limit"}</SubmitButton>
     </EdgeEditorForm>
   );
 }

@@ -2,7 +2,6 @@
 
 import type { FormAction } from "@/lib/auth/action-result";
 import { DEFAULT_BASE_URLS, type ProviderOutput } from "@/lib/llm-providers/schemas";
-import { SubmitButton } from "../ui/action-form";
 import { Field, Input, Select } from "../ui/field";
 import { EdgeEditorForm } from "../ui/row-actions";
 
@@ -18,7 +17,7 @@ export interface ProviderEditorProps {
  */
 export function ProviderEditor({ action, provider }: ProviderEditorProps) {
   return (
-    <EdgeEditorForm action={action} item={provider} what="make it available">
+    <EdgeEditorForm action={action} item={provider} noun="provider" createVerb="Add" what="make it available">
       <div className="grid gap-3 sm:grid-cols-3">
         <Field label="Slug" hint="The gateway path: /llm/<slug>/v1/…">
           <Input name="slug" required maxLength={40} defaultValue={provider?.slug} placeholder="openai" />
@@ -55,7 +54,6 @@ export function ProviderEditor({ action, provider }: ProviderEditorProps) {
           <input type="checkbox" name="enabled" defaultChecked={provider?.enabled ?? true} /> Enabled
         </label>
       </div>
-      <SubmitButton pendingLabel="Saving…">{provider ? "Save provider" : "Add provider"}</SubmitButton>
     </EdgeEditorForm>
   );
 }

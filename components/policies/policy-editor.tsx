@@ -3,8 +3,9 @@
 import type { FormAction } from "@/lib/auth/action-result";
 import type { PolicyOutput } from "@/lib/policies/schemas";
 import { type DAY_NAMES } from "@core/policy/subject";
-import { SubmitButton } from "../ui/action-form";
 import { Field, Input, Select } from "../ui/field";
+import { SubjectField } from "./subject-field";
+import { ServerSelect } from "../servers/server-select";
 import { EdgeEditorForm } from "../ui/row-actions";
 
 export interface PolicyEditorProps {
@@ -26,7 +27,7 @@ const WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 export function PolicyEditor({ action, policy, servers, subjects }: PolicyEditorProps) {
   const tw = policy?.conditions?.timeWindow;
   return (
-    <EdgeEditorForm action={action} item={policy}>
+    <EdgeEditorForm action={action} item={policy} noun="policy">
       <div className="grid gap-3 sm:grid-cols-2">
         <Field label="Name">
           <Input name="name" required maxLength={100} defaultValue={policy?.name} placeholder="Contractors may not delete" />
@@ -38,25 +39,10 @@ export function PolicyEditor({ action, policy, servers, subjects }: PolicyEditor
           </Select>
         </Field>
       </div>
-      <Field label="Who" hint="everyone, user:alice@acme.com, team:platform, group:<IdP group>, domain:acme.com or token:<id>">
-        <Input name="subject" required list="policy-subjects" defaultValue={policy?.subject ?? ""} placeholder="domain:contractor.io" />
-      </Field>
-      <datalist id="policy-subjects">
-        {subjects.map((s) => (
-          <option key={s} value={s} />
-        ))}
-      </datalist>
+      <SubjectField listId="policy-subjects" hint="everyone, user:alice@acme.com, team:platform, group:<IdP group>, domain:acme.com or token:<id>" suggestions={subjects} defaultValue={policy?.subject ?? ""} placeholder="domain:contractor.io" />
       <div className="grid gap-3 sm:grid-cols-3">
         <Field label="Server">
-          <Select name="server" defaultValue={policy?.server ?? "*"}>
-            <option value="*">* (every server)</option>
-            {servers.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-            {policy && policy.server !== "*" && !servers.includes(policy.server) && <option value={policy.server}>{policy.server} (not approved)</option>}
-          </Select>
+          <ServerSelect servers={servers} every={{ value: "*", label: "* (every server)" }} saved={policy?.server} />
         </Field>
         <Field label="Tool" hint="Name or glob: delete_*, get_?; * also covers prompts and resources">
           <Input name="tool" defaultValue={policy?.tool ?? "*"} maxLength={200} />
@@ -92,7 +78,6 @@ export function PolicyEditor({ action, policy, servers, subjects }: PolicyEditor
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" name="enabled" defaultChecked={policy?.enabled ?? true} /> Enabled
       </label>
-      <SubmitButton pendingLabel="Saving…">{policy ? "Save policy" : "Create policy"}</SubmitButton>
     </EdgeEditorForm>
   );
 }

@@ -5,7 +5,7 @@ import type { FormAction } from "@/lib/auth/action-result";
 import type { SimulateOutput } from "@/lib/policies/schemas";
 import { ActionForm, SubmitButton } from "../ui/action-form";
 import { Badge } from "../ui/badge";
-import { Field, Input, Select } from "../ui/field";
+import { Field, Input, Select, Suggestions } from "../ui/field";
 
 function Answer({ r }: { r: SimulateOutput }) {
   const allowed = r.decision === "allow";
@@ -43,16 +43,8 @@ export function Simulator({ action, users, tools }: { action: FormAction<Simulat
           <Input {...bind("at")} type="datetime-local" />
         </Field>
       </div>
-      <datalist id="sim-users">
-        {users.map((u) => (
-          <option key={u} value={u} />
-        ))}
-      </datalist>
-      <datalist id="sim-tools">
-        {tools.map((t) => (
-          <option key={t} value={t} />
-        ))}
-      </datalist>
+      <Suggestions id="sim-users" values={users} />
+      <Suggestions id="sim-tools" values={tools} />
       <div className="flex items-end gap-3">
         <Field label="Against">
           <Select {...bind("against")}>

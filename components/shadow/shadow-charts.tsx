@@ -1,8 +1,10 @@
 "use client";
 
 import type { ReactNode } from "react";
-import { Bar, BarChart, CartesianGrid, Cell, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { formatCount } from "@core/text/format";
 import type { ShadowStatsOutput } from "@/lib/shadow/schemas";
+import { DailyBars } from "../ui/daily-bars";
 
 const STATE_COLORS: Record<string, string> = {
   new: "#ef4444",
@@ -15,9 +17,7 @@ const STATE_COLORS: Record<string, string> = {
 const LABEL_WIDTH = 170;
 const TICK = { fontSize: 11 };
 
-function fmt(n: unknown): string {
-  return Number(n).toLocaleString("en-US");
-}
+const fmt = (n: unknown) => formatCount(Number(n));
 
 function clip(label: string, max = 22): string {
   return label.length > max ? `${label.slice(0, max - 1)}…` : label;
@@ -76,19 +76,13 @@ export function ShadowCharts({ stats }: { stats: ShadowStatsOutput }) {
   return (
     <div className="grid gap-4 lg:grid-cols-2">
       <Panel title="New shadow servers per day" testId="shadow-chart-new" empty={noNew}>
-        <div className="h-56 w-full">
-          <ResponsiveContainer width="100%" height="100%">
-            <BarChart data={stats.newPerDay} margin={{ top: 4, right: 8, bottom: 0, left: -20 }}>
-              <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e4e4e7" />
-              <XAxis dataKey="day" tickFormatter={(d: string) => d.slice(5)} tick={TICK} minTickGap={12} />
-              <YAxis allowDecimals={false} tick={TICK} tickFormatter={fmt} />
-              <Tooltip formatter={(value) => fmt(value)} />
-              <Legend wrapperStyle={{ fontSize: 12 }} />
-              <Bar dataKey="remote" name="Remote" stackId="a" fill="#6366f1" isAnimationActive={false} />
-              <Bar dataKey="stdio" name="Local (stdio)" stackId="a" fill="#f59e0b" isAnimationActive={false} />
-            </BarChart>
-          </ResponsiveContainer>
-        </div>
+        <DailyBars
+          data={stats.newPerDay}
+          series={[
+            { key: "remote", name: "Remote", fill: "#6366f1" },
+            { key: "stdio", name: "Local (stdio)", fill: "#f59e0b" },
+          ]}
+        />
       </Panel>
 
       <Panel title="Findings by state" testId="shadow-chart-states" empty={states.length === 0}>

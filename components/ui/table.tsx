@@ -33,3 +33,14 @@ export function Table({ head, children, empty }: { head: ReactNode[]; children: 
 export function Td({ children, className = "" }: { children: ReactNode; className?: string }) {
   return <td className={`px-3 py-2 align-middle ${className}`}>{children}</td>;
 }
+
+/** The name cell of a row that can be switched off: the name, "(disabled)" after it when off, and any detail below. */
+export function NameCell({ name, enabled, children }: { name: string; enabled: boolean; children?: ReactNode }) {
+  return (
+    <Td>
+      <span className="font-medium">{name}</span>
+      {!enabled && <span className="ml-1 text-xs text-zinc-500">(disabled)</span>}
+      {children}
+    </Td>
+  );
+}

@@ -6,7 +6,7 @@
  */
 import { expect, test } from "@playwright/test";
 import { startFakeLlmProvider } from "@/testing/servers/fake-llm-provider.mjs";
-import { adminApi as api, OIDC_PORTAL, signInWithOidc } from "@/testing/e2e/fixtures";
+import { adminApi as api, OIDC_PORTAL, publishOnPortalPage, signInWithOidc, waitForPortal } from "@/testing/e2e/fixtures";
 
 
 test("create a budget, exhaust it through the LLM gateway, see the 429 and the budget bar at 100 %", async ({ page }) => {
@@ -14,7 +14,7 @@ test("create a budget, exhaust it through the LLM gateway, see the 429 and the b
   const fake = await startFakeLlmProvider({ expectedKey: "sk-e2e-provider-key-0123456789" });
   const slug = `fake${Date.now().toString(36)}`;
   try {
-    await expect.poll(async () => (await fetch(`${OIDC_PORTAL}/_portcullis/status`).catch(() => null))?.status ?? 0, { timeout: 60_000 }).toBe(200);
+    await waitForPortal();
     await signInWithOidc(page, "alice", "/gateway");
     // The budget's owner: a member of their own, so other specs' users keep their allowance.
     const dev = await api<{ id: string; email: string }>("POST", "/users", { email: `dev-${slug}@acme.test`, role: "member" });
@@ -46,8 +46,7 @@ test("create a budget, exhaust it through the LLM gateway, see the 429 and the b
     await expect(card.getByTestId("budget-bar")).toHaveAttribute("aria-valuenow", "0");
 
     await page.goto("/portal");
-    await page.getByRole("button", { name: "Publish", exact: true }).click();
-    await expect(page.getByTestId("publish-result")).toContainText("accepted");
+    await publishOnPortalPage(page);
 
     // The developer's agent calls the gateway with a Portcullis token until the budget stops it.
     const { secret } = await api<{ secret: string }>("POST", "/tokens", { name: "budget e2e", scopes: ["read"], expiresInDays: 1, userId: dev.id });

@@ -5,7 +5,7 @@
  */
 import { expect, test } from "@playwright/test";
 import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
-import { adminApi as api, callWeatherThroughPortal, OIDC_PORTAL, signInWithOidc } from "@/testing/e2e/fixtures";
+import { aliceWithToken, approveWeatherServer, callWeatherThroughPortal, publishOnPortalPage, signInWithOidc, waitForPortal } from "@/testing/e2e/fixtures";
 
 
 /** "allowed", "refused" (the portal's refusal), or what else happened. */
@@ -19,17 +19,13 @@ test("write a deny rule, see the simulator's answer and the impact, publish, and
   const upstream = await startMutableServer({ port: 0 });
   const slug = `pol-${Date.now().toString(36)}`;
   try {
-    await expect.poll(async () => (await fetch(`${OIDC_PORTAL}/_portcullis/status`).catch(() => null))?.status ?? 0, { timeout: 60_000 }).toBe(200);
-    const server = await api<{ id: string }>("POST", "/servers", { name: "Weather (policy e2e)", slug, url: upstream.url, justification: "policy e2e" });
-    await api("POST", `/servers/${server.id}/approve`, { reason: "ok", tools: ["get_weather", "list_forecasts"] });
+    await waitForPortal();
+    await approveWeatherServer({ label: "policy e2e", slug, url: upstream.url, tools: ["get_weather", "list_forecasts"] });
 
     await signInWithOidc(page, "alice", "/portal");
-    await page.getByRole("button", { name: "Publish", exact: true }).click();
-    await expect(page.getByTestId("publish-result")).toContainText("accepted");
+    await publishOnPortalPage(page);
 
-    const { users } = await api<{ users: { id: string; email: string }[] }>("GET", "/users");
-    const alice = users.find((u) => u.email.startsWith("alice@"))!;
-    const { secret } = await api<{ secret: string }>("POST", "/tokens", { name: "policy e2e", scopes: ["read"], expiresInDays: 1, userId: alice.id });
+    const { alice, secret } = await aliceWithToken("policy e2e");
     await expect.poll(() => callWeather(secret, slug), { timeout: 30_000 }).toBe("allowed");
 
     // The deny rule, written in the browser.
@@ -64,8 +60,7 @@ test("write a deny rule, see the simulator's answer and the impact, publish, and
     const lost = page.getByTestId("impact-row").filter({ hasText: `${slug}_get_weather` }).filter({ hasText: alice.email });
     await expect(lost).toContainText("lost");
     await expect(lost).toContainText(name);
-    await page.getByRole("button", { name: "Publish", exact: true }).click();
-    await expect(page.getByTestId("publish-result")).toContainText("accepted");
+    await publishOnPortalPage(page);
 
     await expect.poll(() => callWeather(secret, slug), { timeout: 30_000 }).toBe("refused");
   } finally {

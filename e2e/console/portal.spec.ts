@@ -11,7 +11,7 @@ import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { expect, test, type Page } from "@playwright/test";
 import { MemoryOAuthClient } from "@/testing/oauth-client";
 import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
-import { adminApi as api, OIDC_PORTAL, signInWithOidc } from "@/testing/e2e/fixtures";
+import { aliceWithToken, approveWeatherServer, OIDC_PORTAL, publishOnPortalPage, signInWithOidc, waitForPortal } from "@/testing/e2e/fixtures";
 
 
 
@@ -32,25 +32,21 @@ test("approve, publish, call a tool through the portal with a token and with OAu
   const redirects: Server[] = [];
   try {
     // The Worker starts with the console; wait until it answers.
-    await expect.poll(async () => (await fetch(`${OIDC_PORTAL}/_portcullis/status`).catch(() => null))?.status ?? 0, { timeout: 60_000 }).toBe(200);
+    await waitForPortal();
 
-    // A registered, approved server (the registry has its own browser specs).
-    const server = await api<{ id: string }>("POST", "/servers", { name: "Weather (portal e2e)", slug, url: upstream.url, justification: "portal e2e" });
-    await api("POST", `/servers/${server.id}/approve`, { reason: "ok", tools: ["get_weather", "list_forecasts"] });
+    // A registered, approved server.
+    await approveWeatherServer({ label: "portal e2e", slug, url: upstream.url, tools: ["get_weather", "list_forecasts"] });
 
     // Alice (admin) publishes from the Portal page and sees the Worker acknowledge the version.
     await signInWithOidc(page, "alice", "/portal");
     await expect(page.getByRole("heading", { name: "Portal" })).toBeVisible();
     await expect(page.getByTestId("portal-endpoint")).toContainText("/mcp");
-    await page.getByRole("button", { name: "Publish", exact: true }).click();
-    await expect(page.getByTestId("publish-result")).toContainText("accepted");
+    await publishOnPortalPage(page);
     await page.reload();
     await expect(page.getByTestId("portal-status")).toContainText("v");
 
     // An API token for alice, as a headless agent would use.
-    const { users } = await api<{ users: { id: string; email: string }[] }>("GET", "/users");
-    const alice = users.find((u) => u.email.startsWith("alice@"))!;
-    const { secret } = await api<{ secret: string }>("POST", "/tokens", { name: "portal e2e", scopes: ["read"], expiresInDays: 1, userId: alice.id });
+    const { secret } = await aliceWithToken("portal e2e");
     // The token was made after the publish: the console brings users and tokens to the edge by itself within seconds.
     let tokenClient!: Client;
     await expect(async () => {

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
-import { adminApi as api, callWeatherThroughPortal, OIDC_PORTAL, signInWithOidc } from "@/testing/e2e/fixtures";
+import { adminApi as api, aliceWithToken, approveWeatherServer, callWeatherThroughPortal, publishOnPortalPage, signInWithOidc, waitForPortal } from "@/testing/e2e/fixtures";
 
 
 /** "allowed", "blocked" (the portal's refusal), or what else happened. */
@@ -55,16 +55,12 @@ test("upload a log, triage a finding to blocked, export the Gateway policy, publ
   const vendorUrl = `https://mcp.${slug}.example/mcp`;
   const file = path.join(os.tmpdir(), `${slug}.ndjson`);
   try {
-    await expect.poll(async () => (await fetch(`${OIDC_PORTAL}/_portcullis/status`).catch(() => null))?.status ?? 0, { timeout: 60_000 }).toBe(200);
-    const server = await api<{ id: string }>("POST", "/servers", { name: "Weather (shadow e2e)", slug, url: upstream.url, justification: "shadow e2e" });
-    await api("POST", `/servers/${server.id}/approve`, { reason: "ok", tools: ["get_weather"] });
+    await waitForPortal();
+    await approveWeatherServer({ label: "shadow e2e", slug, url: upstream.url, tools: ["get_weather"] });
 
     await signInWithOidc(page, "alice", "/portal");
-    await page.getByRole("button", { name: "Publish", exact: true }).click();
-    await expect(page.getByTestId("publish-result")).toContainText("accepted");
-    const { users } = await api<{ users: { id: string; email: string }[] }>("GET", "/users");
-    const alice = users.find((u) => u.email.startsWith("alice@"))!;
-    const { secret } = await api<{ secret: string }>("POST", "/tokens", { name: "shadow e2e", scopes: ["read"], expiresInDays: 1, userId: alice.id });
+    await publishOnPortalPage(page);
+    const { secret } = await aliceWithToken("shadow e2e");
     await expect.poll(() => callWeather(secret, slug), { timeout: 30_000 }).toBe("allowed");
 
     // Upload in the browser, with its progress bar and summary.
@@ -111,8 +107,7 @@ test("upload a log, triage a finding to blocked, export the Gateway policy, publ
     // Still allowed until publishing; then the edge refuses the host, and the bundle says why.
     expect(await callWeather(secret, slug)).toBe("allowed");
     await page.goto("/portal");
-    await page.getByRole("button", { name: "Publish", exact: true }).click();
-    await expect(page.getByTestId("publish-result")).toContainText("accepted");
+    await publishOnPortalPage(page);
     await expect.poll(() => callWeather(secret, slug), { timeout: 30_000 }).toBe("blocked");
     const { deployments } = await api<{ deployments: { version: number }[] }>("GET", "/config/deployments");
     const latest = await api<{ bundle: { shadow: { blocklist: { origin: string; pathPrefix: string }[] } } }>("GET", `/config/deployments/${deployments[0]!.version}`);

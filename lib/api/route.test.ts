@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, vi } from "vitest";
 import { testDatabases, useTestDatabase } from "@/testing/db";
-import { makeToken, makeUser } from "@/testing/users";
+import { makeUserToken } from "@/testing/users";
 import { getMe } from "@/lib/users/endpoints";
 import { apiRoute } from "./route";
 import * as tokensRoute from "@/app/api/v1/tokens/route";
@@ -33,9 +33,9 @@ describe.each(testDatabases())("apiRoute on $name", (database) => {
   let adminSecret: string;
   let viewerReadOnlySecret: string;
   beforeAll(async () => {
-    memberSecret = await makeToken(db, (await makeUser(db, "member")).userId);
-    adminSecret = await makeToken(db, (await makeUser(db, "admin")).userId);
-    viewerReadOnlySecret = await makeToken(db, (await makeUser(db, "viewer")).userId, ["read"]);
+    memberSecret = await makeUserToken(db, "member");
+    adminSecret = await makeUserToken(db, "admin");
+    viewerReadOnlySecret = await makeUserToken(db, "viewer", ["read"]);
   });
 
   describe("authentication and authorization", () => {

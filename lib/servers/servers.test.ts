@@ -29,6 +29,14 @@ describe.each(testDatabases())("the server registry on $name", (database) => {
 
   const request = async (actor: Awaited<ReturnType<typeof makeUser>>, extra: Record<string, unknown> = {}) =>
     registerServer({ db, actor }, { name: "Weather", slug: `weather-${uniq()}`, url: upstream.url, justification: "forecasts for the ops team", ...extra });
+  /** A server a new member requested and a new approver approved, as it was registered. */
+  const requestApproved = async (extra: Record<string, unknown> = {}) => {
+    const member = await makeUser(db, "member");
+    const approver = await makeUser(db, "approver");
+    const server = await request(member, extra);
+    await approveServer({ db, actor: approver }, server.id, { reason: "ok" });
+    return { member, approver, server };
+  };
 
   it("registers after discovery: pending review, every tool disabled, hashed, priced and scanned", async () => {
     const member = await makeUser(db, "member");
@@ -112,10 +120,7 @@ describe.each(testDatabases())("the server registry on $name", (database) => {
   });
 
   it("quarantines changed and new tools of an approved server on sync, shows the diff, and re-approval re-pins", async () => {
-    const member = await makeUser(db, "member");
-    const approver = await makeUser(db, "approver");
-    const server = await request(member);
-    await approveServer({ db, actor: approver }, server.id, { reason: "ok" });
+    const { member, approver, server } = await requestApproved();
 
     upstream.mutate("description");
     upstream.mutate("schema");
@@ -168,10 +173,7 @@ describe.each(testDatabases())("the server registry on $name", (database) => {
   });
 
   it("rejects with a reason, switches every tool off, and refuses a second rejection", async () => {
-    const member = await makeUser(db, "member");
-    const approver = await makeUser(db, "approver");
-    const server = await request(member);
-    await approveServer({ db, actor: approver }, server.id, { reason: "ok" });
+    const { approver, server } = await requestApproved();
     const withdrawn = await rejectServer({ db, actor: approver }, server.id, { reason: "vendor breach" });
     expect(withdrawn.status).toBe("rejected");
     expect(withdrawn.tools!.every((t) => t.state === "disabled")).toBe(true);
@@ -181,10 +183,7 @@ describe.each(testDatabases())("the server registry on $name", (database) => {
   });
 
   it("lists with status filter and text search", async () => {
-    const member = await makeUser(db, "member");
-    const approver = await makeUser(db, "approver");
-    const a = await request(member, { name: "Zebra Weather", description: "stripes" });
-    await approveServer({ db, actor: approver }, a.id, { reason: "ok" });
+    const { member, server: a } = await requestApproved({ name: "Zebra Weather", description: "stripes" });
     const found = await listServers({ db, actor: member }, { q: "stripes" });
     expect(found.map((s) => s.id)).toEqual([a.id]);
     expect((await listServers({ db, actor: member }, { status: "approved", q: "zebra" })).map((s) => s.id)).toEqual([a.id]);
@@ -192,10 +191,7 @@ describe.each(testDatabases())("the server registry on $name", (database) => {
   });
 
   it("the periodic pass re-syncs approved servers as the scheduler and quarantines changes", async () => {
-    const member = await makeUser(db, "member");
-    const approver = await makeUser(db, "approver");
-    const server = await request(member);
-    await approveServer({ db, actor: approver }, server.id, { reason: "ok" });
+    const { member, server } = await requestApproved();
     upstream.mutate("schema");
     const report = await syncApprovedServers(db);
     expect(report.changed).toContain(server.slug);

@@ -27,6 +27,34 @@ export async function adminApi<T>(method: string, path: string, body?: unknown):
   return JSON.parse(text) as T;
 }
 
+/** Waits until the OIDC console's portal Worker answers: it starts with the console. */
+export async function waitForPortal(): Promise<void> {
+  await expect.poll(async () => (await fetch(`${OIDC_PORTAL}/_portcullis/status`).catch(() => null))?.status ?? 0, { timeout: 60_000 }).toBe(200);
+}
+
+/**
+ * Registers the mutable fixture server at `url` as "Weather (<label>)" and approves `tools` of it,
+ * through the API (the registry has its own browser specs).
+ */
+export async function approveWeatherServer({ label, slug, url, tools }: { label: string; slug: string; url: string; tools: string[] }): Promise<void> {
+  const server = await adminApi<{ id: string }>("POST", "/servers", { name: `Weather (${label})`, slug, url, justification: label });
+  await adminApi("POST", `/servers/${server.id}/approve`, { reason: "ok", tools });
+}
+
+/** Alice (an admin at the OIDC provider) and a read-only API token of hers for a day, as her headless agent would use. */
+export async function aliceWithToken(tokenName: string): Promise<{ alice: { id: string; email: string }; secret: string }> {
+  const { users } = await adminApi<{ users: { id: string; email: string }[] }>("GET", "/users");
+  const alice = users.find((u) => u.email.startsWith("alice@"))!;
+  const { secret } = await adminApi<{ secret: string }>("POST", "/tokens", { name: tokenName, scopes: ["read"], expiresInDays: 1, userId: alice.id });
+  return { alice, secret };
+}
+
+/** Clicks Publish on the Portal page (the page must be open) and waits until the portal accepted the version. */
+export async function publishOnPortalPage(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Publish", exact: true }).click();
+  await expect(page.getByTestId("publish-result")).toContainText("accepted");
+}
+
 /**
  * Calls `{slug}_get_weather` (the mutable fixture server's tool) through the OIDC console's portal
  * with an API token: "allowed" when the answer came back, else what went wrong (for a poll to match).

@@ -5,7 +5,7 @@ import { BudgetEditor } from "@/components/budgets/budget-editor";
 import { RateLimitEditor } from "@/components/budgets/rate-limit-editor";
 import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
-import { Table, Td } from "@/components/ui/table";
+import { NameCell, Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { formatAmount, formatUtc } from "@core/text/format";
@@ -14,7 +14,7 @@ import type { BudgetAlertOutput, BudgetStatusOutput } from "@/lib/budgets/schema
 import { getBudgetStatus, listBudgetAlerts } from "@/lib/budgets/queries";
 import { listRateLimits } from "@/lib/rate-limits/queries";
 import { formatWindow } from "@/lib/rate-limits/schemas";
-import { DeleteButton, EditLink } from "@/components/ui/row-actions";
+import { DeleteButton, EditDeleteCells, EditLink, EditorCard, PublishLink } from "@/components/ui/row-actions";
 import {
   createBudgetAction,
   createRateLimitAction,
@@ -93,11 +93,7 @@ export default async function BudgetsPage({ searchParams }: { searchParams: Prom
         title="Budgets"
         description={
           <>
-            LLM spend against each budget in its current UTC period, from the calls the portal reported. Changes to budgets and rate limits reach the edge when you{" "}
-            <Link className="text-indigo-700 underline" href="/portal">
-              publish
-            </Link>
-            .
+            LLM spend against each budget in its current UTC period, from the calls the portal reported. Changes to budgets and rate limits reach the edge when you <PublishLink />.
           </>
         }
       />
@@ -115,18 +111,9 @@ export default async function BudgetsPage({ searchParams }: { searchParams: Prom
       )}
 
       {canManage && (
-        <Card
-          title={editing ? `Edit "${editing.name}"` : "New budget"}
-          actions={
-            editing ? (
-              <Link className="text-sm text-indigo-700 hover:underline" href="/budgets">
-                New budget instead
-              </Link>
-            ) : undefined
-          }
-        >
+        <EditorCard editing={editing} newTitle="New budget" pageHref="/budgets">
           <BudgetEditor action={editing ? updateBudgetAction : createBudgetAction} budget={editing} subjects={options.subjects} />
-        </Card>
+        </EditorCard>
       )}
 
       <Card title="Recent alerts" description="Each threshold (50, 80, 100 %) fires once per budget and period.">
@@ -153,10 +140,7 @@ export default async function BudgetsPage({ searchParams }: { searchParams: Prom
           <Table head={["Name", "Who", "Counted per", "Calls", "Limit", "", ""]} empty="No rate limits yet.">
             {rateLimits.map((r) => (
               <tr key={r.id} data-testid="rate-limit-row" className={r.enabled ? "" : "opacity-50"}>
-                <Td>
-                  <span className="font-medium">{r.name}</span>
-                  {!r.enabled && <span className="ml-1 text-xs text-zinc-500">(disabled)</span>}
-                </Td>
+                <NameCell name={r.name} enabled={r.enabled} />
                 <Td className="font-mono text-xs">{r.subject}</Td>
                 <Td>{r.per}</Td>
                 <Td className="font-mono text-xs">
@@ -166,16 +150,7 @@ export default async function BudgetsPage({ searchParams }: { searchParams: Prom
                 <Td className="tabular-nums">
                   {r.limit} / {formatWindow(r.window)}
                 </Td>
-                <Td>
-                  {canManage && (
-                    <EditLink href={`/budgets?editLimit=${r.id}#rate-limit-editor`} />
-                  )}
-                </Td>
-                <Td>
-                  {canManage && (
-                    <DeleteButton action={deleteRateLimitAction} id={r.id} confirm={`Delete rate limit "${r.name}"?`} />
-                  )}
-                </Td>
+                <EditDeleteCells canManage={canManage} editHref={`/budgets?editLimit=${r.id}#rate-limit-editor`} action={deleteRateLimitAction} id={r.id} confirm={`Delete rate limit "${r.name}"?`} />
               </tr>
             ))}
           </Table>

@@ -1,10 +1,9 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { PriceEditor } from "@/components/gateway/price-editor";
 import { ProviderEditor } from "@/components/gateway/provider-editor";
 import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
-import { Table, Td } from "@/components/ui/table";
+import { NameCell, Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { formatUtc } from "@core/text/format";
@@ -12,7 +11,7 @@ import { listLlmPrices } from "@/lib/llm-providers/queries";
 import { listLlmProviders } from "@/lib/llm-providers/queries";
 import { portalPublicUrl } from "@/lib/config/edge-keys";
 import { createLlmProviderAction, deleteLlmProviderAction, resetLlmPricesAction, saveLlmPricesAction, updateLlmProviderAction } from "./actions";
-import { DeleteButton, EditLink } from "@/components/ui/row-actions";
+import { EditDeleteCells, EditorCard, PublishLink } from "@/components/ui/row-actions";
 
 export const metadata: Metadata = { title: "Gateway" };
 
@@ -32,11 +31,7 @@ export default async function GatewayPage({ searchParams }: { searchParams: Prom
         title="LLM gateway"
         description={
           <>
-            Clients call <code className="font-mono text-xs" data-testid="gateway-endpoint">{`${portal}/llm/<slug>/v1/...`}</code> with their Portcullis token instead of the provider&apos;s key; the portal adds the key, applies budgets and rate limits, and reports usage. Changes reach the edge when you{" "}
-            <Link className="text-indigo-700 underline" href="/portal">
-              publish
-            </Link>
-            .
+            Clients call <code className="font-mono text-xs" data-testid="gateway-endpoint">{`${portal}/llm/<slug>/v1/...`}</code> with their Portcullis token instead of the provider&apos;s key; the portal adds the key, applies budgets and rate limits, and reports usage. Changes reach the edge when you <PublishLink />.
           </>
         }
       />
@@ -45,11 +40,9 @@ export default async function GatewayPage({ searchParams }: { searchParams: Prom
         <Table head={["Provider", "Kind", "Endpoint at the portal", "Upstream", "Key", "Cache", "", ""]} empty="No LLM providers yet.">
           {providers.map((p) => (
             <tr key={p.id} data-testid="provider-row" className={p.enabled ? "" : "opacity-50"}>
-              <Td>
-                <span className="font-medium">{p.name}</span>
-                {!p.enabled && <span className="ml-1 text-xs text-zinc-500">(disabled)</span>}
+              <NameCell name={p.name} enabled={p.enabled}>
                 <span className="block font-mono text-xs text-zinc-500">{p.slug}</span>
-              </Td>
+              </NameCell>
               <Td>{p.kind}</Td>
               <Td className="font-mono text-xs">
                 <span data-testid="provider-endpoint">{`${portal}${p.gatewayPath}/...`}</span>
@@ -60,34 +53,24 @@ export default async function GatewayPage({ searchParams }: { searchParams: Prom
                 {p.cacheTtlSeconds ? `${p.cacheTtlSeconds} s` : "off"}
                 {p.logBodies && <span className="block text-zinc-500">logs bodies</span>}
               </Td>
-              <Td>
-                {canManage && (
-                  <EditLink href={`/gateway?edit=${p.id}`} />
-                )}
-              </Td>
-              <Td>
-                {canManage && (
-                  <DeleteButton action={deleteLlmProviderAction} id={p.id} confirm={`Remove provider "${p.name}"?`} label="Remove" pendingLabel="Removing…" />
-                )}
-              </Td>
+              <EditDeleteCells
+                canManage={canManage}
+                editHref={`/gateway?edit=${p.id}`}
+                action={deleteLlmProviderAction}
+                id={p.id}
+                confirm={`Remove provider "${p.name}"?`}
+                label="Remove"
+                pendingLabel="Removing…"
+              />
             </tr>
           ))}
         </Table>
       </Card>
 
       {canManage && (
-        <Card
-          title={editing ? `Edit "${editing.name}"` : "Add a provider"}
-          actions={
-            editing ? (
-              <Link className="text-sm text-indigo-700 hover:underline" href="/gateway">
-                Add a provider instead
-              </Link>
-            ) : undefined
-          }
-        >
+        <EditorCard editing={editing} newTitle="Add a provider" pageHref="/gateway">
           <ProviderEditor action={editing ? updateLlmProviderAction : createLlmProviderAction} provider={editing} />
-        </Card>
+        </EditorCard>
       )}
 
       <Card

@@ -1,11 +1,10 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { DownloadButton, ImportForm } from "@/components/policies/policy-file";
 import { PolicyEditor } from "@/components/policies/policy-editor";
 import { Simulator } from "@/components/policies/simulator";
 import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
-import { Table, Td } from "@/components/ui/table";
+import { NameCell, Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { ACCESS_RULE_PRIORITY } from "@/lib/config/compile-bundle";
@@ -16,7 +15,7 @@ import type { PolicyOutput } from "@/lib/policies/schemas";
 import { toPolicyInput } from "@/lib/policies/store";
 import { count } from "@core/text/count";
 import { createPolicyAction, deletePolicyAction, importPoliciesAction, simulatePolicyAction, updatePolicyAction } from "./actions";
-import { DeleteButton, EditLink } from "@/components/ui/row-actions";
+import { EditDeleteCells, EditorCard, PublishLink } from "@/components/ui/row-actions";
 
 export const metadata: Metadata = { title: "Policies" };
 
@@ -49,11 +48,7 @@ export default async function PoliciesPage({ searchParams }: { searchParams: Pro
         title="Policies"
         description={
           <>
-            Who may call which tools, from where and when. The highest priority decides, deny wins at equal priority, and nothing matching means deny. Server access (Servers → Access) adds allow rules at priority {ACCESS_RULE_PRIORITY}. Changes reach the edge when you{" "}
-            <Link className="text-indigo-700 underline" href="/portal">
-              publish
-            </Link>
-            .
+            Who may call which tools, from where and when. The highest priority decides, deny wins at equal priority, and nothing matching means deny. Server access (Servers → Access) adds allow rules at priority {ACCESS_RULE_PRIORITY}. Changes reach the edge when you <PublishLink />.
           </>
         }
         actions={
@@ -72,26 +67,15 @@ export default async function PoliciesPage({ searchParams }: { searchParams: Pro
               <Td>
                 <Badge tone={p.effect === "deny" ? "red" : "green"}>{p.effect}</Badge>
               </Td>
-              <Td>
-                <span className="font-medium">{p.name}</span>
-                {!p.enabled && <span className="ml-1 text-xs text-zinc-500">(disabled)</span>}
+              <NameCell name={p.name} enabled={p.enabled}>
                 {p.description && <span className="block text-xs text-zinc-500">{p.description}</span>}
-              </Td>
+              </NameCell>
               <Td className="font-mono text-xs">{p.subject}</Td>
               <Td className="font-mono text-xs">
                 {p.server} / {p.tool}
               </Td>
               <Td className="text-xs">{conditionsText(p)}</Td>
-              <Td>
-                {canManage && (
-                  <EditLink href={`/policies?edit=${p.id}`} />
-                )}
-              </Td>
-              <Td>
-                {canManage && (
-                  <DeleteButton action={deletePolicyAction} id={p.id} confirm={`Delete policy "${p.name}"?`} />
-                )}
-              </Td>
+              <EditDeleteCells canManage={canManage} editHref={`/policies?edit=${p.id}`} action={deletePolicyAction} id={p.id} confirm={`Delete policy "${p.name}"?`} />
             </tr>
           ))}
         </Table>
@@ -99,18 +83,9 @@ export default async function PoliciesPage({ searchParams }: { searchParams: Pro
 
       <div className="grid gap-6 lg:grid-cols-2">
         {canManage && (
-          <Card
-            title={editing ? `Edit "${editing.name}"` : "New policy"}
-            actions={
-              editing ? (
-                <Link className="text-sm text-indigo-700 hover:underline" href="/policies">
-                  New policy instead
-                </Link>
-              ) : undefined
-            }
-          >
+          <EditorCard editing={editing} newTitle="New policy" pageHref="/policies">
             <PolicyEditor action={editing ? updatePolicyAction : createPolicyAction} policy={editing} servers={options.servers} subjects={options.subjects} />
-          </Card>
+          </EditorCard>
         )}
         <Card title="Simulator" description={`Would this call be allowed? Runs the edge's own checks. ${count(options.tools.length, "enabled tool")}.`}>
           <Simulator action={simulatePolicyAction} users={options.users} tools={options.tools} />

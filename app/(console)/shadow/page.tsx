@@ -8,7 +8,7 @@ import { ActionForm, SubmitButton } from "@/components/ui/action-form";
 import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
 import { Field, Input, Select } from "@/components/ui/field";
-import { DeleteButton, PublishToApplyNote } from "@/components/ui/row-actions";
+import { DeleteButton, PublishLink, PublishToApplyNote } from "@/components/ui/row-actions";
 import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
@@ -113,11 +113,7 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
         title="Block list"
         description={
           <>
-            The edge refuses every upstream — MCP server or LLM provider — whose URL falls under an entry, whatever policies say, once an admin{" "}
-            <Link className="text-indigo-700 underline" href="/portal">
-              publishes
-            </Link>
-            . Companies that enforce at their secure web gateway can download the list as a Cloudflare Gateway HTTP policy.
+            The edge refuses every upstream — MCP server or LLM provider — whose URL falls under an entry, whatever policies say, once an admin <PublishLink>publishes</PublishLink>. Companies that enforce at their secure web gateway can download the list as a Cloudflare Gateway HTTP policy.
           </>
         }
         actions={

@@ -8,7 +8,7 @@ import { testDatabases, useTestDatabase } from "@/testing/db";
 import { mcpEvents } from "@/db/schema";
 import { generateEdgeSecret, parseEdgeSecrets, signEventBody } from "@core/edge/secret";
 import { makeEvent } from "@/testing/events";
-import { makeToken, makeUser } from "@/testing/users";
+import { makeUserToken } from "@/testing/users";
 import { buildOpenApiDocument } from "@/lib/api/openapi";
 import { POST } from "./route";
 import { GET as listAudit } from "../audit/route";
@@ -21,7 +21,7 @@ describe.each(testDatabases())("POST /api/v1/events on $name", (database) => {
 
   beforeAll(async () => {
     process.env.PORTCULLIS_EDGE_SECRET = secret;
-    adminToken = await makeToken(db, (await makeUser(db, "admin")).userId);
+    adminToken = await makeUserToken(db, "admin");
   });
   afterAll(() => {
     if (previous === undefined) delete process.env.PORTCULLIS_EDGE_SECRET;

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { testDatabases, useTestDatabase } from "@/testing/db";
 import { shadowFindings } from "@/db/schema";
 import { seededRandom } from "@/testing/seeded-random";
-import { makeToken, makeUser } from "@/testing/users";
+import { makeUserToken } from "@/testing/users";
 import { POST } from "./route";
 
 const BASE = "http://console.test/api/v1/traffic";
@@ -126,9 +126,9 @@ describe("POST /api/v1/traffic on pglite", () => {
   let adminToken: string;
 
   beforeAll(async () => {
-    securityToken = await makeToken(db, (await makeUser(db, "security")).userId);
-    memberToken = await makeToken(db, (await makeUser(db, "member")).userId);
-    adminToken = await makeToken(db, (await makeUser(db, "admin")).userId);
+    securityToken = await makeUserToken(db, "security");
+    memberToken = await makeUserToken(db, "member");
+    adminToken = await makeUserToken(db, "admin");
   });
 
   it("answers a wrong format query with 400 VALIDATION_ERROR", async () => {
