@@ -6,6 +6,7 @@ import { authenticateBearer } from "../tokens/authenticate-token";
 import { DomainError, UnauthenticatedError } from "../errors";
 import type { Ctx } from "../context";
 import { DEFAULT_MAX_BODY_BYTES, type Endpoint } from "./endpoint";
+import { readBoundedBody } from "@core/http/bounded-body";
 import { unstorableText } from "@core/text/storable";
 import { describeFailure, toProblem } from "./problem";
 
@@ -27,12 +28,9 @@ async function readJsonBody(request: Request, maxBytes: number): Promise<unknown
   if (type && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
     throw new RequestError(415, "UNSUPPORTED_MEDIA_TYPE", `Send the body as application/json (got ${type.split(";")[0]})`);
   }
-  const tooLarge = () => new RequestError(413, "PAYLOAD_TOO_LARGE", `Request body must be at most ${maxBytes.toLocaleString("en")} bytes`);
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge();
-  // Counted in bytes, not characters: a chunked upload has no Content-Length to check first.
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > maxBytes) throw tooLarge();
+  // Counted in bytes, not characters; a chunked upload is refused as soon as it passes the limit.
+  const bytes = await readBoundedBody(request, maxBytes);
+  if (!bytes) throw new RequestError(413, "PAYLOAD_TOO_LARGE", `Request body must be at most ${maxBytes.toLocaleString("en")} bytes`);
   const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") throw new RequestError(400, "INVALID_JSON", "Request body is empty; send a JSON object");
   let parsed: unknown;

@@ -4,34 +4,9 @@ import { EVENTS_SIGNATURE_HEADER, type EdgeSecret } from "@core/edge/secret";
 import { UnauthenticatedError } from "@/lib/errors";
 import { IngestError, ingestEvents } from "./ingest-events";
 import { EVENT_BODY_LIMIT_BYTES } from "@core/events/schema";
+import { readBoundedBody } from "@core/http/bounded-body";
 
 const tooLarge = () => new IngestError(413, "PAYLOAD_TOO_LARGE", `Request body must be at most ${EVENT_BODY_LIMIT_BYTES} bytes`);
-
-/** Reads at most `limit` bytes; stops reading (and refuses) as soon as the body is larger. */
-async function readBounded(request: Request, limit: number): Promise<string> {
-  if (Number(request.headers.get("content-length") ?? "0") > limit) throw tooLarge();
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
-}
 
 /**
  * `POST /api/v1/events` as a plain Request → Response function: what the Next route handler
@@ -46,7 +21,9 @@ export async function ingestEventsRequest(
     const signature = request.headers.get(EVENTS_SIGNATURE_HEADER);
     // Refuse an unsigned delivery before reading (or buffering) its body.
     if (!signature) throw new UnauthenticatedError("Missing X-Portcullis-Signature: event deliveries are signed with the edge secret");
-    const body = await readBounded(request, EVENT_BODY_LIMIT_BYTES);
+    const bytes = await readBoundedBody(request, EVENT_BODY_LIMIT_BYTES);
+    if (!bytes) throw tooLarge();
+    const body = new TextDecoder().decode(bytes);
     const db = await deps.db();
     const onUsage = deps.onUsage;
     const result = await ingestEvents(db, { body, signature, secrets: await deps.secrets(), ...(onUsage ? { onUsage: () => onUsage(db) } : {}) });

@@ -4,6 +4,7 @@
  * the session's Durable Object (a new one for an initialize without Mcp-Session-Id).
  */
 import { portalRefusal, visibleServers } from "@core/bundle/bundle-index";
+import { readBoundedBody } from "@core/http/bounded-body";
 import type { GrantProps } from "../auth";
 import { configFor } from "../config";
 import type { Env } from "../env";
@@ -24,34 +25,7 @@ const tooLarge = () => jsonRpcError(413, -32600, `Request body too large: the po
 /** Before authentication: a declared length over the limit is refused without reading anything. */
 export function declaredTooLarge(request: Request): Response | null {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared <= MCP_MAX_BODY_BYTES) return null;
-  request.body?.cancel().catch(() => undefined);
-  return tooLarge();
-}
-
-/** The body, read up to the limit (chunked bodies have no length to check first); null when over it. */
-async function readBounded(request: Request): Promise<Uint8Array | null> {
-  if (!request.body) return new Uint8Array();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MCP_MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return declared > MCP_MAX_BODY_BYTES ? tooLarge() : null;
 }
 
 /** Names a local client uses for the machine it runs on. */
@@ -133,7 +107,7 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps): 
   headers.set(SESSION_CONTEXT_HEADER, JSON.stringify(context));
   let body: Uint8Array | undefined;
   if (request.method === "POST") {
-    const read = await readBounded(request);
+    const read = await readBoundedBody(request, MCP_MAX_BODY_BYTES);
     if (!read) return tooLarge();
     body = read;
   }
