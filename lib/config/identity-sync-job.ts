@@ -1,18 +1,13 @@
 import { getDb } from "@/db/client";
 import { systemActor } from "@/lib/auth/actor";
+import { intervalSetting, startPeriodicJob } from "@/lib/periodic-job";
 import { syncIdentities } from "./sync-identities";
-
-const key = Symbol.for("portcullis.identitySync");
-type WithTimer = typeof globalThis & { [key]?: NodeJS.Timeout };
 
 export const IDENTITY_SYNC_ACTOR = systemActor("portcullis (identity sync)");
 
 /** PORTCULLIS_IDENTITY_SYNC_SECONDS (default 5; 0 turns it off). */
 export function identitySyncIntervalMs(env: Record<string, string | undefined> = process.env): number {
-  const raw = env.PORTCULLIS_IDENTITY_SYNC_SECONDS?.trim();
-  const seconds = raw === undefined || raw === "" ? 5 : Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 0) throw new Error("PORTCULLIS_IDENTITY_SYNC_SECONDS must be a number of seconds (0 to turn it off)");
-  return Math.round(seconds * 1000);
+  return intervalSetting(env, "PORTCULLIS_IDENTITY_SYNC_SECONDS", { name: "seconds", ms: 1000 }, 5);
 }
 
 /**
@@ -23,24 +18,11 @@ export function identitySyncIntervalMs(env: Record<string, string | undefined> =
  * the publishing lock and the content hash.
  */
 export function startIdentitySync(): void {
-  const g = globalThis as WithTimer;
-  const interval = identitySyncIntervalMs();
-  if (g[key] || interval === 0) return;
-  let running = false;
-  g[key] = setInterval(async () => {
-    if (running) return;
-    running = true;
-    try {
-      const result = await syncIdentities({ db: await getDb(), actor: IDENTITY_SYNC_ACTOR });
-      if (result) {
-        const acks = result.pushed.map((a) => `${a.portalUrl} ${a.status}`).join(", ") || "no portal configured";
-        console.log(`[portcullis] users and tokens changed: published version ${result.version} (${acks})`);
-      }
-    } catch (error) {
-      console.error("[portcullis] identity sync failed:", error instanceof Error ? error.message : error);
-    } finally {
-      running = false;
+  startPeriodicJob("identity sync", identitySyncIntervalMs(), async () => {
+    const result = await syncIdentities({ db: await getDb(), actor: IDENTITY_SYNC_ACTOR });
+    if (result) {
+      const acks = result.pushed.map((a) => `${a.portalUrl} ${a.status}`).join(", ") || "no portal configured";
+      console.log(`[portcullis] users and tokens changed: published version ${result.version} (${acks})`);
     }
-  }, interval);
-  g[key].unref();
+  });
 }
