@@ -2,7 +2,10 @@
  * Test helpers for the portal Worker: start it in workerd (wrangler's `unstable_dev`), build and
  * sign bundles for real upstreams, and receive its event batches the way the console does.
  */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import path from "node:path";
@@ -23,7 +26,8 @@ const dir = path.join(process.cwd(), "workers", "portal");
 export type Keys = Awaited<ReturnType<typeof generateSigningKeyPair>>;
 
 export interface PortalUnderTest {
-  worker: Unstable_DevWorker;
+  /** Null for a portal started without wrangler's dev proxy. */
+  worker: Unstable_DevWorker | null;
   origin: string;
   keys: Keys;
   edgeSecret: string;
@@ -63,6 +67,60 @@ export async function startPortal(options: { consoleUrl: string; edgeSecret?: st
       return fetch(`${origin}/_portcullis/bundle`, { method: "POST", body: JSON.stringify(signed), headers: { "content-type": "application/json" } });
     },
     stop: () => worker.stop(),
+  };
+}
+
+/**
+ * The portal in workerd alone, through Miniflare's API, with no wrangler dev proxy in front: the
+ * Worker exactly as `wrangler deploy` builds it. For what the proxy hides: it reads every response
+ * stream to its end, so a caller who hangs up never reaches the Worker through it.
+ */
+export async function startPortalWithoutProxy(options: { consoleUrl: string; edgeSecret?: string; keys?: Keys; vars?: Record<string, string> }): Promise<PortalUnderTest> {
+  const keys = options.keys ?? (await generateSigningKeyPair());
+  const edgeSecret = options.edgeSecret ?? generateEdgeSecret();
+  const outdir = mkdtempSync(path.join(tmpdir(), "portal-build-"));
+  execFileSync(process.execPath, [path.join(process.cwd(), "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", outdir, "--config", path.join(dir, "wrangler.jsonc")], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+  });
+  const config = JSON.parse(readFileSync(path.join(dir, "wrangler.jsonc"), "utf8").replace(/^\s*\/\/.*$/gm, "")) as {
+    compatibility_date: string;
+    compatibility_flags: string[];
+    durable_objects: { bindings: { name: string; class_name: string }[] };
+    kv_namespaces: { binding: string }[];
+  };
+  const { Miniflare } = await import("miniflare");
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    modules: true,
+    scriptPath: path.join(outdir, "index.js"),
+    modulesRoot: outdir,
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags,
+    durableObjects: Object.fromEntries(config.durable_objects.bindings.map((b) => [b.name, { className: b.class_name, useSQLite: true }])),
+    kvNamespaces: config.kv_namespaces.map((k) => k.binding),
+    bindings: {
+      PORTCULLIS_BUNDLE_KEYS: JSON.stringify({ [keys.keyId]: keys.publicKeyJwk }),
+      PORTCULLIS_EDGE_SECRET: edgeSecret,
+      PORTCULLIS_CONSOLE_URL: options.consoleUrl,
+      ...options.vars,
+    },
+  });
+  const origin = (await mf.ready).origin;
+  return {
+    worker: null,
+    origin,
+    keys,
+    edgeSecret,
+    async push(bundle) {
+      const signed = await signBundle(bundle, keys.privateKeyJwk, keys.keyId);
+      return fetch(`${origin}/_portcullis/bundle`, { method: "POST", body: JSON.stringify(signed), headers: { "content-type": "application/json" } });
+    },
+    stop: async () => {
+      await mf.dispose();
+      rmSync(outdir, { recursive: true, force: true });
+    },
   };
 }
 

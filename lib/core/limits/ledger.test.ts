@@ -48,6 +48,29 @@ describe("budget hierarchy", () => {
     expect(admit(state, { rateLimits: [], budgets: applicableBudgets(specs, bob, at), estimate: tokens(1) }, NOV).admitted).toBe(true);
   });
 
+  it("holds what an uncapped call is expected to cost, at most what is left, so calls admitted together near the cap do not all hold nothing", () => {
+    const at = new Date(NOV);
+    const spec = budgetSpec({ subject: { type: "user", userId: alice.userId }, limit: 25 });
+    const budgets = applicableBudgets([spec], alice, at);
+    const state = emptyLedger();
+    const held: number[] = [];
+    const outcomes: boolean[] = [];
+    for (let i = 0; i < 4; i++) {
+      const result = admit(state, { rateLimits: [], budgets, estimate: tokens(0), expected: tokens(10) }, NOV);
+      outcomes.push(result.admitted);
+      held.push(budgetOf(state, budgets[0]!).reserved);
+    }
+    expect(outcomes).toEqual([true, true, true, false]);
+    expect(held).toEqual([10, 20, 25, 25]);
+    // Without an expectation the same four calls would all have been admitted, holding nothing.
+    const bare = emptyLedger();
+    expect([0, 1, 2, 3].map(() => admit(bare, { rateLimits: [], budgets, estimate: tokens(0) }, NOV).admitted)).toEqual([true, true, true, true]);
+    // A declared cap is what is held (and must fit), whatever is expected.
+    const capped = emptyLedger();
+    admitted(admit(capped, { rateLimits: [], budgets, estimate: tokens(3), expected: tokens(10) }, NOV));
+    expect(budgetOf(capped, budgets[0]!).reserved).toBe(3);
+  });
+
   it("counts every member's spend against the team budget", () => {
     const state = emptyLedger();
     const team = budgetSpec({ subject: { type: "team", teamId: T }, limit: 300 });

@@ -106,8 +106,14 @@ export type SettleResult = { settled: true; late: boolean; crossings: Crossing[]
 export interface AdmitInput {
   rateLimits: readonly ApplicableRateLimit[];
   budgets: readonly ApplicableBudget[];
-  /** What the call may cost; reserved in every budget until settled. */
+  /** What the call may cost (its declared cap); it must fit in every blocking budget, and is reserved until settled. */
   estimate: Amount;
+  /**
+   * What a call that declares no cap (estimate 0 in a metric) is expected to cost. It never decides
+   * admission; it is reserved instead of nothing, capped at the budget's headroom, so that calls
+   * admitted together near the cap do not all hold nothing (the first takes what is left).
+   */
+  expected?: Amount;
   /** Overrides `reservationTtlMs` for this call (1 ms … 24 h). */
   ttlMs?: number;
 }
@@ -186,6 +192,7 @@ const byKey = <T extends { counterKey: string }>(items: readonly T[]) => [...new
 /** Admits a call against every applicable rate limit and budget, all-or-nothing (see the contract). */
 export function admit(state: LedgerState, input: AdmitInput, now: number, options: LedgerOptions = DEFAULT_LEDGER_OPTIONS): AdmitResult {
   assertAmount("estimate", input.estimate);
+  if (input.expected) assertAmount("expected", input.expected);
   const ttl = input.ttlMs ?? options.reservationTtlMs;
   if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_RESERVATION_TTL_MS) throw new RangeError(`ttlMs must be an integer in 1..${MAX_RESERVATION_TTL_MS}`);
   const rateLimits = byKey(input.rateLimits);
@@ -212,8 +219,11 @@ export function admit(state: LedgerState, input: AdmitInput, now: number, option
   for (const rl of rateLimits) state.windows[rl.counterKey] = hitWindow(state.windows[rl.counterKey], now, rl.windowMs);
   if (budgets.length === 0) return { admitted: true, reservationId: null, expiresAt: null, flagged };
   const holds: Hold[] = budgets.map((budget) => {
-    const amount = amountOf(input.estimate, budget.metric);
-    counterFor(state, budget).reserved += amount;
+    const counter = counterFor(state, budget);
+    const declared = amountOf(input.estimate, budget.metric);
+    const headroom = Math.max(0, budget.limit - counter.spent - counter.reserved);
+    const amount = declared > 0 || !input.expected ? declared : Math.min(amountOf(input.expected, budget.metric), headroom);
+    counter.reserved += amount;
     return { budget, amount };
   });
   const reservation: Reservation = { id: options.newId(), createdAt: now, expiresAt: now + ttl, holds, released: false };

@@ -51,16 +51,17 @@ export interface LimitCaller {
 
 /**
  * Counts the call against every applicable rate limit and reserves `estimate` in every applicable
- * budget — all or nothing. `estimate` 0 still refuses once a blocking budget is used up.
+ * budget — all or nothing. `estimate` 0 still refuses once a blocking budget is used up; `expected`
+ * is what such a call holds instead of nothing (see the ledger's AdmitInput).
  */
-export async function admitCall(env: Env, index: BundleIndex, caller: LimitCaller, request: LimitRequest, estimate: Amount, at = new Date()): Promise<Admission> {
+export async function admitCall(env: Env, index: BundleIndex, caller: LimitCaller, request: LimitRequest, estimate: Amount, at = new Date(), expected?: Amount): Promise<Admission> {
   const { rateLimits, budgets } = index.bundle.limits;
   if (rateLimits.length === 0 && budgets.length === 0) return NO_LIMITS;
   const principal = { userId: caller.user.id, teamIds: caller.user.teamIds, tokenId: caller.tokenId };
   const limits = applicableRateLimits(rateLimits, principal, request);
   const spend = applicableBudgets(budgets, principal, at, index.bundle.limits.baselines);
   if (limits.length === 0 && spend.length === 0) return NO_LIMITS;
-  const result = await counters(env).admit({ rateLimits: limits, budgets: spend, estimate });
+  const result = await counters(env).admit({ rateLimits: limits, budgets: spend, estimate, ...(expected ? { expected } : {}) });
   if (result.admitted) return { admitted: true, reservationId: result.reservationId, budgets: spend, flagged: result.flagged };
   const refusal = result.refusals[0]!;
   return { admitted: false, retryAfterSeconds: result.retryAfterSeconds, refusal, ...describeRefusal(refusal) };

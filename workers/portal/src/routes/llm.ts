@@ -174,12 +174,25 @@ function spend(config: BundleIndex, kind: LlmProvider, usage: LlmUsage | null, m
   return { amount: { tokens: totalTokens(kind, usage), microUsd: cost ?? 0 }, cost };
 }
 
-/** The most a call may cost, reserved before it runs: its declared output cap (input is not estimated). */
-function estimate(config: BundleIndex, kind: LlmProvider, op: LlmOperation, body: unknown, model: string | null): Amount {
+/**
+ * Output a call that declares no cap is expected to produce: held (within what the budget has left)
+ * so that uncapped calls running together near a blocking budget's cap never all hold nothing.
+ */
+const EXPECTED_OUTPUT_TOKENS = 1_024;
+
+/**
+ * What a call reserves before it runs: its declared output cap (`estimate`, which must fit), or,
+ * without one, an expected output (`expected`, held up to the headroom). Input is not estimated.
+ */
+function estimate(config: BundleIndex, kind: LlmProvider, op: LlmOperation, body: unknown, model: string | null): { estimate: Amount; expected?: Amount } {
+  const amountFor = (outputTokens: number): Amount => {
+    const usage: LlmUsage = { model, inputTokens: 0, outputTokens, cachedInputTokens: 0, cacheWriteTokens: 0 };
+    return { tokens: outputTokens, microUsd: costMicroUsd(priceFor(config.bundle.llm.prices, kind, model ?? ""), usage) ?? 0 };
+  };
   const maxOut = declaredMaxOutput(op, body);
-  if (maxOut === 0) return { tokens: 0, microUsd: 0 };
-  const usage: LlmUsage = { model, inputTokens: 0, outputTokens: maxOut, cachedInputTokens: 0, cacheWriteTokens: 0 };
-  return { tokens: maxOut, microUsd: costMicroUsd(priceFor(config.bundle.llm.prices, kind, model ?? ""), usage) ?? 0 };
+  if (maxOut > 0) return { estimate: amountFor(maxOut) };
+  const generates = op === "chat.completions" || op === "responses" || op === "messages";
+  return { estimate: { tokens: 0, microUsd: 0 }, ...(generates ? { expected: amountFor(EXPECTED_OUTPUT_TOKENS) } : {}) };
 }
 
 function returnHeaders(from: Headers, cacheStatus: string): Headers {
@@ -251,7 +264,8 @@ export async function handleLlm(request: Request, env: Env, ctx: ExecutionContex
     return llmError(call.kind, 403, "permission", `You may not use ${call.model ? `model "${call.model}" of ` : ""}provider "${provider.slug}" at this portal`);
   }
 
-  const admission = await admitCall(env, config, { user: who.user, tokenId: who.tokenId }, { kind: "llm", serverSlug: provider.slug }, estimate(config, provider.kind, op, body, call.model), at);
+  const hold = estimate(config, provider.kind, op, body, call.model);
+  const admission = await admitCall(env, config, { user: who.user, tokenId: who.tokenId }, { kind: "llm", serverSlug: provider.slug }, hold.estimate, at, hold.expected);
   if (!admission.admitted) {
     call.reason = admission.reason;
     call.ruleId = admission.refusal.specId;
@@ -261,7 +275,10 @@ export async function handleLlm(request: Request, env: Env, ctx: ExecutionContex
   call.overBudget = admission.flagged.length > 0;
 
   try {
-    return await forward(request, env, ctx, config, call, admission, op, body);
+    // Kept alive by waitUntil: a caller who hangs up does not stop the call from being metered.
+    const work = forward(request, env, ctx, config, call, admission, op, body, hold);
+    ctx.waitUntil(work.then(() => undefined, () => undefined));
+    return await work;
   } catch (error) {
     // Nothing reached the caller yet: release the reservation and say the provider failed.
     ctx.waitUntil(settleCall(env, admission, { tokens: 0, microUsd: 0 }).catch(() => undefined));
@@ -271,7 +288,17 @@ export async function handleLlm(request: Request, env: Env, ctx: ExecutionContex
   }
 }
 
-async function forward(request: Request, env: Env, ctx: ExecutionContext, config: BundleIndex, call: CallRecord, admission: Extract<Admission, { admitted: true }>, op: LlmOperation, body: unknown): Promise<Response> {
+async function forward(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  config: BundleIndex,
+  call: CallRecord,
+  admission: Extract<Admission, { admitted: true }>,
+  op: LlmOperation,
+  body: unknown,
+  hold: { estimate: Amount; expected?: Amount },
+): Promise<Response> {
   const provider = call.provider!;
   const cacheChoice = request.headers.get(CACHE_STATUS_HEADER)?.toLowerCase();
   const ttl = parseCacheTtl(request.headers.get(CACHE_TTL_HEADER), provider.cacheTtlSeconds, CACHE_MAX_TTL_SECONDS);
@@ -280,9 +307,11 @@ async function forward(request: Request, env: Env, ctx: ExecutionContext, config
   const key = useCache ? new Request(`${CACHE_HOST}${await cacheKey({ provider: provider.kind, op, scope: `${provider.slug}:${call.user!.id}`, body })}`) : null;
   const cache = key ? await caches.open("portcullis-llm") : null;
 
-  const settle = (usage: LlmUsage | null) => {
+  // A call that went through but reported no usage is charged what it reserved (or was expected to cost), never 0.
+  const withoutUsage = hold.estimate.tokens > 0 || !hold.expected ? hold.estimate : hold.expected;
+  const settle = (usage: LlmUsage | null, charged = true) => {
     const { amount, cost } = spend(config, provider.kind, usage, call.model);
-    ctx.waitUntil(settleCall(env, admission, amount).catch((error: unknown) => console.error("[llm] settle failed:", error instanceof Error ? error.message : error)));
+    ctx.waitUntil(settleCall(env, admission, usage || !charged ? amount : withoutUsage).catch((error: unknown) => console.error("[llm] settle failed:", error instanceof Error ? error.message : error)));
     return cost;
   };
 
@@ -291,7 +320,7 @@ async function forward(request: Request, env: Env, ctx: ExecutionContext, config
     if (hit) {
       const usage = JSON.parse(hit.headers.get("x-portcullis-usage") ?? "null") as LlmUsage | null;
       const text = await hit.text();
-      const cost = settle(usage);
+      const cost = settle(usage, false);
       emit(env, ctx, usageEvent(request, call, { status: 200, decision: "allowed", cache: "hit", usage, cost, responseText: text }));
       return new Response(text, { status: 200, headers: returnHeaders(hit.headers, "HIT") });
     }
@@ -312,7 +341,8 @@ async function forward(request: Request, env: Env, ctx: ExecutionContext, config
   // The caller's own bytes unless the gateway had to ask for streamed usage.
   const withUsage = withStreamUsage(op, body);
   const sent = body === null ? undefined : withUsage === body && call.requestText !== null ? call.requestText : JSON.stringify(withUsage);
-  const res = await fetch(upstreamUrl, { method: request.method, headers, body: sent, signal: request.signal, redirect: "manual" });
+  // Not the caller's abort signal: the call runs (and is metered) to its end even if the caller hangs up.
+  const res = await fetch(upstreamUrl, { method: request.method, headers, body: sent, redirect: "manual" });
 
   const isStream = res.ok && (res.headers.get("content-type") ?? "").includes("text/event-stream") && res.body;
   if (!isStream) {
@@ -325,44 +355,79 @@ async function forward(request: Request, env: Env, ctx: ExecutionContext, config
         usage = null;
       }
     }
-    const cost = settle(usage);
+    const cost = settle(usage, res.ok);
     if (res.ok && cache && key && text.length <= CACHE_BODY_LIMIT_BYTES) ctx.waitUntil(store(cache, key, text, res.headers.get("content-type"), usage, ttl));
     emit(env, ctx, usageEvent(request, call, { status: res.status, decision: "allowed", cache: res.ok ? cacheStatus.toLowerCase() as "miss" | "bypass" : null, usage, cost, responseText: text, error: res.ok ? null : `provider answered ${res.status}` }));
     return new Response(text, { status: res.status, headers: returnHeaders(res.headers, cacheStatus) });
   }
 
-  // Streaming: every chunk goes on at once; usage and a copy for the cache are taken on the way.
+  // Streaming: the caller gets every chunk as it arrives; a copy is read to the end here, whatever
+  // the caller does (hanging up after the last content chunk included), and meters the call.
+  const [toCaller, toMeter] = res.body!.tee();
+  // Whether the caller read the stream to its end (true) or hung up (false).
+  let callerDone: (readAll: boolean) => void = () => undefined;
+  const callerFinished = new Promise<boolean>((resolve) => (callerDone = resolve));
+  const callerReader = toCaller.getReader();
+  const forCaller = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await callerReader.read();
+      if (done) {
+        callerDone(true);
+        controller.close();
+      } else controller.enqueue(value);
+    },
+    cancel(reason) {
+      callerDone(false);
+      return callerReader.cancel(reason);
+    },
+  });
+  ctx.waitUntil(
+    meterStream(toMeter).then(async ({ usage, copy, logText, complete }) => {
+      const cost = settle(usage);
+      // A hang-up reaches the Worker when it next writes: give a slow reader a moment to finish.
+      const callerLeft = !(await Promise.race([callerFinished, new Promise<boolean>((r) => setTimeout(() => r(false), CALLER_GRACE_MS))]));
+      if (cache && key && copy && usage && complete && !callerLeft) ctx.waitUntil(store(cache, key, copy, res.headers.get("content-type"), usage, ttl));
+      const problems = [callerLeft ? "aborted: the caller disconnected before the end of the stream (metered to the end)" : null, complete ? null : "the provider's stream broke off", usage ? null : "no usage reported: charged the reservation"].filter(Boolean);
+      emit(env, ctx, usageEvent(request, call, { status: res.status, decision: "allowed", cache: cacheStatus.toLowerCase() as "miss" | "bypass", usage, cost, responseText: logText, error: problems.length ? problems.join("; ") : null }));
+    }),
+  );
+  return new Response(forCaller, { status: res.status, headers: returnHeaders(res.headers, cacheStatus) });
+}
+
+/** How long after the provider's last byte a caller may still be reading before the call counts as abandoned. */
+const CALLER_GRACE_MS = 5_000;
+
+/** Reads a stream to its end: the usage it reports, a copy for the cache (up to its limit), the text for the log. */
+async function meterStream(stream: ReadableStream<Uint8Array>): Promise<{ usage: LlmUsage | null; copy: Uint8Array | null; logText: string; complete: boolean }> {
   const tracker = new SseUsageTracker();
-  const copy: Uint8Array[] = [];
+  const chunks: Uint8Array[] = [];
   let copied = 0;
   const decoder = new TextDecoder();
   let logText = "";
-  const pass = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      controller.enqueue(chunk);
-      tracker.push(chunk);
-      if (copied <= CACHE_BODY_LIMIT_BYTES) {
-        copy.push(chunk);
-        copied += chunk.byteLength;
-      }
-      if (logText.length < LLM_LOG_LIMIT * 2) logText += decoder.decode(chunk, { stream: true });
-    },
-    flush() {
-      const usage = tracker.finish();
-      const cost = settle(usage);
-      if (cache && key && copied <= CACHE_BODY_LIMIT_BYTES && usage) {
-        const all = new Uint8Array(copied);
-        let offset = 0;
-        for (const c of copy) {
-          all.set(c, offset);
-          offset += c.byteLength;
-        }
-        ctx.waitUntil(store(cache, key, all, res.headers.get("content-type"), usage, ttl));
-      }
-      emit(env, ctx, usageEvent(request, call, { status: res.status, decision: "allowed", cache: cacheStatus.toLowerCase() as "miss" | "bypass", usage, cost, responseText: logText }));
-    },
-  });
-  return new Response(res.body!.pipeThrough(pass), { status: res.status, headers: returnHeaders(res.headers, cacheStatus) });
+  let complete = true;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      tracker.push(value);
+      copied += value.byteLength;
+      if (copied <= CACHE_BODY_LIMIT_BYTES) chunks.push(value);
+      if (logText.length < LLM_LOG_LIMIT * 2) logText += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    complete = false;
+  }
+  let copy: Uint8Array | null = null;
+  if (copied <= CACHE_BODY_LIMIT_BYTES) {
+    copy = new Uint8Array(copied);
+    let offset = 0;
+    for (const c of chunks) {
+      copy.set(c, offset);
+      offset += c.byteLength;
+    }
+  }
+  return { usage: tracker.finish(), copy, logText, complete };
 }
 
 async function store(cache: Cache, key: Request, body: string | Uint8Array, contentType: string | null, usage: LlmUsage | null, ttl: number): Promise<void> {
