@@ -1,5 +1,5 @@
 /**
- * Test helpers for the portal Worker: start it in workerd (wrangler's `unstable_dev`), build and
+ * Test helpers for the portal Worker: start it in workerd (Miniflare, as deployed), build and
  * sign bundles for real upstreams, and receive its event batches the way the console does.
  */
 import { execFileSync } from "node:child_process";
@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import path from "node:path";
-import { unstable_dev, type Unstable_DevWorker } from "wrangler";
 import type { Role, TokenScope } from "@core/auth/roles";
 import type { BundleServer, ConfigBundle, PolicyRule } from "@core/bundle/schema";
 import { generateSigningKeyPair, signBundle, signStatement } from "@core/bundle/sign";
@@ -26,8 +25,6 @@ const dir = path.join(process.cwd(), "workers", "portal");
 export type Keys = Awaited<ReturnType<typeof generateSigningKeyPair>>;
 
 export interface PortalUnderTest {
-  /** Null for a portal started without wrangler's dev proxy. */
-  worker: Unstable_DevWorker | null;
   origin: string;
   keys: Keys;
   edgeSecret: string;
@@ -35,54 +32,40 @@ export interface PortalUnderTest {
   stop(): Promise<void>;
 }
 
-/** `testHooks`: start src/testing/test-entry.ts with PORTCULLIS_TEST_HOOKS=1 (the deployed Worker plus test-only routes). */
-export async function startPortal(options: { consoleUrl: string; edgeSecret?: string; keys?: Keys; vars?: Record<string, string>; testHooks?: boolean }): Promise<PortalUnderTest> {
-  const keys = options.keys ?? (await generateSigningKeyPair());
-  const edgeSecret = options.edgeSecret ?? generateEdgeSecret();
-  process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-  process.env.WRANGLER_SEND_METRICS = "false";
-  const worker = await unstable_dev(options.testHooks ? path.join(dir, "src", "testing", "test-entry.ts") : path.join(dir, "src", "index.ts"), {
-    config: path.join(dir, "wrangler.jsonc"),
-    ip: "127.0.0.1",
-    port: 0,
-    persist: false,
-    logLevel: "warn",
-    vars: {
-      PORTCULLIS_BUNDLE_KEYS: JSON.stringify({ [keys.keyId]: keys.publicKeyJwk }),
-      PORTCULLIS_EDGE_SECRET: edgeSecret,
-      PORTCULLIS_CONSOLE_URL: options.consoleUrl,
-      ...(options.testHooks ? { PORTCULLIS_TEST_HOOKS: "1" } : {}),
-      ...options.vars,
-    },
-    experimental: { disableExperimentalWarning: true },
-  });
-  const origin = `http://${worker.address}:${worker.port}`;
-  return {
-    worker,
-    origin,
-    keys,
-    edgeSecret,
-    async push(bundle) {
-      const signed = await signBundle(bundle, keys.privateKeyJwk, keys.keyId);
-      return fetch(`${origin}/_portcullis/bundle`, { method: "POST", body: JSON.stringify(signed), headers: { "content-type": "application/json" } });
-    },
-    stop: () => worker.stop(),
-  };
+/**
+ * The Worker exactly as `wrangler deploy` builds it (`--dry-run --outdir`), once per entry and
+ * process: `src/index.ts`, or the test entry (the deployed Worker plus test-only routes).
+ */
+const builds = new Map<string, Promise<string>>();
+function buildWorker(entry: string): Promise<string> {
+  let build = builds.get(entry);
+  if (!build) {
+    build = (async () => {
+      const outdir = mkdtempSync(path.join(tmpdir(), "portal-build-"));
+      execFileSync(process.execPath, [path.join(process.cwd(), "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", entry, "--dry-run", "--outdir", outdir, "--config", path.join(dir, "wrangler.jsonc")], {
+        stdio: ["ignore", "ignore", "inherit"],
+        env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+      });
+      process.once("exit", () => rmSync(outdir, { recursive: true, force: true }));
+      return outdir;
+    })();
+    builds.set(entry, build);
+  }
+  return build;
 }
 
 /**
- * The portal in workerd alone, through Miniflare's API, with no wrangler dev proxy in front: the
- * Worker exactly as `wrangler deploy` builds it. For what the proxy hides: it reads every response
- * stream to its end, so a caller who hangs up never reaches the Worker through it.
+ * The portal in workerd through Miniflare's API, as deployed (Durable Objects on SQLite, the OAuth
+ * KV namespace), with no wrangler dev proxy in front: the proxy reads every response stream to its
+ * end (a caller hanging up would never reach the Worker), and restarts the Worker when a request is
+ * answered before its body was read (the request after it then fails). `testHooks`: the test entry
+ * (src/testing/test-entry.ts) with PORTCULLIS_TEST_HOOKS=1.
  */
-export async function startPortalWithoutProxy(options: { consoleUrl: string; edgeSecret?: string; keys?: Keys; vars?: Record<string, string> }): Promise<PortalUnderTest> {
+export async function startPortal(options: { consoleUrl: string; edgeSecret?: string; keys?: Keys; vars?: Record<string, string>; testHooks?: boolean }): Promise<PortalUnderTest> {
   const keys = options.keys ?? (await generateSigningKeyPair());
   const edgeSecret = options.edgeSecret ?? generateEdgeSecret();
-  const outdir = mkdtempSync(path.join(tmpdir(), "portal-build-"));
-  execFileSync(process.execPath, [path.join(process.cwd(), "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", outdir, "--config", path.join(dir, "wrangler.jsonc")], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
-  });
+  const entry = options.testHooks ? "test-entry" : "index";
+  const outdir = await buildWorker(path.join(dir, "src", options.testHooks ? "testing/test-entry.ts" : "index.ts"));
   const config = JSON.parse(readFileSync(path.join(dir, "wrangler.jsonc"), "utf8").replace(/^\s*\/\/.*$/gm, "")) as {
     compatibility_date: string;
     compatibility_flags: string[];
@@ -94,7 +77,7 @@ export async function startPortalWithoutProxy(options: { consoleUrl: string; edg
     host: "127.0.0.1",
     port: 0,
     modules: true,
-    scriptPath: path.join(outdir, "index.js"),
+    scriptPath: path.join(outdir, `${entry}.js`),
     modulesRoot: outdir,
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
@@ -104,12 +87,12 @@ export async function startPortalWithoutProxy(options: { consoleUrl: string; edg
       PORTCULLIS_BUNDLE_KEYS: JSON.stringify({ [keys.keyId]: keys.publicKeyJwk }),
       PORTCULLIS_EDGE_SECRET: edgeSecret,
       PORTCULLIS_CONSOLE_URL: options.consoleUrl,
+      ...(options.testHooks ? { PORTCULLIS_TEST_HOOKS: "1" } : {}),
       ...options.vars,
     },
   });
   const origin = (await mf.ready).origin;
   return {
-    worker: null,
     origin,
     keys,
     edgeSecret,
@@ -117,10 +100,7 @@ export async function startPortalWithoutProxy(options: { consoleUrl: string; edg
       const signed = await signBundle(bundle, keys.privateKeyJwk, keys.keyId);
       return fetch(`${origin}/_portcullis/bundle`, { method: "POST", body: JSON.stringify(signed), headers: { "content-type": "application/json" } });
     },
-    stop: async () => {
-      await mf.dispose();
-      rmSync(outdir, { recursive: true, force: true });
-    },
+    stop: () => mf.dispose(),
   };
 }
 

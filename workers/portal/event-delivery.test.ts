@@ -1,5 +1,5 @@
 /**
- * Audit events are never lost: the portal Worker runs in workerd (wrangler's local runtime) and
+ * Audit events are never lost: the portal Worker runs in workerd (Miniflare, as deployed) and
  * delivers its buffered events to a console ingest that is stopped in the middle of 1,000 calls and
  * started again; the database ends up with exactly those 1,000 events, once each.
  *
@@ -11,8 +11,6 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
-import { unstable_dev, type Unstable_DevWorker } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, inArray } from "drizzle-orm";
 import { testDatabases, useTestDatabase } from "@/testing/db";
@@ -20,14 +18,12 @@ import { mcpEvents } from "../../db/schema";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
-import { generateSigningKeyPair, signBundle } from "@core/bundle/sign";
 import { generateEdgeSecret, parseEdgeSecrets } from "@core/edge/secret";
-import { allowRule, approvedServer, bundleOf, testUser, type TestUser } from "@/testing/portal";
+import { allowRule, approvedServer, bundleOf, startPortal, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
 import { ingestEventsRequest } from "@/lib/audit/ingest-request";
 import type { PortalEvent } from "@core/events/schema";
 import { makeEvent } from "@/testing/events";
 
-const dir = path.join(process.cwd(), "workers", "portal");
 
 interface Stats {
   pending: number;
@@ -55,7 +51,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 describe("event delivery from the portal Worker to the console", () => {
   const { db } = useTestDatabase(testDatabases()[0]!);
-  let worker: Unstable_DevWorker;
+  let portal: PortalUnderTest;
   let upstream: Awaited<ReturnType<typeof startMutableServer>>;
   let dana: TestUser;
   let server: Server | undefined;
@@ -112,57 +108,24 @@ describe("event delivery from the portal Worker to the console", () => {
 
   beforeAll(async () => {
     await startConsole();
-    const keys = await generateSigningKeyPair();
     upstream = await startMutableServer({ port: 0 });
-    process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-    process.env.WRANGLER_SEND_METRICS = "false";
-    worker = await unstable_dev(path.join(dir, "src", "testing", "test-entry.ts"), {
-      config: path.join(dir, "wrangler.jsonc"),
-      ip: "127.0.0.1",
-      port: 0,
-      persist: false,
-      logLevel: "error",
-      vars: {
-        PORTCULLIS_EDGE_SECRET: secret,
-        PORTCULLIS_CONSOLE_URL: `http://127.0.0.1:${port}`,
-        PORTCULLIS_TEST_HOOKS: "1",
-        PORTCULLIS_BUNDLE_KEYS: JSON.stringify({ [keys.keyId]: keys.publicKeyJwk }),
-        // Retries every 1 s doubling to 60 s in production; capped here so the test runs in seconds.
-        PORTCULLIS_EVENTS_MAX_BACKOFF_MS: "200",
-      },
-      experimental: { disableExperimentalWarning: true },
-    });
+    // Retries every 1 s doubling to 60 s in production; capped here so the test runs in seconds.
+    portal = await startPortal({ consoleUrl: `http://127.0.0.1:${port}`, edgeSecret: secret, testHooks: true, vars: { PORTCULLIS_EVENTS_MAX_BACKOFF_MS: "200" } });
     dana = await testUser("dana@example.test");
     const server = await approvedServer({ slug: "weather", url: upstream.url, edgeSecret: secret });
     const bundle = await bundleOf({ servers: [server], users: [dana], rules: [allowRule({ type: "everyone" }, "weather")] });
-    const pushed = await fetch(`${origin()}/_portcullis/bundle`, { method: "POST", body: JSON.stringify(await signBundle(bundle, keys.privateKeyJwk, keys.keyId)) });
-    expect(pushed.status).toBe(200);
+    expect((await portal.push(bundle)).status).toBe(200);
   }, 90_000);
   afterAll(async () => {
-    await worker?.stop();
+    await portal?.stop();
     await upstream?.close();
     await stopConsole();
   });
 
-  const origin = () => `http://${worker.address}:${worker.port}`;
-  /**
-   * POSTs events to the test entry's enqueue hook. wrangler's local dev proxy answers a POST that
-   * was in flight while it restarted the Worker with 503 "Your worker restarted mid-request …
-   * Only GET or HEAD requests are retried automatically" (seen once in CI under load). That answer
-   * comes from the proxy, never from the Worker, so it is sent again, saying so; had the first
-   * attempt been stored after all, the exactly-once assertions below would see the duplicate.
-   * Every other answer is returned as it is.
-   */
-  async function enqueue(events: unknown[]): ReturnType<Unstable_DevWorker["fetch"]> {
-    for (let attempt = 1; ; attempt++) {
-      const res = await worker.fetch("/_portcullis/test/enqueue", { method: "POST", body: JSON.stringify({ events }), headers: { "content-type": "application/json" } });
-      if (res.status !== 503 || attempt === 3) return res;
-      const text = await res.clone().text();
-      if (!text.startsWith("Your worker restarted mid-request")) return res;
-      console.warn(`[event-delivery test] wrangler's dev proxy restarted the Worker mid-request; sending the enqueue again (attempt ${attempt + 1})`);
-    }
-  }
-  const stats = async () => (await (await worker.fetch("/_portcullis/events")).json()) as Stats;
+  const origin = () => portal.origin;
+  /** POSTs events to the test entry's enqueue hook. */
+  const enqueue = (events: unknown[]) => fetch(`${origin()}/_portcullis/test/enqueue`, { method: "POST", body: JSON.stringify({ events }), headers: { "content-type": "application/json" } });
+  const stats = async () => (await (await fetch(`${origin()}/_portcullis/events`)).json()) as Stats;
   const storedIds = async (events: PortalEvent[]) =>
     (await db.select({ id: mcpEvents.id }).from(mcpEvents).where(inArray(mcpEvents.id, events.map((e) => e.id)))).map((r) => r.id);
 

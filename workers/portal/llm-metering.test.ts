@@ -12,7 +12,7 @@ import { llmCredentialAad } from "@core/edge/credential";
 import { generateEdgeSecret, parseEdgeSecrets, sealForEdge } from "@core/edge/secret";
 import type { LlmEvent } from "@core/events/schema";
 import { startFakeLlmProvider, type FakeLlmProvider } from "@/testing/servers/fake-llm-provider.mjs";
-import { allowRule, bundleOf, startEventSink, startPortalWithoutProxy, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
+import { allowRule, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
 
 const PROVIDER_KEY = "sk-fake-metering-key";
 
@@ -27,7 +27,7 @@ describe("streamed LLM calls cut off by the caller (workerd, no dev proxy)", () 
     const edgeSecret = generateEdgeSecret();
     // Slow enough that a caller can hang up between the last content chunk and the usage chunk.
     [fake, sink] = await Promise.all([startFakeLlmProvider({ expectedKey: PROVIDER_KEY, chunkDelayMs: 150 }), startEventSink(edgeSecret)]);
-    portal = await startPortalWithoutProxy({ consoleUrl: sink.url, edgeSecret, vars: { PORTCULLIS_EVENTS_MAX_BACKOFF_MS: "200" } });
+    portal = await startPortal({ consoleUrl: sink.url, edgeSecret, vars: { PORTCULLIS_EVENTS_MAX_BACKOFF_MS: "200" } });
     ada = await testUser("ada@example.test");
     const id = crypto.randomUUID();
     const credential = await sealForEdge(JSON.stringify({ apiKey: PROVIDER_KEY }), await parseEdgeSecrets(edgeSecret), llmCredentialAad(id));

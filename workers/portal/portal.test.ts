@@ -1,45 +1,32 @@
 /**
- * The portal Worker running in workerd (wrangler's local runtime), driven over HTTP: signed
+ * The portal Worker running in workerd (Miniflare, as deployed), driven over HTTP: signed
  * bundles are verified before they are trusted, only newer ones replace the active one, and with
  * no bundle every MCP request is refused.
  */
-import path from "node:path";
-import { unstable_dev, type Unstable_DevWorker } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigBundle } from "@core/bundle/schema";
 import { generateSigningKeyPair, signBundle } from "@core/bundle/sign";
-
-const dir = path.join(process.cwd(), "workers", "portal");
+import { startPortal, type PortalUnderTest } from "@/testing/portal";
 
 function bundle(version: number): ConfigBundle {
   return { schemaVersion: 3, version, issuedAt: new Date().toISOString(), issuer: "console.test", servers: [], tokens: [], users: [], teams: [], policies: { rules: [] }, limits: { rateLimits: [], budgets: [] }, llm: { providers: [], prices: [] }, shadow: { blocklist: [] } };
 }
 
 describe("portal Worker in workerd", () => {
-  let worker: Unstable_DevWorker;
+  let portal: PortalUnderTest;
   let keys: Awaited<ReturnType<typeof generateSigningKeyPair>>;
   let stranger: Awaited<ReturnType<typeof generateSigningKeyPair>>;
 
   beforeAll(async () => {
     [keys, stranger] = await Promise.all([generateSigningKeyPair(), generateSigningKeyPair()]);
-    process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-    process.env.WRANGLER_SEND_METRICS = "false";
-    worker = await unstable_dev(path.join(dir, "src", "index.ts"), {
-      config: path.join(dir, "wrangler.jsonc"),
-      ip: "127.0.0.1",
-      port: 0,
-      persist: false,
-      logLevel: "warn",
-      vars: { PORTCULLIS_BUNDLE_KEYS: JSON.stringify({ [keys.keyId]: keys.publicKeyJwk }) },
-      experimental: { disableExperimentalWarning: true },
-    });
+    // Nothing listens on the console URL: these tests send no events.
+    portal = await startPortal({ consoleUrl: "http://127.0.0.1:9", keys });
   }, 60_000);
   afterAll(async () => {
-    await worker?.stop();
+    await portal?.stop();
   });
 
-  // Real requests to the Worker's address (unstable_dev's own fetch sends them to http://placeholder).
-  const call = (path: string, init?: RequestInit) => fetch(`http://${worker.address}:${worker.port}${path}`, init);
+  const call = (path: string, init?: RequestInit) => fetch(`${portal.origin}${path}`, init);
   const push = (body: unknown) => call("/_portcullis/bundle", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
 
   it("denies every MCP request while it has no bundle (fail closed)", async () => {
