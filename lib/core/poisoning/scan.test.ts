@@ -244,11 +244,14 @@ describe("purity and speed", () => {
     ["mixed corpus", fill(POISONED.map((c) => c.tool.description ?? "").join(" "))],
   ];
 
-  it.each(adversarial)("scans a 100 KB description of %s in well under 100 ms", (_label, description) => {
+  // A guard against catastrophic backtracking (a pathological pattern takes seconds to minutes on
+  // 100 KB), not a speed measurement: the bound leaves room for a loaded CI machine, where the
+  // typical ~10 ms scan was seen at 109 ms against the former 100 ms bound.
+  it.each(adversarial)("scans a 100 KB description of %s in well under a second", (_label, description) => {
     const others = Array.from({ length: 100 }, (_, i) => `tool_number_${i}`).concat("send_email");
     scanTool({ name: "warmup", description: description.slice(0, 1000) }, { otherToolNames: others });
     const start = performance.now();
     scanTool({ name: "t", description }, { otherToolNames: others });
-    expect(performance.now() - start).toBeLessThan(100);
+    expect(performance.now() - start).toBeLessThan(1_000);
   });
 });
