@@ -9,12 +9,13 @@ import { llmCredentialAad } from "@core/edge/credential";
 import { openAtEdge } from "@core/edge/secret";
 import { LLM_LOG_LIMIT, type LlmEvent } from "@core/events/schema";
 import { cacheKey, isCacheable, parseCacheTtl } from "@core/llm/cache-key";
-import { costMicroUsd, priceFor } from "@core/llm/pricing";
-import { classifyLlmPath, declaredMaxOutput, isStreamingRequest, requestModel, withStreamUsage, type LlmOperation, type LlmProvider } from "@core/llm/providers";
+import { classifyLlmPath, isStreamingRequest, requestModel, withStreamUsage, type LlmOperation, type LlmProvider } from "@core/llm/providers";
 import { clipForLog, redactText } from "@core/llm/redact";
-import { SseUsageTracker, totalTokens, usageFromJson, type LlmUsage } from "@core/llm/usage";
+import { usageFromJson, type LlmUsage } from "@core/llm/usage";
 import type { Amount } from "@core/limits/ledger";
 import { tokenCaller } from "../auth";
+import { llmError } from "./llm-errors";
+import { CACHE_BODY_LIMIT_BYTES, CALLER_GRACE_MS, estimate, meterStream, spend } from "./llm-metering";
 import { configFor } from "../config";
 import type { Env } from "../env";
 import { eventBuffer } from "../event-buffer";
@@ -24,8 +25,6 @@ import { edgeSecrets } from "../settings";
 const PATH = /^\/llm\/([a-z0-9]+(?:-[a-z0-9]+)*)\/v1\/(.+)$/;
 /** Request bodies above this are refused (413): prompts with images in base64 stay well below. */
 export const LLM_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
-/** Answers larger than this stream through but are not cached. */
-const CACHE_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 const CACHE_MAX_TTL_SECONDS = 604_800;
 const CACHE_HOST = "https://llm-cache.portcullis.invalid/";
 /** Request headers passed to the provider (everything else, credentials first, stays here). */
@@ -38,40 +37,6 @@ export const CACHE_STATUS_HEADER = "x-portcullis-cache";
 const CACHE_TTL_HEADER = "x-portcullis-cache-ttl";
 /** Per request: `x-portcullis-log: off` keeps the bodies of this call out of the usage event. */
 const LOG_HEADER = "x-portcullis-log";
-
-type ErrorKind = "auth" | "permission" | "not_found" | "invalid" | "too_large" | "rate_limit" | "budget" | "unavailable" | "upstream";
-
-const OPENAI_TYPES: Record<ErrorKind, [string, string]> = {
-  auth: ["invalid_request_error", "invalid_api_key"],
-  permission: ["permission_error", "access_denied"],
-  not_found: ["invalid_request_error", "not_found"],
-  invalid: ["invalid_request_error", "invalid_request"],
-  too_large: ["invalid_request_error", "request_too_large"],
-  rate_limit: ["rate_limit_error", "rate_limit_exceeded"],
-  budget: ["insufficient_quota", "budget_exceeded"],
-  unavailable: ["server_error", "service_unavailable"],
-  upstream: ["server_error", "upstream_unreachable"],
-};
-const ANTHROPIC_TYPES: Record<ErrorKind, string> = {
-  auth: "authentication_error",
-  permission: "permission_error",
-  not_found: "not_found_error",
-  invalid: "invalid_request_error",
-  too_large: "request_too_large",
-  rate_limit: "rate_limit_error",
-  budget: "rate_limit_error",
-  unavailable: "api_error",
-  upstream: "api_error",
-};
-
-/** An error the way the provider's SDKs read it. */
-export function llmError(format: LlmProvider, status: number, kind: ErrorKind, message: string, headers: Record<string, string> = {}): Response {
-  const body =
-    format === "anthropic"
-      ? { type: "error", error: { type: ANTHROPIC_TYPES[kind], message } }
-      : { error: { message, type: OPENAI_TYPES[kind][0], code: OPENAI_TYPES[kind][1], param: null } };
-  return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
-}
 
 /** Opened provider keys, per isolate, by provider id and sealed text (a new key or secret is a new entry). */
 const openedKeys = new Map<string, { sealed: string; apiKey: Promise<string | null> }>();
@@ -165,34 +130,6 @@ function emit(env: Env, ctx: ExecutionContext, event: LlmEvent): void {
       .enqueue([event])
       .catch((error: unknown) => console.error(`[llm] could not buffer usage event ${event.id}:`, error instanceof Error ? error.message : error)),
   );
-}
-
-/** What a call costs, for budgets: tokens by the provider's own count, dollars by the price table. */
-function spend(config: BundleIndex, kind: LlmProvider, usage: LlmUsage | null, model: string | null): { amount: Amount; cost: number | null } {
-  if (!usage) return { amount: { tokens: 0, microUsd: 0 }, cost: null };
-  const cost = costMicroUsd(priceFor(config.bundle.llm.prices, kind, usage.model ?? model ?? ""), usage);
-  return { amount: { tokens: totalTokens(kind, usage), microUsd: cost ?? 0 }, cost };
-}
-
-/**
- * Output a call that declares no cap is expected to produce: held (within what the budget has left)
- * so that uncapped calls running together near a blocking budget's cap never all hold nothing.
- */
-const EXPECTED_OUTPUT_TOKENS = 1_024;
-
-/**
- * What a call reserves before it runs: its declared output cap (`estimate`, which must fit), or,
- * without one, an expected output (`expected`, held up to the headroom). Input is not estimated.
- */
-function estimate(config: BundleIndex, kind: LlmProvider, op: LlmOperation, body: unknown, model: string | null): { estimate: Amount; expected?: Amount } {
-  const amountFor = (outputTokens: number): Amount => {
-    const usage: LlmUsage = { model, inputTokens: 0, outputTokens, cachedInputTokens: 0, cacheWriteTokens: 0 };
-    return { tokens: outputTokens, microUsd: costMicroUsd(priceFor(config.bundle.llm.prices, kind, model ?? ""), usage) ?? 0 };
-  };
-  const maxOut = declaredMaxOutput(op, body);
-  if (maxOut > 0) return { estimate: amountFor(maxOut) };
-  const generates = op === "chat.completions" || op === "responses" || op === "messages";
-  return { estimate: { tokens: 0, microUsd: 0 }, ...(generates ? { expected: amountFor(EXPECTED_OUTPUT_TOKENS) } : {}) };
 }
 
 function returnHeaders(from: Headers, cacheStatus: string): Headers {
@@ -392,42 +329,6 @@ async function forward(
     }),
   );
   return new Response(forCaller, { status: res.status, headers: returnHeaders(res.headers, cacheStatus) });
-}
-
-/** How long after the provider's last byte a caller may still be reading before the call counts as abandoned. */
-const CALLER_GRACE_MS = 5_000;
-
-/** Reads a stream to its end: the usage it reports, a copy for the cache (up to its limit), the text for the log. */
-async function meterStream(stream: ReadableStream<Uint8Array>): Promise<{ usage: LlmUsage | null; copy: Uint8Array | null; logText: string; complete: boolean }> {
-  const tracker = new SseUsageTracker();
-  const chunks: Uint8Array[] = [];
-  let copied = 0;
-  const decoder = new TextDecoder();
-  let logText = "";
-  let complete = true;
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      tracker.push(value);
-      copied += value.byteLength;
-      if (copied <= CACHE_BODY_LIMIT_BYTES) chunks.push(value);
-      if (logText.length < LLM_LOG_LIMIT * 2) logText += decoder.decode(value, { stream: true });
-    }
-  } catch {
-    complete = false;
-  }
-  let copy: Uint8Array | null = null;
-  if (copied <= CACHE_BODY_LIMIT_BYTES) {
-    copy = new Uint8Array(copied);
-    let offset = 0;
-    for (const c of chunks) {
-      copy.set(c, offset);
-      offset += c.byteLength;
-    }
-  }
-  return { usage: tracker.finish(), copy, logText, complete };
 }
 
 async function store(cache: Cache, key: Request, body: string | Uint8Array, contentType: string | null, usage: LlmUsage | null, ttl: number): Promise<void> {
