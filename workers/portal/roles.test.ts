@@ -78,7 +78,7 @@ describe("role and token scope at the edge (workerd)", () => {
     await expect(client.callTool({ name: "weather_delete_station", arguments: { id: "x" } })).rejects.toThrow(/only the read scope/);
     await expect
       .poll(() => sink.events.filter((e) => e.userId === reader.id && e.tool === "delete_station").map((e) => [e.decision, (e.reason ?? "").split(":")[0]]))
-      .toEqual([["denied", "READ_ONLY_CREDENTIAL"]]);
+      .toEqual([["denied", "MISSING_SCOPE"]]);
   });
 
   it("gives a member with a read-write token every tool the policy allows", async () => {

@@ -83,9 +83,9 @@ describe("role and credential scopes at the edge", () => {
     const github = index.bundle.servers[0]!;
     expect(portalRefusal(reader)).toBeNull();
     expect(toolAccess(index, reader, github, "get_issue").ok).toBe(true);
-    expect(toolAccess(index, reader, github, "create_issue")).toMatchObject({ ok: false, code: "READ_ONLY_CREDENTIAL" });
+    expect(toolAccess(index, reader, github, "create_issue")).toMatchObject({ ok: false, code: "MISSING_SCOPE" });
     expect(serverAccess(index, reader, github).effect).toBe("allow");
-    expect(llmAccess(index, reader, "openai", "gpt-5")).toMatchObject({ effect: "deny", reason: expect.stringMatching(/^READ_ONLY_CREDENTIAL/) });
+    expect(llmAccess(index, reader, "openai", "gpt-5")).toMatchObject({ effect: "deny", reason: expect.stringMatching(/^MISSING_SCOPE/) });
     const writer = { user: index.bundle.users[0]!, scopes: ["read", "write"] as const };
     expect(toolAccess(index, writer, github, "create_issue").ok).toBe(true);
     expect(llmAccess(index, writer, "openai", "gpt-5").effect).toBe("allow");

@@ -75,7 +75,7 @@ export interface Caller {
   at?: Date;
 }
 
-export type PortalRefusal = { code: "ROLE_NOT_ALLOWED" | "READ_ONLY_CREDENTIAL"; reason: string };
+export type PortalRefusal = { code: "ROLE_NOT_ALLOWED" | "MISSING_SCOPE"; reason: string };
 
 /**
  * Before any policy: may this person use the portal at all (`portal.use`: viewers never), and,
@@ -84,7 +84,7 @@ export type PortalRefusal = { code: "ROLE_NOT_ALLOWED" | "READ_ONLY_CREDENTIAL";
 export function portalRefusal(caller: Caller, need: TokenScope = "read"): PortalRefusal | null {
   const { role } = caller.user;
   if (!roleAllows(role, "portal.use")) return { code: "ROLE_NOT_ALLOWED", reason: `ROLE_NOT_ALLOWED: the ${role} role may not use the portal (members and above may)` };
-  if (!(caller.scopes ?? TOKEN_SCOPES).includes(need)) return { code: "READ_ONLY_CREDENTIAL", reason: `READ_ONLY_CREDENTIAL: this credential has only the read scope; it needs ${need}` };
+  if (!(caller.scopes ?? TOKEN_SCOPES).includes(need)) return { code: "MISSING_SCOPE", reason: `MISSING_SCOPE: this credential does not carry the ${need} scope` };
   return null;
 }
 

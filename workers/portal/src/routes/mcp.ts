@@ -64,7 +64,10 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps): 
   // An API token's scopes are the bundle's; an OAuth grant's were fixed at consent.
   const scopes = props.tokenId ? (config.tokensById.get(props.tokenId)?.scopes ?? []) : (props.scopes ?? ["read", "write"]);
   const refusal = portalRefusal({ user, scopes });
-  if (refusal) return jsonRpcError(403, PortalErrorCode.NotAllowed, `Your role (${user.role}) may not use the portal: members and above may; ask an administrator`);
+  if (refusal) {
+    const message = refusal.code === "ROLE_NOT_ALLOWED" ? `Your role (${user.role}) may not use the portal: members and above may; ask an administrator` : "This credential does not carry the read scope the portal needs";
+    return jsonRpcError(403, PortalErrorCode.NotAllowed, message);
+  }
 
   const url = new URL(request.url);
   let scope: string | null = null;

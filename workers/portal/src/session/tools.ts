@@ -83,7 +83,7 @@ export async function callTool(s: SessionState, request: { params?: Record<strin
   if (!server) throw notAvailable("UNKNOWN_TOOL");
   const access = toolAccess(s.index!, caller, server, tool);
   if (!access.ok && access.code === "SERVER_BLOCKED") throw blockedError(server, access.reason);
-  if (!access.ok && access.code === "READ_ONLY_CREDENTIAL") {
+  if (!access.ok && access.code === "MISSING_SCOPE") {
     throw new Denied(PortalErrorCode.NotAvailable, `Tool "${requested}" can change things, and this credential has only the read scope: use a token with the write scope`, access.reason);
   }
   if (!access.ok) throw notAvailable(access.code === "POLICY_DENIED" ? `POLICY_DENIED: ${access.reason}` : "TOOL_NOT_APPROVED", access.decision?.ruleId ?? null);
