@@ -49,7 +49,8 @@ test("create a budget, exhaust it through the LLM gateway, see the 429 and the b
     await publishOnPortalPage(page);
 
     // The developer's agent calls the gateway with a Portcullis token until the budget stops it.
-    const { secret } = await api<{ secret: string }>("POST", "/tokens", { name: "budget e2e", scopes: ["read"], expiresInDays: 1, userId: dev.id });
+    // LLM calls spend budget: the token needs the write scope.
+    const { secret } = await api<{ secret: string }>("POST", "/tokens", { name: "budget e2e", scopes: ["read", "write"], expiresInDays: 1, userId: dev.id });
     const chat = () =>
       fetch(`${OIDC_PORTAL}/llm/${slug}/v1/chat/completions`, {
         method: "POST",

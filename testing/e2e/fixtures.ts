@@ -41,11 +41,12 @@ export async function approveWeatherServer({ label, slug, url, tools }: { label:
   await adminApi("POST", `/servers/${server.id}/approve`, { reason: "ok", tools });
 }
 
-/** Alice (an admin at the OIDC provider) and a read-only API token of hers for a day, as her headless agent would use. */
+/** Alice (an admin at the OIDC provider) and an API token of hers for a day, as her headless agent would use. */
 export async function aliceWithToken(tokenName: string): Promise<{ alice: { id: string; email: string }; secret: string }> {
   const { users } = await adminApi<{ users: { id: string; email: string }[] }>("GET", "/users");
   const alice = users.find((u) => u.email.startsWith("alice@"))!;
-  const { secret } = await adminApi<{ secret: string }>("POST", "/tokens", { name: tokenName, scopes: ["read"], expiresInDays: 1, userId: alice.id });
+  // An agent that calls tools: a read-only token would see only tools approved as read-only.
+  const { secret } = await adminApi<{ secret: string }>("POST", "/tokens", { name: tokenName, scopes: ["read", "write"], expiresInDays: 1, userId: alice.id });
   return { alice, secret };
 }
 
