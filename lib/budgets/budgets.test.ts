@@ -24,6 +24,7 @@ import { checkBudgetAlerts } from "./check-budget-alerts";
 import { getBudgetStatus, listBudgetAlerts } from "./queries";
 import { totalTokens } from "@core/llm/usage";
 import type { BudgetWebhookPayload } from "./schemas";
+import { sendBudgetWebhook } from "./webhook";
 
 const uniq = () => Math.random().toString(36).slice(2, 8);
 
@@ -348,6 +349,21 @@ describe.each(testDatabases())("budgets on $name", (database) => {
       expect(listed).toHaveLength(3);
       expect(listed[0]).toMatchObject({ budgetName: hooked.name, periodKey: "2026-12", threshold: 80, spent: 8, limit: 10, webhookStatus: "failed: HTTP 500" });
     } finally {
+      await receiver.close();
+    }
+  });
+
+  it("sends a webhook through the SSRF guard: a loopback receiver only in local mode, never with an identity provider configured", async () => {
+    const receiver = await startReceiver();
+    const payload = { budget: { id: crypto.randomUUID(), name: "b", subject: "everyone", metric: "tokens", limit: 10, period: "day" } } as unknown as BudgetWebhookPayload;
+    const saved = { ...process.env };
+    try {
+      expect(await sendBudgetWebhook(receiver.url, payload)).toBe("sent");
+      Object.assign(process.env, { OIDC_ISSUER: "https://idp.example.test", OIDC_CLIENT_ID: "console", OIDC_CLIENT_SECRET: "secret" });
+      expect(await sendBudgetWebhook(receiver.url, payload)).toMatch(/^failed: .*(refused|not allowed|loopback)/i);
+      expect(receiver.received).toHaveLength(1);
+    } finally {
+      process.env = saved;
       await receiver.close();
     }
   });

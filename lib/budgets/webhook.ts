@@ -1,31 +1,24 @@
 import { readAuthSettings } from "../auth/settings";
 import { upstreamGuardOptionsFromEnv } from "@/lib/net/check-upstream-url";
 import { createGuardedFetch } from "@/lib/net/guarded-fetch";
-import { isLoopbackHost, type BudgetWebhookPayload } from "./schemas";
+import type { BudgetWebhookPayload } from "./schemas";
 
 export const WEBHOOK_TIMEOUT_MS = 5_000;
 
 /**
- * The webhook goes through the upstream SSRF guard (lib/net/guarded-fetch.ts): a URL someone typed must
- * not reach the metadata service or the intranet. Loopback is allowed in local mode, and when the
- * URL itself names a loopback host — the only http:// webhooks the budget schema accepts, written
- * on purpose by someone who manages budgets. A public name that resolves to loopback stays refused.
+ * The webhook goes through the upstream SSRF guard (lib/net/guarded-fetch.ts), exactly as upstream
+ * MCP servers do: a URL someone typed must not reach the metadata service, the intranet or the
+ * console's own host. Loopback only in local mode (or where PORTCULLIS_ALLOWED_UPSTREAM_CIDRS says).
  */
-function webhookFetch(url: string): typeof fetch {
-  let loopback = false;
-  try {
-    loopback = isLoopbackHost(new URL(url).hostname);
-  } catch {
-    // An unparsable URL fails in fetch with its own message.
-  }
+function webhookFetch(): typeof fetch {
   const options = upstreamGuardOptionsFromEnv(process.env, readAuthSettings().mode === "local");
-  return createGuardedFetch({ ...options, allowLoopback: options.allowLoopback || loopback, maxRedirects: 0 });
+  return createGuardedFetch({ ...options, maxRedirects: 0 });
 }
 
 /** POSTs the alert; answers "sent", or "failed: <HTTP status or error>". Never throws. */
 export async function sendBudgetWebhook(url: string, payload: BudgetWebhookPayload, fetchFn?: typeof fetch): Promise<string> {
   try {
-    const send = fetchFn ?? webhookFetch(url);
+    const send = fetchFn ?? webhookFetch();
     const res = await send(url, {
       method: "POST",
       headers: { "content-type": "application/json", "user-agent": "portcullis-budget-alerts" },

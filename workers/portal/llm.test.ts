@@ -121,6 +121,9 @@ describe("LLM gateway and limits in workerd", () => {
     expect(event).toMatchObject({ providerSlug: "openai", model: "gpt-test-1", status: 200, decision: "allowed", inputTokens: 4, outputTokens: 5, costMicroUsd: 14, cache: "bypass", teamIds: [TEAM], tokenId: ada.tokenId });
     expect(event.requestLog).toContain("general kenobi");
     expect(JSON.stringify(event)).not.toContain(ada.token);
+    // Logging is the administrator's setting: a caller's header cannot turn it off.
+    expect((await chat(ada, { messages: [{ role: "user", content: "please keep this quiet" }] }, { "x-portcullis-log": "off" })).status).toBe(200);
+    await expect.poll(() => llmEvents().find((e) => e.requestLog?.includes("please keep this quiet"))?.userId).toBe(ada.id);
   });
 
   it("passes a stream through as it arrives and meters it from the provider's usage (OpenAI and Anthropic)", async () => {

@@ -35,8 +35,6 @@ const RETURN_HEADERS = ["content-type", "x-request-id", "request-id", "openai-pr
 export const CACHE_STATUS_HEADER = "x-portcullis-cache";
 /** Per request: `x-portcullis-cache: skip` neither reads nor writes the cache; `x-portcullis-cache-ttl: <s>` sets the lifetime. */
 const CACHE_TTL_HEADER = "x-portcullis-cache-ttl";
-/** Per request: `x-portcullis-log: off` keeps the bodies of this call out of the usage event. */
-const LOG_HEADER = "x-portcullis-log";
 
 /** Opened provider keys, per isolate, by provider id and sealed text (a new key or secret is a new entry). */
 const openedKeys = new Map<string, { sealed: string; apiKey: Promise<string | null> }>();
@@ -80,7 +78,6 @@ interface CallRecord {
   op: LlmOperation | null;
   model: string | null;
   stream: boolean;
-  log: boolean;
   requestText: string | null;
   ruleId: string | null;
   reason: string | null;
@@ -89,7 +86,8 @@ interface CallRecord {
 
 function usageEvent(req: Request, call: CallRecord, outcome: { status: number; decision: "allowed" | "denied"; error?: string | null; cache?: LlmEvent["cache"]; usage?: LlmUsage | null; cost?: number | null; responseText?: string | null }): LlmEvent {
   const usage = outcome.usage ?? null;
-  const logs = call.log && call.provider?.logBodies;
+  // Whether bodies are logged is the provider's setting (an administrator's), never the caller's.
+  const logs = call.provider?.logBodies;
   return {
     kind: "llm",
     id: crypto.randomUUID(),
@@ -144,7 +142,7 @@ function returnHeaders(from: Headers, cacheStatus: string): Headers {
 export async function handleLlm(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const url = new URL(request.url);
   const match = PATH.exec(url.pathname);
-  const call: CallRecord = { started: Date.now(), config: null, user: null, tokenId: null, provider: null, kind: "openai", op: null, model: null, stream: false, log: request.headers.get(LOG_HEADER)?.toLowerCase() !== "off", requestText: null, ruleId: null, reason: null, overBudget: false };
+  const call: CallRecord = { started: Date.now(), config: null, user: null, tokenId: null, provider: null, kind: "openai", op: null, model: null, stream: false, requestText: null, ruleId: null, reason: null, overBudget: false };
   // Until the provider is known, errors use its path's likely format.
   if (match?.[1] === "anthropic") call.kind = "anthropic";
   if (!match) return llmError(call.kind, 404, "not_found", "No such endpoint: use /llm/<provider>/v1/<operation>");
