@@ -41,3 +41,8 @@ export class ConflictError extends DomainError {
   override readonly status = 409;
   override readonly code = "CONFLICT";
 }
+
+export class TooManyRequestsError extends DomainError {
+  override readonly status = 429;
+  override readonly code = "TOO_MANY_REQUESTS";
+}

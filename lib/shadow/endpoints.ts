@@ -51,8 +51,9 @@ export const shadowStatsEndpoint = endpoint({
 export const ingestScanEndpoint = endpoint({
   method: "POST", path: "/shadow/scans", operationId: "reportLaptopScan", tag: "Shadow MCP", permission: "shadow.report-scan", status: 201,
   summary: "Report a laptop scan (`npm run scan -- --console URL --token T`): configured servers become findings",
-  description: "The report is strict: unexpected fields are refused, so nothing but names and redacted forms can arrive. Approved servers and the portal itself are not findings; stdio servers are keyed by their redacted command line.",
+  description: "The report is strict: unexpected fields are refused, so nothing but names and redacted forms can arrive. Approved servers and the portal itself are not findings; stdio servers are keyed by their redacted command line. Findings name the authenticated reporter, not the report's device user.",
   query: NoQuery, body: ScanReportInput, response: ScanIngestOutput,
+  errors: { 429: "More than 60 reports in the last hour from this person (code TOO_MANY_REQUESTS)" },
 });
 
 export const listBlocksEndpoint = endpoint({

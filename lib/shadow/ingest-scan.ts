@@ -1,5 +1,8 @@
 import { scanReports } from "@/db/schema";
-import { actorLabel, authorize } from "@/lib/auth/actor";
+import { and, count, eq, gte } from "drizzle-orm";
+import type { Queryable } from "@/db/client";
+import { actorLabel, authorize, type Actor } from "@/lib/auth/actor";
+import { TooManyRequestsError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/record-audit";
 import type { Ctx } from "@/lib/context";
 import { ScanReportInput } from "@core/laptop-scan/report";
@@ -22,6 +25,16 @@ function bridgedUrl(s: Found): string | null {
   return s.args.find((a) => /^https?:\/\//i.test(a)) ?? null;
 }
 
+/** Reports one person (or token) may send in an hour: a laptop scans on demand or daily, not in a loop. */
+export const SCAN_REPORTS_PER_HOUR = 60;
+
+async function refuseTooManyReports(db: Queryable, actor: Actor): Promise<void> {
+  if (!actor.userId) return;
+  const since = new Date(Date.now() - 3_600_000);
+  const [row] = await db.select({ n: count() }).from(scanReports).where(and(eq(scanReports.createdBy, actor.userId), gte(scanReports.createdAt, since)));
+  if ((row?.n ?? 0) >= SCAN_REPORTS_PER_HOUR) throw new TooManyRequestsError(`At most ${SCAN_REPORTS_PER_HOUR} scan reports an hour per person; try again later`);
+}
+
 /**
  * A laptop scan (already redacted by the CLI, validated strictly again here): every configured
  * server that is not approved nor the portal becomes (or adds to) a finding — remote URLs merge
@@ -31,6 +44,9 @@ function bridgedUrl(s: Found): string | null {
 export async function ingestScanReport({ db, actor }: Ctx, rawInput: unknown): Promise<z.infer<typeof ScanIngestOutput>> {
   authorize(actor, "shadow.report-scan");
   const report = ScanReportInput.parse(rawInput);
+  await refuseTooManyReports(db, actor);
+  // Findings name the person the console authenticated; the laptop's own account name is kept on the report only.
+  const reporter = actor.email ?? report.device.user;
   const ctxShadow = await shadowContext(db);
   const at = new Date(report.scannedAt);
   const byKey = new Map<string, Sighting>();
@@ -78,7 +94,7 @@ export async function ingestScanReport({ db, actor }: Ctx, rawInput: unknown): P
       requests: 0,
       methods: {},
       tools: {},
-      users: [report.device.user],
+      users: [reporter],
       userCount: 1,
       devices: [report.device.name],
       clients: { [s.client]: [s.configPath] },

@@ -19,7 +19,7 @@ import { listBlocks } from "./queries";
 import { approveFinding } from "./approve-finding";
 import { getFinding, listFindings } from "./queries";
 import { updateFinding } from "./update-finding";
-import { ingestScanReport } from "./ingest-scan";
+import { ingestScanReport, SCAN_REPORTS_PER_HOUR } from "./ingest-scan";
 import { ingestTraffic } from "./ingest-traffic";
 import { listUploads } from "./queries";
 import { FindingDetailOutput, ShadowStatsOutput, TrafficIngestOutput } from "./schemas";
@@ -381,7 +381,8 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
       command: "npx -y @modelcontextprotocol/server-filesystem /Users/frank",
       names: ["files"],
       devices: ["LAPTOP-42"],
-      users: ["frank@acme.test"],
+      // The person the console authenticated, not the name the report claims for the laptop's account.
+      users: [security.email],
       userCount: 1,
       requests: 0,
       clients: { "claude-desktop": [P1] },
@@ -409,7 +410,8 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     const merged = await getFinding(as(security), bridgeId);
     expect(merged.sources).toEqual({ traffic: 1, scans: 1 });
     expect(merged.requests).toBe(1);
-    expect(merged.users).toEqual(["frank@acme.test", "gina@acme.test"]);
+    expect(merged.users).toEqual([security.email, "gina@acme.test"].sort());
+    expect(merged.users).not.toContain("frank@acme.test");
     expect(merged.names).toEqual(["bridge"]);
     expect(merged.evidence.map((e) => e.kind)).toContain("client-config");
     expect(merged.firstSeen).toBe("2026-11-21T09:00:00.000Z");
@@ -432,7 +434,23 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     await expect(ingestScanReport(as(member), { ...r, servers: [{ ...r.servers[0], env: { TOKEN: "sk-live-123" } }] })).rejects.toBeInstanceOf(ZodError);
     await expect(ingestScanReport(as(member), { ...r, servers: [{ ...r.servers[0], client: "not-a-client" }] })).rejects.toBeInstanceOf(ZodError);
     await expect(ingestScanReport(as(member), { ...r, scannedAt: "yesterday" })).rejects.toBeInstanceOf(ZodError);
+    // Bounded strings and lists: a forged report cannot fill the database.
+    await expect(ingestScanReport(as(member), { ...r, device: { ...r.device, user: "x".repeat(300) } })).rejects.toBeInstanceOf(ZodError);
+    await expect(ingestScanReport(as(member), { ...r, servers: [{ ...r.servers[0], args: ["a".repeat(5000)] }] })).rejects.toBeInstanceOf(ZodError);
+    await expect(ingestScanReport(as(member), { ...r, servers: Array.from({ length: 5001 }, () => r.servers[0]) })).rejects.toBeInstanceOf(ZodError);
     expect((await db.select().from(scanReports)).length).toBe(before);
+  });
+
+  it("takes at most 60 scan reports an hour from one person, and says so", async () => {
+    const reporter = await makeUser(db, "member", `scanner-${crypto.randomUUID().slice(0, 8)}@acme.test`);
+    const base = { deviceName: "L", deviceUser: "u", os: "linux", scannedAt: new Date(), servers: 0, shadowServers: 0, report: {}, createdBy: reporter.userId, createdByLabel: reporter.email };
+    await db.insert(scanReports).values(Array.from({ length: SCAN_REPORTS_PER_HOUR }, () => base));
+    const before = (await db.select().from(scanReports)).length;
+    await expect(ingestScanReport(as(reporter), report())).rejects.toMatchObject({ status: 429, code: "TOO_MANY_REQUESTS" });
+    expect((await db.select().from(scanReports)).length).toBe(before);
+    // Reports older than an hour do not count.
+    await db.update(scanReports).set({ createdAt: new Date(Date.now() - 2 * 3_600_000) }).where(eq(scanReports.createdBy, reporter.userId));
+    expect((await ingestScanReport(as(reporter), report())).servers).toBeGreaterThan(0);
   });
 
   it("makes no finding for a remote-transport config entry without a URL", async () => {

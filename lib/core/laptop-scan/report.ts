@@ -8,33 +8,40 @@ import { parseConfig, summarizeRedactions, type FoundServer } from "./parse";
 
 const ClientId = z.enum(CLIENT_IDS);
 
+/** Generous bounds (a real laptop has a few dozen entries), so a forged report cannot fill the database. */
+const Path = z.string().min(1).max(4096);
+const Name = z.string().min(1).max(256);
+const Names = z.array(z.string().max(256)).max(500);
+
 export const FoundServerOutput = z.strictObject({
   client: ClientId,
-  configPath: z.string().min(1),
-  project: z.string().optional(),
-  name: z.string().min(1),
+  configPath: Path,
+  project: Path.optional(),
+  name: Name,
   transport: z.enum(["stdio", "http", "sse"]),
-  command: z.string().optional(),
-  args: z.array(z.string()).optional(),
-  url: z.string().optional(),
-  envNames: z.array(z.string()),
-  headerNames: z.array(z.string()),
+  command: z.string().max(4096).optional(),
+  args: z.array(z.string().max(4096)).max(200).optional(),
+  url: z.string().max(4096).optional(),
+  envNames: Names,
+  headerNames: Names,
   disabled: z.boolean().optional(),
-  redactions: z.array(z.string()),
+  redactions: Names,
 });
 
 export const ScanReportInput = z.strictObject({
-  device: z.strictObject({ name: z.string().min(1), os: z.string().min(1), user: z.string().min(1) }),
+  device: z.strictObject({ name: Name, os: Name, user: Name }),
   scannedAt: z.iso.datetime(),
-  files: z.array(
-    z.strictObject({
-      client: ClientId,
-      path: z.string().min(1),
-      found: z.number().int().min(0),
-      error: z.string().optional(),
-    }),
-  ),
-  servers: z.array(FoundServerOutput),
+  files: z
+    .array(
+      z.strictObject({
+        client: ClientId,
+        path: Path,
+        found: z.number().int().min(0).max(100_000),
+        error: z.string().max(2000).optional(),
+      }),
+    )
+    .max(1000),
+  servers: z.array(FoundServerOutput).max(5000),
   redactionReport: z.strictObject({
     envValues: z.number().int().min(0),
     headerValues: z.number().int().min(0),
