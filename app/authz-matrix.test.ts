@@ -127,7 +127,8 @@ const ROUTES: Record<string, RouteEntry> = {
   "GET /api/v1/audit": { allowed: ["security", "admin"], prepare: async () => ({ query: "?limit=5&decision=denied" }) },
   "GET /api/v1/me": { allowed: EVERYONE },
   "GET /api/v1/tokens": { allowed: EVERYONE },
-  "POST /api/v1/tokens": { allowed: EVERYONE, prepare: async () => ({ body: { name: "matrix" } }) },
+  // An API token creates tokens only if it is an administrator's (people create theirs from a console session: createTokenAction).
+  "POST /api/v1/tokens": { allowed: ["admin"], prepare: async () => ({ body: { name: "matrix" } }) },
   "DELETE /api/v1/tokens/[id]": {
     allowed: EVERYONE,
     // Revoking one's own token: every role may. (Others' tokens: see the verb tests.)

@@ -65,8 +65,9 @@ describe.each(testDatabases())("apiRoute on $name", (database) => {
   });
 
   describe("request bodies", () => {
+    // An administrator's token: only those create tokens through the API.
     const post = (body: string, headers: Record<string, string> = JSON_TYPE) =>
-      tokensRoute.POST(request("POST", "/tokens", { secret: memberSecret, headers, body }), ctx());
+      tokensRoute.POST(request("POST", "/tokens", { secret: adminSecret, headers, body }), ctx());
 
     it("answers malformed JSON with 400 INVALID_JSON", async () => {
       const res = await post('{"name": "x",');
@@ -211,7 +212,7 @@ describe.each(testDatabases())("apiRoute on $name", (database) => {
 
   describe("successful calls", () => {
     it("creates a token with 201 and the secret, and never lists the secret afterwards", async () => {
-      const res = await tokensRoute.POST(request("POST", "/tokens", { secret: memberSecret, headers: JSON_TYPE, body: json({ name: "ci", scopes: ["read"] }) }), ctx());
+      const res = await tokensRoute.POST(request("POST", "/tokens", { secret: adminSecret, headers: JSON_TYPE, body: json({ name: "ci", scopes: ["read"] }) }), ctx());
       expect(res.status).toBe(201);
       expect(res.headers.get("cache-control")).toBe("no-store");
       const created = (await res.json()) as { id: string; secret: string; scopes: string[]; status: string };
@@ -219,8 +220,8 @@ describe.each(testDatabases())("apiRoute on $name", (database) => {
       expect(created).toMatchObject({ scopes: ["read"], status: "active" });
 
       for (const [secret, query] of [
-        [memberSecret, ""],
-        [memberSecret, "?includeRevoked=true"],
+        [adminSecret, ""],
+        [adminSecret, "?includeRevoked=true"],
         [adminSecret, "?all=true&includeRevoked=true"],
       ] as const) {
         const list = await tokensRoute.GET(request("GET", `/tokens${query}`, { secret }), ctx());
@@ -236,7 +237,7 @@ describe.each(testDatabases())("apiRoute on $name", (database) => {
       expect(asNew.status).toBe(200);
       expect(await asNew.json()).toMatchObject({ kind: "token", token: { id: created.id } });
 
-      const revoked = await tokenRoute.DELETE(request("DELETE", `/tokens/${created.id}`, { secret: memberSecret }), ctx({ id: created.id }));
+      const revoked = await tokenRoute.DELETE(request("DELETE", `/tokens/${created.id}`, { secret: adminSecret }), ctx({ id: created.id }));
       expect(revoked.status).toBe(200);
       expect(await revoked.json()).toMatchObject({ id: created.id, status: "revoked" });
       expect((await meRoute.GET(request("GET", "/me", { secret: created.secret }), ctx())).status).toBe(401);

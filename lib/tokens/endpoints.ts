@@ -13,6 +13,7 @@ export const listTokensEndpoint = endpoint({
 export const createTokenEndpoint = endpoint({
   method: "POST", path: "/tokens", operationId: "createToken", tag: "API tokens", permission: "tokens.manage-own", status: 201,
   summary: "Create an API token; the response carries the secret, exactly once",
+  description: "Only an administrator's API token (or the bootstrap token) may create tokens through the API; people create theirs in the console. A token created by a token expires no later than it and is revoked with it. PORTCULLIS_TOKEN_MAX_DAYS caps every token's lifetime.",
   query: NoQuery, body: CreateTokenInput, response: CreateTokenOutput,
 });
 

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import { apiTokens } from "@/db/schema";
 import { authorize, can } from "../auth/actor";
 import { NotFoundError } from "../errors";
@@ -8,7 +8,10 @@ import type { Ctx } from "../context";
 import { findTokenWithEmail, toTokenOutput } from "./queries";
 import type { TokenOutput } from "./schemas";
 
-/** Revokes a token at once. Revoking an already revoked token changes nothing and succeeds. */
+/**
+ * Revokes a token at once, and every token it created (and they created), which never outlive it.
+ * Revoking an already revoked token changes nothing and succeeds.
+ */
 export async function revokeToken({ db, actor }: Ctx, tokenId: string): Promise<TokenOutput> {
   authorize(actor, "tokens.manage-own");
   requireId(tokenId, "API token");
@@ -18,13 +21,25 @@ export async function revokeToken({ db, actor }: Ctx, tokenId: string): Promise<
     // Someone else's token is "not found" unless you may revoke any token: existence is not leaked.
     if (!found || (!own && !can(actor, "tokens.revoke-any"))) throw new NotFoundError("No such API token");
     if (found.token.revokedAt) return toTokenOutput(found.token, found.email);
-    const [row] = await tx.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.id, tokenId)).returning();
+    const now = new Date();
+    const [row] = await tx.update(apiTokens).set({ revokedAt: now }).where(eq(apiTokens.id, tokenId)).returning();
     if (!row) throw new NotFoundError("No such API token");
+    // Tokens it created, and the tokens they created (a short chain: only administrators' tokens create tokens).
+    const children: string[] = [];
+    for (let parents = [tokenId]; parents.length > 0; ) {
+      const next = await tx
+        .update(apiTokens)
+        .set({ revokedAt: now })
+        .where(and(inArray(apiTokens.parentTokenId, parents), isNull(apiTokens.revokedAt)))
+        .returning({ id: apiTokens.id });
+      parents = next.map((t) => t.id);
+      children.push(...parents);
+    }
     await recordAudit(tx, actor, {
       action: "token.revoke",
       targetType: "api_token",
       targetId: row.id,
-      details: { name: row.name, prefix: row.prefix, userId: row.userId },
+      details: { name: row.name, prefix: row.prefix, userId: row.userId, ...(children.length ? { alsoRevoked: children } : {}) },
     });
     return toTokenOutput(row, found.email);
   });

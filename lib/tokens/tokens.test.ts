@@ -68,14 +68,52 @@ describe.each(testDatabases())("API tokens on $name", (database) => {
     });
 
     it("refuses scopes the creator lacks", async () => {
-      const member = await makeUser(db, "member");
-      const writeOnly = await tokenActor(db, member.userId, ["write"]);
+      const admin = await makeUser(db, "admin");
+      const writeOnly = await tokenActor(db, admin.userId, ["write"]);
       await expect(createToken({ db, actor: writeOnly }, { name: "wider", scopes: ["read", "write"] })).rejects.toThrow(ValidationError);
       await expect(createToken({ db, actor: writeOnly }, { name: "wider", scopes: ["read", "write"] })).rejects.toThrow(/read/);
       const ok = await createToken({ db, actor: writeOnly }, { name: "narrow", scopes: ["write"] });
       expect(ok.scopes).toEqual(["write"]);
-      const names = (await db.select().from(apiTokens).where(eq(apiTokens.userId, member.userId))).map((t) => t.name).sort();
+      const names = (await db.select().from(apiTokens).where(eq(apiTokens.userId, admin.userId))).map((t) => t.name).sort();
       expect(names).toEqual(["narrow", "test"]);
+    });
+
+    it("lets only sessions and administrators' tokens create tokens: a member's stolen write token mints nothing", async () => {
+      const member = await makeUser(db, "member");
+      const memberToken = await tokenActor(db, member.userId, ["read", "write"]);
+      await expect(createToken({ db, actor: memberToken }, { name: "persist", scopes: ["read", "write"], expiresInDays: null })).rejects.toThrow(ForbiddenError);
+      expect((await db.select().from(apiTokens).where(eq(apiTokens.userId, member.userId))).map((t) => t.name)).toEqual(["test"]);
+      // From a console session the same person may.
+      expect((await createToken({ db, actor: member }, { name: "from the console" })).name).toBe("from the console");
+    });
+
+    it("never lets a token outlive the token that created it: it expires no later, and revoking the parent revokes it (and its own children)", async () => {
+      const admin = await makeUser(db, "admin");
+      const parent = await createToken({ db, actor: admin }, { name: "automation", expiresInDays: 7 });
+      const asParent = await authenticateBearer(db, bearer(parent.secret), NO_BOOTSTRAP);
+      const child = await createToken({ db, actor: asParent }, { name: "child", expiresInDays: null });
+      expect(child.expiresAt).toBe(parent.expiresAt);
+      const shorter = await createToken({ db, actor: asParent }, { name: "short", expiresInDays: 1 });
+      expect(Date.parse(shorter.expiresAt!)).toBeLessThan(Date.parse(parent.expiresAt!));
+      const grandchild = await createToken({ db, actor: await authenticateBearer(db, bearer(child.secret), NO_BOOTSTRAP) }, { name: "grandchild" });
+      await revokeToken({ db, actor: admin }, parent.id);
+      for (const t of [child, shorter, grandchild]) await expect(authenticateBearer(db, bearer(t.secret), NO_BOOTSTRAP)).rejects.toThrow(UnauthenticatedError);
+      const [audit] = await auditFor(db, "token.revoke", parent.id);
+      expect((audit!.details as { alsoRevoked: string[] }).alsoRevoked.sort()).toEqual([child.id, shorter.id, grandchild.id].sort());
+    });
+
+    it("enforces an organisation-wide maximum lifetime (PORTCULLIS_TOKEN_MAX_DAYS)", async () => {
+      const member = await makeUser(db, "member");
+      const saved = process.env.PORTCULLIS_TOKEN_MAX_DAYS;
+      process.env.PORTCULLIS_TOKEN_MAX_DAYS = "30";
+      try {
+        await expect(createToken({ db, actor: member }, { name: "long", expiresInDays: 90 })).rejects.toThrow(/at most 30 days/);
+        await expect(createToken({ db, actor: member }, { name: "forever", expiresInDays: null })).rejects.toThrow(ValidationError);
+        expect((await createToken({ db, actor: member }, { name: "ok", expiresInDays: 30 })).name).toBe("ok");
+      } finally {
+        if (saved === undefined) delete process.env.PORTCULLIS_TOKEN_MAX_DAYS;
+        else process.env.PORTCULLIS_TOKEN_MAX_DAYS = saved;
+      }
     });
 
     it("forbids a read-only token from creating tokens", async () => {
