@@ -28,6 +28,17 @@ describe("secret box (AES-256-GCM with key ids)", () => {
     expect(() => open(envelope, "server:2", ring)).toThrow();
   });
 
+  it("refuses an envelope whose authentication tag was cut short", () => {
+    // An empty plaintext leaves only the 16-byte tag; its first 4 bytes are what a shortened tag would check.
+    const { envelope } = seal("", "server:1", ring);
+    expect(open(envelope, "server:1", ring)).toBe("");
+    const parts = envelope.split(".");
+    for (const keep of [4, 8, 12, 15]) {
+      const truncated = Buffer.from(parts[3]!, "base64url").subarray(0, keep).toString("base64url");
+      expect(() => open([...parts.slice(0, 3), truncated].join("."), "server:1", ring), `${keep} bytes`).toThrow();
+    }
+  });
+
   it("decrypts with an older key after rotation, and names a missing key", () => {
     const old = parseKeyRing(`k1:${ring.all.get("k1")!.toString("base64")}`);
     const { envelope } = seal("from before", "r", old);

@@ -50,6 +50,8 @@ export function keyRingFromEnv(env: Record<string, string | undefined> = process
   return cached.ring;
 }
 
+const TAG_BYTES = 16;
+
 export function seal(plaintext: string, aad: string, ring: KeyRing = keyRingFromEnv()): { envelope: string; keyId: string } {
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", ring.current.key, iv);
@@ -64,8 +66,10 @@ export function open(envelope: string, aad: string, ring: KeyRing = keyRingFromE
   const key = ring.all.get(keyId);
   if (!key) throw new Error(`no encryption key "${keyId}" is configured (PORTCULLIS_ENCRYPTION_KEYS)`);
   const body = Buffer.from(bodyText, "base64url");
-  const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(ivText, "base64url"));
+  if (body.length < TAG_BYTES) throw new Error("not a secret-box envelope");
+  // Without authTagLength Node accepts a tag cut down to 4 bytes: a truncated tag would be far easier to forge.
+  const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(ivText, "base64url"), { authTagLength: TAG_BYTES });
   decipher.setAAD(Buffer.from(aad));
-  decipher.setAuthTag(body.subarray(body.length - 16));
-  return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString("utf8");
+  decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
+  return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString("utf8");
 }
