@@ -105,7 +105,7 @@ export async function startPortal(options: { consoleUrl: string; edgeSecret?: st
 }
 
 /** A consent statement as the console signs it (for OAuth tests). */
-export function consentStatement(keys: Keys, payload: { state: string; userId: string; email: string; teamIds: string[]; aud: string }): Promise<string> {
+export function consentStatement(keys: Keys, payload: { state: string; userId: string; email: string; teamIds: string[]; aud: string; client?: string; redirectHost?: string }): Promise<string> {
   return signStatement({ typ: CONSENT_STATEMENT, exp: Math.floor(Date.now() / 1000) + 120, ...payload }, keys.privateKeyJwk, keys.keyId);
 }
 

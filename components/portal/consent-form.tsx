@@ -7,7 +7,7 @@ import { FormError } from "@/components/ui/form-message";
 import type { ActionResult, FormAction } from "@/lib/auth/action-result";
 
 /** Allow / Deny for an MCP client's sign-in; on success the browser goes back to the portal. */
-export function ConsentForm({ action, state: oauthState, returnTo, client }: { action: FormAction<{ redirectTo: string }>; state: string; returnTo: string; client: string }) {
+export function ConsentForm({ action, state: oauthState, returnTo, client, redirect }: { action: FormAction<{ redirectTo: string }>; state: string; returnTo: string; client: string; redirect: string }) {
   const [result, formAction, pending] = useActionState<ActionResult<{ redirectTo: string }> | null, FormData>(action, null);
   const hydrated = useHydrated();
   useEffect(() => {
@@ -19,6 +19,7 @@ export function ConsentForm({ action, state: oauthState, returnTo, client }: { a
       <input type="hidden" name="state" value={oauthState} />
       <input type="hidden" name="returnTo" value={returnTo} />
       <input type="hidden" name="client" value={client} />
+      <input type="hidden" name="redirect" value={redirect} />
       <div className="flex gap-2">
         <Button type="submit" name="decision" value="allow" disabled={busy}>
           Allow

@@ -30,13 +30,15 @@ describe.each(testDatabases())("OAuth consent for the portal on $name", (databas
     const [team] = await db.insert(teams).values({ slug: `t-${crypto.randomUUID().slice(0, 8)}`, name: "T" }).returning();
     await db.insert(memberships).values({ userId: member.userId, teamId: team!.id, role: "member" });
     const state = "pending-request-0123456789";
-    const { redirectTo } = await answerConsent({ db, actor: member }, { state, returnTo: `${PORTAL}/oauth/callback`, client: "Claude Code", decision: "allow" });
+    const { redirectTo } = await answerConsent({ db, actor: member }, { state, returnTo: `${PORTAL}/oauth/callback`, client: "Claude Code", redirect: "localhost:33418", decision: "allow" });
     const url = new URL(redirectTo);
     expect(url.origin + url.pathname).toBe(`${PORTAL}/oauth/callback`);
     expect(url.searchParams.get("state")).toBe(state);
     const keys = await loadEdgeKeys();
     const payload = await verifyStatement(url.searchParams.get("assertion")!, CONSENT_STATEMENT, keys.publicKeys);
     expect(payload).toMatchObject({ state, userId: member.userId, email: member.email, teamIds: [team!.id], aud: PORTAL });
+    // What the page showed is signed too, so the portal can refuse a link edited to show another client.
+    expect(payload).toMatchObject({ client: "Claude Code", redirectHost: "localhost:33418" });
     // Not valid as anything else, and not after it expires.
     expect(await verifyStatement(url.searchParams.get("assertion")!, "other-kind", keys.publicKeys)).toBeNull();
     expect(await verifyStatement(url.searchParams.get("assertion")!, CONSENT_STATEMENT, keys.publicKeys, Math.floor(Date.now() / 1000) + 600)).toBeNull();

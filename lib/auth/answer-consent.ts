@@ -16,7 +16,9 @@ export const ConsentInput = z
   .object({
     state: z.string().min(16, "is not a portal sign-in request").max(512).regex(/^[A-Za-z0-9._~-]+$/, "is not a portal sign-in request"),
     returnTo: z.url({ protocol: /^https?$/ }).max(2000),
+    /** What the consent page showed, signed so the portal can check it showed the real request. */
     client: z.string().max(200).optional(),
+    redirect: z.string().max(200).optional(),
     decision: z.enum(["allow", "deny"]),
   })
   .strict();
@@ -41,7 +43,8 @@ export function checkReturnTo(returnTo: string, env: Record<string, string | und
 /**
  * The signed-in person answers an MCP client's OAuth request that the portal sent here. Allow: a
  * short-lived statement, signed with the bundle key the portal already trusts, saying who approved
- * (user id, e-mail, teams) for which pending request (`state`) and which portal (`aud`). Deny: the
+ * (user id, e-mail, teams) for which pending request (`state`) and which portal (`aud`), and what the
+ * page showed (client name, destination host), which the portal compares with the request. Deny: the
  * portal is told, and tells the client `access_denied`. Both are audited.
  */
 export async function answerConsent({ db, actor }: Ctx, rawInput: unknown): Promise<{ redirectTo: string }> {
@@ -63,6 +66,8 @@ export async function answerConsent({ db, actor }: Ctx, rawInput: unknown): Prom
         userId: actor.userId,
         email: actor.email,
         teamIds: rows.map((r) => r.teamId).sort(),
+        client: input.client ?? "",
+        redirectHost: input.redirect ?? "",
       },
       keys.signing.privateKeyJwk,
       keys.signing.keyId,
@@ -76,7 +81,7 @@ export async function answerConsent({ db, actor }: Ctx, rawInput: unknown): Prom
       action: input.decision === "allow" ? "portal.client_authorized" : "portal.client_denied",
       targetType: "oauth_client",
       targetId: null,
-      details: { client: input.client ?? null, portal: target.origin },
+      details: { client: input.client ?? null, redirect: input.redirect ?? null, portal: target.origin },
     }),
   );
   return { redirectTo: target.toString() };

@@ -70,10 +70,11 @@ describe("OAuth 2.1 for MCP clients at the portal", () => {
     expect(consentUrl.searchParams.get("redirect")).toBe("127.0.0.1:53682");
     const returnTo = new URL(consentUrl.searchParams.get("return")!);
     const state = consentUrl.searchParams.get("state")!;
+    const shown = { client: "portcullis-test-cli", redirectHost: "127.0.0.1:53682" };
     const cookie = toConsole.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
     expect(cookie).toMatch(/__Host-/);
 
-    const assertion = await consentStatement(portal.keys, { state, userId: carol.id, email: carol.email, teamIds: [], aud: portal.origin });
+    const assertion = await consentStatement(portal.keys, { state, userId: carol.id, email: carol.email, teamIds: [], aud: portal.origin, ...shown });
     const callback = (extra: Record<string, string>, withCookie = true) => {
       const url = new URL(returnTo);
       url.searchParams.set("state", state);
@@ -128,4 +129,134 @@ describe("OAuth 2.1 for MCP clients at the portal", () => {
     expect(location.host).toBe("localhost:53999");
     expect(location.searchParams.get("error")).toBe("access_denied");
   });
+  it("registers only clients whose redirect URIs are loopback, an app's own scheme, or allowed: an attacker's site is refused by name", async () => {
+    const register = (redirect_uris: unknown) =>
+      fetch(`${portal.origin}/register`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ client_name: "x", redirect_uris, token_endpoint_auth_method: "none" }) });
+    const refused = await register(["https://attacker.example.net/cb"]);
+    expect(refused.status).toBe(400);
+    const body = (await refused.json()) as { error: string; error_description: string };
+    expect(body.error).toBe("invalid_redirect_uri");
+    expect(body.error_description).toContain("https://attacker.example.net/cb");
+    expect(body.error_description).toContain("PORTCULLIS_OAUTH_REDIRECT_ALLOWLIST");
+    // One bad URI among good ones refuses the whole registration.
+    expect((await register(["http://127.0.0.1:5000/cb", "https://attacker.example.net/cb"])).status).toBe(400);
+    // Loopback (any port, RFC 8252), an app's private-use scheme, a well-known hosted client: accepted.
+    for (const uris of [["http://127.0.0.1:33418/callback"], ["http://localhost:6274/oauth/callback"], ["http://[::1]:9000/cb"], ["cursor://anysphere.cursor-mcp/oauth/callback"], ["https://claude.ai/api/mcp/auth_callback"]]) {
+      const ok = await register(uris);
+      expect(ok.status, JSON.stringify(uris)).toBe(201);
+    }
+    // Not loopback: a hostname merely starting with localhost, or a plain-http remote host.
+    for (const uri of ["http://localhost.attacker.example/cb", "http://claude.ai/api/mcp/auth_callback", "javascript:alert(1)"]) {
+      expect((await register([uri])).status, uri).toBe(400);
+    }
+  });
+
+  it("refuses a consent whose page showed another client or destination than the one asking", async () => {
+    const oauth = new MemoryOAuthClient("http://127.0.0.1:53683/callback", "Real CLI");
+    await expect(new Client({ name: "cli", version: "1" }).connect(new StreamableHTTPClientTransport(new URL("/mcp", portal.origin), { authProvider: oauth }))).rejects.toThrow(UnauthorizedError);
+    const toConsole = await fetch(oauth.authorizationUrl!, { redirect: "manual" });
+    const consentUrl = new URL(toConsole.headers.get("location")!);
+    expect(consentUrl.searchParams.get("client")).toBe("Real CLI");
+    const state = consentUrl.searchParams.get("state")!;
+    // The link was edited to show "Claude" going to claude.ai; the person approved that.
+    const assertion = await consentStatement(portal.keys, { state, userId: carol.id, email: carol.email, teamIds: [], aud: portal.origin, client: "Claude", redirectHost: "claude.ai" });
+    const url = new URL(consentUrl.searchParams.get("return")!);
+    url.searchParams.set("state", state);
+    url.searchParams.set("assertion", assertion);
+    const res = await fetch(url, { redirect: "manual", headers: { cookie: toConsole.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") } });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("Sign-in refused");
+  });
+
+  it("sends a valid client its authorization errors (RFC 6749 §4.1.2.1), and shows the rest on the portal", async () => {
+    const oauth = new MemoryOAuthClient("http://127.0.0.1:53684/callback");
+    await expect(new Client({ name: "cli", version: "1" }).connect(new StreamableHTTPClientTransport(new URL("/mcp", portal.origin), { authProvider: oauth }))).rejects.toThrow(UnauthorizedError);
+    const wrongResource = new URL(oauth.authorizationUrl!);
+    wrongResource.searchParams.set("resource", "https://elsewhere.example/mcp");
+    const res = await fetch(wrongResource, { redirect: "manual" });
+    expect(res.status).toBe(302);
+    const back = new URL(res.headers.get("location")!);
+    expect(back.origin + back.pathname).toBe("http://127.0.0.1:53684/callback");
+    expect(back.searchParams.get("error")).toBe("invalid_target");
+    expect(back.searchParams.get("state")).toBe(wrongResource.searchParams.get("state"));
+    // A redirect URI the client did not register is never redirected to.
+    const wrongRedirect = new URL(oauth.authorizationUrl!);
+    wrongRedirect.searchParams.set("redirect_uri", "http://127.0.0.1:1/evil");
+    const shown = await fetch(wrongRedirect, { redirect: "manual" });
+    expect(shown.status).toBe(400);
+    expect(shown.headers.get("location")).toBeNull();
+  });
+
+  it("refreshes a grant within its lifetime, and refuses a refresh once the grant is older than PORTCULLIS_OAUTH_GRANT_MAX_DAYS", async () => {
+    const fresh = await signIn(portal, carol, new MemoryOAuthClient("http://127.0.0.1:53685/callback"));
+    const refreshed = await refresh(portal, fresh);
+    expect(refreshed.status).toBe(200);
+    const tokens = (await refreshed.json()) as { access_token: string; refresh_token: string };
+    expect(tokens.refresh_token).toBeTruthy();
+    expect(await listsTools(portal, tokens.access_token)).toBe(true);
+
+    // A portal whose grants may live one minute (the shortest): the first refresh already finds less
+    // than a minute left, so it is refused and the client must sign in again.
+    const short = await startPortal({ consoleUrl: "http://console.example.test", keys: portal.keys, edgeSecret: portal.edgeSecret, vars: { PORTCULLIS_OAUTH_GRANT_MAX_DAYS: "0.0001" } });
+    try {
+      expect((await short.push(await bundleOf({ servers: [], users: [carol], rules: [] }))).status).toBe(200);
+      const oauth = new MemoryOAuthClient("http://127.0.0.1:53686/callback");
+      const granted = await signIn(short, carol, oauth);
+      const res = await refresh(short, granted);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: "invalid_grant", error_description: expect.stringContaining("PORTCULLIS_OAUTH_GRANT_MAX_DAYS") });
+    } finally {
+      await short.stop();
+    }
+  });
 });
+
+interface Granted {
+  clientId: string;
+  refreshToken: string;
+}
+
+/** The whole sign-in of a CLI client at `at`, with the console's answer signed by its key; the tokens it got. */
+async function signIn(at: PortalUnderTest, user: TestUser, oauth: MemoryOAuthClient): Promise<Granted> {
+  await expect(new Client({ name: "cli", version: "1" }).connect(new StreamableHTTPClientTransport(new URL("/mcp", at.origin), { authProvider: oauth }))).rejects.toThrow(UnauthorizedError);
+  const toConsole = await fetch(oauth.authorizationUrl!, { redirect: "manual" });
+  const consentUrl = new URL(toConsole.headers.get("location")!);
+  const state = consentUrl.searchParams.get("state")!;
+  const assertion = await consentStatement(at.keys, {
+    state,
+    userId: user.id,
+    email: user.email,
+    teamIds: [],
+    aud: at.origin,
+    client: consentUrl.searchParams.get("client")!,
+    redirectHost: consentUrl.searchParams.get("redirect")!,
+  });
+  const url = new URL(consentUrl.searchParams.get("return")!);
+  url.searchParams.set("state", state);
+  url.searchParams.set("assertion", assertion);
+  const back = await fetch(url, { redirect: "manual", headers: { cookie: toConsole.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") } });
+  expect(back.status).toBe(302);
+  const transport = new StreamableHTTPClientTransport(new URL("/mcp", at.origin), { authProvider: oauth });
+  await transport.finishAuth(new URL(back.headers.get("location")!).searchParams.get("code")!);
+  const tokens = oauth.tokens()!;
+  expect(tokens.refresh_token).toBeTruthy();
+  return { clientId: oauth.clientInformation()!.client_id, refreshToken: tokens.refresh_token! };
+}
+
+function refresh(at: PortalUnderTest, granted: Granted): Promise<Response> {
+  return fetch(`${at.origin}/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: granted.refreshToken, client_id: granted.clientId }),
+  });
+}
+
+async function listsTools(at: PortalUnderTest, accessToken: string): Promise<boolean> {
+  const client = new Client({ name: "cli", version: "1" });
+  await client.connect(new StreamableHTTPClientTransport(new URL("/mcp", at.origin), { requestInit: { headers: { authorization: `Bearer ${accessToken}` } } }));
+  try {
+    return (await client.listTools()).tools.some((t) => t.name === "everything_echo");
+  } finally {
+    await client.close();
+  }
+}

@@ -25,6 +25,8 @@ export interface GrantProps {
    * person consented to act as themselves; grants made before scopes were recorded read as both).
    */
   scopes?: TokenScope[];
+  /** OAuth grants: when the person consented (Unix seconds); the grant's maximum age counts from here. */
+  grantedAt?: number;
 }
 
 export function resourceFor(origin: string): string {

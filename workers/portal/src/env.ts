@@ -26,6 +26,16 @@ export interface Env {
   PORTCULLIS_CONSOLE_URL: string;
   /** The portal's public origin (OAuth resource and issuer). Optional: defaults to the request's origin. */
   PORTCULLIS_PUBLIC_URL?: string;
+  /**
+   * Comma-separated https URL prefixes of hosted MCP clients' OAuth callbacks that may register at
+   * `/register` (loopback and app-scheme redirect URIs always may). Unset: the well-known hosted
+   * clients (lib/core/edge/redirect-uris.ts, DEFAULT_REDIRECT_ALLOWLIST).
+   */
+  PORTCULLIS_OAUTH_REDIRECT_ALLOWLIST?: string;
+  /** Days an OAuth grant survives without a refresh; default 7. */
+  PORTCULLIS_OAUTH_REFRESH_IDLE_DAYS?: string;
+  /** Days after consent an OAuth grant ends however often it is refreshed; default 30. */
+  PORTCULLIS_OAUTH_GRANT_MAX_DAYS?: string;
   /** Milliseconds without requests (and without an open stream) after which a session ends; default 10 minutes. */
   PORTCULLIS_SESSION_IDLE_MS?: string;
   /** Milliseconds an upstream may take to answer a request (progress notifications restart the clock); default 60 s. */

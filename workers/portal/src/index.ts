@@ -12,6 +12,8 @@ import { authorize, oauthCallback } from "./routes/authorize";
 import { declaredTooLarge, handleMcp, rebindingRefusal } from "./routes/mcp";
 import { handleLlm } from "./routes/llm";
 import { eventsStatus } from "./routes/events-status";
+import { grantLifetimePolicy, registrationPolicy } from "./oauth-policy";
+import { DEFAULT_IDLE_DAYS } from "@core/edge/grant-lifetime";
 
 export { ConfigStore } from "./config-store";
 export { McpSession } from "./mcp-session";
@@ -48,10 +50,10 @@ async function defaultFetch(request: Request, env: Env): Promise<Response> {
   return json({ error: { code: "NOT_FOUND", message: "No such endpoint" } }, 404);
 }
 
-/** One provider per public origin (the resource URL is part of its configuration). */
+/** One provider per public origin (the resource URL is part of its configuration); its settings are the isolate's vars. */
 const providers = new Map<string, OAuthProvider<Env>>();
 
-function provider(origin: string): OAuthProvider<Env> {
+function provider(origin: string, env: Env): OAuthProvider<Env> {
   let p = providers.get(origin);
   if (!p) {
     p = new OAuthProvider<Env>({
@@ -64,6 +66,12 @@ function provider(origin: string): OAuthProvider<Env> {
       resourceMetadata: { resource: resourceFor(origin), resource_name: "Portcullis MCP portal" },
       resolveExternalToken: resolveApiToken,
       accessTokenTTL: 3600,
+      refreshTokenTTL: DEFAULT_IDLE_DAYS * 86_400,
+      // Desktop apps sign in through their own scheme (cursor://…, RFC 8252 §7.1); registration still
+      // holds every URI to lib/core/edge/redirect-uris.ts.
+      allowPrivateUseRedirectUris: true,
+      clientRegistrationCallback: registrationPolicy(env),
+      tokenExchangeCallback: grantLifetimePolicy,
     });
     providers.set(origin, p);
   }
@@ -89,7 +97,7 @@ export default {
     const origin = publicOrigin(request, env);
     let oauth: OAuthProvider<Env>;
     try {
-      oauth = provider(origin);
+      oauth = provider(origin, env);
     } catch (error) {
       // OAuth 2.1 needs HTTPS (plain HTTP only on loopback): refuse everything, saying how to fix it.
       return json({ error: { code: "PORTAL_MISCONFIGURED", message: `The portal cannot serve OAuth at ${origin}: ${error instanceof Error ? error.message : String(error)}. Serve it over HTTPS or set PORTCULLIS_PUBLIC_URL.` } }, 500);

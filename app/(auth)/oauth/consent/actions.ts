@@ -10,5 +10,5 @@ const text = (form: FormData, key: string) => {
 
 /** Allow or deny an MCP client's sign-in at the portal; the browser then follows `redirectTo` back to the portal. */
 export const answerConsentAction = sessionAction(async (ctx, form) =>
-  answerConsent(ctx, { state: text(form, "state") ?? "", returnTo: text(form, "returnTo") ?? "", client: text(form, "client"), decision: text(form, "decision") }),
+  answerConsent(ctx, { state: text(form, "state") ?? "", returnTo: text(form, "returnTo") ?? "", client: text(form, "client"), redirect: text(form, "redirect"), decision: text(form, "decision") }),
 );

@@ -21,7 +21,7 @@ export default async function ConsentPage({ searchParams }: { searchParams: Prom
   const params = await searchParams;
   const state = one(params.state);
   const returnTo = one(params.return);
-  const client = one(params.client).slice(0, 200) || "An MCP client";
+  const client = one(params.client).slice(0, 200);
   const redirectHost = one(params.redirect).slice(0, 200);
 
   let problem: string | null = null;
@@ -53,19 +53,19 @@ export default async function ConsentPage({ searchParams }: { searchParams: Prom
         ) : (
           <>
             <p className="mt-4 text-sm text-zinc-700">
-              <strong data-testid="consent-client">{client}</strong> wants to use your company&apos;s approved MCP servers through Portcullis as{" "}
-              <strong>{actor!.email}</strong>.
+              An MCP client calling itself <strong data-testid="consent-client">{client || "(no name)"}</strong> wants to use your company&apos;s approved MCP
+              servers through Portcullis as <strong>{actor!.email}</strong>.
             </p>
+            {/* The name is whatever the client registered; the destination is what decides who gets the grant. */}
+            <div className="mt-3 rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900">
+              Access goes to <span className="font-mono font-semibold" data-testid="consent-redirect">{redirectHost || "(unknown)"}</span>. Allow only if you
+              started this sign-in from that app or site just now.
+            </div>
             <ul className="mt-3 list-disc space-y-1 pl-5 text-sm text-zinc-600">
               <li>It can call the tools your access policies allow you, and nothing else.</li>
               <li>Every call is recorded in the audit log.</li>
-              {redirectHost && (
-                <li>
-                  You will be sent back to <span className="font-mono">{redirectHost}</span>.
-                </li>
-              )}
             </ul>
-            <ConsentForm action={answerConsentAction} state={state} returnTo={returnTo} client={client} />
+            <ConsentForm action={answerConsentAction} state={state} returnTo={returnTo} client={client} redirect={redirectHost} />
           </>
         )}
       </div>
