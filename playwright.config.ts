@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
-import { BOOTSTRAP_TOKEN, FIXTURE_MCP_ORIGIN, LOCAL_CONSOLE, LOCAL_PORTAL, OAUTH_MCP_ORIGIN, OIDC_CONSOLE, OIDC_ISSUER, OIDC_PORTAL, UPSTREAM_OAUTH_ISSUER } from "./testing/e2e/fixtures";
+import { BOOTSTRAP_TOKEN, FIXTURE_MCP_ORIGIN, LOCAL_CONSOLE, LOCAL_PORTAL, LOCAL_SIGN_IN_CODE, OAUTH_MCP_ORIGIN, OIDC_CONSOLE, OIDC_ISSUER, OIDC_PORTAL, UPSTREAM_OAUTH_ISSUER } from "./testing/e2e/fixtures";
 
 /**
  * Two consoles, both on fresh embedded databases:
@@ -91,7 +91,7 @@ export default defineConfig({
     {
       command: "node testing/e2e/serve.mjs local",
       url: `${LOCAL_CONSOLE}/api/health`,
-      env: { PORT: "3101", OIDC_ISSUER: "", OIDC_CLIENT_ID: "", OIDC_CLIENT_SECRET: "", PORTCULLIS_PORTAL_PORT: String(new URL(LOCAL_PORTAL).port) },
+      env: { PORT: "3101", OIDC_ISSUER: "", OIDC_CLIENT_ID: "", OIDC_CLIENT_SECRET: "", PORTCULLIS_PORTAL_PORT: String(new URL(LOCAL_PORTAL).port), PORTCULLIS_FIRST_SIGNIN_CODE: LOCAL_SIGN_IN_CODE },
       reuseExistingServer: false,
       timeout: 180_000,
     },

@@ -15,7 +15,7 @@ export async function boot(): Promise<void> {
   console.log(`[portcullis] database ready: ${where}, migrations applied in ${Date.now() - started} ms`);
   console.log(
     settings.mode === "local"
-      ? "[portcullis] sign-in: LOCAL MODE (no identity provider configured; loopback only, first user becomes admin)"
+      ? "[portcullis] sign-in: LOCAL MODE (no identity provider configured; loopback only; the first user becomes admin with the sign-in code printed above)"
       : `[portcullis] sign-in: OIDC via ${settings.oidc?.issuer}`,
   );
   // Fail at start, not at the first saved credential, when the key ring is misconfigured.

@@ -2,15 +2,21 @@
 // `npm start`: builds the console when the build is missing or older than the sources, then
 // serves it, and runs the portal Worker next to it in workerd (wrangler's local mode; storage under
 // .data/wrangler; PORTCULLIS_PORTAL=off skips it). In local mode (no identity provider configured)
-// the console listens on loopback only, because local sign-in asks for no password.
+// the console listens on loopback only, because local sign-in asks for no password, and it prints
+// the sign-in code the first person (who becomes admin) must type. The console runs behind
+// scripts/lib/console-server.mjs, which tells it each request's TCP peer.
+// `--dev` runs Next's development server the same way (`npm run dev`), without building.
 import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { localDataDir, publicKeySet, resolveEdgeSecret, resolveSigningKey } from "./lib/local-keys.mjs";
+import { generateSignInCode, SIGN_IN_CODE_SETTING } from "./lib/sign-in-code.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+const consoleServer = path.join(root, "scripts", "lib", "console-server.mjs");
 const SOURCES = ["app", "components", "lib", "db", "public", path.join("scripts", "lib"), "instrumentation.ts", "next.config.ts", "package.json", "postcss.config.mjs"];
 
 function newestMtime(p) {
@@ -33,6 +39,7 @@ function buildIsCurrent() {
 }
 
 const buildOnly = process.argv.includes("--build-only");
+const dev = process.argv.includes("--dev");
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 const localMode = !process.env.OIDC_ISSUER && !process.env.OIDC_CLIENT_ID && !process.env.OIDC_CLIENT_SECRET;
 const port = process.env.PORT || "3000";
@@ -45,7 +52,7 @@ if (!buildOnly && localMode && !LOOPBACK.has(host)) {
   process.exit(1);
 }
 
-if (!buildIsCurrent() || process.argv.includes("--rebuild")) {
+if (!dev && (!buildIsCurrent() || process.argv.includes("--rebuild"))) {
   console.log("[portcullis] building the console (about 30 s the first time)…");
   const build = spawnSync(process.execPath, [nextBin, "build"], { cwd: root, stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
   if (build.status !== 0) process.exit(build.status ?? 1);
@@ -55,7 +62,12 @@ if (buildOnly) process.exit(0);
 
 const portalOff = /^(off|0|false|no)$/i.test(process.env.PORTCULLIS_PORTAL ?? "");
 const portalPort = process.env.PORTCULLIS_PORTAL_PORT || "8787";
-const consoleEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+// A fresh key per start: only console-server.mjs (our child) can stamp requests with it.
+const consoleEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", HOST: host, PORT: port, PORTCULLIS_PEER_KEY: randomBytes(32).toString("base64url") };
+if (dev) consoleEnv.NODE_ENV = "development";
+else delete consoleEnv.NODE_ENV;
+const signInCode = localMode ? process.env[SIGN_IN_CODE_SETTING] || generateSignInCode() : undefined;
+if (signInCode) consoleEnv[SIGN_IN_CODE_SETTING] = signInCode;
 let portal;
 let stopping = false;
 if (!portalOff) {
@@ -118,8 +130,15 @@ function stopPortal(signal = "SIGTERM") {
   }
 }
 
-console.log(`[portcullis] console on http://${host === "0.0.0.0" ? "localhost" : host === "::1" ? "[::1]" : host}:${port}`);
-const child = spawn(process.execPath, [nextBin, "start", "-H", host, "-p", port], {
+const consoleOrigin = `http://${host === "0.0.0.0" ? "localhost" : host === "::1" ? "[::1]" : host}:${port}`;
+console.log(`[portcullis] console on ${consoleOrigin}`);
+if (signInCode) {
+  console.log(
+    `[portcullis] first sign-in code: ${signInCode}  (only the first person to sign in, who becomes admin, needs it)\n` +
+      `             ${consoleOrigin}/sign-in?code=${signInCode}`,
+  );
+}
+const child = spawn(process.execPath, [consoleServer, ...(dev ? ["--dev"] : [])], {
   cwd: root,
   stdio: "inherit",
   env: consoleEnv,

@@ -6,7 +6,8 @@ import { users } from "@/db/schema";
 import { getDb } from "@/db/client";
 import { ForbiddenError } from "../errors";
 import { ensureAuthSecret } from "./local-secret";
-import { signInUser, UnverifiedEmailError } from "../users/sign-in-user";
+import { FirstSignInCodeRequired, signInUser, UnverifiedEmailError } from "../users/sign-in-user";
+import { SIGN_IN_CODE_SETTING, signInCodeMatches } from "@/scripts/lib/sign-in-code.mjs";
 import { isLoopbackRequest } from "./loopback";
 import { readAuthSettings } from "./settings";
 
@@ -18,6 +19,9 @@ class InvalidLocalInput extends CredentialsSignin {
 }
 class AccountDisabled extends CredentialsSignin {
   override code = "account_disabled";
+}
+class SignInCodeNeeded extends CredentialsSignin {
+  override code = "sign_in_code";
 }
 
 const LocalCredentials = z.object({
@@ -48,7 +52,7 @@ function buildConfig(): NextAuthConfig {
       Credentials({
         id: "local",
         name: "Local sign-in",
-        credentials: { email: { label: "E-mail", type: "email" }, name: { label: "Name" } },
+        credentials: { email: { label: "E-mail", type: "email" }, name: { label: "Name" }, code: { label: "Sign-in code" } },
         async authorize(credentials, request) {
           if (!isLoopbackRequest(request.headers)) throw new NotLoopback();
           const parsed = LocalCredentials.safeParse({ email: credentials.email, name: credentials.name || undefined });
@@ -56,11 +60,20 @@ function buildConfig(): NextAuthConfig {
           try {
             const user = await signInUser(
               await getDb(),
-              { source: "local", externalId: null, email: parsed.data.email, emailVerified: false, name: parsed.data.name ?? null, groups: [] },
+              {
+                source: "local",
+                externalId: null,
+                email: parsed.data.email,
+                emailVerified: false,
+                name: parsed.data.name ?? null,
+                groups: [],
+                firstAdminCode: signInCodeMatches(credentials.code, process.env[SIGN_IN_CODE_SETTING]),
+              },
               settings.policy,
             );
             return { id: user.id, email: user.email, name: user.name };
           } catch (error) {
+            if (error instanceof FirstSignInCodeRequired) throw new SignInCodeNeeded();
             if (error instanceof ForbiddenError) throw new AccountDisabled();
             throw error;
           }

@@ -1,8 +1,14 @@
+import { timingSafeEqual } from "node:crypto";
+import { PEER_HEADER } from "@/scripts/lib/peer-header.mjs";
+
 /**
- * Local sign-in is for one person on one machine. It is accepted only when every address the
- * request names is loopback: the Host it was sent to and any forwarding headers. `npm start`
- * also binds the console to 127.0.0.1 in local mode, so remote peers cannot connect at all; this
- * check stops a reverse proxy on the same machine from exposing local sign-in to a network.
+ * Local sign-in is for one person on one machine. It is accepted only when the TCP peer is
+ * loopback — told by the console's own server (scripts/lib/console-server.mjs), which replaces any
+ * incoming `x-portcullis-peer` with the peer address and a key only it and this process know — and
+ * every address the request names is loopback too: the Host it was sent to (so a web page whose
+ * name resolves to 127.0.0.1 cannot sign in; DNS rebinding) and any forwarding headers (so a
+ * reverse proxy on this machine does not expose local sign-in to a network). Without the key (the
+ * console not started by `npm start`), local sign-in is refused: fail closed.
  */
 const LOOPBACK_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
@@ -19,7 +25,21 @@ function hostnameOf(host: string): string {
   return h.split(":")[0] ?? "";
 }
 
-export function isLoopbackRequest(headers: Headers): boolean {
+/** The TCP peer the console's server saw, when the header carries this process's key; otherwise null. */
+export function peerAddress(headers: Headers, key: string | undefined = process.env.PORTCULLIS_PEER_KEY): string | null {
+  const value = headers.get(PEER_HEADER);
+  if (!key || !value) return null;
+  const space = value.indexOf(" ");
+  if (space < 0) return null;
+  const given = Buffer.from(value.slice(0, space));
+  const expected = Buffer.from(key);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  return value.slice(space + 1);
+}
+
+export function isLoopbackRequest(headers: Headers, key: string | undefined = process.env.PORTCULLIS_PEER_KEY): boolean {
+  const peer = peerAddress(headers, key);
+  if (peer === null || !isLoopbackAddress(peer)) return false;
   const host = headers.get("host");
   if (!host) return false;
   const hostname = hostnameOf(host);

@@ -15,6 +15,11 @@ export interface SignInIdentity {
   emailVerified: boolean;
   name: string | null;
   groups: readonly string[];
+  /**
+   * Local sign-in only: the person typed the code `npm start` printed in its terminal. Without it a
+   * local sign-in may not become the first admin (lib/auth/first-sign-in-code.ts).
+   */
+  firstAdminCode?: boolean;
 }
 
 export interface SignInPolicy {
@@ -34,6 +39,17 @@ export interface SignInPolicy {
 
 /** An identity provider did not vouch for the address, and the console requires it. */
 export class UnverifiedEmailError extends ForbiddenError {}
+
+/** A local sign-in would make the first admin, and the terminal's sign-in code was not given. */
+export class FirstSignInCodeRequired extends ForbiddenError {}
+
+const activeAdmins = and(eq(users.role, "admin"), isNull(users.disabledAt));
+
+/** Whether anyone can administer the console yet (local mode asks the first admin for the terminal's code). */
+export async function hasActiveAdmin(db: Database | Transaction): Promise<boolean> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(users).where(activeAdmins);
+  return (row?.n ?? 0) > 0;
+}
 
 function mappedRole(groups: readonly string[], policy: SignInPolicy): Role | undefined {
   const have = new Set(groups);
@@ -129,11 +145,12 @@ export async function signInUser(db: Database, identity: SignInIdentity, policy:
     } else if (existing) {
       role = existing.role;
     } else {
-      const [admins] = await tx
-        .select({ n: sql<number>`count(*)::int` })
-        .from(users)
-        .where(and(eq(users.role, "admin"), isNull(users.disabledAt)));
-      role = (admins?.n ?? 0) === 0 ? "admin" : policy.defaultRole;
+      role = (await hasActiveAdmin(tx)) ? policy.defaultRole : "admin";
+    }
+    // Whoever sits at this machine first must also see its terminal: a page in the browser (or a
+    // proxy) that reaches local sign-in cannot claim the empty console.
+    if (role === "admin" && existing?.role !== "admin" && identity.source === "local" && !identity.firstAdminCode) {
+      throw new FirstSignInCodeRequired("Nobody administers this console yet: enter the sign-in code that `npm start` printed in its terminal");
     }
 
     const now = new Date();

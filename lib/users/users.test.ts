@@ -9,7 +9,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
 import { disableUser, makeToken, makeUser } from "@/testing/users";
 import { auditFor } from "@/testing/audit";
 import { authenticateBearer } from "@/lib/tokens/authenticate-token";
-import { signInUser, UnverifiedEmailError, type SignInIdentity, type SignInPolicy } from "./sign-in-user";
+import { FirstSignInCodeRequired, signInUser, UnverifiedEmailError, type SignInIdentity, type SignInPolicy } from "./sign-in-user";
 import { createUser } from "./create-user";
 import { updateUser } from "./update-user";
 import { getUser, listUsers } from "./queries";
@@ -39,6 +39,24 @@ describe.each(testDatabases())("signInUser on $name (fresh database)", (database
   const { db } = useTestDatabase(database);
 
   // Runs first: "first user" means an empty users table.
+  it("lets a local sign-in become the first admin only with the terminal's sign-in code, writing nothing without it", async () => {
+    expect(await db.select().from(users)).toHaveLength(0);
+    const local = (email: string, firstAdminCode?: boolean) =>
+      signInUser(db, { source: "local", externalId: null, email, emailVerified: false, name: null, groups: [], firstAdminCode }, policy());
+    await expect(local("squatter@example.test")).rejects.toThrow(FirstSignInCodeRequired);
+    await expect(local("squatter@example.test", false)).rejects.toThrow(FirstSignInCodeRequired);
+    expect(await db.select().from(users)).toHaveLength(0);
+    expect(await db.select().from(auditLog)).toHaveLength(0);
+    const owner = await local("owner@example.test", true);
+    expect(owner.role).toBe("admin");
+    // Then nobody needs it: the next local sign-in is a member, the owner signs in again as admin.
+    expect((await local("colleague@example.test")).role).toBe("member");
+    expect((await local("owner@example.test")).role).toBe("admin");
+    // Reset for the next test, which starts from an empty table.
+    await db.delete(auditLog);
+    await db.delete(users);
+  });
+
   it("makes the first user admin and later users the default role", async () => {
     expect(await db.select().from(users)).toHaveLength(0);
     const first = await signInUser(db, oidc(), policy({ defaultRole: "viewer" }));

@@ -4,6 +4,8 @@ import { expect, type Page } from "@playwright/test";
 
 export const OIDC_CONSOLE = "http://localhost:3100";
 export const LOCAL_CONSOLE = "http://localhost:3101";
+/** The first sign-in code the local console is started with (npm start prints a random one). */
+export const LOCAL_SIGN_IN_CODE = "E2E7-TEST-C0DE";
 /** The portal Workers the consoles start next to themselves (scripts/start.mjs, PORTCULLIS_PORTAL_PORT). */
 export const OIDC_PORTAL = "http://127.0.0.1:8788";
 export const LOCAL_PORTAL = "http://127.0.0.1:8789";
@@ -88,9 +90,10 @@ export async function signInWithOidc(page: Page, login: "alice" | "victor" | "ma
   await page.waitForURL((url) => url.origin === OIDC_CONSOLE && !url.pathname.startsWith("/sign-in") && !url.pathname.startsWith("/api/auth"));
 }
 
-export async function signInLocally(page: Page, email: string, name = "") {
+export async function signInLocally(page: Page, email: string, name = "", code?: string) {
   await page.goto(`${LOCAL_CONSOLE}/sign-in`);
   await page.getByLabel("E-mail").fill(email);
   if (name) await page.getByLabel("Name (optional)").fill(name);
+  if (code !== undefined) await page.getByLabel("Sign-in code").fill(code);
   await page.getByRole("button", { name: "Sign in locally" }).click();
 }

@@ -17,7 +17,7 @@ function failed(error: unknown, next: string): never {
 export async function signInLocalAction(formData: FormData): Promise<void> {
   const next = safeRedirectPath(formData.get("next"));
   try {
-    await signIn("local", { email: String(formData.get("email") ?? ""), name: String(formData.get("name") ?? ""), redirectTo: next });
+    await signIn("local", { email: String(formData.get("email") ?? ""), name: String(formData.get("name") ?? ""), code: String(formData.get("code") ?? ""), redirectTo: next });
   } catch (error) {
     failed(error, next);
   }

@@ -6,6 +6,8 @@ import { Field, Input } from "@/components/ui/field";
 import { currentActor } from "@/lib/auth/session";
 import { readAuthSettings } from "@/lib/auth/settings";
 import { safeRedirectPath } from "@/lib/auth/redirect";
+import { getDb } from "@/db/client";
+import { hasActiveAdmin } from "@/lib/users/sign-in-user";
 import { signInLocalAction, signInOidcAction } from "./actions";
 
 export const metadata: Metadata = { title: "Sign in" };
@@ -13,6 +15,7 @@ export const metadata: Metadata = { title: "Sign in" };
 const MESSAGES: Record<string, string> = {
   not_loopback: "Local sign-in works only from this machine (http://localhost). Configure an identity provider to sign in over a network.",
   invalid_input: "Enter a valid e-mail address.",
+  sign_in_code: "That is not the sign-in code. Nobody administers this console yet: type the code that npm start printed in its terminal.",
   account_disabled: "Your account is disabled. Ask an administrator.",
   AccessDenied: "Access denied: your account is disabled, or your identity provider did not verify your e-mail address.",
   EmailNotVerified: "Your identity provider did not verify your e-mail address, so Portcullis cannot trust it. Ask IT to verify it at the identity provider.",
@@ -30,6 +33,9 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
   const settings = readAuthSettings();
   const errorCode = typeof params.error === "string" ? params.error : undefined;
   const error = errorCode ? (MESSAGES[errorCode] ?? "Sign-in failed. Try again.") : undefined;
+  // The first local sign-in becomes admin, so it must show it sees this machine's terminal.
+  const askCode = !settings.oidc && !(await hasActiveAdmin(await getDb()));
+  const code = typeof params.code === "string" ? params.code.slice(0, 40) : "";
 
   return (
     <main className="flex min-h-screen items-center justify-center px-4">
@@ -57,8 +63,8 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
               <div className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900" data-testid="local-mode-banner">
                 <p className="font-semibold">Local mode</p>
                 <p className="mt-1">
-                  No identity provider is configured. Sign-in works only from this machine, asks for no password, and the first person to
-                  sign in becomes admin. Set <code>OIDC_ISSUER</code>, <code>OIDC_CLIENT_ID</code> and <code>OIDC_CLIENT_SECRET</code> for single
+                  No identity provider is configured. Sign-in works only from this machine and asks for no password; the first person to
+                  sign in becomes admin, with the code <code>npm start</code> printed in its terminal. Set <code>OIDC_ISSUER</code>, <code>OIDC_CLIENT_ID</code> and <code>OIDC_CLIENT_SECRET</code> for single
                   sign-on.
                 </p>
               </div>
@@ -70,6 +76,11 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
                 <Field label="Name (optional)">
                   <Input name="name" autoComplete="name" />
                 </Field>
+                {askCode && (
+                  <Field label="Sign-in code" hint="Printed by npm start in its terminal; needed once, by the first person (who becomes admin).">
+                    <Input name="code" required autoComplete="one-time-code" defaultValue={code} placeholder="XXXX-XXXX-XXXX" />
+                  </Field>
+                )}
                 <Button type="submit" className="w-full">
                   Sign in locally
                 </Button>
