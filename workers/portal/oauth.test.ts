@@ -187,6 +187,20 @@ describe("OAuth 2.1 for MCP clients at the portal", () => {
     expect(shown.headers.get("location")).toBeNull();
   });
 
+  it("serves OAuth under every host name the portal answers to: localhost after 127.0.0.1", async () => {
+    // Earlier tests signed in at 127.0.0.1; the same portal reached as localhost (what the Portal
+    // page's snippet and mcp-remote use) must advertise, authorize and issue for localhost.
+    const first = new MemoryOAuthClient("http://127.0.0.1:53688/callback");
+    await expect(new Client({ name: "cli", version: "1" }).connect(new StreamableHTTPClientTransport(new URL("/mcp", portal.origin), { authProvider: first }))).rejects.toThrow(UnauthorizedError);
+    expect((await fetch(first.authorizationUrl!, { redirect: "manual" })).status).toBe(302);
+    const atLocalhost = { ...portal, origin: portal.origin.replace("127.0.0.1", "localhost") };
+    expect(atLocalhost.origin).toContain("localhost");
+    const granted = await signIn(atLocalhost, carol, new MemoryOAuthClient("http://127.0.0.1:53687/callback"));
+    const res = await refresh(atLocalhost, granted);
+    expect(res.status).toBe(200);
+    expect(await listsTools(atLocalhost, ((await res.json()) as { access_token: string }).access_token)).toBe(true);
+  });
+
   it("refreshes a grant within its lifetime, and refuses a refresh once the grant is older than PORTCULLIS_OAUTH_GRANT_MAX_DAYS", async () => {
     const fresh = await signIn(portal, carol, new MemoryOAuthClient("http://127.0.0.1:53685/callback"));
     const refreshed = await refresh(portal, fresh);

@@ -102,6 +102,9 @@ export default {
       // OAuth 2.1 needs HTTPS (plain HTTP only on loopback): refuse everything, saying how to fix it.
       return json({ error: { code: "PORTAL_MISCONFIGURED", message: `The portal cannot serve OAuth at ${origin}: ${error instanceof Error ? error.message : String(error)}. Serve it over HTTPS or set PORTCULLIS_PUBLIC_URL.` } }, 500);
     }
-    return oauth.fetch(request, env, ctx);
+    // The provider hangs its helpers on `env.OAUTH_PROVIDER` once and keeps them for every later
+    // request on that object; workerd hands every request the same env. A per-request view of it
+    // makes this host's provider the one `/authorize` and `/oauth/callback` use.
+    return oauth.fetch(request, { ...env }, ctx);
   },
 } satisfies ExportedHandler<Env>;
