@@ -17,7 +17,7 @@ import { generateSignInCode, SIGN_IN_CODE_SETTING } from "./lib/sign-in-code.mjs
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
 const consoleServer = path.join(root, "scripts", "lib", "console-server.mjs");
-const SOURCES = ["app", "components", "lib", "db", "public", path.join("scripts", "lib"), "instrumentation.ts", "next.config.ts", "package.json", "postcss.config.mjs"];
+const SOURCES = ["app", "components", "lib", "db", "public", path.join("scripts", "lib"), "instrumentation.ts", "proxy.ts", "next.config.ts", "package.json", "postcss.config.mjs"];
 
 function newestMtime(p) {
   if (!existsSync(p)) return 0;
