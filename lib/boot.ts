@@ -4,6 +4,7 @@ import { MIN_BOOTSTRAP_TOKEN_LENGTH } from "./tokens/authenticate-token";
 import { ensureAuthSecret } from "./auth/local-secret";
 import { keyRingFromEnv } from "./secret-box";
 import { identitySyncIntervalMs, startIdentitySync } from "./config/identity-sync-job";
+import { reconcileIntervalMs, startReconcile } from "./config/reconcile-job";
 import { startSyncScheduler, syncIntervalMs } from "./servers/sync-job";
 
 export async function boot(): Promise<void> {
@@ -26,6 +27,13 @@ export async function boot(): Promise<void> {
   startIdentitySync();
   const identityInterval = identitySyncIntervalMs();
   console.log(identityInterval ? `[portcullis] users and API tokens reach the portal within ${identityInterval / 1000} s of a change (after a first publish)` : "[portcullis] users and API tokens reach the portal only with a publish");
+  startReconcile();
+  const reconcileInterval = reconcileIntervalMs();
+  console.log(
+    reconcileInterval
+      ? `[portcullis] portals are checked every ${reconcileInterval / 1000} s: a missed version is pushed again, and their configuration renewed before it expires`
+      : "[portcullis] portal reconcile is off: a portal that misses a push stays behind, and its configuration expires (PORTCULLIS_BUNDLE_TTL_HOURS)",
+  );
   const bootstrap = process.env.PORTCULLIS_ADMIN_TOKEN;
   if (bootstrap && bootstrap.length < MIN_BOOTSTRAP_TOKEN_LENGTH) {
     console.warn(`[portcullis] PORTCULLIS_ADMIN_TOKEN is ignored: it must be at least ${MIN_BOOTSTRAP_TOKEN_LENGTH} characters`);

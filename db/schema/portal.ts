@@ -69,6 +69,28 @@ export const bundleAcks = pgTable(
 );
 
 /**
+ * What the reconcile loop (lib/config/reconcile.ts) last learnt of each portal: the version it runs
+ * against the latest, since when it lags, when its configuration expires, the last error. Shown on
+ * the Portal page; a lag past the alert threshold is audited once per episode.
+ */
+export const portalStates = pgTable("portal_states", {
+  portalUrl: text("portal_url").primaryKey(),
+  runningVersion: integer("running_version"),
+  latestVersion: integer("latest_version"),
+  /** The portal's configuration stops being used then (bundle expiry or lease), as it reported. */
+  expiresAt: timestamp("expires_at", { withTimezone: true }),
+  lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
+  /** Since when the portal has not run the latest version (null: in step). */
+  behindSince: timestamp("behind_since", { withTimezone: true }),
+  /** When this lag episode was alerted (null: not yet, or in step). */
+  alertedAt: timestamp("alerted_at", { withTimezone: true }),
+  lastError: text("last_error"),
+  failures: integer("failures").notNull().default(0),
+  nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
  * One row per MCP request seen by the portal (lib/core/events/schema.ts). The id comes from the edge and
  * is the idempotency key: a redelivered batch inserts nothing twice. No foreign keys: events must
  * outlive the users, tokens and servers they name.

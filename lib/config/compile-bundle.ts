@@ -303,9 +303,9 @@ export async function compileBundle(db: Queryable, options: CompileOptions): Pro
   return { bundle, skipped };
 }
 
-/** SHA-256 of the bundle's canonical JSON without version and issuedAt: equal hash, same content. */
+/** SHA-256 of the bundle's canonical JSON without version, issuedAt and expiresAt: equal hash, same content. */
 export function bundleContentHash(bundle: ConfigBundle): Promise<string> {
-  const { version: _version, issuedAt: _issuedAt, ...content } = bundle;
+  const { version: _version, issuedAt: _issuedAt, expiresAt: _expiresAt, ...content } = bundle;
   return sha256Hex(canonicalJson(content));
 }
 

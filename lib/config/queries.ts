@@ -1,5 +1,5 @@
 import { asc, desc, eq, inArray, sql } from "drizzle-orm";
-import { bundleAcks, bundleDeployments, mcpEvents, servers } from "@/db/schema";
+import { bundleAcks, bundleDeployments, mcpEvents, portalStates, servers } from "@/db/schema";
 import { authorize, can } from "../auth/actor";
 import { diffBundles, type BundleDiff } from "@core/bundle/diff";
 import type { ConfigBundle } from "@core/bundle/schema";
@@ -7,6 +7,7 @@ import type { Ctx } from "../context";
 import { NotFoundError } from "../errors";
 import { portalPublicUrl, portalUrls } from "./edge-keys";
 import { toAckOutput } from "./push";
+import { toIso } from "@core/zod/helpers";
 import { latestAcks, loadDeployment, storedBundle, toDeploymentOutput } from "./record-deployment";
 import type { AckOutput, DeploymentDetailOutput, DeploymentOutput } from "./schemas";
 
@@ -49,13 +50,26 @@ export async function getConfigDiff({ db, actor }: Ctx, query: { from: number; t
   return diffBundles(storedBundle(from), storedBundle(to));
 }
 
+/** What the reconcile loop last learnt of a portal (lib/config/reconcile.ts). */
+export interface PortalStateOutput {
+  runningVersion: number | null;
+  lastSeenAt: string | null;
+  /** Since when it has not run the latest version; null: in step. */
+  behindSince: string | null;
+  /** When its configuration stops being used unless renewed. */
+  expiresAt: string | null;
+  /** Why it lags (only for those who read the configuration). */
+  lastError: string | null;
+  checkedAt: string;
+}
+
 export interface PortalOverview {
   publicUrl: string;
   servers: { slug: string; name: string }[];
   /** The newest published version (null: nothing published yet). */
   latestVersion: number | null;
   /** Each configured portal's latest answer; URLs only for those who may read the configuration. */
-  portals: { label: string; ack: AckOutput | null }[];
+  portals: { label: string; ack: AckOutput | null; state: PortalStateOutput | null }[];
   /** Time of the newest event any portal delivered (null: no calls yet). */
   lastEventAt: string | null;
 }
@@ -64,7 +78,7 @@ export interface PortalOverview {
 export async function getPortalOverview({ db, actor }: Ctx): Promise<PortalOverview> {
   authorize(actor, "portal.read");
   const urls = portalUrls();
-  const [approved, [latest], [lastEvent], ackRows] = await Promise.all([
+  const [approved, [latest], [lastEvent], ackRows, stateRows] = await Promise.all([
     db.select({ slug: servers.slug, name: servers.name }).from(servers).where(eq(servers.status, "approved")).orderBy(asc(servers.slug)),
     db.select({ max: sql<number | null>`max(${bundleDeployments.version})` }).from(bundleDeployments),
     // Epoch seconds: one representation across drivers (PGlite, pg and Neon render timestamps differently).
@@ -76,16 +90,30 @@ export async function getPortalOverview({ db, actor }: Ctx): Promise<PortalOverv
           .where(inArray(bundleAcks.portalUrl, urls))
           .orderBy(bundleAcks.portalUrl, desc(bundleAcks.id))
       : Promise.resolve([]),
+    urls.length ? db.select().from(portalStates).where(inArray(portalStates.portalUrl, urls)) : Promise.resolve([]),
   ]);
   const showUrls = can(actor, "config.read");
   const ackOf = new Map(ackRows.map((r) => [r.portalUrl, toAckOutput(r)]));
+  const stateOf = new Map(
+    stateRows.map((r): [string, PortalStateOutput] => [
+      r.portalUrl,
+      {
+        runningVersion: r.runningVersion,
+        lastSeenAt: r.lastSeenAt ? toIso(r.lastSeenAt) : null,
+        behindSince: r.behindSince ? toIso(r.behindSince) : null,
+        expiresAt: r.expiresAt ? toIso(r.expiresAt) : null,
+        lastError: showUrls ? r.lastError : null,
+        checkedAt: toIso(r.updatedAt),
+      },
+    ]),
+  );
   return {
     publicUrl: portalPublicUrl(),
     servers: approved,
     latestVersion: latest?.max == null ? null : Number(latest.max),
     portals: urls.map((url, i) => {
       const ack = ackOf.get(url) ?? null;
-      return { label: showUrls ? url : `portal ${i + 1}`, ack: ack && !showUrls ? { ...ack, portalUrl: `portal ${i + 1}`, message: null } : ack };
+      return { label: showUrls ? url : `portal ${i + 1}`, ack: ack && !showUrls ? { ...ack, portalUrl: `portal ${i + 1}`, message: null } : ack, state: stateOf.get(url) ?? null };
     }),
     lastEventAt: lastEvent?.epoch == null ? null : new Date(Number(lastEvent.epoch) * 1000).toISOString(),
   };

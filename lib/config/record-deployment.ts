@@ -10,6 +10,7 @@ import type { EdgeKeys } from "./edge-keys";
 import { bundleContentHash, summarize } from "./compile-bundle";
 import { toAckOutput } from "./push";
 import { DeploymentSummary, type AckOutput, type DeploymentOutput, type SkippedServer } from "./schemas";
+import { BUNDLE_TTL_SETTING, bundleTtlMs, expiryFor } from "@core/bundle/lease";
 
 /** Arbitrary constant: serialises publishes, so versions are handed out once each and in order. */
 const PUBLISH_LOCK_ID = 724_190_114;
@@ -55,7 +56,9 @@ export async function recordDeployment(
   bundle: ConfigBundle,
   meta: DeploymentMeta,
 ): Promise<BundleDeployment> {
-  const signed = await signBundle(bundle, keys.signing.privateKeyJwk, keys.signing.keyId);
+  // Every signed bundle expires (the edge fails closed after it) unless the reconcile loop renews it.
+  const expiresAt = expiryFor(new Date(bundle.issuedAt), bundleTtlMs(process.env[BUNDLE_TTL_SETTING]));
+  const signed = await signBundle({ ...bundle, expiresAt }, keys.signing.privateKeyJwk, keys.signing.keyId);
   const contentHash = await bundleContentHash(signed.bundle);
   const summary = summarize(signed.bundle, meta.skipped);
   const [row] = await tx

@@ -77,7 +77,7 @@ describe("portal /mcp in workerd", () => {
     for (const headers of [{ authorization: `Bearer ${alice.token}` }, {}] as Record<string, string>[]) {
       const res = await fetch(`${portal.origin}/mcp`, { method: "POST", headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } }) });
       expect(res.status).toBe(503);
-      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/no valid configuration yet; every request is denied/);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/no valid configuration \(none published yet, or it expired without a renewal from the console\); every request is denied/);
     }
     await expect(connect(alice, "/mcp/everything")).rejects.toThrow();
   });

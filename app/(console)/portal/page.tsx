@@ -11,7 +11,7 @@ import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import type { BundleDiff } from "@core/bundle/diff";
-import { getConfigDiff, getPortalOverview, listDeployments } from "@/lib/config/queries";
+import { getConfigDiff, getPortalOverview, listDeployments, type PortalOverview } from "@/lib/config/queries";
 import { DomainError } from "@/lib/errors";
 import { connectInstructions, mcpEndpoint } from "@/lib/config/connect";
 import { listTeams } from "@/lib/teams/queries";
@@ -87,6 +87,7 @@ export default async function PortalPage({ searchParams }: { searchParams: Promi
                         ) : (
                           <span className="text-xs text-zinc-500">never pushed</span>
                         )}
+                        <PortalReconcileState state={p.state} latest={overview.latestVersion} />
                       </li>
                     ))}
                   </ul>
@@ -202,5 +203,24 @@ export default async function PortalPage({ searchParams }: { searchParams: Promi
         </Card>
       )}
     </div>
+  );
+}
+
+/** What the reconcile loop last saw: in step (and until when the configuration holds), or lagging and why. */
+function PortalReconcileState({ state, latest }: { state: PortalOverview["portals"][number]["state"]; latest: number | null }) {
+  if (!state || latest === null) return null;
+  if (state.behindSince) {
+    return (
+      <span className="basis-full text-xs text-red-700" data-testid="portal-lag">
+        behind since {when(state.behindSince)}: runs {state.runningVersion === null ? "nothing known" : `v${state.runningVersion}`} of v{latest}
+        {state.lastError ? ` — ${state.lastError}` : ""} (retried automatically)
+      </span>
+    );
+  }
+  return (
+    <span className="basis-full text-xs text-zinc-500" data-testid="portal-in-step">
+      in step, checked {when(state.checkedAt)}
+      {state.expiresAt ? ` · configuration renewed until ${when(state.expiresAt)}` : ""}
+    </span>
   );
 }

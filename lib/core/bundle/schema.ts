@@ -225,6 +225,12 @@ export const ConfigBundle = z
     /** Strictly increasing per publish; the edge refuses a version at or below the one it runs. */
     version: z.number().int().positive().max(2_147_483_647),
     issuedAt: IsoDateTime,
+    /**
+     * After this the edge stops using the bundle and denies everything (fail closed), unless the
+     * console renewed it with a signed lease (lib/core/bundle/lease.ts). A portal cut off from its
+     * console cannot keep honouring revoked tokens forever. Absent in bundles from before expiry.
+     */
+    expiresAt: IsoDateTime.optional(),
     /** Who compiled the bundle (the console's origin); for the edge's logs, not for trust. */
     issuer: z.string().min(1).max(200),
     servers: z.array(BundleServer).max(BUNDLE_LIMITS.servers),

@@ -37,9 +37,17 @@ async function defaultFetch(request: Request, env: Env): Promise<Response> {
     if (!result.ok) return json({ error: { code: result.reason, message: `bundle refused: ${result.reason}` } }, result.reason === "NOT_NEWER" ? 409 : 400);
     return json({ accepted: true, version: result.bundle.version });
   }
+  if (url.pathname === "/_portcullis/lease" && request.method === "POST") {
+    // The console's signed renewal of the running version ({version, exp}); like a bundle, its signature is its credential.
+    const text = await request.text().catch(() => "");
+    if (text.length > 4_096) return json({ error: { code: "MALFORMED", message: "a lease is a short signed statement" } }, 400);
+    const result = await store.renew(text.trim());
+    if (!result.ok) return json({ error: { code: result.reason, message: result.reason === "NOT_ACTIVE" ? "lease refused: it is for a version this portal does not run" : "lease refused: not a lease signed by a trusted key, or expired" } }, result.reason === "NOT_ACTIVE" ? 409 : 400);
+    return json({ renewed: true, expiresAt: result.expiresAt });
+  }
   if (url.pathname === "/_portcullis/status" && request.method === "GET") {
     const active = await store.active();
-    return json(active ? { version: active.bundle.version, issuedAt: active.bundle.issuedAt, installedAt: active.installedAt } : { version: null });
+    return json(active ? { version: active.bundle.version, issuedAt: active.bundle.issuedAt, installedAt: active.installedAt, expiresAt: active.expiresAt, expired: active.expired } : { version: null });
   }
   if (url.pathname === "/_portcullis/events" && request.method === "GET") return eventsStatus(env);
   if (url.pathname === "/authorize" && request.method === "GET") return authorize(request, env);
@@ -92,7 +100,7 @@ export default {
     }
     // Fail closed, and say so before any credential is asked for: without a verified configuration nothing is allowed.
     if ((pathname === "/mcp" || pathname.startsWith("/mcp/")) && !(await configFor(request, env))) {
-      return jsonRpcError(503, -32001, "This Portcullis portal has no valid configuration yet; every request is denied");
+      return jsonRpcError(503, -32001, "This Portcullis portal has no valid configuration (none published yet, or it expired without a renewal from the console); every request is denied");
     }
     const origin = publicOrigin(request, env);
     let oauth: OAuthProvider<Env>;

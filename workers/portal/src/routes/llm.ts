@@ -148,7 +148,7 @@ export async function handleLlm(request: Request, env: Env, ctx: ExecutionContex
   if (!match) return llmError(call.kind, 404, "not_found", "No such endpoint: use /llm/<provider>/v1/<operation>");
 
   const config = await configFor(request, env);
-  if (!config) return llmError(call.kind, 503, "unavailable", "This Portcullis portal has no valid configuration yet; every request is denied");
+  if (!config) return llmError(call.kind, 503, "unavailable", "This Portcullis portal has no valid configuration (none published yet, or it expired without a renewal from the console); every request is denied");
   call.config = config;
   const secret = presentedSecret(request);
   const who = secret ? await tokenCaller(config, secret) : null;

@@ -57,7 +57,7 @@ export function rebindingRefusal(request: Request, env: Pick<Env, "PORTCULLIS_PU
 export async function handleMcp(request: Request, env: Env, props: GrantProps): Promise<Response> {
   const config = await configFor(request, env);
   // Fail closed: without a verified configuration nothing is allowed.
-  if (!config) return jsonRpcError(503, -32001, "This Portcullis portal has no valid configuration yet; every request is denied");
+  if (!config) return jsonRpcError(503, -32001, "This Portcullis portal has no valid configuration (none published yet, or it expired without a renewal from the console); every request is denied");
   const user = config.usersById.get(props.userId);
   if (!user) return jsonRpcError(403, PortalErrorCode.AccountInactive, "Your account is not active at this portal");
   if (props.tokenId && !config.tokenIds.has(props.tokenId)) return jsonRpcError(401, -32001, "This API token is no longer valid");
