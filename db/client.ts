@@ -1,12 +1,14 @@
 /**
  * The one place a database client is made. The driver follows the environment:
- * - no DATABASE_URL: embedded PGlite, file-backed under `$PORTCULLIS_DATA_DIR/pglite` (default `.data`);
+ * - no DATABASE_URL: embedded PGlite, file-backed under `$PORTCULLIS_DATA_DIR/pglite` (default `.data`),
+ *   held by one process at a time (db/pglite-lock.ts);
  * - DATABASE_DRIVER=neon or a `*.neon.tech` host: @neondatabase/serverless over WebSockets;
  * - any other postgres:// URL: node-postgres.
  * Migrations in db/migrations are applied before the client is handed out.
  */
 import path from "node:path";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { acquireDatabaseLock } from "./pglite-lock";
 import * as schema from "./schema";
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -119,14 +121,22 @@ export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase
       import("drizzle-orm/pglite"),
       import("drizzle-orm/pglite/migrator"),
     ]);
+    let release = () => {};
     if (target.dataDir) {
       const { mkdir } = await import("node:fs/promises");
       await mkdir(target.dataDir, { recursive: true });
+      release = acquireDatabaseLock(target.dataDir, "a Portcullis console");
     }
     const client = new PGlite(target.dataDir);
-    const db = drizzle(client, { schema });
-    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-    return { db: db as unknown as Database, target, close: () => client.close() };
+    const close = () => client.close().finally(release);
+    try {
+      const db = drizzle(client, { schema });
+      await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+      return { db: db as unknown as Database, target, close };
+    } catch (error) {
+      await close().catch(() => undefined);
+      throw error;
+    }
   }
 
   if (target.driver === "pg") {
