@@ -27,7 +27,7 @@ export interface OpenDatabase {
   close: () => Promise<void>;
 }
 
-const MIGRATIONS_FOLDER = path.join(/*turbopackIgnore: true*/ process.cwd(), "db", "migrations");
+export const MIGRATIONS_FOLDER = path.join(/*turbopackIgnore: true*/ process.cwd(), "db", "migrations");
 /** Arbitrary constant: serialises migrations when several console processes start at once. */
 const MIGRATION_LOCK_ID = 724_190_113;
 
@@ -36,9 +36,12 @@ export function dataDir(env: Record<string, string | undefined> = process.env): 
   return path.resolve(/*turbopackIgnore: true*/ env.PORTCULLIS_DATA_DIR || ".data");
 }
 
+/** Where the embedded database lives inside the data folder. */
+export const pgliteDirOf = (dataDirPath: string): string => path.join(dataDirPath, "pglite");
+
 export function resolveDatabaseTarget(env: Record<string, string | undefined> = process.env): DatabaseTarget {
   const url = env.DATABASE_URL?.trim();
-  if (!url) return { driver: "pglite", dataDir: path.join(dataDir(env), "pglite") };
+  if (!url) return { driver: "pglite", dataDir: pgliteDirOf(dataDir(env)) };
   if (url === "memory://") return { driver: "pglite", dataDir: undefined };
   let parsed: URL;
   try {
