@@ -1,18 +1,19 @@
 #!/usr/bin/env node
-// `npm run backup -- [file]`: the embedded database and the data folder's keys ($PORTCULLIS_DATA_DIR,
-// default .data) in one file, by default portcullis-backup-<UTC time>.pcbackup in the current folder.
-// Taken with the console stopped (PGlite serves one process at a time; a running console's lock is
+// `npm run backup -- [file] [--data-dir dir]`: the embedded database and the data folder's keys
+// (--data-dir, else $PORTCULLIS_DATA_DIR, default .data) in one file, by default
+// portcullis-backup-<UTC time>.pcbackup in the current folder. Taken with the console stopped (PGlite serves one process at a time; a running console's lock is
 // refused). With DATABASE_URL set it explains the pg_dump recipe instead. The logic and its tests are
 // in lib/backup. Exit codes: 0 written, 1 refused or failed, 2 usage.
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { importTypeScript } from "./lib/load-ts.mjs";
 
-const USAGE = "usage: npm run backup -- [file]   (default file: portcullis-backup-<UTC time>.pcbackup; PORTCULLIS_DATA_DIR picks the data folder)";
+const USAGE =
+  "usage: npm run backup -- [file] [--data-dir <folder>]   (file: portcullis-backup-<UTC time>.pcbackup unless named; folder: PORTCULLIS_DATA_DIR, else .data)";
 
 let args;
 try {
-  args = parseArgs({ allowPositionals: true, options: { help: { type: "boolean", short: "h" } } });
+  args = parseArgs({ allowPositionals: true, options: { "data-dir": { type: "string" }, help: { type: "boolean", short: "h" } } });
 } catch (error) {
   console.error(`${error.message}\n${USAGE}`);
   process.exit(2);
@@ -21,8 +22,8 @@ if (args.values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-if (args.positionals.length > 1) {
-  console.error(`one file name at most (got ${args.positionals.length})\n${USAGE}`);
+if (args.positionals.length > 1 || args.values["data-dir"] === "") {
+  console.error(`${args.positionals.length > 1 ? `one file name at most (got ${args.positionals.length})` : "--data-dir needs a folder"}\n${USAGE}`);
   process.exit(2);
 }
 
@@ -30,8 +31,11 @@ const { BackupError, createBackup, defaultBackupName } = await importTypeScript(
 try {
   // npm runs scripts from the package folder; a file name is meant from where the command was typed.
   const here = process.env.INIT_CWD ?? process.cwd();
-  const output = path.resolve(here, args.positionals[0] ?? defaultBackupName());
-  const result = await createBackup({ output });
+  const now = new Date();
+  const output = path.resolve(here, args.positionals[0] ?? defaultBackupName(now));
+  const dataDir = args.values["data-dir"];
+  const env = dataDir === undefined ? process.env : { ...process.env, PORTCULLIS_DATA_DIR: path.resolve(here, dataDir) };
+  const result = await createBackup({ env, output, now });
   const { migrations, postgres, entries } = result.manifest;
   const keys = entries.filter((e) => e.name !== "pglite.tar.gz").map((e) => e.name);
   console.log(`[portcullis] backed up ${result.dataDir} to ${result.file}`);

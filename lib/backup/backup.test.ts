@@ -48,6 +48,8 @@ async function allRows(db: Database): Promise<Record<string, unknown[]>> {
   return out;
 }
 
+/** Four PGlite starts on disk (make, back up, restore, reopen): 4–10 s each on two busy cores. */
+const ROUND_TRIP_TIMEOUT_MS = 120_000;
 const KEY_FILE_NAMES = ["auth-secret", "bundle-signing-key.json", "edge-secret", "encryption-key"];
 const UPSTREAM_TOKEN = "upstream-secret-for-backup";
 
@@ -156,7 +158,7 @@ describe("backup and restore of the embedded database", () => {
     } finally {
       await reopened.close();
     }
-  });
+  }, ROUND_TRIP_TIMEOUT_MS);
 
   describe("refusals", () => {
     let dataDir: string;
