@@ -1,12 +1,14 @@
 /**
  * The one place a database client is made. The driver follows the environment:
- * - no DATABASE_URL: embedded PGlite, file-backed under `$PORTCULLIS_DATA_DIR/pglite` (default `.data`);
+ * - no DATABASE_URL: embedded PGlite, file-backed under `$PORTCULLIS_DATA_DIR/pglite` (default `.data`),
+ *   held by one process at a time (db/pglite-lock.ts);
  * - DATABASE_DRIVER=neon or a `*.neon.tech` host: @neondatabase/serverless over WebSockets;
  * - any other postgres:// URL: node-postgres.
  * Migrations in db/migrations are applied before the client is handed out.
  */
 import path from "node:path";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { acquireDatabaseLock } from "./pglite-lock";
 import * as schema from "./schema";
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -25,7 +27,7 @@ export interface OpenDatabase {
   close: () => Promise<void>;
 }
 
-const MIGRATIONS_FOLDER = path.join(/*turbopackIgnore: true*/ process.cwd(), "db", "migrations");
+export const MIGRATIONS_FOLDER = path.join(/*turbopackIgnore: true*/ process.cwd(), "db", "migrations");
 /** Arbitrary constant: serialises migrations when several console processes start at once. */
 const MIGRATION_LOCK_ID = 724_190_113;
 
@@ -34,9 +36,12 @@ export function dataDir(env: Record<string, string | undefined> = process.env): 
   return path.resolve(/*turbopackIgnore: true*/ env.PORTCULLIS_DATA_DIR || ".data");
 }
 
+/** Where the embedded database lives inside the data folder. */
+export const pgliteDirOf = (dataDirPath: string): string => path.join(dataDirPath, "pglite");
+
 export function resolveDatabaseTarget(env: Record<string, string | undefined> = process.env): DatabaseTarget {
   const url = env.DATABASE_URL?.trim();
-  if (!url) return { driver: "pglite", dataDir: path.join(dataDir(env), "pglite") };
+  if (!url) return { driver: "pglite", dataDir: pgliteDirOf(dataDir(env)) };
   if (url === "memory://") return { driver: "pglite", dataDir: undefined };
   let parsed: URL;
   try {
@@ -119,14 +124,22 @@ export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase
       import("drizzle-orm/pglite"),
       import("drizzle-orm/pglite/migrator"),
     ]);
+    let release = () => {};
     if (target.dataDir) {
       const { mkdir } = await import("node:fs/promises");
       await mkdir(target.dataDir, { recursive: true });
+      release = acquireDatabaseLock(target.dataDir, "a Portcullis console");
     }
     const client = new PGlite(target.dataDir);
-    const db = drizzle(client, { schema });
-    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-    return { db: db as unknown as Database, target, close: () => client.close() };
+    const close = () => client.close().finally(release);
+    try {
+      const db = drizzle(client, { schema });
+      await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+      return { db: db as unknown as Database, target, close };
+    } catch (error) {
+      await close().catch(() => undefined);
+      throw error;
+    }
   }
 
   if (target.driver === "pg") {

@@ -32,12 +32,14 @@ export function parseKeyRing(value: string): KeyRing {
   return { current, all };
 }
 
+export const ENCRYPTION_KEY_FILE = "encryption-key";
+
 let cached: { source: string; ring: KeyRing } | undefined;
 
 export function keyRingFromEnv(env: Record<string, string | undefined> = process.env): KeyRing {
   let source = env.PORTCULLIS_ENCRYPTION_KEYS?.trim();
   if (!source) {
-    const file = path.join(dataDir(env), "encryption-key");
+    const file = path.join(dataDir(env), ENCRYPTION_KEY_FILE);
     try {
       source = readFileSync(file, "utf8").trim();
     } catch {
