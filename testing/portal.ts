@@ -14,7 +14,7 @@ import type { BundleServer, ConfigBundle, PolicyRule } from "@core/bundle/schema
 import { generateSigningKeyPair, signBundle, signStatement } from "@core/bundle/sign";
 import { CONSENT_STATEMENT } from "@core/edge/consent";
 import { edgeCredentialAad, type EdgeCredential } from "@core/edge/credential";
-import { generateEdgeSecret, parseEdgeSecrets, sealForEdge, verifyEventSignature } from "@core/edge/secret";
+import { EDGE_SIGNATURE_HEADER, generateEdgeSecret, parseEdgeSecrets, sealForEdge, signEdgeRequest, verifyEventSignature } from "@core/edge/secret";
 import type { PortalEvent } from "@core/events/schema";
 import { discoverServer } from "@/lib/servers/discover";
 import { toolHash } from "@core/tools/tool-hash";
@@ -29,6 +29,8 @@ export interface PortalUnderTest {
   keys: Keys;
   edgeSecret: string;
   push(bundle: ConfigBundle): Promise<Response>;
+  /** `GET` of an operator endpoint (`/_portcullis/status`, `/_portcullis/events`), signed as the console signs it. */
+  operatorGet(path: string): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -99,6 +101,9 @@ export async function startPortal(options: { consoleUrl: string; edgeSecret?: st
     async push(bundle) {
       const signed = await signBundle(bundle, keys.privateKeyJwk, keys.keyId);
       return fetch(`${origin}/_portcullis/bundle`, { method: "POST", body: JSON.stringify(signed), headers: { "content-type": "application/json" } });
+    },
+    async operatorGet(path) {
+      return fetch(`${origin}${path}`, { headers: { [EDGE_SIGNATURE_HEADER]: await signEdgeRequest("GET", path, await parseEdgeSecrets(edgeSecret)) } });
     },
     stop: () => mf.dispose(),
   };

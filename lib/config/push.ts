@@ -1,5 +1,6 @@
 import { bundleAcks, type BundleAck } from "@/db/schema";
 import type { Queryable } from "@/db/client";
+import { EDGE_SIGNATURE_HEADER, signEdgeRequest, type EdgeSecret } from "@core/edge/secret";
 import { toIso } from "@core/zod/helpers";
 import type { AckOutput } from "./schemas";
 
@@ -10,6 +11,8 @@ const MAX_MESSAGE = 500;
 
 export interface PushOptions {
   urls: string[];
+  /** The edge secrets: a portal answers its status only to requests signed with one of them. */
+  secrets: EdgeSecret[];
   fetch?: typeof fetch;
   timeoutMs?: number;
 }
@@ -29,9 +32,12 @@ function describeFailure(error: unknown): string {
   return "unknown error";
 }
 
-async function activeVersion(url: string, fetchFn: typeof fetch, timeoutMs: number): Promise<number | null> {
+const STATUS_PATH = "/_portcullis/status";
+
+async function activeVersion(url: string, secrets: EdgeSecret[], fetchFn: typeof fetch, timeoutMs: number): Promise<number | null> {
   try {
-    const res = await fetchFn(`${url}/_portcullis/status`, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" } });
+    const headers = { accept: "application/json", [EDGE_SIGNATURE_HEADER]: await signEdgeRequest("GET", STATUS_PATH, secrets) };
+    const res = await fetchFn(`${url}${STATUS_PATH}`, { signal: AbortSignal.timeout(timeoutMs), headers });
     if (!res.ok) return null;
     const body = (await res.json()) as { version?: unknown };
     return typeof body.version === "number" && Number.isInteger(body.version) ? body.version : null;
@@ -40,7 +46,7 @@ async function activeVersion(url: string, fetchFn: typeof fetch, timeoutMs: numb
   }
 }
 
-async function pushOne(url: string, version: number, body: string, fetchFn: typeof fetch, timeoutMs: number): Promise<Omit<typeof bundleAcks.$inferInsert, "id" | "createdAt">> {
+async function pushOne(url: string, version: number, body: string, secrets: EdgeSecret[], fetchFn: typeof fetch, timeoutMs: number): Promise<Omit<typeof bundleAcks.$inferInsert, "id" | "createdAt">> {
   let res: Response;
   try {
     res = await fetchFn(`${url}/_portcullis/bundle`, {
@@ -60,7 +66,7 @@ async function pushOne(url: string, version: number, body: string, fetchFn: type
   } catch {
     // Not JSON: reported below by status.
   }
-  const running = await activeVersion(url, fetchFn, timeoutMs);
+  const running = await activeVersion(url, secrets, fetchFn, timeoutMs);
   if (res.ok && answer.accepted === true) return { portalUrl: url, version, status: "accepted", activeVersion: running, message: null };
   const reason =
     answer.error && typeof answer.error.code === "string"
@@ -82,7 +88,7 @@ export async function pushToPortals(db: Queryable, deployment: { version: number
   const fetchFn = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? PUSH_TIMEOUT_MS;
   const body = JSON.stringify(deployment.signed);
-  const results = await Promise.all(options.urls.map((url) => pushOne(url, deployment.version, body, fetchFn, timeoutMs)));
+  const results = await Promise.all(options.urls.map((url) => pushOne(url, deployment.version, body, options.secrets, fetchFn, timeoutMs)));
   const rows = await db.insert(bundleAcks).values(results).returning();
   // In the configured order (a multi-row `returning` is not promised to keep it).
   const order = (url: string) => options.urls.indexOf(url);

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { EVENTS_SIGNATURE_HEADER, signEventBody, type EdgeSecret } from "@core/edge/secret";
+import { EDGE_SIGNATURE_HEADER, signEventBody, type EdgeSecret } from "@core/edge/secret";
 import { edgeSecrets } from "./settings";
 import { clip, EVENT_BATCH_LIMIT, EVENT_BODY_LIMIT_BYTES, EVENT_ERROR_LIMIT, LLM_LOG_LIMIT, LlmEvent, PortalEvent, type AnyEvent } from "@core/events/schema";
 import { retryDelayMs } from "./backoff";
@@ -232,7 +232,7 @@ export class EventBuffer extends DurableObject<Env> {
       res = await fetch(url, {
         method: "POST",
         body,
-        headers: { "content-type": "application/json", [EVENTS_SIGNATURE_HEADER]: await signEventBody(body, secrets) },
+        headers: { "content-type": "application/json", [EDGE_SIGNATURE_HEADER]: await signEventBody(body, secrets) },
         // A redirect would re-send the batch somewhere else (or turn the POST into a GET): configure the final URL instead.
         redirect: "manual",
         signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),

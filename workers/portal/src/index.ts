@@ -1,7 +1,8 @@
 /**
  * Portcullis portal Worker: the company's one MCP endpoint. Thin: OAuth 2.1 (the provider library
  * serves discovery, registration, token and the 401 challenge) in front of `/mcp`, the console's
- * push endpoint for signed bundles, and the interactive authorize step that defers to the console.
+ * push endpoint for signed bundles and its signed status reads, and the interactive authorize step
+ * that defers to the console.
  */
 import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
 import { resolveApiToken, resourceFor, publicOrigin, type GrantProps } from "./auth";
@@ -11,7 +12,7 @@ import type { Env } from "./env";
 import { authorize, oauthCallback } from "./routes/authorize";
 import { declaredTooLarge, handleMcp, rebindingRefusal } from "./routes/mcp";
 import { handleLlm } from "./routes/llm";
-import { eventsStatus } from "./routes/events-status";
+import { eventsStatus, portalStatus } from "./routes/events-status";
 import { grantLifetimePolicy, registrationPolicy } from "./oauth-policy";
 import { DEFAULT_IDLE_DAYS } from "@core/edge/grant-lifetime";
 
@@ -37,11 +38,8 @@ async function defaultFetch(request: Request, env: Env): Promise<Response> {
     if (!result.ok) return json({ error: { code: result.reason, message: `bundle refused: ${result.reason}` } }, result.reason === "NOT_NEWER" ? 409 : 400);
     return json({ accepted: true, version: result.bundle.version });
   }
-  if (url.pathname === "/_portcullis/status" && request.method === "GET") {
-    const active = await store.active();
-    return json(active ? { version: active.bundle.version, issuedAt: active.bundle.issuedAt, installedAt: active.installedAt } : { version: null });
-  }
-  if (url.pathname === "/_portcullis/events" && request.method === "GET") return eventsStatus(env);
+  if (url.pathname === "/_portcullis/status" && request.method === "GET") return portalStatus(request, env);
+  if (url.pathname === "/_portcullis/events" && request.method === "GET") return eventsStatus(request, env);
   if (url.pathname === "/authorize" && request.method === "GET") return authorize(request, env);
   if (url.pathname === "/oauth/callback" && request.method === "GET") return oauthCallback(request, env);
   if (url.pathname === "/" && request.method === "GET") {
@@ -80,7 +78,7 @@ function provider(origin: string, env: Env): OAuthProvider<Env> {
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    // The console's push and status endpoints need no OAuth (bundles carry their own signature).
+    // The console's endpoints need no OAuth: bundles carry their own signature, status reads the console signs with the edge secret.
     if (new URL(request.url).pathname.startsWith("/_portcullis/")) return defaultFetch(request, env);
     const { pathname } = new URL(request.url);
     // The LLM gateway authenticates with API tokens itself (no OAuth) and fails closed on its own.
