@@ -12,8 +12,9 @@ import { indexBundle } from "@core/bundle/bundle-index";
 import { configStore } from "./config";
 import type { Env } from "./env";
 import { SESSION_CONTEXT_HEADER, type SessionContext } from "./session/context";
-import { jsonRpcError, PortalErrorCode, RpcError } from "./session/errors";
+import { Denied, jsonRpcError, PortalErrorCode, RpcError } from "./session/errors";
 import { emitEvent } from "./session/events";
+import { admitLimits } from "./session/forward";
 import { registerHandlers } from "./session/handlers";
 import { SessionState } from "./session/state";
 import { connectedUpstream, endStoredUpstreams, endUpstream } from "./session/upstreams";
@@ -69,6 +70,12 @@ export class McpSession extends DurableObject<Env> {
         await this.ctx.storage.setAlarm(Date.now() + this.idleMs());
       } catch (error) {
         await this.end();
+        if (error instanceof Denied) {
+          // Refused before the upstream was contacted (admission at /mcp/{slug}).
+          emitEvent(this.session, ctx, "initialize", { server: this.session.index?.serversBySlug.get(ctx.scope ?? ""), decision: "denied", reason: error.reason, success: false, error: `${error.code}: ${error.message}` });
+          const retryAfter = (error.data as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+          return jsonRpcError(retryAfter === undefined ? 403 : 429, error.code, error.message, retryAfter === undefined ? undefined : { "retry-after": String(retryAfter) });
+        }
         const message = error instanceof RpcError ? error.message : error instanceof McpError ? RpcError.fromUpstream(error).message : "Could not open the session";
         emitEvent(this.session, ctx, "initialize", { decision: "allowed", success: false, error: error instanceof Error ? error.message : String(error) });
         return jsonRpcError(502, PortalErrorCode.UpstreamFailed, message);
@@ -177,8 +184,9 @@ export class McpSession extends DurableObject<Env> {
     let instructions: string | undefined =
       "Portcullis portal: the company's approved MCP servers behind one endpoint. Tools and prompts are named `<server>_<name>`.";
     if (ctx.scope) {
-      // Faithful mode: present the upstream as itself.
+      // Faithful mode: present the upstream as itself. Opening it reaches the upstream: admitted like any request.
       const server = this.session.scopeServer();
+      await admitLimits(this.session, [server], null, {});
       const upstream = await connectedUpstream(this.session, server);
       serverCapabilities = upstream.client.getServerCapabilities() ?? {};
       serverInfo = upstream.client.getServerVersion() ?? serverInfo;
@@ -186,7 +194,7 @@ export class McpSession extends DurableObject<Env> {
     }
     const server = new Server(serverInfo, { capabilities: serverCapabilities, ...(instructions ? { instructions } : {}) });
     this.session.server = server;
-    registerHandlers(this.session, server, serverCapabilities, ctx.scope !== null);
+    registerHandlers(this.session, server, serverCapabilities);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => ctx.sessionId,
       // DELETE from the caller: answered once the upstream sessions are ended too.
