@@ -5,7 +5,6 @@
  * request does is in ./session/. Shapes and lifetime: docs/mcp-endpoint.md, "Sessions".
  */
 import { DurableObject } from "cloudflare:workers";
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { ErrorCode, isInitializeRequest, McpError, type ClientCapabilities, type Implementation, type ServerCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { indexBundle } from "@core/bundle/bundle-index";
@@ -15,6 +14,8 @@ import { SESSION_CONTEXT_HEADER, type SessionContext } from "./session/context";
 import { Denied, jsonRpcError, PortalErrorCode, RpcError } from "./session/errors";
 import { emitEvent } from "./session/events";
 import { admitLimits } from "./session/forward";
+import { malformedMessage } from "./session/invalid-input";
+import { PortalServer } from "./session/server";
 import { registerHandlers } from "./session/handlers";
 import { SessionState } from "./session/state";
 import { connectedUpstream, endStoredUpstreams, endUpstream } from "./session/upstreams";
@@ -53,6 +54,8 @@ export class McpSession extends DurableObject<Env> {
       } catch {
         return jsonRpcError(400, ErrorCode.ParseError, "Parse error: the body is not JSON");
       }
+      const malformed = malformedMessage(parsedBody);
+      if (malformed) return jsonRpcError(400, malformed.code, malformed.message);
     }
 
     if (!this.transport) {
@@ -192,7 +195,7 @@ export class McpSession extends DurableObject<Env> {
       serverInfo = upstream.client.getServerVersion() ?? serverInfo;
       instructions = upstream.client.getInstructions();
     }
-    const server = new Server(serverInfo, { capabilities: serverCapabilities, ...(instructions ? { instructions } : {}) });
+    const server = new PortalServer(serverInfo, { capabilities: serverCapabilities, ...(instructions ? { instructions } : {}) });
     this.session.server = server;
     registerHandlers(this.session, server, serverCapabilities);
     const transport = new WebStandardStreamableHTTPServerTransport({
