@@ -100,6 +100,14 @@ export default {
       // OAuth 2.1 needs HTTPS (plain HTTP only on loopback): refuse everything, saying how to fix it.
       return json({ error: { code: "PORTAL_MISCONFIGURED", message: `The portal cannot serve OAuth at ${origin}: ${error instanceof Error ? error.message : String(error)}. Serve it over HTTPS or set PORTCULLIS_PUBLIC_URL.` } }, 500);
     }
-    return oauth.fetch(request, env, ctx);
+    const res = await oauth.fetch(request, env, ctx);
+    // No credential at all: the provider answers the bare RFC 6750 challenge. Say it in the body too,
+    // for a person with curl as much as for a client reading the WWW-Authenticate header.
+    if (res.status === 401 && res.body === null && (pathname === "/mcp" || pathname.startsWith("/mcp/"))) {
+      const headers = new Headers(res.headers);
+      headers.set("content-type", "application/json");
+      return new Response(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Authentication required: sign in through your MCP client (OAuth), or send a Portcullis API token (Authorization: Bearer pcs_…)" } }), { status: 401, headers });
+    }
+    return res;
   },
 } satisfies ExportedHandler<Env>;

@@ -33,6 +33,7 @@ function problemOf(m: unknown): MalformedMessage | null {
   if (m.jsonrpc !== "2.0") return invalid('"jsonrpc" must be "2.0"');
   if ("id" in m && !usableId(m.id)) return invalid('"id" must be a string or an integer (within ±2^53)');
   if (!("method" in m)) {
+    if (!("result" in m) && !("error" in m)) return invalid('a message needs a "method" (a request or notification), or a "result" or "error" (a response)');
     const parsed = JSONRPCResponseSchema.safeParse(m);
     return invalid(parsed.success ? "not a valid JSON-RPC response" : describeZodError(parsed.error).message);
   }

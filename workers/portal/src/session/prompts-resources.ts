@@ -2,7 +2,7 @@
 import type { BundleServer } from "@core/bundle/schema";
 import { buildToolNameMap, upstreamKey } from "@core/naming/tool-names";
 import type { Extra } from "./context";
-import { Denied, PortalErrorCode } from "./errors";
+import { Denied, named, PortalErrorCode } from "./errors";
 import type { EventFields } from "./events";
 import { eachServerLevel, forward, routeServerLevel } from "./forward";
 import type { SessionState, Upstream } from "./state";
@@ -37,7 +37,7 @@ export async function routePrompt(s: SessionState, requested: string, fields: Ev
   const target = s.promptNames.byPortalName.get(requested);
   fields.prompt = target?.toolName ?? requested;
   const server = target ? s.index!.serversBySlug.get(target.serverSlug) : undefined;
-  if (!server) throw new Denied(PortalErrorCode.NotAvailable, `Prompt "${requested}" is not available`, "UNKNOWN_PROMPT");
+  if (!server) throw new Denied(PortalErrorCode.NotAvailable, `Prompt "${named(requested)}" is not available`, "UNKNOWN_PROMPT");
   return { upstream: await routeServerLevel(s, server, fields), name: target!.toolName };
 }
 

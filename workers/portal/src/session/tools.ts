@@ -8,7 +8,7 @@ import type { BundleServer } from "@core/bundle/schema";
 import { buildToolNameMap, upstreamKey } from "@core/naming/tool-names";
 import { countTokensBounded } from "@core/tools/token-cost";
 import { requestContext, type Extra } from "./context";
-import { blockedError, Denied, PortalErrorCode, RpcError } from "./errors";
+import { blockedError, Denied, named, PortalErrorCode, RpcError } from "./errors";
 import { emitEvent, type EventFields } from "./events";
 import { admitLimits, forward } from "./forward";
 import type { LiveTool, SessionState } from "./state";
@@ -63,7 +63,7 @@ export async function callTool(s: SessionState, request: { params?: Record<strin
   const caller = s.caller();
   const requested = String(request.params?.name ?? "");
   const notAvailable = (reason: string, ruleId: string | null = null) =>
-    new Denied(PortalErrorCode.NotAvailable, `Tool "${requested}" is not available: it is unknown, not approved, or not allowed for you`, reason, ruleId);
+    new Denied(PortalErrorCode.NotAvailable, `Tool "${named(requested)}" is not available: it is unknown, not approved, or not allowed for you`, reason, ruleId);
 
   let server: BundleServer | undefined;
   let tool: string;
@@ -89,7 +89,7 @@ export async function callTool(s: SessionState, request: { params?: Record<strin
   const access = toolAccess(s.index!, caller, server, tool);
   if (!access.ok && access.code === "SERVER_BLOCKED") throw blockedError(server, access.reason);
   if (!access.ok && access.code === "MISSING_SCOPE") {
-    throw new Denied(PortalErrorCode.NotAvailable, `Tool "${requested}" can change things, and this credential has only the read scope: use a token with the write scope`, access.reason);
+    throw new Denied(PortalErrorCode.NotAvailable, `Tool "${named(requested)}" can change things, and this credential has only the read scope: use a token with the write scope`, access.reason);
   }
   if (!access.ok) throw notAvailable(access.code === "POLICY_DENIED" ? `POLICY_DENIED: ${access.reason}` : "TOOL_NOT_APPROVED", access.decision?.ruleId ?? null);
   fields.policy = access.decision;
@@ -99,7 +99,7 @@ export async function callTool(s: SessionState, request: { params?: Record<strin
   if (!live) throw notAvailable("TOOL_NOT_OFFERED_UPSTREAM");
   if (live.hash !== access.tool.hash) {
     reportMismatch(s, extra, server, tool, live.hash);
-    throw new Denied(PortalErrorCode.Quarantined, `Tool "${requested}" changed upstream since it was approved; it is quarantined until it is reviewed again`, `TOOL_HASH_MISMATCH: live definition hashes to ${live.hash}`);
+    throw new Denied(PortalErrorCode.Quarantined, `Tool "${named(requested)}" changed upstream since it was approved; it is quarantined until it is reviewed again`, `TOOL_HASH_MISMATCH: live definition hashes to ${live.hash}`);
   }
   await admitLimits(s, [server], tool, fields);
   return forward(s, upstream, request.method, { ...request.params, name: tool }, extra);
