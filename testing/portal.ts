@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -14,7 +15,7 @@ import type { BundleServer, ConfigBundle, PolicyRule } from "@core/bundle/schema
 import { generateSigningKeyPair, signBundle, signStatement } from "@core/bundle/sign";
 import { CONSENT_STATEMENT } from "@core/edge/consent";
 import { edgeCredentialAad, type EdgeCredential } from "@core/edge/credential";
-import { generateEdgeSecret, parseEdgeSecrets, sealForEdge, verifyEventSignature } from "@core/edge/secret";
+import { EDGE_SIGNATURE_HEADER, generateEdgeSecret, parseEdgeSecrets, sealForEdge, signEdgeRequest, verifyEventSignature } from "@core/edge/secret";
 import type { PortalEvent } from "@core/events/schema";
 import { discoverServer } from "@/lib/servers/discover";
 import { toolHash } from "@core/tools/tool-hash";
@@ -29,6 +30,8 @@ export interface PortalUnderTest {
   keys: Keys;
   edgeSecret: string;
   push(bundle: ConfigBundle): Promise<Response>;
+  /** `GET` of an operator endpoint (`/_portcullis/status`, `/_portcullis/events`), signed as the console signs it. */
+  operatorGet(path: string): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -99,6 +102,9 @@ export async function startPortal(options: { consoleUrl: string; edgeSecret?: st
     async push(bundle) {
       const signed = await signBundle(bundle, keys.privateKeyJwk, keys.keyId);
       return fetch(`${origin}/_portcullis/bundle`, { method: "POST", body: JSON.stringify(signed), headers: { "content-type": "application/json" } });
+    },
+    async operatorGet(path) {
+      return fetch(`${origin}${path}`, { headers: { [EDGE_SIGNATURE_HEADER]: await signEdgeRequest("GET", path, await parseEdgeSecrets(edgeSecret)) } });
     },
     stop: () => mf.dispose(),
   };
@@ -229,4 +235,49 @@ export async function startEventSink(edgeSecret: string): Promise<{ url: string;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * A raw HTTP/1.1 POST that writes the head, then the body piece by piece (with or without chunked
+ * framing) while reading the answer: the portal answers some bodies (oversized, unauthenticated)
+ * before reading them and closes the connection, so a client still writing would otherwise see a
+ * reset instead of the answer. Resolves with the status, the answer's body (it must have a
+ * Content-Length) and the body bytes written before the answer came. Headers given override the
+ * framing ones (to declare a length that is not the truth).
+ */
+export function rawPost(origin: string, path: string, headers: Record<string, string>, body: { chunks: Buffer[]; chunked: boolean }): Promise<{ status: number; text: string; written: number }> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect(Number(port), hostname);
+    let answer = "";
+    let written = 0;
+    let answered = false;
+    socket.on("data", (d) => {
+      answer += d.toString("latin1");
+      const end = answer.indexOf("\r\n\r\n");
+      const length = /content-length: (\d+)/i.exec(answer)?.[1];
+      if (end >= 0 && length !== undefined && answer.length >= end + 4 + Number(length)) {
+        answered = true;
+        socket.destroy();
+        resolve({ status: Number(answer.slice(9, 12)), text: Buffer.from(answer.slice(end + 4), "latin1").toString("utf8"), written });
+      }
+    });
+    socket.on("error", (error) => (answered ? undefined : reject(error)));
+    socket.on("close", () => (answered ? undefined : reject(new Error(`closed without an answer: ${answer.slice(0, 200)}`))));
+    const framing = body.chunked ? { "transfer-encoding": "chunked" } : { "content-length": String(body.chunks.reduce((n, c) => n + c.byteLength, 0)) };
+    const head = { host: `${hostname}:${port}`, ...framing, ...headers };
+    socket.write(`POST ${path} HTTP/1.1\r\n${Object.entries(head).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`);
+    let i = 0;
+    const next = () => {
+      if (answered || socket.destroyed) return;
+      const chunk = body.chunks[i++];
+      if (!chunk) return body.chunked ? void socket.write("0\r\n\r\n") : undefined;
+      const framed = body.chunked ? Buffer.concat([Buffer.from(`${chunk.byteLength.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]) : chunk;
+      socket.write(framed, () => {
+        written += chunk.byteLength;
+        setTimeout(next, 5);
+      });
+    };
+    next();
+  });
 }

@@ -89,13 +89,18 @@ export async function driveCalls(workers, calls, callOnce, what = "") {
 /**
  * The event buffer's status of each portal (`[name, origin]`), once it has delivered every event or
  * after 20 s in all: a portal's events are part of its cost, so the report checks they kept up.
+ * The portal answers only reads signed with its edge secret, as the console signs them (`helpers`:
+ * the repo's own code, bench/portal/harness.mjs repoHelpers).
  */
-export async function drainedEvents(portals) {
+export async function drainedEvents(portals, helpers, edgeSecret) {
+  const secrets = await helpers.parseEdgeSecrets(edgeSecret);
+  const path = "/_portcullis/events";
   const eventStatus = {};
   const deadline = Date.now() + 20_000;
   for (const [name, origin] of portals) {
     for (;;) {
-      const stats = await (await fetch(`${origin}/_portcullis/events`)).json();
+      const headers = { "x-portcullis-signature": await helpers.signEdgeRequest("GET", path, secrets) };
+      const stats = await (await fetch(`${origin}${path}`, { headers })).json();
       eventStatus[name] = stats;
       if (stats.pending === 0 || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 250));

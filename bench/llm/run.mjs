@@ -243,7 +243,7 @@ async function main(S) {
   machine.loadAfter = loadAverage();
 
   // Every gateway call yields one usage event: check the buffer kept up and delivered them all.
-  const eventStatus = await drainedEvents(Object.entries(portals).flatMap(([name, p]) => (p.gateway ? [[name, p.origin]] : [])));
+  const eventStatus = await drainedEvents(Object.entries(portals).flatMap(([name, p]) => (p.gateway ? [[name, p.origin]] : [])), helpers, vars.PORTCULLIS_EDGE_SECRET);
   const expectedEvents = Object.values(targets).reduce((n, t) => n + (t.portal && t.events ? t.sent : 0), 0);
   const result = { machine, runs, eventStatus, sink: await sink.stats(), expectedEvents };
   report(result);

@@ -69,7 +69,7 @@ export async function repoHelpers(s) {
     stdin: {
       contents: [
         `export { generateSigningKeyPair, signBundle } from "./lib/core/bundle/sign";`,
-        `export { generateEdgeSecret, parseEdgeSecrets, sealForEdge } from "./lib/core/edge/secret";`,
+        `export { generateEdgeSecret, parseEdgeSecrets, sealForEdge, signEdgeRequest } from "./lib/core/edge/secret";`,
         `export { llmCredentialAad } from "./lib/core/edge/credential";`,
         `export { generateTokenSecret, hashTokenSecret } from "./lib/core/tokens/secret";`,
         `export { toolHash } from "./lib/core/tools/tool-hash";`,

@@ -154,7 +154,7 @@ async function main(S) {
   machine.loadAfter = loadAverage();
 
   // Events: every portal call is an audit event; check the buffer kept up and delivered.
-  const eventStatus = await drainedEvents(PATHS.filter((p) => p !== "direct").map((name) => [name, targets[name].origin]));
+  const eventStatus = await drainedEvents(PATHS.filter((p) => p !== "direct").map((name) => [name, targets[name].origin]), helpers, vars.PORTCULLIS_EDGE_SECRET);
 
   for (const name of PATHS) await Promise.all(pools[name].map((c) => c.close().catch(() => undefined)));
   report({ machine, runs, eventStatus, sink: sink.state, portalCalls, upstreamMode: upstream.mode });

@@ -1,23 +1,11 @@
 import { z } from "zod";
+import { describeZodError } from "@core/zod/helpers";
 import { DomainError } from "../errors";
 
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), fields: z.record(z.string(), z.string()).optional() }),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
-
-/** `body.name: is required; body.scopes.0: invalid option` */
-export function describeZodError(error: z.ZodError, where?: string): { message: string; fields: Record<string, string> } {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const key = issue.path.map(String).join(".") || "(root)";
-    fields[key] ??= issue.message;
-  }
-  const message = Object.entries(fields)
-    .map(([k, v]) => `${where ? `${where}.` : ""}${k}: ${v}`)
-    .join("; ");
-  return { message: message || "invalid input", fields };
-}
 
 /** Maps any thrown value to status + error body; unknown errors become a 500 that reveals nothing. */
 export function toProblem(error: unknown, where?: string): { status: number; body: ErrorBody } {

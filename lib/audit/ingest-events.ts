@@ -4,7 +4,7 @@ import { llmEvents, mcpEvents, serverTools } from "@/db/schema";
 import { systemActor } from "@/lib/auth/actor";
 import { recordAudit } from "./record-audit";
 import { recordServerEvent } from "@/lib/servers/record-event";
-import { EVENTS_SIGNATURE_TOLERANCE_SECONDS, verifyEventSignature, type EdgeSecret } from "@core/edge/secret";
+import { EDGE_SIGNATURE_TOLERANCE_SECONDS, verifyEventSignature, type EdgeSecret } from "@core/edge/secret";
 import { DomainError, UnauthenticatedError } from "@/lib/errors";
 import { EventBatch, isLlmEvent, type LlmEvent, type PortalEvent } from "@core/events/schema";
 
@@ -117,8 +117,8 @@ function signatureProblem(header: string | null, now: number): string {
   const t = /^t=(\d{1,12}),v1=[0-9a-f]{64}$/.exec(header.trim())?.[1];
   if (!t) return "Malformed X-Portcullis-Signature (expected t=<unix seconds>,v1=<hex>)";
   const skew = now - Number(t);
-  if (Math.abs(skew) > EVENTS_SIGNATURE_TOLERANCE_SECONDS) {
-    return `X-Portcullis-Signature timestamp is ${Math.abs(skew)} s ${skew > 0 ? "old" : "in the future"} (tolerance ${EVENTS_SIGNATURE_TOLERANCE_SECONDS} s): check the clocks`;
+  if (Math.abs(skew) > EDGE_SIGNATURE_TOLERANCE_SECONDS) {
+    return `X-Portcullis-Signature timestamp is ${Math.abs(skew)} s ${skew > 0 ? "old" : "in the future"} (tolerance ${EDGE_SIGNATURE_TOLERANCE_SECONDS} s): check the clocks`;
   }
   return "X-Portcullis-Signature does not match any configured edge secret";
 }

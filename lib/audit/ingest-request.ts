@@ -1,6 +1,6 @@
 import type { Queryable } from "@/db/client";
 import { describeFailure, toProblem } from "@/lib/api/problem";
-import { EVENTS_SIGNATURE_HEADER, type EdgeSecret } from "@core/edge/secret";
+import { EDGE_SIGNATURE_HEADER, type EdgeSecret } from "@core/edge/secret";
 import { UnauthenticatedError } from "@/lib/errors";
 import { IngestError, ingestEvents } from "./ingest-events";
 import { EVENT_BODY_LIMIT_BYTES } from "@core/events/schema";
@@ -18,7 +18,7 @@ export async function ingestEventsRequest(
 ): Promise<Response> {
   const headers = { "cache-control": "no-store" };
   try {
-    const signature = request.headers.get(EVENTS_SIGNATURE_HEADER);
+    const signature = request.headers.get(EDGE_SIGNATURE_HEADER);
     // Refuse an unsigned delivery before reading (or buffering) its body.
     if (!signature) throw new UnauthenticatedError("Missing X-Portcullis-Signature: event deliveries are signed with the edge secret");
     const bytes = await readBoundedBody(request, EVENT_BODY_LIMIT_BYTES);

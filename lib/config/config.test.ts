@@ -10,7 +10,7 @@ import { BOOTSTRAP_ACTOR } from "../auth/actor";
 import { ConfigBundle } from "@core/bundle/schema";
 import { generateSigningKeyPair, verifySignedBundle, type SignedBundle } from "@core/bundle/sign";
 import { edgeCredentialAad } from "@core/edge/credential";
-import { generateEdgeSecret, openAtEdge, parseEdgeSecrets } from "@core/edge/secret";
+import { EDGE_SIGNATURE_HEADER, generateEdgeSecret, openAtEdge, parseEdgeSecrets, verifyEdgeRequest, type EdgeSecret } from "@core/edge/secret";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import type { EdgeKeys } from "./edge-keys";
 import { sealCredential, type StoredCredential } from "../servers/credentials";
@@ -81,13 +81,21 @@ async function insertServer(
   return server;
 }
 
-/** A stand-in portal: verifies what it receives exactly as the Worker does, and keeps the newest version. */
-async function startPortal(trustedKeys: Record<string, JsonWebKey>) {
+/**
+ * A stand-in portal: verifies what it receives exactly as the Worker does (signed bundles; status
+ * reads signed with the edge secret), and keeps the newest version.
+ */
+async function startPortal(trustedKeys: Record<string, JsonWebKey>, secrets: EdgeSecret[]) {
   let current: number | null = null;
+  let issuedAt: string | null = null;
   const received: unknown[] = [];
   const server: HttpServer = createServer(async (req, res) => {
     const send = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-    if (req.method === "GET" && req.url === "/_portcullis/status") return send(200, { version: current });
+    if (req.method === "GET" && req.url === "/_portcullis/status") {
+      const signature = req.headers[EDGE_SIGNATURE_HEADER];
+      if (!(await verifyEdgeRequest(typeof signature === "string" ? signature : null, "GET", req.url, secrets))) return send(401, { error: { code: "UNAUTHORIZED", message: "unsigned" } });
+      return send(200, { version: current, issuedAt });
+    }
     if (req.method === "POST" && req.url === "/_portcullis/bundle") {
       let text = "";
       for await (const chunk of req) text += chunk;
@@ -96,6 +104,7 @@ async function startPortal(trustedKeys: Record<string, JsonWebKey>) {
       const result = await verifySignedBundle(body, trustedKeys, current);
       if (!result.ok) return send(result.reason === "NOT_NEWER" ? 409 : 400, { error: { code: result.reason, message: `bundle refused: ${result.reason}` } });
       current = result.bundle.version;
+      issuedAt = result.bundle.issuedAt;
       return send(200, { accepted: true, version: current });
     }
     send(404, { error: { code: "NOT_FOUND", message: "no" } });
@@ -104,6 +113,10 @@ async function startPortal(trustedKeys: Record<string, JsonWebKey>) {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,
+    /** As if the portal ran another bundle of the same version (its storage outlived a database reset). */
+    runOtherBundleOfSameVersion: () => {
+      issuedAt = "2001-01-01T00:00:00.000Z";
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -288,8 +301,8 @@ describe.each(testDatabases())("config bundles on $name", (database) => {
     expect(second.contentHash).toBe(first.contentHash);
   });
 
-  it("pushes to a portal that verifies the signature, which then refuses the same version again", async () => {
-    const portal = await startPortal(keys.publicKeys);
+  it("pushes to a portal that verifies the signature; sent again it counts as running, another bundle of that version is refused", async () => {
+    const portal = await startPortal(keys.publicKeys, keys.edgeSecrets);
     try {
       const admin = await makeUser(db, "admin");
       const published = await publishConfig({ db, actor: admin }, { keys, portalUrls: [portal.url, dead] });
@@ -299,18 +312,23 @@ describe.each(testDatabases())("config bundles on $name", (database) => {
       ]);
       expect(portal.received).toHaveLength(1);
 
-      const again = await pushConfig({ db, actor: admin }, { portalUrls: [portal.url] });
-      expect(again).toMatchObject({ version: published.version, pushed: [{ status: "refused", activeVersion: published.version, message: expect.stringMatching(/^NOT_NEWER/) }] });
+      const again = await pushConfig({ db, actor: admin }, { keys, portalUrls: [portal.url] });
+      // Sent again (as a publish racing a push does): the portal runs this very bundle, so it counts as accepted.
+      expect(again).toMatchObject({ version: published.version, pushed: [{ status: "accepted", activeVersion: published.version, message: "already running this version" }] });
+      // The same version number but another bundle (a portal whose storage outlived the database): refused.
+      portal.runOtherBundleOfSameVersion();
+      const other = await pushConfig({ db, actor: admin }, { portalUrls: [portal.url], keys });
+      expect(other).toMatchObject({ version: published.version, pushed: [{ status: "refused", activeVersion: published.version, message: expect.stringMatching(/^NOT_NEWER/) }] });
       const audit = await db.select().from(auditLog).where(and(eq(auditLog.action, "config.push"), eq(auditLog.targetId, String(published.version))));
-      expect(audit).toHaveLength(1);
+      expect(audit).toHaveLength(2);
 
       // A bundle signed with a key the portal does not trust is refused, and the deployment stays recorded.
-      const otherKeys = await makeKeys();
+      const otherKeys = { ...(await makeKeys()), edgeSecrets: keys.edgeSecrets };
       const untrusted = await publishConfig({ db, actor: admin }, { keys: otherKeys, portalUrls: [portal.url] });
       expect(untrusted.pushed[0]).toMatchObject({ status: "refused", activeVersion: published.version, message: expect.stringMatching(/^UNKNOWN_KEY/) });
       expect((await listDeployments({ db, actor: admin }))[0]).toMatchObject({ version: untrusted.version, acks: [{ status: "refused" }] });
       const listed = (await listDeployments({ db, actor: admin })).find((d) => d.version === published.version)!;
-      // The latest answer per portal: the re-push was refused as not newer.
+      // The latest answer per portal: the last re-push was refused as not newer.
       expect(Object.fromEntries(listed.acks.map((a) => [a.portalUrl, a.status]))).toEqual({ [portal.url]: "refused", [dead]: "unreachable" });
     } finally {
       await portal.close();

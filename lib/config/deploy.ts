@@ -32,6 +32,6 @@ export async function deploy(
     return plan ? recordDeployment(tx, actor, keys, plan.bundle, plan.meta) : null;
   });
   if (!row) return null;
-  const pushed = await pushToPortals(db, row, { urls, fetch: deps.fetch });
+  const pushed = await pushToPortals(db, row, { urls, secrets: keys.edgeSecrets, fetch: deps.fetch });
   return { ...toDeploymentOutput(row, pushed), pushed };
 }

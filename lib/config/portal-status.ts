@@ -1,4 +1,5 @@
 import { signStatement } from "@core/bundle/sign";
+import { EDGE_SIGNATURE_HEADER, signEdgeRequest, type EdgeSecret } from "@core/edge/secret";
 import { LEASE_STATEMENT } from "@core/bundle/lease";
 import type { EdgeKeys } from "./edge-keys";
 
@@ -11,10 +12,16 @@ export interface PortalStatus {
   expired: boolean;
 }
 
-/** The portal's status, or null when it does not answer properly within `timeoutMs`. */
-export async function portalStatus(url: string, fetchFn: typeof fetch, timeoutMs: number): Promise<PortalStatus | null> {
+const STATUS_PATH = "/_portcullis/status";
+
+/**
+ * The portal's status, or null when it does not answer properly within `timeoutMs`. The portal
+ * answers only requests signed with the edge secret (`secrets`).
+ */
+export async function portalStatus(url: string, secrets: EdgeSecret[], fetchFn: typeof fetch, timeoutMs: number): Promise<PortalStatus | null> {
   try {
-    const res = await fetchFn(`${url}/_portcullis/status`, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" } });
+    const headers = { accept: "application/json", [EDGE_SIGNATURE_HEADER]: await signEdgeRequest("GET", STATUS_PATH, secrets) };
+    const res = await fetchFn(`${url}${STATUS_PATH}`, { signal: AbortSignal.timeout(timeoutMs), headers });
     if (!res.ok) return null;
     const body = (await res.json()) as Record<string, unknown>;
     const version = typeof body.version === "number" && Number.isInteger(body.version) ? body.version : null;

@@ -1,7 +1,9 @@
 import { bundleAcks, type BundleAck } from "@/db/schema";
 import type { Queryable } from "@/db/client";
+import type { EdgeSecret } from "@core/edge/secret";
 import { toIso } from "@core/zod/helpers";
 import type { AckOutput } from "./schemas";
+import { portalStatus } from "./portal-status";
 
 /** How long one portal may take to answer a push (and, separately, a status request). */
 export const PUSH_TIMEOUT_MS = 5_000;
@@ -10,6 +12,8 @@ const MAX_MESSAGE = 500;
 
 export interface PushOptions {
   urls: string[];
+  /** The edge secrets: a portal answers its status only to requests signed with one of them. */
+  secrets: EdgeSecret[];
   fetch?: typeof fetch;
   timeoutMs?: number;
 }
@@ -29,18 +33,7 @@ function describeFailure(error: unknown): string {
   return "unknown error";
 }
 
-async function activeVersion(url: string, fetchFn: typeof fetch, timeoutMs: number): Promise<number | null> {
-  try {
-    const res = await fetchFn(`${url}/_portcullis/status`, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" } });
-    if (!res.ok) return null;
-    const body = (await res.json()) as { version?: unknown };
-    return typeof body.version === "number" && Number.isInteger(body.version) ? body.version : null;
-  } catch {
-    return null;
-  }
-}
-
-async function pushOne(url: string, version: number, body: string, fetchFn: typeof fetch, timeoutMs: number): Promise<Omit<typeof bundleAcks.$inferInsert, "id" | "createdAt">> {
+async function pushOne(url: string, version: number, issuedAt: string | null, body: string, secrets: EdgeSecret[], fetchFn: typeof fetch, timeoutMs: number): Promise<Omit<typeof bundleAcks.$inferInsert, "id" | "createdAt">> {
   let res: Response;
   try {
     res = await fetchFn(`${url}/_portcullis/bundle`, {
@@ -60,8 +53,14 @@ async function pushOne(url: string, version: number, body: string, fetchFn: type
   } catch {
     // Not JSON: reported below by status.
   }
-  const running = await activeVersion(url, fetchFn, timeoutMs);
+  const status = await portalStatus(url, secrets, fetchFn, timeoutMs);
+  const running = status?.version ?? null;
   if (res.ok && answer.accepted === true) return { portalUrl: url, version, status: "accepted", activeVersion: running, message: null };
+  // Sent twice at once (a publish racing a push or the reconcile loop): the portal runs this very
+  // bundle (same version, same signing time), so this push's outcome is the one that counts.
+  if (answer.error?.code === "NOT_NEWER" && running === version && issuedAt !== null && status?.issuedAt === issuedAt) {
+    return { portalUrl: url, version, status: "accepted", activeVersion: running, message: "already running this version" };
+  }
   const reason =
     answer.error && typeof answer.error.code === "string"
       ? `${answer.error.code}${typeof answer.error.message === "string" ? `: ${answer.error.message}` : ""}`
@@ -70,6 +69,11 @@ async function pushOne(url: string, version: number, body: string, fetchFn: type
   // nextVersion() starts above what it reported, so publishing again goes through.
   const hint = answer.error?.code === "NOT_NEWER" && running !== null && running >= version ? ` (it runs v${running}; publish again to continue above it)` : "";
   return { portalUrl: url, version, status: "refused", activeVersion: running, message: clip(reason + hint) };
+}
+
+function issuedAtOf(signed: unknown): string | null {
+  const issuedAt = (signed as { bundle?: { issuedAt?: unknown } } | null)?.bundle?.issuedAt;
+  return typeof issuedAt === "string" ? issuedAt : null;
 }
 
 /**
@@ -82,7 +86,7 @@ export async function pushToPortals(db: Queryable, deployment: { version: number
   const fetchFn = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? PUSH_TIMEOUT_MS;
   const body = JSON.stringify(deployment.signed);
-  const results = await Promise.all(options.urls.map((url) => pushOne(url, deployment.version, body, fetchFn, timeoutMs)));
+  const results = await Promise.all(options.urls.map((url) => pushOne(url, deployment.version, issuedAtOf(deployment.signed), body, options.secrets, fetchFn, timeoutMs)));
   const rows = await db.insert(bundleAcks).values(results).returning();
   // In the configured order (a multi-row `returning` is not promised to keep it).
   const order = (url: string) => options.urls.indexOf(url);

@@ -74,7 +74,7 @@ describe.each(testDatabases())("reconciling portals on $name", (database) => {
   });
 
   it("renews the running version's lease once less than three quarters of the TTL is left", async () => {
-    const before = await portalStatus(portal.origin, fetch, 5_000);
+    const before = await portalStatus(portal.origin, keys.edgeSecrets, fetch, 5_000);
     expect(before?.expiresAt).toBeTruthy();
     // Not due yet.
     expect((await reconcile())[0]!.action).toBe("in-step");
@@ -82,7 +82,7 @@ describe.each(testDatabases())("reconciling portals on $name", (database) => {
     const later = new Date(Date.now() + 4 * 3_600_000);
     const [renewed] = await reconcile(later);
     expect(renewed!.action).toBe("renewed");
-    const after = await portalStatus(portal.origin, fetch, 5_000);
+    const after = await portalStatus(portal.origin, keys.edgeSecrets, fetch, 5_000);
     expect(Date.parse(after!.expiresAt!)).toBe(Math.floor((later.getTime() + 12 * 3_600_000) / 1000) * 1000);
     expect(Date.parse(after!.expiresAt!)).toBeGreaterThan(Date.parse(before!.expiresAt!));
   });

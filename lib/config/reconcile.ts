@@ -77,14 +77,14 @@ async function reconcileOne(
   const result = (action: PortalReconciliation["action"], runningVersion: number | null, message: string | null): PortalReconciliation => ({ portalUrl: url, action, runningVersion, latestVersion: latest.version, message });
   if (before?.nextAttemptAt && before.nextAttemptAt > o.now) return result("waiting", before.runningVersion, before.lastError);
 
-  const status = await portalStatus(url, o.fetchFn, o.timeoutMs);
+  const status = await portalStatus(url, o.keys.edgeSecrets, o.fetchFn, o.timeoutMs);
   let running = status?.version ?? null;
   let expiresAt = status?.expiresAt ? new Date(status.expiresAt) : null;
   let error: string | null = status ? null : "unreachable: no answer to GET /_portcullis/status";
   let action: PortalReconciliation["action"] = status ? "in-step" : "failed";
 
   if (status && (running === null || running < latest.version)) {
-    const [ack] = await pushToPortals(db, latest, { urls: [url], fetch: o.fetchFn, timeoutMs: o.timeoutMs });
+    const [ack] = await pushToPortals(db, latest, { urls: [url], secrets: o.keys.edgeSecrets, fetch: o.fetchFn, timeoutMs: o.timeoutMs });
     if (ack?.status === "accepted") {
       running = latest.version;
       const signedExpiry = (latest.signed as { bundle?: { expiresAt?: string } }).bundle?.expiresAt;

@@ -29,9 +29,9 @@ export async function adminApi<T>(method: string, path: string, body?: unknown):
   return JSON.parse(text) as T;
 }
 
-/** Waits until the OIDC console's portal Worker answers: it starts with the console. */
+/** Waits until the OIDC console's portal Worker answers (its public root; the status endpoint is the console's only): it starts with the console. */
 export async function waitForPortal(): Promise<void> {
-  await expect.poll(async () => (await fetch(`${OIDC_PORTAL}/_portcullis/status`).catch(() => null))?.status ?? 0, { timeout: 60_000 }).toBe(200);
+  await expect.poll(async () => (await fetch(`${OIDC_PORTAL}/`).catch(() => null))?.status ?? 0, { timeout: 60_000 }).toBe(200);
 }
 
 /**

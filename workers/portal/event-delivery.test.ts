@@ -125,7 +125,7 @@ describe("event delivery from the portal Worker to the console", () => {
   const origin = () => portal.origin;
   /** POSTs events to the test entry's enqueue hook. */
   const enqueue = (events: unknown[]) => fetch(`${origin()}/_portcullis/test/enqueue`, { method: "POST", body: JSON.stringify({ events }), headers: { "content-type": "application/json" } });
-  const stats = async () => (await (await fetch(`${origin()}/_portcullis/events`)).json()) as Stats;
+  const stats = async () => (await (await portal.operatorGet("/_portcullis/events")).json()) as Stats;
   const storedIds = async (events: PortalEvent[]) =>
     (await db.select({ id: mcpEvents.id }).from(mcpEvents).where(inArray(mcpEvents.id, events.map((e) => e.id)))).map((r) => r.id);
 

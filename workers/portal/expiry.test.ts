@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateSigningKeyPair, signStatement } from "@core/bundle/sign";
 import { LEASE_STATEMENT } from "@core/bundle/lease";
-import { generateEdgeSecret } from "@core/edge/secret";
+import { generateEdgeSecret, parseEdgeSecrets } from "@core/edge/secret";
+import { portalStatus } from "@/lib/config/portal-status";
 import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
 import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
 
@@ -39,7 +40,7 @@ describe("bundle expiry and leases at the edge (workerd)", () => {
     });
   const lease = (statement: string) => fetch(`${portal.origin}/_portcullis/lease`, { method: "POST", body: statement });
   const leaseFor = (version: number, expSeconds: number, keys = portal.keys) => signStatement({ typ: LEASE_STATEMENT, exp: expSeconds, version }, keys.privateKeyJwk, keys.keyId);
-  const status = async () => (await (await fetch(`${portal.origin}/_portcullis/status`, { headers: { authorization: `Bearer ${edgeSecret}` } })).json()) as { version: number | null; expiresAt?: string; expired?: boolean };
+  const status = async () => (await portalStatus(portal.origin, await parseEdgeSecrets(edgeSecret), fetch, 5_000))!;
 
   it("serves a bundle until it expires, then denies everything; a signed lease for that version brings it back", async () => {
     const server = await approvedServer({ slug: "weather", url: weather.url, edgeSecret });

@@ -7,7 +7,7 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { CreateMessageRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { CreateMessageRequestSchema, EmptyResultSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
 import { generateEdgeSecret } from "@core/edge/secret";
@@ -173,6 +173,52 @@ describe("portal /mcp in workerd", () => {
     expect((list.result!.tools as { name: string }[]).map((t) => t.name)).toContain("everything_echo");
     const call = await rpc(await post({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "everything_echo", arguments: { message: "old but fine" } } }, same));
     expect(JSON.stringify(call.result)).toContain("old but fine");
+  });
+
+  it("answers malformed params of any method -32602 naming the field, without the schema library's dump or a stack", async () => {
+    const cases: [string, string, Record<string, unknown>, string][] = [
+      ["/mcp", "tools/call", { name: 42 }, "params.name"],
+      ["/mcp", "tools/call", { name: "everything_echo", arguments: "not an object" }, "params.arguments"],
+      ["/mcp", "tools/list", { cursor: { deep: true } }, "params.cursor"],
+      ["/mcp", "prompts/get", { arguments: { a: 1 } }, "params.name"],
+      ["/mcp", "resources/read", { uri: ["x"] }, "params.uri"],
+      ["/mcp", "completion/complete", { ref: { type: "ref/nothing" }, argument: { name: "a", value: "b" } }, "params.ref"],
+      ["/mcp", "logging/setLevel", { level: "deafening" }, "params.level"],
+      ["/mcp/everything", "tools/call", { name: null }, "params.name"],
+      ["/mcp/everything", "resources/subscribe", {}, "params.uri"],
+    ];
+    const clients = new Map<string, Client>();
+    for (const [path, method, params, field] of cases) {
+      if (!clients.has(path)) clients.set(path, await connect(alice, path));
+      const error = await clients.get(path)!.request({ method, params } as never, EmptyResultSchema).catch((e: unknown) => e);
+      expect(error, `${method} at ${path}`).toBeInstanceOf(McpError);
+      const { code, message } = error as McpError;
+      expect({ method, code }).toEqual({ method, code: -32602 });
+      expect(message).toContain(`Invalid params for ${method}: ${field}`);
+      expect(message.length).toBeLessThan(360);
+      expect(message).not.toMatch(/"code"|"path"|\[\s*\{|\bat \S+ \(|\.ts:\d|node_modules/);
+    }
+    // Params the transport itself cannot take (the base of every request's params): HTTP 400, the same words.
+    const sessionId = (clients.get("/mcp") as unknown as { _transport: StreamableHTTPClientTransport })._transport.sessionId!;
+    for (const [method, params, field] of [
+      ["ping", { _meta: "not an object" }, "params._meta"],
+      ["tools/list", ["an", "array"], "params"],
+      ["tools/call", { name: "everything_echo", _meta: { progressToken: { no: 1 } } }, "params._meta.progressToken"],
+    ] as const) {
+      const res = await fetch(`${portal.origin}/mcp`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${alice.token}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 7, method, params }),
+      });
+      expect(res.status).toBe(400);
+      const { error } = (await res.json()) as { error: { code: number; message: string } };
+      expect({ method, code: error.code }).toEqual({ method, code: -32602 });
+      expect(error.message).toContain(`Invalid params for ${method}: ${field}`);
+      expect(error.message).not.toMatch(/"code"|"path"|\[\s*\{/);
+    }
+    // The session still serves.
+    const echo = await clients.get("/mcp")!.callTool({ name: "everything_echo", arguments: { message: "still here" } });
+    expect(JSON.stringify(echo.content)).toContain("still here");
   });
 
   it("refuses a session id presented by another caller", async () => {

@@ -1,7 +1,8 @@
 /**
- * The edge secret shared by the console and the portal Worker (`PORTCULLIS_EDGE_SECRET`), and two
- * independent keys derived from it (sealing upstream credentials, signing event batches) so neither
- * use can be turned into the other. Pure Web Crypto. Rotation and the two keys: docs/edge-secret.md.
+ * The edge secret shared by the console and the portal Worker (`PORTCULLIS_EDGE_SECRET`), and three
+ * independent keys derived from it (sealing upstream credentials, signing event batches the portal
+ * sends, signing requests the console sends) so no use can be turned into another. Pure Web Crypto.
+ * Rotation and the keys: docs/edge-secret.md.
  */
 import type { SealedCredential } from "@core/bundle/schema";
 import { base64urlDecode, base64urlEncode, hex } from "@core/crypto/encoding";
@@ -53,15 +54,23 @@ function credentialKey(secret: EdgeSecret): Promise<CryptoKey> {
   return key;
 }
 
-const hmacKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
-function eventsKey(secret: EdgeSecret): Promise<CryptoKey> {
-  let key = hmacKeys.get(secret.raw);
+/** HMAC keys by secret and purpose (the HKDF info). */
+const hmacKeys = new Map<string, WeakMap<Uint8Array, Promise<CryptoKey>>>();
+function hmacKey(secret: EdgeSecret, info: string): Promise<CryptoKey> {
+  let byPurpose = hmacKeys.get(info);
+  if (!byPurpose) hmacKeys.set(info, (byPurpose = new WeakMap()));
+  let key = byPurpose.get(secret.raw);
   if (!key) {
-    key = derive(secret.raw, "portcullis edge events v1").then((bits) => crypto.subtle.importKey("raw", bits, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]));
-    hmacKeys.set(secret.raw, key);
+    key = derive(secret.raw, info).then((bits) => crypto.subtle.importKey("raw", bits, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]));
+    byPurpose.set(secret.raw, key);
   }
   return key;
 }
+
+/** Event batches, portal → console. */
+const EVENTS_KEY = "portcullis edge events v1";
+/** Requests to the portal's operator endpoints, console → portal: a separate key, so a portal's signature never passes as the console's. */
+const REQUESTS_KEY = "portcullis edge requests v1";
 
 /** Seals `plaintext` for the edge with the current (first) secret. `aad` binds it to its record. */
 export async function sealForEdge(plaintext: string, secrets: EdgeSecret[], aad: string): Promise<SealedCredential> {
@@ -95,30 +104,59 @@ export async function sealForEdgeReusing(plaintext: string, secrets: EdgeSecret[
   return sealForEdge(plaintext, secrets, aad);
 }
 
-export const EVENTS_SIGNATURE_HEADER = "x-portcullis-signature";
-export const EVENTS_SIGNATURE_TOLERANCE_SECONDS = 300;
+/** Carries both signatures: event batches (portal → console) and operator requests (console → portal). */
+export const EDGE_SIGNATURE_HEADER = "x-portcullis-signature";
+/** How far a signature's timestamp may be from the receiver's clock. */
+export const EDGE_SIGNATURE_TOLERANCE_SECONDS = 300;
 
-/** The `X-Portcullis-Signature` value for an event batch body, signed with the current secret. */
-export async function signEventBody(body: string, secrets: EdgeSecret[], nowSeconds = Math.floor(Date.now() / 1000)): Promise<string> {
+/** `t=<unix seconds>,v1=<hex HMAC-SHA-256 of "<t>.<text>">`, with the current (first) secret. */
+async function signText(text: string, secrets: EdgeSecret[], info: string, nowSeconds: number): Promise<string> {
   const secret = secrets[0];
   if (!secret) throw new Error("no edge secret");
-  const mac = await crypto.subtle.sign("HMAC", await eventsKey(secret), enc.encode(`${nowSeconds}.${body}`));
+  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret, info), enc.encode(`${nowSeconds}.${text}`));
   return `t=${nowSeconds},v1=${hex(mac)}`;
 }
 
 /**
- * Checks an event batch signature against every listed secret (constant-time via `verify`), and
- * that its timestamp is within the tolerance (a captured batch cannot be replayed later; within the
- * window a replay is harmless because ingest is idempotent on event ids).
+ * Checks a signature against every listed secret (rotation; constant-time via `verify`), and that
+ * its timestamp is within the tolerance (a captured signature cannot be replayed later).
  */
-export async function verifyEventSignature(header: string | null, body: string, secrets: EdgeSecret[], nowSeconds = Math.floor(Date.now() / 1000)): Promise<boolean> {
+async function verifyText(header: string | null, text: string, secrets: EdgeSecret[], info: string, nowSeconds: number): Promise<boolean> {
   const match = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(header?.trim() ?? "");
   if (!match) return false;
   const t = Number(match[1]);
-  if (Math.abs(nowSeconds - t) > EVENTS_SIGNATURE_TOLERANCE_SECONDS) return false;
+  if (Math.abs(nowSeconds - t) > EDGE_SIGNATURE_TOLERANCE_SECONDS) return false;
   const mac = Uint8Array.from(match[2]!.match(/../g)!, (h) => parseInt(h, 16));
   for (const secret of secrets) {
-    if (await crypto.subtle.verify("HMAC", await eventsKey(secret), mac, enc.encode(`${t}.${body}`))) return true;
+    if (await crypto.subtle.verify("HMAC", await hmacKey(secret, info), mac, enc.encode(`${t}.${text}`))) return true;
   }
   return false;
+}
+
+/** The `X-Portcullis-Signature` value for an event batch body, signed with the current secret. */
+export function signEventBody(body: string, secrets: EdgeSecret[], nowSeconds = Math.floor(Date.now() / 1000)): Promise<string> {
+  return signText(body, secrets, EVENTS_KEY, nowSeconds);
+}
+
+/**
+ * Checks an event batch signature against every listed secret. Within the tolerance a replay is
+ * harmless: ingest is idempotent on event ids.
+ */
+export function verifyEventSignature(header: string | null, body: string, secrets: EdgeSecret[], nowSeconds = Math.floor(Date.now() / 1000)): Promise<boolean> {
+  return verifyText(header, body, secrets, EVENTS_KEY, nowSeconds);
+}
+
+/**
+ * The `X-Portcullis-Signature` value with which the console calls one of the portal's operator
+ * endpoints (`GET /_portcullis/status`): `path` is the endpoint's path at the portal, whatever
+ * prefix a proxy in front of it adds. Only reads are signed this way; within the tolerance a
+ * replay reads the same status again.
+ */
+export function signEdgeRequest(method: string, path: string, secrets: EdgeSecret[], nowSeconds = Math.floor(Date.now() / 1000)): Promise<string> {
+  return signText(`${method.toUpperCase()} ${path}`, secrets, REQUESTS_KEY, nowSeconds);
+}
+
+/** Checks a {@link signEdgeRequest} signature against every listed secret. */
+export function verifyEdgeRequest(header: string | null, method: string, path: string, secrets: EdgeSecret[], nowSeconds = Math.floor(Date.now() / 1000)): Promise<boolean> {
+  return verifyText(header, `${method.toUpperCase()} ${path}`, secrets, REQUESTS_KEY, nowSeconds);
 }

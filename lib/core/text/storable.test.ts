@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { textProblem, unstorableText } from "./storable";
+import { storableText, surrogateProblem, textProblem, unstorableText } from "./storable";
 
 describe("text PostgreSQL cannot store", () => {
   it("finds NUL and unpaired surrogates, and lets every other character through", () => {
@@ -21,5 +21,20 @@ describe("text PostgreSQL cannot store", () => {
     const deep = JSON.parse("[".repeat(100_000) + "]".repeat(100_000));
     expect(unstorableText(deep)).toEqual({ path: expect.any(String), reason: "is nested more than 64 levels deep" });
     expect(unstorableText(JSON.parse("[".repeat(64) + "]".repeat(64)))).toBeNull();
+  });
+
+  it("makes any text storable by replacing NUL and unpaired surrogates, leaving good text as it is", () => {
+    expect(storableText("plain, émigré, 🚀")).toBe("plain, émigré, 🚀");
+    expect(storableText("a\u0000b\u0000")).toBe("a\ufffdb\ufffd");
+    expect(storableText("x\ud800y\udc00z\ud83d\ude80")).toBe("x\ufffdy\ufffdz\ud83d\ude80");
+    // A pair cut in half by clipping.
+    expect(storableText("🚀".slice(0, 1))).toBe("\ufffd");
+    expect(textProblem(storableText("\u0000\ud800\udfff\udc00"))).toBeNull();
+  });
+
+  it("takes another check per string: unpaired surrogates only, NUL allowed", () => {
+    expect(unstorableText({ prompt: "a\u0000b" }, 128, surrogateProblem)).toBeNull();
+    expect(unstorableText({ messages: [{ content: "a\ud800" }] }, 128, surrogateProblem)).toEqual({ path: "messages.0.content", reason: "contains invalid Unicode (an unpaired surrogate)" });
+    expect(unstorableText(JSON.parse("[".repeat(129) + "]".repeat(129)), 128, surrogateProblem)).toEqual({ path: expect.any(String), reason: "is nested more than 128 levels deep" });
   });
 });

@@ -21,16 +21,32 @@ export function textProblem(text: string): string | null {
   return null;
 }
 
+/** Only the unpaired surrogates of {@link textProblem}: for JSON a peer can read but some code (canonical JSON, jsonb) cannot. */
+export function surrogateProblem(text: string): string | null {
+  return LONE_SURROGATE.test(text) ? "contains invalid Unicode (an unpaired surrogate)" : null;
+}
+
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
+
 /**
- * The first string or key of a JSON value that cannot be stored, or nesting deeper than
- * `maxDepth`; null when every part can be. Iterative, so hostile nesting cannot exhaust the stack.
+ * `text` with every NUL and unpaired surrogate replaced by U+FFFD: for text that must reach the
+ * database whatever it holds (audit events of hostile requests), where refusing it would lose it.
  */
-export function unstorableText(value: unknown, maxDepth = 64): TextProblem | null {
+export function storableText(text: string): string {
+  return textProblem(text) === null ? text : text.replaceAll("\u0000", "\ufffd").replace(LONE_SURROGATES, "\ufffd");
+}
+
+/**
+ * The first string or key of a JSON value that cannot be stored (or that `problemOf` refuses),
+ * or nesting deeper than `maxDepth`; null when every part can be. Iterative, so hostile nesting
+ * cannot exhaust the stack.
+ */
+export function unstorableText(value: unknown, maxDepth = 64, problemOf: (text: string) => string | null = textProblem): TextProblem | null {
   const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: "", depth: 0 }];
   while (stack.length > 0) {
     const { value: v, path, depth } = stack.pop()!;
     if (typeof v === "string") {
-      const reason = textProblem(v);
+      const reason = problemOf(v);
       if (reason) return { path, reason };
       continue;
     }
@@ -42,7 +58,7 @@ export function unstorableText(value: unknown, maxDepth = 64): TextProblem | nul
       continue;
     }
     for (const [key, item] of Object.entries(v)) {
-      const reason = textProblem(key);
+      const reason = problemOf(key);
       if (reason) return { path: at(key), reason: `has a key that ${reason}` };
       stack.push({ value: item, path: at(key), depth: depth + 1 });
     }

@@ -1,5 +1,21 @@
 import { z } from "zod";
 
+/**
+ * `body.name: is required; body.scopes.0: invalid option`: each field's first issue, in words (never
+ * the library's JSON dump of the issues). Shared by the console's API errors and the portal's -32602.
+ */
+export function describeZodError(error: Pick<z.core.$ZodError, "issues">, where?: string): { message: string; fields: Record<string, string> } {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.map(String).join(".") || "(root)";
+    fields[key] ??= issue.message;
+  }
+  const message = Object.entries(fields)
+    .map(([k, v]) => `${where ? `${where}.` : ""}${k}: ${v}`)
+    .join("; ");
+  return { message: message || "invalid input", fields };
+}
+
 /** Timestamps leave the server as ISO-8601 strings. */
 export const IsoDateTime = z.iso.datetime({ offset: true });
 

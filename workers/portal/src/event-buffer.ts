@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import { EVENTS_SIGNATURE_HEADER, signEventBody, type EdgeSecret } from "@core/edge/secret";
+import { EDGE_SIGNATURE_HEADER, signEventBody, type EdgeSecret } from "@core/edge/secret";
 import { edgeSecrets } from "./settings";
 import { clip, EVENT_BATCH_LIMIT, EVENT_BODY_LIMIT_BYTES, EVENT_ERROR_LIMIT, LLM_LOG_LIMIT, LlmEvent, PortalEvent, type AnyEvent } from "@core/events/schema";
+import { storableText } from "@core/text/storable";
 import { retryDelayMs } from "./backoff";
 import type { Env } from "./env";
 
@@ -64,13 +65,19 @@ const COUNT_FIELDS = ["durationMs", "bytesIn", "bytesOut", "resultTokens", "inpu
 
 /**
  * Brings an event within the contract's limits (long strings clipped, counts rounded and clamped)
- * and validates it, so nothing the console would refuse enters the buffer.
+ * and validates it, so nothing the console would refuse enters the buffer. Text a caller chose (a
+ * client name, a tool name, a prompt) may hold NUL or unpaired surrogates, which the console's
+ * database refuses: replaced here, or the console would refuse the event and it would be dropped —
+ * a caller could keep its own calls out of the audit log.
  */
 function normalize(input: AnyEvent): AnyEvent {
   const event: Record<string, unknown> = { ...input };
-  for (const f of TEXT_FIELDS) if (typeof event[f] === "string") event[f] = clip(event[f] as string);
-  for (const f of LONG_FIELDS) if (typeof event[f] === "string") event[f] = clip(event[f] as string, EVENT_ERROR_LIMIT);
-  for (const f of LOG_FIELDS) if (typeof event[f] === "string") event[f] = clip(event[f] as string, LLM_LOG_LIMIT);
+  const text = (f: string, limit?: number) => {
+    if (typeof event[f] === "string") event[f] = storableText(clip(event[f] as string, limit)!);
+  };
+  for (const f of TEXT_FIELDS) text(f);
+  for (const f of LONG_FIELDS) text(f, EVENT_ERROR_LIMIT);
+  for (const f of LOG_FIELDS) text(f, LLM_LOG_LIMIT);
   for (const f of COUNT_FIELDS) {
     const n = event[f];
     if (typeof n === "number" && Number.isFinite(n)) event[f] = Math.min(Math.max(Math.round(n), 0), 2_147_483_647);
@@ -232,7 +239,7 @@ export class EventBuffer extends DurableObject<Env> {
       res = await fetch(url, {
         method: "POST",
         body,
-        headers: { "content-type": "application/json", [EVENTS_SIGNATURE_HEADER]: await signEventBody(body, secrets) },
+        headers: { "content-type": "application/json", [EDGE_SIGNATURE_HEADER]: await signEventBody(body, secrets) },
         // A redirect would re-send the batch somewhere else (or turn the POST into a GET): configure the final URL instead.
         redirect: "manual",
         signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),

@@ -1,7 +1,8 @@
 /**
  * Portcullis portal Worker: the company's one MCP endpoint. Thin: OAuth 2.1 (the provider library
  * serves discovery, registration, token and the 401 challenge) in front of `/mcp`, the console's
- * push endpoint for signed bundles, and the interactive authorize step that defers to the console.
+ * push endpoint for signed bundles and its signed status reads, and the interactive authorize step
+ * that defers to the console.
  */
 import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
 import { resolveApiToken, resourceFor, publicOrigin, type GrantProps } from "./auth";
@@ -11,9 +12,10 @@ import type { Env } from "./env";
 import { authorize, oauthCallback } from "./routes/authorize";
 import { declaredTooLarge, handleMcp, rebindingRefusal } from "./routes/mcp";
 import { handleLlm } from "./routes/llm";
-import { eventsStatus } from "./routes/events-status";
+import { eventsStatus, portalStatus } from "./routes/events-status";
 import { grantLifetimePolicy, registrationPolicy } from "./oauth-policy";
 import { DEFAULT_IDLE_DAYS } from "@core/edge/grant-lifetime";
+import { readBoundedBody } from "@core/http/bounded-body";
 
 export { ConfigStore } from "./config-store";
 export { McpSession } from "./mcp-session";
@@ -39,17 +41,14 @@ async function defaultFetch(request: Request, env: Env): Promise<Response> {
   }
   if (url.pathname === "/_portcullis/lease" && request.method === "POST") {
     // The console's signed renewal of the running version ({version, exp}); like a bundle, its signature is its credential.
-    const text = await request.text().catch(() => "");
-    if (text.length > 4_096) return json({ error: { code: "MALFORMED", message: "a lease is a short signed statement" } }, 400);
-    const result = await store.renew(text.trim());
+    const bytes = await readBoundedBody(request, 4_096).catch(() => null);
+    if (!bytes) return json({ error: { code: "MALFORMED", message: "a lease is a short signed statement (at most 4,096 bytes)" } }, 400);
+    const result = await store.renew(new TextDecoder().decode(bytes).trim());
     if (!result.ok) return json({ error: { code: result.reason, message: result.reason === "NOT_ACTIVE" ? "lease refused: it is for a version this portal does not run" : "lease refused: not a lease signed by a trusted key, or expired" } }, result.reason === "NOT_ACTIVE" ? 409 : 400);
     return json({ renewed: true, expiresAt: result.expiresAt });
   }
-  if (url.pathname === "/_portcullis/status" && request.method === "GET") {
-    const active = await store.active();
-    return json(active ? { version: active.bundle.version, issuedAt: active.bundle.issuedAt, installedAt: active.installedAt, expiresAt: active.expiresAt, expired: active.expired } : { version: null });
-  }
-  if (url.pathname === "/_portcullis/events" && request.method === "GET") return eventsStatus(env);
+  if (url.pathname === "/_portcullis/status" && request.method === "GET") return portalStatus(request, env);
+  if (url.pathname === "/_portcullis/events" && request.method === "GET") return eventsStatus(request, env);
   if (url.pathname === "/authorize" && request.method === "GET") return authorize(request, env);
   if (url.pathname === "/oauth/callback" && request.method === "GET") return oauthCallback(request, env);
   if (url.pathname === "/" && request.method === "GET") {
@@ -88,7 +87,7 @@ function provider(origin: string, env: Env): OAuthProvider<Env> {
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    // The console's push and status endpoints need no OAuth (bundles carry their own signature).
+    // The console's endpoints need no OAuth: bundles carry their own signature, status reads the console signs with the edge secret.
     if (new URL(request.url).pathname.startsWith("/_portcullis/")) return defaultFetch(request, env);
     const { pathname } = new URL(request.url);
     // The LLM gateway authenticates with API tokens itself (no OAuth) and fails closed on its own.
@@ -113,6 +112,14 @@ export default {
     // The provider hangs its helpers on `env.OAUTH_PROVIDER` once and keeps them for every later
     // request on that object; workerd hands every request the same env. A per-request view of it
     // makes this host's provider the one `/authorize` and `/oauth/callback` use.
-    return oauth.fetch(request, { ...env }, ctx);
+    const res = await oauth.fetch(request, { ...env }, ctx);
+    // No credential at all: the provider answers the bare RFC 6750 challenge. Say it in the body too,
+    // for a person with curl as much as for a client reading the WWW-Authenticate header.
+    if (res.status === 401 && res.body === null && (pathname === "/mcp" || pathname.startsWith("/mcp/"))) {
+      const headers = new Headers(res.headers);
+      headers.set("content-type", "application/json");
+      return new Response(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Authentication required: sign in through your MCP client (OAuth), or send a Portcullis API token (Authorization: Bearer pcs_…)" } }), { status: 401, headers });
+    }
+    return res;
   },
 } satisfies ExportedHandler<Env>;

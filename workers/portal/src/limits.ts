@@ -1,7 +1,7 @@
 /**
  * Rate limits and budgets at the edge: which counters a call counts against (lib/core/limits/keys.ts, on
  * the bundle's specs) and the one admission round trip to the Counters Durable Object. Shared by the
- * MCP session (tools, prompts, resources) and the LLM gateway.
+ * MCP session (every request that reaches an upstream) and the LLM gateway.
  *
  * A call with no applicable rate limit and no applicable budget never reaches the Durable Object.
  * Refusals name the limit or budget and when to retry; the caller's answer (JSON-RPC error, HTTP 429)
@@ -53,16 +53,33 @@ export interface LimitCaller {
  * Counts the call against every applicable rate limit and reserves `estimate` in every applicable
  * budget — all or nothing. `estimate` 0 still refuses once a blocking budget is used up; `expected`
  * is what such a call holds instead of nothing (see the ledger's AdmitInput).
+ *
+ * A call that reaches several upstreams (an MCP list at `/mcp`) passes one request per server and
+ * counts once against each counter any of them matches. `counted` carries the counters a call
+ * already counted against in an earlier step: they are skipped, and those counted now are added.
  */
-export async function admitCall(env: Env, index: BundleIndex, caller: LimitCaller, request: LimitRequest, estimate: Amount, at = new Date(), expected?: Amount): Promise<Admission> {
+export async function admitCall(
+  env: Env,
+  index: BundleIndex,
+  caller: LimitCaller,
+  request: LimitRequest | readonly LimitRequest[],
+  estimate: Amount,
+  at = new Date(),
+  expected?: Amount,
+  counted?: Set<string>,
+): Promise<Admission> {
   const { rateLimits, budgets } = index.bundle.limits;
   if (rateLimits.length === 0 && budgets.length === 0) return NO_LIMITS;
   const principal = { userId: caller.user.id, teamIds: caller.user.teamIds, tokenId: caller.tokenId };
-  const limits = applicableRateLimits(rateLimits, principal, request);
+  const requests: readonly LimitRequest[] = "kind" in request ? [request] : request;
+  const limits = [...new Map(requests.flatMap((r) => applicableRateLimits(rateLimits, principal, r)).map((l) => [l.counterKey, l])).values()].filter((l) => !counted?.has(l.counterKey));
   const spend = applicableBudgets(budgets, principal, at, index.bundle.limits.baselines);
   if (limits.length === 0 && spend.length === 0) return NO_LIMITS;
   const result = await counters(env).admit({ rateLimits: limits, budgets: spend, estimate, ...(expected ? { expected } : {}) });
-  if (result.admitted) return { admitted: true, reservationId: result.reservationId, budgets: spend, flagged: result.flagged };
+  if (result.admitted) {
+    for (const l of limits) counted?.add(l.counterKey);
+    return { admitted: true, reservationId: result.reservationId, budgets: spend, flagged: result.flagged };
+  }
   const refusal = result.refusals[0]!;
   return { admitted: false, retryAfterSeconds: result.retryAfterSeconds, refusal, ...describeRefusal(refusal) };
 }

@@ -5,15 +5,17 @@
  * request does is in ./session/. Shapes and lifetime: docs/mcp-endpoint.md, "Sessions".
  */
 import { DurableObject } from "cloudflare:workers";
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { ErrorCode, isInitializeRequest, McpError, type ClientCapabilities, type Implementation, type ServerCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { indexBundle } from "@core/bundle/bundle-index";
 import { configStore } from "./config";
 import type { Env } from "./env";
 import { SESSION_CONTEXT_HEADER, type SessionContext } from "./session/context";
-import { jsonRpcError, PortalErrorCode, RpcError } from "./session/errors";
+import { Denied, jsonRpcError, PortalErrorCode, RpcError } from "./session/errors";
 import { emitEvent } from "./session/events";
+import { admitLimits } from "./session/forward";
+import { malformedMessage } from "./session/invalid-input";
+import { PortalServer } from "./session/server";
 import { registerHandlers } from "./session/handlers";
 import { SessionState } from "./session/state";
 import { connectedUpstream, endStoredUpstreams, endUpstream } from "./session/upstreams";
@@ -52,6 +54,8 @@ export class McpSession extends DurableObject<Env> {
       } catch {
         return jsonRpcError(400, ErrorCode.ParseError, "Parse error: the body is not JSON");
       }
+      const malformed = malformedMessage(parsedBody);
+      if (malformed) return jsonRpcError(400, malformed.code, malformed.message);
     }
 
     if (!this.transport) {
@@ -69,6 +73,12 @@ export class McpSession extends DurableObject<Env> {
         await this.ctx.storage.setAlarm(Date.now() + this.idleMs());
       } catch (error) {
         await this.end();
+        if (error instanceof Denied) {
+          // Refused before the upstream was contacted (admission at /mcp/{slug}).
+          emitEvent(this.session, ctx, "initialize", { server: this.session.index?.serversBySlug.get(ctx.scope ?? ""), decision: "denied", reason: error.reason, success: false, error: `${error.code}: ${error.message}` });
+          const retryAfter = (error.data as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+          return jsonRpcError(retryAfter === undefined ? 403 : 429, error.code, error.message, retryAfter === undefined ? undefined : { "retry-after": String(retryAfter) });
+        }
         const message = error instanceof RpcError ? error.message : error instanceof McpError ? RpcError.fromUpstream(error).message : "Could not open the session";
         emitEvent(this.session, ctx, "initialize", { decision: "allowed", success: false, error: error instanceof Error ? error.message : String(error) });
         return jsonRpcError(502, PortalErrorCode.UpstreamFailed, message);
@@ -177,16 +187,17 @@ export class McpSession extends DurableObject<Env> {
     let instructions: string | undefined =
       "Portcullis portal: the company's approved MCP servers behind one endpoint. Tools and prompts are named `<server>_<name>`.";
     if (ctx.scope) {
-      // Faithful mode: present the upstream as itself.
+      // Faithful mode: present the upstream as itself. Opening it reaches the upstream: admitted like any request.
       const server = this.session.scopeServer();
+      await admitLimits(this.session, [server], null, {});
       const upstream = await connectedUpstream(this.session, server);
       serverCapabilities = upstream.client.getServerCapabilities() ?? {};
       serverInfo = upstream.client.getServerVersion() ?? serverInfo;
       instructions = upstream.client.getInstructions();
     }
-    const server = new Server(serverInfo, { capabilities: serverCapabilities, ...(instructions ? { instructions } : {}) });
+    const server = new PortalServer(serverInfo, { capabilities: serverCapabilities, ...(instructions ? { instructions } : {}) });
     this.session.server = server;
-    registerHandlers(this.session, server, serverCapabilities, ctx.scope !== null);
+    registerHandlers(this.session, server, serverCapabilities);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => ctx.sessionId,
       // DELETE from the caller: answered once the upstream sessions are ended too.

@@ -1,7 +1,35 @@
-import { eventBuffer } from "../event-buffer";
+/**
+ * The portal's operator endpoints for the console: `GET /_portcullis/status` (the active bundle
+ * version) and `GET /_portcullis/events` (the outgoing event buffer). They answer only requests the
+ * console signed with the edge secret (lib/core/edge/secret.ts, signEdgeRequest; any configured
+ * secret, for rotation): what a portal runs and how far its delivery lags is nobody else's business.
+ */
+import { EDGE_SIGNATURE_HEADER, verifyEdgeRequest } from "@core/edge/secret";
+import { configStore } from "../config";
 import type { Env } from "../env";
+import { eventBuffer } from "../event-buffer";
+import { edgeSecrets } from "../settings";
+
+const json = (body: unknown, status = 200) => Response.json(body, { status, headers: { "cache-control": "no-store" } });
+
+/** Null when the console signed this request; else the 401 to answer (the same whatever was wrong, so it tells a prober nothing). */
+async function unsigned(request: Request, env: Env): Promise<Response | null> {
+  const { pathname } = new URL(request.url);
+  // A portal whose secret cannot be parsed verifies nothing, and says no more than for a bad signature.
+  const secrets = await edgeSecrets(env.PORTCULLIS_EDGE_SECRET).catch(() => []);
+  if (secrets.length > 0 && (await verifyEdgeRequest(request.headers.get(EDGE_SIGNATURE_HEADER), request.method, pathname, secrets))) return null;
+  return json({ error: { code: "UNAUTHORIZED", message: `This endpoint is for the Portcullis console: sign the request with the edge secret (${EDGE_SIGNATURE_HEADER})` } }, 401);
+}
+
+/** `GET /_portcullis/status`: the active bundle's version, when it was issued and installed. */
+export async function portalStatus(request: Request, env: Env): Promise<Response> {
+  const refused = await unsigned(request, env);
+  if (refused) return refused;
+  const active = await configStore(env).active();
+  return json(active ? { version: active.bundle.version, issuedAt: active.bundle.issuedAt, installedAt: active.installedAt, expiresAt: active.expiresAt, expired: active.expired } : { version: null });
+}
 
 /** `GET /_portcullis/events`: the outgoing event buffer's state (pending count, last delivery, last error, next retry). */
-export async function eventsStatus(env: Env): Promise<Response> {
-  return Response.json(await eventBuffer(env).stats(), { headers: { "cache-control": "no-store" } });
+export async function eventsStatus(request: Request, env: Env): Promise<Response> {
+  return (await unsigned(request, env)) ?? json(await eventBuffer(env).stats());
 }

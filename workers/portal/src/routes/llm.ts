@@ -12,6 +12,8 @@ import { cacheKey, isCacheable, parseCacheTtl } from "@core/llm/cache-key";
 import { classifyLlmPath, isStreamingRequest, requestModel, withStreamUsage, type LlmOperation, type LlmProvider } from "@core/llm/providers";
 import { clipForLog, redactText } from "@core/llm/redact";
 import { usageFromJson, type LlmUsage } from "@core/llm/usage";
+import { readBoundedBody } from "@core/http/bounded-body";
+import { surrogateProblem, unstorableText } from "@core/text/storable";
 import type { Amount } from "@core/limits/ledger";
 import { tokenCaller } from "../auth";
 import { llmError } from "./llm-errors";
@@ -61,10 +63,17 @@ function presentedSecret(request: Request): string | null {
   return bearer ?? request.headers.get("x-api-key") ?? request.headers.get("api-key");
 }
 
+/**
+ * How deep a request body may nest. Real requests (messages, content parts, tool schemas) stay far
+ * below; the gateway's canonical JSON (the cache key) and serializers recurse, and a body nested
+ * thousands deep would overflow the stack instead of being refused.
+ */
+export const LLM_BODY_MAX_DEPTH = 128;
+
+/** The body as text, read to at most the limit (a chunked body is not buffered past it). */
 async function readBody(request: Request): Promise<string | "TOO_LARGE"> {
-  if (Number(request.headers.get("content-length") ?? "0") > LLM_BODY_LIMIT_BYTES) return "TOO_LARGE";
-  const text = await request.text();
-  return new TextEncoder().encode(text).byteLength > LLM_BODY_LIMIT_BYTES ? "TOO_LARGE" : text;
+  const bytes = await readBoundedBody(request, LLM_BODY_LIMIT_BYTES);
+  return bytes ? new TextDecoder().decode(bytes) : "TOO_LARGE";
 }
 
 /** What one call is, filled in as the checks go; becomes the usage event. */
@@ -164,6 +173,15 @@ export async function handleLlm(request: Request, env: Env, ctx: ExecutionContex
   if (!op) return llmError(call.kind, 404, "not_found", `${request.method} /v1/${match[2]} is not an operation the gateway forwards for ${provider.kind}-style providers`);
   call.op = op;
 
+  // Before the body is read (a caller who may not use the gateway never gets it parsed) and before
+  // any policy: viewers never use the portal, and LLM calls spend budget, so a read-only token may not make them.
+  const refusal = portalRefusal({ user: who.user, scopes: who.scopes }, "write");
+  if (refusal) {
+    call.reason = refusal.reason;
+    emit(env, ctx, usageEvent(request, call, { status: 403, decision: "denied", error: refusal.code === "ROLE_NOT_ALLOWED" ? "role may not use the portal" : "read-only token" }));
+    return llmError(call.kind, 403, "permission", refusal.code === "ROLE_NOT_ALLOWED" ? `Your role (${who.user.role}) may not use the portal: members and above may; ask an administrator` : "This API token has only the read scope; LLM calls need a token with the write scope");
+  }
+
   let body: unknown = null;
   if (request.method === "POST") {
     const text = await readBody(request);
@@ -174,19 +192,17 @@ export async function handleLlm(request: Request, env: Env, ctx: ExecutionContex
     } catch {
       return llmError(call.kind, 400, "invalid", "The request body is not valid JSON");
     }
+    const problem = unstorableText(body, LLM_BODY_MAX_DEPTH, surrogateProblem);
+    if (problem) {
+      const where = problem.path.length > 80 ? `${problem.path.slice(0, 80)}…` : problem.path || "the body";
+      return llmError(call.kind, 400, "invalid", `The request body is not valid: ${where} ${problem.reason}`);
+    }
   }
   call.model = requestModel(body);
   call.stream = isStreamingRequest(provider.kind, op, body);
 
   const at = new Date();
   const caller = { user: who.user, tokenId: who.tokenId, scopes: who.scopes, clientIp: request.headers.get("cf-connecting-ip"), at };
-  // Before any policy: viewers never use the portal, and LLM calls spend budget, so a read-only token may not make them.
-  const refusal = portalRefusal(caller, "write");
-  if (refusal) {
-    call.reason = refusal.reason;
-    emit(env, ctx, usageEvent(request, call, { status: 403, decision: "denied", error: refusal.code === "ROLE_NOT_ALLOWED" ? "role may not use the portal" : "read-only token" }));
-    return llmError(call.kind, 403, "permission", refusal.code === "ROLE_NOT_ALLOWED" ? `Your role (${who.user.role}) may not use the portal: members and above may; ask an administrator` : "This API token has only the read scope; LLM calls need a token with the write scope");
-  }
   const decision = llmAccess(config, caller, provider.slug, call.model);
   call.ruleId = decision.ruleId;
   call.reason = decision.reason;

@@ -12,6 +12,8 @@ import { SESSION_CONTEXT_HEADER, type SessionContext } from "../session/context"
 import { jsonRpcError, PortalErrorCode } from "../session/errors";
 
 const SLUG_PATH = /^\/mcp\/([a-z0-9]+(?:-[a-z0-9]+)*)\/?$/;
+/** MCP protocol revisions are dates (2025-06-18). */
+const PROTOCOL_VERSION = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
  * The largest MCP request body the portal reads (JSON-RPC messages are small; tool arguments of a
@@ -79,6 +81,11 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps): 
     if (!slug || !visibleServers(config, caller).some((s) => s.slug === slug)) return jsonRpcError(404, -32001, "No such MCP server at this portal");
     scope = slug;
   }
+
+  // The SDK names an unsupported version in its answer: one that is not even date-shaped is refused
+  // here, so a caller's kilobytes never come back in an error.
+  const version = request.headers.get("mcp-protocol-version");
+  if (version !== null && !PROTOCOL_VERSION.test(version)) return jsonRpcError(400, -32000, "Bad Request: MCP-Protocol-Version must be a protocol revision such as 2025-06-18");
 
   let sessionId = request.headers.get("mcp-session-id");
   const isNew = !sessionId;

@@ -60,6 +60,11 @@ export function blockedError(server: BundleServer, reason: string): Denied {
   return new Denied(PortalErrorCode.NotAvailable, `Server "${server.slug}" is blocked by your security team (its URL is on the shadow-MCP block list)`, reason.startsWith("SERVER_BLOCKED") ? reason : `SERVER_BLOCKED: ${reason}`);
 }
 
+/** A name the caller sent, as it appears in an error message: never more than 100 characters of it. */
+export function named(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 99)}…` : text;
+}
+
 export function jsonRpcError(status: number, code: number, message: string, headers?: HeadersInit): Response {
   return Response.json({ jsonrpc: "2.0", id: null, error: { code, message } }, { status, headers: { "cache-control": "no-store", ...Object.fromEntries(new Headers(headers).entries()) } });
 }

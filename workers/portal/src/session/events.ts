@@ -16,6 +16,8 @@ export interface EventFields {
   tool?: string | null;
   prompt?: string | null;
   resourceUri?: string | null;
+  /** The rate-limit counters this request has counted against so far (admitLimits): never twice. */
+  counted?: Set<string>;
 }
 
 const enc = new TextEncoder();

@@ -40,18 +40,24 @@ export async function forward(s: SessionState, upstream: Upstream, method: strin
 }
 
 /**
- * Rate limits and blocking budgets, for a request that is about to be forwarded (tools/call,
- * prompts/get, resources/read; `tool` null for the latter two, which only server-wide limits match).
+ * Rate limits and blocking budgets, for a request about to reach `servers` (`tool`: the upstream
+ * tool of a tools/call, else null, which only server-wide limits match). Every request that reaches
+ * an upstream comes through here — lists, completions, subscriptions and log levels as much as
+ * calls — and counts once against each counter, however many upstreams or steps it takes
+ * (`fields.counted`).
  */
-export async function admitLimits(s: SessionState, server: BundleServer, tool: string | null): Promise<void> {
+export async function admitLimits(s: SessionState, servers: readonly BundleServer[], tool: string | null, fields: EventFields): Promise<void> {
+  if (servers.length === 0) return;
   const caller = s.caller();
-  const admission = await admitCall(s.env, s.index!, { user: caller.user, tokenId: caller.tokenId ?? null }, { kind: "mcp", serverSlug: server.slug, tool }, { tokens: 0, microUsd: 0 }, caller.at);
+  fields.counted ??= new Set();
+  const requests = servers.map((server) => ({ kind: "mcp" as const, serverSlug: server.slug, tool }));
+  const admission = await admitCall(s.env, s.index!, { user: caller.user, tokenId: caller.tokenId ?? null }, requests, { tokens: 0, microUsd: 0 }, caller.at, undefined, fields.counted);
   if (admission.admitted) return;
   const code = admission.refusal.kind === "rateLimit" ? PortalErrorCode.RateLimited : PortalErrorCode.BudgetExceeded;
   throw new Denied(code, admission.message, admission.reason, null, { retryAfterSeconds: admission.retryAfterSeconds });
 }
 
-/** Server-level access check (prompts, resources, completion) and the connected upstream. */
+/** Server-level access check (prompts, resources, completion), admission, and the connected upstream. */
 export async function routeServerLevel(s: SessionState, server: BundleServer | undefined, fields: EventFields): Promise<Upstream> {
   const caller = s.caller();
   if (!server) throw new Denied(PortalErrorCode.NotAvailable, "Resource not available: it is unknown or not allowed for you", "UNKNOWN_RESOURCE");
@@ -61,12 +67,17 @@ export async function routeServerLevel(s: SessionState, server: BundleServer | u
   if (blocked) throw blockedError(server, decision.reason);
   if (decision.effect === "deny") throw new Denied(PortalErrorCode.NotAvailable, "Not available: unknown or not allowed for you", `POLICY_DENIED: ${decision.reason}`, decision.ruleId);
   fields.policy = decision;
+  await admitLimits(s, [server], null, fields);
   return connectedUpstream(s, server);
 }
 
-/** Every server-level-allowed upstream of the session, in parallel; one failing does not fail the list. */
-export async function eachServerLevel(s: SessionState, fn: (server: BundleServer, upstream: Upstream) => Promise<void>): Promise<void> {
+/**
+ * Every server-level-allowed upstream of the session, in parallel, once the request is admitted
+ * against all of them; one failing does not fail the list.
+ */
+export async function eachServerLevel(s: SessionState, fields: EventFields, fn: (server: BundleServer, upstream: Upstream) => Promise<void>): Promise<void> {
   const caller = s.caller();
   const servers = s.servers().filter((server) => serverAccess(s.index!, caller, server).effect === "allow");
+  await admitLimits(s, servers, null, fields);
   await Promise.allSettled(servers.map(async (server) => fn(server, await connectedUpstream(s, server))));
 }

@@ -12,7 +12,6 @@ import {
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
-  type JSONRPCRequest,
   type Notification,
   type ServerCapabilities,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -23,7 +22,7 @@ import { listMerged, listPrompts, resourceServer, routePrompt } from "./prompts-
 import type { SessionState } from "./state";
 import { callTool, listTools } from "./tools";
 
-export function registerHandlers(s: SessionState, server: Server, capabilities: ServerCapabilities, scoped: boolean): void {
+export function registerHandlers(s: SessionState, server: Server, capabilities: ServerCapabilities): void {
   const handle = <T extends { method: string; params?: Record<string, unknown> }>(
     schema: Parameters<Server["setRequestHandler"]>[0],
     fn: (request: T, extra: Extra, fields: EventFields) => Promise<Record<string, unknown>>,
@@ -32,26 +31,24 @@ export function registerHandlers(s: SessionState, server: Server, capabilities: 
   };
 
   if (capabilities.tools) {
-    handle(ListToolsRequestSchema, async (_req, extra, fields) => ({ tools: await listTools(s, extra, fields) }));
+    handle(ListToolsRequestSchema, async (_req, extra, fields) => ({ tools: await listTools(s, extra, fields, true) }));
     handle(CallToolRequestSchema, (req, extra, fields) => callTool(s, req, extra, fields));
   }
   if (capabilities.prompts) {
-    handle(ListPromptsRequestSchema, async (req, extra) => listPrompts(s, req, extra));
+    handle(ListPromptsRequestSchema, (req, extra, fields) => listPrompts(s, req, extra, fields));
     handle(GetPromptRequestSchema, async (req, extra, fields) => {
       const { upstream, name } = await routePrompt(s, String(req.params?.name ?? ""), fields);
-      await admitLimits(s, upstream.server, null);
       return forward(s, upstream, req.method, { ...req.params, name }, extra);
     });
   }
   if (capabilities.resources) {
-    handle(ListResourcesRequestSchema, (req, extra) => listMerged(s, req, extra, "resources", "uri"));
-    handle(ListResourceTemplatesRequestSchema, (req, extra) => listMerged(s, req, extra, "resourceTemplates", "uriTemplate"));
+    handle(ListResourcesRequestSchema, (req, extra, fields) => listMerged(s, req, extra, fields, "resources", "uri"));
+    handle(ListResourceTemplatesRequestSchema, (req, extra, fields) => listMerged(s, req, extra, fields, "resourceTemplates", "uriTemplate"));
     for (const schema of [ReadResourceRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema]) {
       handle(schema, async (req, extra, fields) => {
         const uri = String(req.params?.uri ?? "");
         fields.resourceUri = uri;
         const upstream = await routeServerLevel(s, resourceServer(s, uri), fields);
-        if (req.method === "resources/read") await admitLimits(s, upstream.server, null);
         return forward(s, upstream, req.method, req.params, extra);
       });
     }
@@ -69,25 +66,23 @@ export function registerHandlers(s: SessionState, server: Server, capabilities: 
     });
   }
   if (capabilities.logging) {
-    handle(SetLevelRequestSchema, async (req) => {
+    handle(SetLevelRequestSchema, async (req, _extra, fields) => {
+      const settled = await Promise.allSettled([...s.upstreams.values()]);
+      const logging = settled.flatMap((u) => (u.status === "fulfilled" && u.value.client.getServerCapabilities()?.logging ? [u.value] : []));
+      await admitLimits(s, logging.map((u) => u.server), null, fields);
+      // Upstreams connected later get the level when they connect (upstreams.ts).
       s.logLevel = String(req.params?.level);
-      const upstreams = await Promise.allSettled([...s.upstreams.values()]);
-      await Promise.allSettled(
-        upstreams.flatMap((u) => (u.status === "fulfilled" && u.value.client.getServerCapabilities()?.logging ? [u.value.client.setLoggingLevel(s.logLevel as never)] : [])),
-      );
+      await Promise.allSettled(logging.map((u) => u.client.setLoggingLevel(s.logLevel as never)));
       return {};
     });
   }
-  if (scoped) {
-    // Anything else the upstream understands (and the portal has no rule for) passes through as is.
-    server.fallbackRequestHandler = (request: JSONRPCRequest, extra: Extra) =>
-      track(s, request as { method: string; params?: Record<string, unknown> }, extra, async (req, ex, fields) => {
-        const upstream = await routeServerLevel(s, s.scopeServer(), fields);
-        return forward(s, upstream, req.method, req.params, ex);
-      }) as never;
-  }
+  // No fallback request handler, at /mcp/{slug} either: a method the portal has no handler (and so
+  // no check) for is answered -32601 by the SDK and never reaches an upstream.
   server.fallbackNotificationHandler = async (notification: Notification) => {
-    // e.g. notifications/roots/list_changed: every upstream of this session hears it.
+    // The SDK handles initialized, cancelled and progress itself; of the client's other
+    // notifications only roots/list_changed means something upstream: every upstream of this
+    // session hears it. Anything else stops here.
+    if (notification.method !== "notifications/roots/list_changed") return;
     for (const upstream of s.upstreams.values()) void upstream.then((u) => u.client.notification(notification as never)).catch(() => undefined);
   };
 }

@@ -2,15 +2,15 @@
 import type { BundleServer } from "@core/bundle/schema";
 import { buildToolNameMap, upstreamKey } from "@core/naming/tool-names";
 import type { Extra } from "./context";
-import { Denied, PortalErrorCode } from "./errors";
+import { Denied, named, PortalErrorCode } from "./errors";
 import type { EventFields } from "./events";
 import { eachServerLevel, forward, routeServerLevel } from "./forward";
 import type { SessionState, Upstream } from "./state";
 
-export async function listPrompts(s: SessionState, request: { method: string; params?: Record<string, unknown> }, extra: Extra): Promise<Record<string, unknown>> {
-  if (s.owner?.scope) return forward(s, await routeServerLevel(s, s.scopeServer(), {}), request.method, request.params, extra);
+export async function listPrompts(s: SessionState, request: { method: string; params?: Record<string, unknown> }, extra: Extra, fields: EventFields): Promise<Record<string, unknown>> {
+  if (s.owner?.scope) return forward(s, await routeServerLevel(s, s.scopeServer(), fields), request.method, request.params, extra);
   const found: { server: BundleServer; prompt: { name: string } & Record<string, unknown> }[] = [];
-  await eachServerLevel(s, async (server, upstream) => {
+  await eachServerLevel(s, fields, async (server, upstream) => {
     if (!upstream.client.getServerCapabilities()?.prompts) return;
     const page = await forward(s, upstream, request.method, {}, extra);
     for (const prompt of (page.prompts as ({ name: string } & Record<string, unknown>)[]) ?? []) found.push({ server, prompt });
@@ -27,7 +27,7 @@ export async function routePrompt(s: SessionState, requested: string, fields: Ev
   }
   if (!s.promptNames?.byPortalName.has(requested)) {
     const found: { serverSlug: string; toolName: string }[] = [];
-    await eachServerLevel(s, async (server, upstream) => {
+    await eachServerLevel(s, fields, async (server, upstream) => {
       if (!upstream.client.getServerCapabilities()?.prompts) return;
       const page = await upstream.client.listPrompts();
       for (const p of page.prompts) found.push({ serverSlug: server.slug, toolName: p.name });
@@ -37,7 +37,7 @@ export async function routePrompt(s: SessionState, requested: string, fields: Ev
   const target = s.promptNames.byPortalName.get(requested);
   fields.prompt = target?.toolName ?? requested;
   const server = target ? s.index!.serversBySlug.get(target.serverSlug) : undefined;
-  if (!server) throw new Denied(PortalErrorCode.NotAvailable, `Prompt "${requested}" is not available`, "UNKNOWN_PROMPT");
+  if (!server) throw new Denied(PortalErrorCode.NotAvailable, `Prompt "${named(requested)}" is not available`, "UNKNOWN_PROMPT");
   return { upstream: await routeServerLevel(s, server, fields), name: target!.toolName };
 }
 
@@ -58,12 +58,13 @@ export async function listMerged(
   s: SessionState,
   request: { method: string; params?: Record<string, unknown> },
   extra: Extra,
+  fields: EventFields,
   key: "resources" | "resourceTemplates",
   uriField: "uri" | "uriTemplate",
 ): Promise<Record<string, unknown>> {
-  if (s.owner?.scope) return forward(s, await routeServerLevel(s, s.scopeServer(), {}), request.method, request.params, extra);
+  if (s.owner?.scope) return forward(s, await routeServerLevel(s, s.scopeServer(), fields), request.method, request.params, extra);
   const items: Record<string, unknown>[] = [];
-  await eachServerLevel(s, async (server, upstream) => {
+  await eachServerLevel(s, fields, async (server, upstream) => {
     if (!upstream.client.getServerCapabilities()?.resources) return;
     let cursor: string | undefined;
     do {

@@ -8,16 +8,21 @@ import type { BundleServer } from "@core/bundle/schema";
 import { buildToolNameMap, upstreamKey } from "@core/naming/tool-names";
 import { countTokensBounded } from "@core/tools/token-cost";
 import { requestContext, type Extra } from "./context";
-import { blockedError, Denied, PortalErrorCode, RpcError } from "./errors";
+import { blockedError, Denied, named, PortalErrorCode, RpcError } from "./errors";
 import { emitEvent, type EventFields } from "./events";
 import { admitLimits, forward } from "./forward";
 import type { LiveTool, SessionState } from "./state";
 import { connectedUpstream, liveTools } from "./upstreams";
 
-/** `fields` (the tools/list event's): at `/mcp`, what each server's tools cost in context tokens. */
-export async function listTools(s: SessionState, extra: Extra, fields?: EventFields): Promise<Tool[]> {
+/**
+ * The tools the caller may use, listed live from every upstream once the request is admitted
+ * against all of them. `measure` (the tools/list request itself): at `/mcp`, what each server's
+ * tools cost in context tokens goes on its event.
+ */
+export async function listTools(s: SessionState, extra: Extra, fields: EventFields, measure = false): Promise<Tool[]> {
   const caller = s.caller();
   const servers = s.servers();
+  await admitLimits(s, servers, null, fields);
   const found: { server: BundleServer; tool: Tool }[] = [];
   await Promise.all(
     servers.map(async (server) => {
@@ -46,7 +51,7 @@ export async function listTools(s: SessionState, extra: Extra, fields?: EventFie
   const names = await buildToolNameMap(found.map((f) => ({ serverSlug: f.server.slug, toolName: f.tool.name })));
   s.toolNames = names;
   const tools = found.map((f) => ({ ...f.tool, name: names.byUpstream.get(upstreamKey(f.server.slug, f.tool.name))! }));
-  if (fields) {
+  if (measure) {
     const bySlug = new Map<string, Tool[]>();
     found.forEach((f, i) => bySlug.set(f.server.slug, [...(bySlug.get(f.server.slug) ?? []), tools[i]!]));
     fields.serverTokens = Object.fromEntries([...bySlug].map(([slug, list]) => [slug, countTokensBounded(JSON.stringify(list))]));
@@ -58,7 +63,7 @@ export async function callTool(s: SessionState, request: { params?: Record<strin
   const caller = s.caller();
   const requested = String(request.params?.name ?? "");
   const notAvailable = (reason: string, ruleId: string | null = null) =>
-    new Denied(PortalErrorCode.NotAvailable, `Tool "${requested}" is not available: it is unknown, not approved, or not allowed for you`, reason, ruleId);
+    new Denied(PortalErrorCode.NotAvailable, `Tool "${named(requested)}" is not available: it is unknown, not approved, or not allowed for you`, reason, ruleId);
 
   let server: BundleServer | undefined;
   let tool: string;
@@ -66,7 +71,7 @@ export async function callTool(s: SessionState, request: { params?: Record<strin
     server = s.scopeServer();
     tool = requested;
   } else {
-    if (!s.toolNames?.byPortalName.has(requested)) await listTools(s, extra);
+    if (!s.toolNames?.byPortalName.has(requested)) await listTools(s, extra, fields);
     const target = s.toolNames?.byPortalName.get(requested);
     server = target ? s.index!.serversBySlug.get(target.serverSlug) : undefined;
     tool = target?.toolName ?? requested;
@@ -84,7 +89,7 @@ export async function callTool(s: SessionState, request: { params?: Record<strin
   const access = toolAccess(s.index!, caller, server, tool);
   if (!access.ok && access.code === "SERVER_BLOCKED") throw blockedError(server, access.reason);
   if (!access.ok && access.code === "MISSING_SCOPE") {
-    throw new Denied(PortalErrorCode.NotAvailable, `Tool "${requested}" can change things, and this credential has only the read scope: use a token with the write scope`, access.reason);
+    throw new Denied(PortalErrorCode.NotAvailable, `Tool "${named(requested)}" can change things, and this credential has only the read scope: use a token with the write scope`, access.reason);
   }
   if (!access.ok) throw notAvailable(access.code === "POLICY_DENIED" ? `POLICY_DENIED: ${access.reason}` : "TOOL_NOT_APPROVED", access.decision?.ruleId ?? null);
   fields.policy = access.decision;
@@ -94,9 +99,9 @@ export async function callTool(s: SessionState, request: { params?: Record<strin
   if (!live) throw notAvailable("TOOL_NOT_OFFERED_UPSTREAM");
   if (live.hash !== access.tool.hash) {
     reportMismatch(s, extra, server, tool, live.hash);
-    throw new Denied(PortalErrorCode.Quarantined, `Tool "${requested}" changed upstream since it was approved; it is quarantined until it is reviewed again`, `TOOL_HASH_MISMATCH: live definition hashes to ${live.hash}`);
+    throw new Denied(PortalErrorCode.Quarantined, `Tool "${named(requested)}" changed upstream since it was approved; it is quarantined until it is reviewed again`, `TOOL_HASH_MISMATCH: live definition hashes to ${live.hash}`);
   }
-  await admitLimits(s, server, tool);
+  await admitLimits(s, [server], tool, fields);
   return forward(s, upstream, request.method, { ...request.params, name: tool }, extra);
 }
 

@@ -62,7 +62,7 @@ export default {
         }
         return Response.json({ enqueued: events.length });
       }
-      if (url.pathname === "/_portcullis/events" && request.method === "GET") return eventsStatus(env);
+      if (url.pathname === "/_portcullis/events" && request.method === "GET") return eventsStatus(request, env);
       const countersOp = /^\/_portcullis\/test\/counters\/([a-z]+)$/.exec(url.pathname)?.[1];
       if (countersOp !== undefined && request.method === "POST") return countersHook(request, env, countersOp);
       if (url.pathname === "/_portcullis/test/decide" && request.method === "POST") return decideHook(request);
