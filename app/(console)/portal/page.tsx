@@ -220,7 +220,7 @@ function PortalReconcileState({ state, latest }: { state: PortalOverview["portal
   return (
     <span className="basis-full text-xs text-zinc-500" data-testid="portal-in-step">
       in step, checked {when(state.checkedAt)}
-      {state.expiresAt ? ` · configuration renewed until ${when(state.expiresAt)}` : ""}
+      {state.expiresAt ? ` · configuration valid until ${when(state.expiresAt)}` : ""}
     </span>
   );
 }
