@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { describeZodError } from "@core/zod/helpers";
 import { DomainError } from "../errors";
+import { redactUrlsInText } from "@core/net/redact-url";
 
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), fields: z.record(z.string(), z.string()).optional() }),
@@ -15,7 +16,8 @@ export function toProblem(error: unknown, where?: string): { status: number; bod
   }
   if (error instanceof DomainError) {
     const fields = "fieldErrors" in error && Object.keys(error.fieldErrors as object).length ? (error.fieldErrors as Record<string, string>) : undefined;
-    return { status: error.status, body: { error: { code: error.code, message: error.message, ...(fields ? { fields } : {}) } } };
+    // A message may quote a URL the caller may not see whole (a server's, with a key in it).
+    return { status: error.status, body: { error: { code: error.code, message: redactUrlsInText(error.message), ...(fields ? { fields } : {}) } } };
   }
   // Two writers racing for the same unique name: the loser's insert hits the unique index (23505),
   // after its own "already exists?" check passed. That is a conflict, not our failure.

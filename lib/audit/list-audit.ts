@@ -2,6 +2,7 @@ import { and, desc, ilike, lt, type SQL } from "drizzle-orm";
 import { auditLog } from "@/db/schema";
 import { authorize } from "../auth/actor";
 import { toIso } from "@core/zod/helpers";
+import { redactUrlsIn } from "@core/net/redact-url";
 import type { Ctx } from "../context";
 
 export interface AuditRow {
@@ -26,5 +27,6 @@ export async function listAudit({ db, actor }: Ctx, options: { limit?: number; b
     .where(and(...conditions))
     .orderBy(desc(auditLog.id))
     .limit(Math.min(Math.max(options.limit ?? 100, 1), 500));
-  return rows.map((r) => ({ ...r, createdAt: toIso(r.createdAt) }));
+  // Rows written before audit details were redacted on write may still quote a secret URL whole.
+  return rows.map((r) => ({ ...r, details: redactUrlsIn(r.details), createdAt: toIso(r.createdAt) }));
 }

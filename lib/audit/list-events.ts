@@ -4,6 +4,7 @@ import { authorize } from "@/lib/auth/actor";
 import { IsoDateTime, Uuid } from "@core/zod/helpers";
 import type { Ctx } from "@/lib/context";
 import { ValidationError } from "@/lib/errors";
+import { redactUrl, redactUrlsInText } from "@core/net/redact-url";
 import { ListEventsQuery, type ListEventsOutput, type McpEventOutput } from "./schemas";
 
 /** `time|id` of the last row of a page, base64url: opaque to callers, exact for the next query. */
@@ -58,6 +59,9 @@ function toOutput(row: McpEventRow): McpEventOutput {
   const { receivedAt, time, authMethod, ...rest } = row;
   return {
     ...rest,
+    // Portals redact before sending; events from older portals may still carry a server's secret URL.
+    serverUrl: rest.serverUrl === null ? null : redactUrl(rest.serverUrl).value,
+    error: rest.error === null ? null : redactUrlsInText(rest.error),
     // Ingest stores times with millisecond precision, so this ISO form is exact (and safe in a cursor).
     time: new Date(time).toISOString(),
     authMethod: authMethod === "oauth" || authMethod === "token" ? authMethod : null,

@@ -1,13 +1,14 @@
 import { auditLog } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { actorLabel, type Actor } from "../auth/actor";
+import { redactUrlsIn } from "@core/net/redact-url";
 
 export interface AuditInput {
   /** `entity.verb` */
   action: `${string}.${string}`;
   targetType: string;
   targetId?: string | null;
-  /** Never put a secret here: the audit trail is readable by security and admins. */
+  /** Never put a secret here: the audit trail is readable by security and admins. URLs in it are stored redacted. */
   details?: Record<string, unknown>;
 }
 
@@ -19,6 +20,6 @@ export async function recordAudit(tx: Queryable, actor: Actor, input: AuditInput
     actorLabel: actorLabel(actor),
     targetType: input.targetType,
     targetId: input.targetId ?? null,
-    details: input.details ?? {},
+    details: redactUrlsIn(input.details ?? {}),
   });
 }

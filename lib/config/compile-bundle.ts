@@ -9,6 +9,7 @@ import { sha256Hex } from "@core/crypto/sha256";
 import { edgeCredentialAad, type EdgeCredential } from "@core/edge/credential";
 import { sealForEdgeReusing, type EdgeSecret } from "@core/edge/secret";
 import { canonicalJson } from "@core/tools/tool-hash";
+import { redactUrlsInText } from "@core/net/redact-url";
 import { openCredential } from "../servers/credentials";
 import { guardedFetch } from "../servers/upstream";
 import { compileBudgets } from "@/lib/budgets/compile-budgets";
@@ -93,7 +94,7 @@ function edgeCredential(server: { id: string; credentialCiphertext: string | nul
     case "oauth_client_credentials": {
       const tokenUrl = tokenUrls?.get(server.id);
       if (tokenUrl === undefined) throw new CredentialUnavailable("its OAuth token endpoint was not looked up; publish again");
-      if (tokenUrl instanceof Error) throw new CredentialUnavailable(`its OAuth token endpoint could not be found: ${tokenUrl.message}`);
+      if (tokenUrl instanceof Error) throw new CredentialUnavailable(`its OAuth token endpoint could not be found: ${redactUrlsInText(tokenUrl.message)}`);
       return { type: "oauth_client_credentials", tokenUrl, clientId: auth.clientId, clientSecret: auth.clientSecret, ...(auth.scope ? { scope: auth.scope } : {}) };
     }
   }

@@ -8,6 +8,7 @@ import { NotFoundError } from "../errors";
 import { portalPublicUrl, portalUrls } from "./edge-keys";
 import { toAckOutput } from "./push";
 import { toIso } from "@core/zod/helpers";
+import { redactUrl } from "@core/net/redact-url";
 import { latestAcks, loadDeployment, storedBundle, toDeploymentOutput } from "./record-deployment";
 import type { AckOutput, DeploymentDetailOutput, DeploymentOutput } from "./schemas";
 
@@ -22,11 +23,11 @@ export async function listDeployments({ db, actor }: Ctx, options: { limit?: num
   return rows.map((r) => toDeploymentOutput(r, acks.get(r.version) ?? []));
 }
 
-/** Never sends a sealed credential or a token hash out of the console, not even to admins. */
+/** Never sends a sealed credential, a token hash or a secret in a server's URL out of the console, not even to admins. */
 export function redactBundle(bundle: ConfigBundle): Record<string, unknown> {
   return {
     ...bundle,
-    servers: bundle.servers.map((s) => ({ ...s, credential: s.credential ? { kid: s.credential.kid, sealed: "[sealed]" } : null })),
+    servers: bundle.servers.map((s) => ({ ...s, url: redactUrl(s.url).value, credential: s.credential ? { kid: s.credential.kid, sealed: "[sealed]" } : null })),
     tokens: bundle.tokens.map(({ hash: _hash, ...rest }) => rest),
   };
 }

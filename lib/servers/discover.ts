@@ -9,6 +9,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontex
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { DomainError } from "@/lib/errors";
+import { redactUrlsInText } from "@core/net/redact-url";
 import type { McpToolDefinition } from "@core/tools/tool-types";
 
 export type UpstreamAuth =
@@ -42,7 +43,8 @@ export class DiscoveryError extends DomainError {
     override readonly code: DiscoveryErrorCode,
     message: string,
   ) {
-    super(message);
+    // The message names the URL; it is stored as the server's sync error and shown to every role.
+    super(redactUrlsInText(message));
   }
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, ilike, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, type SQL } from "drizzle-orm";
 import { serverEvents, servers, serverSnapshots, serverTools, teams, users, type Server, type ServerTool } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { authorize } from "../auth/actor";
@@ -8,6 +8,7 @@ import { requireId } from "../ids";
 import { diffTools, type ToolDiff } from "@core/tools/tool-diff";
 import type { McpToolDefinition } from "@core/tools/tool-types";
 import { highestSeverity, type Finding } from "@core/poisoning/findings";
+import { redactUrl, redactUrlsIn, redactUrlsInText } from "@core/net/redact-url";
 import type { Ctx } from "../context";
 import type { ServerOutput, ToolOutput } from "./schemas";
 
@@ -28,6 +29,14 @@ export function toToolOutput(t: ServerTool): ToolOutput {
 }
 
 const TOOL_ORDER = { quarantined: 0, enabled: 1, disabled: 2, removed: 3 } as const;
+
+/**
+ * A server's URLs and texts as anyone may see them: secrets in a URL (a key in the path, `?api_key=`,
+ * userinfo) are replaced by `[redacted]` for every role. Only the database and the signed bundle
+ * hold the real URL; a search matches what is shown, so it cannot be used to guess a secret.
+ */
+const shownUrl = (url: string) => redactUrl(url).value;
+const shownText = <T extends string | null>(text: T): T => (text === null ? text : (redactUrlsInText(text) as T));
 
 async function toServerOutputs(db: Queryable, rows: Server[], withTools: boolean): Promise<ServerOutput[]> {
   if (rows.length === 0) return [];
@@ -51,11 +60,11 @@ async function toServerOutputs(db: Queryable, rows: Server[], withTools: boolean
       id: s.id,
       slug: s.slug,
       name: s.name,
-      url: s.url,
-      endpointUrl: s.endpointUrl,
+      url: shownUrl(s.url),
+      endpointUrl: shownUrl(s.endpointUrl),
       transport: s.transport,
-      description: s.description,
-      justification: s.justification,
+      description: shownText(s.description),
+      justification: shownText(s.justification),
       status: s.status,
       ownerTeam: team ?? null,
       requestedBy: requester ?? null,
@@ -71,8 +80,8 @@ async function toServerOutputs(db: Queryable, rows: Server[], withTools: boolean
       },
       tokens: { json: snapshot?.json ?? 0, typescript: snapshot?.ts ?? 0 },
       lastSyncedAt: toIso(s.lastSyncedAt),
-      lastSyncError: s.lastSyncError,
-      decision: { by: decider?.email ?? null, at: toIso(s.decidedAt), reason: s.decisionReason },
+      lastSyncError: shownText(s.lastSyncError),
+      decision: { by: decider?.email ?? null, at: toIso(s.decidedAt), reason: shownText(s.decisionReason) },
       createdAt: toIso(s.createdAt),
       ...(withTools ? { tools: [...tools].sort((a, b) => TOOL_ORDER[a.state] - TOOL_ORDER[b.state] || a.name.localeCompare(b.name)).map(toToolOutput) } : {}),
     });
@@ -96,13 +105,11 @@ export async function listServers({ db, actor }: Ctx, filter: { status?: Server[
   authorize(actor, "servers.read");
   const conditions: SQL[] = [];
   if (filter.status) conditions.push(eq(servers.status, filter.status));
-  const q = filter.q?.trim();
-  if (q) {
-    const like = `%${q.replace(/[%_\\]/g, "\\$&")}%`;
-    conditions.push(or(ilike(servers.name, like), ilike(servers.slug, like), ilike(servers.url, like), ilike(servers.description, like))!);
-  }
   const rows = await db.select().from(servers).where(and(...conditions)).orderBy(desc(servers.createdAt));
-  return toServerOutputs(db, rows, false);
+  const q = filter.q?.trim().toLowerCase();
+  if (!q) return toServerOutputs(db, rows, false);
+  const shown = (s: Server) => [s.name, s.slug, shownUrl(s.url), shownText(s.description) ?? ""];
+  return toServerOutputs(db, rows.filter((s) => shown(s).some((text) => text.toLowerCase().includes(q))), false);
 }
 
 export async function getServer({ db, actor }: Ctx, id: string): Promise<ServerOutput> {
@@ -123,7 +130,8 @@ export async function getServerDetail({ db, actor }: Ctx, id: string) {
     resourceTemplates: snapshot?.resourceTemplates ?? [],
     instructions: snapshot?.instructions ?? null,
     capabilities: snapshot?.capabilities ?? {},
-    timeline: timeline.map((e) => ({ id: e.id, kind: e.kind, actor: e.actorLabel, reason: e.reason, details: e.details, snapshotId: e.snapshotId, at: toIso(e.createdAt) })),
+    // Rows written before the timeline was redacted on write may still quote a URL whole.
+    timeline: timeline.map((e) => ({ id: e.id, kind: e.kind, actor: e.actorLabel, reason: shownText(e.reason), details: redactUrlsIn(e.details), snapshotId: e.snapshotId, at: toIso(e.createdAt) })),
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { IsoDateTime, parseUrl, Slug, Uuid } from "@core/zod/helpers";
+import { containsRedaction, REDACTED } from "@core/net/redact-url";
 
 const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, "is not a valid HTTP header name");
 const Secret = z.string().min(1, "is required").max(8_000);
@@ -35,7 +36,9 @@ export type UpstreamAuthInput = z.infer<typeof UpstreamAuthInput>;
 export const ServerUrl = z
   .url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })
   .max(2000)
-  .refine((u) => !parseUrl(u)?.username && !parseUrl(u)?.password, "must not contain a user name or password; use the authentication settings");
+  .refine((u) => !parseUrl(u)?.username && !parseUrl(u)?.password, "must not contain a user name or password; use the authentication settings")
+  // Pages and the API show server URLs with their secrets replaced by the marker: sent back, it would replace the real one.
+  .refine((u) => !containsRedaction(u), `contains ${REDACTED}, which Portcullis shows in place of a secret: enter the full URL, secret included`);
 
 export const RegisterServerInput = z
   .object({
@@ -82,8 +85,8 @@ export const ServerOutput = z.object({
   id: Uuid,
   slug: z.string(),
   name: z.string(),
-  url: z.string(),
-  endpointUrl: z.string(),
+  url: z.string().describe("As registered, with any secret in it (a key in the path, ?api_key=, userinfo) shown as [redacted]"),
+  endpointUrl: z.string().describe("The URL that answered MCP, redacted like url"),
   transport: z.enum(["streamable-http", "sse"]),
   description: z.string().nullable(),
   justification: z.string().nullable(),

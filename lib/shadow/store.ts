@@ -7,7 +7,7 @@ import { servers, shadowFindingEvents, shadowFindings, shadowSightings, type Fin
 import type { Queryable } from "@/db/client";
 import { actorLabel, type Actor } from "@/lib/auth/actor";
 import { portalPublicUrl, portalUrls } from "@/lib/config/edge-keys";
-import { redactUrl } from "@core/laptop-scan/redact";
+import { redactUrl } from "@core/net/redact-url";
 import type { TrafficRecord } from "@core/shadow/records";
 import { assessSeverity } from "@core/shadow/severity";
 import { MAX_EVIDENCE, mergeEvidence, type ServerSummary, type ShadowContext } from "@core/shadow/servers";

@@ -1,7 +1,8 @@
 /**
  * Upstream failures reach the caller as JSON-RPC errors, never as a hang or a broken stream: an
  * upstream that takes too long (PORTCULLIS_UPSTREAM_TIMEOUT_MS), an upstream's own JSON-RPC error
- * (forwarded with its code and message), and an upstream that has gone away.
+ * (forwarded with its code and message), and an upstream that has gone away. The upstream's URL
+ * carries a key (`?api_key=…`): the portal connects with it, and its events never show it.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -10,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateEdgeSecret } from "@core/edge/secret";
 import { startEverythingServer, type RunningServer } from "@/testing/mcp-servers";
 import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
+
+const UPSTREAM_KEY = "sk_live_upstream1234567890abcdef";
 
 describe("upstream failures through the portal", () => {
   let portal: PortalUnderTest;
@@ -23,7 +26,7 @@ describe("upstream failures through the portal", () => {
     [everything, sink] = await Promise.all([startEverythingServer("streamableHttp"), startEventSink(edgeSecret)]);
     portal = await startPortal({ consoleUrl: sink.url, edgeSecret, vars: { PORTCULLIS_UPSTREAM_TIMEOUT_MS: "1000" } });
     erin = await testUser("erin@example.test");
-    const server = await approvedServer({ slug: "everything", url: `${everything.origin}/mcp`, edgeSecret });
+    const server = await approvedServer({ slug: "everything", url: `${everything.origin}/mcp?api_key=${UPSTREAM_KEY}`, edgeSecret });
     expect((await portal.push(await bundleOf({ servers: [server], users: [erin], rules: [allowRule({ type: "everyone" }, "everything")] }))).status).toBe(200);
     client = new Client({ name: "errors-test", version: "1" });
     await client.connect(new StreamableHTTPClientTransport(new URL("/mcp/everything", portal.origin), { requestInit: { headers: { authorization: `Bearer ${erin.token}` } } }));
@@ -62,5 +65,7 @@ describe("upstream failures through the portal", () => {
     expect((err as McpError).code).toBe(-32004);
     expect((err as McpError).message).toBe('MCP error -32004: Upstream server "everything" failed or is unreachable');
     await expect.poll(() => sink.events.some((e) => e.tool === "echo" && !e.success && e.error?.startsWith("-32004")), { timeout: 15_000 }).toBe(true);
+    expect(sink.events.find((e) => e.tool === "echo")?.serverUrl).toBe(`${everything.origin}/mcp?api_key=[redacted]`);
+    expect(JSON.stringify(sink.events)).not.toContain(UPSTREAM_KEY);
   });
 });

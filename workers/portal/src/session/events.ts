@@ -2,6 +2,7 @@
 import type { BundleServer } from "@core/bundle/schema";
 import { resultTokens } from "@core/events/result-tokens";
 import { clip, type PortalEvent } from "@core/events/schema";
+import { redactUrl, redactUrlsInText } from "@core/net/redact-url";
 import type { PolicyDecision } from "@core/policy/evaluate";
 import { requestContext, type Extra, type SessionContext } from "./context";
 import { Denied, RpcError } from "./errors";
@@ -88,7 +89,8 @@ export function emitEvent(
     endpoint: clip(ctx?.endpoint ?? (s.owner?.scope ? `/mcp/${s.owner.scope}` : "/mcp"))!,
     serverId: e.server?.id ?? null,
     serverSlug: e.server?.slug ?? null,
-    serverUrl: e.server ? clip(e.server.url, 2000) : null,
+    // The edge connects with the real URL; what it reports shows it with its secrets redacted.
+    serverUrl: e.server ? clip(redactUrl(e.server.url).value, 2000) : null,
     tool: clip(e.tool),
     prompt: clip(e.prompt),
     resourceUri: clip(e.resourceUri, 2000),
@@ -96,7 +98,7 @@ export function emitEvent(
     reason: clip(e.reason),
     ruleId: clip(e.ruleId),
     success: e.success ?? true,
-    error: clip(e.error, 2000),
+    error: e.error == null ? null : clip(redactUrlsInText(e.error), 2000),
     durationMs: e.durationMs ?? null,
     bytesIn: e.bytesIn ?? null,
     bytesOut: e.bytesOut ?? null,
