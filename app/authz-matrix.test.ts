@@ -446,7 +446,9 @@ describe.each(testDatabases())("authorization matrix on $name", (database) => {
       }
     }
     expect(outcomes).toEqual(expected);
-  });
+    // Every route × every caller, each a real request against the database: seconds alone, far
+    // more on a loaded 2-core machine (CI once needed over 30 s).
+  }, 180_000);
 
   it("answers every server action as the table says for every caller", async () => {
     const actions = await discoverActions();
@@ -475,5 +477,5 @@ describe.each(testDatabases())("authorization matrix on $name", (database) => {
     }
     session.actor = null;
     expect(outcomes).toEqual(expected);
-  });
+  }, 180_000);
 });

@@ -110,6 +110,12 @@ describe("the portal is a faithful MCP proxy (official conformance suite)", () =
     const upstreamSessionsBefore = fixture.sessionCount();
     const viaPortal: ConformanceResult = await runConformance(`${portal.origin}/mcp/conformance`, { headers: auth() });
     console.log(`--- directly against the fixture\n${formatConformance(direct)}\n\n--- through the portal\n${formatConformance(viaPortal)}`);
+    // When the portal changed an outcome, say what it saw: its failed calls, as it reported them.
+    if (diffConformance(direct, viaPortal).length > 0) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      const failures = sink.events.filter((e) => e.success === false).map((e) => `${e.method} ${e.decision} ${e.error ?? ""}`);
+      console.log(`--- the portal's failed calls (${failures.length})\n${failures.join("\n")}`);
+    }
 
     expect(direct.total).toBe(32);
     // The fixture is the yardstick: if it regressed, comparing to it proves nothing.
