@@ -245,7 +245,12 @@ export async function startEventSink(edgeSecret: string): Promise<{ url: string;
  * Content-Length) and the body bytes written before the answer came. Headers given override the
  * framing ones (to declare a length that is not the truth).
  */
-export function rawPost(origin: string, path: string, headers: Record<string, string>, body: { chunks: Buffer[]; chunked: boolean }): Promise<{ status: number; text: string; written: number }> {
+export function rawPost(
+  origin: string,
+  path: string,
+  headers: Record<string, string>,
+  body: { chunks: Buffer[]; chunked: boolean; slowAfterBytes?: number },
+): Promise<{ status: number; text: string; written: number }> {
   const { hostname, port } = new URL(origin);
   return new Promise((resolve, reject) => {
     const socket = tcpConnect(Number(port), hostname);
@@ -275,7 +280,9 @@ export function rawPost(origin: string, path: string, headers: Record<string, st
       const framed = body.chunked ? Buffer.concat([Buffer.from(`${chunk.byteLength.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]) : chunk;
       socket.write(framed, () => {
         written += chunk.byteLength;
-        setTimeout(next, 5);
+        // Past the size the server refuses at, write slowly: its answer must arrive before our next
+        // write meets the connection it closed (the reset would discard the answer unread).
+        setTimeout(next, body.slowAfterBytes !== undefined && written > body.slowAfterBytes ? 100 : 5);
       });
     };
     next();

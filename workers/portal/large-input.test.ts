@@ -67,8 +67,10 @@ describe("large inputs at the portal (workerd)", () => {
       .toEqual([Math.ceil(new TextEncoder().encode(`Echo: ${"a".repeat(900_000)}`).byteLength / 4)]);
   });
 
+  /** The portal's MCP body limit (routes/mcp.ts MCP_MAX_BODY_BYTES). */
+  const MCP_LIMIT = 1_048_576;
   const rawPostMcp = (head: Record<string, string>, body: { chunk: Buffer; times: number; chunked: boolean }) =>
-    rawPost(portal.origin, "/mcp", { authorization: `Bearer ${alice.token}`, "content-type": "application/json", accept: "application/json, text/event-stream", ...head }, { chunks: Array<Buffer>(body.times).fill(body.chunk), chunked: body.chunked });
+    rawPost(portal.origin, "/mcp", { authorization: `Bearer ${alice.token}`, "content-type": "application/json", accept: "application/json, text/event-stream", ...head }, { chunks: Array<Buffer>(body.times).fill(body.chunk), chunked: body.chunked, slowAfterBytes: MCP_LIMIT });
 
   it("refuses an MCP body over 1 MiB before reading it when declared, and as soon as a chunked one passes the limit", async () => {
     const chunk = Buffer.alloc(64 * 1024, "x");
