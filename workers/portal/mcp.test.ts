@@ -230,6 +230,36 @@ describe("portal /mcp in workerd", () => {
       body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/list" }),
     });
     expect(res.status).toBe(404);
+    // Refused, and still in the audit log: under bob's name, with nothing of alice's client.
+    await expect.poll(() => sink.events.find((e) => e.method === "tools/list" && e.sessionId === transport.sessionId && e.email === "bob@example.test"), { timeout: 15_000 }).toMatchObject({
+      decision: "denied",
+      success: false,
+      reason: expect.stringMatching(/^SESSION_NOT_FOUND: the session belongs to another caller/),
+      tokenId: bob.tokenId,
+      clientName: null,
+    });
+  });
+
+  it("audits every request it answers 404 Session not found (a session it never opened, or lost)", async () => {
+    const lost = crypto.randomUUID();
+    const res = await fetch(`${portal.origin}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alice.token}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": lost, "mcp-protocol-version": "2025-06-18" },
+      body: JSON.stringify([
+        { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "everything_echo", arguments: { message: "hi" } } },
+        { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "nosuchserver_tool", arguments: {} } },
+      ]),
+    });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: -32001, message: "Session not found" } });
+    await expect.poll(() => sink.events.filter((e) => e.sessionId === lost).length, { timeout: 15_000 }).toBe(2);
+    const events = sink.events.filter((e) => e.sessionId === lost).sort((a, b) => String(a.serverSlug).localeCompare(String(b.serverSlug)));
+    expect(events.map((e) => [e.method, e.serverSlug, e.tool, e.decision, e.success, e.email, e.tokenId])).toEqual([
+      ["tools/call", "everything", "echo", "denied", false, "alice@example.test", alice.tokenId],
+      ["tools/call", null, null, "denied", false, "alice@example.test", alice.tokenId],
+    ]);
+    expect(events[0]!.reason).toMatch(/^SESSION_NOT_FOUND: unknown or ended session/);
+    expect(events[0]!.error).toBe("-32001: Session not found");
   });
 
   it("reports every request as a signed event to the console", async () => {

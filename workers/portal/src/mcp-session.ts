@@ -65,7 +65,7 @@ export class McpSession extends DurableObject<Env> {
       if (!ctx.isNew) {
         // After an eviction its upstream sessions may still be open: they can never be used again.
         this.ctx.waitUntil(endStoredUpstreams(this.session));
-        return jsonRpcError(404, -32001, "Session not found");
+        return this.sessionNotFound(ctx, parsedBody, "SESSION_NOT_FOUND: unknown or ended session (never opened, ended, or lost when the portal restarted); the client must start a new one");
       }
       if (!init) return jsonRpcError(400, ErrorCode.InvalidRequest, "Bad Request: a new session must start with initialize");
       try {
@@ -85,9 +85,23 @@ export class McpSession extends DurableObject<Env> {
       }
     } else if (ctx.isNew || this.session.owner?.userId !== ctx.userId || this.session.owner.tokenId !== ctx.tokenId || this.session.owner.scope !== ctx.scope) {
       // Another caller (or another endpoint) presenting this session id: as if it did not exist.
-      return jsonRpcError(404, -32001, "Session not found");
+      return this.sessionNotFound(ctx, parsedBody, "SESSION_NOT_FOUND: the session belongs to another caller or endpoint", true);
     }
     return this.watchStream(await this.transport!.handleRequest(request, { parsedBody }));
+  }
+
+  /**
+   * 404 "Session not found", as the Streamable HTTP spec answers a session it does not know; each
+   * JSON-RPC message of the refused POST is still audited, denied, with the tool it named.
+   */
+  private sessionNotFound(ctx: SessionContext, parsedBody: unknown, reason: string, outsider = false): Response {
+    for (const message of Array.isArray(parsedBody) ? parsedBody : parsedBody === undefined ? [] : [parsedBody]) {
+      const { method, params } = message as { method?: unknown; params?: { name?: unknown } };
+      if (typeof method !== "string") continue; // a response to a server request: not a request of the caller's
+      const target = method === "tools/call" && typeof params?.name === "string" ? this.session.guessTool(ctx.scope, params.name) : undefined;
+      emitEvent(this.session, ctx, method, { server: target?.server ?? null, tool: target?.tool ?? null, decision: "denied", reason, success: false, error: "-32001: Session not found", outsider });
+    }
+    return jsonRpcError(404, -32001, "Session not found");
   }
 
   /** The idle check: end a quiet session, or look again when it could next be idle. */

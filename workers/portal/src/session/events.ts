@@ -19,6 +19,8 @@ export interface EventFields {
   resourceUri?: string | null;
   /** The rate-limit counters this request has counted against so far (admitLimits): never twice. */
   counted?: Set<string>;
+  /** The request is not the session owner's (a session id presented by another caller): nothing of the session's client goes on its event. */
+  outsider?: boolean;
 }
 
 const enc = new TextEncoder();
@@ -71,7 +73,9 @@ export function emitEvent(
   method: string,
   e: EventFields & Partial<Pick<PortalEvent, "decision" | "reason" | "ruleId" | "success" | "error" | "durationMs" | "bytesIn" | "bytesOut" | "resultTokens">>,
 ): void {
-  const user = s.owner ? s.index?.usersById.get(s.owner.userId) : undefined;
+  const userId = ctx?.userId ?? s.owner?.userId;
+  const user = userId ? s.index?.usersById.get(userId) : undefined;
+  const client = e.outsider ? { name: null, version: null } : s.clientInfo;
   const event: PortalEvent = {
     id: crypto.randomUUID(),
     time: new Date().toISOString(),
@@ -80,8 +84,8 @@ export function emitEvent(
     teamId: user?.teamIds[0] ?? null,
     tokenId: ctx?.tokenId ?? null,
     authMethod: ctx?.authMethod ?? null,
-    clientName: clip(s.clientInfo.name),
-    clientVersion: clip(s.clientInfo.version),
+    clientName: clip(client.name),
+    clientVersion: clip(client.version),
     clientIp: clip(ctx?.clientIp),
     clientCountry: clip(ctx?.clientCountry),
     sessionId: clip(ctx?.sessionId),

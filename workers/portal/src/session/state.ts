@@ -74,6 +74,21 @@ export class SessionState {
     return server;
   }
 
+  /**
+   * For the audit trail only: the server and upstream tool a requested name points at, without
+   * listing anything: at `/mcp/{slug}` the name is the tool's; at `/mcp` it is read as
+   * `{slug}_{tool}` of a published server (slugs have no underscore). Undefined when it names none.
+   */
+  guessTool(scope: string | null, requested: string): { server: BundleServer; tool: string } | undefined {
+    if (scope) {
+      const server = this.index?.serversBySlug.get(scope);
+      return server && { server, tool: requested };
+    }
+    const cut = requested.indexOf("_");
+    const server = cut > 0 ? this.index?.serversBySlug.get(requested.slice(0, cut)) : undefined;
+    return server && { server, tool: requested.slice(cut + 1) };
+  }
+
   /** The servers this session may reach: the scoped one, or every server the caller may use. */
   servers(): BundleServer[] {
     const caller = this.caller();

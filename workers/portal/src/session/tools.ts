@@ -76,11 +76,9 @@ export async function callTool(s: SessionState, request: { params?: Record<strin
     server = target ? s.index!.serversBySlug.get(target.serverSlug) : undefined;
     tool = target?.toolName ?? requested;
     if (!target) {
-      // Not one of the caller's tools. For the audit trail only, read it as `{slug}_{tool}` of a
-      // published server (slugs have no underscore); the caller gets the same answer either way.
-      const cut = requested.indexOf("_");
-      const guess = cut > 0 ? s.index!.serversBySlug.get(requested.slice(0, cut)) : undefined;
-      if (guess) [server, tool] = [guess, requested.slice(cut + 1)];
+      // Not one of the caller's tools: name it in the audit trail all the same; the caller gets the same answer either way.
+      const guess = s.guessTool(null, requested);
+      if (guess) ({ server, tool } = guess);
     }
   }
   fields.server = server ?? null;
