@@ -12,6 +12,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import WebSocket from "ws";
 import { eventSinkServer, listenLocal, log, root } from "../lib/common.mjs";
 
 export { log, root };
@@ -199,6 +200,38 @@ export function editedWorker(s, worker, name, variants, dirPrefix) {
   mkdirSync(outdir, { recursive: true });
   writeFileSync(path.join(outdir, "index.js"), code);
   return { ...worker, outdir, script: path.join(outdir, "index.js"), variant: name };
+}
+
+/**
+ * A DevTools protocol connection to an inspector target (workerd's inspector: start Miniflare with
+ * `inspectorPort: 0, unsafeInspectorProxy: true`): `send(method, params)` resolves with the result.
+ */
+export function devtools(url) {
+  const ws = new WebSocket(url);
+  let id = 0;
+  const pending = new Map();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(data.toString());
+    if (msg.id && pending.has(msg.id)) {
+      const { resolve, reject } = pending.get(msg.id);
+      pending.delete(msg.id);
+      if (msg.error) reject(new Error(msg.error.message));
+      else resolve(msg.result);
+    }
+  });
+  return {
+    opened: new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    }),
+    send: (method, params = {}) =>
+      new Promise((resolve, reject) => {
+        const msgId = ++id;
+        pending.set(msgId, { resolve, reject });
+        ws.send(JSON.stringify({ id: msgId, method, params }));
+      }),
+    close: () => ws.close(),
+  };
 }
 
 /** The portal in workerd through Miniflare's API: no dev proxy, one workerd process. */

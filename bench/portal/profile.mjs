@@ -17,7 +17,6 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import sourceMap from "source-map";
-import WebSocket from "ws";
 import * as h from "./harness.mjs";
 
 const { values: opts } = parseArgs({
@@ -30,34 +29,6 @@ const { values: opts } = parseArgs({
 });
 const CALLS = Number(opts.calls);
 const C = Number(opts.concurrency);
-
-function devtools(url) {
-  const ws = new WebSocket(url);
-  let id = 0;
-  const pending = new Map();
-  ws.on("message", (data) => {
-    const msg = JSON.parse(data.toString());
-    if (msg.id && pending.has(msg.id)) {
-      const { resolve, reject } = pending.get(msg.id);
-      pending.delete(msg.id);
-      if (msg.error) reject(new Error(msg.error.message));
-      else resolve(msg.result);
-    }
-  });
-  return {
-    opened: new Promise((resolve, reject) => {
-      ws.once("open", resolve);
-      ws.once("error", reject);
-    }),
-    send: (method, params = {}) =>
-      new Promise((resolve, reject) => {
-        const msgId = ++id;
-        pending.set(msgId, { resolve, reject });
-        ws.send(JSON.stringify({ id: msgId, method, params }));
-      }),
-    close: () => ws.close(),
-  };
-}
 
 /** Where a bundled position came from: a package name, or a repo path for the repo's own code. */
 function origin(consumer, frame) {
@@ -102,7 +73,7 @@ async function main(S) {
   };
   await call(Math.max(500, 20 * C)); // warm-up (JIT, sessions, tool lists)
 
-  const dt = devtools(target.webSocketDebuggerUrl);
+  const dt = h.devtools(target.webSocketDebuggerUrl);
   await dt.opened;
   await dt.send("Profiler.enable");
   await dt.send("Profiler.setSamplingInterval", { interval: 200 });
