@@ -11,7 +11,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { log, root } from "../lib/common.mjs";
-import { buildWorker, devtools, startWorkerdPortal } from "../portal/harness.mjs";
+import { buildWorker, devtools, repoHelpers, startWorkerdPortal } from "../portal/harness.mjs";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -54,13 +54,17 @@ export async function startProduct(s, { portal = "wrangler", heap = false } = {}
   const adminToken = `soak-admin-${randomBytes(24).toString("base64url")}`;
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !INHERITED_OUT.test(k)));
   Object.assign(env, { PORTCULLIS_DATA_DIR: dataDir, PORT: String(port), PORTCULLIS_PORTAL_PORT: String(portalPort), PORTCULLIS_ADMIN_TOKEN: adminToken });
+  // The keys as start.mjs makes them (files in the data folder the console reads too): made here
+  // first, so that this process can sign its reads of the portal's status and event buffer as the
+  // console does (the portal answers nothing else there).
+  const keys = await import(pathToFileURL(path.join(root, "scripts", "lib", "local-keys.mjs")).href);
+  const edgeSecret = keys.resolveEdgeSecret(env, dataDir).secret;
+  const helpers = await repoHelpers(s);
+  const edgeSecrets = await helpers.parseEdgeSecrets(edgeSecret);
   let workerd = null;
   if (portal === "workerd") {
     Object.assign(env, { PORTCULLIS_PORTAL: "off", PORTCULLIS_PORTAL_URLS: `http://127.0.0.1:${portalPort}`, PORTCULLIS_PORTAL_PUBLIC_URL: `http://localhost:${portalPort}` });
-    // The keys as start.mjs makes them (files in the data folder the console reads too).
-    const keys = await import(pathToFileURL(path.join(root, "scripts", "lib", "local-keys.mjs")).href);
     const signing = keys.resolveSigningKey(env, dataDir);
-    const edgeSecret = keys.resolveEdgeSecret(env, dataDir).secret;
     const worker = buildWorker(s);
     log(`product: portal Worker built (wrangler deploy --dry-run), sha256 ${worker.sha256.slice(0, 12)}…`);
     const storage = path.join(dataDir, "portal");
@@ -98,6 +102,8 @@ export async function startProduct(s, { portal = "wrangler", heap = false } = {}
     adminToken,
     logFile,
     exited: null,
+    /** A signed GET of one of the portal's own routes (`/_portcullis/status`, `/_portcullis/events`). */
+    portalGet: async (route) => fetch(`${product.portal}${route}`, { headers: { "x-portcullis-signature": await helpers.signEdgeRequest("GET", route, edgeSecrets) } }),
   };
   child.on("exit", (code, signal) => (product.exited = signal ?? `exit ${code}`));
   s.defer(async () => {
@@ -107,14 +113,14 @@ export async function startProduct(s, { portal = "wrangler", heap = false } = {}
   log(`product: scripts/start.mjs (pid ${child.pid}) console ${product.console}, portal ${product.portal}, data ${dataDir}`);
 
   const deadline = Date.now() + 240_000;
-  for (const [what, url] of [
-    ["console", `${product.console}/api/health`],
-    ["portal", `${product.portal}/_portcullis/status`],
+  for (const [what, get] of [
+    ["console", () => fetch(`${product.console}/api/health`)],
+    ["portal", () => product.portalGet("/_portcullis/status")],
   ]) {
     for (;;) {
       if (product.exited) throw new Error(`scripts/start.mjs stopped (${product.exited}) before the ${what} was ready; log:\n${tail(logFile)}`);
       if (Date.now() > deadline) throw new Error(`the ${what} was not ready after 240 s; log:\n${tail(logFile)}`);
-      const res = await fetch(url).catch(() => null);
+      const res = await get().catch(() => null);
       if (res?.ok) break;
       await res?.body?.cancel();
       await sleep(500);
@@ -208,7 +214,7 @@ export async function configure(product, { upstreamUrl, providerUrl, providerKey
   log(`configure: published version ${published.version} (${JSON.stringify(published.summary)})`);
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const status = await (await fetch(`${product.portal}/_portcullis/status`)).json();
+    const status = await (await product.portalGet("/_portcullis/status")).json();
     if (status.version >= published.version) break;
     if (Date.now() > deadline) throw new Error(`the portal still runs version ${status.version} 60 s after publishing ${published.version}`);
     await sleep(500);
@@ -218,7 +224,7 @@ export async function configure(product, { upstreamUrl, providerUrl, providerKey
 
 /** The portal's outgoing event buffer (`GET /_portcullis/events`): pending, dropped, last error. */
 export async function eventBufferStats(product) {
-  const res = await fetch(`${product.portal}/_portcullis/events`).catch(() => null);
+  const res = await product.portalGet("/_portcullis/events").catch(() => null);
   if (!res?.ok) return null;
   return res.json();
 }
