@@ -18,7 +18,7 @@ import { edgeCredentialAad, type EdgeCredential } from "@core/edge/credential";
 import { EDGE_SIGNATURE_HEADER, generateEdgeSecret, parseEdgeSecrets, sealForEdge, signEdgeRequest, verifyEventSignature } from "@core/edge/secret";
 import type { PortalEvent } from "@core/events/schema";
 import { discoverServer } from "@/lib/servers/discover";
-import { toolHash } from "@core/tools/tool-hash";
+import { hashedToolView, toolHash } from "@core/tools/tool-hash";
 import { hashTokenSecret, generateTokenSecret } from "@core/tokens/secret";
 
 const dir = path.join(process.cwd(), "workers", "portal");
@@ -139,7 +139,7 @@ export async function approvedServer(options: {
   for (const tool of discovered.tools) {
     if (options.omit?.includes(tool.name)) continue;
     const hash = options.wrongPin?.includes(tool.name) ? "0".repeat(64) : await toolHash(tool);
-    tools.push({ name: tool.name, hash, state: "enabled" as const, ...(options.readOnly?.includes(tool.name) ? { readOnly: true } : {}) });
+    tools.push({ name: tool.name, hash, state: "enabled" as const, ...(options.readOnly?.includes(tool.name) ? { readOnly: true } : {}), definition: hashedToolView(tool) as Record<string, unknown> });
   }
   const credential = options.credential
     ? await sealForEdge(JSON.stringify(options.credential), await parseEdgeSecrets(options.edgeSecret), edgeCredentialAad(id))

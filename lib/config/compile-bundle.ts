@@ -8,7 +8,8 @@ import { BUNDLE_SCHEMA_VERSION, ConfigBundle, type BundleServer, type PolicyRule
 import { sha256Hex } from "@core/crypto/sha256";
 import { edgeCredentialAad, type EdgeCredential } from "@core/edge/credential";
 import { sealForEdgeReusing, type EdgeSecret } from "@core/edge/secret";
-import { canonicalJson } from "@core/tools/tool-hash";
+import { canonicalJson, hashedToolView } from "@core/tools/tool-hash";
+import type { McpToolDefinition } from "@core/tools/tool-types";
 import { redactUrlsInText } from "@core/net/redact-url";
 import { openCredential } from "../servers/credentials";
 import { guardedFetch } from "../servers/upstream";
@@ -180,7 +181,12 @@ export async function compileAccess(db: Queryable, now: Date): Promise<CompiledA
   const teamIds = new Set(identities.teams.map((t) => t.id));
   const userIds = new Set(identities.users.map((u) => u.id));
   const toolsOf = new Map<string, BundleServer["tools"]>();
-  for (const t of toolRows) toolsOf.set(t.serverId, [...(toolsOf.get(t.serverId) ?? []), { name: t.name, hash: t.pinnedHash!, state: "enabled", ...(approvedReadOnly(t) ? { readOnly: true } : {}) }]);
+  for (const t of toolRows) {
+    // The stored definition is the approved one while its hash is the pin (a drifted tool is
+    // quarantined, not enabled; should the two ever differ, the edge lists nothing rather than a definition nobody approved).
+    const definition = t.hash === t.pinnedHash ? hashedToolView(t.definition as unknown as McpToolDefinition) : undefined;
+    toolsOf.set(t.serverId, [...(toolsOf.get(t.serverId) ?? []), { name: t.name, hash: t.pinnedHash!, state: "enabled", ...(approvedReadOnly(t) ? { readOnly: true } : {}), ...(definition ? { definition } : {}) }]);
+  }
   const serversOut = serverRows.map((s) => ({
     id: s.id,
     slug: s.slug,

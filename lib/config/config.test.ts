@@ -149,6 +149,7 @@ describe.each(testDatabases())("config bundles on $name", (database) => {
         { name: "held", state: "quarantined", pinned: hex("c"), hash: hex("d") },
         { name: "gone", state: "removed" },
         { name: "unpinned", state: "enabled", pinned: null },
+        { name: "drifting", state: "enabled", pinned: hex("e"), hash: hex("f") },
       ],
     });
     const pending = await insertServer(db, { status: "pending_review", tools: [{ name: "x", state: "enabled" }] });
@@ -158,7 +159,12 @@ describe.each(testDatabases())("config bundles on $name", (database) => {
     expect(skipped).toEqual([]);
     const mine = bundle.servers.find((s) => s.id === approved.id)!;
     expect(mine).toMatchObject({ slug: approved.slug, url: approved.endpointUrl, transport: "streamable-http", credential: null, ownerTeamId: null });
-    expect(mine.tools).toEqual([{ name: "on", hash: hex("b"), state: "enabled" }]);
+    // The approved definition travels with its pin, so the edge lists tools without asking the upstream;
+    // a tool whose stored definition no longer hashes to the pin is published without one (nothing unapproved is listed).
+    expect(mine.tools).toEqual([
+      { name: "drifting", hash: hex("e"), state: "enabled" },
+      { name: "on", hash: hex("b"), state: "enabled", definition: { name: "on" } },
+    ]);
     const ids = bundle.servers.map((s) => s.id);
     expect(ids).not.toContain(pending.id);
     expect(ids).not.toContain(rejected.id);

@@ -45,6 +45,13 @@ export const BundleTool = z
      * pinned hash): a read-only credential may call it. Absent means false.
      */
     readOnly: z.boolean().optional(),
+    /**
+     * The approved definition itself (the fields the pin hashes: name, title, description,
+     * inputSchema, outputSchema, annotations, icons, execution, _meta), so the edge answers
+     * `tools/list` from the bundle without asking the upstream. Bundles from before it was added
+     * lack it; the stateless path lists only tools that carry it.
+     */
+    definition: z.record(z.string(), z.any()).optional(),
   })
   .strict();
 export type BundleTool = z.infer<typeof BundleTool>;

@@ -1,5 +1,5 @@
 import { indexBundle, type BundleIndex } from "@core/bundle/bundle-index";
-import { upgradeStoredBundle } from "@core/bundle/schema";
+import { upgradeStoredBundle, type ConfigBundle } from "@core/bundle/schema";
 import type { Env } from "./env";
 
 /**
@@ -13,12 +13,24 @@ export function configStore(env: Env) {
   return env.CONFIG.get(env.CONFIG.idFromName("active"));
 }
 
+export interface ActiveBundle {
+  bundle: ConfigBundle;
+  installedAt: string;
+  expiresAt: string | null;
+  expired: boolean;
+}
+
+/** The store's active bundle, typed here once: the RPC's inferred type of a whole bundle is too deep for the compiler. */
+export async function storedActive(env: Env): Promise<ActiveBundle | null> {
+  return (await configStore(env).active()) as ActiveBundle | null;
+}
+
 export async function activeConfig(env: Env): Promise<BundleIndex | null> {
   const store = configStore(env);
   const version = await store.version();
   if (version === null) return null;
   if (cached?.bundle.version !== version) {
-    const active = await store.active();
+    const active = await storedActive(env);
     if (!active) return null;
     try {
       // A bundle stored by an older Worker (schema 1) is read as today's schema: no limits, no LLM

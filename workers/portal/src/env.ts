@@ -40,6 +40,8 @@ export interface Env {
   PORTCULLIS_SESSION_IDLE_MS?: string;
   /** Milliseconds an upstream may take to answer a request (progress notifications restart the clock); default 60 s. */
   PORTCULLIS_UPSTREAM_TIMEOUT_MS?: string;
+  /** Seconds between re-listings of an upstream's live tools for the pin check on the stateless path (per isolate); default 60. */
+  PORTCULLIS_PIN_RECHECK_SECONDS?: string;
   /** Longest wait between event delivery retries, in ms (backoff starts at 1 s and doubles). Optional: 60000. */
   PORTCULLIS_EVENTS_MAX_BACKOFF_MS?: string;
   /**

@@ -65,7 +65,7 @@ function provider(origin: string, env: Env): OAuthProvider<Env> {
   if (!p) {
     p = new OAuthProvider<Env>({
       apiRoute: "/mcp",
-      apiHandler: { fetch: (request, env, ctx) => handleMcp(request, env, (ctx as ExecutionContext & { props: GrantProps }).props) },
+      apiHandler: { fetch: (request, env, ctx) => handleMcp(request, env, (ctx as ExecutionContext & { props: GrantProps }).props, ctx) },
       defaultHandler: { fetch: (request, env) => defaultFetch(request, env) },
       authorizeEndpoint: "/authorize",
       tokenEndpoint: "/token",

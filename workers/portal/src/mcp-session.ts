@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { ErrorCode, isInitializeRequest, McpError, type ClientCapabilities, type Implementation, type ServerCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { indexBundle } from "@core/bundle/bundle-index";
-import { configStore } from "./config";
+import { storedActive } from "./config";
 import type { Env } from "./env";
 import { SESSION_CONTEXT_HEADER, type SessionContext } from "./session/context";
 import { Denied, jsonRpcError, PortalErrorCode, RpcError } from "./session/errors";
@@ -159,7 +159,7 @@ export class McpSession extends DurableObject<Env> {
 
   private async refreshConfig(version: number): Promise<void> {
     if (this.session.index?.bundle.version === version) return;
-    const active = await configStore(this.env).active();
+    const active = await storedActive(this.env);
     if (!active) throw new Error("no active bundle");
     if (this.session.index?.bundle.version === active.bundle.version) return;
     this.session.index = indexBundle(active.bundle);

@@ -5,7 +5,7 @@
  * secret, for rotation): what a portal runs and how far its delivery lags is nobody else's business.
  */
 import { EDGE_SIGNATURE_HEADER, verifyEdgeRequest } from "@core/edge/secret";
-import { configStore } from "../config";
+import { storedActive } from "../config";
 import type { Env } from "../env";
 import { eventBuffer } from "../event-buffer";
 import { edgeSecrets } from "../settings";
@@ -25,7 +25,7 @@ async function unsigned(request: Request, env: Env): Promise<Response | null> {
 export async function portalStatus(request: Request, env: Env): Promise<Response> {
   const refused = await unsigned(request, env);
   if (refused) return refused;
-  const active = await configStore(env).active();
+  const active = await storedActive(env);
   return json(active ? { version: active.bundle.version, issuedAt: active.bundle.issuedAt, installedAt: active.installedAt, expiresAt: active.expiresAt, expired: active.expired } : { version: null });
 }
 

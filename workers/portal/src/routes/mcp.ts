@@ -10,6 +10,8 @@ import { configFor } from "../config";
 import type { Env } from "../env";
 import { SESSION_CONTEXT_HEADER, type SessionContext } from "../session/context";
 import { jsonRpcError, PortalErrorCode } from "../session/errors";
+import { handleStateless } from "../stateless/handle";
+import { isStatelessVersion } from "@core/mcp/stateless";
 
 const SLUG_PATH = /^\/mcp\/([a-z0-9]+(?:-[a-z0-9]+)*)\/?$/;
 /** MCP protocol revisions are dates (2025-06-18). */
@@ -56,7 +58,7 @@ export function rebindingRefusal(request: Request, env: Pick<Env, "PORTCULLIS_PU
 }
 
 /** After `rebindingRefusal` and authentication (src/index.ts runs both first). */
-export async function handleMcp(request: Request, env: Env, props: GrantProps): Promise<Response> {
+export async function handleMcp(request: Request, env: Env, props: GrantProps, ctx: ExecutionContext): Promise<Response> {
   const config = await configFor(request, env);
   // Fail closed: without a verified configuration nothing is allowed.
   if (!config) return jsonRpcError(503, -32001, "This Portcullis portal has no valid configuration (none published yet, or it expired without a renewal from the console); every request is denied");
@@ -86,6 +88,21 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps): 
   // here, so a caller's kilobytes never come back in an error.
   const version = request.headers.get("mcp-protocol-version");
   if (version !== null && !PROTOCOL_VERSION.test(version)) return jsonRpcError(400, -32000, "Bad Request: MCP-Protocol-Version must be a protocol revision such as 2025-06-18");
+
+  // 2026-07-28 and later: stateless, decided and answered here (src/stateless/), no session object.
+  if (isStatelessVersion(version)) {
+    if (request.method !== "POST") return jsonRpcError(405, -32000, "Method Not Allowed: protocol revision 2026-07-28 has no GET stream and no sessions to DELETE; send each request as a POST", { allow: "POST" });
+    const read = await readBoundedBody(request, MCP_MAX_BODY_BYTES);
+    if (!read) return tooLarge();
+    let body: unknown;
+    try {
+      body = JSON.parse(new TextDecoder().decode(read));
+    } catch {
+      return jsonRpcError(400, -32700, "Parse error: the body is not JSON");
+    }
+    const caller = { user, tokenId: props.tokenId, scopes, clientIp: request.headers.get("cf-connecting-ip"), at: new Date() };
+    return handleStateless(request, body, env, ctx, { config, caller, authMethod: props.authMethod, clientCountry: (request.cf?.country as string | undefined) ?? null, scope });
+  }
 
   let sessionId = request.headers.get("mcp-session-id");
   const isNew = !sessionId;

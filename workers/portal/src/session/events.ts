@@ -1,8 +1,8 @@
 /** The audit event of each request a session serves: what it was, what was decided, how it went. */
 import type { BundleServer } from "@core/bundle/schema";
 import { resultTokens } from "@core/events/result-tokens";
-import { clip, type PortalEvent } from "@core/events/schema";
-import { redactUrl, redactUrlsInText } from "@core/net/redact-url";
+import { mcpEvent } from "@core/events/mcp-event";
+import type { PortalEvent } from "@core/events/schema";
 import type { PolicyDecision } from "@core/policy/evaluate";
 import { requestContext, type Extra, type SessionContext } from "./context";
 import { Denied, RpcError } from "./errors";
@@ -73,43 +73,26 @@ export function emitEvent(
   method: string,
   e: EventFields & Partial<Pick<PortalEvent, "decision" | "reason" | "ruleId" | "success" | "error" | "durationMs" | "bytesIn" | "bytesOut" | "resultTokens">>,
 ): void {
-  const userId = ctx?.userId ?? s.owner?.userId;
+  const userId = ctx?.userId ?? s.owner?.userId ?? null;
   const user = userId ? s.index?.usersById.get(userId) : undefined;
   const client = e.outsider ? { name: null, version: null } : s.clientInfo;
-  const event: PortalEvent = {
-    id: crypto.randomUUID(),
-    time: new Date().toISOString(),
-    userId: ctx?.userId ?? s.owner?.userId ?? null,
-    email: clip(ctx?.email ?? user?.email),
-    teamId: user?.teamIds[0] ?? null,
-    tokenId: ctx?.tokenId ?? null,
-    authMethod: ctx?.authMethod ?? null,
-    clientName: clip(client.name),
-    clientVersion: clip(client.version),
-    clientIp: clip(ctx?.clientIp),
-    clientCountry: clip(ctx?.clientCountry),
-    sessionId: clip(ctx?.sessionId),
-    method: clip(method)!,
-    endpoint: clip(ctx?.endpoint ?? (s.owner?.scope ? `/mcp/${s.owner.scope}` : "/mcp"))!,
-    serverId: e.server?.id ?? null,
-    serverSlug: e.server?.slug ?? null,
-    // The edge connects with the real URL; what it reports shows it with its secrets redacted.
-    serverUrl: e.server ? clip(redactUrl(e.server.url).value, 2000) : null,
-    tool: clip(e.tool),
-    prompt: clip(e.prompt),
-    resourceUri: clip(e.resourceUri, 2000),
-    decision: e.decision ?? "allowed",
-    reason: clip(e.reason),
-    ruleId: clip(e.ruleId),
-    success: e.success ?? true,
-    error: e.error == null ? null : clip(redactUrlsInText(e.error), 2000),
-    durationMs: e.durationMs ?? null,
-    bytesIn: e.bytesIn ?? null,
-    bytesOut: e.bytesOut ?? null,
-    resultTokens: e.resultTokens ?? null,
-    ...(e.serverTokens ? { serverTokens: e.serverTokens } : {}),
-    bundleVersion: s.index?.bundle.version ?? null,
-  };
+  const event = mcpEvent(
+    {
+      userId,
+      email: ctx?.email ?? user?.email ?? null,
+      teamIds: user?.teamIds ?? [],
+      tokenId: ctx?.tokenId ?? null,
+      authMethod: ctx?.authMethod ?? null,
+      clientName: client.name,
+      clientVersion: client.version,
+      clientIp: ctx?.clientIp ?? null,
+      clientCountry: ctx?.clientCountry ?? null,
+      sessionId: ctx?.sessionId ?? null,
+      endpoint: ctx?.endpoint ?? (s.owner?.scope ? `/mcp/${s.owner.scope}` : "/mcp"),
+    },
+    { ...e, method, bundleVersion: s.index?.bundle.version ?? null },
+    crypto.randomUUID(),
+  );
   // Not awaited: the buffer is durable and delivery is its job; the caller's answer does not wait.
   s.ctx.waitUntil(s.env.EVENTS.get(s.env.EVENTS.idFromName("events")).enqueue([event]).catch((err: unknown) => console.error("event enqueue failed", err)));
 }

@@ -8,9 +8,10 @@ import type { BundleServer } from "@core/bundle/schema";
 import { buildToolNameMap, upstreamKey } from "@core/naming/tool-names";
 import { countTokensBounded } from "@core/tools/token-cost";
 import { requestContext, type Extra } from "./context";
-import { blockedError, Denied, named, PortalErrorCode, RpcError } from "./errors";
+import { PortalErrorCode, RpcError } from "./errors";
 import { emitEvent, type EventFields } from "./events";
 import { admitLimits, forward } from "./forward";
+import { decideToolCall, quarantined, toolNotAvailable } from "../decide";
 import type { LiveTool, SessionState } from "./state";
 import { connectedUpstream, liveTools } from "./upstreams";
 
@@ -62,8 +63,6 @@ export async function listTools(s: SessionState, extra: Extra, fields: EventFiel
 export async function callTool(s: SessionState, request: { params?: Record<string, unknown>; method: string }, extra: Extra, fields: EventFields): Promise<Record<string, unknown>> {
   const caller = s.caller();
   const requested = String(request.params?.name ?? "");
-  const notAvailable = (reason: string, ruleId: string | null = null) =>
-    new Denied(PortalErrorCode.NotAvailable, `Tool "${named(requested)}" is not available: it is unknown, not approved, or not allowed for you`, reason, ruleId);
 
   let server: BundleServer | undefined;
   let tool: string;
@@ -83,23 +82,17 @@ export async function callTool(s: SessionState, request: { params?: Record<strin
   }
   fields.server = server ?? null;
   fields.tool = tool;
-  if (!server) throw notAvailable("UNKNOWN_TOOL");
-  const access = toolAccess(s.index!, caller, server, tool);
-  if (!access.ok && access.code === "SERVER_BLOCKED") throw blockedError(server, access.reason);
-  if (!access.ok && access.code === "MISSING_SCOPE") {
-    throw new Denied(PortalErrorCode.NotAvailable, `Tool "${named(requested)}" can change things, and this credential has only the read scope: use a token with the write scope`, access.reason);
-  }
-  if (!access.ok) throw notAvailable(access.code === "POLICY_DENIED" ? `POLICY_DENIED: ${access.reason}` : "TOOL_NOT_APPROVED", access.decision?.ruleId ?? null);
+  const access = decideToolCall(s.index!, caller, server, tool, requested);
   fields.policy = access.decision;
 
-  const upstream = await connectedUpstream(s, server);
+  const upstream = await connectedUpstream(s, access.server);
   const live = (await liveTools(s, upstream)).get(tool);
-  if (!live) throw notAvailable("TOOL_NOT_OFFERED_UPSTREAM");
+  if (!live) throw toolNotAvailable(requested, "TOOL_NOT_OFFERED_UPSTREAM");
   if (live.hash !== access.tool.hash) {
-    reportMismatch(s, extra, server, tool, live.hash);
-    throw new Denied(PortalErrorCode.Quarantined, `Tool "${named(requested)}" changed upstream since it was approved; it is quarantined until it is reviewed again`, `TOOL_HASH_MISMATCH: live definition hashes to ${live.hash}`);
+    reportMismatch(s, extra, access.server, tool, live.hash);
+    throw quarantined(requested, live.hash);
   }
-  await admitLimits(s, [server], tool, fields);
+  await admitLimits(s, [access.server], tool, fields);
   return forward(s, upstream, request.method, { ...request.params, name: tool }, extra);
 }
 

@@ -16,7 +16,7 @@ import {
 import type { BundleServer } from "@core/bundle/schema";
 import { toolHash } from "@core/tools/tool-hash";
 import type { McpToolDefinition } from "@core/tools/tool-types";
-import { configStore } from "../config";
+import { storedActive } from "../config";
 import { closeUpstream, connectUpstream, terminateUpstreamSession, upstreamHeaders, upstreamSession, type UpstreamSessionRecord } from "../upstream";
 import { blockedError } from "./errors";
 import type { LiveTool, SessionState, Upstream } from "./state";
@@ -109,7 +109,7 @@ export async function endUpstream(s: SessionState, upstream: Promise<Upstream>):
 export async function endStoredUpstreams(s: SessionState): Promise<void> {
   const stored = await s.ctx.storage.list<UpstreamSessionRecord>({ prefix: UPSTREAM_KEY });
   if (stored.size === 0) return;
-  const active = await configStore(s.env).active();
+  const active = await storedActive(s.env);
   await Promise.allSettled(
     [...stored.values()].map(async (record) => {
       // A server no longer published: its credential is gone, and so is the reason to call it.

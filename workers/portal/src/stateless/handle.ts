@@ -1,0 +1,337 @@
+/**
+ * MCP 2026-07-28 at `/mcp` and `/mcp/{slug}`: each request is decided and answered by the Worker
+ * that receives it, from its per-isolate index of the bundle, with no Durable Object on the way
+ * except the counter shards a limited call counts against. One JSON parse of the request; lists
+ * come from the bundle's approved definitions; a call goes to the one upstream concerned
+ * (./upstream-link.ts) and its answer comes back as JSON, or as SSE when the caller asked for
+ * progress; events and token counts are done after the answer (`waitUntil`).
+ *
+ * Decisions and their words are the session path's (../decide.ts); so is every event's shape
+ * (@core/events/mcp-event). docs/mcp-endpoint.md, "Stateless (2026-07-28)".
+ */
+import { visibleServers, type BundleIndex, type Caller } from "@core/bundle/bundle-index";
+import type { BundleServer } from "@core/bundle/schema";
+import { resultTokens } from "@core/events/result-tokens";
+import { mcpEvent, type McpEventCaller, type McpEventOutcome } from "@core/events/mcp-event";
+import { META_SERVER_INFO, readStatelessRequest, STATELESS_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type StatelessRequest } from "@core/mcp/stateless";
+import { buildToolNameMap, upstreamKey, type ToolNameMap } from "@core/naming/tool-names";
+import { countTokensBounded } from "@core/tools/token-cost";
+import { decideToolCall, quarantined, toolNotAvailable } from "../decide";
+import type { Env } from "../env";
+import { eventBuffer } from "../event-buffer";
+import { admitCall } from "../limits";
+import { Denied, PortalErrorCode, RpcError } from "../session/errors";
+import { msSetting } from "../settings";
+import { knownHashes, liveHashes, recheckMs } from "./live-pins";
+import { callUpstream, type JsonRpcMessage } from "./upstream-link";
+
+const SERVER_INFO = { name: "Portcullis MCP portal", version: "2" };
+/** How long a client may keep a list (`ttlMs`): lists change only with a publish. */
+const LIST_TTL_MS = 60_000;
+const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
+
+/** Who is calling, as the route established it. */
+export interface StatelessContext {
+  config: BundleIndex;
+  caller: Caller;
+  authMethod: "oauth" | "token";
+  clientCountry: string | null;
+  /** The server slug of `/mcp/{slug}`, null for `/mcp`. */
+  scope: string | null;
+}
+
+type Outcome = Omit<McpEventOutcome, "bundleVersion" | "method">;
+
+class Answer {
+  constructor(
+    readonly result: Record<string, unknown>,
+    readonly outcome: Outcome,
+  ) {}
+}
+
+/** The names at `/mcp` of the tools of a set of servers, per bundle version (names depend only on the set). */
+let namesVersion = -1;
+const namesBySet = new Map<string, Promise<ToolNameMap>>();
+
+function namesFor(config: BundleIndex, servers: readonly BundleServer[]): Promise<ToolNameMap> {
+  if (namesVersion !== config.bundle.version) {
+    namesBySet.clear();
+    namesVersion = config.bundle.version;
+  }
+  const key = servers.map((s) => s.slug).join(" ");
+  let names = namesBySet.get(key);
+  if (!names) {
+    names = buildToolNameMap(servers.flatMap((s) => s.tools.map((t) => ({ serverSlug: s.slug, toolName: t.name }))));
+    namesBySet.set(key, names);
+  }
+  return names;
+}
+
+export async function handleStateless(request: Request, body: unknown, env: Env, ctx: ExecutionContext, who: StatelessContext): Promise<Response> {
+  const read = readStatelessRequest(body, {
+    protocolVersion: request.headers.get("mcp-protocol-version"),
+    method: request.headers.get("mcp-method"),
+    name: request.headers.get("mcp-name"),
+  });
+  if (!read.ok) return rpcError(read.status, read.id, read.code, read.message, read.data);
+  const rpc = read.request;
+  // This revision defines no client notification over HTTP (cancelling is closing the stream): accepted, nothing to do.
+  if (rpc.id === undefined) return new Response(null, { status: 202 });
+
+  const eventCaller: McpEventCaller = {
+    userId: who.caller.user.id,
+    email: who.caller.user.email,
+    teamIds: who.caller.user.teamIds,
+    tokenId: who.caller.tokenId ?? null,
+    authMethod: who.authMethod,
+    clientName: rpc.clientInfo?.name ?? null,
+    clientVersion: rpc.clientInfo?.version ?? null,
+    clientIp: who.caller.clientIp ?? null,
+    clientCountry: who.clientCountry,
+    sessionId: null,
+    endpoint: who.scope ? `/mcp/${who.scope}` : "/mcp",
+  };
+  const emit = (outcome: Outcome, result?: unknown) => {
+    ctx.waitUntil(
+      (async () => {
+        const tokens = result === undefined ? null : safeTokens(rpc.method, result);
+        const event = mcpEvent(eventCaller, { ...outcome, method: rpc.method, bundleVersion: who.config.bundle.version, ...(tokens === null ? {} : { resultTokens: tokens }) }, crypto.randomUUID());
+        await eventBuffer(env).enqueue([event]);
+      })().catch((err: unknown) => console.error("event enqueue failed", err)),
+    );
+  };
+  const started = Date.now();
+  const bytesIn = Number(request.headers.get("content-length")) || null;
+
+  try {
+    switch (rpc.method) {
+      case "server/discover":
+        emit({ bytesIn });
+        return ok(rpc.id, discoverResult(who.config));
+      case "tools/list": {
+        const answer = await listTools(env, who);
+        emit({ ...answer.outcome, bytesIn });
+        return ok(rpc.id, answer.result);
+      }
+      case "tools/call":
+        return await callTool(request, env, ctx, who, rpc, emit, started, bytesIn);
+      default:
+        return rpcError(404, rpc.id, -32601, `Method not found: ${rpc.method.slice(0, 100)} (this portal serves server/discover, tools/list and tools/call in protocol revision ${STATELESS_PROTOCOL_VERSION}; prompts and resources are served to session clients)`);
+    }
+  } catch (error) {
+    const denied = error instanceof Denied;
+    const rpcErr = error instanceof RpcError ? error : new RpcError(PortalErrorCode.UpstreamFailed, "The portal could not complete the request", undefined, error instanceof Error ? error.message : String(error));
+    const fields = (error as { fields?: Outcome }).fields ?? {};
+    emit({
+      ...fields,
+      decision: denied ? "denied" : "allowed",
+      reason: denied ? (error as Denied).reason : null,
+      ruleId: denied ? (error as Denied).ruleId : null,
+      success: false,
+      error: `${rpcErr.code}: ${rpcErr.message}${rpcErr.detail ? ` (${rpcErr.detail})` : ""}`,
+      durationMs: denied ? null : Date.now() - started,
+      bytesIn,
+    });
+    return rpcError(200, rpc.id, rpcErr.code, rpcErr.message, rpcErr.data as Record<string, unknown> | undefined);
+  }
+}
+
+/** Attaches what the event should say to an error on its way out. */
+function withFields<E extends Error>(error: E, fields: Outcome): E {
+  (error as E & { fields?: Outcome }).fields = fields;
+  return error;
+}
+
+function discoverResult(config: BundleIndex): Record<string, unknown> {
+  return {
+    supportedVersions: [...SUPPORTED_PROTOCOL_VERSIONS],
+    capabilities: { tools: { listChanged: true } },
+    instructions: `Tools of the MCP servers your company approved${config.bundle.servers.length ? ` (${config.bundle.servers.map((s) => s.slug).join(", ").slice(0, 500)})` : ""}, through the Portcullis portal: every call is checked against your access and audited.`,
+    ttlMs: LIST_TTL_MS,
+    cacheScope: "private",
+  };
+}
+
+function serversOf(who: StatelessContext): BundleServer[] {
+  if (!who.scope) return visibleServers(who.config, who.caller);
+  const server = who.config.serversBySlug.get(who.scope);
+  return server ? [server] : [];
+}
+
+async function listTools(env: Env, who: StatelessContext): Promise<Answer> {
+  const servers = serversOf(who);
+  await admit(env, who, servers.map((server) => ({ kind: "mcp" as const, serverSlug: server.slug, tool: null })));
+  const names = who.scope ? null : await namesFor(who.config, servers);
+  const tools: Record<string, unknown>[] = [];
+  const bySlug = new Map<string, number>();
+  for (const server of servers) {
+    const live = knownHashes(server);
+    let text = "";
+    for (const tool of server.tools) {
+      if (!tool.definition) continue;
+      const access = decideQuietly(who, server, tool.name);
+      if (!access) continue;
+      // A tool this isolate has seen drift is left out (and refused when called) until it is reviewed.
+      const hash = live?.get(tool.name);
+      if (hash !== undefined && hash !== tool.hash) continue;
+      const listed = names ? { ...tool.definition, name: names.byUpstream.get(upstreamKey(server.slug, tool.name))! } : tool.definition;
+      tools.push(listed);
+      if (!who.scope) text += JSON.stringify(listed);
+    }
+    if (!who.scope && text) bySlug.set(server.slug, countTokensBounded(`[${text}]`));
+  }
+  return new Answer({ tools, ttlMs: LIST_TTL_MS, cacheScope: "private" }, { ...(bySlug.size ? { serverTokens: Object.fromEntries(bySlug) } : {}) });
+}
+
+function decideQuietly(who: StatelessContext, server: BundleServer, tool: string): boolean {
+  try {
+    decideToolCall(who.config, who.caller, server, tool, tool);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function admit(env: Env, who: StatelessContext, requests: { kind: "mcp"; serverSlug: string; tool: string | null }[]): Promise<void> {
+  if (requests.length === 0) return;
+  const admission = await admitCall(env, who.config, { user: who.caller.user, tokenId: who.caller.tokenId ?? null }, requests, { tokens: 0, microUsd: 0 }, who.caller.at);
+  if (admission.admitted) return;
+  const code = admission.refusal.kind === "rateLimit" ? PortalErrorCode.RateLimited : PortalErrorCode.BudgetExceeded;
+  throw new Denied(code, admission.message, admission.reason, null, { retryAfterSeconds: admission.retryAfterSeconds });
+}
+
+async function callTool(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  who: StatelessContext,
+  rpc: StatelessRequest,
+  emit: (outcome: Outcome, result?: unknown) => void,
+  started: number,
+  bytesIn: number | null,
+): Promise<Response> {
+  const requested = rpc.name!;
+  let server: BundleServer | undefined;
+  let tool = requested;
+  if (who.scope) server = who.config.serversBySlug.get(who.scope);
+  else {
+    const target = (await namesFor(who.config, serversOf(who))).byPortalName.get(requested);
+    if (target) [server, tool] = [who.config.serversBySlug.get(target.serverSlug), target.toolName];
+    else {
+      // Not one of the caller's tools: named in the audit trail all the same ({slug}_{tool}; slugs have no underscore).
+      const cut = requested.indexOf("_");
+      const guess = cut > 0 ? who.config.serversBySlug.get(requested.slice(0, cut)) : undefined;
+      if (guess) [server, tool] = [guess, requested.slice(cut + 1)];
+    }
+  }
+  const fields: Outcome = { server: server ?? null, tool };
+  let access;
+  try {
+    access = decideToolCall(who.config, who.caller, server, tool, requested);
+  } catch (error) {
+    throw withFields(error as Error, fields);
+  }
+  fields.reason = access.decision.reason;
+  fields.ruleId = access.decision.ruleId;
+  const upstreamServer = access.server;
+  if (upstreamServer.transport !== "streamable-http") throw withFields(new RpcError(PortalErrorCode.UpstreamFailed, `Server "${upstreamServer.slug}" speaks only the legacy HTTP+SSE transport; use it from a session client (protocol 2025-11-25 or earlier)`), fields);
+
+  const link = {
+    env,
+    server: upstreamServer,
+    callerKey: `${who.caller.user.id}\u0000${who.caller.tokenId ?? "oauth"}`,
+    clientInfo: rpc.clientInfo ?? { name: "portcullis-stateless-client", version: "0" },
+    clientCapabilities: rpc.clientCapabilities,
+    timeoutMs: msSetting(env.PORTCULLIS_UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS),
+    signal: request.signal,
+  };
+  // Pin check and admission at once: neither needs the other.
+  const [hashes] = await Promise.all([
+    liveHashes({ ...link, clientCapabilities: {} }, recheckMs(env.PORTCULLIS_PIN_RECHECK_SECONDS), (p) => ctx.waitUntil(p)).catch((error: unknown) => {
+      throw withFields(error instanceof RpcError ? error : new RpcError(PortalErrorCode.UpstreamFailed, `Upstream server "${upstreamServer.slug}" failed or is unreachable`, undefined, error instanceof Error ? error.message : String(error)), fields);
+    }),
+    admit(env, who, [{ kind: "mcp", serverSlug: upstreamServer.slug, tool }]).catch((error: unknown) => {
+      throw withFields(error as Error, fields);
+    }),
+  ]);
+  const live = hashes.get(tool);
+  if (live === undefined) throw withFields(toolNotAvailable(requested, "TOOL_NOT_OFFERED_UPSTREAM"), fields);
+  if (live !== access.tool.hash) {
+    reportDrift(emit, fields, live);
+    throw withFields(quarantined(requested, live), fields);
+  }
+
+  const params = { ...rpc.params, name: tool };
+  const progressToken = (rpc.meta.progressToken ?? undefined) as string | number | undefined;
+  const finish = (message: JsonRpcMessage, text: string) => {
+    const durationMs = Date.now() - started;
+    if (message.error) {
+      emit({ ...fields, decision: "allowed", success: false, error: `${message.error.code}: ${message.error.message}`.slice(0, 2000), durationMs, bytesIn, bytesOut: text.length });
+      return { jsonrpc: "2.0", id: rpc.id, error: message.error };
+    }
+    const result = message.result ?? {};
+    const isError = result.isError === true;
+    emit({ ...fields, decision: "allowed", success: !isError, error: isError ? "the tool reported an error (isError)" : null, durationMs, bytesIn, bytesOut: text.length }, result);
+    return { jsonrpc: "2.0", id: rpc.id, result: "resultType" in result ? result : { ...result, resultType: "complete" } };
+  };
+  const failed = (error: unknown) =>
+    withFields(error instanceof RpcError ? error : new RpcError(PortalErrorCode.UpstreamFailed, `Upstream server "${upstreamServer.slug}" failed or is unreachable`, undefined, error instanceof Error ? error.message : String(error)), fields);
+
+  if (progressToken === undefined) {
+    let answer;
+    try {
+      answer = await callUpstream(link, "tools/call", params);
+    } catch (error) {
+      throw failed(error);
+    }
+    return Response.json(finish(answer.message, answer.text), { headers: { "cache-control": "no-store" } });
+  }
+
+  // The caller asked for progress: an SSE stream with the upstream's progress notifications, then the answer.
+  const stream = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = stream.writable.getWriter();
+  const encoder = new TextEncoder();
+  const write = (message: unknown) => writer.write(encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`)).catch(() => undefined);
+  ctx.waitUntil(
+    (async () => {
+      try {
+        const answer = await callUpstream({ ...link, onNotification: (n) => n.method === "notifications/progress" && void write(n) }, "tools/call", params);
+        await write(finish(answer.message, answer.text));
+      } catch (error) {
+        const err = failed(error);
+        emit({ ...fields, decision: "allowed", success: false, error: `${err.code}: ${err.message}${err.detail ? ` (${err.detail})` : ""}`, durationMs: Date.now() - started, bytesIn });
+        await write({ jsonrpc: "2.0", id: rpc.id, error: { code: err.code, message: err.message } });
+      } finally {
+        await writer.close().catch(() => undefined);
+      }
+    })(),
+  );
+  return new Response(stream.readable, { headers: { "content-type": "text/event-stream", "cache-control": "no-store", "x-accel-buffering": "no" } });
+}
+
+/** A drifted tool, reported once per isolate so the console quarantines it. */
+const reported = new Set<string>();
+
+function reportDrift(emit: (outcome: Outcome) => void, fields: Outcome, liveHash: string): void {
+  const key = `${fields.server?.id}\u0000${fields.tool}\u0000${liveHash}`;
+  if (reported.has(key)) return;
+  reported.add(key);
+  if (reported.size > 10_000) reported.clear();
+  emit({ ...fields, decision: "denied", reason: `TOOL_HASH_MISMATCH: live definition hashes to ${liveHash}, not the approved pin`, success: false });
+}
+
+function ok(id: string | number, result: Record<string, unknown>): Response {
+  return Response.json({ jsonrpc: "2.0", id, result: { resultType: "complete", ...result, _meta: { [META_SERVER_INFO]: SERVER_INFO } } }, { headers: { "cache-control": "no-store" } });
+}
+
+function rpcError(status: number, id: string | number | null, code: number, message: string, data?: Record<string, unknown>): Response {
+  return Response.json({ jsonrpc: "2.0", id, error: { code, message, ...(data ? { data } : {}) } }, { status, headers: { "cache-control": "no-store" } });
+}
+
+function safeTokens(method: string, result: unknown): number | null {
+  try {
+    return resultTokens(method, result);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * The stateless path's connections to upstream MCP servers: plain `fetch` and one JSON parse per
+ * message, no SDK client. Per isolate, each upstream's protocol is found once (a 2026-07-28
+ * `server/discover`; anything else means a session server) and remembered; a session server gets
+ * one upstream session per caller and server (never shared between callers), opened on first use,
+ * reopened when the upstream forgets it. Legacy HTTP+SSE upstreams are not served here (the route
+ * sends their callers to the session path's SDK client).
+ */
+import type { BundleServer } from "@core/bundle/schema";
+import { META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_PROTOCOL_VERSION, STATELESS_PROTOCOL_VERSION, type ClientInfo } from "@core/mcp/stateless";
+import { upstreamHeaders } from "../upstream";
+import { RpcError, PortalErrorCode } from "../session/errors";
+
+/** What the portal asks an upstream session for: the newest session revision. */
+const SESSION_VERSION = "2025-11-25";
+const OPEN_TIMEOUT_MS = 15_000;
+/** Upstream sessions kept per isolate; beyond it the least recently opened is forgotten (the upstream ends it when idle). */
+const MAX_LINKS = 2_000;
+
+export interface JsonRpcMessage {
+  jsonrpc: "2.0";
+  id?: string | number | null;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+export interface UpstreamAnswer {
+  message: JsonRpcMessage;
+  /** The body's bytes as the upstream sent the final message (for sizes and off-path token counting). */
+  text: string;
+}
+
+type Mode = "stateless" | "session";
+
+interface Link {
+  sessionId: string | null;
+  protocolVersion: string;
+}
+
+/** Per isolate: each upstream's protocol, by server id and URL. */
+const modes = new Map<string, Promise<Mode>>();
+/** Per isolate: upstream sessions by server, URL, credential and caller. */
+const links = new Map<string, Promise<Link>>();
+let nextId = 1;
+
+const serverKey = (server: BundleServer) => `${server.id}\u0000${server.url}\u0000${server.credential?.sealed.slice(-32) ?? ""}`;
+
+/** The upstream answered outside MCP (an HTTP error, no answer, a malformed body). */
+function upstreamFailed(server: BundleServer, detail: string): RpcError {
+  return new RpcError(PortalErrorCode.UpstreamFailed, `Upstream server "${server.slug}" failed or is unreachable`, undefined, detail);
+}
+
+export interface CallOptions {
+  env: { PORTCULLIS_EDGE_SECRET: string };
+  server: BundleServer;
+  /** Whose upstream session this is: user and credential (never shared between callers). */
+  callerKey: string;
+  clientInfo: ClientInfo;
+  clientCapabilities: Record<string, unknown>;
+  timeoutMs: number;
+  /** Notifications the upstream sends about this request (progress), in order. */
+  onNotification?: (message: JsonRpcMessage) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Sends one request to the upstream and returns its final answer (result or error), whatever the
+ * upstream's protocol. `params` are sent as given (the caller's `_meta` keys of 2026-07-28 are set
+ * for a stateless upstream, dropped for a session one).
+ */
+export async function callUpstream(options: CallOptions, method: string, params: Record<string, unknown>): Promise<UpstreamAnswer> {
+  const { server } = options;
+  if (server.transport !== "streamable-http") throw upstreamFailed(server, "legacy HTTP+SSE upstreams are served on the session path");
+  const headers = await upstreamHeaders(server, options.env.PORTCULLIS_EDGE_SECRET);
+  const mode = await modeOf(server, headers, options);
+  if (mode === "stateless") {
+    const meta = { ...(params._meta as Record<string, unknown> | undefined), [META_PROTOCOL_VERSION]: STATELESS_PROTOCOL_VERSION, [META_CLIENT_INFO]: options.clientInfo, [META_CLIENT_CAPABILITIES]: options.clientCapabilities };
+    const name = typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : null;
+    return post(server, { ...headers, "mcp-protocol-version": STATELESS_PROTOCOL_VERSION, "mcp-method": method, ...(name !== null ? { "mcp-name": headerValue(name) } : {}) }, { jsonrpc: "2.0", id: nextId++, method, params: { ...params, _meta: meta } }, options);
+  }
+  const sessionParams = withoutStatelessMeta(params);
+  for (let attempt = 0; ; attempt++) {
+    const key = `${serverKey(server)}\u0000${options.callerKey}`;
+    const link = await linkFor(key, server, headers, options);
+    try {
+      return await post(server, { ...headers, "mcp-protocol-version": link.protocolVersion, ...(link.sessionId ? { "mcp-session-id": link.sessionId } : {}) }, { jsonrpc: "2.0", id: nextId++, method, params: sessionParams }, options, link);
+    } catch (error) {
+      // The upstream forgot the session (restarted, or ended it when idle): open a new one, once.
+      if (error instanceof SessionGone && attempt === 0) {
+        links.delete(key);
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+class SessionGone extends Error {}
+
+/** A value for `Mcp-Name`: plain ASCII as is, anything else in the spec's base64 form. */
+function headerValue(value: string): string {
+  if (/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(value) && !(value.startsWith("=?base64?") && value.endsWith("?="))) return value;
+  return `=?base64?${btoa(String.fromCharCode(...new TextEncoder().encode(value)))}?=`;
+}
+
+function withoutStatelessMeta(params: Record<string, unknown>): Record<string, unknown> {
+  const meta = params._meta as Record<string, unknown> | undefined;
+  if (!meta) return params;
+  const rest = Object.fromEntries(Object.entries(meta).filter(([k]) => !k.startsWith("io.modelcontextprotocol/")));
+  const out = { ...params };
+  if (Object.keys(rest).length > 0) out._meta = rest;
+  else delete out._meta;
+  return out;
+}
+
+/** Whether the upstream speaks 2026-07-28: asked once per isolate with `server/discover`. */
+function modeOf(server: BundleServer, headers: Record<string, string>, options: CallOptions): Promise<Mode> {
+  const key = serverKey(server);
+  let mode = modes.get(key);
+  if (!mode) {
+    mode = discover(server, headers, options).catch((error: unknown) => {
+      modes.delete(key);
+      throw error;
+    });
+    modes.set(key, mode);
+  }
+  return mode;
+}
+
+async function discover(server: BundleServer, headers: Record<string, string>, options: CallOptions): Promise<Mode> {
+  const body = { jsonrpc: "2.0", id: nextId++, method: "server/discover", params: { _meta: { [META_PROTOCOL_VERSION]: STATELESS_PROTOCOL_VERSION, [META_CLIENT_INFO]: options.clientInfo, [META_CLIENT_CAPABILITIES]: {} } } };
+  let res: Response;
+  try {
+    res = await fetch(server.url, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": STATELESS_PROTOCOL_VERSION, "mcp-method": "server/discover" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(OPEN_TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw upstreamFailed(server, `server/discover: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    // A session server refuses the unknown method or the missing session (400/404/405...): speak sessions with it.
+    if (res.status >= 400 && res.status < 500) return "session";
+    throw upstreamFailed(server, `server/discover answered HTTP ${res.status}`);
+  }
+  const answer = await readAnswer(server, res, body.id, undefined).catch(() => null);
+  const versions = answer?.message.result?.supportedVersions;
+  return Array.isArray(versions) && versions.includes(STATELESS_PROTOCOL_VERSION) ? "stateless" : "session";
+}
+
+function linkFor(key: string, server: BundleServer, headers: Record<string, string>, options: CallOptions): Promise<Link> {
+  let link = links.get(key);
+  if (!link) {
+    link = openSession(server, headers, options).catch((error: unknown) => {
+      links.delete(key);
+      throw error;
+    });
+    links.set(key, link);
+    if (links.size > MAX_LINKS) links.delete(links.keys().next().value!);
+  }
+  return link;
+}
+
+/** initialize, then notifications/initialized: an upstream session for one caller. */
+async function openSession(server: BundleServer, headers: Record<string, string>, options: CallOptions): Promise<Link> {
+  const init = { jsonrpc: "2.0" as const, id: nextId++, method: "initialize", params: { protocolVersion: SESSION_VERSION, capabilities: {}, clientInfo: options.clientInfo } };
+  const res = await send(server, headers, init, OPEN_TIMEOUT_MS);
+  const sessionId = res.headers.get("mcp-session-id");
+  const answer = await readAnswer(server, res, init.id, undefined);
+  if (answer.message.error) throw new RpcError(answer.message.error.code, answer.message.error.message, answer.message.error.data);
+  const version = answer.message.result?.protocolVersion;
+  const link: Link = { sessionId, protocolVersion: typeof version === "string" ? version : SESSION_VERSION };
+  const note = await send(server, { ...headers, "mcp-protocol-version": link.protocolVersion, ...(sessionId ? { "mcp-session-id": sessionId } : {}) }, { jsonrpc: "2.0", method: "notifications/initialized" }, OPEN_TIMEOUT_MS);
+  await note.body?.cancel();
+  return link;
+}
+
+async function send(server: BundleServer, headers: Record<string, string>, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
+  try {
+    return await fetch(server.url, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify(body),
+      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    throw upstreamFailed(server, error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function post(server: BundleServer, headers: Record<string, string>, body: JsonRpcMessage & { id: number }, options: CallOptions, link?: Link): Promise<UpstreamAnswer> {
+  const res = await send(server, headers, body, options.timeoutMs, options.signal);
+  if (link?.sessionId && res.status === 404) {
+    await res.body?.cancel();
+    throw new SessionGone();
+  }
+  if (!res.ok) {
+    // An HTTP error may still carry a JSON-RPC error (a 400 with the reason): forward that.
+    const text = await res.text().catch(() => "");
+    const message = parseMessage(text);
+    if (message?.error) return { message, text };
+    throw upstreamFailed(server, `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`);
+  }
+  return readAnswer(server, res, body.id, options, link, headers);
+}
+
+function parseMessage(text: string): JsonRpcMessage | null {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === "object" && !Array.isArray(value) ? (value as JsonRpcMessage) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The final message for `id` from a JSON body or an SSE stream. On a stream, notifications go to
+ * `onNotification`; a request from the upstream (sampling, elicitation, roots) is answered with an
+ * error, since the portal opened the upstream session without those capabilities.
+ */
+async function readAnswer(server: BundleServer, res: Response, id: number, options: CallOptions | undefined, link?: Link, headers?: Record<string, string>): Promise<UpstreamAnswer> {
+  const type = res.headers.get("content-type") ?? "";
+  if (!type.includes("text/event-stream")) {
+    const text = await res.text();
+    const message = parseMessage(text);
+    if (!message || (message.result === undefined && message.error === undefined)) throw upstreamFailed(server, `not a JSON-RPC answer: ${text.slice(0, 200)}`);
+    return { message, text };
+  }
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  try {
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) throw upstreamFailed(server, "the stream ended without an answer");
+      buffer += chunk.value.replace(/\r\n?/g, "\n");
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const event = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = event
+          .split("\n")
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(line[5] === " " ? 6 : 5))
+          .join("\n");
+        if (!data) continue;
+        const message = parseMessage(data);
+        if (!message) continue;
+        if ((message.result !== undefined || message.error !== undefined) && message.id === id) return { message, text: data };
+        if (message.method && message.id === undefined) options?.onNotification?.(message);
+        else if (message.method && message.id !== undefined && link && headers) {
+          const refusal = { jsonrpc: "2.0", id: message.id, error: { code: -32601, message: `The portal does not relay ${message.method} on this path` } };
+          void send(server, { ...headers, "mcp-protocol-version": link.protocolVersion, ...(link.sessionId ? { "mcp-session-id": link.sessionId } : {}) }, refusal, OPEN_TIMEOUT_MS).then((r) => r.body?.cancel(), () => undefined);
+        }
+      }
+    }
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+}
