@@ -6,6 +6,7 @@ import { redactUrl, redactUrlsInText } from "@core/net/redact-url";
 import type { PolicyDecision } from "@core/policy/evaluate";
 import { requestContext, type Extra, type SessionContext } from "./context";
 import { Denied, RpcError } from "./errors";
+import { enqueueEvents } from "../events/enqueue";
 import type { SessionState } from "./state";
 
 export interface EventFields {
@@ -110,8 +111,8 @@ export function emitEvent(
     ...(e.serverTokens ? { serverTokens: e.serverTokens } : {}),
     bundleVersion: s.index?.bundle.version ?? null,
   };
-  // Not awaited: the buffer is durable and delivery is its job; the caller's answer does not wait.
-  s.ctx.waitUntil(s.env.EVENTS.get(s.env.EVENTS.idFromName("events")).enqueue([event]).catch((err: unknown) => console.error("event enqueue failed", err)));
+  // Off the response path (waitUntil): the caller's answer does not wait for the queue or the buffer.
+  void enqueueEvents(s.env, (p) => s.ctx.waitUntil(p), [event]);
 }
 
 function safeTokens(method: string, result: unknown): number | null {
