@@ -219,6 +219,54 @@ describe("event delivery from the portal Worker to the console", () => {
     return drained;
   }
 
+  /**
+   * 40 events in one send, the console refusing the 18th (they travel as one batch: splitting it
+   * isolates the poison): the other 39 are stored once, the 18th is a dead letter with the console's answer.
+   */
+  async function oneRefusedAmongForty(portal: PortalUnderTest): Promise<Stats> {
+    const events = Array.from({ length: 40 }, () => makeEvent());
+    const poison = events[17]!;
+    const before = { accepted: console_.accepted, deadLettered: (await statsOf(portal)).deadLettered };
+    console_.refuseId = poison.id;
+    let drained: Stats;
+    try {
+      expect((await enqueue(portal, events)).status).toBe(200);
+      drained = await waitFor("every event to be delivered", async () => {
+        const s = await statsOf(portal);
+        return s.pending === 0 && s;
+      });
+    } finally {
+      console_.refuseId = null;
+    }
+    expect(drained.deadLettered).toBe(before.deadLettered + 1);
+    const ids = await storedIds(events);
+    expect(ids).toHaveLength(39);
+    expect(ids).not.toContain(poison.id);
+    expect(console_.accepted - before.accepted).toBe(39);
+    const { deadLetters } = (await (await portal.operatorGet("/_portcullis/events/dead-letters")).json()) as { deadLetters: { eventId: string; reason: string; event: string }[] };
+    expect(deadLetters[0]).toMatchObject({ eventId: poison.id, reason: expect.stringMatching(/refused it \(400\).*VALIDATION_ERROR/) });
+    expect(JSON.parse(deadLetters[0]!.event)).toMatchObject({ id: poison.id, tool: "get_weather" });
+    return drained;
+  }
+
+  /** An event breaking the contract is refused (400) and kept as a dead letter, never sent; long text is clipped instead of refused. */
+  async function contractAndClipping(portal: PortalUnderTest): Promise<void> {
+    const before = await statsOf(portal);
+    const bad = await enqueue(portal, [{ ...makeEvent(), decision: "maybe" }]);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: expect.stringMatching(/decision/) });
+    const long = makeEvent({ tool: "t".repeat(5_000), error: "e".repeat(50_000), durationMs: 12.7 });
+    expect((await enqueue(portal, [long])).status).toBe(200);
+    await waitFor("every event to be delivered", async () => (await statsOf(portal)).pending === 0);
+    const [row] = await db.select().from(mcpEvents).where(inArray(mcpEvents.id, [long.id]));
+    expect(row!.tool).toHaveLength(500);
+    expect(row!.error).toHaveLength(2_000);
+    expect(row!.durationMs).toBe(13);
+    expect((await statsOf(portal)).deadLettered).toBe(before.deadLettered + 1);
+    const { deadLetters } = (await (await portal.operatorGet("/_portcullis/events/dead-letters")).json()) as { deadLetters: { reason: string }[] };
+    expect(deadLetters[0]!.reason).toMatch(/breaks the event contract.*decision/);
+  }
+
   describe("through Cloudflare Queues (the EVENTS_QUEUE binding; Miniflare's local queue)", () => {
     let portal: PortalUnderTest;
     let user: TestUser;
@@ -246,47 +294,11 @@ describe("event delivery from the portal Worker to the console", () => {
     }, 60_000);
 
     it("dead-letters an event the console refuses (400) with its reason, and delivers the rest of its batch", async () => {
-      const events = Array.from({ length: 40 }, () => makeEvent());
-      const poison = events[17]!;
-      console_.refuseId = poison.id;
-      const before = console_.accepted;
-      try {
-        // One send of 40 events: they reach the consumer as one batch, which is split to isolate the poison.
-        expect((await enqueue(portal, events)).status).toBe(200);
-        const drained = await waitFor("the queue to drain", async () => {
-          const s = await statsOf(portal);
-          return s.pending === 0 && s;
-        });
-        expect(drained.deadLettered).toBe(1);
-        expect(drained.lastError).toBeNull();
-      } finally {
-        console_.refuseId = null;
-      }
-      const ids = await storedIds(events);
-      expect(ids).toHaveLength(39);
-      expect(ids).not.toContain(poison.id);
-      expect(console_.accepted - before).toBe(39);
-      const { deadLetters } = (await (await portal.operatorGet("/_portcullis/events/dead-letters")).json()) as { deadLetters: { eventId: string; reason: string; event: string }[] };
-      expect(deadLetters).toHaveLength(1);
-      expect(deadLetters[0]).toMatchObject({ eventId: poison.id, reason: expect.stringMatching(/refused it \(400\).*VALIDATION_ERROR/) });
-      expect(JSON.parse(deadLetters[0]!.event)).toMatchObject({ id: poison.id, tool: "get_weather" });
+      expect((await oneRefusedAmongForty(portal)).lastError).toBeNull();
     }, 60_000);
 
     it("keeps an event that breaks the contract as a dead letter, never sending it, and clips long text instead of refusing", async () => {
-      const before = await statsOf(portal);
-      const bad = await enqueue(portal, [{ ...makeEvent(), decision: "maybe" }]);
-      expect(bad.status).toBe(400);
-      expect(await bad.json()).toMatchObject({ error: expect.stringMatching(/decision/) });
-      const long = makeEvent({ tool: "t".repeat(5_000), error: "e".repeat(50_000), durationMs: 12.7 });
-      expect((await enqueue(portal, [long])).status).toBe(200);
-      await waitFor("the queue to drain", async () => (await statsOf(portal)).pending === 0);
-      const [row] = await db.select().from(mcpEvents).where(inArray(mcpEvents.id, [long.id]));
-      expect(row!.tool).toHaveLength(500);
-      expect(row!.error).toHaveLength(2_000);
-      expect(row!.durationMs).toBe(13);
-      expect((await statsOf(portal)).deadLettered).toBe(before.deadLettered + 1);
-      const { deadLetters } = (await (await portal.operatorGet("/_portcullis/events/dead-letters")).json()) as { deadLetters: { reason: string }[] };
-      expect(deadLetters[0]!.reason).toMatch(/breaks the event contract.*decision/);
+      await contractAndClipping(portal);
     }, 60_000);
   });
 
@@ -345,43 +357,11 @@ describe("event delivery from the portal Worker to the console", () => {
     }, 180_000);
 
     it("isolates an event the console refuses (400) by bisecting, keeps it as a dead letter, and delivers the rest", async () => {
-      const events = Array.from({ length: 40 }, () => makeEvent());
-      const poison = events[17]!;
-      console_.refuseId = poison.id;
-      const before = console_.accepted;
-      try {
-        // One enqueue, so the 40 events travel in one batch and the bisection has work to do.
-        expect((await enqueue(portal, events)).status).toBe(200);
-        const drained = await waitFor("the buffer to drain", async () => {
-          const s = await statsOf(portal);
-          return s.pending === 0 && s;
-        });
-        expect(drained.deadLettered).toBe(1);
-      } finally {
-        console_.refuseId = null;
-      }
-      const ids = await storedIds(events);
-      expect(ids).toHaveLength(39);
-      expect(ids).not.toContain(poison.id);
-      expect(console_.accepted - before).toBe(39);
-      const { deadLetters } = (await (await portal.operatorGet("/_portcullis/events/dead-letters")).json()) as { deadLetters: { eventId: string }[] };
-      expect(deadLetters.map((d) => d.eventId)).toEqual([poison.id]);
+      await oneRefusedAmongForty(portal);
     }, 60_000);
 
     it("never buffers an event that breaks the contract (kept as a dead letter), and clips long text instead of refusing", async () => {
-      const bad = await enqueue(portal, [{ ...makeEvent(), decision: "maybe" }]);
-      expect(bad.status).toBe(400);
-      expect(await bad.json()).toMatchObject({ error: expect.stringMatching(/decision/) });
-      const long = makeEvent({ tool: "t".repeat(5_000), error: "e".repeat(50_000), durationMs: 12.7 });
-      const ok = await enqueue(portal, [long]);
-      expect(ok.status).toBe(200);
-      await waitFor("the buffer to drain", async () => (await statsOf(portal)).pending === 0);
-      const [row] = await db.select().from(mcpEvents).where(inArray(mcpEvents.id, [long.id]));
-      expect(row!.tool).toHaveLength(500);
-      expect(row!.error).toHaveLength(2_000);
-      expect(row!.durationMs).toBe(13);
-      // The poison event of the test before, and this one.
-      expect((await statsOf(portal)).deadLettered).toBe(2);
+      await contractAndClipping(portal);
     }, 60_000);
 
     it("delivers 1,000 events from 500 concurrent enqueues exactly once, each sender's in the order it sent them", async () => {
