@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: builds the console when the build is missing or older than the sources, then
 // serves it, and runs the portal Worker next to it in workerd (wrangler's local mode; storage under
-// .data/wrangler; PORTCULLIS_PORTAL=off skips it). In local mode (no identity provider configured)
+// .data/wrangler; its events queue in Miniflare, in memory: docs/events.md; PORTCULLIS_PORTAL=off skips it). In local mode (no identity provider configured)
 // the console listens on loopback only, because local sign-in asks for no password, and it prints
 // the sign-in code the first person (who becomes admin) must type. The console runs behind
 // scripts/lib/console-server.mjs, which tells it each request's TCP peer.

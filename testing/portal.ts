@@ -32,7 +32,48 @@ export interface PortalUnderTest {
   push(bundle: ConfigBundle): Promise<Response>;
   /** `GET` of an operator endpoint (`/_portcullis/status`, `/_portcullis/events`), signed as the console signs it. */
   operatorGet(path: string): Promise<Response>;
+  /**
+   * Stops workerd and starts it again on the same storage (needs `persist`), as a deploy or a crash
+   * would; `origin` changes (a new port). Miniflare's queue broker keeps its messages in memory
+   * only, so whatever is still in the local queue is lost with it (Cloudflare's queues are durable).
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * The events queue in tests: as wrangler.jsonc configures it (both queues, the same consumer
+ * settings) but with a short batch timeout, so deliveries start within 50 ms, and a retry budget
+ * a test can set (a failed batch reaches the dead-letter queue after `maxRetries` + 1 attempts).
+ */
+export interface EventsQueueOptions {
+  maxBatchTimeoutSeconds?: number;
+  maxRetries?: number;
+}
+
+interface QueuesConfig {
+  producers: { binding: string; queue: string }[];
+  consumers: { queue: string; max_batch_size?: number; max_batch_timeout?: number; max_retries?: number; dead_letter_queue?: string; retry_delay?: number }[];
+}
+
+/** Miniflare's queue options for wrangler.jsonc's `queues`; none when `options` is false (the Worker without the binding). */
+function queueOptions(queues: QueuesConfig | undefined, options: EventsQueueOptions | false | undefined) {
+  if (!queues || options === false) return {};
+  return {
+    queueProducers: Object.fromEntries(queues.producers.map((p) => [p.binding, { queueName: p.queue }])),
+    queueConsumers: Object.fromEntries(
+      queues.consumers.map((c) => [
+        c.queue,
+        {
+          maxBatchSize: c.max_batch_size,
+          maxBatchTimeout: options?.maxBatchTimeoutSeconds ?? 0.05,
+          maxRetries: options?.maxRetries ?? c.max_retries,
+          ...(c.dead_letter_queue ? { deadLetterQueue: c.dead_letter_queue } : {}),
+          ...(c.retry_delay !== undefined ? { retryDelay: c.retry_delay } : {}),
+        },
+      ]),
+    ),
+  };
 }
 
 /**
@@ -62,9 +103,19 @@ function buildWorker(entry: string): Promise<string> {
  * KV namespace), with no wrangler dev proxy in front: the proxy reads every response stream to its
  * end (a caller hanging up would never reach the Worker), and restarts the Worker when a request is
  * answered before its body was read (the request after it then fails). `testHooks`: the test entry
- * (src/testing/test-entry.ts) with PORTCULLIS_TEST_HOOKS=1.
+ * (src/testing/test-entry.ts) with PORTCULLIS_TEST_HOOKS=1. `eventsQueue`: the events queue's test
+ * settings, or false to run the Worker without the binding (the sharded-buffer path). `persist`: a
+ * folder for Durable Object and KV storage, kept across `restart()`.
  */
-export async function startPortal(options: { consoleUrl: string; edgeSecret?: string; keys?: Keys; vars?: Record<string, string>; testHooks?: boolean }): Promise<PortalUnderTest> {
+export async function startPortal(options: {
+  consoleUrl: string;
+  edgeSecret?: string;
+  keys?: Keys;
+  vars?: Record<string, string>;
+  testHooks?: boolean;
+  eventsQueue?: EventsQueueOptions | false;
+  persist?: string;
+}): Promise<PortalUnderTest> {
   const keys = options.keys ?? (await generateSigningKeyPair());
   const edgeSecret = options.edgeSecret ?? generateEdgeSecret();
   const entry = options.testHooks ? "test-entry" : "index";
@@ -74,9 +125,10 @@ export async function startPortal(options: { consoleUrl: string; edgeSecret?: st
     compatibility_flags: string[];
     durable_objects: { bindings: { name: string; class_name: string }[] };
     kv_namespaces: { binding: string }[];
+    queues?: QueuesConfig;
   };
   const { Miniflare } = await import("miniflare");
-  const mf = new Miniflare({
+  const miniflareOptions = {
     host: "127.0.0.1",
     port: 0,
     modules: true,
@@ -93,10 +145,15 @@ export async function startPortal(options: { consoleUrl: string; edgeSecret?: st
       ...(options.testHooks ? { PORTCULLIS_TEST_HOOKS: "1" } : {}),
       ...options.vars,
     },
-  });
-  const origin = (await mf.ready).origin;
+    ...queueOptions(config.queues, options.eventsQueue),
+    ...(options.persist ? { durableObjectsPersist: path.join(options.persist, "do"), kvPersist: path.join(options.persist, "kv") } : {}),
+  };
+  let mf = new Miniflare(miniflareOptions);
+  let origin = (await mf.ready).origin;
   return {
-    origin,
+    get origin() {
+      return origin;
+    },
     keys,
     edgeSecret,
     async push(bundle) {
@@ -105,6 +162,12 @@ export async function startPortal(options: { consoleUrl: string; edgeSecret?: st
     },
     async operatorGet(path) {
       return fetch(`${origin}${path}`, { headers: { [EDGE_SIGNATURE_HEADER]: await signEdgeRequest("GET", path, await parseEdgeSecrets(edgeSecret)) } });
+    },
+    async restart() {
+      if (!options.persist) throw new Error("restart() needs startPortal({ persist })");
+      await mf.dispose();
+      mf = new Miniflare(miniflareOptions);
+      origin = (await mf.ready).origin;
     },
     stop: () => mf.dispose(),
   };

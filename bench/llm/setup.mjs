@@ -89,9 +89,9 @@ export async function gatewayConfig(helpers, providerUrl, consoleUrl) {
  * bundle exactly once, or the variant refuses to run (the code it targets has changed).
  */
 export const VARIANTS = {
-  // The LLM route still builds each usage event, but does not send it to the EventBuffer Durable Object.
+  // The LLM route still builds each usage event, but does not send it (neither to the queue nor to an EventBuffer shard).
   // (A pattern: esbuild renames `env` to `env2` and the like when it bundles.)
-  "no-events": [[/eventBuffer\(env\d*\)\.enqueue\(\[event\]\)\.catch\(/g, "Promise.resolve().catch("]],
+  "no-events": [[/enqueueEvents\(env\d*, \(p\d*\) => ctx\d*\.waitUntil\(p\d*\), \[event\]\)/g, "Promise.resolve()"]],
 };
 
 export const workerVariant = (s, worker, name) => editedWorker(s, worker, name, VARIANTS, "worker-llm-");

@@ -174,10 +174,10 @@ export function buildWorker(s) {
  * bundle exactly once, or the variant refuses to run (the code it targets has changed).
  */
 export const VARIANTS = {
-  // McpSession.emit still builds the event, but no longer sends it to the EventBuffer Durable Object.
-  "no-events": [['this.env.EVENTS.get(this.env.EVENTS.idFromName("events")).enqueue([event])', "Promise.resolve()"]],
-  // The RPC to the EventBuffer still happens, but enqueue() returns at once (no validation, no SQLite, no alarm).
-  "enqueue-noop": [["  async enqueue(events) {", "  async enqueue(events) { return;"]],
+  // emitEvent still builds the event, but no longer sends it (neither to the queue nor to an EventBuffer shard).
+  "no-events": [["enqueueEvents(s.env, (p) => s.ctx.waitUntil(p), [event])", "Promise.resolve()"]],
+  // The RPC to the EventBuffer shard still happens (the path without a queue, as this harness runs), but store() returns at once (no SQLite, no alarm).
+  "enqueue-noop": [["  async store(bodies) {", "  async store(bodies) { return;"]],
 };
 
 export const workerVariant = (s, worker, name) => editedWorker(s, worker, name, VARIANTS, "worker-");

@@ -10,8 +10,17 @@ export interface Env {
   CONFIG: DurableObjectNamespace<ConfigStore>;
   /** One Durable Object per MCP session (Mcp-Session-Id): the downstream server and its upstream clients. */
   SESSIONS: DurableObjectNamespace<McpSession>;
-  /** The outgoing event buffer: durable, delivered in signed batches to the console, retried with backoff. */
+  /**
+   * The durable event store, sharded (src/events/shards.ts): the delivery path where there is no
+   * queue, the dead-letter queue's landing place, dead letters, and the queue's in-flight count.
+   */
   EVENTS: DurableObjectNamespace<EventBuffer>;
+  /**
+   * Cloudflare Queues producer for audit and usage events (queue `portcullis-events`, consumed by
+   * this Worker's `queue()` handler, src/events/consumer.ts). Absent (self-hosted workerd, or a
+   * deployment without it): events go to the sharded durable buffer instead.
+   */
+  EVENTS_QUEUE?: Queue<string>;
   /** Rate-limit and budget counters (src/counters.ts): one instance ("global"), admission and settlement of every call. */
   COUNTERS: DurableObjectNamespace<Counters>;
   /** OAuth 2.1 clients, grants and tokens (@cloudflare/workers-oauth-provider). */
@@ -42,6 +51,10 @@ export interface Env {
   PORTCULLIS_UPSTREAM_TIMEOUT_MS?: string;
   /** Seconds between re-listings of an upstream's live tools for the pin check on the stateless path (per isolate); default 60. */
   PORTCULLIS_PIN_RECHECK_SECONDS?: string;
+  /** "buffer" sends events to the sharded durable buffer even when the `EVENTS_QUEUE` binding exists. */
+  PORTCULLIS_EVENTS?: string;
+  /** How many EventBuffer shards (default 16; raise only). */
+  PORTCULLIS_EVENTS_SHARDS?: string;
   /** Longest wait between event delivery retries, in ms (backoff starts at 1 s and doubles). Optional: 60000. */
   PORTCULLIS_EVENTS_MAX_BACKOFF_MS?: string;
   /**

@@ -1,15 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
-import { EDGE_SIGNATURE_HEADER, signEventBody, type EdgeSecret } from "@core/edge/secret";
+import { EVENT_BATCH_LIMIT, type AnyEvent } from "@core/events/schema";
 import { edgeSecrets } from "./settings";
-import { clip, EVENT_BATCH_LIMIT, EVENT_BODY_LIMIT_BYTES, EVENT_ERROR_LIMIT, LLM_LOG_LIMIT, LlmEvent, PortalEvent, type AnyEvent } from "@core/events/schema";
-import { storableText } from "@core/text/storable";
 import { retryDelayMs } from "./backoff";
+import { batchLength, deliverEvents, ingestUrl } from "./events/deliver";
+import { byteLength, normalizeEvent } from "./events/normalize";
 import type { Env } from "./env";
 
-/** Events kept while the console is unreachable (~1–2 KB each on disk). Beyond it new events are dropped and counted. */
+/** Events kept per shard while the console is unreachable (~1–2 KB each on disk). Beyond it new events are dropped and counted. */
 export const EVENT_BUFFER_CAP = 1_000_000;
-/** A delivery body stays at half the console's limit (2,000,000 bytes), so a batch is never refused for its size. */
-const BATCH_BODY_BYTES = EVENT_BODY_LIMIT_BYTES / 2;
 /** Events enqueued within this delay go out together. */
 const FLUSH_DELAY_MS = 250;
 /**
@@ -23,18 +21,39 @@ const GROUP_COMMIT_WINDOW_MS = 10;
 const GROUP_COMMIT_ROWS = 100;
 /** Batches per alarm run; the alarm re-arms immediately when more remain, so one run stays short. */
 const BATCHES_PER_RUN = 20;
-const DELIVERY_TIMEOUT_MS = 30_000;
+/** Dead letters the status lists (newest first); all of them stay stored. */
+const DEAD_LETTERS_LISTED = 20;
 
-export interface EventBufferStats {
-  /** Events stored here and not yet acknowledged by the console. */
-  pending: number;
-  lastDeliveredAt: string | null;
-  /** Why the last attempt failed; null once a delivery succeeds again. */
-  lastError: string | null;
-  /** When the next retry runs, while deliveries are failing. */
-  nextAttemptAt: string | null;
-  /** Events given up on: refused one by one by the console as malformed, or over the buffer cap. */
+/** One shard's state; the status route adds the shards up (src/events/status.ts). */
+export interface EventShardStats {
+  /** Events stored in this shard's buffer and not yet acknowledged by the console. */
+  buffered: number;
+  /** Events this shard counted into the queue (producers) … */
+  sent: number;
+  /** … and out of it (the consumer: delivered, dead-lettered, or moved here from the dead-letter queue). */
+  settled: number;
+  /** Events the dead-letter queue handed to this shard's buffer (the queue gave up retrying them). */
+  fromDeadLetterQueue: number;
+  /** Events kept here with the reason no console will take them (refused one by one, or breaking the contract). */
+  deadLettered: number;
+  /** Events given up on because the buffer was full. */
   dropped: number;
+  lastDeliveredAt: string | null;
+  /** The buffer's last delivery failure; null once a delivery succeeds again. */
+  bufferError: string | null;
+  bufferNextAttemptAt: string | null;
+  /** The queue consumer's last failure here, and when. */
+  queueError: string | null;
+  queueErrorAt: string | null;
+  queueNextAttemptAt: string | null;
+}
+
+export interface DeadLetter {
+  eventId: string | null;
+  reason: string;
+  at: string;
+  /** The event's JSON as it was when refused (clipped to 4,000 characters here; the stored copy is whole). */
+  event: string;
 }
 
 interface Row {
@@ -43,66 +62,40 @@ interface Row {
   bytes: number;
 }
 
-type Outcome = { ok: true } | { ok: false; error: string };
-
 /** Rows waiting for the next group commit, in arrival order, and how their callers learn the outcome. */
 interface Group {
   rows: string[];
+  /** How many of the rows came from the dead-letter queue. */
+  fromQueue: number;
   committed: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
-/** The one buffer instance every part of the Worker enqueues to. */
-export function eventBuffer(env: Env): DurableObjectStub<EventBuffer> {
-  return env.EVENTS.get(env.EVENTS.idFromName("events"));
-}
-
-const TEXT_FIELDS = ["email", "clientName", "clientVersion", "clientIp", "clientCountry", "sessionId", "method", "endpoint", "serverSlug", "tool", "prompt", "reason", "ruleId", "model", "providerSlug", "operation"] as const;
-const LONG_FIELDS = ["serverUrl", "resourceUri", "error"] as const;
-const LOG_FIELDS = ["requestLog", "responseLog"] as const;
-const COUNT_FIELDS = ["durationMs", "bytesIn", "bytesOut", "resultTokens", "inputTokens", "outputTokens", "cachedInputTokens", "cacheWriteTokens"] as const;
+const eventIdOf = (body: string): string | null => {
+  try {
+    const id = (JSON.parse(body) as { id?: unknown }).id;
+    return typeof id === "string" ? id : null;
+  } catch {
+    return null;
+  }
+};
 
 /**
- * Brings an event within the contract's limits (long strings clipped, counts rounded and clamped)
- * and validates it, so nothing the console would refuse enters the buffer. Text a caller chose (a
- * client name, a tool name, a prompt) may hold NUL or unpaired surrogates, which the console's
- * database refuses: replaced here, or the console would refuse the event and it would be dropped —
- * a caller could keep its own calls out of the audit log.
- */
-function normalize(input: AnyEvent): AnyEvent {
-  const event: Record<string, unknown> = { ...input };
-  const text = (f: string, limit?: number) => {
-    if (typeof event[f] === "string") event[f] = storableText(clip(event[f] as string, limit)!);
-  };
-  for (const f of TEXT_FIELDS) text(f);
-  for (const f of LONG_FIELDS) text(f, EVENT_ERROR_LIMIT);
-  for (const f of LOG_FIELDS) text(f, LLM_LOG_LIMIT);
-  for (const f of COUNT_FIELDS) {
-    const n = event[f];
-    if (typeof n === "number" && Number.isFinite(n)) event[f] = Math.min(Math.max(Math.round(n), 0), 2_147_483_647);
-  }
-  const parsed = (event.kind === "llm" ? LlmEvent : PortalEvent).safeParse(event);
-  if (!parsed.success) {
-    const where = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new TypeError(`event ${String(input.id)} breaks the event contract (${where})`);
-  }
-  return parsed.data;
-}
-
-const byteLength = (text: string) => new TextEncoder().encode(text).byteLength;
-
-/**
- * The portal's outgoing audit events: durable in this Durable Object's SQLite storage, delivered
- * oldest-first in signed batches to the console (`POST /api/v1/events`) and deleted only once the
- * console answered 2xx — at-least-once; the console is idempotent on event ids.
+ * One shard of the portal's durable event store (src/events/shards.ts names them). It serves both
+ * delivery paths (src/events/enqueue.ts chooses):
  *
- * Failures (unreachable, 5xx, 401 during a secret rotation, 408, 429, any redirect or other status)
- * are retried with exponential backoff, 1 s doubling up to `PORTCULLIS_EVENTS_MAX_BACKOFF_MS`
- * (default 60 s), reset after a success. A 400, 413 or 422 says the content itself is unacceptable:
- * the batch is bisected until the offending events are isolated, and each of those alone is logged
- * and dropped, so one bad event never blocks the rest. (Other 4xx, such as 404, usually mean a
- * misconfigured console URL; dropping on them would lose everything, so they are retried.)
+ * - **Buffer** (no Queues binding: self-hosted workerd, or `PORTCULLIS_EVENTS=buffer`): events are
+ *   durable in this object's SQLite storage, delivered oldest-first in signed batches to the console
+ *   (`POST /api/v1/events`) and deleted only once the console answered 2xx — at-least-once; the
+ *   console is idempotent on event ids. Failures are retried with exponential backoff, 1 s doubling
+ *   up to `PORTCULLIS_EVENTS_MAX_BACKOFF_MS` (default 60 s), reset after a success. An event the
+ *   console refuses on its own (400, 413, 422, isolated by bisection: src/events/deliver.ts) is
+ *   kept as a dead letter with the console's answer, so one bad event never blocks the rest.
+ *   The same buffer takes what the dead-letter queue hands over (the queue gave up retrying).
+ * - **Queue**: producers count what they send (`countSent`) and the consumer what it settled
+ *   (`settle`), so the status can say how many events are still in the queue; dead letters and the
+ *   consumer's last failure are kept here too.
  */
 export class EventBuffer extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -123,6 +116,20 @@ export class EventBuffer extends DurableObject<Env> {
       )`,
     );
     this.sql.exec(`INSERT OR IGNORE INTO delivery_state (id) VALUES (1)`);
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS queue_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        sent INTEGER NOT NULL DEFAULT 0,
+        settled INTEGER NOT NULL DEFAULT 0,
+        from_dlq INTEGER NOT NULL DEFAULT 0,
+        last_delivered_at TEXT,
+        last_error TEXT,
+        error_at TEXT,
+        next_attempt_at TEXT
+      )`,
+    );
+    this.sql.exec(`INSERT OR IGNORE INTO queue_state (id) VALUES (1)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS dead_letters (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT, body TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL)`);
   }
 
   /**
@@ -133,10 +140,32 @@ export class EventBuffer extends DurableObject<Env> {
    */
   async enqueue(events: AnyEvent[]): Promise<void> {
     // Validated before joining a group, so a bad event fails only its own call.
-    const rows = events.map((e) => JSON.stringify(normalize(e)));
+    return this.join(events.map((e) => JSON.stringify(normalizeEvent(e))));
+  }
+
+  /**
+   * Stores events already normalized (src/events/enqueue.ts did it: their JSON text), as `enqueue`
+   * does. The producer's path when there is no queue, and for what the queue cannot take.
+   */
+  async store(bodies: string[]): Promise<void> {
+    if (bodies.length === 0) return;
+    await this.join(bodies);
+  }
+
+  /**
+   * What the dead-letter queue hands over: events (their JSON text, normalized before they were
+   * queued) the queue gave up retrying. They leave the queue's count and join this buffer, which
+   * retries them until the console takes them.
+   */
+  async park(bodies: string[]): Promise<void> {
+    if (bodies.length === 0) return;
+    await this.join(bodies, bodies.length);
+  }
+
+  private join(rows: string[], fromQueue = 0): Promise<void> {
     let group = this.group;
     if (!group) {
-      const opened: Group = { rows: [], committed: Promise.resolve(), resolve: () => {}, reject: () => {} };
+      const opened: Group = { rows: [], fromQueue: 0, committed: Promise.resolve(), resolve: () => {}, reject: () => {} };
       opened.committed = new Promise<void>((resolve, reject) => {
         opened.resolve = resolve;
         opened.reject = reject;
@@ -145,6 +174,7 @@ export class EventBuffer extends DurableObject<Env> {
       setTimeout(() => void this.commit(opened), GROUP_COMMIT_WINDOW_MS);
     }
     for (const row of rows) group.rows.push(row);
+    group.fromQueue += fromQueue;
     if (group.rows.length >= GROUP_COMMIT_ROWS) void this.commit(group);
     return group.committed;
   }
@@ -169,6 +199,7 @@ export class EventBuffer extends DurableObject<Env> {
         overflow = rows.length - kept.length;
         for (const body of kept) this.sql.exec(`INSERT INTO pending_events (body, bytes) VALUES (?, ?)`, body, byteLength(body));
         this.sql.exec(`UPDATE delivery_state SET pending = pending + ?, dropped = dropped + ? WHERE id = 1`, kept.length, overflow);
+        if (group.fromQueue > 0) this.sql.exec(`UPDATE queue_state SET settled = settled + ?, from_dlq = from_dlq + ? WHERE id = 1`, group.fromQueue, group.fromQueue);
       });
       // Beyond the cap the newest events are dropped: the ones already stored keep their order and nothing gets silently overwritten.
       if (overflow > 0) console.error(`[events] buffer full (${EVENT_BUFFER_CAP} events): dropped ${overflow} new event(s); is the console reachable?`);
@@ -186,21 +217,86 @@ export class EventBuffer extends DurableObject<Env> {
   /** An alarm is scheduled (known in memory; reset when it runs, since it may not set another). */
   private alarmPending = false;
 
-  async stats(): Promise<EventBufferStats> {
+  /** Producers: `n` events are on their way into the queue (negative: a send that failed, taken back). */
+  async countSent(n: number): Promise<void> {
+    this.sql.exec(`UPDATE queue_state SET sent = sent + ? WHERE id = 1`, n);
+  }
+
+  /**
+   * The queue consumer: `delivered` events reached the console, `deadLetters` were refused by it
+   * (kept here with the reason); both leave the queue's count.
+   */
+  async settle(delivered: number, deadLetters: { body: string; reason: string }[]): Promise<void> {
+    const now = new Date().toISOString();
+    this.ctx.storage.transactionSync(() => {
+      this.insertDeadLetters(deadLetters, now);
+      this.sql.exec(`UPDATE queue_state SET settled = settled + ? WHERE id = 1`, delivered + deadLetters.length);
+      if (delivered > 0) this.sql.exec(`UPDATE queue_state SET last_delivered_at = ?, last_error = NULL, error_at = NULL, next_attempt_at = NULL WHERE id = 1`, now);
+    });
+  }
+
+  /** The queue consumer could not deliver a batch; the queue retries it at `nextAttemptAt`. */
+  async queueFailure(error: string, nextAttemptAt: string): Promise<void> {
+    this.sql.exec(`UPDATE queue_state SET last_error = ?, error_at = ?, next_attempt_at = ? WHERE id = 1`, error.slice(0, 2_000), new Date().toISOString(), nextAttemptAt);
+  }
+
+  /** Events no console will take as they are (they break the contract): kept with the reason, never sent. */
+  async deadLetter(entries: { body: string; reason: string }[]): Promise<void> {
+    this.insertDeadLetters(entries, new Date().toISOString());
+  }
+
+  private insertDeadLetters(entries: { body: string; reason: string }[], at: string): void {
+    for (const e of entries) {
+      console.error(`[events] dead letter ${eventIdOf(e.body) ?? "(no id)"}: ${e.reason}`);
+      this.sql.exec(`INSERT INTO dead_letters (event_id, body, reason, at) VALUES (?, ?, ?, ?)`, eventIdOf(e.body), e.body, e.reason.slice(0, 2_000), at);
+    }
+  }
+
+  async stats(): Promise<EventShardStats> {
     const s = this.state();
-    return { pending: s.pending, lastDeliveredAt: s.last_delivered_at, lastError: s.last_error, nextAttemptAt: s.next_attempt_at, dropped: s.dropped };
+    const q = this.sql
+      .exec<{ sent: number; settled: number; from_dlq: number; last_delivered_at: string | null; last_error: string | null; error_at: string | null; next_attempt_at: string | null }>(
+        `SELECT sent, settled, from_dlq, last_delivered_at, last_error, error_at, next_attempt_at FROM queue_state WHERE id = 1`,
+      )
+      .one();
+    const deadLettered = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM dead_letters`).one().n;
+    const lastDeliveredAt = [s.last_delivered_at, q.last_delivered_at].filter((t): t is string => t !== null).sort().at(-1) ?? null;
+    return {
+      buffered: s.pending,
+      sent: q.sent,
+      settled: q.settled,
+      fromDeadLetterQueue: q.from_dlq,
+      deadLettered,
+      dropped: s.dropped,
+      lastDeliveredAt,
+      bufferError: s.last_error,
+      bufferNextAttemptAt: s.next_attempt_at,
+      queueError: q.last_error,
+      queueErrorAt: q.error_at,
+      queueNextAttemptAt: q.next_attempt_at,
+    };
+  }
+
+  /** The newest dead letters, for the status. */
+  async deadLetters(limit = DEAD_LETTERS_LISTED): Promise<DeadLetter[]> {
+    return this.sql
+      .exec<{ event_id: string | null; body: string; reason: string; at: string }>(`SELECT event_id, body, reason, at FROM dead_letters ORDER BY seq DESC LIMIT ?`, limit)
+      .toArray()
+      .map((r) => ({ eventId: r.event_id, reason: r.reason, at: r.at, event: r.body.slice(0, 4_000) }));
   }
 
   override async alarm(): Promise<void> {
     this.alarmPending = false;
     try {
       const secrets = await edgeSecrets(this.env.PORTCULLIS_EDGE_SECRET);
-      const url = `${(this.env.PORTCULLIS_CONSOLE_URL ?? "").replace(/\/+$/, "")}/api/v1/events`;
-      if (!/^https?:\/\//.test(url)) throw new Error("PORTCULLIS_CONSOLE_URL is not set to an http(s) URL");
+      const url = ingestUrl(this.env);
       for (let run = 0; run < BATCHES_PER_RUN; run++) {
         const batch = this.nextBatch();
         if (batch.length === 0) return;
-        const outcome = await this.deliver(url, batch, secrets);
+        const outcome = await deliverEvents(url, batch, secrets, {
+          delivered: (rows) => this.remove(rows),
+          refused: (row, reason) => this.remove([row], reason),
+        });
         if (!outcome.ok) return await this.retryLater(outcome.error);
       }
       await this.ctx.storage.setAlarm(Date.now());
@@ -219,69 +315,27 @@ export class EventBuffer extends DurableObject<Env> {
       .one();
   }
 
-  /** The oldest events, at most 500 and at most BATCH_BODY_BYTES of JSON (always at least one). */
+  /** The oldest events, as many as one request takes (src/events/deliver.ts batchLength). */
   private nextBatch(): Row[] {
     const rows = this.sql.exec<{ seq: number; body: string; bytes: number }>(`SELECT seq, body, bytes FROM pending_events ORDER BY seq LIMIT ?`, EVENT_BATCH_LIMIT).toArray();
-    let size = 16;
-    let count = 0;
-    for (const row of rows) {
-      size += row.bytes + 1;
-      if (count > 0 && size > BATCH_BODY_BYTES) break;
-      count++;
-    }
-    return rows.slice(0, count);
+    return rows.slice(0, batchLength(rows));
   }
 
-  private async deliver(url: string, rows: Row[], secrets: EdgeSecret[]): Promise<Outcome> {
-    const body = `{"events":[${rows.map((r) => r.body).join(",")}]}`;
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method: "POST",
-        body,
-        headers: { "content-type": "application/json", [EDGE_SIGNATURE_HEADER]: await signEventBody(body, secrets) },
-        // A redirect would re-send the batch somewhere else (or turn the POST into a GET): configure the final URL instead.
-        redirect: "manual",
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-      });
-    } catch (error) {
-      return { ok: false, error: `console unreachable at ${url}: ${error instanceof Error ? error.message : String(error)}` };
-    }
-    const answer = (await res.text().catch(() => "")).slice(0, 300);
-    if (res.ok) {
-      this.remove(rows, false);
-      return { ok: true };
-    }
-    if (res.status === 400 || res.status === 413 || res.status === 422) {
-      if (rows.length === 1) {
-        console.error(`[events] the console refused event seq ${rows[0]!.seq} (${res.status}): dropping it. ${answer}`);
-        this.remove(rows, true);
-        return { ok: true };
-      }
-      const middle = Math.ceil(rows.length / 2);
-      for (const half of [rows.slice(0, middle), rows.slice(middle)]) {
-        const outcome = await this.deliver(url, half, secrets);
-        if (!outcome.ok) return outcome;
-      }
-      return { ok: true };
-    }
-    const where = res.status >= 300 && res.status < 400 ? ` (redirect to ${res.headers.get("location") ?? "?"}; set PORTCULLIS_CONSOLE_URL to the final URL)` : "";
-    return { ok: false, error: `console answered ${res.status}${where}: ${answer}` };
-  }
-
-  /** Deletes a delivered (or dropped) batch: its rows are contiguous, oldest-first, so a seq range names exactly them. */
-  private remove(rows: Row[], dropped: boolean): void {
+  /**
+   * Deletes a delivered batch, or one refused event (kept as a dead letter with `refusal`): the rows
+   * are contiguous, oldest-first, so a seq range names exactly them.
+   */
+  private remove(rows: Row[], refusal?: string): void {
     const first = rows[0]!.seq;
     const last = rows.at(-1)!.seq;
+    const now = new Date().toISOString();
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(`DELETE FROM pending_events WHERE seq BETWEEN ? AND ?`, first, last);
-      if (dropped) this.sql.exec(`UPDATE delivery_state SET pending = pending - ?, dropped = dropped + ? WHERE id = 1`, rows.length, rows.length);
-      else {
-        this.sql.exec(
-          `UPDATE delivery_state SET pending = pending - ?, failures = 0, last_delivered_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = 1`,
-          rows.length,
-          new Date().toISOString(),
-        );
+      if (refusal !== undefined) {
+        this.insertDeadLetters(rows.map((r) => ({ body: r.body, reason: refusal })), now);
+        this.sql.exec(`UPDATE delivery_state SET pending = pending - ? WHERE id = 1`, rows.length);
+      } else {
+        this.sql.exec(`UPDATE delivery_state SET pending = pending - ?, failures = 0, last_delivered_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = 1`, rows.length, now);
       }
     });
   }

@@ -2,7 +2,7 @@
  * Portcullis portal Worker: the company's one MCP endpoint. Thin: OAuth 2.1 (the provider library
  * serves discovery, registration, token and the 401 challenge) in front of `/mcp`, the console's
  * push endpoint for signed bundles and its signed status reads, and the interactive authorize step
- * that defers to the console.
+ * that defers to the console. Its `queue()` handler delivers the events queue to the console.
  */
 import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
 import { resolveApiToken, resourceFor, publicOrigin, type GrantProps } from "./auth";
@@ -12,7 +12,8 @@ import type { Env } from "./env";
 import { authorize, oauthCallback } from "./routes/authorize";
 import { declaredTooLarge, handleMcp, rebindingRefusal } from "./routes/mcp";
 import { handleLlm } from "./routes/llm";
-import { eventsStatus, portalStatus } from "./routes/events-status";
+import { deadLettersStatus, eventsStatus, portalStatus } from "./routes/events-status";
+import { consumeEvents } from "./events/consumer";
 import { grantLifetimePolicy, registrationPolicy } from "./oauth-policy";
 import { DEFAULT_IDLE_DAYS } from "@core/edge/grant-lifetime";
 import { readBoundedBody } from "@core/http/bounded-body";
@@ -49,6 +50,7 @@ async function defaultFetch(request: Request, env: Env): Promise<Response> {
   }
   if (url.pathname === "/_portcullis/status" && request.method === "GET") return portalStatus(request, env);
   if (url.pathname === "/_portcullis/events" && request.method === "GET") return eventsStatus(request, env);
+  if (url.pathname === "/_portcullis/events/dead-letters" && request.method === "GET") return deadLettersStatus(request, env);
   if (url.pathname === "/authorize" && request.method === "GET") return authorize(request, env);
   if (url.pathname === "/oauth/callback" && request.method === "GET") return oauthCallback(request, env);
   if (url.pathname === "/" && request.method === "GET") {
@@ -121,5 +123,9 @@ export default {
       return new Response(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Authentication required: sign in through your MCP client (OAuth), or send a Portcullis API token (Authorization: Bearer pcs_…)" } }), { status: 401, headers });
     }
     return res;
+  },
+  /** The events queue and its dead-letter queue (wrangler.jsonc `queues.consumers`): delivery to the console. */
+  async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+    await consumeEvents(batch, env);
   },
 } satisfies ExportedHandler<Env>;

@@ -7,7 +7,7 @@
 import { EDGE_SIGNATURE_HEADER, verifyEdgeRequest } from "@core/edge/secret";
 import { storedActive } from "../config";
 import type { Env } from "../env";
-import { eventBuffer } from "../event-buffer";
+import { eventDeliveryStatus, recentDeadLetters } from "../events/status";
 import { edgeSecrets } from "../settings";
 
 const json = (body: unknown, status = 200) => Response.json(body, { status, headers: { "cache-control": "no-store" } });
@@ -29,7 +29,16 @@ export async function portalStatus(request: Request, env: Env): Promise<Response
   return json(active ? { version: active.bundle.version, issuedAt: active.bundle.issuedAt, installedAt: active.installedAt, expiresAt: active.expiresAt, expired: active.expired } : { version: null });
 }
 
-/** `GET /_portcullis/events`: the outgoing event buffer's state (pending count, last delivery, last error, next retry). */
+/**
+ * `GET /_portcullis/events`: event delivery's state over whichever path is active (the queue or the
+ * sharded buffer): pending (not yet acknowledged by the console), dead letters, last delivery, last
+ * error, next retry (src/events/status.ts).
+ */
 export async function eventsStatus(request: Request, env: Env): Promise<Response> {
-  return (await unsigned(request, env)) ?? json(await eventBuffer(env).stats());
+  return (await unsigned(request, env)) ?? json(await eventDeliveryStatus(env));
+}
+
+/** `GET /_portcullis/events/dead-letters`: the newest events no console would take, each with its reason. */
+export async function deadLettersStatus(request: Request, env: Env): Promise<Response> {
+  return (await unsigned(request, env)) ?? json({ deadLetters: await recentDeadLetters(env) });
 }

@@ -20,7 +20,7 @@ import { llmError } from "./llm-errors";
 import { CACHE_BODY_LIMIT_BYTES, CALLER_GRACE_MS, estimate, meterStream, spend } from "./llm-metering";
 import { configFor } from "../config";
 import type { Env } from "../env";
-import { eventBuffer } from "../event-buffer";
+import { enqueueEvents } from "../events/enqueue";
 import { admitCall, settleCall, type Admission } from "../limits";
 import { edgeSecrets } from "../settings";
 
@@ -132,11 +132,8 @@ function usageEvent(req: Request, call: CallRecord, outcome: { status: number; d
 }
 
 function emit(env: Env, ctx: ExecutionContext, event: LlmEvent): void {
-  ctx.waitUntil(
-    eventBuffer(env)
-      .enqueue([event])
-      .catch((error: unknown) => console.error(`[llm] could not buffer usage event ${event.id}:`, error instanceof Error ? error.message : error)),
-  );
+  // Off the response path; enqueueEvents logs its own failures.
+  void enqueueEvents(env, (p) => ctx.waitUntil(p), [event]);
 }
 
 function returnHeaders(from: Headers, cacheStatus: string): Headers {

@@ -6,6 +6,7 @@ import type { PortalEvent } from "@core/events/schema";
 import type { PolicyDecision } from "@core/policy/evaluate";
 import { requestContext, type Extra, type SessionContext } from "./context";
 import { Denied, RpcError } from "./errors";
+import { enqueueEvents } from "../events/enqueue";
 import type { SessionState } from "./state";
 
 export interface EventFields {
@@ -93,8 +94,8 @@ export function emitEvent(
     { ...e, method, bundleVersion: s.index?.bundle.version ?? null },
     crypto.randomUUID(),
   );
-  // Not awaited: the buffer is durable and delivery is its job; the caller's answer does not wait.
-  s.ctx.waitUntil(s.env.EVENTS.get(s.env.EVENTS.idFromName("events")).enqueue([event]).catch((err: unknown) => console.error("event enqueue failed", err)));
+  // Off the response path (waitUntil): the caller's answer does not wait for the queue or the buffer.
+  void enqueueEvents(s.env, (p) => s.ctx.waitUntil(p), [event]);
 }
 
 function safeTokens(method: string, result: unknown): number | null {

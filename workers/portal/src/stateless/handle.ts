@@ -18,7 +18,7 @@ import { buildToolNameMap, upstreamKey, type ToolNameMap } from "@core/naming/to
 import { countTokensBounded } from "@core/tools/token-cost";
 import { decideToolCall, quarantined, toolNotAvailable } from "../decide";
 import type { Env } from "../env";
-import { eventBuffer } from "../event-buffer";
+import { enqueueEvents } from "../events/enqueue";
 import { admitCall } from "../limits";
 import { Denied, PortalErrorCode, RpcError } from "../session/errors";
 import { msSetting } from "../settings";
@@ -92,12 +92,14 @@ export async function handleStateless(request: Request, body: unknown, env: Env,
     endpoint: who.scope ? `/mcp/${who.scope}` : "/mcp",
   };
   const emit = (outcome: Outcome, result?: unknown) => {
+    const [id, at] = [crypto.randomUUID(), new Date()];
+    // After the answer: the result's tokens are counted, then the event goes to the queue (or the buffer).
     ctx.waitUntil(
-      (async () => {
+      Promise.resolve().then(() => {
         const tokens = result === undefined ? null : safeTokens(rpc.method, result);
-        const event = mcpEvent(eventCaller, { ...outcome, method: rpc.method, bundleVersion: who.config.bundle.version, ...(tokens === null ? {} : { resultTokens: tokens }) }, crypto.randomUUID());
-        await eventBuffer(env).enqueue([event]);
-      })().catch((err: unknown) => console.error("event enqueue failed", err)),
+        const event = mcpEvent(eventCaller, { ...outcome, method: rpc.method, bundleVersion: who.config.bundle.version, ...(tokens === null ? {} : { resultTokens: tokens }) }, id, at);
+        return enqueueEvents(env, (p) => ctx.waitUntil(p), [event]);
+      }),
     );
   };
   const started = Date.now();

@@ -3,8 +3,10 @@
  * PORTCULLIS_TEST_HOOKS is "1". Never deployed: wrangler.jsonc's main is src/index.ts, and nothing
  * there imports this file.
  *
- * - `POST /_portcullis/test/enqueue` with `{ "events": [PortalEvent, …] }` puts events in the
- *   outgoing buffer exactly as the MCP endpoint does (event-delivery.test.ts). `GET
+ * - `POST /_portcullis/test/enqueue` with `{ "events": [PortalEvent, …] }` sends events exactly as
+ *   the MCP endpoint does (src/events/enqueue.ts: the queue, or the sharded buffer), answering once
+ *   they are in the queue or stored; 400 (after sending the rest) when one breaks the event
+ *   contract, which is kept as a dead letter (event-delivery.test.ts). `GET
  *   /_portcullis/events` is served here too, so those tests do not depend on the Worker's routing.
  * - `POST /_portcullis/test/counters/{admit|settle|record|snapshot}`: the JSON body is the Counters
  *   RPC method's input (none for snapshot), the answer its result; a ledger error → 400 (counters.test.ts).
@@ -14,7 +16,8 @@
 import worker from "../index";
 import type { Env } from "../env";
 import { counters } from "../counters";
-import { eventBuffer } from "../event-buffer";
+import { enqueueEvents } from "../events/enqueue";
+import { normalizeEvent } from "../events/normalize";
 import { eventsStatus } from "../routes/events-status";
 import type { PortalEvent } from "@core/events/schema";
 import type { AdmitInput, RecordInput, SettleInput } from "@core/limits/ledger";
@@ -55,11 +58,17 @@ export default {
     if (env.PORTCULLIS_TEST_HOOKS === "1") {
       if (url.pathname === "/_portcullis/test/enqueue" && request.method === "POST") {
         const { events } = (await request.json()) as { events: PortalEvent[] };
-        try {
-          await eventBuffer(env).enqueue(events);
-        } catch (error) {
-          return failure(error);
+        let broken: unknown;
+        for (const event of events) {
+          try {
+            normalizeEvent(event);
+          } catch (error) {
+            broken ??= error;
+          }
         }
+        // Sent either way, as the MCP endpoint would: the valid ones go out, a broken one becomes a dead letter.
+        await enqueueEvents(env, (p) => ctx.waitUntil(p), events);
+        if (broken !== undefined) return failure(broken);
         return Response.json({ enqueued: events.length });
       }
       if (url.pathname === "/_portcullis/events" && request.method === "GET") return eventsStatus(request, env);
@@ -69,4 +78,5 @@ export default {
     }
     return worker.fetch(request, env, ctx);
   },
+  queue: worker.queue,
 } satisfies ExportedHandler<Env>;

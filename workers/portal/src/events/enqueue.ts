@@ -1,0 +1,110 @@
+/**
+ * The one way the portal sends an audit or usage event: `enqueueEvents(env, waitUntil, events)`.
+ * Nothing of it runs on the response path: the events are validated here, and sent in
+ * `waitUntil` — through Cloudflare Queues when the Worker has the `EVENTS_QUEUE` binding, else
+ * into the sharded durable buffer (src/event-buffer.ts). Either way at-least-once, never a single
+ * global object.
+ */
+import type { AnyEvent } from "@core/events/schema";
+import type { Env } from "../env";
+import { byteLength, normalizeEvent } from "./normalize";
+import { isolateShard } from "./shards";
+
+/**
+ * Cloudflare Queues: a message is at most 128 KB (1 KB = 1,000 bytes, ~100 bytes of it metadata);
+ * a `sendBatch` at most 100 messages and 256 KB (developers.cloudflare.com/queues/platform/limits/).
+ * An event larger than a message (an LLM event with long multi-byte logs can be) goes to the buffer.
+ */
+export const QUEUE_MESSAGE_BYTES = 127_000;
+const SEND_BATCH_MESSAGES = 100;
+const SEND_BATCH_BYTES = 250_000;
+
+export type EventPath = "queue" | "buffer";
+
+/** The queue when the Worker has the binding, unless `PORTCULLIS_EVENTS=buffer` asks for the durable buffer. */
+export function eventPath(env: Env): EventPath {
+  return env.EVENTS_QUEUE && env.PORTCULLIS_EVENTS !== "buffer" ? "queue" : "buffer";
+}
+
+/**
+ * Sends events to the console, off the response path: validates and normalizes each now (as the
+ * console will check it), hands the sending to `waitUntil`, and returns the same promise (it never
+ * rejects; failures are logged) for callers that want to wait. An event that breaks the contract is
+ * kept as a dead letter with the reason, never sent; the rest go on.
+ */
+export function enqueueEvents(env: Env, waitUntil: (promise: Promise<unknown>) => void, events: AnyEvent[]): Promise<void> {
+  const bodies: string[] = [];
+  const broken: { body: string; reason: string }[] = [];
+  for (const event of events) {
+    try {
+      bodies.push(JSON.stringify(normalizeEvent(event)));
+    } catch (error) {
+      broken.push({ body: safeJson(event), reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  const done = send(env, bodies, broken).catch((error: unknown) => {
+    const ids = events.map((e) => e.id).join(", ");
+    console.error(`[events] could not send event(s) ${ids.slice(0, 400)}: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  waitUntil(done);
+  return done;
+}
+
+async function send(env: Env, bodies: string[], broken: { body: string; reason: string }[]): Promise<void> {
+  const shard = isolateShard(env);
+  const work: Promise<void>[] = [];
+  if (broken.length > 0) work.push(shard.deadLetter(broken));
+  const queue = eventPath(env) === "queue" ? env.EVENTS_QUEUE : undefined;
+  if (!queue) {
+    if (bodies.length > 0) work.push(shard.store(bodies));
+  } else {
+    const oversized = bodies.filter((b) => byteLength(b) > QUEUE_MESSAGE_BYTES);
+    if (oversized.length > 0) work.push(shard.store(oversized));
+    for (const chunk of sendBatches(bodies.filter((b) => byteLength(b) <= QUEUE_MESSAGE_BYTES))) work.push(sendToQueue(env, queue, chunk));
+  }
+  await Promise.all(work);
+}
+
+/**
+ * One `sendBatch`, counted on this isolate's shard so the status knows what is in the queue. A send
+ * the queue refuses (over its throughput, backlog full, a binding error) is taken back from the
+ * count and stored in the durable buffer instead: nothing is lost for want of a queue.
+ */
+async function sendToQueue(env: Env, queue: Queue<string>, bodies: string[]): Promise<void> {
+  const shard = isolateShard(env);
+  const counted = shard.countSent(bodies.length);
+  try {
+    await queue.sendBatch(bodies.map((body) => ({ body, contentType: "text" as const })));
+  } catch (error) {
+    console.warn(`[events] the queue refused ${bodies.length} event(s), storing them in the buffer: ${error instanceof Error ? error.message : String(error)}`);
+    await counted.catch(() => undefined);
+    await Promise.all([shard.countSent(-bodies.length), shard.store(bodies)]);
+    return;
+  }
+  await counted;
+}
+
+/** Groups of at most 100 messages and 250,000 bytes. */
+function* sendBatches(bodies: string[]): Generator<string[]> {
+  let chunk: string[] = [];
+  let bytes = 0;
+  for (const body of bodies) {
+    const size = byteLength(body) + 100;
+    if (chunk.length > 0 && (chunk.length >= SEND_BATCH_MESSAGES || bytes + size > SEND_BATCH_BYTES)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(body);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

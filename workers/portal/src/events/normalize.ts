@@ -1,0 +1,38 @@
+/** The event contract at the edge: what the console accepts, checked before an event leaves the request. */
+import { clip, EVENT_ERROR_LIMIT, LLM_LOG_LIMIT, LlmEvent, PortalEvent, type AnyEvent } from "@core/events/schema";
+import { storableText } from "@core/text/storable";
+
+const TEXT_FIELDS = ["email", "clientName", "clientVersion", "clientIp", "clientCountry", "sessionId", "method", "endpoint", "serverSlug", "tool", "prompt", "reason", "ruleId", "model", "providerSlug", "operation"] as const;
+const LONG_FIELDS = ["serverUrl", "resourceUri", "error"] as const;
+const LOG_FIELDS = ["requestLog", "responseLog"] as const;
+const COUNT_FIELDS = ["durationMs", "bytesIn", "bytesOut", "resultTokens", "inputTokens", "outputTokens", "cachedInputTokens", "cacheWriteTokens"] as const;
+
+/**
+ * Brings an event within the contract's limits (long strings clipped, counts rounded and clamped)
+ * and validates it, so nothing the console would refuse is sent. Text a caller chose (a client
+ * name, a tool name, a prompt) may hold NUL or unpaired surrogates, which the console's database
+ * refuses: replaced here, or the console would refuse the event — a caller could keep its own calls
+ * out of the audit log. Throws a TypeError naming the broken fields when it cannot be made valid.
+ */
+export function normalizeEvent(input: AnyEvent): AnyEvent {
+  const event: Record<string, unknown> = { ...input };
+  const text = (f: string, limit?: number) => {
+    if (typeof event[f] === "string") event[f] = storableText(clip(event[f] as string, limit)!);
+  };
+  for (const f of TEXT_FIELDS) text(f);
+  for (const f of LONG_FIELDS) text(f, EVENT_ERROR_LIMIT);
+  for (const f of LOG_FIELDS) text(f, LLM_LOG_LIMIT);
+  for (const f of COUNT_FIELDS) {
+    const n = event[f];
+    if (typeof n === "number" && Number.isFinite(n)) event[f] = Math.min(Math.max(Math.round(n), 0), 2_147_483_647);
+  }
+  const parsed = (event.kind === "llm" ? LlmEvent : PortalEvent).safeParse(event);
+  if (!parsed.success) {
+    const where = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new TypeError(`event ${String(input.id)} breaks the event contract (${where})`);
+  }
+  return parsed.data;
+}
+
+const encoder = new TextEncoder();
+export const byteLength = (text: string) => encoder.encode(text).byteLength;
