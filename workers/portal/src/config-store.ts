@@ -54,6 +54,16 @@ export class ConfigStore extends DurableObject<Env> {
     return this.current.version;
   }
 
+  /**
+   * The active version and when it expires (epoch ms, null: never), expired or not: what each
+   * isolate reads at most once per `PORTCULLIS_CONFIG_CHECK_MS` and then checks the clock against
+   * itself (src/config.ts), so no request waits on this one object.
+   */
+  async head(): Promise<{ version: number; expiresAt: number | null } | null> {
+    if (this.current === undefined) await this.version();
+    return this.current ?? null;
+  }
+
   private current: { version: number; expiresAt: number | null } | null | undefined;
   private expiryLogged = false;
 

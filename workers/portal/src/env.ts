@@ -49,6 +49,8 @@ export interface Env {
   PORTCULLIS_SESSION_IDLE_MS?: string;
   /** Milliseconds an upstream may take to answer a request (progress notifications restart the clock); default 60 s. */
   PORTCULLIS_UPSTREAM_TIMEOUT_MS?: string;
+  /** Milliseconds an isolate trusts its copy of the active bundle version before asking the config store again; default 1000. */
+  PORTCULLIS_CONFIG_CHECK_MS?: string;
   /** Seconds between re-listings of an upstream's live tools for the pin check on the stateless path (per isolate); default 60. */
   PORTCULLIS_PIN_RECHECK_SECONDS?: string;
   /** "buffer" sends events to the sharded durable buffer even when the `EVENTS_QUEUE` binding exists. */

@@ -6,7 +6,7 @@
  */
 import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
 import { resolveApiToken, resourceFor, publicOrigin, type GrantProps } from "./auth";
-import { configFor, configStore } from "./config";
+import { activeVersion, configFor, configStore, forgetConfigHead } from "./config";
 import { jsonRpcError } from "./session/errors";
 import type { Env } from "./env";
 import { authorize, oauthCallback } from "./routes/authorize";
@@ -38,6 +38,7 @@ async function defaultFetch(request: Request, env: Env): Promise<Response> {
     }
     const result = await store.install(body);
     if (!result.ok) return json({ error: { code: result.reason, message: `bundle refused: ${result.reason}` } }, result.reason === "NOT_NEWER" ? 409 : 400);
+    forgetConfigHead();
     return json({ accepted: true, version: result.bundle.version });
   }
   if (url.pathname === "/_portcullis/lease" && request.method === "POST") {
@@ -46,6 +47,7 @@ async function defaultFetch(request: Request, env: Env): Promise<Response> {
     if (!bytes) return json({ error: { code: "MALFORMED", message: "a lease is a short signed statement (at most 4,096 bytes)" } }, 400);
     const result = await store.renew(new TextDecoder().decode(bytes).trim());
     if (!result.ok) return json({ error: { code: result.reason, message: result.reason === "NOT_ACTIVE" ? "lease refused: it is for a version this portal does not run" : "lease refused: not a lease signed by a trusted key, or expired" } }, result.reason === "NOT_ACTIVE" ? 409 : 400);
+    forgetConfigHead();
     return json({ renewed: true, expiresAt: result.expiresAt });
   }
   if (url.pathname === "/_portcullis/status" && request.method === "GET") return portalStatus(request, env);
@@ -54,7 +56,7 @@ async function defaultFetch(request: Request, env: Env): Promise<Response> {
   if (url.pathname === "/authorize" && request.method === "GET") return authorize(request, env);
   if (url.pathname === "/oauth/callback" && request.method === "GET") return oauthCallback(request, env);
   if (url.pathname === "/" && request.method === "GET") {
-    return json({ name: "Portcullis MCP portal", mcp: `${publicOrigin(request, env)}/mcp`, status: (await store.version()) === null ? "no configuration (denying everything)" : "ready" });
+    return json({ name: "Portcullis MCP portal", mcp: `${publicOrigin(request, env)}/mcp`, status: (await activeVersion(env)) === null ? "no configuration (denying everything)" : "ready" });
   }
   return json({ error: { code: "NOT_FOUND", message: "No such endpoint" } }, 404);
 }
