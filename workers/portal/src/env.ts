@@ -1,5 +1,5 @@
 import type { ConfigStore } from "./config-store";
-import type { Counters } from "./counters";
+import type { CounterShard } from "./counters";
 import type { EventBuffer } from "./event-buffer";
 import type { McpSession } from "./mcp-session";
 import type { OAuthHelpers } from "@cloudflare/workers-oauth-provider";
@@ -12,8 +12,12 @@ export interface Env {
   SESSIONS: DurableObjectNamespace<McpSession>;
   /** The outgoing event buffer: durable, delivered in signed batches to the console, retried with backoff. */
   EVENTS: DurableObjectNamespace<EventBuffer>;
-  /** Rate-limit and budget counters (src/counters.ts): one instance ("global"), admission and settlement of every call. */
-  COUNTERS: DurableObjectNamespace<Counters>;
+  /**
+   * Rate-limit and budget counters (src/counters.ts): one instance per counter key (`idFromName(key)`,
+   * keys from lib/core/limits/keys.ts), never a global one; a call's counters are admitted in parallel
+   * (src/counter-shards.ts).
+   */
+  COUNTERS: DurableObjectNamespace<CounterShard>;
   /** OAuth 2.1 clients, grants and tokens (@cloudflare/workers-oauth-provider). */
   OAUTH_KV: KVNamespace;
   /** Injected by the OAuth provider into the default handler. */
