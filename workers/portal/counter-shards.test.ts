@@ -20,13 +20,8 @@ import { allowRule, bundleOf, startEventSink, startPortal, testUser, type Portal
 const PROVIDER_KEY = "sk-provider-secret-shards";
 const TEAM = crypto.randomUUID();
 
-interface ShardCall {
-  counterKey: string;
-  id: string;
-  method: string;
-  start: number;
-  end: number | null;
-}
+/** One traced shard call, as the test entry reports it. */
+type ShardCall = { counterKey: string; id: string; method: string; start: number; end: number | null };
 
 const tokens = (n: number) => ({ tokens: n, microUsd: 0 });
 const rate = (parts: Partial<RateLimitSpec>): RateLimitSpec => ({ id: crypto.randomUUID(), name: "rate", subject: { type: "everyone" }, per: "user", scope: { kind: "llm" }, limit: 1000, windowSeconds: 3600, ...parts });
@@ -138,7 +133,7 @@ describe("counter shards: one Durable Object per counter key, admitted in parall
   });
 
   it("admits a caller's counters in parallel: three slow shards cost one shard's delay, not three", async () => {
-    const DELAY = 400;
+    const DELAY = 500;
     const perUser = rate({ name: "per user" });
     const perTeam = rate({ name: "per team", per: "team" });
     const adaBudget = budget({ subject: { type: "user", userId: ada.id } });

@@ -41,6 +41,8 @@ export class CounterShard extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** The alarm as last set (null: none), so a call sets it only when something falls due earlier. */
   private alarmAt: number | null = null;
+  /** The earliest due time among rows written since the alarm was last checked. */
+  private writtenDue: number | null = null;
   private tablesReady = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -66,10 +68,12 @@ export class CounterShard extends DurableObject<Env> {
   /** Checks every given rate limit and budget; either refuses (changing nothing) or counts the request and reserves the estimate in all. */
   admit(input: AdmitInput): Promise<AdmitResult> {
     return this.run((now) => {
+      // A caller-chosen id already held here is loaded, so the ledger refuses it rather than overwriting it.
+      const held = input.reservationId === undefined ? undefined : this.reservation(input.reservationId);
       const state = this.load(
         input.rateLimits.map((r) => r.counterKey),
         input.budgets.map((b) => b.counterKey),
-        [],
+        held ? [held] : [],
       );
       const result = admit(state, input, now);
       if (result.admitted) this.save(state);
@@ -150,11 +154,12 @@ export class CounterShard extends DurableObject<Env> {
   async alarm(): Promise<void> {
     this.alarmAt = null;
     this.tables();
-    const empty = this.ctx.storage.transactionSync(() => {
+    const next = this.ctx.storage.transactionSync(() => {
       this.housekeeping(Date.now());
-      return this.sql.exec<{ n: number }>(`SELECT (SELECT COUNT(*) FROM rate_windows) + (SELECT COUNT(*) FROM budget_counters) + (SELECT COUNT(*) FROM reservations) AS n`).one().n === 0;
+      return this.earliestDue();
     });
-    if (empty) {
+    this.writtenDue = next;
+    if (next === null) {
       // The instance stops existing (one per counter key: keys of past windows and periods must not pile up).
       await this.ctx.storage.deleteAll();
       this.tablesReady = false;
@@ -175,16 +180,26 @@ export class CounterShard extends DurableObject<Env> {
     return result;
   }
 
-  /** Sets the alarm when a row falls due (a reservation's expiry, any row's prune time) before the alarm set. */
+  /**
+   * Keeps the alarm at or before every row's due time (a live reservation's expiry, any row's prune
+   * time) without reading them back: only rows written since the last check can fall due earlier.
+   * An alarm earlier than needed is harmless (it reschedules from the rows themselves).
+   */
   private async schedule(): Promise<void> {
-    const next = this.sql
+    const next = this.writtenDue;
+    this.writtenDue = null;
+    if (next === null || (this.alarmAt !== null && this.alarmAt <= next)) return;
+    await this.ctx.storage.setAlarm(next);
+    this.alarmAt = next;
+  }
+
+  /** The earliest due time of any row stored, or null when none is. */
+  private earliestDue(): number | null {
+    return this.sql
       .exec<{ at: number | null }>(
         `SELECT MIN(at) AS at FROM (SELECT MIN(release_at) AS at FROM reservations UNION ALL SELECT MIN(prune_after) FROM reservations UNION ALL SELECT MIN(prune_after) FROM rate_windows UNION ALL SELECT MIN(prune_after) FROM budget_counters)`,
       )
       .one().at;
-    if (next === null || (this.alarmAt !== null && this.alarmAt <= next)) return;
-    this.alarmAt = next;
-    await this.ctx.storage.setAlarm(next);
   }
 
   private housekeeping(now: number): void {
@@ -231,11 +246,16 @@ export class CounterShard extends DurableObject<Env> {
    * deletes the given reservations when the ledger removed them (settled or forgotten).
    */
   private save(state: LedgerState, removed: { reservations?: readonly string[] } = {}): void {
+    const due = (at: number | null) => {
+      if (at !== null && (this.writtenDue === null || at < this.writtenDue)) this.writtenDue = at;
+    };
     for (const [key, w] of Object.entries(state.windows)) {
       this.sql.exec(`INSERT OR REPLACE INTO rate_windows (key, value, prune_after) VALUES (?, ?, ?)`, key, JSON.stringify(w), windowPruneAfter(w));
+      due(windowPruneAfter(w));
     }
     for (const [key, c] of Object.entries(state.budgets)) {
       this.sql.exec(`INSERT OR REPLACE INTO budget_counters (key, value, prune_after) VALUES (?, ?, ?)`, key, JSON.stringify(c), budgetPruneAfter(c, DEFAULT_LEDGER_OPTIONS));
+      due(budgetPruneAfter(c, DEFAULT_LEDGER_OPTIONS));
     }
     for (const id of removed.reservations ?? []) if (!state.reservations[id]) this.sql.exec(`DELETE FROM reservations WHERE id = ?`, id);
     for (const r of Object.values(state.reservations)) {
@@ -246,6 +266,8 @@ export class CounterShard extends DurableObject<Env> {
         reservationReleaseAt(r),
         reservationPruneAfter(r, DEFAULT_LEDGER_OPTIONS),
       );
+      due(reservationReleaseAt(r));
+      due(reservationPruneAfter(r, DEFAULT_LEDGER_OPTIONS));
     }
   }
 }
