@@ -44,7 +44,7 @@ describe("counter shards: one Durable Object per counter key, admitted in parall
   }
   const trace = () => hook<{ calls: ShardCall[]; maxInFlight: number }>("trace");
   const reset = (delayMs = 0) => hook("reset", { delayMs });
-  const shard = (counterKey: string) => hook<{ id: string; state: LedgerState; alarmAt: number | null }>("shard", { counterKey });
+  const shard = (counterKey: string) => hook<{ id: string; state: LedgerState; alarmAt: number | null; stored: boolean }>("shard", { counterKey });
   const admit = (input: AdmitInput) => hook<AdmitResult>("admit", input);
   const budgetIn = async (key: string) => (await hook<LedgerSnapshot>("snapshot", { counterKeys: [key] })).budgets[0]!;
   /** Requests a rate-limit shard counts in its two buckets (an absent window counts none). */
@@ -263,7 +263,9 @@ describe("counter shards: one Durable Object per counter key, admitted in parall
     expect(released.alarmAt).toBeGreaterThan(Date.now());
     // A 1 s window no longer matters 2 s after it started: the rate shard prunes it and is left with nothing.
     expect((await shard(rl!.counterKey)).state.windows[rl!.counterKey]).toMatchObject({ current: 1 });
-    await expect.poll(async () => (await shard(rl!.counterKey)).state.windows[rl!.counterKey] ?? null, { timeout: 10_000 }).toBeNull();
-    expect((await shard(rl!.counterKey)).alarmAt).toBeNull();
+    await expect.poll(async () => (await shard(rl!.counterKey)).stored, { timeout: 10_000 }).toBe(false);
+    expect(await shard(rl!.counterKey)).toMatchObject({ alarmAt: null, state: { windows: {}, budgets: {}, reservations: {} } });
+    // The budget shard still holds its counter (kept 7 days after its period) and the released reservation.
+    expect((await shard(b!.counterKey)).stored).toBe(true);
   });
 });

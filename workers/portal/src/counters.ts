@@ -137,18 +137,23 @@ export class CounterShard extends DurableObject<Env> {
     });
   }
 
-  /** The rows as stored, without housekeeping (tests read a shard's exact state with it), and the alarm. */
-  inspect(): { state: LedgerState; alarmAt: number | null } {
-    this.tables();
+  /**
+   * The rows as stored, without housekeeping and without creating anything (tests read a shard's
+   * exact state with it), the alarm, and whether the shard holds any storage at all.
+   */
+  inspect(): { state: LedgerState; alarmAt: number | null; stored: boolean } {
     const state = emptyLedger();
+    const stored = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('rate_windows', 'budget_counters', 'reservations')`).one().n === 3;
+    if (!stored) return { state, alarmAt: this.alarmAt, stored };
     for (const row of this.sql.exec<{ key: string; value: string }>(`SELECT key, value FROM rate_windows`)) state.windows[row.key] = JSON.parse(row.value) as WindowState;
     for (const row of this.sql.exec<{ key: string; value: string }>(`SELECT key, value FROM budget_counters`)) state.budgets[row.key] = JSON.parse(row.value) as BudgetCounter;
     for (const row of this.sql.exec<{ value: string }>(`SELECT value FROM reservations`)) {
       const r = JSON.parse(row.value) as Reservation;
       state.reservations[r.id] = r;
     }
-    return { state, alarmAt: this.alarmAt };
+    return { state, alarmAt: this.alarmAt, stored };
   }
+
 
   /** Housekeeping at the time set (expiries, prunes); an instance left with nothing deletes its storage. */
   async alarm(): Promise<void> {

@@ -47,9 +47,10 @@ export interface Env {
   /** Longest wait between event delivery retries, in ms (backoff starts at 1 s and doubles). Optional: 60000. */
   PORTCULLIS_EVENTS_MAX_BACKOFF_MS?: string;
   /**
-   * TEST ONLY: "1" turns on `POST /_portcullis/test/enqueue` in the test entry
-   * (src/testing/test-entry.ts, used by workers/portal/event-delivery.test.ts). Production neither
-   * sets it nor bundles that entry (wrangler.jsonc's main is src/index.ts).
+   * TEST ONLY: "1" turns on the test entry's hooks (src/testing/test-entry.ts): `POST
+   * /_portcullis/test/enqueue` (event-delivery.test.ts), the counters hooks and the tracing of every
+   * counter shard call (counters.test.ts, counter-shards.test.ts), the policy decision hook. Production
+   * neither sets it nor bundles that entry (wrangler.jsonc's main is src/index.ts).
    */
   PORTCULLIS_TEST_HOOKS?: string;
 }
