@@ -31,7 +31,7 @@ export async function startSink(s) {
  * What a console would publish for the gateway: two OpenAI-style providers on the fake (cache off,
  * and cache on for the cache-hit path), a price for the model so every call is costed, one allow
  * rule for everyone per provider, and two members with an API token each:
- * - `plain` has no rate limit and no budget (the gateway then never calls the Counters Durable Object);
+ * - `plain` has no rate limit and no budget (the gateway then never calls a counter shard);
  * - `limited` has a per-user LLM rate limit and a blocking USD budget, both far above what the run
  *   spends, so every call is admitted but pays the admission and settlement round trips.
  */
@@ -109,7 +109,7 @@ function fsType(dir) {
  * The portal in workerd (harness.startWorkerdPortal) with Miniflare's scratch folder, where its
  * Durable Objects keep their SQLite files, placed on purpose:
  * - "memory": a folder in /dev/shm (tmpfs). Locally the Worker and every Durable Object share one
- *   workerd thread, so a SQLite commit's fsync in the EventBuffer or Counters object stalls every
+ *   workerd thread, so a SQLite commit's fsync in the EventBuffer or a counter shard stalls every
  *   request in flight; in production those objects run elsewhere and the gateway never waits on
  *   the event write. tmpfs takes that local artefact out of the measurement.
  * - "disk": the OS temporary folder (Miniflare's default; what `npm start` and bench/portal get).

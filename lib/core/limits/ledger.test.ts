@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applicableBudgets, applicableRateLimits, type ApplicableBudget, type LimitPrincipal } from "./keys";
-import { admit, DEFAULT_LEDGER_OPTIONS, emptyLedger, expire, overshootBound, record, settle, snapshot, type AdmitResult, type LedgerState } from "./ledger";
+import { admit, cancel, DEFAULT_LEDGER_OPTIONS, emptyLedger, expire, overshootBound, record, settle, snapshot, type AdmitInput, type AdmitResult, type LedgerState } from "./ledger";
 import type { BudgetSpec, RateLimitSpec } from "./schema";
 import { seededRandom } from "@/testing/seeded-random";
 
@@ -155,7 +155,7 @@ describe("admission", () => {
   it("needs no reservation when no budget applies, and still counts the rate limits", () => {
     const state = emptyLedger();
     const rateLimits = applicableRateLimits([rateSpec({ limit: 1 })], bob, { kind: "mcp", serverSlug: "github", tool: "search" });
-    expect(admit(state, { rateLimits, budgets: [], estimate: tokens(0) }, NOV)).toEqual({ admitted: true, reservationId: null, expiresAt: null, flagged: [] });
+    expect(admit(state, { rateLimits, budgets: [], estimate: tokens(0) }, NOV)).toEqual({ admitted: true, reservationId: null, expiresAt: null, flagged: [], at: NOV });
     expect(admit(state, { rateLimits, budgets: [], estimate: tokens(0) }, NOV).admitted).toBe(false);
   });
 
@@ -249,6 +249,169 @@ describe("settlement, expiry and periods", () => {
     expect(spend(1000)).toEqual([]);
     const dec = Date.parse("2026-12-02T00:00:00Z");
     expect(spend(1000, dec, applicableBudgets([spec], alice, new Date(dec)))).toEqual([50, 80, 100]);
+  });
+});
+
+describe("cancel (rolling back one shard's part of a refused call)", () => {
+  const userBudget = () => applicableBudgets([budgetSpec({ subject: { type: "user", userId: alice.userId }, limit: 1000 })], alice, new Date(NOV));
+
+  it("gives back the reservation and un-counts the rate-limit hit: the state is as before the admission", () => {
+    const state = emptyLedger();
+    const rateLimits = applicableRateLimits([rateSpec({ limit: 3 })], alice, { kind: "llm" });
+    const budgets = userBudget();
+    const input: AdmitInput = { rateLimits, budgets, estimate: tokens(100) };
+    admitted(admit(state, input, NOV));
+    const before = structuredClone(state);
+    const result = admit(state, input, NOV + 5);
+    const id = admitted(result);
+    expect(budgetOf(state, budgets[0]!)).toEqual({ spent: 0, reserved: 200 });
+    expect(cancel(state, { reservationId: id, hits: rateLimits.map((r) => ({ counterKey: r.counterKey, windowMs: r.windowMs, at: result.admitted ? result.at : 0 })) }, NOV + 6)).toEqual({ released: true, uncounted: 1 });
+    expect(state).toEqual(before);
+    // The cancelled reservation is gone: settling it counts nothing.
+    expect(settle(state, { reservationId: id, actual: tokens(50) }, NOV + 7)).toEqual({ settled: false, reason: "UNKNOWN_RESERVATION" });
+    expect(budgetOf(state, budgets[0]!)).toEqual({ spent: 0, reserved: 100 });
+  });
+
+  it("un-counts a hit from the previous window once the window has moved on, and ignores one that no longer counts", () => {
+    const state = emptyLedger();
+    const [rl] = applicableRateLimits([rateSpec({ limit: 10, windowSeconds: 60 })], alice, { kind: "llm" });
+    const hitAt = NOV + 59_000;
+    admit(state, { rateLimits: [rl!], budgets: [], estimate: tokens(0) }, hitAt);
+    admit(state, { rateLimits: [rl!], budgets: [], estimate: tokens(0) }, hitAt);
+    admit(state, { rateLimits: [rl!], budgets: [], estimate: tokens(0) }, NOV + 61_000);
+    expect(state.windows[rl!.counterKey]).toMatchObject({ start: NOV + 60_000, previous: 2, current: 1 });
+    const hit = { counterKey: rl!.counterKey, windowMs: 60_000, at: hitAt };
+    expect(cancel(state, { reservationId: null, hits: [hit] }, NOV + 62_000)).toEqual({ released: false, uncounted: 1 });
+    expect(state.windows[rl!.counterKey]).toMatchObject({ previous: 1, current: 1 });
+    // A hit two windows back has left the sliding window: nothing to take back.
+    expect(cancel(state, { reservationId: null, hits: [{ ...hit, at: NOV - 60_000 }] }, NOV + 62_000)).toEqual({ released: false, uncounted: 0 });
+    // Never below zero, and never in a counter kept with another window length.
+    expect(cancel(state, { reservationId: null, hits: [hit, { ...hit, counterKey: "rl:none" }] }, NOV + 62_000).uncounted).toBe(1);
+    expect(cancel(state, { reservationId: null, hits: [hit] }, NOV + 62_000).uncounted).toBe(0);
+    expect(cancel(state, { reservationId: null, hits: [{ ...hit, windowMs: 30_000, at: NOV + 61_000 }] }, NOV + 62_000).uncounted).toBe(0);
+    expect(state.windows[rl!.counterKey]).toMatchObject({ previous: 0, current: 1 });
+  });
+
+  it("forgets an expired reservation without giving its holds back twice; an unknown one changes nothing", () => {
+    const state = emptyLedger();
+    const budgets = userBudget();
+    const crashed = admitted(admit(state, { rateLimits: [], budgets, estimate: tokens(400), ttlMs: 10 }, NOV));
+    admitted(admit(state, { rateLimits: [], budgets, estimate: tokens(300) }, NOV));
+    expire(state, NOV + 10);
+    expect(budgetOf(state, budgets[0]!)).toEqual({ spent: 0, reserved: 300 });
+    expect(cancel(state, { reservationId: crashed, hits: [] }, NOV + 11)).toEqual({ released: true, uncounted: 0 });
+    expect(budgetOf(state, budgets[0]!)).toEqual({ spent: 0, reserved: 300 });
+    const before = structuredClone(state);
+    expect(cancel(state, { reservationId: crashed, hits: [] }, NOV + 12)).toEqual({ released: false, uncounted: 0 });
+    expect(state).toEqual(before);
+  });
+
+  it("takes the reservation id from the caller (one id in every shard of a call), and refuses an id already held", () => {
+    const one = emptyLedger();
+    const two = emptyLedger();
+    const [user] = userBudget();
+    const [team] = applicableBudgets([budgetSpec({ subject: { type: "team", teamId: T } })], alice, new Date(NOV));
+    const id = "call-1";
+    expect(admit(one, { rateLimits: [], budgets: [user!], estimate: tokens(5), reservationId: id }, NOV)).toMatchObject({ admitted: true, reservationId: id });
+    expect(admit(two, { rateLimits: [], budgets: [team!], estimate: tokens(5), reservationId: id }, NOV)).toMatchObject({ admitted: true, reservationId: id });
+    expect(() => admit(one, { rateLimits: [], budgets: [user!], estimate: tokens(5), reservationId: id }, NOV)).toThrow(RangeError);
+    expect(() => admit(one, { rateLimits: [], budgets: [user!], estimate: tokens(5), reservationId: "" }, NOV)).toThrow(RangeError);
+    expect(settle(two, { reservationId: id, actual: tokens(4) }, NOV)).toMatchObject({ settled: true });
+    expect(budgetOf(two, team!)).toEqual({ spent: 4, reserved: 0 });
+  });
+});
+
+describe("sharded admission: one ledger per counter key, all-or-nothing by cancel", () => {
+  /**
+   * 200 calls of 5 users against a team budget, a team rate limit and a per-user rate limit, each
+   * counter in its own ledger (as each counter key is its own Durable Object). Every step of every
+   * call — its admission at each shard, the cancels after a refusal, its settle — runs in a random
+   * interleaving with the other calls' steps. Rate limits never admit more calls than their limit
+   * and count exactly the calls admitted everywhere; the budget's spend stays within the
+   * documented bound, computed over the reservations live at its last admission.
+   */
+  function shardedRace(seed: number) {
+    const rand = seededRandom(seed);
+    const MAX = 400;
+    const LIMIT = 20_000;
+    const spec = budgetSpec({ subject: { type: "team", teamId: T }, limit: LIMIT });
+    const teamRate = rateSpec({ subject: { type: "team", teamId: T }, per: "team", limit: 150, windowSeconds: 3600 });
+    const userRate = rateSpec({ per: "user", limit: 35, windowSeconds: 3600 });
+    const users = Array.from({ length: 5 }, (): LimitPrincipal => ({ userId: id(), teamIds: [T], tokenId: null }));
+    const shards = new Map<string, LedgerState>();
+    const shard = (key: string) => shards.get(key) ?? shards.set(key, emptyLedger()).get(key)!;
+    type Call = { who: LimitPrincipal; estimate: number; actual: number; fate: "pending" | "admitted" | "refused"; answers: number; ok: { key: string; at: number; windowMs?: number }[]; refused: boolean; reservationId: string };
+    const calls: Call[] = Array.from({ length: 200 }, (_, i) => ({ who: users[i % users.length]!, estimate: Math.floor(rand() * MAX), actual: Math.floor(rand() * (MAX + 1)), fate: "pending", answers: 0, ok: [], refused: false, reservationId: `r${i}` }));
+    const steps: (() => void)[] = [];
+    const holders = new Set<Call>();
+    let lastAdmission: Call[] = [];
+    let now = NOV;
+    for (const call of calls) {
+      const rateLimits = applicableRateLimits([teamRate, userRate], call.who, { kind: "llm" });
+      const budgets = applicableBudgets([spec], call.who, new Date(NOV));
+      const parts = [...rateLimits.map((rl) => ({ key: rl.counterKey, input: { rateLimits: [rl], budgets: [], estimate: tokens(call.estimate) }, windowMs: rl.windowMs })), ...budgets.map((b) => ({ key: b.counterKey, input: { rateLimits: [], budgets: [b], estimate: tokens(call.estimate), reservationId: call.reservationId }, windowMs: undefined }))];
+      const answered = () => {
+        if (++call.answers < parts.length) return;
+        if (!call.refused) {
+          call.fate = "admitted";
+          steps.push(() => {
+            settle(shard(budgets[0]!.counterKey), { reservationId: call.reservationId, actual: tokens(call.actual) }, now);
+            holders.delete(call);
+          });
+          return;
+        }
+        call.fate = "refused";
+        for (const ok of call.ok) {
+          steps.push(() => {
+            cancel(shard(ok.key), { reservationId: ok.windowMs === undefined ? call.reservationId : null, hits: ok.windowMs === undefined ? [] : [{ counterKey: ok.key, windowMs: ok.windowMs, at: ok.at }] }, now);
+            if (ok.windowMs === undefined) holders.delete(call);
+          });
+        }
+      };
+      for (const part of parts) {
+        steps.push(() => {
+          const result = admit(shard(part.key), part.input, now);
+          if (result.admitted) {
+            call.ok.push({ key: part.key, at: result.at, windowMs: part.windowMs });
+            if (part.windowMs === undefined) {
+              holders.add(call);
+              lastAdmission = [...holders];
+            }
+          } else call.refused = true;
+          answered();
+        });
+      }
+    }
+    while (steps.length > 0) {
+      now += 1;
+      steps.splice(Math.floor(rand() * steps.length), 1)[0]!();
+    }
+    const admittedCalls = calls.filter((c) => c.fate === "admitted");
+    for (const rl of [teamRate, userRate]) {
+      for (const [key, state] of shards) {
+        if (!key.startsWith(`rl:${rl.id}:`)) continue;
+        const counted = admittedCalls.filter((c) => applicableRateLimits([rl], c.who, { kind: "llm" })[0]!.counterKey === key).length;
+        expect(counted).toBeLessThanOrEqual(rl.limit);
+        expect(state.windows[key]).toMatchObject({ current: counted, previous: 0 });
+      }
+    }
+    const budget = snapshot(shard(applicableBudgets([spec], users[0]!, new Date(NOV))[0]!.counterKey), now).budgets[0]!;
+    expect(budget.reserved).toBe(0);
+    expect(budget.spent).toBe(admittedCalls.reduce((s, c) => s + c.actual, 0));
+    // A call cancelled after the last admission held its estimate then and spent nothing.
+    const bound = overshootBound(lastAdmission.map((c) => ({ estimate: c.estimate, actual: c.fate === "admitted" ? c.actual : 0 })));
+    expect(budget.spent).toBeLessThanOrEqual(LIMIT + bound);
+    return { admitted: admittedCalls.length, spent: budget.spent, bound };
+  }
+
+  it("keeps every rate limit exact and the budget within its bound, whatever the interleaving", () => {
+    let refusedSomewhere = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const r = shardedRace(seed);
+      if (r.admitted < 200) refusedSomewhere++;
+      expect(r.admitted).toBeLessThanOrEqual(150);
+    }
+    expect(refusedSomewhere).toBe(20);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
- * The admission and settlement state machine for rate limits and budgets, kept pure so the Counters
- * Durable Object (workers/portal/src/counters.ts) runs it on its storage and Node tests it. Contract,
- * and the bound on how far a budget can overshoot (with its proof): docs/limits.md, "The ledger".
+ * The admission and settlement state machine for rate limits and budgets, kept pure so the counter
+ * shards (workers/portal/src/counters.ts, one Durable Object per counter key) run it on their storage
+ * and Node tests it. Contract, the cancel that rolls back a shard's part of a refused call, and the
+ * bound on how far a budget can overshoot (with its proof): docs/limits.md, "The ledger".
  */
 import { checkWindow, hitWindow, windowPruneAfter, type WindowState } from "./sliding-window";
 import type { ApplicableBudget, ApplicableRateLimit } from "./keys";
@@ -86,7 +87,8 @@ export type Refusal =
   | (BudgetStatus & { kind: "budget"; requested: number; retryAfterSeconds: number });
 
 export type AdmitResult =
-  | { admitted: true; reservationId: string | null; expiresAt: number | null; flagged: BudgetStatus[] }
+  /** `at`: the time the rate-limit hits were counted (what `cancel` needs to un-count them). */
+  | { admitted: true; reservationId: string | null; expiresAt: number | null; flagged: BudgetStatus[]; at: number }
   | { admitted: false; retryAfterSeconds: number; refusals: Refusal[] };
 
 export interface Crossing {
@@ -116,11 +118,31 @@ export interface AdmitInput {
   expected?: Amount;
   /** Overrides `reservationTtlMs` for this call (1 ms … 24 h). */
   ttlMs?: number;
+  /**
+   * The reservation's id, when the caller chooses it (one id for the same call's reservations in
+   * several counter shards); otherwise `newId()`. Must not name a reservation the state holds.
+   */
+  reservationId?: string;
 }
 
 export interface SettleInput {
   reservationId: string;
   actual: Amount;
+}
+
+/** What `cancel` undoes: one admission's reservation and rate-limit hits (from its AdmitResult). */
+export interface CancelInput {
+  /** The admission's reservation (null: it reserved nothing here). */
+  reservationId: string | null;
+  /** The rate-limit counters the admission counted, with the time it counted them (`AdmitResult.at`). */
+  hits: readonly { counterKey: string; windowMs: number; at: number }[];
+}
+
+export interface CancelResult {
+  /** The reservation was found and removed (its holds given back unless it had already expired). */
+  released: boolean;
+  /** Hits taken back out of their window (a hit whose window has left the sliding window is not). */
+  uncounted: number;
 }
 
 export interface RecordInput {
@@ -195,6 +217,8 @@ export function admit(state: LedgerState, input: AdmitInput, now: number, option
   if (input.expected) assertAmount("expected", input.expected);
   const ttl = input.ttlMs ?? options.reservationTtlMs;
   if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_RESERVATION_TTL_MS) throw new RangeError(`ttlMs must be an integer in 1..${MAX_RESERVATION_TTL_MS}`);
+  const given = input.reservationId;
+  if (given !== undefined && (given.length === 0 || given.length > 200 || state.reservations[given])) throw new RangeError("reservationId must be a new id of 1..200 characters");
   const rateLimits = byKey(input.rateLimits);
   const budgets = byKey(input.budgets);
 
@@ -217,7 +241,7 @@ export function admit(state: LedgerState, input: AdmitInput, now: number, option
   if (refusals.length > 0) return { admitted: false, retryAfterSeconds: Math.max(...refusals.map((r) => r.retryAfterSeconds)), refusals };
 
   for (const rl of rateLimits) state.windows[rl.counterKey] = hitWindow(state.windows[rl.counterKey], now, rl.windowMs);
-  if (budgets.length === 0) return { admitted: true, reservationId: null, expiresAt: null, flagged };
+  if (budgets.length === 0) return { admitted: true, reservationId: null, expiresAt: null, flagged, at: now };
   const holds: Hold[] = budgets.map((budget) => {
     const counter = counterFor(state, budget);
     const declared = amountOf(input.estimate, budget.metric);
@@ -226,9 +250,42 @@ export function admit(state: LedgerState, input: AdmitInput, now: number, option
     counter.reserved += amount;
     return { budget, amount };
   });
-  const reservation: Reservation = { id: options.newId(), createdAt: now, expiresAt: now + ttl, holds, released: false };
+  const reservation: Reservation = { id: given ?? options.newId(), createdAt: now, expiresAt: now + ttl, holds, released: false };
   state.reservations[reservation.id] = reservation;
-  return { admitted: true, reservationId: reservation.id, expiresAt: reservation.expiresAt, flagged };
+  return { admitted: true, reservationId: reservation.id, expiresAt: reservation.expiresAt, flagged, at: now };
+}
+
+/**
+ * Undoes one admission that the call will not use (another counter shard refused it): gives back
+ * its reservation's holds and forgets it, and takes each rate-limit hit back out of the window it
+ * was counted in — the current one, or the previous one once the window has moved on (a hit older
+ * than that no longer counts anyway). Spend is never touched. Not idempotent for hits: cancel an
+ * admission once.
+ */
+export function cancel(state: LedgerState, input: CancelInput, _now: number): CancelResult {
+  let released = false;
+  const reservation = input.reservationId === null ? undefined : state.reservations[input.reservationId];
+  if (reservation) {
+    if (!reservation.released) {
+      for (const hold of reservation.holds) {
+        const counter = state.budgets[hold.budget.counterKey];
+        if (counter) counter.reserved = Math.max(0, counter.reserved - hold.amount);
+      }
+    }
+    delete state.reservations[reservation.id];
+    released = true;
+  }
+  let uncounted = 0;
+  for (const hit of byKey(input.hits)) {
+    const window = state.windows[hit.counterKey];
+    if (!window || window.windowMs !== hit.windowMs) continue;
+    const start = Math.floor(hit.at / hit.windowMs) * hit.windowMs;
+    if (window.start === start && window.current > 0) state.windows[hit.counterKey] = { ...window, current: window.current - 1 };
+    else if (window.start === start + hit.windowMs && window.previous > 0) state.windows[hit.counterKey] = { ...window, previous: window.previous - 1 };
+    else continue;
+    uncounted++;
+  }
+  return { released, uncounted };
 }
 
 /** Replaces a reservation by the actual spend, once (see the contract). */

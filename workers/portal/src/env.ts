@@ -1,5 +1,5 @@
 import type { ConfigStore } from "./config-store";
-import type { Counters } from "./counters";
+import type { CounterShard } from "./counters";
 import type { EventBuffer } from "./event-buffer";
 import type { McpSession } from "./mcp-session";
 import type { OAuthHelpers } from "@cloudflare/workers-oauth-provider";
@@ -21,8 +21,12 @@ export interface Env {
    * deployment without it): events go to the sharded durable buffer instead.
    */
   EVENTS_QUEUE?: Queue<string>;
-  /** Rate-limit and budget counters (src/counters.ts): one instance ("global"), admission and settlement of every call. */
-  COUNTERS: DurableObjectNamespace<Counters>;
+  /**
+   * Rate-limit and budget counters (src/counters.ts): one instance per counter key (`idFromName(key)`,
+   * keys from lib/core/limits/keys.ts), never a global one; a call's counters are admitted in parallel
+   * (src/counter-shards.ts).
+   */
+  COUNTERS: DurableObjectNamespace<CounterShard>;
   /** OAuth 2.1 clients, grants and tokens (@cloudflare/workers-oauth-provider). */
   OAUTH_KV: KVNamespace;
   /** Injected by the OAuth provider into the default handler. */
@@ -60,9 +64,10 @@ export interface Env {
   /** Longest wait between event delivery retries, in ms (backoff starts at 1 s and doubles). Optional: 60000. */
   PORTCULLIS_EVENTS_MAX_BACKOFF_MS?: string;
   /**
-   * TEST ONLY: "1" turns on `POST /_portcullis/test/enqueue` in the test entry
-   * (src/testing/test-entry.ts, used by workers/portal/event-delivery.test.ts). Production neither
-   * sets it nor bundles that entry (wrangler.jsonc's main is src/index.ts).
+   * TEST ONLY: "1" turns on the test entry's hooks (src/testing/test-entry.ts): `POST
+   * /_portcullis/test/enqueue` (event-delivery.test.ts), the counters hooks and the tracing of every
+   * counter shard call (counters.test.ts, counter-shards.test.ts), the policy decision hook. Production
+   * neither sets it nor bundles that entry (wrangler.jsonc's main is src/index.ts).
    */
   PORTCULLIS_TEST_HOOKS?: string;
 }

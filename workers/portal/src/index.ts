@@ -21,7 +21,7 @@ import { readBoundedBody } from "@core/http/bounded-body";
 export { ConfigStore } from "./config-store";
 export { McpSession } from "./mcp-session";
 export { EventBuffer } from "./event-buffer";
-export { Counters } from "./counters";
+export { CounterShard } from "./counters";
 
 const json = (body: unknown, status = 200) => Response.json(body, { status, headers: { "cache-control": "no-store" } });
 
