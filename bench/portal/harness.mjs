@@ -73,7 +73,7 @@ export async function repoHelpers(s) {
         `export { generateEdgeSecret, parseEdgeSecrets, sealForEdge, signEdgeRequest } from "./lib/core/edge/secret";`,
         `export { llmCredentialAad } from "./lib/core/edge/credential";`,
         `export { generateTokenSecret, hashTokenSecret } from "./lib/core/tokens/secret";`,
-        `export { toolHash } from "./lib/core/tools/tool-hash";`,
+        `export { hashedToolView, toolHash } from "./lib/core/tools/tool-hash";`,
       ].join("\n"),
       resolveDir: root,
       loader: "ts",
@@ -258,6 +258,50 @@ export async function startWorkerdPortal(s, worker, vars, extra = {}) {
 }
 
 /**
+ * The bare forwarding Worker: the physical floor of any Worker-based portal on this machine. It
+ * passes each request (method, body, the headers MCP needs) to the upstream and returns the
+ * upstream's answer as it is (status, headers including Mcp-Session-Id, body streamed), and does
+ * nothing else. Same runtime and entry as the workerd path (Miniflare's API, a module Worker from
+ * a file, the portal's compatibility date and flags), so the two differ only in the Worker's code.
+ */
+const FORWARDER_SOURCE = `// The bench's bare forwarding Worker (bench/portal/harness.mjs startBareForwarder).
+const FORWARDED = ["content-type", "accept", "mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "last-event-id"];
+export default {
+  async fetch(request, env) {
+    const headers = new Headers();
+    for (const name of FORWARDED) {
+      const value = request.headers.get(name);
+      if (value !== null) headers.set(name, value);
+    }
+    const upstream = await fetch(env.UPSTREAM_URL, { method: request.method, headers, body: request.body });
+    return new Response(upstream.body, upstream);
+  },
+};
+`;
+
+export async function startBareForwarder(s, worker, upstreamUrl) {
+  const { Miniflare } = await import("miniflare");
+  const outdir = path.join(s.tmp, "forwarder");
+  mkdirSync(outdir, { recursive: true });
+  const script = path.join(outdir, "index.js");
+  writeFileSync(script, FORWARDER_SOURCE);
+  const before = new Set(workerdChildren());
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    modules: true,
+    scriptPath: script,
+    modulesRoot: outdir,
+    compatibilityDate: worker.config.compatibility_date,
+    compatibilityFlags: worker.config.compatibility_flags,
+    bindings: { UPSTREAM_URL: upstreamUrl },
+  });
+  s.defer(() => mf.dispose());
+  const url = await mf.ready;
+  return { mf, origin: url.origin, pids: workerdChildren().filter((p) => !before.has(p)) };
+}
+
+/**
  * The portal as `wrangler dev` serves it (`unstable_dev`, as the Worker tests start it): wrangler's
  * ProxyWorker, in a second workerd, in front of the Worker's workerd. It gets the prebuilt snapshot
  * (`bundle: false`) and a copy of wrangler.jsonc in the scratch folder, so it runs the same code as
@@ -308,7 +352,8 @@ export async function portalConfig(helpers, upstreamUrl, consoleUrl) {
         url: upstreamUrl,
         transport: "streamable-http",
         credential: null,
-        tools: await Promise.all(upstreamTools.map(async (t) => ({ name: t.name, hash: await helpers.toolHash(t), state: "enabled" }))),
+        // The approved definition too: the stateless path answers tools/list from the bundle, and lists only tools that carry it.
+        tools: await Promise.all(upstreamTools.map(async (t) => ({ name: t.name, hash: await helpers.toolHash(t), state: "enabled", definition: helpers.hashedToolView(t) }))),
       },
     ],
     tokens: [{ id: randomUUID(), hash: await helpers.hashTokenSecret(token), userId, scopes: ["read", "write"], expiresAt: null }],
@@ -339,4 +384,46 @@ export async function connect(url, headers = {}) {
   const client = new Client({ name: "portcullis-bench", version: "1.0.0" });
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
   return client;
+}
+
+/** The `_meta` a 2026-07-28 client puts on every request. */
+const STATELESS_VERSION = "2026-07-28";
+const STATELESS_META = {
+  "io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
+  "io.modelcontextprotocol/clientInfo": { name: "portcullis-bench-stateless", version: "1.0.0" },
+  "io.modelcontextprotocol/clientCapabilities": {},
+};
+
+/**
+ * A raw MCP 2026-07-28 client, as a modern client speaks it: no initialize, no session; one POST
+ * per request with `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and the `_meta` keys, through
+ * Node's fetch (undici, keep-alive connections reused across calls). `callTool` and `listTools`
+ * have the SDK client's shape, so the benchmark drives both alike.
+ */
+export function statelessClient(url, headers = {}) {
+  let nextId = 1;
+  async function request(method, params, name) {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: {
+        ...headers,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": STATELESS_VERSION,
+        "mcp-method": method,
+        ...(name ? { "mcp-name": name } : {}),
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: nextId++, method, params: { ...params, _meta: STATELESS_META } }),
+    });
+    const type = res.headers.get("content-type") ?? "";
+    if (!type.includes("application/json")) throw new Error(`HTTP ${res.status}, ${type || "no content type"}: ${(await res.text()).slice(0, 200)}`);
+    const message = await res.json();
+    if (message.error) throw new Error(`MCP error ${message.error.code}: ${message.error.message}`);
+    return message.result;
+  }
+  return {
+    callTool: ({ name, arguments: args }) => request("tools/call", { name, arguments: args }, name),
+    listTools: () => request("tools/list", {}),
+    close: async () => undefined,
+  };
 }
