@@ -213,6 +213,36 @@ describe("portal /mcp, protocol 2026-07-28 (stateless)", () => {
     expect(res.body.result).toMatchObject({ resultType: "complete" });
   });
 
+  it("serves prompts, resources and completion live from the upstream, routed by name and URI, with server-level access", async () => {
+    const prompts = (await rpc(alice, "prompts/list")).body.result!;
+    expect(prompts).toMatchObject({ resultType: "complete", cacheScope: "private" });
+    const names = (prompts.prompts as { name: string }[]).map((p) => p.name);
+    expect(names).toContain("everything_simple-prompt");
+    const got = await rpc(alice, "prompts/get", { name: "everything_simple-prompt" });
+    expect(got.body.error).toBeUndefined();
+    expect(JSON.stringify(got.body.result!.messages)).toMatch(/simple prompt/i);
+    const completion = await rpc(alice, "completion/complete", { ref: { type: "ref/prompt", name: "everything_completable-prompt" }, argument: { name: "department", value: "E" } });
+    expect(completion.body.error).toBeUndefined();
+    expect((completion.body.result!.completion as { values: string[] }).values.length).toBeGreaterThan(0);
+
+    const resources = (await rpc(alice, "resources/list")).body.result!;
+    const uri = (resources.resources as { uri: string }[])[0]!.uri;
+    const read = await rpc(alice, "resources/read", { uri });
+    expect(read.body.error).toBeUndefined();
+    expect((read.body.result!.contents as { uri: string }[])[0]!.uri).toBe(uri);
+    await expect.poll(() => sink.events.some((e) => e.method === "resources/read" && e.resourceUri === uri && e.serverSlug === "everything" && e.clientName === "raw-2026" && e.decision === "allowed"), { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => sink.events.some((e) => e.method === "prompts/get" && e.prompt === "simple-prompt" && e.serverSlug === "everything" && e.clientName === "raw-2026"), { timeout: 15_000 }).toBe(true);
+
+    // Server-level access: bob has no rule for weather, whatever the name he tries.
+    const bobs = ((await rpc(bob, "prompts/list")).body.result!.prompts as { name: string }[]).map((p) => p.name);
+    expect(bobs.some((n) => n.startsWith("weather_"))).toBe(false);
+    const unknown = await rpc(alice, "prompts/get", { name: "nosuch_prompt" });
+    expect(unknown.body.error?.message).toMatch(/Prompt "nosuch_prompt" is not available/);
+    // At /mcp/{slug}, names and URIs are the server's own.
+    const scoped = (await rpc(alice, "prompts/list", {}, { path: "/mcp/everything" })).body.result!.prompts as { name: string }[];
+    expect(scoped.map((p) => p.name)).toContain("simple-prompt");
+  });
+
   it("answers malformed requests with the revision's errors (400), and GET with 405", async () => {
     const mismatch = await rpc(alice, "tools/call", { name: "everything_echo", arguments: { message: "x" } }, { headers: { "mcp-name": "everything_add" } });
     expect(mismatch.status).toBe(400);
@@ -222,7 +252,7 @@ describe("portal /mcp, protocol 2026-07-28 (stateless)", () => {
     expect(noMeta.body).toMatchObject({ id: 99, error: { code: -32602 } });
     const later = await rpc(alice, "tools/list", {}, { headers: { "mcp-protocol-version": "2027-01-01" }, body: { jsonrpc: "2.0", id: 5, method: "tools/list", params: { _meta: { ...meta, "io.modelcontextprotocol/protocolVersion": "2027-01-01" } } } });
     expect(later.body.error).toMatchObject({ code: -32022, data: { supported: expect.arrayContaining(["2026-07-28"]) } });
-    const unknownMethod = await rpc(alice, "ping");
+    const unknownMethod = await rpc(alice, "subscriptions/listen");
     expect(unknownMethod.status).toBe(404);
     expect(unknownMethod.body.error?.code).toBe(-32601);
     const get = await fetch(`${portal.origin}/mcp`, { headers: { authorization: `Bearer ${alice.token}`, "mcp-protocol-version": V, accept: "text/event-stream" } });

@@ -3,7 +3,8 @@
  * stateless per-call path (src/stateless/). A decision throws a {@link Denied} whose message is what
  * the caller sees and whose reason is what the audit event records.
  */
-import { toolAccess, type BundleIndex, type Caller, type ToolAccess } from "@core/bundle/bundle-index";
+import { serverAccess, toolAccess, type BundleIndex, type Caller, type ToolAccess } from "@core/bundle/bundle-index";
+import type { PolicyDecision } from "@core/policy/evaluate";
 import type { BundleServer } from "@core/bundle/schema";
 import { blockedError, Denied, named, PortalErrorCode } from "./session/errors";
 
@@ -33,4 +34,16 @@ export function decideToolCall(index: BundleIndex, caller: Caller, server: Bundl
 /** The live definition of an allowed tool no longer hashes to its pin: refused until it is reviewed again. */
 export function quarantined(requested: string, liveHash: string): Denied {
   return new Denied(PortalErrorCode.Quarantined, `Tool "${named(requested)}" changed upstream since it was approved; it is quarantined until it is reviewed again`, `TOOL_HASH_MISMATCH: live definition hashes to ${liveHash}`);
+}
+
+/**
+ * Server-level access (prompts, resources, completion): the server must be published (undefined:
+ * the name or URI named none), not blocked, and a whole-server rule must allow the caller.
+ */
+export function decideServerLevel(index: BundleIndex, caller: Caller, server: BundleServer | undefined): { server: BundleServer; decision: PolicyDecision } {
+  if (!server) throw new Denied(PortalErrorCode.NotAvailable, "Resource not available: it is unknown or not allowed for you", "UNKNOWN_RESOURCE");
+  const decision = serverAccess(index, caller, server);
+  if (index.blockedSlugs.get(server.slug)) throw blockedError(server, decision.reason);
+  if (decision.effect === "deny") throw new Denied(PortalErrorCode.NotAvailable, "Not available: unknown or not allowed for you", `POLICY_DENIED: ${decision.reason}`, decision.ruleId);
+  return { server, decision };
 }

@@ -33,21 +33,52 @@ export function eventPath(env: Env): EventPath {
  * kept as a dead letter with the reason, never sent; the rest go on.
  */
 export function enqueueEvents(env: Env, waitUntil: (promise: Promise<unknown>) => void, events: AnyEvent[]): Promise<void> {
-  const bodies: string[] = [];
-  const broken: { body: string; reason: string }[] = [];
+  const batch = (pending ??= { env, bodies: [], broken: [], ids: [], flushed: undefined as unknown as Promise<void> });
   for (const event of events) {
     try {
-      bodies.push(JSON.stringify(normalizeEvent(event)));
+      batch.bodies.push(JSON.stringify(normalizeEvent(event)));
     } catch (error) {
-      broken.push({ body: safeJson(event), reason: error instanceof Error ? error.message : String(error) });
+      batch.broken.push({ body: safeJson(event), reason: error instanceof Error ? error.message : String(error) });
     }
+    batch.ids.push(String(event.id));
   }
-  const done = send(env, bodies, broken).catch((error: unknown) => {
-    const ids = events.map((e) => e.id).join(", ");
-    console.error(`[events] could not send event(s) ${ids.slice(0, 400)}: ${error instanceof Error ? error.message : String(error)}`);
+  if (!batch.flushed) {
+    // The first event of a batch opens it; whatever this isolate emits in the next few milliseconds
+    // joins it and goes out in one send (one queue batch, or one buffer transaction).
+    batch.flushed = new Promise<void>((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(() => flush(batch));
+  } else if (batch.bodies.length + batch.broken.length >= BATCH_MAX_EVENTS) {
+    void flush(batch);
+  }
+  // Every request whose events are in the batch keeps the isolate alive until it is sent.
+  waitUntil(batch.flushed);
+  return batch.flushed;
+}
+
+/**
+ * Events emitted in this window by one isolate are sent together: at load, one queue `sendBatch`
+ * or one buffer transaction for many calls instead of one each. Held in memory that long, after
+ * the caller's answer, under the `waitUntil` of every request in the batch.
+ */
+const BATCH_WINDOW_MS = 20;
+const BATCH_MAX_EVENTS = 200;
+
+interface Batch {
+  env: Env;
+  bodies: string[];
+  broken: { body: string; reason: string }[];
+  ids: string[];
+  flushed: Promise<void>;
+  sent?: Promise<void>;
+}
+
+let pending: Batch | undefined;
+
+function flush(batch: Batch): Promise<void> {
+  if (pending === batch) pending = undefined;
+  batch.sent ??= send(batch.env, batch.bodies, batch.broken).catch((error: unknown) => {
+    console.error(`[events] could not send event(s) ${batch.ids.join(", ").slice(0, 400)}: ${error instanceof Error ? error.message : String(error)}`);
   });
-  waitUntil(done);
-  return done;
+  return batch.sent;
 }
 
 async function send(env: Env, bodies: string[], broken: { body: string; reason: string }[]): Promise<void> {

@@ -4,7 +4,8 @@ import { serverAccess } from "@core/bundle/bundle-index";
 import type { BundleServer } from "@core/bundle/schema";
 import { admitCall } from "../limits";
 import type { Extra } from "./context";
-import { blockedError, Denied, PortalErrorCode, RpcError } from "./errors";
+import { Denied, PortalErrorCode, RpcError } from "./errors";
+import { decideServerLevel } from "../decide";
 import type { EventFields } from "./events";
 import type { SessionState, Upstream } from "./state";
 import { connectedUpstream } from "./upstreams";
@@ -60,15 +61,11 @@ export async function admitLimits(s: SessionState, servers: readonly BundleServe
 /** Server-level access check (prompts, resources, completion), admission, and the connected upstream. */
 export async function routeServerLevel(s: SessionState, server: BundleServer | undefined, fields: EventFields): Promise<Upstream> {
   const caller = s.caller();
-  if (!server) throw new Denied(PortalErrorCode.NotAvailable, "Resource not available: it is unknown or not allowed for you", "UNKNOWN_RESOURCE");
-  fields.server = server;
-  const decision = serverAccess(s.index!, caller, server);
-  const blocked = s.index!.blockedSlugs.get(server.slug);
-  if (blocked) throw blockedError(server, decision.reason);
-  if (decision.effect === "deny") throw new Denied(PortalErrorCode.NotAvailable, "Not available: unknown or not allowed for you", `POLICY_DENIED: ${decision.reason}`, decision.ruleId);
-  fields.policy = decision;
-  await admitLimits(s, [server], null, fields);
-  return connectedUpstream(s, server);
+  fields.server = server ?? null;
+  const allowed = decideServerLevel(s.index!, caller, server);
+  fields.policy = allowed.decision;
+  await admitLimits(s, [allowed.server], null, fields);
+  return connectedUpstream(s, allowed.server);
 }
 
 /**

@@ -9,45 +9,34 @@
  * Decisions and their words are the session path's (../decide.ts); so is every event's shape
  * (@core/events/mcp-event). docs/mcp-endpoint.md, "Stateless (2026-07-28)".
  */
-import { visibleServers, type BundleIndex, type Caller } from "@core/bundle/bundle-index";
+import type { BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleServer } from "@core/bundle/schema";
 import { resultTokens } from "@core/events/result-tokens";
-import { mcpEvent, type McpEventCaller, type McpEventOutcome } from "@core/events/mcp-event";
+import { mcpEvent, type McpEventCaller } from "@core/events/mcp-event";
 import { META_SERVER_INFO, readStatelessRequest, STATELESS_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type StatelessRequest } from "@core/mcp/stateless";
 import { buildToolNameMap, upstreamKey, type ToolNameMap } from "@core/naming/tool-names";
 import { countTokensBounded } from "@core/tools/token-cost";
 import { decideToolCall, quarantined, toolNotAvailable } from "../decide";
 import type { Env } from "../env";
 import { enqueueEvents } from "../events/enqueue";
-import { admitCall } from "../limits";
 import { Denied, PortalErrorCode, RpcError } from "../session/errors";
-import { msSetting } from "../settings";
+import { admit, Answer, linkOptions, serversOf, withFields, type Outcome, type StatelessContext } from "./context";
 import { knownHashes, liveHashes, recheckMs } from "./live-pins";
+import { complete, getPrompt, listPrompts, listResources, readResource } from "./server-level";
+
+const SERVER_LEVEL: Record<string, (request: Request, env: Env, who: StatelessContext, rpc: StatelessRequest) => Promise<Answer>> = {
+  "prompts/list": listPrompts,
+  "prompts/get": getPrompt,
+  "resources/list": (request, env, who, rpc) => listResources(request, env, who, rpc, "resources", "uri"),
+  "resources/templates/list": (request, env, who, rpc) => listResources(request, env, who, rpc, "resourceTemplates", "uriTemplate"),
+  "resources/read": readResource,
+  "completion/complete": complete,
+};
 import { callUpstream, type JsonRpcMessage } from "./upstream-link";
 
 const SERVER_INFO = { name: "Portcullis MCP portal", version: "2" };
 /** How long a client may keep a list (`ttlMs`): lists change only with a publish. */
 const LIST_TTL_MS = 60_000;
-const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
-
-/** Who is calling, as the route established it. */
-export interface StatelessContext {
-  config: BundleIndex;
-  caller: Caller;
-  authMethod: "oauth" | "token";
-  clientCountry: string | null;
-  /** The server slug of `/mcp/{slug}`, null for `/mcp`. */
-  scope: string | null;
-}
-
-type Outcome = Omit<McpEventOutcome, "bundleVersion" | "method">;
-
-class Answer {
-  constructor(
-    readonly result: Record<string, unknown>,
-    readonly outcome: Outcome,
-  ) {}
-}
 
 /** The names at `/mcp` of the tools of a set of servers, per bundle version (names depend only on the set). */
 let namesVersion = -1;
@@ -66,6 +55,8 @@ function namesFor(config: BundleIndex, servers: readonly BundleServer[]): Promis
   }
   return names;
 }
+
+export type { StatelessContext };
 
 export async function handleStateless(request: Request, body: unknown, env: Env, ctx: ExecutionContext, who: StatelessContext): Promise<Response> {
   const read = readStatelessRequest(body, {
@@ -117,8 +108,18 @@ export async function handleStateless(request: Request, body: unknown, env: Env,
       }
       case "tools/call":
         return await callTool(request, env, ctx, who, rpc, emit, started, bytesIn);
+      case "prompts/list":
+      case "prompts/get":
+      case "resources/list":
+      case "resources/templates/list":
+      case "resources/read":
+      case "completion/complete": {
+        const answer = await SERVER_LEVEL[rpc.method]!(request, env, who, rpc);
+        emit({ ...answer.outcome, decision: "allowed", success: true, durationMs: Date.now() - started, bytesIn, bytesOut: null }, rpc.method === "resources/read" || rpc.method === "prompts/get" ? answer.result : undefined);
+        return ok(rpc.id, answer.result);
+      }
       default:
-        return rpcError(404, rpc.id, -32601, `Method not found: ${rpc.method.slice(0, 100)} (this portal serves server/discover, tools/list and tools/call in protocol revision ${STATELESS_PROTOCOL_VERSION}; prompts and resources are served to session clients)`);
+        return rpcError(404, rpc.id, -32601, `Method not found: ${rpc.method.slice(0, 100)} (this portal serves server/discover, tools, prompts, resources and completion in protocol revision ${STATELESS_PROTOCOL_VERSION}; subscriptions/listen is not served yet)`);
     }
   } catch (error) {
     const denied = error instanceof Denied;
@@ -138,26 +139,14 @@ export async function handleStateless(request: Request, body: unknown, env: Env,
   }
 }
 
-/** Attaches what the event should say to an error on its way out. */
-function withFields<E extends Error>(error: E, fields: Outcome): E {
-  (error as E & { fields?: Outcome }).fields = fields;
-  return error;
-}
-
 function discoverResult(config: BundleIndex): Record<string, unknown> {
   return {
     supportedVersions: [...SUPPORTED_PROTOCOL_VERSIONS],
-    capabilities: { tools: { listChanged: true } },
+    capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true }, completions: {} },
     instructions: `Tools of the MCP servers your company approved${config.bundle.servers.length ? ` (${config.bundle.servers.map((s) => s.slug).join(", ").slice(0, 500)})` : ""}, through the Portcullis portal: every call is checked against your access and audited.`,
     ttlMs: LIST_TTL_MS,
     cacheScope: "private",
   };
-}
-
-function serversOf(who: StatelessContext): BundleServer[] {
-  if (!who.scope) return visibleServers(who.config, who.caller);
-  const server = who.config.serversBySlug.get(who.scope);
-  return server ? [server] : [];
 }
 
 async function listTools(env: Env, who: StatelessContext): Promise<Answer> {
@@ -192,14 +181,6 @@ function decideQuietly(who: StatelessContext, server: BundleServer, tool: string
   } catch {
     return false;
   }
-}
-
-async function admit(env: Env, who: StatelessContext, requests: { kind: "mcp"; serverSlug: string; tool: string | null }[]): Promise<void> {
-  if (requests.length === 0) return;
-  const admission = await admitCall(env, who.config, { user: who.caller.user, tokenId: who.caller.tokenId ?? null }, requests, { tokens: 0, microUsd: 0 }, who.caller.at);
-  if (admission.admitted) return;
-  const code = admission.refusal.kind === "rateLimit" ? PortalErrorCode.RateLimited : PortalErrorCode.BudgetExceeded;
-  throw new Denied(code, admission.message, admission.reason, null, { retryAfterSeconds: admission.retryAfterSeconds });
 }
 
 async function callTool(
@@ -238,15 +219,7 @@ async function callTool(
   const upstreamServer = access.server;
   if (upstreamServer.transport !== "streamable-http") throw withFields(new RpcError(PortalErrorCode.UpstreamFailed, `Server "${upstreamServer.slug}" speaks only the legacy HTTP+SSE transport; use it from a session client (protocol 2025-11-25 or earlier)`), fields);
 
-  const link = {
-    env,
-    server: upstreamServer,
-    callerKey: `${who.caller.user.id}\u0000${who.caller.tokenId ?? "oauth"}`,
-    clientInfo: rpc.clientInfo ?? { name: "portcullis-stateless-client", version: "0" },
-    clientCapabilities: rpc.clientCapabilities,
-    timeoutMs: msSetting(env.PORTCULLIS_UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS),
-    signal: request.signal,
-  };
+  const link = linkOptions(request, env, who, rpc, upstreamServer);
   // Pin check and admission at once: neither needs the other.
   const [hashes] = await Promise.all([
     liveHashes({ ...link, clientCapabilities: {} }, recheckMs(env.PORTCULLIS_PIN_RECHECK_SECONDS), (p) => ctx.waitUntil(p)).catch((error: unknown) => {
@@ -323,7 +296,7 @@ function reportDrift(emit: (outcome: Outcome) => void, fields: Outcome, liveHash
 }
 
 function ok(id: string | number, result: Record<string, unknown>): Response {
-  return Response.json({ jsonrpc: "2.0", id, result: { resultType: "complete", ...result, _meta: { [META_SERVER_INFO]: SERVER_INFO } } }, { headers: { "cache-control": "no-store" } });
+  return Response.json({ jsonrpc: "2.0", id, result: { resultType: "complete", ...result, _meta: { ...(result._meta as object | undefined), [META_SERVER_INFO]: SERVER_INFO } } }, { headers: { "cache-control": "no-store" } });
 }
 
 function rpcError(status: number, id: string | number | null, code: number, message: string, data?: Record<string, unknown>): Response {

@@ -32,14 +32,16 @@ export interface UpstreamAnswer {
   text: string;
 }
 
-type Mode = "stateless" | "session";
+type Capabilities = Record<string, unknown>;
+type Mode = { mode: "stateless"; capabilities: Capabilities } | { mode: "session" };
 
 interface Link {
   sessionId: string | null;
   protocolVersion: string;
+  capabilities: Capabilities;
 }
 
-/** Per isolate: each upstream's protocol, by server id and URL. */
+/** Per isolate: each upstream's protocol (and, for 2026-07-28 ones, capabilities), by server id and URL. */
 const modes = new Map<string, Promise<Mode>>();
 /** Per isolate: upstream sessions by server, URL, credential and caller. */
 const links = new Map<string, Promise<Link>>();
@@ -75,7 +77,7 @@ export async function callUpstream(options: CallOptions, method: string, params:
   if (server.transport !== "streamable-http") throw upstreamFailed(server, "legacy HTTP+SSE upstreams are served on the session path");
   const headers = await upstreamHeaders(server, options.env.PORTCULLIS_EDGE_SECRET);
   const mode = await modeOf(server, headers, options);
-  if (mode === "stateless") {
+  if (mode.mode === "stateless") {
     const meta = { ...(params._meta as Record<string, unknown> | undefined), [META_PROTOCOL_VERSION]: STATELESS_PROTOCOL_VERSION, [META_CLIENT_INFO]: options.clientInfo, [META_CLIENT_CAPABILITIES]: options.clientCapabilities };
     const name = typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : null;
     return post(server, { ...headers, "mcp-protocol-version": STATELESS_PROTOCOL_VERSION, "mcp-method": method, ...(name !== null ? { "mcp-name": headerValue(name) } : {}) }, { jsonrpc: "2.0", id: nextId++, method, params: { ...params, _meta: meta } }, options);
@@ -98,6 +100,16 @@ export async function callUpstream(options: CallOptions, method: string, params:
 }
 
 class SessionGone extends Error {}
+
+/** What the upstream said it can do (`prompts`, `resources`, `completions`…), from its discovery or its session's initialize. */
+export async function upstreamCapabilities(options: CallOptions): Promise<Capabilities> {
+  const { server } = options;
+  if (server.transport !== "streamable-http") throw upstreamFailed(server, "legacy HTTP+SSE upstreams are served on the session path");
+  const headers = await upstreamHeaders(server, options.env.PORTCULLIS_EDGE_SECRET);
+  const mode = await modeOf(server, headers, options);
+  if (mode.mode === "stateless") return mode.capabilities;
+  return (await linkFor(`${serverKey(server)}\u0000${options.callerKey}`, server, headers, options)).capabilities;
+}
 
 /** A value for `Mcp-Name`: plain ASCII as is, anything else in the spec's base64 form. */
 function headerValue(value: string): string {
@@ -145,12 +157,15 @@ async function discover(server: BundleServer, headers: Record<string, string>, o
   if (!res.ok) {
     await res.body?.cancel();
     // A session server refuses the unknown method or the missing session (400/404/405...): speak sessions with it.
-    if (res.status >= 400 && res.status < 500) return "session";
+    if (res.status >= 400 && res.status < 500) return { mode: "session" };
     throw upstreamFailed(server, `server/discover answered HTTP ${res.status}`);
   }
   const answer = await readAnswer(server, res, body.id, undefined).catch(() => null);
-  const versions = answer?.message.result?.supportedVersions;
-  return Array.isArray(versions) && versions.includes(STATELESS_PROTOCOL_VERSION) ? "stateless" : "session";
+  const result = answer?.message.result;
+  const versions = result?.supportedVersions;
+  if (!Array.isArray(versions) || !versions.includes(STATELESS_PROTOCOL_VERSION)) return { mode: "session" };
+  const capabilities = result?.capabilities;
+  return { mode: "stateless", capabilities: capabilities && typeof capabilities === "object" ? (capabilities as Capabilities) : {} };
 }
 
 function linkFor(key: string, server: BundleServer, headers: Record<string, string>, options: CallOptions): Promise<Link> {
@@ -174,7 +189,8 @@ async function openSession(server: BundleServer, headers: Record<string, string>
   const answer = await readAnswer(server, res, init.id, undefined);
   if (answer.message.error) throw new RpcError(answer.message.error.code, answer.message.error.message, answer.message.error.data);
   const version = answer.message.result?.protocolVersion;
-  const link: Link = { sessionId, protocolVersion: typeof version === "string" ? version : SESSION_VERSION };
+  const capabilities = answer.message.result?.capabilities;
+  const link: Link = { sessionId, protocolVersion: typeof version === "string" ? version : SESSION_VERSION, capabilities: capabilities && typeof capabilities === "object" ? (capabilities as Capabilities) : {} };
   const note = await send(server, { ...headers, "mcp-protocol-version": link.protocolVersion, ...(sessionId ? { "mcp-session-id": sessionId } : {}) }, { jsonrpc: "2.0", method: "notifications/initialized" }, OPEN_TIMEOUT_MS);
   await note.body?.cancel();
   return link;

@@ -1,0 +1,66 @@
+/** What the stateless path's handlers share: who is calling, what an event says, admission, upstream options. */
+import { visibleServers, type BundleIndex, type Caller } from "@core/bundle/bundle-index";
+import type { BundleServer } from "@core/bundle/schema";
+import type { McpEventOutcome } from "@core/events/mcp-event";
+import type { StatelessRequest } from "@core/mcp/stateless";
+import type { Env } from "../env";
+import { admitCall } from "../limits";
+import { Denied, PortalErrorCode } from "../session/errors";
+import { msSetting } from "../settings";
+import type { CallOptions } from "./upstream-link";
+
+const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
+
+/** Who is calling, as the route established it. */
+export interface StatelessContext {
+  config: BundleIndex;
+  caller: Caller;
+  authMethod: "oauth" | "token";
+  clientCountry: string | null;
+  /** The server slug of `/mcp/{slug}`, null for `/mcp`. */
+  scope: string | null;
+}
+
+export type Outcome = Omit<McpEventOutcome, "bundleVersion" | "method">;
+
+export class Answer {
+  constructor(
+    readonly result: Record<string, unknown>,
+    readonly outcome: Outcome,
+  ) {}
+}
+
+/** Attaches what the event should say to an error on its way out. */
+export function withFields<E extends Error>(error: E, fields: Outcome): E {
+  (error as E & { fields?: Outcome }).fields = fields;
+  return error;
+}
+
+/** The servers a request may reach: the one of `/mcp/{slug}`, or every server the caller may use. */
+export function serversOf(who: StatelessContext): BundleServer[] {
+  if (!who.scope) return visibleServers(who.config, who.caller);
+  const server = who.config.serversBySlug.get(who.scope);
+  return server ? [server] : [];
+}
+
+/** Rate limits and blocking budgets for a request about to reach these servers (tool: null for server-level requests). */
+export async function admit(env: Env, who: StatelessContext, requests: { kind: "mcp"; serverSlug: string; tool: string | null }[]): Promise<void> {
+  if (requests.length === 0) return;
+  const admission = await admitCall(env, who.config, { user: who.caller.user, tokenId: who.caller.tokenId ?? null }, requests, { tokens: 0, microUsd: 0 }, who.caller.at);
+  if (admission.admitted) return;
+  const code = admission.refusal.kind === "rateLimit" ? PortalErrorCode.RateLimited : PortalErrorCode.BudgetExceeded;
+  throw new Denied(code, admission.message, admission.reason, null, { retryAfterSeconds: admission.retryAfterSeconds });
+}
+
+/** How to reach `server` for this caller: its own upstream session (never shared), the caller's client info and capabilities. */
+export function linkOptions(request: Request, env: Env, who: StatelessContext, rpc: StatelessRequest, server: BundleServer): CallOptions {
+  return {
+    env,
+    server,
+    callerKey: `${who.caller.user.id}\u0000${who.caller.tokenId ?? "oauth"}`,
+    clientInfo: rpc.clientInfo ?? { name: "portcullis-stateless-client", version: "0" },
+    clientCapabilities: rpc.clientCapabilities,
+    timeoutMs: msSetting(env.PORTCULLIS_UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS),
+    signal: request.signal,
+  };
+}
