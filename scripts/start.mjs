@@ -169,5 +169,9 @@ process.on("exit", () => stopPortal());
 child.on("exit", (code, signal) => {
   stopping = true;
   stopPortal();
-  process.exit(code ?? (signal ? 1 : 0));
+  const exit = () => process.exit(code ?? (signal ? 1 : 0));
+  // Wait for the portal to stop workerd and exit (up to 10 s), so neither outlives us unreaped.
+  if (!portal?.pid || portal.exitCode !== null || portal.signalCode !== null) return exit();
+  portal.once("exit", exit);
+  setTimeout(exit, 10_000).unref();
 });
