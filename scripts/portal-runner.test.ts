@@ -35,10 +35,10 @@ async function launch(script: string, args: string[], env: Record<string, string
   const origin = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready after 120 s:\n${output}`)), 120_000);
     const check = () => {
-      const ready = /ready on (http:\/\/\S+)/.exec(output);
-      if (ready) {
+      const origin = /ready on (http:\/\/\S+)/.exec(output)?.[1];
+      if (origin) {
         clearTimeout(timer);
-        resolve(ready[1]);
+        resolve(origin);
       }
     };
     child.stdout?.on("data", check);
