@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: builds the console when the build is missing or older than the sources, then
-// serves it, and runs the portal Worker next to it in workerd (wrangler's local mode; storage under
-// .data/wrangler; its events queue in Miniflare, in memory: docs/events.md; PORTCULLIS_PORTAL=off skips it). In local mode (no identity provider configured)
+// serves it, and runs the portal Worker next to it in workerd through Miniflare's API, without
+// wrangler's dev proxy or file watcher (scripts/lib/portal-runner.mjs, a child process; storage under
+// .data/portal; its events queue in Miniflare, in memory: docs/events.md). PORTCULLIS_PORTAL=off skips
+// the portal; PORTCULLIS_PORTAL=wrangler runs `wrangler dev` instead (reloads the Worker when its
+// sources change, for Worker development; storage under .data/wrangler). In local mode (no identity provider configured)
 // the console listens on loopback only, because local sign-in asks for no password, and it prints
 // the sign-in code the first person (who becomes admin) must type. The console runs behind
 // scripts/lib/console-server.mjs, which tells it each request's TCP peer.
@@ -17,6 +20,7 @@ import { generateSignInCode, SIGN_IN_CODE_SETTING } from "./lib/sign-in-code.mjs
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
 const consoleServer = path.join(root, "scripts", "lib", "console-server.mjs");
+const portalRunner = path.join(root, "scripts", "lib", "portal-runner.mjs");
 const SOURCES = ["app", "components", "lib", "db", "public", path.join("scripts", "lib"), "instrumentation.ts", "proxy.ts", "next.config.ts", "package.json", "postcss.config.mjs"];
 
 function newestMtime(p) {
@@ -60,7 +64,7 @@ if (!dev && (!buildIsCurrent() || process.argv.includes("--rebuild"))) {
 
 if (buildOnly) process.exit(0);
 
-const portalOff = /^(off|0|false|no)$/i.test(process.env.PORTCULLIS_PORTAL ?? "");
+const portalMode = /^(off|0|false|no)$/i.test(process.env.PORTCULLIS_PORTAL ?? "") ? "off" : /^wrangler$/i.test(process.env.PORTCULLIS_PORTAL ?? "") ? "wrangler" : "workerd";
 const portalPort = process.env.PORTCULLIS_PORTAL_PORT || "8787";
 // A fresh key per start: only console-server.mjs (our child) can stamp requests with it.
 const consoleEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", HOST: host, PORT: port, PORTCULLIS_PEER_KEY: randomBytes(32).toString("base64url") };
@@ -70,7 +74,7 @@ const signInCode = localMode ? process.env[SIGN_IN_CODE_SETTING] || generateSign
 if (signInCode) consoleEnv[SIGN_IN_CODE_SETTING] = signInCode;
 let portal;
 let stopping = false;
-if (!portalOff) {
+if (portalMode !== "off") {
   // The keys exist before either process starts, from the same files the console reads
   // (scripts/lib/local-keys.mjs): the console signs and seals, the Worker verifies and opens.
   const dir = localDataDir();
@@ -86,35 +90,46 @@ if (!portalOff) {
   consoleEnv.PORTCULLIS_PORTAL_URLS ??= `http://127.0.0.1:${portalPort}`;
   consoleEnv.PORTCULLIS_PORTAL_PUBLIC_URL ??= `http://localhost:${portalPort}`;
   const consoleUrl = process.env.AUTH_URL ? new URL(process.env.AUTH_URL).origin : `http://localhost:${port}`;
-  // wrangler's CLI itself, not its bin wrapper: the wrapper does not pass signals on, so stopping it
-  // would leave wrangler and workerd running.
-  const wranglerCli = path.join(root, "node_modules", "wrangler", "wrangler-dist", "cli.js");
-  console.log(`[portcullis] portal Worker on http://localhost:${portalPort}/mcp (workerd; PORTCULLIS_PORTAL=off to skip)`);
-  portal = spawn(
-    process.execPath,
-    [
-      "--no-warnings",
-      "--experimental-vm-modules",
-      wranglerCli,
-      "dev",
-      "--config", path.join("workers", "portal", "wrangler.jsonc"),
-      "--ip", "127.0.0.1",
-      "--port", portalPort,
-      "--persist-to", path.join(dir, "wrangler"),
-      "--show-interactive-dev-session=false",
-      "--var", `PORTCULLIS_BUNDLE_KEYS:${JSON.stringify(publicKeySet(keys))}`,
-      "--var", `PORTCULLIS_CONSOLE_URL:${consoleUrl}`,
-      "--var", `PORTCULLIS_EDGE_SECRET:${edgeSecret}`,
-    ],
-    {
+  const workerVars = { PORTCULLIS_BUNDLE_KEYS: JSON.stringify(publicKeySet(keys)), PORTCULLIS_CONSOLE_URL: consoleUrl, PORTCULLIS_EDGE_SECRET: edgeSecret };
+  // Either way the portal is our child in our process group, so a supervisor that kills the group
+  // (Playwright, systemd, Ctrl-C) stops workerd too; on our own exit we signal the child, which
+  // stops its workerd.
+  if (portalMode === "wrangler") {
+    // wrangler's CLI itself, not its bin wrapper: the wrapper does not pass signals on, so stopping it
+    // would leave wrangler and workerd running.
+    const wranglerCli = path.join(root, "node_modules", "wrangler", "wrangler-dist", "cli.js");
+    console.log(`[portcullis] portal Worker on http://localhost:${portalPort}/mcp (wrangler dev: reloads on source changes; storage under ${path.join(dir, "wrangler")})`);
+    portal = spawn(
+      process.execPath,
+      [
+        "--no-warnings",
+        "--experimental-vm-modules",
+        wranglerCli,
+        "dev",
+        "--config", path.join("workers", "portal", "wrangler.jsonc"),
+        "--ip", "127.0.0.1",
+        "--port", portalPort,
+        "--persist-to", path.join(dir, "wrangler"),
+        "--show-interactive-dev-session=false",
+        ...Object.entries(workerVars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+      ],
+      {
+        cwd: root,
+        stdio: ["ignore", "inherit", "inherit"],
+        // wrangler's debug log grows by a few KB per request: keep it with the rest of the local data, not in ~/.config.
+        env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: process.env.WRANGLER_LOG_PATH ?? path.join(dir, "wrangler", "logs") },
+      },
+    );
+  } else {
+    console.log(`[portcullis] portal Worker on http://localhost:${portalPort}/mcp (workerd; PORTCULLIS_PORTAL=off to skip, =wrangler for wrangler dev)`);
+    // The Worker's vars travel in the child's environment, not its command line (which `ps` shows).
+    // The IPC channel lets the runner stop workerd if we go away without signalling it.
+    portal = spawn(process.execPath, [portalRunner], {
       cwd: root,
-      // In our process group, so a supervisor that kills the group (Playwright, systemd, Ctrl-C)
-      // stops workerd too; on our own exit we signal wrangler, which stops its workerd children.
-      stdio: ["ignore", "inherit", "inherit"],
-      // wrangler's debug log grows by a few KB per request: keep it with the rest of the local data, not in ~/.config.
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: process.env.WRANGLER_LOG_PATH ?? path.join(dir, "wrangler", "logs") },
-    },
-  );
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      env: { ...process.env, ...workerVars, PORTCULLIS_PORTAL_PORT: portalPort, PORTCULLIS_PORTAL_HOST: "127.0.0.1" },
+    });
+  }
   portal.on("error", (error) => console.error(`[portcullis] could not start the portal Worker: ${error.message}`));
   portal.on("exit", (code, signal) => {
     if (!stopping) console.error(`[portcullis] the portal Worker stopped (${signal ?? `exit code ${code}`}); the console keeps running`);
@@ -154,5 +169,9 @@ process.on("exit", () => stopPortal());
 child.on("exit", (code, signal) => {
   stopping = true;
   stopPortal();
-  process.exit(code ?? (signal ? 1 : 0));
+  const exit = () => process.exit(code ?? (signal ? 1 : 0));
+  // Wait for the portal to stop workerd and exit (up to 10 s), so neither outlives us unreaped.
+  if (!portal?.pid || portal.exitCode !== null || portal.signalCode !== null) return exit();
+  portal.once("exit", exit);
+  setTimeout(exit, 10_000).unref();
 });

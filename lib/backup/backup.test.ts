@@ -112,12 +112,14 @@ describe("backup and restore of the embedded database", () => {
     expect(before.calls).toHaveLength(1);
     // Something the console does not read, which the backup leaves out and names.
     await mkdir(path.join(source, "wrangler"));
+    await mkdir(path.join(source, "portal"));
 
     const backup = await createBackup({ env: sourceEnv, output: archive });
     expect(backup.file).toBe(archive);
     expect((await stat(archive)).mode & 0o777).toBe(0o600);
     expect(backup.manifest.entries.map((e) => e.name).sort()).toEqual(["pglite.tar.gz", ...KEY_FILE_NAMES].sort());
     expect(backup.notes.join("\n")).toMatch(/left out wrangler: the local portal Worker's storage/);
+    expect(backup.notes.join("\n")).toMatch(/left out portal: the local portal Worker's storage/);
     expect(backup.manifest.migrations.count).toBeGreaterThan(0);
 
     // Into a folder that does not exist yet, under a parent that does not either.

@@ -29,6 +29,8 @@ export interface BackupResult {
 
 /** Left out on purpose, with the reason the output gives. */
 const NOT_BACKED_UP: Record<string, string> = {
+  portal:
+    "the local portal Worker's storage: after a restore, Publish sends it the configuration again, and AI clients sign in to the portal again",
   wrangler:
     "the local portal Worker's storage: after a restore, Publish sends it the configuration again, and AI clients sign in to the portal again",
 };
