@@ -332,13 +332,17 @@ export function rssMiB(pid, field = "VmRSS") {
  */
 export function productProcesses(product) {
   const roles = product.workerdPid ? { worker: product.workerdPid } : {};
+  const workerds = [];
   for (const pid of descendants(product.pid)) {
     const cmd = (readProc(pid, "cmdline") ?? "").split("\0");
-    if (cmd[0]?.endsWith("/workerd")) {
-      const proxy = cmd.some((a) => a === `--socket-addr=entry=127.0.0.1:${product.portalPort}`);
-      roles[proxy ? "proxy" : "worker"] = pid;
-    } else if (cmd.some((a) => a.endsWith("console-server.mjs"))) roles.console = pid;
-    else if (cmd.some((a) => a.endsWith(path.join("wrangler-dist", "cli.js")))) roles.wrangler = pid;
+    if (cmd[0]?.endsWith("/workerd")) workerds.push({ pid, entry: cmd.some((a) => a === `--socket-addr=entry=127.0.0.1:${product.portalPort}`) });
+    else if (cmd.some((a) => a.endsWith("console-server.mjs"))) roles.console = pid;
+    // The Node process that runs the portal: wrangler dev (PORTCULLIS_PORTAL=wrangler) or scripts/lib/portal-runner.mjs (npm start).
+    else if (cmd.some((a) => a.endsWith(path.join("wrangler-dist", "cli.js")) || a.endsWith("portal-runner.mjs"))) roles.wrangler = pid;
   }
+  // Under wrangler dev, two workerd: the dev proxy listens on the portal's port, the Worker's behind it.
+  // Under npm start's launcher (Miniflare's API), one workerd is both.
+  if (workerds.length === 1) roles.worker = workerds[0].pid;
+  else for (const w of workerds) roles[w.entry ? "proxy" : "worker"] = w.pid;
   return roles;
 }
