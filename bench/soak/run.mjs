@@ -393,7 +393,7 @@ async function main(s, abort) {
   L.push("");
   L.push(`Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memGiB} GiB, Node ${machine.node}, wrangler ${machine.wrangler}, workerd (miniflare) ${machine.workerd}, MCP SDK ${machine.sdk}, PGlite ${machine.pglite}, Next ${machine.next}.`);
   L.push(loadLine(machine));
-  L.push(product.workerSha256 ? codeLine({ ...machine, workerSha256: product.workerSha256.slice(0, 12) }) : codeLine(machine).replace(/; Worker bundle sha256 .*$/, "; the portal is served by wrangler dev from the working tree"));
+  L.push(product.workerSha256 ? codeLine({ ...machine, workerSha256: product.workerSha256.slice(0, 12) }) : codeLine(machine).replace(/; Worker bundle sha256 .*$/, "; the portal is built from the working tree by npm start (scripts/lib/portal-runner.mjs, or wrangler dev with PORTCULLIS_PORTAL=wrangler)"));
   L.push("");
   L.push("### Per minute");
   L.push("");
