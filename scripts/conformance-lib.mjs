@@ -195,7 +195,10 @@ function withoutHopByHop(headers) {
 export async function startHeaderProxy(target, headers) {
   const targetUrl = new URL(target);
   const transport = targetUrl.protocol === "https:" ? https : http;
-  const agent = new transport.Agent({ keepAlive: true });
+  // A new connection per request: with keep-alive, a request sent on a pooled socket the target has
+  // just closed as idle fails with ECONNRESET, and its body (already streamed) cannot be sent again.
+  // CI saw that as a 502 from this proxy, read by the suite as the portal's answer.
+  const agent = new transport.Agent({ keepAlive: false });
   const added = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
   let proxyHost = "";
 
@@ -223,14 +226,18 @@ export async function startHeaderProxy(target, headers) {
         response.on("error", () => res.destroy());
       },
     );
+    let clientGone = false;
     upstream.on("error", (error) => {
+      if (!clientGone) console.error(`[conformance proxy] ${req.method} ${req.url}: ${error.message}`);
       if (!res.headersSent) {
         res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message: `proxy: ${error.message}` }, id: null }));
       } else res.destroy();
     });
     // The client went away (e.g. cancelled an SSE stream): hang up upstream too.
     res.on("close", () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (res.writableFinished) return;
+      clientGone = true;
+      upstream.destroy();
     });
     req.pipe(upstream);
   });
