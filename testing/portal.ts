@@ -20,6 +20,7 @@ import type { PortalEvent } from "@core/events/schema";
 import { discoverServer } from "@/lib/servers/discover";
 import { hashedToolView, toolHash } from "@core/tools/tool-hash";
 import { hashTokenSecret, generateTokenSecret } from "@core/tokens/secret";
+import { miniflareQueueOptions, type QueuesConfig } from "@/scripts/lib/miniflare-queues.mjs";
 
 const dir = path.join(process.cwd(), "workers", "portal");
 
@@ -51,29 +52,10 @@ export interface EventsQueueOptions {
   maxRetries?: number;
 }
 
-interface QueuesConfig {
-  producers: { binding: string; queue: string }[];
-  consumers: { queue: string; max_batch_size?: number; max_batch_timeout?: number; max_retries?: number; dead_letter_queue?: string; retry_delay?: number }[];
-}
-
 /** Miniflare's queue options for wrangler.jsonc's `queues`; none when `options` is false (the Worker without the binding). */
 function queueOptions(queues: QueuesConfig | undefined, options: EventsQueueOptions | false | undefined) {
-  if (!queues || options === false) return {};
-  return {
-    queueProducers: Object.fromEntries(queues.producers.map((p) => [p.binding, { queueName: p.queue }])),
-    queueConsumers: Object.fromEntries(
-      queues.consumers.map((c) => [
-        c.queue,
-        {
-          maxBatchSize: c.max_batch_size,
-          maxBatchTimeout: options?.maxBatchTimeoutSeconds ?? 0.05,
-          maxRetries: options?.maxRetries ?? c.max_retries,
-          ...(c.dead_letter_queue ? { deadLetterQueue: c.dead_letter_queue } : {}),
-          ...(c.retry_delay !== undefined ? { retryDelay: c.retry_delay } : {}),
-        },
-      ]),
-    ),
-  };
+  if (options === false) return {};
+  return miniflareQueueOptions(queues, { maxBatchTimeoutSeconds: options?.maxBatchTimeoutSeconds ?? 0.05, maxRetries: options?.maxRetries });
 }
 
 /**

@@ -28,6 +28,7 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { localDataDir } from "./local-keys.mjs";
+import { miniflareQueueOptions } from "./miniflare-queues.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const portalDir = path.join(root, "workers", "portal");
@@ -118,26 +119,6 @@ export function buildPortalWorker(outdir, { logDir, signal } = {}) {
   });
 }
 
-/** Miniflare's queue options for wrangler.jsonc's `queues` (producer, consumers, dead-letter queue). */
-function queueOptions(queues) {
-  if (!queues) return {};
-  return {
-    queueProducers: Object.fromEntries(queues.producers.map((p) => [p.binding, { queueName: p.queue }])),
-    queueConsumers: Object.fromEntries(
-      queues.consumers.map((c) => [
-        c.queue,
-        {
-          maxBatchSize: c.max_batch_size,
-          maxBatchTimeout: c.max_batch_timeout,
-          maxRetries: c.max_retries,
-          ...(c.dead_letter_queue ? { deadLetterQueue: c.dead_letter_queue } : {}),
-          ...(c.retry_delay !== undefined ? { retryDelay: c.retry_delay } : {}),
-        },
-      ]),
-    ),
-  };
-}
-
 /** Miniflare's options for the built Worker at `script`, with `settings` from `portalSettings`. */
 export function miniflareOptions(script, settings, { Log, LogLevel }) {
   const config = readWranglerConfig();
@@ -154,7 +135,7 @@ export function miniflareOptions(script, settings, { Log, LogLevel }) {
     bindings: settings.vars,
     // Without the queue (PORTCULLIS_EVENTS=buffer) the Worker has no EVENTS_QUEUE binding: the path of
     // a workerd without Cloudflare Queues, events straight to the durable buffer.
-    ...(settings.events === "queue" ? queueOptions(config.queues) : {}),
+    ...(settings.events === "queue" ? miniflareQueueOptions(config.queues) : {}),
     durableObjectsPersist: path.join(settings.dir, "do"),
     kvPersist: path.join(settings.dir, "kv"),
     cachePersist: path.join(settings.dir, "cache"),
