@@ -9,7 +9,7 @@
  * Decisions and their words are the session path's (../decide.ts); so is every event's shape
  * (@core/events/mcp-event). docs/mcp-endpoint.md, "Stateless (2026-07-28)".
  */
-import type { BundleIndex } from "@core/bundle/bundle-index";
+import { toolAccess, type BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleServer } from "@core/bundle/schema";
 import { resultTokens } from "@core/events/result-tokens";
 import { mcpEvent, type McpEventCaller } from "@core/events/mcp-event";
@@ -160,8 +160,8 @@ async function listTools(env: Env, who: StatelessContext): Promise<Answer> {
     let text = "";
     for (const tool of server.tools) {
       if (!tool.definition) continue;
-      const access = decideQuietly(who, server, tool.name);
-      if (!access) continue;
+      // What decideToolCall would allow, without building its refusal for every tool left out.
+      if (!toolAccess(who.config, who.caller, server, tool.name).ok) continue;
       // A tool this isolate has seen drift is left out (and refused when called) until it is reviewed.
       const hash = live?.get(tool.name);
       if (hash !== undefined && hash !== tool.hash) continue;
@@ -172,15 +172,6 @@ async function listTools(env: Env, who: StatelessContext): Promise<Answer> {
     if (!who.scope && text) bySlug.set(server.slug, countTokensBounded(`[${text}]`));
   }
   return new Answer({ tools, ttlMs: LIST_TTL_MS, cacheScope: "private" }, { ...(bySlug.size ? { serverTokens: Object.fromEntries(bySlug) } : {}) });
-}
-
-function decideQuietly(who: StatelessContext, server: BundleServer, tool: string): boolean {
-  try {
-    decideToolCall(who.config, who.caller, server, tool, tool);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function callTool(
