@@ -27,7 +27,7 @@ const cases: { file: string; import: string; refused: boolean }[] = [
   { file: "lib/core/policy/probe.ts", import: `import { x } from "node:crypto";`, refused: true },
   { file: "lib/core/policy/probe.ts", import: `import { x } from "next/headers";`, refused: true },
   { file: "lib/core/policy/probe.ts", import: `import { x } from "drizzle-orm";`, refused: true },
-  { file: "lib/core/policy/probe.ts", import: `import { x } from "@/testing/seeded-random";`, refused: true },
+  { file: "lib/core/policy/probe.ts", import: `import { x } from "@/testing/seeded-random.mjs";`, refused: true },
   // The Worker: lib/core, its own files, types from db/schema.
   { file: "workers/portal/src/probe.ts", import: `import { x } from "@core/bundle/schema";`, refused: false },
   { file: "workers/portal/src/probe.ts", import: `import { x } from "./config";`, refused: false },

@@ -1,8 +1,9 @@
 /**
  * mulberry32: a small, fast, deterministic PRNG, so generated corpora and randomized test cases
- * are the same on every run. Pure (no I/O), for tests, benchmarks and corpus generators.
+ * are the same on every run. Pure (no I/O), for tests, benchmarks (bench/soak) and corpus generators;
+ * plain JavaScript so the .mjs benchmarks import it as the TypeScript tests do (types: .d.mts).
  */
-export function seededRandom(seed: number): () => number {
+export function seededRandom(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -6,7 +6,7 @@
  */
 import { MCP_PROTOCOL_VERSIONS, KNOWN_MCP_ENDPOINTS } from "@core/shadow/detect";
 import { type TrafficFormat } from "@core/shadow/records";
-import { seededRandom } from "@/testing/seeded-random";
+import { seededRandom } from "@/testing/seeded-random.mjs";
 
 export interface LabeledLine {
   line: string;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { applicableBudgets, applicableRateLimits, type ApplicableBudget, type LimitPrincipal } from "./keys";
 import { admit, cancel, DEFAULT_LEDGER_OPTIONS, emptyLedger, expire, overshootBound, record, settle, snapshot, type AdmitInput, type AdmitResult, type LedgerState } from "./ledger";
 import type { BudgetSpec, RateLimitSpec } from "./schema";
-import { seededRandom } from "@/testing/seeded-random";
+import { seededRandom } from "@/testing/seeded-random.mjs";
 
 const id = () => crypto.randomUUID();
 const NOV = Date.parse("2026-11-10T12:00:00Z");

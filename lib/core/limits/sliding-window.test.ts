@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkWindow, hitWindow, slide, windowPruneAfter, type WindowState } from "./sliding-window";
-import { seededRandom } from "@/testing/seeded-random";
+import { seededRandom } from "@/testing/seeded-random.mjs";
 
 const W = 10_000;
 

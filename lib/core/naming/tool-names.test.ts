@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type ToolNameMap, type UpstreamTool, buildToolNameMap, isValidPortalToolName, MAX_TOOL_NAME_LENGTH, portalToolName, upstreamKey } from "./tool-names";
-import { seededRandom } from "@/testing/seeded-random";
+import { seededRandom } from "@/testing/seeded-random.mjs";
 
 async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));

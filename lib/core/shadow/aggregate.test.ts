@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "@/testing/seeded-random";
+import { seededRandom } from "@/testing/seeded-random.mjs";
 import { generateCorpus } from "@/testing/corpora/shadow-traffic";
 import { parseLine, type TrafficFormat, type TrafficRecord } from "./records";
 import { groupServers, ServerAggregator, type ServerSummary } from "./servers";

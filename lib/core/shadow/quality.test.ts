@@ -3,7 +3,7 @@ import { generateCorpus, HARD_NEGATIVE_CLASSES, type LabeledCorpus } from "@/tes
 import { classifyRecord, classifyRecords } from "./detect";
 import { parseLine, parseTime, detectFormat, type TrafficFormat, type TrafficRecord } from "./records";
 import { canonicalServerUrl, groupServers, isShadow } from "./servers";
-import { seededRandom } from "@/testing/seeded-random";
+import { seededRandom } from "@/testing/seeded-random.mjs";
 
 const FORMATS: TrafficFormat[] = ["generic", "cloudflare"];
 const corpora = new Map<TrafficFormat, LabeledCorpus>(FORMATS.map((f) => [f, generateCorpus(f)]));

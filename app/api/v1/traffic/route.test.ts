@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { testDatabases, useTestDatabase } from "@/testing/db";
 import { shadowFindings } from "@/db/schema";
-import { seededRandom } from "@/testing/seeded-random";
+import { seededRandom } from "@/testing/seeded-random.mjs";
 import { makeUserToken } from "@/testing/users";
 import { POST } from "./route";
 
