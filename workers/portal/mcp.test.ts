@@ -95,6 +95,9 @@ describe("portal /mcp in workerd", () => {
 
     const echo = await client.callTool({ name: "everything_echo", arguments: { message: "hi through the portal" } });
     expect(JSON.stringify(echo.content)).toContain("hi through the portal");
+    // The first call may open the caller's upstream session (a sealed session opens it on first use);
+    // every later call reuses it.
+    expect(JSON.stringify((await client.callTool({ name: "weather_get_weather", arguments: { city: "Braga" } })).content)).toContain("Braga");
     const before = await upstreamRequests();
     for (const city of ["Lisbon", "Porto", "Faro"]) {
       const w = await client.callTool({ name: "weather_get_weather", arguments: { city } });

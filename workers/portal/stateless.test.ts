@@ -108,6 +108,9 @@ describe("portal /mcp, protocol 2026-07-28 (stateless)", () => {
   });
 
   it("lists exactly the approved definitions the caller may use, renamed at /mcp, as-is at /mcp/{slug}", async () => {
+    // The first list in an isolate may list each upstream once for the pin check (so a drifted tool
+    // is left out from the start); after that, lists are answered from the bundle alone.
+    await rpc(alice, "tools/list");
     const upstreamRequestsBefore = await weatherRequests();
     const { body } = await rpc(alice, "tools/list");
     expect(body.result).toMatchObject({ resultType: "complete", cacheScope: "private" });
@@ -120,7 +123,7 @@ describe("portal /mcp, protocol 2026-07-28 (stateless)", () => {
     // The definition is the approved one from the bundle, name aside.
     const approved = bundle.servers.find((s) => s.slug === "everything")!.tools.find((t) => t.name === "echo")!.definition!;
     expect({ ...tools.find((t) => t.name === "everything_echo")!, name: "echo" }).toEqual(approved);
-    // No upstream was asked for the list.
+    // No upstream was asked for the second list.
     expect(await weatherRequests()).toBe(upstreamRequestsBefore);
 
     const bobs = ((await rpc(bob, "tools/list")).body.result!.tools as { name: string }[]).map((t) => t.name);

@@ -44,15 +44,21 @@ async function derive(raw: Uint8Array<ArrayBuffer>, info: string): Promise<Array
   return crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: enc.encode(info) }, base, 256);
 }
 
-const aesKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
-function credentialKey(secret: EdgeSecret): Promise<CryptoKey> {
-  let key = aesKeys.get(secret.raw);
+/** AES-GCM keys by purpose (the HKDF info) and secret. */
+const aesKeys = new Map<string, WeakMap<Uint8Array, Promise<CryptoKey>>>();
+function aesKey(secret: EdgeSecret, info: string): Promise<CryptoKey> {
+  let byPurpose = aesKeys.get(info);
+  if (!byPurpose) aesKeys.set(info, (byPurpose = new WeakMap()));
+  let key = byPurpose.get(secret.raw);
   if (!key) {
-    key = derive(secret.raw, "portcullis edge credentials v1").then((bits) => crypto.subtle.importKey("raw", bits, "AES-GCM", false, ["encrypt", "decrypt"]));
-    aesKeys.set(secret.raw, key);
+    key = derive(secret.raw, info).then((bits) => crypto.subtle.importKey("raw", bits, "AES-GCM", false, ["encrypt", "decrypt"]));
+    byPurpose.set(secret.raw, key);
   }
   return key;
 }
+const credentialKey = (secret: EdgeSecret) => aesKey(secret, "portcullis edge credentials v1");
+/** MCP session ids the portal mints (sealed sessions): a key of their own, so a session id never opens as a credential. */
+const sessionKey = (secret: EdgeSecret) => aesKey(secret, "portcullis mcp sessions v1");
 
 /** HMAC keys by secret and purpose (the HKDF info). */
 const hmacKeys = new Map<string, WeakMap<Uint8Array, Promise<CryptoKey>>>();
@@ -159,4 +165,33 @@ export function signEdgeRequest(method: string, path: string, secrets: EdgeSecre
 /** Checks a {@link signEdgeRequest} signature against every listed secret. */
 export function verifyEdgeRequest(header: string | null, method: string, path: string, secrets: EdgeSecret[], nowSeconds = Math.floor(Date.now() / 1000)): Promise<boolean> {
   return verifyText(header, `${method.toUpperCase()} ${path}`, secrets, REQUESTS_KEY, nowSeconds);
+}
+
+/** The prefix of a sealed MCP session id: `s1.<kid>.<iv>.<ciphertext>`, all base64url or hex (visible ASCII, as Mcp-Session-Id must be). */
+export const SEALED_SESSION_PREFIX = "s1.";
+
+/**
+ * Seals `plaintext` into an MCP session id with the current (first) secret: AES-GCM under a key
+ * derived for session ids only, so it is both secret and tamper-evident; only the portal opens it.
+ */
+export async function sealSessionId(plaintext: string, secrets: EdgeSecret[]): Promise<string> {
+  const secret = secrets[0];
+  if (!secret) throw new Error("no edge secret");
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: enc.encode(SEALED_SESSION_PREFIX) }, await sessionKey(secret), enc.encode(plaintext));
+  return `${SEALED_SESSION_PREFIX}${secret.kid}.${base64urlEncode(iv)}.${base64urlEncode(new Uint8Array(ct))}`;
+}
+
+/** The plaintext of a session id sealed by {@link sealSessionId} with any listed secret, or null (unknown secret, altered, or not one). */
+export async function openSessionId(id: string, secrets: EdgeSecret[]): Promise<string | null> {
+  if (!id.startsWith(SEALED_SESSION_PREFIX)) return null;
+  const [kid, ivText, ctText, extra] = id.slice(SEALED_SESSION_PREFIX.length).split(".");
+  const secret = secrets.find((s) => s.kid === kid);
+  if (!secret || !ivText || !ctText || extra !== undefined) return null;
+  try {
+    const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: base64urlDecode(ivText), additionalData: enc.encode(SEALED_SESSION_PREFIX) }, await sessionKey(secret), base64urlDecode(ctText));
+    return new TextDecoder().decode(pt);
+  } catch {
+    return null;
+  }
 }

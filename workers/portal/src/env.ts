@@ -57,6 +57,8 @@ export interface Env {
   PORTCULLIS_CONFIG_CHECK_MS?: string;
   /** Seconds between re-listings of an upstream's live tools for the pin check on the stateless path (per isolate); default 60. */
   PORTCULLIS_PIN_RECHECK_SECONDS?: string;
+  /** "off": every 2025-revision session is held by a Durable Object, as before sealed sessions (default: sealed where the client needs no server→client channel). */
+  PORTCULLIS_SEALED_SESSIONS?: string;
   /** "buffer" sends events to the sharded durable buffer even when the `EVENTS_QUEUE` binding exists. */
   PORTCULLIS_EVENTS?: string;
   /** How many EventBuffer shards (default 16; raise only). */

@@ -13,6 +13,7 @@ import type { Env } from "./env";
 import { SESSION_CONTEXT_HEADER, type SessionContext } from "./session/context";
 import { Denied, jsonRpcError, PortalErrorCode, RpcError } from "./session/errors";
 import { emitEvent } from "./session/events";
+import { PORTAL_INSTRUCTIONS, PORTAL_SERVER_INFO } from "./session/identity";
 import { admitLimits } from "./session/forward";
 import { malformedMessage } from "./session/invalid-input";
 import { PortalServer } from "./session/server";
@@ -197,9 +198,8 @@ export class McpSession extends DurableObject<Env> {
     this.session.clientCapabilities = capabilities ?? {};
     this.session.clientInfo = clientInfo;
     let serverCapabilities = AGGREGATE_CAPABILITIES;
-    let serverInfo: Implementation = { name: "portcullis", version: "0.1.0", title: "Portcullis MCP portal" };
-    let instructions: string | undefined =
-      "Portcullis portal: the company's approved MCP servers behind one endpoint. Tools and prompts are named `<server>_<name>`.";
+    let serverInfo: Implementation = PORTAL_SERVER_INFO;
+    let instructions: string | undefined = PORTAL_INSTRUCTIONS;
     if (ctx.scope) {
       // Faithful mode: present the upstream as itself. Opening it reaches the upstream: admitted like any request.
       const server = this.session.scopeServer();

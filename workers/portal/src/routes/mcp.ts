@@ -11,6 +11,7 @@ import type { Env } from "../env";
 import { SESSION_CONTEXT_HEADER, type SessionContext } from "../session/context";
 import { jsonRpcError, PortalErrorCode } from "../session/errors";
 import { handleStateless } from "../stateless/handle";
+import { handleSealed, isSealedSessionId, sealedInitialize } from "../stateless/sealed";
 import { isStatelessVersion } from "@core/mcp/stateless";
 
 const SLUG_PATH = /^\/mcp\/([a-z0-9]+(?:-[a-z0-9]+)*)\/?$/;
@@ -104,7 +105,26 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
     return handleStateless(request, body, env, ctx, { config, caller, authMethod: props.authMethod, clientCountry: (request.cf?.country as string | undefined) ?? null, scope });
   }
 
+  let body: Uint8Array | undefined;
+  if (request.method === "POST") {
+    const read = await readBoundedBody(request, MCP_MAX_BODY_BYTES);
+    if (!read) return tooLarge();
+    body = read;
+  }
   let sessionId = request.headers.get("mcp-session-id");
+  // Sealed sessions (src/stateless/sealed.ts): the session is in its id, served here on the per-call path.
+  if (!sessionId || isSealedSessionId(sessionId)) {
+    let parsed: unknown;
+    try {
+      parsed = body ? JSON.parse(new TextDecoder().decode(body)) : undefined;
+    } catch {
+      if (sessionId) return jsonRpcError(400, -32700, "Parse error: the body is not JSON");
+    }
+    const who = { config, caller: { user, tokenId: props.tokenId, scopes, clientIp: request.headers.get("cf-connecting-ip"), at: new Date() }, authMethod: props.authMethod, clientCountry: (request.cf?.country as string | undefined) ?? null, scope };
+    if (sessionId) return handleSealed(request, parsed, sessionId, env, ctx, who);
+    const sealed = parsed === undefined ? null : await sealedInitialize(request, parsed, env, who);
+    if (sealed) return sealed;
+  }
   const isNew = !sessionId;
   if (!sessionId) {
     if (request.method !== "POST") return jsonRpcError(request.method === "GET" || request.method === "DELETE" ? 400 : 405, -32000, "Bad Request: Mcp-Session-Id header is required", request.method === "POST" || request.method === "GET" || request.method === "DELETE" ? undefined : { allow: "GET, POST, DELETE" });
@@ -132,12 +152,6 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
   headers.delete("authorization");
   headers.delete("cookie");
   headers.set(SESSION_CONTEXT_HEADER, JSON.stringify(context));
-  let body: Uint8Array | undefined;
-  if (request.method === "POST") {
-    const read = await readBoundedBody(request, MCP_MAX_BODY_BYTES);
-    if (!read) return tooLarge();
-    body = read;
-  }
   const stub = env.SESSIONS.get(env.SESSIONS.idFromName(sessionId));
   return stub.fetch(new Request(request, { headers, ...(body ? { body } : {}) }));
 }

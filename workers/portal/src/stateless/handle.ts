@@ -58,6 +58,17 @@ function namesFor(config: BundleIndex, servers: readonly BundleServer[]): Promis
 
 export type { StatelessContext };
 
+/**
+ * How answers are shaped: 2026-07-28 (`resultType`, the server's identity in `_meta`, lists with
+ * cache hints), or a sealed session of a 2025 revision (./sealed.ts), whose results are as those
+ * revisions define them and whose events carry the session id.
+ */
+export interface Dialect {
+  sessionId: string | null;
+  session: boolean;
+}
+const STATELESS: Dialect = { sessionId: null, session: false };
+
 export async function handleStateless(request: Request, body: unknown, env: Env, ctx: ExecutionContext, who: StatelessContext): Promise<Response> {
   const read = readStatelessRequest(body, {
     protocolVersion: request.headers.get("mcp-protocol-version"),
@@ -65,9 +76,14 @@ export async function handleStateless(request: Request, body: unknown, env: Env,
     name: request.headers.get("mcp-name"),
   });
   if (!read.ok) return rpcError(read.status, read.id, read.code, read.message, read.data);
-  const rpc = read.request;
   // This revision defines no client notification over HTTP (cancelling is closing the stream): accepted, nothing to do.
-  if (rpc.id === undefined) return new Response(null, { status: 202 });
+  if (read.request.id === undefined) return new Response(null, { status: 202 });
+  return dispatch(request, read.request as StatelessRequest & { id: string | number }, env, ctx, who, STATELESS);
+}
+
+/** One request, decided and answered on the per-call path (both dialects). */
+export async function dispatch(request: Request, rpc: StatelessRequest & { id: string | number }, env: Env, ctx: ExecutionContext, who: StatelessContext, dialect: Dialect): Promise<Response> {
+  const ok = (id: string | number, result: Record<string, unknown>) => (dialect.session ? sessionOk(id, result) : statelessOk(id, result));
 
   const eventCaller: McpEventCaller = {
     userId: who.caller.user.id,
@@ -79,7 +95,7 @@ export async function handleStateless(request: Request, body: unknown, env: Env,
     clientVersion: rpc.clientInfo?.version ?? null,
     clientIp: who.caller.clientIp ?? null,
     clientCountry: who.clientCountry,
-    sessionId: null,
+    sessionId: dialect.sessionId,
     endpoint: who.scope ? `/mcp/${who.scope}` : "/mcp",
   };
   const emit = (outcome: Outcome, result?: unknown) => {
@@ -96,18 +112,25 @@ export async function handleStateless(request: Request, body: unknown, env: Env,
   const started = Date.now();
   const bytesIn = Number(request.headers.get("content-length")) || null;
 
+  if (dialect.session && rpc.method === "ping") return ok(rpc.id, {});
+  if (dialect.session && rpc.method === "logging/setLevel") {
+    // Sealed sessions relay no log messages (no stream outside a request) and say so by not offering `logging`; a client that sets a level anyway is answered.
+    emit({ decision: "allowed", success: true, bytesIn });
+    return ok(rpc.id, {});
+  }
   try {
     switch (rpc.method) {
       case "server/discover":
+        if (dialect.session) return rpcError(200, rpc.id, -32601, "Method not found");
         emit({ bytesIn });
         return ok(rpc.id, discoverResult(who.config));
       case "tools/list": {
-        const answer = await listTools(env, who);
-        emit({ ...answer.outcome, bytesIn });
+        const answer = await listTools(request, env, ctx, who, rpc);
+        emit({ ...answer.outcome, bytesIn }, answer.result);
         return ok(rpc.id, answer.result);
       }
       case "tools/call":
-        return await callTool(request, env, ctx, who, rpc, emit, started, bytesIn);
+        return await callTool(request, env, ctx, who, rpc, emit, started, bytesIn, dialect);
       case "prompts/list":
       case "prompts/get":
       case "resources/list":
@@ -119,6 +142,7 @@ export async function handleStateless(request: Request, body: unknown, env: Env,
         return ok(rpc.id, answer.result);
       }
       default:
+        if (dialect.session) return rpcError(200, rpc.id, -32601, "Method not found");
         return rpcError(404, rpc.id, -32601, `Method not found: ${rpc.method.slice(0, 100)} (this portal serves server/discover, tools, prompts, resources and completion in protocol revision ${STATELESS_PROTOCOL_VERSION}; subscriptions/listen is not served yet)`);
     }
   } catch (error) {
@@ -149,9 +173,17 @@ function discoverResult(config: BundleIndex): Record<string, unknown> {
   };
 }
 
-async function listTools(env: Env, who: StatelessContext): Promise<Answer> {
+async function listTools(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest): Promise<Answer> {
   const servers = serversOf(who);
   await admit(env, who, servers.map((server) => ({ kind: "mcp" as const, serverSlug: server.slug, tool: null })));
+  // A server this isolate has not listed yet is listed now (once; later lists use what is known,
+  // refreshed in the background), so a tool that drifted is left out from the first list on.
+  // One that cannot be listed is shown from the bundle; calling it is refused when it fails.
+  const unlisted = servers.filter((s) => s.transport === "streamable-http" && !knownHashes(s));
+  if (unlisted.length > 0) {
+    const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
+    await Promise.allSettled(unlisted.map((s) => liveHashes({ ...linkOptions(request, env, who, rpc, s), clientCapabilities: {} }, recheckMs(env.PORTCULLIS_PIN_RECHECK_SECONDS), waitUntil)));
+  }
   const names = who.scope ? null : await namesFor(who.config, servers);
   const tools: Record<string, unknown>[] = [];
   const bySlug = new Map<string, number>();
@@ -183,6 +215,7 @@ async function callTool(
   emit: (outcome: Outcome, result?: unknown) => void,
   started: number,
   bytesIn: number | null,
+  dialect: Dialect,
 ): Promise<Response> {
   const requested = rpc.name!;
   let server: BundleServer | undefined;
@@ -238,7 +271,7 @@ async function callTool(
     const result = message.result ?? {};
     const isError = result.isError === true;
     emit({ ...fields, decision: "allowed", success: !isError, error: isError ? "the tool reported an error (isError)" : null, durationMs, bytesIn, bytesOut: text.length }, result);
-    return { jsonrpc: "2.0", id: rpc.id, result: "resultType" in result ? result : { ...result, resultType: "complete" } };
+    return { jsonrpc: "2.0", id: rpc.id, result: dialect.session || "resultType" in result ? result : { ...result, resultType: "complete" } };
   };
   const failed = (error: unknown) =>
     withFields(error instanceof RpcError ? error : new RpcError(PortalErrorCode.UpstreamFailed, `Upstream server "${upstreamServer.slug}" failed or is unreachable`, undefined, error instanceof Error ? error.message : String(error)), fields);
@@ -286,11 +319,17 @@ function reportDrift(emit: (outcome: Outcome) => void, fields: Outcome, liveHash
   emit({ ...fields, decision: "denied", reason: `TOOL_HASH_MISMATCH: live definition hashes to ${liveHash}, not the approved pin`, success: false });
 }
 
-function ok(id: string | number, result: Record<string, unknown>): Response {
+function statelessOk(id: string | number, result: Record<string, unknown>): Response {
   return Response.json({ jsonrpc: "2.0", id, result: { resultType: "complete", ...result, _meta: { ...(result._meta as object | undefined), [META_SERVER_INFO]: SERVER_INFO } } }, { headers: { "cache-control": "no-store" } });
 }
 
-function rpcError(status: number, id: string | number | null, code: number, message: string, data?: Record<string, unknown>): Response {
+/** A 2025 revision's result: no `resultType`, no cache hints (those revisions have neither). */
+function sessionOk(id: string | number, result: Record<string, unknown>): Response {
+  const { ttlMs: _ttl, cacheScope: _scope, ...rest } = result;
+  return Response.json({ jsonrpc: "2.0", id, result: rest }, { headers: { "cache-control": "no-store" } });
+}
+
+export function rpcError(status: number, id: string | number | null, code: number, message: string, data?: Record<string, unknown>): Response {
   return Response.json({ jsonrpc: "2.0", id, error: { code, message, ...(data ? { data } : {}) } }, { status, headers: { "cache-control": "no-store" } });
 }
 
