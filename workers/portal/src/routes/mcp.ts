@@ -12,6 +12,7 @@ import { SESSION_CONTEXT_HEADER, type SessionContext } from "../session/context"
 import { jsonRpcError, PortalErrorCode } from "../session/errors";
 import { handleStateless } from "../stateless/handle";
 import { isStatelessVersion } from "@core/mcp/stateless";
+import { handleLegacySse, isLegacySse } from "./legacy-sse";
 
 const SLUG_PATH = /^\/mcp\/([a-z0-9]+(?:-[a-z0-9]+)*)\/?$/;
 /** MCP protocol revisions are dates (2025-06-18). */
@@ -104,6 +105,8 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
     return handleStateless(request, body, env, ctx, { config, caller, authMethod: props.authMethod, clientCountry: (request.cf?.country as string | undefined) ?? null, scope });
   }
 
+  // The old HTTP+SSE transport (2024-11-05): its GET stream and its POSTs to ?sessionId= (routes/legacy-sse.ts).
+  if (isLegacySse(request)) return handleLegacySse(request, env, { user, props, scopes, scope, bundleVersion: config.bundle.version });
   let sessionId = request.headers.get("mcp-session-id");
   const isNew = !sessionId;
   if (!sessionId) {
