@@ -6,8 +6,12 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startConformanceServer } from "@/testing/servers/conformance-server.mjs";
 import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
@@ -25,6 +29,7 @@ const IDLE_MS = 1_500;
  * instead (the second keep-alive after it). Short keep-alives make that quick here.
  */
 const KEEPALIVE_MS = 500;
+const MCP_REMOTE = path.join(process.cwd(), "node_modules", "mcp-remote", "dist", "proxy.js");
 
 describe("portal /mcp for legacy HTTP+SSE clients (2024-11-05), in workerd", () => {
   let portal: PortalUnderTest;
@@ -252,4 +257,28 @@ describe("portal /mcp for legacy HTTP+SSE clients (2024-11-05), in workerd", () 
     expect(wrong.status).toBe(401);
     await expect(new Client({ name: "anon", version: "1" }).connect(new SSEClientTransport(new URL("/mcp", portal.origin)))).rejects.toThrow();
   });
+
+  it("serves mcp-remote --transport sse-only (the stdio bridge desktop clients run), with an API token", async () => {
+    const configDir = mkdtempSync(path.join(tmpdir(), "mcp-remote-legacy-"));
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [MCP_REMOTE, `${portal.origin.replace("127.0.0.1", "localhost")}/mcp/everything`, "--transport", "sse-only", "--header", `Authorization:Bearer ${alice.token}`, "--host", "127.0.0.1"],
+      env: { ...(process.env as Record<string, string>), MCP_REMOTE_CONFIG_DIR: configDir, BROWSER: "/bin/false" },
+      stderr: "pipe",
+    });
+    let log = "";
+    transport.stderr?.on("data", (chunk: Buffer) => void (log += chunk.toString()));
+    const client = new Client({ name: "desktop-app", version: "3.1" });
+    try {
+      await client.connect(transport);
+      const echo = await client.callTool({ name: "echo", arguments: { message: "bridged over SSE" } });
+      expect(JSON.stringify(echo.content)).toContain("bridged over SSE");
+      expect(log).toContain("Connected to remote server using SSEClientTransport");
+      expect(log).not.toMatch(/StreamableHTTPClientTransport|Please authorize/);
+      await expect.poll(() => sink.events.find((e) => e.method === "tools/call" && e.endpoint === "/mcp/everything" && e.clientName?.startsWith("desktop-app")), { timeout: 15_000 }).toMatchObject({ decision: "allowed", success: true, tool: "echo", tokenId: alice.tokenId });
+    } finally {
+      await client.close();
+      rmSync(configDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
