@@ -43,6 +43,8 @@ interface Probe {
   /** Headers over the defaults (JSON content type, MCP's Accept, the caller's token, its session); `null` removes one. */
   headers?: Record<string, string | null>;
   body?: Body;
+  /** How long to read an answer that is an endless stream (a legacy SSE session's); 10 s unless told. */
+  readMs?: number;
 }
 interface Answer {
   status: number;
@@ -59,7 +61,7 @@ const pieces = (bytes: Buffer, size = 64 * 1024) => Array.from({ length: Math.ce
  * stay open). A body the portal may answer before reading (oversized; any large one from a caller
  * it refuses) goes out piece by piece while the answer is read.
  */
-async function send(origin: string, probe: Probe, headers: Record<string, string>, early: boolean, readMs = 10_000): Promise<Answer> {
+async function send(origin: string, probe: Probe, headers: Record<string, string>, early: boolean, readMs = probe.readMs ?? 10_000): Promise<Answer> {
   const body = probe.body;
   const bytes = typeof body === "string" ? Buffer.from(body) : body;
   if (bytes !== undefined && (!Buffer.isBuffer(bytes) || (early && bytes.byteLength > 256 * 1024))) {
@@ -205,7 +207,13 @@ function mcpProbes(path: string): Probe[] {
   add("a foreign Origin", rpc("tools/list"), { headers: { origin: "https://evil.example" } });
   add("Origin null", rpc("tools/list"), { headers: { origin: "null" } });
   // Methods and sizes.
-  add("GET without a session", undefined, { method: "GET", headers: { "mcp-session-id": null } });
+  add("GET without a session, not accepting SSE", undefined, { method: "GET", headers: { "mcp-session-id": null, accept: "application/json" } });
+  // Accepting an event stream, it opens a legacy HTTP+SSE session (2024-11-05): an endless stream, read briefly.
+  add("GET without a session (legacy SSE)", undefined, { method: "GET", headers: { "mcp-session-id": null }, readMs: 1_000 });
+  for (const session of ["x", "00000000-0000-0000-0000-000000000000", "'; DROP TABLE sessions; --", "a".repeat(8_000), "../../etc/passwd"]) {
+    add(`legacy POST to sessionId ${session.slice(0, 16)}`, rpc("tools/list"), { path: `${path}?sessionId=${encodeURIComponent(session)}`, headers: { "mcp-session-id": null } });
+  }
+  add("legacy POST to two sessionIds", rpc("tools/list"), { path: `${path}?sessionId=0badc0de-0000-4000-8000-000000000000&sessionId=x`, headers: { "mcp-session-id": null } });
   add("GET with a bogus session", undefined, { method: "GET", headers: { "mcp-session-id": "00000000-0000-0000-0000-000000000000" } });
   add("DELETE with a bogus session", undefined, { method: "DELETE", headers: { "mcp-session-id": "00000000-0000-0000-0000-000000000000" } });
   for (const method of ["PUT", "PATCH", "HEAD", "OPTIONS"]) add(method, rpc("tools/list"), { method });

@@ -51,6 +51,8 @@ export interface Env {
   PORTCULLIS_OAUTH_GRANT_MAX_DAYS?: string;
   /** Milliseconds without requests (and without an open stream) after which a session ends; default 10 minutes. */
   PORTCULLIS_SESSION_IDLE_MS?: string;
+  /** Milliseconds between SSE keep-alive comments on a session's open streams (a failed one notices a vanished client); default 15 s. */
+  PORTCULLIS_SSE_KEEPALIVE_MS?: string;
   /** Milliseconds an upstream may take to answer a request (progress notifications restart the clock); default 60 s. */
   PORTCULLIS_UPSTREAM_TIMEOUT_MS?: string;
   /** Milliseconds an isolate trusts its copy of the active bundle version before asking the config store again; default 1000. */

@@ -6,7 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { ErrorCode, isInitializeRequest, McpError, type ClientCapabilities, type Implementation, type ServerCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, isInitializeRequest, McpError, type ClientCapabilities, type Implementation, type InitializeRequest, type ServerCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { indexBundle } from "@core/bundle/bundle-index";
 import { storedActive } from "./config";
 import type { Env } from "./env";
@@ -16,6 +16,7 @@ import { emitEvent } from "./session/events";
 import { PORTAL_INSTRUCTIONS, PORTAL_SERVER_INFO } from "./session/identity";
 import { admitLimits } from "./session/forward";
 import { malformedMessage } from "./session/invalid-input";
+import { LegacySseTransport } from "./session/legacy-sse-transport";
 import { PortalServer } from "./session/server";
 import { registerHandlers } from "./session/handlers";
 import { SessionState } from "./session/state";
@@ -23,6 +24,8 @@ import { connectedUpstream, endStoredUpstreams, endUpstream } from "./session/up
 import { msSetting } from "./settings";
 
 const DEFAULT_IDLE_MS = 10 * 60_000;
+/** As the SDK's own default: a comment every 15 s keeps proxies from timing a stream out and notices a vanished client. */
+const DEFAULT_KEEP_ALIVE_MS = 15_000;
 
 const AGGREGATE_CAPABILITIES: ServerCapabilities = {
   tools: { listChanged: true },
@@ -33,7 +36,7 @@ const AGGREGATE_CAPABILITIES: ServerCapabilities = {
 };
 
 export class McpSession extends DurableObject<Env> {
-  private transport?: WebStandardStreamableHTTPServerTransport;
+  private transport?: WebStandardStreamableHTTPServerTransport | LegacySseTransport;
   /** What the handlers read and update: owner, bundle index, upstream clients, name maps. */
   private readonly session = new SessionState(this.env, this.ctx);
   /** When the last request arrived or the last stream closed: what "idle" is measured from. */
@@ -59,8 +62,8 @@ export class McpSession extends DurableObject<Env> {
       if (malformed) return jsonRpcError(400, malformed.code, malformed.message);
     }
 
+    const init = Array.isArray(parsedBody) ? parsedBody.find(isInitializeRequest) : isInitializeRequest(parsedBody) ? parsedBody : undefined;
     if (!this.transport) {
-      const init = Array.isArray(parsedBody) ? parsedBody.find(isInitializeRequest) : isInitializeRequest(parsedBody) ? parsedBody : undefined;
       // A session the portal does not know (never made, or this object was evicted): the client
       // must start a new one, as the Streamable HTTP spec says for 404.
       if (!ctx.isNew) {
@@ -68,27 +71,56 @@ export class McpSession extends DurableObject<Env> {
         this.ctx.waitUntil(endStoredUpstreams(this.session));
         return this.sessionNotFound(ctx, parsedBody, "SESSION_NOT_FOUND: unknown or ended session (never opened, ended, or lost when the portal restarted); the client must start a new one");
       }
+      // The old HTTP+SSE transport: its GET opens the stream, the initialize comes in a later POST.
+      if (ctx.legacySse) return this.openLegacyStream(ctx);
       if (!init) return jsonRpcError(400, ErrorCode.InvalidRequest, "Bad Request: a new session must start with initialize");
-      try {
-        await this.open(ctx, init.params.capabilities, init.params.clientInfo);
-        await this.ctx.storage.setAlarm(Date.now() + this.idleMs());
-      } catch (error) {
-        await this.end();
-        if (error instanceof Denied) {
-          // Refused before the upstream was contacted (admission at /mcp/{slug}).
-          emitEvent(this.session, ctx, "initialize", { server: this.session.index?.serversBySlug.get(ctx.scope ?? ""), decision: "denied", reason: error.reason, success: false, error: `${error.code}: ${error.message}` });
-          const retryAfter = (error.data as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
-          return jsonRpcError(retryAfter === undefined ? 403 : 429, error.code, error.message, retryAfter === undefined ? undefined : { "retry-after": String(retryAfter) });
-        }
-        const message = error instanceof RpcError ? error.message : error instanceof McpError ? RpcError.fromUpstream(error).message : "Could not open the session";
-        emitEvent(this.session, ctx, "initialize", { decision: "allowed", success: false, error: error instanceof Error ? error.message : String(error) });
-        return jsonRpcError(502, PortalErrorCode.UpstreamFailed, message);
-      }
-    } else if (ctx.isNew || this.session.owner?.userId !== ctx.userId || this.session.owner.tokenId !== ctx.tokenId || this.session.owner.scope !== ctx.scope) {
-      // Another caller (or another endpoint) presenting this session id: as if it did not exist.
+      const refused = await this.openOrRefuse(ctx, init);
+      if (refused) return refused;
+    } else if (ctx.isNew || this.session.owner?.userId !== ctx.userId || this.session.owner.tokenId !== ctx.tokenId || this.session.owner.scope !== ctx.scope || Boolean(ctx.legacySse) !== this.transport instanceof LegacySseTransport) {
+      // Another caller (or another endpoint, or the other transport) presenting this session id: as if it did not exist.
       return this.sessionNotFound(ctx, parsedBody, "SESSION_NOT_FOUND: the session belongs to another caller or endpoint", true);
+    } else if (!this.session.server) {
+      // A legacy SSE session whose stream is open but whose client has not initialized yet.
+      if (!init) return jsonRpcError(400, ErrorCode.InvalidRequest, "Bad Request: a new session must start with initialize");
+      const refused = await this.openOrRefuse(ctx, init);
+      if (refused) return refused;
     }
     return this.watchStream(await this.transport!.handleRequest(request, { parsedBody }));
+  }
+
+  /** Opens the session's server for its initialize request, or answers why it could not (403, 429, 502). */
+  private async openOrRefuse(ctx: SessionContext, init: InitializeRequest): Promise<Response | null> {
+    try {
+      await this.open(ctx, init.params.capabilities, init.params.clientInfo);
+      await this.ctx.storage.setAlarm(Date.now() + this.idleMs());
+      return null;
+    } catch (error) {
+      await this.end();
+      if (error instanceof Denied) {
+        // Refused before the upstream was contacted (admission at /mcp/{slug}).
+        emitEvent(this.session, ctx, "initialize", { server: this.session.index?.serversBySlug.get(ctx.scope ?? ""), decision: "denied", reason: error.reason, success: false, error: `${error.code}: ${error.message}` });
+        const retryAfter = (error.data as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+        return jsonRpcError(retryAfter === undefined ? 403 : 429, error.code, error.message, retryAfter === undefined ? undefined : { "retry-after": String(retryAfter) });
+      }
+      const message = error instanceof RpcError ? error.message : error instanceof McpError ? RpcError.fromUpstream(error).message : "Could not open the session";
+      emitEvent(this.session, ctx, "initialize", { decision: "allowed", success: false, error: error instanceof Error ? error.message : String(error) });
+      return jsonRpcError(502, PortalErrorCode.UpstreamFailed, message);
+    }
+  }
+
+  /**
+   * A legacy SSE session's GET: the stream opens at once with its endpoint event; the server is
+   * opened by the initialize POSTed later. The stream ending (the caller hung up) ends the session.
+   */
+  private async openLegacyStream(ctx: SessionContext): Promise<Response> {
+    this.session.owner = ownerOf(ctx);
+    const transport = new LegacySseTransport(ctx.sessionId, ctx.endpoint, this.keepAliveMs());
+    transport.onclose = () => {
+      if (this.transport === transport) this.ctx.waitUntil(this.end());
+    };
+    this.transport = transport;
+    await this.ctx.storage.setAlarm(Date.now() + this.idleMs());
+    return this.watchStream(transport.response());
   }
 
   /**
@@ -123,6 +155,10 @@ export class McpSession extends DurableObject<Env> {
 
   private idleMs(): number {
     return msSetting(this.env.PORTCULLIS_SESSION_IDLE_MS, DEFAULT_IDLE_MS);
+  }
+
+  private keepAliveMs(): number {
+    return msSetting(this.env.PORTCULLIS_SSE_KEEPALIVE_MS, DEFAULT_KEEP_ALIVE_MS);
   }
 
   /** Counts an SSE response as an open stream until it ends or the caller hangs up. */
@@ -194,7 +230,7 @@ export class McpSession extends DurableObject<Env> {
   }
 
   private async open(ctx: SessionContext, capabilities: ClientCapabilities, clientInfo: Implementation): Promise<void> {
-    this.session.owner = { userId: ctx.userId, tokenId: ctx.tokenId, scopes: ctx.scopes, scope: ctx.scope };
+    this.session.owner = ownerOf(ctx);
     this.session.clientCapabilities = capabilities ?? {};
     this.session.clientInfo = clientInfo;
     let serverCapabilities = AGGREGATE_CAPABILITIES;
@@ -212,15 +248,24 @@ export class McpSession extends DurableObject<Env> {
     const server = new PortalServer(serverInfo, { capabilities: serverCapabilities, ...(instructions ? { instructions } : {}) });
     this.session.server = server;
     registerHandlers(this.session, server, serverCapabilities);
+    // A legacy SSE session already has its transport (opened by its GET).
+    const transport = this.transport ?? this.streamableTransport(ctx);
+    this.transport = transport;
+    await server.connect(transport);
+  }
+
+  private streamableTransport(ctx: SessionContext): WebStandardStreamableHTTPServerTransport {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => ctx.sessionId,
+      keepAliveMs: this.keepAliveMs(),
       // DELETE from the caller: answered once the upstream sessions are ended too.
       onsessionclosed: () => this.end(),
     });
     transport.onclose = () => {
       if (this.transport === transport) this.ctx.waitUntil(this.end());
     };
-    this.transport = transport;
-    await server.connect(transport);
+    return transport;
   }
 }
+
+const ownerOf = (ctx: SessionContext): NonNullable<SessionState["owner"]> => ({ userId: ctx.userId, tokenId: ctx.tokenId, scopes: ctx.scopes, scope: ctx.scope });

@@ -10,9 +10,10 @@ import { configFor } from "../config";
 import type { Env } from "../env";
 import { SESSION_CONTEXT_HEADER, type SessionContext } from "../session/context";
 import { jsonRpcError, PortalErrorCode } from "../session/errors";
-import { handleStateless } from "../stateless/handle";
+import { handleStateless, type StatelessContext } from "../stateless/handle";
 import { handleSealed, isSealedSessionId, sealedInitialize } from "../stateless/sealed";
 import { isStatelessVersion } from "@core/mcp/stateless";
+import { handleLegacySse, isLegacySse } from "./legacy-sse";
 
 const SLUG_PATH = /^\/mcp\/([a-z0-9]+(?:-[a-z0-9]+)*)\/?$/;
 /** MCP protocol revisions are dates (2025-06-18). */
@@ -76,14 +77,17 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
 
   const url = new URL(request.url);
   let scope: string | null = null;
+  const caller = { user, tokenId: props.tokenId, scopes, clientIp: request.headers.get("cf-connecting-ip"), at: new Date() };
   if (url.pathname !== "/mcp" && url.pathname !== "/mcp/") {
     const slug = SLUG_PATH.exec(url.pathname)?.[1];
     // Unknown and not-allowed servers look the same: a caller learns nothing about servers it may not use.
-    const caller = { user, tokenId: props.tokenId, scopes, clientIp: request.headers.get("cf-connecting-ip"), at: new Date() };
     if (slug && config.blockedSlugs.has(slug) && config.serversBySlug.has(slug)) return jsonRpcError(403, -32001, `Server "${slug}" is blocked by your security team (its URL is on the shadow-MCP block list)`);
     if (!slug || !visibleServers(config, caller).some((s) => s.slug === slug)) return jsonRpcError(404, -32001, "No such MCP server at this portal");
     scope = slug;
   }
+
+  /** The per-call path's view of the caller (2026-07-28 and sealed sessions). */
+  const who = (): StatelessContext => ({ config, caller, authMethod: props.authMethod, clientCountry: (request.cf?.country as string | undefined) ?? null, scope });
 
   // The SDK names an unsupported version in its answer: one that is not even date-shaped is refused
   // here, so a caller's kilobytes never come back in an error.
@@ -101,10 +105,11 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
     } catch {
       return jsonRpcError(400, -32700, "Parse error: the body is not JSON");
     }
-    const caller = { user, tokenId: props.tokenId, scopes, clientIp: request.headers.get("cf-connecting-ip"), at: new Date() };
-    return handleStateless(request, body, env, ctx, { config, caller, authMethod: props.authMethod, clientCountry: (request.cf?.country as string | undefined) ?? null, scope });
+    return handleStateless(request, body, env, ctx, who());
   }
 
+  // The old HTTP+SSE transport (2024-11-05): its GET stream and its POSTs to ?sessionId= (routes/legacy-sse.ts).
+  if (isLegacySse(request)) return handleLegacySse(request, env, { user, props, scopes, scope, bundleVersion: config.bundle.version });
   let body: Uint8Array | undefined;
   if (request.method === "POST") {
     const read = await readBoundedBody(request, MCP_MAX_BODY_BYTES);
@@ -120,9 +125,8 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
     } catch {
       if (sessionId) return jsonRpcError(400, -32700, "Parse error: the body is not JSON");
     }
-    const who = { config, caller: { user, tokenId: props.tokenId, scopes, clientIp: request.headers.get("cf-connecting-ip"), at: new Date() }, authMethod: props.authMethod, clientCountry: (request.cf?.country as string | undefined) ?? null, scope };
-    if (sessionId) return handleSealed(request, parsed, sessionId, env, ctx, who);
-    const sealed = parsed === undefined ? null : await sealedInitialize(request, parsed, env, who);
+    if (sessionId) return handleSealed(request, parsed, sessionId, env, ctx, who());
+    const sealed = parsed === undefined ? null : await sealedInitialize(request, parsed, env, who());
     if (sealed) return sealed;
   }
   const isNew = !sessionId;

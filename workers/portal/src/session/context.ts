@@ -19,6 +19,8 @@ export interface SessionContext {
   clientIp: string | null;
   clientCountry: string | null;
   bundleVersion: number;
+  /** The old HTTP+SSE transport (2024-11-05, routes/legacy-sse.ts) rather than Streamable HTTP. */
+  legacySse?: boolean;
 }
 export const SESSION_CONTEXT_HEADER = "x-portcullis-ctx";
 

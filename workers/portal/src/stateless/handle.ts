@@ -194,9 +194,9 @@ async function listTools(request: Request, env: Env, ctx: ExecutionContext, who:
       if (!tool.definition) continue;
       // What decideToolCall would allow, without building its refusal for every tool left out.
       if (!toolAccess(who.config, who.caller, server, tool.name).ok) continue;
-      // A tool this isolate has seen drift is left out (and refused when called) until it is reviewed.
-      const hash = live?.get(tool.name);
-      if (hash !== undefined && hash !== tool.hash) continue;
+      // What the upstream offers now, as this isolate last listed it: a tool that drifted is left out
+      // (and refused when called) until it is reviewed, and so is one the upstream no longer offers.
+      if (live && live.get(tool.name) !== tool.hash) continue;
       const listed = names ? { ...tool.definition, name: names.byUpstream.get(upstreamKey(server.slug, tool.name))! } : tool.definition;
       tools.push(listed);
       if (!who.scope) text += JSON.stringify(listed);
