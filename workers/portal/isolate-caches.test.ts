@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
-import { generateEdgeSecret } from "@core/edge/secret";
+import { edgeCredentialAad } from "@core/edge/credential";
+import { generateEdgeSecret, parseEdgeSecrets, sealForEdge } from "@core/edge/secret";
 import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
 
 const V = "2026-07-28";
@@ -61,5 +62,33 @@ describe("per-isolate caches at the edge (workerd)", () => {
     // Issued again (the same hash in a newer bundle): accepted again.
     expect((await portal.push(await bundleOf({ servers: [server], users: [alice, bob], rules: [allowRule({ type: "everyone" }, "weather")] }))).status).toBe(200);
     expect((await rpc(alice, "tools/list")).status).toBe(200);
+  });
+
+  it("sends an upstream's credential on every call, and a rotated one from the first call after the bundle that carries it", async () => {
+    const seen = async () => ((await (await fetch(new URL("/__fixture/requests", weather.url))).json()) as { requests: { method: string | null; authorization: string | null }[] }).requests;
+    const sealed = async (token: string) => sealForEdge(JSON.stringify({ type: "headers", headers: { authorization: `Bearer ${token}` } }), await parseEdgeSecrets(portal.edgeSecret), edgeCredentialAad(server.id));
+    const publish = async (token: string) => {
+      const bundle = await bundleOf({ servers: [{ ...server, credential: await sealed(token) }], users: [alice, bob], rules: [allowRule({ type: "everyone" }, "weather")] });
+      expect((await portal.push(bundle)).status).toBe(200);
+    };
+    const call = async (city: string) => {
+      const { status, body } = await rpc(alice, "tools/call", { name: "weather_get_weather", arguments: { city } });
+      expect(status).toBe(200);
+      expect(JSON.stringify(body.result?.content)).toContain(city);
+    };
+
+    await publish("first-credential");
+    const before = (await seen()).length;
+    for (const city of ["Lisbon", "Porto", "Faro"]) await call(city);
+    const first = (await seen()).slice(before);
+    expect(first.filter((r) => r.method === "tools/call")).toHaveLength(3);
+    expect(new Set(first.map((r) => r.authorization))).toEqual(new Set(["Bearer first-credential"]));
+
+    await publish("rotated-credential");
+    const rotatedAt = (await seen()).length;
+    for (const city of ["Braga", "Évora"]) await call(city);
+    const after = (await seen()).slice(rotatedAt);
+    expect(after.filter((r) => r.method === "tools/call")).toHaveLength(2);
+    expect(new Set(after.map((r) => r.authorization))).toEqual(new Set(["Bearer rotated-credential"]));
   });
 });

@@ -6,7 +6,6 @@
 import { llmAccess, portalRefusal, type BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleLlmProvider, BundleUser } from "@core/bundle/schema";
 import { llmCredentialAad } from "@core/edge/credential";
-import { openAtEdge } from "@core/edge/secret";
 import { LLM_LOG_LIMIT, type LlmEvent } from "@core/events/schema";
 import { cacheKey, isCacheable, parseCacheTtl } from "@core/llm/cache-key";
 import { classifyLlmPath, isStreamingRequest, requestModel, withStreamUsage, type LlmOperation, type LlmProvider } from "@core/llm/providers";
@@ -22,7 +21,7 @@ import { configFor } from "../config";
 import type { Env } from "../env";
 import { enqueueEvents } from "../events/enqueue";
 import { admitCall, settleCall, type Admission } from "../limits";
-import { edgeSecrets } from "../settings";
+import { openSealedJson } from "../sealed";
 
 const PATH = /^\/llm\/([a-z0-9]+(?:-[a-z0-9]+)*)\/v1\/(.+)$/;
 /** Request bodies above this are refused (413): prompts with images in base64 stay well below. */
@@ -38,23 +37,11 @@ export const CACHE_STATUS_HEADER = "x-portcullis-cache";
 /** Per request: `x-portcullis-cache: skip` neither reads nor writes the cache; `x-portcullis-cache-ttl: <s>` sets the lifetime. */
 const CACHE_TTL_HEADER = "x-portcullis-cache-ttl";
 
-/** Opened provider keys, per isolate, by provider id and sealed text (a new key or secret is a new entry). */
-const openedKeys = new Map<string, { sealed: string; apiKey: Promise<string | null> }>();
-
-function providerKey(provider: BundleLlmProvider, env: Env): Promise<string | null> {
-  const credential = provider.credential;
-  if (!credential) return Promise.resolve(null);
-  const cached = openedKeys.get(provider.id);
-  if (cached?.sealed === credential.sealed) return cached.apiKey;
-  const apiKey = (async () => {
-    const opened = await openAtEdge(credential, await edgeSecrets(env.PORTCULLIS_EDGE_SECRET), llmCredentialAad(provider.id));
-    const key = (JSON.parse(opened) as { apiKey?: unknown }).apiKey;
-    return typeof key === "string" ? key : null;
-  })();
-  // A failure is not kept: the next call tries again (and fails the same way, as a 502).
-  apiKey.catch(() => openedKeys.delete(provider.id));
-  openedKeys.set(provider.id, { sealed: credential.sealed, apiKey });
-  return apiKey;
+/** The provider's API key, opened once per isolate (src/sealed.ts); a rotated key is used from its first call. */
+async function providerKey(provider: BundleLlmProvider, env: Env): Promise<string | null> {
+  if (!provider.credential) return null;
+  const key = ((await openSealedJson(provider.credential, llmCredentialAad(provider.id), env.PORTCULLIS_EDGE_SECRET)) as { apiKey?: unknown }).apiKey;
+  return typeof key === "string" ? key : null;
 }
 
 function presentedSecret(request: Request): string | null {
