@@ -6,10 +6,10 @@
 import { llmAccess, portalRefusal, type BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleLlmProvider, BundleUser } from "@core/bundle/schema";
 import { llmCredentialAad } from "@core/edge/credential";
-import { LLM_LOG_LIMIT, type LlmEvent } from "@core/events/schema";
+import { llmEvent, type LlmEventCall, type LlmEventOutcome } from "@core/events/llm-event";
+import type { LlmEvent } from "@core/events/schema";
 import { cacheKey, isCacheable, parseCacheTtl } from "@core/llm/cache-key";
-import { classifyLlmPath, isStreamingRequest, requestModel, withStreamUsage, type LlmOperation, type LlmProvider } from "@core/llm/providers";
-import { clipForLog, redactText } from "@core/llm/redact";
+import { classifyLlmPath, isStreamingRequest, requestModel, withStreamUsage, type LlmOperation } from "@core/llm/providers";
 import { usageFromJson, type LlmUsage } from "@core/llm/usage";
 import { readBoundedBody } from "@core/http/bounded-body";
 import { surrogateProblem, unstorableText } from "@core/text/storable";
@@ -64,58 +64,14 @@ async function readBody(request: Request): Promise<string | "TOO_LARGE"> {
 }
 
 /** What one call is, filled in as the checks go; becomes the usage event. */
-interface CallRecord {
-  started: number;
+interface CallRecord extends Omit<LlmEventCall, "user" | "provider" | "clientIp" | "bundleVersion"> {
   config: BundleIndex | null;
   user: BundleUser | null;
-  tokenId: string | null;
   provider: BundleLlmProvider | null;
-  kind: LlmProvider;
-  op: LlmOperation | null;
-  model: string | null;
-  stream: boolean;
-  requestText: string | null;
-  ruleId: string | null;
-  reason: string | null;
-  overBudget: boolean;
 }
 
-function usageEvent(req: Request, call: CallRecord, outcome: { status: number; decision: "allowed" | "denied"; error?: string | null; cache?: LlmEvent["cache"]; usage?: LlmUsage | null; cost?: number | null; responseText?: string | null }): LlmEvent {
-  const usage = outcome.usage ?? null;
-  // Whether bodies are logged is the provider's setting (an administrator's), never the caller's.
-  const logs = call.provider?.logBodies;
-  return {
-    kind: "llm",
-    id: crypto.randomUUID(),
-    time: new Date(call.started).toISOString(),
-    userId: call.user?.id ?? null,
-    email: call.user?.email ?? null,
-    teamIds: call.user?.teamIds ?? [],
-    tokenId: call.tokenId,
-    clientIp: req.headers.get("cf-connecting-ip"),
-    providerSlug: call.provider?.slug ?? "unknown",
-    providerKind: call.kind,
-    operation: call.op ?? "http",
-    model: usage?.model ?? call.model,
-    stream: call.stream,
-    status: outcome.status,
-    success: outcome.status < 400,
-    error: outcome.error ?? null,
-    decision: outcome.decision,
-    reason: call.reason,
-    ruleId: call.ruleId,
-    cache: outcome.cache ?? null,
-    inputTokens: usage?.inputTokens ?? null,
-    outputTokens: usage?.outputTokens ?? null,
-    cachedInputTokens: usage?.cachedInputTokens ?? null,
-    cacheWriteTokens: usage?.cacheWriteTokens ?? null,
-    costMicroUsd: outcome.cost ?? null,
-    overBudget: call.overBudget,
-    durationMs: Date.now() - call.started,
-    requestLog: logs && call.requestText ? clipForLog(redactText(call.requestText), LLM_LOG_LIMIT) : null,
-    responseLog: logs && outcome.responseText ? clipForLog(redactText(outcome.responseText), LLM_LOG_LIMIT) : null,
-    bundleVersion: call.config?.bundle.version ?? null,
-  };
+function usageEvent(req: Request, call: CallRecord, outcome: LlmEventOutcome): LlmEvent {
+  return llmEvent({ ...call, clientIp: req.headers.get("cf-connecting-ip"), bundleVersion: call.config?.bundle.version ?? null }, outcome, crypto.randomUUID(), Date.now());
 }
 
 function emit(env: Env, ctx: ExecutionContext, event: LlmEvent): void {
