@@ -1,12 +1,15 @@
 /**
  * The usage event of one call through the LLM gateway, refused or forwarded, cached or not: who,
  * to which provider, what it cost, and (when the provider's administrator asked for it) the
- * redacted bodies. Built here, in the shared core, like `mcpEvent`: one pure function a route calls.
+ * redacted bodies. Like `mcpEvent`, it satisfies the contract (`LlmEvent`) whatever the caller and
+ * the provider sent (builders.test.ts): text is clipped and made storable, counts rounded and
+ * clamped. Frozen and marked as built (built.ts), so the edge sends it without validating it again.
  */
 import type { LlmOperation, LlmProvider } from "@core/llm/providers";
 import { clipForLog, redactText } from "@core/llm/redact";
 import type { LlmUsage } from "@core/llm/usage";
-import { LLM_LOG_LIMIT, type LlmEvent } from "./schema";
+import { builtEvent } from "./built";
+import { EVENT_ERROR_LIMIT, LLM_LOG_LIMIT, eventCount, eventText, type LlmEvent } from "./schema";
 
 /** What the route knows of the call when it emits the event (its checks fill it in as they go). */
 export interface LlmEventCall {
@@ -43,36 +46,36 @@ export function llmEvent(call: LlmEventCall, outcome: LlmEventOutcome, id: strin
   const usage = outcome.usage ?? null;
   // Whether bodies are logged is the provider's setting (an administrator's), never the caller's.
   const logs = call.provider?.logBodies;
-  return {
+  return builtEvent<LlmEvent>({
     kind: "llm",
     id,
     time: new Date(call.started).toISOString(),
     userId: call.user?.id ?? null,
-    email: call.user?.email ?? null,
+    email: eventText(call.user?.email),
     teamIds: [...(call.user?.teamIds ?? [])],
     tokenId: call.tokenId,
-    clientIp: call.clientIp,
-    providerSlug: call.provider?.slug ?? "unknown",
+    clientIp: eventText(call.clientIp),
+    providerSlug: eventText(call.provider?.slug) || "unknown",
     providerKind: call.kind,
     operation: call.op ?? "http",
-    model: usage?.model ?? call.model,
+    model: eventText(usage?.model ?? call.model),
     stream: call.stream,
     status: outcome.status,
     success: outcome.status < 400,
-    error: outcome.error ?? null,
+    error: eventText(outcome.error, EVENT_ERROR_LIMIT),
     decision: outcome.decision,
-    reason: call.reason,
-    ruleId: call.ruleId,
+    reason: eventText(call.reason),
+    ruleId: eventText(call.ruleId),
     cache: outcome.cache ?? null,
-    inputTokens: usage?.inputTokens ?? null,
-    outputTokens: usage?.outputTokens ?? null,
-    cachedInputTokens: usage?.cachedInputTokens ?? null,
-    cacheWriteTokens: usage?.cacheWriteTokens ?? null,
-    costMicroUsd: outcome.cost ?? null,
+    inputTokens: eventCount(usage?.inputTokens),
+    outputTokens: eventCount(usage?.outputTokens),
+    cachedInputTokens: eventCount(usage?.cachedInputTokens),
+    cacheWriteTokens: eventCount(usage?.cacheWriteTokens),
+    costMicroUsd: eventCount(outcome.cost, Number.MAX_SAFE_INTEGER),
     overBudget: call.overBudget,
-    durationMs: now - call.started,
-    requestLog: logs && call.requestText ? clipForLog(redactText(call.requestText), LLM_LOG_LIMIT) : null,
-    responseLog: logs && outcome.responseText ? clipForLog(redactText(outcome.responseText), LLM_LOG_LIMIT) : null,
+    durationMs: eventCount(now - call.started),
+    requestLog: logs && call.requestText ? eventText(clipForLog(redactText(call.requestText), LLM_LOG_LIMIT), LLM_LOG_LIMIT) : null,
+    responseLog: logs && outcome.responseText ? eventText(clipForLog(redactText(outcome.responseText), LLM_LOG_LIMIT), LLM_LOG_LIMIT) : null,
     bundleVersion: call.bundleVersion,
-  };
+  });
 }
