@@ -173,3 +173,48 @@ export function announceReady(ready) {
   process.stdin.on("end", () => process.exit(0));
   process.stdin.resume();
 }
+
+/**
+ * Bundles TypeScript modules of the repository into one ES module's source, as they are in the
+ * working tree (`rev` null) or at a git revision (its lib/core and workers/ taken with `git
+ * archive`), for micro-benchmarks that time the code before and after a change in the same run.
+ * `entries`: paths from the repository root; entry i's exports are the bundle's export `m{i}`.
+ */
+export async function bundleModules(rev, entries, platform = "node") {
+  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const { build } = await import(path.join(root, "node_modules", "esbuild", "lib", "main.js"));
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "bench-modules-"));
+  try {
+    let base = root;
+    if (rev) {
+      base = path.join(scratch, "tree");
+      execFileSync("mkdir", ["-p", base]);
+      const archive = execFileSync("git", ["archive", rev, "lib/core", "workers"], { cwd: root, maxBuffer: 256 * 1024 * 1024 });
+      execFileSync("tar", ["-x", "-C", base], { input: archive });
+    }
+    const entry = path.join(scratch, "entry.mjs");
+    writeFileSync(entry, entries.map((e, i) => `export * as m${i} from ${JSON.stringify(path.join(base, e))};`).join("\n"));
+    const result = await build({ entryPoints: [entry], bundle: true, format: "esm", platform, write: false, logLevel: "error", alias: { "@core": path.join(base, "lib", "core") }, nodePaths: [path.join(root, "node_modules")] });
+    return result.outputFiles[0].text;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** `bundleModules`, imported: one object of exports per entry. */
+export async function loadModules(rev, entries) {
+  const mod = await import(`data:text/javascript;base64,${Buffer.from(await bundleModules(rev, entries)).toString("base64")}`);
+  return entries.map((_, i) => mod[`m${i}`]);
+}
+
+/** Operations per second of `fn` (called with the iteration number), after a warm-up, best of `rounds`. */
+export async function opsPerSecond(fn, { iterations = 20_000, rounds = 5 } = {}) {
+  for (let i = 0; i < Math.min(iterations, 2_000); i++) await fn(i);
+  let best = 0;
+  for (let r = 0; r < rounds; r++) {
+    const start = performance.now();
+    for (let i = 0; i < iterations; i++) await fn(i);
+    best = Math.max(best, iterations / ((performance.now() - start) / 1000));
+  }
+  return best;
+}

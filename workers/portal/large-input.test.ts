@@ -83,6 +83,11 @@ describe("large inputs at the portal (workerd)", () => {
     const chunked = await rawPostMcp({ "transfer-encoding": "chunked" }, { chunk, times: 48, chunked: true });
     expect(chunked.status).toBe(413);
     expect(chunked.written).toBeLessThan(3_000_000);
+    // The same with a small Content-Length beside the chunked framing (workerd passes both headers
+    // on): the chunks frame the body, so it is read chunk by chunk and refused at the limit too.
+    const both = await rawPostMcp({ "transfer-encoding": "chunked", "content-length": "100" }, { chunk, times: 48, chunked: true });
+    expect(both.status).toBe(413);
+    expect(both.written).toBeLessThan(3_000_000);
     // A JSON-RPC message just under the limit is read and answered as MCP (here: no session yet).
     const message = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "everything_echo", arguments: { message: "x".repeat(1_000_000) } } });
     expect((await post(message)).status).toBe(400);

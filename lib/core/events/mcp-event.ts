@@ -1,10 +1,16 @@
 /**
  * The audit event of one MCP request, built the same way by every path of the portal (the session
  * Durable Object and the stateless per-call path): who, through what, what was decided, how it
- * went. Text is clipped to the contract's limits, the upstream URL shown with its secrets redacted.
+ * went. The upstream URL is shown with its secrets redacted. The event satisfies the contract
+ * (`PortalEvent`) whatever text the caller chose (builders.test.ts): text is clipped and made
+ * storable, counts rounded and clamped. The ids it is given are the bundle's and the portal's
+ * (UUIDs), its version the bundle's. Frozen and marked as built (built.ts), so the edge sends it
+ * without validating it again.
  */
+import { BoundedCache } from "@core/cache/bounded-cache";
 import { redactUrl, redactUrlsInText } from "@core/net/redact-url";
-import { clip, type PortalEvent } from "./schema";
+import { builtEvent } from "./built";
+import { EVENT_ERROR_LIMIT, eventCount, eventText, type PortalEvent } from "./schema";
 
 export interface McpEventCaller {
   userId: string | null;
@@ -40,39 +46,44 @@ export interface McpEventOutcome {
   bundleVersion: number | null;
 }
 
+/** Upstream URLs as events show them, by URL: the bundle's few servers, each parsed and redacted once per isolate. */
+const shownUrls = new BoundedCache<string, string | null>(1_000);
+const shownUrl = (url: string) => shownUrls.getOrMake(url, () => eventText(redactUrl(url).value, 2000));
+
 export function mcpEvent(caller: McpEventCaller, e: McpEventOutcome, id: string, at: Date = new Date()): PortalEvent {
-  return {
+  return builtEvent<PortalEvent>({
     id,
     time: at.toISOString(),
     userId: caller.userId,
-    email: clip(caller.email),
+    email: eventText(caller.email),
     teamId: caller.teamIds[0] ?? null,
     tokenId: caller.tokenId,
     authMethod: caller.authMethod,
-    clientName: clip(caller.clientName),
-    clientVersion: clip(caller.clientVersion),
-    clientIp: clip(caller.clientIp),
-    clientCountry: clip(caller.clientCountry),
-    sessionId: clip(caller.sessionId),
-    method: clip(e.method)!,
-    endpoint: clip(caller.endpoint)!,
+    clientName: eventText(caller.clientName),
+    clientVersion: eventText(caller.clientVersion),
+    clientIp: eventText(caller.clientIp),
+    clientCountry: eventText(caller.clientCountry),
+    sessionId: eventText(caller.sessionId),
+    // Both are required text: a caller's empty method is reported as such, not as a broken event.
+    method: eventText(e.method) || "(empty)",
+    endpoint: eventText(caller.endpoint) || "/mcp",
     serverId: e.server?.id ?? null,
-    serverSlug: e.server?.slug ?? null,
+    serverSlug: eventText(e.server?.slug),
     // The edge connects with the real URL; what it reports shows it with its secrets redacted.
-    serverUrl: e.server ? clip(redactUrl(e.server.url).value, 2000) : null,
-    tool: clip(e.tool),
-    prompt: clip(e.prompt),
-    resourceUri: clip(e.resourceUri, 2000),
+    serverUrl: e.server ? shownUrl(e.server.url) : null,
+    tool: eventText(e.tool),
+    prompt: eventText(e.prompt),
+    resourceUri: eventText(e.resourceUri, 2000),
     decision: e.decision ?? "allowed",
-    reason: clip(e.reason),
-    ruleId: clip(e.ruleId),
+    reason: eventText(e.reason),
+    ruleId: eventText(e.ruleId),
     success: e.success ?? true,
-    error: e.error == null ? null : clip(redactUrlsInText(e.error), 2000),
-    durationMs: e.durationMs ?? null,
-    bytesIn: e.bytesIn ?? null,
-    bytesOut: e.bytesOut ?? null,
-    resultTokens: e.resultTokens ?? null,
-    ...(e.serverTokens ? { serverTokens: e.serverTokens } : {}),
+    error: e.error == null ? null : eventText(redactUrlsInText(e.error), EVENT_ERROR_LIMIT),
+    durationMs: eventCount(e.durationMs),
+    bytesIn: eventCount(e.bytesIn),
+    bytesOut: eventCount(e.bytesOut),
+    resultTokens: eventCount(e.resultTokens),
+    ...(e.serverTokens ? { serverTokens: Object.freeze(Object.fromEntries(Object.entries(e.serverTokens).map(([slug, n]) => [slug, eventCount(n) ?? 0]))) } : {}),
     bundleVersion: e.bundleVersion,
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableText } from "@core/text/storable";
 import { IsoDateTime, Uuid } from "@core/zod/helpers";
 
 /**
@@ -136,4 +137,22 @@ export type EventBatch = z.infer<typeof EventBatch>;
 export function clip(value: string | null | undefined, limit = EVENT_TEXT_LIMIT): string | null {
   if (value == null) return null;
   return value.length <= limit ? value : value.slice(0, limit - 1) + "…";
+}
+
+/**
+ * Text for an event field: clipped to `limit`, then with NUL and unpaired surrogates replaced
+ * (`storableText`, which only checks when nothing needs it): text a caller chose must not make the
+ * console refuse the event — a caller could keep its own calls out of the audit log.
+ */
+export function eventText(value: string | null | undefined, limit = EVENT_TEXT_LIMIT): string | null {
+  const clipped = clip(value, limit);
+  return clipped === null ? null : storableText(clipped);
+}
+
+const COUNT_MAX = 2_147_483_647;
+
+/** A count for an event field: rounded and clamped to the contract's range; null when it is not a finite number. */
+export function eventCount(value: number | null | undefined, max = COUNT_MAX): number | null {
+  if (typeof value !== "number" || !Number.isFinite(value)) return null;
+  return Math.min(Math.max(Math.round(value), 0), max);
 }

@@ -10,6 +10,7 @@ import type { TokenScope } from "@core/auth/roles";
 import { hashTokenSecret, looksLikeTokenSecret } from "@core/tokens/secret";
 import type { BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleUser } from "@core/bundle/schema";
+import { BoundedCache } from "@core/cache/bounded-cache";
 import { configFor } from "./config";
 import type { Env } from "./env";
 
@@ -33,10 +34,17 @@ export function resourceFor(origin: string): string {
   return `${origin}/mcp`;
 }
 
+/**
+ * SHA-256 of the API tokens this isolate has seen, so a token is hashed once per isolate rather
+ * than on every request. Only the hash is cached: whether it names a live token of an active user
+ * is looked up in the current bundle on every request, so a revoked token is refused at once.
+ */
+const tokenHashes = new BoundedCache<string, Promise<string>>(10_000);
+
 /** The active user behind a live console API token (`pcs_…`) of the bundle, or null. */
 export async function tokenCaller(config: BundleIndex, secret: string): Promise<{ user: BundleUser; tokenId: string; scopes: TokenScope[] } | null> {
   if (!looksLikeTokenSecret(secret)) return null;
-  const entry = config.tokensByHash.get(await hashTokenSecret(secret));
+  const entry = config.tokensByHash.get(await tokenHashes.getOrMake(secret, () => hashTokenSecret(secret)));
   if (!entry || (entry.expiresAt !== null && Date.parse(entry.expiresAt) <= Date.now())) return null;
   const user = config.usersById.get(entry.userId);
   return user ? { user, tokenId: entry.id, scopes: entry.scopes } : null;

@@ -10,8 +10,7 @@ import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/s
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import type { BundleServer } from "@core/bundle/schema";
 import { edgeCredentialAad, type EdgeCredential } from "@core/edge/credential";
-import { openAtEdge } from "@core/edge/secret";
-import { edgeSecrets } from "./settings";
+import { openSealedJson } from "./sealed";
 
 /**
  * The portal forwards results; validating an upstream's structured output is the caller's job
@@ -43,11 +42,14 @@ async function clientCredentialsToken(serverId: string, cred: Extract<EdgeCreden
   return json.access_token;
 }
 
-/** The headers that authenticate the portal at this upstream (empty when it needs none). */
+/**
+ * The headers that authenticate the portal at this upstream (empty when it needs none). The sealed
+ * credential is opened once per isolate (src/sealed.ts); each caller gets its own copy of the headers.
+ */
 export async function upstreamHeaders(server: BundleServer, edgeSecretSource: string): Promise<Record<string, string>> {
   if (!server.credential) return {};
-  const credential = JSON.parse(await openAtEdge(server.credential, await edgeSecrets(edgeSecretSource), edgeCredentialAad(server.id))) as EdgeCredential;
-  if (credential.type === "headers") return credential.headers;
+  const credential = (await openSealedJson(server.credential, edgeCredentialAad(server.id), edgeSecretSource)) as EdgeCredential;
+  if (credential.type === "headers") return { ...credential.headers };
   return { authorization: `Bearer ${await clientCredentialsToken(server.id, credential)}` };
 }
 

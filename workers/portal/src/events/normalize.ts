@@ -1,6 +1,6 @@
 /** The event contract at the edge: what the console accepts, checked before an event leaves the request. */
-import { clip, EVENT_ERROR_LIMIT, LLM_LOG_LIMIT, LlmEvent, PortalEvent, type AnyEvent } from "@core/events/schema";
-import { storableText } from "@core/text/storable";
+import { isBuiltEvent } from "@core/events/built";
+import { EVENT_ERROR_LIMIT, eventCount, eventText, LLM_LOG_LIMIT, LlmEvent, PortalEvent, type AnyEvent } from "@core/events/schema";
 
 const TEXT_FIELDS = ["email", "clientName", "clientVersion", "clientIp", "clientCountry", "sessionId", "method", "endpoint", "serverSlug", "tool", "prompt", "reason", "ruleId", "model", "providerSlug", "operation"] as const;
 const LONG_FIELDS = ["serverUrl", "resourceUri", "error"] as const;
@@ -13,18 +13,24 @@ const COUNT_FIELDS = ["durationMs", "bytesIn", "bytesOut", "resultTokens", "inpu
  * name, a tool name, a prompt) may hold NUL or unpaired surrogates, which the console's database
  * refuses: replaced here, or the console would refuse the event — a caller could keep its own calls
  * out of the audit log. Throws a TypeError naming the broken fields when it cannot be made valid.
+ *
+ * An event the portal's builders made (`mcpEvent`, `llmEvent`: lib/core/events, frozen and marked
+ * by built.ts) already is all that, as lib/core/events/builders.test.ts proves over hostile input:
+ * it is returned as it is, without the schema's parse on every call. Anything else — an event that
+ * arrived as JSON — is checked in full.
  */
 export function normalizeEvent(input: AnyEvent): AnyEvent {
+  if (isBuiltEvent(input)) return input;
   const event: Record<string, unknown> = { ...input };
   const text = (f: string, limit?: number) => {
-    if (typeof event[f] === "string") event[f] = storableText(clip(event[f] as string, limit)!);
+    if (typeof event[f] === "string") event[f] = eventText(event[f] as string, limit);
   };
   for (const f of TEXT_FIELDS) text(f);
   for (const f of LONG_FIELDS) text(f, EVENT_ERROR_LIMIT);
   for (const f of LOG_FIELDS) text(f, LLM_LOG_LIMIT);
   for (const f of COUNT_FIELDS) {
     const n = event[f];
-    if (typeof n === "number" && Number.isFinite(n)) event[f] = Math.min(Math.max(Math.round(n), 0), 2_147_483_647);
+    if (typeof n === "number" && Number.isFinite(n)) event[f] = eventCount(n);
   }
   const parsed = (event.kind === "llm" ? LlmEvent : PortalEvent).safeParse(event);
   if (!parsed.success) {

@@ -6,11 +6,10 @@
 import { llmAccess, portalRefusal, type BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleLlmProvider, BundleUser } from "@core/bundle/schema";
 import { llmCredentialAad } from "@core/edge/credential";
-import { openAtEdge } from "@core/edge/secret";
-import { LLM_LOG_LIMIT, type LlmEvent } from "@core/events/schema";
+import { llmEvent, type LlmEventCall, type LlmEventOutcome } from "@core/events/llm-event";
+import type { LlmEvent } from "@core/events/schema";
 import { cacheKey, isCacheable, parseCacheTtl } from "@core/llm/cache-key";
-import { classifyLlmPath, isStreamingRequest, requestModel, withStreamUsage, type LlmOperation, type LlmProvider } from "@core/llm/providers";
-import { clipForLog, redactText } from "@core/llm/redact";
+import { classifyLlmPath, isStreamingRequest, requestModel, withStreamUsage, type LlmOperation } from "@core/llm/providers";
 import { usageFromJson, type LlmUsage } from "@core/llm/usage";
 import { readBoundedBody } from "@core/http/bounded-body";
 import { surrogateProblem, unstorableText } from "@core/text/storable";
@@ -22,7 +21,7 @@ import { configFor } from "../config";
 import type { Env } from "../env";
 import { enqueueEvents } from "../events/enqueue";
 import { admitCall, settleCall, type Admission } from "../limits";
-import { edgeSecrets } from "../settings";
+import { openSealedJson } from "../sealed";
 
 const PATH = /^\/llm\/([a-z0-9]+(?:-[a-z0-9]+)*)\/v1\/(.+)$/;
 /** Request bodies above this are refused (413): prompts with images in base64 stay well below. */
@@ -38,23 +37,11 @@ export const CACHE_STATUS_HEADER = "x-portcullis-cache";
 /** Per request: `x-portcullis-cache: skip` neither reads nor writes the cache; `x-portcullis-cache-ttl: <s>` sets the lifetime. */
 const CACHE_TTL_HEADER = "x-portcullis-cache-ttl";
 
-/** Opened provider keys, per isolate, by provider id and sealed text (a new key or secret is a new entry). */
-const openedKeys = new Map<string, { sealed: string; apiKey: Promise<string | null> }>();
-
-function providerKey(provider: BundleLlmProvider, env: Env): Promise<string | null> {
-  const credential = provider.credential;
-  if (!credential) return Promise.resolve(null);
-  const cached = openedKeys.get(provider.id);
-  if (cached?.sealed === credential.sealed) return cached.apiKey;
-  const apiKey = (async () => {
-    const opened = await openAtEdge(credential, await edgeSecrets(env.PORTCULLIS_EDGE_SECRET), llmCredentialAad(provider.id));
-    const key = (JSON.parse(opened) as { apiKey?: unknown }).apiKey;
-    return typeof key === "string" ? key : null;
-  })();
-  // A failure is not kept: the next call tries again (and fails the same way, as a 502).
-  apiKey.catch(() => openedKeys.delete(provider.id));
-  openedKeys.set(provider.id, { sealed: credential.sealed, apiKey });
-  return apiKey;
+/** The provider's API key, opened once per isolate (src/sealed.ts); a rotated key is used from its first call. */
+async function providerKey(provider: BundleLlmProvider, env: Env): Promise<string | null> {
+  if (!provider.credential) return null;
+  const key = ((await openSealedJson(provider.credential, llmCredentialAad(provider.id), env.PORTCULLIS_EDGE_SECRET)) as { apiKey?: unknown }).apiKey;
+  return typeof key === "string" ? key : null;
 }
 
 function presentedSecret(request: Request): string | null {
@@ -77,58 +64,14 @@ async function readBody(request: Request): Promise<string | "TOO_LARGE"> {
 }
 
 /** What one call is, filled in as the checks go; becomes the usage event. */
-interface CallRecord {
-  started: number;
+interface CallRecord extends Omit<LlmEventCall, "user" | "provider" | "clientIp" | "bundleVersion"> {
   config: BundleIndex | null;
   user: BundleUser | null;
-  tokenId: string | null;
   provider: BundleLlmProvider | null;
-  kind: LlmProvider;
-  op: LlmOperation | null;
-  model: string | null;
-  stream: boolean;
-  requestText: string | null;
-  ruleId: string | null;
-  reason: string | null;
-  overBudget: boolean;
 }
 
-function usageEvent(req: Request, call: CallRecord, outcome: { status: number; decision: "allowed" | "denied"; error?: string | null; cache?: LlmEvent["cache"]; usage?: LlmUsage | null; cost?: number | null; responseText?: string | null }): LlmEvent {
-  const usage = outcome.usage ?? null;
-  // Whether bodies are logged is the provider's setting (an administrator's), never the caller's.
-  const logs = call.provider?.logBodies;
-  return {
-    kind: "llm",
-    id: crypto.randomUUID(),
-    time: new Date(call.started).toISOString(),
-    userId: call.user?.id ?? null,
-    email: call.user?.email ?? null,
-    teamIds: call.user?.teamIds ?? [],
-    tokenId: call.tokenId,
-    clientIp: req.headers.get("cf-connecting-ip"),
-    providerSlug: call.provider?.slug ?? "unknown",
-    providerKind: call.kind,
-    operation: call.op ?? "http",
-    model: usage?.model ?? call.model,
-    stream: call.stream,
-    status: outcome.status,
-    success: outcome.status < 400,
-    error: outcome.error ?? null,
-    decision: outcome.decision,
-    reason: call.reason,
-    ruleId: call.ruleId,
-    cache: outcome.cache ?? null,
-    inputTokens: usage?.inputTokens ?? null,
-    outputTokens: usage?.outputTokens ?? null,
-    cachedInputTokens: usage?.cachedInputTokens ?? null,
-    cacheWriteTokens: usage?.cacheWriteTokens ?? null,
-    costMicroUsd: outcome.cost ?? null,
-    overBudget: call.overBudget,
-    durationMs: Date.now() - call.started,
-    requestLog: logs && call.requestText ? clipForLog(redactText(call.requestText), LLM_LOG_LIMIT) : null,
-    responseLog: logs && outcome.responseText ? clipForLog(redactText(outcome.responseText), LLM_LOG_LIMIT) : null,
-    bundleVersion: call.config?.bundle.version ?? null,
-  };
+function usageEvent(req: Request, call: CallRecord, outcome: LlmEventOutcome): LlmEvent {
+  return llmEvent({ ...call, clientIp: req.headers.get("cf-connecting-ip"), bundleVersion: call.config?.bundle.version ?? null }, outcome, crypto.randomUUID(), Date.now());
 }
 
 function emit(env: Env, ctx: ExecutionContext, event: LlmEvent): void {
