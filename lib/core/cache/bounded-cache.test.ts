@@ -42,6 +42,16 @@ describe("BoundedCache", () => {
     expect(calls).toBe(1);
   });
 
+  it("forgets a deleted key, so the next lookup makes it again", () => {
+    const cache = new BoundedCache<string, number>(4);
+    let made = 0;
+    cache.getOrMake("a", () => ++made);
+    cache.delete("a");
+    expect(cache.get("a")).toBeUndefined();
+    expect(cache.getOrMake("a", () => ++made)).toBe(2);
+    expect(cache.size).toBe(1);
+  });
+
   it("refuses a size that is not a whole number of at least one", () => {
     for (const n of [0, -1, 1.5, Number.NaN]) expect(() => new BoundedCache(n)).toThrow(RangeError);
   });

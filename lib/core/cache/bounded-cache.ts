@@ -25,6 +25,10 @@ export class BoundedCache<K, V> {
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as K);
   }
 
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
   /**
    * The value stored for `key`, else `make()`'s, stored. A promise is stored as it is, so requests
    * that arrive together share one computation; one that rejects is dropped again, so the next

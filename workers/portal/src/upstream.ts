@@ -10,7 +10,7 @@ import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/s
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import type { BundleServer } from "@core/bundle/schema";
 import { edgeCredentialAad, type EdgeCredential } from "@core/edge/credential";
-import { openSealedJson } from "./sealed";
+import { openSealedJson } from "./opened-credentials";
 
 /**
  * The portal forwards results; validating an upstream's structured output is the caller's job

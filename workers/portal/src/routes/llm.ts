@@ -21,7 +21,7 @@ import { configFor } from "../config";
 import type { Env } from "../env";
 import { enqueueEvents } from "../events/enqueue";
 import { admitCall, settleCall, type Admission } from "../limits";
-import { openSealedJson } from "../sealed";
+import { openSealedJson } from "../opened-credentials";
 
 const PATH = /^\/llm\/([a-z0-9]+(?:-[a-z0-9]+)*)\/v1\/(.+)$/;
 /** Request bodies above this are refused (413): prompts with images in base64 stay well below. */

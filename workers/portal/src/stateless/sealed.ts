@@ -13,6 +13,7 @@
  * spec allows and clients expect) and so no `listChanged` or `logging`. docs/mcp-endpoint.md,
  * "Sealed sessions".
  */
+import { BoundedCache } from "@core/cache/bounded-cache";
 import { openSessionId, sealSessionId } from "@core/edge/secret";
 import { mcpEvent } from "@core/events/mcp-event";
 import { decodeSealedSession, encodeSealedSession, needsDurableSession, sealedSessionFresh, type SealedSession } from "@core/mcp/sealed-session";
@@ -58,9 +59,8 @@ const SCHEMAS = new Map<string, { safeParse(value: unknown): { success: boolean;
 }));
 
 /** Per isolate: ids already opened (AES-GCM once per id, not per request), and ids ended by DELETE here. */
-const opened = new Map<string, SealedSession>();
-const ended = new Set<string>();
-const MAX_REMEMBERED = 10_000;
+const opened = new BoundedCache<string, SealedSession>(10_000);
+const ended = new BoundedCache<string, true>(10_000);
 
 type Message = { jsonrpc: "2.0"; id?: string | number; method?: string; params?: Record<string, unknown> };
 
@@ -101,18 +101,13 @@ export async function sealedInitialize(request: Request, body: unknown, env: Env
     issuedAt: Math.floor(Date.now() / 1000),
   };
   const id = await sealSessionId(encodeSealedSession(session), await edgeSecrets(env.PORTCULLIS_EDGE_SECRET));
-  remember(id, session);
+  opened.set(id, session);
   const result = { protocolVersion: session.protocolVersion, capabilities: SEALED_CAPABILITIES, serverInfo: PORTAL_SERVER_INFO, instructions: PORTAL_INSTRUCTIONS };
   return Response.json({ jsonrpc: "2.0", id: message.id, result }, { headers: { "mcp-session-id": id, "cache-control": "no-store" } });
 }
 
-function remember(id: string, session: SealedSession): void {
-  if (opened.size >= MAX_REMEMBERED) opened.delete(opened.keys().next().value!);
-  opened.set(id, session);
-}
-
 async function open(id: string, env: Env): Promise<SealedSession | null> {
-  if (ended.has(id)) return null;
+  if (ended.get(id)) return null;
   const known = opened.get(id);
   if (known) {
     if (sealedSessionFresh(known.issuedAt, Math.floor(Date.now() / 1000))) return known;
@@ -121,7 +116,7 @@ async function open(id: string, env: Env): Promise<SealedSession | null> {
   }
   const text = await openSessionId(id, await edgeSecrets(env.PORTCULLIS_EDGE_SECRET));
   const session = text === null ? null : decodeSealedSession(text, Math.floor(Date.now() / 1000));
-  if (session) remember(id, session);
+  if (session) opened.set(id, session);
   return session;
 }
 
@@ -135,8 +130,7 @@ export async function handleSealed(request: Request, body: unknown, id: string, 
   }
   if (request.method === "DELETE") {
     // Ends the session in this isolate at once; elsewhere it ends when its seal expires (nothing upstream is held for it alone).
-    if (ended.size >= MAX_REMEMBERED) ended.delete(ended.values().next().value!);
-    ended.add(id);
+    ended.set(id, true);
     opened.delete(id);
     return new Response(null, { status: 200 });
   }
