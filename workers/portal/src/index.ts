@@ -23,6 +23,9 @@ export { McpSession } from "./mcp-session";
 export { EventBuffer } from "./event-buffer";
 export { CounterShard } from "./counters";
 
+/** `Authorization: Bearer pcs_…` (the provider's bearer syntax, RFC 6750). */
+const API_TOKEN_BEARER = /^Bearer[\t ]+(pcs_[^\s,]+)$/i;
+
 const json = (body: unknown, status = 200) => Response.json(body, { status, headers: { "cache-control": "no-store" } });
 
 async function defaultFetch(request: Request, env: Env): Promise<Response> {
@@ -91,21 +94,32 @@ function provider(origin: string, env: Env): OAuthProvider<Env> {
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const url = new URL(request.url);
+    const { pathname } = url;
     // The console's endpoints need no OAuth: bundles carry their own signature, status reads the console signs with the edge secret.
-    if (new URL(request.url).pathname.startsWith("/_portcullis/")) return defaultFetch(request, env);
-    const { pathname } = new URL(request.url);
+    if (pathname.startsWith("/_portcullis/")) return defaultFetch(request, env);
     // The LLM gateway authenticates with API tokens itself (no OAuth) and fails closed on its own.
     if (pathname.startsWith("/llm/")) return handleLlm(request, env, ctx);
-    if (pathname === "/mcp" || pathname.startsWith("/mcp/")) {
+    const isMcp = pathname === "/mcp" || pathname.startsWith("/mcp/");
+    if (isMcp) {
       // DNS rebinding: a foreign Host or Origin is refused before anything else (routes/mcp.ts).
       const refused = rebindingRefusal(request, env) ?? declaredTooLarge(request);
       if (refused) return refused;
     }
     // Fail closed, and say so before any credential is asked for: without a verified configuration nothing is allowed.
-    if ((pathname === "/mcp" || pathname.startsWith("/mcp/")) && !(await configFor(request, env))) {
+    if (isMcp && !(await configFor(request, env))) {
       return jsonRpcError(503, -32001, "This Portcullis portal has no valid configuration (none published yet, or it expired without a renewal from the console); every request is denied");
     }
     const origin = publicOrigin(request, env);
+    // A console API token on an MCP request, with nothing the provider would add (no Origin, so no
+    // CORS; no query; this portal's own origin, so the token's audience): resolved here as the
+    // provider would resolve it, without the provider's per-request work. Anything else, including
+    // a token that does not resolve, goes through the provider and gets its answer.
+    if (isMcp && request.method !== "OPTIONS" && url.search === "" && url.origin === origin && !request.headers.has("origin")) {
+      const token = API_TOKEN_BEARER.exec(request.headers.get("authorization") ?? "")?.[1];
+      const resolved = token ? await resolveApiToken({ token, request, env }) : null;
+      if (resolved) return handleMcp(request, env, resolved.props as GrantProps, ctx);
+    }
     let oauth: OAuthProvider<Env>;
     try {
       oauth = provider(origin, env);
@@ -119,7 +133,7 @@ export default {
     const res = await oauth.fetch(request, { ...env }, ctx);
     // No credential at all: the provider answers the bare RFC 6750 challenge. Say it in the body too,
     // for a person with curl as much as for a client reading the WWW-Authenticate header.
-    if (res.status === 401 && res.body === null && (pathname === "/mcp" || pathname.startsWith("/mcp/"))) {
+    if (res.status === 401 && res.body === null && isMcp) {
       const headers = new Headers(res.headers);
       headers.set("content-type", "application/json");
       return new Response(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32001, message: "Authentication required: sign in through your MCP client (OAuth), or send a Portcullis API token (Authorization: Bearer pcs_…)" } }), { status: 401, headers });

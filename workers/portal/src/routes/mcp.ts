@@ -87,7 +87,15 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
   }
 
   /** The per-call path's view of the caller (2026-07-28 and sealed sessions). */
-  const who = (): StatelessContext => ({ config, caller, authMethod: props.authMethod, clientCountry: (request.cf?.country as string | undefined) ?? null, scope });
+  const who = (): StatelessContext => ({
+    config,
+    caller,
+    authMethod: props.authMethod,
+    get clientCountry() {
+      return (request.cf?.country as string | undefined) ?? null;
+    },
+    scope,
+  });
 
   // The SDK names an unsupported version in its answer: one that is not even date-shaped is refused
   // here, so a caller's kilobytes never come back in an error.

@@ -1,8 +1,8 @@
 /** What the stateless path's handlers share: who is calling, what an event says, admission, upstream options. */
 import { visibleServers, type BundleIndex, type Caller } from "@core/bundle/bundle-index";
 import type { BundleServer } from "@core/bundle/schema";
-import type { McpEventOutcome } from "@core/events/mcp-event";
-import type { StatelessRequest } from "@core/mcp/stateless";
+import type { McpEventCaller, McpEventOutcome } from "@core/events/mcp-event";
+import type { ClientInfo, StatelessRequest } from "@core/mcp/stateless";
 import type { Env } from "../env";
 import { admitCall } from "../limits";
 import { Denied, PortalErrorCode } from "../session/errors";
@@ -16,7 +16,8 @@ export interface StatelessContext {
   config: BundleIndex;
   caller: Caller;
   authMethod: "oauth" | "token";
-  clientCountry: string | null;
+  /** Read when an event is built, after the answer (workerd parses `request.cf` on first access). */
+  readonly clientCountry: string | null;
   /** The server slug of `/mcp/{slug}`, null for `/mcp`. */
   scope: string | null;
 }
@@ -62,5 +63,22 @@ export function linkOptions(request: Request, env: Env, who: StatelessContext, r
     clientCapabilities: rpc.clientCapabilities,
     timeoutMs: msSetting(env.PORTCULLIS_UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS),
     signal: request.signal,
+  };
+}
+
+/** Who an event names: the caller, the client it said it is (null: say nothing of a client), the session. */
+export function eventCaller(who: StatelessContext, client: ClientInfo | null, sessionId: string | null): McpEventCaller {
+  return {
+    userId: who.caller.user.id,
+    email: who.caller.user.email,
+    teamIds: who.caller.user.teamIds,
+    tokenId: who.caller.tokenId ?? null,
+    authMethod: who.authMethod,
+    clientName: client?.name ?? null,
+    clientVersion: client?.version ?? null,
+    clientIp: who.caller.clientIp ?? null,
+    clientCountry: who.clientCountry,
+    sessionId,
+    endpoint: who.scope ? `/mcp/${who.scope}` : "/mcp",
   };
 }

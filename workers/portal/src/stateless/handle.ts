@@ -12,7 +12,7 @@
 import { toolAccess, type BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleServer } from "@core/bundle/schema";
 import { resultTokens } from "@core/events/result-tokens";
-import { mcpEvent, type McpEventCaller } from "@core/events/mcp-event";
+import { mcpEvent } from "@core/events/mcp-event";
 import { META_SERVER_INFO, readStatelessRequest, STATELESS_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type StatelessRequest } from "@core/mcp/stateless";
 import { buildToolNameMap, upstreamKey, type ToolNameMap } from "@core/naming/tool-names";
 import { countTokensBounded } from "@core/tools/token-cost";
@@ -20,7 +20,7 @@ import { decideToolCall, quarantined, toolNotAvailable } from "../decide";
 import type { Env } from "../env";
 import { enqueueEvents } from "../events/enqueue";
 import { Denied, PortalErrorCode, RpcError } from "../session/errors";
-import { admit, Answer, linkOptions, serversOf, withFields, type Outcome, type StatelessContext } from "./context";
+import { admit, Answer, eventCaller, linkOptions, serversOf, withFields, type Outcome, type StatelessContext } from "./context";
 import { knownHashes, liveHashes, recheckMs } from "./live-pins";
 import { complete, getPrompt, listPrompts, listResources, readResource } from "./server-level";
 
@@ -85,26 +85,13 @@ export async function handleStateless(request: Request, body: unknown, env: Env,
 export async function dispatch(request: Request, rpc: StatelessRequest & { id: string | number }, env: Env, ctx: ExecutionContext, who: StatelessContext, dialect: Dialect): Promise<Response> {
   const ok = (id: string | number, result: Record<string, unknown>) => (dialect.session ? sessionOk(id, result) : statelessOk(id, result));
 
-  const eventCaller: McpEventCaller = {
-    userId: who.caller.user.id,
-    email: who.caller.user.email,
-    teamIds: who.caller.user.teamIds,
-    tokenId: who.caller.tokenId ?? null,
-    authMethod: who.authMethod,
-    clientName: rpc.clientInfo?.name ?? null,
-    clientVersion: rpc.clientInfo?.version ?? null,
-    clientIp: who.caller.clientIp ?? null,
-    clientCountry: who.clientCountry,
-    sessionId: dialect.sessionId,
-    endpoint: who.scope ? `/mcp/${who.scope}` : "/mcp",
-  };
   const emit = (outcome: Outcome, result?: unknown) => {
     const [id, at] = [crypto.randomUUID(), new Date()];
     // After the answer: the result's tokens are counted, then the event goes to the queue (or the buffer).
     ctx.waitUntil(
       Promise.resolve().then(() => {
         const tokens = result === undefined ? null : safeTokens(rpc.method, result);
-        const event = mcpEvent(eventCaller, { ...outcome, method: rpc.method, bundleVersion: who.config.bundle.version, ...(tokens === null ? {} : { resultTokens: tokens }) }, id, at);
+        const event = mcpEvent(eventCaller(who, rpc.clientInfo, dialect.sessionId), { ...outcome, method: rpc.method, bundleVersion: who.config.bundle.version, ...(tokens === null ? {} : { resultTokens: tokens }) }, id, at);
         return enqueueEvents(env, (p) => ctx.waitUntil(p), [event]);
       }),
     );

@@ -29,6 +29,7 @@ import {
   ListToolsRequestSchema,
   PingRequestSchema,
   ReadResourceRequestSchema,
+  RELATED_TASK_META_KEY,
   SetLevelRequestSchema,
   SUPPORTED_PROTOCOL_VERSIONS as SDK_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -38,7 +39,7 @@ import { PORTAL_INSTRUCTIONS, PORTAL_SERVER_INFO } from "../session/identity";
 import { jsonRpcError } from "../session/errors";
 import { invalidParams, malformedMessage } from "../session/invalid-input";
 import { edgeSecrets } from "../settings";
-import type { StatelessContext } from "./context";
+import { eventCaller, type StatelessContext } from "./context";
 import { dispatch, rpcError } from "./handle";
 
 /** What a sealed session offers: no `listChanged` (no stream to say it on), no `logging`, no resource subscriptions. */
@@ -158,7 +159,7 @@ export async function handleSealed(request: Request, body: unknown, id: string, 
 
 function serve(request: Request, message: Message & { id: string | number; method: string }, id: string, session: SealedSession, env: Env, ctx: ExecutionContext, who: StatelessContext): Promise<Response> | Response {
   const schema = SCHEMAS.get(message.method);
-  if (schema) {
+  if (schema && !plainToolCall(message)) {
     const checked = schema.safeParse(message);
     if (!checked.success) {
       const error = invalidParams(message.method, checked.error);
@@ -170,6 +171,24 @@ function serve(request: Request, message: Message & { id: string | number; metho
   const name = typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : null;
   const rpc: StatelessRequest & { id: string | number } = { id: message.id, method: message.method, params, meta, clientInfo: session.clientInfo, clientCapabilities: {}, name };
   return dispatch(request, rpc, env, ctx, who, { sessionId: id, session: true });
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * A tools/call whose params the schema would take as they are (the common case), recognised
+ * without running the schema: a string name, arguments an object if present, no task, `_meta` an
+ * object whose progress token, if any, is a string or an integer and with no related task. Anything else meets the schema and its words.
+ */
+function plainToolCall(message: Message): boolean {
+  if (message.method !== "tools/call") return false;
+  const params = message.params;
+  if (!isPlainObject(params) || typeof params.name !== "string") return false;
+  if ((params.arguments !== undefined && !isPlainObject(params.arguments)) || params.task !== undefined) return false;
+  if (params._meta === undefined) return true;
+  if (!isPlainObject(params._meta) || params._meta[RELATED_TASK_META_KEY] !== undefined) return false;
+  const token = params._meta.progressToken;
+  return token === undefined || typeof token === "string" || (typeof token === "number" && Number.isInteger(token));
 }
 
 /** The JSON-RPC answer in a response: its JSON body, or the last message of its SSE stream. */
@@ -198,19 +217,7 @@ function notFound(body: unknown, id: string, env: Env, ctx: ExecutionContext, wh
     const server = toolName && cut > 0 ? (who.config.serversBySlug.get(toolName.slice(0, cut)) ?? null) : null;
     events.push(
       mcpEvent(
-        {
-          userId: who.caller.user.id,
-          email: who.caller.user.email,
-          teamIds: who.caller.user.teamIds,
-          tokenId: who.caller.tokenId ?? null,
-          authMethod: who.authMethod,
-          clientName: null,
-          clientVersion: null,
-          clientIp: who.caller.clientIp ?? null,
-          clientCountry: who.clientCountry,
-          sessionId: id.slice(0, 500),
-          endpoint: who.scope ? `/mcp/${who.scope}` : "/mcp",
-        },
+        eventCaller(who, null, id),
         { method: message.method, server, tool: server ? toolName!.slice(cut + 1) : null, decision: "denied", reason, success: false, error: "-32001: Session not found", bundleVersion: who.config.bundle.version },
         crypto.randomUUID(),
         at,
