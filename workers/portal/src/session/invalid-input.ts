@@ -4,7 +4,7 @@
  * that do not fit the method. Never the schema library's JSON dump of its issues, and never longer
  * than a few field names: a hostile key or value cannot make the answer large.
  */
-import { ErrorCode, JSONRPCMessageSchema, JSONRPCNotificationSchema, JSONRPCRequestSchema, JSONRPCResponseSchema } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, JSONRPCMessageSchema, JSONRPCNotificationSchema, JSONRPCRequestSchema, JSONRPCResponseSchema, RELATED_TASK_META_KEY } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { describeZodError } from "@core/zod/helpers";
 import { RpcError } from "./errors";
@@ -26,8 +26,28 @@ export interface MalformedMessage {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const usableId = (v: unknown): v is string | number => typeof v === "string" || (typeof v === "number" && Number.isSafeInteger(v));
 
+const REQUEST_KEYS = new Set(["jsonrpc", "id", "method", "params"]);
+
+/**
+ * A request the SDK's schema would take as it is (the common case), recognised without running it:
+ * only the four keys, "2.0", a usable id, a string method, params an object whose `_meta`, if any,
+ * is an object with at most a string or integer progress token and no related task. Anything else
+ * meets the schema.
+ */
+function plainRequest(m: unknown): boolean {
+  if (!isObject(m) || m.jsonrpc !== "2.0" || typeof m.method !== "string" || !usableId(m.id)) return false;
+  for (const key in m) if (!REQUEST_KEYS.has(key)) return false;
+  if (m.params === undefined) return true;
+  if (!isObject(m.params)) return false;
+  const meta = m.params._meta;
+  if (meta === undefined) return true;
+  if (!isObject(meta) || meta[RELATED_TASK_META_KEY] !== undefined) return false;
+  const token = meta.progressToken;
+  return token === undefined || typeof token === "string" || (typeof token === "number" && Number.isSafeInteger(token));
+}
+
 function problemOf(m: unknown): MalformedMessage | null {
-  if (JSONRPCMessageSchema.safeParse(m).success) return null;
+  if (plainRequest(m) || JSONRPCMessageSchema.safeParse(m).success) return null;
   if (!isObject(m)) return { code: ErrorCode.InvalidRequest, message: "Invalid Request: each message must be a JSON object" };
   const invalid = (message: string) => ({ code: ErrorCode.InvalidRequest, message: clipped(`Invalid Request: ${message}`) });
   if (m.jsonrpc !== "2.0") return invalid('"jsonrpc" must be "2.0"');
