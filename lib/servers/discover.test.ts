@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MODERN_TOOLS, startModernServer } from "@/testing/servers/modern-mcp-server.mjs";
 import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
 import { freePort, startEverythingServer, type RunningServer } from "@/testing/mcp-servers";
 import { discoverServer, DiscoveryError, transportCandidates } from "./discover";
@@ -43,6 +44,18 @@ describe("discovery against real MCP servers", () => {
     expect(result.prompts.length).toBeGreaterThan(0);
     expect(result.resources.length).toBeGreaterThan(0);
     expect(result.resourceTemplates.length).toBeGreaterThan(0);
+  });
+
+  it("discovers a server of the stateless revision (2026-07-28, no initialize) with server/discover, with its credential", async () => {
+    const modern = await startModernServer({ port: 0, bearer: "modern-secret" });
+    try {
+      const result = await discoverServer({ url: modern.url, auth: { type: "bearer", token: "modern-secret" } });
+      expect(result).toMatchObject({ transport: "streamable-http", protocolVersion: "2026-07-28", serverInfo: { name: "modern-fixture" }, capabilities: { tools: {} } });
+      expect(result.tools).toEqual(MODERN_TOOLS);
+      await expect(discoverServer({ url: modern.url, auth: { type: "bearer", token: "wrong" } })).rejects.toMatchObject({ code: "UPSTREAM_AUTH_FAILED" });
+    } finally {
+      await modern.close();
+    }
   });
 
   it("finds the legacy SSE transport from the bare origin (moving on after 404/405)", async () => {

@@ -10,6 +10,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { DomainError } from "@/lib/errors";
 import { redactUrlsInText } from "@core/net/redact-url";
+import { META_SERVER_INFO, STATELESS_PROTOCOL_VERSION, statelessRequest } from "@core/mcp/stateless";
 import type { McpToolDefinition } from "@core/tools/tool-types";
 
 export type UpstreamAuth =
@@ -153,6 +154,85 @@ async function listEverything(client: Client, deadline: number) {
   return { capabilities, tools, prompts, resources, resourceTemplates };
 }
 
+const DISCOVERY_CLIENT = { info: { name: "portcullis-discovery", version: "1.0.0" }, capabilities: {} };
+
+/** The answer to request `id` in a response: its JSON body, or the matching message of its SSE stream. */
+async function answerOf(res: Response, id: number): Promise<{ result?: Record<string, unknown>; error?: { message?: string } } | null> {
+  const text = await res.text();
+  const messages = (res.headers.get("content-type") ?? "").includes("text/event-stream")
+    ? text
+        .split(/\r?\n/)
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).trim())
+    : [text];
+  for (const data of messages) {
+    try {
+      const message = JSON.parse(data) as { id?: unknown; result?: Record<string, unknown>; error?: { message?: string } };
+      if (message.id === id) return message;
+    } catch {
+      // Not JSON: not the answer.
+    }
+  }
+  return null;
+}
+
+/**
+ * A server of the stateless revision (2026-07-28, no initialize): asked with `server/discover`,
+ * then listed with one request per page. Null when the URL does not answer as one (a session
+ * server refuses the method or the missing session, or the request fails): the SDK's session client
+ * is tried next, and says what went wrong. OAuth-protected servers take the SDK's path (its auth flow).
+ */
+async function discoverStateless(url: string, auth: UpstreamAuth, baseFetch: typeof fetch, deadline: number): Promise<DiscoveryResult | null> {
+  if (auth.type !== "none" && auth.type !== "bearer" && auth.type !== "headers") return null;
+  const credential: Record<string, string> = auth.type === "bearer" ? { authorization: `Bearer ${auth.token}` } : auth.type === "headers" ? auth.headers : {};
+  let id = 0;
+  const ask = async (method: string, params: Record<string, unknown>) => {
+    const request = statelessRequest(++id, method, params, DISCOVERY_CLIENT);
+    const res = await baseFetch(url, {
+      method: "POST",
+      redirect: "manual",
+      headers: { ...credential, "content-type": "application/json", accept: "application/json, text/event-stream", ...request.headers },
+      body: request.body,
+      signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
+    });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return null;
+    }
+    return answerOf(res, id);
+  };
+  let discovered;
+  try {
+    discovered = await ask("server/discover", {});
+  } catch {
+    return null;
+  }
+  const versions = discovered?.result?.supportedVersions;
+  if (!Array.isArray(versions) || !versions.includes(STATELESS_PROTOCOL_VERSION)) return null;
+  const result = discovered!.result!;
+  const capabilities = (result.capabilities && typeof result.capabilities === "object" ? result.capabilities : {}) as Record<string, unknown>;
+  const list = async <T>(method: string, key: string): Promise<T[]> =>
+    listAll(async (cursor) => {
+      const answer = await ask(method, cursor ? { cursor } : {});
+      if (!answer?.result) throw new Error(`${method}: ${answer?.error?.message ?? "no answer"}`);
+      return { items: (Array.isArray(answer.result[key]) ? answer.result[key] : []) as T[], nextCursor: typeof answer.result.nextCursor === "string" ? answer.result.nextCursor : undefined };
+    });
+  const optional = async <T>(enabled: unknown, run: () => Promise<T[]>): Promise<T[]> => (enabled ? run().catch(() => []) : []);
+  const meta = (result._meta ?? {}) as Record<string, unknown>;
+  return {
+    transport: "streamable-http",
+    endpointUrl: url,
+    serverInfo: (meta[META_SERVER_INFO] ?? {}) as Record<string, unknown>,
+    protocolVersion: STATELESS_PROTOCOL_VERSION,
+    capabilities,
+    instructions: typeof result.instructions === "string" ? result.instructions : null,
+    tools: capabilities.tools ? await list<McpToolDefinition>("tools/list", "tools") : [],
+    prompts: await optional(capabilities.prompts, () => list<Record<string, unknown>>("prompts/list", "prompts")),
+    resources: await optional(capabilities.resources, () => list<Record<string, unknown>>("resources/list", "resources")),
+    resourceTemplates: await optional(capabilities.resources, () => list<Record<string, unknown>>("resources/templates/list", "resourceTemplates")),
+  };
+}
+
 /**
  * Connects, initializes, lists tools (following cursors), prompts, resources and resource
  * templates, and disconnects. Throws DiscoveryError with a message a person can act on.
@@ -172,6 +252,10 @@ export async function discoverServer(options: {
   for (const candidate of transportCandidates(options.url)) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw timedOut();
+    if (candidate.transport === "streamable-http") {
+      const stateless = await discoverStateless(candidate.url, options.auth, baseFetch, deadline);
+      if (stateless) return stateless;
+    }
     const client = new Client({ name: "portcullis-discovery", version: "1.0.0" }, { capabilities: {} });
     const transport = makeTransport(candidate.transport, candidate.url, options.auth, baseFetch);
     try {

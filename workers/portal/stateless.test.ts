@@ -4,6 +4,8 @@
  * upstreams (server-everything and the registry's weather fixture), and the same decisions and
  * events as the session path — denied, quarantined, blocked, read-only credential, malformed.
  */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
 import { MODERN_TOOLS, startModernServer } from "@/testing/servers/modern-mcp-server.mjs";
@@ -167,6 +169,24 @@ describe("portal /mcp, protocol 2026-07-28 (stateless)", () => {
     expect(call.headers).toMatchObject({ "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-session-id": null, authorization: `Bearer ${UPSTREAM_SECRET}` });
     expect(call.meta["io.modelcontextprotocol/protocolVersion"]).toBe("2026-07-28");
     expect(seen.every((r) => r.headers.authorization === `Bearer ${UPSTREAM_SECRET}`)).toBe(true); // never a caller's token
+  });
+
+  it("serves a 2025 session client (the SDK's, sealed session) in front of that 2026-07-28-only upstream, and the other way round", async () => {
+    const client = new Client({ name: "session-client", version: "2025" });
+    await client.connect(new StreamableHTTPClientTransport(new URL("/mcp", portal.origin), { requestInit: { headers: { authorization: `Bearer ${alice.token}` } } }));
+    try {
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(["modern_shout", "everything_echo"]));
+      const shout = await client.callTool({ name: "modern_shout", arguments: { text: "from a session" } });
+      expect(shout.content).toEqual([{ type: "text", text: "FROM A SESSION" }]);
+      // The upstream heard the session client's own name, in 2026-07-28 form.
+      const who = await client.callTool({ name: "modern_whoami", arguments: {} });
+      expect(JSON.parse((who.content as { text: string }[])[0]!.text)).toEqual({ name: "session-client", version: "2025" });
+    } finally {
+      await client.close();
+    }
+    // And a 2026-07-28 client in front of a session-only upstream (server-everything).
+    const echo = await rpc(alice, "tools/call", { name: "everything_echo", arguments: { message: "stateless to session" } });
+    expect(JSON.stringify(echo.body.result!.content)).toContain("stateless to session");
   });
 
   it("refuses what the session path refuses, with the same words and a denied event", async () => {

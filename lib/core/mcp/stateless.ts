@@ -85,6 +85,27 @@ export function decodeHeaderValue(value: string): string | null {
   }
 }
 
+/** A value for `Mcp-Name`: plain ASCII as is, anything else in the spec's base64 form (the inverse of {@link decodeHeaderValue}). */
+export function encodeHeaderValue(value: string): string {
+  if (/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(value) && !(value.startsWith("=?base64?") && value.endsWith("?="))) return value;
+  return `=?base64?${btoa(String.fromCharCode(...new TextEncoder().encode(value)))}?=`;
+}
+
+/**
+ * One 2026-07-28 request as a client sends it: the JSON-RPC body with the protocol version, client
+ * info and capabilities in `_meta` (over any `_meta` the params carry), and the headers that mirror
+ * it (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` for a method that names something).
+ */
+export function statelessRequest(id: number | string, method: string, params: Record<string, unknown>, client: { info: ClientInfo; capabilities: Record<string, unknown> }): { headers: Record<string, string>; body: string } {
+  const meta = { ...(params._meta as Record<string, unknown> | undefined), [META_PROTOCOL_VERSION]: STATELESS_PROTOCOL_VERSION, [META_CLIENT_INFO]: client.info, [META_CLIENT_CAPABILITIES]: client.capabilities };
+  const field = NAMED_METHODS[method];
+  const name = field && typeof params[field] === "string" ? (params[field] as string) : null;
+  return {
+    headers: { "mcp-protocol-version": STATELESS_PROTOCOL_VERSION, "mcp-method": method, ...(name !== null ? { "mcp-name": encodeHeaderValue(name) } : {}) },
+    body: JSON.stringify({ jsonrpc: "2.0", id, method, params: { ...params, _meta: meta } }),
+  };
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**

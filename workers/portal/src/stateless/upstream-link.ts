@@ -7,7 +7,7 @@
  * sends their callers to the session path's SDK client).
  */
 import type { BundleServer } from "@core/bundle/schema";
-import { META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_PROTOCOL_VERSION, STATELESS_PROTOCOL_VERSION, type ClientInfo } from "@core/mcp/stateless";
+import { STATELESS_PROTOCOL_VERSION, statelessRequest, type ClientInfo } from "@core/mcp/stateless";
 import { upstreamHeaders } from "../upstream";
 import { RpcError, PortalErrorCode } from "../session/errors";
 
@@ -78,16 +78,17 @@ export async function callUpstream(options: CallOptions, method: string, params:
   const headers = await upstreamHeaders(server, options.env.PORTCULLIS_EDGE_SECRET);
   const mode = await modeOf(server, headers, options);
   if (mode.mode === "stateless") {
-    const meta = { ...(params._meta as Record<string, unknown> | undefined), [META_PROTOCOL_VERSION]: STATELESS_PROTOCOL_VERSION, [META_CLIENT_INFO]: options.clientInfo, [META_CLIENT_CAPABILITIES]: options.clientCapabilities };
-    const name = typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : null;
-    return post(server, { ...headers, "mcp-protocol-version": STATELESS_PROTOCOL_VERSION, "mcp-method": method, ...(name !== null ? { "mcp-name": headerValue(name) } : {}) }, { jsonrpc: "2.0", id: nextId++, method, params: { ...params, _meta: meta } }, options);
+    const id = nextId++;
+    const request = statelessRequest(id, method, params, { info: options.clientInfo, capabilities: options.clientCapabilities });
+    return post(server, { ...headers, ...request.headers }, id, request.body, options);
   }
   const sessionParams = withoutStatelessMeta(params);
   for (let attempt = 0; ; attempt++) {
     const key = `${serverKey(server)}\u0000${options.callerKey}`;
     const link = await linkFor(key, server, headers, options);
     try {
-      return await post(server, { ...headers, "mcp-protocol-version": link.protocolVersion, ...(link.sessionId ? { "mcp-session-id": link.sessionId } : {}) }, { jsonrpc: "2.0", id: nextId++, method, params: sessionParams }, options, link);
+      const id = nextId++;
+      return await post(server, { ...headers, "mcp-protocol-version": link.protocolVersion, ...(link.sessionId ? { "mcp-session-id": link.sessionId } : {}) }, id, { jsonrpc: "2.0", id, method, params: sessionParams }, options, link);
     } catch (error) {
       // The upstream forgot the session (restarted, or ended it when idle): open a new one, once.
       if (error instanceof SessionGone && attempt === 0) {
@@ -109,12 +110,6 @@ export async function upstreamCapabilities(options: CallOptions): Promise<Capabi
   const mode = await modeOf(server, headers, options);
   if (mode.mode === "stateless") return mode.capabilities;
   return (await linkFor(`${serverKey(server)}\u0000${options.callerKey}`, server, headers, options)).capabilities;
-}
-
-/** A value for `Mcp-Name`: plain ASCII as is, anything else in the spec's base64 form. */
-function headerValue(value: string): string {
-  if (/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(value) && !(value.startsWith("=?base64?") && value.endsWith("?="))) return value;
-  return `=?base64?${btoa(String.fromCharCode(...new TextEncoder().encode(value)))}?=`;
 }
 
 function withoutStatelessMeta(params: Record<string, unknown>): Record<string, unknown> {
@@ -142,13 +137,14 @@ function modeOf(server: BundleServer, headers: Record<string, string>, options: 
 }
 
 async function discover(server: BundleServer, headers: Record<string, string>, options: CallOptions): Promise<Mode> {
-  const body = { jsonrpc: "2.0", id: nextId++, method: "server/discover", params: { _meta: { [META_PROTOCOL_VERSION]: STATELESS_PROTOCOL_VERSION, [META_CLIENT_INFO]: options.clientInfo, [META_CLIENT_CAPABILITIES]: {} } } };
+  const id = nextId++;
+  const request = statelessRequest(id, "server/discover", {}, { info: options.clientInfo, capabilities: {} });
   let res: Response;
   try {
     res = await fetch(server.url, {
       method: "POST",
-      headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": STATELESS_PROTOCOL_VERSION, "mcp-method": "server/discover" },
-      body: JSON.stringify(body),
+      headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream", ...request.headers },
+      body: request.body,
       signal: AbortSignal.timeout(OPEN_TIMEOUT_MS),
     });
   } catch (error) {
@@ -160,7 +156,7 @@ async function discover(server: BundleServer, headers: Record<string, string>, o
     if (res.status >= 400 && res.status < 500) return { mode: "session" };
     throw upstreamFailed(server, `server/discover answered HTTP ${res.status}`);
   }
-  const answer = await readAnswer(server, res, body.id, undefined).catch(() => null);
+  const answer = await readAnswer(server, res, id, undefined).catch(() => null);
   const result = answer?.message.result;
   const versions = result?.supportedVersions;
   if (!Array.isArray(versions) || !versions.includes(STATELESS_PROTOCOL_VERSION)) return { mode: "session" };
@@ -196,12 +192,12 @@ async function openSession(server: BundleServer, headers: Record<string, string>
   return link;
 }
 
-async function send(server: BundleServer, headers: Record<string, string>, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
+async function send(server: BundleServer, headers: Record<string, string>, body: string | JsonRpcMessage, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
   try {
     return await fetch(server.url, {
       method: "POST",
       headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream" },
-      body: JSON.stringify(body),
+      body: typeof body === "string" ? body : JSON.stringify(body),
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
@@ -209,7 +205,7 @@ async function send(server: BundleServer, headers: Record<string, string>, body:
   }
 }
 
-async function post(server: BundleServer, headers: Record<string, string>, body: JsonRpcMessage & { id: number }, options: CallOptions, link?: Link): Promise<UpstreamAnswer> {
+async function post(server: BundleServer, headers: Record<string, string>, id: number, body: string | JsonRpcMessage, options: CallOptions, link?: Link): Promise<UpstreamAnswer> {
   const res = await send(server, headers, body, options.timeoutMs, options.signal);
   if (link?.sessionId && res.status === 404) {
     await res.body?.cancel();
@@ -222,7 +218,7 @@ async function post(server: BundleServer, headers: Record<string, string>, body:
     if (message?.error) return { message, text };
     throw upstreamFailed(server, `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`);
   }
-  return readAnswer(server, res, body.id, options, link, headers);
+  return readAnswer(server, res, id, options, link, headers);
 }
 
 function parseMessage(text: string): JsonRpcMessage | null {
@@ -269,7 +265,7 @@ async function readAnswer(server: BundleServer, res: Response, id: number, optio
         if ((message.result !== undefined || message.error !== undefined) && message.id === id) return { message, text: data };
         if (message.method && message.id === undefined) options?.onNotification?.(message);
         else if (message.method && message.id !== undefined && link && headers) {
-          const refusal = { jsonrpc: "2.0", id: message.id, error: { code: -32601, message: `The portal does not relay ${message.method} on this path` } };
+          const refusal = { jsonrpc: "2.0" as const, id: message.id, error: { code: -32601, message: `The portal does not relay ${message.method} on this path` } };
           void send(server, { ...headers, "mcp-protocol-version": link.protocolVersion, ...(link.sessionId ? { "mcp-session-id": link.sessionId } : {}) }, refusal, OPEN_TIMEOUT_MS).then((r) => r.body?.cancel(), () => undefined);
         }
       }

@@ -6,7 +6,7 @@
 import { JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "@/testing/seeded-random.mjs";
-import { malformedMessage } from "./invalid-input";
+import { malformedMessage } from "./src/session/invalid-input";
 
 const VALUES: unknown[] = [undefined, null, 0, 1, -1, 1.5, 2 ** 53, "x", "", true, [], [1], {}, { a: 1 }, { progressToken: 1 }, { progressToken: "t" }, { progressToken: 1.5 }, { progressToken: {} }, { "io.modelcontextprotocol/related-task": { taskId: "t" } }, { "io.modelcontextprotocol/related-task": 5 }];
 
