@@ -76,6 +76,10 @@ describe("the shadow-MCP block list in workerd", () => {
     });
     expect(res.status).toBe(403);
     expect(JSON.stringify(await res.json())).toMatch(/blocked by your security team/);
+    // Audited, with the server and the block list entry it met.
+    await expect
+      .poll(() => sink.events.find((e) => e.userId === alice.id && e.endpoint === "/mcp/weather" && e.method === "initialize" && e.decision === "denied"), { timeout: 15_000 })
+      .toMatchObject({ serverSlug: "weather", success: false, reason: expect.stringMatching(/^SERVER_BLOCKED: .* is on the shadow-MCP block list/), error: expect.stringMatching(/blocked by your security team/) });
   });
 
   it("brings the server back when a newer bundle drops the entry", async () => {

@@ -67,6 +67,13 @@ describe("role and token scope at the edge (workerd)", () => {
     }
     const seen = ((await (await fetch(new URL("/__fixture/requests", weather.url))).json()) as { requests: { method: string }[] }).requests;
     expect(seen.filter((r) => r.method === "tools/call")).toEqual([]);
+    // Refused, and audited: who tried, where, with which client.
+    await expect
+      .poll(() => sink.events.filter((e) => e.userId === viewer.id && e.decision === "denied").map((e) => [e.endpoint, e.method, e.reason, e.clientName, e.success]).sort(), { timeout: 15_000 })
+      .toEqual([
+        ["/mcp", "initialize", "ROLE_NOT_ALLOWED: role viewer may not use the portal", "t", false],
+        ["/mcp/weather", "initialize", "ROLE_NOT_ALLOWED: role viewer may not use the portal", "t", false],
+      ]);
   });
 
   it("lets a read-only token list and call read-only tools only, saying why the others are refused", async () => {

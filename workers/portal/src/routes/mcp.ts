@@ -3,7 +3,7 @@
  * then, after authentication, fail closed without a bundle, refuse callers who are no longer active, then hand the request to
  * the session's Durable Object (a new one for an initialize without Mcp-Session-Id).
  */
-import { portalRefusal, visibleServers } from "@core/bundle/bundle-index";
+import { blockedDecision, portalRefusal, visibleServers } from "@core/bundle/bundle-index";
 import { readBoundedBody } from "@core/http/bounded-body";
 import type { GrantProps } from "../auth";
 import { configFor } from "../config";
@@ -14,6 +14,8 @@ import { handleStateless, type StatelessContext } from "../stateless/handle";
 import { handleSealed, isSealedSessionId, sealedInitialize } from "../stateless/sealed";
 import { isStatelessVersion } from "@core/mcp/stateless";
 import { handleLegacySse, isLegacySse } from "./legacy-sse";
+import { audited } from "./refusals";
+import type { BundleServer } from "@core/bundle/schema";
 
 const SLUG_PATH = /^\/mcp\/([a-z0-9]+(?:-[a-z0-9]+)*)\/?$/;
 /** MCP protocol revisions are dates (2025-06-18). */
@@ -64,15 +66,18 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
   const config = await configFor(request, env);
   // Fail closed: without a verified configuration nothing is allowed.
   if (!config) return jsonRpcError(503, -32001, "This Portcullis portal has no valid configuration (none published yet, or it expired without a renewal from the console); every request is denied");
+  // Every refusal from here on is audited (routes/refusals.ts).
+  const refuse = (status: number, code: number, message: string, reason: string, server: BundleServer | null = null) =>
+    audited(request, env, ctx, config, props, { reason, error: `${code}: ${message}`, server }, jsonRpcError(status, code, message));
   const user = config.usersById.get(props.userId);
-  if (!user) return jsonRpcError(403, PortalErrorCode.AccountInactive, "Your account is not active at this portal");
-  if (props.tokenId && !config.tokenIds.has(props.tokenId)) return jsonRpcError(401, -32001, "This API token is no longer valid");
+  if (!user) return refuse(403, PortalErrorCode.AccountInactive, "Your account is not active at this portal", "ACCOUNT_INACTIVE: not an active user in the published configuration");
+  if (props.tokenId && !config.tokenIds.has(props.tokenId)) return refuse(401, -32001, "This API token is no longer valid", "TOKEN_REVOKED: the API token is not in the published configuration");
   // An API token's scopes are the bundle's; an OAuth grant's were fixed at consent.
   const scopes = props.tokenId ? (config.tokensById.get(props.tokenId)?.scopes ?? []) : (props.scopes ?? ["read", "write"]);
   const refusal = portalRefusal({ user, scopes });
   if (refusal) {
     const message = refusal.code === "ROLE_NOT_ALLOWED" ? `Your role (${user.role}) may not use the portal: members and above may; ask an administrator` : "This credential does not carry the read scope the portal needs";
-    return jsonRpcError(403, PortalErrorCode.NotAllowed, message);
+    return refuse(403, PortalErrorCode.NotAllowed, message, refusal.code === "ROLE_NOT_ALLOWED" ? `ROLE_NOT_ALLOWED: role ${user.role} may not use the portal` : `${refusal.code}: the credential lacks the read scope`);
   }
 
   const url = new URL(request.url);
@@ -81,8 +86,9 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
   if (url.pathname !== "/mcp" && url.pathname !== "/mcp/") {
     const slug = SLUG_PATH.exec(url.pathname)?.[1];
     // Unknown and not-allowed servers look the same: a caller learns nothing about servers it may not use.
-    if (slug && config.blockedSlugs.has(slug) && config.serversBySlug.has(slug)) return jsonRpcError(403, -32001, `Server "${slug}" is blocked by your security team (its URL is on the shadow-MCP block list)`);
-    if (!slug || !visibleServers(config, caller).some((s) => s.slug === slug)) return jsonRpcError(404, -32001, "No such MCP server at this portal");
+    const server = slug ? config.serversBySlug.get(slug) : undefined;
+    if (slug && server && config.blockedSlugs.has(slug)) return refuse(403, -32001, `Server "${slug}" is blocked by your security team (its URL is on the shadow-MCP block list)`, blockedDecision(config.blockedSlugs.get(slug)!).reason, server);
+    if (!slug || !visibleServers(config, caller).some((s) => s.slug === slug)) return refuse(404, -32001, "No such MCP server at this portal", server ? "SERVER_NOT_ALLOWED: no rule lets this caller use the server" : "UNKNOWN_SERVER: no approved server has this slug", server ?? null);
     scope = slug;
   }
 
