@@ -71,8 +71,8 @@ describe("role and token scope at the edge (workerd)", () => {
     await expect
       .poll(() => sink.events.filter((e) => e.userId === viewer.id && e.decision === "denied").map((e) => [e.endpoint, e.method, e.reason, e.clientName, e.success]).sort(), { timeout: 15_000 })
       .toEqual([
-        ["/mcp", "initialize", "ROLE_NOT_ALLOWED: role viewer may not use the portal", "t", false],
-        ["/mcp/weather", "initialize", "ROLE_NOT_ALLOWED: role viewer may not use the portal", "t", false],
+        ["/mcp", "initialize", "ROLE_NOT_ALLOWED: the viewer role may not use the portal (members and above may)", "t", false],
+        ["/mcp/weather", "initialize", "ROLE_NOT_ALLOWED: the viewer role may not use the portal (members and above may)", "t", false],
       ]);
   });
 

@@ -77,7 +77,7 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
   const refusal = portalRefusal({ user, scopes });
   if (refusal) {
     const message = refusal.code === "ROLE_NOT_ALLOWED" ? `Your role (${user.role}) may not use the portal: members and above may; ask an administrator` : "This credential does not carry the read scope the portal needs";
-    return refuse(403, PortalErrorCode.NotAllowed, message, refusal.code === "ROLE_NOT_ALLOWED" ? `ROLE_NOT_ALLOWED: role ${user.role} may not use the portal` : `${refusal.code}: the credential lacks the read scope`);
+    return refuse(403, PortalErrorCode.NotAllowed, message, refusal.reason);
   }
 
   const url = new URL(request.url);
