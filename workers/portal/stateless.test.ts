@@ -74,7 +74,7 @@ describe("portal /mcp, protocol 2026-07-28 (stateless)", () => {
     const edgeSecret = generateEdgeSecret();
     [everything, weather, modern, sink] = await Promise.all([startEverythingServer("streamableHttp"), startMutableServer({ port: 0, bearer: UPSTREAM_SECRET }), startModernServer({ port: 0, bearer: UPSTREAM_SECRET }), startEventSink(edgeSecret)]);
     portal = await startPortal({ consoleUrl: sink.url, edgeSecret });
-    // A 2026-07-28-only upstream: published as the console would (the console's discovery speaks sessions today).
+    // A 2026-07-28-only upstream, published as the console would (lib/servers/discover.ts finds it with server/discover).
     const modernId = crypto.randomUUID();
     const mo = {
       id: modernId,
@@ -227,6 +227,67 @@ describe("portal /mcp, protocol 2026-07-28 (stateless)", () => {
     }
   });
 
+  it("serves subscriptions/listen: acknowledges what it will send, then tells a caller whose tools changed after a publish, and no one else", async () => {
+    const streams: { messages: { method?: string; params?: Record<string, unknown> }[]; stop: AbortController }[] = [];
+    const open = async (user: TestUser) => {
+      const stop = new AbortController();
+      const id = nextId++;
+      const res = await fetch(`${portal.origin}/mcp`, {
+        method: "POST",
+        signal: stop.signal,
+        headers: { authorization: `Bearer ${user.token}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": V, "mcp-method": "subscriptions/listen" },
+        body: JSON.stringify({ jsonrpc: "2.0", id, method: "subscriptions/listen", params: { notifications: { toolsListChanged: true, resourceSubscriptions: ["demo://resource/1"] }, _meta: meta } }),
+      });
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+      const stream = { id, messages: [] as { method?: string; params?: Record<string, unknown> }[], stop };
+      streams.push(stream);
+      void (async () => {
+        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (;;) {
+          const chunk = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+          if (chunk.done) return;
+          buffer += chunk.value;
+          let end: number;
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            const data = buffer.slice(0, end).split("\n").find((l) => l.startsWith("data: "));
+            buffer = buffer.slice(end + 2);
+            if (data) stream.messages.push(JSON.parse(data.slice(6)));
+          }
+        }
+      })();
+      return stream;
+    };
+    const [forAlice, forBob] = [await open(alice), await open(bob)];
+    try {
+      for (const stream of [forAlice, forBob]) {
+        await expect.poll(() => stream.messages[0], { timeout: 10_000 }).toEqual({
+          jsonrpc: "2.0",
+          method: "notifications/subscriptions/acknowledged",
+          // Only what the portal will send: no resource subscriptions.
+          params: { notifications: { toolsListChanged: true }, _meta: { "io.modelcontextprotocol/subscriptionId": stream.id } },
+        });
+      }
+      // Block the weather server: alice's tools change, bob (who never had weather) sees the same list.
+      const blocked = await bundleOf({
+        servers: bundle.servers,
+        users: [alice, bob, reader],
+        teams: [{ id: TEAM_WEATHER, slug: "weather-team" }],
+        rules: bundle.policies.rules,
+        blocklist: [{ id: crypto.randomUUID(), origin: new URL(weather.url).origin, pathPrefix: "", reason: "listen test", findingId: crypto.randomUUID() }],
+      });
+      expect((await portal.push(blocked)).status).toBe(200);
+      await expect.poll(() => forAlice.messages.map((m) => m.method), { timeout: 10_000 }).toContain("notifications/tools/list_changed");
+      expect(forAlice.messages.find((m) => m.method === "notifications/tools/list_changed")!.params).toEqual({ _meta: { "io.modelcontextprotocol/subscriptionId": forAlice.id } });
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(forBob.messages.map((m) => m.method)).toEqual(["notifications/subscriptions/acknowledged"]);
+    } finally {
+      for (const s of streams) s.stop.abort();
+      bundle = await bundleOf({ servers: bundle.servers, users: [alice, bob, reader], teams: [{ id: TEAM_WEATHER, slug: "weather-team" }], rules: bundle.policies.rules });
+      expect((await portal.push(bundle)).status).toBe(200);
+    }
+  });
+
   it("relays progress on an SSE answer when the caller asks for it, JSON otherwise", async () => {
     const res = await rpc(alice, "tools/call", { name: "everything_trigger-long-running-operation", arguments: { duration: 1, steps: 3 }, _meta: { progressToken: "p-1" } });
     expect(res.contentType).toContain("text/event-stream");
@@ -275,9 +336,12 @@ describe("portal /mcp, protocol 2026-07-28 (stateless)", () => {
     expect(noMeta.body).toMatchObject({ id: 99, error: { code: -32602 } });
     const later = await rpc(alice, "tools/list", {}, { headers: { "mcp-protocol-version": "2027-01-01" }, body: { jsonrpc: "2.0", id: 5, method: "tools/list", params: { _meta: { ...meta, "io.modelcontextprotocol/protocolVersion": "2027-01-01" } } } });
     expect(later.body.error).toMatchObject({ code: -32022, data: { supported: expect.arrayContaining(["2026-07-28"]) } });
-    const unknownMethod = await rpc(alice, "subscriptions/listen");
+    // resources/subscribe is gone in this revision (subscriptions/listen replaces it).
+    const unknownMethod = await rpc(alice, "resources/subscribe", { uri: "demo://x" });
     expect(unknownMethod.status).toBe(404);
     expect(unknownMethod.body.error?.code).toBe(-32601);
+    const noFilter = await rpc(alice, "subscriptions/listen");
+    expect(noFilter.body.error).toMatchObject({ code: -32602, message: expect.stringContaining("params.notifications") });
     const get = await fetch(`${portal.origin}/mcp`, { headers: { authorization: `Bearer ${alice.token}`, "mcp-protocol-version": V, accept: "text/event-stream" } });
     expect(get.status).toBe(405);
     expect(get.headers.get("allow")).toBe("POST");

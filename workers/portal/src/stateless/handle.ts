@@ -21,6 +21,7 @@ import type { Env } from "../env";
 import { enqueueEvents } from "../events/enqueue";
 import { Denied, PortalErrorCode, RpcError } from "../session/errors";
 import { admit, Answer, eventCaller, linkOptions, serversOf, withFields, type Outcome, type StatelessContext } from "./context";
+import { listen, readFilter } from "./listen";
 import { knownHashes, liveHashes, recheckMs } from "./live-pins";
 import { complete, getPrompt, listPrompts, listResources, readResource } from "./server-level";
 
@@ -116,6 +117,13 @@ export async function dispatch(request: Request, rpc: StatelessRequest & { id: s
         emit({ ...answer.outcome, bytesIn }, answer.result);
         return ok(rpc.id, answer.result);
       }
+      case "subscriptions/listen": {
+        if (dialect.session) return rpcError(200, rpc.id, -32601, "Method not found");
+        const read = readFilter(rpc.params);
+        if (!read.ok) return rpcError(200, rpc.id, -32602, read.message);
+        emit({ decision: "allowed", success: true, bytesIn });
+        return listen(request, env, ctx, who, rpc, read.filter);
+      }
       case "tools/call":
         return await callTool(request, env, ctx, who, rpc, emit, started, bytesIn, dialect);
       case "prompts/list":
@@ -130,7 +138,7 @@ export async function dispatch(request: Request, rpc: StatelessRequest & { id: s
       }
       default:
         if (dialect.session) return rpcError(200, rpc.id, -32601, "Method not found");
-        return rpcError(404, rpc.id, -32601, `Method not found: ${rpc.method.slice(0, 100)} (this portal serves server/discover, tools, prompts, resources and completion in protocol revision ${STATELESS_PROTOCOL_VERSION}; subscriptions/listen is not served yet)`);
+        return rpcError(404, rpc.id, -32601, `Method not found: ${rpc.method.slice(0, 100)} (this portal serves server/discover, tools, prompts, resources, completion and subscriptions/listen in protocol revision ${STATELESS_PROTOCOL_VERSION})`);
     }
   } catch (error) {
     const denied = error instanceof Denied;
