@@ -178,6 +178,8 @@ export const VARIANTS = {
   "no-events": [["enqueueEvents(s.env, (p) => s.ctx.waitUntil(p), [event])", "Promise.resolve()"]],
   // The RPC to the EventBuffer shard still happens (the path without a queue, as this harness runs), but store() returns at once (no SQLite, no alarm).
   "enqueue-noop": [["  async store(bodies) {", "  async store(bodies) { return;"]],
+  // The per-call path (stateless and sealed sessions) still counts the result's tokens and builds each event, but sends none.
+  "percall-no-events": [[/return enqueueEvents\(env\d*, \(p\) => ctx\.waitUntil\(p\), \[event\]\);/g, "return Promise.resolve();"]],
 };
 
 export const workerVariant = (s, worker, name) => editedWorker(s, worker, name, VARIANTS, "worker-");

@@ -39,6 +39,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { codeLine, drainedEvents, driveCalls, loadAverage, loadLine, machineInfo, medianAndRange, median, pairedMedian, percentile } from "../lib/common.mjs";
 import * as h from "./harness.mjs";
+import { miniflareQueueOptions } from "../../scripts/lib/miniflare-queues.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -49,8 +50,11 @@ const { values: opts } = parseArgs({
     upstream: { type: "string", default: "stateful" },
     paths: { type: "string", default: "direct,forwarder,workerd,stateless,wrangler" },
     json: { type: "string" },
+    // queue: events through the Queues binding in Miniflare, as npm start and Cloudflare run them; buffer: the self-hosted path (no binding).
+    events: { type: "string", default: "queue" },
   },
 });
+if (!["queue", "buffer"].includes(opts.events)) throw new Error("--events must be queue or buffer");
 const ROUNDS = Number(opts.rounds);
 const CALLS = { 1: Number(opts.calls1), 32: Number(opts.calls32) };
 const WARMUP = Number(opts.warmup);
@@ -108,7 +112,8 @@ async function main(S) {
       targets[name] = { url: `${fwd.origin}/mcp`, headers: {}, toolName: h.TOOL, pids: fwd.pids };
       continue;
     }
-    const portal = name.startsWith("workerd-") ? await h.startWorkerdPortal(S, h.workerVariant(S, worker, name.slice(8)), vars) : await starters[name](S, worker, vars);
+    const events = opts.events === "queue" ? miniflareQueueOptions(worker.config.queues) : {};
+    const portal = name.startsWith("workerd-") ? await h.startWorkerdPortal(S, h.workerVariant(S, worker, name.slice(8)), vars, events) : await starters[name](S, worker, vars, events);
     await h.pushBundle(portal.origin, signed);
     log(`${name} portal at ${portal.origin} (workerd pids ${portal.pids.join(",")}) ready and configured in ${Math.round(performance.now() - started)} ms`);
     targets[name] = { url: `${portal.origin}/mcp`, origin: portal.origin, headers: { authorization: `Bearer ${token}` }, toolName: `${h.SLUG}_${h.TOOL}`, pids: portal.pids, stateless: name === "stateless" };
@@ -192,7 +197,7 @@ function report({ machine, runs, eventStatus, sink, portalCalls, upstreamMode })
   lines.push(`Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memGiB} GiB, Node ${machine.node}, workerd/miniflare ${machine.workerd}, wrangler ${machine.wrangler}, MCP SDK ${machine.sdk}`);
   lines.push(loadLine(machine));
   lines.push(codeLine(machine));
-  lines.push(`Upstream: ${upstreamMode}; tool ${h.TOOL}; ${ROUNDS} rounds, median of rounds; ${CALLS[1]} calls at c=1, ${CALLS[32]} at c=32 per run; warm-up before each run`);
+  lines.push(`Upstream: ${upstreamMode}; tool ${h.TOOL}; events ${opts.events === "queue" ? "through the Queues binding (Miniflare), as npm start runs" : "through the durable buffer (no Queues binding, the self-hosted path)"}; ${ROUNDS} rounds, median of rounds; ${CALLS[1]} calls at c=1, ${CALLS[32]} at c=32 per run; warm-up before each run`);
   lines.push("");
   lines.push("| path | concurrency | calls/run | failed | p50 ms | p99 ms | throughput calls/s | CPU ms/call client · upstream · workerd |");
   lines.push("|---|---:|---:|---:|---:|---:|---:|---|");
