@@ -1,9 +1,10 @@
 /**
  * A console API token on an MCP request is resolved by the portal itself, without the OAuth
  * provider's per-request work, only where the provider would add nothing: a browser's request
- * (Origin) still gets the provider's CORS headers, and a request to another origin than the
- * portal's public one still fails the token's audience check, as it did through the provider.
+ * (Origin) still gets the provider's CORS headers. Behind a TLS proxy (a public URL configured,
+ * requests arriving over http) the portal answers as its public origin.
  */
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateEdgeSecret } from "@core/edge/secret";
 import { startEverythingServer, type RunningServer } from "@/testing/mcp-servers";
@@ -13,7 +14,7 @@ const INITIALIZE = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize",
 
 describe("API tokens at /mcp", () => {
   let portal: PortalUnderTest;
-  /** Configured with a public URL that is not the address the test reaches it at. */
+  /** Configured with a public https URL, reached over http as through a TLS-terminating proxy. */
   let proxied: PortalUnderTest;
   let sink: Awaited<ReturnType<typeof startEventSink>>;
   let everything: RunningServer;
@@ -46,10 +47,24 @@ describe("API tokens at /mcp", () => {
     expect(browser.headers.get("access-control-allow-origin")).toBe("http://localhost:6274");
   });
 
-  it("refuses a valid token sent to another origin than the portal's public one (its audience), 401 with the challenge", async () => {
-    const res = await initialize(proxied);
-    expect(res.status).toBe(401);
-    expect(res.headers.get("www-authenticate")).toMatch(/^Bearer /);
+  it("answers as its public origin behind a TLS proxy: a request over http on loopback or the public host is served, and OAuth names the https origin", async () => {
+    expect((await initialize(proxied)).status).toBe(200);
+    // As a TLS-terminating proxy forwards it: plain http, the public host.
+    const port = new URL(proxied.origin).port;
+    const viaProxy = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        { host: "127.0.0.1", port, path: "/mcp", method: "POST", agent: false, headers: { host: "portal.example.test", authorization: `Bearer ${alice.token}`, "content-type": "application/json", accept: "application/json, text/event-stream" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.end(INITIALIZE);
+    });
+    expect(viaProxy).toBe(200);
+    const metadata = (await (await fetch(`${proxied.origin}/.well-known/oauth-protected-resource/mcp`)).json()) as { resource: string };
+    expect(metadata.resource).toBe("https://portal.example.test/mcp");
   });
 
   it("refuses an unknown token with the provider's 401", async () => {

@@ -23,6 +23,8 @@ export { McpSession } from "./mcp-session";
 export { EventBuffer } from "./event-buffer";
 export { CounterShard } from "./counters";
 
+const LOOPBACK_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
 /** `Authorization: Bearer pcs_…` (the provider's bearer syntax, RFC 6750). */
 const API_TOKEN_BEARER = /^Bearer[\t ]+(pcs_[^\s,]+)$/i;
 
@@ -94,7 +96,7 @@ function provider(origin: string, env: Env): OAuthProvider<Env> {
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    const url = new URL(request.url);
+    let url = new URL(request.url);
     const { pathname } = url;
     // The console's endpoints need no OAuth: bundles carry their own signature, status reads the console signs with the edge secret.
     if (pathname.startsWith("/_portcullis/")) return defaultFetch(request, env);
@@ -111,6 +113,13 @@ export default {
       return jsonRpcError(503, -32001, "This Portcullis portal has no valid configuration (none published yet, or it expired without a renewal from the console); every request is denied");
     }
     const origin = publicOrigin(request, env);
+    // Behind a TLS proxy (self-hosted) a request arrives as http:// on the configured host, or on
+    // loopback: the rebinding guard has let only those through, and the portal answers as its
+    // public origin, so OAuth metadata names it and tokens bound to it (their audience) are served.
+    if (url.origin !== origin && (url.host === new URL(origin).host || LOOPBACK_HOSTNAMES.has(url.hostname))) {
+      url = new URL(`${origin}${url.pathname}${url.search}`);
+      request = new Request(url, request);
+    }
     // A console API token on an MCP request, with nothing the provider would add (no Origin, so no
     // CORS; no query; this portal's own origin, so the token's audience): resolved here as the
     // provider would resolve it, without the provider's per-request work. Anything else, including
