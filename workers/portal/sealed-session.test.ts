@@ -5,7 +5,11 @@
  * something keep a session object, as does `/mcp/{slug}`; an altered, foreign or ended id is
  * answered 404 and audited, as on the session object path.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateEdgeSecret } from "@core/edge/secret";
@@ -116,6 +120,33 @@ describe("sealed sessions at /mcp", () => {
     expect(ended.status).toBe(200);
     expect((await post(portal, alice, sessionId, call)).status).toBe(404);
   });
+
+  it("serves mcp-remote as Claude Desktop runs it (a stdio bridge, Streamable HTTP, an API token) on a sealed session", async () => {
+    const configDir = mkdtempSync(path.join(tmpdir(), "mcp-remote-sealed-"));
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [path.join(process.cwd(), "node_modules", "mcp-remote", "dist", "proxy.js"), `${portal.origin.replace("127.0.0.1", "localhost")}/mcp`, "--header", `Authorization:Bearer ${alice.token}`, "--host", "127.0.0.1"],
+      env: { ...(process.env as Record<string, string>), MCP_REMOTE_CONFIG_DIR: configDir, BROWSER: "/bin/false" },
+      stderr: "pipe",
+    });
+    let log = "";
+    transport.stderr?.on("data", (chunk: Buffer) => void (log += chunk.toString()));
+    const client = new Client({ name: "claude-desktop-like", version: "0.9" });
+    try {
+      await client.connect(transport);
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain("everything_echo");
+      const echo = await client.callTool({ name: "everything_echo", arguments: { message: "through mcp-remote" } });
+      expect(JSON.stringify(echo.content)).toContain("through mcp-remote");
+      expect(log).toContain("StreamableHTTPClientTransport");
+      expect(log).not.toMatch(/Please authorize/);
+      await expect
+        .poll(() => sink.events.find((e) => e.method === "tools/call" && e.clientName?.startsWith("claude-desktop-like")), { timeout: 15_000 })
+        .toMatchObject({ decision: "allowed", success: true, tool: "echo", tokenId: alice.tokenId, sessionId: expect.stringMatching(/^s1\./) });
+    } finally {
+      await client.close();
+      rmSync(configDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("speaks the session transport as the session object does: GET 405, notifications 202, one initialize, the same -32602 words, batches", async () => {
     const { sessionId } = await connect(alice);
