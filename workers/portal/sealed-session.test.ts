@@ -121,6 +121,22 @@ describe("sealed sessions at /mcp", () => {
     expect((await post(portal, alice, sessionId, call)).status).toBe(404);
   });
 
+  it("cancels a call when the client sends notifications/cancelled: the portal stops waiting (closes the upstream's stream, tells a session upstream), and the event says so", async () => {
+    const { client, sessionId } = await connect(alice);
+    const stop = new AbortController();
+    const started = Date.now();
+    const call = client.callTool({ name: "everything_trigger-long-running-operation", arguments: { duration: 10, steps: 5 } }, undefined, { signal: stop.signal });
+    setTimeout(() => stop.abort("the user pressed stop"), 500);
+    await expect(call).rejects.toThrow();
+    await expect
+      .poll(() => sink.events.find((e) => e.sessionId === sessionId && e.tool === "trigger-long-running-operation"), { timeout: 8_000 })
+      .toMatchObject({ decision: "allowed", success: false, error: expect.stringMatching(/cancelled by the client/) });
+    // Well before the operation's 10 s: the portal stopped waiting for it.
+    expect(Date.now() - started).toBeLessThan(8_000);
+    const recorded = sink.events.find((e) => e.sessionId === sessionId && e.tool === "trigger-long-running-operation")!;
+    expect(recorded.durationMs).toBeLessThan(5_000);
+  });
+
   it("serves mcp-remote as Claude Desktop runs it (a stdio bridge, Streamable HTTP, an API token) on a sealed session", async () => {
     const configDir = mkdtempSync(path.join(tmpdir(), "mcp-remote-sealed-"));
     const transport = new StdioClientTransport({

@@ -20,6 +20,8 @@ export interface StatelessContext {
   readonly clientCountry: string | null;
   /** The server slug of `/mcp/{slug}`, null for `/mcp`. */
   scope: string | null;
+  /** Ends the request's upstream work when fired (a sealed session's notifications/cancelled); the request's own signal otherwise. */
+  signal?: AbortSignal;
 }
 
 export type Outcome = Omit<McpEventOutcome, "bundleVersion" | "method">;
@@ -62,7 +64,7 @@ export function linkOptions(request: Request, env: Env, who: StatelessContext, r
     clientInfo: rpc.clientInfo ?? { name: "portcullis-stateless-client", version: "0" },
     clientCapabilities: rpc.clientCapabilities,
     timeoutMs: msSetting(env.PORTCULLIS_UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS),
-    signal: request.signal,
+    signal: who.signal ?? request.signal,
   };
 }
 

@@ -147,6 +147,12 @@ export async function handleSealed(request: Request, body: unknown, id: string, 
 
   const messages = (Array.isArray(body) ? body : [body]) as Message[];
   if (messages.some((m) => m.method === "initialize")) return jsonRpcError(400, -32600, "Invalid Request: Server already initialized");
+  // A cancellation reaches the request if this isolate is serving it (it may be another's: then the request runs on).
+  for (const m of messages) {
+    const requestId = m.method === "notifications/cancelled" ? (m.params as { requestId?: unknown } | undefined)?.requestId : undefined;
+    const mark = typeof requestId === "string" || typeof requestId === "number" ? inflight.get(inflightKey(id, requestId)) : undefined;
+    if (mark) mark.cancelled = true;
+  }
   // Notifications (initialized, cancelled, roots/list_changed) and responses need nothing of a sealed session.
   const requests = messages.filter((m) => typeof m.method === "string" && m.id !== undefined) as (Message & { id: string | number; method: string })[];
   if (requests.length === 0) return new Response(null, { status: 202 });
@@ -170,8 +176,43 @@ function serve(request: Request, message: Message & { id: string | number; metho
   const meta = (params._meta ?? {}) as Record<string, unknown>;
   const name = typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : null;
   const rpc: StatelessRequest & { id: string | number } = { id: message.id, method: message.method, params, meta, clientInfo: session.clientInfo, clientCapabilities: {}, name };
-  return dispatch(request, rpc, env, ctx, who, { sessionId: id, session: true });
+  // A later notifications/cancelled (another request) marks this one; it notices within a tick and
+  // aborts its own work. (workerd binds an AbortController to the request that made it: another
+  // request may not fire it.)
+  const key = inflightKey(id, message.id);
+  const mark = { cancelled: false };
+  const cancel = new AbortController();
+  inflight.set(key, mark);
+  const watch = setInterval(() => {
+    if (mark.cancelled && !cancel.signal.aborted) cancel.abort(new Error("cancelled by the client (notifications/cancelled)"));
+  }, CANCEL_CHECK_MS);
+  const done = () => {
+    clearInterval(watch);
+    if (inflight.get(key) === mark) inflight.delete(key);
+  };
+  return dispatch(request, rpc, env, ctx, { ...who, signal: AbortSignal.any([request.signal, cancel.signal]) }, { sessionId: id, session: true }).then(
+    (response) => {
+      if (!response.body || !(response.headers.get("content-type") ?? "").includes("text/event-stream")) {
+        done();
+        return response;
+      }
+      // An SSE answer (progress) is still running: it stays cancellable until its stream ends.
+      const body = response.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: done }));
+      return new Response(body, { status: response.status, headers: response.headers });
+    },
+    (error: unknown) => {
+      done();
+      throw error;
+    },
+  );
 }
+
+/** Requests this isolate is serving on sealed sessions, by session id and request id: what notifications/cancelled can reach. */
+const inflight = new BoundedCache<string, { cancelled: boolean }>(10_000);
+/** How soon a request notices it was cancelled. */
+const CANCEL_CHECK_MS = 50;
+const inflightKey = (sessionId: string, requestId: string | number) => `${sessionId}\u0000${typeof requestId}:${requestId}`;
+
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 

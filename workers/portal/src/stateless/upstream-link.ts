@@ -88,7 +88,15 @@ export async function callUpstream(options: CallOptions, method: string, params:
     const link = await linkFor(key, server, headers, options);
     try {
       const id = nextId++;
-      return await post(server, { ...headers, "mcp-protocol-version": link.protocolVersion, ...(link.sessionId ? { "mcp-session-id": link.sessionId } : {}) }, id, { jsonrpc: "2.0", id, method, params: sessionParams }, options, link);
+      const sessionHeaders = { ...headers, "mcp-protocol-version": link.protocolVersion, ...(link.sessionId ? { "mcp-session-id": link.sessionId } : {}) };
+      // Cancelled by the caller: a session upstream hears it as the 2025 revisions say (closing the stream is not enough there).
+      const cancel = () => void send(server, sessionHeaders, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id, reason: "cancelled by the client" } }, OPEN_TIMEOUT_MS).then((r) => r.body?.cancel(), () => undefined);
+      options.signal?.addEventListener("abort", cancel, { once: true });
+      try {
+        return await post(server, sessionHeaders, id, { jsonrpc: "2.0", id, method, params: sessionParams }, options, link);
+      } finally {
+        options.signal?.removeEventListener("abort", cancel);
+      }
     } catch (error) {
       // The upstream forgot the session (restarted, or ended it when idle): open a new one, once.
       if (error instanceof SessionGone && attempt === 0) {
@@ -245,9 +253,14 @@ async function readAnswer(server: BundleServer, res: Response, id: number, optio
   }
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
+  // Cancelled while the answer streams: stop reading (the upstream sees its stream close).
+  const signal = options?.signal;
+  const stop = () => void reader.cancel(signal?.reason).catch(() => undefined);
+  signal?.addEventListener("abort", stop, { once: true });
   try {
     for (;;) {
       const chunk = await reader.read();
+      if (signal?.aborted) throw upstreamFailed(server, signal.reason instanceof Error ? signal.reason.message : String(signal.reason));
       if (chunk.done) throw upstreamFailed(server, "the stream ended without an answer");
       buffer += chunk.value.replace(/\r\n?/g, "\n");
       let end: number;
@@ -271,6 +284,7 @@ async function readAnswer(server: BundleServer, res: Response, id: number, optio
       }
     }
   } finally {
+    signal?.removeEventListener("abort", stop);
     void reader.cancel().catch(() => undefined);
   }
 }
