@@ -190,7 +190,18 @@ function serve(request: Request, message: Message & { id: string | number; metho
     clearInterval(watch);
     if (inflight.get(key) === mark) inflight.delete(key);
   };
-  return dispatch(request, rpc, env, ctx, { ...who, signal: AbortSignal.any([request.signal, cancel.signal]) }, { sessionId: id, session: true }).then(
+  const served: StatelessContext = {
+    config: who.config,
+    caller: who.caller,
+    authMethod: who.authMethod,
+    scope: who.scope,
+    signal: AbortSignal.any([request.signal, cancel.signal]),
+    // Still read only when an event is built.
+    get clientCountry() {
+      return who.clientCountry;
+    },
+  };
+  return dispatch(request, rpc, env, ctx, served, { sessionId: id, session: true }).then(
     (response) => {
       if (!response.body || !(response.headers.get("content-type") ?? "").includes("text/event-stream")) {
         done();
