@@ -114,6 +114,13 @@ describe("sealed sessions at /mcp", () => {
       .poll(() => sink.events.find((e) => e.sessionId === altered), { timeout: 15_000 })
       .toMatchObject({ decision: "denied", email: "alice@example.test", reason: expect.stringMatching(/^SESSION_NOT_FOUND: unknown or ended session/) });
 
+    // A batch of refused requests writes at most ten events, not one per message.
+    const flood = `${sessionId.slice(0, -3)}${sessionId.endsWith("CCC") ? "DDD" : "CCC"}`;
+    expect((await post(portal, alice, flood, Array.from({ length: 25 }, (_, i) => ({ ...call, id: 100 + i })))).status).toBe(404);
+    await expect.poll(() => sink.events.filter((e) => e.sessionId === flood).length, { timeout: 15_000 }).toBe(10);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(sink.events.filter((e) => e.sessionId === flood)).toHaveLength(10);
+
     // The session still serves its owner, until the owner ends it.
     expect((await post(portal, alice, sessionId, call)).status).toBe(200);
     const ended = await fetch(`${portal.origin}/mcp`, { method: "DELETE", headers: { authorization: `Bearer ${alice.token}`, "mcp-session-id": sessionId } });

@@ -16,6 +16,8 @@ import { enqueueEvents } from "../events/enqueue";
 
 /** Refused requests are read to this many bytes for their audit event; a larger body is audited by its HTTP method. */
 const AUDIT_READ_BYTES = 65_536;
+/** Events per refused request at most (a batch of a thousand messages must not write a thousand events). */
+export const MAX_EVENTS_PER_REFUSAL = 10;
 
 type Message = { method?: unknown; params?: { name?: unknown; clientInfo?: { name?: unknown; version?: unknown } } };
 
@@ -74,5 +76,5 @@ async function messagesOf(request: Request): Promise<(Message & { method: string
     return byHttp;
   }
   const messages = (Array.isArray(body) ? body : [body]).filter((m): m is Message & { method: string } => typeof (m as Message | null)?.method === "string");
-  return messages.length > 0 ? messages.slice(0, 100) : byHttp;
+  return messages.length > 0 ? messages.slice(0, MAX_EVENTS_PER_REFUSAL) : byHttp;
 }

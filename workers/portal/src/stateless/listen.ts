@@ -19,6 +19,8 @@ import type { StatelessContext } from "./context";
 
 export const META_SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
 const KEEPALIVE_MS = 15_000;
+/** Without a publish, a listener's lists are looked at again this often (rules can depend on the time of day). */
+const RECOMPUTE_MS = 60_000;
 const DEFAULT_CHECK_MS = 1_000;
 
 type Filter = { toolsListChanged?: boolean; promptsListChanged?: boolean; resourcesListChanged?: boolean };
@@ -71,6 +73,8 @@ export function listen(request: Request, env: Env, ctx: ExecutionContext, who: S
   ctx.waitUntil(
     (async () => {
       let last = fingerprints(who.config, who.caller, who.scope);
+      let lastVersion = who.config.bundle.version;
+      let lastComputed = Date.now();
       let quietSince = Date.now();
       try {
         await message({ jsonrpc: "2.0", method: "notifications/subscriptions/acknowledged", params: { notifications: agreed, _meta: subscription } });
@@ -78,15 +82,21 @@ export function listen(request: Request, env: Env, ctx: ExecutionContext, who: S
           await new Promise((resolve) => setTimeout(resolve, checkMs));
           // Not configFor: that is the request's own view, fixed when it arrived.
           const config = await activeConfig(env);
-          const now = config ? fingerprints(config, who.caller, who.scope) : null;
-          if (!now) break;
-          if (last && now.tools !== last.tools && agreed.toolsListChanged) await notify("notifications/tools/list_changed");
-          if (last && now.servers !== last.servers) {
-            if (agreed.promptsListChanged) await notify("notifications/prompts/list_changed");
-            if (agreed.resourcesListChanged) await notify("notifications/resources/list_changed");
+          if (!config) break;
+          // What a caller may list changes with a publish, or with the clock (time-bound rules): computed again then, not every tick.
+          if (config.bundle.version !== lastVersion || Date.now() - lastComputed >= RECOMPUTE_MS) {
+            const now = fingerprints(config, who.caller, who.scope);
+            lastVersion = config.bundle.version;
+            lastComputed = Date.now();
+            if (!now) break;
+            if (last && now.tools !== last.tools && agreed.toolsListChanged) await notify("notifications/tools/list_changed");
+            if (last && now.servers !== last.servers) {
+              if (agreed.promptsListChanged) await notify("notifications/prompts/list_changed");
+              if (agreed.resourcesListChanged) await notify("notifications/resources/list_changed");
+            }
+            if (last?.tools !== now.tools || last?.servers !== now.servers) quietSince = Date.now();
+            last = now;
           }
-          if (last?.tools !== now.tools || last?.servers !== now.servers) quietSince = Date.now();
-          last = now;
           if (Date.now() - quietSince >= KEEPALIVE_MS) {
             // A comment keeps intermediaries from closing a quiet stream; a failed write means the client is gone.
             await write(":\n\n");

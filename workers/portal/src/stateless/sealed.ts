@@ -41,6 +41,7 @@ import { invalidParams, malformedMessage } from "../session/invalid-input";
 import { edgeSecrets } from "../settings";
 import { eventCaller, type StatelessContext } from "./context";
 import { dispatch, rpcError } from "./handle";
+import { MAX_EVENTS_PER_REFUSAL } from "../routes/refusals";
 
 /** What a sealed session offers: no `listChanged` (no stream to say it on), no `logging`, no resource subscriptions. */
 const SEALED_CAPABILITIES = { tools: {}, prompts: {}, resources: {}, completions: {} };
@@ -262,7 +263,7 @@ async function finalMessage(response: Response, id: string | number): Promise<un
 function notFound(body: unknown, id: string, env: Env, ctx: ExecutionContext, who: StatelessContext, reason: string): Response {
   const at = new Date();
   const events = [];
-  for (const message of (Array.isArray(body) ? body : body === undefined ? [] : [body]) as Message[]) {
+  for (const message of ((Array.isArray(body) ? body : body === undefined ? [] : [body]) as Message[]).slice(0, MAX_EVENTS_PER_REFUSAL)) {
     if (typeof message?.method !== "string") continue;
     const toolName = message.method === "tools/call" && typeof message.params?.name === "string" ? message.params.name : null;
     const cut = toolName ? toolName.indexOf("_") : -1;
