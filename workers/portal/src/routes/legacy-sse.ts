@@ -6,25 +6,14 @@
  * stream. Reached from routes/mcp.ts `handleMcp` after the same guard, authentication and caller
  * checks as every /mcp request. docs/mcp-endpoint.md, "Legacy HTTP+SSE (2024-11-05)".
  */
-import type { TokenScope } from "@core/auth/roles";
-import type { BundleUser } from "@core/bundle/schema";
 import { readBoundedBody } from "@core/http/bounded-body";
 import { legacySseRequest, type LegacySseRequest } from "@core/mcp/legacy-sse";
-import type { GrantProps } from "../auth";
 import type { Env } from "../env";
-import { SESSION_CONTEXT_HEADER, type SessionContext } from "../session/context";
+import { toSessionObject, type SessionCaller } from "../session/context";
 import { jsonRpcError } from "../session/errors";
 import { MCP_MAX_BODY_BYTES } from "./mcp";
 
 /** The caller as handleMcp has checked it: user, credential, scopes, and the endpoint's server (null at /mcp). */
-export interface LegacySseCaller {
-  user: BundleUser;
-  props: GrantProps;
-  scopes: TokenScope[];
-  scope: string | null;
-  bundleVersion: number;
-}
-
 const legacyOf = (request: Request): LegacySseRequest | null =>
   legacySseRequest({ method: request.method, url: new URL(request.url), accept: request.headers.get("accept"), sessionHeader: request.headers.get("mcp-session-id") });
 
@@ -33,7 +22,7 @@ export function isLegacySse(request: Request): boolean {
   return legacyOf(request) !== null;
 }
 
-export async function handleLegacySse(request: Request, env: Env, caller: LegacySseCaller): Promise<Response> {
+export async function handleLegacySse(request: Request, env: Env, caller: SessionCaller): Promise<Response> {
   const legacy = legacyOf(request);
   if (!legacy) return jsonRpcError(400, -32000, "Bad Request: not a legacy HTTP+SSE request");
   // An id the portal could not have made names no session (as a malformed Mcp-Session-Id does).
@@ -47,27 +36,5 @@ export async function handleLegacySse(request: Request, env: Env, caller: Legacy
     body = read;
   }
   const sessionId = legacy.kind === "message" ? legacy.sessionId! : crypto.randomUUID();
-  const { user, props, scope } = caller;
-  const context: SessionContext = {
-    sessionId,
-    isNew: legacy.kind === "open",
-    scope,
-    endpoint: scope ? `/mcp/${scope}` : "/mcp",
-    userId: user.id,
-    email: user.email,
-    tokenId: props.tokenId,
-    authMethod: props.authMethod,
-    scopes: caller.scopes,
-    clientIp: request.headers.get("cf-connecting-ip"),
-    clientCountry: (request.cf?.country as string | undefined) ?? null,
-    bundleVersion: caller.bundleVersion,
-    legacySse: true,
-  };
-  const headers = new Headers(request.headers);
-  // As on the Streamable HTTP path: the caller's credential stays here.
-  headers.delete("authorization");
-  headers.delete("cookie");
-  headers.set(SESSION_CONTEXT_HEADER, JSON.stringify(context));
-  const stub = env.SESSIONS.get(env.SESSIONS.idFromName(sessionId));
-  return stub.fetch(new Request(request, { headers, ...(body ? { body } : {}) }));
+  return toSessionObject(env.SESSIONS, request, caller, { sessionId, isNew: legacy.kind === "open", legacySse: true }, body);
 }

@@ -8,7 +8,7 @@ import { readBoundedBody } from "@core/http/bounded-body";
 import type { GrantProps } from "../auth";
 import { configFor } from "../config";
 import type { Env } from "../env";
-import { SESSION_CONTEXT_HEADER, type SessionContext } from "../session/context";
+import { toSessionObject } from "../session/context";
 import { jsonRpcError, PortalErrorCode } from "../session/errors";
 import { handleStateless, type StatelessContext } from "../stateless/handle";
 import { handleSealed, isSealedSessionId, sealedInitialize } from "../stateless/sealed";
@@ -151,25 +151,5 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
     return jsonRpcError(404, -32001, "Session not found");
   }
 
-  const context: SessionContext = {
-    sessionId,
-    isNew,
-    scope,
-    endpoint: scope ? `/mcp/${scope}` : "/mcp",
-    userId: user.id,
-    email: user.email,
-    tokenId: props.tokenId,
-    authMethod: props.authMethod,
-    scopes,
-    clientIp: request.headers.get("cf-connecting-ip"),
-    clientCountry: (request.cf?.country as string | undefined) ?? null,
-    bundleVersion: config.bundle.version,
-  };
-  const headers = new Headers(request.headers);
-  // The caller's credential stays here; the session (and so every upstream) never sees it.
-  headers.delete("authorization");
-  headers.delete("cookie");
-  headers.set(SESSION_CONTEXT_HEADER, JSON.stringify(context));
-  const stub = env.SESSIONS.get(env.SESSIONS.idFromName(sessionId));
-  return stub.fetch(new Request(request, { headers, ...(body ? { body } : {}) }));
+  return toSessionObject(env.SESSIONS, request, { user, props, scopes, scope, bundleVersion: config.bundle.version }, { sessionId, isNew }, body);
 }
