@@ -6,6 +6,7 @@
  * answered 404 and audited, as on the session object path.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -13,6 +14,8 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateEdgeSecret } from "@core/edge/secret";
+import { hashedToolView, toolHash } from "@core/tools/tool-hash";
+import { MODERN_TOOLS } from "@/testing/servers/modern-mcp-server.mjs";
 import { startEverythingServer, type RunningServer } from "@/testing/mcp-servers";
 import { allowRule, approvedServer, bundleOf, startEventSink, startPortal, testUser, type PortalUnderTest, type TestUser } from "@/testing/portal";
 
@@ -26,6 +29,8 @@ describe("sealed sessions at /mcp", () => {
   let everything: RunningServer;
   let alice: TestUser;
   let bob: TestUser;
+  let edgeSecret: string;
+  let baseServers: Awaited<ReturnType<typeof approvedServer>>[];
   const clients: Client[] = [];
 
   async function connect(user: TestUser, options: { path?: string; capabilities?: Record<string, unknown>; at?: PortalUnderTest } = {}) {
@@ -45,11 +50,12 @@ describe("sealed sessions at /mcp", () => {
 
   beforeAll(async () => {
     [alice, bob] = await Promise.all([testUser("alice@example.test"), testUser("bob@example.test")]);
-    const edgeSecret = generateEdgeSecret();
+    edgeSecret = generateEdgeSecret();
     [everything, sink] = await Promise.all([startEverythingServer("streamableHttp"), startEventSink(edgeSecret)]);
     portal = await startPortal({ consoleUrl: sink.url, edgeSecret });
     other = await startPortal({ consoleUrl: sink.url, edgeSecret, keys: portal.keys, vars: { PORTCULLIS_SEALED_SESSIONS: "off" } });
     const server = await approvedServer({ slug: "everything", url: `${everything.origin}/mcp`, edgeSecret });
+    baseServers = [server];
     const bundle = await bundleOf({ servers: [server], users: [alice, bob], rules: [allowRule({ type: "everyone" }, "everything")] });
     for (const p of [portal, other]) expect((await p.push(bundle)).status).toBe(200);
   }, 120_000);
@@ -87,6 +93,41 @@ describe("sealed sessions at /mcp", () => {
         ["allowed", true, "sealed-test", "4.5.6", "alice@example.test", alice.tokenId],
       ]);
   });
+
+  it("answers a first list within about two seconds when an upstream hangs, showing its approved tools from the bundle, and later lists at once", async () => {
+    // An upstream that accepts connections and never answers.
+    const sockets: Socket[] = [];
+    const hanging = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+    const id = crypto.randomUUID();
+    const silent = {
+      id,
+      slug: "silent",
+      name: "silent",
+      url: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/mcp`,
+      transport: "streamable-http" as const,
+      credential: null,
+      tools: await Promise.all(MODERN_TOOLS.map(async (t) => ({ name: t.name, hash: await toolHash(t), state: "enabled" as const, definition: hashedToolView(t) as Record<string, unknown> }))),
+    };
+    const bundle = await bundleOf({ servers: [...baseServers, silent], users: [alice, bob], rules: [allowRule({ type: "everyone" }, "everything"), allowRule({ type: "everyone" }, "silent")] });
+    // A third portal process: its isolate has listed nothing yet.
+    const fresh = await startPortal({ consoleUrl: sink.url, edgeSecret, keys: portal.keys });
+    try {
+      expect((await fresh.push(bundle)).status).toBe(200);
+      const { client } = await connect(alice, { at: fresh });
+      let started = Date.now();
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(Date.now() - started).toBeLessThan(4_000);
+      expect(names).toEqual(expect.arrayContaining(["everything_echo", "silent_shout"]));
+      started = Date.now();
+      await client.listTools();
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      await fresh.stop();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
+  }, 60_000);
 
   it("keeps a session object for a client that can be asked something, at /mcp/{slug}, and where sealed sessions are off", async () => {
     expect((await connect(alice, { capabilities: { sampling: {} } })).sessionId).toMatch(UUID);

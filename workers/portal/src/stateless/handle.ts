@@ -22,7 +22,7 @@ import { enqueueEvents } from "../events/enqueue";
 import { Denied, PortalErrorCode, RpcError } from "../session/errors";
 import { admit, Answer, eventCaller, linkOptions, serversOf, withFields, type Outcome, type StatelessContext } from "./context";
 import { listen, readFilter } from "./listen";
-import { knownHashes, liveHashes, recheckMs } from "./live-pins";
+import { knownHashes, listingStarted, liveHashes, recheckMs } from "./live-pins";
 import { complete, getPrompt, listPrompts, listResources, readResource } from "./server-level";
 
 const SERVER_LEVEL: Record<string, (request: Request, env: Env, who: StatelessContext, rpc: StatelessRequest) => Promise<Answer>> = {
@@ -36,6 +36,8 @@ const SERVER_LEVEL: Record<string, (request: Request, env: Env, who: StatelessCo
 import { callUpstream, type JsonRpcMessage } from "./upstream-link";
 
 const SERVER_INFO = { name: "Portcullis MCP portal", version: "2" };
+/** How long a first list in an isolate waits for the upstreams' live tools (the pin check) before answering from the bundle. */
+const LIST_PIN_WAIT_MS = 2_000;
 /** How long a client may keep a list (`ttlMs`): lists change only with a publish. */
 const LIST_TTL_MS = 60_000;
 
@@ -172,12 +174,18 @@ async function listTools(request: Request, env: Env, ctx: ExecutionContext, who:
   const servers = serversOf(who);
   await admit(env, who, servers.map((server) => ({ kind: "mcp" as const, serverSlug: server.slug, tool: null })));
   // A server this isolate has not listed yet is listed now (once; later lists use what is known,
-  // refreshed in the background), so a tool that drifted is left out from the first list on.
-  // One that cannot be listed is shown from the bundle; calling it is refused when it fails.
-  const unlisted = servers.filter((s) => s.transport === "streamable-http" && !knownHashes(s));
+  // refreshed in the background), so a tool that drifted is left out from the first list on. The
+  // list waits for that at most LIST_PIN_WAIT_MS, and only the list that starts it: a slow or
+  // unreachable upstream is shown from the bundle (calling it checks its pin, or fails) while its
+  // listing goes on in the background.
+  const unlisted = servers.filter((s) => s.transport === "streamable-http" && !listingStarted(s));
   if (unlisted.length > 0) {
     const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
-    await Promise.allSettled(unlisted.map((s) => liveHashes({ ...linkOptions(request, env, who, rpc, s), clientCapabilities: {} }, recheckMs(env.PORTCULLIS_PIN_RECHECK_SECONDS), waitUntil)));
+    const listed = Promise.allSettled(unlisted.map((s) => liveHashes({ ...linkOptions(request, env, who, rpc, s), clientCapabilities: {} }, recheckMs(env.PORTCULLIS_PIN_RECHECK_SECONDS), waitUntil)));
+    waitUntil(listed);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([listed, new Promise((resolve) => (timer = setTimeout(resolve, LIST_PIN_WAIT_MS)))]);
+    if (timer !== undefined) clearTimeout(timer);
   }
   const names = who.scope ? null : await namesFor(who.config, servers);
   const tools: Record<string, unknown>[] = [];

@@ -84,6 +84,11 @@ export function knownHashes(server: BundleServer): Map<string, string> | undefin
   return listings.get(keyOf(server))?.settled;
 }
 
+/** Whether this isolate has listed `server`, or is listing it now (a list need not wait for it again). */
+export function listingStarted(server: BundleServer): boolean {
+  return listings.has(keyOf(server));
+}
+
 /** After an upstream's `notifications/tools/list_changed`, or a refusal that suggests drift: list again at the next call. */
 export function forgetListing(server: BundleServer): void {
   listings.delete(keyOf(server));
