@@ -10,6 +10,7 @@
  * Pure: the payload's encoding, its checks, and the choice between sealed and durable.
  */
 import { z } from "zod";
+import { isJsonObject } from "@core/json/is-object";
 import { SESSION_PROTOCOL_VERSIONS, type ClientInfo } from "./stateless";
 
 /** How long a sealed session id is honoured after it was issued; then the client opens a new session (404, as for any ended session). */
@@ -71,7 +72,6 @@ export function sealedSessionFresh(issuedAt: number, nowSeconds: number): boolea
   return issuedAt <= nowSeconds + 60 && nowSeconds - issuedAt <= SEALED_SESSION_MAX_AGE_SECONDS;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Whether an initialize should open a session held by a Durable Object rather than a sealed one:
@@ -79,12 +79,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
  * sealed path does not speak (2024-11-05 and older), or it is not an initialize of the usual shape.
  */
 export function needsDurableSession(initializeParams: unknown): boolean {
-  if (!isObject(initializeParams)) return true;
+  if (!isJsonObject(initializeParams)) return true;
   const version = initializeParams.protocolVersion;
   if (typeof version !== "string" || !(SESSION_PROTOCOL_VERSIONS as readonly string[]).includes(version)) return true;
   const capabilities = initializeParams.capabilities;
-  if (!isObject(capabilities)) return true;
+  if (!isJsonObject(capabilities)) return true;
   const client = initializeParams.clientInfo;
-  if (!isObject(client) || typeof client.name !== "string" || typeof client.version !== "string") return true;
+  if (!isJsonObject(client) || typeof client.name !== "string" || typeof client.version !== "string") return true;
   return capabilities.sampling !== undefined || capabilities.elicitation !== undefined || capabilities.roots !== undefined;
 }

@@ -9,6 +9,8 @@
  * "Server Validation"; basic/versioning.mdx; server/discover.mdx).
  */
 
+import { isJsonObject } from "@core/json/is-object";
+
 export const STATELESS_PROTOCOL_VERSION = "2026-07-28";
 /** The session revisions the portal also speaks (on the same endpoint, with Mcp-Session-Id). */
 export const SESSION_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26"] as const;
@@ -106,7 +108,6 @@ export function statelessRequest(id: number | string, method: string, params: Re
   };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Reads one 2026-07-28 request body (already JSON-parsed) against its headers: a single JSON-RPC
@@ -116,7 +117,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
  */
 export function readStatelessRequest(body: unknown, headers: StatelessHeaders): StatelessRead {
   const fail = (code: number, message: string, id: string | number | null = null, data?: Record<string, unknown>): StatelessRead => ({ ok: false, status: 400, code, message, id, ...(data ? { data } : {}) });
-  if (!isObject(body)) return fail(-32600, Array.isArray(body) ? "Invalid Request: this protocol revision takes one JSON-RPC message per POST (no batches)" : "Invalid Request: the body must be a JSON-RPC request object");
+  if (!isJsonObject(body)) return fail(-32600, Array.isArray(body) ? "Invalid Request: this protocol revision takes one JSON-RPC message per POST (no batches)" : "Invalid Request: the body must be a JSON-RPC request object");
   const rawId = body.id;
   const id = typeof rawId === "string" || (typeof rawId === "number" && Number.isFinite(rawId)) ? rawId : undefined;
   const answerId = id ?? null;
@@ -124,9 +125,9 @@ export function readStatelessRequest(body: unknown, headers: StatelessHeaders): 
   if ("result" in body || "error" in body) return fail(-32600, "Invalid Request: clients send requests and notifications, never responses, in this protocol revision", answerId);
   if (typeof body.method !== "string" || body.method.length === 0 || body.method.length > 200) return fail(-32600, 'Invalid Request: "method" must be a non-empty string', answerId);
   if ("id" in body && id === undefined) return fail(-32600, 'Invalid Request: "id" must be a string or a number', null);
-  if (body.params !== undefined && !isObject(body.params)) return fail(-32602, 'Invalid params: "params" must be an object', answerId);
+  if (body.params !== undefined && !isJsonObject(body.params)) return fail(-32602, 'Invalid params: "params" must be an object', answerId);
   const params = (body.params ?? {}) as Record<string, unknown>;
-  if (params._meta !== undefined && !isObject(params._meta)) return fail(-32602, 'Invalid params: "params._meta" must be an object', answerId);
+  if (params._meta !== undefined && !isJsonObject(params._meta)) return fail(-32602, 'Invalid params: "params._meta" must be an object', answerId);
   const meta = (params._meta ?? {}) as Record<string, unknown>;
 
   const version = meta[META_PROTOCOL_VERSION];
@@ -152,11 +153,11 @@ export function readStatelessRequest(body: unknown, headers: StatelessHeaders): 
   }
 
   const info = meta[META_CLIENT_INFO];
-  const clientInfo = isObject(info) && typeof info.name === "string" ? { name: info.name, version: typeof info.version === "string" ? info.version : "" } : null;
+  const clientInfo = isJsonObject(info) && typeof info.name === "string" ? { name: info.name, version: typeof info.version === "string" ? info.version : "" } : null;
   const caps = meta[META_CLIENT_CAPABILITIES];
   return {
     ok: true,
-    request: { ...(id === undefined ? {} : { id }), method: body.method, params, meta, clientInfo, clientCapabilities: isObject(caps) ? caps : {}, name },
+    request: { ...(id === undefined ? {} : { id }), method: body.method, params, meta, clientInfo, clientCapabilities: isJsonObject(caps) ? caps : {}, name },
   };
 }
 

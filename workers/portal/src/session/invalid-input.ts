@@ -7,6 +7,7 @@
 import { ErrorCode, JSONRPCMessageSchema, JSONRPCNotificationSchema, JSONRPCRequestSchema, JSONRPCResponseSchema, RELATED_TASK_META_KEY } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { describeZodError } from "@core/zod/helpers";
+import { isJsonObject } from "@core/json/is-object";
 import { RpcError } from "./errors";
 
 const MAX_MESSAGE = 300;
@@ -23,7 +24,6 @@ export interface MalformedMessage {
   message: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const usableId = (v: unknown): v is string | number => typeof v === "string" || (typeof v === "number" && Number.isSafeInteger(v));
 
 const REQUEST_KEYS = new Set(["jsonrpc", "id", "method", "params"]);
@@ -35,20 +35,24 @@ const REQUEST_KEYS = new Set(["jsonrpc", "id", "method", "params"]);
  * meets the schema.
  */
 function plainRequest(m: unknown): boolean {
-  if (!isObject(m) || m.jsonrpc !== "2.0" || typeof m.method !== "string" || !usableId(m.id)) return false;
+  if (!isJsonObject(m) || m.jsonrpc !== "2.0" || typeof m.method !== "string" || !usableId(m.id)) return false;
   for (const key in m) if (!REQUEST_KEYS.has(key)) return false;
   if (m.params === undefined) return true;
-  if (!isObject(m.params)) return false;
-  const meta = m.params._meta;
+  if (!isJsonObject(m.params)) return false;
+  return plainRequestMeta(m.params._meta);
+}
+
+/** A request's `_meta` the SDK's schema takes as it is: absent, or an object with at most a string or integer progress token and no related task. */
+export function plainRequestMeta(meta: unknown): boolean {
   if (meta === undefined) return true;
-  if (!isObject(meta) || meta[RELATED_TASK_META_KEY] !== undefined) return false;
+  if (!isJsonObject(meta) || meta[RELATED_TASK_META_KEY] !== undefined) return false;
   const token = meta.progressToken;
   return token === undefined || typeof token === "string" || (typeof token === "number" && Number.isSafeInteger(token));
 }
 
 function problemOf(m: unknown): MalformedMessage | null {
   if (plainRequest(m) || JSONRPCMessageSchema.safeParse(m).success) return null;
-  if (!isObject(m)) return { code: ErrorCode.InvalidRequest, message: "Invalid Request: each message must be a JSON object" };
+  if (!isJsonObject(m)) return { code: ErrorCode.InvalidRequest, message: "Invalid Request: each message must be a JSON object" };
   const invalid = (message: string) => ({ code: ErrorCode.InvalidRequest, message: clipped(`Invalid Request: ${message}`) });
   if (m.jsonrpc !== "2.0") return invalid('"jsonrpc" must be "2.0"');
   if ("id" in m && !usableId(m.id)) return invalid('"id" must be a string or an integer (within ±2^53)');

@@ -12,6 +12,7 @@
  */
 import { portalRefusal, toolAccess, visibleServers, type BundleIndex, type Caller } from "@core/bundle/bundle-index";
 import { META_SERVER_INFO, type StatelessRequest } from "@core/mcp/stateless";
+import { isJsonObject } from "@core/json/is-object";
 import { activeConfig } from "../config";
 import type { Env } from "../env";
 import { msSetting } from "../settings";
@@ -25,12 +26,11 @@ const DEFAULT_CHECK_MS = 1_000;
 
 type Filter = { toolsListChanged?: boolean; promptsListChanged?: boolean; resourcesListChanged?: boolean };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** What the listen request asks for, or the -32602 words when its params do not fit. */
 export function readFilter(params: Record<string, unknown>): { ok: true; filter: Filter } | { ok: false; message: string } {
   const n = params.notifications;
-  if (!isObject(n)) return { ok: false, message: 'Invalid params for subscriptions/listen: "params.notifications" must be an object (the notification types to receive)' };
+  if (!isJsonObject(n)) return { ok: false, message: 'Invalid params for subscriptions/listen: "params.notifications" must be an object (the notification types to receive)' };
   for (const key of ["toolsListChanged", "promptsListChanged", "resourcesListChanged"] as const) {
     if (n[key] !== undefined && typeof n[key] !== "boolean") return { ok: false, message: `Invalid params for subscriptions/listen: "params.notifications.${key}" must be a boolean` };
   }

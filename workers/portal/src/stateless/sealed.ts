@@ -29,7 +29,6 @@ import {
   ListToolsRequestSchema,
   PingRequestSchema,
   ReadResourceRequestSchema,
-  RELATED_TASK_META_KEY,
   SetLevelRequestSchema,
   SUPPORTED_PROTOCOL_VERSIONS as SDK_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -37,7 +36,8 @@ import type { Env } from "../env";
 import { enqueueEvents } from "../events/enqueue";
 import { PORTAL_INSTRUCTIONS, PORTAL_SERVER_INFO } from "../session/identity";
 import { jsonRpcError } from "../session/errors";
-import { invalidParams, malformedMessage } from "../session/invalid-input";
+import { invalidParams, malformedMessage, plainRequestMeta } from "../session/invalid-input";
+import { isJsonObject } from "@core/json/is-object";
 import { edgeSecrets } from "../settings";
 import { eventCaller, type StatelessContext } from "./context";
 import { dispatch, rpcError } from "./handle";
@@ -226,7 +226,6 @@ const CANCEL_CHECK_MS = 50;
 const inflightKey = (sessionId: string, requestId: string | number) => `${sessionId}\u0000${typeof requestId}:${requestId}`;
 
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * A tools/call whose params the schema would take as they are (the common case), recognised
@@ -236,12 +235,9 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
 function plainToolCall(message: Message): boolean {
   if (message.method !== "tools/call") return false;
   const params = message.params;
-  if (!isPlainObject(params) || typeof params.name !== "string") return false;
-  if ((params.arguments !== undefined && !isPlainObject(params.arguments)) || params.task !== undefined) return false;
-  if (params._meta === undefined) return true;
-  if (!isPlainObject(params._meta) || params._meta[RELATED_TASK_META_KEY] !== undefined) return false;
-  const token = params._meta.progressToken;
-  return token === undefined || typeof token === "string" || (typeof token === "number" && Number.isInteger(token));
+  if (!isJsonObject(params) || typeof params.name !== "string") return false;
+  if ((params.arguments !== undefined && !isJsonObject(params.arguments)) || params.task !== undefined) return false;
+  return plainRequestMeta(params._meta);
 }
 
 /** The JSON-RPC answer in a response: its JSON body, or the last message of its SSE stream. */
