@@ -5,7 +5,7 @@
  * call `get_weather`, mapped through the bundle's source map back to repo files and packages.
  * Complements run.mjs, which measures latency and throughput.
  *
- *   node bench/portal/profile.mjs [--client session|stateless] [--calls 4000] [--concurrency 32] [--top 25] [--save FILE.cpuprofile]
+ *   node bench/portal/profile.mjs [--client session|stateless] [--events queue|buffer] [--calls 4000] [--concurrency 32] [--top 25] [--save FILE.cpuprofile]
  *
  * `--client session` (default): SDK clients, one MCP session each (run.mjs's `workerd` path);
  * `--client stateless`: raw MCP 2026-07-28 clients, one POST per call (run.mjs's `stateless` path).
@@ -23,6 +23,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import sourceMap from "source-map";
 import * as h from "./harness.mjs";
+import { miniflareQueueOptions } from "../../scripts/lib/miniflare-queues.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -32,8 +33,11 @@ const { values: opts } = parseArgs({
     upstream: { type: "string", default: "stateful" },
     client: { type: "string", default: "session" },
     save: { type: "string" },
+    // queue: events through Miniflare's Queues binding, as npm start runs them (the consumer's work is in the profile too); buffer: the durable buffer.
+    events: { type: "string", default: "queue" },
   },
 });
+if (!["queue", "buffer"].includes(opts.events)) throw new Error("--events must be queue or buffer");
 const CALLS = Number(opts.calls);
 const C = Number(opts.concurrency);
 if (!["session", "stateless"].includes(opts.client)) throw new Error("--client must be session or stateless");
@@ -59,7 +63,8 @@ async function main(S) {
   const sink = await h.startEventSink(S);
   const { token, signed, vars } = await h.portalConfig(helpers, upstream.url, sink.url);
   const worker = h.buildWorker(S);
-  const portal = await h.startWorkerdPortal(S, worker, vars, { inspectorPort: 0, unsafeInspectorProxy: true });
+  const events = opts.events === "queue" ? miniflareQueueOptions(worker.config.queues) : {};
+  const portal = await h.startWorkerdPortal(S, worker, vars, { inspectorPort: 0, unsafeInspectorProxy: true, ...events });
   await h.pushBundle(portal.origin, signed);
   const inspector = await portal.mf.getInspectorURL();
   const targets = await (await fetch(`http://${inspector.host}/json/list`)).json();

@@ -10,6 +10,7 @@ import { retryDelayMs } from "../backoff";
 import { edgeSecrets } from "../settings";
 import { batchLength, deliverEvents, ingestUrl, type OutgoingEvent } from "./deliver";
 import { byteLength } from "./normalize";
+import { unpackMessage } from "./enqueue";
 import { isolateShard } from "./shards";
 
 /** The queues as wrangler.jsonc names them. */
@@ -25,12 +26,12 @@ interface Item extends OutgoingEvent {
 
 const textOf = (body: unknown): string => (typeof body === "string" ? body : JSON.stringify(body));
 
+/** A message's events (a message packs several, one JSON text per line: src/events/enqueue.ts). */
+const eventsOf = (message: Message<unknown>): string[] => unpackMessage(textOf(message.body));
+
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   if (batch.queue === EVENTS_DEAD_LETTER_QUEUE_NAME || batch.queue.endsWith("-dlq")) return parkDeadLetters(batch, env);
-  const items: Item[] = batch.messages.map((message) => {
-    const body = textOf(message.body);
-    return { message, body, bytes: byteLength(body) };
-  });
+  const items: Item[] = batch.messages.flatMap((message) => eventsOf(message).map((body) => ({ message, body, bytes: byteLength(body) })));
   const shard = isolateShard(env);
   const delivered: Item[] = [];
   const refused: { item: Item; reason: string }[] = [];
@@ -52,33 +53,38 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     failure = error instanceof Error ? error.message : String(error);
   }
 
-  // The dead letters are stored before their messages are acknowledged: if storing fails, they are retried instead.
+  // A message is settled once every event it packs was delivered or refused; one with an event
+  // still undelivered is retried whole (the console is idempotent on event ids). Only settled
+  // messages count, and their dead letters are stored before they are acknowledged: if storing
+  // fails, they are retried instead.
+  const open = new Set<Message<unknown>>();
+  const done = new Set<Item>([...delivered, ...refused.map((r) => r.item)]);
+  for (const item of items) if (!done.has(item)) open.add(item.message);
+  const settledDelivered = delivered.filter((i) => !open.has(i.message));
+  const settledRefused = refused.filter(({ item }) => !open.has(item.message));
   let settledStored = true;
-  if (delivered.length + refused.length > 0) try {
-    await shard.settle(delivered.length, refused.map(({ item, reason }) => ({ body: item.body, reason })));
+  if (settledDelivered.length + settledRefused.length > 0) try {
+    await shard.settle(settledDelivered.length, settledRefused.map(({ item, reason }) => ({ body: item.body, reason })));
   } catch (error) {
     settledStored = false;
     console.error(`[events] could not record a settled batch: ${error instanceof Error ? error.message : String(error)}`);
   }
-  for (const item of delivered) item.message.ack();
-  const settled = new Set<Item>(delivered);
-  for (const { item } of refused) {
-    if (settledStored) {
-      item.message.ack();
-      settled.add(item);
-    }
+  const unsettled: Message<unknown>[] = [];
+  for (const message of batch.messages) {
+    if (!open.has(message) && settledStored) message.ack();
+    else unsettled.push(message);
   }
-  const unsettled = items.filter((i) => !settled.has(i));
   if (unsettled.length === 0) return;
   let latest = 0;
-  for (const { message } of unsettled) {
+  for (const message of unsettled) {
     const delaySeconds = Math.min(Math.round(retryDelayMs(message.attempts, env.PORTCULLIS_EVENTS_MAX_BACKOFF_MS) / 1_000), MAX_RETRY_DELAY_SECONDS);
     latest = Math.max(latest, delaySeconds);
     message.retry({ delaySeconds });
   }
-  const attempts = Math.max(...unsettled.map((i) => i.message.attempts));
+  const attempts = Math.max(...unsettled.map((m) => m.attempts));
   const error = failure ?? "could not record the dead letters";
-  if (attempts === 1 || attempts % 10 === 0) console.warn(`[events] queue delivery failed (attempt ${attempts}, ${unsettled.length} event(s), retry in ${latest} s): ${error}`);
+  const events = items.filter((i) => unsettled.includes(i.message)).length;
+  if (attempts === 1 || attempts % 10 === 0) console.warn(`[events] queue delivery failed (attempt ${attempts}, ${events} event(s) in ${unsettled.length} message(s), retry in ${latest} s): ${error}`);
   await shard.queueFailure(error, new Date(Date.now() + latest * 1_000).toISOString()).catch(() => undefined);
 }
 
@@ -89,10 +95,10 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
  */
 async function parkDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   try {
-    await isolateShard(env).park(batch.messages.map((m) => textOf(m.body)));
+    await isolateShard(env).park(batch.messages.flatMap(eventsOf));
     batch.ackAll();
   } catch (error) {
-    console.error(`[events] could not store ${batch.messages.length} event(s) from the dead-letter queue, retrying: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`[events] could not store the ${batch.messages.length} message(s) of the dead-letter queue, retrying: ${error instanceof Error ? error.message : String(error)}`);
     batch.retryAll({ delaySeconds: 5 });
   }
 }

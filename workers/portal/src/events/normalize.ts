@@ -40,5 +40,21 @@ export function normalizeEvent(input: AnyEvent): AnyEvent {
   return parsed.data;
 }
 
-const encoder = new TextEncoder();
-export const byteLength = (text: string) => encoder.encode(text).byteLength;
+/**
+ * The UTF-8 size of a text, as `TextEncoder` would encode it (a lone surrogate as U+FFFD, 3 bytes),
+ * counted without encoding: every event is measured on its way out, and the copy an encoder makes
+ * cost more than the count.
+ */
+export function byteLength(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: two code units, four bytes
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
