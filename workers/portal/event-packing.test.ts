@@ -5,7 +5,7 @@
  * Miniflare's queue end to end: event-delivery.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { packMessage, QUEUE_MESSAGE_BYTES, sendBatches, unpackMessage } from "./src/events/enqueue";
+import { packMessage, QUEUE_MESSAGE_BYTES, sendBatches, unpackMessage } from "./src/events/packing";
 import { byteLength } from "./src/events/normalize";
 
 const sized = (bodies: string[]) => bodies.map((body) => ({ body, bytes: byteLength(body) }));

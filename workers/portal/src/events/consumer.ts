@@ -10,7 +10,7 @@ import { retryDelayMs } from "../backoff";
 import { edgeSecrets } from "../settings";
 import { batchLength, deliverEvents, ingestUrl, type OutgoingEvent } from "./deliver";
 import { byteLength } from "./normalize";
-import { unpackMessage } from "./enqueue";
+import { unpackMessage } from "./packing";
 import { isolateShard } from "./shards";
 
 /** The queues as wrangler.jsonc names them. */
