@@ -20,6 +20,7 @@ import type { PortalEvent } from "@core/events/schema";
 import { discoverServer } from "@/lib/servers/discover";
 import { hashedToolView, toolHash } from "@core/tools/tool-hash";
 import { hashTokenSecret, generateTokenSecret } from "@core/tokens/secret";
+import { PORTAL_MODULE_RULES } from "@/scripts/lib/miniflare-modules.mjs";
 import { miniflareQueueOptions, type QueuesConfig } from "@/scripts/lib/miniflare-queues.mjs";
 
 const dir = path.join(process.cwd(), "workers", "portal");
@@ -116,6 +117,7 @@ export async function startPortal(options: {
     modules: true,
     scriptPath: path.join(outdir, `${entry}.js`),
     modulesRoot: outdir,
+    modulesRules: PORTAL_MODULE_RULES,
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
     durableObjects: Object.fromEntries(config.durable_objects.bindings.map((b) => [b.name, { className: b.class_name, useSQLite: true }])),
@@ -228,6 +230,7 @@ export async function bundleOf(parts: {
   limits?: ConfigBundle["limits"];
   llm?: ConfigBundle["llm"];
   blocklist?: ConfigBundle["shadow"]["blocklist"];
+  codemode?: ConfigBundle["codemode"];
 }): Promise<ConfigBundle> {
   version += 1;
   return {
@@ -243,6 +246,7 @@ export async function bundleOf(parts: {
     limits: parts.limits ?? { rateLimits: [], budgets: [] },
     llm: parts.llm ?? { providers: [], prices: [] },
     shadow: { blocklist: parts.blocklist ?? [] },
+    ...(parts.codemode ? { codemode: parts.codemode } : {}),
   };
 }
 

@@ -4,9 +4,10 @@
  * wrangler's dev proxy), and a signed configuration built with the repo's own code.
  * Used by run.mjs (the benchmark) and profile.mjs (a CPU profile of the Worker under load).
  */
+import { PORTAL_MODULE_RULES } from "../../scripts/lib/miniflare-modules.mjs";
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -201,6 +202,8 @@ export function editedWorker(s, worker, name, variants, dirPrefix) {
   const outdir = path.join(s.tmp, `${dirPrefix}${name}`);
   mkdirSync(outdir, { recursive: true });
   writeFileSync(path.join(outdir, "index.js"), code);
+  // The modules the bundle imports beside it (the WebAssembly of Code Mode's sandbox).
+  for (const file of readdirSync(worker.outdir)) if (file.endsWith(".wasm")) copyFileSync(path.join(worker.outdir, file), path.join(outdir, file));
   return { ...worker, outdir, script: path.join(outdir, "index.js"), variant: name };
 }
 
@@ -247,6 +250,7 @@ export async function startWorkerdPortal(s, worker, vars, extra = {}) {
     modules: true,
     scriptPath: worker.script,
     modulesRoot: worker.outdir,
+    modulesRules: PORTAL_MODULE_RULES,
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
     durableObjects: Object.fromEntries(config.durable_objects.bindings.map((b) => [b.name, { className: b.class_name, useSQLite: true }])),

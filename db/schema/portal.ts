@@ -130,10 +130,16 @@ export const mcpEvents = pgTable(
     /** tools/list at /mcp: tokens each server's tools add to the list, by slug (lib/core/events/schema.ts). */
     serverTokens: jsonb("server_tokens").$type<Record<string, number>>(),
     bundleVersion: integer("bundle_version"),
+    /** `codemode` for a call Code Mode code made; its `execute` call's event is `parentId`. */
+    via: text("via").$type<"codemode">(),
+    parentId: uuid("parent_id"),
+    /** tools/list in Code Mode: tokens of the list sent (lib/core/events/schema.ts). */
+    codemodeTokens: integer("codemode_tokens"),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index("mcp_events_time_idx").on(t.time, t.id),
+    index("mcp_events_parent_idx").on(t.parentId).where(sql`${t.parentId} is not null`),
     index("mcp_events_user_idx").on(t.userId, t.time),
     index("mcp_events_server_idx").on(t.serverSlug, t.time),
     index("mcp_events_decision_idx").on(t.decision, t.time),
@@ -144,3 +150,16 @@ export type ServerAccessGrant = typeof serverAccessGrants.$inferSelect;
 export type BundleDeployment = typeof bundleDeployments.$inferSelect;
 export type BundleAck = typeof bundleAcks.$inferSelect;
 export type McpEventRow = typeof mcpEvents.$inferSelect;
+
+/**
+ * The portal's own settings: one row (`id = "portal"`), absent until an admin first saves them.
+ * Compiled into the bundle (lib/config/compile-bundle.ts). Code Mode: `codemodeMode` off, opt-in,
+ * default or enforced, `codemodeShape` the shape it takes when on by default (lib/core/bundle/schema.ts).
+ */
+export const portalSettings = pgTable("portal_settings", {
+  id: text("id").primaryKey(),
+  codemodeMode: text("codemode_mode").$type<"off" | "opt-in" | "default" | "enforced">().notNull().default("off"),
+  codemodeShape: text("codemode_shape").$type<"search_and_execute" | "code">().notNull().default("search_and_execute"),
+  updatedBy: uuid("updated_by"),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});

@@ -28,6 +28,7 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { localDataDir } from "./local-keys.mjs";
+import { PORTAL_MODULE_RULES } from "./miniflare-modules.mjs";
 import { miniflareQueueOptions } from "./miniflare-queues.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -129,6 +130,7 @@ export function miniflareOptions(script, settings, { Log, LogLevel }) {
     modules: true,
     scriptPath: script,
     modulesRoot: path.dirname(script),
+    modulesRules: PORTAL_MODULE_RULES,
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
     durableObjects: Object.fromEntries(config.durable_objects.bindings.map((b) => [b.name, { className: b.class_name, useSQLite: true }])),

@@ -226,6 +226,20 @@ export type BundleBlockEntry = z.infer<typeof BundleBlockEntry>;
 
 export const BundleShadow = z.object({ blocklist: z.array(BundleBlockEntry).max(BUNDLE_LIMITS.blocklist) }).strict();
 
+/**
+ * Code Mode at the portal (docs/codemode.md): the caller's tools as a typed API that code calls
+ * from a sandbox, instead of every tool's JSON schema in the context. `mode`: `off` (the URL
+ * parameter is ignored), `opt-in` (`?codemode=search_and_execute` or `?codemode=code` turns it on),
+ * `default` (on in `shape` unless `?codemode=off`), `enforced` (always on; the parameter only picks
+ * the shape). Absent in bundles from before Code Mode: off.
+ */
+export const CODEMODE_MODES = ["off", "opt-in", "default", "enforced"] as const;
+export const CODEMODE_SHAPES = ["search_and_execute", "code"] as const;
+export type CodemodeMode = (typeof CODEMODE_MODES)[number];
+export type CodemodeShape = (typeof CODEMODE_SHAPES)[number];
+export const BundleCodemode = z.object({ mode: z.enum(CODEMODE_MODES), shape: z.enum(CODEMODE_SHAPES) }).strict();
+export type BundleCodemode = z.infer<typeof BundleCodemode>;
+
 export const ConfigBundle = z
   .object({
     schemaVersion: z.literal(BUNDLE_SCHEMA_VERSION),
@@ -248,6 +262,7 @@ export const ConfigBundle = z
     limits: LimitsConfig,
     llm: BundleLlm,
     shadow: BundleShadow,
+    codemode: BundleCodemode.optional(),
   })
   .strict()
   .superRefine((bundle, ctx) => {

@@ -44,6 +44,10 @@ export interface McpEventOutcome {
   resultTokens?: number | null;
   serverTokens?: Record<string, number>;
   bundleVersion: number | null;
+  /** A call made by Code Mode code, and the `execute` event it belongs to. */
+  via?: "codemode";
+  parentId?: string;
+  codemodeTokens?: number;
 }
 
 /** Upstream URLs as events show them, by URL: the bundle's few servers, each parsed and redacted once per isolate. */
@@ -85,5 +89,7 @@ export function mcpEvent(caller: McpEventCaller, e: McpEventOutcome, id: string,
     resultTokens: eventCount(e.resultTokens),
     ...(e.serverTokens ? { serverTokens: Object.freeze(Object.fromEntries(Object.entries(e.serverTokens).map(([slug, n]) => [slug, eventCount(n) ?? 0]))) } : {}),
     bundleVersion: e.bundleVersion,
+    ...(e.via ? { via: e.via, parentId: e.parentId ?? null } : {}),
+    ...(e.codemodeTokens !== undefined ? { codemodeTokens: eventCount(e.codemodeTokens) } : {}),
   });
 }

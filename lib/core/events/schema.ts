@@ -72,6 +72,12 @@ export const PortalEvent = z
       .nullable()
       .optional(),
     bundleVersion: z.number().int().positive().max(2_147_483_647).nullable(),
+    /** `codemode`: a tool call that code in Code Mode's sandbox made (`await codemode.x(…)`); absent for a client's own request. */
+    via: z.enum(["codemode"]).nullable().optional(),
+    /** The event of the Code Mode `execute` (or `code`) call an inner call belongs to. */
+    parentId: Uuid.nullable().optional(),
+    /** tools/list in Code Mode: o200k tokens of the list sent (the JSON catalog's are in `serverTokens`; the difference is saved). */
+    codemodeTokens: Count.optional(),
   })
   .strict();
 export type PortalEvent = z.infer<typeof PortalEvent>;

@@ -61,6 +61,14 @@ export interface Env {
   PORTCULLIS_PIN_RECHECK_SECONDS?: string;
   /** "off": every 2025-revision session is held by a Durable Object, as before sealed sessions (default: sealed where the client needs no server→client channel). */
   PORTCULLIS_SEALED_SESSIONS?: string;
+  /** Code Mode's sandbox (src/codemode/sandbox.ts): interpreter interrupt checks per run (default 10,000, ~1 s of computation). */
+  PORTCULLIS_CODEMODE_INTERRUPTS?: string;
+  /** Code Mode: heap per run in MB (default 16). */
+  PORTCULLIS_CODEMODE_MEMORY_MB?: string;
+  /** Code Mode: wall-clock limit of a run, tool calls included, in ms (default 30,000). */
+  PORTCULLIS_CODEMODE_TIMEOUT_MS?: string;
+  /** Code Mode: tool calls one run may make (default 500; each also counts against the caller's rate limits). */
+  PORTCULLIS_CODEMODE_MAX_CALLS?: string;
   /** "buffer" sends events to the sharded durable buffer even when the `EVENTS_QUEUE` binding exists. */
   PORTCULLIS_EVENTS?: string;
   /** How many EventBuffer shards (default 16; raise only). */

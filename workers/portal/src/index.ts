@@ -94,6 +94,9 @@ function provider(origin: string, env: Env): OAuthProvider<Env> {
   return p;
 }
 
+/** A query the fast path serves as it is: only Code Mode's parameter (routes/mcp.ts reads it). */
+const CODEMODE_ONLY_QUERY = /^\?codemode=[a-z_]{1,40}$/;
+
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     let url = new URL(request.url);
@@ -121,10 +124,10 @@ export default {
       request = new Request(url, request);
     }
     // A console API token on an MCP request, with nothing the provider would add (no Origin, so no
-    // CORS; no query; this portal's own origin, so the token's audience): resolved here as the
+    // CORS; no query but ?codemode=; this portal's own origin, so the token's audience): resolved here as the
     // provider would resolve it, without the provider's per-request work. Anything else, including
     // a token that does not resolve, goes through the provider and gets its answer.
-    if (isMcp && request.method !== "OPTIONS" && url.search === "" && url.origin === origin && !request.headers.has("origin")) {
+    if (isMcp && request.method !== "OPTIONS" && (url.search === "" || CODEMODE_ONLY_QUERY.test(url.search)) && url.origin === origin && !request.headers.has("origin")) {
       const token = API_TOKEN_BEARER.exec(request.headers.get("authorization") ?? "")?.[1];
       const resolved = token ? await resolveApiToken({ token, request, env }) : null;
       if (resolved) return handleMcp(request, env, resolved.props as GrantProps, ctx);

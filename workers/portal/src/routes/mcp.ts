@@ -13,6 +13,7 @@ import { jsonRpcError, PortalErrorCode } from "../session/errors";
 import { handleStateless, type StatelessContext } from "../stateless/handle";
 import { handleSealed, isSealedSessionId, sealedInitialize } from "../stateless/sealed";
 import { isStatelessVersion } from "@core/mcp/stateless";
+import { CODEMODE_PARAM, codemodeShape } from "@core/codemode/shape";
 import { handleLegacySse, isLegacySse } from "./legacy-sse";
 import { audited } from "./refusals";
 import type { BundleServer } from "@core/bundle/schema";
@@ -92,10 +93,16 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
     scope = slug;
   }
 
+  // Code Mode (src/codemode/): the portal's setting and the client's ?codemode= choose the shape.
+  const choice = codemodeShape(config.bundle.codemode, url.searchParams.get(CODEMODE_PARAM));
+  if (!choice.ok) return jsonRpcError(400, -32602, `Bad Request: ${choice.message}`);
+  const codemode = choice.shape;
+
   /** The per-call path's view of the caller (2026-07-28 and sealed sessions). */
   const who = (): StatelessContext => ({
     config,
     caller,
+    codemode,
     authMethod: props.authMethod,
     get clientCountry() {
       return (request.cf?.country as string | undefined) ?? null;
@@ -123,7 +130,10 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
   }
 
   // The old HTTP+SSE transport (2024-11-05): its GET stream and its POSTs to ?sessionId= (routes/legacy-sse.ts).
-  if (isLegacySse(request)) return handleLegacySse(request, env, { user, props, scopes, scope, bundleVersion: config.bundle.version });
+  if (isLegacySse(request)) {
+    if (codemode) return jsonRpcError(400, -32000, "Bad Request: Code Mode is served over Streamable HTTP (protocol 2025-03-26 and later) and 2026-07-28, not the old HTTP+SSE transport: connect with Streamable HTTP, or without ?codemode= where the portal allows it");
+    return handleLegacySse(request, env, { user, props, scopes, scope, bundleVersion: config.bundle.version });
+  }
   let body: Uint8Array | undefined;
   if (request.method === "POST") {
     const read = await readBoundedBody(request, MCP_MAX_BODY_BYTES);

@@ -1,6 +1,6 @@
 /** What the stateless path's handlers share: who is calling, what an event says, admission, upstream options. */
 import { visibleServers, type BundleIndex, type Caller } from "@core/bundle/bundle-index";
-import type { BundleServer } from "@core/bundle/schema";
+import type { BundleServer, CodemodeShape } from "@core/bundle/schema";
 import type { McpEventCaller, McpEventOutcome } from "@core/events/mcp-event";
 import type { ClientInfo, StatelessRequest } from "@core/mcp/stateless";
 import type { Env } from "../env";
@@ -20,6 +20,8 @@ export interface StatelessContext {
   readonly clientCountry: string | null;
   /** The server slug of `/mcp/{slug}`, null for `/mcp`. */
   scope: string | null;
+  /** Code Mode's shape for this request (the bundle's setting and `?codemode=`), null for plain MCP. */
+  codemode: CodemodeShape | null;
   /** Ends the request's upstream work when fired (a sealed session's notifications/cancelled); the request's own signal otherwise. */
   signal?: AbortSignal;
 }

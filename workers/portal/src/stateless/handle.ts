@@ -24,6 +24,7 @@ import { admit, Answer, eventCaller, linkOptions, serversOf, withFields, type Ou
 import { listen, readFilter } from "./listen";
 import { knownHashes, listingStarted, liveHashes, recheckMs } from "./live-pins";
 import { complete, getPrompt, listPrompts, listResources, readResource } from "./server-level";
+import { codemodeCall, codemodeList, type CodemodePath } from "../codemode/handle";
 
 const SERVER_LEVEL: Record<string, (request: Request, env: Env, who: StatelessContext, rpc: StatelessRequest) => Promise<Answer>> = {
   "prompts/list": listPrompts,
@@ -88,8 +89,8 @@ export async function handleStateless(request: Request, body: unknown, env: Env,
 export async function dispatch(request: Request, rpc: StatelessRequest & { id: string | number }, env: Env, ctx: ExecutionContext, who: StatelessContext, dialect: Dialect): Promise<Response> {
   const ok = (id: string | number, result: Record<string, unknown>) => (dialect.session ? sessionOk(id, result) : statelessOk(id, result));
 
-  const emit = (outcome: Outcome, result?: unknown) => {
-    const [id, at] = [crypto.randomUUID(), new Date()];
+  const emit = (outcome: Outcome, result?: unknown, eventId?: string) => {
+    const [id, at] = [eventId ?? crypto.randomUUID(), new Date()];
     // After the answer: the result's tokens are counted, then the event goes to the queue (or the buffer).
     ctx.waitUntil(
       Promise.resolve().then(() => {
@@ -115,7 +116,7 @@ export async function dispatch(request: Request, rpc: StatelessRequest & { id: s
         emit({ bytesIn });
         return ok(rpc.id, discoverResult(who.config));
       case "tools/list": {
-        const answer = await listTools(request, env, ctx, who, rpc);
+        const answer = who.codemode ? await codemodeList(who.codemode, codemodePath(request, env, ctx, who, rpc), who) : await listTools(request, env, ctx, who, rpc);
         emit({ ...answer.outcome, bytesIn }, answer.result);
         return ok(rpc.id, answer.result);
       }
@@ -127,6 +128,10 @@ export async function dispatch(request: Request, rpc: StatelessRequest & { id: s
         return listen(request, env, ctx, who, rpc, read.filter);
       }
       case "tools/call":
+        if (who.codemode) {
+          const result = await codemodeCall(who.codemode, rpc, env, codemodePath(request, env, ctx, who, rpc), emit);
+          return ok(rpc.id, result);
+        }
         return await callTool(request, env, ctx, who, rpc, emit, started, bytesIn, dialect);
       case "prompts/list":
       case "prompts/get":
@@ -143,21 +148,19 @@ export async function dispatch(request: Request, rpc: StatelessRequest & { id: s
         return rpcError(404, rpc.id, -32601, `Method not found: ${rpc.method.slice(0, 100)} (this portal serves server/discover, tools, prompts, resources, completion and subscriptions/listen in protocol revision ${STATELESS_PROTOCOL_VERSION})`);
     }
   } catch (error) {
-    const denied = error instanceof Denied;
-    const rpcErr = error instanceof RpcError ? error : new RpcError(PortalErrorCode.UpstreamFailed, "The portal could not complete the request", undefined, error instanceof Error ? error.message : String(error));
-    const fields = (error as { fields?: Outcome }).fields ?? {};
-    emit({
-      ...fields,
-      decision: denied ? "denied" : "allowed",
-      reason: denied ? (error as Denied).reason : null,
-      ruleId: denied ? (error as Denied).ruleId : null,
-      success: false,
-      error: `${rpcErr.code}: ${rpcErr.message}${rpcErr.detail ? ` (${rpcErr.detail})` : ""}`,
-      durationMs: denied ? null : Date.now() - started,
-      bytesIn,
-    });
+    const { rpcErr, outcome } = refusal(error, started, bytesIn);
+    emit(outcome);
     return rpcError(200, rpc.id, rpcErr.code, rpcErr.message, rpcErr.data as Record<string, unknown> | undefined);
   }
+}
+
+/** What Code Mode needs of this path: the caller's tools, and their calls as the caller's. */
+function codemodePath(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest): CodemodePath {
+  let visible: Promise<VisibleTool[]> | undefined;
+  return {
+    visibleTools: () => (visible ??= visibleTools(request, env, ctx, who, rpc)),
+    callTool: (name, args, emit) => innerToolCall(request, env, ctx, who, rpc, name, args, emit),
+  };
 }
 
 function discoverResult(config: BundleIndex): Record<string, unknown> {
@@ -170,7 +173,20 @@ function discoverResult(config: BundleIndex): Record<string, unknown> {
   };
 }
 
-async function listTools(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest): Promise<Answer> {
+/** One tool a caller may use now, as `tools/list` shows it. */
+export interface VisibleTool {
+  server: BundleServer;
+  /** The definition as listed: the portal's name at `/mcp`, the upstream's at `/mcp/{slug}`. */
+  listed: Record<string, unknown> & { name: string };
+  definition: Record<string, unknown>;
+}
+
+/**
+ * The tools a caller may use now: admitted by the limits (a list counts as a request to every
+ * server in it), allowed by policy, and pinned — what the upstream offers as this isolate last
+ * listed it. Shared by `tools/list` and Code Mode's catalog.
+ */
+export async function visibleTools(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest): Promise<VisibleTool[]> {
   const servers = serversOf(who);
   await admit(env, who, servers.map((server) => ({ kind: "mcp" as const, serverSlug: server.slug, tool: null })));
   // A server this isolate has not listed yet is listed now (once; later lists use what is known,
@@ -188,11 +204,9 @@ async function listTools(request: Request, env: Env, ctx: ExecutionContext, who:
     if (timer !== undefined) clearTimeout(timer);
   }
   const names = who.scope ? null : await namesFor(who.config, servers);
-  const tools: Record<string, unknown>[] = [];
-  const bySlug = new Map<string, number>();
+  const tools: VisibleTool[] = [];
   for (const server of servers) {
     const live = knownHashes(server);
-    let text = "";
     for (const tool of server.tools) {
       if (!tool.definition) continue;
       // What decideToolCall would allow, without building its refusal for every tool left out.
@@ -200,27 +214,35 @@ async function listTools(request: Request, env: Env, ctx: ExecutionContext, who:
       // What the upstream offers now, as this isolate last listed it: a tool that drifted is left out
       // (and refused when called) until it is reviewed, and so is one the upstream no longer offers.
       if (live && live.get(tool.name) !== tool.hash) continue;
-      const listed = names ? { ...tool.definition, name: names.byUpstream.get(upstreamKey(server.slug, tool.name))! } : tool.definition;
-      tools.push(listed);
-      if (!who.scope) text += JSON.stringify(listed);
+      const listed = names ? { ...tool.definition, name: names.byUpstream.get(upstreamKey(server.slug, tool.name))! } : (tool.definition as VisibleTool["listed"]);
+      tools.push({ server, listed, definition: tool.definition });
     }
-    if (!who.scope && text) bySlug.set(server.slug, countTokensBounded(`[${text}]`));
   }
-  return new Answer({ tools, ttlMs: LIST_TTL_MS, cacheScope: "private" }, { ...(bySlug.size ? { serverTokens: Object.fromEntries(bySlug) } : {}) });
+  return tools;
 }
 
-async function callTool(
-  request: Request,
-  env: Env,
-  ctx: ExecutionContext,
-  who: StatelessContext,
-  rpc: StatelessRequest,
-  emit: (outcome: Outcome, result?: unknown) => void,
-  started: number,
-  bytesIn: number | null,
-  dialect: Dialect,
-): Promise<Response> {
-  const requested = rpc.name!;
+async function listTools(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest): Promise<Answer> {
+  const visible = await visibleTools(request, env, ctx, who, rpc);
+  const text = new Map<string, string>();
+  for (const { server, listed } of visible) if (!who.scope) text.set(server.slug, `${text.get(server.slug) ?? ""}${text.has(server.slug) ? "," : ""}${JSON.stringify(listed)}`);
+  const bySlug = new Map([...text].map(([slug, list]) => [slug, countTokensBounded(`[${list}]`)]));
+  return new Answer({ tools: visible.map((t) => t.listed), ttlMs: LIST_TTL_MS, cacheScope: "private" }, { ...(bySlug.size ? { serverTokens: Object.fromEntries(bySlug) } : {}) });
+}
+
+/** A tool call decided and ready to forward: the upstream, the tool's upstream name, what its event says. */
+interface PreparedCall {
+  link: ReturnType<typeof linkOptions>;
+  server: BundleServer;
+  tool: string;
+  fields: Outcome;
+}
+
+/**
+ * Everything before forwarding a tool call: which server and tool the name means, the decision
+ * (policy, allowlist, quarantine, block list), the pin check and admission by the limits. Throws
+ * the refusal (Denied or RpcError, carrying the event's fields); a drifted tool is reported once.
+ */
+async function prepareCall(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest, requested: string, emit: (outcome: Outcome) => void): Promise<PreparedCall> {
   let server: BundleServer | undefined;
   let tool = requested;
   if (who.scope) server = who.config.serversBySlug.get(who.scope);
@@ -262,6 +284,77 @@ async function callTool(
     reportDrift(emit, fields, live);
     throw withFields(quarantined(requested, live), fields);
   }
+  return { link, server: upstreamServer, tool, fields };
+}
+
+const upstreamFailure = (server: BundleServer, fields: Outcome, error: unknown) =>
+  withFields(error instanceof RpcError ? error : new RpcError(PortalErrorCode.UpstreamFailed, `Upstream server "${server.slug}" failed or is unreachable`, undefined, error instanceof Error ? error.message : String(error)), fields);
+
+/**
+ * A tool call that Code Mode's code made (`await codemode.<name>(input)`): the same decision,
+ * limits, pin check and forwarding as a client's call, its own event (`via: "codemode"`, the
+ * `execute` call's event as `parentId`). Resolves with the tool's result; a refusal or failure is
+ * audited and rejects with the message the caller would have got.
+ */
+export async function innerToolCall(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest, requested: string, args: Record<string, unknown>, emit: (outcome: Outcome, result?: unknown) => void): Promise<Record<string, unknown>> {
+  const started = Date.now();
+  const bytesIn = JSON.stringify(args).length;
+  let prepared: PreparedCall | undefined;
+  try {
+    prepared = await prepareCall(request, env, ctx, who, rpc, requested, emit);
+    const answer = await callUpstream(prepared.link, "tools/call", { name: prepared.tool, arguments: args }).catch((error: unknown) => {
+      throw upstreamFailure(prepared!.server, prepared!.fields, error);
+    });
+    const durationMs = Date.now() - started;
+    if (answer.message.error) {
+      const error = `${answer.message.error.code}: ${answer.message.error.message}`.slice(0, 2000);
+      emit({ ...prepared.fields, decision: "allowed", success: false, error, durationMs, bytesIn, bytesOut: answer.text.length });
+      throw Object.assign(new Error(`${requested}: ${answer.message.error.message}`), { audited: true });
+    }
+    const result = answer.message.result ?? {};
+    const isError = result.isError === true;
+    emit({ ...prepared.fields, decision: "allowed", success: !isError, error: isError ? "the tool reported an error (isError)" : null, durationMs, bytesIn, bytesOut: answer.text.length }, result);
+    return result;
+  } catch (error) {
+    if ((error as { audited?: boolean }).audited) throw error;
+    const { rpcErr, outcome } = refusal(error, started, bytesIn);
+    emit(outcome);
+    throw new Error(`${requested}: ${rpcErr.message}`, { cause: error });
+  }
+}
+
+/** A request that ended in an error: the JSON-RPC error the caller gets, and what its event says (refused, or failed). */
+function refusal(error: unknown, started: number, bytesIn: number | null): { rpcErr: RpcError; outcome: Outcome } {
+  const denied = error instanceof Denied;
+  const rpcErr = error instanceof RpcError ? error : new RpcError(PortalErrorCode.UpstreamFailed, "The portal could not complete the request", undefined, error instanceof Error ? error.message : String(error));
+  return {
+    rpcErr,
+    outcome: {
+      ...((error as { fields?: Outcome }).fields ?? {}),
+      decision: denied ? "denied" : "allowed",
+      reason: denied ? (error as Denied).reason : null,
+      ruleId: denied ? (error as Denied).ruleId : null,
+      success: false,
+      error: `${rpcErr.code}: ${rpcErr.message}${rpcErr.detail ? ` (${rpcErr.detail})` : ""}`,
+      durationMs: denied ? null : Date.now() - started,
+      bytesIn,
+    },
+  };
+}
+
+async function callTool(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  who: StatelessContext,
+  rpc: StatelessRequest,
+  emit: (outcome: Outcome, result?: unknown) => void,
+  started: number,
+  bytesIn: number | null,
+  dialect: Dialect,
+): Promise<Response> {
+  const requested = rpc.name!;
+  const { link, server: upstreamServer, tool, fields } = await prepareCall(request, env, ctx, who, rpc, requested, emit);
 
   const params = { ...rpc.params, name: tool };
   const progressToken = (rpc.meta.progressToken ?? undefined) as string | number | undefined;
@@ -276,8 +369,7 @@ async function callTool(
     emit({ ...fields, decision: "allowed", success: !isError, error: isError ? "the tool reported an error (isError)" : null, durationMs, bytesIn, bytesOut: text.length }, result);
     return { jsonrpc: "2.0", id: rpc.id, result: dialect.session || "resultType" in result ? result : { ...result, resultType: "complete" } };
   };
-  const failed = (error: unknown) =>
-    withFields(error instanceof RpcError ? error : new RpcError(PortalErrorCode.UpstreamFailed, `Upstream server "${upstreamServer.slug}" failed or is unreachable`, undefined, error instanceof Error ? error.message : String(error)), fields);
+  const failed = (error: unknown) => upstreamFailure(upstreamServer, fields, error);
 
   if (progressToken === undefined) {
     let answer;

@@ -88,16 +88,18 @@ function postRefusal(request: Request): Response | null {
  * a client that can be asked something, a batch, or anything the SDK's transport would refuse.
  */
 export async function sealedInitialize(request: Request, body: unknown, env: Env, who: StatelessContext): Promise<Response | null> {
-  if (!sealedSessionsOn(env) || who.scope !== null || request.method !== "POST" || postRefusal(request)) return null;
+  // Code Mode is served on the per-call path only: its sessions are sealed whatever the client can be asked, at /mcp/{slug} too.
+  if (!who.codemode && (!sealedSessionsOn(env) || who.scope !== null)) return null;
+  if (request.method !== "POST" || postRefusal(request)) return null;
   const message = body as Message;
-  if (typeof body !== "object" || body === null || Array.isArray(body) || message.method !== "initialize" || needsDurableSession(message.params)) return null;
+  if (typeof body !== "object" || body === null || Array.isArray(body) || message.method !== "initialize" || (!who.codemode && needsDurableSession(message.params))) return null;
   const parsed = InitializeRequestSchema.safeParse(body);
   if (!parsed.success || malformedMessage(body)) return null;
   const params = parsed.data.params;
   const session: SealedSession = {
     userId: who.caller.user.id,
     tokenId: who.caller.tokenId ?? null,
-    scope: null,
+    scope: who.scope,
     protocolVersion: params.protocolVersion,
     clientInfo: { name: params.clientInfo.name, version: params.clientInfo.version },
     issuedAt: Math.floor(Date.now() / 1000),
@@ -196,6 +198,7 @@ function serve(request: Request, message: Message & { id: string | number; metho
     caller: who.caller,
     authMethod: who.authMethod,
     scope: who.scope,
+    codemode: who.codemode,
     signal: AbortSignal.any([request.signal, cancel.signal]),
     // Still read only when an event is built.
     get clientCountry() {

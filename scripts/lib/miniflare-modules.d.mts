@@ -1,0 +1,1 @@
+export declare const PORTAL_MODULE_RULES: { type: "CompiledWasm"; include: string[] }[];
