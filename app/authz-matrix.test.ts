@@ -175,6 +175,8 @@ const ROUTES: Record<string, RouteEntry> = {
   "POST /api/v1/config/publish": { allowed: ["admin"] },
   "POST /api/v1/config/push": { allowed: ["admin"], prepare: async (db) => (await newDeployment(db), {}) },
   "POST /api/v1/config/rollback": { allowed: ["admin"], prepare: async (db) => ({ body: { version: await newDeployment(db) } }) },
+  "GET /api/v1/config/codemode": { allowed: EVERYONE },
+  "PUT /api/v1/config/codemode": { allowed: ["admin"], prepare: async () => ({ body: { mode: "opt-in", shape: "search_and_execute" } }) },
   "GET /api/v1/config/deployments": { allowed: CONFIG_READERS },
   "GET /api/v1/config/deployments/[version]": { allowed: CONFIG_READERS, prepare: async (db) => ({ params: { version: String(await newDeployment(db)) } }) },
   "GET /api/v1/policies": { allowed: POLICY_READERS },
@@ -289,6 +291,7 @@ const ACTIONS: Record<string, ActionEntry> = {
   },
   "app/(console)/servers/actions.ts#setServerAccessAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), mode: "everyone" }) },
   "app/(console)/portal/actions.ts#publishConfigAction": { allowed: ["admin"] },
+  "app/(console)/portal/actions.ts#updateCodemodeAction": { allowed: ["admin"], prepare: async () => ({ mode: "default", shape: "code" }) },
   "app/(console)/policies/actions.ts#createPolicyAction": {
     allowed: POLICY_WRITERS,
     prepare: async () => ({ name: `matrix ${uniq()}`, effect: "deny", subject: "domain:example.test", server: "*", tool: "delete_*", priority: "300", enabled: "on" }),

@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+import { compileCodemode } from "@/lib/codemode/settings";
 import { discoverOAuthServerInfo } from "@modelcontextprotocol/sdk/client/auth.js";
 import { apiTokens, memberships, serverAccessGrants, servers, serverTools, teams, users } from "@/db/schema";
 import type { Queryable } from "@/db/client";
@@ -232,6 +233,7 @@ export async function draftBundle(db: Queryable, now: Date): Promise<ConfigBundl
     limits: access.limits,
     llm,
     shadow: { blocklist: await compileBlocklist(db) },
+    ...(await codemodeOf(db)),
   };
 }
 
@@ -306,6 +308,7 @@ export async function compileBundle(db: Queryable, options: CompileOptions): Pro
     limits: access.limits,
     llm,
     shadow: { blocklist: await compileBlocklist(db) },
+    ...(await codemodeOf(db)),
   });
   return { bundle, skipped };
 }
@@ -342,4 +345,10 @@ export async function withoutRevoked(db: Queryable, bundle: ConfigBundle, now: D
     users: bundle.users.filter((u) => userOk.has(u.id)),
     tokens: bundle.tokens.filter((t) => tokenOk.has(t.id) && userOk.has(t.userId)),
   });
+}
+
+/** Code Mode's setting, as the bundle carries it (nothing while it is off). */
+async function codemodeOf(db: Queryable): Promise<{ codemode?: ConfigBundle["codemode"] }> {
+  const codemode = await compileCodemode(db);
+  return codemode ? { codemode } : {};
 }

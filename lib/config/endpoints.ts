@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { endpoint, NoQuery } from "@/lib/api/endpoint";
+import { CodemodeSettingsInput, CodemodeSettingsOutput } from "@/lib/codemode/settings";
 import { BundleDiffOutput, DeploymentDetailOutput, DeploymentOutput, DiffQuery, PublishOutput, PushOutput, RollbackConfigInput, VersionText } from "./schemas";
 
 /** The public API contracts of this domain (routes under app/api/v1; the OpenAPI document is built from them). */
@@ -40,4 +41,16 @@ export const diffConfigEndpoint = endpoint({
   method: "GET", path: "/config/diff", operationId: "diffConfig", tag: "Configuration", permission: "config.read", status: 200,
   summary: "What changed between two published versions: servers, tools, rules, and token/user/team counts",
   query: DiffQuery, response: BundleDiffOutput,
+});
+
+export const getCodemodeEndpoint = endpoint({
+  method: "GET", path: "/config/codemode", operationId: "getCodemodeSettings", tag: "Configuration", permission: "portal.read", status: 200,
+  summary: "The portal's Code Mode setting: off, opt-in (?codemode=…), default (on unless ?codemode=off) or enforced, and the shape when on by default",
+  query: NoQuery, response: CodemodeSettingsOutput,
+});
+
+export const updateCodemodeEndpoint = endpoint({
+  method: "PUT", path: "/config/codemode", operationId: "updateCodemodeSettings", tag: "Configuration", permission: "config.publish", status: 200,
+  summary: "Change the portal's Code Mode setting; it reaches the portal with the next publish",
+  query: NoQuery, body: CodemodeSettingsInput, response: CodemodeSettingsOutput,
 });

@@ -4,6 +4,7 @@ import { sessionAction } from "@/lib/auth/action";
 import { publishConfig } from "@/lib/config/publish-config";
 import { pushConfig } from "@/lib/config/push-config";
 import { rollbackConfig } from "@/lib/config/rollback-config";
+import { updateCodemodeSettings } from "@/lib/codemode/settings";
 
 export const publishConfigAction = sessionAction((ctx) => publishConfig(ctx), { revalidate: "/portal" });
 
@@ -17,3 +18,5 @@ export const rollbackConfigAction = sessionAction(
   },
   { revalidate: "/portal" },
 );
+
+export const updateCodemodeAction = sessionAction((ctx, form) => updateCodemodeSettings(ctx, { mode: form.get("mode"), shape: form.get("shape") }), { revalidate: "/portal" });

@@ -17,7 +17,9 @@ import { connectInstructions, mcpEndpoint } from "@/lib/config/connect";
 import { listTeams } from "@/lib/teams/queries";
 import { ImpactView } from "@/components/policies/impact-view";
 import { previewImpact } from "@/lib/policies/impact";
-import { publishConfigAction, pushConfigAction, rollbackConfigAction } from "./actions";
+import { getCodemodeSettings } from "@/lib/codemode/settings";
+import { CodemodeSettingsForm } from "@/components/portal/codemode-settings";
+import { publishConfigAction, pushConfigAction, rollbackConfigAction, updateCodemodeAction } from "./actions";
 
 export const metadata: Metadata = { title: "Portal" };
 
@@ -46,6 +48,7 @@ export default async function PortalPage({ searchParams }: { searchParams: Promi
     }
   }
   const impact = can(ctx.actor, "policies.read") ? await previewImpact(ctx) : null;
+  const codemode = await getCodemodeSettings(ctx);
   const teamSlugs = diff ? Object.fromEntries((await listTeams(ctx)).map((t) => [t.id, t.slug])) : {};
 
   return (
@@ -123,6 +126,24 @@ export default async function PortalPage({ searchParams }: { searchParams: Promi
           </ul>
         </Card>
       </div>
+
+      <Card
+        title="Code Mode"
+        description="Instead of every tool's JSON schema, clients get a search tool and an execute tool (or one code tool) and write code against a typed API of their tools; the code runs in a sandbox with no network, and every tool call it makes is checked and audited like a direct one."
+      >
+        <div className="grid gap-4 lg:grid-cols-2">
+          <CodemodeSettingsForm settings={codemode} action={updateCodemodeAction} canEdit={canPublish} />
+          <ul className="space-y-1.5 text-sm" data-testid="codemode-urls">
+            {(["search_and_execute", "code"] as const).map((shape) => (
+              <li key={shape} className="flex items-center justify-between gap-2">
+                <code className="font-mono text-xs">{`${endpoint}?codemode=${shape}`}</code>
+                <CopyButton value={`${endpoint}?codemode=${shape}`} label="Copy" />
+              </li>
+            ))}
+            <li className="text-xs text-zinc-500">Also on /mcp/{"{server}"}. {codemode.mode === "off" ? "Off: these URLs serve the plain catalog until Code Mode is turned on and published." : ""}</li>
+          </ul>
+        </div>
+      </Card>
 
       {impact && (
         <Card title="Changes at the next publish" description="Who gains or loses which tools when you publish now: approvals, server access, policies and users together.">

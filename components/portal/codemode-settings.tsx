@@ -1,0 +1,59 @@
+"use client";
+
+import type { FormAction } from "@/lib/auth/action-result";
+import type { CodemodeSettingsOutput } from "@/lib/codemode/settings";
+import { ActionForm, SubmitButton } from "../ui/action-form";
+import { Select } from "../ui/field";
+
+const MODES = [
+  ["off", "Off", "Clients get every tool's JSON schema; ?codemode= is ignored."],
+  ["opt-in", "Opt-in", "Clients that add ?codemode=search_and_execute or ?codemode=code to the URL get Code Mode."],
+  ["default", "On by default", "Every client gets Code Mode; ?codemode=off opts out."],
+  ["enforced", "Enforced", "Every client gets Code Mode; ?codemode= only picks the shape."],
+] as const;
+
+/** The portal's Code Mode setting, with what each choice means; admins change it, everyone sees it. */
+export function CodemodeSettingsForm({ settings, action, canEdit }: { settings: CodemodeSettingsOutput; action: FormAction<CodemodeSettingsOutput>; canEdit: boolean }) {
+  const current = MODES.find(([m]) => m === settings.mode)!;
+  if (!canEdit) {
+    return (
+      <p className="text-sm" data-testid="codemode-setting">
+        <span className="font-medium">{current[1]}</span> — {current[2]}
+        {settings.mode !== "off" && settings.mode !== "opt-in" && <> Shape when not chosen: {settings.shape === "code" ? "one code tool" : "search + execute"}.</>}
+      </p>
+    );
+  }
+  return (
+    <ActionForm
+      action={action}
+      className="space-y-3 text-sm"
+      success={(r) => (
+        <p className="text-xs text-emerald-800" role="status" data-testid="codemode-saved">
+          Saved: {MODES.find(([m]) => m === r.mode)![1]}. It reaches the portal with the next publish.
+        </p>
+      )}
+    >
+      <fieldset className="space-y-1.5" data-testid="codemode-setting">
+        <legend className="sr-only">Code Mode</legend>
+        {MODES.map(([mode, label, help]) => (
+          <label key={mode} className="flex items-start gap-2">
+            <input type="radio" name="mode" value={mode} defaultChecked={mode === settings.mode} className="mt-1" />
+            <span>
+              <span className="font-medium">{label}</span> <span className="text-xs text-zinc-500">{help}</span>
+            </span>
+          </label>
+        ))}
+      </fieldset>
+      <label className="block space-y-1">
+        <span className="block text-xs text-zinc-500">Shape when the client does not choose (on by default, enforced)</span>
+        <Select name="shape" defaultValue={settings.shape}>
+          <option value="search_and_execute">search + execute — constant size, for any catalog</option>
+          <option value="code">one code tool — the whole typed API in its description, for small catalogs</option>
+        </Select>
+      </label>
+      <SubmitButton variant="secondary" pendingLabel="Saving…">
+        Save Code Mode setting
+      </SubmitButton>
+    </ActionForm>
+  );
+}

@@ -1,0 +1,60 @@
+/**
+ * The portal's Code Mode setting (docs/codemode.md): off, opt-in, on by default, or enforced, and
+ * the shape it takes when on by default. Stored in `portal_settings`, compiled into the bundle
+ * (absent while off, so a portal that never used it publishes the same content as before).
+ */
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Queryable } from "@/db/client";
+import { portalSettings } from "@/db/schema";
+import { CODEMODE_MODES, CODEMODE_SHAPES, type BundleCodemode } from "@core/bundle/schema";
+import { authorize } from "../auth/actor";
+import { recordAudit } from "../audit/record-audit";
+import type { Ctx } from "../context";
+
+const ROW = "portal";
+
+export const CodemodeSettingsInput = z
+  .object({
+    mode: z.enum(CODEMODE_MODES, { error: `expected one of ${CODEMODE_MODES.join(", ")}` }),
+    shape: z.enum(CODEMODE_SHAPES, { error: `expected one of ${CODEMODE_SHAPES.join(", ")}` }),
+  })
+  .strict();
+
+export const CodemodeSettingsOutput = CodemodeSettingsInput.extend({ updatedAt: z.string().nullable() });
+export type CodemodeSettingsOutput = z.infer<typeof CodemodeSettingsOutput>;
+
+const DEFAULTS = { mode: "off", shape: "search_and_execute" } as const;
+
+async function read(db: Queryable): Promise<CodemodeSettingsOutput> {
+  const [row] = await db.select().from(portalSettings).where(eq(portalSettings.id, ROW));
+  return row ? { mode: row.codemodeMode, shape: row.codemodeShape, updatedAt: row.updatedAt.toISOString() } : { ...DEFAULTS, updatedAt: null };
+}
+
+/** The setting as it stands (published with the next publish). Anyone signed in may read it: it says which URL to use. */
+export async function getCodemodeSettings({ db, actor }: Ctx): Promise<CodemodeSettingsOutput> {
+  authorize(actor, "portal.read");
+  return read(db);
+}
+
+/** Changes the setting (admins: it changes what every client of the portal sees); takes effect at the next publish. */
+export async function updateCodemodeSettings({ db, actor }: Ctx, raw: unknown): Promise<CodemodeSettingsOutput> {
+  authorize(actor, "config.publish");
+  const input = CodemodeSettingsInput.parse(raw);
+  return db.transaction(async (tx) => {
+    const before = await read(tx);
+    const now = new Date();
+    await tx
+      .insert(portalSettings)
+      .values({ id: ROW, codemodeMode: input.mode, codemodeShape: input.shape, updatedBy: actor.userId, updatedAt: now })
+      .onConflictDoUpdate({ target: portalSettings.id, set: { codemodeMode: input.mode, codemodeShape: input.shape, updatedBy: actor.userId, updatedAt: now } });
+    await recordAudit(tx, actor, { action: "portal.codemode", targetType: "portal", targetId: ROW, details: { from: { mode: before.mode, shape: before.shape }, to: input } });
+    return { ...input, updatedAt: now.toISOString() };
+  });
+}
+
+/** For the bundle: the setting, or nothing while Code Mode is off. */
+export async function compileCodemode(db: Queryable): Promise<BundleCodemode | undefined> {
+  const settings = await read(db);
+  return settings.mode === "off" ? undefined : { mode: settings.mode, shape: settings.shape };
+}
