@@ -337,7 +337,7 @@ export async function startWranglerPortal(s, worker, vars) {
  * What a console would publish: one approved server with its tools pinned to their live hashes,
  * one member with an API token, one rule allowing everyone every tool of that server.
  */
-export async function portalConfig(helpers, upstreamUrl, consoleUrl) {
+export async function portalConfig(helpers, upstreamUrl, consoleUrl, extra = {}) {
   const keys = await helpers.generateSigningKeyPair();
   const lister = await connect(upstreamUrl);
   const upstreamTools = (await lister.listTools()).tools;
@@ -368,6 +368,8 @@ export async function portalConfig(helpers, upstreamUrl, consoleUrl) {
     policies: { rules: [{ id: randomUUID(), effect: "allow", subject: { type: "everyone" }, resource: { serverSlug: SLUG, tool: "*" }, priority: 100 }] },
     limits: { rateLimits: [], budgets: [] },
     llm: { providers: [], prices: [] }, shadow: { blocklist: [] },
+    // Other parts of the bundle a benchmark needs (bench/codemode: the Code Mode setting).
+    ...extra,
   };
   return {
     token,

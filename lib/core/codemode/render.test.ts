@@ -2,6 +2,7 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { type McpToolDefinition } from "@core/tools/tool-types";
 import { renderToolDeclaration, renderToolsModule, toolIdentifier } from "./render";
+import { typeCheck } from "@/testing/typecheck";
 
 // Real tools/list output of @modelcontextprotocol/server-filesystem, -github and -everything (trimmed).
 const readTextFile: McpToolDefinition = {
@@ -168,21 +169,6 @@ const realistic = [readTextFile, createIssue, createPullRequestReview, getEnv, d
  * Type-checks declarations plus code that uses them, with the real compiler and strict settings.
  * Returns the diagnostics as text, one per line (empty when the program is valid).
  */
-function typeCheck(files: Record<string, string>): string {
-  const options: ts.CompilerOptions = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, lib: ["lib.es2022.d.ts"], types: [], noUnusedLocals: false };
-  const host = ts.createCompilerHost(options);
-  const original = { getSourceFile: host.getSourceFile, fileExists: host.fileExists, readFile: host.readFile };
-  host.getSourceFile = (name, languageVersion, ...rest) =>
-    name in files ? ts.createSourceFile(name, files[name]!, languageVersion, true) : original.getSourceFile.call(host, name, languageVersion, ...rest);
-  host.fileExists = (name) => name in files || original.fileExists.call(host, name);
-  host.readFile = (name) => files[name] ?? original.readFile.call(host, name);
-  const program = ts.createProgram(Object.keys(files), options, host);
-  return ts
-    .getPreEmitDiagnostics(program)
-    .map((d) => `${d.file?.fileName ?? ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`)
-    .join("\n");
-}
-
 describe("toolIdentifier", () => {
   it("keeps valid names and maps every other character to _, one for one", () => {
     expect(toolIdentifier("read_text_file")).toBe("read_text_file");

@@ -5,47 +5,35 @@
  * Worker and the tests agree on every word a client can get back.
  */
 import type { CodemodeShape } from "@core/bundle/schema";
-import { declareCodemode, SEARCH_MAX_PAGE_SIZE, SEARCH_PAGE_SIZE, SEARCH_QUERY_LIMIT, type CatalogTool } from "./search";
+import { declareCodemode, SEARCH_MAX_PAGE_SIZE, SEARCH_PAGE_SIZE, SEARCH_QUERY_LIMIT, SearchCursorError, searchTools, type CatalogTool } from "./search";
 
 /** The longest `code` accepted (characters): a program that calls tools, not a library. */
 export const CODE_LIMIT = 100_000;
 
+/*
+ * The words are few on purpose: this list is all a client holds before the user says a word, and
+ * the benchmark's target is ≤ 4 % of the plain catalog's tokens at 52 tools (bench/codemode).
+ */
 const CALLING =
-  "The code is the body of an async JavaScript function: call a tool with `await codemode.<name>(input)` (input as the tool's declaration types it; the result is the tool's `structuredContent` when it has one, else its content, and a refused or failed call throws an Error whose message says why), `return` a JSON value, and use `console.log` for notes; both come back. " +
-  "It runs in a sandbox with no network, no files and no timers beyond the call: fetch and imports fail. Every tool call is checked against your access and audited like a direct call.";
+  "Call tools as `await codemode.<name>(input)` (names and input types from search); a refused or failed call throws. `return` a JSON value; console.log output comes back too. The code runs in a sandbox without network; every call is checked and audited like a direct one.";
 
 const SEARCH_TOOL = {
   name: "search",
-  title: "Search your tools",
-  description:
-    "Find the tools you can use through this portal (your company's approved MCP servers): words, a server name or a tool name. " +
-    `Returns the matching tools as TypeScript declarations of the \`codemode\` object, best first, ${SEARCH_PAGE_SIZE} at a time (pass \`nextCursor\` back with the same query for more), to call from \`execute\`. An empty query lists every tool.`,
+  description: `Find the tools you can call from execute, by words, server or tool name (empty: all). Returns their TypeScript declarations, ${SEARCH_PAGE_SIZE} per page; pass nextCursor back for more.`,
   inputSchema: {
     type: "object",
-    properties: {
-      query: { type: "string", maxLength: SEARCH_QUERY_LIMIT, description: "What the tool should do, a server name or a tool name." },
-      cursor: { type: "string", description: "`nextCursor` of the previous page of the same query." },
-      limit: { type: "integer", minimum: 1, maximum: SEARCH_MAX_PAGE_SIZE, description: `Tools per page (default ${SEARCH_PAGE_SIZE}).` },
-    },
+    properties: { query: { type: "string", maxLength: SEARCH_QUERY_LIMIT }, cursor: { type: "string" }, limit: { type: "integer", minimum: 1, maximum: SEARCH_MAX_PAGE_SIZE } },
     required: ["query"],
-    additionalProperties: false,
   },
-  annotations: { readOnlyHint: true, openWorldHint: false },
+  annotations: { readOnlyHint: true },
 };
 
-const CODE_INPUT = {
-  type: "object",
-  properties: { code: { type: "string", maxLength: CODE_LIMIT, description: "The body of an async function; `return` the result." } },
-  required: ["code"],
-  additionalProperties: false,
-};
+const CODE_INPUT = { type: "object", properties: { code: { type: "string", maxLength: CODE_LIMIT } }, required: ["code"] };
 
 const EXECUTE_TOOL = {
   name: "execute",
-  title: "Run code that calls your tools",
-  description: `Run JavaScript that calls the tools \`search\` found. ${CALLING}\n\nExample:\nconst issues = await codemode.github_list_issues({ owner: "acme", repo: "api" });\nreturn issues.length;`,
+  description: `Run JavaScript, the body of an async function. ${CALLING}`,
   inputSchema: CODE_INPUT,
-  annotations: { openWorldHint: true },
 };
 
 /** The tools/list of a Code Mode shape for this caller's catalog. */
@@ -54,10 +42,8 @@ export function codemodeToolList(shape: CodemodeShape, catalog: readonly Catalog
   return [
     {
       name: "code",
-      title: "Run code that calls your tools",
-      description: `Run JavaScript that calls your tools. ${CALLING}\n\nThe tools you can call:\n\`\`\`ts\n${declareCodemode(catalog)}\`\`\``,
+      description: `Run JavaScript, the body of an async function. ${CALLING} The tools you can call:\n\`\`\`ts\n${declareCodemode(catalog)}\`\`\``,
       inputSchema: CODE_INPUT,
-      annotations: { openWorldHint: true },
     },
   ];
 }
@@ -90,4 +76,26 @@ export function jsonToolResult(value: Record<string, unknown>, text: string, isE
 
 export function errorToolResult(message: string): Record<string, unknown> {
   return { content: [{ type: "text", text: message }], isError: true };
+}
+
+/**
+ * The answer to `search`: the page's tools as declarations of the `codemode` object (the text the
+ * model reads), and the same as structured content (names, servers, short descriptions, the
+ * cursor). A cursor of another query is a tool error that says so.
+ */
+export function searchResult(catalog: readonly CatalogTool[], query: string, options: { limit?: number; cursor?: string } = {}): Record<string, unknown> {
+  let page;
+  try {
+    page = searchTools(catalog, query, options);
+  } catch (error) {
+    if (error instanceof SearchCursorError) return errorToolResult(error.message);
+    throw error;
+  }
+  // The declarations (in the text) carry the descriptions; the structured part only names the tools.
+  const listing = page.tools.map((t) => ({ name: t.name, server: t.serverSlug }));
+  const text =
+    page.total === 0
+      ? `No tool you can use matches "${query.slice(0, 100)}". Search with other words, or an empty query for every tool.`
+      : `${page.tools.length} of ${page.total} matching tools${page.nextCursor ? ` (nextCursor "${page.nextCursor}")` : ""}:\n${declareCodemode(page.tools)}`;
+  return jsonToolResult({ tools: listing, total: page.total, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) }, text);
 }

@@ -8,8 +8,8 @@
  * audited with `via: "codemode"` and the `execute` call's event as its parent. docs/codemode.md.
  */
 import type { CodemodeShape } from "@core/bundle/schema";
-import { codemodeNames, declareCodemode, searchTools, SearchCursorError, type CatalogTool } from "@core/codemode/search";
-import { codemodeToolList, errorToolResult, jsonToolResult, readCodemodeCall } from "@core/codemode/tools";
+import { codemodeNames, type CatalogTool } from "@core/codemode/search";
+import { codemodeToolList, errorToolResult, jsonToolResult, readCodemodeCall, searchResult } from "@core/codemode/tools";
 import type { McpToolDefinition } from "@core/tools/tool-types";
 import { countTokensBounded } from "@core/tools/token-cost";
 import type { StatelessRequest } from "@core/mcp/stateless";
@@ -68,20 +68,7 @@ export async function codemodeCall(shape: CodemodeShape, rpc: StatelessRequest, 
   }
   const call = read.call;
   if (call.kind === "search") {
-    const catalog = toCatalog(await path.visibleTools());
-    let result: Record<string, unknown>;
-    try {
-      const page = searchTools(catalog, call.query, { limit: call.limit, cursor: call.cursor });
-      const listing = page.tools.map((t) => ({ name: t.name, server: t.serverSlug, ...(t.definition.description ? { description: t.definition.description.slice(0, 300) } : {}) }));
-      const summary =
-        page.total === 0
-          ? `No tool you can use matches "${call.query.slice(0, 100)}". Search with other words, or an empty query for every tool.`
-          : `${page.tools.length} of ${page.total} matching tools${page.nextCursor ? ` (more: search again with cursor "${page.nextCursor}")` : ""}. Call them from execute as await codemode.<name>(input):\n\n${declareCodemode(page.tools)}`;
-      result = jsonToolResult({ tools: listing, total: page.total, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) }, summary);
-    } catch (error) {
-      if (!(error instanceof SearchCursorError)) throw error;
-      result = errorToolResult(error.message);
-    }
+    const result = searchResult(toCatalog(await path.visibleTools()), call.query, { limit: call.limit, cursor: call.cursor });
     emit({ ...fields, success: result.isError !== true, durationMs: Date.now() - started, error: result.isError ? "invalid cursor" : null }, result, id);
     return result;
   }
