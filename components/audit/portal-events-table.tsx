@@ -1,3 +1,4 @@
+import Link from "next/link";
 import type { ReactNode } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Table, Td } from "@/components/ui/table";
@@ -27,7 +28,23 @@ export function PortalEventsTable({ events, empty }: { events: McpEventOutput[];
               {e.clientName ?? <span className="text-zinc-400">—</span>}
               {e.clientVersion && <span className="text-zinc-500"> {e.clientVersion}</span>}
             </Td>
-            <Td className="whitespace-nowrap font-mono text-xs">{e.method}</Td>
+            <Td className="whitespace-nowrap font-mono text-xs">
+              {e.method}
+              {e.via === "codemode" && (
+                <div className="mt-0.5 font-sans" data-testid="event-codemode">
+                  <Badge tone="indigo">Code Mode</Badge>
+                  {e.parentId ? (
+                    <Link className="ml-1 text-indigo-700 hover:underline" href={`/audit?${new URLSearchParams({ via: "codemode", parent: e.parentId })}`} title="The other calls of the same execute">
+                      from execute
+                    </Link>
+                  ) : e.method === "tools/call" && (e.tool === "execute" || e.tool === "code") ? (
+                    <Link className="ml-1 text-indigo-700 hover:underline" href={`/audit?${new URLSearchParams({ via: "codemode", parent: e.id })}`}>
+                      its tool calls
+                    </Link>
+                  ) : null}
+                </div>
+              )}
+            </Td>
             <Td className="font-mono text-xs">{e.serverSlug ?? <span className="text-zinc-400">—</span>}</Td>
             <Td className="max-w-xs font-mono text-xs">
               {t ? (

@@ -39,6 +39,19 @@ describe.each(testDatabases())("audit event queries on $name", (database) => {
     expect((await listEvents(await ctx("admin"), { limit: 1 })).events).toHaveLength(1);
   });
 
+  it("filters Code Mode: its calls, and the tool calls one execute made", async () => {
+    const sec = await ctx();
+    const execute = makeEvent({ time: at(100), serverSlug: null, tool: "execute", via: "codemode" });
+    const inner = [makeEvent({ time: at(101), tool: "get_weather", via: "codemode", parentId: execute.id }), makeEvent({ time: at(102), tool: "create_issue", via: "codemode", parentId: execute.id })];
+    const other = makeEvent({ time: at(103), tool: "get_weather" });
+    await db.insert(mcpEvents).values([execute, ...inner, other]);
+    const q = async (query: Parameters<typeof listEvents>[1]) => ids((await listEvents(sec, { from: at(100), ...query })).events);
+    expect(await q({ via: "codemode" })).toEqual([inner[1]!.id, inner[0]!.id, execute.id]);
+    expect(await q({ parent: execute.id })).toEqual([inner[1]!.id, inner[0]!.id]);
+    expect((await listEvents(sec, { parent: execute.id })).events[0]).toMatchObject({ via: "codemode", parentId: execute.id });
+    await expect(listEvents(sec, { via: "other" as "codemode" })).rejects.toThrow();
+  });
+
   it("filters by user (email substring, case-insensitive, or user id), server, tool, decision, method and time", async () => {
     const sec = await ctx();
     const q = async (query: Parameters<typeof listEvents>[1]) => ids((await listEvents(sec, { to: at(5), ...query })).events);

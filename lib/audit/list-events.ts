@@ -38,6 +38,8 @@ export async function listEvents({ db, actor }: Ctx, input: ListEventsQuery = {}
   if (query.tool) conditions.push(or(eq(mcpEvents.tool, query.tool), eq(mcpEvents.prompt, query.tool), eq(mcpEvents.resourceUri, query.tool))!);
   if (query.decision) conditions.push(eq(mcpEvents.decision, query.decision));
   if (query.method) conditions.push(eq(mcpEvents.method, query.method));
+  if (query.via) conditions.push(eq(mcpEvents.via, query.via));
+  if (query.parent) conditions.push(eq(mcpEvents.parentId, query.parent));
   if (query.from) conditions.push(gte(mcpEvents.time, new Date(query.from).toISOString()));
   if (query.to) conditions.push(lt(mcpEvents.time, new Date(query.to).toISOString()));
   if (query.cursor) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Uuid } from "@core/zod/helpers";
 import { IsoDateTime } from "@core/zod/helpers";
 import { EVENT_TEXT_LIMIT, PortalEvent } from "@core/events/schema";
 
@@ -15,6 +16,8 @@ export const ListEventsQuery = z
     tool: Filter(2_000).describe("Tool name (the upstream's, not the portal's `{slug}_{tool}`), prompt name or resource URI"),
     decision: z.enum(["allowed", "denied"]).optional(),
     method: Filter(EVENT_TEXT_LIMIT).describe("JSON-RPC method, e.g. tools/call"),
+    via: z.enum(["codemode"]).optional().describe("codemode: only Code Mode (its search/execute/code calls, and the tool calls its code made)"),
+    parent: Uuid.optional().describe("The tool calls one Code Mode execute made: its event id"),
     from: IsoDateTime.optional().describe("Events at or after this time"),
     to: IsoDateTime.optional().describe("Events before this time"),
     limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(AUDIT_PAGE_DEFAULT),

@@ -80,6 +80,17 @@ export const UsageOutput = z.object({
     listTokens: z
       .array(z.object({ server: ServerSlug, lists: Count, avgTokens: Tokens, lastTokens: Tokens }))
       .describe("tools/list answers by server: what the tool list costs each session that loads it (average, and the latest)"),
+    codemode: z
+      .object({
+        lists: Count.describe("Code Mode tools/list answers"),
+        catalogTokens: Tokens.describe("What the plain tool lists would have put into context instead"),
+        sentTokens: Tokens.describe("What the Code Mode lists put into context"),
+        savedTokens: Tokens.describe("catalogTokens − sentTokens"),
+        executes: Count.describe("search, execute and code calls"),
+        innerCalls: Count.describe("Tool calls made by Code Mode code (each also counted in byServer and byTool)"),
+        byServer: z.array(z.object({ server: ServerSlug, catalogTokens: Tokens })).describe("The plain list tokens each server's tools would have cost, most first"),
+      })
+      .describe("Code Mode (docs/codemode.md): the context tokens its lists saved"),
   }),
   llm: z.object({
     byModel: z.array(z.object({ provider: z.string(), model: z.string().nullable(), calls: Count, tokens: Tokens, costMicroUsd: MicroUsd, cacheHits: Count })),

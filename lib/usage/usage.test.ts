@@ -247,6 +247,33 @@ describe.each(testDatabases())("usage on $name", (database) => {
     ]);
   });
 
+  it("counts Code Mode's lists as savings against the plain lists they replaced, never as list costs, and its calls", async () => {
+    const base = { userId: memberA.userId, teamId: t1.id, serverUrl: null };
+    const execId = crypto.randomUUID();
+    await db.insert(mcpEvents).values([
+      { ...mcpRow({ ...base, method: "tools/list", serverSlug: null, tool: null, endpoint: "/mcp", resultTokens: 211, time: "2030-07-10T09:00:00.000Z" }), serverTokens: { weather: 900, github: 8_000 }, via: "codemode", codemodeTokens: 211 },
+      { ...mcpRow({ ...base, method: "tools/list", serverSlug: null, tool: null, endpoint: "/mcp/github", resultTokens: 211, time: "2030-07-10T09:05:00.000Z" }), serverTokens: { github: 8_000 }, via: "codemode", codemodeTokens: 211 },
+      { ...mcpRow({ ...base, method: "tools/call", serverSlug: null, tool: "execute", endpoint: "/mcp", resultTokens: 40, time: "2030-07-10T09:01:00.000Z" }), id: execId, via: "codemode" },
+      { ...mcpRow({ ...base, method: "tools/call", serverSlug: "weather", tool: "get_weather", endpoint: "/mcp", resultTokens: 30, time: "2030-07-10T09:01:01.000Z" }), via: "codemode", parentId: execId },
+      { ...mcpRow({ ...base, method: "tools/call", serverSlug: "github", tool: "search_code", endpoint: "/mcp", resultTokens: 50, time: "2030-07-10T09:01:02.000Z" }), via: "codemode", parentId: execId },
+    ]);
+    const usage = await getUsage({ db, actor: admin }, { from: "2030-07-01", to: "2030-07-20" }, NOW);
+    expect(usage.mcp.codemode).toEqual({
+      lists: 2,
+      catalogTokens: 16_900,
+      sentTokens: 422,
+      savedTokens: 16_478,
+      executes: 1,
+      innerCalls: 2,
+      byServer: [
+        { server: "github", catalogTokens: 16_000 },
+        { server: "weather", catalogTokens: 900 },
+      ],
+    });
+    // The plain lists' costs know nothing of the catalogs Code Mode did not send.
+    expect(usage.mcp.listTokens).toEqual([]);
+  });
+
   it("refuses a token without the read scope, and a bad range", async () => {
     await expect(getUsage({ db, actor: { ...memberA, scopes: ["write"] } }, RANGE, NOW)).rejects.toThrow(ForbiddenError);
     await expect(getUsage({ db, actor: admin }, { from: "2030-03-10", to: "2030-03-01" }, NOW)).rejects.toThrow(ZodError);

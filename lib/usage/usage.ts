@@ -22,6 +22,7 @@
  */
 import { and, asc, desc, eq, gte, isNotNull, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { llmEvents, mcpEvents, teams, users } from "@/db/schema";
+import type { Queryable } from "@/db/client";
 import { authorize, can } from "../auth/actor";
 import { TOKENS } from "@/lib/budgets/spend";
 import type { Ctx } from "../context";
@@ -149,19 +150,21 @@ export async function getUsage({ db, actor }: Ctx, rawQuery: unknown = {}, now: 
   const ownLists = await db
     .select({ server: MCP_SERVER, tokens: num(sql`${mcpEvents.resultTokens}`), time: mcpEvents.time, id: mcpEvents.id })
     .from(mcpEvents)
-    .where(and(mcpWhere, eq(mcpEvents.method, "tools/list"), isNotNull(mcpEvents.resultTokens), isNull(mcpEvents.serverTokens)))
+    .where(and(mcpWhere, eq(mcpEvents.method, "tools/list"), isNotNull(mcpEvents.resultTokens), isNull(mcpEvents.serverTokens), isNull(mcpEvents.via)))
     .orderBy(desc(mcpEvents.time), desc(mcpEvents.id))
     .limit(10_000);
   const sharedLists = await db
     .select({ shares: mcpEvents.serverTokens, time: mcpEvents.time, id: mcpEvents.id })
     .from(mcpEvents)
-    .where(and(mcpWhere, eq(mcpEvents.method, "tools/list"), isNotNull(mcpEvents.serverTokens)))
+    // A Code Mode list reports the catalog it replaced, not what was sent: counted below, as savings.
+    .where(and(mcpWhere, eq(mcpEvents.method, "tools/list"), isNotNull(mcpEvents.serverTokens), isNull(mcpEvents.via)))
     .orderBy(desc(mcpEvents.time), desc(mcpEvents.id))
     .limit(10_000);
   const listTokens = summarizeLists([
     ...ownLists.map((r) => ({ server: r.server, tokens: r.tokens, time: r.time, id: r.id })),
     ...sharedLists.flatMap((r) => Object.entries(r.shares ?? {}).map(([server, tokens]) => ({ server, tokens, time: r.time, id: r.id }))),
   ]);
+  const codemode = await codemodeUsage(db, mcpWhere);
   const byModel = await db
     .select({
       provider: llmEvents.providerSlug,
@@ -211,7 +214,48 @@ export async function getUsage({ db, actor }: Ctx, rawQuery: unknown = {}, now: 
   return {
     range: { from: fromIso, to: toIso, days: daily.length },
     filters: { teamId, userId, ownUsageOnly },
-    mcp: { byServer, byTool, listTokens },
+    mcp: { byServer, byTool, listTokens, codemode },
     llm: { byModel, byUser, byTeam, daily },
+  };
+}
+
+/**
+ * Code Mode's lists in the range: what they sent against the plain lists they replaced (each Code
+ * Mode tools/list event carries both: `codemodeTokens` and `serverTokens`), and how much Code Mode
+ * was used (its own calls, and the tool calls its code made).
+ */
+async function codemodeUsage(db: Queryable, mcpWhere: SQL | undefined): Promise<UsageOutput["mcp"]["codemode"]> {
+  const via = eq(mcpEvents.via, "codemode");
+  const lists = await db
+    .select({ shares: mcpEvents.serverTokens, sent: mcpEvents.codemodeTokens })
+    .from(mcpEvents)
+    .where(and(mcpWhere, via, eq(mcpEvents.method, "tools/list")))
+    .orderBy(desc(mcpEvents.time), desc(mcpEvents.id))
+    .limit(10_000);
+  const byServer = new Map<string, number>();
+  let catalogTokens = 0;
+  let sentTokens = 0;
+  for (const list of lists) {
+    sentTokens += list.sent ?? 0;
+    for (const [server, tokens] of Object.entries(list.shares ?? {})) {
+      catalogTokens += tokens;
+      byServer.set(server, (byServer.get(server) ?? 0) + tokens);
+    }
+  }
+  const [calls] = await db
+    .select({
+      executes: num(sql`(count(*) filter (where ${mcpEvents.method} = 'tools/call' and ${mcpEvents.parentId} is null))::int`),
+      innerCalls: num(sql`(count(*) filter (where ${mcpEvents.parentId} is not null))::int`),
+    })
+    .from(mcpEvents)
+    .where(and(mcpWhere, via));
+  return {
+    lists: lists.length,
+    catalogTokens,
+    sentTokens,
+    savedTokens: Math.max(0, catalogTokens - sentTokens),
+    executes: calls?.executes ?? 0,
+    innerCalls: calls?.innerCalls ?? 0,
+    byServer: [...byServer].map(([server, tokens]) => ({ server, catalogTokens: tokens })).sort((a, b) => b.catalogTokens - a.catalogTokens || (a.server < b.server ? -1 : 1)),
   };
 }

@@ -57,6 +57,8 @@ async function PortalCalls({ ctx, params }: { ctx: Ctx; params: SearchParams }) 
     server: one(params.server),
     tool: one(params.tool),
     decision: one(params.decision),
+    via: one(params.via),
+    parent: one(params.parent),
     from: asUtc(one(params.from)),
     to: asUtc(one(params.to)),
   };
@@ -88,6 +90,11 @@ async function PortalCalls({ ctx, params }: { ctx: Ctx; params: SearchParams }) 
             <option value="allowed">Allowed</option>
             <option value="denied">Denied</option>
           </select>
+          <select name="via" defaultValue={filters.via ?? ""} aria-label="Origin" className={inputClass}>
+            <option value="">Any origin</option>
+            <option value="codemode">Code Mode</option>
+          </select>
+          {filters.parent && <input type="hidden" name="parent" value={filters.parent} />}
           <label className="text-xs text-zinc-500">
             From (UTC)
             <input type="datetime-local" name="from" defaultValue={forInput(parsed.success ? parsed.data.from : undefined)} className={`${inputClass} ml-1`} />

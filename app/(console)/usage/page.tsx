@@ -175,6 +175,32 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
         </Table>
       </Card>
 
+      {usage.mcp.codemode.lists + usage.mcp.codemode.executes > 0 && (
+        <Card
+          title="Code Mode"
+          description="Clients on Code Mode load search and execute (or one code tool) instead of every tool's JSON schema: the tokens below are what those lists saved, counted against the plain lists they replaced."
+        >
+          <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4" data-testid="usage-codemode">
+            <Stat label="Context tokens saved" value={formatCount(usage.mcp.codemode.savedTokens)} />
+            <Stat label="Code Mode tool lists" value={`${formatCount(usage.mcp.codemode.lists)} · ${formatCount(usage.mcp.codemode.sentTokens)} tokens`} />
+            <Stat label="search / execute calls" value={formatCount(usage.mcp.codemode.executes)} />
+            <Stat label="Tool calls from code" value={formatCount(usage.mcp.codemode.innerCalls)} />
+          </div>
+          {usage.mcp.codemode.byServer.length > 0 && (
+            <div className="mt-4">
+              <Table head={["Server", "Plain list tokens not loaded"]} empty="">
+                {usage.mcp.codemode.byServer.map((s) => (
+                  <tr key={s.server ?? ""} data-testid="usage-codemode-server-row">
+                    <Td className="font-mono text-xs">{serverLabel(s.server)}</Td>
+                    <Td className="tabular-nums">{formatCount(s.catalogTokens)}</Td>
+                  </tr>
+                ))}
+              </Table>
+            </div>
+          )}
+        </Card>
+      )}
+
       <Card title="Most expensive tools (context tokens)" description="tools/call by tool: the 20 whose results put the most tokens into the model's context.">
         <Table head={["Server", "Tool", "Calls", "Context tokens", "Avg per call"]} empty="No tool calls in this range.">
           {usage.mcp.byTool.map((t) => (

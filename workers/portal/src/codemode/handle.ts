@@ -16,7 +16,7 @@ import type { StatelessRequest } from "@core/mcp/stateless";
 import type { Env } from "../env";
 import { Denied, PortalErrorCode } from "../session/errors";
 import { msSetting } from "../settings";
-import { Answer, withFields, type Outcome, type StatelessContext } from "../stateless/context";
+import { Answer, withFields, type Outcome } from "../stateless/context";
 import type { VisibleTool } from "../stateless/handle";
 import { runInSandbox, type SandboxLimits } from "./sandbox";
 
@@ -31,13 +31,14 @@ export interface CodemodePath {
 const toCatalog = (visible: VisibleTool[]): CatalogTool[] => visible.map((t) => ({ name: t.listed.name, serverSlug: t.server.slug, definition: t.definition as unknown as McpToolDefinition }));
 
 /** tools/list in Code Mode: the shape's tools, and in the event what the plain catalog would have cost against what was sent. */
-export async function codemodeList(shape: CodemodeShape, path: CodemodePath, who: StatelessContext): Promise<Answer> {
+export async function codemodeList(shape: CodemodeShape, path: CodemodePath): Promise<Answer> {
   const visible = await path.visibleTools();
   const tools = codemodeToolList(shape, toCatalog(visible));
   const text = new Map<string, string[]>();
   for (const { server, listed } of visible) text.set(server.slug, [...(text.get(server.slug) ?? []), JSON.stringify(listed)]);
   const serverTokens = Object.fromEntries([...text].map(([slug, list]) => [slug, countTokensBounded(`[${list.join(",")}]`)]));
-  return new Answer({ tools }, { ...(who.scope ? {} : { serverTokens }), codemodeTokens: countTokensBounded(JSON.stringify(tools)), via: "codemode" });
+  // The plain lists this one replaced, by server (at /mcp/{slug} too): the usage views count the difference as saved.
+  return new Answer({ tools }, { serverTokens, codemodeTokens: countTokensBounded(JSON.stringify(tools)), via: "codemode" });
 }
 
 export function sandboxLimits(env: Env): SandboxLimits {

@@ -116,7 +116,7 @@ export async function dispatch(request: Request, rpc: StatelessRequest & { id: s
         emit({ bytesIn });
         return ok(rpc.id, discoverResult(who.config));
       case "tools/list": {
-        const answer = who.codemode ? await codemodeList(who.codemode, codemodePath(request, env, ctx, who, rpc), who) : await listTools(request, env, ctx, who, rpc);
+        const answer = who.codemode ? await codemodeList(who.codemode, codemodePath(request, env, ctx, who, rpc)) : await listTools(request, env, ctx, who, rpc);
         emit({ ...answer.outcome, bytesIn }, answer.result);
         return ok(rpc.id, answer.result);
       }
