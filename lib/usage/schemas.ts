@@ -85,7 +85,7 @@ export const UsageOutput = z.object({
         lists: Count.describe("Code Mode tools/list answers"),
         catalogTokens: Tokens.describe("What the plain tool lists would have put into context instead"),
         sentTokens: Tokens.describe("What the Code Mode lists put into context"),
-        savedTokens: Tokens.describe("catalogTokens − sentTokens"),
+        savedTokens: z.number().int().describe("catalogTokens − sentTokens; negative where the catalogs are smaller than Code Mode's own tools (a server or two of few tools)"),
         executes: Count.describe("search, execute and code calls"),
         innerCalls: Count.describe("Tool calls made by Code Mode code (each also counted in byServer and byTool)"),
         byServer: z.array(z.object({ server: ServerSlug, catalogTokens: Tokens })).describe("The plain list tokens each server's tools would have cost, most first"),

@@ -272,6 +272,11 @@ describe.each(testDatabases())("usage on $name", (database) => {
     });
     // The plain lists' costs know nothing of the catalogs Code Mode did not send.
     expect(usage.mcp.listTokens).toEqual([]);
+    // A catalog smaller than Code Mode's own tools: the difference is negative, and said so.
+    const small = await getUsage({ db, actor: admin }, { from: "2030-07-10", to: "2030-07-10" }, NOW);
+    expect(small.mcp.codemode.savedTokens).toBe(16_478);
+    await db.insert(mcpEvents).values({ ...mcpRow({ ...base, method: "tools/list", serverSlug: null, tool: null, endpoint: "/mcp", resultTokens: 211, time: "2030-07-15T09:00:00.000Z" }), serverTokens: { weather: 50 }, via: "codemode", codemodeTokens: 211 });
+    expect((await getUsage({ db, actor: admin }, { from: "2030-07-15", to: "2030-07-15" }, NOW)).mcp.codemode).toMatchObject({ lists: 1, catalogTokens: 50, sentTokens: 211, savedTokens: -161 });
   });
 
   it("refuses a token without the read scope, and a bad range", async () => {

@@ -253,7 +253,7 @@ async function codemodeUsage(db: Queryable, mcpWhere: SQL | undefined): Promise<
     lists: lists.length,
     catalogTokens,
     sentTokens,
-    savedTokens: Math.max(0, catalogTokens - sentTokens),
+    savedTokens: catalogTokens - sentTokens,
     executes: calls?.executes ?? 0,
     innerCalls: calls?.innerCalls ?? 0,
     byServer: [...byServer].map(([server, tokens]) => ({ server, catalogTokens: tokens })).sort((a, b) => b.catalogTokens - a.catalogTokens || (a.server < b.server ? -1 : 1)),

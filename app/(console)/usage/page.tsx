@@ -181,7 +181,10 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
           description="Clients on Code Mode load search and execute (or one code tool) instead of every tool's JSON schema: the tokens below are what those lists saved, counted against the plain lists they replaced."
         >
           <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4" data-testid="usage-codemode">
-            <Stat label="Context tokens saved" value={formatCount(usage.mcp.codemode.savedTokens)} />
+            <Stat
+              label={usage.mcp.codemode.savedTokens >= 0 ? "Context tokens saved" : "Context tokens added (catalog smaller than Code Mode's tools)"}
+              value={formatCount(Math.abs(usage.mcp.codemode.savedTokens))}
+            />
             <Stat label="Code Mode tool lists" value={`${formatCount(usage.mcp.codemode.lists)} · ${formatCount(usage.mcp.codemode.sentTokens)} tokens`} />
             <Stat label="search / execute calls" value={formatCount(usage.mcp.codemode.executes)} />
             <Stat label="Tool calls from code" value={formatCount(usage.mcp.codemode.innerCalls)} />
