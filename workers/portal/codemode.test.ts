@@ -6,7 +6,11 @@
  * imports, no code from strings, no bindings, endless loops and huge allocations stopped, a flood of
  * calls stopped by the rate limit — while the portal keeps serving.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RateLimitSpec } from "@core/limits/schema";
@@ -70,7 +74,11 @@ describe("Code Mode at the portal (search + execute, sandboxed, every inner call
   it("lists exactly search and execute on ?codemode=search_and_execute, one code tool with the typed API on ?codemode=code, the catalog without", async () => {
     const tools = (await (await connect(alice)).listTools()).tools;
     expect(tools.map((t) => t.name)).toEqual(["search", "execute"]);
-    const code = (await (await connect(alice, "?codemode=code")).listTools()).tools;
+    const codeClient = await connect(alice, "?codemode=code");
+    const code = (await codeClient.listTools()).tools;
+    const ran = (await codeClient.callTool({ name: "code", arguments: { code: `return (await codemode.weather_get_weather({ city: "Rome" })).length > 0` } })) as ToolResult;
+    expect(ran.structuredContent).toMatchObject({ result: true });
+    expect(((await codeClient.callTool({ name: "execute", arguments: { code: "return 1" } }).catch((e: Error) => e)) as Error).message).toMatch(/in Code Mode this portal offers code/);
     expect(code.map((t) => t.name)).toEqual(["code"]);
     expect(code[0]!.description).toContain("declare namespace codemode {");
     expect(code[0]!.description).toContain("function weather_get_weather(input: {");
@@ -199,6 +207,30 @@ describe("Code Mode at the portal (search + execute, sandboxed, every inner call
     const allowed = sink.events.filter((e) => e.email === "flood@example.test" && e.via === "codemode" && e.tool === "echo" && e.decision === "allowed");
     expect(allowed.length).toBeGreaterThan(0);
     expect(allowed.length).toBeLessThan(12);
+  }, 60_000);
+
+  it("serves mcp-remote as Claude Desktop runs it, at /mcp/{slug} with the server's own tool names", async () => {
+    const configDir = mkdtempSync(path.join(tmpdir(), "mcp-remote-codemode-"));
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [path.join(process.cwd(), "node_modules", "mcp-remote", "dist", "proxy.js"), `${portal.origin.replace("127.0.0.1", "localhost")}/mcp/everything?codemode=search_and_execute`, "--header", `Authorization:Bearer ${alice.token}`, "--host", "127.0.0.1"],
+      env: { ...(process.env as Record<string, string>), MCP_REMOTE_CONFIG_DIR: configDir, BROWSER: "/bin/false" },
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "claude-desktop-like", version: "0.9" });
+    try {
+      await client.connect(transport);
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["search", "execute"]);
+      const found = (await client.callTool({ name: "search", arguments: { query: "echo" } })) as ToolResult;
+      expect(found.content![0]!.text).toContain("function echo(input: {");
+      expect(found.content![0]!.text).not.toContain("weather");
+      const ran = (await client.callTool({ name: "execute", arguments: { code: `return await codemode.echo({ message: "via mcp-remote" });` } })) as ToolResult;
+      expect(JSON.stringify(ran.structuredContent)).toContain("via mcp-remote");
+      await expect.poll(() => sink.events.some((e) => e.via === "codemode" && e.parentId && e.tool === "echo" && e.endpoint === "/mcp/everything" && e.clientName?.startsWith("claude-desktop-like")), { timeout: 15_000 }).toBe(true);
+    } finally {
+      await client.close();
+      rmSync(configDir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it("serves a raw 2026-07-28 client too, and refuses an unknown ?codemode= value with a clear 400", async () => {
