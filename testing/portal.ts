@@ -174,6 +174,8 @@ export async function approvedServer(options: {
   wrongPin?: string[];
   /** Tools published as read-only (as if their approved definition said readOnlyHint: true). */
   readOnly?: string[];
+  /** Tools whose calls from Code Mode wait for the user's approval. */
+  approval?: string[];
 }): Promise<BundleServer & { upstreamTools: string[] }> {
   const discovered = await discoverServer({ url: options.url, auth: options.credential?.type === "headers" ? { type: "headers", headers: options.credential.headers } : { type: "none" } });
   // Some servers offer tools only to clients that can sample or elicit; list as such a client.
@@ -186,7 +188,7 @@ export async function approvedServer(options: {
   for (const tool of discovered.tools) {
     if (options.omit?.includes(tool.name)) continue;
     const hash = options.wrongPin?.includes(tool.name) ? "0".repeat(64) : await toolHash(tool);
-    tools.push({ name: tool.name, hash, state: "enabled" as const, ...(options.readOnly?.includes(tool.name) ? { readOnly: true } : {}), definition: hashedToolView(tool) as Record<string, unknown> });
+    tools.push({ name: tool.name, hash, state: "enabled" as const, ...(options.readOnly?.includes(tool.name) ? { readOnly: true } : {}), ...(options.approval?.includes(tool.name) ? { approval: true as const } : {}), definition: hashedToolView(tool) as Record<string, unknown> });
   }
   const credential = options.credential
     ? await sealForEdge(JSON.stringify(options.credential), await parseEdgeSecrets(options.edgeSecret), edgeCredentialAad(id))

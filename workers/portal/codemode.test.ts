@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RateLimitSpec } from "@core/limits/schema";
@@ -51,7 +52,7 @@ describe("Code Mode at the portal (search + execute, sandboxed, every inner call
     [everything, weather, sink] = await Promise.all([startEverythingServer("streamableHttp"), startMutableServer({ port: 0, bearer: UPSTREAM_SECRET }), startEventSink(edgeSecret)]);
     portal = await startPortal({ consoleUrl: sink.url, edgeSecret });
     const [ev, we] = await Promise.all([
-      approvedServer({ slug: "everything", url: `${everything.origin}/mcp`, edgeSecret, omit: ["get-env"] }),
+      approvedServer({ slug: "everything", url: `${everything.origin}/mcp`, edgeSecret, omit: ["get-env"], approval: ["get-sum"] }),
       approvedServer({ slug: "weather", url: weather.url, edgeSecret, credential: { type: "headers", headers: { authorization: `Bearer ${UPSTREAM_SECRET}` } }, wrongPin: ["list_forecasts"] }),
     ]);
     const limit: RateLimitSpec = { id: crypto.randomUUID(), name: "flood", subject: { type: "user", userId: flood.id }, per: "user", scope: { kind: "mcp" }, limit: 12, windowSeconds: 3600 };
@@ -124,13 +125,15 @@ describe("Code Mode at the portal (search + execute, sandboxed, every inner call
     expect(JSON.stringify(value.result.echoed)).toContain("hello");
     expect(JSON.stringify(value.result.weather)).toContain("Paris");
     expect(value.logs).toEqual(["log: got string"]);
-    await expect.poll(() => sink.events.filter((e) => e.via === "codemode" && e.email === "alice@example.test" && e.tool === "get_weather").length, { timeout: 15_000 }).toBeGreaterThan(0);
-    const inner = sink.events.find((e) => e.via === "codemode" && e.tool === "get_weather" && e.email === "alice@example.test")!;
-    expect(inner).toMatchObject({ method: "tools/call", serverSlug: "weather", decision: "allowed", success: true });
-    await expect.poll(() => sink.events.some((e) => e.id === inner.parentId), { timeout: 15_000 }).toBe(true);
-    const parent = sink.events.find((e) => e.id === inner.parentId)!;
-    expect(parent).toMatchObject({ tool: "execute", via: "codemode", serverSlug: null, success: true, parentId: null });
-    expect(sink.events.filter((e) => e.parentId === parent.id).map((e) => e.tool).sort()).toEqual(["echo", "get_weather"]);
+    // The execute's event, and under it exactly its two calls.
+    const childrenOf = (id: string) => sink.events.filter((e) => e.parentId === id);
+    await expect
+      .poll(() => sink.events.find((e) => e.tool === "execute" && e.email === "alice@example.test" && childrenOf(e.id).length === 2), { timeout: 15_000 })
+      .toMatchObject({ via: "codemode", serverSlug: null, success: true, parentId: null });
+    const parent = sink.events.find((e) => e.tool === "execute" && e.email === "alice@example.test" && childrenOf(e.id).length === 2)!;
+    const inner = childrenOf(parent.id);
+    expect(inner.map((e) => e.tool).sort()).toEqual(["echo", "get_weather"]);
+    expect(inner.find((e) => e.tool === "get_weather")).toMatchObject({ method: "tools/call", serverSlug: "weather", via: "codemode", decision: "allowed", success: true });
   });
 
   it("refuses from code a tool the caller may not use, one quarantined and one that does not exist, and audits each refusal", async () => {
@@ -231,6 +234,42 @@ describe("Code Mode at the portal (search + execute, sandboxed, every inner call
       await client.close();
       rmSync(configDir, { recursive: true, force: true });
     }
+  }, 60_000);
+
+  it("pauses a call of a tool that needs approval, asks the user through elicitation, and obeys and audits the answer", async () => {
+    const asked: string[] = [];
+    let answer: "accept" | "decline" = "accept";
+    const client = new Client({ name: "codemode-asking", version: "1" }, { capabilities: { elicitation: {} } });
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      asked.push(request.params.message);
+      return { action: answer, content: {} };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${portal.origin}/mcp?codemode=search_and_execute`), { requestInit: { headers: { authorization: `Bearer ${alice.token}` } } }));
+    clients.push(client);
+    const code = `const sum = await codemode.everything_get_sum({ a: 2, b: 3 });\nreturn sum;`;
+    const approvedRun = (await client.callTool({ name: "execute", arguments: { code } })) as ToolResult;
+    expect(approvedRun.isError).toBeUndefined();
+    expect(JSON.stringify(approvedRun.structuredContent)).toContain("5");
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatch(/Code Mode wants to call everything_get-sum \(server "everything"\) with \{"a":2,"b":3\}\. Allow it\?/);
+
+    answer = "decline";
+    const declined = (await client.callTool({ name: "execute", arguments: { code } })) as ToolResult;
+    expect(declined.isError).toBe(true);
+    expect(declined.content![0]!.text).toMatch(/The user did not approve everything_get-sum \(decline\).*\(line 1\)/);
+    expect(asked).toHaveLength(2);
+    // A tool without the flag is not asked about.
+    expect(((await client.callTool({ name: "execute", arguments: { code: `return await codemode.everything_echo({ message: "no question" })` } })) as ToolResult).isError).toBeUndefined();
+    expect(asked).toHaveLength(2);
+
+    await expect.poll(() => sink.events.some((e) => e.via === "codemode" && e.tool === "get-sum" && e.decision === "allowed" && e.reason?.endsWith("approved by the user")), { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => sink.events.some((e) => e.via === "codemode" && e.tool === "get-sum" && e.decision === "denied" && e.reason?.startsWith("APPROVAL_DECLINE")), { timeout: 15_000 }).toBe(true);
+
+    // A client that cannot be asked is refused, with the reason, and audited.
+    const mute = await execute(await connect(alice), code);
+    expect(mute.isError).toBe(true);
+    expect(mute.content![0]!.text).toMatch(/needs the user's approval, and this client cannot be asked/);
+    await expect.poll(() => sink.events.some((e) => e.tool === "get-sum" && e.reason?.startsWith("APPROVAL_UNAVAILABLE")), { timeout: 15_000 }).toBe(true);
   }, 60_000);
 
   it("serves a raw 2026-07-28 client too, and refuses an unknown ?codemode= value with a clear 400", async () => {

@@ -52,6 +52,11 @@ export const BundleTool = z
      * lack it; the stateless path lists only tools that carry it.
      */
     definition: z.record(z.string(), z.any()).optional(),
+    /**
+     * In Code Mode, a call of this tool from code waits for the user's approval (asked through
+     * elicitation); clients that cannot be asked are refused. Absent: no approval needed.
+     */
+    approval: z.literal(true).optional(),
   })
   .strict();
 export type BundleTool = z.infer<typeof BundleTool>;

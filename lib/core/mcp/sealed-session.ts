@@ -28,6 +28,8 @@ export interface SealedSession {
   clientInfo: ClientInfo;
   /** Unix seconds. */
   issuedAt: number;
+  /** The client declared `elicitation` at initialize: Code Mode may ask its user to approve a call (sessions without it never are asked). */
+  elicitation?: boolean;
 }
 
 /** The payload as sealed: short keys, since it travels on every request. */
@@ -38,6 +40,7 @@ const Payload = z.object({
   v: z.enum(SESSION_PROTOCOL_VERSIONS),
   c: z.tuple([z.string().max(CLIENT_TEXT_LIMIT), z.string().max(CLIENT_TEXT_LIMIT)]),
   i: z.number().int().nonnegative(),
+  e: z.literal(1).optional(),
 });
 
 export function encodeSealedSession(session: SealedSession): string {
@@ -48,6 +51,7 @@ export function encodeSealedSession(session: SealedSession): string {
     v: session.protocolVersion as (typeof SESSION_PROTOCOL_VERSIONS)[number],
     c: [session.clientInfo.name.slice(0, CLIENT_TEXT_LIMIT), session.clientInfo.version.slice(0, CLIENT_TEXT_LIMIT)],
     i: session.issuedAt,
+    ...(session.elicitation ? { e: 1 as const } : {}),
   };
   return JSON.stringify(payload);
 }
@@ -64,7 +68,7 @@ export function decodeSealedSession(text: string, nowSeconds: number): SealedSes
   if (!parsed.success) return null;
   const p = parsed.data;
   if (!sealedSessionFresh(p.i, nowSeconds)) return null;
-  return { userId: p.u, tokenId: p.t, scope: p.s, protocolVersion: p.v, clientInfo: { name: p.c[0], version: p.c[1] }, issuedAt: p.i };
+  return { userId: p.u, tokenId: p.t, scope: p.s, protocolVersion: p.v, clientInfo: { name: p.c[0], version: p.c[1] }, issuedAt: p.i, ...(p.e ? { elicitation: true } : {}) };
 }
 
 /** Whether a session issued at `issuedAt` is still honoured (not expired, not from the future beyond a minute's clock skew). */

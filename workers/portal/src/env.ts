@@ -1,4 +1,5 @@
 import type { ConfigStore } from "./config-store";
+import type { Approvals } from "./codemode/approvals";
 import type { CounterShard } from "./counters";
 import type { EventBuffer } from "./event-buffer";
 import type { McpSession } from "./mcp-session";
@@ -27,6 +28,8 @@ export interface Env {
    * (src/counter-shards.ts).
    */
   COUNTERS: DurableObjectNamespace<CounterShard>;
+  /** Code Mode's approval pause: one instance per approval (src/codemode/approvals.ts). */
+  APPROVALS: DurableObjectNamespace<Approvals>;
   /** OAuth 2.1 clients, grants and tokens (@cloudflare/workers-oauth-provider). */
   OAUTH_KV: KVNamespace;
   /** Injected by the OAuth provider into the default handler. */

@@ -22,6 +22,7 @@ export { ConfigStore } from "./config-store";
 export { McpSession } from "./mcp-session";
 export { EventBuffer } from "./event-buffer";
 export { CounterShard } from "./counters";
+export { Approvals } from "./codemode/approvals";
 
 const LOOPBACK_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
 

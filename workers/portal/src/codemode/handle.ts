@@ -25,7 +25,8 @@ export type Emit = (outcome: Outcome, result?: unknown, id?: string) => void;
 /** What the path gives Code Mode: the caller's tools now, and a way to call one as the caller. */
 export interface CodemodePath {
   visibleTools(): Promise<VisibleTool[]>;
-  callTool(name: string, args: Record<string, unknown>, emit: Emit): Promise<Record<string, unknown>>;
+  /** `paused(p)`: waits for `p` (a person's answer) with the run's wall clock stopped. */
+  callTool(name: string, args: Record<string, unknown>, emit: Emit, paused: <T>(p: Promise<T>) => Promise<T>): Promise<Record<string, unknown>>;
 }
 
 const toCatalog = (visible: VisibleTool[]): CatalogTool[] => visible.map((t) => ({ name: t.listed.name, serverSlug: t.server.slug, definition: t.definition as unknown as McpToolDefinition }));
@@ -79,14 +80,14 @@ export async function codemodeCall(shape: CodemodeShape, rpc: StatelessRequest, 
   const outcome = await runInSandbox(
     call.code,
     {
-      call: async (identifier, inputJson) => {
+      call: async (identifier, inputJson, run) => {
         if (identifier.length > 200) throw new Error("codemode: no tool has a name that long (search lists the ones you can use)");
         const input = JSON.parse(inputJson) as unknown;
         if (typeof input !== "object" || input === null || Array.isArray(input)) throw new Error(`codemode.${identifier}: the input must be an object`);
         // A name outside the caller's catalog (not allowed, quarantined, blocked, unknown) still goes
         // the per-call path under that name: refused there, and the refusal audited like a client's.
         const name = names.get(identifier)?.name ?? identifier;
-        const result = await path.callTool(name, input as Record<string, unknown>, (outcome, res) => emit({ ...outcome, via: "codemode", parentId: id }, res));
+        const result = await path.callTool(name, input as Record<string, unknown>, (outcome, res) => emit({ ...outcome, via: "codemode", parentId: id }, res), (p) => run.paused(p));
         return JSON.stringify(valueForCode(identifier, result));
       },
     },

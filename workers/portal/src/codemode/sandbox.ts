@@ -31,8 +31,12 @@ export interface SandboxLimits {
 }
 
 export interface SandboxHost {
-  /** One `codemode.<name>(input)`: resolves with the value the code gets (JSON text), rejects with an Error whose message the code sees. */
-  call(name: string, inputJson: string): Promise<string>;
+  /**
+   * One `codemode.<name>(input)`: resolves with the value the code gets (JSON text), rejects with
+   * an Error whose message the code sees. `run.paused(p)` waits for `p` with the run's wall clock
+   * stopped (a person deciding is not the code running).
+   */
+  call(name: string, inputJson: string, run: { paused<T>(p: Promise<T>): Promise<T> }): Promise<string>;
 }
 
 export type SandboxOutcome =
@@ -141,7 +145,28 @@ export async function runInSandbox(code: string, host: SandboxHost, limits: Sand
     }
     return { error: `Uncaught ${typeof raw === "string" ? raw : JSON.stringify(raw)}`, line: null };
   };
+  // The wall clock: stopped while any call waits on a person (clock.paused), the time left kept.
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let expire: (() => void) | undefined;
+  let left = limits.wallMs;
+  let since = Date.now();
+  let pauses = 0;
+  const clock = {
+    async paused<T>(p: Promise<T>): Promise<T> {
+      if (pauses++ === 0 && timer !== undefined) {
+        clearTimeout(timer);
+        left -= Date.now() - since;
+      }
+      try {
+        return await p;
+      } finally {
+        if (--pauses === 0 && alive && expire) {
+          since = Date.now();
+          timer = setTimeout(expire, Math.max(0, left));
+        }
+      }
+    },
+  };
   try {
     const logFn = ctx.newFunction("__log", (levelH, textH) => {
       if (logs.length < LOG_LINES) logs.push(`${ctx.getString(levelH)}: ${ctx.getString(textH).slice(0, LOG_LINE_CHARS)}`);
@@ -155,7 +180,7 @@ export async function runInSandbox(code: string, host: SandboxHost, limits: Sand
       const name = ctx.getString(nameH);
       const input = ctx.getString(inputH);
       calls++;
-      const answer = calls > limits.maxCalls ? Promise.reject(new Error(`more than ${limits.maxCalls} tool calls in one run; split the work`)) : host.call(name, input);
+      const answer = calls > limits.maxCalls ? Promise.reject(new Error(`more than ${limits.maxCalls} tool calls in one run; split the work`)) : host.call(name, input, clock);
       answer.then(
         (json) => {
           if (!alive) return;
@@ -191,7 +216,11 @@ export async function runInSandbox(code: string, host: SandboxHost, limits: Sand
     const settled = ctx.resolvePromise(evaluated.value);
     evaluated.value.dispose();
     runtime.executePendingJobs();
-    const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), limits.wallMs)));
+    const deadline = new Promise<"timeout">((resolve) => {
+      expire = () => resolve("timeout");
+      since = Date.now();
+      if (pauses === 0) timer = setTimeout(expire, left);
+    });
     const outcome = await Promise.race([settled, deadline]);
     if (outcome === "timeout") {
       stopped = `the code ran longer than ${Math.round(limits.wallMs / 1000)} s and was stopped`;

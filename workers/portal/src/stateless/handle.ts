@@ -25,6 +25,7 @@ import { listen, readFilter } from "./listen";
 import { knownHashes, listingStarted, liveHashes, recheckMs } from "./live-pins";
 import { complete, getPrompt, listPrompts, listResources, readResource } from "./server-level";
 import { codemodeCall, codemodeList, type CodemodePath } from "../codemode/handle";
+import { APPROVAL_ID_PREFIX, APPROVAL_TIMEOUT_MS, approvalStub, type ApprovalAnswer } from "../codemode/approvals";
 
 const SERVER_LEVEL: Record<string, (request: Request, env: Env, who: StatelessContext, rpc: StatelessRequest) => Promise<Answer>> = {
   "prompts/list": listPrompts,
@@ -70,6 +71,8 @@ export type { StatelessContext };
 export interface Dialect {
   sessionId: string | null;
   session: boolean;
+  /** The session's client declared elicitation: Code Mode may ask it for approvals. */
+  elicitation?: boolean;
 }
 const STATELESS: Dialect = { sessionId: null, session: false };
 
@@ -129,6 +132,7 @@ export async function dispatch(request: Request, rpc: StatelessRequest & { id: s
       }
       case "tools/call":
         if (who.codemode) {
+          if (dialect.elicitation && (rpc.name === "execute" || rpc.name === "code")) return streamedCodemodeCall(request, rpc, env, ctx, who, emit, started, bytesIn);
           const result = await codemodeCall(who.codemode, rpc, env, codemodePath(request, env, ctx, who, rpc), emit);
           return ok(rpc.id, result);
         }
@@ -155,12 +159,46 @@ export async function dispatch(request: Request, rpc: StatelessRequest & { id: s
 }
 
 /** What Code Mode needs of this path: the caller's tools, and their calls as the caller's. */
-function codemodePath(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest): CodemodePath {
+function codemodePath(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest, ask?: (question: string) => Promise<ApprovalAnswer>): CodemodePath {
   let visible: Promise<VisibleTool[]> | undefined;
   return {
     visibleTools: () => (visible ??= visibleTools(request, env, ctx, who, rpc)),
-    callTool: (name, args, emit) => innerToolCall(request, env, ctx, who, rpc, name, args, emit),
+    callTool: (name, args, emit, paused) => innerToolCall(request, env, ctx, who, rpc, name, args, emit, ask && ((question) => paused(ask(question)))),
   };
+}
+
+/**
+ * A Code Mode run for a client that can be asked (a sealed session that declared elicitation): the
+ * answer is an SSE stream, on which an approval's `elicitation/create` goes out while the run
+ * waits; the client's answer (a POST any isolate may receive) meets it in the approval's Durable
+ * Object. The result ends the stream.
+ */
+function streamedCodemodeCall(request: Request, rpc: StatelessRequest & { id: string | number }, env: Env, ctx: ExecutionContext, who: StatelessContext, emit: (outcome: Outcome, result?: unknown, id?: string) => void, started: number, bytesIn: number | null): Response {
+  const stream = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = stream.writable.getWriter();
+  const encoder = new TextEncoder();
+  const write = (message: unknown) => writer.write(encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`)).catch(() => undefined);
+  const ask = async (question: string): Promise<ApprovalAnswer> => {
+    const id = `${APPROVAL_ID_PREFIX}${crypto.randomUUID()}`;
+    const answer = approvalStub(env, id).wait(APPROVAL_TIMEOUT_MS);
+    await write({ jsonrpc: "2.0", id, method: "elicitation/create", params: { message: question, requestedSchema: { type: "object", properties: {} } } });
+    return answer;
+  };
+  ctx.waitUntil(
+    (async () => {
+      try {
+        const result = await codemodeCall(who.codemode!, rpc, env, codemodePath(request, env, ctx, who, rpc, ask), emit);
+        await write({ jsonrpc: "2.0", id: rpc.id, result });
+      } catch (error) {
+        const { rpcErr, outcome } = refusal(error, started, bytesIn);
+        emit(outcome);
+        await write({ jsonrpc: "2.0", id: rpc.id, error: { code: rpcErr.code, message: rpcErr.message } });
+      } finally {
+        await writer.close().catch(() => undefined);
+      }
+    })(),
+  );
+  return new Response(stream.readable, { headers: { "content-type": "text/event-stream", "cache-control": "no-store", "x-accel-buffering": "no" } });
 }
 
 function discoverResult(config: BundleIndex): Record<string, unknown> {
@@ -235,6 +273,8 @@ interface PreparedCall {
   server: BundleServer;
   tool: string;
   fields: Outcome;
+  /** In Code Mode, the call waits for the user's approval (the bundle marks the tool). */
+  approval: boolean;
 }
 
 /**
@@ -284,7 +324,7 @@ async function prepareCall(request: Request, env: Env, ctx: ExecutionContext, wh
     reportDrift(emit, fields, live);
     throw withFields(quarantined(requested, live), fields);
   }
-  return { link, server: upstreamServer, tool, fields };
+  return { link, server: upstreamServer, tool, fields, approval: access.tool.approval === true };
 }
 
 const upstreamFailure = (server: BundleServer, fields: Outcome, error: unknown) =>
@@ -296,12 +336,23 @@ const upstreamFailure = (server: BundleServer, fields: Outcome, error: unknown) 
  * `execute` call's event as `parentId`). Resolves with the tool's result; a refusal or failure is
  * audited and rejects with the message the caller would have got.
  */
-export async function innerToolCall(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest, requested: string, args: Record<string, unknown>, emit: (outcome: Outcome, result?: unknown) => void): Promise<Record<string, unknown>> {
+export async function innerToolCall(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  who: StatelessContext,
+  rpc: StatelessRequest,
+  requested: string,
+  args: Record<string, unknown>,
+  emit: (outcome: Outcome, result?: unknown) => void,
+  ask?: (question: string) => Promise<ApprovalAnswer>,
+): Promise<Record<string, unknown>> {
   const started = Date.now();
   const bytesIn = JSON.stringify(args).length;
   let prepared: PreparedCall | undefined;
   try {
     prepared = await prepareCall(request, env, ctx, who, rpc, requested, emit);
+    if (prepared.approval) await approved(prepared, requested, args, ask);
     const answer = await callUpstream(prepared.link, "tools/call", { name: prepared.tool, arguments: args }).catch((error: unknown) => {
       throw upstreamFailure(prepared!.server, prepared!.fields, error);
     });
@@ -321,6 +372,26 @@ export async function innerToolCall(request: Request, env: Env, ctx: ExecutionCo
     emit(outcome);
     throw new Error(`${requested}: ${rpcErr.message}`, { cause: error });
   }
+}
+
+/**
+ * A tool marked as needing approval: the user is asked (elicitation, on the execute's stream), and
+ * the call goes on only if they accept; the answer is in the call's event either way.
+ */
+async function approved(prepared: PreparedCall, requested: string, args: Record<string, unknown>, ask: ((question: string) => Promise<ApprovalAnswer>) | undefined): Promise<void> {
+  const input = JSON.stringify(args);
+  const answer = ask ? await ask(`Code Mode wants to call ${requested} (server "${prepared.server.slug}") with ${input.length > 600 ? `${input.slice(0, 600)}…` : input}. Allow it?`) : null;
+  if (answer === "accept") {
+    prepared.fields.reason = `${prepared.fields.reason ?? "allowed"}; approved by the user`;
+    return;
+  }
+  const [message, reason] =
+    answer === null
+      ? [`${requested} needs the user's approval, and this client cannot be asked (Code Mode asks through elicitation, which it did not declare)`, "APPROVAL_UNAVAILABLE: the client cannot be asked (no elicitation)"]
+      : answer === "timeout"
+        ? [`${requested} needs the user's approval, and none came within ${APPROVAL_TIMEOUT_MS / 60_000} minutes`, "APPROVAL_TIMEOUT: no answer from the user"]
+        : [`The user did not approve ${requested} (${answer})`, `APPROVAL_${answer.toUpperCase()}: the user ${answer === "decline" ? "declined" : "cancelled"} the call`];
+  throw withFields(new Denied(PortalErrorCode.NotAllowed, message, reason, null), prepared.fields);
 }
 
 /** A request that ended in an error: the JSON-RPC error the caller gets, and what its event says (refused, or failed). */

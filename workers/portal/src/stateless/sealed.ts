@@ -13,6 +13,7 @@
  * spec allows and clients expect) and so no `listChanged` or `logging`. docs/mcp-endpoint.md,
  * "Sealed sessions".
  */
+import { APPROVAL_ID_PREFIX, approvalAnswerOf, approvalStub } from "../codemode/approvals";
 import { BoundedCache } from "@core/cache/bounded-cache";
 import { openSessionId, sealSessionId } from "@core/edge/secret";
 import { mcpEvent } from "@core/events/mcp-event";
@@ -103,6 +104,7 @@ export async function sealedInitialize(request: Request, body: unknown, env: Env
     protocolVersion: params.protocolVersion,
     clientInfo: { name: params.clientInfo.name, version: params.clientInfo.version },
     issuedAt: Math.floor(Date.now() / 1000),
+    ...(params.capabilities.elicitation ? { elicitation: true } : {}),
   };
   const id = await sealSessionId(encodeSealedSession(session), await edgeSecrets(env.PORTCULLIS_EDGE_SECRET));
   opened.set(id, session);
@@ -156,7 +158,10 @@ export async function handleSealed(request: Request, body: unknown, id: string, 
     const mark = typeof requestId === "string" || typeof requestId === "number" ? inflight.get(inflightKey(id, requestId)) : undefined;
     if (mark) mark.cancelled = true;
   }
-  // Notifications (initialized, cancelled, roots/list_changed) and responses need nothing of a sealed session.
+  // The user's answer to a Code Mode approval: to the approval's Durable Object, where its execute waits (perhaps in another isolate).
+  const approvals = messages.filter((m) => m.method === undefined && typeof m.id === "string" && m.id.startsWith(APPROVAL_ID_PREFIX));
+  if (approvals.length > 0) await Promise.all(approvals.map((m) => approvalStub(env, m.id as string).settle(approvalAnswerOf(m as { result?: unknown; error?: unknown }))));
+  // Notifications (initialized, cancelled, roots/list_changed) and other responses need nothing of a sealed session.
   const requests = messages.filter((m) => typeof m.method === "string" && m.id !== undefined) as (Message & { id: string | number; method: string })[];
   if (requests.length === 0) return new Response(null, { status: 202 });
   if (!Array.isArray(body)) return serve(request, requests[0]!, id, session, env, ctx, who);
@@ -205,7 +210,7 @@ function serve(request: Request, message: Message & { id: string | number; metho
       return who.clientCountry;
     },
   };
-  return dispatch(request, rpc, env, ctx, served, { sessionId: id, session: true }).then(
+  return dispatch(request, rpc, env, ctx, served, { sessionId: id, session: true, elicitation: session.elicitation === true }).then(
     (response) => {
       if (!response.body || !(response.headers.get("content-type") ?? "").includes("text/event-stream")) {
         done();

@@ -35,6 +35,7 @@ import { compilePolicy, decide, type PolicyPrincipal, type PolicyRequest, type P
 export * from "../index";
 export { EventBuffer } from "../event-buffer";
 export { CounterShard } from "../counters";
+export { Approvals } from "../codemode/approvals";
 
 const failure = (error: unknown) => Response.json({ error: error instanceof Error ? error.message : String(error) }, { status: 400 });
 
