@@ -1,5 +1,5 @@
 /** How events travel in queue messages: pure, so it is tested on its own (event-packing.test.ts). */
-import { byteLength } from "./normalize";
+
 
 /**
  * Cloudflare Queues: a message is at most 128 KB (1 KB = 1,000 bytes, ~100 bytes of it metadata);
