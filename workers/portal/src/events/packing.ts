@@ -1,6 +1,5 @@
 /** How events travel in queue messages: pure, so it is tested on its own (event-packing.test.ts). */
 
-
 /**
  * Cloudflare Queues: a message is at most 128 KB (1 KB = 1,000 bytes, ~100 bytes of it metadata);
  * a `sendBatch` at most 100 messages and 256 KB (developers.cloudflare.com/queues/platform/limits/).
