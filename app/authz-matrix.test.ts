@@ -172,6 +172,7 @@ const ROUTES: Record<string, RouteEntry> = {
   },
   "GET /api/v1/servers/[id]/access": { allowed: EVERYONE, prepare: async (db) => ({ params: { id: await newServer(db) } }) },
   "PUT /api/v1/servers/[id]/access": { allowed: REVIEWERS, prepare: async (db) => ({ params: { id: await newServer(db) }, body: { everyone: true } }) },
+  "PUT /api/v1/servers/[id]/tools/[name]/approval": { allowed: REVIEWERS, prepare: async (db) => ({ params: { id: await newServer(db), name: "get_weather" }, body: { approval: "ask" } }) },
   "POST /api/v1/config/publish": { allowed: ["admin"] },
   "POST /api/v1/config/push": { allowed: ["admin"], prepare: async (db) => (await newDeployment(db), {}) },
   "POST /api/v1/config/rollback": { allowed: ["admin"], prepare: async (db) => ({ body: { version: await newDeployment(db) } }) },
@@ -290,8 +291,9 @@ const ACTIONS: Record<string, ActionEntry> = {
     prepare: newMembership,
   },
   "app/(console)/servers/actions.ts#setServerAccessAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), mode: "everyone" }) },
+  "app/(console)/servers/actions.ts#setToolApprovalAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), tool: "get_weather", approval: "never" }) },
   "app/(console)/portal/actions.ts#publishConfigAction": { allowed: ["admin"] },
-  "app/(console)/portal/actions.ts#updateCodemodeAction": { allowed: ["admin"], prepare: async () => ({ mode: "default", shape: "code" }) },
+  "app/(console)/portal/actions.ts#updateCodemodeAction": { allowed: ["admin"], prepare: async () => ({ mode: "default", shape: "code", approval: "writes" }) },
   "app/(console)/policies/actions.ts#createPolicyAction": {
     allowed: POLICY_WRITERS,
     prepare: async () => ({ name: `matrix ${uniq()}`, effect: "deny", subject: "domain:example.test", server: "*", tool: "delete_*", priority: "300", enabled: "on" }),

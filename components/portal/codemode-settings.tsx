@@ -20,6 +20,7 @@ export function CodemodeSettingsForm({ settings, action, canEdit }: { settings: 
       <p className="text-sm" data-testid="codemode-setting">
         <span className="font-medium">{current[1]}</span> — {current[2]}
         {settings.mode !== "off" && settings.mode !== "opt-in" && <> Shape when not chosen: {settings.shape === "code" ? "one code tool" : "search + execute"}.</>}
+        {settings.mode !== "off" && <> Approval asked for {settings.approval === "writes" ? "every tool not marked read-only" : "flagged tools"}.</>}
       </p>
     );
   }
@@ -49,6 +50,13 @@ export function CodemodeSettingsForm({ settings, action, canEdit }: { settings: 
         <Select name="shape" defaultValue={settings.shape}>
           <option value="search_and_execute">search + execute — constant size, for any catalog</option>
           <option value="code">one code tool — the whole typed API in its description, for small catalogs</option>
+        </Select>
+      </label>
+      <label className="block space-y-1">
+        <span className="block text-xs text-zinc-500">Ask the user before a call from code (tools without their own flag on the server page)</span>
+        <Select name="approval" defaultValue={settings.approval}>
+          <option value="flagged">only tools flagged "ask the user"</option>
+          <option value="writes">every tool not marked read-only, and every destructive one</option>
         </Select>
       </label>
       <SubmitButton variant="secondary" pendingLabel="Saving…">

@@ -1,4 +1,7 @@
+import type { FormAction } from "@/lib/auth/action-result";
 import type { ToolOutput } from "@/lib/servers/schemas";
+import type { ToolApprovalOutput } from "@/lib/servers/set-tool-approval";
+import { ToolApprovalControl } from "./tool-approval";
 import { Table, Td } from "../ui/table";
 import { SeverityBadge, ToolStateBadge } from "./badges";
 
@@ -31,9 +34,10 @@ function Parameters({ schema }: { schema: unknown }) {
   );
 }
 
-export function ToolTable({ tools }: { tools: ToolOutput[] }) {
+/** `approval`: the server's id and, for reviewers, the action that sets a tool's Code Mode approval flag. */
+export function ToolTable({ tools, approval }: { tools: ToolOutput[]; approval?: { serverId: string; action?: FormAction<ToolApprovalOutput> } }) {
   return (
-    <Table head={["Tool", "State", "Parameters", "Findings", "Tokens (JSON / TS)", "Hash"]} empty="This server offers no tools.">
+    <Table head={["Tool", "State", "Parameters", "Findings", "Tokens (JSON / TS)", ...(approval ? ["Approval (Code Mode)"] : []), "Hash"]} empty="This server offers no tools.">
       {tools.map((t) => (
         <tr key={t.name} data-testid="tool-row" className={t.state === "removed" ? "opacity-50" : ""}>
           <Td className="max-w-md">
@@ -69,6 +73,11 @@ export function ToolTable({ tools }: { tools: ToolOutput[] }) {
           <Td className="text-xs whitespace-nowrap text-zinc-600">
             {t.tokens.json} / {t.tokens.typescript}
           </Td>
+          {approval && (
+            <Td data-testid="tool-approval">
+              <ToolApprovalControl serverId={approval.serverId} tool={t.name} approval={t.approval} action={approval.action} />
+            </Td>
+          )}
           <Td>
             <code className="font-mono text-[11px] text-zinc-500" title={`current ${t.hash}\npinned ${t.pinnedHash ?? "—"}`}>
               {t.hash.slice(0, 12)}

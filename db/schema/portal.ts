@@ -160,6 +160,8 @@ export const portalSettings = pgTable("portal_settings", {
   id: text("id").primaryKey(),
   codemodeMode: text("codemode_mode").$type<"off" | "opt-in" | "default" | "enforced">().notNull().default("off"),
   codemodeShape: text("codemode_shape").$type<"search_and_execute" | "code">().notNull().default("search_and_execute"),
+  /** Which tools ask for approval when their own flag says nothing: "flagged" (none), "writes" (every tool not read-only, and every destructive one). */
+  codemodeApproval: text("codemode_approval").$type<"flagged" | "writes">().notNull().default("flagged"),
   updatedBy: uuid("updated_by"),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

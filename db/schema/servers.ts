@@ -87,6 +87,11 @@ export const serverTools = pgTable(
     tokensJson: integer("tokens_json").notNull(),
     tokensTypescript: integer("tokens_typescript").notNull(),
     quarantineReason: text("quarantine_reason"),
+    /**
+     * Code Mode's approval pause for this tool: "ask" (a call from code waits for the user), "never",
+     * or null (the portal's rule decides: lib/codemode/approval.ts).
+     */
+    approval: text("approval").$type<"ask" | "never">(),
     firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { Queryable } from "@/db/client";
 import { portalSettings } from "@/db/schema";
 import { CODEMODE_MODES, CODEMODE_SHAPES, type BundleCodemode } from "@core/bundle/schema";
+import { APPROVAL_RULES, type ApprovalRule } from "@core/codemode/approval";
 import { authorize } from "../auth/actor";
 import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../context";
@@ -18,17 +19,21 @@ export const CodemodeSettingsInput = z
   .object({
     mode: z.enum(CODEMODE_MODES, { error: `expected one of ${CODEMODE_MODES.join(", ")}` }),
     shape: z.enum(CODEMODE_SHAPES, { error: `expected one of ${CODEMODE_SHAPES.join(", ")}` }),
+    approval: z
+      .enum(APPROVAL_RULES, { error: `expected one of ${APPROVAL_RULES.join(", ")}` })
+      .default("flagged")
+      .describe("Tools without their own approval flag: flagged = none asks; writes = every tool not read-only, and every destructive one, asks"),
   })
   .strict();
 
 export const CodemodeSettingsOutput = CodemodeSettingsInput.extend({ updatedAt: z.string().nullable() });
 export type CodemodeSettingsOutput = z.infer<typeof CodemodeSettingsOutput>;
 
-const DEFAULTS = { mode: "off", shape: "search_and_execute" } as const;
+const DEFAULTS = { mode: "off", shape: "search_and_execute", approval: "flagged" } as const;
 
 async function read(db: Queryable): Promise<CodemodeSettingsOutput> {
   const [row] = await db.select().from(portalSettings).where(eq(portalSettings.id, ROW));
-  return row ? { mode: row.codemodeMode, shape: row.codemodeShape, updatedAt: row.updatedAt.toISOString() } : { ...DEFAULTS, updatedAt: null };
+  return row ? { mode: row.codemodeMode, shape: row.codemodeShape, approval: row.codemodeApproval, updatedAt: row.updatedAt.toISOString() } : { ...DEFAULTS, updatedAt: null };
 }
 
 /** The setting as it stands (published with the next publish). Anyone signed in may read it: it says which URL to use. */
@@ -46,11 +51,17 @@ export async function updateCodemodeSettings({ db, actor }: Ctx, raw: unknown): 
     const now = new Date();
     await tx
       .insert(portalSettings)
-      .values({ id: ROW, codemodeMode: input.mode, codemodeShape: input.shape, updatedBy: actor.userId, updatedAt: now })
-      .onConflictDoUpdate({ target: portalSettings.id, set: { codemodeMode: input.mode, codemodeShape: input.shape, updatedBy: actor.userId, updatedAt: now } });
-    await recordAudit(tx, actor, { action: "portal.codemode", targetType: "portal", targetId: ROW, details: { from: { mode: before.mode, shape: before.shape }, to: input } });
+      .values({ id: ROW, codemodeMode: input.mode, codemodeShape: input.shape, codemodeApproval: input.approval, updatedBy: actor.userId, updatedAt: now })
+      .onConflictDoUpdate({ target: portalSettings.id, set: { codemodeMode: input.mode, codemodeShape: input.shape, codemodeApproval: input.approval, updatedBy: actor.userId, updatedAt: now } });
+    await recordAudit(tx, actor, { action: "portal.codemode", targetType: "portal", targetId: ROW, details: { from: { mode: before.mode, shape: before.shape, approval: before.approval }, to: input } });
     return { ...input, updatedAt: now.toISOString() };
   });
+}
+
+/** For the bundle's tools: the approval rule while Code Mode is on, null while it is off (no tool is marked then). */
+export async function codemodeApprovalRule(db: Queryable): Promise<ApprovalRule | null> {
+  const settings = await read(db);
+  return settings.mode === "off" ? null : settings.approval;
 }
 
 /** For the bundle: the setting, or nothing while Code Mode is off. */

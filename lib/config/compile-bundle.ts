@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
-import { compileCodemode } from "@/lib/codemode/settings";
+import { codemodeApprovalRule, compileCodemode } from "@/lib/codemode/settings";
+import { needsApproval } from "@core/codemode/approval";
 import { discoverOAuthServerInfo } from "@modelcontextprotocol/sdk/client/auth.js";
 import { apiTokens, memberships, serverAccessGrants, servers, serverTools, teams, users } from "@/db/schema";
 import type { Queryable } from "@/db/client";
@@ -172,12 +173,13 @@ export async function compileAccess(db: Queryable, now: Date): Promise<CompiledA
   // not be asked to run two at once (node-postgres deprecates it).
   const serverRows = await db.select().from(servers).where(eq(servers.status, "approved")).orderBy(asc(servers.slug));
   const toolRows = await db
-    .select({ serverId: serverTools.serverId, name: serverTools.name, pinnedHash: serverTools.pinnedHash, hash: serverTools.hash, definition: serverTools.definition })
+    .select({ serverId: serverTools.serverId, name: serverTools.name, pinnedHash: serverTools.pinnedHash, hash: serverTools.hash, definition: serverTools.definition, approval: serverTools.approval })
     .from(serverTools)
     .innerJoin(servers, eq(servers.id, serverTools.serverId))
     .where(and(eq(servers.status, "approved"), eq(serverTools.state, "enabled"), isNotNull(serverTools.pinnedHash)))
     .orderBy(asc(serverTools.name));
   const grantRows = await db.select().from(serverAccessGrants);
+  const approvalRule = await codemodeApprovalRule(db);
   const identities = await compileIdentities(db, now);
   const teamIds = new Set(identities.teams.map((t) => t.id));
   const userIds = new Set(identities.users.map((u) => u.id));
@@ -186,7 +188,12 @@ export async function compileAccess(db: Queryable, now: Date): Promise<CompiledA
     // The stored definition is the approved one while its hash is the pin (a drifted tool is
     // quarantined, not enabled; should the two ever differ, the edge lists nothing rather than a definition nobody approved).
     const definition = t.hash === t.pinnedHash ? hashedToolView(t.definition as unknown as McpToolDefinition) : undefined;
-    toolsOf.set(t.serverId, [...(toolsOf.get(t.serverId) ?? []), { name: t.name, hash: t.pinnedHash!, state: "enabled", ...(approvedReadOnly(t) ? { readOnly: true } : {}), ...(definition ? { definition } : {}) }]);
+    // Code Mode's approval pause (only while Code Mode is on): the tool's flag, else the portal's rule on the approved annotations.
+    const approval = approvalRule !== null && needsApproval(t.approval, t.hash === t.pinnedHash ? t.definition.annotations : undefined, approvalRule);
+    toolsOf.set(t.serverId, [
+      ...(toolsOf.get(t.serverId) ?? []),
+      { name: t.name, hash: t.pinnedHash!, state: "enabled", ...(approvedReadOnly(t) ? { readOnly: true } : {}), ...(approval ? { approval: true as const } : {}), ...(definition ? { definition } : {}) },
+    ]);
   }
   const serversOut = serverRows.map((s) => ({
     id: s.id,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { endpoint, IdParams, NoQuery } from "@/lib/api/endpoint";
+import { SetToolApprovalInput, ToolApprovalOutput } from "./set-tool-approval";
 import { ApproveServerInput, ListServersQuery, RegisterServerInput, RejectServerInput, ServerAccessOutput, ServerOutput, SetServerAccessInput } from "./schemas";
 
 /** The public API contracts of this domain (routes under app/api/v1; the OpenAPI document is built from them). */
@@ -50,4 +51,10 @@ export const setServerAccessEndpoint = endpoint({
   method: "PUT", path: "/servers/{id}/access", operationId: "setServerAccess", tag: "Servers", permission: "servers.access", status: 200,
   summary: "Replace who may use this server at the edge; takes effect with the next publish",
   params: IdParams, query: NoQuery, body: SetServerAccessInput, response: ServerAccessOutput,
+});
+
+export const setToolApprovalEndpoint = endpoint({
+  method: "PUT", path: "/servers/{id}/tools/{name}/approval", operationId: "setToolApproval", tag: "Servers", permission: "servers.review", status: 200,
+  summary: "Whether a call of this tool from Code Mode waits for the user's approval (ask, never, or the portal's rule); takes effect with the next publish",
+  params: IdParams.extend({ name: z.string().min(1).max(200) }), query: NoQuery, body: SetToolApprovalInput, response: ToolApprovalOutput,
 });

@@ -25,6 +25,7 @@ export function toToolOutput(t: ServerTool): ToolOutput {
     highestSeverity: highestSeverity(findings),
     tokens: { json: t.tokensJson, typescript: t.tokensTypescript },
     definition: t.definition,
+    approval: t.approval ?? null,
   };
 }
 

@@ -76,6 +76,7 @@ export const ToolOutput = z.object({
   highestSeverity: z.enum(["low", "medium", "high"]).nullable(),
   tokens: z.object({ json: z.number().int(), typescript: z.number().int() }),
   definition: z.record(z.string(), z.unknown()),
+  approval: z.enum(["ask", "never"]).nullable().describe("Code Mode's approval pause for this tool: ask, never, or null (the portal's rule)"),
 });
 export type ToolOutput = z.infer<typeof ToolOutput>;
 

@@ -19,4 +19,4 @@ export const rollbackConfigAction = sessionAction(
   { revalidate: "/portal" },
 );
 
-export const updateCodemodeAction = sessionAction((ctx, form) => updateCodemodeSettings(ctx, { mode: form.get("mode"), shape: form.get("shape") }), { revalidate: "/portal" });
+export const updateCodemodeAction = sessionAction((ctx, form) => updateCodemodeSettings(ctx, { mode: form.get("mode"), shape: form.get("shape"), approval: form.get("approval") ?? undefined }), { revalidate: "/portal" });

@@ -1,5 +1,6 @@
 "use server";
 
+import { setToolApproval } from "@/lib/servers/set-tool-approval";
 import { can } from "@/lib/auth/actor";
 import { linkFindingToServer } from "@/lib/shadow/link-finding-to-server";
 import { sessionAction } from "@/lib/auth/action";
@@ -98,3 +99,5 @@ export const setServerAccessAction = sessionAction(
   },
   { revalidate: "/servers" },
 );
+
+export const setToolApprovalAction = sessionAction((ctx, form) => setToolApproval(ctx, text(form, "id") ?? "", text(form, "tool") ?? "", { approval: text(form, "approval") }), { revalidate: "/servers" });

@@ -11,7 +11,7 @@ import { requirePage } from "@/lib/auth/page";
 import { getServerAccess } from "@/lib/servers/access";
 import { getServerDetail } from "@/lib/servers/queries";
 import { listTeams } from "@/lib/teams/queries";
-import { setServerAccessAction, syncServerAction } from "../actions";
+import { setServerAccessAction, setToolApprovalAction, syncServerAction } from "../actions";
 
 export const metadata: Metadata = { title: "Server" };
 
@@ -141,7 +141,7 @@ export default async function ServerPage({ params }: { params: Promise<{ id: str
         )}
       </Card>
       <Card title={`Tools (${server.counts.tools})`} actions={<Link href={`/servers/${server.id}/diff`} className="text-sm text-indigo-700 hover:underline">Changes</Link>}>
-        <ToolTable tools={server.tools ?? []} />
+        <ToolTable tools={server.tools ?? []} approval={{ serverId: server.id, ...(canReview ? { action: setToolApprovalAction } : {}) }} />
       </Card>
       <div className="grid gap-4 lg:grid-cols-2">
         <Card title={`Prompts (${detail.prompts.length})`}>
