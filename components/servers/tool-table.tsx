@@ -74,8 +74,10 @@ export function ToolTable({ tools, approval }: { tools: ToolOutput[]; approval?:
             {t.tokens.json} / {t.tokens.typescript}
           </Td>
           {approval && (
-            <Td data-testid="tool-approval">
-              <ToolApprovalControl serverId={approval.serverId} tool={t.name} approval={t.approval} action={approval.action} />
+            <Td>
+              <div data-testid="tool-approval">
+                <ToolApprovalControl serverId={approval.serverId} tool={t.name} approval={t.approval} action={approval.action} />
+              </div>
             </Td>
           )}
           <Td>

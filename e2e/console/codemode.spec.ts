@@ -1,11 +1,13 @@
 /**
  * Code Mode as an admin turns it on and an agent uses it: the Portal page's setting (opt-in here,
  * so the other specs' plain clients are unaffected), a publish, an SDK client on
- * `/mcp?codemode=search_and_execute` that searches and runs code calling a tool, and the calls on
+ * `/mcp?codemode=search_and_execute` that searches and runs code calling a tool (which, flagged on
+ * the server page, asks the agent's user for approval first), and the calls on
  * the Audit page (filtered to Code Mode, from the execute to its tool calls) and the Usage page.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { expect, test } from "@playwright/test";
 import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
 import { aliceWithToken, approveWeatherServer, OIDC_PORTAL, publishOnPortalPage, signInWithOidc, waitForPortal } from "@/testing/e2e/fixtures";
@@ -27,10 +29,25 @@ test("an admin turns Code Mode on, an agent searches and runs code through it, a
     await expect(page.getByTestId("codemode-urls")).toContainText("/mcp?codemode=search_and_execute");
     await publishOnPortalPage(page);
 
+    // The tool asks for the user's approval before a call from code (the server page's flag), published.
+    await page.goto("/servers");
+    await page.getByRole("link", { name: "Weather (codemode e2e)" }).first().click();
+    const approvalCell = page.getByTestId("tool-row").filter({ hasText: "get_weather" }).getByTestId("tool-approval");
+    await approvalCell.getByRole("combobox").selectOption("ask");
+    await approvalCell.getByRole("button", { name: "Set" }).click();
+    await expect(approvalCell).toContainText("saved: ask the user");
+    await page.goto("/portal");
+    await publishOnPortalPage(page);
+
     const { secret } = await aliceWithToken("codemode e2e");
+    const asked: string[] = [];
     let client!: Client;
     await expect(async () => {
-      client = new Client({ name: "e2e-codemode-agent", version: "1.0.0" });
+      client = new Client({ name: "e2e-codemode-agent", version: "1.0.0" }, { capabilities: { elicitation: {} } });
+      client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        asked.push(request.params.message);
+        return { action: "accept", content: {} };
+      });
       await client.connect(new StreamableHTTPClientTransport(new URL("/mcp?codemode=search_and_execute", OIDC_PORTAL), { requestInit: { headers: { authorization: `Bearer ${secret}` } } }));
       expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["search", "execute"]);
     }).toPass({ timeout: 30_000 });
@@ -39,6 +56,7 @@ test("an admin turns Code Mode on, an agent searches and runs code through it, a
     const ran = (await client.callTool({ name: "execute", arguments: { code: `const w = await codemode.${slug.replace(/-/g, "_")}_get_weather({ city: "Lima" });\nreturn { w };` } })) as { structuredContent: unknown; isError?: boolean };
     expect(ran.isError).toBeFalsy();
     expect(JSON.stringify(ran.structuredContent)).toContain("Lima");
+    expect(asked).toEqual([expect.stringMatching(new RegExp(`Code Mode wants to call ${slug}_get_weather .*Lima.*Allow it\\?`))]);
     await client.close();
 
     // Audit: Code Mode only, then from the execute to the tool call it made.
