@@ -30,6 +30,8 @@ describe("Code Mode at the portal (search + execute, sandboxed, every inner call
   let sink: Awaited<ReturnType<typeof startEventSink>>;
   let everything: RunningServer;
   let weather: Awaited<ReturnType<typeof startMutableServer>>;
+  let shadow: Awaited<ReturnType<typeof startMutableServer>>; // approved, then put on the shadow-MCP block list
+  let shadowBaseline = 0;
   let alice: TestUser; // weather team: everything and weather
   let bob: TestUser; // everything only
   let flood: TestUser; // everything, under a small rate limit
@@ -41,6 +43,8 @@ describe("Code Mode at the portal (search + execute, sandboxed, every inner call
     clients.push(client);
     return client;
   }
+  /** Requests the blocked upstream received (none may arrive). */
+  const shadowRequests = async () => ((await (await fetch(`${shadow.origin}/__fixture/requests`)).json()) as { requests: { method?: string }[] }).requests.length;
   const execute = async (client: Client, code: string) => (await client.callTool({ name: "execute", arguments: { code } })) as ToolResult;
   const search = async (client: Client, query: string, extra: Record<string, unknown> = {}) => (await client.callTool({ name: "search", arguments: { query, ...extra } })) as ToolResult;
 
@@ -49,27 +53,30 @@ describe("Code Mode at the portal (search + execute, sandboxed, every inner call
     bob = await testUser("bob@example.test");
     flood = await testUser("flood@example.test");
     const edgeSecret = generateEdgeSecret();
-    [everything, weather, sink] = await Promise.all([startEverythingServer("streamableHttp"), startMutableServer({ port: 0, bearer: UPSTREAM_SECRET }), startEventSink(edgeSecret)]);
+    [everything, weather, shadow, sink] = await Promise.all([startEverythingServer("streamableHttp"), startMutableServer({ port: 0, bearer: UPSTREAM_SECRET }), startMutableServer({ port: 0 }), startEventSink(edgeSecret)]);
     portal = await startPortal({ consoleUrl: sink.url, edgeSecret });
-    const [ev, we] = await Promise.all([
+    const [ev, we, sh] = await Promise.all([
       approvedServer({ slug: "everything", url: `${everything.origin}/mcp`, edgeSecret, omit: ["get-env"], approval: ["get-sum"] }),
       approvedServer({ slug: "weather", url: weather.url, edgeSecret, credential: { type: "headers", headers: { authorization: `Bearer ${UPSTREAM_SECRET}` } }, wrongPin: ["list_forecasts"] }),
+      approvedServer({ slug: "shadowwx", url: shadow.url, edgeSecret }),
     ]);
     const limit: RateLimitSpec = { id: crypto.randomUUID(), name: "flood", subject: { type: "user", userId: flood.id }, per: "user", scope: { kind: "mcp" }, limit: 12, windowSeconds: 3600 };
     const bundle = await bundleOf({
-      servers: [ev, we],
+      servers: [ev, we, sh],
       users: [alice, bob, flood],
       teams: [{ id: TEAM_WEATHER, slug: "weather-team" }],
-      rules: [allowRule({ type: "everyone" }, "everything"), allowRule({ type: "team", teamId: TEAM_WEATHER }, "weather")],
+      rules: [allowRule({ type: "everyone" }, "everything"), allowRule({ type: "team", teamId: TEAM_WEATHER }, "weather"), allowRule({ type: "everyone" }, "shadowwx")],
       limits: { rateLimits: [limit], budgets: [] },
+      blocklist: [{ id: crypto.randomUUID(), origin: new URL(shadow.url).origin, pathPrefix: "", reason: "Shadow MCP finding: blocked in test", findingId: crypto.randomUUID() }],
       codemode: { mode: "opt-in", shape: "search_and_execute" },
     });
     expect((await portal.push(bundle)).status).toBe(200);
+    shadowBaseline = await shadowRequests();
   }, 120_000);
 
   afterAll(async () => {
     await Promise.allSettled(clients.map((c) => c.close()));
-    await Promise.allSettled([portal?.stop(), sink?.close(), everything?.stop(), weather?.close()]);
+    await Promise.allSettled([portal?.stop(), sink?.close(), everything?.stop(), weather?.close(), shadow?.close()]);
   });
 
   it("lists exactly search and execute on ?codemode=search_and_execute, one code tool with the typed API on ?codemode=code, the catalog without", async () => {
@@ -144,10 +151,18 @@ describe("Code Mode at the portal (search + execute, sandboxed, every inner call
     const alices = await connect(alice);
     const quarantined = await execute(alices, `try { await codemode.weather_list_forecasts({}); } catch (e) { return e.message; }`);
     expect(JSON.stringify(quarantined.structuredContent)).toMatch(/weather_list_forecasts: .*(quarantined|changed)/i);
+    // A server on the shadow-MCP block list: allowed by policy, yet never found and never called.
+    expect(((await search(alices, "shadowwx", { limit: 20 })).structuredContent!.tools as { server: string }[]).some((t) => t.server === "shadowwx")).toBe(false);
+    const blocked = await execute(alices, `return await codemode.shadowwx_get_weather({ city: "Oslo" });`);
+    expect(blocked.isError).toBe(true);
+    expect(blocked.content![0]!.text).toMatch(/shadowwx_get_weather: .*block list/);
+    // Not one request from the portal since the test's own set-up listed it: no list, no pin check, no call.
+    expect(await shadowRequests()).toBe(shadowBaseline);
     const unknown = await execute(alices, `return await codemode.nothing_here({});`);
     expect(unknown.isError).toBe(true);
     await expect.poll(() => sink.events.some((e) => e.via === "codemode" && e.email === "bob@example.test" && e.tool === "get_weather" && e.decision === "denied"), { timeout: 15_000 }).toBe(true);
     await expect.poll(() => sink.events.some((e) => e.via === "codemode" && e.tool === "list_forecasts" && e.decision === "denied" && e.reason?.startsWith("TOOL_HASH_MISMATCH")), { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => sink.events.some((e) => e.via === "codemode" && e.serverSlug === "shadowwx" && e.decision === "denied" && e.reason?.startsWith("SERVER_BLOCKED")), { timeout: 15_000 }).toBe(true);
   });
 
   it("keeps the code in its sandbox: no network, no imports, no code from strings, no bindings, no tricks through the codemode object", async () => {

@@ -59,6 +59,7 @@ export async function admit(env: Env, who: StatelessContext, requests: { kind: "
 
 /** How to reach `server` for this caller: its own upstream session (never shared), the caller's client info and capabilities. */
 export function linkOptions(request: Request, env: Env, who: StatelessContext, rpc: StatelessRequest, server: BundleServer): CallOptions {
+  const blocked = who.config.blockedSlugs.get(server.slug);
   return {
     env,
     server,
@@ -67,6 +68,7 @@ export function linkOptions(request: Request, env: Env, who: StatelessContext, r
     clientCapabilities: rpc.clientCapabilities,
     timeoutMs: msSetting(env.PORTCULLIS_UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS),
     signal: who.signal ?? request.signal,
+    ...(blocked ? { blocked: `SERVER_BLOCKED: ${blocked.origin}${blocked.pathPrefix}` } : {}),
   };
 }
 

@@ -225,6 +225,7 @@ export interface VisibleTool {
  * listed it. Shared by `tools/list` and Code Mode's catalog.
  */
 export async function visibleTools(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest): Promise<VisibleTool[]> {
+  // (A server on the shadow-MCP block list is not among them: visibleServers leaves it out, so it is never listed either.)
   const servers = serversOf(who);
   await admit(env, who, servers.map((server) => ({ kind: "mcp" as const, serverSlug: server.slug, tool: null })));
   // A server this isolate has not listed yet is listed now (once; later lists use what is known,

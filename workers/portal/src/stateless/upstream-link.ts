@@ -9,7 +9,7 @@
 import type { BundleServer } from "@core/bundle/schema";
 import { STATELESS_PROTOCOL_VERSION, statelessRequest, type ClientInfo } from "@core/mcp/stateless";
 import { upstreamHeaders } from "../upstream";
-import { RpcError, PortalErrorCode } from "../session/errors";
+import { blockedError, RpcError, PortalErrorCode } from "../session/errors";
 
 /** What the portal asks an upstream session for: the newest session revision. */
 const SESSION_VERSION = "2025-11-25";
@@ -65,6 +65,8 @@ export interface CallOptions {
   /** Notifications the upstream sends about this request (progress), in order. */
   onNotification?: (message: JsonRpcMessage) => void;
   signal?: AbortSignal;
+  /** The server's URL is on the shadow-MCP block list: nothing is sent (defense in depth behind the access checks). */
+  blocked?: string;
 }
 
 /**
@@ -74,6 +76,8 @@ export interface CallOptions {
  */
 export async function callUpstream(options: CallOptions, method: string, params: Record<string, unknown>): Promise<UpstreamAnswer> {
   const { server } = options;
+  // Never contact a blocked URL, whichever path asked (as the session path's upstream pool refuses it).
+  if (options.blocked) throw blockedError(server, options.blocked);
   if (server.transport !== "streamable-http") throw upstreamFailed(server, "legacy HTTP+SSE upstreams are served on the session path");
   const headers = await upstreamHeaders(server, options.env.PORTCULLIS_EDGE_SECRET);
   const mode = await modeOf(server, headers, options);
@@ -113,6 +117,8 @@ class SessionGone extends Error {}
 /** What the upstream said it can do (`prompts`, `resources`, `completions`…), from its discovery or its session's initialize. */
 export async function upstreamCapabilities(options: CallOptions): Promise<Capabilities> {
   const { server } = options;
+  // Never contact a blocked URL, whichever path asked (as the session path's upstream pool refuses it).
+  if (options.blocked) throw blockedError(server, options.blocked);
   if (server.transport !== "streamable-http") throw upstreamFailed(server, "legacy HTTP+SSE upstreams are served on the session path");
   const headers = await upstreamHeaders(server, options.env.PORTCULLIS_EDGE_SECRET);
   const mode = await modeOf(server, headers, options);
