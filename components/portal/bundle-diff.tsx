@@ -25,7 +25,32 @@ function Count({ label, c }: { label: string; c: BundleDiff["tokens"] }) {
   );
 }
 
-/** A readable diff of two published bundles. */
+function codemodeLabel(c: NonNullable<BundleDiff["codemode"]>["from"]): string {
+  return c ? `${c.mode} (${c.shape === "code" ? "code tool" : "search + execute"})` : "off";
+}
+
+const TONES = { added: "green", removed: "red", changed: "amber" } as const;
+
+/** A section compared by id; shown only when something in it changed. */
+function Named({ title, c, words, testId }: { title: string; c: BundleDiff["blocklist"]; words?: Record<keyof typeof TONES, string>; testId: string }) {
+  if (c.added.length + c.removed.length + c.changed.length === 0) return null;
+  return (
+    <div data-testid={testId}>
+      <h3 className="mb-1 text-xs font-semibold uppercase tracking-wide text-zinc-500">{title}</h3>
+      <ul className="space-y-1">
+        {(["added", "removed", "changed"] as const).flatMap((kind) =>
+          c[kind].map((item) => (
+            <li key={`${kind}:${item.id}`}>
+              <Badge tone={TONES[kind]}>{words?.[kind] ?? kind}</Badge> <code className="font-mono">{item.name}</code>
+            </li>
+          )),
+        )}
+      </ul>
+    </div>
+  );
+}
+
+/** A readable diff of two published bundles, every section of it. */
 export function BundleDiffView({ diff, teamSlugs = {} }: { diff: BundleDiff; teamSlugs?: Record<string, string> }) {
   const teamSlug = (id: string) => teamSlugs[id] ?? id;
   if (diff.identical) return <p className="text-sm text-zinc-600" data-testid="bundle-diff">Versions {diff.from} and {diff.to} have the same content.</p>;
@@ -51,6 +76,8 @@ export function BundleDiffView({ diff, teamSlugs = {} }: { diff: BundleDiff; tea
               {s.tools.added.length > 0 && <span className="text-emerald-700"> · +{s.tools.added.join(", +")}</span>}
               {s.tools.removed.length > 0 && <span className="text-red-700"> · −{s.tools.removed.join(", −")}</span>}
               {s.tools.hashChanged.length > 0 && <span className="text-amber-800"> · re-pinned {s.tools.hashChanged.join(", ")}</span>}
+              {s.tools.approvalChanged.length > 0 && <span className="text-amber-800"> · Code Mode approval changed: {s.tools.approvalChanged.join(", ")}</span>}
+              {s.tools.readOnlyChanged.length > 0 && <span className="text-amber-800"> · read-only changed: {s.tools.readOnlyChanged.join(", ")}</span>}
             </li>
           ))}
           {diff.servers.added.length + diff.servers.removed.length + diff.servers.changed.length === 0 && <li className="text-zinc-500">No change.</li>}
@@ -77,6 +104,19 @@ export function BundleDiffView({ diff, teamSlugs = {} }: { diff: BundleDiff; tea
           {diff.rules.added.length + diff.rules.removed.length + diff.rules.changed.length === 0 && <li className="text-zinc-500">No change.</li>}
         </ul>
       </div>
+      <Named title="Shadow-MCP block list" c={diff.blocklist} words={{ added: "blocks", removed: "lifts the block on", changed: "changed" }} testId="diff-blocklist" />
+      <Named title="Rate limits" c={diff.rateLimits} testId="diff-rate-limits" />
+      <Named title="Budgets" c={diff.budgets} testId="diff-budgets" />
+      <Named title="LLM providers" c={diff.llmProviders} testId="diff-llm-providers" />
+      <Named title="LLM prices" c={diff.prices} testId="diff-prices" />
+      {diff.codemode && (
+        <div data-testid="diff-codemode">
+          <h3 className="mb-1 text-xs font-semibold uppercase tracking-wide text-zinc-500">Code Mode</h3>
+          <p>
+            <Badge tone="amber">changed</Badge> {codemodeLabel(diff.codemode.from)} ⇒ {codemodeLabel(diff.codemode.to)}
+          </p>
+        </div>
+      )}
       <ul className="space-y-0.5 text-xs text-zinc-700">
         <Count label="API tokens" c={diff.tokens} />
         <Count label="Users" c={diff.users} />

@@ -81,8 +81,12 @@ test("an admin turns Code Mode on, an agent searches and runs code through it, a
     await page.getByTestId("codemode-setting").getByLabel(/^Off/).check();
     await page.getByRole("button", { name: "Save Code Mode setting" }).click();
     await expect(page.getByTestId("codemode-saved")).toContainText("Off");
-    await page.screenshot({ path: "test-results/codemode-portal.png", fullPage: true });
     await publishOnPortalPage(page);
+    // Comparing the last two versions shows what this publish changed: Code Mode off again, and the tool's approval mark gone.
+    await page.reload();
+    await expect(page.getByTestId("diff-codemode")).toContainText("opt-in (search + execute) ⇒ off");
+    await expect(page.getByTestId("bundle-diff")).toContainText("Code Mode approval changed: get_weather");
+    await page.screenshot({ path: "test-results/codemode-portal.png", fullPage: true });
   } finally {
     await upstream.close();
   }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { IsoDateTime } from "@core/zod/helpers";
-import { PolicyRule } from "@core/bundle/schema";
+import { BundleCodemode, PolicyRule } from "@core/bundle/schema";
 
 /** A bundle version as it arrives in a path or query string. */
 export const VersionText = z
@@ -74,6 +74,9 @@ export type DeploymentDetailOutput = z.infer<typeof DeploymentDetailOutput>;
 
 const CountChange = z.object({ from: z.number().int(), to: z.number().int(), added: z.number().int(), removed: z.number().int(), changed: z.number().int() });
 
+const Named = z.object({ id: z.string(), name: z.string() });
+const NamedChange = z.object({ added: z.array(Named), removed: z.array(Named), changed: z.array(Named) });
+
 export const BundleDiffOutput = z.object({
   from: z.number().int(),
   to: z.number().int(),
@@ -86,7 +89,7 @@ export const BundleDiffOutput = z.object({
         id: z.string(),
         slug: z.string(),
         fields: z.array(z.string()),
-        tools: z.object({ added: z.array(z.string()), removed: z.array(z.string()), hashChanged: z.array(z.string()) }),
+        tools: z.object({ added: z.array(z.string()), removed: z.array(z.string()), hashChanged: z.array(z.string()), approvalChanged: z.array(z.string()), readOnlyChanged: z.array(z.string()) }),
       }),
     ),
   }),
@@ -94,6 +97,12 @@ export const BundleDiffOutput = z.object({
   users: CountChange,
   teams: CountChange,
   rules: z.object({ added: z.array(PolicyRule), removed: z.array(PolicyRule), changed: z.array(z.object({ before: PolicyRule, after: PolicyRule })) }),
+  blocklist: NamedChange.describe("Shadow-MCP block list entries (origin and path); a removed one lifts a block"),
+  rateLimits: NamedChange,
+  budgets: NamedChange,
+  llmProviders: NamedChange.describe("LLM gateway providers, by slug"),
+  prices: NamedChange.describe("Price table entries, by provider/model"),
+  codemode: z.object({ from: BundleCodemode.nullable(), to: BundleCodemode.nullable() }).nullable().describe("Code Mode's setting when it differs (null: off)"),
 });
 
 export const DiffQuery = z.object({ from: VersionText, to: VersionText }).strict();

@@ -66,7 +66,7 @@ describe("diffBundles", () => {
     expect(diff.servers.added).toEqual([{ id: id(3), slug: "search", name: "Search", tools: 1 }]);
     expect(diff.servers.removed).toEqual([{ id: id(2), slug: "docs", name: "Docs" }]);
     expect(diff.servers.changed).toEqual([
-      { id: id(1), slug: "weather", fields: ["url", "credential"], tools: { added: ["get_alerts"], removed: ["list_forecasts"], hashChanged: ["get_weather"] } },
+      { id: id(1), slug: "weather", fields: ["url", "credential"], tools: { added: ["get_alerts"], removed: ["list_forecasts"], hashChanged: ["get_weather"], approvalChanged: [], readOnlyChanged: [] } },
     ]);
   });
 
@@ -95,5 +95,35 @@ describe("diffBundles", () => {
     expect(diff.rules.changed).toEqual([{ before: a.policies.rules[0], after: c.policies.rules[0] }]);
     expect(diff.rules.added).toEqual([]);
     expect(diff.identical).toBe(false);
+  });
+
+  it("covers every section: a block list entry added (or lifted), limits, budgets, providers, prices, Code Mode and tool marks", () => {
+    const a = base();
+    const entry = { id: id(50), origin: "https://shadow.example.com", pathPrefix: "/mcp", reason: "Shadow MCP finding", findingId: id(51) };
+    const blocked = { ...base(), shadow: { blocklist: [entry] } };
+    // Each alone makes two versions differ; none of them may read as "the same content".
+    const lifted = diffBundles(blocked, a);
+    expect(lifted.identical).toBe(false);
+    expect(lifted.blocklist).toEqual({ added: [], removed: [{ id: id(50), name: "https://shadow.example.com/mcp" }], changed: [] });
+    expect(diffBundles(a, blocked).blocklist.added).toEqual([{ id: id(50), name: "https://shadow.example.com/mcp" }]);
+
+    const limit = { id: id(60), name: "ten a minute", subject: { type: "everyone" as const }, per: "user" as const, scope: { kind: "mcp" as const }, limit: 10, windowSeconds: 60 };
+    const limited = { ...base(), limits: { ...a.limits, rateLimits: [limit] } };
+    expect(diffBundles(a, limited)).toMatchObject({ identical: false, rateLimits: { added: [{ id: id(60), name: "ten a minute" }] } });
+    const tighter = { ...base(), limits: { ...a.limits, rateLimits: [{ ...limit, limit: 5 }] } };
+    expect(diffBundles(limited, tighter).rateLimits.changed).toEqual([{ id: id(60), name: "ten a minute" }]);
+
+    const priced = { ...base(), llm: { ...a.llm, prices: [{ provider: "openai" as const, model: "gpt-x", inputPerMTok: 1, outputPerMTok: 2 }] } };
+    expect(diffBundles(a, priced)).toMatchObject({ identical: false, prices: { added: [{ id: "openai/gpt-x", name: "openai/gpt-x" }] } });
+
+    const codemode = { ...base(), codemode: { mode: "enforced" as const, shape: "code" as const } };
+    expect(diffBundles(a, codemode)).toMatchObject({ identical: false, codemode: { from: null, to: { mode: "enforced", shape: "code" } } });
+    expect(diffBundles(codemode, { ...codemode, version: 9 }).identical).toBe(true);
+
+    const marked = base();
+    marked.servers[0] = { ...marked.servers[0]!, tools: marked.servers[0]!.tools.map((t) => (t.name === "get_weather" ? { ...t, approval: true as const, readOnly: true } : t)) };
+    expect(diffBundles(a, marked).servers.changed).toEqual([
+      { id: id(1), slug: "weather", fields: [], tools: { added: [], removed: [], hashChanged: [], approvalChanged: ["get_weather"], readOnlyChanged: ["get_weather"] } },
+    ]);
   });
 });

@@ -1,17 +1,27 @@
 import { canonicalJson } from "@core/tools/tool-hash";
-import type { BundleServer, ConfigBundle, PolicyRule } from "./schema";
+import type { BundleCodemode, BundleServer, ConfigBundle, PolicyRule } from "./schema";
 
 /**
- * What changed between two config bundles, for people: servers and their tools by id and name,
- * policy rules by id, and counts for tokens, users and teams (whose contents are identities and
- * hashes, not something to read through). Pure, so it runs wherever bundles are compared.
+ * What changed between two config bundles, for people, section by section: servers and their tools
+ * by id and name, policy rules by id, the block list, rate limits, budgets, LLM providers and
+ * prices, Code Mode's setting, and counts for tokens, users and teams (whose contents are
+ * identities and hashes, not something to read through). `identical` only when every section is.
+ * Pure, so it runs wherever bundles are compared.
  */
 export interface ServerChange {
   id: string;
   slug: string;
   /** Top-level fields that differ: name, slug, url, transport, ownerTeamId, credential. */
   fields: string[];
-  tools: { added: string[]; removed: string[]; hashChanged: string[] };
+  /** approvalChanged: Code Mode's approval mark; readOnlyChanged: the approved definition's read-only hint. */
+  tools: { added: string[]; removed: string[]; hashChanged: string[]; approvalChanged: string[]; readOnlyChanged: string[] };
+}
+
+/** Items of a section compared by id, named for people. */
+export interface NamedChange {
+  added: { id: string; name: string }[];
+  removed: { id: string; name: string }[];
+  changed: { id: string; name: string }[];
 }
 
 export interface CountChange {
@@ -32,6 +42,15 @@ export interface BundleDiff {
   users: CountChange;
   teams: CountChange;
   rules: { added: PolicyRule[]; removed: PolicyRule[]; changed: { before: PolicyRule; after: PolicyRule }[] };
+  /** The shadow-MCP block list: entries named by origin and path. A removed entry lifts a block. */
+  blocklist: NamedChange;
+  rateLimits: NamedChange;
+  budgets: NamedChange;
+  llmProviders: NamedChange;
+  /** The price table, by provider and model. */
+  prices: NamedChange;
+  /** Code Mode's setting when it differs (null: off). */
+  codemode: { from: BundleCodemode | null; to: BundleCodemode | null } | null;
 }
 
 const SERVER_FIELDS = ["name", "slug", "url", "transport", "ownerTeamId"] as const;
@@ -66,8 +85,10 @@ function serverChange(before: BundleServer, after: BundleServer): ServerChange |
     added: [...newTools.keys()].filter((n) => !oldTools.has(n)).sort(),
     removed: [...oldTools.keys()].filter((n) => !newTools.has(n)).sort(),
     hashChanged: [...newTools.values()].filter((t) => oldTools.has(t.name) && oldTools.get(t.name)!.hash !== t.hash).map((t) => t.name).sort(),
+    approvalChanged: [...newTools.values()].filter((t) => oldTools.has(t.name) && (oldTools.get(t.name)!.approval ?? false) !== (t.approval ?? false)).map((t) => t.name).sort(),
+    readOnlyChanged: [...newTools.values()].filter((t) => oldTools.has(t.name) && (oldTools.get(t.name)!.readOnly ?? false) !== (t.readOnly ?? false)).map((t) => t.name).sort(),
   };
-  if (fields.length === 0 && tools.added.length + tools.removed.length + tools.hashChanged.length === 0) return null;
+  if (fields.length === 0 && Object.values(tools).every((list) => list.length === 0)) return null;
   return { id: after.id, slug: after.slug, fields, tools };
 }
 
@@ -93,6 +114,21 @@ export function diffBundles(from: ConfigBundle, to: ConfigBundle): BundleDiff {
       return before && canonicalJson(before) !== canonicalJson(after) ? [{ before, after }] : [];
     }),
   };
+  const named = <T>(before: readonly T[], after: readonly T[], id: (item: T) => string, name: (item: T) => string): NamedChange => {
+    const a = byKey(before, id);
+    const b = byKey(after, id);
+    return {
+      added: after.filter((x) => !a.has(id(x))).map((x) => ({ id: id(x), name: name(x) })),
+      removed: before.filter((x) => !b.has(id(x))).map((x) => ({ id: id(x), name: name(x) })),
+      changed: after.filter((x) => a.has(id(x)) && canonicalJson(a.get(id(x))) !== canonicalJson(x)).map((x) => ({ id: id(x), name: name(x) })),
+    };
+  };
+  const blocklist = named(from.shadow.blocklist, to.shadow.blocklist, (e) => e.id, (e) => `${e.origin}${e.pathPrefix}`);
+  const rateLimits = named(from.limits.rateLimits, to.limits.rateLimits, (l) => l.id, (l) => l.name);
+  const budgets = named(from.limits.budgets, to.limits.budgets, (b) => b.id, (b) => b.name);
+  const llmProviders = named(from.llm.providers, to.llm.providers, (p) => p.id, (p) => p.slug);
+  const prices = named(from.llm.prices, to.llm.prices, (p) => `${p.provider}/${p.model}`, (p) => `${p.provider}/${p.model}`);
+  const codemode = canonicalJson(from.codemode ?? null) === canonicalJson(to.codemode ?? null) ? null : { from: from.codemode ?? null, to: to.codemode ?? null };
   const tokens = countChange(from.tokens, to.tokens);
   const users = countChange(from.users, to.users);
   const teams = countChange(from.teams, to.teams);
@@ -102,6 +138,8 @@ export function diffBundles(from: ConfigBundle, to: ConfigBundle): BundleDiff {
     rules.added.length + rules.removed.length + rules.changed.length === 0 &&
     unchanged(tokens) &&
     unchanged(users) &&
-    unchanged(teams);
-  return { from: from.version, to: to.version, identical, servers, tokens, users, teams, rules };
+    unchanged(teams) &&
+    [blocklist, rateLimits, budgets, llmProviders, prices].every((c) => c.added.length + c.removed.length + c.changed.length === 0) &&
+    codemode === null;
+  return { from: from.version, to: to.version, identical, servers, tokens, users, teams, rules, blocklist, rateLimits, budgets, llmProviders, prices, codemode };
 }
