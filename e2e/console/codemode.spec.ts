@@ -85,6 +85,8 @@ test("an admin turns Code Mode on, an agent searches and runs code through it, a
     // Comparing the last two versions shows what this publish changed: Code Mode off again, and the tool's approval mark gone.
     await page.reload();
     await expect(page.getByTestId("diff-codemode")).toContainText("opt-in (search + execute) ⇒ off");
+    // The deployments list says which versions had Code Mode on.
+    await expect(page.locator("[data-testid^=deployment-]").filter({ hasText: "Code Mode opt-in" }).first()).toBeVisible();
     await expect(page.getByTestId("bundle-diff")).toContainText("Code Mode approval changed: get_weather");
     await page.screenshot({ path: "test-results/codemode-portal.png", fullPage: true });
   } finally {

@@ -11,7 +11,7 @@ import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
 import { registerServer } from "../servers/register-server";
 import { approveServer } from "../servers/approve-server";
 import { setToolApproval } from "../servers/set-tool-approval";
-import { compileBundle, bundleContentHash } from "../config/compile-bundle";
+import { compileBundle, bundleContentHash, summarize } from "../config/compile-bundle";
 import { getCodemodeSettings, updateCodemodeSettings } from "./settings";
 
 describe.each(testDatabases())("Code Mode setting (%s)", (kind) => {
@@ -37,6 +37,8 @@ describe.each(testDatabases())("Code Mode setting (%s)", (kind) => {
 
     const after = await compile();
     expect(ConfigBundle.parse(after).codemode).toEqual({ mode: "default", shape: "code" });
+    expect(summarize(after, [])).toMatchObject({ codemode: "default", blocks: 0 });
+    expect(summarize(before, [])).not.toHaveProperty("codemode");
     expect(await bundleContentHash(after)).not.toBe(await bundleContentHash(before));
 
     // Off again: the bundle is as it was before Code Mode was ever set.

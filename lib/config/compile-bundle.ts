@@ -334,6 +334,11 @@ export function summarize(bundle: ConfigBundle, skipped: SkippedServer[]): Deplo
     users: bundle.users.length,
     teams: bundle.teams.length,
     rules: bundle.policies.rules.length,
+    blocks: bundle.shadow.blocklist.length,
+    rateLimits: bundle.limits.rateLimits.length,
+    budgets: bundle.limits.budgets.length,
+    llmProviders: bundle.llm.providers.length,
+    ...(bundle.codemode ? { codemode: bundle.codemode.mode } : {}),
     skipped,
   };
 }

@@ -34,6 +34,12 @@ export const DeploymentSummary = z.object({
   users: z.number().int(),
   teams: z.number().int(),
   rules: z.number().int(),
+  /** Block list entries, rate limits, budgets, LLM providers; Code Mode's mode (absent: off). Absent in deployments from before they were summarized. */
+  blocks: z.number().int().optional(),
+  rateLimits: z.number().int().optional(),
+  budgets: z.number().int().optional(),
+  llmProviders: z.number().int().optional(),
+  codemode: z.enum(["opt-in", "default", "enforced", "off"]).optional(),
   /** Approved servers left out of this bundle because their upstream credential could not be prepared for the edge. */
   skipped: z.array(SkippedServer),
 });

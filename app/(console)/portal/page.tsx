@@ -181,7 +181,16 @@ export default async function PortalPage({ searchParams }: { searchParams: Promi
                 <Td className="text-xs text-zinc-600">{when(d.createdAt)}</Td>
                 <Td className="text-xs">{d.publishedBy}</Td>
                 <Td className="text-xs text-zinc-600">
-                  {[count(d.summary.servers, "server"), count(d.summary.tools, "tool"), count(d.summary.rules, "rule")].join(" · ")}
+                  {[
+                    count(d.summary.servers, "server"),
+                    count(d.summary.tools, "tool"),
+                    count(d.summary.rules, "rule"),
+                    ...(d.summary.blocks ? [count(d.summary.blocks, "block")] : []),
+                    ...(d.summary.rateLimits ? [count(d.summary.rateLimits, "rate limit")] : []),
+                    ...(d.summary.budgets ? [count(d.summary.budgets, "budget")] : []),
+                    ...(d.summary.llmProviders ? [count(d.summary.llmProviders, "LLM provider")] : []),
+                    ...(d.summary.codemode ? [`Code Mode ${d.summary.codemode}`] : []),
+                  ].join(" · ")}
                   <br />
                   <code className="font-mono text-[11px] text-zinc-400">{d.contentHash.slice(0, 12)}</code>
                   {d.summary.skipped.length > 0 && <span className="text-amber-800"> · left out: {d.summary.skipped.map((s) => s.slug).join(", ")}</span>}
