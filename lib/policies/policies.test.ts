@@ -18,6 +18,7 @@ import { exportPolicies } from "./export-policies";
 import { importPolicies } from "./import-policies";
 import { simulatePolicy } from "./simulate";
 import { computeImpact } from "./impact";
+import { createBlock } from "../shadow/create-block";
 import { recordDeployment } from "../config/record-deployment";
 import { generateSigningKeyPair } from "@core/bundle/sign";
 import { createBudget } from "@/lib/budgets/create-budget";
@@ -242,6 +243,21 @@ describe.each(testDatabases())("access policies on $name", (database) => {
       { change: "lost", server: server.slug, tool: "wipe_log", user: { id: bob.userId, email: bob.email, teams: [team.slug] }, because: `denied by policy "${deny.name}"` },
     ]);
     expect((await draftBundle(db, new Date())).policies.rules.some((r) => r.id === deny.id)).toBe(true);
+  });
+
+  it("says a block list entry is why access goes, naming the entry, not a default deny", async () => {
+    await importPolicies(admin(), { content: "version: 1\npolicies: []\n", mode: "replace" });
+    const carol = await makeUser(db, "member", `carol-${uniq()}@acme.test`);
+    const server = await approvedServer(["read_log"]);
+    const { bundle } = await compileBundle(db, { version: 2, issuer: "test", edgeSecrets: [] });
+    const pair = await generateSigningKeyPair();
+    const keys = { signing: { privateKeyJwk: pair.privateKeyJwk, keyId: pair.keyId, source: "env" as const }, publicKeys: { [pair.keyId]: pair.publicKeyJwk }, edgeSecrets: [] };
+    await db.transaction((tx) => recordDeployment(tx, BOOTSTRAP_ACTOR, keys, bundle, { kind: "publish", skipped: [] }));
+    await createBlock(admin(), { url: server.endpointUrl, scope: "origin", reason: "Shadow MCP: exfiltration risk" });
+    const impact = await computeImpact(db);
+    expect(impact.changes.filter((c) => c.server === server.slug && c.user.id === carol.userId)).toEqual([
+      { change: "lost", server: server.slug, tool: "read_log", user: { id: carol.userId, email: carol.email, teams: [] }, because: `blocked by the shadow-MCP block list (entry https://${server.slug}.example.com: Shadow MCP: exfiltration risk)` },
+    ]);
   });
 
   it("publishes rate limits, budgets and LLM providers (key sealed, open to everyone at the access level); a provider named like a server is left out", async () => {
