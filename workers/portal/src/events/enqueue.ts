@@ -21,11 +21,13 @@ export function eventPath(env: Env): EventPath {
 /**
  * Sends events to the console, off the response path: validates and normalizes each now (as the
  * console will check it), hands the sending to `waitUntil`, and returns the same promise (it never
- * rejects; failures are logged) for callers that want to wait. An event that breaks the contract is
- * kept as a dead letter with the reason, never sent; the rest go on.
+ * rejects; failures are logged): it settles when this request's part is done — its batch sent by
+ * this request, or taken by another's. An event that breaks the contract is kept as a dead letter
+ * with the reason, never sent; the rest go on.
  */
 export function enqueueEvents(env: Env, waitUntil: (promise: Promise<unknown>) => void, events: AnyEvent[]): Promise<void> {
-  const batch = (pending ??= { env, bodies: [], broken: [], ids: [], flushed: undefined as unknown as Promise<void> });
+  let batch = pending;
+  if (!batch || batch.taken) batch = pending = { env, bodies: [], broken: [], ids: [], openedAt: Date.now(), taken: false };
   for (const event of events) {
     try {
       batch.bodies.push(JSON.stringify(normalizeEvent(event)));
@@ -34,16 +36,17 @@ export function enqueueEvents(env: Env, waitUntil: (promise: Promise<unknown>) =
     }
     batch.ids.push(String(event.id));
   }
-  if (!batch.flushed) {
-    // The first event of a batch opens it; whatever this isolate emits in the next few milliseconds
-    // joins it and goes out in one send (one queue batch, or one buffer transaction).
-    batch.flushed = new Promise<void>((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(() => flush(batch));
-  } else if (batch.bodies.length + batch.broken.length >= BATCH_MAX_EVENTS) {
-    void flush(batch);
-  }
-  // Every request whose events are in the batch keeps the isolate alive until it is sent.
-  waitUntil(batch.flushed);
-  return batch.flushed;
+  // The first event of a batch opens it; whatever this isolate emits in the next few milliseconds
+  // joins it and goes out in one send (one queue batch, or one buffer transaction). Every request
+  // that adds to it waits for the window's end on a timer of its own, in its own `waitUntil`: the
+  // first timer to fire takes the batch and sends it, the others find it taken. No request waits on
+  // another's promise or timer — workerd ties both to the request that made them, and a batch held
+  // by a request that went away would hold every later event of the isolate with it.
+  const wait = batch.bodies.length + batch.broken.length >= BATCH_MAX_EVENTS ? 0 : Math.max(0, batch.openedAt + BATCH_WINDOW_MS - Date.now());
+  const own = batch;
+  const done = new Promise<void>((resolve) => setTimeout(resolve, wait)).then(() => take(own));
+  waitUntil(done);
+  return done;
 }
 
 /**
@@ -61,18 +64,23 @@ interface Batch {
   bodies: string[];
   broken: { body: string; reason: string }[];
   ids: string[];
-  flushed: Promise<void>;
-  sent?: Promise<void>;
+  openedAt: number;
+  /** A request's timer took it to send: later events open a new batch. */
+  taken: boolean;
 }
 
 let pending: Batch | undefined;
 
-function flush(batch: Batch): Promise<void> {
+/** Sends the batch, once: from the context of the first request whose timer fires. */
+async function take(batch: Batch): Promise<void> {
+  if (batch.taken) return;
+  batch.taken = true;
   if (pending === batch) pending = undefined;
-  batch.sent ??= send(batch.env, batch.bodies, batch.broken).catch((error: unknown) => {
+  try {
+    await send(batch.env, batch.bodies, batch.broken);
+  } catch (error) {
     console.error(`[events] could not send event(s) ${batch.ids.join(", ").slice(0, 400)}: ${error instanceof Error ? error.message : String(error)}`);
-  });
-  return batch.sent;
+  }
 }
 
 async function send(env: Env, bodies: string[], broken: { body: string; reason: string }[]): Promise<void> {
