@@ -24,7 +24,8 @@ export type Emit = (outcome: Outcome, result?: unknown, id?: string) => void;
 
 /** What the path gives Code Mode: the caller's tools now, and a way to call one as the caller. */
 export interface CodemodePath {
-  visibleTools(): Promise<VisibleTool[]>;
+  /** `admitted`: the lookup counts against the caller's limits as a list does (search, tools/list); execute's does not (its calls count). */
+  visibleTools(admitted?: boolean): Promise<VisibleTool[]>;
   /** `paused(p)`: waits for `p` (a person's answer) with the run's wall clock stopped. */
   callTool(name: string, args: Record<string, unknown>, emit: Emit, paused: <T>(p: Promise<T>) => Promise<T>): Promise<Record<string, unknown>>;
 }
@@ -76,7 +77,8 @@ export async function codemodeCall(shape: CodemodeShape, rpc: StatelessRequest, 
   }
 
   // execute / code: the code runs in the sandbox; its tool calls come back here by identifier.
-  const names = codemodeNames(toCatalog(await path.visibleTools()));
+  // The names code may call; not a list the caller sees, so it does not count against the limits (each call does).
+  const names = codemodeNames(toCatalog(await path.visibleTools(false)));
   const outcome = await runInSandbox(
     call.code,
     {

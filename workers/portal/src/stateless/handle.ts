@@ -162,7 +162,7 @@ export async function dispatch(request: Request, rpc: StatelessRequest & { id: s
 function codemodePath(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest, ask?: (question: string) => Promise<ApprovalAnswer>): CodemodePath {
   let visible: Promise<VisibleTool[]> | undefined;
   return {
-    visibleTools: () => (visible ??= visibleTools(request, env, ctx, who, rpc)),
+    visibleTools: (admitted = true) => (visible ??= visibleTools(request, env, ctx, who, rpc, admitted)),
     callTool: (name, args, emit, paused) => innerToolCall(request, env, ctx, who, rpc, name, args, emit, ask && ((question) => paused(ask(question)))),
   };
 }
@@ -221,13 +221,14 @@ export interface VisibleTool {
 
 /**
  * The tools a caller may use now: admitted by the limits (a list counts as a request to every
- * server in it), allowed by policy, and pinned — what the upstream offers as this isolate last
+ * server in it; `admitted: false` for Code Mode's execute, whose calls are admitted one by one),
+ * allowed by policy, and pinned — what the upstream offers as this isolate last
  * listed it. Shared by `tools/list` and Code Mode's catalog.
  */
-export async function visibleTools(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest): Promise<VisibleTool[]> {
+export async function visibleTools(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest, admitted = true): Promise<VisibleTool[]> {
   // (A server on the shadow-MCP block list is not among them: visibleServers leaves it out, so it is never listed either.)
   const servers = serversOf(who);
-  await admit(env, who, servers.map((server) => ({ kind: "mcp" as const, serverSlug: server.slug, tool: null })));
+  if (admitted) await admit(env, who, servers.map((server) => ({ kind: "mcp" as const, serverSlug: server.slug, tool: null })));
   // A server this isolate has not listed yet is listed now (once; later lists use what is known,
   // refreshed in the background), so a tool that drifted is left out from the first list on. The
   // list waits for that at most LIST_PIN_WAIT_MS, and only the list that starts it: a slow or
