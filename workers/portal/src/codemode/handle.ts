@@ -16,8 +16,7 @@ import type { StatelessRequest } from "@core/mcp/stateless";
 import type { Env } from "../env";
 import { Denied, PortalErrorCode } from "../session/errors";
 import { msSetting } from "../settings";
-import { Answer, withFields, type Outcome } from "../stateless/context";
-import type { VisibleTool } from "../stateless/handle";
+import { Answer, catalogTokens, withFields, type Outcome, type VisibleTool } from "../stateless/context";
 import { runInSandbox, type SandboxLimits } from "./sandbox";
 
 export type Emit = (outcome: Outcome, result?: unknown, id?: string) => void;
@@ -36,11 +35,8 @@ const toCatalog = (visible: VisibleTool[]): CatalogTool[] => visible.map((t) => 
 export async function codemodeList(shape: CodemodeShape, path: CodemodePath): Promise<Answer> {
   const visible = await path.visibleTools();
   const tools = codemodeToolList(shape, toCatalog(visible));
-  const text = new Map<string, string[]>();
-  for (const { server, listed } of visible) text.set(server.slug, [...(text.get(server.slug) ?? []), JSON.stringify(listed)]);
-  const serverTokens = Object.fromEntries([...text].map(([slug, list]) => [slug, countTokensBounded(`[${list.join(",")}]`)]));
   // The plain lists this one replaced, by server (at /mcp/{slug} too): the usage views count the difference as saved.
-  return new Answer({ tools }, { serverTokens, codemodeTokens: countTokensBounded(JSON.stringify(tools)), via: "codemode" });
+  return new Answer({ tools }, { serverTokens: catalogTokens(visible), codemodeTokens: countTokensBounded(JSON.stringify(tools)), via: "codemode" });
 }
 
 export function sandboxLimits(env: Env): SandboxLimits {

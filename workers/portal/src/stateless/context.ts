@@ -8,6 +8,7 @@ import { admitCall } from "../limits";
 import { Denied, PortalErrorCode } from "../session/errors";
 import { msSetting } from "../settings";
 import type { CallOptions } from "./upstream-link";
+import { countTokensBounded } from "@core/tools/token-cost";
 
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 
@@ -87,4 +88,19 @@ export function eventCaller(who: StatelessContext, client: ClientInfo | null, se
     sessionId,
     endpoint: who.scope ? `/mcp/${who.scope}` : "/mcp",
   };
+}
+
+/** One tool a caller may use now, as `tools/list` shows it. */
+export interface VisibleTool {
+  server: BundleServer;
+  /** The definition as listed: the portal's name at `/mcp`, the upstream's at `/mcp/{slug}`. */
+  listed: Record<string, unknown> & { name: string };
+  definition: Record<string, unknown>;
+}
+
+/** The tokens each server's tools add to a plain tool list, by slug: what a list puts into the model's context per server. */
+export function catalogTokens(visible: readonly VisibleTool[]): Record<string, number> {
+  const lists = new Map<string, string[]>();
+  for (const { server, listed } of visible) lists.set(server.slug, [...(lists.get(server.slug) ?? []), JSON.stringify(listed)]);
+  return Object.fromEntries([...lists].map(([slug, list]) => [slug, countTokensBounded(`[${list.join(",")}]`)]));
 }

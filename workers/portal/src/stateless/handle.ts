@@ -15,12 +15,11 @@ import { resultTokens } from "@core/events/result-tokens";
 import { mcpEvent } from "@core/events/mcp-event";
 import { META_SERVER_INFO, readStatelessRequest, STATELESS_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type StatelessRequest } from "@core/mcp/stateless";
 import { buildToolNameMap, upstreamKey, type ToolNameMap } from "@core/naming/tool-names";
-import { countTokensBounded } from "@core/tools/token-cost";
 import { decideToolCall, quarantined, toolNotAvailable } from "../decide";
 import type { Env } from "../env";
 import { enqueueEvents } from "../events/enqueue";
 import { Denied, PortalErrorCode, RpcError } from "../session/errors";
-import { admit, Answer, eventCaller, linkOptions, serversOf, withFields, type Outcome, type StatelessContext } from "./context";
+import { admit, Answer, catalogTokens, eventCaller, linkOptions, serversOf, withFields, type Outcome, type StatelessContext, type VisibleTool } from "./context";
 import { listen, readFilter } from "./listen";
 import { knownHashes, listingStarted, liveHashes, recheckMs } from "./live-pins";
 import { complete, getPrompt, listPrompts, listResources, readResource } from "./server-level";
@@ -61,7 +60,7 @@ function namesFor(config: BundleIndex, servers: readonly BundleServer[]): Promis
   return names;
 }
 
-export type { StatelessContext };
+export type { StatelessContext, VisibleTool };
 
 /**
  * How answers are shaped: 2026-07-28 (`resultType`, the server's identity in `_meta`, lists with
@@ -174,30 +173,31 @@ function codemodePath(request: Request, env: Env, ctx: ExecutionContext, who: St
  * Object. The result ends the stream.
  */
 function streamedCodemodeCall(request: Request, rpc: StatelessRequest & { id: string | number }, env: Env, ctx: ExecutionContext, who: StatelessContext, emit: (outcome: Outcome, result?: unknown, id?: string) => void, started: number, bytesIn: number | null): Response {
+  return sseAnswer(ctx, async (write) => {
+    const ask = async (question: string): Promise<ApprovalAnswer> => {
+      const id = `${APPROVAL_ID_PREFIX}${crypto.randomUUID()}`;
+      const answer = approvalStub(env, id).wait(APPROVAL_TIMEOUT_MS);
+      await write({ jsonrpc: "2.0", id, method: "elicitation/create", params: { message: question, requestedSchema: { type: "object", properties: {} } } });
+      return answer;
+    };
+    try {
+      const result = await codemodeCall(who.codemode!, rpc, env, codemodePath(request, env, ctx, who, rpc, ask), emit);
+      await write({ jsonrpc: "2.0", id: rpc.id, result });
+    } catch (error) {
+      const { rpcErr, outcome } = refusal(error, started, bytesIn);
+      emit(outcome);
+      await write({ jsonrpc: "2.0", id: rpc.id, error: { code: rpcErr.code, message: rpcErr.message } });
+    }
+  });
+}
+
+/** An answer as an SSE stream: `run` writes its JSON-RPC messages (in `waitUntil`); the stream ends when it returns. */
+function sseAnswer(ctx: ExecutionContext, run: (write: (message: unknown) => Promise<void>) => Promise<void>): Response {
   const stream = new TransformStream<Uint8Array, Uint8Array>();
   const writer = stream.writable.getWriter();
   const encoder = new TextEncoder();
   const write = (message: unknown) => writer.write(encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`)).catch(() => undefined);
-  const ask = async (question: string): Promise<ApprovalAnswer> => {
-    const id = `${APPROVAL_ID_PREFIX}${crypto.randomUUID()}`;
-    const answer = approvalStub(env, id).wait(APPROVAL_TIMEOUT_MS);
-    await write({ jsonrpc: "2.0", id, method: "elicitation/create", params: { message: question, requestedSchema: { type: "object", properties: {} } } });
-    return answer;
-  };
-  ctx.waitUntil(
-    (async () => {
-      try {
-        const result = await codemodeCall(who.codemode!, rpc, env, codemodePath(request, env, ctx, who, rpc, ask), emit);
-        await write({ jsonrpc: "2.0", id: rpc.id, result });
-      } catch (error) {
-        const { rpcErr, outcome } = refusal(error, started, bytesIn);
-        emit(outcome);
-        await write({ jsonrpc: "2.0", id: rpc.id, error: { code: rpcErr.code, message: rpcErr.message } });
-      } finally {
-        await writer.close().catch(() => undefined);
-      }
-    })(),
-  );
+  ctx.waitUntil(run(write).finally(() => writer.close().catch(() => undefined)));
   return new Response(stream.readable, { headers: { "content-type": "text/event-stream", "cache-control": "no-store", "x-accel-buffering": "no" } });
 }
 
@@ -211,13 +211,6 @@ function discoverResult(config: BundleIndex): Record<string, unknown> {
   };
 }
 
-/** One tool a caller may use now, as `tools/list` shows it. */
-export interface VisibleTool {
-  server: BundleServer;
-  /** The definition as listed: the portal's name at `/mcp`, the upstream's at `/mcp/{slug}`. */
-  listed: Record<string, unknown> & { name: string };
-  definition: Record<string, unknown>;
-}
 
 /**
  * The tools a caller may use now: admitted by the limits (a list counts as a request to every
@@ -263,11 +256,10 @@ export async function visibleTools(request: Request, env: Env, ctx: ExecutionCon
 
 async function listTools(request: Request, env: Env, ctx: ExecutionContext, who: StatelessContext, rpc: StatelessRequest): Promise<Answer> {
   const visible = await visibleTools(request, env, ctx, who, rpc);
-  const text = new Map<string, string>();
-  for (const { server, listed } of visible) if (!who.scope) text.set(server.slug, `${text.get(server.slug) ?? ""}${text.has(server.slug) ? "," : ""}${JSON.stringify(listed)}`);
-  const bySlug = new Map([...text].map(([slug, list]) => [slug, countTokensBounded(`[${list}]`)]));
-  return new Answer({ tools: visible.map((t) => t.listed), ttlMs: LIST_TTL_MS, cacheScope: "private" }, { ...(bySlug.size ? { serverTokens: Object.fromEntries(bySlug) } : {}) });
+  const serverTokens = who.scope ? {} : catalogTokens(visible);
+  return new Answer({ tools: visible.map((t) => t.listed), ttlMs: LIST_TTL_MS, cacheScope: "private" }, { ...(Object.keys(serverTokens).length ? { serverTokens } : {}) });
 }
+
 
 /** A tool call decided and ready to forward: the upstream, the tool's upstream name, what its event says. */
 interface PreparedCall {
@@ -455,25 +447,16 @@ async function callTool(
   }
 
   // The caller asked for progress: an SSE stream with the upstream's progress notifications, then the answer.
-  const stream = new TransformStream<Uint8Array, Uint8Array>();
-  const writer = stream.writable.getWriter();
-  const encoder = new TextEncoder();
-  const write = (message: unknown) => writer.write(encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`)).catch(() => undefined);
-  ctx.waitUntil(
-    (async () => {
-      try {
-        const answer = await callUpstream({ ...link, onNotification: (n) => n.method === "notifications/progress" && void write(n) }, "tools/call", params);
-        await write(finish(answer.message, answer.text));
-      } catch (error) {
-        const err = failed(error);
-        emit({ ...fields, decision: "allowed", success: false, error: `${err.code}: ${err.message}${err.detail ? ` (${err.detail})` : ""}`, durationMs: Date.now() - started, bytesIn });
-        await write({ jsonrpc: "2.0", id: rpc.id, error: { code: err.code, message: err.message } });
-      } finally {
-        await writer.close().catch(() => undefined);
-      }
-    })(),
-  );
-  return new Response(stream.readable, { headers: { "content-type": "text/event-stream", "cache-control": "no-store", "x-accel-buffering": "no" } });
+  return sseAnswer(ctx, async (write) => {
+    try {
+      const answer = await callUpstream({ ...link, onNotification: (n) => n.method === "notifications/progress" && void write(n) }, "tools/call", params);
+      await write(finish(answer.message, answer.text));
+    } catch (error) {
+      const err = failed(error);
+      emit({ ...fields, decision: "allowed", success: false, error: `${err.code}: ${err.message}${err.detail ? ` (${err.detail})` : ""}`, durationMs: Date.now() - started, bytesIn });
+      await write({ jsonrpc: "2.0", id: rpc.id, error: { code: err.code, message: err.message } });
+    }
+  });
 }
 
 /** A drifted tool, reported once per isolate so the console quarantines it. */
