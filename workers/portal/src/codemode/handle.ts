@@ -50,7 +50,7 @@ export function sandboxLimits(env: Env): SandboxLimits {
 
 /**
  * tools/call in Code Mode. Returns the result (a tool error is a result with `isError`), or throws
- * an RpcError for a tool that does not exist in this shape (as an unknown tool is answered).
+ * the refusal (Denied, NotAvailable) of a tool that does not exist in this shape, as the plain path refuses an unknown tool.
  */
 export async function codemodeCall(shape: CodemodeShape, rpc: StatelessRequest, env: Env, path: CodemodePath, emit: Emit): Promise<Record<string, unknown>> {
   const name = rpc.name ?? "";
