@@ -1,3 +1,5 @@
+import { toolEffect } from "@core/tools/tool-effect";
+
 /**
  * Which tools make a Code Mode call wait for the user's approval (docs/codemode.md, "Approval
  * pause"): the tool's own flag first ("ask", "never"); without one, the portal's rule — "flagged"
@@ -11,6 +13,5 @@ export type ToolApproval = "ask" | "never" | null;
 export function needsApproval(flag: ToolApproval, annotations: unknown, rule: ApprovalRule): boolean {
   if (flag === "ask") return true;
   if (flag === "never" || rule === "flagged") return false;
-  const a = (typeof annotations === "object" && annotations !== null ? annotations : {}) as { readOnlyHint?: unknown; destructiveHint?: unknown };
-  return a.readOnlyHint !== true || a.destructiveHint === true;
+  return toolEffect(annotations) !== "read-only";
 }
