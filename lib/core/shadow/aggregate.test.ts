@@ -203,3 +203,14 @@ describe("ServerAggregator", () => {
     });
   });
 });
+
+describe("evidence samples", () => {
+  it("shows different records under different kinds when there are several", () => {
+    const records = ["a@acme.com", "b@acme.com", "c@acme.com", "d@acme.com"].map((user, i) => mcp({ user, ts: `2026-11-02T08:0${i}:00Z` }));
+    const [server] = groupServers(records);
+    const samples = server!.evidence.map((e) => e.sample);
+    expect(server!.evidence.length).toBeGreaterThan(1);
+    // Each record carries every kind; still, no two kinds show the same record while another one is unused.
+    expect(new Set(samples).size).toBe(Math.min(samples.length, records.length));
+  });
+});

@@ -308,8 +308,8 @@ function bump(m: Map<string, number>, k: string, n: number): void {
 
 /**
  * Adds `count` sightings of each piece of evidence, seen in `sample`, to a list that keeps one entry
- * per kind: counts add up, the heaviest sighting's sentence and sample stay, and at most
- * MAX_EVIDENCE kinds are kept. Serves the aggregator here and the findings in the database.
+ * per kind: counts add up, the heaviest sighting's sentence and sample stay (a sample another kind
+ * already shows gives way to an unused record of equal weight), and at most MAX_EVIDENCE kinds are kept. Serves the aggregator here and the findings in the database.
  */
 export function mergeEvidence<Kind extends string, Sample>(
   into: { kind: Kind; sentence: string; weight: number; count: number; sample: Sample }[],
@@ -322,6 +322,9 @@ export function mergeEvidence<Kind extends string, Sample>(
     if (have !== undefined) {
       have.count += count;
       if (e.weight > have.weight) Object.assign(have, { sentence: e.sentence, weight: e.weight, sample });
+      // One record usually carries several kinds (method, header, content type): show another record
+      // where one is at hand, rather than the same one under every kind.
+      else if (e.weight === have.weight && sample !== have.sample && !into.some((x) => x.sample === sample) && into.some((x) => x !== have && x.sample === have.sample)) have.sample = sample;
     } else if (into.length < MAX_EVIDENCE) into.push({ kind: e.kind, sentence: e.sentence, weight: e.weight, count, sample });
   }
 }

@@ -23,6 +23,7 @@ const EVENT_LABEL: Record<string, string> = {
   note: "Note",
   blocked: "Blocked",
   unblocked: "Unblocked",
+  registered: "Registration requested",
 };
 
 function describeEvent(e: FindingDetailOutput["timeline"][number]): string {
@@ -129,14 +130,23 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
           </Card>
           <Card title="Evidence" description="What convinced the detector, strongest first, with one sample record each (query values and secrets redacted).">
             <ul className="space-y-3" data-testid="evidence">
-              {f.evidence.map((e) => (
-                <li key={e.kind} className="rounded border border-zinc-200 p-3">
-                  <p className="text-sm text-zinc-900">
-                    {e.sentence} <span className="text-xs text-zinc-500">({e.count.toLocaleString("en-US")}×, weight {e.weight})</span>
-                  </p>
-                  <pre className="mt-2 overflow-x-auto rounded bg-zinc-50 p-2 text-xs text-zinc-700">{JSON.stringify(e.sample, null, 2)}</pre>
-                </li>
-              ))}
+              {f.evidence.map((e, i) => {
+                const sample = JSON.stringify(e.sample, null, 2);
+                // A record that carries several kinds of evidence is shown once, under the first of them.
+                const shownAt = f.evidence.findIndex((o) => JSON.stringify(o.sample, null, 2) === sample);
+                return (
+                  <li key={e.kind} className="rounded border border-zinc-200 p-3">
+                    <p className="text-sm text-zinc-900">
+                      {e.sentence} <span className="text-xs text-zinc-500">({e.count.toLocaleString("en-US")}×, weight {e.weight})</span>
+                    </p>
+                    {shownAt < i ? (
+                      <p className="mt-1 text-xs text-zinc-500">In the same record as the evidence above (“{f.evidence[shownAt]!.sentence}”).</p>
+                    ) : (
+                      <pre className="mt-2 overflow-x-auto rounded bg-zinc-50 p-2 text-xs text-zinc-700">{sample}</pre>
+                    )}
+                  </li>
+                );
+              })}
             </ul>
           </Card>
           <Card title="Who and what">
