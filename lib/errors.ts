@@ -39,7 +39,7 @@ export class NotFoundError extends DomainError {
 
 export class ConflictError extends DomainError {
   override readonly status = 409;
-  override readonly code = "CONFLICT";
+  override readonly code: string = "CONFLICT";
 }
 
 export class TooManyRequestsError extends DomainError {

@@ -4,6 +4,7 @@ import { authorize } from "../auth/actor";
 import { ConflictError, NotFoundError } from "../errors";
 import { recordAudit } from "../audit/record-audit";
 import { blockFor } from "@/lib/shadow/blocks";
+import { linkFindingToServer } from "@/lib/shadow/link-finding-to-server";
 import type { Ctx } from "../context";
 import { authSummary, sealCredential } from "./credentials";
 import { loadServerOutput } from "./queries";
@@ -19,6 +20,7 @@ import type { UpstreamAuth } from "./discover";
  * A member asks for a server: discovery runs first (nothing is saved for a URL that does not
  * answer MCP), then the server, its credential (encrypted), its first snapshot and its tools are
  * written together, pending review. Every tool starts disabled: only an approval enables tools.
+ * A request adopted from a shadow-MCP finding resolves that finding in the same transaction.
  */
 export async function registerServer({ db, actor }: Ctx, rawInput: unknown, discover: Discover = guardedDiscover): Promise<ServerOutput> {
   authorize(actor, "servers.request");
@@ -91,6 +93,7 @@ export async function registerServer({ db, actor }: Ctx, rawInput: unknown, disc
       details: { transport: discovered.transport, endpointUrl: discovered.endpointUrl, tools: analyzed.tools.length, prompts: discovered.prompts.length, resources: discovered.resources.length },
     });
     await recordAudit(tx, actor, { action: "server.request", targetType: "server", targetId: id, details: { slug: input.slug, url: input.url, authType: input.auth.type } });
+    if (input.findingId) await linkFindingToServer(tx, actor, input.findingId, id);
   });
   return loadServerOutput(db, id);
 }

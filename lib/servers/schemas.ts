@@ -49,6 +49,9 @@ export const RegisterServerInput = z
     justification: z.string().trim().min(1, "say why your team needs this server").max(4000),
     ownerTeamId: Uuid.optional(),
     auth: UpstreamAuthInput.default({ type: "none" }),
+    findingId: Uuid.optional().describe(
+      "The shadow-MCP finding this request adopts: once the server is registered, the finding links to it and is resolved as approved (for a caller who may triage findings)",
+    ),
   })
   .strict();
 export type RegisterServerInput = z.infer<typeof RegisterServerInput>;

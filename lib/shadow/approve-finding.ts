@@ -7,15 +7,17 @@ import type { FindingDetailOutput } from "./schemas";
 import { updateFinding } from "./update-finding";
 
 /**
- * Approve: resolves the finding as approved and answers where its registration request is
- * prefilled (name, URL, a justification citing the finding). The server itself goes through the
- * registry's review like any other request.
+ * Approve: answers where the finding's registration request is prefilled (name, URL, a justification
+ * citing the finding). The finding itself stays as it is until that request is saved: a registration
+ * that fails (the host does not answer MCP, the slug is taken) must not close it. Registering from
+ * the request links the server and resolves the finding as approved (`linkFindingToServer`); the
+ * server goes through the registry's review like any other request.
  */
 export async function approveFinding(ctx: Ctx, id: string, note?: string): Promise<{ finding: FindingDetailOutput; requestUrl: string }> {
   authorize(ctx.actor, "shadow.triage");
   const f = await loadFinding(ctx.db, id);
   if (f.kind !== "remote" || !f.url) throw new ValidationError("Only remote servers can be registered in the portal; a local (stdio) server has no URL to register");
-  const finding = f.state === "resolved" && f.resolution === "approved" ? await getFinding(ctx, id) : await updateFinding(ctx, id, { state: "resolved", resolution: "approved", ...(note ? { note } : {}) });
+  const finding = note ? await updateFinding(ctx, id, { note }) : await getFinding(ctx, id);
   return { finding, requestUrl: registrationRequestUrl(f) };
 }
 

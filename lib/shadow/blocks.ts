@@ -1,8 +1,9 @@
-import { asc } from "drizzle-orm";
-import { shadowBlocks, type ShadowBlock } from "@/db/schema";
+import { asc, eq } from "drizzle-orm";
+import { servers, shadowBlocks, type ShadowBlock } from "@/db/schema";
+import { ConflictError } from "@/lib/errors";
 import type { Queryable } from "@/db/client";
 import type { BundleBlockEntry } from "@core/bundle/schema";
-import { blockedBy } from "@core/shadow/blocklist";
+import { blockedBy, type BlockTarget } from "@core/shadow/blocklist";
 import type { BlockEntryOutput } from "./schemas";
 
 export function toBlockOutput(b: ShadowBlock): BlockEntryOutput {
@@ -23,3 +24,29 @@ export async function blockFor(db: Queryable, url: string): Promise<ShadowBlock 
   return blockedBy(url, await allBlocks(db));
 }
 
+
+/** Approved servers (by URL as registered or the endpoint that answered) that an entry would block. */
+export async function approvedServersBlockedBy(db: Queryable, target: BlockTarget): Promise<{ slug: string; name: string }[]> {
+  const approved = await db.select({ slug: servers.slug, name: servers.name, url: servers.url, endpointUrl: servers.endpointUrl }).from(servers).where(eq(servers.status, "approved"));
+  return approved.filter((s) => blockedBy(s.url, [target]) || blockedBy(s.endpointUrl, [target])).map(({ slug, name }) => ({ slug, name }));
+}
+
+/** A block-list entry that would cut off approved servers, refused until the caller says so (`blockApproved`). */
+export class BlocksApprovedServerError extends ConflictError {
+  override readonly code = "BLOCKS_APPROVED_SERVER";
+  readonly fieldErrors: Record<string, string>;
+  constructor(field: string, target: BlockTarget, hit: { slug: string; name: string }[]) {
+    const names = hit.map((s) => `"${s.name}" (${s.slug})`).join(", ");
+    super(
+      `${target.origin}${target.pathPrefix} is the URL of the approved ${hit.length === 1 ? "server" : "servers"} ${names}: after the next publish every call to ${hit.length === 1 ? "it" : "them"} through the portal would be refused. Narrow the entry, or tick "Block approved servers too" to save it anyway.`,
+    );
+    this.fieldErrors = { [field]: `would block the approved ${hit.length === 1 ? "server" : "servers"} ${names}` };
+  }
+}
+
+/** Refuses an entry that would block an approved server, unless `acknowledged`. */
+export async function guardApprovedServers(db: Queryable, target: BlockTarget, acknowledged: boolean | undefined, field: string): Promise<void> {
+  if (acknowledged) return;
+  const hit = await approvedServersBlockedBy(db, target);
+  if (hit.length) throw new BlocksApprovedServerError(field, target, hit);
+}

@@ -4,16 +4,20 @@ import { recordAudit } from "@/lib/audit/record-audit";
 import type { Ctx } from "@/lib/context";
 import { ConflictError } from "@/lib/errors";
 import { blockTargetOf } from "@core/shadow/blocklist";
-import { toBlockOutput } from "./blocks";
+import { guardApprovedServers, toBlockOutput } from "./blocks";
 import { CreateBlockInput, type BlockEntryOutput } from "./schemas";
 
-/** Blocks a URL by hand (a host security knows about before any log shows it). */
+/**
+ * Blocks a URL by hand (a host security knows about before any log shows it). An entry that covers an
+ * approved server is refused with the server named, unless `blockApproved` says that is the intent.
+ */
 export async function createBlock({ db, actor }: Ctx, rawInput: unknown): Promise<BlockEntryOutput> {
   authorize(actor, "shadow.triage");
   const input = CreateBlockInput.parse(rawInput);
   const t = blockTargetOf(input.url)!;
   const target = input.scope === "origin" ? { origin: t.origin, pathPrefix: "" } : t;
   return db.transaction(async (tx) => {
+    await guardApprovedServers(tx, target, input.blockApproved, "url");
     const [row] = await tx
       .insert(shadowBlocks)
       .values({ ...target, reason: input.reason, createdBy: actor.userId, createdByLabel: actorLabel(actor) })

@@ -38,7 +38,7 @@ export const updateFindingEndpoint = endpoint({
 
 export const approveFindingEndpoint = endpoint({
   method: "POST", path: "/shadow/findings/{id}/approve", operationId: "approveShadowFinding", tag: "Shadow MCP", permission: "shadow.triage", status: 200,
-  summary: "Resolve as approved and get the prefilled server registration request (console URL)",
+  summary: "Get the prefilled server registration request (console URL); the finding stays open until a server is registered from it (findingId), which resolves it as approved",
   params: IdParams, query: NoQuery, body: z.strictObject({ note: z.string().trim().min(1).max(5000).optional() }),
   response: z.object({ finding: FindingDetailOutput, requestUrl: z.string().describe("Console path of the prefilled Request a server form") }),
 });

@@ -107,6 +107,7 @@ export const UpdateFindingInput = z
     state: z.enum(FINDING_STATES).optional(),
     resolution: z.enum(FINDING_RESOLUTIONS).optional(),
     blockScope: z.enum(["url", "origin"]).optional(),
+    blockApproved: z.boolean().optional().describe("Block even when the entry covers an approved server's URL (otherwise 409 BLOCKS_APPROVED_SERVER naming it)"),
     assigneeId: Uuid.nullable().optional(),
     note: z.string().trim().min(1).max(5000).optional(),
   })
@@ -130,6 +131,7 @@ export const CreateBlockInput = z.strictObject({
   /** "url": the origin and this URL's path (and everything under it); "origin": every path of the origin. */
   scope: z.enum(["url", "origin"]).default("url"),
   reason: z.string().trim().min(1).max(500),
+  blockApproved: z.boolean().optional().describe("Block even when the entry covers an approved server's URL (otherwise 409 BLOCKS_APPROVED_SERVER naming it)"),
 });
 
 export const ScanIngestOutput = z.object({

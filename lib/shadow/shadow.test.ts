@@ -7,10 +7,13 @@ import { BOOTSTRAP_ACTOR, type Actor } from "@/lib/auth/actor";
 import { draftBundle } from "@/lib/config/compile-bundle";
 import type { Ctx } from "@/lib/context";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "@/lib/errors";
+import { approveServer } from "@/lib/servers/approve-server";
 import { registerServer } from "@/lib/servers/register-server";
 import { createTeam } from "@/lib/teams/create-team";
 import { setMembership } from "@/lib/teams/set-membership";
 import { makeUser } from "@/testing/users";
+import { startMutableServer } from "@/testing/servers/mutable-mcp-server.mjs";
+import { BlocksApprovedServerError } from "./blocks";
 import { createBlock } from "./create-block";
 import { deleteBlock } from "./delete-block";
 import { exportDlpProfile } from "./export-dlp-profile";
@@ -511,6 +514,8 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(blocked.timeline.map((e) => e.kind).slice(1)).toEqual(["blocked", "state", "note"]);
     const rows = await db.select().from(shadowBlocks).where(eq(shadowBlocks.findingId, id));
     expect(rows.map((r) => ({ origin: r.origin, pathPrefix: r.pathPrefix }))).toEqual([{ origin: "https://mcp.block.example", pathPrefix: "/tools/mcp" }]);
+    // The note written when blocking is the entry's reason (what the next admin and a refused user read).
+    expect(rows[0]!.reason).toMatch(/^Unapproved vendor \(shadow MCP finding .+\)$/);
     let bundle = await draftBundle(db, new Date());
     expect(bundle.shadow.blocklist).toContainEqual(expect.objectContaining({ origin: "https://mcp.block.example", pathPrefix: "/tools/mcp", findingId: id }));
 
@@ -589,11 +594,12 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     await expect(listFindings(as(security), { state: "closed" } as never)).rejects.toBeInstanceOf(ZodError);
   });
 
-  it("approves a finding into a prefilled registration request", async () => {
+  it("approves a finding into a prefilled registration request, and leaves it open until a server exists", async () => {
     const url = "https://mcp.adopt.example/mcp";
     const id = await seed(url, ["k1@acme.test", "k2@acme.test"]);
     const { finding, requestUrl } = await approveFinding(as(security), id, "Let's adopt it");
-    expect(finding).toMatchObject({ state: "resolved", resolution: "approved", blocked: false });
+    // Nothing is registered yet: the finding stays where it was (with the note).
+    expect(finding).toMatchObject({ state: "new", resolution: null, serverId: null, blocked: false });
     expect(finding.timeline.at(-1)).toMatchObject({ kind: "note", note: "Let's adopt it" });
     expect(requestUrl.startsWith("/servers/new?")).toBe(true);
     const params = new URLSearchParams(requestUrl.slice("/servers/new?".length));
@@ -603,10 +609,38 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(params.get("finding")).toBe(id);
     expect(params.get("justification")).toContain(id);
     expect(params.get("justification")).toContain("2 people");
-    // Approving again answers the same URL without another state change.
+    // Approving again answers the same URL without a state change.
     const again = await approveFinding(as(security), id);
     expect(again.requestUrl).toBe(requestUrl);
     expect(again.finding.timeline).toHaveLength(finding.timeline.length);
+  });
+
+  it("resolves an adopted finding when its server is registered, and not when the registration fails", async () => {
+    const upstream = await startMutableServer({ port: 0 });
+    try {
+      const id = await seed(upstream.url, ["lo@acme.test"]);
+      const request = (url: string, actor: Actor = security) =>
+        registerServer({ db, actor }, { name: "Adopted", slug: `adopted-${uniq()}`, url, justification: "adopted from a finding", findingId: id });
+      // A registration that fails (nothing answers MCP there) closes nothing.
+      await expect(request(`${upstream.origin}/nope/mcp`)).rejects.toMatchObject({ code: "UPSTREAM_NOT_MCP" });
+      expect(await getFinding(as(security), id)).toMatchObject({ state: "new", resolution: null, serverId: null });
+      // A member may not resolve findings: their request registers, the finding stays as it is.
+      const byMember = await request(upstream.url, member);
+      expect(await getFinding(as(security), id)).toMatchObject({ state: "new", serverId: null });
+      await db.delete(servers).where(eq(servers.id, byMember.id));
+      // Registered by a triager: linked and resolved as approved, with the timeline and the audit row.
+      const server = await request(upstream.url);
+      const finding = await getFinding(as(security), id);
+      expect(finding).toMatchObject({ state: "resolved", resolution: "approved", serverId: server.id });
+      expect(finding.timeline.slice(-2)).toEqual([
+        expect.objectContaining({ kind: "registered", details: { serverId: server.id } }),
+        expect.objectContaining({ kind: "state", details: { from: "new", to: "resolved (approved)" } }),
+      ]);
+      const audit = await db.select().from(auditLog).where(and(eq(auditLog.targetId, id), eq(auditLog.action, "finding.update")));
+      expect(audit.at(-1)?.details).toMatchObject({ serverId: server.id, to: "resolved (approved)" });
+    } finally {
+      await upstream.close();
+    }
   });
 
   it("lets only security and admin read and triage findings", async () => {
@@ -624,6 +658,33 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
   });
 
   // ------------------------------------------------------------------ 4. block list
+
+  it("warns before blocking an approved server's URL, by hand or from a finding, and names the server", async () => {
+    const upstream = await startMutableServer({ port: 0 });
+    try {
+      // The finding first: traffic to an approved server is not shadow MCP.
+      const id = await seed(upstream.url, ["apr@acme.test"]);
+      const slug = `apr-${uniq()}`;
+      const registered = await registerServer(admin(), { name: "Approved Weather", slug, url: upstream.url, justification: "in use" });
+      await approveServer(admin(), registered.id, { reason: "ok" });
+      const refused = createBlock(as(security), { url: `${upstream.origin}/`, scope: "origin", reason: "whole host" });
+      await expect(refused).rejects.toBeInstanceOf(BlocksApprovedServerError);
+      await expect(refused).rejects.toMatchObject({ status: 409, code: "BLOCKS_APPROVED_SERVER", message: expect.stringContaining(`"Approved Weather" (${slug})`), fieldErrors: { url: expect.stringContaining(slug) } });
+      // Another path on the same origin does not cover the server: no warning.
+      const elsewhere = await createBlock(as(security), { url: `${upstream.origin}/other/mcp`, reason: "not the server" });
+      await deleteBlock(as(security), elsewhere.id);
+      // Resolving a finding for the server's URL as blocked asks too, and nothing is written until acknowledged.
+      await expect(updateFinding(as(security), id, { state: "resolved", resolution: "blocked" })).rejects.toMatchObject({ code: "BLOCKS_APPROVED_SERVER", fieldErrors: { blockScope: expect.stringContaining(slug) } });
+      expect(await getFinding(as(security), id)).toMatchObject({ state: "new", blocked: false });
+      expect(await updateFinding(as(security), id, { state: "resolved", resolution: "blocked", blockApproved: true })).toMatchObject({ resolution: "blocked", blocked: true });
+      await updateFinding(as(security), id, { state: "investigating" });
+      const acknowledged = await createBlock(as(security), { url: `${upstream.origin}/`, scope: "origin", reason: "whole host", blockApproved: true });
+      expect(acknowledged).toMatchObject({ pathPrefix: "" });
+      await deleteBlock(as(security), acknowledged.id);
+    } finally {
+      await upstream.close();
+    }
+  });
 
   it("keeps a block list by hand, refuses registering a blocked URL, and exports it", async () => {
     const byUrl = await createBlock(as(security), { url: "https://blocked.example/api/mcp/", reason: "Known exfiltration relay" });

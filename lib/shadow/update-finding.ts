@@ -5,6 +5,7 @@ import { recordAudit } from "@/lib/audit/record-audit";
 import type { Ctx } from "@/lib/context";
 import { ConflictError, ValidationError } from "@/lib/errors";
 import { blockTargetOf } from "@core/shadow/blocklist";
+import { guardApprovedServers } from "./blocks";
 import { getFinding, loadFinding } from "./queries";
 import { UpdateFindingInput, type FindingDetailOutput } from "./schemas";
 
@@ -52,11 +53,12 @@ export async function updateFinding({ db, actor }: Ctx, id: string, rawInput: un
       if (resolution === "blocked") {
         const target = blockTargetForFinding(f, input.blockScope ?? "url");
         if (!target) throw new ValidationError("A local (stdio) server cannot be blocked at the network edge; resolve it as false positive or approve it, and remove it from the laptops");
+        await guardApprovedServers(tx, target, input.blockApproved, "blockScope");
         // Blocking again with another scope (its path ↔ the whole origin) replaces the finding's own entry.
         if (rescope) await tx.delete(shadowBlocks).where(eq(shadowBlocks.findingId, id));
         await tx
           .insert(shadowBlocks)
-          .values({ ...target, reason: `Shadow MCP finding: ${f.key}`, findingId: id, createdBy: actor.userId, createdByLabel: label })
+          .values({ ...target, reason: blockReason(f.key, input.note), findingId: id, createdBy: actor.userId, createdByLabel: label })
           // An entry security already added (by hand, or for another finding) stays as it is: it blocks this server too,
           // and reopening this finding must not remove it.
           .onConflictDoNothing();
@@ -83,6 +85,18 @@ export async function updateFinding({ db, actor }: Ctx, id: string, rawInput: un
     });
   });
   return getFinding({ db, actor }, id);
+}
+
+/**
+ * The block-list entry's reason: the note security wrote when blocking (what a refused user and the
+ * next admin read), then the finding it came from; within the bundle's 500 characters.
+ */
+function blockReason(key: string, note: string | undefined): string {
+  const source = `shadow MCP finding ${key}`;
+  if (!note) return `Shadow MCP finding: ${key}`.slice(0, 500);
+  const room = 500 - source.length - 3;
+  const text = note.length > room ? `${note.slice(0, Math.max(0, room - 1))}…` : note;
+  return `${text} (${source})`.slice(0, 500);
 }
 
 function describeState(state: ShadowFinding["state"], resolution: ShadowFinding["resolution"]): string {

@@ -1,8 +1,6 @@
 "use server";
 
 import { setToolApproval } from "@/lib/servers/set-tool-approval";
-import { can } from "@/lib/auth/actor";
-import { linkFindingToServer } from "@/lib/shadow/link-finding-to-server";
 import { sessionAction } from "@/lib/auth/action";
 import { approveServer } from "@/lib/servers/approve-server";
 import { registerServer } from "@/lib/servers/register-server";
@@ -52,10 +50,9 @@ export const requestServerAction = sessionAction(
       justification: text(form, "justification") ?? "",
       ownerTeamId: text(form, "ownerTeamId"),
       auth: authFromForm(form),
+      // Adopted from a shadow-MCP finding: resolved and linked with the registration (triagers only).
+      findingId: text(form, "finding"),
     });
-    // Adopted from a shadow-MCP finding: the finding links to its registration request (triagers only).
-    const finding = text(form, "finding");
-    if (finding && can(ctx.actor, "shadow.triage")) await linkFindingToServer(ctx.db, finding, server.id);
     // Only what the form needs to move on: the credential never travels back to the browser.
     return { id: server.id };
   },

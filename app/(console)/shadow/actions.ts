@@ -16,6 +16,7 @@ export const triageFindingAction = sessionAction(async (ctx, form) => {
   await updateFinding(ctx, field(form, "id"), {
     ...(state ? { state, ...(resolution ? { resolution } : {}) } : {}),
     ...(resolution === "blocked" && optional(form, "blockScope") ? { blockScope: field(form, "blockScope") } : {}),
+    ...(resolution === "blocked" && form.get("blockApproved") === "on" ? { blockApproved: true } : {}),
     ...(assignee !== null ? { assigneeId: field(form, "assigneeId") || null } : {}),
     ...(optional(form, "note") ? { note: field(form, "note") } : {}),
   });
@@ -23,8 +24,8 @@ export const triageFindingAction = sessionAction(async (ctx, form) => {
 }, { revalidate: "/shadow" });
 
 /**
- * Approve: resolves the finding; the form then opens the prefilled registration request it answers
- * with. No revalidation: re-rendering the finding page would unmount the form before it navigates
+ * Approve: the form opens the prefilled registration request it answers with (the finding is
+ * resolved when that request is saved). No revalidation: re-rendering the finding page would unmount the form before it navigates
  * (pages under /shadow are dynamic, so they are fresh when visited again).
  */
 export const approveFindingAction = sessionAction(async (ctx, form) => {
@@ -33,7 +34,8 @@ export const approveFindingAction = sessionAction(async (ctx, form) => {
 });
 
 export const createBlockAction = sessionAction(
-  (ctx, form) => createBlock(ctx, { url: field(form, "url"), scope: field(form, "scope") || "url", reason: field(form, "reason") }),
+  (ctx, form) =>
+    createBlock(ctx, { url: field(form, "url"), scope: field(form, "scope") || "url", reason: field(form, "reason"), ...(form.get("blockApproved") === "on" ? { blockApproved: true } : {}) }),
   { revalidate: "/shadow" },
 );
 
