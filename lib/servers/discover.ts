@@ -46,7 +46,10 @@ export class DiscoveryError extends DomainError {
   ) {
     // The message names the URL; it is stored as the server's sync error and shown to every role.
     super(redactUrlsInText(message));
+    this.fieldErrors = { url: this.message };
   }
+  /** Every discovery failure is about the URL: a form shows it beside that field. */
+  readonly fieldErrors: Record<string, string>;
 }
 
 /** A URL ending /mcp is Streamable HTTP, /sse is legacy SSE; otherwise try both, then the usual paths. */
