@@ -21,8 +21,10 @@ const DAY_LABELS: Record<(typeof DAY_NAMES)[number], string> = { mon: "Mon", tue
 const WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
 /**
- * Create or edit one policy. Uncontrolled: the defaults come from the saved policy, and React resets
- * the form after a successful save (a new policy's form comes back empty for the next one).
+ * Create or edit one policy. Uncontrolled: the defaults come from the saved policy, and the form is
+ * reset after a successful save (a new policy's form comes back empty for the next one). A new policy
+ * has no effect and no server chosen: name + "everyone" + Create must not be a one-click deny-all,
+ * so the person says what the rule does and where.
  */
 export function PolicyEditor({ action, policy, servers, subjects }: PolicyEditorProps) {
   const tw = policy?.conditions?.timeWindow;
@@ -33,7 +35,12 @@ export function PolicyEditor({ action, policy, servers, subjects }: PolicyEditor
           <Input name="name" required maxLength={100} defaultValue={policy?.name} placeholder="Contractors may not delete" />
         </Field>
         <Field label="Effect">
-          <Select name="effect" defaultValue={policy?.effect ?? "deny"}>
+          <Select name="effect" defaultValue={policy?.effect ?? ""} required>
+            {!policy && (
+              <option value="" disabled>
+                Choose allow or deny…
+              </option>
+            )}
             <option value="deny">Deny</option>
             <option value="allow">Allow</option>
           </Select>
@@ -41,8 +48,8 @@ export function PolicyEditor({ action, policy, servers, subjects }: PolicyEditor
       </div>
       <SubjectField listId="policy-subjects" hint="everyone, user:alice@acme.com, team:platform, group:<IdP group>, domain:acme.com or token:<id>" suggestions={subjects} defaultValue={policy?.subject ?? ""} placeholder="domain:contractor.io" />
       <div className="grid gap-3 sm:grid-cols-3">
-        <Field label="Server">
-          <ServerSelect servers={servers} every={{ value: "*", label: "* (every server)" }} saved={policy?.server} />
+        <Field label="Server" name="server">
+          <ServerSelect servers={servers} every={{ value: "*", label: "* (every server)" }} saved={policy?.server} choose="Choose a server…" />
         </Field>
         <Field label="Tool" hint="Name or glob: delete_*, get_?; * also covers prompts and resources">
           <Input name="tool" defaultValue={policy?.tool ?? "*"} maxLength={200} />

@@ -20,7 +20,7 @@ export function Card({ title, description, actions, children }: { title?: ReactN
 export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {
   return (
     <div className="mb-6 flex items-end justify-between gap-4">
-      <div>
+      <div className="min-w-0">
         <h1 className="text-xl font-semibold tracking-tight">{title}</h1>
         {description && <p className="mt-1 text-sm text-zinc-600">{description}</p>}
       </div>

@@ -5,7 +5,7 @@
  * schema, add a tool.
  *
  *   node testing/servers/mutable-mcp-server.mjs      (FIXTURE_PORT, default 3300; MCP at /mcp)
- *   POST /__fixture/mutate {"kind":"description"|"schema"|"add"|"reset"}
+ *   POST /__fixture/mutate {"kind":"description"|"schema"|"add"|"annotate"|"reset"}
  *   GET  /__fixture/tools  → the current tool list
  *   GET  /__fixture/requests → every JSON-RPC message /mcp received: { method, authorization }
  * Optional FIXTURE_BEARER: every /mcp request must carry `Authorization: Bearer <it>`.
@@ -90,6 +90,11 @@ const MUTATIONS = {
     ...tools,
     { name: "send_report", description: "Send a weather report by e-mail.", inputSchema: { type: "object", properties: { to: { type: "string" } }, required: ["to"] } },
   ],
+  // MCP's tool annotations, as a reviewer meets them: two read-only tools and a destructive one.
+  annotate: (tools) =>
+    tools.map((t) =>
+      t.name === "delete_station" ? { ...t, annotations: { destructiveHint: true } } : t.name === "send_report" ? t : { ...t, annotations: { readOnlyHint: true } },
+    ),
   reset: () => structuredClone(BASE_TOOLS),
 };
 
