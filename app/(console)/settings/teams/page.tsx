@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { ActionForm, SubmitButton } from "@/components/ui/action-form";
+import { NameSlugFields } from "@/components/ui/name-slug-fields";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { Field, Input, Select } from "@/components/ui/field";
@@ -91,12 +92,7 @@ export default async function TeamsPage() {
       {manage && (
         <Card title="Create a team">
           <ActionForm action={createTeamAction} className="grid items-end gap-4 sm:grid-cols-2">
-            <Field label="Name">
-              <Input name="name" required maxLength={100} placeholder="Platform" />
-            </Field>
-            <Field label="Slug" hint="lowercase letters, digits and hyphens">
-              <Input name="slug" required pattern="[a-z0-9]+(-[a-z0-9]+)*" placeholder="platform" />
-            </Field>
+            <NameSlugFields namePlaceholder="Platform" slugHint="Fills in from the name: lowercase letters, digits and hyphens." />
             <Field label="IdP group (optional)" hint="Members of this group in your identity provider join at sign-in.">
               <Input name="idpGroup" placeholder="platform-engineers" />
             </Field>

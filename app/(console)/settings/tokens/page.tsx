@@ -3,6 +3,7 @@ import { CreateTokenForm } from "@/components/settings/create-token-form";
 import { TokenTable } from "@/components/settings/token-table";
 import { Card } from "@/components/ui/card";
 import { can } from "@/lib/auth/actor";
+import { portalPublicUrl } from "@/lib/config/edge-keys";
 import { requirePage } from "@/lib/auth/page";
 import { listTokens } from "@/lib/tokens/queries";
 import { createTokenAction, revokeTokenAction } from "../actions";
@@ -12,6 +13,7 @@ export const metadata: Metadata = { title: "API tokens" };
 export default async function TokensPage() {
   const ctx = await requirePage("tokens.read-own");
   const mine = await listTokens(ctx, { all: false, includeRevoked: false });
+  const portal = portalPublicUrl();
   const everyone = can(ctx.actor, "tokens.read-all") ? await listTokens(ctx, { all: true, includeRevoked: false }) : null;
   return (
     <div className="space-y-6">
@@ -20,7 +22,12 @@ export default async function TokensPage() {
         description={
           <>
             Use it as <code>Authorization: Bearer pcs_…</code> against <code>/api/v1</code>. It acts as you, with your current role, limited to
-            its scopes.
+            its scopes. It is also the key for the portal:{" "}
+            <span data-testid="token-portal-use">
+              MCP clients and agents send it to <code>{portal}/mcp</code>, and LLM SDKs use it as their API key with the base URL{" "}
+              <code>{portal}/llm/&lt;provider&gt;/v1</code>
+            </span>
+            . A <em>read</em> token reaches only tools approved as read-only; calling other tools or LLMs (which spend budget) needs <em>write</em>.
           </>
         }
       >
