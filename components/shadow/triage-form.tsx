@@ -2,7 +2,7 @@
 
 import { useActionState, useEffect, useState } from "react";
 import type { ActionResult, FormAction } from "@/lib/auth/action-result";
-import { ActionForm, SubmitButton, useHydrated } from "../ui/action-form";
+import { AcknowledgeAfter, ActionForm, SubmitButton, useHydrated } from "../ui/action-form";
 import { Field, Select } from "../ui/field";
 import { FormError } from "../ui/form-message";
 
@@ -50,6 +50,11 @@ export function TriageForm({ id, kind, state, resolution, assigneeId, people, tr
             </Select>
           </Field>
         )}
+        {next === "resolved:blocked" && (
+          <AcknowledgeAfter code="BLOCKS_APPROVED_SERVER" name="blockApproved">
+            Block approved servers too
+          </AcknowledgeAfter>
+        )}
         <Field label="Assignee">
           <Select name="assigneeId" defaultValue={assigneeId ?? ""} key={assigneeId ?? "none"}>
             <option value="">Nobody</option>
@@ -78,8 +83,11 @@ function ApproveButton({ id, approve }: { id: string; approve: FormAction<{ requ
   return (
     <form action={action} className="border-t border-zinc-100 pt-3">
       <input type="hidden" name="id" value={id} />
-      <p className="mb-2 text-xs text-zinc-600">Adopt it instead: resolves the finding as approved and opens a server registration request filled in from it, for the usual review.</p>
-      <SubmitButton variant="secondary" pendingLabel="Approving…">
+      <p className="mb-2 text-xs text-zinc-600">
+        Adopt it instead: opens a server registration request filled in from it, for the usual review. The finding stays open until the request is saved; then it is
+        resolved as approved and linked to the server.
+      </p>
+      <SubmitButton variant="secondary" pendingLabel="Opening…">
         Approve and request registration
       </SubmitButton>
       <FormError state={result} />

@@ -83,10 +83,17 @@ test("upload a log, triage a finding to blocked, export the Gateway policy, publ
     await row.getByRole("link", { name: shadowUrl }).click();
     await expect(page.getByRole("heading", { name: /Shadow MCP server 127\.0\.0\.1/ })).toBeVisible();
     await expect(page.getByTestId("evidence")).toContainText("tools/call");
-    await expect(page.getByText("erik@acme.test")).toBeVisible();
+    await expect(page.getByText("erik@acme.test").first()).toBeVisible();
     await page.getByLabel("Move to").selectOption("resolved:blocked");
     await page.getByRole("combobox", { name: "Block", exact: true }).selectOption("origin");
     await page.getByLabel("Note").fill("Unapproved server on the weather host; blocking the host until reviewed.");
+    await page.getByRole("button", { name: "Save" }).click();
+    // The whole origin covers the approved weather server: the form warns, names it, and keeps what was typed.
+    await expect(page.locator('[data-field-error="blockScope"]')).toContainText(`would block the approved server "Weather (shadow e2e)" (${slug})`);
+    await expect(page.getByRole("alert").filter({ hasText: "Block approved servers too" })).toBeVisible();
+    await expect(page.getByLabel("Note")).toHaveValue("Unapproved server on the weather host; blocking the host until reviewed.");
+    await expect(page.getByRole("combobox", { name: "Block", exact: true })).toHaveValue("origin");
+    await page.getByLabel("Block approved servers too").check();
     await page.getByRole("button", { name: "Save" }).click();
     await expect(page.getByText("on the block list")).toBeVisible();
     await expect(page.getByTestId("timeline")).toContainText("new → resolved (blocked)");
@@ -94,7 +101,8 @@ test("upload a log, triage a finding to blocked, export the Gateway policy, publ
 
     // The block list and its Cloudflare Gateway export.
     await page.goto("/shadow?state=all");
-    await expect(page.getByTestId("block-row").filter({ hasText: origin })).toBeVisible();
+    // The entry's reason is the note written when blocking.
+    await expect(page.getByTestId("block-row").filter({ hasText: origin })).toContainText("Unapproved server on the weather host");
     const downloading = page.waitForEvent("download");
     await page.getByRole("link", { name: "Cloudflare Gateway policy (JSON)" }).click();
     const download = await downloading;
@@ -121,6 +129,22 @@ test("upload a log, triage a finding to blocked, export the Gateway policy, publ
     await expect(page.getByLabel("URL", { exact: true })).toHaveValue(vendorUrl);
     await expect(page.getByLabel("Name", { exact: true })).toHaveValue(`mcp.${slug}.example`);
     await expect(page.getByLabel("Why does your team need it?")).toHaveValue(/shadow MCP finding/);
+    const findingPage = new URL(page.url()).searchParams.get("finding");
+    // Its host does not resolve: the registration fails, the error sits beside the URL, and what was typed stays.
+    await page.getByLabel("Slug", { exact: true }).fill(`${slug}-vendor`);
+    await page.getByLabel("Description (optional)").fill("Typed before the failure");
+    await page.getByRole("button", { name: "Request server" }).click();
+    await expect(page.locator('[data-field-error="url"]')).toContainText(`mcp.${slug}.example`);
+    await expect(page.getByLabel("URL", { exact: true })).toHaveValue(vendorUrl);
+    await expect(page.getByLabel("Slug", { exact: true })).toHaveValue(`${slug}-vendor`);
+    await expect(page.getByLabel("Description (optional)")).toHaveValue("Typed before the failure");
+    await expect(page.getByLabel("Why does your team need it?")).toHaveValue(/shadow MCP finding/);
+    // No server exists for it, so the finding is still open.
+    await page.goto(`/shadow/${findingPage}`);
+    await expect(page.getByTestId("timeline")).toContainText("Detected");
+    await expect(page.getByTestId("timeline")).not.toContainText("resolved");
+    await page.goto("/shadow?state=open");
+    await expect(page.getByTestId("finding-row").filter({ hasText: vendorUrl })).toBeVisible();
   } finally {
     await upstream.close();
   }

@@ -253,7 +253,7 @@ describe.each(testDatabases())("access policies on $name", (database) => {
     const pair = await generateSigningKeyPair();
     const keys = { signing: { privateKeyJwk: pair.privateKeyJwk, keyId: pair.keyId, source: "env" as const }, publicKeys: { [pair.keyId]: pair.publicKeyJwk }, edgeSecrets: [] };
     await db.transaction((tx) => recordDeployment(tx, BOOTSTRAP_ACTOR, keys, bundle, { kind: "publish", skipped: [] }));
-    await createBlock(admin(), { url: server.endpointUrl, scope: "origin", reason: "Shadow MCP: exfiltration risk" });
+    await createBlock(admin(), { url: server.endpointUrl, scope: "origin", reason: "Shadow MCP: exfiltration risk", blockApproved: true });
     const impact = await computeImpact(db);
     expect(impact.changes.filter((c) => c.server === server.slug && c.user.id === carol.userId)).toEqual([
       { change: "lost", server: server.slug, tool: "read_log", user: { id: carol.userId, email: carol.email, teams: [] }, because: `blocked by the shadow-MCP block list (entry https://${server.slug}.example.com: Shadow MCP: exfiltration risk)` },

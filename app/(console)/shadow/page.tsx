@@ -4,7 +4,7 @@ import { connection } from "next/server";
 import { SEVERITY_TONE, stateLabel, stateTone, utc } from "@/components/shadow/format";
 import { ShadowCharts } from "@/components/shadow/shadow-charts";
 import { TrafficUpload } from "@/components/shadow/traffic-upload";
-import { ActionForm, SubmitButton } from "@/components/ui/action-form";
+import { AcknowledgeAfter, ActionForm, SubmitButton } from "@/components/ui/action-form";
 import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
 import { Field, Input, Select } from "@/components/ui/field";
@@ -161,6 +161,9 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
               <Input name="reason" required maxLength={500} placeholder="Why it must not be used" />
             </Field>
             <SubmitButton pendingLabel="Adding…">Block</SubmitButton>
+            <AcknowledgeAfter code="BLOCKS_APPROVED_SERVER" name="blockApproved">
+              Block approved servers too
+            </AcknowledgeAfter>
           </ActionForm>
         )}
       </Card>
