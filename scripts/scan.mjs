@@ -60,7 +60,7 @@ function parseCli() {
   }
 }
 
-function formatTable(report) {
+function formatTable(report, count) {
   const rows = report.servers.map((s) => [
     s.client,
     s.name + (s.disabled ? " (disabled)" : ""),
@@ -73,14 +73,14 @@ function formatTable(report) {
   const line = (cells) => cells.map((c, i) => (c.length > widths[i] ? `${c.slice(0, widths[i] - 1)}…` : c.padEnd(widths[i]))).join("  ").trimEnd();
   const out = [`Device ${report.device.name} (${report.device.os}), user ${report.device.user}`, ""];
   out.push(line(header), ...rows.map(line), "");
-  out.push(`${report.servers.length} server(s) in ${report.files.length} file(s):`);
-  for (const f of report.files) out.push(`  ${f.client.padEnd(16)} ${f.path}  ${f.error ? `ERROR ${f.error}` : `${f.found} server(s)`}`);
+  out.push(`${count(report.servers.length, "server")} in ${count(report.files.length, "file")}:`);
+  for (const f of report.files) out.push(`  ${f.client.padEnd(16)} ${f.path}  ${f.error ? `ERROR ${f.error}` : count(f.found, "server")}`);
   const r = report.redactionReport;
-  out.push("", `Kept back: ${r.envValues} env value(s), ${r.headerValues} header value(s), ${r.args} argument(s), ${r.urlParts} URL part(s).`);
+  out.push("", `Kept back: ${count(r.envValues, "env value")}, ${count(r.headerValues, "header value")}, ${count(r.args, "argument")}, ${count(r.urlParts, "URL part")}.`);
   return out.join("\n");
 }
 
-async function sendToConsole(report, consoleUrl, token) {
+async function sendToConsole(report, consoleUrl, token, count) {
   const endpoint = `${consoleUrl.replace(/\/+$/, "")}/api/v1/shadow/scans`;
   let response;
   try {
@@ -90,7 +90,7 @@ async function sendToConsole(report, consoleUrl, token) {
       body: JSON.stringify(report),
     });
   } catch (error) {
-    console.error(`could not reach the console at ${endpoint}: ${error.cause?.code ?? error.message}`);
+    console.error(`Could not reach the console at ${endpoint} (${error.cause?.code ?? error.message}): check the --console URL and that the console is running. Nothing was sent.`);
     return 1;
   }
   const answer = await response.json().catch(() => null);
@@ -107,8 +107,8 @@ async function sendToConsole(report, consoleUrl, token) {
     return 1;
   }
   const findings = Array.isArray(answer?.findings) ? answer.findings : null;
-  const summary = findings ? `: ${answer.shadowServers} not approved (${findings.filter((f) => f.created).length} new finding(s) for security to triage)` : "";
-  console.error(`Sent ${report.servers.length} server(s) to ${consoleUrl}${summary}.`);
+  const summary = findings ? `: ${answer.shadowServers} not approved (${count(findings.filter((f) => f.created).length, "new finding")} for security to triage)` : "";
+  console.error(`Sent ${count(report.servers.length, "server")} to ${consoleUrl}${summary}.`);
   return 0;
 }
 
@@ -128,7 +128,7 @@ async function main() {
     console.error(`--console needs --token (or PORTCULLIS_TOKEN)\n${USAGE}`);
     return 2;
   }
-  const { candidatePaths, buildReport, claudeCodeProjects } = await loadScanConfig();
+  const { candidatePaths, buildReport, claudeCodeProjects, count } = await loadScanConfig();
   const home = path.resolve(values.home ?? os.homedir());
   const env = values.home ? {} : process.env;
   const projects = (values.project ?? [process.cwd()]).map((p) => path.resolve(p));
@@ -164,8 +164,8 @@ async function main() {
     scannedAt: new Date().toISOString(),
     files,
   });
-  console.log(values.json ? JSON.stringify(report, null, 2) : formatTable(report));
-  if (values.console) return sendToConsole(report, values.console, values.token ?? process.env.PORTCULLIS_TOKEN);
+  console.log(values.json ? JSON.stringify(report, null, 2) : formatTable(report, count));
+  if (values.console) return sendToConsole(report, values.console, values.token ?? process.env.PORTCULLIS_TOKEN, count);
   return 0;
 }
 

@@ -74,7 +74,8 @@ describe("scan as a table", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/cursor\s+stripe\s+stdio\s+npx -y @stripe\/mcp --tools=all --api-key=\[redacted\]/);
     expect(stdout).toContain("env GITHUB_PERSONAL_ACCESS_TOKEN");
-    expect(stdout).toContain(`${expectedTriples("linux").length} server(s) in `);
+    expect(stdout).toContain(`${expectedTriples("linux").length} servers in `);
+    expect(stdout).toMatch(/ 1 server\n/);
     assertNoSecrets(stdout, SECRETS);
   });
 
@@ -124,7 +125,7 @@ describe("scan --console", () => {
     const stub = await consoleStub(202);
     const { code, stderr } = await runScan(["--console", `${stub.url}/`, "--token", "pcs_test_token", ...scanArgs("darwin")]);
     expect(code).toBe(0);
-    expect(stderr).toContain(`Sent ${expectedTriples("darwin").length} server(s)`);
+    expect(stderr).toContain(`Sent ${expectedTriples("darwin").length} servers`);
     assertNoSecrets(stub.received[0]?.body ?? "", SECRETS);
   });
 });
@@ -158,7 +159,7 @@ describe("scan --console against the console's real route and database", () => {
 
   it("a member's report becomes findings for security, and no planted secret reaches the database", async () => {
     const first = await runScan(["--console", url, "--token", memberToken, ...scanArgs("linux")]);
-    expect(first.stderr).toMatch(/Sent \d+ server\(s\) to .*: \d+ not approved \(\d+ new finding\(s\)/);
+    expect(first.stderr).toMatch(/Sent \d+ servers to .*: \d+ not approved \(\d+ new findings? for security to triage\)/);
     expect(first.code).toBe(0);
     const findings = await db.select().from(shadowFindings);
     const reports = await db.select().from(scanReports);
@@ -174,7 +175,7 @@ describe("scan --console against the console's real route and database", () => {
     // The same laptop again: the same findings, seen twice; nothing new.
     const again = await runScan(["--console", url, "--token", memberToken, ...scanArgs("linux")]);
     expect(again.code).toBe(0);
-    expect(again.stderr).toContain("(0 new finding(s)");
+    expect(again.stderr).toContain("(0 new findings for security to triage)");
     const after = await db.select().from(shadowFindings);
     expect(after).toHaveLength(findings.length);
     expect(after.every((f) => f.seenInScans === 2)).toBe(true);

@@ -1,6 +1,7 @@
 import type { BundleDiff } from "@core/bundle/diff";
 import type { PolicyRule } from "@core/bundle/schema";
 import { subjectLabel } from "@core/policy/subject";
+import { count } from "@core/text/count";
 import { Badge } from "../ui/badge";
 
 function describeRule(rule: PolicyRule, teamSlug: (id: string) => string): string {
@@ -61,7 +62,7 @@ export function BundleDiffView({ diff, teamSlugs = {} }: { diff: BundleDiff; tea
         <ul className="space-y-1">
           {diff.servers.added.map((s) => (
             <li key={s.id}>
-              <Badge tone="green">added</Badge> <code className="font-mono">{s.slug}</code> ({s.tools} tools)
+              <Badge tone="green">added</Badge> <code className="font-mono">{s.slug}</code> ({count(s.tools, "tool")})
             </li>
           ))}
           {diff.servers.removed.map((s) => (

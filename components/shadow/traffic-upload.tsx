@@ -6,6 +6,8 @@ import type { TrafficIngestOutput } from "@/lib/shadow/schemas";
 import { useHydrated } from "../ui/action-form";
 import { Button } from "../ui/button";
 import { Field, Select } from "../ui/field";
+import { count } from "@core/text/count";
+import { formatCount } from "@core/text/format";
 
 type Phase = { kind: "idle" } | { kind: "sending"; sent: number; total: number } | { kind: "processing" } | { kind: "done"; result: TrafficIngestOutput } | { kind: "error"; message: string };
 
@@ -33,7 +35,7 @@ export function TrafficUpload() {
     xhr.setRequestHeader("content-type", "application/x-ndjson");
     xhr.upload.onprogress = (e) => setPhase({ kind: "sending", sent: e.loaded, total: e.lengthComputable ? e.total : file.size });
     xhr.upload.onload = () => setPhase({ kind: "processing" });
-    xhr.onerror = () => setPhase({ kind: "error", message: "The upload failed: the console could not be reached." });
+    xhr.onerror = () => setPhase({ kind: "error", message: "The console could not be reached. Check the connection and upload the file again." });
     xhr.onload = () => {
       let body: unknown = null;
       try {
@@ -45,7 +47,7 @@ export function TrafficUpload() {
         setPhase({ kind: "done", result: body as TrafficIngestOutput });
         router.refresh();
       } else {
-        const message = (body as { error?: { message?: string } } | null)?.error?.message ?? `The console answered ${xhr.status}.`;
+        const message = (body as { error?: { message?: string } } | null)?.error?.message ?? `The console answered HTTP ${xhr.status} without a reason. Upload the file again; if it fails again, the console's log says why.`;
         setPhase({ kind: "error", message });
       }
     };
@@ -53,7 +55,10 @@ export function TrafficUpload() {
     xhr.send(file);
   }
 
-  const percent = phase.kind === "sending" ? Math.min(100, Math.round((phase.sent / Math.max(1, phase.total)) * 100)) : phase.kind === "idle" || phase.kind === "error" ? 0 : 100;
+  const percent = phase.kind === "sending" ? Math.min(100, Math.round((phase.sent / Math.max(1, phase.total)) * 100)) : phase.kind === "idle" ? 0 : 100;
+  // Red when the upload failed, amber when some lines could not be read, green when all were.
+  const outcome = phase.kind === "error" ? "failed" : phase.kind === "done" ? (phase.result.upload.badLines > 0 ? "partial" : "clean") : "working";
+  const barColor = { failed: "bg-red-600", partial: "bg-amber-500", clean: "bg-emerald-600", working: "bg-indigo-600" }[outcome];
   return (
     <div className="space-y-3">
       <div className="grid gap-3 sm:grid-cols-[1fr_14rem_auto] sm:items-end">
@@ -80,22 +85,32 @@ export function TrafficUpload() {
           {busy ? "Uploading…" : "Upload and scan"}
         </Button>
       </div>
-      {phase.kind !== "idle" && phase.kind !== "error" && (
+      {phase.kind !== "idle" && (
         <div>
-          <div role="progressbar" aria-label="Upload progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent} className="h-2 w-full overflow-hidden rounded bg-zinc-100">
-            <div className="h-full bg-indigo-600 transition-[width]" style={{ width: `${percent}%` }} />
+          <div
+            role="progressbar"
+            aria-label="Upload progress"
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={percent}
+            data-outcome={outcome}
+            className="h-2 w-full overflow-hidden rounded bg-zinc-100"
+          >
+            <div className={`h-full ${barColor} transition-[width]`} style={{ width: `${percent}%` }} />
           </div>
-          <p className="mt-1 text-xs text-zinc-600" data-testid="upload-status">
-            {phase.kind === "sending" && `Sending and scanning… ${mb(phase.sent)} of ${mb(phase.total)} (${percent}%)`}
-            {phase.kind === "processing" && "All bytes sent; merging findings…"}
-            {phase.kind === "done" && <UploadSummary result={phase.result} />}
-          </p>
+          {phase.kind === "error" ? (
+            <p role="alert" className="mt-1 text-sm text-red-700" data-testid="upload-status">
+              <span className="font-medium">Upload failed. </span>
+              {phase.message}
+            </p>
+          ) : (
+            <p className={`mt-1 text-xs ${outcome === "partial" ? "text-amber-800" : "text-zinc-600"}`} data-testid="upload-status">
+              {phase.kind === "sending" && `Sending and scanning… ${mb(phase.sent)} of ${mb(phase.total)} (${percent}%)`}
+              {phase.kind === "processing" && "All bytes sent; merging findings…"}
+              {phase.kind === "done" && <UploadSummary result={phase.result} />}
+            </p>
+          )}
         </div>
-      )}
-      {phase.kind === "error" && (
-        <p role="alert" className="text-sm text-red-700">
-          {phase.message}
-        </p>
       )}
     </div>
   );
@@ -104,11 +119,12 @@ export function TrafficUpload() {
 function UploadSummary({ result }: { result: TrafficIngestOutput }) {
   const u = result.upload;
   const created = result.findings.filter((f) => f.created).length;
+  const firstBad = u.badLineSamples[0];
   return (
     <span>
       {u.duplicateOf ? "This file was uploaded before: nothing was counted twice. " : ""}
-      Scanned {u.lines.toLocaleString("en-US")} lines: {u.shadowServers} shadow MCP server{u.shadowServers === 1 ? "" : "s"} ({created} new), {result.approved.length} approved or portal, {u.badLines.toLocaleString("en-US")} bad line{u.badLines === 1 ? "" : "s"}
-      {u.badLineSamples.length > 0 && ` (first: line ${u.badLineSamples[0]!.line}: ${u.badLineSamples[0]!.error})`}.
+      Scanned {count(u.lines, "line")}: {count(u.shadowServers, "shadow MCP server")} ({created} new), {result.approved.length} approved or portal, {count(u.badLines, "bad line")}
+      {firstBad && ` (first: line ${formatCount(firstBad.line)}: ${firstBad.error})`}.
     </span>
   );
 }

@@ -59,3 +59,30 @@ test("a member requests a server, an approver approves it with one tool off, and
   await memberContext.close();
   await approverContext.close();
 });
+
+test("a request for a URL that does not answer says why in words, and what to do", async ({ page }) => {
+  await signInWithOidc(page, "mallory", "/servers");
+  await page.getByRole("link", { name: "Request a server" }).click();
+  await expect(page.getByRole("heading", { name: "Request an MCP server" })).toBeVisible();
+  const slug = `nowhere-${Date.now().toString(36)}`;
+  const request = async (url: string) => {
+    await page.getByLabel("Name", { exact: true }).fill("Nowhere");
+    await page.getByLabel("Slug").fill(slug);
+    await page.getByLabel("URL").fill(url);
+    await page.getByLabel("Why does your team need it?").fill("Checking the error wording");
+    await page.getByRole("button", { name: "Request server" }).click();
+  };
+
+  // A host name that cannot resolve: named once, with the fix.
+  await request("http://no-such-mcp-host.invalid/mcp");
+  await expect(page.getByRole("alert").filter({ hasText: "did not resolve" })).toHaveText(
+    'The host name "no-such-mcp-host.invalid" did not resolve (DNS lookup failed: ENOTFOUND). Check the URL for a typo, and that the name exists in the DNS the console uses.',
+  );
+
+  // A port nothing listens on (9, discard).
+  await request("http://127.0.0.1:9/mcp");
+  await expect(page.getByRole("alert").filter({ hasText: "connection refused" })).toHaveText(
+    "Nothing is listening at 127.0.0.1:9 (connection refused). Check the port in the URL, and that the server is running.",
+  );
+  await expect(page).toHaveURL(/\/servers\/new/);
+});

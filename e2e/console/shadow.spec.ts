@@ -3,7 +3,7 @@
  * servers it contains, triage one to blocked, download the Cloudflare Gateway policy, publish —
  * and the portal Worker refuses the blocked host, which is now in the bundle's block list.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
@@ -71,6 +71,8 @@ test("upload a log, triage a finding to blocked, export the Gateway policy, publ
     await page.getByRole("button", { name: "Upload and scan" }).click();
     await expect(page.getByTestId("upload-status")).toContainText("2 shadow MCP servers (2 new)");
     await expect(page.getByTestId("upload-status")).toContainText("1 bad line (first: line 6");
+    // Done, but with a line it could not read: amber, not green.
+    await expect(page.getByRole("progressbar", { name: "Upload progress" })).toHaveAttribute("data-outcome", "partial");
     await expect(page.getByRole("progressbar", { name: "Upload progress" })).toHaveAttribute("aria-valuenow", "100");
 
     const row = page.getByTestId("finding-row").filter({ hasText: shadowUrl });
@@ -147,5 +149,28 @@ test("upload a log, triage a finding to blocked, export the Gateway policy, publ
     await expect(page.getByTestId("finding-row").filter({ hasText: vendorUrl })).toBeVisible();
   } finally {
     await upstream.close();
+  }
+});
+
+test("an upload in which no line is a log record fails in red, with the lines rejected, why, and what to send", async ({ page }) => {
+  const file = path.join(os.tmpdir(), `all-bad-${Date.now().toString(36)}.ndjson`);
+  try {
+    await writeFile(file, ["<!doctype html>", "<title>Not a log</title>", JSON.stringify({ hello: "world" }), ""].join("\n"));
+    await signInWithOidc(page, "alice", "/shadow");
+    await expect(page.getByRole("heading", { name: "Shadow MCP", exact: true })).toBeVisible();
+    await page.getByLabel("Log file (NDJSON)").setInputFiles(file);
+    await page.getByRole("button", { name: "Upload and scan" }).click();
+    const status = page.getByRole("alert").filter({ hasText: "Upload failed." });
+    await expect(status).toContainText(
+      "No line of the upload is a log record this console reads, so nothing was scanned: 3 lines rejected (line 1: not valid JSON; line 2: not valid JSON; line 3: unknown format: neither Cloudflare Gateway HTTP nor generic proxy fields).",
+    );
+    await expect(status).toContainText("Send NDJSON, one JSON log record per line (plain or gzip)");
+    await expect(page.getByTestId("upload-status")).not.toContainText("Scanned");
+    await expect(page.getByRole("progressbar", { name: "Upload progress" })).toHaveAttribute("data-outcome", "failed");
+    // The recent uploads list it as failed, with its reason, after a reload.
+    await page.reload();
+    await expect(page.getByRole("row").filter({ hasText: path.basename(file) })).toContainText("failed: No line of the upload is a log record");
+  } finally {
+    await rm(file, { force: true });
   }
 });

@@ -1,6 +1,6 @@
 import { getDb } from "@/db/client";
 import { describeFailure, toProblem } from "../api/problem";
-import { ForbiddenError, UnauthenticatedError } from "../errors";
+import { UnauthenticatedError } from "../errors";
 import type { Ctx } from "../context";
 import { currentActor } from "./session";
 
@@ -15,10 +15,10 @@ export function sessionRoute(handler: (ctx: Ctx, request: Request) => Promise<Re
       if (!actor) throw new UnauthenticatedError("Sign in to the console first");
       return await handler({ db: await getDb(), actor }, request);
     } catch (error) {
-      if (!(error instanceof UnauthenticatedError || error instanceof ForbiddenError)) {
-        console.error(`[route] failed: ${describeFailure(error)}`);
-      }
       const { status, body } = toProblem(error);
+      // Only our own failures are logged, as apiRoute does: a refused or invalid request (an empty
+      // upload) is answered with its reason and is no stack trace in the server's log.
+      if (status === 500) console.error(`[route] failed: ${describeFailure(error)}`);
       return Response.json(body, { status, headers: { "cache-control": "no-store" } });
     }
   };

@@ -9,6 +9,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontex
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { DomainError } from "@/lib/errors";
+import { describeConnectionFailure, type ConnectionFailureCode, type HttpAnswer } from "./connection-failure";
 import { redactUrlsInText } from "@core/net/redact-url";
 import { META_SERVER_INFO, STATELESS_PROTOCOL_VERSION, statelessRequest } from "@core/mcp/stateless";
 import type { McpToolDefinition } from "@core/tools/tool-types";
@@ -36,7 +37,7 @@ export interface DiscoveryResult {
   resourceTemplates: Record<string, unknown>[];
 }
 
-export type DiscoveryErrorCode = "UPSTREAM_UNREACHABLE" | "UPSTREAM_NOT_MCP" | "UPSTREAM_AUTH_FAILED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_ADDRESS_REFUSED";
+export type DiscoveryErrorCode = ConnectionFailureCode;
 
 export class DiscoveryError extends DomainError {
   override readonly status = 422;
@@ -75,15 +76,25 @@ const MAX_PAGES = 100;
 const SKIP_STATUSES = new Set([404, 405, 406]);
 
 function statusOf(error: unknown): number | undefined {
-  if (error instanceof StreamableHTTPError || error instanceof SseError) return error.code;
+  if (error instanceof StreamableHTTPError || error instanceof SseError) return error.code !== undefined && error.code > 0 ? error.code : undefined;
   const match = /\bHTTP (\d{3})\b/.exec(error instanceof Error ? error.message : "");
   return match ? Number(match[1]) : undefined;
 }
 
-function describeError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  const base = error instanceof Error ? error.message : String(error);
-  return `${base}${cause?.code ? ` (${cause.code})` : ""}`.replace(/\s+/g, " ").slice(0, 300);
+/** An answer no MCP transport accepts: an error status, or a success with another kind of content. */
+function isNonMcpAnswer(answer: HttpAnswer): boolean {
+  if (answer.status >= 300) return true;
+  const type = answer.contentType ?? "";
+  return answer.status !== 202 && answer.status !== 204 && !/application\/json|text\/event-stream/i.test(type);
+}
+
+/** The fetch, noting each answer's status and headers, so a failure can say what the URL answered (the SDK's errors do not). */
+function recordingFetch(base: typeof fetch, answers: HttpAnswer[]): typeof fetch {
+  return async (input, init) => {
+    const res = await base(input, init);
+    answers.push({ status: res.status, contentType: res.headers.get("content-type"), wwwAuthenticate: res.headers.get("www-authenticate") });
+    return res;
+  };
 }
 
 function withHeaders(base: typeof fetch, extra: Record<string, string>, origin: string): typeof fetch {
@@ -249,8 +260,17 @@ export async function discoverServer(options: {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const deadline = Date.now() + timeoutMs;
   const baseFetch = options.fetch ?? fetch;
-  const attempts: string[] = [];
-  const timedOut = () => new DiscoveryError("UPSTREAM_TIMEOUT", `No MCP answer from ${options.url} within ${Math.round(timeoutMs / 1000)} s.`);
+  const credentialsSent = options.auth.type !== "none";
+  const failures: { url: string; error: unknown; answer?: HttpAnswer }[] = [];
+  const timedOut = () =>
+    new DiscoveryError(
+      "UPSTREAM_TIMEOUT",
+      `${options.url} did not answer within ${Math.round(timeoutMs / 1000)} s. Check that the server is running and that the URL is its MCP endpoint; a firewall that drops the traffic looks the same.`,
+    );
+  const fail = (url: string, failure: { error?: unknown; answer?: HttpAnswer; pathsTried?: string[] }) => {
+    const { code, message } = describeConnectionFailure(url, { ...failure, credentialsSent });
+    return new DiscoveryError(code, message);
+  };
 
   for (const candidate of transportCandidates(options.url)) {
     const remaining = deadline - Date.now();
@@ -259,8 +279,9 @@ export async function discoverServer(options: {
       const stateless = await discoverStateless(candidate.url, options.auth, baseFetch, deadline);
       if (stateless) return stateless;
     }
+    const answers: HttpAnswer[] = [];
     const client = new Client({ name: "portcullis-discovery", version: "1.0.0" }, { capabilities: {} });
-    const transport = makeTransport(candidate.transport, candidate.url, options.auth, baseFetch);
+    const transport = makeTransport(candidate.transport, candidate.url, options.auth, recordingFetch(baseFetch, answers));
     try {
       await client.connect(transport, { timeout: remaining });
       const listed = await listEverything(client, deadline);
@@ -273,27 +294,27 @@ export async function discoverServer(options: {
         ...listed,
       };
     } catch (error) {
-      if ((error as { code?: unknown })?.code === "UPSTREAM_ADDRESS_REFUSED") throw new DiscoveryError("UPSTREAM_ADDRESS_REFUSED", describeError(error));
+      if ((error as { code?: unknown })?.code === "UPSTREAM_ADDRESS_REFUSED") throw fail(candidate.url, { error });
       const status = statusOf(error);
       if (status === 401 || status === 403 || (error as Error)?.name === "UnauthorizedError") {
-        throw new DiscoveryError(
-          "UPSTREAM_AUTH_FAILED",
-          `The server at ${candidate.url} refused the credentials (HTTP ${status ?? 401}). Check the upstream authentication settings.`,
-        );
+        const refusal = answers.findLast((a) => a.status === 401 || a.status === 403) ?? { status: status ?? 401, contentType: null, wwwAuthenticate: null };
+        throw fail(candidate.url, { answer: refusal });
       }
       if (Date.now() >= deadline - 50) throw timedOut();
-      attempts.push(`${candidate.transport} ${candidate.url}: ${status ? `HTTP ${status}` : describeError(error)}`);
-      // Cloudflare's rule: move on after 404/405/406; other statuses mean this URL is not MCP.
-      if (status !== undefined && !SKIP_STATUSES.has(status)) break;
+      const last = answers.at(-1);
+      const answer = last && isNonMcpAnswer(last) ? last : status ? { status, contentType: null, wwwAuthenticate: null } : undefined;
+      failures.push({ url: candidate.url, error, answer });
+      // Cloudflare's rule: move on after 404/405/406; other answers mean this URL is not MCP.
+      if (answer && !SKIP_STATUSES.has(answer.status)) throw fail(candidate.url, { answer });
     } finally {
       await client.close().catch(() => undefined);
     }
   }
-  const unreachable = attempts.length > 0 && attempts.every((a) => /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ECONNRESET/i.test(a));
-  throw new DiscoveryError(
-    unreachable ? "UPSTREAM_UNREACHABLE" : "UPSTREAM_NOT_MCP",
-    unreachable
-      ? `Could not reach ${options.url}: ${attempts[0]?.split(": ").slice(1).join(": ")}`
-      : `${options.url} did not answer as an MCP server. Tried: ${attempts.join("; ")}`,
-  );
+  // Every path answered "not here", or none answered at all.
+  const notFound = failures.filter((f) => f.answer);
+  if (notFound.length > 0) {
+    const pathsTried = [...new Set(failures.map((f) => new URL(f.url).pathname))];
+    throw fail(options.url, { answer: notFound[0]!.answer, pathsTried });
+  }
+  throw fail(options.url, { error: failures[0]?.error });
 }

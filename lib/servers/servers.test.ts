@@ -168,7 +168,7 @@ describe.each(testDatabases())("the server registry on $name", (database) => {
     await expect(syncServer({ db, actor: admin }, server.id)).rejects.toMatchObject({ code: "UPSTREAM_NOT_MCP" });
     const detail = await getServerDetail({ db, actor: admin }, server.id);
     expect(detail.timeline.filter((e) => e.kind === "sync_failed")).toHaveLength(1);
-    expect(detail.server.lastSyncError).toMatch(/did not answer as an MCP server/);
+    expect(detail.server.lastSyncError).toMatch(/\/gone\/mcp answered HTTP 404 .*: there is no MCP endpoint there\. Check that the URL is the server.s MCP endpoint/);
     await expect(syncServer({ db, actor: member }, server.id)).rejects.toBeInstanceOf(ForbiddenError);
   });
 

@@ -7,6 +7,7 @@ import { testDatabases, useTestDatabase } from "@/testing/db";
 import { servers } from "@/db/schema";
 import { ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { makeUser } from "@/testing/users";
+import { freePort } from "@/testing/mcp-servers";
 import { open } from "@/lib/secret-box";
 import { registerServer } from "./register-server";
 import { syncServer } from "./sync-server";
@@ -92,9 +93,21 @@ describe.each(testDatabases())("upstream OAuth (authorization code + dynamic reg
     const plain = await startMutableServer({ port: 0 });
     try {
       const member = await makeUser(db, "member");
-      await expect(startUpstreamOAuth({ db, actor: member }, { url: plain.url }, CONSOLE)).rejects.toMatchObject({ code: "UPSTREAM_AUTH_FAILED" });
+      await expect(startUpstreamOAuth({ db, actor: member }, { url: plain.url }, CONSOLE)).rejects.toMatchObject({
+        code: "UPSTREAM_AUTH_FAILED",
+        message: `${plain.url} does not offer OAuth sign-in: it publishes no OAuth metadata (no /.well-known/oauth-protected-resource or /.well-known/oauth-authorization-server). Choose no authentication, a bearer token or custom headers instead.`,
+      });
     } finally {
       await plain.close();
     }
+  });
+
+  it("says in words why the server could not be reached, as discovery does", async () => {
+    const member = await makeUser(db, "member");
+    const port = await freePort();
+    await expect(startUpstreamOAuth({ db, actor: member }, { url: `http://127.0.0.1:${port}/mcp` }, CONSOLE)).rejects.toMatchObject({
+      code: "UPSTREAM_UNREACHABLE",
+      message: `Nothing is listening at 127.0.0.1:${port} (connection refused). Check the port in the URL, and that the server is running.`,
+    });
   });
 });

@@ -6,12 +6,30 @@ import { recordAudit } from "@/lib/audit/record-audit";
 import type { Ctx } from "@/lib/context";
 import { ValidationError } from "@/lib/errors";
 import { LineSplitter } from "@core/shadow/lines";
+import { count } from "@core/text/count";
+import { formatCount } from "@core/text/format";
 import { parseLine, type TrafficFormat } from "@core/shadow/records";
 import { isShadow, ServerAggregator } from "@core/shadow/servers";
 import { mergeSightings, shadowContext, sightingFromSummary } from "./store";
 import type { TrafficIngestOutput, UploadOutput } from "./schemas";
 
 const MAX_BAD_SAMPLES = 100;
+const REASONS_SHOWN = 3;
+
+const FORMAT_LABELS: Record<TrafficFormat, string> = { cloudflare: "Cloudflare Gateway HTTP (Logpush)", generic: "generic proxy NDJSON" };
+
+/** What a traffic upload may hold; every refusal of a whole upload ends with it. */
+export const ACCEPTED_FORMATS =
+  "Send NDJSON, one JSON log record per line (plain or gzip): Cloudflare Gateway HTTP requests as Logpush writes them, or generic proxy records with a url (or host) field.";
+
+/** Why an upload in which no line was a record failed: how many lines were refused, the first reasons with their numbers, what to send. */
+export function noRecordMessage(lines: number, badLines: number, samples: readonly { line: number; error: string }[], format?: TrafficFormat): string {
+  if (badLines === 0) return `The upload holds ${count(lines, "line")}, all blank, so nothing was scanned. ${ACCEPTED_FORMATS}`;
+  const reasons = samples.slice(0, REASONS_SHOWN).map((s) => `line ${formatCount(s.line)}: ${s.error}`);
+  if (badLines > reasons.length) reasons.push(`${formatCount(badLines - reasons.length)} more`);
+  const forced = format ? ` Every line was read as ${FORMAT_LABELS[format]}; if the log is in another format, choose "Detect per line".` : "";
+  return `No line of the upload is a log record this console reads, so nothing was scanned: ${count(badLines, "line")} rejected (${reasons.join("; ")}).${forced} ${ACCEPTED_FORMATS}`;
+}
 
 export interface TrafficSource {
   body: ReadableStream<Uint8Array> | null;
@@ -51,7 +69,7 @@ export function toUploadOutput(u: TrafficUpload): UploadOutput {
  */
 export async function ingestTraffic({ db, actor }: Ctx, source: TrafficSource): Promise<TrafficIngestOutput> {
   authorize(actor, "shadow.triage");
-  if (source.body === null) throw new ValidationError("The upload is empty: send NDJSON, one log record per line");
+  if (source.body === null) throw new ValidationError(`The upload is empty (no body), so nothing was scanned. ${ACCEPTED_FORMATS}`);
   const [upload] = await db
     .insert(trafficUploads)
     .values({ filename: source.filename?.slice(0, 300) ?? null, format: source.format ?? null, createdBy: actor.userId, createdByLabel: actorLabel(actor) })
@@ -107,7 +125,16 @@ export async function ingestTraffic({ db, actor }: Ctx, source: TrafficSource): 
   }
   if (bytes === 0) {
     await db.update(trafficUploads).set({ status: "failed", error: "empty upload", finishedAt: new Date() }).where(eq(trafficUploads.id, id));
-    throw new ValidationError("The upload is empty: send NDJSON, one log record per line");
+    throw new ValidationError(`The upload is empty (0 bytes), so nothing was scanned. ${ACCEPTED_FORMATS}`);
+  }
+  // Not one record read: a failure to say so, not a "done" scan of nothing (a wrong format, a wrong file).
+  if (Object.keys(formats).length === 0) {
+    const message = noRecordMessage(splitter.lines, badLines, badSamples, source.format);
+    await db
+      .update(trafficUploads)
+      .set({ status: "failed", bytes, lines: splitter.lines, badLines, badLineSamples: badSamples, error: message.slice(0, 500), finishedAt: new Date() })
+      .where(eq(trafficUploads.id, id));
+    throw new ValidationError(message);
   }
 
   const sha256 = hash.digest("hex");

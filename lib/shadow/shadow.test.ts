@@ -247,15 +247,17 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect((await listUploads(as(security))).map((u) => u.id)).toContain(res.upload.id);
   });
 
-  it("counts generic lines as bad when format=cloudflare is forced", async () => {
+  it("counts generic lines as bad when format=cloudflare is forced, and fails the upload when none is left", async () => {
     const lines = [mcp({ ts: "2026-11-19T10:00:00Z", user: "alice@acme.test", url: "https://mcp.forced.example/mcp", tool: "create_issue" }), mcp({ ts: "2026-11-19T10:00:01Z", user: "bob@acme.test", url: "https://mcp.forced.example/mcp" })];
-    const res = await upload(lines, { format: "cloudflare" });
-    expect(res.upload).toMatchObject({ status: "done", format: "cloudflare", lines: 2, badLines: 2, formats: {}, servers: 0, shadowServers: 0, newFindings: 0 });
-    expect(res.upload.badLineSamples).toEqual([
+    await expect(upload(lines, { format: "cloudflare", filename: "forced.ndjson" })).rejects.toThrow(
+      '2 lines rejected (line 1: missing URL and HTTPHost; line 2: missing URL and HTTPHost). Every line was read as Cloudflare Gateway HTTP (Logpush); if the log is in another format, choose "Detect per line".',
+    );
+    const [row] = await db.select().from(trafficUploads).where(eq(trafficUploads.filename, "forced.ndjson"));
+    expect(row).toMatchObject({ status: "failed", format: "cloudflare", lines: 2, badLines: 2, formats: {}, servers: 0, shadowServers: 0, newFindings: 0 });
+    expect(row!.badLineSamples).toEqual([
       { line: 1, error: "missing URL and HTTPHost" },
       { line: 2, error: "missing URL and HTTPHost" },
     ]);
-    expect(res.findings).toEqual([]);
     expect(await findingByKey("https://mcp.forced.example/mcp")).toBeUndefined();
 
     // The same lines as generic are a finding.
@@ -310,9 +312,32 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
   it("refuses an empty upload and writes no finding", async () => {
     const before = await counts();
     await expect(ingestTraffic(as(security), { body: null })).rejects.toBeInstanceOf(ValidationError);
-    await expect(ingestTraffic(as(security), { body: bodyOf(""), filename: "empty.ndjson" })).rejects.toBeInstanceOf(ValidationError);
+    await expect(ingestTraffic(as(security), { body: bodyOf(""), filename: "empty.ndjson" })).rejects.toThrow(
+      "The upload is empty (0 bytes), so nothing was scanned. Send NDJSON, one JSON log record per line (plain or gzip): Cloudflare Gateway HTTP requests as Logpush writes them, or generic proxy records with a url (or host) field.",
+    );
     const [row] = await db.select().from(trafficUploads).where(eq(trafficUploads.filename, "empty.ndjson"));
     expect(row).toMatchObject({ status: "failed", error: "empty upload" });
+    expect(await counts()).toEqual(before);
+  });
+
+  it("fails an upload in which no line is a record, saying how many were rejected, the first reasons and what to send", async () => {
+    const before = await counts();
+    const lines = ["<html>", '{"hello": "world"}', "[1, 2]", "not json either", "{}"].join("\n");
+    const err = await ingestTraffic(as(security), { body: bodyOf(lines), filename: "all-bad.ndjson" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as Error).message).toBe(
+      "No line of the upload is a log record this console reads, so nothing was scanned: 5 lines rejected (line 1: not valid JSON; line 2: unknown format: neither Cloudflare Gateway HTTP nor generic proxy fields; line 3: line is not a JSON object; 2 more). " +
+        "Send NDJSON, one JSON log record per line (plain or gzip): Cloudflare Gateway HTTP requests as Logpush writes them, or generic proxy records with a url (or host) field.",
+    );
+    const [row] = await db.select().from(trafficUploads).where(eq(trafficUploads.filename, "all-bad.ndjson"));
+    expect(row).toMatchObject({ status: "failed", lines: 5, badLines: 5 });
+    expect(row!.error).toMatch(/^No line of the upload is a log record/);
+
+    // One bad line read in a forced format: singular, and the hint to let the console detect it.
+    await expect(ingestTraffic(as(security), { body: bodyOf('{"url": "https://x.example/mcp"}'), format: "cloudflare" })).rejects.toThrow(
+      'so nothing was scanned: 1 line rejected (line 1: missing URL and HTTPHost). Every line was read as Cloudflare Gateway HTTP (Logpush); if the log is in another format, choose "Detect per line".',
+    );
+    await expect(ingestTraffic(as(security), { body: bodyOf("\n\n  \n") })).rejects.toThrow(/^The upload holds 3 lines, all blank, so nothing was scanned\./);
     expect(await counts()).toEqual(before);
   });
 

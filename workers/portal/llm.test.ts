@@ -224,11 +224,24 @@ describe("LLM gateway and limits in workerd", () => {
     await publish({ budgets: [userBudget] });
     // 4 in + 5 out = 9 tokens a call, nothing reserved (no max_tokens): admitted while spent < 20 (9, 18, 27), then refused.
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await chat(ada)).status);
+    for (let i = 0; i < 2; i++) statuses.push((await chat(ada)).status);
+    // At 18 of 20, a call that reserves its max_tokens of 10 is refused, and says so: not "used up".
+    const reserving = await chat(ada, { max_tokens: 10 });
+    expect(reserving.status).toBe(429);
+    expect(((await reserving.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: "budget_exceeded",
+      message: expect.stringMatching(
+        /^This request reserves up to 10 tokens \(its max_tokens\), which would pass budget "ada daily" \(20 tokens for \d{4}-\d\d-\d\d; 18 tokens used\)\. Ask for at most 2 tokens \(a lower max_tokens\), or wait: it renews at \d{4}-\d\d-\d\d 00:00 UTC \(in \d+ (s|min|h)\)$/,
+      ),
+    });
+    for (let i = 0; i < 2; i++) statuses.push((await chat(ada)).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const refused = await chat(ada);
     expect(refused.status).toBe(429);
-    expect(((await refused.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "budget_exceeded", message: expect.stringContaining('Budget "ada daily" is used up') });
+    expect(((await refused.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: "budget_exceeded",
+      message: expect.stringMatching(/^Budget "ada daily" is used up for \d{4}-\d\d-\d\d \(27 tokens used of 20 tokens\); it renews at \d{4}-\d\d-\d\d 00:00 UTC \(in \d+ (s|min|h)\)$/),
+    });
     // Another key of the same user (a second API token) is refused too.
     const second = await chat({ ...ada, token: adaSecondToken });
     expect(second.status).toBe(429);

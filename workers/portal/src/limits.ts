@@ -12,6 +12,7 @@ import type { BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleUser } from "@core/bundle/schema";
 import { applicableBudgets, applicableRateLimits, type ApplicableBudget, type LimitRequest } from "@core/limits/keys";
 import type { Amount, BudgetStatus, Refusal } from "@core/limits/ledger";
+import { describeRefusal } from "@core/limits/refusal-text";
 import { admitShards, recordShards, settleShards } from "./counter-shards";
 import type { Env } from "./env";
 
@@ -20,30 +21,6 @@ export type Admission =
   | { admitted: false; retryAfterSeconds: number; refusal: Refusal; message: string; reason: string };
 
 const NO_LIMITS: Admission = { admitted: true, reservationId: null, budgets: [], flagged: [] };
-
-function duration(seconds: number): string {
-  if (seconds % 86_400 === 0) return seconds === 86_400 ? "day" : `${seconds / 86_400} days`;
-  if (seconds % 3_600 === 0) return seconds === 3_600 ? "hour" : `${seconds / 3_600} hours`;
-  if (seconds % 60 === 0) return seconds === 60 ? "minute" : `${seconds / 60} minutes`;
-  return seconds === 1 ? "second" : `${seconds} seconds`;
-}
-
-const amount = (metric: "tokens" | "usd", n: number) => (metric === "usd" ? `$${(n / 1_000_000).toFixed(2)}` : `${n.toLocaleString("en-US")} tokens`);
-
-/** The caller's words and the audit reason for a refusal. */
-export function describeRefusal(r: Refusal): { message: string; reason: string } {
-  if (r.kind === "rateLimit") {
-    const per = duration(Math.round(r.windowMs / 1000));
-    return {
-      message: `Rate limit "${r.name}" reached (${r.limit} requests per ${per}); retry in ${r.retryAfterSeconds} s`,
-      reason: `RATE_LIMITED: ${r.name} (${r.limit}/${per}, counter ${r.counterKey})`,
-    };
-  }
-  return {
-    message: `Budget "${r.name}" is used up for ${r.periodKey} (${amount(r.metric, r.spent + r.reserved)} of ${amount(r.metric, r.limit)}); it renews in ${r.retryAfterSeconds} s`,
-    reason: `BUDGET_EXCEEDED: ${r.name} (${r.periodKey}: spent ${r.spent}, reserved ${r.reserved}, limit ${r.limit} ${r.metric})`,
-  };
-}
 
 export interface LimitCaller {
   user: BundleUser;
@@ -83,7 +60,7 @@ export async function admitCall(
     return { admitted: true, reservationId: result.reservationId, budgets: spend, flagged: result.flagged };
   }
   const refusal = result.refusals[0]!;
-  return { admitted: false, retryAfterSeconds: result.retryAfterSeconds, refusal, ...describeRefusal(refusal) };
+  return { admitted: false, retryAfterSeconds: result.retryAfterSeconds, refusal, ...describeRefusal(refusal, at) };
 }
 
 /**

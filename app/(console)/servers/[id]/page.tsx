@@ -11,6 +11,7 @@ import { requirePage } from "@/lib/auth/page";
 import { getServerAccess } from "@/lib/servers/access";
 import { getServerDetail } from "@/lib/servers/queries";
 import { listTeams } from "@/lib/teams/queries";
+import { count } from "@core/text/count";
 import { setServerAccessAction, setToolApprovalAction, syncServerAction } from "../actions";
 
 export const metadata: Metadata = { title: "Server" };
@@ -127,7 +128,7 @@ export default async function ServerPage({ params }: { params: Promise<{ id: str
           <p className="text-2xl font-semibold">{server.tokens.json.toLocaleString("en")}</p>
           <p className="text-xs text-zinc-500">as JSON · {server.tokens.typescript.toLocaleString("en")} as TypeScript declarations (Code Mode)</p>
           <p className="mt-2 text-xs text-zinc-600">
-            {server.counts.enabled} of {server.counts.tools} tools enabled
+            {server.counts.enabled} of {count(server.counts.tools, "tool")} enabled
           </p>
         </Card>
       </div>

@@ -12,6 +12,7 @@ import { NotFoundError } from "@/lib/errors";
 import { getFinding, triagePeople } from "@/lib/shadow/queries";
 import type { FindingDetailOutput } from "@/lib/shadow/schemas";
 import { approveFindingAction, triageFindingAction } from "../actions";
+import { count } from "@core/text/count";
 
 export const metadata: Metadata = { title: "Shadow MCP finding" };
 
@@ -31,7 +32,7 @@ function describeEvent(e: FindingDetailOutput["timeline"][number]): string {
   switch (e.kind) {
     case "detected":
     case "seen":
-      return d.upload ? `in traffic upload ${String(d.filename ?? d.upload)} (${Number(d.requests ?? 0).toLocaleString("en-US")} requests, ${String(d.users ?? 0)} users)` : d.scan ? `in a laptop scan of ${String(d.device)}` : "";
+      return d.upload ? `in traffic upload ${String(d.filename ?? d.upload)} (${count(Number(d.requests ?? 0), "request")}, ${count(Number(d.users ?? 0), "user")})` : d.scan ? `in a laptop scan of ${String(d.device)}` : "";
     case "state":
       return `${String(d.from)} → ${String(d.to)}`;
     case "assigned":
