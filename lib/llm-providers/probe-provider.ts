@@ -109,7 +109,7 @@ export async function probeLlmProvider(target: ProbeTarget, fetchFn: typeof fetc
   const fails = (reason: string, status?: number): ProviderCheck => ({
     ok: false,
     ...(status === undefined ? {} : { status }),
-    message: `${reason}. Calls through ${gatewayPath(target.slug)} will fail until this is fixed.`,
+    message: `${reason.replace(/\.+$/, "")}. Calls through ${gatewayPath(target.slug)} will fail until this is fixed.`,
     checkedAt,
   });
   const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS);

@@ -56,6 +56,7 @@ describe.each(testDatabases())("LLM provider connection test on $name", (databas
     expect(await stored(out.id)).toBeDefined();
     expect((await listLlmProviders(admin())).find((p) => p.id === out.id)?.check).toEqual(out.check);
     expect(JSON.stringify(out)).not.toContain(KEY);
+    expect(out.check?.message).not.toContain("..");
     expect(JSON.stringify(await stored(out.id))).not.toContain(KEY);
     return out.check!;
   }
