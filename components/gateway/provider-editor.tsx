@@ -4,6 +4,7 @@ import type { FormAction } from "@/lib/auth/action-result";
 import { DEFAULT_BASE_URLS, type ProviderOutput } from "@/lib/llm-providers/schemas";
 import { Field, Input, Select } from "../ui/field";
 import { EdgeEditorForm } from "../ui/row-actions";
+import { ProviderCheckNote } from "./provider-check";
 
 export interface ProviderEditorProps {
   action: FormAction<ProviderOutput>;
@@ -13,11 +14,19 @@ export interface ProviderEditorProps {
 
 /**
  * Add or edit one LLM provider. The API key is write-only: the field is always empty, and on an
- * edit leaving it empty keeps the stored key.
+ * edit leaving it empty keeps the stored key. Every save tests the provider; the outcome is said
+ * below the form (and kept in the list).
  */
 export function ProviderEditor({ action, provider }: ProviderEditorProps) {
   return (
-    <EdgeEditorForm action={action} item={provider} noun="provider" createVerb="Add" what="make it available">
+    <EdgeEditorForm
+      action={action}
+      item={provider}
+      noun="provider"
+      createVerb="Add"
+      what="make it available"
+      success={(saved) => <ProviderCheckNote check={saved.check} />}
+    >
       <div className="grid gap-3 sm:grid-cols-3">
         <Field label="Slug" hint="The gateway path: /llm/<slug>/v1/…">
           <Input name="slug" required maxLength={40} defaultValue={provider?.slug} placeholder="openai" />

@@ -96,6 +96,7 @@ export function EdgeEditorForm<T>({
   noun,
   createVerb = "Create",
   what,
+  success,
   children,
 }: {
   action: FormAction<T>;
@@ -103,10 +104,18 @@ export function EdgeEditorForm<T>({
   noun: string;
   createVerb?: string;
   what?: string;
+  /** Said after a save, above the publish note, from what the action answered. */
+  success?: (saved: T) => ReactNode;
   children: ReactNode;
 }) {
   return (
-    <ActionForm key={item ? `${item.id}-${item.updatedAt}` : "new"} action={action} className="space-y-3" successNote={<PublishToApplyNote what={what} />}>
+    <ActionForm
+      key={item ? `${item.id}-${item.updatedAt}` : "new"}
+      action={action}
+      className="space-y-3"
+      success={success}
+      successNote={<PublishToApplyNote what={what} />}
+    >
       {item && <input type="hidden" name="id" value={item.id} />}
       {children}
       <SubmitButton pendingLabel="Saving…">{item ? `Save ${noun}` : `${createVerb} ${noun}`}</SubmitButton>

@@ -1,7 +1,16 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, doublePrecision, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, doublePrecision, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 export const llmProviderKindEnum = pgEnum("llm_provider_kind", ["openai", "anthropic"]);
+
+/** The last connection test of a provider (lib/llm-providers/probe-provider.ts): never the key. */
+export interface StoredProviderCheck {
+  ok: boolean;
+  status?: number;
+  message: string;
+  models?: number;
+  checkedAt: string;
+}
 
 /**
  * LLM providers behind the gateway (`/llm/{slug}/v1/...` at the portal). `kind` is the wire format
@@ -24,6 +33,8 @@ export const llmProviders = pgTable(
     /** Keep redacted request/response bodies on usage events (callers can opt out per request). */
     logBodies: boolean("log_bodies").notNull().default(false),
     enabled: boolean("enabled").notNull().default(true),
+    /** Written by every save and "Test again"; not configuration, so not audited and not in `updated_at`. */
+    lastCheck: jsonb("last_check").$type<StoredProviderCheck>(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

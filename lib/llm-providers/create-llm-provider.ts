@@ -1,18 +1,23 @@
 import { randomUUID } from "node:crypto";
 import { authorize } from "../auth/actor";
 import type { Ctx } from "../context";
+import { checkStoredProvider } from "./probe-provider";
 import { DEFAULT_BASE_URLS, ProviderInput, type ProviderOutput } from "./schemas";
 import { providerTable, sealApiKey } from "./store";
 
-/** Adds an LLM provider to the gateway; it reaches the edge with the next publish. */
+/**
+ * Adds an LLM provider to the gateway; it reaches the edge with the next publish. Once saved, it
+ * is tried (./probe-provider.ts): the answer's `check` says whether calls will work, and the
+ * provider stays saved either way.
+ */
 export async function createLlmProvider({ db, actor }: Ctx, rawInput: unknown): Promise<ProviderOutput> {
   authorize(actor, "gateway.manage");
   const input = ProviderInput.parse(rawInput);
   // The id is the key's AAD, so it is chosen before the row exists.
   const id = randomUUID();
-  return db.transaction(async (tx) => {
+  await db.transaction(async (tx) => {
     await providerTable.assertNameFree(tx, input.slug);
-    return providerTable.insert(tx, actor, {
+    await providerTable.insert(tx, actor, {
       id,
       slug: input.slug,
       name: input.name,
@@ -24,4 +29,6 @@ export async function createLlmProvider({ db, actor }: Ctx, rawInput: unknown): 
       enabled: input.enabled,
     });
   });
+  // After the commit: the test may take seconds and must not hold the transaction open.
+  return checkStoredProvider(db, await providerTable.loadRow(db, id));
 }

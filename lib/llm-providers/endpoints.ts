@@ -1,4 +1,4 @@
-import { endpoint, NoQuery } from "@/lib/api/endpoint";
+import { endpoint, IdParams, NoQuery } from "@/lib/api/endpoint";
 import { resourceEndpoints } from "@/lib/api/resource-endpoints";
 import { PricesOutput, ProviderInput, ProviderOutput, PutPricesInput, UpdateProviderInput } from "./schemas";
 
@@ -18,15 +18,23 @@ export const {
   schemas: { output: ProviderOutput, create: ProviderInput, update: UpdateProviderInput },
   summaries: {
     list: "LLM providers behind the gateway (<portal>/llm/<slug>/v1/...); API keys are never returned",
-    create: "Add an LLM provider; it reaches the edge with the next publish",
+    create: "Add an LLM provider and test it; it reaches the edge with the next publish",
     get: "One LLM provider",
-    update: "Change an LLM provider (only the fields sent; apiKey omitted keeps the key, null removes it)",
+    update: "Change an LLM provider and test it again (only the fields sent; apiKey omitted keeps the key, null removes it)",
     delete: "Remove an LLM provider; answers the removed provider",
   },
   descriptions: {
     create:
-      "The API key is write-only: encrypted at rest, sealed for the edge, never returned or audited. 409 when the slug is taken.",
+      "The API key is write-only: encrypted at rest, sealed for the edge, never returned or audited. 409 when the slug is taken. " +
+      "Once saved, the provider is tested (its models list, through the SSRF guard, 5 s): `check` says whether calls will work. A failed test still saves the provider (201), with `check.ok` false and the reason in `check.message`.",
+    update: "Once saved, the provider is tested again; `check` holds the outcome, and a failed test still saves the change.",
   },
+});
+
+export const checkLlmProviderEndpoint = endpoint({
+  method: "POST", path: "/llm/providers/{id}/check", operationId: "checkLlmProvider", tag: "LLM gateway", permission: "gateway.manage", status: 200,
+  summary: "Test a provider again (its models list with the stored key, through the SSRF guard, 5 s); answers the provider with the outcome in `check`",
+  params: IdParams, query: NoQuery, response: ProviderOutput,
 });
 
 export const listLlmPricesEndpoint = endpoint({

@@ -57,6 +57,15 @@ export const UpdateProviderInput = z
   .refine((v) => Object.keys(v).length > 0, "send at least one field to change");
 export type UpdateProviderInput = z.infer<typeof UpdateProviderInput>;
 
+export const ProviderCheck = z.object({
+  ok: z.boolean().describe("true when the provider listed its models with the stored key: calls through the gateway should work"),
+  status: z.number().int().optional().describe("The HTTP status the provider answered, when it answered"),
+  message: z.string().describe("What happened, in words (never the key): \"Reached api.openai.com: 3 models listed.\", or why calls will fail"),
+  models: z.number().int().optional().describe("How many models the provider listed (a lower bound when it lists more than 1000)"),
+  checkedAt: IsoDateTime,
+});
+export type ProviderCheck = z.infer<typeof ProviderCheck>;
+
 export const ProviderOutput = z.object({
   id: Uuid,
   slug: z.string(),
@@ -69,6 +78,9 @@ export const ProviderOutput = z.object({
   enabled: z.boolean(),
   /** The gateway path at the portal: `/llm/<slug>/v1`. */
   gatewayPath: z.string(),
+  check: ProviderCheck.nullable().describe(
+    "The last connection test (GET <baseUrl>/models through the SSRF guard, 5 s), run on every save and by POST /llm/providers/{id}/check. The provider is saved even when it fails; null before the first test",
+  ),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime,
 });

@@ -39,14 +39,15 @@ export function toProviderOutput(row: LlmProviderRow): ProviderOutput {
     logBodies: row.logBodies,
     enabled: row.enabled,
     gatewayPath: gatewayPath(row.slug),
+    check: row.lastCheck ?? null,
     createdAt: toIso(row.createdAt),
     updatedAt: toIso(row.updatedAt),
   };
 }
 
-/** What audit details may say about a provider: everything but the key. */
+/** What audit details may say about a provider: its settings (never the key; the last check is not a setting). */
 function auditView(out: ProviderOutput) {
-  const { id: _id, createdAt: _c, updatedAt: _u, gatewayPath: _g, ...rest } = out;
+  const { id: _id, createdAt: _c, updatedAt: _u, gatewayPath: _g, check: _check, ...rest } = out;
   return rest;
 }
 

@@ -1,13 +1,17 @@
 import { authorize } from "../auth/actor";
 import type { Ctx } from "../context";
+import { checkStoredProvider } from "./probe-provider";
 import { DEFAULT_BASE_URLS, UpdateProviderInput, type ProviderOutput } from "./schemas";
 import { providerTable, sealApiKey } from "./store";
 
-/** Changes the fields sent; an API key sent replaces the stored one, `null` removes it. */
+/**
+ * Changes the fields sent; an API key sent replaces the stored one, `null` removes it. Once saved,
+ * the provider is tried again (./probe-provider.ts) and the answer's `check` says how it went.
+ */
 export async function updateLlmProvider({ db, actor }: Ctx, id: string, rawInput: unknown): Promise<ProviderOutput> {
   authorize(actor, "gateway.manage");
   const patch = UpdateProviderInput.parse(rawInput);
-  return db.transaction(async (tx) => {
+  await db.transaction(async (tx) => {
     const before = await providerTable.read(tx, id);
     const slug = patch.slug ?? before.slug;
     await providerTable.assertNameFree(tx, slug, id);
@@ -37,6 +41,7 @@ export async function updateLlmProvider({ db, actor }: Ctx, id: string, rawInput
       enabled: patch.enabled ?? before.enabled,
       updatedAt: new Date(),
     };
-    return providerTable.update(tx, actor, id, before, values, { apiKey });
+    await providerTable.update(tx, actor, id, before, values, { apiKey });
   });
+  return checkStoredProvider(db, await providerTable.loadRow(db, id));
 }

@@ -20,6 +20,8 @@
  * Anthropic (`x-api-key: <key>`, `anthropic-version` required):
  *   POST /v1/messages           JSON, or SSE: message_start, content_block_start, ping,
  *                               content_block_delta…, content_block_stop, message_delta, message_stop
+ *   GET  /v1/models             (with `anthropic-version`) a page: `limit` (default 20, at most
+ *                               1000), `data`, `has_more`, `first_id`, `last_id`
  *
  * Determinism: the reply is "echo: <text of the last user message>", whitespace-normalised and cut
  * to `max_tokens` (`max_completion_tokens`, `max_output_tokens`) words. Tokens are words:
@@ -44,6 +46,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 
 const DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small"];
+const DEFAULT_ANTHROPIC_MODELS = ["claude-sonnet-4-5", "claude-haiku-4-5"];
 
 const words = (text) => (typeof text === "string" ? text.split(/\s+/).filter(Boolean) : []);
 
@@ -106,8 +109,9 @@ const ANTHROPIC_ERRORS = {
  * @param {number} [options.chunkDelayMs=0] default wait between SSE events
  * @param {string} [options.expectedKey] the only API key accepted (any when absent)
  * @param {string[]} [options.models] ids GET /v1/models lists
+ * @param {string[]} [options.anthropicModels] ids GET /v1/models lists to an Anthropic client
  */
-export async function startFakeLlmProvider({ port = 0, host = "127.0.0.1", chunkDelayMs = 0, expectedKey, models = DEFAULT_MODELS } = {}) {
+export async function startFakeLlmProvider({ port = 0, host = "127.0.0.1", chunkDelayMs = 0, expectedKey, models = DEFAULT_MODELS, anthropicModels = DEFAULT_ANTHROPIC_MODELS } = {}) {
   const recorded = [];
   let sequence = 0;
   const nextId = (prefix, separator = "_") => `${prefix}${separator}fake${String(++sequence).padStart(6, "0")}`;
@@ -332,6 +336,17 @@ export async function startFakeLlmProvider({ port = 0, host = "127.0.0.1", chunk
     return stream(req, res, events, { named: true });
   }
 
+  function anthropicModelList(req, res, _body, url) {
+    const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get("limit")) || 20));
+    const page = anthropicModels.slice(0, limit);
+    sendJson(res, 200, {
+      data: page.map((id) => ({ type: "model", id, display_name: id, created_at: "2025-01-01T00:00:00Z" })),
+      has_more: anthropicModels.length > page.length,
+      first_id: page[0] ?? null,
+      last_id: page.at(-1) ?? null,
+    });
+  }
+
   // --- Routing ------------------------------------------------------------------------------------
 
   const OPENAI_ROUTES = {
@@ -360,7 +375,8 @@ export async function startFakeLlmProvider({ port = 0, host = "127.0.0.1", chunk
     }
     record.body = body;
 
-    const anthropic = url.pathname === "/v1/messages";
+    // Both APIs list models at /v1/models; Anthropic's clients always send anthropic-version.
+    const anthropic = url.pathname === "/v1/messages" || (url.pathname === "/v1/models" && req.headers["anthropic-version"] !== undefined);
     const fail = anthropic ? anthropicError : openAiError;
     if (anthropic) {
       if (expectedKey !== undefined && req.headers["x-api-key"] !== expectedKey) {
@@ -375,14 +391,14 @@ export async function startFakeLlmProvider({ port = 0, host = "127.0.0.1", chunk
     const forced = Number(req.headers["x-fake-status"]);
     if (Number.isInteger(forced) && forced >= 400 && forced <= 599) return fail(res, forced, `fake provider: forced status ${forced}`);
 
-    const route = anthropic ? ["POST", messages] : OPENAI_ROUTES[url.pathname];
+    const route = anthropic ? (url.pathname === "/v1/models" ? ["GET", anthropicModelList] : ["POST", messages]) : OPENAI_ROUTES[url.pathname];
     if (!route) return fail(res, 404, `Invalid URL (${req.method} ${url.pathname})`, anthropic ? "not_found_error" : "invalid_request_error");
     const [method, handler] = route;
     if (req.method !== method) return fail(res, 405, `Method ${req.method} not allowed for ${url.pathname}`, "invalid_request_error");
     if (method === "POST" && (badJson || !body || typeof body !== "object" || Array.isArray(body))) {
       return fail(res, 400, "The request body is not a valid JSON object.", "invalid_request_error");
     }
-    return handler(req, res, body);
+    return handler(req, res, body, url);
   }
 
   const server = createServer(async (req, res) => {

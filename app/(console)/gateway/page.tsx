@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { PriceEditor } from "@/components/gateway/price-editor";
+import { ProviderCheckCell } from "@/components/gateway/provider-check";
 import { ProviderEditor } from "@/components/gateway/provider-editor";
 import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
@@ -10,7 +11,7 @@ import { formatUtc } from "@core/text/format";
 import { listLlmPrices } from "@/lib/llm-providers/queries";
 import { listLlmProviders } from "@/lib/llm-providers/queries";
 import { portalPublicUrl } from "@/lib/config/edge-keys";
-import { createLlmProviderAction, deleteLlmProviderAction, resetLlmPricesAction, saveLlmPricesAction, updateLlmProviderAction } from "./actions";
+import { checkLlmProviderAction, createLlmProviderAction, deleteLlmProviderAction, resetLlmPricesAction, saveLlmPricesAction, updateLlmProviderAction } from "./actions";
 import { EditDeleteCells, EditorCard, PublishLink } from "@/components/ui/row-actions";
 
 export const metadata: Metadata = { title: "Gateway" };
@@ -37,7 +38,7 @@ export default async function GatewayPage({ searchParams }: { searchParams: Prom
       />
 
       <Card title={`Providers (${providers.length})`}>
-        <Table head={["Provider", "Kind", "Endpoint at the portal", "Upstream", "Key", "Cache", "", ""]} empty="No LLM providers yet.">
+        <Table head={["Provider", "Kind", "Endpoint at the portal", "Upstream", "Connection", "Key", "Cache", "", ""]} empty="No LLM providers yet.">
           {providers.map((p) => (
             <tr key={p.id} data-testid="provider-row" className={p.enabled ? "" : "opacity-50"}>
               <NameCell name={p.name} enabled={p.enabled}>
@@ -48,6 +49,9 @@ export default async function GatewayPage({ searchParams }: { searchParams: Prom
                 <span data-testid="provider-endpoint">{`${portal}${p.gatewayPath}/...`}</span>
               </Td>
               <Td className="font-mono text-xs">{p.baseUrl}</Td>
+              <Td className="max-w-xs text-xs">
+                <ProviderCheckCell provider={p} testAgain={canManage ? checkLlmProviderAction : undefined} />
+              </Td>
               <Td>{p.hasApiKey ? <Badge tone="green">set</Badge> : <Badge>none</Badge>}</Td>
               <Td className="text-xs">
                 {p.cacheTtlSeconds ? `${p.cacheTtlSeconds} s` : "off"}

@@ -1,5 +1,5 @@
 /**
- * A request body read to at most `limit` bytes: refused on its declared length before anything is
+ * A request body (or a response's: same framing) read to at most `limit` bytes: refused on its declared length before anything is
  * read, and, for a chunked body, as soon as it passes the limit (the rest is never read or
  * buffered). Null when the body is larger than `limit`.
  *
@@ -12,7 +12,7 @@
  * the chunks, whatever its Content-Length says (workerd passes both headers on), so it is read
  * chunk by chunk like a body without a length.
  */
-export async function readBoundedBody(request: Request, limit: number): Promise<Uint8Array | null> {
+export async function readBoundedBody(request: Pick<Request, "headers" | "body" | "arrayBuffer">, limit: number): Promise<Uint8Array | null> {
   const declared = request.headers.get("content-length");
   if (Number(declared ?? "0") > limit) return null;
   if (!request.body) return new Uint8Array();
