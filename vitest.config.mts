@@ -14,6 +14,9 @@ export default defineConfig({
     server: { deps: { inline: ["next-auth"] } },
     // The default reporter, then a one-line-per-failure recap at the very end (for CI logs' tails).
     reporters: ["default", "./scripts/vitest-failure-summary.ts"],
+    // Saving an LLM provider tries it; most suites save providers at public default URLs (api.openai.com)
+    // and must not call the internet. provider-check.test.ts turns the check back on against local fakes.
+    env: { PORTCULLIS_LLM_PROVIDER_CHECK: "off" },
     pool: "forks",
     maxWorkers: 2,
   },

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { authorize } from "../auth/actor";
 import type { Ctx } from "../context";
-import { checkStoredProvider } from "./probe-provider";
+import { checkSavedProvider } from "./probe-provider";
 import { DEFAULT_BASE_URLS, ProviderInput, type ProviderOutput } from "./schemas";
 import { providerTable, sealApiKey } from "./store";
 
@@ -30,5 +30,5 @@ export async function createLlmProvider({ db, actor }: Ctx, rawInput: unknown): 
     });
   });
   // After the commit: the test may take seconds and must not hold the transaction open.
-  return checkStoredProvider(db, await providerTable.loadRow(db, id));
+  return checkSavedProvider(db, await providerTable.loadRow(db, id));
 }

@@ -135,6 +135,20 @@ export async function probeLlmProvider(target: ProbeTarget, fetchFn: typeof fetc
   }
 }
 
+/**
+ * Whether saving a provider tries it. `PORTCULLIS_LLM_PROVIDER_CHECK=off` is for a console without
+ * egress to the providers (where every try would only time out) — and for test suites that save
+ * providers at public default URLs and must not call the internet. "Test again" always tries.
+ */
+export function checksOnSave(env: Record<string, string | undefined> = process.env): boolean {
+  return !/^(off|0|false|no)$/i.test(env.PORTCULLIS_LLM_PROVIDER_CHECK ?? "");
+}
+
+/** After a save: tries the provider (unless checks on save are off), else answers the row as saved. */
+export async function checkSavedProvider(db: Queryable, row: LlmProviderRow): Promise<ProviderOutput> {
+  return checksOnSave() ? checkStoredProvider(db, row) : toProviderOutput(row);
+}
+
 /** Tests a stored provider with its stored key and keeps the outcome on the row (not an audited change). */
 export async function checkStoredProvider(db: Queryable, row: LlmProviderRow, fetchFn?: typeof fetch): Promise<ProviderOutput> {
   let apiKey: string | null;

@@ -10,12 +10,15 @@ import { testDatabases, useTestDatabase } from "@/testing/db";
 import { makeUser } from "@/testing/users";
 import { checkLlmProvider } from "./check-llm-provider";
 import { createLlmProvider } from "./create-llm-provider";
+import { checksOnSave } from "./probe-provider";
 import { listLlmProviders } from "./queries";
 import { ProviderOutput } from "./schemas";
 import { updateLlmProvider } from "./update-llm-provider";
 
 // Keys at rest use the console's key ring; keep the test's own out of .data/.
 process.env.PORTCULLIS_ENCRYPTION_KEYS = `test1:${Buffer.alloc(32, 9).toString("base64")}`;
+// The suite's default turns checks on save off (vitest.config.mts); this file is about them, against local servers.
+process.env.PORTCULLIS_LLM_PROVIDER_CHECK = "on";
 
 const KEY = "sk-check-0123456789-SECRET";
 const uniq = () => Math.random().toString(36).slice(2, 8);
@@ -171,5 +174,13 @@ describe.each(testDatabases())("LLM provider connection test on $name", (databas
       await expect(checkLlmProvider({ db, actor: await makeUser(db, role) }, out.id)).rejects.toBeInstanceOf(ForbiddenError);
     }
     await expect(checkLlmProvider(admin(), crypto.randomUUID())).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe("checksOnSave", () => {
+  it("is on unless PORTCULLIS_LLM_PROVIDER_CHECK turns it off", () => {
+    expect(checksOnSave({})).toBe(true);
+    expect(checksOnSave({ PORTCULLIS_LLM_PROVIDER_CHECK: "on" })).toBe(true);
+    for (const off of ["off", "0", "false", "NO"]) expect(checksOnSave({ PORTCULLIS_LLM_PROVIDER_CHECK: off })).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { authorize } from "../auth/actor";
 import type { Ctx } from "../context";
-import { checkStoredProvider } from "./probe-provider";
+import { checkSavedProvider } from "./probe-provider";
 import { DEFAULT_BASE_URLS, UpdateProviderInput, type ProviderOutput } from "./schemas";
 import { providerTable, sealApiKey } from "./store";
 
@@ -43,5 +43,5 @@ export async function updateLlmProvider({ db, actor }: Ctx, id: string, rawInput
     };
     await providerTable.update(tx, actor, id, before, values, { apiKey });
   });
-  return checkStoredProvider(db, await providerTable.loadRow(db, id));
+  return checkSavedProvider(db, await providerTable.loadRow(db, id));
 }
