@@ -282,12 +282,8 @@ export class ServerAggregator {
       const users = [...s.users.keys()].sort();
       const daily: ServerSummary["daily"] = [];
       for (const [day, m] of [...s.daily].sort((a, b) => (a[0] < b[0] ? -1 : 1))) for (const [user, requests] of m) daily.push({ day, user, requests });
-      const distinct = [...s.methods.keys()].filter((m) => !NOT_SEQUENCE.test(m));
-      if (distinct.length >= 2 && s.requests >= 2) {
-        // initialize, then tools/list, then tools/call, each its own request: a conversation, not one document that mentions them.
-        const seq: Evidence = { kind: "method-sequence", weight: 0.5, strong: true, sentence: `${distinct.length} distinct MCP methods in separate requests (${distinct.slice(0, 4).join(", ")}${distinct.length > 4 ? ", …" : ""}): an MCP session.` };
-        mergeEvidence(s.evidence, [seq], s.evidence[0]!.sample, 1);
-      }
+      const seq = methodSequenceEvidence(s.methods.keys(), s.requests);
+      if (seq !== null) mergeEvidence(s.evidence, [seq], s.evidence[0]!.sample, 1);
       const evidence = [...s.evidence].sort((a, b) => b.weight - a.weight);
       const confidence = confidenceOf(evidence);
       const finite = s.firstSeen !== Number.POSITIVE_INFINITY;
@@ -315,6 +311,17 @@ export class ServerAggregator {
     out.sort((a, b) => (a.status === b.status ? 0 : a.status === "finding" ? -1 : 1) || b.totalScore - a.totalScore || (a.url < b.url ? -1 : 1));
     return out;
   }
+}
+
+/**
+ * Per server: initialize, then tools/list, then tools/call, each its own request, is a conversation,
+ * not one document that mentions them (several MCP messages in one body are dropped as data before
+ * they get here). Null when the methods seen say nothing of a session.
+ */
+export function methodSequenceEvidence(methods: Iterable<string>, requests: number): Evidence | null {
+  const distinct = [...methods].filter((m) => !NOT_SEQUENCE.test(m));
+  if (distinct.length < 2 || requests < 2) return null;
+  return { kind: "method-sequence", weight: 0.5, strong: true, sentence: `${distinct.length} distinct MCP methods in separate requests (${distinct.slice(0, 4).join(", ")}${distinct.length > 4 ? ", …" : ""}): an MCP session.` };
 }
 
 function bump(m: Map<string, number>, k: string, n: number): void {
