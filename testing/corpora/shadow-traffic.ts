@@ -6,11 +6,36 @@
  */
 import { MCP_PROTOCOL_VERSIONS, KNOWN_MCP_ENDPOINTS } from "@core/shadow/detect";
 import { type TrafficFormat } from "@core/shadow/records";
-import { gzipSync } from "node:zlib";
 import { mcpDlpProfile } from "@core/shadow/exports";
 import { seededRandom } from "@/testing/seeded-random.mjs";
 
 const DLP_REGEXES = mcpDlpProfile().entries.map((e) => ({ name: e.name, re: new RegExp(e.pattern.regex) }));
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+/**
+ * A gzip member holding the bytes in stored (uncompressed) deflate blocks: valid gzip a proxy would log
+ * as is, built without node:zlib so the benchmark's platform-neutral bundle of this file still builds.
+ */
+function gzipBytes(text: string): Uint8Array {
+  const data = new TextEncoder().encode(text);
+  const out: number[] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+  for (let at = 0; at < data.length || at === 0; at += 65_535) {
+    const block = data.subarray(at, at + 65_535);
+    const last = at + 65_535 >= data.length ? 1 : 0;
+    out.push(last, block.length & 0xff, block.length >> 8, ~block.length & 0xff, (~block.length >> 8) & 0xff, ...block);
+    if (last) break;
+  }
+  let crc = 0xffffffff;
+  for (const b of data) crc = CRC_TABLE[(crc ^ b) & 0xff]! ^ (crc >>> 8);
+  crc = (crc ^ 0xffffffff) >>> 0;
+  out.push(crc & 0xff, (crc >>> 8) & 0xff, (crc >>> 16) & 0xff, crc >>> 24, data.length & 0xff, (data.length >>> 8) & 0xff, (data.length >>> 16) & 0xff, data.length >>> 24);
+  return Uint8Array.from(out);
+}
+
 /** The entries of the exported MCP DLP profile that match a body's first 1,024 bytes. */
 function dlpMatches(body: string): string[] {
   const head = body.slice(0, 1024);
@@ -163,7 +188,7 @@ export function generateCorpus(format: TrafficFormat, seed = 20261126): LabeledC
         const cut = q.body.slice(0, q.bodyCap ?? 1024);
         if (q.bodyEncoding === "gzip") {
           rh[headerCase("Content-Encoding")] = "gzip";
-          o.request_body_prefix = gzipSync(Buffer.from(q.body)).toString("base64").slice(0, 1024);
+          o.request_body_prefix = Buffer.from(gzipBytes(q.body)).toString("base64").slice(0, 1024);
           o.request_body_encoding = "base64";
         } else if (q.bodyEncoding === "base64") {
           o.request_body_prefix = Buffer.from(q.body.slice(0, 768)).toString("base64");
