@@ -75,10 +75,10 @@ export const HARD_NEGATIVE_CLASSES = [
 
 /**
  * Issue 17's hard negatives: JSON-RPC that is not MCP (language servers over HTTP and WebSocket,
- * blockchain nodes, other JSON-RPC APIs), and MCP JSON carried as data (log shipping, pastes,
- * webhooks, chat and ticket attachments).
+ * blockchain nodes, other JSON-RPC APIs), and MCP JSON carried as data (log shipping, LLM and error
+ * observability, pastes, webhooks, chat and ticket attachments).
  */
-export const EVIDENCE_NEGATIVE_CLASSES = ["lsp-http", "lsp-ws", "chain-rpc", "jsonrpc-apis", "log-shipping", "paste", "webhook", "chat-attachment", "ticket-attachment"] as const;
+export const EVIDENCE_NEGATIVE_CLASSES = ["lsp-http", "lsp-ws", "chain-rpc", "jsonrpc-apis", "log-shipping", "observability", "paste", "webhook", "chat-attachment", "ticket-attachment"] as const;
 
 /** Issue 17's hard positives: MCP that is hard to see. */
 export const HARD_POSITIVE_MODES = ["nonstandard-path", "truncated", "base64-body", "gzip-body", "stateless", "sse-endpoint", "nonstandard-path"] as const;
@@ -670,6 +670,22 @@ export function generateCorpus(format: TrafficFormat, seed = 20261126): LabeledC
                       : // A self-hosted Datadog-compatible intake (Vector's datadog_logs source), found by nothing but its path and body.
                         () => jsonPost(`https://logs.acme.internal/api/v2/logs`, json([{ ddsource: "nodejs", service: "mcp-gateway", ...pino(int(99)) }]), { "User-Agent": "datadog-agent/7.59.0" }, "application/json", { status: 202 });
       sessionOf(2 + int(4), () => negN("log-shipping", q()));
+    },
+    observability: () => {
+      // LLM and error observability SDKs record each MCP call they see, the JSON-RPC message as the span's or event's input.
+      const r = int(5);
+      const m = someMcpMessage(int(9));
+      const q =
+        r === 0
+          ? jsonPost(pick(["https://cloud.langfuse.com/api/public/ingestion", "https://langfuse.acme.internal/api/public/ingestion"]), json({ batch: [{ id: uuid(), type: "span-create", timestamp: isoNow(), body: { id: uuid(), traceId: uuid(), name: `mcp.${"method" in m ? m.method : "message"}`, input: m, startTime: isoNow() } }], metadata: { sdk_name: "langfuse-js", sdk_version: "3.32.0" } }), { "User-Agent": "langfuse-js/3.32.0" }, "application/json", { status: 207 })
+          : r === 1
+            ? jsonPost("https://api.smith.langchain.com/runs/batch", json({ post: [{ id: uuid(), name: "mcp_call", run_type: "tool", start_time: isoNow(), inputs: m, trace_id: uuid(), dotted_order: `${clock}Z${uuid()}` }] }), { "User-Agent": "langsmith-js/0.3.7", "x-api-key": `lsv2_pt_${hex(32)}` }, "application/json", { status: 202 })
+            : r === 2
+              ? jsonPost(`https://o${100000 + int(899999)}.ingest.us.sentry.io/api/${4500000 + int(99999)}/envelope/`, `${json({ event_id: hex(32), sent_at: isoNow() })}\n${json({ type: "event" })}\n${json({ level: "error", message: "MCP tool call failed", breadcrumbs: { values: [{ category: "mcp", data: m }] } })}`, { "User-Agent": "sentry.javascript.node/8.42.0", "Content-Type": "application/x-sentry-envelope" })
+              : r === 3
+                ? jsonPost("https://us.i.posthog.com/capture/", json({ api_key: `phc_${hex(32)}`, event: "mcp_request", distinct_id: uuid(), properties: { ...m, $lib: "posthog-node" } }), { "User-Agent": "posthog-node/4.3.1" })
+                : jsonPost("https://otel.acme.internal:4318/v1/traces", json({ resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { stringValue: "agent" } }] }, scopeSpans: [{ spans: [{ name: "tools/call", attributes: [{ key: "mcp.method.name", value: { stringValue: "tools/call" } }, { key: "mcp.request", value: { stringValue: json(m) } }] }] }] }] }), { "User-Agent": "OTel-OTLP-Exporter-JavaScript/0.57.0" });
+      negN("observability", q);
     },
     paste: () => {
       const msg = json(someMcpMessage(1));

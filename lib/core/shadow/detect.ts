@@ -32,10 +32,11 @@
  *   alone), dlp-download 0.15, known-vendor-host 0.2, mcp-in-host / mcp-in-path 0.15.
  *
  * COUNTER-evidence (weight 0, listed so a reader sees why a record did not count):
- *   mcp-as-data     the body's role is data, not a request to this host: a log-shipping, paste, webhook,
- *                   chat or ticket upload, a non-JSON content type, NDJSON, a JSON-RPC message mixed with
- *                   log fields, a transcript (several messages with initialize, or a server's answer in a
- *                   request), a DLP match of several MCP messages in one body. Its body evidence is dropped.
+ *   mcp-as-data     the body's role is data, not a request to this host: a log-shipping, observability,
+ *                   paste, webhook, chat or ticket upload, a non-JSON content type, NDJSON, a JSON-RPC
+ *                   message mixed with log fields, a transcript (several messages with initialize, or a
+ *                   server's answer in a request), a DLP match of several MCP messages in one body, a 200
+ *                   answered with neither JSON nor an event stream. Its body evidence is dropped.
  *   other-protocol  JSON-RPC of another protocol: LSP's initialize (processId, rootUri, textDocument), an
  *                   initialize with a numeric protocolVersion (Agent Client Protocol).
  *
@@ -172,12 +173,17 @@ const KNOWN_CLIENT_UA = /\bmcp\b|modelcontextprotocol|claude-code|claude-ai|clau
 
 /**
  * Where a body is data for someone else, not a request to this host in its own protocol: log
- * intakes (Elasticsearch, Splunk HEC, Loki, Datadog, OTLP, Loggly), webhooks, uploads and
- * attachments, pastes. Segment-anchored so `/mcp` endpoints under other names are untouched.
+ * intakes (Elasticsearch, Splunk HEC, Loki, Datadog, OTLP logs and traces, Loggly), LLM and error
+ * observability (Langfuse, LangSmith, Sentry, PostHog), webhooks, uploads and attachments, pastes.
+ * Segment-anchored so `/mcp` endpoints under other names are untouched.
  */
-const PAYLOAD_PATH = /\/(?:_bulk|_doc|_create|services\/collector|loki\/api\/v1\/push|api\/v[12]\/logs|v1\/logs|v1\/input|inputs?\/[0-9a-f-]{8,}|webhooks?|hooks|attachments?|attachment\/file|uploads?(?:\.json)?|upload\/v\d|files\.upload|rooms\.upload|gists|channels\/\d+\/messages)(?:[/.?]|$)/i;
-const PAYLOAD_HOST = /(?:^|[.-])(?:paste|pastebin|hastebin|dpaste|privatebin|termbin|webhook|hooks|http-intake)(?:[.-]|$)|^(?:0x0\.st|ix\.io|sprunge\.us)$|\.m\.pipedream\.net$/;
-const LOG_SHIPPER_UA = /fluent-?bit|fluentd|\bvector\/|filebeat|logstash|promtail|\balloy\/|datadog-agent|otel|opentelemetry|splunk|nxlog|rsyslog|cribl|elastic-transport|beats\//i;
+const PAYLOAD_PATH =
+  /\/(?:_bulk|_doc|_create|services\/collector|loki\/api\/v1\/push|api\/v[12]\/logs|v1\/(?:logs|traces|metrics)|v1\/input|inputs?\/[0-9a-f-]{8,}|api\/public\/ingestion|runs\/(?:batch|multipart)|envelope|capture|webhooks?|hooks|attachments?|attachment\/file|uploads?(?:\.json)?|upload\/v\d|files\.upload|rooms\.upload|gists|channels\/\d+\/messages)(?:[/.?]|$)/i;
+/** Hosts whose first label names a paste, webhook or log intake (hooks.slack.com, paste.rs, webhook.site, http-intake.logs.…). */
+const PAYLOAD_HOST = /^(?:paste|pastebin|hastebin|dpaste|privatebin|termbin|webhook|webhooks|hooks|http-intake)\.|^(?:0x0\.st|ix\.io|sprunge\.us)$|\.m\.pipedream\.net$/;
+const LOG_SHIPPER_UA = /fluent-?bit|fluentd|\bvector\/|filebeat|logstash|promtail|\balloy\/|datadog-agent|\botel|opentelemetry|splunk|nxlog|rsyslog|cribl|elastic-transport|beats\/|sentry\.|langsmith|langfuse/i;
+/** What an MCP server answers a POST with (202/204 carry no body; errors may come as anything). */
+const MCP_ANSWER_CT = /^(?:application\/(?:[\w.+-]*\+)?json|text\/event-stream)/;
 /** Content types an MCP request body never has (MCP POSTs application/json). */
 const NOT_JSON_CT = /^(?:multipart\/|application\/x-www-form-urlencoded|text\/plain|application\/x-ndjson|application\/octet-stream|application\/binary)/i;
 
@@ -270,6 +276,8 @@ function ev(kind: EvidenceKind, weight: number, strong: boolean, sentence: strin
 
 /** Why a request's body is data carried for someone else rather than MCP spoken with its host; "" when nothing says so. */
 export function payloadRole(r: TrafficRecord): string {
+  // A host that answers an MCP request 200 with text or a page does not speak MCP back (generic logs record the answer's type).
+  if ((r.status === 200 || r.status === 201) && r.responseContentType !== "" && !MCP_ANSWER_CT.test(r.responseContentType)) return `${r.host} answered ${r.responseContentType.split(";")[0]}, not MCP's JSON or event stream`;
   if (r.uploadedFiles.length > 0) return `a file upload (${r.uploadedFiles.slice(0, 3).join(", ")})`;
   // MCP's HTTP transports POST their messages; a PUT or PATCH body is a document being stored.
   if (r.method === "PUT" || r.method === "PATCH") return `a ${r.method} of a document`;

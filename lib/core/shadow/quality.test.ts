@@ -146,6 +146,8 @@ describe("hard negatives are never flagged", () => {
     ["a paste as text/plain", gen({ url: "https://paste.rs/", request_headers: { "Content-Type": "text/plain" }, request_body_prefix: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}' })],
     ["a transcript file uploaded to a chat (requests and a server's answers)", body([{ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "x" } }, { jsonrpc: "2.0", id: 1, result: { content: [], isError: false } }], "https://chat.acme.internal/api/v1/rooms/GENERAL")],
     ["Gateway: a ticket attachment that trips the MCP DLP entries", cf({ URL: "https://acme.atlassian.net/rest/api/3/issue/OPS-1/attachments", HTTPMethod: "POST", UploadedFileNames: ["trace.json"], UploadMatchedDlpProfileEntries: ["MCP Tools Call"] })],
+    ["Gateway: a Langfuse span with the MCP request as its input", cf({ URL: "https://langfuse.acme.internal/api/public/ingestion", HTTPMethod: "POST", UploadMatchedDlpProfileEntries: ["MCP Tools Call", "MCP JSON-RPC Method"] })],
+    ["a host that answers an MCP-shaped POST with a page", gen({ url: "https://relay.acme.example/inbox", response_content_type: "text/html; charset=utf-8", request_body_prefix: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}' })],
     ["Gateway: several MCP messages in one body", cf({ URL: "https://intake.acme.internal/v2/events", HTTPMethod: "POST", UploadMatchedDlpProfileEntries: ["MCP Initialize Method", "MCP Protocol Version", "MCP Tools Call"] })],
   ];
   it.each(named)("%s", (_name, r) => {
@@ -181,6 +183,12 @@ describe("MCP that is hard to see", () => {
       gen({ url: "https://x.example/rpc/messages?sessionId=1", status: 202 }),
     ];
     expect(groupServers(rs).map((s) => [s.url, s.status, s.requests])).toEqual([["https://x.example/events", "finding", 3]]);
+  });
+  it("an MCP server whose host or path merely resembles a payload carrier is still one", () => {
+    const call = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}';
+    expect(classifyRecord(gen({ url: "https://hooks-mcp.acme.dev/mcp", request_body_prefix: call, response_content_type: "application/json" })).mcp).toBe(true);
+    expect(classifyRecord(gen({ url: "https://tools.example.es/api/logs-mcp", request_body_prefix: call, response_content_type: "text/event-stream" })).mcp).toBe(true);
+    expect(classifyRecord(gen({ url: "https://x.example/messages?sessionId=1", status: 202, response_content_type: "text/plain", request_body_prefix: call })).mcp).toBe(true);
   });
   it("a body cut mid-JSON still names its method", () => {
     expect(classifyRecord(gen({ url: "https://x.example/agent/v2/rpc", request_body_prefix: '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"search_is' })).mcp).toBe(true);
