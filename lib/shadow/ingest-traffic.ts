@@ -148,7 +148,8 @@ export async function ingestTraffic({ db, actor }: Ctx, source: TrafficSource): 
         formats,
         mcpRecords,
         servers: summaries.length,
-        shadowServers: shadow.length,
+        // A candidate this upload's evidence promoted is a shadow server of this upload too.
+        shadowServers: dup ? shadow.length : merged.filter((m) => !m.candidate).length,
         newFindings: merged.filter((m) => m.created && !m.candidate).length,
         sha256,
         duplicateOf: dup?.id ?? null,
@@ -160,7 +161,7 @@ export async function ingestTraffic({ db, actor }: Ctx, source: TrafficSource): 
       action: "traffic.upload",
       targetType: "traffic_upload",
       targetId: id,
-      details: { filename: source.filename ?? null, bytes, lines: splitter.lines, badLines, shadowServers: shadow.length, newFindings: row!.newFindings, duplicateOf: dup?.id ?? null },
+      details: { filename: source.filename ?? null, bytes, lines: splitter.lines, badLines, shadowServers: row!.shadowServers, newFindings: row!.newFindings, duplicateOf: dup?.id ?? null },
     });
     const listed = (candidate: boolean) => merged.filter((m) => m.candidate === candidate).map((m) => ({ id: m.id, url: m.key, created: m.created }));
     return { upload: toUploadOutput(row!), findings: listed(false), candidates: listed(true) };

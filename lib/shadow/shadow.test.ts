@@ -325,7 +325,7 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     // The next upload holds another MCP method to the same server: together a session, a finding.
     const second = await upload([line(["MCP Tools List"], "2026-11-22T10:00:00Z")], { format: "cloudflare" });
     expect(second.findings).toEqual([{ id, url, created: true }]);
-    expect(second.upload.newFindings).toBe(1);
+    expect(second.upload).toMatchObject({ shadowServers: 1, newFindings: 1 });
     const promoted = await getFinding(as(security), id);
     expect(promoted).toMatchObject({ candidate: false, confidence: 0.8 });
     expect(promoted.evidence.map((e) => e.kind)).toEqual(["dlp-upload", "method-sequence"]);
