@@ -394,10 +394,10 @@ function dlpEvidence(up: readonly string[], out: Evidence[], methods: string[]):
   return "";
 }
 
-function responseEvidence(r: TrafficRecord, out: Evidence[]): void {
+function responseEvidence(r: TrafficRecord, add: (e: Evidence) => void): void {
   const body = r.responseBodyPrefix;
   if (hasEndpointEvent(body)) {
-    out.push(ev("sse-endpoint-event", 0.85, true, `The answer is an event stream announcing \`event: endpoint\`: MCP's legacy HTTP+SSE transport.`));
+    add(ev("sse-endpoint-event", 0.85, true, `The answer is an event stream announcing \`event: endpoint\`: MCP's legacy HTTP+SSE transport.`));
     return;
   }
   const at = body.indexOf('"jsonrpc"');
@@ -408,9 +408,9 @@ function responseEvidence(r: TrafficRecord, out: Evidence[]): void {
   for (const m of scanBody(start === 0 ? body : body.slice(start))) {
     if (!m.jsonrpc2 || !m.result) continue;
     const k = m.resultKeys;
-    if ((k & (R_PROTOCOL_VERSION | R_SERVER_INFO)) === (R_PROTOCOL_VERSION | R_SERVER_INFO)) out.push(ev("response-result", 0.9, true, "The answer is an MCP initialize result (protocolVersion and serverInfo)."));
-    else if ((k & R_TOOLS) !== 0) out.push(ev("response-result", 0.6, true, "The answer is a JSON-RPC result listing tools, as MCP's tools/list does."));
-    else if ((k & (R_CONTENT | R_IS_ERROR)) === (R_CONTENT | R_IS_ERROR)) out.push(ev("response-result", 0.5, true, "The answer is a JSON-RPC result with content and isError, as MCP's tools/call returns."));
+    if ((k & (R_PROTOCOL_VERSION | R_SERVER_INFO)) === (R_PROTOCOL_VERSION | R_SERVER_INFO)) add(ev("response-result", 0.9, true, "The answer is an MCP initialize result (protocolVersion and serverInfo)."));
+    else if ((k & R_TOOLS) !== 0) add(ev("response-result", 0.6, true, "The answer is a JSON-RPC result listing tools, as MCP's tools/list does."));
+    else if ((k & (R_CONTENT | R_IS_ERROR)) === (R_CONTENT | R_IS_ERROR)) add(ev("response-result", 0.5, true, "The answer is a JSON-RPC result with content and isError, as MCP's tools/call returns."));
   }
 }
 
@@ -455,7 +455,7 @@ export function classifyRecord(r: TrafficRecord): Classification {
   }
   if (r.mcpSessionId !== "") add(ev("header-session-id", 0.75, true, "Mcp-Session-Id header, MCP's streamable HTTP session."));
   if (r.mcpMethod !== "") add(ev("header-mcp-method", 0.8, true, `Request header Mcp-Method: ${r.mcpMethod.slice(0, 60)} (MCP ${STATELESS_PROTOCOL_VERSION}).`));
-  if (r.responseBodyPrefix.length >= 10) responseEvidence(r, (out ??= []));
+  if (r.responseBodyPrefix.length >= 10) responseEvidence(r, add);
 
   const down = r.downloadDlpEntries;
   for (let i = 0; i < down.length; i++) {
