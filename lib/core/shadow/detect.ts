@@ -400,10 +400,11 @@ function responseEvidence(r: TrafficRecord, add: (e: Evidence) => void): void {
     add(ev("sse-endpoint-event", 0.85, true, `The answer is an event stream announcing \`event: endpoint\`: MCP's legacy HTTP+SSE transport.`));
     return;
   }
-  const at = body.indexOf('"jsonrpc"');
-  if (at < 0) return;
-  // An SSE answer carries the JSON-RPC message in a `data:` line.
-  const start = body.charCodeAt(0) === 123 || body.charCodeAt(0) === 91 ? 0 : body.lastIndexOf("{", at);
+  if (body.indexOf('"jsonrpc"') < 0) return;
+  // An SSE answer carries the JSON-RPC message in its first `data:` line.
+  const c0 = body.charCodeAt(0);
+  const data = c0 === 123 || c0 === 91 ? 0 : body.indexOf("data:");
+  const start = data <= 0 ? data : body.indexOf("{", data);
   if (start < 0) return;
   for (const m of scanBody(start === 0 ? body : body.slice(start))) {
     if (!m.jsonrpc2 || !m.result) continue;

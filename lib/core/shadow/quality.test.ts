@@ -175,6 +175,8 @@ describe("MCP that is hard to see", () => {
   it("an answer that is an MCP result", () => {
     const c = classifyRecord(gen({ url: "https://x.example/x", response_body_prefix: 'event: message\ndata: {"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":"s"}}}' }));
     expect(c.evidence.map((e) => [e.kind, e.weight])).toEqual([["response-result", 0.9]]);
+    const keysLater = classifyRecord(gen({ url: "https://x.example/x", response_body_prefix: 'id: 1\nevent: message\ndata: {"result":{"tools":[{"name":"t"}]},"jsonrpc":"2.0","id":1}\n\n' }));
+    expect(keysLater.evidence.map((e) => [e.kind, e.weight])).toEqual([["response-result", 0.6]]);
   });
   it("legacy HTTP+SSE announced by its endpoint event on any path owns the /messages POSTs", () => {
     const rs = [
