@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, check, date, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, check, date, index, integer, jsonb, pgEnum, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { servers } from "./servers";
 import { users } from "./users";
 
@@ -41,6 +41,13 @@ export const shadowFindings = pgTable(
     /** MCP clients whose configuration named it (laptop scans): `client id` → config paths (bounded). */
     clients: jsonb("clients").$type<Record<string, string[]>>().notNull().default({}),
     evidence: jsonb("evidence").$type<FindingEvidence[]>().notNull().default([]),
+    /** The detector's confidence (0…1, lib/core/shadow/detect.ts) over the evidence of every upload; null when only laptop scans reported it. */
+    confidence: real("confidence"),
+    /**
+     * Protocol evidence below the finding threshold: kept with its evidence and listed on request
+     * (`?candidates=1`), out of the findings list and the charts until more evidence makes it a finding.
+     */
+    candidate: boolean("candidate").notNull().default(false),
     score: integer("score").notNull().default(0),
     severity: findingSeverityEnum("severity").notNull(),
     severityReasons: jsonb("severity_reasons").$type<string[]>().notNull().default([]),
@@ -57,7 +64,7 @@ export const shadowFindings = pgTable(
   },
   (t) => [
     uniqueIndex("shadow_findings_key_idx").on(t.key),
-    index("shadow_findings_state_idx").on(t.state, t.lastSeen),
+    index("shadow_findings_state_idx").on(t.candidate, t.state, t.lastSeen),
     index("shadow_findings_first_seen_idx").on(t.firstSeen),
     check("shadow_findings_resolution_check", sql`(${t.state} = 'resolved') = (${t.resolution} is not null)`),
   ],

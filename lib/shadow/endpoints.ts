@@ -20,7 +20,7 @@ export const listTrafficUploadsEndpoint = endpoint({
 
 export const listFindingsEndpoint = endpoint({
   method: "GET", path: "/shadow/findings", operationId: "listShadowFindings", tag: "Shadow MCP", permission: "shadow.read", status: 200,
-  summary: "Shadow MCP findings: canonical server URL, origin, users, first/last seen, counts, severity, state",
+  summary: "Shadow MCP findings: canonical server URL, origin, users, first/last seen, counts, severity, state, the detector's confidence; with candidates=1 the candidates (MCP evidence below the threshold) instead",
   query: ListFindingsQuery, response: z.object({ findings: z.array(FindingSummaryOutput) }),
 });
 

@@ -99,6 +99,7 @@ export async function ingestScanReport({ db, actor }: Ctx, rawInput: unknown): P
       devices: [report.device.name],
       clients: { [s.client]: [s.configPath] },
       evidence: [evidence],
+      confidence: null,
       daily: [],
       source: "scan",
     });

@@ -138,9 +138,12 @@ export async function ingestTraffic({ db, actor }: Ctx, source: TrafficSource): 
   }
 
   const sha256 = hash.digest("hex");
-  const summaries = agg.finish();
+  const servers = agg.finish();
+  // Candidates (MCP evidence below the detector's threshold) are stored for review, never counted as findings.
+  const summaries = servers.filter((s) => s.status === "finding");
   const ctxShadow = await shadowContext(db);
   const shadow = summaries.filter((s) => isShadow(s.url, ctxShadow));
+  const candidates = servers.filter((s) => s.status === "candidate" && isShadow(s.url, ctxShadow));
   const approved = summaries.filter((s) => !shadow.includes(s)).map((s) => s.url);
   const mcpRecords = summaries.reduce((n, s) => n + s.requests, 0);
   const now = new Date();
@@ -160,7 +163,7 @@ export async function ingestTraffic({ db, actor }: Ctx, source: TrafficSource): 
         ),
       )
       .limit(1);
-    const merged = dup ? [] : await mergeSightings(tx, actor, shadow.map((s) => sightingFromSummary(s, now)), { upload: id, filename: source.filename ?? null });
+    const merged = dup ? [] : await mergeSightings(tx, actor, [...shadow, ...candidates].map((s) => sightingFromSummary(s, now)), { upload: id, filename: source.filename ?? null });
     const [row] = await tx
       .update(trafficUploads)
       .set({
@@ -172,8 +175,9 @@ export async function ingestTraffic({ db, actor }: Ctx, source: TrafficSource): 
         formats,
         mcpRecords,
         servers: summaries.length,
-        shadowServers: shadow.length,
-        newFindings: merged.filter((m) => m.created).length,
+        // A candidate this upload's evidence promoted is a shadow server of this upload too.
+        shadowServers: dup ? shadow.length : merged.filter((m) => !m.candidate).length,
+        newFindings: merged.filter((m) => m.created && !m.candidate).length,
         sha256,
         duplicateOf: dup?.id ?? null,
         finishedAt: new Date(),
@@ -184,9 +188,10 @@ export async function ingestTraffic({ db, actor }: Ctx, source: TrafficSource): 
       action: "traffic.upload",
       targetType: "traffic_upload",
       targetId: id,
-      details: { filename: source.filename ?? null, bytes, lines: splitter.lines, badLines, shadowServers: shadow.length, newFindings: row!.newFindings, duplicateOf: dup?.id ?? null },
+      details: { filename: source.filename ?? null, bytes, lines: splitter.lines, badLines, shadowServers: row!.shadowServers, newFindings: row!.newFindings, duplicateOf: dup?.id ?? null },
     });
-    return { upload: toUploadOutput(row!), findings: merged.map((m) => ({ id: m.id, url: m.key, created: m.created })) };
+    const listed = (candidate: boolean) => merged.filter((m) => m.candidate === candidate).map((m) => ({ id: m.id, url: m.key, created: m.created }));
+    return { upload: toUploadOutput(row!), findings: listed(false), candidates: listed(true) };
   });
   let result: Awaited<ReturnType<typeof merge>>;
   try {

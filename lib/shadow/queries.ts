@@ -42,15 +42,17 @@ async function toSummaries(db: Queryable, rows: readonly ShadowFinding[]): Promi
     assignee: f.assigneeId && emailOf.has(f.assigneeId) ? { id: f.assigneeId, email: emailOf.get(f.assigneeId)! } : null,
     blocked: blockedSet.has(f.id) || (f.state === "resolved" && f.resolution === "blocked"),
     serverId: f.serverId,
+    confidence: f.confidence === null ? null : Math.round(f.confidence * 1000) / 1000,
+    candidate: f.candidate,
     updatedAt: f.updatedAt.toISOString(),
   }));
 }
 
-/** Findings, most severe and most recent first; `state=open` is new and investigating together. */
+/** Findings (or, with `candidates`, the candidates), most severe and most recent first; `state=open` is new and investigating together. */
 export async function listFindings({ db, actor }: Ctx, rawQuery: z.input<typeof ListFindingsQuery> = {}): Promise<FindingSummaryOutput[]> {
   authorize(actor, "shadow.read");
   const q = ListFindingsQuery.parse(rawQuery);
-  const where: SQL[] = [];
+  const where: SQL[] = [eq(shadowFindings.candidate, q.candidates ?? false)];
   if (q.state === "open") where.push(ne(shadowFindings.state, "resolved"));
   else if (q.state) where.push(eq(shadowFindings.state, q.state));
   if (q.severity) where.push(eq(shadowFindings.severity, q.severity));
@@ -62,7 +64,7 @@ export async function listFindings({ db, actor }: Ctx, rawQuery: z.input<typeof 
   const rows = await db
     .select()
     .from(shadowFindings)
-    .where(where.length ? and(...where) : undefined)
+    .where(and(...where))
     .orderBy(asc(sql`case ${shadowFindings.state} when 'new' then 0 when 'investigating' then 1 else 2 end`), asc(SEVERITY_ORDER), desc(shadowFindings.lastSeen), asc(shadowFindings.id))
     .limit(q.limit ?? 200);
   return toSummaries(db, rows);

@@ -37,6 +37,8 @@ export type UploadOutput = z.infer<typeof UploadOutput>;
 export const TrafficIngestOutput = z.object({
   upload: UploadOutput,
   findings: z.array(z.object({ id: Uuid, url: z.string(), created: z.boolean() })),
+  /** Servers with MCP evidence below the finding threshold: stored with their evidence, listed by `GET /api/v1/shadow/findings?candidates=1`. */
+  candidates: z.array(z.object({ id: Uuid, url: z.string(), created: z.boolean() })),
   /** MCP servers in the log that are approved or the portal itself (not findings). */
   approved: z.array(z.string()),
 });
@@ -69,6 +71,10 @@ export const FindingSummaryOutput = z.object({
   assignee: z.object({ id: Uuid, email: z.string() }).nullable(),
   blocked: z.boolean(),
   serverId: Uuid.nullable(),
+  /** The detector's confidence 0…1 over all uploads (null: reported by laptop scans only). */
+  confidence: z.number().nullable(),
+  /** Below the finding threshold: listed only with `candidates=1`. */
+  candidate: z.boolean(),
   updatedAt: IsoDateTime,
 });
 export type FindingSummaryOutput = z.infer<typeof FindingSummaryOutput>;
@@ -96,6 +102,7 @@ export const ListFindingsQuery = z.strictObject({
   kind: z.enum(["remote", "stdio"]).optional(),
   q: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
+  candidates: z.union([z.boolean(), z.stringbool()]).optional().describe("1: list candidates (MCP evidence below the detector's threshold) instead of findings"),
 });
 
 /**

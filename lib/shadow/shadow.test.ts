@@ -309,6 +309,32 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(days.reduce((n, d) => n + Number(d.requests), 0)).toBe(5);
   });
 
+  it("keeps a server with too little evidence as a candidate, lists it on request, and makes it a finding when more evidence arrives", async () => {
+    const url = `https://agent-${uniq()}.acme.example/agent`;
+    const line = (entries: string[], at: string) => cloudflare({ at, email: "erin@acme.test", device: "LAPTOP-9", url, entries });
+    const first = await upload([line(["MCP Tools Call"], "2026-11-21T10:00:00Z")], { format: "cloudflare" });
+    expect(first.findings).toEqual([]);
+    expect(first.candidates).toEqual([{ id: expect.any(String), url, created: true }]);
+    expect(first.upload).toMatchObject({ shadowServers: 0, newFindings: 0 });
+    const id = first.candidates[0]!.id;
+    expect((await listFindings(as(security), { q: url })).map((f) => f.id)).toEqual([]);
+    const [candidate] = await listFindings(as(security), { q: url, candidates: "1" });
+    expect(candidate).toMatchObject({ id, candidate: true, confidence: 0.6 });
+    const detail = FindingDetailOutput.parse(await getFinding(as(security), id));
+    expect(detail.evidence.map((e) => e.kind)).toEqual(["dlp-upload"]);
+    expect((await shadowStats(as(security), 30, NOW)).topHosts.map((h) => h.host)).not.toContain(new URL(url).host);
+
+    // The next upload holds another MCP method to the same server: together a session, a finding.
+    const second = await upload([line(["MCP Tools List"], "2026-11-22T10:00:00Z")], { format: "cloudflare" });
+    expect(second.findings).toEqual([{ id, url, created: true }]);
+    expect(second.upload).toMatchObject({ shadowServers: 1, newFindings: 1 });
+    const promoted = await getFinding(as(security), id);
+    expect(promoted).toMatchObject({ candidate: false, confidence: 0.8 });
+    expect(promoted.evidence.map((e) => e.kind)).toEqual(["dlp-upload", "method-sequence"]);
+    expect(promoted.timeline.map((e) => e.kind)).toEqual(["candidate", "detected"]);
+    expect((await listFindings(as(security), { q: url })).map((f) => f.id)).toEqual([id]);
+  });
+
   it("refuses an empty upload and writes no finding", async () => {
     const before = await counts();
     await expect(ingestTraffic(as(security), { body: null })).rejects.toBeInstanceOf(ValidationError);

@@ -1,4 +1,4 @@
-import { desc, eq, isNotNull, sql } from "drizzle-orm";
+import { and, desc, eq, isNotNull, sql } from "drizzle-orm";
 import { shadowFindings, shadowSightings, memberships, teams, users } from "@/db/schema";
 import { authorize } from "@/lib/auth/actor";
 import type { Ctx } from "@/lib/context";
@@ -12,7 +12,7 @@ export async function shadowStats({ db, actor }: Ctx, days = 30, now = new Date(
   const perDay = await db
     .select({ day: sql<string>`to_char(${shadowFindings.firstSeen} at time zone 'UTC', 'YYYY-MM-DD')`, kind: shadowFindings.kind, n: sql<number>`count(*)::int` })
     .from(shadowFindings)
-    .where(sql`${shadowFindings.firstSeen} >= ${since.toISOString()}`)
+    .where(and(eq(shadowFindings.candidate, false), sql`${shadowFindings.firstSeen} >= ${since.toISOString()}`))
     .groupBy(sql`1`, shadowFindings.kind);
   const byDay = new Map<string, { remote: number; stdio: number }>();
   for (let i = 0; i < days; i++) byDay.set(new Date(since.getTime() + i * 86_400_000).toISOString().slice(0, 10), { remote: 0, stdio: 0 });
@@ -21,10 +21,12 @@ export async function shadowStats({ db, actor }: Ctx, days = 30, now = new Date(
     if (d) d[r.kind] += Number(r.n);
   }
   const state = sql<string>`case when ${shadowFindings.state} = 'resolved' then 'resolved: ' || replace(${shadowFindings.resolution}::text, '_', ' ') else ${shadowFindings.state}::text end`;
-  const byState = await db.select({ state, count: sql<number>`count(*)::int` }).from(shadowFindings).groupBy(sql`1`).orderBy(sql`1`);
+  const byState = await db.select({ state, count: sql<number>`count(*)::int` }).from(shadowFindings).where(eq(shadowFindings.candidate, false)).groupBy(sql`1`).orderBy(sql`1`);
   const topUsers = await db
     .select({ user: shadowSightings.user, requests: sql<number>`sum(${shadowSightings.requests})::bigint`, findings: sql<number>`count(distinct ${shadowSightings.findingId})::int` })
     .from(shadowSightings)
+    // Candidates are not findings: their sightings wait out of the charts.
+    .innerJoin(shadowFindings, and(eq(shadowFindings.id, shadowSightings.findingId), eq(shadowFindings.candidate, false)))
     .where(sql`${shadowSightings.user} <> ''`)
     .groupBy(shadowSightings.user)
     .orderBy(desc(sql`2`))
@@ -32,6 +34,7 @@ export async function shadowStats({ db, actor }: Ctx, days = 30, now = new Date(
   const topTeams = await db
     .select({ team: teams.name, requests: sql<number>`sum(${shadowSightings.requests})::bigint`, findings: sql<number>`count(distinct ${shadowSightings.findingId})::int` })
     .from(shadowSightings)
+    .innerJoin(shadowFindings, and(eq(shadowFindings.id, shadowSightings.findingId), eq(shadowFindings.candidate, false)))
     .innerJoin(users, sql`lower(${users.email}) = lower(${shadowSightings.user})`)
     .innerJoin(memberships, eq(memberships.userId, users.id))
     .innerJoin(teams, eq(teams.id, memberships.teamId))
@@ -42,7 +45,7 @@ export async function shadowStats({ db, actor }: Ctx, days = 30, now = new Date(
     .select({ host: sql<string>`${shadowFindings.host}`, requests: sql<number>`sum(${shadowFindings.requests})::bigint`, findings: sql<number>`count(*)::int` })
     .from(shadowFindings)
     // Local (stdio) servers have no host and make no network requests: the per-day chart counts them.
-    .where(isNotNull(shadowFindings.host))
+    .where(and(isNotNull(shadowFindings.host), eq(shadowFindings.candidate, false)))
     .groupBy(sql`1`)
     .orderBy(desc(sql`2`), desc(sql`3`))
     .limit(10);

@@ -9,8 +9,9 @@ import { actorLabel, type Actor } from "@/lib/auth/actor";
 import { portalPublicUrl, portalUrls } from "@/lib/config/edge-keys";
 import { redactUrl } from "@core/net/redact-url";
 import type { TrafficRecord } from "@core/shadow/records";
+import { confidenceOf, MCP_THRESHOLD } from "@core/shadow/detect";
 import { assessSeverity } from "@core/shadow/severity";
-import { MAX_EVIDENCE, mergeEvidence, type ServerSummary, type ShadowContext } from "@core/shadow/servers";
+import { MAX_EVIDENCE, mergeEvidence, methodSequenceEvidence, type ServerSummary, type ShadowContext } from "@core/shadow/servers";
 
 export const MAX_LISTED_PEOPLE = 200;
 const MAX_TOOLS = 100;
@@ -86,6 +87,8 @@ export interface Sighting {
   devices: string[];
   clients: Record<string, string[]>;
   evidence: FindingEvidence[];
+  /** The detector's confidence (traffic); null for laptop scans, whose config names the server as MCP. */
+  confidence: number | null;
   daily: { day: string; user: string; requests: number }[];
   source: "traffic" | "scan";
 }
@@ -112,6 +115,7 @@ export function sightingFromSummary(s: ServerSummary, fallbackTime: Date): Sight
     devices: s.devices,
     clients: {},
     evidence: s.evidence.map((e) => ({ kind: e.kind, sentence: e.sentence, weight: e.weight, count: e.count, sample: sampleOf(e.sample) })),
+    confidence: s.confidence,
     daily: s.daily,
     source: "traffic",
   };
@@ -121,16 +125,22 @@ function severityOf(f: Pick<ShadowFinding, "kind" | "url" | "vendor" | "command"
   return assessSeverity({ kind: f.kind, url: f.url, vendor: f.vendor, command: f.command, methods: f.methods, tools: f.tools, userCount: f.userCount, deviceCount: f.devices.length });
 }
 
+/** A traffic sighting below the detector's threshold is a candidate; a laptop scan names an MCP server outright. */
+function isCandidate(confidence: number | null): boolean {
+  return confidence !== null && confidence < MCP_THRESHOLD;
+}
+
 /**
  * Merges sightings into findings (call inside the upload's or scan's transaction). A finding that
  * was resolved keeps its resolution: a blocked server seen again stays blocked, and the sighting
- * goes on its timeline.
+ * goes on its timeline. A candidate becomes a finding once the evidence of all its sightings
+ * together reaches the threshold (or a laptop scan reports it); a finding never goes back.
  */
-export async function mergeSightings(tx: Queryable, actor: Actor, sightings: readonly Sighting[], context: Record<string, unknown>): Promise<{ id: string; key: string; created: boolean }[]> {
+export async function mergeSightings(tx: Queryable, actor: Actor, sightings: readonly Sighting[], context: Record<string, unknown>): Promise<{ id: string; key: string; created: boolean; candidate: boolean }[]> {
   if (sightings.length === 0) return [];
   const existing = await tx.select().from(shadowFindings).where(inArray(shadowFindings.key, sightings.map((s) => s.key))).for("update");
   const byKey = new Map(existing.map((f) => [f.key, f]));
-  const out: { id: string; key: string; created: boolean }[] = [];
+  const out: { id: string; key: string; created: boolean; candidate: boolean }[] = [];
   const label = actorLabel(actor);
   for (const s of sightings) {
     const have = byKey.get(s.key);
@@ -156,24 +166,34 @@ export async function mergeSightings(tx: Queryable, actor: Actor, sightings: rea
         devices: s.devices.slice(0, MAX_LISTED_PEOPLE),
         clients: s.clients,
         evidence: s.evidence.slice(0, MAX_EVIDENCE),
+        confidence: s.confidence,
+        candidate: isCandidate(s.confidence),
         seenInTraffic: traffic,
         seenInScans: 1 - traffic,
       };
       const sev = severityOf(base);
       const [row] = await tx.insert(shadowFindings).values({ ...base, severity: sev.severity, severityReasons: sev.reasons, score: sev.score }).returning({ id: shadowFindings.id });
       id = row!.id;
-      await tx.insert(shadowFindingEvents).values({ findingId: id, kind: "detected", actorId: actor.userId, actorLabel: label, details: { ...context, requests: s.requests, users: s.userCount } });
-      out.push({ id, key: s.key, created: true });
+      await tx.insert(shadowFindingEvents).values({ findingId: id, kind: base.candidate ? "candidate" : "detected", actorId: actor.userId, actorLabel: label, details: { ...context, requests: s.requests, users: s.userCount, confidence: s.confidence } });
+      out.push({ id, key: s.key, created: true, candidate: base.candidate });
     } else {
       id = have.id;
       const users = unionCapped(have.users, s.users, MAX_LISTED_PEOPLE);
+      const methods = mergeCounts(have.methods, s.methods);
+      const evidence = mergedEvidence(have.evidence, s.evidence);
+      // Methods seen by different uploads make a session too (one upload may hold only tools/list, the next tools/call).
+      const seq = s.source === "traffic" && evidence.length > 0 ? methodSequenceEvidence(Object.keys(methods), have.requests + s.requests) : null;
+      if (seq !== null && !evidence.some((e) => e.kind === seq.kind)) mergeEvidence(evidence, [seq], evidence[0]!.sample, 1);
+      // Evidence of every upload together: the heaviest sighting of each kind (as within one upload).
+      const confidence = s.confidence === null && have.confidence === null ? null : Math.max(have.confidence ?? 0, s.confidence ?? 0, s.confidence === null ? 0 : confidenceOf(evidence));
+      const candidate = have.candidate && s.source === "traffic" && isCandidate(confidence);
       const merged = {
         names: unionCapped(have.names, s.names, MAX_NAMES),
         vendor: have.vendor ?? s.vendor,
         firstSeen: s.firstSeen < have.firstSeen ? s.firstSeen : have.firstSeen,
         lastSeen: s.lastSeen > have.lastSeen ? s.lastSeen : have.lastSeen,
         requests: have.requests + s.requests,
-        methods: mergeCounts(have.methods, s.methods),
+        methods,
         tools: mergeCounts(have.tools, s.tools, MAX_TOOLS),
         users,
         // Exact while the lists are under their bound; beyond it a lower bound.
@@ -182,7 +202,9 @@ export async function mergeSightings(tx: Queryable, actor: Actor, sightings: rea
         clients: Object.fromEntries(
           [...new Set([...Object.keys(have.clients), ...Object.keys(s.clients)])].map((c) => [c, unionCapped(have.clients[c] ?? [], s.clients[c] ?? [], 20)]),
         ),
-        evidence: mergedEvidence(have.evidence, s.evidence),
+        evidence,
+        confidence,
+        candidate,
         seenInTraffic: have.seenInTraffic + traffic,
         seenInScans: have.seenInScans + 1 - traffic,
       };
@@ -191,8 +213,9 @@ export async function mergeSightings(tx: Queryable, actor: Actor, sightings: rea
         .update(shadowFindings)
         .set({ ...merged, severity: sev.severity, severityReasons: sev.reasons, score: sev.score, updatedAt: new Date() })
         .where(eq(shadowFindings.id, id));
-      await tx.insert(shadowFindingEvents).values({ findingId: id, kind: "seen", actorId: actor.userId, actorLabel: label, details: { ...context, requests: s.requests, users: s.userCount } });
-      out.push({ id, key: s.key, created: false });
+      const promoted = have.candidate && !candidate;
+      await tx.insert(shadowFindingEvents).values({ findingId: id, kind: promoted ? "detected" : "seen", actorId: actor.userId, actorLabel: label, details: { ...context, requests: s.requests, users: s.userCount, confidence, ...(promoted ? { wasCandidate: true } : {}) } });
+      out.push({ id, key: s.key, created: promoted, candidate });
     }
     if (s.daily.length > 0) {
       for (let i = 0; i < s.daily.length; i += 500) {

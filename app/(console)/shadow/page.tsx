@@ -24,6 +24,8 @@ const FILTERS = [
   ["open", "Open"],
   ["resolved", "Resolved"],
   ["all", "All"],
+  // Servers with MCP evidence below the detector's threshold: kept for review, not findings.
+  ["candidates", "Candidates"],
 ] as const;
 
 export default async function ShadowPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
@@ -35,7 +37,7 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
   const severity = sp.severity === "high" || sp.severity === "medium" || sp.severity === "low" ? sp.severity : undefined;
   const canTriage = can(ctx.actor, "shadow.triage");
   const [findings, stats, blocks, uploads] = await Promise.all([
-    listFindings(ctx, { ...(filter === "all" ? {} : { state: filter }), ...(q ? { q } : {}), ...(severity ? { severity } : {}), limit: 500 }),
+    listFindings(ctx, { ...(filter === "candidates" ? { candidates: true } : filter === "all" ? {} : { state: filter }), ...(q ? { q } : {}), ...(severity ? { severity } : {}), limit: 500 }),
     shadowStats(ctx),
     listBlocks(ctx),
     listUploads(ctx, 10),
@@ -83,7 +85,7 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
           </div>
         }
       >
-        <Table head={["Severity", "Server", "Users", "Requests", "First seen", "Last seen", "Seen in", "State", "Assignee"]} empty={filter === "open" ? "No open findings." : "No findings."}>
+        <Table head={["Severity", "Server", "Users", "Requests", "First seen", "Last seen", "Seen in", "State", "Assignee"]} empty={filter === "open" ? "No open findings." : filter === "candidates" ? "No candidates: no server with MCP evidence below the finding threshold." : "No findings."}>
           {findings.map((f) => (
             <tr key={f.id} data-testid="finding-row">
               <Td>

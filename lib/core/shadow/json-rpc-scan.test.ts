@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { R_CONTENT, R_MODEL, R_OTHER, R_ROLE, R_ROOTS, scanBody } from "./json-rpc-scan";
+import { R_CONTENT, R_IS_ERROR, R_MODEL, R_OTHER, R_PROTOCOL_VERSION, R_ROLE, R_ROOTS, R_SERVER_INFO, R_TOOLS, scanBody } from "./json-rpc-scan";
 
 const INITIALIZE = '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{"roots":{"listChanged":true}},"clientInfo":{"name":"x","version":"1"}}}';
 
 describe("scanBody", () => {
   it("reads the top-level fields of one message and the keys of its params", () => {
     expect(scanBody(INITIALIZE)).toEqual([
-      { jsonrpc2: true, method: "initialize", paramsKind: 1, protocolVersion: "2025-06-18", clientInfo: true, truncated: false, hasId: true, result: false, resultKeys: 0 },
+      { jsonrpc2: true, method: "initialize", paramsKind: 1, protocolVersion: "2025-06-18", clientInfo: true, truncated: false, hasId: true, result: false, resultKeys: 0, capabilities: true, paramsName: false, lspMarkers: false, mcpMeta: false, extraKeys: false, trailing: false },
     ]);
   });
 
@@ -21,7 +21,7 @@ describe("scanBody", () => {
     it("keeps what it read before the cut inside params and marks the message truncated", () => {
       const cut = INITIALIZE.slice(0, INITIALIZE.indexOf('"listChanged"') + 16);
       expect(scanBody(cut)).toEqual([
-        { jsonrpc2: true, method: "initialize", paramsKind: 1, protocolVersion: "2025-06-18", clientInfo: false, truncated: true, hasId: true, result: false, resultKeys: 0 },
+        { jsonrpc2: true, method: "initialize", paramsKind: 1, protocolVersion: "2025-06-18", clientInfo: false, truncated: true, hasId: true, result: false, resultKeys: 0, capabilities: true, paramsName: false, lspMarkers: false, mcpMeta: false, extraKeys: false, trailing: false },
       ]);
     });
 
@@ -43,7 +43,7 @@ describe("scanBody", () => {
     it("never sees MCP JSON quoted inside another payload's string", () => {
       const quoted = JSON.stringify({ text: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: {} }) });
       expect(scanBody(quoted)).toEqual([
-        { jsonrpc2: false, method: "", paramsKind: 0, protocolVersion: "", clientInfo: false, truncated: false, hasId: false, result: false, resultKeys: 0 },
+        { jsonrpc2: false, method: "", paramsKind: 0, protocolVersion: "", clientInfo: false, truncated: false, hasId: false, result: false, resultKeys: 0, capabilities: false, paramsName: false, lspMarkers: false, mcpMeta: false, extraKeys: true, trailing: false },
       ]);
     });
 
@@ -99,6 +99,37 @@ describe("scanBody", () => {
       expect(scanBody(sampling)).toMatchObject([{ hasId: true, result: true, resultKeys: R_ROLE | R_CONTENT | R_MODEL, truncated: false }]);
       expect(scanBody('{"jsonrpc":"2.0","id":4,"result":{"roots":[{"uri":"file:///x"}],"extra":1}}')).toMatchObject([{ result: true, resultKeys: R_ROOTS | R_OTHER }]);
       expect(scanBody('{"jsonrpc":"2.0","id":5,"result":[]}')).toMatchObject([{ result: true, resultKeys: 0 }]);
+    });
+  });
+
+  describe("what tells MCP from other JSON-RPC and from MCP carried as data", () => {
+    it("marks LSP's initialize by its params and by its capabilities, even when the body is cut inside them", () => {
+      expect(scanBody('{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"processId":42,"clientInfo":{"name":"vscode"},"rootUri":"file:///r","capabilities":{}}}')).toMatchObject([{ lspMarkers: true, clientInfo: true, protocolVersion: "" }]);
+      expect(scanBody('{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"capabilities":{"workspace":{"applyEdit":true},"textDocument":{"hov')).toMatchObject([{ lspMarkers: true, capabilities: true, truncated: true }]);
+      expect(scanBody(INITIALIZE)).toMatchObject([{ lspMarkers: false }]);
+    });
+
+    it("reads a numeric protocolVersion (Agent Client Protocol) as none", () => {
+      expect(scanBody('{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":1,"clientCapabilities":{}}}')).toMatchObject([{ protocolVersion: "", capabilities: false }]);
+    });
+
+    it("sees MCP 2026-07-28 metadata in params._meta, and a tool name", () => {
+      const call = '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"search","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}';
+      expect(scanBody(call)).toMatchObject([{ method: "tools/call", paramsName: true, mcpMeta: true }]);
+      expect(scanBody('{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"_meta":{"progressToken":1}}}')).toMatchObject([{ paramsName: false, mcpMeta: false }]);
+    });
+
+    it("flags keys that are not JSON-RPC's (a log event) and a second document after the first (NDJSON)", () => {
+      expect(scanBody('{"level":30,"jsonrpc":"2.0","id":1,"method":"tools/list","msg":"rpc"}')).toMatchObject([{ jsonrpc2: true, extraKeys: true }]);
+      expect(scanBody('{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"x"}}')).toMatchObject([{ extraKeys: false }]);
+      expect(scanBody('{"jsonrpc":"2.0","id":1,"method":"tools/list"}\n{"jsonrpc":"2.0","id":2,"method":"tools/call"}')).toMatchObject([{ trailing: true }]);
+      expect(scanBody('{"jsonrpc":"2.0","id":1,"method":"tools/list"}\n')).toMatchObject([{ trailing: false }]);
+    });
+
+    it("records the keys of a server's answers", () => {
+      expect(scanBody('{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":"s"}}}')[0]!.resultKeys & (R_PROTOCOL_VERSION | R_SERVER_INFO)).toBe(R_PROTOCOL_VERSION | R_SERVER_INFO);
+      expect(scanBody('{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}')).toMatchObject([{ resultKeys: R_TOOLS }]);
+      expect(scanBody('{"jsonrpc":"2.0","id":1,"result":{"content":[],"isError":false}}')).toMatchObject([{ resultKeys: R_CONTENT | R_IS_ERROR }]);
     });
   });
 });

@@ -8,12 +8,25 @@ export interface RpcMessage {
   jsonrpc2: boolean;
   method: string;
   paramsKind: 0 | 1 | 2; // 0 absent, 1 object, 2 other
+  /** params.protocolVersion when a string ("" when absent or a number, as in other protocols). */
   protocolVersion: string;
   clientInfo: boolean;
+  /** params.capabilities is an object. */
+  capabilities: boolean;
+  /** params.name is a string (tools/call, prompts/get). */
+  paramsName: boolean;
+  /** LSP's initialize markers: params.processId / rootUri / rootPath / workspaceFolders, capabilities.textDocument / workspace. */
+  lspMarkers: boolean;
+  /** params._meta has an `io.modelcontextprotocol/…` key (MCP 2026-07-28 per-request metadata). */
+  mcpMeta: boolean;
   truncated: boolean;
   hasId: boolean;
   result: boolean;
   resultKeys: number; // bit set of the R_* flags below
+  /** Top-level keys other than JSON-RPC's own (jsonrpc, id, method, params, result, error): a log event or record, not a message. */
+  extraKeys: boolean;
+  /** Another JSON value follows the message (NDJSON): a log stream or file, never one HTTP request of MCP. */
+  trailing: boolean;
 }
 
 export const R_ROLE = 1,
@@ -21,7 +34,12 @@ export const R_ROLE = 1,
   R_MODEL = 4,
   R_ROOTS = 8,
   R_ACTION = 16,
-  R_OTHER = 32;
+  R_OTHER = 32,
+  R_PROTOCOL_VERSION = 64,
+  R_SERVER_INFO = 128,
+  R_TOOLS = 256,
+  R_IS_ERROR = 512,
+  R_CAPABILITIES = 1024;
 
 function isWs(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
@@ -114,8 +132,10 @@ function scanObject(s: string, i: number, onKey: (keyStart: number, valueStart: 
 }
 
 function newMessage(): RpcMessage {
-  return { jsonrpc2: false, method: "", paramsKind: 0, protocolVersion: "", clientInfo: false, truncated: false, hasId: false, result: false, resultKeys: 0 };
+  return { jsonrpc2: false, method: "", paramsKind: 0, protocolVersion: "", clientInfo: false, capabilities: false, paramsName: false, lspMarkers: false, mcpMeta: false, truncated: false, hasId: false, result: false, resultKeys: 0, extraKeys: false, trailing: false };
 }
+
+const MCP_META_KEY = '"io.modelcontextprotocol/';
 
 function scanMessage(s: string, i: number, m: RpcMessage): number {
   const end = scanObject(s, i, (k, v) => {
@@ -140,6 +160,22 @@ function scanMessage(s: string, i: number, m: RpcMessage): number {
       const e = scanObject(s, v, (pk, pv) => {
         if (keyIs(s, pk, '"protocolVersion"')) m.protocolVersion = readSimpleString(s, pv);
         else if (keyIs(s, pk, '"clientInfo"')) m.clientInfo = s.charCodeAt(pv) === 123;
+        else if (keyIs(s, pk, '"name"')) m.paramsName = s.charCodeAt(pv) === 34;
+        else if (keyIs(s, pk, '"processId"') || keyIs(s, pk, '"rootUri"') || keyIs(s, pk, '"rootPath"') || keyIs(s, pk, '"workspaceFolders"')) m.lspMarkers = true;
+        else if (keyIs(s, pk, '"capabilities"')) {
+          if (s.charCodeAt(pv) !== 123) return -1;
+          m.capabilities = true;
+          return scanObject(s, pv, (ck) => {
+            if (keyIs(s, ck, '"textDocument"') || keyIs(s, ck, '"workspace"')) m.lspMarkers = true;
+            return -1;
+          });
+        } else if (keyIs(s, pk, '"_meta"')) {
+          if (s.charCodeAt(pv) !== 123) return -1;
+          return scanObject(s, pv, (mk) => {
+            if (keyIs(s, mk, MCP_META_KEY)) m.mcpMeta = true;
+            return -1;
+          });
+        }
         return -1;
       });
       if (e < 0) m.truncated = true;
@@ -154,12 +190,18 @@ function scanMessage(s: string, i: number, m: RpcMessage): number {
         else if (keyIs(s, rk, '"model"')) m.resultKeys |= R_MODEL;
         else if (keyIs(s, rk, '"roots"')) m.resultKeys |= R_ROOTS;
         else if (keyIs(s, rk, '"action"')) m.resultKeys |= R_ACTION;
+        else if (keyIs(s, rk, '"protocolVersion"')) m.resultKeys |= R_PROTOCOL_VERSION;
+        else if (keyIs(s, rk, '"serverInfo"')) m.resultKeys |= R_SERVER_INFO;
+        else if (keyIs(s, rk, '"tools"')) m.resultKeys |= R_TOOLS;
+        else if (keyIs(s, rk, '"isError"')) m.resultKeys |= R_IS_ERROR;
+        else if (keyIs(s, rk, '"capabilities"')) m.resultKeys |= R_CAPABILITIES;
         else if (!keyIs(s, rk, '"_meta"') && !keyIs(s, rk, '"stopReason"')) m.resultKeys |= R_OTHER;
         return -1;
       });
       if (e < 0) m.truncated = true;
       return e;
     }
+    if (!keyIs(s, k, '"error"')) m.extraKeys = true;
     return -1;
   });
   if (end < 0) m.truncated = true;
@@ -173,7 +215,8 @@ export function scanBody(s: string): RpcMessage[] {
   const out: RpcMessage[] = [];
   if (c === 123) {
     const m = newMessage();
-    scanMessage(s, i, m);
+    const end = scanMessage(s, i, m);
+    if (end > 0 && skipWs(s, end) < s.length) m.trailing = true;
     out.push(m);
   } else if (c === 91) {
     // JSON-RPC batch (MCP 2025-03-26 allowed them).

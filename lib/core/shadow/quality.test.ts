@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { generateCorpus, HARD_NEGATIVE_CLASSES, type LabeledCorpus } from "@/testing/corpora/shadow-traffic";
-import { classifyRecord, classifyRecords } from "./detect";
+import { EVIDENCE_NEGATIVE_CLASSES, generateCorpus, HARD_NEGATIVE_CLASSES, HARD_POSITIVE_MODES, type LabeledCorpus } from "@/testing/corpora/shadow-traffic";
+import { classifyRecord, classifyRecords, confidenceOf, MCP_THRESHOLD } from "./detect";
 import { parseLine, parseTime, detectFormat, type TrafficFormat, type TrafficRecord } from "./records";
 import { canonicalServerUrl, groupServers, isShadow } from "./servers";
 import { seededRandom } from "@/testing/seeded-random.mjs";
@@ -24,6 +24,13 @@ function rec(line: Record<string, unknown>): TrafficRecord {
 
 const gen = (o: Record<string, unknown>) => rec({ ts: "2026-11-02T08:00:00Z", user: "a@acme.com", method: "POST", status: 200, ...o });
 const cf = (o: Record<string, unknown>) => rec({ Datetime: "2026-11-02T08:00:00Z", Email: "a@acme.com", HTTPMethod: "GET", HTTPStatusCode: 200, ...o });
+
+/** URLs the detector calls findings (servers at or above the finding threshold). */
+function findingUrls(records: readonly TrafficRecord[]): string[] {
+  return groupServers(records)
+    .filter((s) => s.status === "finding")
+    .map((s) => s.url);
+}
 
 function pr(tp: number, fp: number, fn: number) {
   return { precision: tp + fp === 0 ? 1 : tp / (tp + fp), recall: tp + fn === 0 ? 1 : tp / (tp + fn) };
@@ -51,17 +58,21 @@ describe("detector quality on the generated corpus", () => {
     });
     const recordLevel = pr(tp, fp, fn);
 
-    const predicted = new Set(groupServers(records).map((s) => s.url));
+    const predicted = new Set(findingUrls(records));
     const truth = new Set(c.positiveServers);
     const stp = [...predicted].filter((u) => truth.has(u)).length;
-    const serverLevel = pr(stp, predicted.size - stp, truth.size - stp);
-    const missed = [...truth].filter((u) => !predicted.has(u));
-    const extra = [...predicted].filter((u) => !truth.has(u));
+    const sfp = predicted.size - stp;
+    const sfn = truth.size - stp;
+    const stn = c.negativeServers.filter((u) => !predicted.has(u)).length;
+    const serverLevel = pr(stp, sfp, sfn);
+    const kindOf = new Map(c.lines.map((l) => [l.server, l.kind]));
+    const missed = [...truth].filter((u) => !predicted.has(u)).map((u) => `${u} (${kindOf.get(u)})`);
+    const extra = [...predicted].filter((u) => !truth.has(u)).map((u) => `${u} (${kindOf.get(u) ?? "?"})`);
 
     rows.push(
-      `${format.padEnd(10)} records ${String(c.lines.length).padStart(5)}  P ${recordLevel.precision.toFixed(3)} R ${recordLevel.recall.toFixed(3)} | servers ${truth.size}+/${c.negativeServers.length}-  P ${serverLevel.precision.toFixed(3)} R ${serverLevel.recall.toFixed(3)} | ${Math.round((c.lines.length / ms) * 1000)} lines/s (cold, in-test; not a benchmark)`,
+      `${format.padEnd(10)} servers TP ${String(stp).padStart(3)} FP ${String(sfp).padStart(3)} FN ${String(sfn).padStart(3)} TN ${String(stn).padStart(3)}  precision ${serverLevel.precision.toFixed(3)} recall ${serverLevel.recall.toFixed(3)} | records ${String(c.lines.length).padStart(5)} P ${recordLevel.precision.toFixed(3)} R ${recordLevel.recall.toFixed(3)} | ${Math.round((c.lines.length / ms) * 1000)} lines/s (cold, in-test; not a benchmark)`,
     );
-    console.log(`shadow detector quality\n${rows.join("\n")}${missed.length ? `\nmissed: ${missed.join(", ")}` : ""}${extra.length ? `\nfalse: ${extra.join(", ")}` : ""}`);
+    console.log(`shadow detector quality (server level: a finding is a predicted MCP server)\n${rows.join("\n")}${missed.length ? `\nmissed: ${missed.join(", ")}` : ""}${extra.length ? `\nfalse: ${extra.join(", ")}` : ""}`);
     expect(recordLevel.precision).toBeGreaterThanOrEqual(0.98);
     expect(serverLevel.precision).toBeGreaterThanOrEqual(0.98);
     expect(serverLevel.recall).toBeGreaterThanOrEqual(0.95);
@@ -71,6 +82,15 @@ describe("detector quality on the generated corpus", () => {
     const again = generateCorpus("generic");
     expect(again.lines.map((l) => l.line)).toEqual(corpora.get("generic")!.lines.map((l) => l.line));
     expect(generateCorpus("generic", 7).lines[0]!.line).not.toBe(again.lines[0]!.line);
+  });
+
+  it("covers issue 17's hard positives and negatives in both formats", () => {
+    for (const f of FORMATS) {
+      const kinds = new Set(corpora.get(f)!.lines.map((l) => l.kind));
+      for (const cls of EVIDENCE_NEGATIVE_CLASSES) expect(kinds).toContain(`neg:${cls}`);
+      const modes = f === "generic" ? HARD_POSITIVE_MODES : (["nonstandard-path", "stateless"] as const);
+      for (const m of modes) expect(kinds).toContain(`pos:${m}`);
+    }
   });
 
   it("covers protocol versions, transports, vendor and self-hosted servers, in both formats", () => {
@@ -86,7 +106,7 @@ describe("detector quality on the generated corpus", () => {
 });
 
 describe("hard negatives are never flagged", () => {
-  const cases = FORMATS.flatMap((f) => HARD_NEGATIVE_CLASSES.map((cls) => [f, cls] as const));
+  const cases = FORMATS.flatMap((f) => [...HARD_NEGATIVE_CLASSES, ...EVIDENCE_NEGATIVE_CLASSES].map((cls) => [f, cls] as const));
   it.each(cases)("%s corpus: %s", (format, cls) => {
     const c = corpora.get(format)!;
     const lines = c.lines.filter((l) => l.kind === `neg:${cls}`);
@@ -115,11 +135,91 @@ describe("hard negatives are never flagged", () => {
     ["MCP documentation page", cf({ URL: "https://modelcontextprotocol.io/specification/2025-06-18/basic", HTTPHost: "modelcontextprotocol.io", DownloadMatchedDlpProfileEntries: ["MCP Initialize Method", "MCP Protocol Version"] })],
     ["Minecraft Mod Coder Pack", cf({ URL: "https://maven.minecraftforge.net/de/oceanlabs/mcp/mcp_config/1.16.5/mcp_config-1.16.5.zip", HTTPHost: "maven.minecraftforge.net" })],
     ["mcp in host and path together", gen({ method: "GET", url: "https://mcp-portal.contoso.com/mcp/certifications" })],
+    ["Bitcoin Core 28 ping (JSON-RPC 2.0, no params)", body({ jsonrpc: "2.0", id: 1, method: "ping" }, "http://bitcoind.acme.internal:8332/")],
+    ["LSP initialize cut inside capabilities (capabilities first)", body('{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"capabilities":{"workspace":{"applyEdit":true},"textDocument":{"synchronization":{"dyn', "https://ide.acme.internal/lsp")],
+    ["LSP initialize with a date-looking protocolVersion would still be LSP", body({ jsonrpc: "2.0", id: 0, method: "initialize", params: { processId: 1, protocolVersion: "2025-06-18", rootUri: "file:///r", capabilities: { textDocument: {} } } })],
+    ["Agent Client Protocol initialize (numeric protocolVersion, clientInfo)", body({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: 1, clientCapabilities: { fs: { readTextFile: true } }, clientInfo: { name: "zed", version: "0.170.0" } } }, "https://agent.acme-labs.dev/acp")],
+    ["pino log event in a Datadog batch (JSON-RPC merged into the event)", body([{ ddsource: "nodejs", service: "mcp-gateway", level: 30, jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "x", arguments: {} }, msg: "rpc" }], "https://logs.acme.internal/api/v2/logs")],
+    ["Splunk HEC raw: NDJSON of MCP messages", body('{"jsonrpc":"2.0","id":1,"method":"tools/list"}\n{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x"}}', "https://splunk.acme.internal:8088/services/collector/raw")],
+    ["one raw MCP message indexed into Elasticsearch", body({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "x", arguments: {} } }, "https://es.acme.internal:9200/mcp-audit/_doc")],
+    ["an MCP request mirrored to webhook.site", body({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "claude-ai" } } }, "https://webhook.site/8f7c0d1e-0000-4000-a000-000000000000")],
+    ["a paste as text/plain", gen({ url: "https://paste.rs/", request_headers: { "Content-Type": "text/plain" }, request_body_prefix: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}' })],
+    ["a transcript file uploaded to a chat (requests and a server's answers)", body([{ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "x" } }, { jsonrpc: "2.0", id: 1, result: { content: [], isError: false } }], "https://chat.acme.internal/api/v1/rooms/GENERAL")],
+    ["Gateway: a ticket attachment that trips the MCP DLP entries", cf({ URL: "https://acme.atlassian.net/rest/api/3/issue/OPS-1/attachments", HTTPMethod: "POST", UploadedFileNames: ["trace.json"], UploadMatchedDlpProfileEntries: ["MCP Tools Call"] })],
+    ["Gateway: a Langfuse span with the MCP request as its input", cf({ URL: "https://langfuse.acme.internal/api/public/ingestion", HTTPMethod: "POST", UploadMatchedDlpProfileEntries: ["MCP Tools Call", "MCP JSON-RPC Method"] })],
+    ["a host that answers an MCP-shaped POST with a page", gen({ url: "https://relay.acme.example/inbox", response_content_type: "text/html; charset=utf-8", request_body_prefix: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}' })],
+    ["Gateway: several MCP messages in one body", cf({ URL: "https://intake.acme.internal/v2/events", HTTPMethod: "POST", UploadMatchedDlpProfileEntries: ["MCP Initialize Method", "MCP Protocol Version", "MCP Tools Call"] })],
   ];
   it.each(named)("%s", (_name, r) => {
     const c = classifyRecord(r);
     expect(c.mcp).toBe(false);
-    expect(c.score).toBeLessThan(0.6);
+    expect(c.confidence).toBeLessThan(0.7);
+  });
+});
+
+describe("MCP that is hard to see", () => {
+  it("the stateless revision: _meta on every request, the Mcp-Method header", () => {
+    const meta = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": { name: "c", version: "1" } };
+    const c = classifyRecord(gen({ url: "https://x.example/api/agent", request_body_prefix: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "server/discover", params: { _meta: meta } }) }));
+    expect(c.mcp).toBe(true);
+    expect(c.evidence.map((e) => e.kind)).toEqual(expect.arrayContaining(["jsonrpc-meta", "jsonrpc-method"]));
+    expect(classifyRecord(gen({ url: "https://x.example/x", request_headers: { "Mcp-Method": "tools/call" } })).evidence.map((e) => e.kind)).toContain("header-mcp-method");
+  });
+  it("bodies logged as base64 are read; gzip bytes are not, the headers still count", () => {
+    const b64 = Buffer.from('{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"c"}}}').toString("base64");
+    expect(classifyRecord(gen({ url: "https://x.example/jsonrpc", request_body_prefix: b64, request_body_encoding: "base64" })).mcp).toBe(true);
+    const gz = gen({ url: "https://x.example/jsonrpc", request_body_prefix: "H4sIAAAAAAAAA6tWyirOz1OyUlAqS8wpTVWqBQBTbJ+8EgAAAA==", request_body_encoding: "base64", request_headers: { "Mcp-Session-Id": "s" } });
+    expect([gz.bodyPrefix, gz.requestContentEncoding]).toEqual(["", "gzip"]);
+    expect(classifyRecord(gz).mcp).toBe(true);
+  });
+  it("an answer that is an MCP result", () => {
+    const c = classifyRecord(gen({ url: "https://x.example/x", response_body_prefix: 'event: message\ndata: {"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":"s"}}}' }));
+    expect(c.evidence.map((e) => [e.kind, e.weight])).toEqual([["response-result", 0.9]]);
+    const keysLater = classifyRecord(gen({ url: "https://x.example/x", response_body_prefix: 'id: 1\nevent: message\ndata: {"result":{"tools":[{"name":"t"}]},"jsonrpc":"2.0","id":1}\n\n' }));
+    expect(keysLater.evidence.map((e) => [e.kind, e.weight])).toEqual([["response-result", 0.6]]);
+  });
+  it("legacy HTTP+SSE announced by its endpoint event on any path owns the /messages POSTs", () => {
+    const rs = [
+      gen({ method: "GET", url: "https://x.example/events", response_content_type: "text/event-stream", response_body_prefix: "event: endpoint\ndata: /rpc/messages?sessionId=1\n\n" }),
+      gen({ url: "https://x.example/rpc/messages?sessionId=1", status: 202 }),
+      gen({ url: "https://x.example/rpc/messages?sessionId=1", status: 202 }),
+    ];
+    expect(groupServers(rs).map((s) => [s.url, s.status, s.requests])).toEqual([["https://x.example/events", "finding", 3]]);
+  });
+  it("an MCP server whose host or path merely resembles a payload carrier is still one", () => {
+    const call = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}';
+    expect(classifyRecord(gen({ url: "https://hooks-mcp.acme.dev/mcp", request_body_prefix: call, response_content_type: "application/json" })).mcp).toBe(true);
+    expect(classifyRecord(gen({ url: "https://tools.example.es/api/logs-mcp", request_body_prefix: call, response_content_type: "text/event-stream" })).mcp).toBe(true);
+    expect(classifyRecord(gen({ url: "https://x.example/messages?sessionId=1", status: 202, response_content_type: "text/plain", request_body_prefix: call })).mcp).toBe(true);
+  });
+  it("a body cut mid-JSON still names its method", () => {
+    expect(classifyRecord(gen({ url: "https://x.example/agent/v2/rpc", request_body_prefix: '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"search_is' })).mcp).toBe(true);
+  });
+});
+
+describe("findings and candidates", () => {
+  const dlp = (entries: string[], o: Record<string, unknown> = {}) => cf({ URL: "https://tools.acme.internal/agent", HTTPMethod: "POST", UploadMatchedDlpProfileEntries: entries, ...o });
+  it("one DLP-matched request is a candidate with its evidence; separate MCP methods to the same server make a finding", () => {
+    const [one] = groupServers([dlp(["MCP Tools Call"])]);
+    expect(one).toMatchObject({ url: "https://tools.acme.internal/agent", status: "candidate", confidence: 0.6 });
+    expect(one!.evidence.map((e) => e.kind)).toEqual(["dlp-upload"]);
+    const [two] = groupServers([dlp(["MCP Tools List"]), dlp(["MCP Tools Call"])]);
+    expect(two).toMatchObject({ status: "finding", confidence: 0.8 });
+    expect(two!.evidence.map((e) => e.kind)).toEqual(["dlp-upload", "method-sequence"]);
+  });
+  it("the threshold: confidence 0.7 and above is a finding", () => {
+    expect(MCP_THRESHOLD).toBe(0.7);
+    expect(confidenceOf([{ kind: "dlp-upload", weight: 0.6 }])).toBe(0.6);
+    expect(confidenceOf([{ kind: "dlp-upload", weight: 0.6 }, { kind: "known-client", weight: 0.2 }, { kind: "mcp-in-path", weight: 0.15 }])).toBe(0.72);
+    // Supporting evidence alone never gets there, however much of it.
+    expect(confidenceOf(["known-client", "mcp-accept", "mcp-in-host", "mcp-in-path", "dlp-download", "jsonrpc-generic"].map((kind) => ({ kind, weight: 0.9 })))).toBe(0.3);
+  });
+  it("a server with only counter-evidence or supporting evidence is neither", () => {
+    const lsp = gen({ url: "https://ide.acme.internal/lsp", request_body_prefix: JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { processId: 1, rootUri: "file:///r", capabilities: {} } }) });
+    const paste = gen({ url: "https://paste.rs/", request_headers: { "Content-Type": "text/plain" }, request_body_prefix: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}' });
+    expect(classifyRecord(lsp).evidence.map((e) => e.kind)).toEqual(["other-protocol"]);
+    expect(classifyRecord(paste).evidence.map((e) => e.kind)).toEqual(["mcp-as-data"]);
+    expect(groupServers([lsp, paste, gen({ method: "GET", url: "https://mcp.mcpherson.edu/mcp" })])).toEqual([]);
   });
 });
 
@@ -148,14 +248,22 @@ describe("MCP evidence, one kind at a time", () => {
     expect(classifyRecord(gen({ url: "https://x.example/rpc", response_headers: { "mcp-session-id": "abc" } })).mcp).toBe(true);
   });
   it("Cloudflare DLP upload entries, and known vendor endpoints", () => {
-    expect(classifyRecord(cf({ URL: "https://tools.acme.internal/rpc", HTTPMethod: "POST", UploadMatchedDlpProfileEntries: ["MCP Tools Call"] })).mcp).toBe(true);
+    // One DLP method entry is protocol evidence short of a finding (a chat message can trip it); MCP's handshake is one.
+    expect(classifyRecord(cf({ URL: "https://tools.acme.internal/rpc", HTTPMethod: "POST", UploadMatchedDlpProfileEntries: ["MCP Tools Call"] }))).toMatchObject({ mcp: false, confidence: 0.6 });
+    expect(classifyRecord(cf({ URL: "https://tools.acme.internal/rpc", HTTPMethod: "POST", UploadMatchedDlpProfileEntries: ["MCP Initialize Method", "MCP Protocol Version"] })).mcp).toBe(true);
+    // …and initialize alone (a looser profile's entry, LSP trips it) is not protocol evidence.
+    expect(classifyRecord(cf({ URL: "https://tools.acme.internal/rpc", HTTPMethod: "POST", UploadMatchedDlpProfileEntries: ["MCP Initialize Method"] })).confidence).toBeLessThan(0.2);
     expect(classifyRecord(cf({ URL: "https://mcp.notion.com/mcp", HTTPMethod: "POST" })).mcp).toBe(true);
     expect(classifyRecord(cf({ URL: "https://api.githubcopilot.com/mcp/", HTTPMethod: "POST" })).mcp).toBe(true);
     expect(classifyRecord(cf({ URL: "https://api.githubcopilot.com/chat/completions", HTTPMethod: "POST" })).mcp).toBe(false);
   });
-  it("RFC 9728 discovery of an MCP-like resource", () => {
-    expect(classifyRecord(cf({ URL: "https://t.acme.dev/.well-known/oauth-protected-resource/api/mcp" })).mcp).toBe(true);
-    expect(classifyRecord(cf({ URL: "https://t.acme.dev/.well-known/oauth-protected-resource/api/v2" })).mcp).toBe(false);
+  it("RFC 9728 discovery of an MCP-like resource: a candidate alone, a finding with the 401 that asked for it and an MCP client", () => {
+    const discovery = cf({ URL: "https://t.acme.dev/.well-known/oauth-protected-resource/api/mcp", UserAgent: "claude-code/1.0.61" });
+    expect(classifyRecord(discovery)).toMatchObject({ mcp: false });
+    expect(classifyRecord(cf({ URL: "https://t.acme.dev/.well-known/oauth-protected-resource/api/v2" })).confidence).toBe(0);
+    expect(groupServers([discovery]).map((s) => [s.url, s.status])).toEqual([["https://t.acme.dev/api/mcp", "candidate"]]);
+    const challenge = cf({ URL: "https://t.acme.dev/api/mcp", HTTPMethod: "POST", HTTPStatusCode: 401, UserAgent: "claude-code/1.0.61" });
+    expect(groupServers([challenge, discovery]).map((s) => [s.url, s.status])).toEqual([["https://t.acme.dev/api/mcp", "finding"]]);
   });
 });
 
@@ -234,7 +342,7 @@ describe("servers", () => {
     expect(s!.devices).toEqual(["D1", "D2"]);
     expect(new Date(s!.firstSeen).toISOString()).toBe("2026-11-01T00:00:00.000Z");
     expect(new Date(s!.lastSeen).toISOString()).toBe("2026-11-03T00:00:00.000Z");
-    expect(s!.evidence[0]!.sample).toBe(rs[0]);
+    expect(s!.evidence.find((e) => e.kind === "dlp-upload")!.sample).toBe(rs[0]);
   });
 
   it("isShadow matches the full origin including port, and approved path prefixes", () => {

@@ -36,13 +36,24 @@ export interface TrafficRecord {
   mcpProtocolVersion: string;
   /** Mcp-Session-Id from the request, else from the response ("" when absent). */
   mcpSessionId: string;
+  /** Request header Mcp-Method (MCP 2026-07-28 mirrors the body's method in it); "" when absent. */
+  mcpMethod: string;
+  /** Request Content-Encoding, lower-case ("gzip" also when a base64 body turned out to be gzip bytes). */
+  requestContentEncoding: string;
   /** Request Accept and Content-Type headers. */
   accept: string;
   requestContentType: string;
   /** Lower-case response content type ("" when unknown). */
   responseContentType: string;
-  /** First bytes of the request body (generic logs only); "" when not captured. */
+  /**
+   * First bytes of the request body (generic logs only); "" when not captured or not readable
+   * (gzip bytes). `request_body_encoding: "base64"` bodies are decoded here.
+   */
   bodyPrefix: string;
+  /** First bytes of the response body (generic logs that capture it); "" otherwise. */
+  responseBodyPrefix: string;
+  /** Names of files uploaded in the request (Cloudflare UploadedFileNames). */
+  uploadedFiles: readonly string[];
   /** DLP profile entries matched on the request body (Cloudflare). */
   uploadDlpEntries: readonly string[];
   /** DLP profile entries matched on the response body (Cloudflare). */
@@ -298,10 +309,14 @@ function parseCloudflare(o: Record<string, unknown>): ParseResult {
       userAgent: str(o.UserAgent),
       mcpProtocolVersion: "",
       mcpSessionId: "",
+      mcpMethod: "",
+      requestContentEncoding: "",
       accept: "",
       requestContentType: "",
       responseContentType: "",
       bodyPrefix: "",
+      responseBodyPrefix: "",
+      uploadedFiles: strList(o.UploadedFileNames),
       uploadDlpEntries: strList(o.UploadMatchedDlpProfileEntries),
       downloadDlpEntries: strList(o.DownloadMatchedDlpProfileEntries),
       dlpProfiles: downloadProfiles.length === 0 ? uploadProfiles : uploadProfiles.concat(downloadProfiles),
@@ -318,8 +333,10 @@ interface WantedHeaders {
   userAgent: string;
   mcpProtocolVersion: string;
   mcpSessionId: string;
+  mcpMethod: string;
   accept: string;
   contentType: string;
+  contentEncoding: string;
 }
 
 /**
@@ -331,7 +348,7 @@ function readHeaders(h: unknown, into: WantedHeaders): void {
   const o = h as Record<string, unknown>;
   for (const k in o) {
     const n = k.length;
-    if (n !== 6 && n !== 10 && n !== 12 && n !== 14 && n !== 20) continue;
+    if (n !== 6 && n !== 10 && n !== 12 && n !== 14 && n !== 16 && n !== 20) continue;
     let v = o[k];
     if (Array.isArray(v)) v = v[0];
     if (typeof v !== "string") continue;
@@ -340,10 +357,13 @@ function readHeaders(h: unknown, into: WantedHeaders): void {
       if (lk === "accept") into.accept = v;
     } else if (n === 10) {
       if (lk === "user-agent") into.userAgent = v;
+      else if (lk === "mcp-method") into.mcpMethod = v.trim();
     } else if (n === 12) {
       if (lk === "content-type") into.contentType = v;
     } else if (n === 14) {
       if (lk === "mcp-session-id") into.mcpSessionId = v;
+    } else if (n === 16) {
+      if (lk === "content-encoding") into.contentEncoding = v.trim().toLowerCase();
     } else if (lk === "mcp-protocol-version") into.mcpProtocolVersion = v.trim();
   }
 }
@@ -354,11 +374,20 @@ function parseGeneric(o: Record<string, unknown>): ParseResult {
   if (url === "" && hostField === "") return { ok: false, error: "missing url and host" };
   const parts = splitUrl(url, hostField, "https");
   if (parts === null) return { ok: false, error: "url has no host" };
-  const req: WantedHeaders = { userAgent: "", mcpProtocolVersion: "", mcpSessionId: "", accept: "", contentType: "" };
+  const req: WantedHeaders = { userAgent: "", mcpProtocolVersion: "", mcpSessionId: "", mcpMethod: "", accept: "", contentType: "", contentEncoding: "" };
   readHeaders(o.request_headers, req);
-  const res: WantedHeaders = { userAgent: "", mcpProtocolVersion: "", mcpSessionId: "", accept: "", contentType: "" };
+  const res: WantedHeaders = { userAgent: "", mcpProtocolVersion: "", mcpSessionId: "", mcpMethod: "", accept: "", contentType: "", contentEncoding: "" };
   readHeaders(o.response_headers, res);
-  const body = o.request_body_prefix;
+  let body = text(o.request_body_prefix);
+  let encoding = req.contentEncoding;
+  if (body !== "" && o.request_body_encoding === "base64") {
+    body = fromBase64Prefix(body);
+    // gzip bytes (1f 8b) cannot be read without inflating: the body is then unreadable, the encoding known.
+    if (body.charCodeAt(0) === 0x1f && body.charCodeAt(1) === 0x8b) {
+      body = "";
+      encoding ||= "gzip";
+    }
+  } else if (body.charCodeAt(0) === 0x1f) body = ""; // gzip bytes logged as text
   return {
     ok: true,
     record: {
@@ -377,10 +406,14 @@ function parseGeneric(o: Record<string, unknown>): ParseResult {
       userAgent: req.userAgent,
       mcpProtocolVersion: req.mcpProtocolVersion,
       mcpSessionId: req.mcpSessionId || res.mcpSessionId,
+      mcpMethod: req.mcpMethod,
+      requestContentEncoding: encoding,
       accept: req.accept,
       requestContentType: req.contentType,
       responseContentType: (text(o.response_content_type) || res.contentType).toLowerCase(),
-      bodyPrefix: typeof body === "string" ? body : "",
+      bodyPrefix: body,
+      responseBodyPrefix: text(o.response_body_prefix),
+      uploadedFiles: EMPTY,
       uploadDlpEntries: EMPTY,
       downloadDlpEntries: EMPTY,
       dlpProfiles: EMPTY,
@@ -391,6 +424,19 @@ function parseGeneric(o: Record<string, unknown>): ParseResult {
       bytesIn: num(o.bytes_in),
     },
   };
+}
+
+/**
+ * A base64 body prefix as bytes in a "binary" string (one char per byte: JSON's ASCII reads as is).
+ * A prefix cut mid-quantum is decoded up to its last whole quantum; invalid base64 gives "".
+ */
+function fromBase64Prefix(b64: string): string {
+  const s = b64.length % 4 === 0 ? b64 : b64.slice(0, b64.length - (b64.length % 4));
+  try {
+    return atob(s);
+  } catch {
+    return "";
+  }
 }
 
 /** `scheme://host[:port]` of a record. */

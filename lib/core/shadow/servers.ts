@@ -2,7 +2,7 @@
  * Groups classified records into MCP servers by canonical base URL, and tells shadow servers
  * from approved ones. Pure.
  */
-import { type Classification, classifyRecord, type Evidence, isLegacySseMessagesPost, isLegacySseStream, knownVendorEndpoint, MCP_THRESHOLD } from "./detect";
+import { type Classification, classifyRecord, confidenceOf, type Evidence, hasProtocolEvidence, isLegacySseMessagesPost, isLegacySseStream, knownVendorEndpoint, MCP_THRESHOLD } from "./detect";
 import { recordOrigin, type TrafficRecord } from "./records";
 
 const OAUTH_PR = "/.well-known/oauth-protected-resource";
@@ -65,6 +65,10 @@ export interface ServerSummary {
   /** Requests per UTC day and user ("" when the log named none), for charts (bounded). */
   daily: { day: string; user: string; requests: number }[];
   totalScore: number;
+  /** 0…1 from the heaviest evidence of each kind over all its records (detect.ts, confidenceOf). */
+  confidence: number;
+  /** "finding" at MCP_THRESHOLD and above; "candidate": some protocol evidence, not enough (kept, shown on request). */
+  status: "finding" | "candidate";
   /** Distinct evidence kinds with one sample each (bounded). */
   evidence: { kind: Evidence["kind"]; sentence: string; weight: number; count: number; sample: TrafficRecord }[];
 }
@@ -117,6 +121,9 @@ interface Partial {
 }
 
 const DAY_MS = 86_400_000;
+const PAIR_WEIGHT = { kind: "legacy-sse-pair", weight: 0.5 };
+/** Methods that say nothing about a session on their own. */
+const NOT_SEQUENCE = /:result$|^http:|^ping$|^notifications\/(?:cancelled|progress)$/;
 
 /**
  * Streams classified traffic into MCP servers in bounded memory: state grows with the number of
@@ -139,7 +146,7 @@ export class ServerAggregator {
 
   push(r: TrafficRecord): Classification {
     const result = classifyRecord(r);
-    if (result.evidence.length === 0) return result;
+    if (result.evidence.length === 0 || !hasProtocolEvidence(result)) return result;
     let isSse = false;
     let isMsg = false;
     for (const e of result.evidence) {
@@ -156,9 +163,8 @@ export class ServerAggregator {
         else if (!list.includes(p)) list.push(p);
       }
     } else if (isMsg) this.msgOrigins.add(origin);
-    // A pairing adds strong evidence of weight 0.5 (see classifyRecords).
-    const needsPair = !result.mcp;
-    if (needsPair && (!(isSse || isMsg) || result.score + 0.5 < MCP_THRESHOLD)) return result;
+    // Records whose only protocol evidence is half of the legacy HTTP+SSE pattern count once their origin shows both halves.
+    const needsPair = (isSse || isMsg) && !result.mcp && !result.evidence.some((e) => e.strong && e.weight > 0 && !e.kind.startsWith("legacy-sse"));
     const messages = isLegacySseMessagesPost(r);
     const url = canonicalServerUrl(r);
     const key = `${url}\u0000${messages ? "m" : ""}${needsPair ? "p" : ""}`;
@@ -212,7 +218,7 @@ export class ServerAggregator {
           if (tool !== null && (g.tools.has(tool) || g.tools.size < MAX_TOOLS)) bump(g.tools, tool, 1);
         }
       }
-    g.score += needsPair ? Math.min(1, result.score + 0.5) : result.score;
+    g.score += needsPair ? confidenceOf([...result.evidence, PAIR_WEIGHT]) : result.confidence;
     mergeEvidence(g.evidence, result.evidence, r, 1);
     return result;
   }
@@ -276,7 +282,10 @@ export class ServerAggregator {
       const users = [...s.users.keys()].sort();
       const daily: ServerSummary["daily"] = [];
       for (const [day, m] of [...s.daily].sort((a, b) => (a[0] < b[0] ? -1 : 1))) for (const [user, requests] of m) daily.push({ day, user, requests });
+      const seq = methodSequenceEvidence(s.methods.keys(), s.requests);
+      if (seq !== null) mergeEvidence(s.evidence, [seq], s.evidence[0]!.sample, 1);
       const evidence = [...s.evidence].sort((a, b) => b.weight - a.weight);
+      const confidence = confidenceOf(evidence);
       const finite = s.firstSeen !== Number.POSITIVE_INFINITY;
       out.push({
         url: s.url,
@@ -294,12 +303,25 @@ export class ServerAggregator {
         tools: Object.fromEntries(s.tools),
         daily,
         totalScore: Math.round(s.score * 1000) / 1000,
+        confidence,
+        status: confidence >= MCP_THRESHOLD ? "finding" : "candidate",
         evidence,
       });
     }
-    out.sort((a, b) => b.totalScore - a.totalScore || (a.url < b.url ? -1 : 1));
+    out.sort((a, b) => (a.status === b.status ? 0 : a.status === "finding" ? -1 : 1) || b.totalScore - a.totalScore || (a.url < b.url ? -1 : 1));
     return out;
   }
+}
+
+/**
+ * Per server: initialize, then tools/list, then tools/call, each its own request, is a conversation,
+ * not one document that mentions them (several MCP messages in one body are dropped as data before
+ * they get here). Null when the methods seen say nothing of a session.
+ */
+export function methodSequenceEvidence(methods: Iterable<string>, requests: number): Evidence | null {
+  const distinct = [...methods].filter((m) => !NOT_SEQUENCE.test(m));
+  if (distinct.length < 2 || requests < 2) return null;
+  return { kind: "method-sequence", weight: 0.5, strong: true, sentence: `${distinct.length} distinct MCP methods in separate requests (${distinct.slice(0, 4).join(", ")}${distinct.length > 4 ? ", …" : ""}): an MCP session.` };
 }
 
 function bump(m: Map<string, number>, k: string, n: number): void {

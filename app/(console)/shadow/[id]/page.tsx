@@ -10,6 +10,7 @@ import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { NotFoundError } from "@/lib/errors";
 import { getFinding, triagePeople } from "@/lib/shadow/queries";
+import { MCP_THRESHOLD } from "@core/shadow/detect";
 import type { FindingDetailOutput } from "@/lib/shadow/schemas";
 import { approveFindingAction, triageFindingAction } from "../actions";
 import { count } from "@core/text/count";
@@ -90,6 +91,7 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
         description={<span className="break-all font-mono text-xs">{title}</span>}
         actions={
           <div className="flex gap-1">
+            {f.candidate && <Badge>candidate</Badge>}
             <Badge tone={SEVERITY_TONE[f.severity]}>{f.severity} severity</Badge>
             <Badge tone={stateTone(f.state, f.resolution)}>{stateLabel(f.state, f.resolution)}</Badge>
             {f.blocked && <Badge tone="indigo">on the block list</Badge>}
@@ -114,6 +116,12 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
               <div>
                 <dt className="text-xs text-zinc-500">Requests</dt>
                 <dd className="tabular-nums">{f.requests.toLocaleString("en-US")}</dd>
+              </div>
+              <div>
+                <dt className="text-xs text-zinc-500">Confidence</dt>
+                <dd className="tabular-nums" title={`A finding from ${MCP_THRESHOLD} up; below it a candidate`}>
+                  {f.confidence === null ? "laptop scan" : f.confidence.toFixed(2)}
+                </dd>
               </div>
               <div>
                 <dt className="text-xs text-zinc-500">Vendor</dt>
