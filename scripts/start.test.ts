@@ -220,11 +220,13 @@ describe("npm start, as a person runs it", () => {
     }
   });
 
-  it("shows no edge secret on any command line, in either portal mode, and hands wrangler dev the secret all the same", async () => {
+  it("shows no edge secret or sign-in code on any command line, in either portal mode, and hands wrangler dev the secret all the same", async () => {
     for (const started of [workerd!, wrangler!]) {
       const secret = readFileSync(path.join(started.dataDir, "edge-secret"), "utf8").trim();
       expect(secret.length).toBeGreaterThan(20);
-      const holders = everyCommandLine().filter((line) => line.includes(secret));
+      const signInCode = /sign-in\?code=([A-Z0-9-]+)/.exec(started.output())?.[1];
+      expect(signInCode).toBeTruthy();
+      const holders = everyCommandLine().filter((line) => line.includes(secret) || line.includes(signInCode!));
       expect(holders).toEqual([]);
     }
     // The portal under wrangler dev knows the secret (from its env file): a signed operator request passes, an unsigned one does not.
