@@ -9,13 +9,17 @@
 // the sign-in code the first person (who becomes admin) must type. The console runs behind
 // scripts/lib/console-server.mjs, which tells it each request's TCP peer.
 // `--dev` runs Next's development server the same way (`npm run dev`), without building.
-import { spawn, spawnSync } from "node:child_process";
+// Its output is kept to what a person can act on (scripts/lib/start-output.mjs), every address in it
+// uses one host name (localhost), and no secret goes on a command line: `ps` shows those to everyone.
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { localDataDir, publicKeySet, resolveEdgeSecret, resolveSigningKey } from "./lib/local-keys.mjs";
 import { generateSignInCode, SIGN_IN_CODE_SETTING } from "./lib/sign-in-code.mjs";
+import { keepConsoleLine, keepPortalLine, nextBuildFilter, pipeLines, renamePortalOrigin } from "./lib/start-output.mjs";
+import { consoleOriginFor, wranglerDevArgs, wranglerEnv, wranglerSecretsFile, writeSecretsFile } from "./lib/start-settings.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
@@ -56,10 +60,28 @@ if (!buildOnly && localMode && !LOOPBACK.has(host)) {
   process.exit(1);
 }
 
-if (!dev && (!buildIsCurrent() || process.argv.includes("--rebuild"))) {
-  console.log("[portcullis] building the console (about 30 s the first time)…");
-  const build = spawnSync(process.execPath, [nextBin, "build"], { cwd: root, stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
-  if (build.status !== 0) process.exit(build.status ?? 1);
+if (!dev && (!buildIsCurrent() || process.argv.includes("--rebuild"))) await build();
+
+/**
+ * `next build` without its type check and persistent cache (PORTCULLIS_START_BUILD, next.config.ts)
+ * and without its progress lines and route table: warnings and errors pass through, then one line
+ * with the time it took.
+ */
+async function build() {
+  console.log("[portcullis] building the console (about 1.5 min the first time on 2 cores)…");
+  const started = Date.now();
+  const child = spawn(process.execPath, [nextBin, "build"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", PORTCULLIS_START_BUILD: "1" },
+  });
+  pipeLines(child.stdout, nextBuildFilter(), process.stdout);
+  const [code, signal] = await new Promise((resolve) => child.on("close", (...exit) => resolve(exit)));
+  if (code !== 0) {
+    console.error(`[portcullis] the console build failed (${signal ?? `exit code ${code}`}); its errors are above`);
+    process.exit(code || 1);
+  }
+  console.log(`[portcullis] console built in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
 if (buildOnly) process.exit(0);
@@ -70,9 +92,12 @@ const portalPort = process.env.PORTCULLIS_PORTAL_PORT || "8787";
 const consoleEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", HOST: host, PORT: port, PORTCULLIS_PEER_KEY: randomBytes(32).toString("base64url") };
 if (dev) consoleEnv.NODE_ENV = "development";
 else delete consoleEnv.NODE_ENV;
+// One host name for everything this start prints and hands out: see consoleOriginFor.
+const consoleOrigin = consoleOriginFor({ host, port, authUrl: process.env.AUTH_URL });
 const signInCode = localMode ? process.env[SIGN_IN_CODE_SETTING] || generateSignInCode() : undefined;
 if (signInCode) consoleEnv[SIGN_IN_CODE_SETTING] = signInCode;
 let portal;
+let secretsFile;
 let stopping = false;
 if (portalMode !== "off") {
   // The keys exist before either process starts, from the same files the console reads
@@ -89,8 +114,8 @@ if (portalMode !== "off") {
   }
   consoleEnv.PORTCULLIS_PORTAL_URLS ??= `http://127.0.0.1:${portalPort}`;
   consoleEnv.PORTCULLIS_PORTAL_PUBLIC_URL ??= `http://localhost:${portalPort}`;
-  const consoleUrl = process.env.AUTH_URL ? new URL(process.env.AUTH_URL).origin : `http://localhost:${port}`;
-  const workerVars = { PORTCULLIS_BUNDLE_KEYS: JSON.stringify(publicKeySet(keys)), PORTCULLIS_CONSOLE_URL: consoleUrl, PORTCULLIS_EDGE_SECRET: edgeSecret };
+  const portalOrigin = new URL(consoleEnv.PORTCULLIS_PORTAL_PUBLIC_URL.split(",")[0].trim()).origin;
+  const publicVars = { PORTCULLIS_BUNDLE_KEYS: JSON.stringify(publicKeySet(keys)), PORTCULLIS_CONSOLE_URL: consoleOrigin };
   // Either way the portal is our child in our process group, so a supervisor that kills the group
   // (Playwright, systemd, Ctrl-C) stops workerd too; on our own exit we signal the child, which
   // stops its workerd.
@@ -98,36 +123,32 @@ if (portalMode !== "off") {
     // wrangler's CLI itself, not its bin wrapper: the wrapper does not pass signals on, so stopping it
     // would leave wrangler and workerd running.
     const wranglerCli = path.join(root, "node_modules", "wrangler", "wrangler-dist", "cli.js");
-    console.log(`[portcullis] portal Worker on http://localhost:${portalPort}/mcp (wrangler dev: reloads on source changes; storage under ${path.join(dir, "wrangler")})`);
+    console.log(`[portcullis] portal Worker on ${portalOrigin}/mcp (wrangler dev: reloads on source changes; storage under ${path.join(dir, "wrangler")})`);
+    // The edge secret in a file of this user's only (`ps` shows command lines to everyone), removed when we stop.
+    secretsFile = wranglerSecretsFile(dir);
+    mkdirSync(path.dirname(secretsFile), { recursive: true });
+    writeSecretsFile(secretsFile, { PORTCULLIS_EDGE_SECRET: edgeSecret });
     portal = spawn(
       process.execPath,
-      [
-        "--no-warnings",
-        "--experimental-vm-modules",
-        wranglerCli,
-        "dev",
-        "--config", path.join("workers", "portal", "wrangler.jsonc"),
-        "--ip", "127.0.0.1",
-        "--port", portalPort,
-        "--persist-to", path.join(dir, "wrangler"),
-        "--show-interactive-dev-session=false",
-        ...Object.entries(workerVars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
-      ],
+      wranglerDevArgs({ wranglerCli, config: path.join("workers", "portal", "wrangler.jsonc"), port: portalPort, persistTo: path.join(dir, "wrangler"), vars: publicVars, secretsFile }),
       {
         cwd: root,
-        stdio: ["ignore", "inherit", "inherit"],
+        stdio: ["ignore", "pipe", "pipe"],
         // wrangler's debug log grows by a few KB per request: keep it with the rest of the local data, not in ~/.config.
-        env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: process.env.WRANGLER_LOG_PATH ?? path.join(dir, "wrangler", "logs") },
+        env: wranglerEnv(process.env, path.join(dir, "wrangler", "logs")),
       },
     );
+    const rename = (line) => renamePortalOrigin(line, `http://127.0.0.1:${portalPort}`, portalOrigin);
+    pipeLines(portal.stdout, keepPortalLine, process.stdout, rename);
+    pipeLines(portal.stderr, keepPortalLine, process.stderr, rename);
   } else {
-    console.log(`[portcullis] portal Worker on http://localhost:${portalPort}/mcp (workerd; PORTCULLIS_PORTAL=off to skip, =wrangler for wrangler dev)`);
+    console.log(`[portcullis] portal Worker on ${portalOrigin}/mcp (workerd; PORTCULLIS_PORTAL=off to skip, =wrangler for wrangler dev)`);
     // The Worker's vars travel in the child's environment, not its command line (which `ps` shows).
     // The IPC channel lets the runner stop workerd if we go away without signalling it.
     portal = spawn(process.execPath, [portalRunner], {
       cwd: root,
       stdio: ["ignore", "inherit", "inherit", "ipc"],
-      env: { ...process.env, ...workerVars, PORTCULLIS_PORTAL_PORT: portalPort, PORTCULLIS_PORTAL_HOST: "127.0.0.1" },
+      env: { ...process.env, ...publicVars, PORTCULLIS_EDGE_SECRET: edgeSecret, PORTCULLIS_PORTAL_PORT: portalPort, PORTCULLIS_PORTAL_HOST: "127.0.0.1", PORTCULLIS_PORTAL_ORIGIN: portalOrigin },
     });
   }
   portal.on("error", (error) => console.error(`[portcullis] could not start the portal Worker: ${error.message}`));
@@ -145,7 +166,6 @@ function stopPortal(signal = "SIGTERM") {
   }
 }
 
-const consoleOrigin = `http://${host === "0.0.0.0" ? "localhost" : host === "::1" ? "[::1]" : host}:${port}`;
 console.log(`[portcullis] console on ${consoleOrigin}`);
 if (signInCode) {
   console.log(
@@ -155,9 +175,10 @@ if (signInCode) {
 }
 const child = spawn(process.execPath, [consoleServer, ...(dev ? ["--dev"] : [])], {
   cwd: root,
-  stdio: "inherit",
+  stdio: ["inherit", "pipe", "inherit"],
   env: consoleEnv,
 });
+pipeLines(child.stdout, keepConsoleLine, process.stdout);
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
     stopping = true;
@@ -165,7 +186,10 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
     child.kill(signal);
   });
 }
-process.on("exit", () => stopPortal());
+process.on("exit", () => {
+  stopPortal();
+  if (secretsFile) rmSync(secretsFile, { force: true });
+});
 child.on("exit", (code, signal) => {
   stopping = true;
   stopPortal();

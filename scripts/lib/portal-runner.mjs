@@ -14,6 +14,8 @@
 //   PORTCULLIS_BUNDLE_KEYS, PORTCULLIS_CONSOLE_URL, PORTCULLIS_EDGE_SECRET   required (the Worker's vars)
 //   PORTCULLIS_PORTAL_PORT   default 8787        PORTCULLIS_PORTAL_HOST   default 127.0.0.1
 //   PORTCULLIS_DATA_DIR      default .data       PORTCULLIS_PORTAL_LOG    "requests": one line per request
+//   PORTCULLIS_PORTAL_ORIGIN the origin the ready line names (npm start: http://localhost:8787, the host
+//                            name it uses for the console too); default the address workerd listens on
 //   PORTCULLIS_EVENTS        "buffer": no queue; events go to the durable sharded buffer (docs/events.md).
 //                            Default: the queue locally, "buffer" in self-hosted mode (Miniflare's
 //                            queue broker keeps its messages in memory only).
@@ -21,7 +23,8 @@
 //
 // Log: by default no line per request (Miniflare's request log costs a call from workerd back to
 // Node for every request); PORTCULLIS_PORTAL_LOG=requests turns on one line per request
-// (`POST /mcp 200 OK (4ms)`). The Worker's own warnings and errors are always printed.
+// (`POST /mcp 200 OK (4ms)`). The Worker's own warnings and errors are always printed, but for one
+// notice nobody can act on (scripts/lib/start-output.mjs, CIMD_NOTICE).
 // SIGTERM or SIGINT: workerd is stopped (Miniflare's dispose), then this process exits.
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -30,6 +33,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { localDataDir } from "./local-keys.mjs";
 import { PORTAL_MODULE_RULES } from "./miniflare-modules.mjs";
 import { miniflareQueueOptions } from "./miniflare-queues.mjs";
+import { keepPortalLine, pipeLines } from "./start-output.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const portalDir = path.join(root, "workers", "portal");
@@ -82,7 +86,7 @@ export function portalSettings(env = process.env, { selfHosted = false } = {}) {
     ...Object.fromEntries(WORKER_VARS.filter((name) => env[name]).map((name) => [name, env[name]])),
     ...(events === "buffer" ? { PORTCULLIS_EVENTS: "buffer" } : {}),
   };
-  return { host: env.PORTCULLIS_PORTAL_HOST || "127.0.0.1", port, dir: portalDataDir(env), events, logRequests: env.PORTCULLIS_PORTAL_LOG === "requests", vars };
+  return { host: env.PORTCULLIS_PORTAL_HOST || "127.0.0.1", port, origin: env.PORTCULLIS_PORTAL_ORIGIN || undefined, dir: portalDataDir(env), events, logRequests: env.PORTCULLIS_PORTAL_LOG === "requests", vars };
 }
 
 /** workers/portal/wrangler.jsonc without its line comments. */
@@ -106,6 +110,8 @@ export function buildPortalWorker(outdir, { logDir, signal } = {}) {
       ...process.env,
       CLOUDFLARE_CF_FETCH_ENABLED: "false",
       WRANGLER_SEND_METRICS: "false",
+      // The banner's update check is a request to the npm registry whose answer goes nowhere (stdout is ignored).
+      WRANGLER_HIDE_BANNER: "true",
       // wrangler writes a debug log per run: keep it with the portal's data, not in ~/.config.
       ...(logDir ? { WRANGLER_LOG_PATH: logDir } : {}),
     },
@@ -145,6 +151,11 @@ export function miniflareOptions(script, settings, { Log, LogLevel }) {
     // No request.cf object fetched from Cloudflare at start (offline machines, self-hosted): the placeholder.
     cf: false,
     logRequests: settings.logRequests,
+    // Miniflare's default, less the lines nobody can act on.
+    handleRuntimeStdio: (stdout, stderr) => {
+      pipeLines(stdout, keepPortalLine, process.stdout);
+      pipeLines(stderr, keepPortalLine, process.stderr);
+    },
     log: new Log(settings.logRequests ? LogLevel.INFO : LogLevel.WARN),
   };
 }
@@ -214,7 +225,7 @@ export async function main({ selfHosted = false, label = "[portal]" } = {}) {
   }
   if (stopping) return void (await running.stop());
   console.log(
-    `${label} ready on ${running.origin} (workerd, storage under ${settings.dir}; events ${settings.events === "buffer" ? "to the durable buffer" : "through the local queue"}; ` +
+    `${label} ready on ${settings.origin ?? running.origin} (workerd, storage under ${settings.dir}; events ${settings.events === "buffer" ? "to the durable buffer" : "through the local queue"}; ` +
       `${settings.logRequests ? "one log line per request" : "no per-request log: PORTCULLIS_PORTAL_LOG=requests for one line each"})`,
   );
 }
