@@ -66,6 +66,12 @@ export const shadowFindings = pgTable(
     uniqueIndex("shadow_findings_key_idx").on(t.key),
     index("shadow_findings_state_idx").on(t.candidate, t.state, t.lastSeen),
     index("shadow_findings_first_seen_idx").on(t.firstSeen),
+    // Keyset pagination of the findings list, one per sort (lib/shadow/queries.ts listFindings).
+    index("shadow_findings_sort_last_seen_idx").on(t.candidate, t.lastSeen, t.id),
+    index("shadow_findings_sort_first_seen_idx").on(t.candidate, t.firstSeen, t.id),
+    index("shadow_findings_sort_severity_idx").on(t.candidate, t.severity, t.id),
+    index("shadow_findings_sort_users_idx").on(t.candidate, t.userCount, t.id),
+    index("shadow_findings_sort_requests_idx").on(t.candidate, t.requests, t.id),
     check("shadow_findings_resolution_check", sql`(${t.state} = 'resolved') = (${t.resolution} is not null)`),
   ],
 );

@@ -28,6 +28,8 @@ import { listUploads } from "./queries";
 import { FindingDetailOutput, ShadowStatsOutput, TrafficIngestOutput } from "./schemas";
 import { shadowStats } from "./stats";
 
+/** One page of findings (the first). */
+const listed = async (...args: Parameters<typeof listFindings>) => (await listFindings(...args)).findings;
 const uniq = () => Math.random().toString(36).slice(2, 8);
 const enc = new TextEncoder();
 const NOW = new Date("2026-11-26T12:00:00Z");
@@ -229,7 +231,7 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
 
     // The approved server and the ordinary web traffic are no findings.
     expect(await findingByKey("https://mcp.approved.example/mcp")).toBeUndefined();
-    expect((await listFindings(as(security), { q: "news.example" })).length).toBe(0);
+    expect((await listed(as(security), { q: "news.example" })).length).toBe(0);
 
     // Sightings per day and user, the charts' source.
     const daily = await db.select().from(shadowSightings).where(eq(shadowSightings.findingId, a.id));
@@ -317,8 +319,8 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(first.candidates).toEqual([{ id: expect.any(String), url, created: true }]);
     expect(first.upload).toMatchObject({ shadowServers: 0, newFindings: 0 });
     const id = first.candidates[0]!.id;
-    expect((await listFindings(as(security), { q: url })).map((f) => f.id)).toEqual([]);
-    const [candidate] = await listFindings(as(security), { q: url, candidates: "1" });
+    expect((await listed(as(security), { q: url })).map((f) => f.id)).toEqual([]);
+    const [candidate] = await listed(as(security), { q: url, candidates: "1" });
     expect(candidate).toMatchObject({ id, candidate: true, confidence: 0.6 });
     const detail = FindingDetailOutput.parse(await getFinding(as(security), id));
     expect(detail.evidence.map((e) => e.kind)).toEqual(["dlp-upload"]);
@@ -332,7 +334,7 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(promoted).toMatchObject({ candidate: false, confidence: 0.8 });
     expect(promoted.evidence.map((e) => e.kind)).toEqual(["dlp-upload", "method-sequence"]);
     expect(promoted.timeline.map((e) => e.kind)).toEqual(["candidate", "detected"]);
-    expect((await listFindings(as(security), { q: url })).map((f) => f.id)).toEqual([id]);
+    expect((await listed(as(security), { q: url })).map((f) => f.id)).toEqual([id]);
   });
 
   it("refuses an empty upload and writes no finding", async () => {
@@ -626,23 +628,78 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     const resolved = await seed(`https://mcp.list3-${tag}.example/mcp`);
     await updateFinding(as(security), resolved, { state: "resolved", resolution: "false_positive" });
 
-    const mine = await listFindings(as(security), { q: `list` });
+    const mine = await listed(as(security), { q: `list` });
     expect(mine.map((f) => f.id)).toEqual(expect.arrayContaining([high, low, resolved]));
-    const open = await listFindings(as(security), { state: "open", q: tag });
+    const open = await listed(as(security), { state: "open", q: tag, sort: "severity" });
     expect(open.map((f) => f.id).sort()).toEqual([high, low].sort());
     expect(open[0]!.id).toBe(high); // most severe first
-    const highs = await listFindings(as(security), { severity: "high", limit: 500 });
+    const highs = await listed(as(security), { severity: "high", limit: 500 });
     expect(highs.length).toBeGreaterThan(0);
     expect(highs.every((f) => f.severity === "high")).toBe(true);
     expect(highs.map((f) => f.id)).toContain(high);
     expect(highs.map((f) => f.id)).not.toContain(low);
-    expect((await listFindings(as(security), { state: "resolved", q: tag })).map((f) => f.id)).toEqual([resolved]);
-    expect((await listFindings(as(security), { q: `searchme-${tag}` })).map((f) => f.id)).toEqual([high]);
-    expect(await listFindings(as(security), { q: `%_${tag}` })).toEqual([]);
-    const stdio = await listFindings(as(security), { kind: "stdio" });
+    expect((await listed(as(security), { state: "resolved", q: tag })).map((f) => f.id)).toEqual([resolved]);
+    expect((await listed(as(security), { q: `searchme-${tag}` })).map((f) => f.id)).toEqual([high]);
+    expect(await listed(as(security), { q: `%_${tag}` })).toEqual([]);
+    const stdio = await listed(as(security), { kind: "stdio" });
     expect(stdio.length).toBeGreaterThan(0);
     expect(stdio.every((f) => f.kind === "stdio")).toBe(true);
     await expect(listFindings(as(security), { state: "closed" } as never)).rejects.toBeInstanceOf(ZodError);
+  });
+
+  it("pages the list by each sort with a cursor (keyset), each finding once, filters kept, a foreign cursor refused", async () => {
+    const tag = uniq();
+    // Years back, out of the charts' 30 days.
+    const day = (d: number) => new Date(Date.UTC(2020, 10, d, 9));
+    // Equal sort values on purpose (severity, users, lastSeen): ties page by id, nothing repeated or skipped.
+    const made = await db
+      .insert(shadowFindings)
+      .values(
+        [
+          { severity: "high", userCount: 3, requests: 10, first: 1, last: 9 },
+          { severity: "low", userCount: 1, requests: 500, first: 2, last: 9 },
+          { severity: "medium", userCount: 3, requests: 7, first: 3, last: 5 },
+          { severity: "high", userCount: 2, requests: 0, first: 4, last: 6 },
+          { severity: "low", userCount: 5, requests: 3_000_000_000, first: 5, last: 7 },
+        ].map((r, i) => ({ key: `https://page-${i}-${tag}.example/mcp`, kind: "remote" as const, url: `https://page-${i}-${tag}.example/mcp`, severity: r.severity as "high", userCount: r.userCount, requests: r.requests, firstSeen: day(r.first), lastSeen: day(r.last) })),
+      )
+      .returning();
+    const all = async (query: Parameters<typeof listFindings>[1]) => {
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await listFindings(as(security), { ...query, q: tag, limit: 2, ...(cursor ? { cursor } : {}) });
+        expect(page.findings.length).toBeLessThanOrEqual(2);
+        ids.push(...page.findings.map((f) => f.id));
+        if (!page.nextCursor) return ids;
+        cursor = page.nextCursor;
+      }
+      throw new Error("the cursor never ended");
+    };
+    const expected = (by: (f: (typeof made)[number]) => number | bigint, order: "asc" | "desc") =>
+      [...made].sort((a, b) => (by(a) === by(b) ? (a.id < b.id ? -1 : 1) : by(a) < by(b) ? -1 : 1) * (order === "asc" ? 1 : -1)).map((f) => f.id);
+    const rank = { low: 0, medium: 1, high: 2 };
+    expect(await all({})).toEqual(expected((f) => f.lastSeen.getTime(), "desc"));
+    expect(await all({ sort: "lastSeen", order: "asc" })).toEqual(expected((f) => f.lastSeen.getTime(), "asc"));
+    expect(await all({ sort: "firstSeen" })).toEqual(expected((f) => f.firstSeen.getTime(), "desc"));
+    expect(await all({ sort: "severity" })).toEqual(expected((f) => rank[f.severity], "desc"));
+    expect(await all({ sort: "severity", order: "asc" })).toEqual(expected((f) => rank[f.severity], "asc"));
+    expect(await all({ sort: "users" })).toEqual(expected((f) => f.userCount, "desc"));
+    expect(await all({ sort: "requests", order: "asc" })).toEqual(expected((f) => f.requests, "asc"));
+    // Filters hold across pages.
+    expect(await all({ severity: "high", sort: "firstSeen", order: "asc" })).toEqual([made[0]!.id, made[3]!.id]);
+    // The first page of 50 by default; the last page says so.
+    expect((await listFindings(as(security), { q: tag })).nextCursor).toBeNull();
+
+    const { nextCursor } = await listFindings(as(security), { q: tag, sort: "users", limit: 1 });
+    expect(nextCursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    await expect(listFindings(as(security), { q: tag, sort: "lastSeen", cursor: nextCursor! })).rejects.toThrow(/sort=users order=desc, not sort=lastSeen order=desc/);
+    await expect(listFindings(as(security), { q: tag, sort: "users", order: "asc", cursor: nextCursor! })).rejects.toBeInstanceOf(ValidationError);
+    await expect(listFindings(as(security), { q: tag, cursor: "bm90LWEtY3Vyc29y" })).rejects.toThrow(/nextCursor from a previous page/);
+    const forged = Buffer.from(JSON.stringify(["users", "desc", "1; drop table x", made[0]!.id])).toString("base64url");
+    await expect(listFindings(as(security), { q: tag, sort: "users", cursor: forged })).rejects.toBeInstanceOf(ValidationError);
+    await expect(listFindings(as(security), { sort: "score" } as never)).rejects.toBeInstanceOf(ZodError);
+    await expect(listFindings(as(security), { limit: 501 })).rejects.toBeInstanceOf(ZodError);
   });
 
   it("approves a finding into a prefilled registration request, and leaves it open until a server exists", async () => {
@@ -834,7 +891,7 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(stats.newPerDay.find((d) => d.day === "2026-11-05")).toEqual({ day: "2026-11-05", remote: 3, stdio: 0 });
     expect(stats.newPerDay.find((d) => d.day === "2026-11-06")).toEqual({ day: "2026-11-06", remote: 0, stdio: 0 });
 
-    const all = await listFindings(as(security), { limit: 500 });
+    const all = await listed(as(security), { limit: 500 });
     const inWindow = all.filter((f) => f.firstSeen >= "2026-10-28");
     expect(stats.newPerDay.reduce((n, d) => n + d.remote, 0)).toBe(inWindow.filter((f) => f.kind === "remote").length);
     expect(stats.newPerDay.reduce((n, d) => n + d.stdio, 0)).toBe(inWindow.filter((f) => f.kind === "stdio").length);
