@@ -1,5 +1,5 @@
 import { and, eq, like, sql } from "drizzle-orm";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ZodError } from "zod";
 import { testDatabases, useTestDatabase } from "@/testing/db";
 import { auditLog, scanReports, servers, shadowBlocks, shadowFindingEvents, shadowFindings, shadowSightings, trafficUploads } from "@/db/schema";
@@ -645,6 +645,49 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(stdio.length).toBeGreaterThan(0);
     expect(stdio.every((f) => f.kind === "stdio")).toBe(true);
     await expect(listFindings(as(security), { state: "closed" } as never)).rejects.toBeInstanceOf(ZodError);
+  });
+
+  it("never makes a finding of an approved server (registered URL or discovered endpoint) or the portal, from traffic or laptop scans", async () => {
+    const tag = uniq();
+    // Registered at one URL, discovered (endpointUrl) at another origin: both are the approved server.
+    await db.insert(servers).values({ slug: `reg-${tag}`, name: "Registered", url: `https://reg-${tag}.example/v1`, endpointUrl: `https://edge-${tag}.example/mcp`, transport: "streamable-http", status: "approved" });
+    // A server still in review is not approved: its traffic stays shadow.
+    await db.insert(servers).values({ slug: `pending-${tag}`, name: "Pending", url: `https://pending-${tag}.example/mcp`, endpointUrl: `https://pending-${tag}.example/mcp`, transport: "streamable-http", status: "pending_review" });
+    vi.stubEnv("PORTCULLIS_PORTAL_PUBLIC_URL", `https://portal-${tag}.example`);
+    vi.stubEnv("PORTCULLIS_PORTAL_URLS", `https://portal-alt-${tag}.example:8443`);
+    try {
+      const ts = "2026-11-19T10:00:00Z";
+      const res = await upload([
+        mcp({ ts, user: "ann@acme.test", url: `https://reg-${tag}.example/v1/mcp`, tool: "a" }),
+        mcp({ ts, user: "ann@acme.test", url: `https://edge-${tag}.example/mcp`, tool: "a" }),
+        mcp({ ts, user: "ann@acme.test", url: `https://portal-${tag}.example/mcp/some-server`, tool: "a" }),
+        mcp({ ts, user: "ann@acme.test", url: `https://portal-alt-${tag}.example:8443/mcp`, tool: "a" }),
+        mcp({ ts, user: "ann@acme.test", url: `https://pending-${tag}.example/mcp`, tool: "a" }),
+        // Another port of the portal's host is another server.
+        mcp({ ts, user: "ann@acme.test", url: `https://portal-${tag}.example:9000/mcp`, tool: "a" }),
+      ]);
+      expect(res.findings.map((f) => f.url).sort()).toEqual([`https://pending-${tag}.example/mcp`, `https://portal-${tag}.example:9000/mcp`]);
+      expect(res.approved.sort()).toEqual([`https://edge-${tag}.example/mcp`, `https://portal-${tag}.example/mcp/some-server`, `https://portal-alt-${tag}.example:8443/mcp`, `https://reg-${tag}.example/v1/mcp`].sort());
+
+      const scan = await ingestScanReport(
+        as(security),
+        report({
+          servers: [
+            scanServer({ client: "cursor", configPath: P2, name: "portal", transport: "http", url: `https://portal-${tag}.example/mcp` }),
+            scanServer({ client: "cursor", configPath: P2, name: "portal-alt", transport: "sse", url: `https://portal-alt-${tag}.example:8443/sse` }),
+            scanServer({ client: "cursor", configPath: P2, name: "portal-bridged", transport: "stdio", command: "npx", args: ["-y", "mcp-remote", `https://portal-${tag}.example/mcp`] }),
+            scanServer({ client: "cursor", configPath: P2, name: "registered", transport: "http", url: `https://reg-${tag}.example/v1` }),
+            scanServer({ client: "cursor", configPath: P2, name: "discovered", transport: "http", url: `https://edge-${tag}.example/mcp` }),
+            scanServer({ client: "cursor", configPath: P2, name: "pending", transport: "http", url: `https://pending-${tag}.example/mcp` }),
+          ],
+        }),
+      );
+      expect(scan.findings.map((f) => f.key)).toEqual([`https://pending-${tag}.example/mcp`]);
+      const keys = (await db.select({ key: shadowFindings.key }).from(shadowFindings).where(like(shadowFindings.key, `%${tag}%`))).map((r) => r.key);
+      expect(keys.sort()).toEqual([`https://pending-${tag}.example/mcp`, `https://portal-${tag}.example:9000/mcp`]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it("pages the list by each sort with a cursor (keyset), each finding once, filters kept, a foreign cursor refused", async () => {
