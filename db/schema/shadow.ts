@@ -12,14 +12,14 @@ export const uploadStatusEnum = pgEnum("traffic_upload_status", ["processing", "
 
 /**
  * One shadow MCP server: a remote endpoint keyed by its canonical URL (lib/core/shadow/servers.ts), or a
- * local stdio server keyed by its redacted command line. Traffic uploads and laptop scans of the
+ * local stdio server keyed by the package, image or script it launches. Traffic uploads and laptop scans of the
  * same server merge into one finding. Lists (users, devices, evidence, tools) are bounded.
  */
 export const shadowFindings = pgTable(
   "shadow_findings",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    /** Canonical URL (remote) or `stdio:` + redacted command line. */
+    /** Canonical URL (remote) or `stdio:` + what the server launches, arguments left out (lib/core/laptop-scan/stdio-identity.ts). */
     key: text("key").notNull(),
     kind: findingKindEnum("kind").notNull(),
     url: text("url"),

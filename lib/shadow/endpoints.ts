@@ -52,7 +52,7 @@ export const shadowStatsEndpoint = endpoint({
 export const ingestScanEndpoint = endpoint({
   method: "POST", path: "/shadow/scans", operationId: "reportLaptopScan", tag: "Shadow MCP", permission: "shadow.report-scan", status: 201,
   summary: "Report a laptop scan (`npm run scan -- --console URL --token T`): configured servers become findings",
-  description: "The report is strict: unexpected fields are refused, so nothing but names and redacted forms can arrive. Approved servers and the portal itself are not findings; stdio servers are keyed by their redacted command line. Findings name the authenticated reporter, not the report's device user.",
+  description: "The report is strict: unexpected fields are refused, so nothing but names and redacted forms can arrive. Approved servers and the portal itself are not findings; stdio servers are keyed by the package, image or script they launch (`npx -y pkg@1.2 /home/a` and `npx pkg@1.3 /home/b` are one finding): the finding shows the first command line, each stored report its own. Findings name the authenticated reporter, not the report's device user.",
   query: NoQuery, body: ScanReportInput, response: ScanIngestOutput,
   errors: { 429: "More than 60 reports in the last hour from this person (code TOO_MANY_REQUESTS)" },
 });

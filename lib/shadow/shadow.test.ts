@@ -422,7 +422,7 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
   it("turns a laptop scan into stdio and remote findings, and merges traffic of the same URL", async () => {
     const res = await ingestScanReport(as(security), report());
     expect(res).toMatchObject({ servers: 4, shadowServers: 3 });
-    expect(res.findings.map((f) => f.key).sort()).toEqual(["https://mcp.bridge.example/sse", "https://mcp.remote.example/mcp", "stdio:npx -y @modelcontextprotocol/server-filesystem /Users/frank"]);
+    expect(res.findings.map((f) => f.key).sort()).toEqual(["https://mcp.bridge.example/sse", "https://mcp.remote.example/mcp", "stdio:npm:@modelcontextprotocol/server-filesystem"]);
     expect(res.findings.every((f) => f.created)).toBe(true);
     expect(await findingByKey("https://mcp.approved.example/mcp")).toBeUndefined();
     const [stored] = await db.select().from(scanReports).where(eq(scanReports.id, res.id));
@@ -507,6 +507,40 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     // Reports older than an hour do not count.
     await db.update(scanReports).set({ createdAt: new Date(Date.now() - 2 * 3_600_000) }).where(eq(scanReports.createdBy, reporter.userId));
     expect((await ingestScanReport(as(reporter), report())).servers).toBeGreaterThan(0);
+  });
+
+  it("merges one stdio server launched with different arguments (paths, values, versions) into one finding", async () => {
+    const tag = uniq();
+    const pkg = `@acme-${tag}/server-files`;
+    const first = await ingestScanReport(
+      as(security),
+      report({
+        device: { name: `LAPTOP-A-${tag}`, os: "darwin", user: "a@acme.test" },
+        servers: [
+          scanServer({ client: "claude-desktop", configPath: P1, name: "files-home", transport: "stdio", command: "npx", args: ["-y", pkg, "/Users/a"] }),
+          scanServer({ client: "cursor", configPath: P2, name: "files-work", transport: "stdio", command: "npx", args: ["-y", `${pkg}@1.2.0`, "/Users/a/work"] }),
+          scanServer({ client: "cursor", configPath: P2, name: "git-a", transport: "stdio", command: "uvx", args: [`mcp-git-${tag}`, "--repository", "/src/a"] }),
+        ],
+      }),
+    );
+    expect(first.findings.map((f) => f.key).sort()).toEqual([`stdio:npm:${pkg}`, `stdio:pypi:mcp-git-${tag}`].sort());
+    const second = await ingestScanReport(
+      as(security),
+      report({
+        device: { name: `LAPTOP-B-${tag}`, os: "windows", user: "b@acme.test" },
+        servers: [
+          scanServer({ client: "vscode", configPath: "mcp.json", name: "files", transport: "stdio", command: "npx.cmd", args: ["--yes", `${pkg}@1.3.1`, "C:\\data"] }),
+          scanServer({ client: "vscode", configPath: "mcp.json", name: "git", transport: "stdio", command: "uvx", args: [`mcp-git-${tag}==0.6`, "--repository", "C:\\src\\b"] }),
+        ],
+      }),
+    );
+    expect(second.findings.map((f) => ({ key: f.key, created: f.created })).sort((a, b) => a.key.localeCompare(b.key))).toEqual(
+      [{ key: `stdio:npm:${pkg}`, created: false }, { key: `stdio:pypi:mcp-git-${tag}`, created: false }].sort((a, b) => a.key.localeCompare(b.key)),
+    );
+    const files = await getFinding(as(security), first.findings.find((f) => f.key === `stdio:npm:${pkg}`)!.id);
+    expect(files).toMatchObject({ kind: "stdio", command: `npx -y ${pkg} /Users/a`, devices: expect.arrayContaining([`LAPTOP-A-${tag}`, `LAPTOP-B-${tag}`]), sources: { scans: 2 } });
+    expect(files.names.sort()).toEqual(["files", "files-home", "files-work"]);
+    expect(await db.select().from(shadowFindings).where(like(shadowFindings.key, `%${tag}%`))).toHaveLength(2);
   });
 
   it("makes no finding for a remote-transport config entry without a URL", async () => {
