@@ -57,7 +57,7 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
   ]);
   const findings = page.findings;
   const header = (label: string, key: FindingSort) => (
-    <Link href={hrefWith({ sort: key, order: sort === key && order === "desc" ? "asc" : "desc" })} aria-label={`Sort by ${label.toLowerCase()}`} className="hover:text-zinc-900">
+    <Link href={hrefWith({ sort: key, order: sort === key && order === "desc" ? "asc" : "desc" })} title={`Sort by ${label.toLowerCase()}`} className="hover:text-zinc-900">
       {label}
       {sort === key ? (order === "desc" ? " ↓" : " ↑") : ""}
     </Link>
