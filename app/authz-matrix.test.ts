@@ -217,7 +217,7 @@ const ROUTES: Record<string, RouteEntry> = {
   "GET /api/v1/usage": { allowed: EVERYONE, prepare: async () => ({ query: "?from=2030-01-01&to=2030-01-31" }) },
   "POST /api/v1/traffic": { allowed: SHADOW_TRIAGERS, prepare: async () => ({ rawBody: `${trafficLine()}\n`, query: "?filename=matrix.ndjson" }) },
   "GET /api/v1/traffic/uploads": { allowed: SHADOW_READERS },
-  "GET /api/v1/shadow/findings": { allowed: SHADOW_READERS, prepare: async () => ({ query: "?state=open&severity=high" }) },
+  "GET /api/v1/shadow/findings": { allowed: SHADOW_READERS, prepare: async () => ({ query: "?state=open&severity=high&sort=users&order=asc&limit=10" }) },
   "GET /api/v1/shadow/findings/[id]": { allowed: SHADOW_READERS, prepare: async (db) => ({ params: { id: await newFinding(db) } }) },
   "PATCH /api/v1/shadow/findings/[id]": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newFinding(db) }, body: { state: "investigating", note: "looking" } }) },
   "POST /api/v1/shadow/findings/[id]/approve": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newFinding(db) }, body: {} }) },

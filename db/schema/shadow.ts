@@ -12,14 +12,14 @@ export const uploadStatusEnum = pgEnum("traffic_upload_status", ["processing", "
 
 /**
  * One shadow MCP server: a remote endpoint keyed by its canonical URL (lib/core/shadow/servers.ts), or a
- * local stdio server keyed by its redacted command line. Traffic uploads and laptop scans of the
+ * local stdio server keyed by the package, image or script it launches. Traffic uploads and laptop scans of the
  * same server merge into one finding. Lists (users, devices, evidence, tools) are bounded.
  */
 export const shadowFindings = pgTable(
   "shadow_findings",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    /** Canonical URL (remote) or `stdio:` + redacted command line. */
+    /** Canonical URL (remote) or `stdio:` + what the server launches, arguments left out (lib/core/laptop-scan/stdio-identity.ts). */
     key: text("key").notNull(),
     kind: findingKindEnum("kind").notNull(),
     url: text("url"),
@@ -66,6 +66,12 @@ export const shadowFindings = pgTable(
     uniqueIndex("shadow_findings_key_idx").on(t.key),
     index("shadow_findings_state_idx").on(t.candidate, t.state, t.lastSeen),
     index("shadow_findings_first_seen_idx").on(t.firstSeen),
+    // Keyset pagination of the findings list, one per sort (lib/shadow/queries.ts listFindings).
+    index("shadow_findings_sort_last_seen_idx").on(t.candidate, t.lastSeen, t.id),
+    index("shadow_findings_sort_first_seen_idx").on(t.candidate, t.firstSeen, t.id),
+    index("shadow_findings_sort_severity_idx").on(t.candidate, t.severity, t.id),
+    index("shadow_findings_sort_users_idx").on(t.candidate, t.userCount, t.id),
+    index("shadow_findings_sort_requests_idx").on(t.candidate, t.requests, t.id),
     check("shadow_findings_resolution_check", sql`(${t.state} = 'resolved') = (${t.resolution} is not null)`),
   ],
 );

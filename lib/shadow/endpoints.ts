@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { endpoint, IdParams, NoQuery } from "@/lib/api/endpoint";
 import { ScanReportInput } from "@core/laptop-scan/report";
-import { BlockEntryOutput, CreateBlockInput, FindingDetailOutput, FindingSummaryOutput, ListFindingsQuery, ScanIngestOutput, ShadowStatsOutput, TrafficIngestOutput, TrafficQuery, UpdateFindingInput, UploadOutput } from "./schemas";
+import { BlockEntryOutput, CreateBlockInput, FindingDetailOutput, FindingsPageOutput, ListFindingsQuery, ScanIngestOutput, ShadowStatsOutput, TrafficIngestOutput, TrafficQuery, UpdateFindingInput, UploadOutput } from "./schemas";
 
 /** The public API contracts of this domain (routes under app/api/v1; the OpenAPI document is built from them). */
 
@@ -21,7 +21,8 @@ export const listTrafficUploadsEndpoint = endpoint({
 export const listFindingsEndpoint = endpoint({
   method: "GET", path: "/shadow/findings", operationId: "listShadowFindings", tag: "Shadow MCP", permission: "shadow.read", status: 200,
   summary: "Shadow MCP findings: canonical server URL, origin, users, first/last seen, counts, severity, state, the detector's confidence; with candidates=1 the candidates (MCP evidence below the threshold) instead",
-  query: ListFindingsQuery, response: z.object({ findings: z.array(FindingSummaryOutput) }),
+  description: "Sorted by `sort` (lastSeen, firstSeen, severity, users, requests) in `order` (desc by default), ties by id; `limit` rows a page (50 by default, at most 500). Keyset pagination: pass the `nextCursor` of a page as `cursor` for the next one, with the same filters, sort and order (a cursor from another sort or order is refused with 400).",
+  query: ListFindingsQuery, response: FindingsPageOutput,
 });
 
 export const getFindingEndpoint = endpoint({
@@ -51,7 +52,7 @@ export const shadowStatsEndpoint = endpoint({
 export const ingestScanEndpoint = endpoint({
   method: "POST", path: "/shadow/scans", operationId: "reportLaptopScan", tag: "Shadow MCP", permission: "shadow.report-scan", status: 201,
   summary: "Report a laptop scan (`npm run scan -- --console URL --token T`): configured servers become findings",
-  description: "The report is strict: unexpected fields are refused, so nothing but names and redacted forms can arrive. Approved servers and the portal itself are not findings; stdio servers are keyed by their redacted command line. Findings name the authenticated reporter, not the report's device user.",
+  description: "The report is strict: unexpected fields are refused, so nothing but names and redacted forms can arrive. Approved servers and the portal itself are not findings; stdio servers are keyed by the package, image or script they launch (`npx -y pkg@1.2 /home/a` and `npx pkg@1.3 /home/b` are one finding): the finding shows the first command line, each stored report its own. Findings name the authenticated reporter, not the report's device user.",
   query: NoQuery, body: ScanReportInput, response: ScanIngestOutput,
   errors: { 429: "More than 60 reports in the last hour from this person (code TOO_MANY_REQUESTS)" },
 });

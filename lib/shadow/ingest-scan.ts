@@ -6,6 +6,7 @@ import { TooManyRequestsError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/record-audit";
 import type { Ctx } from "@/lib/context";
 import { ScanReportInput } from "@core/laptop-scan/report";
+import { stdioServerIdentity } from "@core/laptop-scan/stdio-identity";
 import { blockTargetOf } from "@core/shadow/blocklist";
 import { isShadow } from "@core/shadow/servers";
 import { knownVendorEndpoint } from "@core/shadow/detect";
@@ -38,8 +39,8 @@ async function refuseTooManyReports(db: Queryable, actor: Actor): Promise<void> 
 /**
  * A laptop scan (already redacted by the CLI, validated strictly again here): every configured
  * server that is not approved nor the portal becomes (or adds to) a finding — remote URLs merge
- * with what traffic logs saw of the same server; stdio servers are keyed by their redacted
- * command line. Stdio servers never appear in network logs: this is how they are found.
+ * with what traffic logs saw of the same server; stdio servers are keyed by the package, image or
+ * script they launch (lib/core/laptop-scan/stdio-identity.ts), not by their arguments. Stdio servers never appear in network logs: this is how they are found.
  */
 export async function ingestScanReport({ db, actor }: Ctx, rawInput: unknown): Promise<z.infer<typeof ScanIngestOutput>> {
   authorize(actor, "shadow.report-scan");
@@ -58,7 +59,8 @@ export async function ingestScanReport({ db, actor }: Ctx, rawInput: unknown): P
     if (remoteUrl && !target) continue;
     if (target && !isShadow(target.origin + target.pathPrefix, ctxShadow)) continue;
     const commandLine = s.transport === "stdio" ? [s.command ?? "", ...(s.args ?? [])].join(" ").trim() : null;
-    const key = target ? target.origin + target.pathPrefix : `stdio:${commandLine}`;
+    // One stdio server whatever its arguments (paths, values, versions); each report keeps its own command lines.
+    const key = target ? target.origin + target.pathPrefix : `stdio:${stdioServerIdentity(s.command ?? "", s.args ?? [])}`;
     const sample: Record<string, unknown> = { client: s.client, configPath: s.configPath, name: s.name, transport: s.transport, device: report.device.name, user: report.device.user };
     if (s.project) sample.project = s.project;
     if (commandLine) sample.command = commandLine;

@@ -3,13 +3,56 @@ import { shadowBlocks, shadowFindingEvents, shadowFindings, trafficUploads, user
 import type { Queryable } from "@/db/client";
 import { authorize } from "@/lib/auth/actor";
 import type { Ctx } from "@/lib/context";
-import { NotFoundError } from "@/lib/errors";
+import { NotFoundError, ValidationError } from "@/lib/errors";
+import { Uuid } from "@core/zod/helpers";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { allBlocks, toBlockOutput } from "./blocks";
 import { toUploadOutput } from "./ingest-traffic";
-import { ListFindingsQuery, type BlockEntryOutput, type FindingDetailOutput, type FindingSummaryOutput, type UploadOutput } from "./schemas";
+import { FINDING_SEVERITIES, ListFindingsQuery, type BlockEntryOutput, type FindingSort, type FindingsPageOutput, type FindingDetailOutput, type FindingSummaryOutput, type UploadOutput } from "./schemas";
 import type { z } from "zod";
 
-const SEVERITY_ORDER = sql`case ${shadowFindings.severity} when 'high' then 0 when 'medium' then 1 else 2 end`;
+/** The column each sort reads, the SQL type its cursor value is cast back to, and what that value must look like. */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$/;
+
+const SORTS: Record<FindingSort, { column: AnyPgColumn; type: string; valid: (v: string) => boolean }> = {
+  lastSeen: { column: shadowFindings.lastSeen, type: "timestamptz", valid: (v) => TIMESTAMP.test(v) },
+  firstSeen: { column: shadowFindings.firstSeen, type: "timestamptz", valid: (v) => TIMESTAMP.test(v) },
+  // The enum's declared order is low < medium < high, so desc is most severe first.
+  severity: { column: shadowFindings.severity, type: "shadow_finding_severity", valid: (v) => (FINDING_SEVERITIES as readonly string[]).includes(v) },
+  users: { column: shadowFindings.userCount, type: "integer", valid: (v) => /^\d{1,10}$/.test(v) },
+  requests: { column: shadowFindings.requests, type: "bigint", valid: (v) => /^\d{1,19}$/.test(v) },
+};
+
+interface FindingsCursor {
+  sort: FindingSort;
+  order: "asc" | "desc";
+  value: string;
+  id: string;
+}
+
+/** The sort, its order, the last row's sort value (as Postgres prints it: exact) and id, base64url: opaque to callers. */
+export function encodeFindingsCursor(c: FindingsCursor): string {
+  return Buffer.from(JSON.stringify([c.sort, c.order, c.value, c.id]), "utf8").toString("base64url");
+}
+
+const BAD_CURSOR = "must be a nextCursor from a previous page";
+
+function decodeFindingsCursor(cursor: string, sort: FindingSort, order: "asc" | "desc"): FindingsCursor {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    parsed = null;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 4 || !parsed.every((x) => typeof x === "string")) throw new ValidationError(`query.cursor: ${BAD_CURSOR}`, { cursor: BAD_CURSOR });
+  const [cSort, cOrder, value, id] = parsed as string[];
+  if (cSort !== sort || cOrder !== order) {
+    const says = `this cursor pages sort=${cSort} order=${cOrder}, not sort=${sort} order=${order}: start again without a cursor, or keep the sort and order`;
+    throw new ValidationError(`query.cursor: ${says}`, { cursor: says });
+  }
+  if (!SORTS[sort].valid(value!) || !Uuid.safeParse(id).success) throw new ValidationError(`query.cursor: ${BAD_CURSOR}`, { cursor: BAD_CURSOR });
+  return { sort, order, value: value!, id: id! };
+}
 
 async function toSummaries(db: Queryable, rows: readonly ShadowFinding[]): Promise<FindingSummaryOutput[]> {
   const assigneeIds = [...new Set(rows.map((r) => r.assigneeId).filter((x): x is string => x !== null))];
@@ -48,10 +91,15 @@ async function toSummaries(db: Queryable, rows: readonly ShadowFinding[]): Promi
   }));
 }
 
-/** Findings (or, with `candidates`, the candidates), most severe and most recent first; `state=open` is new and investigating together. */
-export async function listFindings({ db, actor }: Ctx, rawQuery: z.input<typeof ListFindingsQuery> = {}): Promise<FindingSummaryOutput[]> {
+/**
+ * Findings (or, with `candidates`, the candidates) one page at a time, by `sort` then id. Keyset
+ * pagination (never OFFSET) on the (candidate, sort column, id) indexes: a deep page costs what the first does.
+ * `state=open` is new and investigating together.
+ */
+export async function listFindings({ db, actor }: Ctx, rawQuery: z.input<typeof ListFindingsQuery> = {}): Promise<FindingsPageOutput> {
   authorize(actor, "shadow.read");
   const q = ListFindingsQuery.parse(rawQuery);
+  const { column, type } = SORTS[q.sort];
   const where: SQL[] = [eq(shadowFindings.candidate, q.candidates ?? false)];
   if (q.state === "open") where.push(ne(shadowFindings.state, "resolved"));
   else if (q.state) where.push(eq(shadowFindings.state, q.state));
@@ -61,13 +109,24 @@ export async function listFindings({ db, actor }: Ctx, rawQuery: z.input<typeof 
     const like = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     where.push(or(ilike(shadowFindings.key, like), sql`${shadowFindings.users}::text ilike ${like}`, sql`${shadowFindings.names}::text ilike ${like}`)!);
   }
+  if (q.cursor) {
+    const after = decodeFindingsCursor(q.cursor, q.sort, q.order);
+    const beyond = q.order === "desc" ? sql.raw("<") : sql.raw(">");
+    where.push(sql`(${column}, ${shadowFindings.id}) ${beyond} (${after.value}::${sql.raw(type)}, ${after.id}::uuid)`);
+  }
+  const direction = q.order === "desc" ? desc : asc;
   const rows = await db
-    .select()
+    .select({ finding: shadowFindings, sortValue: sql<string>`${column}::text` })
     .from(shadowFindings)
     .where(and(...where))
-    .orderBy(asc(sql`case ${shadowFindings.state} when 'new' then 0 when 'investigating' then 1 else 2 end`), asc(SEVERITY_ORDER), desc(shadowFindings.lastSeen), asc(shadowFindings.id))
-    .limit(q.limit ?? 200);
-  return toSummaries(db, rows);
+    .orderBy(direction(column), direction(shadowFindings.id))
+    .limit(q.limit + 1);
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  return {
+    findings: await toSummaries(db, page.map((r) => r.finding)),
+    nextCursor: rows.length > q.limit && last ? encodeFindingsCursor({ sort: q.sort, order: q.order, value: last.sortValue, id: last.finding.id }) : null,
+  };
 }
 
 export async function loadFinding(db: Queryable, id: string, lock = false): Promise<ShadowFinding> {

@@ -11,6 +11,8 @@ export const TrafficQuery = z.strictObject({
 export const FINDING_STATES = ["new", "investigating", "resolved"] as const;
 export const FINDING_RESOLUTIONS = ["approved", "blocked", "false_positive"] as const;
 export const FINDING_SEVERITIES = ["low", "medium", "high"] as const;
+export const FINDING_SORTS = ["lastSeen", "firstSeen", "severity", "users", "requests"] as const;
+export type FindingSort = (typeof FINDING_SORTS)[number];
 
 export const UploadOutput = z.object({
   id: Uuid,
@@ -101,9 +103,23 @@ export const ListFindingsQuery = z.strictObject({
   severity: z.enum(FINDING_SEVERITIES).optional(),
   kind: z.enum(["remote", "stdio"]).optional(),
   q: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
   candidates: z.union([z.boolean(), z.stringbool()]).optional().describe("1: list candidates (MCP evidence below the detector's threshold) instead of findings"),
+  sort: z.enum(FINDING_SORTS).default("lastSeen").describe("lastSeen (default), firstSeen, severity, users (how many people) or requests; ties by id"),
+  order: z.enum(["asc", "desc"]).default("desc"),
+  cursor: z
+    .string()
+    .max(500)
+    .regex(/^[A-Za-z0-9_-]+$/, "must be a nextCursor from a previous page")
+    .optional()
+    .describe("The nextCursor of the previous page, with the same sort and order"),
 });
+
+export const FindingsPageOutput = z.object({
+  findings: z.array(FindingSummaryOutput),
+  nextCursor: z.string().nullable().describe("Pass as `cursor` (with the same sort and order) for the next page; null on the last page"),
+});
+export type FindingsPageOutput = z.infer<typeof FindingsPageOutput>;
 
 /**
  * One triage step. `state` moves the finding (resolved needs a resolution; blocked adds the block-list

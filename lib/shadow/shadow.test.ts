@@ -1,5 +1,5 @@
 import { and, eq, like, sql } from "drizzle-orm";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ZodError } from "zod";
 import { testDatabases, useTestDatabase } from "@/testing/db";
 import { auditLog, scanReports, servers, shadowBlocks, shadowFindingEvents, shadowFindings, shadowSightings, trafficUploads } from "@/db/schema";
@@ -28,6 +28,8 @@ import { listUploads } from "./queries";
 import { FindingDetailOutput, ShadowStatsOutput, TrafficIngestOutput } from "./schemas";
 import { shadowStats } from "./stats";
 
+/** One page of findings (the first). */
+const listed = async (...args: Parameters<typeof listFindings>) => (await listFindings(...args)).findings;
 const uniq = () => Math.random().toString(36).slice(2, 8);
 const enc = new TextEncoder();
 const NOW = new Date("2026-11-26T12:00:00Z");
@@ -229,7 +231,7 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
 
     // The approved server and the ordinary web traffic are no findings.
     expect(await findingByKey("https://mcp.approved.example/mcp")).toBeUndefined();
-    expect((await listFindings(as(security), { q: "news.example" })).length).toBe(0);
+    expect((await listed(as(security), { q: "news.example" })).length).toBe(0);
 
     // Sightings per day and user, the charts' source.
     const daily = await db.select().from(shadowSightings).where(eq(shadowSightings.findingId, a.id));
@@ -317,8 +319,8 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(first.candidates).toEqual([{ id: expect.any(String), url, created: true }]);
     expect(first.upload).toMatchObject({ shadowServers: 0, newFindings: 0 });
     const id = first.candidates[0]!.id;
-    expect((await listFindings(as(security), { q: url })).map((f) => f.id)).toEqual([]);
-    const [candidate] = await listFindings(as(security), { q: url, candidates: "1" });
+    expect((await listed(as(security), { q: url })).map((f) => f.id)).toEqual([]);
+    const [candidate] = await listed(as(security), { q: url, candidates: "1" });
     expect(candidate).toMatchObject({ id, candidate: true, confidence: 0.6 });
     const detail = FindingDetailOutput.parse(await getFinding(as(security), id));
     expect(detail.evidence.map((e) => e.kind)).toEqual(["dlp-upload"]);
@@ -332,7 +334,7 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(promoted).toMatchObject({ candidate: false, confidence: 0.8 });
     expect(promoted.evidence.map((e) => e.kind)).toEqual(["dlp-upload", "method-sequence"]);
     expect(promoted.timeline.map((e) => e.kind)).toEqual(["candidate", "detected"]);
-    expect((await listFindings(as(security), { q: url })).map((f) => f.id)).toEqual([id]);
+    expect((await listed(as(security), { q: url })).map((f) => f.id)).toEqual([id]);
   });
 
   it("refuses an empty upload and writes no finding", async () => {
@@ -420,7 +422,7 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
   it("turns a laptop scan into stdio and remote findings, and merges traffic of the same URL", async () => {
     const res = await ingestScanReport(as(security), report());
     expect(res).toMatchObject({ servers: 4, shadowServers: 3 });
-    expect(res.findings.map((f) => f.key).sort()).toEqual(["https://mcp.bridge.example/sse", "https://mcp.remote.example/mcp", "stdio:npx -y @modelcontextprotocol/server-filesystem /Users/frank"]);
+    expect(res.findings.map((f) => f.key).sort()).toEqual(["https://mcp.bridge.example/sse", "https://mcp.remote.example/mcp", "stdio:npm:@modelcontextprotocol/server-filesystem"]);
     expect(res.findings.every((f) => f.created)).toBe(true);
     expect(await findingByKey("https://mcp.approved.example/mcp")).toBeUndefined();
     const [stored] = await db.select().from(scanReports).where(eq(scanReports.id, res.id));
@@ -505,6 +507,40 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     // Reports older than an hour do not count.
     await db.update(scanReports).set({ createdAt: new Date(Date.now() - 2 * 3_600_000) }).where(eq(scanReports.createdBy, reporter.userId));
     expect((await ingestScanReport(as(reporter), report())).servers).toBeGreaterThan(0);
+  });
+
+  it("merges one stdio server launched with different arguments (paths, values, versions) into one finding", async () => {
+    const tag = uniq();
+    const pkg = `@acme-${tag}/server-files`;
+    const first = await ingestScanReport(
+      as(security),
+      report({
+        device: { name: `LAPTOP-A-${tag}`, os: "darwin", user: "a@acme.test" },
+        servers: [
+          scanServer({ client: "claude-desktop", configPath: P1, name: "files-home", transport: "stdio", command: "npx", args: ["-y", pkg, "/Users/a"] }),
+          scanServer({ client: "cursor", configPath: P2, name: "files-work", transport: "stdio", command: "npx", args: ["-y", `${pkg}@1.2.0`, "/Users/a/work"] }),
+          scanServer({ client: "cursor", configPath: P2, name: "git-a", transport: "stdio", command: "uvx", args: [`mcp-git-${tag}`, "--repository", "/src/a"] }),
+        ],
+      }),
+    );
+    expect(first.findings.map((f) => f.key).sort()).toEqual([`stdio:npm:${pkg}`, `stdio:pypi:mcp-git-${tag}`].sort());
+    const second = await ingestScanReport(
+      as(security),
+      report({
+        device: { name: `LAPTOP-B-${tag}`, os: "windows", user: "b@acme.test" },
+        servers: [
+          scanServer({ client: "vscode", configPath: "mcp.json", name: "files", transport: "stdio", command: "npx.cmd", args: ["--yes", `${pkg}@1.3.1`, "C:\\data"] }),
+          scanServer({ client: "vscode", configPath: "mcp.json", name: "git", transport: "stdio", command: "uvx", args: [`mcp-git-${tag}==0.6`, "--repository", "C:\\src\\b"] }),
+        ],
+      }),
+    );
+    expect(second.findings.map((f) => ({ key: f.key, created: f.created })).sort((a, b) => a.key.localeCompare(b.key))).toEqual(
+      [{ key: `stdio:npm:${pkg}`, created: false }, { key: `stdio:pypi:mcp-git-${tag}`, created: false }].sort((a, b) => a.key.localeCompare(b.key)),
+    );
+    const files = await getFinding(as(security), first.findings.find((f) => f.key === `stdio:npm:${pkg}`)!.id);
+    expect(files).toMatchObject({ kind: "stdio", command: `npx -y ${pkg} /Users/a`, devices: expect.arrayContaining([`LAPTOP-A-${tag}`, `LAPTOP-B-${tag}`]), sources: { scans: 2 } });
+    expect(files.names.sort()).toEqual(["files", "files-home", "files-work"]);
+    expect(await db.select().from(shadowFindings).where(like(shadowFindings.key, `%${tag}%`))).toHaveLength(2);
   });
 
   it("makes no finding for a remote-transport config entry without a URL", async () => {
@@ -626,23 +662,121 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     const resolved = await seed(`https://mcp.list3-${tag}.example/mcp`);
     await updateFinding(as(security), resolved, { state: "resolved", resolution: "false_positive" });
 
-    const mine = await listFindings(as(security), { q: `list` });
+    const mine = await listed(as(security), { q: `list` });
     expect(mine.map((f) => f.id)).toEqual(expect.arrayContaining([high, low, resolved]));
-    const open = await listFindings(as(security), { state: "open", q: tag });
+    const open = await listed(as(security), { state: "open", q: tag, sort: "severity" });
     expect(open.map((f) => f.id).sort()).toEqual([high, low].sort());
     expect(open[0]!.id).toBe(high); // most severe first
-    const highs = await listFindings(as(security), { severity: "high", limit: 500 });
+    const highs = await listed(as(security), { severity: "high", limit: 500 });
     expect(highs.length).toBeGreaterThan(0);
     expect(highs.every((f) => f.severity === "high")).toBe(true);
     expect(highs.map((f) => f.id)).toContain(high);
     expect(highs.map((f) => f.id)).not.toContain(low);
-    expect((await listFindings(as(security), { state: "resolved", q: tag })).map((f) => f.id)).toEqual([resolved]);
-    expect((await listFindings(as(security), { q: `searchme-${tag}` })).map((f) => f.id)).toEqual([high]);
-    expect(await listFindings(as(security), { q: `%_${tag}` })).toEqual([]);
-    const stdio = await listFindings(as(security), { kind: "stdio" });
+    expect((await listed(as(security), { state: "resolved", q: tag })).map((f) => f.id)).toEqual([resolved]);
+    expect((await listed(as(security), { q: `searchme-${tag}` })).map((f) => f.id)).toEqual([high]);
+    expect(await listed(as(security), { q: `%_${tag}` })).toEqual([]);
+    const stdio = await listed(as(security), { kind: "stdio" });
     expect(stdio.length).toBeGreaterThan(0);
     expect(stdio.every((f) => f.kind === "stdio")).toBe(true);
     await expect(listFindings(as(security), { state: "closed" } as never)).rejects.toBeInstanceOf(ZodError);
+  });
+
+  it("never makes a finding of an approved server (registered URL or discovered endpoint) or the portal, from traffic or laptop scans", async () => {
+    const tag = uniq();
+    // Registered at one URL, discovered (endpointUrl) at another origin: both are the approved server.
+    await db.insert(servers).values({ slug: `reg-${tag}`, name: "Registered", url: `https://reg-${tag}.example/v1`, endpointUrl: `https://edge-${tag}.example/mcp`, transport: "streamable-http", status: "approved" });
+    // A server still in review is not approved: its traffic stays shadow.
+    await db.insert(servers).values({ slug: `pending-${tag}`, name: "Pending", url: `https://pending-${tag}.example/mcp`, endpointUrl: `https://pending-${tag}.example/mcp`, transport: "streamable-http", status: "pending_review" });
+    vi.stubEnv("PORTCULLIS_PORTAL_PUBLIC_URL", `https://portal-${tag}.example`);
+    vi.stubEnv("PORTCULLIS_PORTAL_URLS", `https://portal-alt-${tag}.example:8443`);
+    try {
+      const ts = "2026-11-19T10:00:00Z";
+      const res = await upload([
+        mcp({ ts, user: "ann@acme.test", url: `https://reg-${tag}.example/v1/mcp`, tool: "a" }),
+        mcp({ ts, user: "ann@acme.test", url: `https://edge-${tag}.example/mcp`, tool: "a" }),
+        mcp({ ts, user: "ann@acme.test", url: `https://portal-${tag}.example/mcp/some-server`, tool: "a" }),
+        mcp({ ts, user: "ann@acme.test", url: `https://portal-alt-${tag}.example:8443/mcp`, tool: "a" }),
+        mcp({ ts, user: "ann@acme.test", url: `https://pending-${tag}.example/mcp`, tool: "a" }),
+        // Another port of the portal's host is another server.
+        mcp({ ts, user: "ann@acme.test", url: `https://portal-${tag}.example:9000/mcp`, tool: "a" }),
+      ]);
+      expect(res.findings.map((f) => f.url).sort()).toEqual([`https://pending-${tag}.example/mcp`, `https://portal-${tag}.example:9000/mcp`]);
+      expect(res.approved.sort()).toEqual([`https://edge-${tag}.example/mcp`, `https://portal-${tag}.example/mcp/some-server`, `https://portal-alt-${tag}.example:8443/mcp`, `https://reg-${tag}.example/v1/mcp`].sort());
+
+      const scan = await ingestScanReport(
+        as(security),
+        report({
+          servers: [
+            scanServer({ client: "cursor", configPath: P2, name: "portal", transport: "http", url: `https://portal-${tag}.example/mcp` }),
+            scanServer({ client: "cursor", configPath: P2, name: "portal-alt", transport: "sse", url: `https://portal-alt-${tag}.example:8443/sse` }),
+            scanServer({ client: "cursor", configPath: P2, name: "portal-bridged", transport: "stdio", command: "npx", args: ["-y", "mcp-remote", `https://portal-${tag}.example/mcp`] }),
+            scanServer({ client: "cursor", configPath: P2, name: "registered", transport: "http", url: `https://reg-${tag}.example/v1` }),
+            scanServer({ client: "cursor", configPath: P2, name: "discovered", transport: "http", url: `https://edge-${tag}.example/mcp` }),
+            scanServer({ client: "cursor", configPath: P2, name: "pending", transport: "http", url: `https://pending-${tag}.example/mcp` }),
+          ],
+        }),
+      );
+      expect(scan.findings.map((f) => f.key)).toEqual([`https://pending-${tag}.example/mcp`]);
+      const keys = (await db.select({ key: shadowFindings.key }).from(shadowFindings).where(like(shadowFindings.key, `%${tag}%`))).map((r) => r.key);
+      expect(keys.sort()).toEqual([`https://pending-${tag}.example/mcp`, `https://portal-${tag}.example:9000/mcp`]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it("pages the list by each sort with a cursor (keyset), each finding once, filters kept, a foreign cursor refused", async () => {
+    const tag = uniq();
+    // Years back, out of the charts' 30 days.
+    const day = (d: number) => new Date(Date.UTC(2020, 10, d, 9));
+    // Equal sort values on purpose (severity, users, lastSeen): ties page by id, nothing repeated or skipped.
+    const made = await db
+      .insert(shadowFindings)
+      .values(
+        [
+          { severity: "high", userCount: 3, requests: 10, first: 1, last: 9 },
+          { severity: "low", userCount: 1, requests: 500, first: 2, last: 9 },
+          { severity: "medium", userCount: 3, requests: 7, first: 3, last: 5 },
+          { severity: "high", userCount: 2, requests: 0, first: 4, last: 6 },
+          { severity: "low", userCount: 5, requests: 3_000_000_000, first: 5, last: 7 },
+        ].map((r, i) => ({ key: `https://page-${i}-${tag}.example/mcp`, kind: "remote" as const, url: `https://page-${i}-${tag}.example/mcp`, severity: r.severity as "high", userCount: r.userCount, requests: r.requests, firstSeen: day(r.first), lastSeen: day(r.last) })),
+      )
+      .returning();
+    const all = async (query: Parameters<typeof listFindings>[1]) => {
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await listFindings(as(security), { ...query, q: tag, limit: 2, ...(cursor ? { cursor } : {}) });
+        expect(page.findings.length).toBeLessThanOrEqual(2);
+        ids.push(...page.findings.map((f) => f.id));
+        if (!page.nextCursor) return ids;
+        cursor = page.nextCursor;
+      }
+      throw new Error("the cursor never ended");
+    };
+    const expected = (by: (f: (typeof made)[number]) => number | bigint, order: "asc" | "desc") =>
+      [...made].sort((a, b) => (by(a) === by(b) ? (a.id < b.id ? -1 : 1) : by(a) < by(b) ? -1 : 1) * (order === "asc" ? 1 : -1)).map((f) => f.id);
+    const rank = { low: 0, medium: 1, high: 2 };
+    expect(await all({})).toEqual(expected((f) => f.lastSeen.getTime(), "desc"));
+    expect(await all({ sort: "lastSeen", order: "asc" })).toEqual(expected((f) => f.lastSeen.getTime(), "asc"));
+    expect(await all({ sort: "firstSeen" })).toEqual(expected((f) => f.firstSeen.getTime(), "desc"));
+    expect(await all({ sort: "severity" })).toEqual(expected((f) => rank[f.severity], "desc"));
+    expect(await all({ sort: "severity", order: "asc" })).toEqual(expected((f) => rank[f.severity], "asc"));
+    expect(await all({ sort: "users" })).toEqual(expected((f) => f.userCount, "desc"));
+    expect(await all({ sort: "requests", order: "asc" })).toEqual(expected((f) => f.requests, "asc"));
+    // Filters hold across pages.
+    expect(await all({ severity: "high", sort: "firstSeen", order: "asc" })).toEqual([made[0]!.id, made[3]!.id]);
+    // The first page of 50 by default; the last page says so.
+    expect((await listFindings(as(security), { q: tag })).nextCursor).toBeNull();
+
+    const { nextCursor } = await listFindings(as(security), { q: tag, sort: "users", limit: 1 });
+    expect(nextCursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    await expect(listFindings(as(security), { q: tag, sort: "lastSeen", cursor: nextCursor! })).rejects.toThrow(/sort=users order=desc, not sort=lastSeen order=desc/);
+    await expect(listFindings(as(security), { q: tag, sort: "users", order: "asc", cursor: nextCursor! })).rejects.toBeInstanceOf(ValidationError);
+    await expect(listFindings(as(security), { q: tag, cursor: "bm90LWEtY3Vyc29y" })).rejects.toThrow(/nextCursor from a previous page/);
+    const forged = Buffer.from(JSON.stringify(["users", "desc", "1; drop table x", made[0]!.id])).toString("base64url");
+    await expect(listFindings(as(security), { q: tag, sort: "users", cursor: forged })).rejects.toBeInstanceOf(ValidationError);
+    await expect(listFindings(as(security), { sort: "score" } as never)).rejects.toBeInstanceOf(ZodError);
+    await expect(listFindings(as(security), { limit: 501 })).rejects.toBeInstanceOf(ZodError);
   });
 
   it("approves a finding into a prefilled registration request, and leaves it open until a server exists", async () => {
@@ -834,7 +968,7 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(stats.newPerDay.find((d) => d.day === "2026-11-05")).toEqual({ day: "2026-11-05", remote: 3, stdio: 0 });
     expect(stats.newPerDay.find((d) => d.day === "2026-11-06")).toEqual({ day: "2026-11-06", remote: 0, stdio: 0 });
 
-    const all = await listFindings(as(security), { limit: 500 });
+    const all = await listed(as(security), { limit: 500 });
     const inWindow = all.filter((f) => f.firstSeen >= "2026-10-28");
     expect(stats.newPerDay.reduce((n, d) => n + d.remote, 0)).toBe(inWindow.filter((f) => f.kind === "remote").length);
     expect(stats.newPerDay.reduce((n, d) => n + d.stdio, 0)).toBe(inWindow.filter((f) => f.kind === "stdio").length);

@@ -15,7 +15,9 @@ import { requirePage } from "@/lib/auth/page";
 import { listBlocks } from "@/lib/shadow/queries";
 import { listFindings } from "@/lib/shadow/queries";
 import { listUploads } from "@/lib/shadow/queries";
+import { FINDING_SORTS, type FindingSort } from "@/lib/shadow/schemas";
 import { shadowStats } from "@/lib/shadow/stats";
+import { ValidationError } from "@/lib/errors";
 import { createBlockAction, deleteBlockAction } from "./actions";
 
 export const metadata: Metadata = { title: "Shadow MCP" };
@@ -35,13 +37,31 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
   const filter = FILTERS.some(([f]) => f === sp.state) ? (sp.state as (typeof FILTERS)[number][0]) : "open";
   const q = typeof sp.q === "string" ? sp.q.slice(0, 200) : "";
   const severity = sp.severity === "high" || sp.severity === "medium" || sp.severity === "low" ? sp.severity : undefined;
+  const sort = FINDING_SORTS.find((x) => x === sp.sort) ?? "lastSeen";
+  const order = sp.order === "asc" ? "asc" : "desc";
+  const cursor = typeof sp.cursor === "string" ? sp.cursor.slice(0, 500) : undefined;
   const canTriage = can(ctx.actor, "shadow.triage");
-  const [findings, stats, blocks, uploads] = await Promise.all([
-    listFindings(ctx, { ...(filter === "candidates" ? { candidates: true } : filter === "all" ? {} : { state: filter }), ...(q ? { q } : {}), ...(severity ? { severity } : {}), limit: 500 }),
+  // The page's URL is its state: filters, sort and cursor, so "Next page" and every header link can be shared.
+  const params = { state: filter, ...(q ? { q } : {}), ...(severity ? { severity } : {}), sort, order };
+  const hrefWith = (over: Record<string, string>) => `/shadow?${new URLSearchParams({ ...params, ...over })}`;
+  const query: Parameters<typeof listFindings>[1] = { ...(filter === "candidates" ? { candidates: true } : filter === "all" ? {} : { state: filter }), ...(q ? { q } : {}), ...(severity ? { severity } : {}), sort, order };
+  const [page, stats, blocks, uploads] = await Promise.all([
+    // A stale or hand-edited cursor (another sort) is said, not a crash: the first page shows instead.
+    listFindings(ctx, { ...query, ...(cursor ? { cursor } : {}) }).catch((error: unknown) => {
+      if (!(error instanceof ValidationError)) throw error;
+      return listFindings(ctx, query).then((first) => ({ ...first, problem: error.message }));
+    }),
     shadowStats(ctx),
     listBlocks(ctx),
     listUploads(ctx, 10),
   ]);
+  const findings = page.findings;
+  const header = (label: string, key: FindingSort) => (
+    <Link href={hrefWith({ sort: key, order: sort === key && order === "desc" ? "asc" : "desc" })} title={`Sort by ${label.toLowerCase()}`} className="hover:text-zinc-900">
+      {label}
+      {sort === key ? (order === "desc" ? " ↓" : " ↑") : ""}
+    </Link>
+  );
 
   return (
     <div className="space-y-6">
@@ -64,6 +84,8 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
           <div className="flex flex-wrap items-center gap-3">
           <form method="get" action="/shadow" className="flex items-center gap-2 text-sm" role="search">
             <input type="hidden" name="state" value={filter} />
+            <input type="hidden" name="sort" value={sort} />
+            <input type="hidden" name="order" value={order} />
             <input name="q" defaultValue={q} placeholder="Host, URL, user, name" aria-label="Search findings" className="w-48 rounded-md border border-zinc-300 px-2 py-1 text-sm" />
             <select name="severity" defaultValue={severity ?? ""} aria-label="Severity" className="rounded-md border border-zinc-300 px-2 py-1 text-sm">
               <option value="">Any severity</option>
@@ -77,7 +99,7 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
           </form>
           <nav className="flex gap-1 text-sm" aria-label="Filter findings">
             {FILTERS.map(([f, label]) => (
-              <Link key={f} href={`/shadow?state=${f}`} aria-current={filter === f ? "page" : undefined} className={`rounded px-2 py-1 ${filter === f ? "bg-zinc-900 text-white" : "text-zinc-700 hover:bg-zinc-100"}`}>
+              <Link key={f} href={`/shadow?${new URLSearchParams({ state: f, sort, order })}`} aria-current={filter === f ? "page" : undefined} className={`rounded px-2 py-1 ${filter === f ? "bg-zinc-900 text-white" : "text-zinc-700 hover:bg-zinc-100"}`}>
                 {label}
               </Link>
             ))}
@@ -85,7 +107,8 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
           </div>
         }
       >
-        <Table head={["Severity", "Server", "Users", "Requests", "First seen", "Last seen", "Seen in", "State", "Assignee"]} empty={filter === "open" ? "No open findings." : filter === "candidates" ? "No candidates: no server with MCP evidence below the finding threshold." : "No findings."}>
+        {"problem" in page && <p role="alert" className="mb-3 text-sm text-red-700">{page.problem} — showing the first page.</p>}
+        <Table head={[header("Severity", "severity"), "Server", header("Users", "users"), header("Requests", "requests"), header("First seen", "firstSeen"), header("Last seen", "lastSeen"), "Seen in", "State", "Assignee"]} empty={filter === "open" ? "No open findings." : filter === "candidates" ? "No candidates: no server with MCP evidence below the finding threshold." : "No findings."}>
           {findings.map((f) => (
             <tr key={f.id} data-testid="finding-row">
               <Td>
@@ -109,6 +132,18 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
             </tr>
           ))}
         </Table>
+        <div className="mt-3 flex gap-4 text-sm">
+          {cursor && (
+            <Link className="text-indigo-700 hover:underline" href={hrefWith({})}>
+              ← First page
+            </Link>
+          )}
+          {page.nextCursor && (
+            <Link className="text-indigo-700 hover:underline" href={hrefWith({ cursor: page.nextCursor })}>
+              Next page →
+            </Link>
+          )}
+        </div>
       </Card>
 
       <Card

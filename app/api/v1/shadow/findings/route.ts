@@ -2,4 +2,4 @@ import { apiRoute } from "@/lib/api/route";
 import { listFindingsEndpoint } from "@/lib/shadow/endpoints";
 import { listFindings } from "@/lib/shadow/queries";
 
-export const GET = apiRoute(listFindingsEndpoint, async ({ ctx, query }) => ({ findings: await listFindings(ctx, query) }));
+export const GET = apiRoute(listFindingsEndpoint, async ({ ctx, query }) => listFindings(ctx, query));
