@@ -3,6 +3,7 @@ import { shadowFindingEvents, shadowFindings } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { actorLabel, can, type Actor } from "@/lib/auth/actor";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { describeState } from "./update-finding";
 
 /**
  * A registration request adopted from a shadow-MCP finding (the Request form's `finding`) now exists:
@@ -22,8 +23,9 @@ export async function linkFindingToServer(tx: Queryable, actor: Actor, findingId
     .where(eq(shadowFindings.id, findingId));
   await tx.insert(shadowFindingEvents).values({ findingId, kind: "registered", actorId: actor.userId, actorLabel: label, note: null, details: { serverId } });
   if (resolve) {
-    const from = f.state === "resolved" ? `resolved (${(f.resolution ?? "").replace("_", " ")})` : f.state;
-    await tx.insert(shadowFindingEvents).values({ findingId, kind: "state", actorId: actor.userId, actorLabel: label, note: null, details: { from, to: "resolved (approved)" } });
+    await tx
+      .insert(shadowFindingEvents)
+      .values({ findingId, kind: "state", actorId: actor.userId, actorLabel: label, note: null, details: { from: describeState(f.state, f.resolution), to: describeState("resolved", "approved") } });
   }
-  await recordAudit(tx, actor, { action: "finding.update", targetType: "shadow_finding", targetId: findingId, details: { key: f.key, serverId, ...(resolve ? { to: "resolved (approved)" } : {}) } });
+  await recordAudit(tx, actor, { action: "finding.update", targetType: "shadow_finding", targetId: findingId, details: { key: f.key, serverId, ...(resolve ? { to: describeState("resolved", "approved") } : {}) } });
 }

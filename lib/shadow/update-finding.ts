@@ -99,6 +99,7 @@ function blockReason(key: string, note: string | undefined): string {
   return `${text} (${source})`.slice(0, 500);
 }
 
-function describeState(state: ShadowFinding["state"], resolution: ShadowFinding["resolution"]): string {
+/** A finding's state as its timeline and audit rows say it: "new", "resolved (false positive)". */
+export function describeState(state: ShadowFinding["state"], resolution: ShadowFinding["resolution"]): string {
   return state === "resolved" ? `resolved (${(resolution ?? "").replace("_", " ")})` : state;
 }
