@@ -98,12 +98,16 @@ export const llmEvents = pgTable(
     requestLog: text("request_log"),
     responseLog: text("response_log"),
     bundleVersion: integer("bundle_version"),
+    /** The provider's URL is on the block list: `blockId` names the entry; `wouldBlock` when it was in log mode and the call went through. */
+    blockId: uuid("block_id"),
+    wouldBlock: boolean("would_block").notNull().default(false),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index("llm_events_time_idx").on(t.time, t.id),
     index("llm_events_user_idx").on(t.userId, t.time),
     index("llm_events_token_idx").on(t.tokenId, t.time),
+    index("llm_events_block_idx").on(t.blockId, t.time).where(sql`${t.blockId} is not null`),
   ],
 );
 

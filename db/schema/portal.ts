@@ -135,6 +135,9 @@ export const mcpEvents = pgTable(
     parentId: uuid("parent_id"),
     /** tools/list in Code Mode: tokens of the list sent (lib/core/events/schema.ts). */
     codemodeTokens: integer("codemode_tokens"),
+    /** A block-list entry covered the upstream: `blockId` names it; `wouldBlock` when it was in log mode and the call went through. */
+    blockId: uuid("block_id"),
+    wouldBlock: boolean("would_block").notNull().default(false),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -143,6 +146,7 @@ export const mcpEvents = pgTable(
     index("mcp_events_user_idx").on(t.userId, t.time),
     index("mcp_events_server_idx").on(t.serverSlug, t.time),
     index("mcp_events_decision_idx").on(t.decision, t.time),
+    index("mcp_events_block_idx").on(t.blockId, t.time).where(sql`${t.blockId} is not null`),
   ],
 );
 

@@ -182,6 +182,9 @@ export const shadowBlocks = pgTable(
     pathPrefix: text("path_prefix").notNull().default(""),
     reason: text("reason").notNull(),
     findingId: uuid("finding_id").references(() => shadowFindings.id, { onDelete: "set null" }),
+    /** `block` refuses calls; `log` lets them through marked `wouldBlock` until `enforceAt` (lib/core/shadow/blocklist.ts `blockModeAt`). */
+    mode: text("mode").$type<"log" | "block">().notNull().default("block"),
+    enforceAt: timestamp("enforce_at", { withTimezone: true }),
     createdBy: uuid("created_by"),
     createdByLabel: text("created_by_label").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),

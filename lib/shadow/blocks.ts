@@ -16,7 +16,15 @@ export async function allBlocks(db: Queryable): Promise<ShadowBlock[]> {
 
 /** The bundle's block list (sorted, so equal state compiles to equal content). */
 export async function compileBlocklist(db: Queryable): Promise<BundleBlockEntry[]> {
-  return (await allBlocks(db)).map((b) => ({ id: b.id, origin: b.origin, pathPrefix: b.pathPrefix, reason: b.reason.slice(0, 500), ...(b.findingId ? { findingId: b.findingId } : {}) }));
+  return (await allBlocks(db)).map((b) => ({
+    id: b.id,
+    origin: b.origin,
+    pathPrefix: b.pathPrefix,
+    reason: b.reason.slice(0, 500),
+    ...(b.findingId ? { findingId: b.findingId } : {}),
+    // Only log entries carry a mode: a bundle of block entries is byte-for-byte what it was before rollouts.
+    ...(b.mode === "log" ? { mode: "log" as const, ...(b.enforceAt ? { enforceAt: b.enforceAt.toISOString() } : {}) } : {}),
+  }));
 }
 
 /** The entry that blocks `url`, if any (registration refuses blocked URLs). */

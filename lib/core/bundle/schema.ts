@@ -225,8 +225,16 @@ export const BundleBlockEntry = z
     pathPrefix: z.string().max(2000).refine(isValidPathPrefix, 'must be "" or a path such as "/mcp" (no trailing slash, query or fragment)'),
     reason: z.string().max(500),
     findingId: Uuid.optional(),
+    /**
+     * Rollout ("log for two weeks, then block"): absent or `block` refuses every call to a covered
+     * upstream; `log` lets calls through and marks their events `wouldBlock`, until `enforceAt`
+     * (when set), from which the edge refuses them by itself, without a new publish.
+     */
+    mode: z.enum(["log", "block"]).optional(),
+    enforceAt: IsoDateTime.optional(),
   })
-  .strict();
+  .strict()
+  .refine((e) => e.enforceAt === undefined || e.mode === "log", { message: "enforceAt is only for entries in log mode", path: ["enforceAt"] });
 export type BundleBlockEntry = z.infer<typeof BundleBlockEntry>;
 
 export const BundleShadow = z.object({ blocklist: z.array(BundleBlockEntry).max(BUNDLE_LIMITS.blocklist) }).strict();

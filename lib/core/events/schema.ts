@@ -17,6 +17,16 @@ export const EVENT_BODY_LIMIT_BYTES = 2_000_000;
 const Text = z.string().max(EVENT_TEXT_LIMIT).nullable();
 const Count = z.number().int().min(0).max(2_147_483_647).nullable();
 
+/**
+ * The shadow-MCP block list's marks (lib/core/shadow/blocklist.ts): `blockId`, the entry that covers
+ * the upstream (the call was refused, or — in log mode — would have been); `wouldBlock`, the entry
+ * is in log mode and the call went through. Absent on events of uncovered upstreams.
+ */
+const BlockMarks = {
+  blockId: Uuid.nullable().optional(),
+  wouldBlock: z.boolean().optional(),
+};
+
 export const PortalEvent = z
   .object({
     /** Absent (or "mcp"): an MCP event; LLM gateway events say `kind: "llm"` (below). */
@@ -78,6 +88,7 @@ export const PortalEvent = z
     parentId: Uuid.nullable().optional(),
     /** tools/list in Code Mode: o200k tokens of the list sent (the JSON catalog's are in `serverTokens`; the difference is saved). */
     codemodeTokens: Count.optional(),
+    ...BlockMarks,
   })
   .strict();
 export type PortalEvent = z.infer<typeof PortalEvent>;
@@ -126,6 +137,7 @@ export const LlmEvent = z
     requestLog: z.string().max(LLM_LOG_LIMIT).nullable(),
     responseLog: z.string().max(LLM_LOG_LIMIT).nullable(),
     bundleVersion: z.number().int().positive().max(2_147_483_647).nullable(),
+    ...BlockMarks,
   })
   .strict();
 export type LlmEvent = z.infer<typeof LlmEvent>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { blockedBy, blockTargetOf, isCanonicalOrigin, isValidPathPrefix } from "./blocklist";
+import { blockedBy, blockModeAt, blockTargetOf, isCanonicalOrigin, isValidPathPrefix } from "./blocklist";
 import { assessSeverity, isWriteTool } from "./severity";
 
 const entry = (origin: string, pathPrefix = "") => ({ origin, pathPrefix });
@@ -57,5 +57,23 @@ describe("finding severity", () => {
     const local = { kind: "stdio" as const, methods: {}, tools: {}, userCount: 1, deviceCount: 1 };
     expect(assessSeverity({ ...local, command: "npx -y @acme/mcp-server" })).toMatchObject({ severity: "medium", score: 2 });
     expect(assessSeverity({ ...local, command: "/usr/local/bin/my-mcp" })).toMatchObject({ severity: "low", score: 1 });
+  });
+});
+
+describe("blockModeAt", () => {
+  const at = Date.parse("2026-12-06T12:00:00Z");
+  it("blocks entries without a mode, and block entries", () => {
+    expect(blockModeAt({}, at)).toBe("block");
+    expect(blockModeAt({ mode: "block" }, at)).toBe("block");
+  });
+  it("logs until enforceAt, then blocks by itself", () => {
+    expect(blockModeAt({ mode: "log" }, at)).toBe("log");
+    expect(blockModeAt({ mode: "log", enforceAt: "2026-12-20T12:00:00Z" }, at)).toBe("log");
+    expect(blockModeAt({ mode: "log", enforceAt: "2026-12-06T12:00:00Z" }, at)).toBe("block");
+    expect(blockModeAt({ mode: "log", enforceAt: new Date(at - 1) }, at)).toBe("block");
+    expect(blockModeAt({ mode: "log", enforceAt: new Date(at + 1) }, at)).toBe("log");
+  });
+  it("fails closed on an enforceAt that does not parse", () => {
+    expect(blockModeAt({ mode: "log", enforceAt: "soon" }, at)).toBe("block");
   });
 });

@@ -47,3 +47,24 @@ export function isCanonicalOrigin(origin: string): boolean {
   const t = blockTargetOf(origin);
   return t !== null && t.origin === origin;
 }
+
+/** How an entry treats calls: `block` refuses them; `log` lets them through and marks their events `wouldBlock`. */
+export type BlockMode = "log" | "block";
+
+/** The rollout fields of an entry (bundle and console alike; absent mode = block). */
+export interface BlockRollout {
+  mode?: BlockMode | null;
+  /** ISO time (or Date) from which a `log` entry blocks by itself; absent/null: it logs until changed. */
+  enforceAt?: string | Date | null;
+}
+
+/**
+ * The mode an entry is in at `at` (ms since the epoch): a `log` entry whose `enforceAt` has come
+ * blocks. An `enforceAt` that does not parse blocks (fail closed).
+ */
+export function blockModeAt(entry: BlockRollout, at: number): BlockMode {
+  if (entry.mode !== "log") return "block";
+  if (entry.enforceAt === undefined || entry.enforceAt === null) return "log";
+  const t = entry.enforceAt instanceof Date ? entry.enforceAt.getTime() : Date.parse(entry.enforceAt);
+  return Number.isNaN(t) || t <= at ? "block" : "log";
+}
