@@ -66,6 +66,22 @@ describe.each(testDatabases())("event ingest on $name", (database) => {
     expect(row).toMatchObject({ decision: "denied", reason: "not approved", success: false, serverSlug: "weather", resultTokens: 42 });
   });
 
+  it("stores the block list's marks: would-block calls (log mode), refusals by an entry, and nothing on unmarked events", async () => {
+    const blockId = crypto.randomUUID();
+    const would = makeEvent({ blockId, wouldBlock: true });
+    const refused = makeEvent({ decision: "denied", reason: "SERVER_BLOCKED: https://x.example is on the shadow-MCP block list (t)", success: false, blockId, wouldBlock: false });
+    const plain = makeEvent();
+    const llm = makeLlmEvent({ blockId, wouldBlock: true });
+    expect(await signed([would, refused, plain, llm])).toEqual({ status: 200, json: { accepted: 4, duplicates: 0 } });
+    const rows = await db.select({ id: mcpEvents.id, blockId: mcpEvents.blockId, wouldBlock: mcpEvents.wouldBlock }).from(mcpEvents).where(inArray(mcpEvents.id, [would.id, refused.id, plain.id]));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(would.id)).toMatchObject({ blockId, wouldBlock: true });
+    expect(byId.get(refused.id)).toMatchObject({ blockId, wouldBlock: false });
+    expect(byId.get(plain.id)).toMatchObject({ blockId: null, wouldBlock: false });
+    const [llmRow] = await db.select({ blockId: llmEvents.blockId, wouldBlock: llmEvents.wouldBlock }).from(llmEvents).where(eq(llmEvents.id, llm.id));
+    expect(llmRow).toEqual({ blockId, wouldBlock: true });
+  });
+
   it("quarantines a tool the portal reports as changed upstream (once), and records why", async () => {
     const [server] = await db
       .insert(servers)

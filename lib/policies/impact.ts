@@ -68,7 +68,7 @@ export async function computeImpact(db: Queryable, now = new Date()): Promise<Im
       else if (!after.serversBySlug.has(slug)) because = "the server is no longer approved";
       else if (is && !is.ok && is.code === "TOOL_NOT_APPROVED") because = "the tool is no longer enabled";
       else if (is && !is.ok && is.code === "SERVER_BLOCKED") {
-        const entry = after.blockedSlugs.get(slug);
+        const entry = after.coveredSlugs.get(slug);
         because = `blocked by the shadow-MCP block list (entry ${entry ? `${entry.origin}${entry.pathPrefix}: ${entry.reason}` : "for the server's URL"})`;
       }
       else because = is && !is.ok && is.decision?.ruleId ? `denied by ${await label(is.decision.ruleId, "a rule")}` : "no rule allows it any more (default deny)";

@@ -82,6 +82,42 @@ describe("the shadow-MCP block list in workerd", () => {
       .toMatchObject({ serverSlug: "weather", success: false, reason: expect.stringMatching(/^SERVER_BLOCKED: .* is on the shadow-MCP block list/), error: expect.stringMatching(/blocked by your security team/) });
   });
 
+  it("rolls a block out: logs calls as would-block, then refuses them at enforceAt by itself, without a new publish", async () => {
+    const id = crypto.randomUUID();
+    // Far enough ahead for the calls below on a slow machine; the edge reads the clock on every request.
+    const enforceAt = new Date(Date.now() + 6_000);
+    const blocklist = [{ id, origin: new URL(weather.url).origin, pathPrefix: "", reason: "rollout in test", mode: "log" as const, enforceAt: enforceAt.toISOString() }];
+    const rules = [allowRule({ type: "everyone" }, "weather"), allowRule({ type: "everyone" }, "news")];
+    const rollout = await bundleOf({ servers, users: [alice], rules, blocklist });
+    expect((await portal.push(rollout)).status).toBe(200);
+
+    const client = await connect();
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain("weather_get_weather");
+    const logged = await client.callTool({ name: "weather_get_weather", arguments: { city: "Logtown" } });
+    expect(logged.isError).toBeFalsy();
+    expect(Date.now()).toBeLessThan(enforceAt.getTime()); // the call above really ran in log mode
+    await expect
+      .poll(() => sink.events.find((e) => e.userId === alice.id && e.tool === "get_weather" && e.blockId === id && e.decision === "allowed"), { timeout: 15_000 })
+      .toMatchObject({ serverSlug: "weather", success: true, wouldBlock: true });
+    // A server no entry covers carries no marks.
+    await client.callTool({ name: "news_get_weather", arguments: { city: "Logtown" } });
+    await expect.poll(() => sink.events.find((e) => e.userId === alice.id && e.serverSlug === "news" && e.tool === "get_weather" && e.time > new Date(enforceAt.getTime() - 6_000).toISOString()), { timeout: 15_000 }).toBeDefined();
+    expect(sink.events.filter((e) => e.serverSlug === "news" && "blockId" in e)).toEqual([]);
+
+    const upstreamCalls = async () => ((await (await fetch(new URL("/__fixture/requests", weather.url))).json()) as { requests: { method: string }[] }).requests.filter((r) => r.method === "tools/call").length;
+    const callsBefore = await upstreamCalls();
+    expect(callsBefore).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, Math.max(0, enforceAt.getTime() - Date.now() + 50)));
+    await expect(client.callTool({ name: "weather_get_weather", arguments: { city: "Blockville" } })).rejects.toThrow(/blocked by your security team/);
+    await expect
+      .poll(() => sink.events.find((e) => e.userId === alice.id && e.tool === "get_weather" && e.blockId === id && e.decision === "denied"), { timeout: 15_000 })
+      .toMatchObject({ serverSlug: "weather", wouldBlock: false, reason: expect.stringMatching(/^SERVER_BLOCKED/) });
+    // No publish happened in between: the refusal came from the same bundle version.
+    expect(sink.events.filter((e) => e.blockId === id).map((e) => e.bundleVersion)).toEqual(sink.events.filter((e) => e.blockId === id).map(() => rollout.version));
+    // The upstream saw the logged call and not the refused one.
+    expect(await upstreamCalls()).toBe(callsBefore);
+  });
+
   it("brings the server back when a newer bundle drops the entry", async () => {
     await publish(false);
     const client = await connect();

@@ -219,6 +219,26 @@ describe("LLM gateway and limits in workerd", () => {
     expect((await chat(ada, {}, {}, "slow")).status).toBe(200);
   });
 
+  it("lets calls to a provider under a log-mode entry through, marked would-block, until the entry's enforceAt", async () => {
+    const id = crypto.randomUUID();
+    const slowOrigin = new URL(slow.url).origin;
+    await publish({ blocklist: [{ id, origin: slowOrigin, pathPrefix: "", reason: "rollout in test", mode: "log", enforceAt: new Date(Date.now() + 3_600_000).toISOString() }] });
+    const before = slow.requests().length;
+    expect((await chat(ada, {}, {}, "slow")).status).toBe(200);
+    expect(slow.requests().length).toBe(before + 1);
+    await expect
+      .poll(() => llmEvents().find((e) => e.providerSlug === "slow" && e.blockId === id))
+      .toMatchObject({ decision: "allowed", status: 200, wouldBlock: true });
+    // enforceAt already past: the same kind of entry refuses, and the event names it.
+    const late = crypto.randomUUID();
+    await publish({ blocklist: [{ id: late, origin: slowOrigin, pathPrefix: "", reason: "rollout ended", mode: "log", enforceAt: new Date(Date.now() - 1_000).toISOString() }] });
+    expect((await chat(ada, {}, {}, "slow")).status).toBe(403);
+    await expect
+      .poll(() => llmEvents().find((e) => e.providerSlug === "slow" && e.blockId === late))
+      .toMatchObject({ decision: "denied", status: 403, wouldBlock: false });
+    await publish();
+  });
+
   it("enforces the budget hierarchy: a user's budget stops every key of theirs, a team's budget stops every member", async () => {
     const userBudget: BudgetSpec = { id: crypto.randomUUID(), name: "ada daily", subject: { type: "user", userId: ada.id }, metric: "tokens", limit: 20, period: "day", onExceed: "block" };
     await publish({ budgets: [userBudget] });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { indexBundle, llmAccess, portalRefusal, serverAccess, toolAccess, visibleServers } from "./bundle-index";
+import { blockingEntry, blockMarks, indexBundle, llmAccess, portalRefusal, serverAccess, toolAccess, visibleServers } from "./bundle-index";
 import { BUNDLE_SCHEMA_VERSION, type ConfigBundle } from "./schema";
 
 const HASH = "a".repeat(64);
@@ -47,11 +47,51 @@ describe("the block list in the bundle index", () => {
 
   it("leaves everything else alone: another path, another port, an empty list", () => {
     const narrow = indexBundle(bundle([entry("https://mcp.example.com", "/other"), entry("http://127.0.0.1:4002")]));
-    expect(narrow.blockedSlugs.size).toBe(0);
+    expect(narrow.coveredSlugs.size).toBe(0);
     const open = indexBundle(bundle([]));
     const caller = { user: open.bundle.users[0]! };
     expect(visibleServers(open, caller).map((s) => s.slug)).toEqual(["github", "memory"]);
     expect(llmAccess(open, caller, "openai", "gpt-5").effect).toBe("allow");
+  });
+});
+
+describe("rolling a block out: log, then block at enforceAt", () => {
+  const enforceAt = "2026-12-20T12:00:00.000Z";
+  const before = new Date("2026-12-20T11:59:59.999Z");
+  const after = new Date(enforceAt);
+  const index = indexBundle(
+    bundle([
+      { id: randomUUID(), origin: "https://mcp.example.com", pathPrefix: "", reason: "Shadow MCP finding", mode: "log", enforceAt },
+      { id: randomUUID(), origin: "https://api.openai.com", pathPrefix: "", reason: "by hand", mode: "log" },
+    ]),
+  );
+  const [github] = index.bundle.servers;
+  const user = index.bundle.users[0]!;
+
+  it("lets calls through while logging, and refuses them from enforceAt on — the same bundle, no publish", () => {
+    expect(toolAccess(index, { user, at: before }, github!, "get_issue").ok).toBe(true);
+    expect(serverAccess(index, { user, at: before }, github!).effect).toBe("allow");
+    expect(visibleServers(index, { user, at: before }).map((s) => s.slug)).toEqual(["github", "memory"]);
+    expect(blockingEntry(index, "github", before.getTime())).toBeNull();
+
+    expect(toolAccess(index, { user, at: after }, github!, "get_issue")).toMatchObject({ ok: false, code: "SERVER_BLOCKED" });
+    expect(serverAccess(index, { user, at: after }, github!)).toMatchObject({ effect: "deny", reason: expect.stringMatching(/^SERVER_BLOCKED/) });
+    expect(visibleServers(index, { user, at: after }).map((s) => s.slug)).toEqual(["memory"]);
+    expect(blockingEntry(index, "github", after.getTime())?.origin).toBe("https://mcp.example.com");
+  });
+
+  it("a log entry without enforceAt logs until it is changed", () => {
+    expect(llmAccess(index, { user, at: new Date("2099-01-01T00:00:00Z") }, "openai", "gpt-5").effect).toBe("allow");
+  });
+
+  it("marks events: allowed calls through a log entry would be blocked; refusals by the block list name the entry; others carry nothing", () => {
+    const id = index.coveredSlugs.get("github")!.id;
+    expect(blockMarks(index, "github", "allowed", "allowed by rule")).toEqual({ blockId: id, wouldBlock: true });
+    const refused = toolAccess(index, { user, at: after }, github!, "get_issue");
+    expect(blockMarks(index, "github", "denied", !refused.ok ? refused.reason : null)).toEqual({ blockId: id, wouldBlock: false });
+    expect(blockMarks(index, "github", "denied", "POLICY_DENIED: no rule")).toBeNull();
+    expect(blockMarks(index, "memory", "allowed", null)).toBeNull();
+    expect(blockMarks(index, null, "allowed", null)).toBeNull();
   });
 });
 

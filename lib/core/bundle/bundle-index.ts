@@ -4,7 +4,7 @@
  * simulator sees exactly what the edge sees.
  */
 import { compilePolicy, decide, type CompiledPolicy, type PolicyDecision, type PolicyPrincipal, type PolicyRequest } from "@core/policy/evaluate";
-import { blockedBy } from "@core/shadow/blocklist";
+import { blockedBy, blockModeAt } from "@core/shadow/blocklist";
 import { roleAllows, TOKEN_SCOPES, type TokenScope } from "@core/auth/roles";
 import type { BundleBlockEntry, BundleServer, BundleToken, BundleTool, BundleUser, ConfigBundle } from "./schema";
 
@@ -18,8 +18,11 @@ export interface BundleIndex {
   tokenIds: Set<string>;
   teamSlugs: Map<string, string>;
   policy: CompiledPolicy;
-  /** Servers and LLM providers (by slug) whose upstream URL is on the shadow-MCP block list. */
-  blockedSlugs: Map<string, BundleBlockEntry>;
+  /**
+   * Servers and LLM providers (by slug) whose upstream URL is on the shadow-MCP block list, whatever
+   * the entry's mode: whether it refuses a call depends on the time ({@link blockingEntry}).
+   */
+  coveredSlugs: Map<string, BundleBlockEntry>;
 }
 
 export function indexBundle(bundle: ConfigBundle): BundleIndex {
@@ -33,15 +36,16 @@ export function indexBundle(bundle: ConfigBundle): BundleIndex {
     tokenIds: new Set(bundle.tokens.map((t) => t.id)),
     teamSlugs: new Map(bundle.teams.map((t) => [t.id, t.slug])),
     policy: compilePolicy(bundle.policies.rules),
-    blockedSlugs: blockedUpstreams(bundle),
+    coveredSlugs: coveredUpstreams(bundle),
   };
 }
 
 /**
- * The block list wins over approval: a server or provider whose URL falls under an entry is
- * refused at the edge whatever policies say (security blocked its host after it was approved).
+ * The block list wins over approval: a server or provider whose URL falls under an entry in block
+ * mode is refused at the edge whatever policies say (security blocked its host after it was
+ * approved); under an entry in log mode its calls go on, marked `wouldBlock` ({@link blockMarks}).
  */
-function blockedUpstreams(bundle: ConfigBundle): Map<string, BundleBlockEntry> {
+function coveredUpstreams(bundle: ConfigBundle): Map<string, BundleBlockEntry> {
   const out = new Map<string, BundleBlockEntry>();
   const list = bundle.shadow.blocklist;
   if (list.length === 0) return out;
@@ -56,9 +60,36 @@ function blockedUpstreams(bundle: ConfigBundle): Map<string, BundleBlockEntry> {
   return out;
 }
 
+/**
+ * The entry that refuses calls to `slug` at `at` (ms; default now): a block entry, or a log entry
+ * whose `enforceAt` has come — so a rollout turns into a block at the edge without a new publish.
+ * Null when nothing covers the upstream or its entry is still logging.
+ */
+export function blockingEntry(index: BundleIndex, slug: string, at: number = Date.now()): BundleBlockEntry | null {
+  const entry = index.coveredSlugs.get(slug);
+  return entry && blockModeAt(entry, at) === "block" ? entry : null;
+}
+
+const BLOCKED_REASON = "SERVER_BLOCKED:";
+
+/** Whether a decision's reason is the block list's (not a policy's or a role's). */
+export const isBlockedReason = (reason: string | null | undefined): boolean => reason?.startsWith(BLOCKED_REASON) === true;
+
+/**
+ * The block-list marks of an event about `slug`: an allowed call to a covered upstream went through
+ * an entry in log mode (`wouldBlock`); a call refused by the block list names the entry. Events of
+ * uncovered upstreams, and of calls refused for another reason, carry none.
+ */
+export function blockMarks(index: BundleIndex, slug: string | null | undefined, decision: "allowed" | "denied", reason: string | null | undefined): { blockId: string; wouldBlock: boolean } | null {
+  const entry = slug ? index.coveredSlugs.get(slug) : undefined;
+  if (!entry) return null;
+  if (decision === "allowed") return { blockId: entry.id, wouldBlock: true };
+  return isBlockedReason(reason) ? { blockId: entry.id, wouldBlock: false } : null;
+}
+
 /** The decision for an upstream on the block list (no policy rule decided it). */
 export function blockedDecision(entry: BundleBlockEntry): PolicyDecision {
-  return { effect: "deny", ruleId: null, reason: `SERVER_BLOCKED: ${entry.origin}${entry.pathPrefix} is on the shadow-MCP block list (${entry.reason})` };
+  return { effect: "deny", ruleId: null, reason: `${BLOCKED_REASON} ${entry.origin}${entry.pathPrefix} is on the shadow-MCP block list (${entry.reason})` };
 }
 
 /**
@@ -88,6 +119,9 @@ export function portalRefusal(caller: Caller, need: TokenScope = "read"): Portal
   return null;
 }
 
+/** The request's time, for the block list's rollouts: the caller's `at`, else now. */
+const callerTime = (caller: Caller): number => caller.at?.getTime() ?? Date.now();
+
 const refusedDecision = (refusal: PortalRefusal): PolicyDecision => ({ effect: "deny", ruleId: null, reason: refusal.reason });
 
 function principal(caller: Caller): PolicyPrincipal {
@@ -110,7 +144,7 @@ export type ToolAccess =
  * against the live definition the portal sees.
  */
 export function toolAccess(index: BundleIndex, caller: Caller, server: BundleServer, toolName: string): ToolAccess {
-  const blocked = index.blockedSlugs.get(server.slug);
+  const blocked = blockingEntry(index, server.slug, callerTime(caller));
   if (blocked) {
     const decision = blockedDecision(blocked);
     return { ok: false, code: "SERVER_BLOCKED", reason: decision.reason, decision };
@@ -126,7 +160,7 @@ export function toolAccess(index: BundleIndex, caller: Caller, server: BundleSer
 
 /** Server-level access (prompts, resources, completion): a whole-server rule must allow it. */
 export function serverAccess(index: BundleIndex, caller: Caller, server: BundleServer): PolicyDecision {
-  const blocked = index.blockedSlugs.get(server.slug);
+  const blocked = blockingEntry(index, server.slug, callerTime(caller));
   if (blocked) return blockedDecision(blocked);
   const refusal = portalRefusal(caller);
   if (refusal) return refusedDecision(refusal);
@@ -147,7 +181,7 @@ export function visibleServers(index: BundleIndex, caller: Caller): BundleServer
  * budget, so the credential needs `write`.
  */
 export function llmAccess(index: BundleIndex, caller: Caller, providerSlug: string, model: string | null): PolicyDecision {
-  const blocked = index.blockedSlugs.get(providerSlug);
+  const blocked = blockingEntry(index, providerSlug, callerTime(caller));
   if (blocked) return blockedDecision(blocked);
   const refusal = portalRefusal(caller, "write");
   if (refusal) return refusedDecision(refusal);

@@ -69,6 +69,7 @@ function mcpCase(): { caller: McpEventCaller; outcome: McpEventOutcome } {
     resultTokens: maybe(count),
     ...(chance(0.2) ? { serverTokens: Object.fromEntries([slug(), slug()].map((s) => [s, count()])) } : {}),
     bundleVersion: chance(0.1) ? null : 1 + Math.floor(random() * 2_000_000_000),
+    ...(chance(0.2) ? { blockId: uuid(), wouldBlock: chance(0.5) } : {}),
   };
   return { caller, outcome };
 }
@@ -90,6 +91,7 @@ function llmCase(): { call: LlmEventCall; outcome: LlmEventOutcome; now: number 
     reason: maybe(hostile),
     overBudget: chance(0.1),
     bundleVersion: chance(0.1) ? null : 1 + Math.floor(random() * 2_000_000_000),
+    ...(chance(0.2) ? { blockId: uuid(), wouldBlock: chance(0.5) } : {}),
   };
   const outcome: LlmEventOutcome = {
     status: 100 + Math.floor(random() * 500),

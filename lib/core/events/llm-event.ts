@@ -29,6 +29,9 @@ export interface LlmEventCall {
   reason: string | null;
   overBudget: boolean;
   bundleVersion: number | null;
+  /** The block-list entry covering the provider (bundle-index.ts `blockMarks`); `wouldBlock`: it was in log mode and the call went through. */
+  blockId?: string | null;
+  wouldBlock?: boolean;
 }
 
 export interface LlmEventOutcome {
@@ -77,5 +80,6 @@ export function llmEvent(call: LlmEventCall, outcome: LlmEventOutcome, id: strin
     requestLog: logs && call.requestText ? eventText(clipForLog(redactText(call.requestText), LLM_LOG_LIMIT), LLM_LOG_LIMIT) : null,
     responseLog: logs && outcome.responseText ? eventText(clipForLog(redactText(outcome.responseText), LLM_LOG_LIMIT), LLM_LOG_LIMIT) : null,
     bundleVersion: call.bundleVersion,
+    ...(call.blockId ? { blockId: call.blockId, wouldBlock: call.wouldBlock === true } : {}),
   });
 }

@@ -48,6 +48,9 @@ export interface McpEventOutcome {
   via?: "codemode";
   parentId?: string;
   codemodeTokens?: number;
+  /** The block-list entry covering the server (bundle-index.ts `blockMarks`); `wouldBlock`: it was in log mode and the call went through. */
+  blockId?: string | null;
+  wouldBlock?: boolean;
 }
 
 /** Upstream URLs as events show them, by URL: the bundle's few servers, each parsed and redacted once per isolate. */
@@ -91,5 +94,6 @@ export function mcpEvent(caller: McpEventCaller, e: McpEventOutcome, id: string,
     bundleVersion: e.bundleVersion,
     ...(e.via ? { via: e.via, parentId: e.parentId ?? null } : {}),
     ...(e.codemodeTokens !== undefined ? { codemodeTokens: eventCount(e.codemodeTokens) } : {}),
+    ...(e.blockId ? { blockId: e.blockId, wouldBlock: e.wouldBlock === true } : {}),
   });
 }

@@ -3,7 +3,7 @@
  * stateless per-call path (src/stateless/). A decision throws a {@link Denied} whose message is what
  * the caller sees and whose reason is what the audit event records.
  */
-import { serverAccess, toolAccess, type BundleIndex, type Caller, type ToolAccess } from "@core/bundle/bundle-index";
+import { blockingEntry, serverAccess, toolAccess, type BundleIndex, type Caller, type ToolAccess } from "@core/bundle/bundle-index";
 import type { PolicyDecision } from "@core/policy/evaluate";
 import type { BundleServer } from "@core/bundle/schema";
 import { blockedError, Denied, named, PortalErrorCode } from "./session/errors";
@@ -43,7 +43,7 @@ export function quarantined(requested: string, liveHash: string): Denied {
 export function decideServerLevel(index: BundleIndex, caller: Caller, server: BundleServer | undefined): { server: BundleServer; decision: PolicyDecision } {
   if (!server) throw new Denied(PortalErrorCode.NotAvailable, "Resource not available: it is unknown or not allowed for you", "UNKNOWN_RESOURCE");
   const decision = serverAccess(index, caller, server);
-  if (index.blockedSlugs.get(server.slug)) throw blockedError(server, decision.reason);
+  if (blockingEntry(index, server.slug, caller.at?.getTime())) throw blockedError(server, decision.reason);
   if (decision.effect === "deny") throw new Denied(PortalErrorCode.NotAvailable, "Not available: unknown or not allowed for you", `POLICY_DENIED: ${decision.reason}`, decision.ruleId);
   return { server, decision };
 }

@@ -3,7 +3,7 @@
  * Policy, limits and budgets are decided before the cache, so a hit is refused exactly like a miss;
  * the provider key never leaves the edge. The order of checks: docs/llm-gateway.md, "The route".
  */
-import { llmAccess, portalRefusal, type BundleIndex } from "@core/bundle/bundle-index";
+import { blockMarks, isBlockedReason, llmAccess, portalRefusal, type BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleLlmProvider, BundleUser } from "@core/bundle/schema";
 import { llmCredentialAad } from "@core/edge/credential";
 import { llmEvent, type LlmEventCall, type LlmEventOutcome } from "@core/events/llm-event";
@@ -71,7 +71,8 @@ interface CallRecord extends Omit<LlmEventCall, "user" | "provider" | "clientIp"
 }
 
 function usageEvent(req: Request, call: CallRecord, outcome: LlmEventOutcome): LlmEvent {
-  return llmEvent({ ...call, clientIp: req.headers.get("cf-connecting-ip"), bundleVersion: call.config?.bundle.version ?? null }, outcome, crypto.randomUUID(), Date.now());
+  const marks = call.config && call.provider ? blockMarks(call.config, call.provider.slug, outcome.decision, call.reason) : null;
+  return llmEvent({ ...call, clientIp: req.headers.get("cf-connecting-ip"), bundleVersion: call.config?.bundle.version ?? null, ...marks }, outcome, crypto.randomUUID(), Date.now());
 }
 
 function emit(env: Env, ctx: ExecutionContext, event: LlmEvent): void {
@@ -146,7 +147,7 @@ export async function handleLlm(request: Request, env: Env, ctx: ExecutionContex
   const decision = llmAccess(config, caller, provider.slug, call.model);
   call.ruleId = decision.ruleId;
   call.reason = decision.reason;
-  if (decision.effect === "deny" && config.blockedSlugs.has(provider.slug)) {
+  if (decision.effect === "deny" && isBlockedReason(decision.reason)) {
     emit(env, ctx, usageEvent(request, call, { status: 403, decision: "denied", error: "provider URL on the block list" }));
     return llmError(call.kind, 403, "permission", `Provider "${provider.slug}" is blocked by your security team (its URL is on the shadow-MCP block list)`);
   }

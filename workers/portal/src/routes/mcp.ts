@@ -3,7 +3,7 @@
  * then, after authentication, fail closed without a bundle, refuse callers who are no longer active, then hand the request to
  * the session's Durable Object (a new one for an initialize without Mcp-Session-Id).
  */
-import { blockedDecision, portalRefusal, visibleServers } from "@core/bundle/bundle-index";
+import { blockedDecision, blockingEntry, portalRefusal, visibleServers } from "@core/bundle/bundle-index";
 import { readBoundedBody } from "@core/http/bounded-body";
 import type { GrantProps } from "../auth";
 import { configFor } from "../config";
@@ -88,7 +88,8 @@ export async function handleMcp(request: Request, env: Env, props: GrantProps, c
     const slug = SLUG_PATH.exec(url.pathname)?.[1];
     // Unknown and not-allowed servers look the same: a caller learns nothing about servers it may not use.
     const server = slug ? config.serversBySlug.get(slug) : undefined;
-    if (slug && server && config.blockedSlugs.has(slug)) return refuse(403, -32001, `Server "${slug}" is blocked by your security team (its URL is on the shadow-MCP block list)`, blockedDecision(config.blockedSlugs.get(slug)!).reason, server);
+    const blocked = slug && server ? blockingEntry(config, slug, caller.at.getTime()) : null;
+    if (blocked) return refuse(403, -32001, `Server "${slug}" is blocked by your security team (its URL is on the shadow-MCP block list)`, blockedDecision(blocked).reason, server ?? null);
     if (!slug || !visibleServers(config, caller).some((s) => s.slug === slug)) return refuse(404, -32001, "No such MCP server at this portal", server ? "SERVER_NOT_ALLOWED: no rule lets this caller use the server" : "UNKNOWN_SERVER: no approved server has this slug", server ?? null);
     scope = slug;
   }

@@ -5,7 +5,7 @@
  * JSON-RPC request in the body, naming the tool a tools/call named and the client an initialize
  * named; a request without a body (GET, DELETE) is one event named by its HTTP method.
  */
-import type { BundleIndex } from "@core/bundle/bundle-index";
+import { blockMarks, type BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleServer } from "@core/bundle/schema";
 import { mcpEvent, type McpEventCaller } from "@core/events/mcp-event";
 import type { PortalEvent } from "@core/events/schema";
@@ -56,7 +56,8 @@ export async function audited(request: Request, env: Env, ctx: ExecutionContext,
           sessionId: request.headers.get("mcp-session-id"),
           endpoint,
         };
-        return mcpEvent(caller, { method: String(m.method), server: refusal.server ?? null, tool, decision: "denied", reason: refusal.reason, success: false, error: refusal.error, bundleVersion: config.bundle.version }, crypto.randomUUID(), at);
+        const marks = blockMarks(config, refusal.server?.slug, "denied", refusal.reason);
+        return mcpEvent(caller, { method: String(m.method), server: refusal.server ?? null, tool, decision: "denied", reason: refusal.reason, success: false, error: refusal.error, bundleVersion: config.bundle.version, ...marks }, crypto.randomUUID(), at);
       });
       await enqueueEvents(env, (p) => ctx.waitUntil(p), events);
     })().catch((error: unknown) => console.error(`[events] could not audit a refused MCP request: ${error instanceof Error ? error.message : String(error)}`)),

@@ -2,6 +2,7 @@
 import type { BundleServer } from "@core/bundle/schema";
 import { resultTokens } from "@core/events/result-tokens";
 import { mcpEvent } from "@core/events/mcp-event";
+import { blockMarks } from "@core/bundle/bundle-index";
 import type { PortalEvent } from "@core/events/schema";
 import type { PolicyDecision } from "@core/policy/evaluate";
 import { requestContext, type Extra, type SessionContext } from "./context";
@@ -91,7 +92,7 @@ export function emitEvent(
       sessionId: ctx?.sessionId ?? null,
       endpoint: ctx?.endpoint ?? (s.owner?.scope ? `/mcp/${s.owner.scope}` : "/mcp"),
     },
-    { ...e, method, bundleVersion: s.index?.bundle.version ?? null },
+    { ...e, method, bundleVersion: s.index?.bundle.version ?? null, ...(s.index ? blockMarks(s.index, e.server?.slug, e.decision ?? "allowed", e.reason) : null) },
     crypto.randomUUID(),
   );
   // Off the response path (waitUntil): the caller's answer does not wait for the queue or the buffer.

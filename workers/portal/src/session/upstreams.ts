@@ -14,6 +14,7 @@ import {
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { BundleServer } from "@core/bundle/schema";
+import { blockingEntry } from "@core/bundle/bundle-index";
 import { toolHash } from "@core/tools/tool-hash";
 import type { McpToolDefinition } from "@core/tools/tool-types";
 import { storedActive } from "../config";
@@ -26,7 +27,7 @@ const UPSTREAM_KEY = "upstream:";
 
 export function connectedUpstream(s: SessionState, server: BundleServer): Promise<Upstream> {
   // Never connect to a blocked URL, whichever path asked (defense in depth behind the access checks).
-  const blocked = s.index?.blockedSlugs.get(server.slug);
+  const blocked = s.index ? blockingEntry(s.index, server.slug) : null;
   if (blocked) return Promise.reject(blockedError(server, `SERVER_BLOCKED: ${blocked.origin}${blocked.pathPrefix}`));
   let upstream = s.upstreams.get(server.id);
   if (!upstream) {

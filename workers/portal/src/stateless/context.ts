@@ -1,5 +1,5 @@
 /** What the stateless path's handlers share: who is calling, what an event says, admission, upstream options. */
-import { visibleServers, type BundleIndex, type Caller } from "@core/bundle/bundle-index";
+import { blockingEntry, visibleServers, type BundleIndex, type Caller } from "@core/bundle/bundle-index";
 import type { BundleServer, CodemodeShape } from "@core/bundle/schema";
 import type { McpEventCaller, McpEventOutcome } from "@core/events/mcp-event";
 import type { ClientInfo, StatelessRequest } from "@core/mcp/stateless";
@@ -60,7 +60,7 @@ export async function admit(env: Env, who: StatelessContext, requests: { kind: "
 
 /** How to reach `server` for this caller: its own upstream session (never shared), the caller's client info and capabilities. */
 export function linkOptions(request: Request, env: Env, who: StatelessContext, rpc: StatelessRequest, server: BundleServer): CallOptions {
-  const blocked = who.config.blockedSlugs.get(server.slug);
+  const blocked = blockingEntry(who.config, server.slug, who.caller.at?.getTime());
   return {
     env,
     server,

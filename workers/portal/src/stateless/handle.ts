@@ -9,7 +9,7 @@
  * Decisions and their words are the session path's (../decide.ts); so is every event's shape
  * (@core/events/mcp-event). docs/mcp-endpoint.md, "Stateless (2026-07-28)".
  */
-import { toolAccess, type BundleIndex } from "@core/bundle/bundle-index";
+import { blockMarks, toolAccess, type BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleServer } from "@core/bundle/schema";
 import { resultTokens } from "@core/events/result-tokens";
 import { mcpEvent } from "@core/events/mcp-event";
@@ -97,7 +97,8 @@ export async function dispatch(request: Request, rpc: StatelessRequest & { id: s
     ctx.waitUntil(
       Promise.resolve().then(() => {
         const tokens = result === undefined ? null : safeTokens(rpc.method, result);
-        const event = mcpEvent(eventCaller(who, rpc.clientInfo, dialect.sessionId), { ...outcome, method: rpc.method, bundleVersion: who.config.bundle.version, ...(tokens === null ? {} : { resultTokens: tokens }) }, id, at);
+        const marks = blockMarks(who.config, outcome.server?.slug, outcome.decision ?? "allowed", outcome.reason);
+        const event = mcpEvent(eventCaller(who, rpc.clientInfo, dialect.sessionId), { ...outcome, method: rpc.method, bundleVersion: who.config.bundle.version, ...(tokens === null ? {} : { resultTokens: tokens }), ...marks }, id, at);
         return enqueueEvents(env, (p) => ctx.waitUntil(p), [event]);
       }),
     );

@@ -5,7 +5,7 @@
  * caller's servers that offer the capability, prompts renamed `{slug}_{name}` as tools are; a name
  * or URI is routed back to its server. At `/mcp/{slug}` everything goes to that server as is.
  */
-import { serverAccess } from "@core/bundle/bundle-index";
+import { blockingEntry, serverAccess } from "@core/bundle/bundle-index";
 import type { BundleServer } from "@core/bundle/schema";
 import type { StatelessRequest } from "@core/mcp/stateless";
 import { buildToolNameMap, portalToolName, upstreamKey } from "@core/naming/tool-names";
@@ -42,7 +42,7 @@ async function forward(request: Request, env: Env, who: StatelessContext, rpc: S
 
 /** The caller's servers that allow server-level requests and offer `kind`, admitted together. */
 async function serversOffering(request: Request, env: Env, who: StatelessContext, rpc: StatelessRequest, kind: Kind, fields: Outcome): Promise<BundleServer[]> {
-  const allowed = serversOf(who).filter((s) => serverAccess(who.config, who.caller, s).effect === "allow" && !who.config.blockedSlugs.get(s.slug));
+  const allowed = serversOf(who).filter((s) => serverAccess(who.config, who.caller, s).effect === "allow" && !blockingEntry(who.config, s.slug, who.caller.at?.getTime()));
   await admit(env, who, allowed.map((s) => ({ kind: "mcp" as const, serverSlug: s.slug, tool: null }))).catch((error: unknown) => {
     throw withFields(error as Error, fields);
   });
