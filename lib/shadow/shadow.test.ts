@@ -543,6 +543,33 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(await db.select().from(shadowFindings).where(like(shadowFindings.key, `%${tag}%`))).toHaveLength(2);
   });
 
+  it("adopts a stdio finding keyed by its command line (before stdio identities): the next scan merges into it, triage kept", async () => {
+    const tag = uniq();
+    const pkg = `@legacy-${tag}/server-notes`;
+    // Two findings as the console stored them before: the whole redacted command line as the key.
+    const [older, newer] = await db
+      .insert(shadowFindings)
+      .values(
+        [
+          // Long before the stats test's window, so its counts stay its own.
+          { command: `npx -y ${pkg}@0.9 /Users/old`, lastSeen: new Date("2026-09-01T10:00:00Z") },
+          { command: `npx -y ${pkg} /Users/ann`, lastSeen: new Date("2026-09-10T10:00:00Z") },
+        ].map((l) => ({ key: `stdio:${l.command}`, kind: "stdio" as const, command: l.command, names: ["notes"], firstSeen: l.lastSeen, lastSeen: l.lastSeen, users: ["ann@acme.test"], userCount: 1, devices: ["LAPTOP-OLD"], seenInScans: 1, severity: "medium" as const, state: "investigating" as const })),
+      )
+      .returning({ id: shadowFindings.id });
+    const res = await ingestScanReport(
+      as(security),
+      report({ device: { name: `LAPTOP-N-${tag}`, os: "linux", user: "ann@acme.test" }, servers: [scanServer({ client: "cursor", configPath: P2, name: "notes", transport: "stdio", command: "npx", args: ["-y", `${pkg}@1.0.0`, "/home/ann"] })] }),
+    );
+    expect(res.findings).toEqual([expect.objectContaining({ id: newer!.id, key: `stdio:npm:${pkg}`, created: false })]);
+    const adopted = await getFinding(as(security), newer!.id);
+    expect(adopted).toMatchObject({ state: "investigating", devices: expect.arrayContaining(["LAPTOP-OLD", `LAPTOP-N-${tag}`]) });
+    expect(adopted.timeline.map((e) => e.kind)).toContain("rekeyed");
+    // The older one keeps its key; nothing was deleted.
+    const [still] = await db.select({ key: shadowFindings.key }).from(shadowFindings).where(eq(shadowFindings.id, older!.id));
+    expect(still!.key).toBe(`stdio:npx -y ${pkg}@0.9 /Users/old`);
+  });
+
   it("makes no finding for a remote-transport config entry without a URL", async () => {
     const res = await ingestScanReport(
       as(viewer),

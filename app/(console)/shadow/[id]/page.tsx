@@ -26,6 +26,7 @@ const EVENT_LABEL: Record<string, string> = {
   blocked: "Blocked",
   unblocked: "Unblocked",
   registered: "Registration requested",
+  rekeyed: "Keyed by what it launches",
 };
 
 function describeEvent(e: FindingDetailOutput["timeline"][number]): string {
@@ -41,6 +42,8 @@ function describeEvent(e: FindingDetailOutput["timeline"][number]): string {
     case "blocked":
     case "unblocked":
       return d.origin ? `${String(d.origin)}${String(d.pathPrefix ?? "")}` : "";
+    case "rekeyed":
+      return `was ${String(d.from)}: scans of the same server with other arguments now merge here`;
     default:
       return "";
   }
