@@ -11,7 +11,7 @@ import { redactUrl } from "@core/net/redact-url";
 import type { TrafficRecord } from "@core/shadow/records";
 import { confidenceOf, MCP_THRESHOLD } from "@core/shadow/detect";
 import { assessSeverity } from "@core/shadow/severity";
-import { MAX_EVIDENCE, mergeEvidence, methodSequenceEvidence, type ServerSummary, type ShadowContext } from "@core/shadow/servers";
+import { isShadow, MAX_EVIDENCE, mergeEvidence, methodSequenceEvidence, type ServerSummary, type ShadowContext } from "@core/shadow/servers";
 
 export const MAX_LISTED_PEOPLE = 200;
 const MAX_TOOLS = 100;
@@ -118,6 +118,25 @@ export function sightingFromSummary(s: ServerSummary, fallbackTime: Date): Sight
     confidence: s.confidence,
     daily: s.daily,
     source: "traffic",
+  };
+}
+
+/**
+ * The servers of one aggregate, sorted for storing: the MCP servers (findings' evidence), of those the
+ * shadow ones and the approved ones (or the portal itself), and the shadow candidates (evidence below
+ * the threshold, stored for review, never counted as findings).
+ */
+export function splitServers(servers: readonly ServerSummary[], context: ShadowContext) {
+  const found = servers.filter((s) => s.status === "finding");
+  const shadow = found.filter((s) => isShadow(s.url, context));
+  const candidates = servers.filter((s) => s.status === "candidate" && isShadow(s.url, context));
+  return {
+    found,
+    shadow,
+    candidates,
+    approved: found.filter((s) => !shadow.includes(s)).map((s) => s.url),
+    mcpRecords: found.reduce((n, s) => n + s.requests, 0),
+    sightings: (now: Date) => [...shadow, ...candidates].map((s) => sightingFromSummary(s, now)),
   };
 }
 
