@@ -8,6 +8,7 @@ import type { Queryable } from "@/db/client";
 import { actorLabel, type Actor } from "@/lib/auth/actor";
 import { portalPublicUrl, portalUrls } from "@/lib/config/edge-keys";
 import { redactUrl } from "@core/net/redact-url";
+import { storableText } from "@core/text/storable";
 import type { TrafficRecord } from "@core/shadow/records";
 import { confidenceOf, MCP_THRESHOLD } from "@core/shadow/detect";
 import { assessSeverity } from "@core/shadow/severity";
@@ -93,10 +94,22 @@ export interface Sighting {
   source: "traffic" | "scan";
 }
 
+/**
+ * Traffic logs are anyone's text: a NUL or an unpaired surrogate (a JSON escape such as `\ud800`
+ * parses into one) cannot be stored in text or jsonb, so it is stored as U+FFFD instead of failing
+ * the whole upload or batch.
+ */
+function storable<T>(value: T): T {
+  if (typeof value === "string") return storableText(value) as T;
+  if (Array.isArray(value)) return value.map(storable) as T;
+  if (value === null || typeof value !== "object" || value instanceof Date) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storable(v)])) as T;
+}
+
 export function sightingFromSummary(s: ServerSummary, fallbackTime: Date): Sighting {
   const first = Number.isNaN(s.firstSeen) ? fallbackTime : new Date(s.firstSeen);
   const last = Number.isNaN(s.lastSeen) ? fallbackTime : new Date(s.lastSeen);
-  return {
+  return storable({
     key: s.url,
     kind: "remote",
     url: s.url,
@@ -118,7 +131,7 @@ export function sightingFromSummary(s: ServerSummary, fallbackTime: Date): Sight
     confidence: s.confidence,
     daily: s.daily,
     source: "traffic",
-  };
+  } satisfies Sighting);
 }
 
 /**

@@ -189,6 +189,29 @@ describe.each(testDatabases())("POST /api/v1/traffic/logpush on $name", (databas
     expect(await stored()).toEqual(before);
   });
 
+  it("answers hostile batches from a valid job with a 2xx or a 4xx, never a 5xx", async () => {
+    const job = await newJob("generic");
+    const bodies: [string, BodyInit][] = [
+      ["NUL", `${JSON.stringify({ ts: "2026-01-01T00:00:00Z", url: "https://nul.example/mcp", method: "POST", request_body_prefix: "a\u0000b" })}\n`],
+      ["lone surrogate", '{"ts":"2026-01-01T00:00:00Z","url":"https://a.example/\\ud800mcp","method":"POST","request_body_prefix":"{\\"jsonrpc\\":\\"2.0\\",\\"method\\":\\"tools/list\\",\\"id\\":1}"}\n'],
+      ["garbage", "\u0000\u0001\u0002\n{{{\n]]]\n"],
+      ["one 2 MB line", "x".repeat(2_000_000)],
+      ["deep", `${"[".repeat(20_000)}${"]".repeat(20_000)}\n`],
+      ["invalid UTF-8", new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0a])],
+      ["corrupt gzip", Buffer.concat([gzipSync(Buffer.from("{}\n")).subarray(0, 12), Buffer.from("not deflate at all")])],
+    ];
+    const answers: Record<string, number> = {};
+    for (const [label, body] of bodies) {
+      const res = await post(body, { [LOGPUSH_SECRET_HEADER]: job.secret });
+      expect(res.status, label).toBeLessThan(500);
+      expect(await res.json(), label).toBeTypeOf("object");
+      answers[label] = res.status;
+    }
+    // Text the database cannot hold (an escaped lone surrogate in an MCP request) is stored replaced, not refused.
+    expect(answers["lone surrogate"]).toBe(200);
+    expect(answers["corrupt gzip"]).toBe(400);
+  });
+
   it("answers Logpush's destination check (a gzip {\"content\":\"tests\"}) with 200 and stores nothing", async () => {
     const job = await newJob();
     const before = await stored();
