@@ -222,6 +222,9 @@ const ROUTES: Record<string, RouteEntry> = {
   "GET /api/v1/traffic/uploads": { allowed: SHADOW_READERS },
   // Cloudflare Logpush's destination: only a job's secret (X-Portcullis-Logpush-Secret) lets a batch in.
   "POST /api/v1/traffic/logpush": { allowed: [], signature: true, prepare: async () => ({ rawBody: `${trafficLine()}\n` }) },
+  "GET /api/v1/traffic/logpush/jobs": { allowed: SHADOW_TRIAGERS },
+  "POST /api/v1/traffic/logpush/jobs": { allowed: SHADOW_TRIAGERS, prepare: async () => ({ body: { name: `matrix ${uniq()}`, format: "generic" } }) },
+  "DELETE /api/v1/traffic/logpush/jobs/[id]": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newLogpushJob(db) } }) },
   "GET /api/v1/shadow/findings": { allowed: SHADOW_READERS, prepare: async () => ({ query: "?state=open&severity=high&sort=users&order=asc&limit=10" }) },
   "GET /api/v1/shadow/findings/[id]": { allowed: SHADOW_READERS, prepare: async (db) => ({ params: { id: await newFinding(db) } }) },
   "PATCH /api/v1/shadow/findings/[id]": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newFinding(db) }, body: { state: "investigating", note: "looking" } }) },

@@ -8,25 +8,7 @@
 import { gzipSync } from "node:zlib";
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { OIDC_CONSOLE, signInWithOidc } from "@/testing/e2e/fixtures";
-
-/** A gateway_http record (Logpush's NDJSON) of an MCP request that Gateway's DLP profile and headers show. */
-function gatewayLine(url: string, email: string, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    Datetime: new Date().toISOString(),
-    Email: email,
-    DeviceName: "LAPTOP-E2E",
-    HTTPMethod: "POST",
-    HTTPHost: new URL(url).host,
-    URL: url,
-    HTTPStatusCode: 200,
-    UserAgent: "claude-code/1.0.0",
-    UploadMatchedDlpProfiles: ["MCP Traffic"],
-    UploadMatchedDlpProfileEntries: ["MCP Tools Call", "MCP Tools List"],
-    DownloadMatchedDlpProfiles: [],
-    DownloadMatchedDlpProfileEntries: [],
-    ...extra,
-  });
-}
+import { gatewayHttpLine as gatewayLine } from "@/testing/logpush";
 
 /** What Logpush does with a destination_conf: `header_<Name>=<value>` parameters become request headers, the rest stays the URL. */
 function asLogpush(destinationConf: string): { url: string; headers: Record<string, string> } {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { endpoint, IdParams, NoQuery } from "@/lib/api/endpoint";
 import { ScanReportInput } from "@core/laptop-scan/report";
-import { BlockEntryOutput, CreateBlockInput, FindingDetailOutput, FindingsPageOutput, ListFindingsQuery, LogpushIngestOutput, ScanIngestOutput, ShadowStatsOutput, TrafficIngestOutput, TrafficQuery, UpdateFindingInput, UploadOutput } from "./schemas";
+import { BlockEntryOutput, CreateBlockInput, CreatedLogpushJobOutput, CreateLogpushJobInput, FindingDetailOutput, FindingsPageOutput, ListFindingsQuery, LogpushIngestOutput, LogpushJobOutput, ScanIngestOutput, ShadowStatsOutput, TrafficIngestOutput, TrafficQuery, UpdateFindingInput, UploadOutput } from "./schemas";
 import { LOGPUSH_MAX_BYTES } from "./logpush";
 
 /** The public API contracts of this domain (routes under app/api/v1; the OpenAPI document is built from them). */
@@ -23,6 +23,25 @@ export const ingestLogpushEndpoint = endpoint({
     "The batch is merged into findings in one transaction with its record. The same batch again (Logpush retries; same job, same lines) answers 200 with `duplicate: true` and stores nothing. Logpush's destination check (a gzip `{\"content\":\"tests\"}`, sent when the job is created) answers 200 with `test: true` and stores nothing. A missing, unknown or revoked secret is 401 and stores nothing.",
   body: z.string().describe("NDJSON: one log record per line, gzip or plain"), streamBody: "application/x-ndjson", response: LogpushIngestOutput,
   errors: { 413: `Body over ${LOGPUSH_MAX_BYTES.toLocaleString("en")} bytes, as received or after inflating (code PAYLOAD_TOO_LARGE)` },
+});
+
+export const listLogpushJobsEndpoint = endpoint({
+  method: "GET", path: "/traffic/logpush/jobs", operationId: "listLogpushJobs", tag: "Shadow MCP", permission: "shadow.triage", status: 200,
+  summary: "Logpush jobs (Settings → Logpush): format, batches, lines, rejected lines, the latest batch; never their secrets",
+  query: NoQuery, response: z.object({ jobs: z.array(LogpushJobOutput) }),
+});
+
+export const createLogpushJobEndpoint = endpoint({
+  method: "POST", path: "/traffic/logpush/jobs", operationId: "createLogpushJob", tag: "Shadow MCP", permission: "shadow.triage", status: 201,
+  summary: "Create a Logpush job; the response carries its secret and the destination_conf for Cloudflare, exactly once",
+  description: "The destination_conf names the console's public origin (AUTH_URL, else the request's host). Paste it as the Cloudflare Logpush job's HTTP destination (dataset gateway_http for the cloudflare format).",
+  query: NoQuery, body: CreateLogpushJobInput, response: CreatedLogpushJobOutput,
+});
+
+export const revokeLogpushJobEndpoint = endpoint({
+  method: "DELETE", path: "/traffic/logpush/jobs/{id}", operationId: "revokeLogpushJob", tag: "Shadow MCP", permission: "shadow.triage", status: 200,
+  summary: "Revoke a Logpush job: its secret is refused from the next batch on; what it delivered stays",
+  params: IdParams, query: NoQuery, response: LogpushJobOutput,
 });
 
 export const listTrafficUploadsEndpoint = endpoint({

@@ -7,6 +7,7 @@ import { gzipSync } from "node:zlib";
 import { eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { testDatabases, useTestDatabase } from "@/testing/db";
+import { gatewayHttpLine } from "@/testing/logpush";
 import { makeUser, makeUserToken } from "@/testing/users";
 import { logpushBatches, logpushJobs, shadowFindingEvents, shadowFindings, shadowSightings } from "@/db/schema";
 import { createLogpushJob } from "@/lib/shadow/create-logpush-job";
@@ -19,23 +20,8 @@ import { POST } from "./route";
 const URL_BASE = "http://console.test/api/v1/traffic/logpush";
 const uniq = () => Math.random().toString(36).slice(2, 8);
 
-/** A gateway_http record as Logpush writes it: an MCP tools/call seen by Gateway's DLP profile and headers. */
-function gatewayLine(url: string, email: string, at: string, entries = ["MCP Tools Call", "MCP Tools List"]): string {
-  return JSON.stringify({
-    Datetime: at,
-    Email: email,
-    DeviceName: "LAPTOP-7",
-    HTTPMethod: "POST",
-    HTTPHost: new URL(url).host,
-    URL: url,
-    HTTPStatusCode: 200,
-    UserAgent: "claude-code/1.0.0",
-    UploadMatchedDlpProfiles: ["MCP Traffic"],
-    UploadMatchedDlpProfileEntries: entries,
-    DownloadMatchedDlpProfiles: [],
-    DownloadMatchedDlpProfileEntries: [],
-  });
-}
+/** A gateway_http record at `at`. */
+const gatewayLine = (url: string, email: string, at: string) => gatewayHttpLine(url, email, { Datetime: at });
 
 const ndjson = (lines: readonly string[]) => `${lines.join("\n")}\n`;
 
