@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { endpoint, IdParams, NoQuery } from "@/lib/api/endpoint";
 import { ScanReportInput } from "@core/laptop-scan/report";
-import { BlockEntryOutput, CreateBlockInput, FindingDetailOutput, FindingsPageOutput, ListFindingsQuery, ScanIngestOutput, ShadowStatsOutput, TrafficIngestOutput, TrafficQuery, UpdateFindingInput, UploadOutput } from "./schemas";
+import { BlockEntryOutput, CreateBlockInput, CreatedLogpushJobOutput, CreateLogpushJobInput, FindingDetailOutput, FindingsPageOutput, ListFindingsQuery, LogpushIngestOutput, LogpushJobOutput, ScanIngestOutput, ShadowStatsOutput, TrafficIngestOutput, TrafficQuery, UpdateFindingInput, UploadOutput } from "./schemas";
+import { LOGPUSH_MAX_BYTES } from "./logpush";
 
 /** The public API contracts of this domain (routes under app/api/v1; the OpenAPI document is built from them). */
 
@@ -9,8 +10,38 @@ export const ingestTrafficEndpoint = endpoint({
   method: "POST", path: "/traffic", operationId: "ingestTraffic", tag: "Shadow MCP", permission: "shadow.triage", status: 200,
   summary: "Upload a traffic log (NDJSON, streamed): shadow MCP servers in it become findings",
   description:
-    "One JSON object per line: Cloudflare Gateway HTTP Logpush (`gateway_http` fields) or generic proxy records (`ts`, `user`, `method`, `url`, `request_headers`, `request_body_prefix`, …). The format is detected per line unless `format` fixes it. A gzip body (`.log.gz`, as Logpush writes it) is recognized by its magic bytes and inflated as it streams. The body is read as it arrives (any size; memory stays bounded). Bad lines are counted and the first 100 reported with their line numbers. The findings are merged when the whole body has arrived, in one transaction: an upload cut short changes no finding. The same bytes uploaded again are recognized (`duplicateOf`) and not counted twice.",
+    "One JSON object per line: Cloudflare Gateway HTTP Logpush (`gateway_http` fields) or generic proxy records (`ts`, `user`, `method`, `url`, `request_headers`, `request_body_prefix`, …). The format is detected per line unless `format` fixes it. A gzip body (`.log.gz`, as Logpush writes it) is recognized by its magic bytes and inflated as it streams. The body is read as it arrives (any size; memory stays bounded). Bad lines are counted and the first 100 reported with their line numbers. The findings are merged every 50,000 lines, each chunk in its own transaction, so they appear while a big file still streams (`GET /traffic/uploads` shows `committedLines`); an upload cut short keeps the chunks committed before, and its error says at which line it stopped. A chunk uploaded again — the same file, or the rest of one that broke off — is recognized by its lines and not counted twice (`duplicateOf` when every chunk was).",
   query: TrafficQuery, body: z.string().describe("NDJSON: one log record per line"), streamBody: "application/x-ndjson", response: TrafficIngestOutput,
+});
+
+export const ingestLogpushEndpoint = endpoint({
+  method: "POST", path: "/traffic/logpush", operationId: "ingestLogpushBatch", tag: "Shadow MCP", permission: null, auth: "logpush-secret", status: 200,
+  summary: "Cloudflare Logpush HTTP destination: a batch of traffic logs from a Logpush job (Settings → Logpush), merged into findings as it arrives",
+  description:
+    "Point a Logpush job at it with the destination_conf that Settings → Logpush shows when the job is created: `https://<console>/api/v1/traffic/logpush?header_X-Portcullis-Logpush-Secret=<secret>` (Logpush sends each `header_` parameter as a request header). The body is NDJSON in the job's format (gzip as Logpush sends it, or plain), read as it arrives and refused past " +
+    `${LOGPUSH_MAX_BYTES.toLocaleString("en")} bytes, as received or after inflating (413). ` +
+    "The batch is merged into findings in one transaction with its record. The same batch again (Logpush retries; same job, same lines) answers 200 with `duplicate: true` and stores nothing. Logpush's destination check (a gzip `{\"content\":\"tests\"}`, sent when the job is created) answers 200 with `test: true` and stores nothing. A missing, unknown or revoked secret is 401 and stores nothing.",
+  body: z.string().describe("NDJSON: one log record per line, gzip or plain"), streamBody: "application/x-ndjson", response: LogpushIngestOutput,
+  errors: { 413: `Body over ${LOGPUSH_MAX_BYTES.toLocaleString("en")} bytes, as received or after inflating (code PAYLOAD_TOO_LARGE)` },
+});
+
+export const listLogpushJobsEndpoint = endpoint({
+  method: "GET", path: "/traffic/logpush/jobs", operationId: "listLogpushJobs", tag: "Shadow MCP", permission: "shadow.triage", status: 200,
+  summary: "Logpush jobs (Settings → Logpush): format, batches, lines, rejected lines, the latest batch; never their secrets",
+  query: NoQuery, response: z.object({ jobs: z.array(LogpushJobOutput) }),
+});
+
+export const createLogpushJobEndpoint = endpoint({
+  method: "POST", path: "/traffic/logpush/jobs", operationId: "createLogpushJob", tag: "Shadow MCP", permission: "shadow.triage", status: 201,
+  summary: "Create a Logpush job; the response carries its secret and the destination_conf for Cloudflare, exactly once",
+  description: "The destination_conf names the console's public origin (AUTH_URL, else the request's host). Paste it as the Cloudflare Logpush job's HTTP destination (dataset gateway_http for the cloudflare format).",
+  query: NoQuery, body: CreateLogpushJobInput, response: CreatedLogpushJobOutput,
+});
+
+export const revokeLogpushJobEndpoint = endpoint({
+  method: "DELETE", path: "/traffic/logpush/jobs/{id}", operationId: "revokeLogpushJob", tag: "Shadow MCP", permission: "shadow.triage", status: 200,
+  summary: "Revoke a Logpush job: its secret is refused from the next batch on; what it delivered stays",
+  params: IdParams, query: NoQuery, response: LogpushJobOutput,
 });
 
 export const listTrafficUploadsEndpoint = endpoint({

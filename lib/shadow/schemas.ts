@@ -30,6 +30,8 @@ export const UploadOutput = z.object({
   newFindings: z.number().int(),
   duplicateOf: Uuid.nullable(),
   error: z.string().nullable(),
+  committedLines: z.number().int().describe("Lines whose findings are committed: a big upload commits every 50,000 lines while it streams; after a failure, what was kept"),
+  chunks: z.number().int().describe("Chunks of lines committed so far"),
   createdBy: z.string(),
   createdAt: IsoDateTime,
   finishedAt: IsoDateTime.nullable(),
@@ -172,3 +174,54 @@ export const ShadowStatsOutput = z.object({
   topHosts: z.array(z.object({ host: z.string(), requests: z.number().int(), findings: z.number().int() })),
 });
 export type ShadowStatsOutput = z.infer<typeof ShadowStatsOutput>;
+
+export const CreateLogpushJobInput = z.strictObject({
+  name: z.string().trim().min(1, "is required").max(100, "must be at most 100 characters"),
+  format: z.enum(TRAFFIC_FORMATS, { message: 'must be "cloudflare" (Gateway HTTP requests, dataset gateway_http) or "generic"' }),
+});
+export type CreateLogpushJobInput = z.infer<typeof CreateLogpushJobInput>;
+
+export const LogpushBatchOutput = z.object({
+  id: Uuid,
+  bytes: z.number().int().describe("As received (gzip as sent)"),
+  lines: z.number().int(),
+  acceptedLines: z.number().int().describe("Lines that were log records"),
+  rejectedLines: z.number().int(),
+  rejectedSamples: z.array(z.object({ line: z.number().int(), error: z.string() })).describe("The first rejected lines (at most 5)"),
+  shadowServers: z.number().int(),
+  newFindings: z.number().int(),
+  receivedAt: IsoDateTime,
+});
+export type LogpushBatchOutput = z.infer<typeof LogpushBatchOutput>;
+
+export const LogpushJobOutput = z.object({
+  id: Uuid,
+  name: z.string(),
+  format: z.enum(TRAFFIC_FORMATS),
+  secretPrefix: z.string().describe("The secret's first characters, safe to show"),
+  batches: z.number().int(),
+  lines: z.number().int(),
+  badLines: z.number().int(),
+  lastBatchAt: IsoDateTime.nullable(),
+  lastBatch: LogpushBatchOutput.nullable(),
+  revokedAt: IsoDateTime.nullable(),
+  createdBy: z.string(),
+  createdAt: IsoDateTime,
+});
+export type LogpushJobOutput = z.infer<typeof LogpushJobOutput>;
+
+export const CreatedLogpushJobOutput = LogpushJobOutput.extend({
+  secret: z.string().describe("The job's secret. Shown exactly once: it is stored only as a hash."),
+  destinationConf: z.string().describe("The Logpush job's destination_conf: this console's endpoint with the secret as a header_ parameter"),
+});
+export type CreatedLogpushJobOutput = z.infer<typeof CreatedLogpushJobOutput>;
+
+export const LogpushIngestOutput = z.object({
+  /** Logpush's destination check when a job is created (a gzip `{"content":"tests"}`): answered, nothing stored. */
+  test: z.boolean(),
+  /** The batch was received before (Logpush retries): nothing new was stored. */
+  duplicate: z.boolean(),
+  batch: LogpushBatchOutput.nullable(),
+  message: z.string(),
+});
+export type LogpushIngestOutput = z.infer<typeof LogpushIngestOutput>;

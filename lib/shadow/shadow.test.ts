@@ -2,7 +2,7 @@ import { and, eq, like, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ZodError } from "zod";
 import { testDatabases, useTestDatabase } from "@/testing/db";
-import { auditLog, scanReports, servers, shadowBlocks, shadowFindingEvents, shadowFindings, shadowSightings, trafficUploads } from "@/db/schema";
+import { auditLog, scanReports, servers, shadowBlocks, shadowFindingEvents, shadowFindings, shadowSightings, trafficUploadChunks, trafficUploads } from "@/db/schema";
 import { BOOTSTRAP_ACTOR, type Actor } from "@/lib/auth/actor";
 import { draftBundle } from "@/lib/config/compile-bundle";
 import type { Ctx } from "@/lib/context";
@@ -383,6 +383,105 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(row!.finishedAt).not.toBeNull();
     expect(await findingByKey(url)).toBeUndefined();
     expect(await counts()).toEqual(before);
+  });
+
+  // ------------------------------------------------------------------ 1b. big uploads, committed in chunks
+
+  /** A body whose parts the test hands over one by one: the stream stays open until the test gives the next part or ends it. */
+  function controlledStream() {
+    const parts: (string | null)[] = [];
+    let wake: (() => void) | null = null;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        while (parts.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        const part = parts.shift()!;
+        if (part === null) controller.close();
+        else controller.enqueue(enc.encode(part));
+      },
+    });
+    const give = (part: string | null) => {
+      parts.push(part);
+      wake?.();
+      wake = null;
+    };
+    return { stream, send: (text: string) => give(text), end: () => give(null) };
+  }
+
+  const uploadRow = async (filename: string) => (await db.select().from(trafficUploads).where(eq(trafficUploads.filename, filename)))[0];
+
+  it("commits a big upload chunk by chunk: findings are there while the file still streams, and the upload row shows its progress", async () => {
+    const A = `https://mcp.${uniq()}.chunked.example/mcp`;
+    const B = `https://mcp.${uniq()}.chunked.example/mcp`;
+    const line = (user: string, url: string, second: number) => mcp({ ts: `2026-11-23T08:00:${String(second).padStart(2, "0")}Z`, user, url, tool: "search_docs" });
+    const body = controlledStream();
+    const filename = `big-${uniq()}.ndjson`;
+    const ingest = ingestTraffic(as(security), { body: body.stream, filename, chunkLines: 4 });
+
+    // Lines 1–4 are the first chunk; line 5 shows it is complete, so it is merged before the body ends.
+    body.send(ndjson([line("ann@acme.test", A, 1), "not json", line("bo@acme.test", A, 2), line("cy@acme.test", A, 3), web({ ts: "2026-11-23T08:00:04Z", user: "ann@acme.test", url: "https://news.example/" })]));
+    await vi.waitFor(async () => expect(await findingByKey(A)).toBeDefined(), { timeout: 30_000, interval: 20 });
+    expect(await findingByKey(A)).toMatchObject({ requests: 3, candidate: false });
+    expect(await findingByKey(B)).toBeUndefined();
+    expect(await uploadRow(filename)).toMatchObject({ status: "processing", committedLines: 4, chunks: 1, badLines: 1, shadowServers: 1, newFindings: 1 });
+    expect((await listUploads(as(security))).find((u) => u.filename === filename)).toMatchObject({ status: "processing", committedLines: 4, chunks: 1 });
+
+    // The rest: lines 6–9 (a second full chunk, A again and B) and 10–11.
+    body.send(ndjson([line("dan@acme.test", A, 6), line("eve@acme.test", B, 7), "", line("fay@acme.test", B, 9), line("gus@acme.test", A, 10), line("hal@acme.test", B, 11)]));
+    body.end();
+    const out = await ingest;
+    expect(out.upload).toMatchObject({ status: "done", lines: 11, badLines: 1, committedLines: 11, chunks: 3, servers: 2, shadowServers: 2, newFindings: 2, mcpRecords: 8, duplicateOf: null });
+    expect(out.findings.map((f) => [f.url, f.created])).toEqual([
+      [A, true],
+      [B, true],
+    ]);
+    expect(await findingByKey(A)).toMatchObject({ requests: 5, userCount: 5 });
+    expect(await findingByKey(B)).toMatchObject({ requests: 3 });
+    // One timeline entry per chunk that saw the server, naming its lines.
+    const timeline = (await getFinding(as(security), (await findingByKey(A))!.id)).timeline;
+    expect(timeline.map((e) => [e.kind, e.details.lines])).toEqual([
+      ["detected", "1–4"],
+      ["seen", "5–8"],
+      ["seen", "9–11"],
+    ]);
+    const [audit] = await db.select().from(auditLog).where(and(eq(auditLog.action, "traffic.upload"), eq(auditLog.targetId, out.upload.id)));
+    expect(audit!.details).toMatchObject({ chunks: 3, shadowServers: 2, newFindings: 2 });
+
+    // The same file again: every chunk is recognized, nothing counted twice.
+    const again = await ingestTraffic(as(security), { body: bodyOf(ndjson([line("ann@acme.test", A, 1), "not json", line("bo@acme.test", A, 2), line("cy@acme.test", A, 3), web({ ts: "2026-11-23T08:00:04Z", user: "ann@acme.test", url: "https://news.example/" }), line("dan@acme.test", A, 6), line("eve@acme.test", B, 7), "", line("fay@acme.test", B, 9), line("gus@acme.test", A, 10), line("hal@acme.test", B, 11)])), chunkLines: 4 });
+    expect(again.upload).toMatchObject({ status: "done", duplicateOf: out.upload.id, chunks: 3, newFindings: 0, shadowServers: 2 });
+    expect(again.findings).toEqual([]);
+    expect(await findingByKey(A)).toMatchObject({ requests: 5 });
+    expect(await findingByKey(B)).toMatchObject({ requests: 3 });
+  });
+
+  it("keeps the chunks committed before a stream breaks, says at which line it stopped, and an upload of the whole file adds only the rest", async () => {
+    const url = `https://mcp.${uniq()}.resumed.example/mcp`;
+    const lines = Array.from({ length: 7 }, (_, i) => mcp({ ts: `2026-11-23T09:00:0${i}Z`, user: `u${i}@acme.test`, url, tool: "read_file" }));
+    const filename = `broken-${uniq()}.ndjson`;
+    // Lines 1–3 arrive whole, then half of line 4, then the connection breaks.
+    const sent = `${lines.slice(0, 3).join("\n")}\n${lines[3]!.slice(0, 30)}`;
+    const err = await ingestTraffic(as(security), { body: failingStream([sent]), filename, chunkLines: 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as Error).message).toBe(
+      `The upload stopped after ${enc.encode(sent).byteLength} bytes, in line 4: connection reset by peer. Lines 1–2 were committed and their findings stay; upload the file again to add the rest (the committed part is recognized and not counted twice).`,
+    );
+    const row = await uploadRow(filename);
+    expect(row).toMatchObject({ status: "failed", committedLines: 2, chunks: 1, lines: 3, error: (err as Error).message });
+    expect(await findingByKey(url)).toMatchObject({ requests: 2 });
+    const [audit] = await db.select().from(auditLog).where(and(eq(auditLog.action, "traffic.upload"), eq(auditLog.targetId, row!.id)));
+    expect(audit!.details).toMatchObject({ status: "failed", committedLines: 2, chunks: 1 });
+
+    // The whole file: lines 1–2 are the committed chunk (not counted again), lines 3–7 are new.
+    const whole = await ingestTraffic(as(security), { body: bodyOf(ndjson(lines)), chunkLines: 2 });
+    expect(whole.upload).toMatchObject({ status: "done", chunks: 4, duplicateOf: null, newFindings: 0, shadowServers: 1 });
+    expect(await findingByKey(url)).toMatchObject({ requests: 7, userCount: 7 });
+    const chunks = await db.select().from(trafficUploadChunks).where(eq(trafficUploadChunks.uploadId, whole.upload.id)).orderBy(trafficUploadChunks.firstLine);
+    expect(chunks.map((c) => [c.firstLine, c.lines, c.duplicateOf])).toEqual([
+      [1, 2, row!.id],
+      [3, 2, null],
+      [5, 2, null],
+      [7, 1, null],
+    ]);
   });
 
   it("lets only security and admin upload traffic or list uploads", async () => {

@@ -14,6 +14,8 @@ export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" 
   "/settings/users": "security+admin",
   "/settings/teams": "everyone",
   "/settings/roles": "everyone",
+  // Security and admins (shadow.triage): Cloudflare Logpush jobs that feed shadow MCP detection.
+  "/settings/logpush": "security+admin",
   "/servers": "everyone",
   "/servers/new": "requesters",
   "/servers/[id]": "everyone",

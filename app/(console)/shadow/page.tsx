@@ -71,7 +71,19 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
       />
 
       {canTriage && (
-        <Card title="Upload a traffic log" description="NDJSON, one record per line: Cloudflare Gateway HTTP Logpush or generic proxy records. Any size: it is scanned as it arrives.">
+        <Card
+          title="Upload a traffic log"
+          description={
+            <>
+              NDJSON, one record per line: Cloudflare Gateway HTTP Logpush or generic proxy records. Any size: it is scanned as it arrives, and its findings
+              are committed every 50,000 lines. To feed this page continuously, connect a Logpush job in{" "}
+              <Link className="text-indigo-700 underline" href="/settings/logpush">
+                Settings → Logpush
+              </Link>
+              .
+            </>
+          }
+        >
           <TrafficUpload />
         </Card>
       )}
@@ -220,7 +232,15 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
               <Td className="tabular-nums">{u.servers}</Td>
               <Td className="tabular-nums">{u.shadowServers}</Td>
               <Td className="tabular-nums">{u.newFindings}</Td>
-              <Td className="text-xs">{u.duplicateOf ? "duplicate (not counted)" : u.status === "failed" ? `failed: ${u.error ?? ""}` : u.status}</Td>
+              <Td className="text-xs">
+                {u.duplicateOf
+                  ? "duplicate (not counted)"
+                  : u.status === "failed"
+                    ? `failed: ${u.error ?? ""}`
+                    : u.status === "processing"
+                      ? `processing: ${u.committedLines.toLocaleString("en-US")} of ${u.lines.toLocaleString("en-US")} lines read committed`
+                      : u.status}
+              </Td>
             </tr>
           ))}
         </Table>
