@@ -901,7 +901,9 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     await expect(reg("https://whole.blocked.example/x")).rejects.toThrow(/discover must not be called/);
     expect(discovered).toBe(2);
 
-    const rule = await exportGatewayPolicy(as(security));
+    const { rules } = await exportGatewayPolicy(as(security));
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]!;
     expect(rule).toMatchObject({ action: "block", enabled: true, filters: ["http"] });
     expect(rule.traffic).toContain("blocked.example");
     expect(rule.traffic).toContain("whole.blocked.example");
