@@ -14,6 +14,7 @@ import { MCP_THRESHOLD } from "@core/shadow/detect";
 import type { FindingDetailOutput } from "@/lib/shadow/schemas";
 import { approveFindingAction, triageFindingAction } from "../actions";
 import { count } from "@core/text/count";
+import { defaultEnforceDate, formatEnforceDate, rolloutStatus } from "@/lib/shadow/rollout";
 
 export const metadata: Metadata = { title: "Shadow MCP finding" };
 
@@ -25,6 +26,7 @@ const EVENT_LABEL: Record<string, string> = {
   note: "Note",
   blocked: "Blocked",
   unblocked: "Unblocked",
+  rollout: "Block rollout changed",
   registered: "Registration requested",
 };
 
@@ -40,7 +42,14 @@ function describeEvent(e: FindingDetailOutput["timeline"][number]): string {
       return d.assignee ? `to ${String(d.assignee)}` : "unassigned";
     case "blocked":
     case "unblocked":
-      return d.origin ? `${String(d.origin)}${String(d.pathPrefix ?? "")}` : "";
+      return d.origin ? `${String(d.origin)}${String(d.pathPrefix ?? "")}${d.mode === "log" ? ` — logging first, ${d.enforceAt ? `blocks on ${formatEnforceDate(new Date(String(d.enforceAt)))}` : "no date set"}` : ""}` : "";
+    case "rollout": {
+      const side = (r: unknown) => {
+        const v = (r ?? {}) as { mode?: string; enforceAt?: string | null };
+        return v.mode === "log" ? (v.enforceAt ? `logging until ${formatEnforceDate(new Date(v.enforceAt))}` : "logging (no date)") : "blocking";
+      };
+      return `${side(d.from)} → ${side(d.to)}`;
+    }
     default:
       return "";
   }
@@ -95,6 +104,7 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
             <Badge tone={SEVERITY_TONE[f.severity]}>{f.severity} severity</Badge>
             <Badge tone={stateTone(f.state, f.resolution)}>{stateLabel(f.state, f.resolution)}</Badge>
             {f.blocked && <Badge tone="indigo">on the block list</Badge>}
+            {f.block && <Badge tone={f.block.effectiveMode === "log" ? "amber" : "indigo"}>{rolloutStatus(f.block, new Date()).label}</Badge>}
           </div>
         }
       />
@@ -128,6 +138,14 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
                 <dd>{f.vendor ?? (f.kind === "remote" ? "unknown" : "local process")}</dd>
               </div>
             </dl>
+            {f.block && (
+              <p className="mt-3 text-sm">
+                Block-list entry <span className="font-mono text-xs">{f.block.origin}{f.block.pathPrefix}</span>:{" "}
+                <Link className="text-indigo-700 underline" href={`/shadow/blocks/${f.block.id}`}>
+                  who would be cut off, notify them, change the rollout
+                </Link>
+              </p>
+            )}
             {f.serverId && (
               <p className="mt-3 text-sm">
                 Registration request:{" "}
@@ -210,6 +228,8 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
                 people={people}
                 triage={triageFindingAction}
                 approve={approveFindingAction}
+                block={f.block ? { mode: f.block.mode, enforceAt: f.block.enforceAt } : null}
+                defaultEnforceDate={defaultEnforceDate(new Date())}
               />
             </Card>
           )}
