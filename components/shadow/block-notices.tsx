@@ -1,6 +1,7 @@
 import type { FormAction } from "@/lib/auth/action-result";
 import type { MyBlockNotice } from "@/lib/shadow/my-notices";
 import { ActionForm, SubmitButton } from "../ui/action-form";
+import { Badge } from "../ui/badge";
 import { utc } from "./format";
 
 /** The message with its http(s) URLs as links (the "request this server" link above all). */
@@ -26,7 +27,10 @@ export function BlockNotices({ notices, dismiss }: { notices: MyBlockNotice[]; d
           <div className="flex items-start justify-between gap-4">
             <div className="min-w-0">
               <p className="text-sm font-semibold text-amber-900">
-                From security: <span className="break-all font-mono text-xs">{n.target}</span> — {n.status.label}
+                From security, about <span className="break-all font-mono text-xs">{n.target}</span>
+              </p>
+              <p className="mt-1">
+                <Badge tone={n.status.state === "logging" ? "amber" : "indigo"}>{n.status.label}</Badge>
               </p>
               <p className="mt-2 whitespace-pre-wrap break-words text-sm text-zinc-800">
                 <Linked text={n.message} />
@@ -35,7 +39,7 @@ export function BlockNotices({ notices, dismiss }: { notices: MyBlockNotice[]; d
                 Sent {utc(n.sentAt)} by {n.sentBy}
               </p>
             </div>
-            <ActionForm action={dismiss}>
+            <ActionForm action={dismiss} className="shrink-0">
               <input type="hidden" name="id" value={n.id} />
               <SubmitButton variant="secondary" pendingLabel="Dismissing…">
                 Dismiss

@@ -1,10 +1,10 @@
 "use client";
 
 import type { FormAction } from "@/lib/auth/action-result";
-import { count } from "@core/text/count";
 import { ActionForm, SubmitButton } from "../ui/action-form";
 import { CopyButton } from "../ui/copy-button";
 import { Field, Input } from "../ui/field";
+import { people } from "./format";
 
 interface SentNotice {
   recipients: number;
@@ -30,7 +30,7 @@ export function NotifyForm({ id, days, emails, draft, subject, notify }: { id: s
         className="space-y-3"
         success={(n) => (
           <p className="text-sm text-emerald-700" role="status">
-            Sent: shown to {count(n.recipients, "person")} in the console
+            Sent: shown to {people(n.recipients)} in the console
             {n.webhookOrigin ? `; chat webhook (${n.webhookOrigin}): ${n.webhookStatus}` : ""}.
           </p>
         )}
@@ -43,7 +43,7 @@ export function NotifyForm({ id, days, emails, draft, subject, notify }: { id: s
         <Field label="Chat webhook (optional)" hint='A Slack-compatible incoming webhook: it receives {"text": message}. Not stored — only its origin is recorded.'>
           <Input name="webhookUrl" type="url" placeholder="https://hooks.slack.com/services/…" autoComplete="off" />
         </Field>
-        <SubmitButton pendingLabel="Sending…">{emails.length ? `Notify ${count(emails.length, "person")}` : "Post to the webhook"}</SubmitButton>
+        <SubmitButton pendingLabel="Sending…">{emails.length ? `Notify ${people(emails.length)}` : "Post to the webhook"}</SubmitButton>
       </ActionForm>
       <div className="space-y-2 border-t border-zinc-100 pt-4">
         <h3 className="text-sm font-medium text-zinc-800">By e-mail</h3>

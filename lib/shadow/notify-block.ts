@@ -84,7 +84,8 @@ export async function notifyBlock(ctx: Ctx, id: string, rawInput: unknown, optio
     });
   }
   const entry = await loadBlock(db, id);
-  const message = input.message ?? defaultNoticeMessage(entry, await requestLinkFor(db, entry, options.consoleOrigin), now);
+  // A browser's textarea sends CRLF line breaks; chat tools and the Overview want LF.
+  const message = input.message?.replace(/\r\n?/g, "\n") ?? defaultNoticeMessage(entry, await requestLinkFor(db, entry, options.consoleOrigin), now);
   const webhookOrigin = input.webhookUrl ? new URL(input.webhookUrl).origin : null;
   const webhookStatus = input.webhookUrl ? await postWebhook(input.webhookUrl, { text: message }, { userAgent: "portcullis-block-notices", ...(options.fetch ? { fetch: options.fetch } : {}) }) : null;
 

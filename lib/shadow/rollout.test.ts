@@ -200,8 +200,18 @@ describe.each(testDatabases())("block-list rollout on $name", (database) => {
     const f = await updateFinding(as(security), id, { state: "resolved", resolution: "blocked", blockMode: "log", enforceAt: later(10) }, NOW);
     expect(f.block).toMatchObject({ mode: "log", enforceAt: later(10), findingId: id });
     expect(f.timeline.find((e) => e.kind === "blocked")!.details).toMatchObject({ mode: "log", enforceAt: later(10) });
+    // "Blocked: change what is blocked" with another rollout changes the same entry (the edge's events name its id).
+    const again = await updateFinding(as(security), id, { state: "resolved", resolution: "blocked", blockScope: "url", blockMode: "block" }, NOW);
+    expect(again.block).toMatchObject({ id: f.block!.id, mode: "block", enforceAt: null });
+    // Onto a target another entry holds: the finding's own entry gives way to it.
+    const byHand = await createBlock(as(security), { url: new URL(url).origin, scope: "origin", reason: "whole host, by hand" }, NOW);
+    const wide = await updateFinding(as(security), id, { state: "resolved", resolution: "blocked", blockScope: "origin", blockMode: "log" }, NOW);
+    expect(wide.block).toBeNull();
+    expect((await db.select().from(shadowBlocks).where(eq(shadowBlocks.origin, new URL(url).origin))).map((b) => [b.id, b.mode])).toEqual([[byHand.id, "block"]]);
+    await deleteBlock(as(security), byHand.id);
+    const f2 = await updateFinding(as(security), id, { state: "resolved", resolution: "blocked", blockScope: "url", blockMode: "log", enforceAt: later(10) }, NOW);
     // Its notice links the finding's own Adopt request (registering from it resolves the finding).
-    const draft = await draftNoticeMessage(as(security), f.block!.id, "https://console.acme.test", NOW);
+    const draft = await draftNoticeMessage(as(security), f2.block!.id, "https://console.acme.test", NOW);
     expect(draft).toContain(`https://console.acme.test/servers/new?name=${new URL(url).hostname}&`);
     expect(draft).toContain(`&finding=${id}`);
     expect(draft).toContain("From 25 Mar 2030, 12:00 UTC (in 10 days)");
@@ -428,10 +438,11 @@ describe.each(testDatabases())("block-list rollout on $name", (database) => {
 
         // A webhook that fails is recorded as failed; the console notice still goes out, with the message as written.
         receiver.status = 500;
-        const second = await notifyBlock(as(security), entryId, { message: "Please request it by Friday.", webhookUrl: receiver.url }, { consoleOrigin: "https://console.acme.test", now: NOW });
-        expect(second.notice).toMatchObject({ message: "Please request it by Friday.", webhookStatus: "failed: HTTP 500" });
-        expect((receiver.received[1]!.body as { text: string }).text).toBe("Please request it by Friday.");
-        expect((await myBlockNotices(as(dana), NOW)).map((n) => n.message)).toEqual(["Please request it by Friday."]);
+        // (A textarea's CRLF line breaks arrive as LF.)
+        const second = await notifyBlock(as(security), entryId, { message: "Please request it\r\nby Friday.", webhookUrl: receiver.url }, { consoleOrigin: "https://console.acme.test", now: NOW });
+        expect(second.notice).toMatchObject({ message: "Please request it\nby Friday.", webhookStatus: "failed: HTTP 500" });
+        expect((receiver.received[1]!.body as { text: string }).text).toBe("Please request it\nby Friday.");
+        expect((await myBlockNotices(as(dana), NOW)).map((n) => n.message)).toEqual(["Please request it\nby Friday."]);
       } finally {
         await receiver.close();
       }

@@ -55,7 +55,7 @@ export function formatEnforceDate(at: Date): string {
   return time === "00:00" ? day : `${day}, ${time} UTC`;
 }
 
-/** `in 14 days`, `in 5 hours`, `in less than an hour`. */
+/** `in 14 days` (UTC calendar days: on 6 Dec, 20 Dec is 14 days away at any hour), `in 5 hours`, `in less than an hour`. */
 export function inHowLong(at: Date, now: Date): string {
   const ms = at.getTime() - now.getTime();
   if (ms < 3_600_000) return "in less than an hour";
@@ -63,7 +63,7 @@ export function inHowLong(at: Date, now: Date): string {
     const h = Math.floor(ms / 3_600_000);
     return `in ${h} ${h === 1 ? "hour" : "hours"}`;
   }
-  const d = Math.round(ms / DAY_MS);
+  const d = Math.floor(at.getTime() / DAY_MS) - Math.floor(now.getTime() / DAY_MS);
   return `in ${d} ${d === 1 ? "day" : "days"}`;
 }
 

@@ -630,10 +630,10 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(entry).toMatchObject({ origin: "https://mcp.block.example", pathPrefix: "" });
     bundle = await draftBundle(db, new Date());
     expect(bundle.shadow.blocklist).toContainEqual(expect.objectContaining({ origin: "https://mcp.block.example", pathPrefix: "" }));
-    // Blocking again with the other scope replaces the finding's entry (no reopening needed).
+    // Blocking again with the other scope changes the finding's entry in place (no reopening needed; the same id, which the edge's events name).
     const narrow = await updateFinding(as(security), id, { state: "resolved", resolution: "blocked", blockScope: "url" });
     expect(narrow.blocked).toBe(true);
-    expect((await db.select().from(shadowBlocks).where(eq(shadowBlocks.findingId, id))).map((r) => r.pathPrefix)).toEqual(["/tools/mcp"]);
+    expect((await db.select().from(shadowBlocks).where(eq(shadowBlocks.findingId, id))).map((r) => [r.id, r.pathPrefix])).toEqual([[entry!.id, "/tools/mcp"]]);
     // Resolving it otherwise (false positive) removes the entry as well.
     const fp = await updateFinding(as(security), id, { state: "resolved", resolution: "false_positive" });
     expect(fp).toMatchObject({ state: "resolved", resolution: "false_positive", blocked: false });

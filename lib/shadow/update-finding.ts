@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import { shadowBlocks, shadowFindingEvents, shadowFindings, users, type ShadowFinding } from "@/db/schema";
 import { actorLabel, authorize } from "@/lib/auth/actor";
 import { recordAudit } from "@/lib/audit/record-audit";
@@ -57,15 +57,30 @@ export async function updateFinding({ db, actor }: Ctx, id: string, rawInput: un
         if (!target) throw new ValidationError("A local (stdio) server cannot be blocked at the network edge; resolve it as false positive or approve it, and remove it from the laptops");
         const rollout = resolveRollout(input.blockMode ?? "block", input.enforceAt, now);
         await guardApprovedServers(tx, target, input.blockApproved, "blockScope");
-        // Blocking again with another scope (its path ↔ the whole origin) replaces the finding's own entry.
-        if (rescope) await tx.delete(shadowBlocks).where(eq(shadowBlocks.findingId, id));
-        const [added] = await tx
-          .insert(shadowBlocks)
-          .values({ ...target, ...rollout, reason: blockReason(f.key, input.note), findingId: id, createdBy: actor.userId, createdByLabel: label })
-          // An entry security already added (by hand, or for another finding) stays as it is, rollout included: it blocks
-          // this server too, and reopening this finding must not remove it.
-          .onConflictDoNothing()
-          .returning({ id: shadowBlocks.id });
+        // Blocking again (another scope: its path ↔ the whole origin; another rollout) changes the finding's own entry
+        // in place, so the events the edge marked with its id and the notices sent about it stay with it. Only when
+        // another entry already holds the new target does the finding's own give way to it.
+        const [own] = rescope ? await tx.select().from(shadowBlocks).where(eq(shadowBlocks.findingId, id)).for("update") : [];
+        const [taken] = own
+          ? await tx.select({ id: shadowBlocks.id }).from(shadowBlocks).where(and(eq(shadowBlocks.origin, target.origin), eq(shadowBlocks.pathPrefix, target.pathPrefix), ne(shadowBlocks.id, own.id)))
+          : [];
+        let added: { id: string } | undefined;
+        if (own && !taken) {
+          [added] = await tx
+            .update(shadowBlocks)
+            .set({ ...target, ...rollout, ...(input.note ? { reason: blockReason(f.key, input.note) } : {}) })
+            .where(eq(shadowBlocks.id, own.id))
+            .returning({ id: shadowBlocks.id });
+        } else {
+          if (own) await tx.delete(shadowBlocks).where(eq(shadowBlocks.id, own.id));
+          [added] = await tx
+            .insert(shadowBlocks)
+            .values({ ...target, ...rollout, reason: blockReason(f.key, input.note), findingId: id, createdBy: actor.userId, createdByLabel: label })
+            // An entry security already added (by hand, or for another finding) stays as it is, rollout included: it blocks
+            // this server too, and reopening this finding must not remove it.
+            .onConflictDoNothing()
+            .returning({ id: shadowBlocks.id });
+        }
         await event("blocked", { origin: target.origin, pathPrefix: target.pathPrefix, ...(added ? rolloutAuditDetails(rollout) : { existingEntry: true }) });
       } else if (f.resolution === "blocked") {
         const removed = await tx.delete(shadowBlocks).where(eq(shadowBlocks.findingId, id)).returning({ origin: shadowBlocks.origin, pathPrefix: shadowBlocks.pathPrefix });

@@ -169,25 +169,30 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
           </div>
         }
       >
-        <Table head={["Origin", "Path", "Mode", "Reason", "Added", "", ...(canTriage ? [""] : [])]} empty="Nothing is blocked.">
+        <Table head={["Blocked", "Mode", "Reason", "Added", ...(canTriage ? [""] : [])]} empty="Nothing is blocked.">
           {blocks.map((b) => {
             const status = rolloutStatus(b, now);
             return (
               <tr key={b.id} data-testid="block-row">
-                <Td className="font-mono text-xs">{b.origin}</Td>
-                <Td className="font-mono text-xs">{b.pathPrefix || "(every path)"}</Td>
+                <Td className="max-w-xs text-xs">
+                  <span className="break-all font-mono">
+                    {b.origin}
+                    {b.pathPrefix}
+                  </span>
+                  {!b.pathPrefix && <span className="text-zinc-500"> (every path)</span>}
+                  <div className="mt-1">
+                    <Link className="whitespace-nowrap text-indigo-700 hover:underline" href={`/shadow/blocks/${b.id}`}>
+                      Who would be cut off →
+                    </Link>
+                  </div>
+                </Td>
                 <Td className="text-xs">
                   <Badge tone={status.state === "logging" ? "amber" : "indigo"}>{status.label}</Badge>
                   {b.lastNotifiedAt && <div className="mt-1 text-zinc-500">notified {utc(b.lastNotifiedAt)}</div>}
                 </Td>
-                <Td className="text-xs">{b.findingId ? <Link className="text-indigo-700 underline" href={`/shadow/${b.findingId}`}>{b.reason}</Link> : b.reason}</Td>
+                <Td className="max-w-xs break-words text-xs">{b.findingId ? <Link className="text-indigo-700 underline" href={`/shadow/${b.findingId}`}>{b.reason}</Link> : b.reason}</Td>
                 <Td className="whitespace-nowrap text-xs">
                   {utc(b.createdAt)} by {b.createdBy}
-                </Td>
-                <Td className="whitespace-nowrap text-xs">
-                  <Link className="text-indigo-700 hover:underline" href={`/shadow/blocks/${b.id}`}>
-                    Who would be cut off
-                  </Link>
                 </Td>
                 {canTriage && (
                   <Td>

@@ -104,7 +104,6 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
             <Badge tone={SEVERITY_TONE[f.severity]}>{f.severity} severity</Badge>
             <Badge tone={stateTone(f.state, f.resolution)}>{stateLabel(f.state, f.resolution)}</Badge>
             {f.blocked && <Badge tone="indigo">on the block list</Badge>}
-            {f.block && <Badge tone={f.block.effectiveMode === "log" ? "amber" : "indigo"}>{rolloutStatus(f.block, new Date()).label}</Badge>}
           </div>
         }
       />
@@ -141,8 +140,9 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
             {f.block && (
               <p className="mt-3 text-sm">
                 Block-list entry <span className="font-mono text-xs">{f.block.origin}{f.block.pathPrefix}</span>:{" "}
+                <Badge tone={f.block.effectiveMode === "log" ? "amber" : "indigo"}>{rolloutStatus(f.block, new Date()).label}</Badge>{" "}
                 <Link className="text-indigo-700 underline" href={`/shadow/blocks/${f.block.id}`}>
-                  who would be cut off, notify them, change the rollout
+                  Who would be cut off, notify them, change the rollout
                 </Link>
               </p>
             )}

@@ -3,7 +3,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { notFound } from "next/navigation";
 import { connection } from "next/server";
-import { stateLabel, utc } from "@/components/shadow/format";
+import { people, stateLabel, utc } from "@/components/shadow/format";
 import { NotifyForm } from "@/components/shadow/notify-form";
 import { RolloutFields } from "@/components/shadow/rollout-fields";
 import { ActionForm, SubmitButton } from "@/components/ui/action-form";
@@ -75,7 +75,7 @@ function ThroughPortal({ p, days }: { p: BlockImpactOutput["portal"]; days: numb
           </tr>
         ))}
       </Table>
-      <div className="grid gap-6 lg:grid-cols-2">
+      <div>
         <div>
           <Subhead>Teams</Subhead>
           <Table head={["Team", "Calls", "Would block", "Refused"]} empty="The callers belong to no team.">
@@ -212,7 +212,7 @@ export default async function BlockEntryPage({ params, searchParams }: { params:
       {impact.approvedServers.length > 0 && (
         <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
           This entry covers the approved {impact.approvedServers.length === 1 ? "server" : "servers"} {impact.approvedServers.map((s) => `"${s.name}" (${s.slug})`).join(", ")}: {status.state === "logging" ? "once it blocks, the edge refuses" : "the edge refuses"} every call to{" "}
-          {impact.approvedServers.length === 1 ? "it" : "them"}. Narrow the entry or unblock it if {impact.approvedServers.length === 1 ? "it was" : "they were"} approved on purpose.
+          {impact.approvedServers.length === 1 ? "it" : "them"}. If the approval stands, unblock this entry (and add a narrower one if the rest must stay blocked).
         </p>
       )}
 
@@ -262,7 +262,7 @@ export default async function BlockEntryPage({ params, searchParams }: { params:
         title="Who would be cut off"
         description={`Last ${count(days, "day")} (UTC days, today included). Through the portal: the calls the edge marked with this entry. Outside the portal: the shadow traffic this console has seen to the servers it covers, which the portal's block does not stop (the Gateway export does) — the people to move onto the portal.`}
         actions={
-          <nav className="flex gap-1 text-sm" aria-label="Window">
+          <nav className="flex shrink-0 gap-1 whitespace-nowrap text-sm" aria-label="Window">
             {WINDOWS.map((w) => (
               <Link key={w} href={`/shadow/blocks/${e.id}?days=${w}`} aria-current={w === days ? "page" : undefined} className={`rounded px-2 py-1 ${w === days ? "bg-zinc-900 text-white" : "text-zinc-700 hover:bg-zinc-100"}`}>
                 {w} days
@@ -284,7 +284,7 @@ export default async function BlockEntryPage({ params, searchParams }: { params:
       {canTriage && (
         <Card
           title="Notify them"
-          description={`${count(impact.people.length, "person")} with an e-mail address in the last ${count(days, "day")}, from both sources. The message links to the prefilled request for this server, so those who need it can ask for it to be approved before the block.`}
+          description={`${people(impact.people.length)} with an e-mail address in the last ${count(days, "day")}, from both sources. The message links to the prefilled request for this server, so those who need it can ask for it to be approved before the block.`}
         >
           <NotifyForm id={e.id} days={days} emails={impact.people.map((p) => p.email)} draft={draft} subject={`Heads-up: ${target} ${status.state === "blocking" ? "is blocked" : "will be blocked"} for AI clients`} notify={notifyBlockAction} />
         </Card>
@@ -296,7 +296,7 @@ export default async function BlockEntryPage({ params, searchParams }: { params:
           {impact.notices.map((n) => (
             <li key={n.id} className="text-sm">
               <p>
-                <span className="font-medium">{utc(n.createdAt)}</span> by {n.createdBy}: shown to {count(n.recipients, "person")} in the console
+                <span className="font-medium">{utc(n.createdAt)}</span> by {n.createdBy}: shown to {people(n.recipients)} in the console
                 {n.webhookOrigin ? `; webhook ${n.webhookOrigin}: ${n.webhookStatus}` : ""}
               </p>
               <details className="mt-1">
