@@ -4,12 +4,19 @@ import { ActionForm, SubmitButton } from "../ui/action-form";
 import { Badge } from "../ui/badge";
 import { utc } from "./format";
 
+/** A long link's text: its origin and path, the query left out (the prefilled request's runs to hundreds of characters). */
+function shortLink(url: string): string {
+  if (url.length <= 80) return url;
+  const u = new URL(url);
+  return `${u.origin}${u.pathname}${u.search ? "?…" : ""}`;
+}
+
 /** The message with its http(s) URLs as links (the "request this server" link above all). */
 function Linked({ text }: { text: string }) {
   return text.split(/(https?:\/\/[^\s<>"]+)/g).map((part, i) =>
     i % 2 === 1 ? (
-      <a key={i} className="break-all text-indigo-700 underline" href={part}>
-        {part}
+      <a key={i} className="break-all text-indigo-700 underline" href={part} title={part}>
+        {shortLink(part)}
       </a>
     ) : (
       part

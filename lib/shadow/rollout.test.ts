@@ -439,10 +439,15 @@ describe.each(testDatabases())("block-list rollout on $name", (database) => {
         // A webhook that fails is recorded as failed; the console notice still goes out, with the message as written.
         receiver.status = 500;
         // (A textarea's CRLF line breaks arrive as LF.)
-        const second = await notifyBlock(as(security), entryId, { message: "Please request it\r\nby Friday.", webhookUrl: receiver.url }, { consoleOrigin: "https://console.acme.test", now: NOW });
+        const second = await notifyBlock(as(security), entryId, { message: "Please request it\r\nby Friday.", webhookUrl: receiver.url }, { consoleOrigin: "https://console.acme.test", now: new Date(NOW.getTime() + 60_000) });
         expect(second.notice).toMatchObject({ message: "Please request it\nby Friday.", webhookStatus: "failed: HTTP 500" });
         expect((receiver.received[1]!.body as { text: string }).text).toBe("Please request it\nby Friday.");
         expect((await myBlockNotices(as(dana), NOW)).map((n) => n.message)).toEqual(["Please request it\nby Friday."]);
+        // A reminder replaces it on the Overview (one notice per entry); dismissing it dismisses both.
+        const third = await notifyBlock(as(security), entryId, { message: "Reminder: one week left." }, { consoleOrigin: "https://console.acme.test", now: new Date(NOW.getTime() + 120_000) });
+        expect((await myBlockNotices(as(dana), NOW)).map((n) => n.message)).toEqual(["Reminder: one week left."]);
+        await dismissBlockNotice(as(dana), third.notice.id);
+        expect(await myBlockNotices(as(dana), NOW)).toEqual([]);
       } finally {
         await receiver.close();
       }

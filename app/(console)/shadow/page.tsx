@@ -191,11 +191,11 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
                   {b.lastNotifiedAt && <div className="mt-1 text-zinc-500">notified {utc(b.lastNotifiedAt)}</div>}
                 </Td>
                 <Td className="max-w-xs break-words text-xs">{b.findingId ? <Link className="text-indigo-700 underline" href={`/shadow/${b.findingId}`}>{b.reason}</Link> : b.reason}</Td>
-                <Td className="whitespace-nowrap text-xs">
+                <Td className="text-xs">
                   {utc(b.createdAt)} by {b.createdBy}
                 </Td>
                 {canTriage && (
-                  <Td>
+                  <Td className="whitespace-nowrap">
                     <DeleteButton action={deleteBlockAction} id={b.id} label="Unblock" pendingLabel="Unblocking…" confirm={`Unblock ${b.origin}${b.pathPrefix}?${b.findingId ? " Its finding is reopened." : ""}`} />
                   </Td>
                 )}
