@@ -5,13 +5,12 @@
  * it on her Overview), and download the Cloudflare Gateway rules, whose log rule names the date.
  * The entry is removed at the end: the block list is shared by every spec.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { BOOTSTRAP_TOKEN, OIDC_CONSOLE, signInWithOidc } from "@/testing/e2e/fixtures";
+import { startWebhookReceiver } from "@/testing/webhook-receiver";
 
 const DAY = 86_400_000;
 
@@ -38,27 +37,13 @@ function proxyLog(url: string, now: number): string {
   ].join("\n");
 }
 
-/** A chat webhook on loopback (the e2e console allows 127.0.0.0/8 upstreams). */
-async function startWebhook(): Promise<{ url: string; texts: string[]; close: () => Promise<void> }> {
-  const texts: string[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString("utf8")));
-    req.on("end", () => {
-      texts.push((JSON.parse(body) as { text: string }).text);
-      res.writeHead(200).end("ok");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T1/B1/e2e-secret`, texts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
 test("block a finding logging for 14 days: who would be cut off, notify them, and the Gateway log rule", async ({ page }) => {
   test.setTimeout(120_000);
   const slug = `roll-${Date.now().toString(36)}`;
   const shadowUrl = `https://mcp.${slug}.example/mcp`;
   const file = path.join(os.tmpdir(), `${slug}.ndjson`);
-  const webhook = await startWebhook();
+  // A chat webhook on loopback (the e2e console allows 127.0.0.0/8 upstreams).
+  const webhook = await startWebhookReceiver<{ text: string }>("/services/T1/B1/e2e-secret");
   const now = Date.now();
   const enforceDate = new Date(now + 14 * DAY).toISOString().slice(0, 10);
   const enforceLabel = new Date(`${enforceDate}T00:00:00Z`).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
@@ -116,8 +101,7 @@ test("block a finding logging for 14 days: who would be cut off, notify them, an
     await page.getByLabel("Chat webhook (optional)").fill(webhook.url);
     await page.getByRole("button", { name: "Notify 3 people" }).click();
     await expect(page.getByRole("status").filter({ hasText: "Sent: shown to 3 people in the console" })).toContainText("sent");
-    expect(webhook.texts).toHaveLength(1);
-    expect(webhook.texts[0]).toContain(`From ${enforceLabel} (in 14 days)`);
+    expect(webhook.received.map((r) => r.body.text)).toEqual([expect.stringContaining(`From ${enforceLabel} (in 14 days)`)]);
     await expect(page.getByTestId("notices")).toContainText("shown to 3 people in the console; webhook http://127.0.0.1:");
     await expect(page.getByTestId("notices")).not.toContainText("e2e-secret");
 

@@ -3,8 +3,6 @@
  * who they would cut off (portal events and shadow traffic), notifying those people (console
  * notices and a real chat webhook receiver), the Gateway export per mode, and the routes.
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
@@ -23,6 +21,7 @@ import type { LlmEvent, PortalEvent } from "@core/events/schema";
 import { makeEvent, makeLlmEvent } from "@/testing/events";
 import { testDatabases, useTestDatabase } from "@/testing/db";
 import { makeToken, makeUser } from "@/testing/users";
+import { startWebhookReceiver } from "@/testing/webhook-receiver";
 import { blockImpact } from "./block-impact";
 import { createBlock } from "./create-block";
 import { deleteBlock } from "./delete-block";
@@ -99,37 +98,11 @@ const llmRow = (o: Partial<LlmEvent>) => {
   return row;
 };
 
-interface Receiver {
-  url: string;
-  received: { body: unknown; contentType: string | undefined; userAgent: string | undefined }[];
-  status: number;
-  close: () => Promise<void>;
-}
-
-/** A real HTTP server on loopback standing in for a chat webhook (Slack's incoming webhooks answer 200 "ok"). */
-async function startReceiver(): Promise<Receiver> {
-  const received: Receiver["received"] = [];
-  const r = { status: 200 };
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    let text = "";
-    req.on("data", (c: Buffer) => (text += c.toString("utf8")));
-    req.on("end", () => {
-      received.push({ body: JSON.parse(text), contentType: req.headers["content-type"], userAgent: req.headers["user-agent"] });
-      res.writeHead(r.status, { "content-type": "text/plain" }).end("ok");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/secret-part`,
-    received,
-    get status() {
-      return r.status;
-    },
-    set status(s: number) {
-      r.status = s;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+/** A chat webhook: the receiver answers 200 (as Slack's incoming webhooks do) unless told otherwise; its path stands for the secret part. */
+async function startReceiver() {
+  const receiver = await startWebhookReceiver("/services/T000/B000/secret-part");
+  receiver.status = 200;
+  return receiver;
 }
 
 describe.each(testDatabases())("block-list rollout on $name", (database) => {

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { BackToShadow } from "@/components/shadow/back-link";
 import { connection } from "next/server";
 import { SEVERITY_TONE, stateLabel, stateTone, utc } from "@/components/shadow/format";
 import { TriageForm } from "@/components/shadow/triage-form";
@@ -90,11 +91,7 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
 
   return (
     <div className="space-y-6">
-      <p className="text-sm">
-        <Link href="/shadow" className="text-indigo-700 underline">
-          ← Shadow MCP
-        </Link>
-      </p>
+      <BackToShadow />
       <PageHeader
         title={f.kind === "remote" ? `Shadow MCP server ${f.host ?? ""}` : `Local MCP server ${f.names[0] ?? ""}`}
         description={<span className="break-all font-mono text-xs">{title}</span>}

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { notFound } from "next/navigation";
+import { BackToShadow } from "@/components/shadow/back-link";
 import { connection } from "next/server";
 import { people, stateLabel, utc } from "@/components/shadow/format";
 import { NotifyForm } from "@/components/shadow/notify-form";
@@ -193,11 +194,7 @@ export default async function BlockEntryPage({ params, searchParams }: { params:
 
   return (
     <div className="space-y-6">
-      <p className="text-sm">
-        <Link href="/shadow" className="text-indigo-700 underline">
-          ← Shadow MCP
-        </Link>
-      </p>
+      <BackToShadow />
       <PageHeader
         title="Block-list entry"
         description={
