@@ -278,3 +278,41 @@ export const shadowBlocks = pgTable(
   (t) => [uniqueIndex("shadow_blocks_target_idx").on(t.origin, t.pathPrefix)],
 );
 export type ShadowBlock = typeof shadowBlocks.$inferSelect;
+
+/**
+ * Security told the people a block-list entry covers that it is coming (lib/shadow/notify-block.ts):
+ * the message, who sent it and when, and what the chat webhook answered. The webhook's URL is not
+ * stored (a chat webhook's path is its secret): only its origin. Goes with its entry.
+ */
+export const shadowBlockNotices = pgTable(
+  "shadow_block_notices",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    blockId: uuid("block_id")
+      .notNull()
+      .references(() => shadowBlocks.id, { onDelete: "cascade" }),
+    message: text("message").notNull(),
+    recipients: integer("recipients").notNull(),
+    /** The chat webhook's origin (null: none was given) and its outcome: "sent" or "failed: <reason>". */
+    webhookOrigin: text("webhook_origin"),
+    webhookStatus: text("webhook_status"),
+    createdBy: uuid("created_by"),
+    createdByLabel: text("created_by_label").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("shadow_block_notices_block_idx").on(t.blockId, t.createdAt)],
+);
+export type ShadowBlockNotice = typeof shadowBlockNotices.$inferSelect;
+
+/** Each person a notice went to (lower-case e-mail): shown on their Overview until they dismiss it or the entry is gone. */
+export const shadowBlockNoticeRecipients = pgTable(
+  "shadow_block_notice_recipients",
+  {
+    noticeId: uuid("notice_id")
+      .notNull()
+      .references(() => shadowBlockNotices.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    dismissedAt: timestamp("dismissed_at", { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.noticeId, t.email] }), index("shadow_block_notice_recipients_email_idx").on(t.email)],
+);

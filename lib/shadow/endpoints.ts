@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { endpoint, IdParams, NoQuery } from "@/lib/api/endpoint";
 import { ScanReportInput } from "@core/laptop-scan/report";
-import { BlockEntryOutput, CreateBlockInput, CreatedLogpushJobOutput, CreateLogpushJobInput, FindingDetailOutput, FindingsPageOutput, ListFindingsQuery, LogpushIngestOutput, LogpushJobOutput, ScanIngestOutput, ShadowStatsOutput, TrafficIngestOutput, TrafficQuery, UpdateFindingInput, UploadOutput } from "./schemas";
+import { AffectedQuery, BlockEntryOutput, BlockImpactOutput, BlockNoticeOutput, CreateBlockInput, CreatedLogpushJobOutput, CreateLogpushJobInput, FindingDetailOutput, FindingsPageOutput, ListFindingsQuery, LogpushIngestOutput, LogpushJobOutput, NotifyBlockInput, ScanIngestOutput, ShadowStatsOutput, TrafficIngestOutput, TrafficQuery, UpdateBlockInput, UpdateFindingInput, UploadOutput } from "./schemas";
 import { LOGPUSH_MAX_BYTES } from "./logpush";
 
 /** The public API contracts of this domain (routes under app/api/v1; the OpenAPI document is built from them). */
@@ -95,7 +95,30 @@ export const listBlocksEndpoint = endpoint({
 
 export const createBlockEndpoint = endpoint({
   method: "POST", path: "/shadow/blocklist", operationId: "addToBlockList", tag: "Shadow MCP", permission: "shadow.triage", status: 201,
-  summary: "Block a URL (its path and below) or a whole origin by hand", query: NoQuery, body: CreateBlockInput, response: BlockEntryOutput,
+  summary: "Block a URL (its path and below) or a whole origin by hand: now (mode block) or after a rollout (mode log until enforceAt)",
+  description: 'mode "log" lets calls through, marked wouldBlock, until enforceAt (14 days from now when left out; null: until changed), when the edge starts refusing by itself without a publish. The entry reaches the edge with the next publish.',
+  query: NoQuery, body: CreateBlockInput, response: BlockEntryOutput,
+});
+
+export const updateBlockEndpoint = endpoint({
+  method: "PATCH", path: "/shadow/blocklist/{id}", operationId: "updateBlockListEntry", tag: "Shadow MCP", permission: "shadow.triage", status: 200,
+  summary: "Change an entry's rollout: block now, log until another date (or until changed), or back to log",
+  description: "Reaches the edge with the next publish; a log entry's switch to block at its enforceAt needs none. 409 when nothing changes.",
+  params: IdParams, query: NoQuery, body: UpdateBlockInput, response: BlockEntryOutput,
+});
+
+export const blockImpactEndpoint = endpoint({
+  method: "GET", path: "/shadow/blocklist/{id}/affected", operationId: "getBlockListEntryImpact", tag: "Shadow MCP", permission: "shadow.read", status: 200,
+  summary: "Who the entry cuts off (or would): users, teams, clients and calls per day through the portal (refused vs. would-block), and the shadow traffic seen to the servers it covers",
+  params: IdParams, query: AffectedQuery, response: BlockImpactOutput,
+});
+
+export const notifyBlockEndpoint = endpoint({
+  method: "POST", path: "/shadow/blocklist/{id}/notify", operationId: "notifyBlockListEntry", tag: "Shadow MCP", permission: "shadow.triage", status: 201,
+  summary: "Tell the people the entry covers: a notice on their console Overview, and a message to a chat webhook",
+  description: 'Goes to everyone with an e-mail address in the entry\'s affected list (the last `days` days) and, with webhookUrl, to a Slack-compatible webhook (`{"text": message}`, through the SSRF guard). Audited; the webhook\'s outcome is in the answer. 400 when there is nobody to notify and no webhook.',
+  params: IdParams, query: NoQuery, body: NotifyBlockInput,
+  response: z.object({ notice: BlockNoticeOutput, recipients: z.array(z.string()).describe("E-mail addresses shown the notice in the console") }),
 });
 
 export const deleteBlockEndpoint = endpoint({
@@ -105,8 +128,12 @@ export const deleteBlockEndpoint = endpoint({
 
 export const gatewayPolicyExportEndpoint = endpoint({
   method: "GET", path: "/shadow/exports/gateway-policy", operationId: "exportGatewayPolicy", tag: "Shadow MCP", permission: "shadow.read", status: 200,
-  summary: "The block list as a Cloudflare Zero Trust Gateway HTTP policy (body for POST /accounts/{account_id}/gateway/rules)",
-  query: NoQuery, response: z.record(z.string(), z.unknown()), errors: { 409: "The block list is empty (code CONFLICT)" },
+  summary: "The block list as Cloudflare Zero Trust Gateway HTTP rules, each a body for POST /accounts/{account_id}/gateway/rules",
+  description:
+    "`rules` holds a block rule (action `block`) for the entries blocking now, and a log rule (action `allow`: Gateway logs each request under the rule that matched it) for the entries still in their log-first rollout, whose description names each entry's date to switch to block — Gateway cannot switch by itself, so export again on that date and replace both rules. Either is left out when no entry is in its mode. The log rule's traffic leaves out what the block rule matches; keep it below your other HTTP rules, since Allow stops evaluation. See docs/shadow-exports.md.",
+  query: NoQuery,
+  response: z.object({ rules: z.array(z.record(z.string(), z.unknown())).describe("Block rule first, then the log rule") }),
+  errors: { 409: "The block list is empty (code CONFLICT)" },
 });
 
 export const dlpProfileExportEndpoint = endpoint({

@@ -756,10 +756,10 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(entry).toMatchObject({ origin: "https://mcp.block.example", pathPrefix: "" });
     bundle = await draftBundle(db, new Date());
     expect(bundle.shadow.blocklist).toContainEqual(expect.objectContaining({ origin: "https://mcp.block.example", pathPrefix: "" }));
-    // Blocking again with the other scope replaces the finding's entry (no reopening needed).
+    // Blocking again with the other scope changes the finding's entry in place (no reopening needed; the same id, which the edge's events name).
     const narrow = await updateFinding(as(security), id, { state: "resolved", resolution: "blocked", blockScope: "url" });
     expect(narrow.blocked).toBe(true);
-    expect((await db.select().from(shadowBlocks).where(eq(shadowBlocks.findingId, id))).map((r) => r.pathPrefix)).toEqual(["/tools/mcp"]);
+    expect((await db.select().from(shadowBlocks).where(eq(shadowBlocks.findingId, id))).map((r) => [r.id, r.pathPrefix])).toEqual([[entry!.id, "/tools/mcp"]]);
     // Resolving it otherwise (false positive) removes the entry as well.
     const fp = await updateFinding(as(security), id, { state: "resolved", resolution: "false_positive" });
     expect(fp).toMatchObject({ state: "resolved", resolution: "false_positive", blocked: false });
@@ -1027,7 +1027,9 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     await expect(reg("https://whole.blocked.example/x")).rejects.toThrow(/discover must not be called/);
     expect(discovered).toBe(2);
 
-    const rule = await exportGatewayPolicy(as(security));
+    const { rules } = await exportGatewayPolicy(as(security));
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]!;
     expect(rule).toMatchObject({ action: "block", enabled: true, filters: ["http"] });
     expect(rule.traffic).toContain("blocked.example");
     expect(rule.traffic).toContain("whole.blocked.example");
