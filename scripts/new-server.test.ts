@@ -2,8 +2,9 @@
  * `npx portcullis new-server`: a server made from the template the repo ships, in a temp folder,
  * type-checks and passes its own tests; built as `wrangler deploy` builds it and run in workerd, it
  * is registered (discovered with the console's proof), approved and published, then called through
- * the portal with the official SDK client — its tool sees the caller — and refuses a direct call
- * with 401. Also the command's refusals.
+ * the portal with the official SDK client on both of the portal's paths (2026-07-28 and a session
+ * revision upstream) — its tool sees the caller — and refuses a direct call with 401. Also the
+ * command's refusals.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -48,7 +49,7 @@ describe("npx portcullis new-server", () => {
     expect(tsc.stdout + tsc.stderr).toBe("");
     expect(tsc.status).toBe(0);
     const tests = spawnSync(process.execPath, [path.join(repo, "node_modules", "vitest", "vitest.mjs"), "run", "--reporter=dot"], { cwd: project, encoding: "utf8", timeout: 240_000, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } });
-    expect(tests.stdout + tests.stderr).toMatch(/Tests\s+2 passed \(2\)/);
+    expect(tests.stdout + tests.stderr).toMatch(/Tests\s+3 passed \(3\)/);
     expect(tests.status).toBe(0);
   }, 300_000);
 
@@ -100,6 +101,11 @@ describe("npx portcullis new-server", () => {
       clients.push(client);
       const answer = await client.callTool({ name: "weather-tools_greet", arguments: { greeting: "Good morning" } });
       expect(answer.structuredContent).toEqual({ message: "Good morning, alice@acme.test!", caller: { id: alice.id, email: "alice@acme.test", teams: ["forecasting"], kind: "user" } });
+      // /mcp took the per-call path (2026-07-28 to the server); /mcp/{slug} keeps a Durable Object whose SDK client speaks a session revision.
+      const scoped = new Client({ name: "new-server-test", version: "1" });
+      await scoped.connect(new StreamableHTTPClientTransport(new URL("/mcp/weather-tools", portal.origin), { requestInit: { headers: { authorization: `Bearer ${alice.token}` } } }));
+      clients.push(scoped);
+      expect((await scoped.callTool({ name: "greet", arguments: {} })).structuredContent).toMatchObject({ message: "Hello, alice@acme.test!", caller: { id: alice.id } });
     });
 
     it("refuses a direct call with 401", async () => {

@@ -5,12 +5,18 @@
  * names the person calling, and the tools get that identity, verified (src/tools.ts `callerOf`).
  *
  * Stateless Streamable HTTP on the official MCP SDK: a fresh server per request, no session to keep,
- * so any number of isolates serve it. The portal opens a session with it as with any session server.
+ * so any number of isolates serve it. It speaks MCP 2026-07-28 (src/stateless.ts) and the session
+ * revisions (2025-03-26 … 2025-11-25, answered without a session id).
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { createProofVerifier, proofRefusal } from "./portcullis-proof";
+import { fromStateless, isStateless } from "./stateless";
 import { registerTools } from "./tools";
+
+const INFO = { name: "__SERVER_NAME__", version: "0.1.0" };
+/** What src/tools.ts offers, for 2026-07-28's `server/discover`. */
+const CAPABILITIES = { tools: {} };
 
 export interface Env {
   /** The portal whose proofs are accepted, e.g. `https://portal.acme.com`. */
@@ -35,7 +41,12 @@ export default {
     if (!proof.ok) return proofRefusal(proof);
     // Stateless: no stream to hold open for server-initiated messages, no session to end.
     if (request.method !== "POST") return new Response(null, { status: 405, headers: { allow: "POST" } });
-    const server = new McpServer({ name: "__SERVER_NAME__", version: "0.1.0" });
+    if (isStateless(request)) {
+      const read = await fromStateless(request, { info: INFO, capabilities: CAPABILITIES });
+      if ("answer" in read) return read.answer;
+      request = read.request;
+    }
+    const server = new McpServer(INFO);
     registerTools(server);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);

@@ -44,6 +44,24 @@ describe("the server", () => {
     expect(await initialize({ [PROOF_HEADER]: await portal.proof(url) })).toBe(200);
   });
 
+  it("speaks 2026-07-28: server/discover, then calls without initialize or session", async () => {
+    const meta = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": { name: "test", version: "1" }, "io.modelcontextprotocol/clientCapabilities": {} };
+    const post = async (method: string, params: Record<string, unknown>, headers: Record<string, string> = {}) => {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28", "mcp-method": method, [PROOF_HEADER]: await portal.proof(url), ...headers },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 7, method, params: { ...params, _meta: meta } }),
+      });
+      return { status: res.status, body: (await res.json()) as { result?: Record<string, unknown>; error?: { code: number } } };
+    };
+    const discovered = await post("server/discover", {});
+    expect(discovered.status).toBe(200);
+    expect(discovered.body.result).toMatchObject({ supportedVersions: expect.arrayContaining(["2026-07-28", "2025-11-25"]), capabilities: { tools: {} } });
+    const called = await post("tools/call", { name: "greet", arguments: {} }, { "mcp-name": "greet" });
+    expect(called.body.result?.structuredContent).toMatchObject({ message: "Hello, ada@example.com!" });
+    expect((await post("tools/call", { name: "greet", arguments: {} })).body.error?.code).toBe(-32020);
+  });
+
   it("gives its tools the caller the proof names", async () => {
     const client = new Client({ name: "test", version: "1" });
     // A fresh proof on every request, as the portal sends them.
