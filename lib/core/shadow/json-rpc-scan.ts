@@ -184,7 +184,7 @@ function scanMessage(s: string, i: number, m: RpcMessage): number {
           });
         } else if (keyIs(s, pk, pke, '"_meta"')) {
           if (s.charCodeAt(pv) !== 123) return -1;
-          return scanObject(s, pv, (mk, mke) => {
+          return scanObject(s, pv, (mk) => {
             if (s.startsWith(MCP_META_KEY, mk)) m.mcpMeta = true;
             return -1;
           });
