@@ -4,6 +4,7 @@ import { llmEvents, mcpEvents, serverTools } from "@/db/schema";
 import { systemActor } from "@/lib/auth/actor";
 import { recordAudit } from "./record-audit";
 import { recordServerEvent } from "@/lib/servers/record-event";
+import { ensureEventPartitions, utcDays } from "@/lib/events/partitions";
 import { EDGE_SIGNATURE_TOLERANCE_SECONDS, verifyEventSignature, type EdgeSecret } from "@core/edge/secret";
 import { DomainError, UnauthenticatedError } from "@/lib/errors";
 import { EventBatch, isLlmEvent, type LlmEvent, type PortalEvent } from "@core/events/schema";
@@ -40,8 +41,16 @@ export interface IngestEventsResult {
 /**
  * Stores a batch the edge delivered. The caller is the portal, not a person: it is authenticated by
  * the HMAC over the raw body (lib/core/edge/secret.ts), never by an API token. The whole batch is
- * validated before anything is written and goes in with one statement, so a batch is stored
- * entirely or not at all; `ON CONFLICT (id) DO NOTHING` makes redelivery harmless.
+ * validated before anything is written and goes in with one statement per table in one transaction,
+ * so a batch is stored entirely or not at all.
+ *
+ * Redelivery is harmless: the tables are partitioned by day on `time`, so their key is (id, time),
+ * and `ON CONFLICT (id, time) DO NOTHING` still stores each id once because an id always comes with
+ * the same time — the edge builds an event once, id and time together (lib/core/events/mcp-event.ts
+ * and llm-event.ts take both from their caller, which makes a fresh `crypto.randomUUID()` per event),
+ * serializes it once (workers/portal/src/events/enqueue.ts) and redelivers that same JSON, and
+ * `toRow` maps the same text to the same instant. The rollups follow from the rows really inserted
+ * (the tables' statement triggers, db/schema/event-rollups.ts), in this same transaction.
  */
 export async function ingestEvents(db: Queryable, input: IngestEventsInput): Promise<IngestEventsResult> {
   const now = input.nowSeconds ?? Math.floor(Date.now() / 1000);
@@ -58,12 +67,17 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
   const { events } = EventBatch.parse(json);
   const mcp = events.filter((e): e is PortalEvent => !isLlmEvent(e));
   const llm = events.filter(isLlmEvent);
+  const mcpRows = mcp.map(toRow);
+  const llmRows = llm.map(toLlmRow);
+  // Outside the transaction: making a partition briefly locks the table (lib/events/partitions.ts).
+  await ensureEventPartitions(db, "mcp_events", utcDays(mcpRows.map((r) => r.time)));
+  await ensureEventPartitions(db, "llm_events", utcDays(llmRows.map((r) => r.time)));
   const result = await db.transaction(async (tx) => {
-    const inserted = mcp.length
+    const inserted = mcpRows.length
       ? await tx
           .insert(mcpEvents)
-          .values(mcp.map(toRow))
-          .onConflictDoNothing({ target: mcpEvents.id })
+          .values(mcpRows)
+          .onConflictDoNothing({ target: [mcpEvents.id, mcpEvents.time] })
           .returning({ id: mcpEvents.id })
       : [];
     const fresh = new Set(inserted.map((r) => r.id));
@@ -71,11 +85,11 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
       tx,
       mcp.filter((e) => fresh.has(e.id)),
     );
-    const insertedLlm = llm.length
+    const insertedLlm = llmRows.length
       ? await tx
           .insert(llmEvents)
-          .values(llm.map(toLlmRow))
-          .onConflictDoNothing({ target: llmEvents.id })
+          .values(llmRows)
+          .onConflictDoNothing({ target: [llmEvents.id, llmEvents.time] })
           .returning({ id: llmEvents.id })
       : [];
     const accepted = inserted.length + insertedLlm.length;
@@ -123,12 +137,12 @@ function signatureProblem(header: string | null, now: number): string {
   return "X-Portcullis-Signature does not match any configured edge secret";
 }
 
-function toLlmRow(event: LlmEvent): typeof llmEvents.$inferInsert {
+function toLlmRow(event: LlmEvent): typeof llmEvents.$inferInsert & { time: string } {
   const { kind: _kind, ...row } = event;
   return { ...row, time: new Date(event.time).toISOString() };
 }
 
-function toRow(event: PortalEvent): typeof mcpEvents.$inferInsert {
+function toRow(event: PortalEvent): typeof mcpEvents.$inferInsert & { time: string } {
   const { kind: _kind, ...row } = event;
   // Times are kept as UTC with millisecond precision, so the audit cursor (time|id) round-trips exactly.
   return { ...row, time: new Date(event.time).toISOString() };
