@@ -79,6 +79,9 @@ export function eventCorpus(seed: number, count: number, start: Date, days: numb
     const denied = chance(0.15);
     const server = method === "tools/call" || method === "prompts/get" ? maybe(pick(["weather", "github", "docs"]), 0.1) : null;
     const codemode = chance(0.1);
+    const endpoint = pick(["/mcp", "/mcp", "/mcp/weather", "/mcp/github"]);
+    // An aggregate list (or a Code Mode one) reports each server's share of the catalog.
+    const shares = method === "tools/list" && (codemode || (endpoint === "/mcp" && chance(0.7))) ? { serverTokens: { weather: Math.floor(random() * 900), github: Math.floor(random() * 3_000) } } : {};
     mcp.push(
       makeEvent({
         time: time(),
@@ -86,7 +89,7 @@ export function eventCorpus(seed: number, count: number, start: Date, days: numb
         email,
         teamId: maybe(pick(teams), 0.2),
         method,
-        endpoint: pick(["/mcp", "/mcp", "/mcp/weather", "/mcp/github"]),
+        endpoint,
         serverSlug: server,
         tool: method === "tools/call" ? pick(["get_weather", "search_code", "create_issue", "execute"]) : null,
         decision: denied ? "denied" : "allowed",
@@ -96,6 +99,7 @@ export function eventCorpus(seed: number, count: number, start: Date, days: numb
         resultTokens: maybe(Math.floor(random() * 2_000), 0.3),
         bytesIn: maybe(Math.floor(random() * 900)),
         bytesOut: maybe(Math.floor(random() * 9_000)),
+        ...shares,
         ...(codemode ? { via: "codemode" as const, parentId: chance(0.5) ? crypto.randomUUID() : null, codemodeTokens: maybe(Math.floor(random() * 400)) } : {}),
         ...(chance(0.05) ? { blockId: pick(blocks), wouldBlock: chance(0.5) } : {}),
       }),

@@ -1,6 +1,6 @@
 -- Events partitioned by day, with rollups kept by triggers (issue 18). Written by hand: drizzle-kit
 -- cannot express partitioned tables, triggers or functions. db/schema/{portal,llm,event-rollups}.ts
--- describe the same tables for queries. What each piece is for: db/schema/event-rollups.ts and
+-- describe the same tables for queries; what each piece is for: db/schema/event-rollups.ts and
 -- lib/events/partitions.ts.
 
 -- The leading UPPER_CASE code of a denial's reason ("POLICY_DENIED: …", "RATE_LIMITED: …", "TOOL_NOT_APPROVED"); null when allowed or uncoded.
@@ -15,6 +15,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE WHEN server_slug IS NULL THEN substring(endpoint FROM '^/mcp/([a-z0-9-]+)$') END
 $$;
 --> statement-breakpoint
+-- The tokens of an LLM call as the edge meters them (lib/core/llm/usage.ts totalTokens): OpenAI's input already includes its cached tokens.
+CREATE FUNCTION portcullis_llm_tokens(kind text, input bigint, output bigint, cached bigint, cache_write bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN kind = 'openai' THEN coalesce(input, 0) + coalesce(output, 0) + coalesce(cache_write, 0)
+    ELSE coalesce(input, 0) + coalesce(output, 0) + coalesce(cached, 0) + coalesce(cache_write, 0) END
+$$;
+--> statement-breakpoint
 -- Duration histogram: 41 buckets, two per octave (lib/core/events/duration-histogram.ts holds the same bounds).
 -- Bucket 0: under 1 ms; bucket i: from bound i to bound i+1 (ms); bucket 40: 1,048,576 ms and more.
 CREATE FUNCTION portcullis_duration_bucket(ms integer) RETURNS integer
@@ -22,22 +29,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT width_bucket(ms, '{1,2,3,4,6,8,11,16,23,32,45,64,91,128,181,256,362,512,724,1024,1448,2048,2896,4096,5793,8192,11585,16384,23170,32768,46341,65536,92682,131072,185364,262144,370728,524288,741455,1048576}'::integer[])
 $$;
 --> statement-breakpoint
-CREATE FUNCTION portcullis_histogram_step(state integer[], bucket integer) RETURNS integer[]
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-BEGIN
-  IF bucket IS NOT NULL THEN
-    state[bucket + 1] := state[bucket + 1] + 1;
-  END IF;
-  RETURN state;
-END
+-- A histogram from the counts of the buckets present: {bucket numbers}, {their counts}.
+CREATE FUNCTION portcullis_histogram_of(buckets integer[], counts bigint[]) RETURNS integer[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT array_agg(coalesce(c, 0)::integer ORDER BY i) FROM generate_series(0, 40) AS i LEFT JOIN unnest(buckets, counts) AS u(b, c) ON u.b = i
 $$;
---> statement-breakpoint
--- Counts of the bucket numbers given (nulls skipped): a histogram.
-CREATE AGGREGATE portcullis_histogram(integer) (
-  SFUNC = portcullis_histogram_step,
-  STYPE = integer[],
-  INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}'
-);
 --> statement-breakpoint
 -- Element-wise sum of two histograms (a null one adds nothing).
 CREATE FUNCTION portcullis_histogram_add(a integer[], b integer[]) RETURNS integer[]
@@ -52,35 +48,160 @@ CREATE AGGREGATE portcullis_histogram_sum(integer[]) (
   STYPE = integer[]
 );
 --> statement-breakpoint
-CREATE TABLE "llm_rollup_daily" (
+CREATE TABLE "mcp_rollup_hourly" (
 	"bucket" timestamp with time zone NOT NULL,
-	"team_ids" uuid[] NOT NULL,
-	"provider_slug" text NOT NULL,
-	"provider_kind" text NOT NULL,
-	"model" text,
+	"server_slug" text,
+	"endpoint_server" text,
+	"tool" text,
+	"method" text NOT NULL,
 	"decision" text NOT NULL,
 	"reason_code" text,
-	"status" integer NOT NULL,
-	"cache" text,
-	"over_budget" boolean NOT NULL,
-	"operation" text NOT NULL,
-	"would_block" boolean NOT NULL,
-	"block_id" uuid,
+	"via" text,
 	"calls" bigint DEFAULT 0 NOT NULL,
-	"input_tokens" bigint DEFAULT 0 NOT NULL,
-	"output_tokens" bigint DEFAULT 0 NOT NULL,
-	"cached_input_tokens" bigint DEFAULT 0 NOT NULL,
-	"cache_write_tokens" bigint DEFAULT 0 NOT NULL,
-	"cost_micro_usd" bigint DEFAULT 0 NOT NULL,
+	"errors" bigint DEFAULT 0 NOT NULL,
+	"would_block" bigint DEFAULT 0 NOT NULL,
+	"inner_calls" bigint DEFAULT 0 NOT NULL,
+	"result_tokens" bigint DEFAULT 0 NOT NULL,
+	"result_count" bigint DEFAULT 0 NOT NULL,
+	"codemode_tokens" bigint DEFAULT 0 NOT NULL,
 	"duration_ms" bigint DEFAULT 0 NOT NULL,
 	"duration_count" bigint DEFAULT 0 NOT NULL,
+	"bytes_in" bigint DEFAULT 0 NOT NULL,
+	"bytes_out" bigint DEFAULT 0 NOT NULL,
+	CONSTRAINT "mcp_rollup_hourly_key" UNIQUE NULLS NOT DISTINCT("bucket","server_slug","endpoint_server","tool","method","decision","reason_code","via")
+);
+--> statement-breakpoint
+CREATE TABLE "mcp_rollup_daily" (
+	"bucket" timestamp with time zone NOT NULL,
+	"server_slug" text,
+	"endpoint_server" text,
+	"tool" text,
+	"method" text NOT NULL,
+	"decision" text NOT NULL,
+	"reason_code" text,
+	"via" text,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"errors" bigint DEFAULT 0 NOT NULL,
+	"would_block" bigint DEFAULT 0 NOT NULL,
+	"inner_calls" bigint DEFAULT 0 NOT NULL,
+	"result_tokens" bigint DEFAULT 0 NOT NULL,
+	"result_count" bigint DEFAULT 0 NOT NULL,
+	"codemode_tokens" bigint DEFAULT 0 NOT NULL,
+	"duration_ms" bigint DEFAULT 0 NOT NULL,
+	"duration_count" bigint DEFAULT 0 NOT NULL,
+	"bytes_in" bigint DEFAULT 0 NOT NULL,
+	"bytes_out" bigint DEFAULT 0 NOT NULL,
+	CONSTRAINT "mcp_rollup_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","server_slug","endpoint_server","tool","method","decision","reason_code","via")
+);
+--> statement-breakpoint
+CREATE TABLE "mcp_rollup_weekly" (
+	"bucket" timestamp with time zone NOT NULL,
+	"server_slug" text,
+	"endpoint_server" text,
+	"tool" text,
+	"method" text NOT NULL,
+	"decision" text NOT NULL,
+	"reason_code" text,
+	"via" text,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"errors" bigint DEFAULT 0 NOT NULL,
+	"would_block" bigint DEFAULT 0 NOT NULL,
+	"inner_calls" bigint DEFAULT 0 NOT NULL,
+	"result_tokens" bigint DEFAULT 0 NOT NULL,
+	"result_count" bigint DEFAULT 0 NOT NULL,
+	"codemode_tokens" bigint DEFAULT 0 NOT NULL,
+	"duration_ms" bigint DEFAULT 0 NOT NULL,
+	"duration_count" bigint DEFAULT 0 NOT NULL,
+	"bytes_in" bigint DEFAULT 0 NOT NULL,
+	"bytes_out" bigint DEFAULT 0 NOT NULL,
+	CONSTRAINT "mcp_rollup_weekly_key" UNIQUE NULLS NOT DISTINCT("bucket","server_slug","endpoint_server","tool","method","decision","reason_code","via")
+);
+--> statement-breakpoint
+CREATE TABLE "mcp_latency_hourly" (
+	"bucket" timestamp with time zone NOT NULL,
+	"server_slug" text,
+	"tool" text,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"duration_ms" bigint DEFAULT 0 NOT NULL,
 	"duration_histogram" integer[] NOT NULL,
-	CONSTRAINT "llm_rollup_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","team_ids","provider_slug","provider_kind","model","decision","reason_code","status","cache","over_budget","operation","would_block","block_id")
+	CONSTRAINT "mcp_latency_hourly_key" UNIQUE NULLS NOT DISTINCT("bucket","server_slug","tool")
+);
+--> statement-breakpoint
+CREATE TABLE "mcp_latency_daily" (
+	"bucket" timestamp with time zone NOT NULL,
+	"server_slug" text,
+	"tool" text,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"duration_ms" bigint DEFAULT 0 NOT NULL,
+	"duration_histogram" integer[] NOT NULL,
+	CONSTRAINT "mcp_latency_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","server_slug","tool")
+);
+--> statement-breakpoint
+CREATE TABLE "mcp_team_rollup_daily" (
+	"bucket" timestamp with time zone NOT NULL,
+	"team_id" uuid,
+	"server_slug" text,
+	"endpoint_server" text,
+	"tool" text,
+	"method" text NOT NULL,
+	"decision" text NOT NULL,
+	"reason_code" text,
+	"via" text,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"errors" bigint DEFAULT 0 NOT NULL,
+	"would_block" bigint DEFAULT 0 NOT NULL,
+	"inner_calls" bigint DEFAULT 0 NOT NULL,
+	"result_tokens" bigint DEFAULT 0 NOT NULL,
+	"result_count" bigint DEFAULT 0 NOT NULL,
+	"codemode_tokens" bigint DEFAULT 0 NOT NULL,
+	"duration_ms" bigint DEFAULT 0 NOT NULL,
+	"duration_count" bigint DEFAULT 0 NOT NULL,
+	CONSTRAINT "mcp_team_rollup_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","team_id","server_slug","endpoint_server","tool","method","decision","reason_code","via")
+);
+--> statement-breakpoint
+CREATE INDEX "mcp_team_rollup_daily_team_idx" ON "mcp_team_rollup_daily" USING btree ("team_id","bucket");
+--> statement-breakpoint
+CREATE TABLE "mcp_user_rollup_daily" (
+	"bucket" timestamp with time zone NOT NULL,
+	"user_id" uuid,
+	"team_id" uuid,
+	"server_slug" text,
+	"endpoint_server" text,
+	"tool" text,
+	"method" text NOT NULL,
+	"decision" text NOT NULL,
+	"reason_code" text,
+	"via" text,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"errors" bigint DEFAULT 0 NOT NULL,
+	"would_block" bigint DEFAULT 0 NOT NULL,
+	"inner_calls" bigint DEFAULT 0 NOT NULL,
+	"result_tokens" bigint DEFAULT 0 NOT NULL,
+	"result_count" bigint DEFAULT 0 NOT NULL,
+	"codemode_tokens" bigint DEFAULT 0 NOT NULL,
+	"duration_ms" bigint DEFAULT 0 NOT NULL,
+	"duration_count" bigint DEFAULT 0 NOT NULL,
+	"email" text,
+	CONSTRAINT "mcp_user_rollup_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","user_id","team_id","server_slug","endpoint_server","tool","method","decision","reason_code","via")
+);
+--> statement-breakpoint
+CREATE INDEX "mcp_user_rollup_daily_user_idx" ON "mcp_user_rollup_daily" USING btree ("user_id","bucket");
+--> statement-breakpoint
+CREATE TABLE "mcp_list_rollup_daily" (
+	"bucket" timestamp with time zone NOT NULL,
+	"team_id" uuid,
+	"kind" text NOT NULL,
+	"server" text,
+	"lists" bigint DEFAULT 0 NOT NULL,
+	"tokens" bigint DEFAULT 0 NOT NULL,
+	"last_time" timestamp with time zone NOT NULL,
+	"last_id" uuid NOT NULL,
+	"last_tokens" bigint NOT NULL,
+	CONSTRAINT "mcp_list_rollup_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","team_id","kind","server")
 );
 --> statement-breakpoint
 CREATE TABLE "llm_rollup_hourly" (
 	"bucket" timestamp with time zone NOT NULL,
-	"team_ids" uuid[] NOT NULL,
 	"provider_slug" text NOT NULL,
 	"provider_kind" text NOT NULL,
 	"model" text,
@@ -88,11 +209,10 @@ CREATE TABLE "llm_rollup_hourly" (
 	"reason_code" text,
 	"status" integer NOT NULL,
 	"cache" text,
-	"over_budget" boolean NOT NULL,
 	"operation" text NOT NULL,
-	"would_block" boolean NOT NULL,
-	"block_id" uuid,
 	"calls" bigint DEFAULT 0 NOT NULL,
+	"over_budget" bigint DEFAULT 0 NOT NULL,
+	"would_block" bigint DEFAULT 0 NOT NULL,
 	"input_tokens" bigint DEFAULT 0 NOT NULL,
 	"output_tokens" bigint DEFAULT 0 NOT NULL,
 	"cached_input_tokens" bigint DEFAULT 0 NOT NULL,
@@ -100,9 +220,101 @@ CREATE TABLE "llm_rollup_hourly" (
 	"cost_micro_usd" bigint DEFAULT 0 NOT NULL,
 	"duration_ms" bigint DEFAULT 0 NOT NULL,
 	"duration_count" bigint DEFAULT 0 NOT NULL,
-	"duration_histogram" integer[] NOT NULL,
-	CONSTRAINT "llm_rollup_hourly_key" UNIQUE NULLS NOT DISTINCT("bucket","team_ids","provider_slug","provider_kind","model","decision","reason_code","status","cache","over_budget","operation","would_block","block_id")
+	CONSTRAINT "llm_rollup_hourly_key" UNIQUE NULLS NOT DISTINCT("bucket","provider_slug","provider_kind","model","operation","decision","reason_code","status","cache")
 );
+--> statement-breakpoint
+CREATE TABLE "llm_rollup_daily" (
+	"bucket" timestamp with time zone NOT NULL,
+	"provider_slug" text NOT NULL,
+	"provider_kind" text NOT NULL,
+	"model" text,
+	"decision" text NOT NULL,
+	"reason_code" text,
+	"status" integer NOT NULL,
+	"cache" text,
+	"operation" text NOT NULL,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"over_budget" bigint DEFAULT 0 NOT NULL,
+	"would_block" bigint DEFAULT 0 NOT NULL,
+	"input_tokens" bigint DEFAULT 0 NOT NULL,
+	"output_tokens" bigint DEFAULT 0 NOT NULL,
+	"cached_input_tokens" bigint DEFAULT 0 NOT NULL,
+	"cache_write_tokens" bigint DEFAULT 0 NOT NULL,
+	"cost_micro_usd" bigint DEFAULT 0 NOT NULL,
+	"duration_ms" bigint DEFAULT 0 NOT NULL,
+	"duration_count" bigint DEFAULT 0 NOT NULL,
+	CONSTRAINT "llm_rollup_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","provider_slug","provider_kind","model","operation","decision","reason_code","status","cache")
+);
+--> statement-breakpoint
+CREATE TABLE "llm_latency_hourly" (
+	"bucket" timestamp with time zone NOT NULL,
+	"provider_slug" text NOT NULL,
+	"model" text,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"duration_ms" bigint DEFAULT 0 NOT NULL,
+	"duration_histogram" integer[] NOT NULL,
+	CONSTRAINT "llm_latency_hourly_key" UNIQUE NULLS NOT DISTINCT("bucket","provider_slug","model")
+);
+--> statement-breakpoint
+CREATE TABLE "llm_latency_daily" (
+	"bucket" timestamp with time zone NOT NULL,
+	"provider_slug" text NOT NULL,
+	"model" text,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"duration_ms" bigint DEFAULT 0 NOT NULL,
+	"duration_histogram" integer[] NOT NULL,
+	CONSTRAINT "llm_latency_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","provider_slug","model")
+);
+--> statement-breakpoint
+CREATE TABLE "llm_team_rollup_daily" (
+	"bucket" timestamp with time zone NOT NULL,
+	"team_id" uuid NOT NULL,
+	"provider_slug" text NOT NULL,
+	"provider_kind" text NOT NULL,
+	"model" text,
+	"decision" text NOT NULL,
+	"reason_code" text,
+	"status" integer NOT NULL,
+	"cache" text,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"over_budget" bigint DEFAULT 0 NOT NULL,
+	"would_block" bigint DEFAULT 0 NOT NULL,
+	"input_tokens" bigint DEFAULT 0 NOT NULL,
+	"output_tokens" bigint DEFAULT 0 NOT NULL,
+	"cached_input_tokens" bigint DEFAULT 0 NOT NULL,
+	"cache_write_tokens" bigint DEFAULT 0 NOT NULL,
+	"cost_micro_usd" bigint DEFAULT 0 NOT NULL,
+	"duration_ms" bigint DEFAULT 0 NOT NULL,
+	"duration_count" bigint DEFAULT 0 NOT NULL,
+	CONSTRAINT "llm_team_rollup_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","team_id","provider_slug","provider_kind","model","decision","reason_code","status","cache")
+);
+--> statement-breakpoint
+CREATE INDEX "llm_team_rollup_daily_team_idx" ON "llm_team_rollup_daily" USING btree ("team_id","bucket");
+--> statement-breakpoint
+CREATE TABLE "llm_team_rollup_weekly" (
+	"bucket" timestamp with time zone NOT NULL,
+	"team_id" uuid NOT NULL,
+	"provider_slug" text NOT NULL,
+	"provider_kind" text NOT NULL,
+	"model" text,
+	"decision" text NOT NULL,
+	"reason_code" text,
+	"status" integer NOT NULL,
+	"cache" text,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"over_budget" bigint DEFAULT 0 NOT NULL,
+	"would_block" bigint DEFAULT 0 NOT NULL,
+	"input_tokens" bigint DEFAULT 0 NOT NULL,
+	"output_tokens" bigint DEFAULT 0 NOT NULL,
+	"cached_input_tokens" bigint DEFAULT 0 NOT NULL,
+	"cache_write_tokens" bigint DEFAULT 0 NOT NULL,
+	"cost_micro_usd" bigint DEFAULT 0 NOT NULL,
+	"duration_ms" bigint DEFAULT 0 NOT NULL,
+	"duration_count" bigint DEFAULT 0 NOT NULL,
+	CONSTRAINT "llm_team_rollup_weekly_key" UNIQUE NULLS NOT DISTINCT("bucket","team_id","provider_slug","provider_kind","model","decision","reason_code","status","cache")
+);
+--> statement-breakpoint
+CREATE INDEX "llm_team_rollup_weekly_team_idx" ON "llm_team_rollup_weekly" USING btree ("team_id","bucket");
 --> statement-breakpoint
 CREATE TABLE "llm_user_rollup_daily" (
 	"bucket" timestamp with time zone NOT NULL,
@@ -116,8 +328,9 @@ CREATE TABLE "llm_user_rollup_daily" (
 	"reason_code" text,
 	"status" integer NOT NULL,
 	"cache" text,
-	"over_budget" boolean NOT NULL,
 	"calls" bigint DEFAULT 0 NOT NULL,
+	"over_budget" bigint DEFAULT 0 NOT NULL,
+	"would_block" bigint DEFAULT 0 NOT NULL,
 	"input_tokens" bigint DEFAULT 0 NOT NULL,
 	"output_tokens" bigint DEFAULT 0 NOT NULL,
 	"cached_input_tokens" bigint DEFAULT 0 NOT NULL,
@@ -126,148 +339,197 @@ CREATE TABLE "llm_user_rollup_daily" (
 	"duration_ms" bigint DEFAULT 0 NOT NULL,
 	"duration_count" bigint DEFAULT 0 NOT NULL,
 	"email" text,
-	CONSTRAINT "llm_user_rollup_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","user_id","token_id","team_ids","provider_slug","provider_kind","model","decision","reason_code","status","cache","over_budget")
-);
---> statement-breakpoint
-CREATE TABLE "mcp_rollup_daily" (
-	"bucket" timestamp with time zone NOT NULL,
-	"team_id" uuid,
-	"server_slug" text,
-	"endpoint_server" text,
-	"tool" text,
-	"method" text NOT NULL,
-	"decision" text NOT NULL,
-	"reason_code" text,
-	"success" boolean NOT NULL,
-	"via" text,
-	"would_block" boolean NOT NULL,
-	"block_id" uuid,
-	"calls" bigint DEFAULT 0 NOT NULL,
-	"inner_calls" bigint DEFAULT 0 NOT NULL,
-	"result_tokens" bigint DEFAULT 0 NOT NULL,
-	"result_count" bigint DEFAULT 0 NOT NULL,
-	"codemode_tokens" bigint DEFAULT 0 NOT NULL,
-	"duration_ms" bigint DEFAULT 0 NOT NULL,
-	"duration_count" bigint DEFAULT 0 NOT NULL,
-	"bytes_in" bigint DEFAULT 0 NOT NULL,
-	"bytes_out" bigint DEFAULT 0 NOT NULL,
-	"duration_histogram" integer[] NOT NULL,
-	CONSTRAINT "mcp_rollup_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","team_id","server_slug","endpoint_server","tool","method","decision","reason_code","success","via","would_block","block_id")
-);
---> statement-breakpoint
-CREATE TABLE "mcp_rollup_hourly" (
-	"bucket" timestamp with time zone NOT NULL,
-	"team_id" uuid,
-	"server_slug" text,
-	"endpoint_server" text,
-	"tool" text,
-	"method" text NOT NULL,
-	"decision" text NOT NULL,
-	"reason_code" text,
-	"success" boolean NOT NULL,
-	"via" text,
-	"would_block" boolean NOT NULL,
-	"block_id" uuid,
-	"calls" bigint DEFAULT 0 NOT NULL,
-	"inner_calls" bigint DEFAULT 0 NOT NULL,
-	"result_tokens" bigint DEFAULT 0 NOT NULL,
-	"result_count" bigint DEFAULT 0 NOT NULL,
-	"codemode_tokens" bigint DEFAULT 0 NOT NULL,
-	"duration_ms" bigint DEFAULT 0 NOT NULL,
-	"duration_count" bigint DEFAULT 0 NOT NULL,
-	"bytes_in" bigint DEFAULT 0 NOT NULL,
-	"bytes_out" bigint DEFAULT 0 NOT NULL,
-	"duration_histogram" integer[] NOT NULL,
-	CONSTRAINT "mcp_rollup_hourly_key" UNIQUE NULLS NOT DISTINCT("bucket","team_id","server_slug","endpoint_server","tool","method","decision","reason_code","success","via","would_block","block_id")
-);
---> statement-breakpoint
-CREATE TABLE "mcp_user_rollup_daily" (
-	"bucket" timestamp with time zone NOT NULL,
-	"user_id" uuid,
-	"team_id" uuid,
-	"server_slug" text,
-	"endpoint_server" text,
-	"tool" text,
-	"method" text NOT NULL,
-	"decision" text NOT NULL,
-	"reason_code" text,
-	"success" boolean NOT NULL,
-	"via" text,
-	"would_block" boolean NOT NULL,
-	"calls" bigint DEFAULT 0 NOT NULL,
-	"inner_calls" bigint DEFAULT 0 NOT NULL,
-	"result_tokens" bigint DEFAULT 0 NOT NULL,
-	"result_count" bigint DEFAULT 0 NOT NULL,
-	"codemode_tokens" bigint DEFAULT 0 NOT NULL,
-	"duration_ms" bigint DEFAULT 0 NOT NULL,
-	"duration_count" bigint DEFAULT 0 NOT NULL,
-	"email" text,
-	CONSTRAINT "mcp_user_rollup_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","user_id","team_id","server_slug","endpoint_server","tool","method","decision","reason_code","success","via","would_block")
+	CONSTRAINT "llm_user_rollup_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","user_id","token_id","team_ids","provider_slug","provider_kind","model","decision","reason_code","status","cache")
 );
 --> statement-breakpoint
 CREATE INDEX "llm_user_rollup_daily_user_idx" ON "llm_user_rollup_daily" USING btree ("user_id","bucket");
 --> statement-breakpoint
-CREATE INDEX "llm_user_rollup_daily_token_idx" ON "llm_user_rollup_daily" USING btree ("token_id","bucket") WHERE "llm_user_rollup_daily"."token_id" is not null;
+CREATE TABLE "llm_user_totals_daily" (
+	"bucket" timestamp with time zone NOT NULL,
+	"user_id" uuid,
+	"token_id" uuid,
+	"team_ids" uuid[] NOT NULL,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"errors" bigint DEFAULT 0 NOT NULL,
+	"denied" bigint DEFAULT 0 NOT NULL,
+	"tokens" bigint DEFAULT 0 NOT NULL,
+	"cost_micro_usd" bigint DEFAULT 0 NOT NULL,
+	"email" text,
+	CONSTRAINT "llm_user_totals_daily_key" UNIQUE NULLS NOT DISTINCT("bucket","user_id","token_id","team_ids")
+);
 --> statement-breakpoint
-CREATE INDEX "mcp_user_rollup_daily_user_idx" ON "mcp_user_rollup_daily" USING btree ("user_id","bucket");
+CREATE INDEX "llm_user_totals_daily_user_idx" ON "llm_user_totals_daily" USING btree ("user_id","bucket");
+--> statement-breakpoint
+CREATE INDEX "llm_user_totals_daily_token_idx" ON "llm_user_totals_daily" USING btree ("token_id","bucket");
+--> statement-breakpoint
+CREATE INDEX "llm_user_totals_daily_teams_idx" ON "llm_user_totals_daily" USING gin ("team_ids");
+--> statement-breakpoint
+CREATE TABLE "llm_user_totals_weekly" (
+	"bucket" timestamp with time zone NOT NULL,
+	"user_id" uuid,
+	"token_id" uuid,
+	"team_ids" uuid[] NOT NULL,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"errors" bigint DEFAULT 0 NOT NULL,
+	"denied" bigint DEFAULT 0 NOT NULL,
+	"tokens" bigint DEFAULT 0 NOT NULL,
+	"cost_micro_usd" bigint DEFAULT 0 NOT NULL,
+	"email" text,
+	CONSTRAINT "llm_user_totals_weekly_key" UNIQUE NULLS NOT DISTINCT("bucket","user_id","token_id","team_ids")
+);
+--> statement-breakpoint
+CREATE INDEX "llm_user_totals_weekly_user_idx" ON "llm_user_totals_weekly" USING btree ("user_id","bucket");
+--> statement-breakpoint
+CREATE INDEX "llm_user_totals_weekly_token_idx" ON "llm_user_totals_weekly" USING btree ("token_id","bucket");
+--> statement-breakpoint
+CREATE INDEX "llm_user_totals_weekly_teams_idx" ON "llm_user_totals_weekly" USING gin ("team_ids");
 --> statement-breakpoint
 -- Rollups from the rows a statement really inserted: the transition table of INSERT … ON CONFLICT DO NOTHING
--- holds no duplicate and no redelivered event. One aggregate per rollup, rows upserted in key order, so that
--- concurrent deliveries lock rollup rows in the same order (no deadlock).
+-- holds no duplicate and no redelivered event. Rows are upserted in key order, the rollups in the same order
+-- in every transaction, so that concurrent deliveries lock rollup rows in one order (no deadlock).
 CREATE FUNCTION portcullis_mcp_rollup() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO mcp_rollup_hourly AS r (bucket, team_id, server_slug, endpoint_server, tool, method, decision, reason_code, success, via, would_block, block_id,
-      calls, inner_calls, result_tokens, result_count, codemode_tokens, duration_ms, duration_count, bytes_in, bytes_out, duration_histogram)
-    SELECT date_trunc('hour', time, 'UTC'), team_id, server_slug, portcullis_endpoint_server(server_slug, endpoint), tool, method, decision,
-        portcullis_reason_code(decision, reason), success, via, would_block, block_id,
-        count(*), count(parent_id), coalesce(sum(result_tokens), 0), count(result_tokens), coalesce(sum(codemode_tokens), 0),
-        coalesce(sum(duration_ms), 0), count(duration_ms), coalesce(sum(bytes_in), 0), coalesce(sum(bytes_out), 0),
-        portcullis_histogram(portcullis_duration_bucket(duration_ms))
+  WITH fine AS (
+    SELECT date_trunc('hour', time, 'UTC') AS bucket, server_slug, portcullis_endpoint_server(server_slug, endpoint) AS endpoint_server, tool, method, decision, portcullis_reason_code(decision, reason) AS reason_code, via, count(*) AS calls, count(*) FILTER (WHERE decision = 'allowed' AND NOT success) AS errors, count(*) FILTER (WHERE would_block) AS would_block, count(parent_id) AS inner_calls, coalesce(sum(result_tokens), 0) AS result_tokens, count(result_tokens) AS result_count, coalesce(sum(codemode_tokens), 0) AS codemode_tokens, coalesce(sum(duration_ms), 0) AS duration_ms, count(duration_ms) AS duration_count, coalesce(sum(bytes_in), 0) AS bytes_in, coalesce(sum(bytes_out), 0) AS bytes_out
       FROM new_events
-      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
-      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+  ),
+  upserted_hour AS (
+  INSERT INTO mcp_rollup_hourly AS r (bucket, server_slug, endpoint_server, tool, method, decision, reason_code, via, calls, errors, would_block, inner_calls, result_tokens, result_count, codemode_tokens, duration_ms, duration_count, bytes_in, bytes_out)
+    SELECT bucket, server_slug, endpoint_server, tool, method, decision, reason_code, via, calls, errors, would_block, inner_calls, result_tokens, result_count, codemode_tokens, duration_ms, duration_count, bytes_in, bytes_out
+      FROM fine
+      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
   ON CONFLICT ON CONSTRAINT mcp_rollup_hourly_key DO UPDATE SET
-    calls = r.calls + excluded.calls, inner_calls = r.inner_calls + excluded.inner_calls,
-    result_tokens = r.result_tokens + excluded.result_tokens, result_count = r.result_count + excluded.result_count,
+    calls = r.calls + excluded.calls,
+    errors = r.errors + excluded.errors,
+    would_block = r.would_block + excluded.would_block,
+    inner_calls = r.inner_calls + excluded.inner_calls,
+    result_tokens = r.result_tokens + excluded.result_tokens,
+    result_count = r.result_count + excluded.result_count,
     codemode_tokens = r.codemode_tokens + excluded.codemode_tokens,
-    duration_ms = r.duration_ms + excluded.duration_ms, duration_count = r.duration_count + excluded.duration_count,
-    bytes_in = r.bytes_in + excluded.bytes_in, bytes_out = r.bytes_out + excluded.bytes_out,
-    duration_histogram = portcullis_histogram_add(r.duration_histogram, excluded.duration_histogram);
-
-  INSERT INTO mcp_rollup_daily AS r (bucket, team_id, server_slug, endpoint_server, tool, method, decision, reason_code, success, via, would_block, block_id,
-      calls, inner_calls, result_tokens, result_count, codemode_tokens, duration_ms, duration_count, bytes_in, bytes_out, duration_histogram)
-    SELECT date_trunc('day', time, 'UTC'), team_id, server_slug, portcullis_endpoint_server(server_slug, endpoint), tool, method, decision,
-        portcullis_reason_code(decision, reason), success, via, would_block, block_id,
-        count(*), count(parent_id), coalesce(sum(result_tokens), 0), count(result_tokens), coalesce(sum(codemode_tokens), 0),
-        coalesce(sum(duration_ms), 0), count(duration_ms), coalesce(sum(bytes_in), 0), coalesce(sum(bytes_out), 0),
-        portcullis_histogram(portcullis_duration_bucket(duration_ms))
-      FROM new_events
-      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
-      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
+    duration_ms = r.duration_ms + excluded.duration_ms,
+    duration_count = r.duration_count + excluded.duration_count,
+    bytes_in = r.bytes_in + excluded.bytes_in,
+    bytes_out = r.bytes_out + excluded.bytes_out
+  ),
+  upserted_day AS (
+  INSERT INTO mcp_rollup_daily AS r (bucket, server_slug, endpoint_server, tool, method, decision, reason_code, via, calls, errors, would_block, inner_calls, result_tokens, result_count, codemode_tokens, duration_ms, duration_count, bytes_in, bytes_out)
+    SELECT date_trunc('day', bucket, 'UTC'), server_slug, endpoint_server, tool, method, decision, reason_code, via, sum(calls), sum(errors), sum(would_block), sum(inner_calls), sum(result_tokens), sum(result_count), sum(codemode_tokens), sum(duration_ms), sum(duration_count), sum(bytes_in), sum(bytes_out)
+      FROM fine
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
   ON CONFLICT ON CONSTRAINT mcp_rollup_daily_key DO UPDATE SET
-    calls = r.calls + excluded.calls, inner_calls = r.inner_calls + excluded.inner_calls,
-    result_tokens = r.result_tokens + excluded.result_tokens, result_count = r.result_count + excluded.result_count,
+    calls = r.calls + excluded.calls,
+    errors = r.errors + excluded.errors,
+    would_block = r.would_block + excluded.would_block,
+    inner_calls = r.inner_calls + excluded.inner_calls,
+    result_tokens = r.result_tokens + excluded.result_tokens,
+    result_count = r.result_count + excluded.result_count,
     codemode_tokens = r.codemode_tokens + excluded.codemode_tokens,
-    duration_ms = r.duration_ms + excluded.duration_ms, duration_count = r.duration_count + excluded.duration_count,
-    bytes_in = r.bytes_in + excluded.bytes_in, bytes_out = r.bytes_out + excluded.bytes_out,
+    duration_ms = r.duration_ms + excluded.duration_ms,
+    duration_count = r.duration_count + excluded.duration_count,
+    bytes_in = r.bytes_in + excluded.bytes_in,
+    bytes_out = r.bytes_out + excluded.bytes_out
+  )
+  INSERT INTO mcp_rollup_weekly AS r (bucket, server_slug, endpoint_server, tool, method, decision, reason_code, via, calls, errors, would_block, inner_calls, result_tokens, result_count, codemode_tokens, duration_ms, duration_count, bytes_in, bytes_out)
+    SELECT date_trunc('week', bucket, 'UTC'), server_slug, endpoint_server, tool, method, decision, reason_code, via, sum(calls), sum(errors), sum(would_block), sum(inner_calls), sum(result_tokens), sum(result_count), sum(codemode_tokens), sum(duration_ms), sum(duration_count), sum(bytes_in), sum(bytes_out)
+      FROM fine
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+  ON CONFLICT ON CONSTRAINT mcp_rollup_weekly_key DO UPDATE SET
+    calls = r.calls + excluded.calls,
+    errors = r.errors + excluded.errors,
+    would_block = r.would_block + excluded.would_block,
+    inner_calls = r.inner_calls + excluded.inner_calls,
+    result_tokens = r.result_tokens + excluded.result_tokens,
+    result_count = r.result_count + excluded.result_count,
+    codemode_tokens = r.codemode_tokens + excluded.codemode_tokens,
+    duration_ms = r.duration_ms + excluded.duration_ms,
+    duration_count = r.duration_count + excluded.duration_count,
+    bytes_in = r.bytes_in + excluded.bytes_in,
+    bytes_out = r.bytes_out + excluded.bytes_out;
+
+  WITH fine AS (
+    SELECT date_trunc('hour', time, 'UTC') AS bucket, server_slug, tool, sum(n) AS calls, sum(ms) AS duration_ms, portcullis_histogram_of(array_agg(b), array_agg(n)) AS duration_histogram
+      FROM (SELECT date_trunc('hour', time, 'UTC') AS time, server_slug, tool, portcullis_duration_bucket(duration_ms) AS b, count(*) AS n, sum(duration_ms) AS ms
+        FROM new_events WHERE duration_ms IS NOT NULL GROUP BY 1, 2, 3, 4) AS counted
+      GROUP BY 1, 2, 3
+  ),
+  upserted_hour AS (
+  INSERT INTO mcp_latency_hourly AS r (bucket, server_slug, tool, calls, duration_ms, duration_histogram)
+    SELECT bucket, server_slug, tool, calls, duration_ms, duration_histogram
+      FROM fine
+      ORDER BY 1, 2, 3
+  ON CONFLICT ON CONSTRAINT mcp_latency_hourly_key DO UPDATE SET
+    calls = r.calls + excluded.calls,
+    duration_ms = r.duration_ms + excluded.duration_ms,
+    duration_histogram = portcullis_histogram_add(r.duration_histogram, excluded.duration_histogram)
+  )
+  INSERT INTO mcp_latency_daily AS r (bucket, server_slug, tool, calls, duration_ms, duration_histogram)
+    SELECT date_trunc('day', bucket, 'UTC'), server_slug, tool, sum(calls), sum(duration_ms), portcullis_histogram_sum(duration_histogram)
+      FROM fine
+      GROUP BY 1, 2, 3
+      ORDER BY 1, 2, 3
+  ON CONFLICT ON CONSTRAINT mcp_latency_daily_key DO UPDATE SET
+    calls = r.calls + excluded.calls,
+    duration_ms = r.duration_ms + excluded.duration_ms,
     duration_histogram = portcullis_histogram_add(r.duration_histogram, excluded.duration_histogram);
 
-  INSERT INTO mcp_user_rollup_daily AS r (bucket, user_id, team_id, server_slug, endpoint_server, tool, method, decision, reason_code, success, via, would_block,
-      calls, inner_calls, result_tokens, result_count, codemode_tokens, duration_ms, duration_count, email)
-    SELECT date_trunc('day', time, 'UTC'), user_id, team_id, server_slug, portcullis_endpoint_server(server_slug, endpoint), tool, method, decision,
-        portcullis_reason_code(decision, reason), success, via, would_block,
-        count(*), count(parent_id), coalesce(sum(result_tokens), 0), count(result_tokens), coalesce(sum(codemode_tokens), 0),
-        coalesce(sum(duration_ms), 0), count(duration_ms), max(email)
+  INSERT INTO mcp_team_rollup_daily AS r (bucket, team_id, server_slug, endpoint_server, tool, method, decision, reason_code, via, calls, errors, would_block, inner_calls, result_tokens, result_count, codemode_tokens, duration_ms, duration_count)
+    SELECT date_trunc('day', time, 'UTC'), team_id, server_slug, portcullis_endpoint_server(server_slug, endpoint), tool, method, decision, portcullis_reason_code(decision, reason), via, count(*), count(*) FILTER (WHERE decision = 'allowed' AND NOT success), count(*) FILTER (WHERE would_block), count(parent_id), coalesce(sum(result_tokens), 0), count(result_tokens), coalesce(sum(codemode_tokens), 0), coalesce(sum(duration_ms), 0), count(duration_ms)
       FROM new_events
-      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
-      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
-  ON CONFLICT ON CONSTRAINT mcp_user_rollup_daily_key DO UPDATE SET
-    calls = r.calls + excluded.calls, inner_calls = r.inner_calls + excluded.inner_calls,
-    result_tokens = r.result_tokens + excluded.result_tokens, result_count = r.result_count + excluded.result_count,
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+  ON CONFLICT ON CONSTRAINT mcp_team_rollup_daily_key DO UPDATE SET
+    calls = r.calls + excluded.calls,
+    errors = r.errors + excluded.errors,
+    would_block = r.would_block + excluded.would_block,
+    inner_calls = r.inner_calls + excluded.inner_calls,
+    result_tokens = r.result_tokens + excluded.result_tokens,
+    result_count = r.result_count + excluded.result_count,
     codemode_tokens = r.codemode_tokens + excluded.codemode_tokens,
-    duration_ms = r.duration_ms + excluded.duration_ms, duration_count = r.duration_count + excluded.duration_count,
+    duration_ms = r.duration_ms + excluded.duration_ms,
+    duration_count = r.duration_count + excluded.duration_count;
+
+  INSERT INTO mcp_user_rollup_daily AS r (bucket, user_id, team_id, server_slug, endpoint_server, tool, method, decision, reason_code, via, calls, errors, would_block, inner_calls, result_tokens, result_count, codemode_tokens, duration_ms, duration_count, email)
+    SELECT date_trunc('day', time, 'UTC'), user_id, team_id, server_slug, portcullis_endpoint_server(server_slug, endpoint), tool, method, decision, portcullis_reason_code(decision, reason), via, count(*), count(*) FILTER (WHERE decision = 'allowed' AND NOT success), count(*) FILTER (WHERE would_block), count(parent_id), coalesce(sum(result_tokens), 0), count(result_tokens), coalesce(sum(codemode_tokens), 0), coalesce(sum(duration_ms), 0), count(duration_ms), max(email)
+      FROM new_events
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+  ON CONFLICT ON CONSTRAINT mcp_user_rollup_daily_key DO UPDATE SET
+    calls = r.calls + excluded.calls,
+    errors = r.errors + excluded.errors,
+    would_block = r.would_block + excluded.would_block,
+    inner_calls = r.inner_calls + excluded.inner_calls,
+    result_tokens = r.result_tokens + excluded.result_tokens,
+    result_count = r.result_count + excluded.result_count,
+    codemode_tokens = r.codemode_tokens + excluded.codemode_tokens,
+    duration_ms = r.duration_ms + excluded.duration_ms,
+    duration_count = r.duration_count + excluded.duration_count,
     email = greatest(r.email, excluded.email);
+
+  -- Tool lists, per server: the newest list of each bucket wins `last_*` (by time, then id).
+  INSERT INTO mcp_list_rollup_daily AS r (bucket, team_id, kind, server, lists, tokens, last_time, last_id, last_tokens)
+    SELECT date_trunc('day', time, 'UTC'), team_id, kind, server, count(*), sum(tokens), max(time), (array_agg(id ORDER BY time DESC, id DESC))[1], (array_agg(tokens ORDER BY time DESC, id DESC))[1]
+      FROM (
+      SELECT time, id, team_id, 'plain' AS kind, coalesce(server_slug, portcullis_endpoint_server(server_slug, endpoint)) AS server, result_tokens::bigint AS tokens
+        FROM new_events WHERE method = 'tools/list' AND via IS NULL AND server_tokens IS NULL AND result_tokens IS NOT NULL
+      UNION ALL
+      SELECT time, id, team_id, CASE WHEN via = 'codemode' THEN 'codemode' ELSE 'plain' END, share.key, share.value::bigint
+        FROM new_events CROSS JOIN jsonb_each_text(server_tokens) AS share WHERE method = 'tools/list' AND server_tokens IS NOT NULL AND (via IS NULL OR via = 'codemode')
+      UNION ALL
+      SELECT time, id, team_id, 'codemode_sent', NULL, coalesce(codemode_tokens, 0)::bigint
+        FROM new_events WHERE method = 'tools/list' AND via = 'codemode'
+    ) AS lists
+      GROUP BY 1, 2, 3, 4
+      ORDER BY 1, 2, 3, 4
+  ON CONFLICT ON CONSTRAINT mcp_list_rollup_daily_key DO UPDATE SET
+    lists = r.lists + excluded.lists,
+    tokens = r.tokens + excluded.tokens,
+    last_time = CASE WHEN (excluded.last_time, excluded.last_id) > (r.last_time, r.last_id) THEN excluded.last_time ELSE r.last_time END,
+    last_id = CASE WHEN (excluded.last_time, excluded.last_id) > (r.last_time, r.last_id) THEN excluded.last_id ELSE r.last_id END,
+    last_tokens = CASE WHEN (excluded.last_time, excluded.last_id) > (r.last_time, r.last_id) THEN excluded.last_tokens ELSE r.last_tokens END;
   RETURN NULL;
 END
 $$;
@@ -275,57 +537,157 @@ $$;
 CREATE FUNCTION portcullis_llm_rollup() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO llm_rollup_hourly AS r (bucket, team_ids, provider_slug, provider_kind, model, decision, reason_code, status, cache, over_budget, operation, would_block, block_id,
-      calls, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_micro_usd, duration_ms, duration_count, duration_histogram)
-    SELECT date_trunc('hour', time, 'UTC'), team_ids, provider_slug, provider_kind, model, decision, portcullis_reason_code(decision, reason),
-        status, cache, over_budget, operation, would_block, block_id,
-        count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cached_input_tokens), 0), coalesce(sum(cache_write_tokens), 0),
-        coalesce(sum(cost_micro_usd), 0), coalesce(sum(duration_ms), 0), count(duration_ms),
-        portcullis_histogram(portcullis_duration_bucket(duration_ms))
+  WITH fine AS (
+    SELECT date_trunc('hour', time, 'UTC') AS bucket, provider_slug, provider_kind, model, decision, portcullis_reason_code(decision, reason) AS reason_code, status, cache, operation, count(*) AS calls, count(*) FILTER (WHERE over_budget) AS over_budget, count(*) FILTER (WHERE would_block) AS would_block, coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens, coalesce(sum(cached_input_tokens), 0) AS cached_input_tokens, coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens, coalesce(sum(cost_micro_usd), 0) AS cost_micro_usd, coalesce(sum(duration_ms), 0) AS duration_ms, count(duration_ms) AS duration_count
       FROM new_events
-      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
-      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+  ),
+  upserted_hour AS (
+  INSERT INTO llm_rollup_hourly AS r (bucket, provider_slug, provider_kind, model, decision, reason_code, status, cache, operation, calls, over_budget, would_block, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_micro_usd, duration_ms, duration_count)
+    SELECT bucket, provider_slug, provider_kind, model, decision, reason_code, status, cache, operation, calls, over_budget, would_block, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_micro_usd, duration_ms, duration_count
+      FROM fine
+      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
   ON CONFLICT ON CONSTRAINT llm_rollup_hourly_key DO UPDATE SET
     calls = r.calls + excluded.calls,
-    input_tokens = r.input_tokens + excluded.input_tokens, output_tokens = r.output_tokens + excluded.output_tokens,
-    cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens, cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
+    over_budget = r.over_budget + excluded.over_budget,
+    would_block = r.would_block + excluded.would_block,
+    input_tokens = r.input_tokens + excluded.input_tokens,
+    output_tokens = r.output_tokens + excluded.output_tokens,
+    cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens,
+    cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
     cost_micro_usd = r.cost_micro_usd + excluded.cost_micro_usd,
-    duration_ms = r.duration_ms + excluded.duration_ms, duration_count = r.duration_count + excluded.duration_count,
-    duration_histogram = portcullis_histogram_add(r.duration_histogram, excluded.duration_histogram);
-
-  INSERT INTO llm_rollup_daily AS r (bucket, team_ids, provider_slug, provider_kind, model, decision, reason_code, status, cache, over_budget, operation, would_block, block_id,
-      calls, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_micro_usd, duration_ms, duration_count, duration_histogram)
-    SELECT date_trunc('day', time, 'UTC'), team_ids, provider_slug, provider_kind, model, decision, portcullis_reason_code(decision, reason),
-        status, cache, over_budget, operation, would_block, block_id,
-        count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cached_input_tokens), 0), coalesce(sum(cache_write_tokens), 0),
-        coalesce(sum(cost_micro_usd), 0), coalesce(sum(duration_ms), 0), count(duration_ms),
-        portcullis_histogram(portcullis_duration_bucket(duration_ms))
-      FROM new_events
-      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
-      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
+    duration_ms = r.duration_ms + excluded.duration_ms,
+    duration_count = r.duration_count + excluded.duration_count
+  )
+  INSERT INTO llm_rollup_daily AS r (bucket, provider_slug, provider_kind, model, decision, reason_code, status, cache, operation, calls, over_budget, would_block, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_micro_usd, duration_ms, duration_count)
+    SELECT date_trunc('day', bucket, 'UTC'), provider_slug, provider_kind, model, decision, reason_code, status, cache, operation, sum(calls), sum(over_budget), sum(would_block), sum(input_tokens), sum(output_tokens), sum(cached_input_tokens), sum(cache_write_tokens), sum(cost_micro_usd), sum(duration_ms), sum(duration_count)
+      FROM fine
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
   ON CONFLICT ON CONSTRAINT llm_rollup_daily_key DO UPDATE SET
     calls = r.calls + excluded.calls,
-    input_tokens = r.input_tokens + excluded.input_tokens, output_tokens = r.output_tokens + excluded.output_tokens,
-    cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens, cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
+    over_budget = r.over_budget + excluded.over_budget,
+    would_block = r.would_block + excluded.would_block,
+    input_tokens = r.input_tokens + excluded.input_tokens,
+    output_tokens = r.output_tokens + excluded.output_tokens,
+    cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens,
+    cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
     cost_micro_usd = r.cost_micro_usd + excluded.cost_micro_usd,
-    duration_ms = r.duration_ms + excluded.duration_ms, duration_count = r.duration_count + excluded.duration_count,
+    duration_ms = r.duration_ms + excluded.duration_ms,
+    duration_count = r.duration_count + excluded.duration_count;
+
+  WITH fine AS (
+    SELECT date_trunc('hour', time, 'UTC') AS bucket, provider_slug, model, sum(n) AS calls, sum(ms) AS duration_ms, portcullis_histogram_of(array_agg(b), array_agg(n)) AS duration_histogram
+      FROM (SELECT date_trunc('hour', time, 'UTC') AS time, provider_slug, model, portcullis_duration_bucket(duration_ms) AS b, count(*) AS n, sum(duration_ms) AS ms
+        FROM new_events WHERE duration_ms IS NOT NULL GROUP BY 1, 2, 3, 4) AS counted
+      GROUP BY 1, 2, 3
+  ),
+  upserted_hour AS (
+  INSERT INTO llm_latency_hourly AS r (bucket, provider_slug, model, calls, duration_ms, duration_histogram)
+    SELECT bucket, provider_slug, model, calls, duration_ms, duration_histogram
+      FROM fine
+      ORDER BY 1, 2, 3
+  ON CONFLICT ON CONSTRAINT llm_latency_hourly_key DO UPDATE SET
+    calls = r.calls + excluded.calls,
+    duration_ms = r.duration_ms + excluded.duration_ms,
+    duration_histogram = portcullis_histogram_add(r.duration_histogram, excluded.duration_histogram)
+  )
+  INSERT INTO llm_latency_daily AS r (bucket, provider_slug, model, calls, duration_ms, duration_histogram)
+    SELECT date_trunc('day', bucket, 'UTC'), provider_slug, model, sum(calls), sum(duration_ms), portcullis_histogram_sum(duration_histogram)
+      FROM fine
+      GROUP BY 1, 2, 3
+      ORDER BY 1, 2, 3
+  ON CONFLICT ON CONSTRAINT llm_latency_daily_key DO UPDATE SET
+    calls = r.calls + excluded.calls,
+    duration_ms = r.duration_ms + excluded.duration_ms,
     duration_histogram = portcullis_histogram_add(r.duration_histogram, excluded.duration_histogram);
 
-  INSERT INTO llm_user_rollup_daily AS r (bucket, user_id, token_id, team_ids, provider_slug, provider_kind, model, decision, reason_code, status, cache, over_budget,
-      calls, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_micro_usd, duration_ms, duration_count, email)
-    SELECT date_trunc('day', time, 'UTC'), user_id, token_id, team_ids, provider_slug, provider_kind, model, decision, portcullis_reason_code(decision, reason),
-        status, cache, over_budget,
-        count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cached_input_tokens), 0), coalesce(sum(cache_write_tokens), 0),
-        coalesce(sum(cost_micro_usd), 0), coalesce(sum(duration_ms), 0), count(duration_ms), max(email)
+  WITH fine AS (
+    SELECT date_trunc('day', time, 'UTC') AS bucket, team_id, provider_slug, provider_kind, model, decision, portcullis_reason_code(decision, reason) AS reason_code, status, cache, count(*) AS calls, count(*) FILTER (WHERE over_budget) AS over_budget, count(*) FILTER (WHERE would_block) AS would_block, coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens, coalesce(sum(cached_input_tokens), 0) AS cached_input_tokens, coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens, coalesce(sum(cost_micro_usd), 0) AS cost_micro_usd, coalesce(sum(duration_ms), 0) AS duration_ms, count(duration_ms) AS duration_count
+      FROM new_events CROSS JOIN unnest(team_ids) AS team_id
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+  ),
+  upserted_day AS (
+  INSERT INTO llm_team_rollup_daily AS r (bucket, team_id, provider_slug, provider_kind, model, decision, reason_code, status, cache, calls, over_budget, would_block, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_micro_usd, duration_ms, duration_count)
+    SELECT bucket, team_id, provider_slug, provider_kind, model, decision, reason_code, status, cache, calls, over_budget, would_block, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_micro_usd, duration_ms, duration_count
+      FROM fine
+      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+  ON CONFLICT ON CONSTRAINT llm_team_rollup_daily_key DO UPDATE SET
+    calls = r.calls + excluded.calls,
+    over_budget = r.over_budget + excluded.over_budget,
+    would_block = r.would_block + excluded.would_block,
+    input_tokens = r.input_tokens + excluded.input_tokens,
+    output_tokens = r.output_tokens + excluded.output_tokens,
+    cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens,
+    cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
+    cost_micro_usd = r.cost_micro_usd + excluded.cost_micro_usd,
+    duration_ms = r.duration_ms + excluded.duration_ms,
+    duration_count = r.duration_count + excluded.duration_count
+  )
+  INSERT INTO llm_team_rollup_weekly AS r (bucket, team_id, provider_slug, provider_kind, model, decision, reason_code, status, cache, calls, over_budget, would_block, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_micro_usd, duration_ms, duration_count)
+    SELECT date_trunc('week', bucket, 'UTC'), team_id, provider_slug, provider_kind, model, decision, reason_code, status, cache, sum(calls), sum(over_budget), sum(would_block), sum(input_tokens), sum(output_tokens), sum(cached_input_tokens), sum(cache_write_tokens), sum(cost_micro_usd), sum(duration_ms), sum(duration_count)
+      FROM fine
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+  ON CONFLICT ON CONSTRAINT llm_team_rollup_weekly_key DO UPDATE SET
+    calls = r.calls + excluded.calls,
+    over_budget = r.over_budget + excluded.over_budget,
+    would_block = r.would_block + excluded.would_block,
+    input_tokens = r.input_tokens + excluded.input_tokens,
+    output_tokens = r.output_tokens + excluded.output_tokens,
+    cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens,
+    cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
+    cost_micro_usd = r.cost_micro_usd + excluded.cost_micro_usd,
+    duration_ms = r.duration_ms + excluded.duration_ms,
+    duration_count = r.duration_count + excluded.duration_count;
+
+  INSERT INTO llm_user_rollup_daily AS r (bucket, user_id, token_id, team_ids, provider_slug, provider_kind, model, decision, reason_code, status, cache, calls, over_budget, would_block, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_micro_usd, duration_ms, duration_count, email)
+    SELECT date_trunc('day', time, 'UTC'), user_id, token_id, team_ids, provider_slug, provider_kind, model, decision, portcullis_reason_code(decision, reason), status, cache, count(*), count(*) FILTER (WHERE over_budget), count(*) FILTER (WHERE would_block), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cached_input_tokens), 0), coalesce(sum(cache_write_tokens), 0), coalesce(sum(cost_micro_usd), 0), coalesce(sum(duration_ms), 0), count(duration_ms), max(email)
       FROM new_events
-      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
-      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
   ON CONFLICT ON CONSTRAINT llm_user_rollup_daily_key DO UPDATE SET
     calls = r.calls + excluded.calls,
-    input_tokens = r.input_tokens + excluded.input_tokens, output_tokens = r.output_tokens + excluded.output_tokens,
-    cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens, cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
+    over_budget = r.over_budget + excluded.over_budget,
+    would_block = r.would_block + excluded.would_block,
+    input_tokens = r.input_tokens + excluded.input_tokens,
+    output_tokens = r.output_tokens + excluded.output_tokens,
+    cached_input_tokens = r.cached_input_tokens + excluded.cached_input_tokens,
+    cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,
     cost_micro_usd = r.cost_micro_usd + excluded.cost_micro_usd,
-    duration_ms = r.duration_ms + excluded.duration_ms, duration_count = r.duration_count + excluded.duration_count,
+    duration_ms = r.duration_ms + excluded.duration_ms,
+    duration_count = r.duration_count + excluded.duration_count,
+    email = greatest(r.email, excluded.email);
+
+  WITH fine AS (
+    SELECT date_trunc('day', time, 'UTC') AS bucket, user_id, token_id, team_ids, count(*) AS calls, count(*) FILTER (WHERE decision = 'allowed' AND NOT success) AS errors, count(*) FILTER (WHERE decision = 'denied') AS denied, coalesce(sum(portcullis_llm_tokens(provider_kind, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens)) FILTER (WHERE decision = 'allowed'), 0) AS tokens, coalesce(sum(cost_micro_usd) FILTER (WHERE decision = 'allowed'), 0) AS cost_micro_usd, max(email) AS email
+      FROM new_events
+      GROUP BY 1, 2, 3, 4
+  ),
+  upserted_day AS (
+  INSERT INTO llm_user_totals_daily AS r (bucket, user_id, token_id, team_ids, calls, errors, denied, tokens, cost_micro_usd, email)
+    SELECT bucket, user_id, token_id, team_ids, calls, errors, denied, tokens, cost_micro_usd, email
+      FROM fine
+      ORDER BY 1, 2, 3, 4
+  ON CONFLICT ON CONSTRAINT llm_user_totals_daily_key DO UPDATE SET
+    calls = r.calls + excluded.calls,
+    errors = r.errors + excluded.errors,
+    denied = r.denied + excluded.denied,
+    tokens = r.tokens + excluded.tokens,
+    cost_micro_usd = r.cost_micro_usd + excluded.cost_micro_usd,
+    email = greatest(r.email, excluded.email)
+  )
+  INSERT INTO llm_user_totals_weekly AS r (bucket, user_id, token_id, team_ids, calls, errors, denied, tokens, cost_micro_usd, email)
+    SELECT date_trunc('week', bucket, 'UTC'), user_id, token_id, team_ids, sum(calls), sum(errors), sum(denied), sum(tokens), sum(cost_micro_usd), max(email)
+      FROM fine
+      GROUP BY 1, 2, 3, 4
+      ORDER BY 1, 2, 3, 4
+  ON CONFLICT ON CONSTRAINT llm_user_totals_weekly_key DO UPDATE SET
+    calls = r.calls + excluded.calls,
+    errors = r.errors + excluded.errors,
+    denied = r.denied + excluded.denied,
+    tokens = r.tokens + excluded.tokens,
+    cost_micro_usd = r.cost_micro_usd + excluded.cost_micro_usd,
     email = greatest(r.email, excluded.email);
   RETURN NULL;
 END
@@ -436,10 +798,8 @@ CREATE TABLE "mcp_events" (
 	"block_id" uuid,
 	"would_block" boolean DEFAULT false NOT NULL,
 	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "mcp_events_pkey" PRIMARY KEY("id","time")
+	CONSTRAINT "mcp_events_pkey" PRIMARY KEY("time","id")
 ) PARTITION BY RANGE ("time");
---> statement-breakpoint
-CREATE INDEX "mcp_events_time_idx" ON "mcp_events" USING btree ("time","id");
 --> statement-breakpoint
 CREATE INDEX "mcp_events_parent_idx" ON "mcp_events" USING btree ("parent_id") WHERE "mcp_events"."parent_id" is not null;
 --> statement-breakpoint
@@ -447,15 +807,11 @@ CREATE INDEX "mcp_events_user_idx" ON "mcp_events" USING btree ("user_id","time"
 --> statement-breakpoint
 CREATE INDEX "mcp_events_server_idx" ON "mcp_events" USING btree ("server_slug","time","id");
 --> statement-breakpoint
-CREATE INDEX "mcp_events_decision_idx" ON "mcp_events" USING btree ("decision","time","id");
+CREATE INDEX "mcp_events_denied_idx" ON "mcp_events" USING btree ("time","id") WHERE "mcp_events"."decision" = 'denied';
 --> statement-breakpoint
 CREATE INDEX "mcp_events_block_idx" ON "mcp_events" USING btree ("block_id","time") WHERE "mcp_events"."block_id" is not null;
 --> statement-breakpoint
-CREATE INDEX "mcp_events_own_lists_idx" ON "mcp_events" USING btree ("time","id") WHERE "mcp_events"."method" = 'tools/list' and "mcp_events"."via" is null and "mcp_events"."server_tokens" is null;
---> statement-breakpoint
-CREATE INDEX "mcp_events_shared_lists_idx" ON "mcp_events" USING btree ("time","id") WHERE "mcp_events"."method" = 'tools/list' and "mcp_events"."via" is null and "mcp_events"."server_tokens" is not null;
---> statement-breakpoint
-CREATE INDEX "mcp_events_codemode_lists_idx" ON "mcp_events" USING btree ("time","id") WHERE "mcp_events"."method" = 'tools/list' and "mcp_events"."via" = 'codemode';
+CREATE INDEX "mcp_events_user_lists_idx" ON "mcp_events" USING btree ("user_id","time") WHERE "mcp_events"."method" = 'tools/list';
 --> statement-breakpoint
 -- Rows of a day without a partition land here until lib/events/partitions.ts makes one (and moves them).
 CREATE TABLE "mcp_events_default" PARTITION OF "mcp_events" DEFAULT;
@@ -514,14 +870,10 @@ CREATE TABLE "llm_events" (
 	"block_id" uuid,
 	"would_block" boolean DEFAULT false NOT NULL,
 	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "llm_events_pkey" PRIMARY KEY("id","time")
+	CONSTRAINT "llm_events_pkey" PRIMARY KEY("time","id")
 ) PARTITION BY RANGE ("time");
 --> statement-breakpoint
-CREATE INDEX "llm_events_time_idx" ON "llm_events" USING btree ("time","id");
---> statement-breakpoint
 CREATE INDEX "llm_events_user_idx" ON "llm_events" USING btree ("user_id","time","id");
---> statement-breakpoint
-CREATE INDEX "llm_events_token_idx" ON "llm_events" USING btree ("token_id","time");
 --> statement-breakpoint
 CREATE INDEX "llm_events_block_idx" ON "llm_events" USING btree ("block_id","time") WHERE "llm_events"."block_id" is not null;
 --> statement-breakpoint

@@ -105,10 +105,8 @@ export const llmEvents = pgTable(
   },
   (t) => [
     // Partitioned by day on `time` like mcp_events: the key must hold it.
-    primaryKey({ name: "llm_events_pkey", columns: [t.id, t.time] }),
-    index("llm_events_time_idx").on(t.time, t.id),
+    primaryKey({ name: "llm_events_pkey", columns: [t.time, t.id] }),
     index("llm_events_user_idx").on(t.userId, t.time, t.id),
-    index("llm_events_token_idx").on(t.tokenId, t.time),
     index("llm_events_block_idx").on(t.blockId, t.time).where(sql`${t.blockId} is not null`),
   ],
 );

@@ -144,18 +144,15 @@ export const mcpEvents = pgTable(
   },
   (t) => [
     // Partitioned by day on `time` (db/migrations/0017_events-partitioned.sql): the key must hold it.
-    primaryKey({ name: "mcp_events_pkey", columns: [t.id, t.time] }),
-    // Keyset pages (time, id) newest first, unfiltered and by each indexed filter.
-    index("mcp_events_time_idx").on(t.time, t.id),
+    // (time, id): also the order of keyset pages, newest first; by each indexed filter below.
+    primaryKey({ name: "mcp_events_pkey", columns: [t.time, t.id] }),
     index("mcp_events_parent_idx").on(t.parentId).where(sql`${t.parentId} is not null`),
     index("mcp_events_user_idx").on(t.userId, t.time, t.id),
     index("mcp_events_server_idx").on(t.serverSlug, t.time, t.id),
-    index("mcp_events_decision_idx").on(t.decision, t.time, t.id),
+    index("mcp_events_denied_idx").on(t.time, t.id).where(sql`${t.decision} = 'denied'`),
     index("mcp_events_block_idx").on(t.blockId, t.time).where(sql`${t.blockId} is not null`),
-    // Usage reads the newest tool lists of a range, of each kind (lib/usage/usage.ts): a small share of all events.
-    index("mcp_events_own_lists_idx").on(t.time, t.id).where(sql`${t.method} = 'tools/list' and ${t.via} is null and ${t.serverTokens} is null`),
-    index("mcp_events_shared_lists_idx").on(t.time, t.id).where(sql`${t.method} = 'tools/list' and ${t.via} is null and ${t.serverTokens} is not null`),
-    index("mcp_events_codemode_lists_idx").on(t.time, t.id).where(sql`${t.method} = 'tools/list' and ${t.via} = 'codemode'`),
+    // One user's tool lists (Usage filtered by a user): a small share of their events.
+    index("mcp_events_user_lists_idx").on(t.userId, t.time).where(sql`${t.method} = 'tools/list'`),
   ],
 );
 

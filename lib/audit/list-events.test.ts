@@ -115,7 +115,7 @@ describe.each(testDatabases())("audit event queries on $name", (database) => {
     const window = { from: new Date(start).toISOString(), to: new Date(start + span).toISOString() };
 
     for (const filter of [{}, { user: bob }]) {
-      const expected = stored.filter((e) => !("user" in filter) || e.userId === bob);
+      const expected = stored.filter((e) => e.time >= window.from && e.time < window.to && (!("user" in filter) || e.userId === bob));
       const seen: string[] = [];
       const above = new Set<string>();
       const below = new Set<string>();

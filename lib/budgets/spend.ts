@@ -13,7 +13,7 @@
  * `totalTokens` of lib/core/llm/usage.ts (what the edge meters) (input with cache reads and writes, plus output, each token once).
  */
 import { and, eq, sql, type SQL, type SQLWrapper } from "drizzle-orm";
-import { type budgetAlerts, llmRollupDaily, llmUserRollupDaily, type Budget } from "@/db/schema";
+import { type budgetAlerts, llmTeamRollupDaily, llmUserTotalsDaily, type Budget } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { toIso } from "@core/zod/helpers";
 import type { BudgetBaseline, BudgetSpec } from "@core/limits/schema";
@@ -25,38 +25,46 @@ import { toDisplayAmount, type BudgetAlertOutput, type BudgetStatusOutput } from
 type TokenColumns = Record<"kind" | "input" | "output" | "cached" | "write", SQLWrapper>;
 
 /**
- * SQL twin of `totalTokens` (lib/core/llm/usage.ts, what the edge meters): OpenAI's input already
- * includes its cached tokens. On events, or on a rollup's sums (one provider kind per rollup row,
- * so the sum of each call's tokens is this of the row's sums).
+ * The tokens of LLM calls as the edge meters them (`totalTokens`, lib/core/llm/usage.ts): the database's
+ * `portcullis_llm_tokens` (migration 0017, which the rollup triggers use too), on events or on a
+ * rollup's sums (one provider kind per rollup row, so the sum of each call's tokens is this of the
+ * row's sums).
  */
-export const tokensOf = (c: TokenColumns): SQL => sql`case when ${c.kind} = 'openai'
-  then coalesce(${c.input}, 0) + coalesce(${c.output}, 0) + coalesce(${c.write}, 0)
-  else coalesce(${c.input}, 0) + coalesce(${c.output}, 0) + coalesce(${c.cached}, 0) + coalesce(${c.write}, 0) end`;
+export const tokensOf = (c: TokenColumns): SQL => sql`portcullis_llm_tokens(${c.kind}, ${c.input}, ${c.output}, ${c.cached}, ${c.write})`;
 
-const rollupTokens = (t: typeof llmRollupDaily | typeof llmUserRollupDaily) => tokensOf({ kind: t.providerKind, input: t.inputTokens, output: t.outputTokens, cached: t.cachedInputTokens, write: t.cacheWriteTokens });
 
 /**
  * A budget's spend in a period from the daily rollups (db/schema/event-rollups.ts), exactly what its
  * events sum to: periods are whole UTC days (lib/core/limits/windows.ts), and a rollup row holds one
- * day. A user's or a token's from the per-user rollup (by its user or token index), a team's from the
- * rollup of everyone's calls (its rows carry the callers' teams).
+ * day. A user's or a token's from the per-user totals (by their user or token index), a team's from the
+ * team rollup (a call counts once for each team of its caller), by its team index.
  */
 async function spentIn(db: Queryable, b: Budget, window: PeriodWindow): Promise<number> {
-  const amount = (t: typeof llmRollupDaily | typeof llmUserRollupDaily) => (b.metric === "usd" ? sql`${t.costMicroUsd}` : rollupTokens(t));
-  const inWindow = (t: typeof llmRollupDaily | typeof llmUserRollupDaily) =>
-    and(eq(t.decision, "allowed"), sql`${t.bucket} >= ${window.start.toISOString()}::timestamptz`, sql`${t.bucket} < ${window.end.toISOString()}::timestamptz`);
-  const spent = (t: typeof llmRollupDaily | typeof llmUserRollupDaily) => sql<string>`coalesce(sum(${amount(t)}), 0)::bigint`.mapWith(Number);
+  const from = sql`${window.start.toISOString()}::timestamptz`;
+  const to = sql`${window.end.toISOString()}::timestamptz`;
+  // The per-user totals hold allowed calls' tokens and spend; the team rollup every call's, with its decision.
+  const byUser = (subject: SQL) =>
+    db
+      .select({ spent: sql<string>`coalesce(sum(${b.metric === "usd" ? llmUserTotalsDaily.costMicroUsd : llmUserTotalsDaily.tokens}), 0)::bigint`.mapWith(Number) })
+      .from(llmUserTotalsDaily)
+      .where(and(subject, sql`${llmUserTotalsDaily.bucket} >= ${from}`, sql`${llmUserTotalsDaily.bucket} < ${to}`));
+  const t = llmTeamRollupDaily;
   let rows: { spent: number }[];
   switch (b.subjectType) {
     case "user":
-      rows = await db.select({ spent: spent(llmUserRollupDaily) }).from(llmUserRollupDaily).where(and(inWindow(llmUserRollupDaily), eq(llmUserRollupDaily.userId, b.subjectUserId!)));
+      rows = await byUser(eq(llmUserTotalsDaily.userId, b.subjectUserId!));
       break;
     case "token":
-      rows = await db.select({ spent: spent(llmUserRollupDaily) }).from(llmUserRollupDaily).where(and(inWindow(llmUserRollupDaily), eq(llmUserRollupDaily.tokenId, b.subjectTokenId!)));
+      rows = await byUser(eq(llmUserTotalsDaily.tokenId, b.subjectTokenId!));
       break;
-    case "team":
-      rows = await db.select({ spent: spent(llmRollupDaily) }).from(llmRollupDaily).where(and(inWindow(llmRollupDaily), sql`${llmRollupDaily.teamIds} @> array[${b.subjectTeamId!}]::uuid[]`));
+    case "team": {
+      const amount = b.metric === "usd" ? sql`${t.costMicroUsd}` : tokensOf({ kind: t.providerKind, input: t.inputTokens, output: t.outputTokens, cached: t.cachedInputTokens, write: t.cacheWriteTokens });
+      rows = await db
+        .select({ spent: sql<string>`coalesce(sum(${amount}), 0)::bigint`.mapWith(Number) })
+        .from(t)
+        .where(and(eq(t.teamId, b.subjectTeamId!), eq(t.decision, "allowed"), sql`${t.bucket} >= ${from}`, sql`${t.bucket} < ${to}`));
       break;
+    }
     case "everyone":
       // The table's check constraint refuses budgets for everyone; count nothing rather than everything.
       return 0;

@@ -7,7 +7,7 @@
  */
 import { lt, sql } from "drizzle-orm";
 import type { Queryable } from "@/db/client";
-import { llmRollupHourly, mcpRollupHourly } from "@/db/schema";
+import { llmLatencyHourly, llmRollupHourly, mcpLatencyHourly, mcpRollupHourly } from "@/db/schema";
 import { intervalSetting } from "@/lib/periodic-job";
 import { dropEventPartitionsBefore, ensureEventPartitions, EVENT_TABLES, forgetEventPartitionsBefore, type EventTable } from "./partitions";
 
@@ -39,8 +39,7 @@ export async function applyEventRetention(db: Queryable, now: Date, days: number
     const before = sql`${`${cutoff}T00:00:00.000Z`}::timestamptz`;
     await db.transaction(async (tx) => {
       for (const table of EVENT_TABLES) droppedPartitions[table] = await dropEventPartitionsBefore(tx, table, cutoff);
-      await tx.delete(mcpRollupHourly).where(lt(mcpRollupHourly.bucket, before));
-      await tx.delete(llmRollupHourly).where(lt(llmRollupHourly.bucket, before));
+      for (const hourly of [mcpRollupHourly, mcpLatencyHourly, llmRollupHourly, llmLatencyHourly]) await tx.delete(hourly).where(lt(hourly.bucket, before));
     });
     forgetEventPartitionsBefore(db, cutoff);
   }

@@ -10,6 +10,19 @@ describe("rollup ranges", () => {
     expect(ceilTo("hour", d("2030-03-10T10:00:00.001Z")).toISOString()).toBe("2030-03-10T11:00:00.000Z");
     expect(ceilTo("day", d("2030-03-10T00:00:00.000Z")).toISOString()).toBe("2030-03-10T00:00:00.000Z");
     expect(floorTo("day", d("2030-03-10T23:00:00.000Z")).toISOString()).toBe("2030-03-10T00:00:00.000Z");
+    // ISO weeks start on Monday: 2030-03-11 is one.
+    expect(floorTo("week", d("2030-03-17T23:59:59.999Z")).toISOString()).toBe("2030-03-11T00:00:00.000Z");
+    expect(floorTo("week", d("2030-03-11T00:00:00.000Z")).toISOString()).toBe("2030-03-11T00:00:00.000Z");
+    expect(ceilTo("week", d("2030-03-11T00:00:00.001Z")).toISOString()).toBe("2030-03-18T00:00:00.000Z");
+  });
+
+  it("reads whole weeks, then days at the ends", () => {
+    expect(show(planSegments(d("2030-03-08T00:00:00Z"), d("2030-03-27T15:00:00Z"), ["week", "day"]))).toEqual([
+      "day 2030-03-08T00:00:00.000Z 2030-03-11T00:00:00.000Z",
+      "week 2030-03-11T00:00:00.000Z 2030-03-25T00:00:00.000Z",
+      "day 2030-03-25T00:00:00.000Z 2030-03-27T00:00:00.000Z",
+      "raw 2030-03-27T00:00:00.000Z 2030-03-27T15:00:00.000Z",
+    ]);
   });
 
   it("reads whole days from days, the edges from hours, and the rest from raw events", () => {
@@ -44,7 +57,7 @@ describe("rollup ranges", () => {
     for (let i = 0; i < 500; i++) {
       const from = Date.UTC(2030, 0, 1) + Math.floor(random() * 10 * 86_400_000);
       const to = from + 1 + Math.floor(random() * 5 * 86_400_000);
-      const segments = planSegments(new Date(from), new Date(to), ["day", "hour"]);
+      const segments = planSegments(new Date(from), new Date(to), i % 2 ? ["day", "hour"] : ["week", "day"]);
       expect(segments[0]!.from.getTime()).toBe(from);
       expect(segments.at(-1)!.to.getTime()).toBe(to);
       for (let k = 1; k < segments.length; k++) expect(segments[k]!.from.getTime()).toBe(segments[k - 1]!.to.getTime());

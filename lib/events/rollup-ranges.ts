@@ -3,21 +3,24 @@
  * one, and only what no whole bucket covers from raw events. Pure; lib/events/rollup-source.ts runs it.
  */
 
-export type Grain = "day" | "hour";
+export type Grain = "week" | "day" | "hour";
 export type Segment = { source: Grain | "raw"; from: Date; to: Date };
 
-const MS: Record<Grain, number> = { day: 86_400_000, hour: 3_600_000 };
+const DAY_MS = 86_400_000;
+const MS: Record<Grain, number> = { week: 7 * DAY_MS, day: DAY_MS, hour: 3_600_000 };
+/** Weeks are ISO weeks, from Monday 00:00 UTC (as `date_trunc('week', …)`); 1970-01-05 was a Monday. */
+const OFFSET: Record<Grain, number> = { week: 4 * DAY_MS, day: 0, hour: 0 };
 
 /** The start of the UTC bucket of `grain` holding `t`. */
 export function floorTo(grain: Grain, t: Date): Date {
   const ms = MS[grain];
-  return new Date(Math.floor(t.getTime() / ms) * ms);
+  return new Date(Math.floor((t.getTime() - OFFSET[grain]) / ms) * ms + OFFSET[grain]);
 }
 
 /** The first bucket start of `grain` at or after `t`. */
 export function ceilTo(grain: Grain, t: Date): Date {
   const ms = MS[grain];
-  return new Date(Math.ceil(t.getTime() / ms) * ms);
+  return new Date(Math.ceil((t.getTime() - OFFSET[grain]) / ms) * ms + OFFSET[grain]);
 }
 
 /**

@@ -15,10 +15,10 @@ import type { Queryable } from "@/db/client";
 import { ceilTo, floorTo, planSegments, type Grain } from "./rollup-ranges";
 
 export interface RollupSource {
-  /** The rollups to read, coarsest grain first; each has a `bucket` column and the `columns` below. */
+  /** The rollups to read, coarsest grain first (none: only events); each has a `bucket` column and the `columns` below. */
   rollups: readonly { grain: Grain; table: PgTable }[];
-  /** The events they roll up (with a `time` column). */
-  events: PgTable;
+  /** The events they roll up (with a `time` column), as a FROM item where the filters' columns exist. */
+  events: SQL | PgTable;
   /** What to read from a rollup: plain column names, the same as `raw` makes. */
   columns: SQL;
   /** The same columns from raw events matching `where` (a time range and the filters), grouped as the rollup is. */
@@ -27,7 +27,7 @@ export interface RollupSource {
 
 const at = (t: Date) => sql`${t.toISOString()}::timestamptz`;
 
-async function anyEvent(db: Queryable, events: PgTable, from: Date, to: Date, filter: SQL | undefined): Promise<boolean> {
+async function anyEvent(db: Queryable, events: SQL | PgTable, from: Date, to: Date, filter: SQL | undefined): Promise<boolean> {
   const result = (await db.execute(sql`select exists (select 1 from ${events} where ${and(sql`time >= ${at(from)}`, sql`time < ${at(to)}`, filter)}) as found`)) as unknown as {
     rows: { found: boolean }[];
   };
@@ -54,7 +54,7 @@ export async function rollupRange(db: Queryable, source: RollupSource, range: { 
       : sql`select ${source.columns} from ${tables.get(segment.source)!} where ${and(sql`bucket >= ${at(segment.from)}`, sql`bucket < ${at(segment.to)}`, filter)}`,
   );
   // An empty range still needs the columns.
-  if (parts.length === 0) return sql`select ${source.columns} from ${source.rollups[0]!.table} where false`;
+  if (parts.length === 0) return sql`select * from (${source.raw(sql`false`)}) as nothing`;
   return sql.join(
     parts.map((p) => sql`(${p})`),
     sql` union all `,
