@@ -33,6 +33,10 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // Not for build assets (immutable files the CSP does not apply to).
-  matcher: ["/((?!_next/static|_next/image|favicon.svg).*)"],
+  // Not for build assets (immutable files the CSP does not apply to), nor for the routes that stream
+  // traffic logs (uploads, Logpush batches): Next copies a request body for a proxy and hands the
+  // route only its first 10 MB (proxyClientMaxBodySize), so a bigger log would be cut short unnoticed,
+  // and raising that limit would make Next buffer the copy. Those routes answer JSON; the pages around
+  // them still carry the headers.
+  matcher: ["/((?!_next/static|_next/image|favicon.svg|api/v1/traffic|shadow/upload).*)"],
 };

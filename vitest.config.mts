@@ -6,7 +6,8 @@ export default defineConfig({
   test: {
     environment: "node",
     include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", ".next/**", ".data/**", "e2e/**", "scratch/**", "**/.wrangler/**"],
+    // templates/: the projects `npx portcullis new-server` makes run their own tests (scripts/new-server.test.ts).
+    exclude: ["node_modules/**", ".next/**", ".data/**", "e2e/**", "scratch/**", "**/.wrangler/**", "templates/**"],
     // PGlite takes 4–5 s to start on 2 cores; a real PostgreSQL database is created per file.
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -27,6 +27,8 @@ import { createLlmProvider } from "@/lib/llm-providers/create-llm-provider";
 import { DEFAULT_PRICES } from "@core/llm/pricing";
 import { ingestScanReport } from "@/lib/shadow/ingest-scan";
 import { createBlock } from "@/lib/shadow/create-block";
+import { createLogpushJob } from "@/lib/shadow/create-logpush-job";
+import { mcpEvents, shadowBlockNoticeRecipients, shadowBlockNotices } from "@/db/schema";
 
 // Server actions read the session through this one helper; the test decides who is signed in.
 const session = vi.hoisted(() => ({ actor: null as Actor | null }));
@@ -54,9 +56,10 @@ interface RouteEntry {
   /** Browser routes authenticated by the console session (not a Bearer token); they answer allowed callers with a redirect (303) or 200. */
   session?: boolean;
   /**
-   * Routes authenticated by the edge secret's signature (the portal's event delivery), where a Bearer
-   * token counts for nothing: called unsigned, every caller — admin included — must get 401.
-   * (Signed calls: app/api/v1/events/route.test.ts.)
+   * Routes authenticated by a secret of their own, where a Bearer token counts for nothing: the edge
+   * secret's signature (the portal's event delivery) or a Logpush job's secret header. Called without
+   * it, every caller — admin included — must get 401. (With it: app/api/v1/events/route.test.ts,
+   * app/api/v1/traffic/logpush/route.test.ts.)
    */
   signature?: boolean;
 }
@@ -114,6 +117,20 @@ const scanReport = (url = `https://mcp-${uniq()}.shadow.test/mcp`) => ({
 // A fresh remote finding (through the scan ingest), so each call triages its own.
 const newFinding = async (db: Database) => (await ingestScanReport({ db, actor: BOOTSTRAP_ACTOR }, scanReport())).findings[0]!.id;
 const newBlock = async (db: Database) => (await createBlock({ db, actor: BOOTSTRAP_ACTOR }, { url: `https://blocked-${uniq()}.test/mcp`, reason: "matrix" })).id;
+const newLogpushJob = async (db: Database) => (await createLogpushJob({ db, actor: BOOTSTRAP_ACTOR }, { name: `matrix ${uniq()}`, format: "generic" }, "https://console.test")).id;
+/** A block-list entry someone called through the portal (an event marked with it), so there is someone to notify. */
+const newUsedBlock = async (db: Database) => {
+  const id = await newBlock(db);
+  await db.insert(mcpEvents).values(makeEvent({ email: `used-${uniq()}@example.test`, blockId: id, wouldBlock: true }));
+  return id;
+};
+/** A notice about a new entry, sent to the caller (or to someone, for an anonymous caller). */
+const newNoticeFor = async (db: Database, caller: Actor | null) => {
+  const blockId = await newBlock(db);
+  const [notice] = await db.insert(shadowBlockNotices).values({ blockId, message: "matrix", recipients: 1, createdByLabel: "matrix" }).returning();
+  await db.insert(shadowBlockNoticeRecipients).values({ noticeId: notice!.id, email: (caller?.email ?? "nobody@example.test").toLowerCase() });
+  return notice!.id;
+};
 const trafficLine = () => JSON.stringify({ ts: "2026-11-20T10:00:00Z", user: "a@example.test", method: "POST", url: `https://mcp-${uniq()}.traffic.test/mcp`, status: 200, request_body_prefix: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
 
 const ROUTES: Record<string, RouteEntry> = {
@@ -217,6 +234,11 @@ const ROUTES: Record<string, RouteEntry> = {
   "GET /api/v1/usage": { allowed: EVERYONE, prepare: async () => ({ query: "?from=2030-01-01&to=2030-01-31" }) },
   "POST /api/v1/traffic": { allowed: SHADOW_TRIAGERS, prepare: async () => ({ rawBody: `${trafficLine()}\n`, query: "?filename=matrix.ndjson" }) },
   "GET /api/v1/traffic/uploads": { allowed: SHADOW_READERS },
+  // Cloudflare Logpush's destination: only a job's secret (X-Portcullis-Logpush-Secret) lets a batch in.
+  "POST /api/v1/traffic/logpush": { allowed: [], signature: true, prepare: async () => ({ rawBody: `${trafficLine()}\n` }) },
+  "GET /api/v1/traffic/logpush/jobs": { allowed: SHADOW_TRIAGERS },
+  "POST /api/v1/traffic/logpush/jobs": { allowed: SHADOW_TRIAGERS, prepare: async () => ({ body: { name: `matrix ${uniq()}`, format: "generic" } }) },
+  "DELETE /api/v1/traffic/logpush/jobs/[id]": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newLogpushJob(db) } }) },
   "GET /api/v1/shadow/findings": { allowed: SHADOW_READERS, prepare: async () => ({ query: "?state=open&severity=high&sort=users&order=asc&limit=10" }) },
   "GET /api/v1/shadow/findings/[id]": { allowed: SHADOW_READERS, prepare: async (db) => ({ params: { id: await newFinding(db) } }) },
   "PATCH /api/v1/shadow/findings/[id]": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newFinding(db) }, body: { state: "investigating", note: "looking" } }) },
@@ -227,6 +249,9 @@ const ROUTES: Record<string, RouteEntry> = {
   "GET /api/v1/shadow/blocklist": { allowed: SHADOW_READERS },
   "POST /api/v1/shadow/blocklist": { allowed: SHADOW_TRIAGERS, prepare: async () => ({ body: { url: `https://b-${uniq()}.test/mcp`, reason: "matrix" } }) },
   "DELETE /api/v1/shadow/blocklist/[id]": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newBlock(db) } }) },
+  "PATCH /api/v1/shadow/blocklist/[id]": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newBlock(db) }, body: { mode: "log", enforceAt: null } }) },
+  "GET /api/v1/shadow/blocklist/[id]/affected": { allowed: SHADOW_READERS, prepare: async (db) => ({ params: { id: await newUsedBlock(db) }, query: "?days=30" }) },
+  "POST /api/v1/shadow/blocklist/[id]/notify": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newUsedBlock(db) }, body: { message: "matrix" } }) },
   "GET /api/v1/shadow/exports/gateway-policy": { allowed: SHADOW_READERS, prepare: async (db) => (await newBlock(db), {}) },
   "GET /api/v1/shadow/exports/dlp-profile": { allowed: SHADOW_READERS },
   // The console's own upload and downloads, by session (answering 200 to allowed callers).
@@ -344,8 +369,14 @@ const ACTIONS: Record<string, ActionEntry> = {
     prepare: async (db) => ({ id: await newFinding(db), state: "resolved:false_positive", assigneeId: "", note: "matrix" }),
   },
   "app/(console)/shadow/actions.ts#approveFindingAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newFinding(db) }) },
-  "app/(console)/shadow/actions.ts#createBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async () => ({ url: `https://a-${uniq()}.test/mcp`, scope: "origin", reason: "matrix" }) },
+  "app/(console)/shadow/actions.ts#createBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async () => ({ url: `https://a-${uniq()}.test/mcp`, scope: "origin", reason: "matrix", mode: "log", enforceAt: "" }) },
   "app/(console)/shadow/actions.ts#deleteBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newBlock(db) }) },
+  "app/(console)/settings/actions.ts#createLogpushJobAction": { allowed: SHADOW_TRIAGERS, prepare: async () => ({ name: `matrix ${uniq()}`, format: "cloudflare" }) },
+  "app/(console)/settings/actions.ts#revokeLogpushJobAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newLogpushJob(db) }) },
+  "app/(console)/shadow/actions.ts#updateBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newBlock(db), mode: "log", enforceAt: new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10) }) },
+  "app/(console)/shadow/actions.ts#notifyBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newUsedBlock(db), message: "matrix", webhookUrl: "", days: "14" }) },
+  // Everyone may dismiss the notices sent to them.
+  "app/(console)/actions.ts#dismissBlockNoticeAction": { allowed: EVERYONE, prepare: async (db, caller) => ({ id: await newNoticeFor(db, caller) }) },
   "app/(console)/portal/actions.ts#pushConfigAction": { allowed: ["admin"], prepare: async (db) => (await newDeployment(db), {}) },
   "app/(console)/portal/actions.ts#rollbackConfigAction": { allowed: ["admin"], prepare: async (db) => ({ version: String(await newDeployment(db)) }) },
 };

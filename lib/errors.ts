@@ -46,3 +46,8 @@ export class TooManyRequestsError extends DomainError {
   override readonly status = 429;
   override readonly code = "TOO_MANY_REQUESTS";
 }
+
+export class PayloadTooLargeError extends DomainError {
+  override readonly status = 413;
+  override readonly code = "PAYLOAD_TOO_LARGE";
+}

@@ -17,7 +17,9 @@ import { CONSENT_STATEMENT } from "@core/edge/consent";
 import { edgeCredentialAad, type EdgeCredential } from "@core/edge/credential";
 import { EDGE_SIGNATURE_HEADER, generateEdgeSecret, parseEdgeSecrets, sealForEdge, signEdgeRequest, verifyEventSignature } from "@core/edge/secret";
 import type { PortalEvent } from "@core/events/schema";
-import { discoverServer } from "@/lib/servers/discover";
+import { discoverServer, type ProofHeaders } from "@/lib/servers/discover";
+import { CONSOLE_SUBJECT, signProof } from "@core/proof/sign";
+import { PROOF_HEADER } from "@core/proof/verify";
 import { hashedToolView, toolHash } from "@core/tools/tool-hash";
 import { hashTokenSecret, generateTokenSecret } from "@core/tokens/secret";
 import { PORTAL_MODULE_RULES } from "@/scripts/lib/miniflare-modules.mjs";
@@ -176,11 +178,18 @@ export async function approvedServer(options: {
   readOnly?: string[];
   /** Tools whose calls from Code Mode wait for the user's approval. */
   approval?: string[];
+  /** Discover and list as the console does for servers that accept the portal's calls only: with console proofs issued as this portal origin. */
+  proofIssuer?: string;
 }): Promise<BundleServer & { upstreamTools: string[] }> {
-  const discovered = await discoverServer({ url: options.url, auth: options.credential?.type === "headers" ? { type: "headers", headers: options.credential.headers } : { type: "none" } });
+  const issuer = options.proofIssuer;
+  const proof: ProofHeaders | undefined = issuer
+    ? async (audience) => ({ [PROOF_HEADER]: await signProof({ issuer, audience, subject: CONSOLE_SUBJECT }, await parseEdgeSecrets(options.edgeSecret)) })
+    : undefined;
+  const discovered = await discoverServer({ url: options.url, auth: options.credential?.type === "headers" ? { type: "headers", headers: options.credential.headers } : { type: "none" }, proof });
   // Some servers offer tools only to clients that can sample or elicit; list as such a client.
   const lister = new Client({ name: "approver", version: "1" }, { capabilities: { sampling: {}, elicitation: {}, roots: {} } });
-  await lister.connect(new StreamableHTTPClientTransport(new URL(discovered.endpointUrl), { requestInit: { headers: options.credential?.type === "headers" ? options.credential.headers : {} } }));
+  const listerFetch = proof ? async (u: string | URL, init?: RequestInit) => fetch(u, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), ...(await proof(discovered.endpointUrl)) } }) : undefined;
+  await lister.connect(new StreamableHTTPClientTransport(new URL(discovered.endpointUrl), { requestInit: { headers: options.credential?.type === "headers" ? options.credential.headers : {} }, fetch: listerFetch }));
   discovered.tools = (await lister.listTools()).tools as typeof discovered.tools;
   await lister.close();
   const id = crypto.randomUUID();

@@ -7,12 +7,15 @@ import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { listTeams } from "@/lib/teams/queries";
 import { listTokens } from "@/lib/tokens/queries";
+import { BlockNotices } from "@/components/shadow/block-notices";
+import { myBlockNotices } from "@/lib/shadow/my-notices";
+import { dismissBlockNoticeAction } from "./actions";
 
 export const metadata: Metadata = { title: "Overview" };
 
 export default async function OverviewPage() {
   const ctx = await requirePage();
-  const [teams, tokens] = await Promise.all([listTeams(ctx), listTokens(ctx, { all: false, includeRevoked: false })]);
+  const [teams, tokens, notices] = await Promise.all([listTeams(ctx), listTokens(ctx, { all: false, includeRevoked: false }), myBlockNotices(ctx)]);
   const activity = can(ctx.actor, "audit.read") ? await dailyActivity(ctx) : null;
   const steps = [
     { done: true, text: "Sign in to the console" },
@@ -24,6 +27,7 @@ export default async function OverviewPage() {
   return (
     <div className="space-y-6">
       <PageHeader title="Overview" description="Portcullis decides which MCP servers your company's AI clients may use, and sees every call." />
+      <BlockNotices notices={notices} dismiss={dismissBlockNoticeAction} />
       <div className="grid gap-4 sm:grid-cols-3">
         <Card>
           <p className="text-xs uppercase tracking-wide text-zinc-500">Your role</p>

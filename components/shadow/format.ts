@@ -16,3 +16,8 @@ export function stateTone(state: string, resolution: string | null): BadgeTone {
 export function utc(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
+
+/** "1 person", "5 people". */
+export function people(n: number): string {
+  return n === 1 ? "1 person" : `${n.toLocaleString("en-US")} people`;
+}

@@ -1,7 +1,7 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import type { TrafficIngestOutput } from "@/lib/shadow/schemas";
 import { useHydrated } from "../ui/action-form";
 import { Button } from "../ui/button";
@@ -11,12 +11,15 @@ import { formatCount } from "@core/text/format";
 
 type Phase = { kind: "idle" } | { kind: "sending"; sent: number; total: number } | { kind: "processing" } | { kind: "done"; result: TrafficIngestOutput } | { kind: "error"; message: string };
 
+/** How often the page shows the findings a big upload has committed so far. */
+const REFRESH_MS = 5_000;
+
 const mb = (n: number) => `${(n / 1_048_576).toLocaleString("en-US", { maximumFractionDigits: 1 })} MB`;
 
 /**
  * Uploads a traffic log with a progress bar (XMLHttpRequest: fetch has no upload progress). The
- * console reads the file as it arrives, so the bar is also the detector's progress; the findings
- * are merged when the last byte is in.
+ * console reads the file as it arrives, so the bar is also the detector's progress; it merges the
+ * findings every 50,000 lines, so while a big file uploads the page refreshes to show them.
  */
 export function TrafficUpload() {
   const router = useRouter();
@@ -25,6 +28,11 @@ export function TrafficUpload() {
   const [format, setFormat] = useState("");
   const [phase, setPhase] = useState<Phase>({ kind: "idle" });
   const busy = phase.kind === "sending" || phase.kind === "processing";
+  useEffect(() => {
+    if (!busy) return;
+    const timer = setInterval(() => router.refresh(), REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [busy, router]);
 
   function upload() {
     if (!file) return;

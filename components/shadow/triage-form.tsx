@@ -5,6 +5,7 @@ import type { ActionResult, FormAction } from "@/lib/auth/action-result";
 import { AcknowledgeAfter, ActionForm, SubmitButton, useHydrated } from "../ui/action-form";
 import { Field, Select } from "../ui/field";
 import { FormError } from "../ui/form-message";
+import { RolloutFields } from "./rollout-fields";
 
 interface Props {
   id: string;
@@ -15,10 +16,14 @@ interface Props {
   people: { id: string; email: string }[];
   triage: FormAction<{ saved: boolean }>;
   approve: FormAction<{ requestUrl: string }>;
+  /** The finding's own block-list entry, when blocked: "change what is blocked" starts from its rollout. */
+  block: { mode: "log" | "block"; enforceAt: string | null } | null;
+  /** The date a new rollout offers (YYYY-MM-DD, from the server). */
+  defaultEnforceDate: string;
 }
 
 /** Triage: state (with the block scope when blocking), assignee, a note; and Approve, which opens the prefilled request. */
-export function TriageForm({ id, kind, state, resolution, assigneeId, people, triage, approve }: Props) {
+export function TriageForm({ id, kind, state, resolution, assigneeId, people, triage, approve, block, defaultEnforceDate }: Props) {
   const current = state === "resolved" ? `resolved:${resolution}` : state;
   const [next, setNext] = useState("");
   // Controlled: a choice made before hydration would be reset by React, so the select waits for it.
@@ -49,6 +54,15 @@ export function TriageForm({ id, kind, state, resolution, assigneeId, people, tr
               <option value="origin">The whole origin (every path on this host and port)</option>
             </Select>
           </Field>
+        )}
+        {next === "resolved:blocked" && (
+          <RolloutFields
+            legend="Roll out"
+            defaultDate={defaultEnforceDate}
+            initialMode={block?.mode ?? "block"}
+            {...(block?.mode === "log" ? { initialDate: block.enforceAt?.slice(0, 10) ?? null } : {})}
+            blockNowLabel="Block now (after the next publish)"
+          />
         )}
         {next === "resolved:blocked" && (
           <AcknowledgeAfter code="BLOCKS_APPROVED_SERVER" name="blockApproved">

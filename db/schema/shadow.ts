@@ -141,6 +141,13 @@ export const trafficUploads = pgTable(
     sha256: text("sha256"),
     duplicateOf: uuid("duplicate_of"),
     error: text("error"),
+    /**
+     * Lines whose findings are committed: a big upload commits every chunk of lines in its own
+     * transaction while it streams (lib/shadow/ingest-traffic.ts), so this is its progress, and what a
+     * failure mid-file kept.
+     */
+    committedLines: bigint("committed_lines", { mode: "number" }).notNull().default(0),
+    chunks: integer("chunks").notNull().default(0),
     createdBy: uuid("created_by"),
     createdByLabel: text("created_by_label").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
@@ -149,6 +156,85 @@ export const trafficUploads = pgTable(
   (t) => [index("traffic_uploads_created_idx").on(t.createdAt), index("traffic_uploads_sha_idx").on(t.sha256)],
 );
 export type TrafficUpload = typeof trafficUploads.$inferSelect;
+
+/**
+ * One committed chunk of an upload (a run of lines, merged in its own transaction). The SHA-256 of its
+ * lines with its first line number recognizes the same chunk uploaded again (the same file, or the
+ * rest of a file whose first upload broke off), so it is not counted twice.
+ */
+export const trafficUploadChunks = pgTable(
+  "traffic_upload_chunks",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    uploadId: uuid("upload_id")
+      .notNull()
+      .references(() => trafficUploads.id, { onDelete: "cascade" }),
+    firstLine: bigint("first_line", { mode: "number" }).notNull(),
+    lines: bigint("lines", { mode: "number" }).notNull(),
+    badLines: bigint("bad_lines", { mode: "number" }).notNull(),
+    sha256: text("sha256").notNull(),
+    /** The upload whose chunk this one repeated (then nothing of it was merged). */
+    duplicateOf: uuid("duplicate_of"),
+    committedAt: timestamp("committed_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("traffic_upload_chunks_sha_idx").on(t.sha256, t.firstLine), index("traffic_upload_chunks_upload_idx").on(t.uploadId)],
+);
+
+/**
+ * A Cloudflare Logpush HTTP destination on the console (`POST /api/v1/traffic/logpush`): each job has
+ * its own secret, sent by Logpush as a request header, stored only as its SHA-256 (like API tokens).
+ */
+export const logpushJobs = pgTable(
+  "logpush_jobs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    /** How every line of its batches is read: "cloudflare" (gateway_http) or "generic". */
+    format: text("format").notNull(),
+    /** The secret's first characters (`pcl_` + 8), shown in lists and used to find the job before the hash comparison. */
+    secretPrefix: text("secret_prefix").notNull(),
+    /** SHA-256 of the whole secret (hex). The secret itself is never stored. */
+    secretHash: text("secret_hash").notNull(),
+    batches: bigint("batches", { mode: "number" }).notNull().default(0),
+    /** Lines of its batches, and of those the ones that were not a log record. */
+    lines: bigint("lines", { mode: "number" }).notNull().default(0),
+    badLines: bigint("bad_lines", { mode: "number" }).notNull().default(0),
+    lastBatchAt: timestamp("last_batch_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    createdBy: uuid("created_by"),
+    createdByLabel: text("created_by_label").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("logpush_jobs_secret_hash_idx").on(t.secretHash), index("logpush_jobs_secret_prefix_idx").on(t.secretPrefix)],
+);
+export type LogpushJob = typeof logpushJobs.$inferSelect;
+
+/**
+ * Every batch a Logpush job delivered, once: Logpush retries a batch it is not sure arrived, and the
+ * same job and the SHA-256 of the batch's lines (decompressed) is the same batch, counted once.
+ */
+export const logpushBatches = pgTable(
+  "logpush_batches",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    jobId: uuid("job_id")
+      .notNull()
+      .references(() => logpushJobs.id, { onDelete: "cascade" }),
+    sha256: text("sha256").notNull(),
+    /** Bytes as received (gzip as sent). */
+    bytes: bigint("bytes", { mode: "number" }).notNull(),
+    lines: bigint("lines", { mode: "number" }).notNull(),
+    acceptedLines: bigint("accepted_lines", { mode: "number" }).notNull(),
+    rejectedLines: bigint("rejected_lines", { mode: "number" }).notNull(),
+    /** The first rejected lines with their numbers and reasons (at most 5). */
+    rejectedSamples: jsonb("rejected_samples").$type<{ line: number; error: string }[]>().notNull().default([]),
+    shadowServers: integer("shadow_servers").notNull().default(0),
+    newFindings: integer("new_findings").notNull().default(0),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("logpush_batches_job_sha_idx").on(t.jobId, t.sha256), index("logpush_batches_received_idx").on(t.jobId, t.receivedAt)],
+);
+export type LogpushBatch = typeof logpushBatches.$inferSelect;
 
 /** Laptop scan reports (already redacted by the CLI; validated strictly on ingest). */
 export const scanReports = pgTable(
@@ -192,3 +278,41 @@ export const shadowBlocks = pgTable(
   (t) => [uniqueIndex("shadow_blocks_target_idx").on(t.origin, t.pathPrefix)],
 );
 export type ShadowBlock = typeof shadowBlocks.$inferSelect;
+
+/**
+ * Security told the people a block-list entry covers that it is coming (lib/shadow/notify-block.ts):
+ * the message, who sent it and when, and what the chat webhook answered. The webhook's URL is not
+ * stored (a chat webhook's path is its secret): only its origin. Goes with its entry.
+ */
+export const shadowBlockNotices = pgTable(
+  "shadow_block_notices",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    blockId: uuid("block_id")
+      .notNull()
+      .references(() => shadowBlocks.id, { onDelete: "cascade" }),
+    message: text("message").notNull(),
+    recipients: integer("recipients").notNull(),
+    /** The chat webhook's origin (null: none was given) and its outcome: "sent" or "failed: <reason>". */
+    webhookOrigin: text("webhook_origin"),
+    webhookStatus: text("webhook_status"),
+    createdBy: uuid("created_by"),
+    createdByLabel: text("created_by_label").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("shadow_block_notices_block_idx").on(t.blockId, t.createdAt)],
+);
+export type ShadowBlockNotice = typeof shadowBlockNotices.$inferSelect;
+
+/** Each person a notice went to (lower-case e-mail): shown on their Overview until they dismiss it or the entry is gone. */
+export const shadowBlockNoticeRecipients = pgTable(
+  "shadow_block_notice_recipients",
+  {
+    noticeId: uuid("notice_id")
+      .notNull()
+      .references(() => shadowBlockNotices.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    dismissedAt: timestamp("dismissed_at", { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.noticeId, t.email] }), index("shadow_block_notice_recipients_email_idx").on(t.email)],
+);

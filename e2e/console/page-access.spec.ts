@@ -10,6 +10,9 @@ test("anonymous visitors are sent to sign-in from every page", async ({ page }) 
 });
 
 test("a viewer opens only the pages for everyone; an admin opens all", async ({ browser }) => {
+  // Two loads per page in the table (over 20 pages), each a server render: on a loaded 2-core machine
+  // about 2 s each, beyond the default 60 s.
+  test.setTimeout(180_000);
   const viewerContext = await browser.newContext();
   const viewer = await viewerContext.newPage();
   await signInWithOidc(viewer, "victor");

@@ -109,8 +109,8 @@ test("upload a log, triage a finding to blocked, export the Gateway policy, publ
     await page.getByRole("link", { name: "Cloudflare Gateway policy (JSON)" }).click();
     const download = await downloading;
     expect(download.suggestedFilename()).toBe("portcullis-gateway-http-policy.json");
-    const policy = JSON.parse(await readFile((await download.path())!, "utf8")) as { action: string; filters: string[]; traffic: string };
-    expect(policy.action).toBe("block");
+    const { rules } = JSON.parse(await readFile((await download.path())!, "utf8")) as { rules: { action: string; filters: string[]; traffic: string }[] };
+    const policy = rules.find((r) => r.action === "block")!;
     expect(policy.filters).toEqual(["http"]);
     expect(policy.traffic).toContain("127.0.0.1");
 

@@ -24,10 +24,11 @@ export interface Endpoint<
   /** What the caller needs; null for endpoints that anyone authenticated may call. */
   permission: Permission | null;
   /**
-   * How the caller authenticates: an API token (default), or — for the portal's event deliveries —
-   * an HMAC signature with the edge secret (`X-Portcullis-Signature`), where API tokens count for nothing.
+   * How the caller authenticates: an API token (default); for the portal's event deliveries an HMAC
+   * signature with the edge secret (`X-Portcullis-Signature`); for Cloudflare Logpush batches a Logpush
+   * job's secret (`X-Portcullis-Logpush-Secret`). With either of the last two, API tokens count for nothing.
    */
-  auth?: "bearer" | "edge-signature";
+  auth?: "bearer" | "edge-signature" | "logpush-secret";
   /** Extra error statuses worth documenting, e.g. `{ 413: "Body over 2,000,000 bytes" }`. */
   errors?: Record<number, string>;
   params?: P;

@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { ZodError } from "zod";
@@ -12,6 +10,7 @@ import { BudgetSpec } from "@core/limits/schema";
 import { createTeam } from "../teams/create-team";
 import { setMembership } from "@/lib/teams/set-membership";
 import { makeToken, makeUser } from "@/testing/users";
+import { startWebhookReceiver } from "@/testing/webhook-receiver";
 import { authenticateBearer } from "../tokens/authenticate-token";
 import { compileBudgets } from "./compile-budgets";
 import { createBudget } from "./create-budget";
@@ -37,38 +36,7 @@ describe("budget tokens", () => {
   });
 });
 
-interface Receiver {
-  url: string;
-  received: { body: BudgetWebhookPayload; contentType: string | undefined }[];
-  status: number;
-  close: () => Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const received: Receiver["received"] = [];
-  const state = { status: 204 };
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    let text = "";
-    req.on("data", (c: Buffer) => (text += c.toString("utf8")));
-    req.on("end", () => {
-      received.push({ body: JSON.parse(text) as BudgetWebhookPayload, contentType: req.headers["content-type"] });
-      res.writeHead(state.status).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hook`,
-    received,
-    get status() {
-      return state.status;
-    },
-    set status(s: number) {
-      state.status = s;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+const startReceiver = () => startWebhookReceiver<BudgetWebhookPayload>();
 
 describe.each(testDatabases())("budgets on $name", (database) => {
   const { db } = useTestDatabase(database);

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { IsoDateTime, parseUrl, Uuid } from "@core/zod/helpers";
+import { IsoDateTime, Uuid } from "@core/zod/helpers";
+import { WebhookUrl as BaseWebhookUrl } from "@core/net/webhook-url";
 import { BudgetMetric, LIMITS_BOUNDS } from "@core/limits/schema";
 import { PERIODS } from "@core/limits/windows";
 import { limitSubjectText } from "@core/limits/subject-text";
@@ -31,21 +32,7 @@ export const toDisplayAmount = (metric: BudgetMetric, stored: number): number =>
 /** As written (tokens, dollars) → as stored. */
 export const toStoredAmount = (metric: BudgetMetric, written: number): number => (metric === "usd" ? toMicroUsd(written) : written);
 
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  return host === "localhost" || host === "::1" || /^127(?:\.\d{1,3}){3}$/.test(host);
-}
-
-export const WebhookUrl = z
-  .url({ protocol: /^https?$/, message: "must be an https:// URL" })
-  .max(2000)
-  .superRefine((text, ctx) => {
-    const url = parseUrl(text);
-    if (!url) return;
-    if (url.username || url.password) ctx.addIssue({ code: "custom", message: "must not contain a user name or password" });
-    if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) ctx.addIssue({ code: "custom", message: "must be an https:// URL (http:// only for localhost and 127.0.0.1)" });
-  })
-  .describe("Receives a JSON POST when the budget reaches 50, 80 and 100 % in a period; https (http only for loopback hosts)");
+export const WebhookUrl = BaseWebhookUrl.describe("Receives a JSON POST when the budget reaches 50, 80 and 100 % in a period; https (http only for loopback hosts)");
 
 export const BudgetSubjectText = limitSubjectText(["user", "team", "token"], "a budget");
 

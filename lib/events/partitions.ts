@@ -1,7 +1,7 @@
 /**
  * Day partitions of the event tables. `mcp_events` and `llm_events` are partitioned by range on
  * `time`, one partition per UTC day (`mcp_events_p20300115`), plus a default partition that takes
- * the rows of any day without one, so an insert never fails for want of a partition (migration 0017).
+ * the rows of any day without one, so an insert never fails for want of a partition (migration 0019).
  *
  * Partitions are made on demand: ingest asks for the days a batch touches before it writes
  * (`ensureEventPartitions`), and the retention job makes today's and tomorrow's ahead of time.

@@ -24,6 +24,13 @@ export type UpstreamAuth =
 
 export type TransportKind = "streamable-http" | "sse";
 
+/**
+ * The console's upstream proof (docs/upstream-proof.md): headers for one request to the server at
+ * `audience` (the URL being tried), made fresh per request. Servers that accept only the portal's
+ * calls accept these too, so they can be registered and synced.
+ */
+export type ProofHeaders = (audience: string) => Promise<Record<string, string>>;
+
 export interface DiscoveryResult {
   transport: TransportKind;
   endpointUrl: string;
@@ -108,11 +115,24 @@ function withHeaders(base: typeof fetch, extra: Record<string, string>, origin: 
   };
 }
 
-function makeTransport(kind: TransportKind, url: string, auth: UpstreamAuth, baseFetch: typeof fetch): Transport {
+/** Adds a fresh proof to every request to the server's own origin (as credentials: never to a redirect's target elsewhere). */
+function withProof(base: typeof fetch, audience: string, proof: ProofHeaders | undefined): typeof fetch {
+  if (!proof) return base;
+  const origin = new URL(audience).origin;
+  return async (input, init) => {
+    const target = new URL(input instanceof Request ? input.url : String(input));
+    if (target.origin !== origin) return base(input, init);
+    const headers = new Headers(init?.headers);
+    for (const [k, v] of Object.entries(await proof(audience))) headers.set(k, v);
+    return base(input, { ...init, headers });
+  };
+}
+
+function makeTransport(kind: TransportKind, url: string, auth: UpstreamAuth, baseFetch: typeof fetch, proof?: ProofHeaders): Transport {
   const origin = new URL(url).origin;
   const headers: Record<string, string> =
     auth.type === "bearer" ? { authorization: `Bearer ${auth.token}` } : auth.type === "headers" ? auth.headers : {};
-  const fetchImpl = withHeaders(baseFetch, headers, origin);
+  const fetchImpl = withProof(withHeaders(baseFetch, headers, origin), url, proof);
   const authProvider =
     auth.type === "oauth_client_credentials"
       ? new ClientCredentialsProvider({ clientId: auth.clientId, clientSecret: auth.clientSecret, scope: auth.scope })
@@ -196,7 +216,7 @@ async function answerOf(res: Response, id: number): Promise<{ result?: Record<st
  * server refuses the method or the missing session, or the request fails): the SDK's session client
  * is tried next, and says what went wrong. OAuth-protected servers take the SDK's path (its auth flow).
  */
-async function discoverStateless(url: string, auth: UpstreamAuth, baseFetch: typeof fetch, deadline: number): Promise<DiscoveryResult | null> {
+async function discoverStateless(url: string, auth: UpstreamAuth, baseFetch: typeof fetch, deadline: number, proof?: ProofHeaders): Promise<DiscoveryResult | null> {
   if (auth.type !== "none" && auth.type !== "bearer" && auth.type !== "headers") return null;
   const credential: Record<string, string> = auth.type === "bearer" ? { authorization: `Bearer ${auth.token}` } : auth.type === "headers" ? auth.headers : {};
   let id = 0;
@@ -205,7 +225,7 @@ async function discoverStateless(url: string, auth: UpstreamAuth, baseFetch: typ
     const res = await baseFetch(url, {
       method: "POST",
       redirect: "manual",
-      headers: { ...credential, "content-type": "application/json", accept: "application/json, text/event-stream", ...request.headers },
+      headers: { ...credential, ...(await proof?.(url)), "content-type": "application/json", accept: "application/json, text/event-stream", ...request.headers },
       body: request.body,
       signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
     });
@@ -256,6 +276,7 @@ export async function discoverServer(options: {
   auth: UpstreamAuth;
   fetch?: typeof fetch;
   timeoutMs?: number;
+  proof?: ProofHeaders;
 }): Promise<DiscoveryResult> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const deadline = Date.now() + timeoutMs;
@@ -276,12 +297,12 @@ export async function discoverServer(options: {
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw timedOut();
     if (candidate.transport === "streamable-http") {
-      const stateless = await discoverStateless(candidate.url, options.auth, baseFetch, deadline);
+      const stateless = await discoverStateless(candidate.url, options.auth, baseFetch, deadline, options.proof);
       if (stateless) return stateless;
     }
     const answers: HttpAnswer[] = [];
     const client = new Client({ name: "portcullis-discovery", version: "1.0.0" }, { capabilities: {} });
-    const transport = makeTransport(candidate.transport, candidate.url, options.auth, recordingFetch(baseFetch, answers));
+    const transport = makeTransport(candidate.transport, candidate.url, options.auth, recordingFetch(baseFetch, answers), options.proof);
     try {
       await client.connect(transport, { timeout: remaining });
       const listed = await listEverything(client, deadline);

@@ -18,19 +18,36 @@ export async function approveFinding(ctx: Ctx, id: string, note?: string): Promi
   const f = await loadFinding(ctx.db, id);
   if (f.kind !== "remote" || !f.url) throw new ValidationError("Only remote servers can be registered in the portal; a local (stdio) server has no URL to register");
   const finding = note ? await updateFinding(ctx, id, { note }) : await getFinding(ctx, id);
-  return { finding, requestUrl: registrationRequestUrl(f) };
+  return { finding, requestUrl: registrationRequestUrl(findingPrefill(f)) };
 }
 
-function registrationRequestUrl(f: Pick<ShadowFinding, "id" | "url" | "host" | "names" | "userCount" | "vendor">): string {
-  const host = f.host ?? "server";
-  const name = f.names[0] ?? (f.vendor ? `${f.vendor}` : host);
-  const slug = (f.vendor ?? host.replace(/^mcp\./, "").split(".")[0] ?? "server").toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "server";
-  const params = new URLSearchParams({
-    name,
-    slug,
-    url: f.url ?? "",
-    justification: `Adopted from shadow MCP finding ${f.id}: already used by ${f.userCount} ${f.userCount === 1 ? "person" : "people"} outside the portal.`,
-    finding: f.id,
-  });
+/** The server the Request form opens with: a finding, or a block-list entry's URL. */
+export interface RequestPrefill {
+  url: string;
+  host: string | null;
+  names: readonly string[];
+  vendor: string | null;
+  justification: string;
+  /** Registering it links (and, for a triager, resolves) this finding. */
+  findingId?: string | null;
+}
+
+/** The console path of the Request a server form, filled in (the finding's Adopt, a block notice's "request this server"). */
+export function registrationRequestUrl(p: RequestPrefill): string {
+  const host = p.host ?? "server";
+  const name = p.names[0] ?? (p.vendor ? `${p.vendor}` : host);
+  const slug = (p.vendor ?? host.replace(/^mcp\./, "").split(".")[0] ?? "server").toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "server";
+  const params = new URLSearchParams({ name, slug, url: p.url, justification: p.justification, ...(p.findingId ? { finding: p.findingId } : {}) });
   return `/servers/new?${params.toString()}`;
+}
+
+export function findingPrefill(f: Pick<ShadowFinding, "id" | "url" | "host" | "names" | "userCount" | "vendor">): RequestPrefill {
+  return {
+    url: f.url ?? "",
+    host: f.host,
+    names: f.names,
+    vendor: f.vendor,
+    justification: `Adopted from shadow MCP finding ${f.id}: already used by ${f.userCount} ${f.userCount === 1 ? "person" : "people"} outside the portal.`,
+    findingId: f.id,
+  };
 }

@@ -1,13 +1,25 @@
 import { asc, eq } from "drizzle-orm";
 import { servers, shadowBlocks, type ShadowBlock } from "@/db/schema";
-import { ConflictError } from "@/lib/errors";
+import { ConflictError, NotFoundError } from "@/lib/errors";
 import type { Queryable } from "@/db/client";
 import type { BundleBlockEntry } from "@core/bundle/schema";
-import { blockedBy, type BlockTarget } from "@core/shadow/blocklist";
+import { blockedBy, blockModeAt, type BlockTarget } from "@core/shadow/blocklist";
 import type { BlockEntryOutput } from "./schemas";
 
-export function toBlockOutput(b: ShadowBlock): BlockEntryOutput {
-  return { id: b.id, origin: b.origin, pathPrefix: b.pathPrefix, reason: b.reason, findingId: b.findingId, createdBy: b.createdByLabel, createdAt: b.createdAt.toISOString() };
+export function toBlockOutput(b: ShadowBlock, now = new Date(), lastNotifiedAt: Date | null = null): BlockEntryOutput {
+  return {
+    id: b.id,
+    origin: b.origin,
+    pathPrefix: b.pathPrefix,
+    reason: b.reason,
+    findingId: b.findingId,
+    mode: b.mode,
+    enforceAt: b.enforceAt?.toISOString() ?? null,
+    effectiveMode: blockModeAt(b, now.getTime()),
+    lastNotifiedAt: lastNotifiedAt?.toISOString() ?? null,
+    createdBy: b.createdByLabel,
+    createdAt: b.createdAt.toISOString(),
+  };
 }
 
 export async function allBlocks(db: Queryable): Promise<ShadowBlock[]> {
@@ -27,9 +39,20 @@ export async function compileBlocklist(db: Queryable): Promise<BundleBlockEntry[
   }));
 }
 
-/** The entry that blocks `url`, if any (registration refuses blocked URLs). */
-export async function blockFor(db: Queryable, url: string): Promise<ShadowBlock | null> {
-  return blockedBy(url, await allBlocks(db));
+/**
+ * The entry that refuses `url` at `at`, if any (registration refuses blocked URLs). Entries still
+ * logging do not count: their rollout exists so that teams can request the servers they need.
+ */
+export async function blockFor(db: Queryable, url: string, at = Date.now()): Promise<ShadowBlock | null> {
+  return blockedBy(url, (await allBlocks(db)).filter((b) => blockModeAt(b, at) === "block"));
+}
+
+export async function loadBlock(db: Queryable, id: string, lock = false): Promise<ShadowBlock> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFoundError("No such block-list entry");
+  const query = db.select().from(shadowBlocks).where(eq(shadowBlocks.id, id));
+  const [row] = lock ? await query.for("update") : await query;
+  if (!row) throw new NotFoundError("No such block-list entry");
+  return row;
 }
 
 

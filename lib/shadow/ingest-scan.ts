@@ -1,5 +1,5 @@
-import { scanReports } from "@/db/schema";
-import { and, count, eq, gte } from "drizzle-orm";
+import { scanReports, shadowFindingEvents, shadowFindings } from "@/db/schema";
+import { and, count, eq, gte, inArray, sql } from "drizzle-orm";
 import type { Queryable } from "@/db/client";
 import { actorLabel, authorize, type Actor } from "@/lib/auth/actor";
 import { TooManyRequestsError } from "@/lib/errors";
@@ -121,8 +121,43 @@ export async function ingestScanReport({ db, actor }: Ctx, rawInput: unknown): P
         createdByLabel: actorLabel(actor),
       })
       .returning({ id: scanReports.id });
+    await adoptLegacyStdioKeys(tx, actor, [...byKey.keys()]);
     const findings = await mergeSightings(tx, actor, [...byKey.values()], { scan: row!.id, device: report.device.name });
     await recordAudit(tx, actor, { action: "scan.report", targetType: "scan_report", targetId: row!.id, details: { device: report.device.name, servers: report.servers.length, shadowServers: byKey.size } });
     return { id: row!.id, servers: report.servers.length, shadowServers: byKey.size, findings };
   });
+}
+
+/** Keys of stdio findings since a3c8084: what the server launches (lib/core/laptop-scan/stdio-identity.ts). */
+const IDENTITY_KEY = "^stdio:(npm|pypi|docker|script|bin):";
+
+/**
+ * Stdio findings made before stdio identities were keyed by their whole redacted command line
+ * (`stdio:npx -y pkg /home/a`). When a scan reports a server whose identity key no finding has yet,
+ * the most recently seen of the old findings that launch it takes the new key, so the scan merges
+ * into it — its triage, notes and timeline kept — instead of opening a second finding. Other old
+ * findings of the same server keep their old keys (left for security to resolve; nothing deleted).
+ */
+async function adoptLegacyStdioKeys(tx: Queryable, actor: Actor, keys: readonly string[]): Promise<void> {
+  const wanted = keys.filter((k) => k.startsWith("stdio:"));
+  if (wanted.length === 0) return;
+  const legacy = await tx
+    .select({ id: shadowFindings.id, key: shadowFindings.key, command: shadowFindings.command, lastSeen: shadowFindings.lastSeen })
+    .from(shadowFindings)
+    .where(and(eq(shadowFindings.kind, "stdio"), sql`${shadowFindings.key} !~ ${IDENTITY_KEY}`))
+    .for("update");
+  if (legacy.length === 0) return;
+  const taken = new Set((await tx.select({ key: shadowFindings.key }).from(shadowFindings).where(inArray(shadowFindings.key, wanted))).map((r) => r.key));
+  const heirs = new Map<string, (typeof legacy)[number]>();
+  for (const f of legacy) {
+    const [command = "", ...args] = (f.command ?? f.key.slice("stdio:".length)).trim().split(/\s+/);
+    const key = `stdio:${stdioServerIdentity(command, args)}`;
+    if (!wanted.includes(key) || taken.has(key)) continue;
+    const have = heirs.get(key);
+    if (!have || f.lastSeen > have.lastSeen) heirs.set(key, f);
+  }
+  for (const [key, f] of heirs) {
+    await tx.update(shadowFindings).set({ key }).where(eq(shadowFindings.id, f.id));
+    await tx.insert(shadowFindingEvents).values({ findingId: f.id, kind: "rekeyed", actorId: actor.userId, actorLabel: actorLabel(actor), details: { from: f.key, to: key } });
+  }
 }

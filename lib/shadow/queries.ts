@@ -1,12 +1,12 @@
 import { and, asc, desc, eq, ilike, inArray, ne, or, sql, type SQL } from "drizzle-orm";
-import { shadowBlocks, shadowFindingEvents, shadowFindings, trafficUploads, users, type ShadowFinding } from "@/db/schema";
+import { shadowBlockNotices, shadowBlocks, shadowFindingEvents, shadowFindings, trafficUploads, users, type ShadowFinding } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { authorize } from "@/lib/auth/actor";
 import type { Ctx } from "@/lib/context";
 import { NotFoundError, ValidationError } from "@/lib/errors";
 import { Uuid } from "@core/zod/helpers";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
-import { allBlocks, toBlockOutput } from "./blocks";
+import { allBlocks, loadBlock, toBlockOutput } from "./blocks";
 import { toUploadOutput } from "./ingest-traffic";
 import { FINDING_SEVERITIES, ListFindingsQuery, type BlockEntryOutput, type FindingSort, type FindingsPageOutput, type FindingDetailOutput, type FindingSummaryOutput, type UploadOutput } from "./schemas";
 import type { z } from "zod";
@@ -142,8 +142,10 @@ export async function getFinding({ db, actor }: Ctx, id: string): Promise<Findin
   const f = await loadFinding(db, id);
   const [summary] = await toSummaries(db, [f]);
   const events = await db.select().from(shadowFindingEvents).where(eq(shadowFindingEvents.findingId, id)).orderBy(asc(shadowFindingEvents.id)).limit(1000);
+  const [entry] = await db.select().from(shadowBlocks).where(eq(shadowBlocks.findingId, id)).limit(1);
   return {
     ...summary!,
+    block: entry ? toBlockOutput(entry, new Date(), (await lastNotified(db, [entry.id])).get(entry.id) ?? null) : null,
     tools: f.tools,
     clients: f.clients,
     evidence: f.evidence,
@@ -161,9 +163,28 @@ export async function triagePeople({ db, actor }: Ctx): Promise<{ id: string; em
     .orderBy(asc(users.email));
 }
 
-export async function listBlocks({ db, actor }: Ctx): Promise<BlockEntryOutput[]> {
+/** When security last notified the people each entry covers. */
+async function lastNotified(db: Queryable, blockIds: readonly string[]): Promise<Map<string, Date>> {
+  if (blockIds.length === 0) return new Map();
+  const rows = await db
+    .select({ blockId: shadowBlockNotices.blockId, at: sql<string>`max(${shadowBlockNotices.createdAt})` })
+    .from(shadowBlockNotices)
+    .where(inArray(shadowBlockNotices.blockId, [...blockIds]))
+    .groupBy(shadowBlockNotices.blockId);
+  return new Map(rows.map((r) => [r.blockId, new Date(r.at)]));
+}
+
+export async function listBlocks({ db, actor }: Ctx, now = new Date()): Promise<BlockEntryOutput[]> {
   authorize(actor, "shadow.read");
-  return (await allBlocks(db)).map(toBlockOutput);
+  const blocks = await allBlocks(db);
+  const notified = await lastNotified(db, blocks.map((b) => b.id));
+  return blocks.map((b) => toBlockOutput(b, now, notified.get(b.id) ?? null));
+}
+
+export async function getBlock({ db, actor }: Ctx, id: string, now = new Date()): Promise<BlockEntryOutput> {
+  authorize(actor, "shadow.read");
+  const b = await loadBlock(db, id);
+  return toBlockOutput(b, now, (await lastNotified(db, [b.id])).get(b.id) ?? null);
 }
 
 export async function listUploads({ db, actor }: Ctx, limit = 50): Promise<UploadOutput[]> {

@@ -2,7 +2,7 @@ import { and, eq, like, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ZodError } from "zod";
 import { testDatabases, useTestDatabase } from "@/testing/db";
-import { auditLog, scanReports, servers, shadowBlocks, shadowFindingEvents, shadowFindings, shadowSightings, trafficUploads } from "@/db/schema";
+import { auditLog, scanReports, servers, shadowBlocks, shadowFindingEvents, shadowFindings, shadowSightings, trafficUploadChunks, trafficUploads } from "@/db/schema";
 import { BOOTSTRAP_ACTOR, type Actor } from "@/lib/auth/actor";
 import { draftBundle } from "@/lib/config/compile-bundle";
 import type { Ctx } from "@/lib/context";
@@ -385,6 +385,105 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(await counts()).toEqual(before);
   });
 
+  // ------------------------------------------------------------------ 1b. big uploads, committed in chunks
+
+  /** A body whose parts the test hands over one by one: the stream stays open until the test gives the next part or ends it. */
+  function controlledStream() {
+    const parts: (string | null)[] = [];
+    let wake: (() => void) | null = null;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        while (parts.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        const part = parts.shift()!;
+        if (part === null) controller.close();
+        else controller.enqueue(enc.encode(part));
+      },
+    });
+    const give = (part: string | null) => {
+      parts.push(part);
+      wake?.();
+      wake = null;
+    };
+    return { stream, send: (text: string) => give(text), end: () => give(null) };
+  }
+
+  const uploadRow = async (filename: string) => (await db.select().from(trafficUploads).where(eq(trafficUploads.filename, filename)))[0];
+
+  it("commits a big upload chunk by chunk: findings are there while the file still streams, and the upload row shows its progress", async () => {
+    const A = `https://mcp.${uniq()}.chunked.example/mcp`;
+    const B = `https://mcp.${uniq()}.chunked.example/mcp`;
+    const line = (user: string, url: string, second: number) => mcp({ ts: `2026-11-23T08:00:${String(second).padStart(2, "0")}Z`, user, url, tool: "search_docs" });
+    const body = controlledStream();
+    const filename = `big-${uniq()}.ndjson`;
+    const ingest = ingestTraffic(as(security), { body: body.stream, filename, chunkLines: 4 });
+
+    // Lines 1–4 are the first chunk; line 5 shows it is complete, so it is merged before the body ends.
+    body.send(ndjson([line("ann@acme.test", A, 1), "not json", line("bo@acme.test", A, 2), line("cy@acme.test", A, 3), web({ ts: "2026-11-23T08:00:04Z", user: "ann@acme.test", url: "https://news.example/" })]));
+    await vi.waitFor(async () => expect(await findingByKey(A)).toBeDefined(), { timeout: 30_000, interval: 20 });
+    expect(await findingByKey(A)).toMatchObject({ requests: 3, candidate: false });
+    expect(await findingByKey(B)).toBeUndefined();
+    expect(await uploadRow(filename)).toMatchObject({ status: "processing", committedLines: 4, chunks: 1, badLines: 1, shadowServers: 1, newFindings: 1 });
+    expect((await listUploads(as(security))).find((u) => u.filename === filename)).toMatchObject({ status: "processing", committedLines: 4, chunks: 1 });
+
+    // The rest: lines 6–9 (a second full chunk, A again and B) and 10–11.
+    body.send(ndjson([line("dan@acme.test", A, 6), line("eve@acme.test", B, 7), "", line("fay@acme.test", B, 9), line("gus@acme.test", A, 10), line("hal@acme.test", B, 11)]));
+    body.end();
+    const out = await ingest;
+    expect(out.upload).toMatchObject({ status: "done", lines: 11, badLines: 1, committedLines: 11, chunks: 3, servers: 2, shadowServers: 2, newFindings: 2, mcpRecords: 8, duplicateOf: null });
+    expect(out.findings.map((f) => [f.url, f.created])).toEqual([
+      [A, true],
+      [B, true],
+    ]);
+    expect(await findingByKey(A)).toMatchObject({ requests: 5, userCount: 5 });
+    expect(await findingByKey(B)).toMatchObject({ requests: 3 });
+    // One timeline entry per chunk that saw the server, naming its lines.
+    const timeline = (await getFinding(as(security), (await findingByKey(A))!.id)).timeline;
+    expect(timeline.map((e) => [e.kind, e.details.lines])).toEqual([
+      ["detected", "1–4"],
+      ["seen", "5–8"],
+      ["seen", "9–11"],
+    ]);
+    const [audit] = await db.select().from(auditLog).where(and(eq(auditLog.action, "traffic.upload"), eq(auditLog.targetId, out.upload.id)));
+    expect(audit!.details).toMatchObject({ chunks: 3, shadowServers: 2, newFindings: 2 });
+
+    // The same file again: every chunk is recognized, nothing counted twice.
+    const again = await ingestTraffic(as(security), { body: bodyOf(ndjson([line("ann@acme.test", A, 1), "not json", line("bo@acme.test", A, 2), line("cy@acme.test", A, 3), web({ ts: "2026-11-23T08:00:04Z", user: "ann@acme.test", url: "https://news.example/" }), line("dan@acme.test", A, 6), line("eve@acme.test", B, 7), "", line("fay@acme.test", B, 9), line("gus@acme.test", A, 10), line("hal@acme.test", B, 11)])), chunkLines: 4 });
+    expect(again.upload).toMatchObject({ status: "done", duplicateOf: out.upload.id, chunks: 3, newFindings: 0, shadowServers: 2 });
+    expect(again.findings).toEqual([]);
+    expect(await findingByKey(A)).toMatchObject({ requests: 5 });
+    expect(await findingByKey(B)).toMatchObject({ requests: 3 });
+  });
+
+  it("keeps the chunks committed before a stream breaks, says at which line it stopped, and an upload of the whole file adds only the rest", async () => {
+    const url = `https://mcp.${uniq()}.resumed.example/mcp`;
+    const lines = Array.from({ length: 7 }, (_, i) => mcp({ ts: `2026-11-23T09:00:0${i}Z`, user: `u${i}@acme.test`, url, tool: "read_file" }));
+    const filename = `broken-${uniq()}.ndjson`;
+    // Lines 1–3 arrive whole, then half of line 4, then the connection breaks.
+    const sent = `${lines.slice(0, 3).join("\n")}\n${lines[3]!.slice(0, 30)}`;
+    const err = await ingestTraffic(as(security), { body: failingStream([sent]), filename, chunkLines: 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as Error).message).toBe(
+      `The upload stopped after ${enc.encode(sent).byteLength} bytes, in line 4: connection reset by peer. Lines 1–2 were committed and their findings stay; upload the file again to add the rest (the committed part is recognized and not counted twice).`,
+    );
+    const row = await uploadRow(filename);
+    expect(row).toMatchObject({ status: "failed", committedLines: 2, chunks: 1, lines: 3, error: (err as Error).message });
+    expect(await findingByKey(url)).toMatchObject({ requests: 2 });
+    const [audit] = await db.select().from(auditLog).where(and(eq(auditLog.action, "traffic.upload"), eq(auditLog.targetId, row!.id)));
+    expect(audit!.details).toMatchObject({ status: "failed", committedLines: 2, chunks: 1 });
+
+    // The whole file: lines 1–2 are the committed chunk (not counted again), lines 3–7 are new.
+    const whole = await ingestTraffic(as(security), { body: bodyOf(ndjson(lines)), chunkLines: 2 });
+    expect(whole.upload).toMatchObject({ status: "done", chunks: 4, duplicateOf: null, newFindings: 0, shadowServers: 1 });
+    expect(await findingByKey(url)).toMatchObject({ requests: 7, userCount: 7 });
+    const chunks = await db.select().from(trafficUploadChunks).where(eq(trafficUploadChunks.uploadId, whole.upload.id)).orderBy(trafficUploadChunks.firstLine);
+    expect(chunks.map((c) => [c.firstLine, c.lines, c.duplicateOf])).toEqual([
+      [1, 2, row!.id],
+      [3, 2, null],
+      [5, 2, null],
+      [7, 1, null],
+    ]);
+  });
+
   it("lets only security and admin upload traffic or list uploads", async () => {
     const line = mcp({ ts: "2026-11-20T10:00:00Z", user: "x@acme.test", url: "https://mcp.forbidden.example/mcp" });
     for (const actor of [viewer, member, approver]) {
@@ -543,6 +642,33 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(await db.select().from(shadowFindings).where(like(shadowFindings.key, `%${tag}%`))).toHaveLength(2);
   });
 
+  it("adopts a stdio finding keyed by its command line (before stdio identities): the next scan merges into it, triage kept", async () => {
+    const tag = uniq();
+    const pkg = `@legacy-${tag}/server-notes`;
+    // Two findings as the console stored them before: the whole redacted command line as the key.
+    const [older, newer] = await db
+      .insert(shadowFindings)
+      .values(
+        [
+          // Long before the stats test's window, so its counts stay its own.
+          { command: `npx -y ${pkg}@0.9 /Users/old`, lastSeen: new Date("2026-09-01T10:00:00Z") },
+          { command: `npx -y ${pkg} /Users/ann`, lastSeen: new Date("2026-09-10T10:00:00Z") },
+        ].map((l) => ({ key: `stdio:${l.command}`, kind: "stdio" as const, command: l.command, names: ["notes"], firstSeen: l.lastSeen, lastSeen: l.lastSeen, users: ["ann@acme.test"], userCount: 1, devices: ["LAPTOP-OLD"], seenInScans: 1, severity: "medium" as const, state: "investigating" as const })),
+      )
+      .returning({ id: shadowFindings.id });
+    const res = await ingestScanReport(
+      as(security),
+      report({ device: { name: `LAPTOP-N-${tag}`, os: "linux", user: "ann@acme.test" }, servers: [scanServer({ client: "cursor", configPath: P2, name: "notes", transport: "stdio", command: "npx", args: ["-y", `${pkg}@1.0.0`, "/home/ann"] })] }),
+    );
+    expect(res.findings).toEqual([expect.objectContaining({ id: newer!.id, key: `stdio:npm:${pkg}`, created: false })]);
+    const adopted = await getFinding(as(security), newer!.id);
+    expect(adopted).toMatchObject({ state: "investigating", devices: expect.arrayContaining(["LAPTOP-OLD", `LAPTOP-N-${tag}`]) });
+    expect(adopted.timeline.map((e) => e.kind)).toContain("rekeyed");
+    // The older one keeps its key; nothing was deleted.
+    const [still] = await db.select({ key: shadowFindings.key }).from(shadowFindings).where(eq(shadowFindings.id, older!.id));
+    expect(still!.key).toBe(`stdio:npx -y ${pkg}@0.9 /Users/old`);
+  });
+
   it("makes no finding for a remote-transport config entry without a URL", async () => {
     const res = await ingestScanReport(
       as(viewer),
@@ -630,10 +756,10 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     expect(entry).toMatchObject({ origin: "https://mcp.block.example", pathPrefix: "" });
     bundle = await draftBundle(db, new Date());
     expect(bundle.shadow.blocklist).toContainEqual(expect.objectContaining({ origin: "https://mcp.block.example", pathPrefix: "" }));
-    // Blocking again with the other scope replaces the finding's entry (no reopening needed).
+    // Blocking again with the other scope changes the finding's entry in place (no reopening needed; the same id, which the edge's events name).
     const narrow = await updateFinding(as(security), id, { state: "resolved", resolution: "blocked", blockScope: "url" });
     expect(narrow.blocked).toBe(true);
-    expect((await db.select().from(shadowBlocks).where(eq(shadowBlocks.findingId, id))).map((r) => r.pathPrefix)).toEqual(["/tools/mcp"]);
+    expect((await db.select().from(shadowBlocks).where(eq(shadowBlocks.findingId, id))).map((r) => [r.id, r.pathPrefix])).toEqual([[entry!.id, "/tools/mcp"]]);
     // Resolving it otherwise (false positive) removes the entry as well.
     const fp = await updateFinding(as(security), id, { state: "resolved", resolution: "false_positive" });
     expect(fp).toMatchObject({ state: "resolved", resolution: "false_positive", blocked: false });
@@ -901,7 +1027,9 @@ describe.each(testDatabases())("shadow findings on $name", (database) => {
     await expect(reg("https://whole.blocked.example/x")).rejects.toThrow(/discover must not be called/);
     expect(discovered).toBe(2);
 
-    const rule = await exportGatewayPolicy(as(security));
+    const { rules } = await exportGatewayPolicy(as(security));
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]!;
     expect(rule).toMatchObject({ action: "block", enabled: true, filters: ["http"] });
     expect(rule.traffic).toContain("blocked.example");
     expect(rule.traffic).toContain("whole.blocked.example");

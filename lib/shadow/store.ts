@@ -8,10 +8,11 @@ import type { Queryable } from "@/db/client";
 import { actorLabel, type Actor } from "@/lib/auth/actor";
 import { portalPublicUrl, portalUrls } from "@/lib/config/edge-keys";
 import { redactUrl } from "@core/net/redact-url";
+import { storableText } from "@core/text/storable";
 import type { TrafficRecord } from "@core/shadow/records";
 import { confidenceOf, MCP_THRESHOLD } from "@core/shadow/detect";
 import { assessSeverity } from "@core/shadow/severity";
-import { MAX_EVIDENCE, mergeEvidence, methodSequenceEvidence, type ServerSummary, type ShadowContext } from "@core/shadow/servers";
+import { isShadow, MAX_EVIDENCE, mergeEvidence, methodSequenceEvidence, type ServerSummary, type ShadowContext } from "@core/shadow/servers";
 
 export const MAX_LISTED_PEOPLE = 200;
 const MAX_TOOLS = 100;
@@ -93,10 +94,22 @@ export interface Sighting {
   source: "traffic" | "scan";
 }
 
+/**
+ * Traffic logs are anyone's text: a NUL or an unpaired surrogate (a JSON escape such as `\ud800`
+ * parses into one) cannot be stored in text or jsonb, so it is stored as U+FFFD instead of failing
+ * the whole upload or batch.
+ */
+function storable<T>(value: T): T {
+  if (typeof value === "string") return storableText(value) as T;
+  if (Array.isArray(value)) return value.map(storable) as T;
+  if (value === null || typeof value !== "object" || value instanceof Date) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storable(v)])) as T;
+}
+
 export function sightingFromSummary(s: ServerSummary, fallbackTime: Date): Sighting {
   const first = Number.isNaN(s.firstSeen) ? fallbackTime : new Date(s.firstSeen);
   const last = Number.isNaN(s.lastSeen) ? fallbackTime : new Date(s.lastSeen);
-  return {
+  return storable({
     key: s.url,
     kind: "remote",
     url: s.url,
@@ -118,6 +131,25 @@ export function sightingFromSummary(s: ServerSummary, fallbackTime: Date): Sight
     confidence: s.confidence,
     daily: s.daily,
     source: "traffic",
+  } satisfies Sighting);
+}
+
+/**
+ * The servers of one aggregate, sorted for storing: the MCP servers (findings' evidence), of those the
+ * shadow ones and the approved ones (or the portal itself), and the shadow candidates (evidence below
+ * the threshold, stored for review, never counted as findings).
+ */
+export function splitServers(servers: readonly ServerSummary[], context: ShadowContext) {
+  const found = servers.filter((s) => s.status === "finding");
+  const shadow = found.filter((s) => isShadow(s.url, context));
+  const candidates = servers.filter((s) => s.status === "candidate" && isShadow(s.url, context));
+  return {
+    found,
+    shadow,
+    candidates,
+    approved: found.filter((s) => !shadow.includes(s)).map((s) => s.url),
+    mcpRecords: found.reduce((n, s) => n + s.requests, 0),
+    sightings: (now: Date) => [...shadow, ...candidates].map((s) => sightingFromSummary(s, now)),
   };
 }
 

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import { shadowBlocks, shadowFindingEvents, shadowFindings, users, type ShadowFinding } from "@/db/schema";
 import { actorLabel, authorize } from "@/lib/auth/actor";
 import { recordAudit } from "@/lib/audit/record-audit";
@@ -6,6 +6,7 @@ import type { Ctx } from "@/lib/context";
 import { ConflictError, ValidationError } from "@/lib/errors";
 import { blockTargetOf } from "@core/shadow/blocklist";
 import { guardApprovedServers } from "./blocks";
+import { resolveRollout, rolloutAuditDetails } from "./rollout";
 import { getFinding, loadFinding } from "./queries";
 import { UpdateFindingInput, type FindingDetailOutput } from "./schemas";
 
@@ -21,9 +22,10 @@ function blockTargetForFinding(f: Pick<ShadowFinding, "url" | "origin">, scope: 
  * One triage step: state (new → investigating → resolved as approved / blocked / false positive,
  * and back to investigating to reopen), assignee, a note — each a timeline row, all in one
  * transaction with the audit row. Resolving as blocked adds the finding's block-list entry (it
- * reaches the edge with the next publish); leaving "blocked" removes it.
+ * reaches the edge with the next publish), blocking at once or logging until `enforceAt`
+ * (`blockMode: "log"`); leaving "blocked" removes it.
  */
-export async function updateFinding({ db, actor }: Ctx, id: string, rawInput: unknown): Promise<FindingDetailOutput> {
+export async function updateFinding({ db, actor }: Ctx, id: string, rawInput: unknown, now = new Date()): Promise<FindingDetailOutput> {
   authorize(actor, "shadow.triage");
   const input = UpdateFindingInput.parse(rawInput);
   await db.transaction(async (tx) => {
@@ -53,16 +55,33 @@ export async function updateFinding({ db, actor }: Ctx, id: string, rawInput: un
       if (resolution === "blocked") {
         const target = blockTargetForFinding(f, input.blockScope ?? "url");
         if (!target) throw new ValidationError("A local (stdio) server cannot be blocked at the network edge; resolve it as false positive or approve it, and remove it from the laptops");
+        const rollout = resolveRollout(input.blockMode ?? "block", input.enforceAt, now);
         await guardApprovedServers(tx, target, input.blockApproved, "blockScope");
-        // Blocking again with another scope (its path ↔ the whole origin) replaces the finding's own entry.
-        if (rescope) await tx.delete(shadowBlocks).where(eq(shadowBlocks.findingId, id));
-        await tx
-          .insert(shadowBlocks)
-          .values({ ...target, reason: blockReason(f.key, input.note), findingId: id, createdBy: actor.userId, createdByLabel: label })
-          // An entry security already added (by hand, or for another finding) stays as it is: it blocks this server too,
-          // and reopening this finding must not remove it.
-          .onConflictDoNothing();
-        await event("blocked", { origin: target.origin, pathPrefix: target.pathPrefix });
+        // Blocking again (another scope: its path ↔ the whole origin; another rollout) changes the finding's own entry
+        // in place, so the events the edge marked with its id and the notices sent about it stay with it. Only when
+        // another entry already holds the new target does the finding's own give way to it.
+        const [own] = rescope ? await tx.select().from(shadowBlocks).where(eq(shadowBlocks.findingId, id)).for("update") : [];
+        const [taken] = own
+          ? await tx.select({ id: shadowBlocks.id }).from(shadowBlocks).where(and(eq(shadowBlocks.origin, target.origin), eq(shadowBlocks.pathPrefix, target.pathPrefix), ne(shadowBlocks.id, own.id)))
+          : [];
+        let added: { id: string } | undefined;
+        if (own && !taken) {
+          [added] = await tx
+            .update(shadowBlocks)
+            .set({ ...target, ...rollout, ...(input.note ? { reason: blockReason(f.key, input.note) } : {}) })
+            .where(eq(shadowBlocks.id, own.id))
+            .returning({ id: shadowBlocks.id });
+        } else {
+          if (own) await tx.delete(shadowBlocks).where(eq(shadowBlocks.id, own.id));
+          [added] = await tx
+            .insert(shadowBlocks)
+            .values({ ...target, ...rollout, reason: blockReason(f.key, input.note), findingId: id, createdBy: actor.userId, createdByLabel: label })
+            // An entry security already added (by hand, or for another finding) stays as it is, rollout included: it blocks
+            // this server too, and reopening this finding must not remove it.
+            .onConflictDoNothing()
+            .returning({ id: shadowBlocks.id });
+        }
+        await event("blocked", { origin: target.origin, pathPrefix: target.pathPrefix, ...(added ? rolloutAuditDetails(rollout) : { existingEntry: true }) });
       } else if (f.resolution === "blocked") {
         const removed = await tx.delete(shadowBlocks).where(eq(shadowBlocks.findingId, id)).returning({ origin: shadowBlocks.origin, pathPrefix: shadowBlocks.pathPrefix });
         if (removed.length) await event("unblocked", { entries: removed });
@@ -70,8 +89,11 @@ export async function updateFinding({ db, actor }: Ctx, id: string, rawInput: un
       patch.state = to;
       patch.resolution = resolution;
       if (!rescope) await event("state", { from: describeState(f.state, f.resolution), to: describeState(to, resolution) });
-    } else if (input.blockScope !== undefined) {
-      throw new ValidationError("blockScope goes with state \"resolved\" and resolution \"blocked\"", { blockScope: "only when blocking" });
+    }
+    if (input.resolution !== "blocked") {
+      for (const field of ["blockScope", "blockMode", "enforceAt"] as const) {
+        if (input[field] !== undefined) throw new ValidationError(`${field} goes with state "resolved" and resolution "blocked"`, { [field]: "only when blocking" });
+      }
     }
 
     if (input.note !== undefined) await event("note", {}, input.note);

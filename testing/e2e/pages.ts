@@ -14,6 +14,8 @@ export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" 
   "/settings/users": "security+admin",
   "/settings/teams": "everyone",
   "/settings/roles": "everyone",
+  // Security and admins (shadow.triage): Cloudflare Logpush jobs that feed shadow MCP detection.
+  "/settings/logpush": "security+admin",
   "/servers": "everyone",
   "/servers/new": "requesters",
   "/servers/[id]": "everyone",
@@ -31,4 +33,6 @@ export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" 
   // Security and admins (shadow.read): findings, uploads, block list and its exports.
   "/shadow": "security+admin",
   "/shadow/[id]": "security+admin",
+  // A block-list entry: its rollout, who it would cut off, notifying them.
+  "/shadow/blocks/[id]": "security+admin",
 };

@@ -1,6 +1,9 @@
 "use server";
 
 import { sessionAction } from "@/lib/auth/action";
+import { consoleOrigin } from "@/lib/auth/console-origin";
+import { createLogpushJob } from "@/lib/shadow/create-logpush-job";
+import { revokeLogpushJob } from "@/lib/shadow/revoke-logpush-job";
 import { createToken } from "@/lib/tokens/create-token";
 import { revokeToken } from "@/lib/tokens/revoke-token";
 import { createUser } from "@/lib/users/create-user";
@@ -61,3 +64,11 @@ export const removeTeamMemberAction = sessionAction(
   (ctx, form) => removeMembership(ctx, text(form, "teamId") ?? "", text(form, "userId") ?? ""),
   { revalidate: "/settings/teams" },
 );
+
+// The destination_conf names the console's public origin (AUTH_URL, else what the browser used).
+export const createLogpushJobAction = sessionAction(
+  async (ctx, form) => createLogpushJob(ctx, { name: text(form, "name") ?? "", format: text(form, "format") ?? "" }, await consoleOrigin()),
+  { revalidate: "/settings/logpush" },
+);
+
+export const revokeLogpushJobAction = sessionAction((ctx, form) => revokeLogpushJob(ctx, text(form, "id") ?? ""), { revalidate: "/settings/logpush" });

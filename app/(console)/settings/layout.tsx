@@ -9,6 +9,7 @@ export default async function SettingsLayout({ children }: { children: React.Rea
     ...(can(actor, "users.read") ? [{ href: "/settings/users", label: "Users" }] : []),
     { href: "/settings/teams", label: "Teams" },
     { href: "/settings/roles", label: "Roles" },
+    ...(can(actor, "shadow.triage") ? [{ href: "/settings/logpush", label: "Logpush" }] : []),
   ];
   return (
     <div>

@@ -18,6 +18,8 @@ import { listUploads } from "@/lib/shadow/queries";
 import { FINDING_SORTS, type FindingSort } from "@/lib/shadow/schemas";
 import { shadowStats } from "@/lib/shadow/stats";
 import { ValidationError } from "@/lib/errors";
+import { defaultEnforceDate, rolloutStatus } from "@/lib/shadow/rollout";
+import { RolloutFields } from "@/components/shadow/rollout-fields";
 import { createBlockAction, deleteBlockAction } from "./actions";
 
 export const metadata: Metadata = { title: "Shadow MCP" };
@@ -41,6 +43,7 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
   const order = sp.order === "asc" ? "asc" : "desc";
   const cursor = typeof sp.cursor === "string" ? sp.cursor.slice(0, 500) : undefined;
   const canTriage = can(ctx.actor, "shadow.triage");
+  const now = new Date();
   // The page's URL is its state: filters, sort and cursor, so "Next page" and every header link can be shared.
   const params = { state: filter, ...(q ? { q } : {}), ...(severity ? { severity } : {}), sort, order };
   const hrefWith = (over: Record<string, string>) => `/shadow?${new URLSearchParams({ ...params, ...over })}`;
@@ -71,7 +74,19 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
       />
 
       {canTriage && (
-        <Card title="Upload a traffic log" description="NDJSON, one record per line: Cloudflare Gateway HTTP Logpush or generic proxy records. Any size: it is scanned as it arrives.">
+        <Card
+          title="Upload a traffic log"
+          description={
+            <>
+              NDJSON, one record per line: Cloudflare Gateway HTTP Logpush or generic proxy records. Any size: it is scanned as it arrives, and its findings
+              are committed every 50,000 lines. To feed this page continuously, connect a Logpush job in{" "}
+              <Link className="text-indigo-700 underline" href="/settings/logpush">
+                Settings → Logpush
+              </Link>
+              .
+            </>
+          }
+        >
           <TrafficUpload />
         </Card>
       )}
@@ -150,7 +165,7 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
         title="Block list"
         description={
           <>
-            The edge refuses every upstream — MCP server or LLM provider — whose URL falls under an entry, whatever policies say, once an admin <PublishLink>publishes</PublishLink>. Companies that enforce at their secure web gateway can download the list as a Cloudflare Gateway HTTP policy.
+            The edge refuses every upstream — MCP server or LLM provider — whose URL falls under an entry, whatever policies say, once an admin <PublishLink>publishes</PublishLink>. An entry can log first: calls go through, marked “would block”, until its date, when the edge starts blocking by itself (no publish needed). Companies that enforce at their secure web gateway can download the list as Cloudflare Gateway HTTP rules (a block rule, and a log rule for entries still logging).
           </>
         }
         actions={
@@ -166,41 +181,61 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
           </div>
         }
       >
-        <Table head={["Origin", "Path", "Reason", "Added", ...(canTriage ? [""] : [])]} empty="Nothing is blocked.">
-          {blocks.map((b) => (
-            <tr key={b.id} data-testid="block-row">
-              <Td className="font-mono text-xs">{b.origin}</Td>
-              <Td className="font-mono text-xs">{b.pathPrefix || "(every path)"}</Td>
-              <Td className="text-xs">{b.findingId ? <Link className="text-indigo-700 underline" href={`/shadow/${b.findingId}`}>{b.reason}</Link> : b.reason}</Td>
-              <Td className="whitespace-nowrap text-xs">
-                {utc(b.createdAt)} by {b.createdBy}
-              </Td>
-              {canTriage && (
-                <Td>
-                  <DeleteButton action={deleteBlockAction} id={b.id} label="Unblock" pendingLabel="Unblocking…" confirm={`Unblock ${b.origin}${b.pathPrefix}?${b.findingId ? " Its finding is reopened." : ""}`} />
+        <Table head={["Blocked", "Mode", "Reason", "Added", ...(canTriage ? [""] : [])]} empty="Nothing is blocked.">
+          {blocks.map((b) => {
+            const status = rolloutStatus(b, now);
+            return (
+              <tr key={b.id} data-testid="block-row">
+                <Td className="max-w-xs text-xs">
+                  <span className="break-all font-mono">
+                    {b.origin}
+                    {b.pathPrefix}
+                  </span>
+                  {!b.pathPrefix && <span className="text-zinc-500"> (every path)</span>}
+                  <div className="mt-1">
+                    <Link className="whitespace-nowrap text-indigo-700 hover:underline" href={`/shadow/blocks/${b.id}`}>
+                      Who would be cut off →
+                    </Link>
+                  </div>
                 </Td>
-              )}
-            </tr>
-          ))}
+                <Td className="text-xs">
+                  <Badge tone={status.state === "logging" ? "amber" : "indigo"}>{status.label}</Badge>
+                  {b.lastNotifiedAt && <div className="mt-1 text-zinc-500">notified {utc(b.lastNotifiedAt)}</div>}
+                </Td>
+                <Td className="max-w-xs break-words text-xs">{b.findingId ? <Link className="text-indigo-700 underline" href={`/shadow/${b.findingId}`}>{b.reason}</Link> : b.reason}</Td>
+                <Td className="text-xs">
+                  {utc(b.createdAt)} by {b.createdBy}
+                </Td>
+                {canTriage && (
+                  <Td className="whitespace-nowrap">
+                    <DeleteButton action={deleteBlockAction} id={b.id} label="Unblock" pendingLabel="Unblocking…" confirm={`Unblock ${b.origin}${b.pathPrefix}?${b.findingId ? " Its finding is reopened." : ""}`} />
+                  </Td>
+                )}
+              </tr>
+            );
+          })}
         </Table>
         {canTriage && (
-          <ActionForm action={createBlockAction} className="mt-4 grid gap-3 sm:grid-cols-[1fr_12rem_1fr_auto] sm:items-end" successNote={<PublishToApplyNote what="enforce it" />}>
-            <Field label="URL to block">
-              <Input name="url" type="url" required placeholder="https://mcp.example.com/mcp" />
-            </Field>
-            <Field label="Scope">
-              <Select name="scope" defaultValue="url">
-                <option value="url">This path and below</option>
-                <option value="origin">Whole origin</option>
-              </Select>
-            </Field>
-            <Field label="Reason">
-              <Input name="reason" required maxLength={500} placeholder="Why it must not be used" />
-            </Field>
-            <SubmitButton pendingLabel="Adding…">Block</SubmitButton>
+          <ActionForm action={createBlockAction} className="mt-4 space-y-3 border-t border-zinc-100 pt-4" successNote={<PublishToApplyNote what="enforce it" />}>
+            <div className="grid gap-3 sm:grid-cols-[1fr_12rem_1fr] sm:items-end">
+              <Field label="URL to block">
+                <Input name="url" type="url" required placeholder="https://mcp.example.com/mcp" />
+              </Field>
+              <Field label="Scope">
+                <Select name="scope" defaultValue="url">
+                  <option value="url">This path and below</option>
+                  <option value="origin">Whole origin</option>
+                </Select>
+              </Field>
+              <Field label="Reason">
+                <Input name="reason" required maxLength={500} placeholder="Why it must not be used" />
+              </Field>
+            </div>
+            <RolloutFields defaultDate={defaultEnforceDate(now)} />
             <AcknowledgeAfter code="BLOCKS_APPROVED_SERVER" name="blockApproved">
               Block approved servers too
             </AcknowledgeAfter>
+            <SubmitButton pendingLabel="Adding…">Add to the block list</SubmitButton>
           </ActionForm>
         )}
       </Card>
@@ -220,7 +255,15 @@ export default async function ShadowPage({ searchParams }: { searchParams: Promi
               <Td className="tabular-nums">{u.servers}</Td>
               <Td className="tabular-nums">{u.shadowServers}</Td>
               <Td className="tabular-nums">{u.newFindings}</Td>
-              <Td className="text-xs">{u.duplicateOf ? "duplicate (not counted)" : u.status === "failed" ? `failed: ${u.error ?? ""}` : u.status}</Td>
+              <Td className="text-xs">
+                {u.duplicateOf
+                  ? "duplicate (not counted)"
+                  : u.status === "failed"
+                    ? `failed: ${u.error ?? ""}`
+                    : u.status === "processing"
+                      ? `processing: ${u.committedLines.toLocaleString("en-US")} of ${u.lines.toLocaleString("en-US")} lines read committed`
+                      : u.status}
+              </Td>
             </tr>
           ))}
         </Table>

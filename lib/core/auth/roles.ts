@@ -23,6 +23,8 @@ const EVERYONE = ROLES;
 
 export const PERMISSIONS = {
   "me.read": { roles: EVERYONE, scope: "read" },
+  /** Dismiss the notices security sent to oneself (a block coming to a server one uses). */
+  "me.dismiss-notices": { roles: EVERYONE, scope: "write" },
   "tokens.read-own": { roles: EVERYONE, scope: "read" },
   "tokens.manage-own": { roles: EVERYONE, scope: "write" },
   "tokens.read-all": { roles: ["security", "admin"], scope: "read" },

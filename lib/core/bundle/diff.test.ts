@@ -106,6 +106,16 @@ describe("diffBundles", () => {
     expect(lifted.identical).toBe(false);
     expect(lifted.blocklist).toEqual({ added: [], removed: [{ id: id(50), name: "https://shadow.example.com/mcp" }], changed: [] });
     expect(diffBundles(a, blocked).blocklist.added).toEqual([{ id: id(50), name: "https://shadow.example.com/mcp" }]);
+    // A rollout change (block now ↔ log until a date, or another date) is a changed entry, not a remove and an add.
+    const logging = { ...base(), shadow: { blocklist: [{ ...entry, mode: "log" as const, enforceAt: "2030-03-29T00:00:00.000Z" }] } };
+    const extended = { ...base(), shadow: { blocklist: [{ ...entry, mode: "log" as const, enforceAt: "2030-04-12T00:00:00.000Z" }] } };
+    for (const [from, to] of [
+      [blocked, logging],
+      [logging, blocked],
+      [logging, extended],
+    ] as const) {
+      expect(diffBundles(from, to)).toMatchObject({ identical: false, blocklist: { added: [], removed: [], changed: [{ id: id(50), name: "https://shadow.example.com/mcp" }] } });
+    }
 
     const limit = { id: id(60), name: "ten a minute", subject: { type: "everyone" as const }, per: "user" as const, scope: { kind: "mcp" as const }, limit: 10, windowSeconds: 60 };
     const limited = { ...base(), limits: { ...a.limits, rateLimits: [limit] } };

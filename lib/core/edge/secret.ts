@@ -39,6 +39,11 @@ export async function parseEdgeSecrets(value: string | undefined): Promise<EdgeS
   );
 }
 
+/** 32 bytes derived from an edge secret for one purpose (HKDF-SHA-256, `info` names the purpose): no use can be turned into another. */
+export function deriveFromEdgeSecret(secret: EdgeSecret, info: string): Promise<ArrayBuffer> {
+  return derive(secret.raw, info);
+}
+
 async function derive(raw: Uint8Array<ArrayBuffer>, info: string): Promise<ArrayBuffer> {
   const base = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveBits"]);
   return crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: enc.encode(info) }, base, 256);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gatewayHttpPolicy, gatewayTrafficExpression, mcpDlpProfile, MCP_DLP_ENTRY_NAMES, type BlockEntry } from "./exports";
+import { gatewayHttpPolicies, gatewayHttpPolicy, gatewayTrafficExpression, mcpDlpProfile, MCP_DLP_ENTRY_NAMES, type BlockEntry } from "./exports";
 
 let n = 0;
 const entry = (origin: string, pathPrefix = "", reason = "Shadow MCP finding"): BlockEntry => ({
@@ -110,6 +110,55 @@ describe("gatewayHttpPolicy", () => {
     expect("precedence" in r).toBe(false);
     expect(r.name.length).toBeGreaterThan(0);
     expect(() => gatewayHttpPolicy([])).toThrow("Nothing to export: the block list is empty");
+  });
+});
+
+describe("gatewayHttpPolicies (rollout)", () => {
+  const at = Date.parse("2030-03-15T12:00:00Z");
+  const logging = (origin: string, pathPrefix = "", enforceAt?: string): BlockEntry => ({ ...entry(origin, pathPrefix), mode: "log", ...(enforceAt ? { enforceAt } : {}) });
+
+  it("puts blocking entries in a block rule and logging ones in an Allow rule that names each date", () => {
+    const blocked = entry("https://blocked.example.com");
+    const dated = logging("https://dated.example.com", "/mcp", "2030-03-29T00:00:00.000Z");
+    const timed = logging("https://timed.example.com", "", "2030-04-01T09:30:00.000Z");
+    const open = logging("https://open.example.com");
+    const [block, log, ...rest] = gatewayHttpPolicies([blocked, dated, timed, open], at, { precedence: 7 });
+    expect(rest).toEqual([]);
+    expect(block).toEqual(gatewayHttpPolicy([blocked], { precedence: 7 }));
+    expect(log).toMatchObject({ name: "Portcullis: log shadow MCP servers (would block)", action: "allow", enabled: true, filters: ["http"], identity: "", device_posture: "", precedence: 8, rule_settings: {} });
+    expect(log!.traffic).toBe(`(${gatewayTrafficExpression([dated, timed, open])}) and not (${gatewayTrafficExpression([blocked])})`);
+    expect(log!.description).toContain("3 MCP servers");
+    expect(log!.description).toContain("https://dated.example.com/mcp: switch to block on 2030-03-29;");
+    expect(log!.description).toContain("https://timed.example.com: switch to block on 2030-04-01 09:30 UTC;");
+    expect(log!.description).toContain("https://open.example.com: no date set (logging until changed in Portcullis)");
+    expect(log!.description).toContain("Gateway cannot switch by itself");
+  });
+
+  it("moves a logging entry to the block rule once its date has come, and leaves out a rule with nothing to match", () => {
+    const dated = logging("https://dated.example.com", "", "2030-03-29T00:00:00.000Z");
+    const onlyLog = gatewayHttpPolicies([dated], at);
+    expect(onlyLog.map((r) => r.action)).toEqual(["allow"]);
+    // Nothing blocks: no "and not" clause, and no precedence unless asked.
+    expect(onlyLog[0]!.traffic).toBe(gatewayTrafficExpression([dated]));
+    expect("precedence" in onlyLog[0]!).toBe(false);
+    const after = gatewayHttpPolicies([dated], Date.parse("2030-03-29T00:00:00Z"));
+    expect(after).toEqual([gatewayHttpPolicy([dated])]);
+    // An enforceAt that does not parse blocks (fail closed), here as at the edge.
+    expect(gatewayHttpPolicies([logging("https://x.example.com", "", "soon")], at).map((r) => r.action)).toEqual(["block"]);
+    expect(() => gatewayHttpPolicies([], at)).toThrow("Nothing to export: the block list is empty");
+  });
+
+  it("keeps a blocked path under a logged origin blocked, whatever the order of the two rules", () => {
+    const [block, log] = gatewayHttpPolicies([logging("https://api.example.com", "", "2030-04-01T00:00:00.000Z"), entry("https://api.example.com", "/admin")], at);
+    expect(block!.traffic).toContain('"/admin"');
+    expect(log!.traffic).toMatch(/^\(\(http\.request\.host == "api\.example\.com"\)\) and not \(.*"\/admin".*\)$/);
+  });
+
+  it("names at most 20 entries' dates and counts the rest", () => {
+    const many = Array.from({ length: 23 }, (_, i) => logging(`https://m${i}.example.com`, "", "2030-04-01T00:00:00.000Z"));
+    const [log] = gatewayHttpPolicies(many, at);
+    expect(log!.description.match(/switch to block on/g)).toHaveLength(20);
+    expect(log!.description).toContain("and 3 more (see Portcullis)");
   });
 });
 

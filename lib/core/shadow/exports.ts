@@ -1,27 +1,43 @@
 /**
- * Exports of the shadow-MCP block list for Cloudflare's secure web gateway: a Gateway HTTP block
- * rule and a DLP profile that detects MCP JSON-RPC. Pure: builds API request bodies, sends nothing.
+ * Exports of the shadow-MCP block list for Cloudflare's secure web gateway: Gateway HTTP rules
+ * (block, and log for entries in their rollout) and a DLP profile that detects MCP JSON-RPC. Pure: builds API request bodies, sends nothing.
  * Where unsure of Cloudflare's behaviour it over-blocks rather than misses; the API sources and
  * what is not confirmed: docs/shadow-exports.md.
  */
 
 import type { BundleBlockEntry } from "@core/bundle/schema";
+import { blockModeAt } from "./blocklist";
 
 /** One block-list entry, as the bundle carries it (lib/core/bundle/schema.ts). */
 export type BlockEntry = BundleBlockEntry;
 
-export interface GatewayRule {
+interface GatewayRuleBase {
   name: string;
   description: string;
-  action: "block";
   enabled: boolean;
   filters: ["http"];
   traffic: string;
   identity: string;
   device_posture: string;
   precedence?: number;
+}
+
+/** Refuses the entries that block now. */
+export interface GatewayBlockRule extends GatewayRuleBase {
+  action: "block";
   rule_settings: { block_page_enabled: boolean; block_reason: string };
 }
+
+/**
+ * The "log" half of a rollout. Gateway has no log-only action: an Allow rule lets the requests
+ * through and Gateway's HTTP log records each one with the rule that matched it.
+ */
+export interface GatewayLogRule extends GatewayRuleBase {
+  action: "allow";
+  rule_settings: Record<string, never>;
+}
+
+export type GatewayRule = GatewayBlockRule | GatewayLogRule;
 
 export interface DlpProfile {
   name: string;
@@ -116,10 +132,10 @@ export function gatewayTrafficExpression(entries: readonly BlockEntry[]): string
 }
 
 /** The body of POST /accounts/{account_id}/gateway/rules that blocks the whole block list. */
-export function gatewayHttpPolicy(entries: readonly BlockEntry[], opts?: { name?: string; precedence?: number }): GatewayRule {
+export function gatewayHttpPolicy(entries: readonly BlockEntry[], opts?: { name?: string; precedence?: number }): GatewayBlockRule {
   const traffic = gatewayTrafficExpression(entries);
   const n = entries.length;
-  const rule: GatewayRule = {
+  const rule: GatewayBlockRule = {
     name: opts?.name ?? "Portcullis: block shadow MCP servers",
     description: `Blocks ${n} unapproved MCP server${n === 1 ? "" : "s"} from the Portcullis shadow-MCP block list. Generated; edit the list in Portcullis, not here.`,
     action: "block",
@@ -135,6 +151,60 @@ export function gatewayHttpPolicy(entries: readonly BlockEntry[], opts?: { name?
   };
   if (opts?.precedence !== undefined) rule.precedence = opts.precedence;
   return rule;
+}
+
+/** How many entries the log rule's description names with their dates (the rest are counted). */
+const DATES_LISTED = 20;
+
+/** `2026-12-20`, or `2026-12-20 14:30 UTC` when not at midnight. */
+function utcDate(iso: string): string {
+  const time = iso.slice(11, 16);
+  return time === "00:00" ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${time} UTC`;
+}
+
+/**
+ * The Allow rule that logs the entries still in their rollout. Allow stops Gateway's evaluation
+ * (first match wins), so its traffic leaves out whatever the block rule matches (`not (…)`): a
+ * logged origin with a blocked path under it stays blocked whatever the order of the two rules.
+ */
+export function gatewayLogPolicy(logging: readonly BlockEntry[], blocking: readonly BlockEntry[], opts?: { name?: string; precedence?: number }): GatewayLogRule {
+  const logged = gatewayTrafficExpression(logging);
+  const traffic = blocking.length === 0 ? logged : `(${logged}) and not (${gatewayTrafficExpression(blocking)})`;
+  const n = logging.length;
+  const dates = logging.slice(0, DATES_LISTED).map((e) => `${e.origin}${e.pathPrefix}: ${e.enforceAt ? `switch to block on ${utcDate(e.enforceAt)}` : "no date set (logging until changed in Portcullis)"}`);
+  const more = n > DATES_LISTED ? `; and ${n - DATES_LISTED} more (see Portcullis)` : "";
+  const rule: GatewayLogRule = {
+    name: opts?.name ?? "Portcullis: log shadow MCP servers (would block)",
+    description:
+      `Logs, without blocking, requests to ${n} MCP server${n === 1 ? "" : "s"} of the Portcullis shadow-MCP block list in their log-first rollout (Allow: each request shows in the HTTP logs under this rule). ` +
+      `Gateway cannot switch by itself: on each date, export again from Portcullis and replace both rules. ${dates.join("; ")}${more}. ` +
+      "Keep this rule below your other HTTP rules (Allow stops evaluation). Generated; edit the list in Portcullis, not here.",
+    action: "allow",
+    enabled: true,
+    filters: ["http"],
+    traffic,
+    identity: "",
+    device_posture: "",
+    rule_settings: {},
+  };
+  if (opts?.precedence !== undefined) rule.precedence = opts.precedence;
+  return rule;
+}
+
+/**
+ * The block list as Gateway HTTP rules following each entry's rollout at `at` (ms): the entries
+ * that block (lib/core/shadow/blocklist.ts `blockModeAt`) in a block rule, those still logging in
+ * an Allow rule that logs them. Either rule is left out when it would match nothing; with
+ * `precedence`, the block rule takes it and the log rule the next. Throws on an empty list.
+ */
+export function gatewayHttpPolicies(entries: readonly BlockEntry[], at: number, opts?: { precedence?: number }): GatewayRule[] {
+  if (entries.length === 0) throw new Error(EMPTY_LIST);
+  const blocking = entries.filter((e) => blockModeAt(e, at) === "block");
+  const logging = entries.filter((e) => blockModeAt(e, at) === "log");
+  const rules: GatewayRule[] = [];
+  if (blocking.length) rules.push(gatewayHttpPolicy(blocking, opts?.precedence === undefined ? undefined : { precedence: opts.precedence }));
+  if (logging.length) rules.push(gatewayLogPolicy(logging, blocking, opts?.precedence === undefined ? undefined : { precedence: opts.precedence + 1 }));
+  return rules;
 }
 
 /** `"method"` key with the given method value (a regex fragment), whitespace tolerant. */

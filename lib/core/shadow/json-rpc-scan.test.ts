@@ -52,6 +52,15 @@ describe("scanBody", () => {
       expect(scanBody(body)).toMatchObject([{ jsonrpc2: true, method: "ping", hasId: true, truncated: false }]);
     });
 
+    it("ends a string at the first quote after an even run of backslashes, however long the string", () => {
+      const long = "x".repeat(5000);
+      // "…\\" ends the string (two backslashes escape each other); "…\\\"…" does not (the third escapes the quote).
+      expect(scanBody(`{"note":"${long}\\\\","jsonrpc":"2.0","method":"ping"}`)).toMatchObject([{ jsonrpc2: true, method: "ping", extraKeys: true, truncated: false }]);
+      expect(scanBody(`{"note":"${long}\\\\\\","jsonrpc":"2.0","method":"ping"}`)).toMatchObject([{ jsonrpc2: false, method: "", truncated: true }]);
+      expect(scanBody(`{"note":"\\\\\\"","jsonrpc":"2.0","method":"ping"}`)).toMatchObject([{ jsonrpc2: true, method: "ping", truncated: false }]);
+      expect(scanBody(`{"a":{"b":"${long}\\"}"},"jsonrpc":"2.0","method":"tools/list"}`)).toMatchObject([{ jsonrpc2: true, method: "tools/list", truncated: false }]);
+    });
+
     it("reads a method or version written with escapes as empty", () => {
       expect(scanBody('{"jsonrpc":"2.0","method":"tools\\/list"}')).toMatchObject([{ jsonrpc2: true, method: "", truncated: false }]);
       expect(scanBody('{"jsonrpc":"2.0","method":"initialize","params":{"protocolVersion":"2025\\u002d06-18"}}')).toMatchObject([{ method: "initialize", protocolVersion: "" }]);

@@ -50,12 +50,18 @@ function skipWs(s: string, i: number): number {
   return i;
 }
 
-/** i at the opening quote; returns the index after the closing quote, or -1 when truncated. */
+/**
+ * i at the opening quote; returns the index after the closing quote, or -1 when truncated. The
+ * closing quote is the first one after an even run of backslashes (each backslash escapes the
+ * character after it); found with indexOf, as bodies carry long strings (tool arguments).
+ */
 function skipString(s: string, i: number): number {
-  for (let j = i + 1; j < s.length; j++) {
-    const c = s.charCodeAt(j);
-    if (c === 92 /* \ */) j++;
-    else if (c === 34 /* " */) return j + 1;
+  let q = s.indexOf('"', i + 1);
+  while (q >= 0) {
+    let k = q - 1;
+    while (k > i && s.charCodeAt(k) === 92 /* \ */) k--;
+    if ((q - 1 - k) % 2 === 0) return q + 1;
+    q = s.indexOf('"', q + 1);
   }
   return -1;
 }
@@ -96,17 +102,24 @@ function readSimpleString(s: string, i: number): string {
   return v.includes("\\") ? "" : v;
 }
 
-/** Key at i (opening quote) compared without allocating. */
-function keyIs(s: string, i: number, keyQuoted: string): boolean {
-  return s.startsWith(keyQuoted, i);
+/**
+ * The key between keyStart (opening quote) and keyEnd (after the closing quote) is keyQuoted:
+ * lengths first, then the characters between the quotes, without allocating (a call of
+ * startsWith per candidate key was a sixth of the scan).
+ */
+function keyIs(s: string, keyStart: number, keyEnd: number, keyQuoted: string): boolean {
+  const n = keyQuoted.length;
+  if (keyEnd - keyStart !== n) return false;
+  for (let k = 1; k < n - 1; k++) if (s.charCodeAt(keyStart + k) !== keyQuoted.charCodeAt(k)) return false;
+  return true;
 }
 
 /**
- * Scans an object at i; calls onKey(keyStart, valueStart) for each own key. onKey returns how to
- * continue: the index after the value, or -1 to skip the value generically.
- * Returns the index after the object, or -1 when truncated.
+ * Scans an object at i; calls onKey(keyStart, keyEnd, valueStart) for each own key (keyEnd: after
+ * its closing quote). onKey returns how to continue: the index after the value, or -1 to skip the
+ * value generically. Returns the index after the object, or -1 when truncated.
  */
-function scanObject(s: string, i: number, onKey: (keyStart: number, valueStart: number) => number): number {
+function scanObject(s: string, i: number, onKey: (keyStart: number, keyEnd: number, valueStart: number) => number): number {
   i = skipWs(s, i + 1);
   while (i < s.length) {
     const c = s.charCodeAt(i);
@@ -117,13 +130,13 @@ function scanObject(s: string, i: number, onKey: (keyStart: number, valueStart: 
     }
     if (c !== 34) return -1;
     const keyStart = i;
-    i = skipString(s, i);
-    if (i < 0) return -1;
-    i = skipWs(s, i);
+    const keyEnd = skipString(s, i);
+    if (keyEnd < 0) return -1;
+    i = skipWs(s, keyEnd);
     if (s.charCodeAt(i) !== 58 /* : */) return -1;
     i = skipWs(s, i + 1);
     if (i >= s.length) return -1;
-    let next = onKey(keyStart, i);
+    let next = onKey(keyStart, keyEnd, i);
     if (next === -1) next = skipValue(s, i);
     if (next < 0) return -1;
     i = skipWs(s, next);
@@ -138,41 +151,41 @@ function newMessage(): RpcMessage {
 const MCP_META_KEY = '"io.modelcontextprotocol/';
 
 function scanMessage(s: string, i: number, m: RpcMessage): number {
-  const end = scanObject(s, i, (k, v) => {
-    if (keyIs(s, k, '"jsonrpc"')) {
+  const end = scanObject(s, i, (k, ke, v) => {
+    if (keyIs(s, k, ke, '"jsonrpc"')) {
       m.jsonrpc2 = s.startsWith('"2.0"', v);
       return -1;
     }
-    if (keyIs(s, k, '"method"')) {
+    if (keyIs(s, k, ke, '"method"')) {
       m.method = readSimpleString(s, v);
       return -1;
     }
-    if (keyIs(s, k, '"id"')) {
+    if (keyIs(s, k, ke, '"id"')) {
       m.hasId = true;
       return -1;
     }
-    if (keyIs(s, k, '"params"')) {
+    if (keyIs(s, k, ke, '"params"')) {
       if (s.charCodeAt(v) !== 123) {
         m.paramsKind = 2;
         return -1;
       }
       m.paramsKind = 1;
-      const e = scanObject(s, v, (pk, pv) => {
-        if (keyIs(s, pk, '"protocolVersion"')) m.protocolVersion = readSimpleString(s, pv);
-        else if (keyIs(s, pk, '"clientInfo"')) m.clientInfo = s.charCodeAt(pv) === 123;
-        else if (keyIs(s, pk, '"name"')) m.paramsName = s.charCodeAt(pv) === 34;
-        else if (keyIs(s, pk, '"processId"') || keyIs(s, pk, '"rootUri"') || keyIs(s, pk, '"rootPath"') || keyIs(s, pk, '"workspaceFolders"')) m.lspMarkers = true;
-        else if (keyIs(s, pk, '"capabilities"')) {
+      const e = scanObject(s, v, (pk, pke, pv) => {
+        if (keyIs(s, pk, pke, '"protocolVersion"')) m.protocolVersion = readSimpleString(s, pv);
+        else if (keyIs(s, pk, pke, '"clientInfo"')) m.clientInfo = s.charCodeAt(pv) === 123;
+        else if (keyIs(s, pk, pke, '"name"')) m.paramsName = s.charCodeAt(pv) === 34;
+        else if (keyIs(s, pk, pke, '"processId"') || keyIs(s, pk, pke, '"rootUri"') || keyIs(s, pk, pke, '"rootPath"') || keyIs(s, pk, pke, '"workspaceFolders"')) m.lspMarkers = true;
+        else if (keyIs(s, pk, pke, '"capabilities"')) {
           if (s.charCodeAt(pv) !== 123) return -1;
           m.capabilities = true;
-          return scanObject(s, pv, (ck) => {
-            if (keyIs(s, ck, '"textDocument"') || keyIs(s, ck, '"workspace"')) m.lspMarkers = true;
+          return scanObject(s, pv, (ck, cke) => {
+            if (keyIs(s, ck, cke, '"textDocument"') || keyIs(s, ck, cke, '"workspace"')) m.lspMarkers = true;
             return -1;
           });
-        } else if (keyIs(s, pk, '"_meta"')) {
+        } else if (keyIs(s, pk, pke, '"_meta"')) {
           if (s.charCodeAt(pv) !== 123) return -1;
           return scanObject(s, pv, (mk) => {
-            if (keyIs(s, mk, MCP_META_KEY)) m.mcpMeta = true;
+            if (s.startsWith(MCP_META_KEY, mk)) m.mcpMeta = true;
             return -1;
           });
         }
@@ -181,27 +194,27 @@ function scanMessage(s: string, i: number, m: RpcMessage): number {
       if (e < 0) m.truncated = true;
       return e;
     }
-    if (keyIs(s, k, '"result"')) {
+    if (keyIs(s, k, ke, '"result"')) {
       m.result = true;
       if (s.charCodeAt(v) !== 123) return -1;
-      const e = scanObject(s, v, (rk) => {
-        if (keyIs(s, rk, '"role"')) m.resultKeys |= R_ROLE;
-        else if (keyIs(s, rk, '"content"')) m.resultKeys |= R_CONTENT;
-        else if (keyIs(s, rk, '"model"')) m.resultKeys |= R_MODEL;
-        else if (keyIs(s, rk, '"roots"')) m.resultKeys |= R_ROOTS;
-        else if (keyIs(s, rk, '"action"')) m.resultKeys |= R_ACTION;
-        else if (keyIs(s, rk, '"protocolVersion"')) m.resultKeys |= R_PROTOCOL_VERSION;
-        else if (keyIs(s, rk, '"serverInfo"')) m.resultKeys |= R_SERVER_INFO;
-        else if (keyIs(s, rk, '"tools"')) m.resultKeys |= R_TOOLS;
-        else if (keyIs(s, rk, '"isError"')) m.resultKeys |= R_IS_ERROR;
-        else if (keyIs(s, rk, '"capabilities"')) m.resultKeys |= R_CAPABILITIES;
-        else if (!keyIs(s, rk, '"_meta"') && !keyIs(s, rk, '"stopReason"')) m.resultKeys |= R_OTHER;
+      const e = scanObject(s, v, (rk, rke) => {
+        if (keyIs(s, rk, rke, '"role"')) m.resultKeys |= R_ROLE;
+        else if (keyIs(s, rk, rke, '"content"')) m.resultKeys |= R_CONTENT;
+        else if (keyIs(s, rk, rke, '"model"')) m.resultKeys |= R_MODEL;
+        else if (keyIs(s, rk, rke, '"roots"')) m.resultKeys |= R_ROOTS;
+        else if (keyIs(s, rk, rke, '"action"')) m.resultKeys |= R_ACTION;
+        else if (keyIs(s, rk, rke, '"protocolVersion"')) m.resultKeys |= R_PROTOCOL_VERSION;
+        else if (keyIs(s, rk, rke, '"serverInfo"')) m.resultKeys |= R_SERVER_INFO;
+        else if (keyIs(s, rk, rke, '"tools"')) m.resultKeys |= R_TOOLS;
+        else if (keyIs(s, rk, rke, '"isError"')) m.resultKeys |= R_IS_ERROR;
+        else if (keyIs(s, rk, rke, '"capabilities"')) m.resultKeys |= R_CAPABILITIES;
+        else if (!keyIs(s, rk, rke, '"_meta"') && !keyIs(s, rk, rke, '"stopReason"')) m.resultKeys |= R_OTHER;
         return -1;
       });
       if (e < 0) m.truncated = true;
       return e;
     }
-    if (!keyIs(s, k, '"error"')) m.extraKeys = true;
+    if (!keyIs(s, k, ke, '"error"')) m.extraKeys = true;
     return -1;
   });
   if (end < 0) m.truncated = true;

@@ -1,11 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { digestsEqual, generateTokenSecret, hashTokenSecret, looksLikeTokenSecret, visiblePrefix } from "./secret";
+import { digestsEqual, generateSecret, generateTokenSecret, hashTokenSecret, looksLikeTokenSecret, visiblePrefix } from "./secret";
 
 describe("API token secrets", () => {
   it("are pcs_ plus 32 URL-safe characters, and never repeat", () => {
     const secrets = new Set(Array.from({ length: 200 }, generateTokenSecret));
     expect(secrets.size).toBe(200);
     for (const s of secrets) expect(looksLikeTokenSecret(s)).toBe(true);
+  });
+
+  it("of another kind take their own prefix and the same 192 random bits", () => {
+    const other = generateSecret("pcl_");
+    expect(other).toMatch(/^pcl_[A-Za-z0-9_-]{32}$/);
+    expect(looksLikeTokenSecret(other)).toBe(false);
+    expect(visiblePrefix(other)).toBe(other.slice(0, 12));
   });
 
   it("hash to the SHA-256 hex digest (a known vector)", async () => {

@@ -10,8 +10,13 @@ export const TOKEN_PREFIX = "pcs_";
 export const VISIBLE_PREFIX_LENGTH = 12;
 const SECRET_PATTERN = /^pcs_[A-Za-z0-9_-]{32}$/;
 
+/** `prefix` + 24 random bytes as base64url: API tokens, and other secrets of the same strength (a 4-character prefix keeps the visible prefix meaningful). */
+export function generateSecret(prefix: string): string {
+  return prefix + base64urlEncode(crypto.getRandomValues(new Uint8Array(24)));
+}
+
 export function generateTokenSecret(): string {
-  return TOKEN_PREFIX + base64urlEncode(crypto.getRandomValues(new Uint8Array(24)));
+  return generateSecret(TOKEN_PREFIX);
 }
 
 export function looksLikeTokenSecret(value: string): boolean {

@@ -12,6 +12,8 @@ import type { Env } from "./env";
 import { authorize, oauthCallback } from "./routes/authorize";
 import { declaredTooLarge, handleMcp, rebindingRefusal } from "./routes/mcp";
 import { handleLlm } from "./routes/llm";
+import { proofKeys } from "./routes/proof-keys";
+import { PROOF_JWKS_PATH } from "@core/proof/verify";
 import { deadLettersStatus, eventsStatus, portalStatus } from "./routes/events-status";
 import { consumeEvents } from "./events/consumer";
 import { grantLifetimePolicy, registrationPolicy } from "./oauth-policy";
@@ -104,6 +106,8 @@ export default {
     const { pathname } = url;
     // The console's endpoints need no OAuth: bundles carry their own signature, status reads the console signs with the edge secret.
     if (pathname.startsWith("/_portcullis/")) return defaultFetch(request, env);
+    // The upstream proofs' public keys: no credential, no OAuth (routes/proof-keys.ts).
+    if (pathname === PROOF_JWKS_PATH) return proofKeys(request, env);
     // The LLM gateway authenticates with API tokens itself (no OAuth) and fails closed on its own.
     if (pathname.startsWith("/llm/")) return handleLlm(request, env, ctx);
     const isMcp = pathname === "/mcp" || pathname.startsWith("/mcp/");

@@ -8,6 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { ErrorCode, isInitializeRequest, McpError, type ClientCapabilities, type Implementation, type InitializeRequest, type ServerCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { indexBundle } from "@core/bundle/bundle-index";
+import { publicOrigin } from "./auth";
 import { storedActive } from "./config";
 import type { Env } from "./env";
 import { SESSION_CONTEXT_HEADER, type SessionContext } from "./session/context";
@@ -49,6 +50,7 @@ export class McpSession extends DurableObject<Env> {
     if (!ctx) return jsonRpcError(400, ErrorCode.InvalidRequest, "missing session context");
     this.lastActivity = Date.now();
     this.session.clientIp = ctx.clientIp;
+    this.session.origin = publicOrigin(request, this.env);
     await this.refreshConfig(ctx.bundleVersion);
 
     let parsedBody: unknown;

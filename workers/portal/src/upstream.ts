@@ -58,6 +58,8 @@ export interface UpstreamOptions {
   headers: Record<string, string>;
   clientInfo: Implementation;
   capabilities: ClientCapabilities;
+  /** The fetch every request of the connection goes through (the session path's adds a fresh proof to each: upstream-proof.ts). */
+  fetch?: typeof fetch;
 }
 
 /** A connected client (initialize done). The caller installs handlers before connecting via `configure`. */
@@ -66,8 +68,11 @@ export async function connectUpstream(options: UpstreamOptions, configure: (clie
   configure(client);
   const url = new URL(options.server.url);
   const requestInit: RequestInit = { headers: options.headers };
+  const base = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const transport =
-    options.server.transport === "sse" ? new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: (u, init) => fetch(u, { ...init, headers: { ...options.headers, ...Object.fromEntries(new Headers(init?.headers).entries()) } }) } }) : new StreamableHTTPClientTransport(url, { requestInit });
+    options.server.transport === "sse"
+      ? new SSEClientTransport(url, { requestInit, fetch: base, eventSourceInit: { fetch: (u, init) => base(u, { ...init, headers: { ...options.headers, ...Object.fromEntries(new Headers(init?.headers).entries()) } }) } })
+      : new StreamableHTTPClientTransport(url, { requestInit, fetch: base });
   await client.connect(transport, { timeout: 15_000 });
   return client;
 }
@@ -78,6 +83,8 @@ export interface UpstreamSessionRecord {
   url: string;
   sessionId: string;
   protocolVersion: string | null;
+  /** The portal origin the session's proofs named: what ending it later (from a fresh object) names too. Absent in records made before proofs. */
+  issuer?: string;
 }
 
 const TERMINATE_TIMEOUT_MS = 5_000;

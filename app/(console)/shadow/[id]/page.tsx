@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { BackToShadow } from "@/components/shadow/back-link";
 import { connection } from "next/server";
 import { SEVERITY_TONE, stateLabel, stateTone, utc } from "@/components/shadow/format";
 import { TriageForm } from "@/components/shadow/triage-form";
@@ -14,6 +15,7 @@ import { MCP_THRESHOLD } from "@core/shadow/detect";
 import type { FindingDetailOutput } from "@/lib/shadow/schemas";
 import { approveFindingAction, triageFindingAction } from "../actions";
 import { count } from "@core/text/count";
+import { defaultEnforceDate, formatEnforceDate, rolloutStatus } from "@/lib/shadow/rollout";
 
 export const metadata: Metadata = { title: "Shadow MCP finding" };
 
@@ -25,7 +27,9 @@ const EVENT_LABEL: Record<string, string> = {
   note: "Note",
   blocked: "Blocked",
   unblocked: "Unblocked",
+  rollout: "Block rollout changed",
   registered: "Registration requested",
+  rekeyed: "Keyed by what it launches",
 };
 
 function describeEvent(e: FindingDetailOutput["timeline"][number]): string {
@@ -40,7 +44,16 @@ function describeEvent(e: FindingDetailOutput["timeline"][number]): string {
       return d.assignee ? `to ${String(d.assignee)}` : "unassigned";
     case "blocked":
     case "unblocked":
-      return d.origin ? `${String(d.origin)}${String(d.pathPrefix ?? "")}` : "";
+      return d.origin ? `${String(d.origin)}${String(d.pathPrefix ?? "")}${d.mode === "log" ? ` — logging first, ${d.enforceAt ? `blocks on ${formatEnforceDate(new Date(String(d.enforceAt)))}` : "no date set"}` : ""}` : "";
+    case "rollout": {
+      const side = (r: unknown) => {
+        const v = (r ?? {}) as { mode?: string; enforceAt?: string | null };
+        return v.mode === "log" ? (v.enforceAt ? `logging until ${formatEnforceDate(new Date(v.enforceAt))}` : "logging (no date)") : "blocking";
+      };
+      return `${side(d.from)} → ${side(d.to)}`;
+    }
+    case "rekeyed":
+      return `was ${String(d.from)}: scans of the same server with other arguments now merge here`;
     default:
       return "";
   }
@@ -81,11 +94,7 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
 
   return (
     <div className="space-y-6">
-      <p className="text-sm">
-        <Link href="/shadow" className="text-indigo-700 underline">
-          ← Shadow MCP
-        </Link>
-      </p>
+      <BackToShadow />
       <PageHeader
         title={f.kind === "remote" ? `Shadow MCP server ${f.host ?? ""}` : `Local MCP server ${f.names[0] ?? ""}`}
         description={<span className="break-all font-mono text-xs">{title}</span>}
@@ -128,6 +137,15 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
                 <dd>{f.vendor ?? (f.kind === "remote" ? "unknown" : "local process")}</dd>
               </div>
             </dl>
+            {f.block && (
+              <p className="mt-3 text-sm">
+                Block-list entry <span className="font-mono text-xs">{f.block.origin}{f.block.pathPrefix}</span>:{" "}
+                <Badge tone={f.block.effectiveMode === "log" ? "amber" : "indigo"}>{rolloutStatus(f.block, new Date()).label}</Badge>{" "}
+                <Link className="text-indigo-700 underline" href={`/shadow/blocks/${f.block.id}`}>
+                  Who would be cut off, notify them, change the rollout
+                </Link>
+              </p>
+            )}
             {f.serverId && (
               <p className="mt-3 text-sm">
                 Registration request:{" "}
@@ -210,6 +228,8 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
                 people={people}
                 triage={triageFindingAction}
                 approve={approveFindingAction}
+                block={f.block ? { mode: f.block.mode, enforceAt: f.block.enforceAt } : null}
+                defaultEnforceDate={defaultEnforceDate(new Date())}
               />
             </Card>
           )}

@@ -36,6 +36,8 @@ export class SessionState {
    * one caller; should they interleave from two addresses, a decision may see the other one's.
    */
   clientIp: string | null = null;
+  /** The portal's public origin as the latest request reached it: the issuer of the upstream proofs this session sends. */
+  origin = "";
   index?: BundleIndex;
   upstreams = new Map<string, Promise<Upstream>>();
   clientCapabilities: ClientCapabilities = {};

@@ -19,6 +19,7 @@ import { toolHash } from "@core/tools/tool-hash";
 import type { McpToolDefinition } from "@core/tools/tool-types";
 import { storedActive } from "../config";
 import { closeUpstream, connectUpstream, terminateUpstreamSession, upstreamHeaders, upstreamSession, type UpstreamSessionRecord } from "../upstream";
+import { fetchWithProof, portalProof, proofHeader, userSubject, type ProofContext } from "../upstream-proof";
 import { blockedError } from "./errors";
 import type { LiveTool, SessionState, Upstream } from "./state";
 
@@ -38,10 +39,11 @@ export function connectedUpstream(s: SessionState, server: BundleServer): Promis
       if (s.clientCapabilities.elicitation) capabilities.elicitation = s.clientCapabilities.elicitation;
       if (s.clientCapabilities.roots) capabilities.roots = s.clientCapabilities.roots;
       const holder: Partial<Upstream> = { server };
-      const client = await connectUpstream({ server, headers, clientInfo: s.clientInfo, capabilities }, (c) => configureUpstream(s, c, holder, capabilities));
+      const fetch = fetchWithProof(server, s.env.PORTCULLIS_EDGE_SECRET, () => sessionProof(s));
+      const client = await connectUpstream({ server, headers, clientInfo: s.clientInfo, capabilities, fetch }, (c) => configureUpstream(s, c, holder, capabilities));
       holder.client = client;
       const session = upstreamSession(server, client);
-      if (session) await s.ctx.storage.put(`${UPSTREAM_KEY}${server.id}`, session);
+      if (session) await s.ctx.storage.put(`${UPSTREAM_KEY}${server.id}`, { ...session, issuer: s.origin } satisfies UpstreamSessionRecord);
       if (s.logLevel && client.getServerCapabilities()?.logging) await client.setLoggingLevel(s.logLevel as never).catch(() => undefined);
       return holder as Upstream;
     })();
@@ -50,6 +52,12 @@ export function connectedUpstream(s: SessionState, server: BundleServer): Promis
     upstream.catch(() => s.upstreams.delete(server.id));
   }
   return upstream;
+}
+
+/** The session's caller as upstream proofs name them (read per request: teams follow the bundle); the portal itself once the user is gone. */
+function sessionProof(s: SessionState): ProofContext {
+  const user = s.owner && s.index?.usersById.get(s.owner.userId);
+  return user && s.index ? { issuer: s.origin, subject: userSubject(s.index, user) } : portalProof(s.origin);
 }
 
 /** Server-to-client traffic from the upstream goes to the caller, on the stream of the request that caused it. */
@@ -115,7 +123,11 @@ export async function endStoredUpstreams(s: SessionState): Promise<void> {
     [...stored.values()].map(async (record) => {
       // A server no longer published: its credential is gone, and so is the reason to call it.
       const server = active?.bundle.servers.find((srv) => srv.id === record.serverId && srv.url === record.url);
-      if (server) await terminateUpstreamSession(record, await upstreamHeaders(server, s.env.PORTCULLIS_EDGE_SECRET));
+      if (!server) return;
+      // An alarm of a fresh object knows no request: the issuer the session's proofs named.
+      const issuer = s.origin || record.issuer || s.env.PORTCULLIS_PUBLIC_URL;
+      const proof = issuer ? await proofHeader(server, s.env.PORTCULLIS_EDGE_SECRET, portalProof(issuer)) : {};
+      await terminateUpstreamSession(record, { ...(await upstreamHeaders(server, s.env.PORTCULLIS_EDGE_SECRET)), ...proof });
     }),
   );
   await s.ctx.storage.deleteAlarm();

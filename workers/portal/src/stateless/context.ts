@@ -4,6 +4,8 @@ import type { BundleServer, CodemodeShape } from "@core/bundle/schema";
 import type { McpEventCaller, McpEventOutcome } from "@core/events/mcp-event";
 import type { ClientInfo, StatelessRequest } from "@core/mcp/stateless";
 import type { Env } from "../env";
+import { publicOrigin } from "../auth";
+import { userSubject } from "../upstream-proof";
 import { admitCall } from "../limits";
 import { Denied, PortalErrorCode } from "../session/errors";
 import { msSetting } from "../settings";
@@ -65,6 +67,7 @@ export function linkOptions(request: Request, env: Env, who: StatelessContext, r
     env,
     server,
     callerKey: `${who.caller.user.id}\u0000${who.caller.tokenId ?? "oauth"}`,
+    proof: { issuer: publicOrigin(request, env), subject: userSubject(who.config, who.caller.user) },
     clientInfo: rpc.clientInfo ?? { name: "portcullis-stateless-client", version: "0" },
     clientCapabilities: rpc.clientCapabilities,
     timeoutMs: msSetting(env.PORTCULLIS_UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS),

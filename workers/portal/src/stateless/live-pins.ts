@@ -9,6 +9,7 @@
 import type { BundleServer } from "@core/bundle/schema";
 import { toolHash } from "@core/tools/tool-hash";
 import type { McpToolDefinition } from "@core/tools/tool-types";
+import { portalProof } from "../upstream-proof";
 import { callUpstream, type CallOptions } from "./upstream-link";
 
 const DEFAULT_RECHECK_MS = 60_000;
@@ -36,7 +37,8 @@ async function list(options: Omit<CallOptions, "callerKey">): Promise<Map<string
   const hashes = new Map<string, string>();
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const answer = await callUpstream({ ...options, callerKey: "portal:pin-check" }, "tools/list", cursor ? { cursor } : {});
+    // The portal's own listing, in its own upstream session: its proofs name the portal, not the caller who happened to trigger it.
+    const answer = await callUpstream({ ...options, callerKey: "portal:pin-check", proof: portalProof(options.proof.issuer) }, "tools/list", cursor ? { cursor } : {});
     if (answer.message.error) throw new Error(`tools/list: ${answer.message.error.message}`);
     const result = answer.message.result ?? {};
     const tools = Array.isArray(result.tools) ? (result.tools as McpToolDefinition[]) : [];

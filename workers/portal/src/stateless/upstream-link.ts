@@ -9,6 +9,7 @@
 import type { BundleServer } from "@core/bundle/schema";
 import { STATELESS_PROTOCOL_VERSION, statelessRequest, type ClientInfo } from "@core/mcp/stateless";
 import { upstreamHeaders } from "../upstream";
+import { proofHeader, type ProofContext } from "../upstream-proof";
 import { blockedError, RpcError, PortalErrorCode } from "../session/errors";
 
 /** What the portal asks an upstream session for: the newest session revision. */
@@ -59,6 +60,8 @@ export interface CallOptions {
   server: BundleServer;
   /** Whose upstream session this is: user and credential (never shared between callers). */
   callerKey: string;
+  /** Who the proof on each upstream request names (upstream-proof.ts): a fresh proof per request. */
+  proof: ProofContext;
   clientInfo: ClientInfo;
   clientCapabilities: Record<string, unknown>;
   timeoutMs: number;
@@ -94,7 +97,7 @@ export async function callUpstream(options: CallOptions, method: string, params:
       const id = nextId++;
       const sessionHeaders = { ...headers, "mcp-protocol-version": link.protocolVersion, ...(link.sessionId ? { "mcp-session-id": link.sessionId } : {}) };
       // Cancelled by the caller: a session upstream hears it as the 2025 revisions say (closing the stream is not enough there).
-      const cancel = () => void send(server, sessionHeaders, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id, reason: "cancelled by the client" } }, OPEN_TIMEOUT_MS).then((r) => r.body?.cancel(), () => undefined);
+      const cancel = () => void send(server, sessionHeaders, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id, reason: "cancelled by the client" } }, OPEN_TIMEOUT_MS, options).then((r) => r.body?.cancel(), () => undefined);
       options.signal?.addEventListener("abort", cancel, { once: true });
       try {
         return await post(server, sessionHeaders, id, { jsonrpc: "2.0", id, method, params: sessionParams }, options, link);
@@ -157,7 +160,7 @@ async function discover(server: BundleServer, headers: Record<string, string>, o
   try {
     res = await fetch(server.url, {
       method: "POST",
-      headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream", ...request.headers },
+      headers: { ...headers, ...(await proofHeader(server, options.env.PORTCULLIS_EDGE_SECRET, options.proof)), "content-type": "application/json", accept: "application/json, text/event-stream", ...request.headers },
       body: request.body,
       signal: AbortSignal.timeout(OPEN_TIMEOUT_MS),
     });
@@ -194,23 +197,25 @@ function linkFor(key: string, server: BundleServer, headers: Record<string, stri
 /** initialize, then notifications/initialized: an upstream session for one caller. */
 async function openSession(server: BundleServer, headers: Record<string, string>, options: CallOptions): Promise<Link> {
   const init = { jsonrpc: "2.0" as const, id: nextId++, method: "initialize", params: { protocolVersion: SESSION_VERSION, capabilities: {}, clientInfo: options.clientInfo } };
-  const res = await send(server, headers, init, OPEN_TIMEOUT_MS);
+  const res = await send(server, headers, init, OPEN_TIMEOUT_MS, options);
   const sessionId = res.headers.get("mcp-session-id");
   const answer = await readAnswer(server, res, init.id, undefined);
   if (answer.message.error) throw new RpcError(answer.message.error.code, answer.message.error.message, answer.message.error.data);
   const version = answer.message.result?.protocolVersion;
   const capabilities = answer.message.result?.capabilities;
   const link: Link = { sessionId, protocolVersion: typeof version === "string" ? version : SESSION_VERSION, capabilities: capabilities && typeof capabilities === "object" ? (capabilities as Capabilities) : {} };
-  const note = await send(server, { ...headers, "mcp-protocol-version": link.protocolVersion, ...(sessionId ? { "mcp-session-id": sessionId } : {}) }, { jsonrpc: "2.0", method: "notifications/initialized" }, OPEN_TIMEOUT_MS);
+  const note = await send(server, { ...headers, "mcp-protocol-version": link.protocolVersion, ...(sessionId ? { "mcp-session-id": sessionId } : {}) }, { jsonrpc: "2.0", method: "notifications/initialized" }, OPEN_TIMEOUT_MS, options);
   await note.body?.cancel();
   return link;
 }
 
-async function send(server: BundleServer, headers: Record<string, string>, body: string | JsonRpcMessage, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
+/** One POST to the upstream, with a proof of its own (a cancel or a refusal can come long after the call began). */
+async function send(server: BundleServer, headers: Record<string, string>, body: string | JsonRpcMessage, timeoutMs: number, options: Pick<CallOptions, "env" | "proof">, signal?: AbortSignal): Promise<Response> {
+  const proof = await proofHeader(server, options.env.PORTCULLIS_EDGE_SECRET, options.proof);
   try {
     return await fetch(server.url, {
       method: "POST",
-      headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      headers: { ...headers, ...proof, "content-type": "application/json", accept: "application/json, text/event-stream" },
       body: typeof body === "string" ? body : JSON.stringify(body),
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
     });
@@ -220,7 +225,7 @@ async function send(server: BundleServer, headers: Record<string, string>, body:
 }
 
 async function post(server: BundleServer, headers: Record<string, string>, id: number, body: string | JsonRpcMessage, options: CallOptions, link?: Link): Promise<UpstreamAnswer> {
-  const res = await send(server, headers, body, options.timeoutMs, options.signal);
+  const res = await send(server, headers, body, options.timeoutMs, options, options.signal);
   if (link?.sessionId && res.status === 404) {
     await res.body?.cancel();
     throw new SessionGone();
@@ -283,9 +288,9 @@ async function readAnswer(server: BundleServer, res: Response, id: number, optio
         if (!message) continue;
         if ((message.result !== undefined || message.error !== undefined) && message.id === id) return { message, text: data };
         if (message.method && message.id === undefined) options?.onNotification?.(message);
-        else if (message.method && message.id !== undefined && link && headers) {
+        else if (message.method && message.id !== undefined && link && headers && options) {
           const refusal = { jsonrpc: "2.0" as const, id: message.id, error: { code: -32601, message: `The portal does not relay ${message.method} on this path` } };
-          void send(server, { ...headers, "mcp-protocol-version": link.protocolVersion, ...(link.sessionId ? { "mcp-session-id": link.sessionId } : {}) }, refusal, OPEN_TIMEOUT_MS).then((r) => r.body?.cancel(), () => undefined);
+          void send(server, { ...headers, "mcp-protocol-version": link.protocolVersion, ...(link.sessionId ? { "mcp-session-id": link.sessionId } : {}) }, refusal, OPEN_TIMEOUT_MS, options).then((r) => r.body?.cancel(), () => undefined);
         }
       }
     }
