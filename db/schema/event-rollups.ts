@@ -2,7 +2,7 @@
  * Rollups of `mcp_events` and `llm_events` for charts and budgets, so that neither reads raw events
  * at scale: per UTC hour, day or ISO week (`bucket` is the hour's, day's or Monday's start), by the
  * dimensions the pages filter and group on. They are kept by statement-level triggers on the event
- * tables (db/migrations/0017_events-partitioned.sql), in the transaction of the insert and only from
+ * tables (db/migrations/0019_events-partitioned.sql), in the transaction of the insert and only from
  * the rows it really inserted (the transition table of `INSERT … ON CONFLICT DO NOTHING`), so a
  * redelivered or duplicated event is never counted twice, whatever wrote it (ingest, seeds, tests).
  *

@@ -143,7 +143,7 @@ export const mcpEvents = pgTable(
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    // Partitioned by day on `time` (db/migrations/0017_events-partitioned.sql): the key must hold it.
+    // Partitioned by day on `time` (db/migrations/0019_events-partitioned.sql): the key must hold it.
     // (time, id): also the order of keyset pages, newest first; by each indexed filter below.
     primaryKey({ name: "mcp_events_pkey", columns: [t.time, t.id] }),
     index("mcp_events_parent_idx").on(t.parentId).where(sql`${t.parentId} is not null`),

@@ -26,7 +26,7 @@ type TokenColumns = Record<"kind" | "input" | "output" | "cached" | "write", SQL
 
 /**
  * The tokens of LLM calls as the edge meters them (`totalTokens`, lib/core/llm/usage.ts): the database's
- * `portcullis_llm_tokens` (migration 0017, which the rollup triggers use too), on events or on a
+ * `portcullis_llm_tokens` (migration 0019, which the rollup triggers use too), on events or on a
  * rollup's sums (one provider kind per rollup row, so the sum of each call's tokens is this of the
  * row's sums).
  */

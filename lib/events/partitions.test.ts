@@ -60,7 +60,7 @@ describe.each(testDatabases())("event partitions on $name", (database) => {
   });
 });
 
-describe("migration 0017 (partitions and rollups) on PGlite", () => {
+describe("migration 0019 (partitions and rollups) on PGlite", () => {
   it("moves the events stored before it into day partitions and rolls them up", async () => {
     const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([import("@electric-sql/pglite"), import("drizzle-orm/pglite"), import("drizzle-orm/pglite/migrator")]);
     // The migrations up to 0016 only: the database as it was before events were partitioned.
@@ -70,7 +70,7 @@ describe("migration 0017 (partitions and rollups) on PGlite", () => {
       cpSync(MIGRATIONS_FOLDER, before, { recursive: true });
       const journalPath = path.join(before, "meta", "_journal.json");
       const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: { tag: string }[] };
-      const upTo = journal.entries.findIndex((e) => e.tag.startsWith("0017_"));
+      const upTo = journal.entries.findIndex((e) => e.tag.startsWith("0019_"));
       writeFileSync(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, upTo) }));
       const db = drizzle(client, { schema });
       await migrate(db, { migrationsFolder: before });

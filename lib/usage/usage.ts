@@ -149,7 +149,7 @@ export async function getUsage({ db, actor }: Ctx, rawQuery: unknown = {}, now: 
 // ------------------------------------------------------------------ from the rollups
 
 const MCP_COLUMNS = sql`bucket, server_slug, endpoint_server, tool, method, via, decision, calls, inner_calls, result_tokens, result_count`;
-/** Raw MCP events as rollup rows (db/migrations/0017: `portcullis_mcp_rollup`). */
+/** Raw MCP events as rollup rows (db/migrations/0019: `portcullis_mcp_rollup`). */
 const mcpRaw = (where: SQL) => sql`select date_trunc('hour', time, 'UTC') as bucket, server_slug, portcullis_endpoint_server(server_slug, endpoint) as endpoint_server,
     tool, method, via, decision, count(*) as calls, count(parent_id) as inner_calls, coalesce(sum(result_tokens), 0)::bigint as result_tokens, count(result_tokens) as result_count
   from ${mcpEvents} where ${where} group by 1, 2, 3, 4, 5, 6, 7`;
@@ -169,7 +169,7 @@ const MCP_BY_TEAM: RollupSource = { rollups: [{ grain: "day", table: mcpTeamRoll
 
 const LLM_COLUMNS = sql`bucket, provider_slug, provider_kind, model, decision, cache, calls, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_micro_usd`;
 /**
- * Raw LLM events as rows of an LLM rollup (db/migrations/0017: `portcullis_llm_rollup`): `also` the
+ * Raw LLM events as rows of an LLM rollup (db/migrations/0019: `portcullis_llm_rollup`): `also` the
  * rollup's further columns (the team of the team rollup, one row per team of the caller; the caller's
  * teams of the per-user rollup).
  */
@@ -216,7 +216,7 @@ const LLM_USER_TOTALS: RollupSource = {
 };
 
 /**
- * Tool lists as rows of `mcp_list_rollup_daily` (db/migrations/0017: `portcullis_mcp_rollup`): a
+ * Tool lists as rows of `mcp_list_rollup_daily` (db/migrations/0019: `portcullis_mcp_rollup`): a
  * server's own list (`plain`), each server's share of an aggregate list (`plain`) or of the catalog a
  * Code Mode list replaced (`codemode`), and the Code Mode lists themselves (`codemode_sent`).
  */

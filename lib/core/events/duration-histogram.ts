@@ -6,7 +6,7 @@
  *
  * Bucket 0 counts durations under 1 ms; bucket i (1…39) counts `DURATION_BOUNDS[i-1] <= ms <
  * DURATION_BOUNDS[i]`; bucket 40 counts `ms >= DURATION_BOUNDS[39]` (about 17.5 minutes). The
- * database makes the same buckets with `width_bucket` over the same bounds (migration 0017,
+ * database makes the same buckets with `width_bucket` over the same bounds (migration 0019,
  * `portcullis_duration_bucket`; a test proves they agree).
  */
 
