@@ -6,6 +6,8 @@ import { keyRingFromEnv } from "./secret-box";
 import { identitySyncIntervalMs, startIdentitySync } from "./config/identity-sync-job";
 import { reconcileIntervalMs, startReconcile } from "./config/reconcile-job";
 import { startSyncScheduler, syncIntervalMs } from "./servers/sync-job";
+import { eventRetentionDays } from "./events/retention";
+import { startEventRetention } from "./events/retention-job";
 
 export async function boot(): Promise<void> {
   ensureAuthSecret();
@@ -33,6 +35,13 @@ export async function boot(): Promise<void> {
     reconcileInterval
       ? `[portcullis] portals are checked every ${reconcileInterval / 1000} s: a missed version is pushed again, and their configuration renewed before it expires`
       : "[portcullis] portal reconcile is off: a portal that misses a push stays behind, and its configuration expires (PORTCULLIS_BUNDLE_TTL_HOURS)",
+  );
+  const retentionDays = eventRetentionDays();
+  startEventRetention();
+  console.log(
+    retentionDays
+      ? `[portcullis] audit and usage events are kept ${retentionDays} days (daily usage rollups for good): PORTCULLIS_EVENT_RETENTION_DAYS`
+      : "[portcullis] audit and usage events are kept forever (PORTCULLIS_EVENT_RETENTION_DAYS=0)",
   );
   const bootstrap = process.env.PORTCULLIS_ADMIN_TOKEN;
   if (bootstrap && bootstrap.length < MIN_BOOTSTRAP_TOKEN_LENGTH) {

@@ -8,3 +8,4 @@ export * from "./policies";
 export * from "./limits";
 export * from "./llm";
 export * from "./shadow";
+export * from "./event-rollups";

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, doublePrecision, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, doublePrecision, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 export const llmProviderKindEnum = pgEnum("llm_provider_kind", ["openai", "anthropic"]);
 
@@ -64,7 +64,7 @@ export const llmPrices = pgTable(
 export const llmEvents = pgTable(
   "llm_events",
   {
-    id: uuid("id").primaryKey(),
+    id: uuid("id").notNull(),
     time: timestamp("time", { withTimezone: true, mode: "string" }).notNull(),
     userId: uuid("user_id"),
     email: text("email"),
@@ -104,9 +104,9 @@ export const llmEvents = pgTable(
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    index("llm_events_time_idx").on(t.time, t.id),
-    index("llm_events_user_idx").on(t.userId, t.time),
-    index("llm_events_token_idx").on(t.tokenId, t.time),
+    // Partitioned by day on `time` like mcp_events: the key must hold it.
+    primaryKey({ name: "llm_events_pkey", columns: [t.time, t.id] }),
+    index("llm_events_user_idx").on(t.userId, t.time, t.id),
     index("llm_events_block_idx").on(t.blockId, t.time).where(sql`${t.blockId} is not null`),
   ],
 );

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { servers } from "./servers";
 import { teams } from "./teams";
 
@@ -92,13 +92,15 @@ export const portalStates = pgTable("portal_states", {
 
 /**
  * One row per MCP request seen by the portal (lib/core/events/schema.ts). The id comes from the edge and
- * is the idempotency key: a redelivered batch inserts nothing twice. No foreign keys: events must
- * outlive the users, tokens and servers they name.
+ * is the idempotency key, with the time (the table is partitioned by day on `time`, and a key must hold
+ * the partition key): the edge builds an event once, id and time together, and redelivers the same
+ * JSON, so a redelivered batch inserts nothing twice. No foreign keys: events must outlive the users,
+ * tokens and servers they name. Rollups for charts: db/schema/event-rollups.ts, kept by a trigger.
  */
 export const mcpEvents = pgTable(
   "mcp_events",
   {
-    id: uuid("id").primaryKey(),
+    id: uuid("id").notNull(),
     time: timestamp("time", { withTimezone: true, mode: "string" }).notNull(),
     userId: uuid("user_id"),
     email: text("email"),
@@ -141,12 +143,16 @@ export const mcpEvents = pgTable(
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    index("mcp_events_time_idx").on(t.time, t.id),
+    // Partitioned by day on `time` (db/migrations/0019_events-partitioned.sql): the key must hold it.
+    // (time, id): also the order of keyset pages, newest first; by each indexed filter below.
+    primaryKey({ name: "mcp_events_pkey", columns: [t.time, t.id] }),
     index("mcp_events_parent_idx").on(t.parentId).where(sql`${t.parentId} is not null`),
-    index("mcp_events_user_idx").on(t.userId, t.time),
-    index("mcp_events_server_idx").on(t.serverSlug, t.time),
-    index("mcp_events_decision_idx").on(t.decision, t.time),
+    index("mcp_events_user_idx").on(t.userId, t.time, t.id),
+    index("mcp_events_server_idx").on(t.serverSlug, t.time, t.id),
+    index("mcp_events_denied_idx").on(t.time, t.id).where(sql`${t.decision} = 'denied'`),
     index("mcp_events_block_idx").on(t.blockId, t.time).where(sql`${t.blockId} is not null`),
+    // One user's tool lists (Usage filtered by a user): a small share of their events.
+    index("mcp_events_user_lists_idx").on(t.userId, t.time).where(sql`${t.method} = 'tools/list'`),
   ],
 );
 

@@ -6,6 +6,8 @@ import { makeUser } from "@/testing/users";
 import { encodeCursor, listEvents } from "./list-events";
 import type { PortalEvent } from "@core/events/schema";
 import { makeEvent } from "@/testing/events";
+import { generateEdgeSecret, parseEdgeSecrets, signEventBody } from "@core/edge/secret";
+import { ingestEvents } from "./ingest-events";
 
 describe.each(testDatabases())("audit event queries on $name", (database) => {
   const { db } = useTestDatabase(database);
@@ -92,6 +94,55 @@ describe.each(testDatabases())("audit event queries on $name", (database) => {
     const second = await listEvents(sec, { limit: 200, cursor: first.nextCursor! });
     expect([...ids(first.events), ...ids(second.events)]).toEqual(ids((await listEvents(sec, { limit: 200 })).events));
     expect(second.events.slice(-4).map((e) => e.time)).toEqual([at(4), at(3), at(2), at(1)]);
+  });
+
+  it("pages through every event exactly once while new events arrive, unfiltered and by user", async () => {
+    const sec = await ctx();
+    const secrets = await parseEdgeSecrets(generateEdgeSecret());
+    const deliver = async (batch: PortalEvent[]) => {
+      const body = JSON.stringify({ events: batch });
+      await ingestEvents(db, { body, signature: await signEventBody(body, secrets), secrets });
+    };
+    const bob = crypto.randomUUID();
+    const start = Date.parse("2034-01-01T00:00:00.000Z");
+    const span = 3 * 86_400_000;
+    let n = 0;
+    // Over three days (three partitions), many sharing a time with another.
+    const timeAt = (i: number) => new Date(start + ((i * 7_919_000) % span) + (i % 3)).toISOString();
+    const make = (time: string) => makeEvent({ time, userId: n++ % 2 ? bob : alice });
+    const stored = Array.from({ length: 150 }, (_, i) => make(timeAt(Math.floor(i / 2))));
+    await deliver(stored);
+    const window = { from: new Date(start).toISOString(), to: new Date(start + span).toISOString() };
+
+    for (const filter of [{}, { user: bob }]) {
+      const expected = stored.filter((e) => e.time >= window.from && e.time < window.to && (!("user" in filter) || e.userId === bob));
+      const seen: string[] = [];
+      const above = new Set<string>();
+      const below = new Set<string>();
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 100; pages++) {
+        const page = await listEvents(sec, { ...window, ...filter, limit: 7, cursor });
+        seen.push(...ids(page.events));
+        if (!page.nextCursor) break;
+        cursor = page.nextCursor;
+        // While the reader pages: newer events arrive (above the cursor), and late ones of the window (some below it).
+        const last = page.events.at(-1)!;
+        const arrivals = [make(new Date(start + span - 1 - pages).toISOString()), make(new Date(Date.parse(last.time) - 1).toISOString()), make(last.time)];
+        await deliver(arrivals);
+        stored.push(...arrivals);
+        for (const e of arrivals) {
+          if (e.time < window.from || ("user" in filter && e.userId !== bob)) continue;
+          (e.time < last.time || (e.time === last.time && e.id < last.id) ? below : above).add(e.id);
+        }
+      }
+      expect(above.size).toBeGreaterThan(0);
+      expect(below.size).toBeGreaterThan(0);
+      expect(new Set(seen).size, JSON.stringify(filter)).toBe(seen.length);
+      expect(seen, JSON.stringify(filter)).toEqual(expect.arrayContaining(ids(expected)));
+      expect(seen.filter((id) => above.has(id))).toEqual([]);
+      expect(seen.filter((id) => below.has(id)).sort()).toEqual([...below].sort());
+      expect(seen).toHaveLength(expected.length + below.size);
+    }
   });
 
   it("refuses a cursor it did not make, and out-of-range limits", async () => {

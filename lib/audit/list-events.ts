@@ -24,15 +24,19 @@ const likeEscape = (text: string) => text.replace(/[%_\\]/g, "\\$&");
 
 /**
  * The portal's MCP events, newest first (time, then id, so rows with the same time page stably).
- * Keyset pagination on the (time, id) index: each page costs the same however deep it is.
+ * Keyset pagination on (time, id), never OFFSET: each page costs the same however deep it is. The
+ * table is partitioned by day: a `from`/`to` range reads only its days' partitions, and every
+ * partition has (time, id) and (user_id | server_slug | decision, time, id) indexes, so a page of
+ * the unfiltered log or of one of those filters is an ordered merge of index scans that stops after
+ * `limit` rows.
  */
 export async function listEvents({ db, actor }: Ctx, input: ListEventsQuery = {}): Promise<ListEventsOutput> {
   authorize(actor, "audit.read");
   const query = ListEventsQuery.parse(input);
   const conditions: SQL[] = [];
   if (query.user) {
-    const byEmail = ilike(mcpEvents.email, `%${likeEscape(query.user)}%`);
-    conditions.push(Uuid.safeParse(query.user).success ? or(eq(mcpEvents.userId, query.user), byEmail)! : byEmail);
+    // A user id walks the (user_id, time, id) index; an email part is a substring match over the range.
+    conditions.push(Uuid.safeParse(query.user).success ? eq(mcpEvents.userId, query.user) : ilike(mcpEvents.email, `%${likeEscape(query.user)}%`));
   }
   if (query.server) conditions.push(eq(mcpEvents.serverSlug, query.server));
   if (query.tool) conditions.push(or(eq(mcpEvents.tool, query.tool), eq(mcpEvents.prompt, query.tool), eq(mcpEvents.resourceUri, query.tool))!);

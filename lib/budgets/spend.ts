@@ -1,6 +1,6 @@
 /**
- * Spend against budgets, from the LLM events the portal delivered (`llm_events`), and the alerts
- * at 50, 80 and 100 % of a budget.
+ * Spend against budgets, from the LLM events the portal delivered (`llm_events`, summed through their
+ * daily rollups), and the alerts at 50, 80 and 100 % of a budget.
  *
  * What counts toward a budget in its current UTC period (lib/core/limits/windows.ts `periodOf`): the
  * allowed calls (`decision = 'allowed'`) whose time is in the period and whose caller matches the
@@ -12,8 +12,8 @@
  * Amounts: "usd" sums `cost_micro_usd` (an unpriced call adds nothing); "tokens" sums
  * `totalTokens` of lib/core/llm/usage.ts (what the edge meters) (input with cache reads and writes, plus output, each token once).
  */
-import { and, eq, sql, type SQL } from "drizzle-orm";
-import { type budgetAlerts, llmEvents, type Budget } from "@/db/schema";
+import { and, eq, sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { type budgetAlerts, llmTeamRollupDaily, llmUserTotalsDaily, type Budget } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import { toIso } from "@core/zod/helpers";
 import type { BudgetBaseline, BudgetSpec } from "@core/limits/schema";
@@ -22,23 +22,54 @@ import { limitSubjectNames, type LimitSubjectNames } from "../rate-limits/subjec
 import { listBudgetRows, toBudgetOutput } from "./store";
 import { toDisplayAmount, type BudgetAlertOutput, type BudgetStatusOutput } from "./schemas";
 
-/** SQL twin of `totalTokens` (lib/core/llm/usage.ts, what the edge meters): OpenAI's input already includes its cached tokens. */
-export const TOKENS = sql`case when ${llmEvents.providerKind} = 'openai'
-  then coalesce(${llmEvents.inputTokens}, 0) + coalesce(${llmEvents.outputTokens}, 0) + coalesce(${llmEvents.cacheWriteTokens}, 0)
-  else coalesce(${llmEvents.inputTokens}, 0) + coalesce(${llmEvents.outputTokens}, 0) + coalesce(${llmEvents.cachedInputTokens}, 0) + coalesce(${llmEvents.cacheWriteTokens}, 0) end`;
+type TokenColumns = Record<"kind" | "input" | "output" | "cached" | "write", SQLWrapper>;
 
-function subjectFilter(b: Budget): SQL {
+/**
+ * The tokens of LLM calls as the edge meters them (`totalTokens`, lib/core/llm/usage.ts): the database's
+ * `portcullis_llm_tokens` (migration 0019, which the rollup triggers use too), on events or on a
+ * rollup's sums (one provider kind per rollup row, so the sum of each call's tokens is this of the
+ * row's sums).
+ */
+export const tokensOf = (c: TokenColumns): SQL => sql`portcullis_llm_tokens(${c.kind}, ${c.input}, ${c.output}, ${c.cached}, ${c.write})`;
+
+
+/**
+ * A budget's spend in a period from the daily rollups (db/schema/event-rollups.ts), exactly what its
+ * events sum to: periods are whole UTC days (lib/core/limits/windows.ts), and a rollup row holds one
+ * day. A user's or a token's from the per-user totals (by their user or token index), a team's from the
+ * team rollup (a call counts once for each team of its caller), by its team index.
+ */
+async function spentIn(db: Queryable, b: Budget, window: PeriodWindow): Promise<number> {
+  const from = sql`${window.start.toISOString()}::timestamptz`;
+  const to = sql`${window.end.toISOString()}::timestamptz`;
+  // The per-user totals hold allowed calls' tokens and spend; the team rollup every call's, with its decision.
+  const byUser = (subject: SQL) =>
+    db
+      .select({ spent: sql<string>`coalesce(sum(${b.metric === "usd" ? llmUserTotalsDaily.costMicroUsd : llmUserTotalsDaily.tokens}), 0)::bigint`.mapWith(Number) })
+      .from(llmUserTotalsDaily)
+      .where(and(subject, sql`${llmUserTotalsDaily.bucket} >= ${from}`, sql`${llmUserTotalsDaily.bucket} < ${to}`));
+  const t = llmTeamRollupDaily;
+  let rows: { spent: number }[];
   switch (b.subjectType) {
     case "user":
-      return eq(llmEvents.userId, b.subjectUserId!);
+      rows = await byUser(eq(llmUserTotalsDaily.userId, b.subjectUserId!));
+      break;
     case "token":
-      return eq(llmEvents.tokenId, b.subjectTokenId!);
-    case "team":
-      return sql`${llmEvents.teamIds} @> array[${b.subjectTeamId!}]::uuid[]`;
+      rows = await byUser(eq(llmUserTotalsDaily.tokenId, b.subjectTokenId!));
+      break;
+    case "team": {
+      const amount = b.metric === "usd" ? sql`${t.costMicroUsd}` : tokensOf({ kind: t.providerKind, input: t.inputTokens, output: t.outputTokens, cached: t.cachedInputTokens, write: t.cacheWriteTokens });
+      rows = await db
+        .select({ spent: sql<string>`coalesce(sum(${amount}), 0)::bigint`.mapWith(Number) })
+        .from(t)
+        .where(and(eq(t.teamId, b.subjectTeamId!), eq(t.decision, "allowed"), sql`${t.bucket} >= ${from}`, sql`${t.bucket} < ${to}`));
+      break;
+    }
     case "everyone":
-      // The table's check constraint refuses budgets for everyone; match nothing rather than everything.
-      return sql`false`;
+      // The table's check constraint refuses budgets for everyone; count nothing rather than everything.
+      return 0;
   }
+  return rows[0]?.spent ?? 0;
 }
 
 export interface BudgetSpend {
@@ -50,26 +81,14 @@ export interface BudgetSpend {
 
 /**
  * Spend of each budget in its period containing `now` (stored units: tokens or micro-dollars).
- * One query per budget, in turn: each can use the (user_id, time) or (token_id, time) index, and
- * a transaction's single connection is never asked to run two queries at once.
+ * One query per budget, in turn: a transaction's single connection is never asked to run two
+ * queries at once.
  */
 export async function measureBudgets(db: Queryable, rows: readonly Budget[], now: Date): Promise<BudgetSpend[]> {
   const out: BudgetSpend[] = [];
   for (const budget of rows) {
     const window = periodOf(budget.period, now);
-    const amount = budget.metric === "usd" ? sql`coalesce(${llmEvents.costMicroUsd}, 0)` : TOKENS;
-    const [row] = await db
-      .select({ spent: sql<string>`coalesce(sum(${amount}), 0)::bigint`.mapWith(Number) })
-      .from(llmEvents)
-      .where(
-        and(
-          eq(llmEvents.decision, "allowed"),
-          sql`${llmEvents.time} >= ${window.start.toISOString()}::timestamptz`,
-          sql`${llmEvents.time} < ${window.end.toISOString()}::timestamptz`,
-          subjectFilter(budget),
-        ),
-      );
-    out.push({ budget, window, spent: row?.spent ?? 0 });
+    out.push({ budget, window, spent: await spentIn(db, budget, window) });
   }
   return out;
 }

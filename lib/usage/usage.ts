@@ -2,8 +2,12 @@
  * Usage: what MCP results cost in model context, and what LLM calls cost in tokens and dollars,
  * from the events the portal delivered (`mcp_events`, `llm_events`).
  *
- * Every query is one SQL aggregate (group by) bounded by the time range, so it walks the
- * (time, id) index — or the (user_id, time) index when a user is named — never the whole table.
+ * Figures come from the events' rollups (db/schema/event-rollups.ts, read over the range by
+ * lib/events/rollup-source.ts): everyone's by week, day and hour, a team's and a user's by week or
+ * day, tool lists by day, and raw events only for a part of the range that no whole bucket covers
+ * (one user's tool lists from their events, which are few). Each side (MCP, LLM, tool lists) is one
+ * statement over those rows. Tool lists count every list in the range (their average and the latest
+ * per server).
  *
  * Who sees what: callers with `usage.read-all` (security, admin) see everyone's usage and may
  * filter by user and team. Everyone else sees only their own: `userId` is forced to the caller's
@@ -15,16 +19,36 @@
  *   what the result puts into the model's context; for tools/list, the whole tool list). The
  *   server of a request is its `server_slug`, or for requests the portal answers itself (tools/list)
  *   on a server's own endpoint `/mcp/{slug}`, that slug; at the aggregate `/mcp` it is null.
- * - LLM: every call counts as a call; tokens (`TOKENS`, lib/budgets/spend.ts, the edge's
+ * - LLM: every call counts as a call; tokens (`tokensOf`, lib/budgets/spend.ts, the edge's
  *   `totalTokens`) and `cost_micro_usd` count only allowed calls, exactly as budgets count spend.
  *   A team's figures sum every call whose caller belonged to it (`team_ids`), so a call by someone
  *   in two teams counts for both.
  */
-import { and, asc, desc, eq, gte, isNotNull, isNull, lt, sql, type SQL } from "drizzle-orm";
-import { llmEvents, mcpEvents, teams, users } from "@/db/schema";
+import { and, sql, type SQL } from "drizzle-orm";
+import {
+  llmEvents,
+  llmRollupDaily,
+  llmRollupHourly,
+  llmTeamRollupDaily,
+  llmTeamRollupWeekly,
+  llmUserRollupDaily,
+  llmUserTotalsDaily,
+  llmUserTotalsWeekly,
+  mcpEvents,
+  mcpListRollupDaily,
+  mcpRollupDaily,
+  mcpRollupHourly,
+  mcpRollupWeekly,
+  mcpTeamRollupDaily,
+  mcpUserRollupDaily,
+  teams,
+  users,
+} from "@/db/schema";
+import { PgTransaction } from "drizzle-orm/pg-core";
 import type { Queryable } from "@/db/client";
 import { authorize, can } from "../auth/actor";
-import { TOKENS } from "@/lib/budgets/spend";
+import { tokensOf } from "@/lib/budgets/spend";
+import { rollupRange, type RollupSource } from "@/lib/events/rollup-source";
 import type { Ctx } from "../context";
 import { ForbiddenError, ValidationError } from "../errors";
 import { endOfBound, rangeProblem, startOfBound, USAGE_DEFAULT_DAYS, USAGE_TOP, UsageQuery, type UsageOutput } from "./schemas";
@@ -49,38 +73,6 @@ function daysOf(from: Date, to: Date): string[] {
   return Array.from({ length: (last - first) / DAY_MS + 1 }, (_, i) => new Date(first + i * DAY_MS).toISOString().slice(0, 10));
 }
 
-const num = (expr: SQL) => sql`${expr}`.mapWith(Number);
-const count = () => num(sql`count(*)::int`);
-
-// The server of an MCP request: tools/list is answered by the portal and recorded without a server;
-// on a server's own endpoint (/mcp/{slug}) the list is that server's.
-const MCP_SERVER = sql<string | null>`coalesce(${mcpEvents.serverSlug}, substring(${mcpEvents.endpoint} from '^/mcp/([a-z0-9-]+)$'))`;
-const CONTEXT_TOKENS = num(sql`coalesce(sum(${mcpEvents.resultTokens}), 0)::bigint`);
-
-const LLM_ALLOWED = sql`${llmEvents.decision} = 'allowed'`;
-const LLM_TOKENS = num(sql`coalesce(sum(${TOKENS}) filter (where ${LLM_ALLOWED}), 0)::bigint`);
-const LLM_COST = num(sql`coalesce(sum(${llmEvents.costMicroUsd}) filter (where ${LLM_ALLOWED}), 0)::bigint`);
-
-const mcpDay = sql<string>`to_char(${mcpEvents.time} at time zone 'UTC', 'YYYY-MM-DD')`;
-const llmDay = sql<string>`to_char(${llmEvents.time} at time zone 'UTC', 'YYYY-MM-DD')`;
-
-/** Per server: how many lists, their average tokens, and the latest one's (newest first by time, then id). */
-function summarizeLists(rows: { server: string | null; tokens: number; time: string; id: string }[]): { server: string | null; lists: number; avgTokens: number; lastTokens: number }[] {
-  const by = new Map<string | null, { n: number; sum: number; last: { time: string; id: string; tokens: number } }>();
-  for (const r of rows) {
-    const s = by.get(r.server);
-    if (!s) by.set(r.server, { n: 1, sum: r.tokens, last: r });
-    else {
-      s.n += 1;
-      s.sum += r.tokens;
-      if (r.time > s.last.time || (r.time === s.last.time && r.id > s.last.id)) s.last = r;
-    }
-  }
-  return [...by]
-    .map(([server, s]) => ({ server, lists: s.n, avgTokens: Math.round(s.sum / s.n), lastTokens: s.last.tokens }))
-    .sort((a, b) => b.avgTokens - a.avgTokens || (a.server ?? "").localeCompare(b.server ?? ""));
-}
-
 export async function getUsage({ db, actor }: Ctx, rawQuery: unknown = {}, now: Date = new Date()): Promise<UsageOutput> {
   authorize(actor, "usage.read");
   const query = UsageQuery.parse(rawQuery);
@@ -93,169 +85,235 @@ export async function getUsage({ db, actor }: Ctx, rawQuery: unknown = {}, now: 
 
   const fromIso = from.toISOString();
   const toIso = to.toISOString();
-  const mcpWhere = and(
-    gte(mcpEvents.time, fromIso),
-    lt(mcpEvents.time, toIso),
-    userId ? eq(mcpEvents.userId, userId) : undefined,
-    // The portal records one team per MCP event (the caller's first); LLM events carry all of them.
-    teamId ? eq(mcpEvents.teamId, teamId) : undefined,
-  );
-  const llmWhere = and(
-    gte(llmEvents.time, fromIso),
-    lt(llmEvents.time, toIso),
-    userId ? eq(llmEvents.userId, userId) : undefined,
-    teamId ? sql`${llmEvents.teamIds} @> array[${teamId}]::uuid[]` : undefined,
-  );
+  const range = { from, to };
+  const byUser = userId ? sql`user_id = ${userId}::uuid` : undefined;
+  const inTeams = teamId ? sql`team_ids @> array[${teamId}]::uuid[]` : undefined;
 
-  const perTeam = db
-    .select({
-      teamId: sql<string>`unnest(${llmEvents.teamIds})`.as("team_id"),
-      allowed: sql<boolean>`${LLM_ALLOWED}`.as("allowed"),
-      tokens: sql<number>`${TOKENS}`.as("tokens"),
-      cost: sql<number>`coalesce(${llmEvents.costMicroUsd}, 0)`.as("cost"),
-    })
-    .from(llmEvents)
-    .where(llmWhere)
-    .as("per_team");
-  const teamTokens = num(sql`coalesce(sum(${perTeam.tokens}) filter (where ${perTeam.allowed}), 0)::bigint`);
-  const teamCost = num(sql`coalesce(sum(${perTeam.cost}) filter (where ${perTeam.allowed}), 0)::bigint`);
+  // Each view from the rollup with the fewest rows that answers it: a user's own rows, a team's, or
+  // everyone's. The portal records one team per MCP event (the caller's first); an LLM call counts for
+  // each team of its caller.
+  const teamMcp = teamId ? sql`team_id = ${teamId}::uuid` : undefined;
+  const mcpPart = async () =>
+    mcpTotals(db, userId ? await rollupRange(db, MCP_BY_USER, range, and(byUser, teamMcp)) : teamId ? await rollupRange(db, MCP_BY_TEAM, range, teamMcp) : await rollupRange(db, MCP_ALL, range));
+  const llmPart = async () => {
+    let calls: SQL;
+    let perTeam: SQL;
+    if (userId) {
+      calls = await rollupRange(db, LLM_BY_USER, range, and(byUser, inTeams));
+      perTeam = sql`select s.*, t.team_id from (${calls}) as s cross join unnest(s.team_ids) as t(team_id)`;
+    } else if (teamId) {
+      calls = await rollupRange(db, LLM_BY_TEAM, range, sql`team_id = ${teamId}::uuid`);
+      perTeam = calls;
+    } else {
+      calls = await rollupRange(db, LLM_ALL, range);
+      perTeam = await rollupRange(db, LLM_BY_TEAM, range);
+    }
+    return llmTotals(db, { calls, perTeam, users: await rollupRange(db, LLM_USER_TOTALS, range, and(byUser, inTeams)), teamId });
+  };
+  const listsPart = async () => listTotals(db, userId ? await rollupRange(db, LISTS_BY_USER, range, and(byUser, teamMcp)) : await rollupRange(db, LISTS, range, teamMcp));
+  // On the database (a pool) the three run at once, each on a connection of its own; in a
+  // transaction (one connection, which must never run two queries at once) one after another.
+  const [mcp, llm, lists] = db instanceof PgTransaction ? [await mcpPart(), await llmPart(), await listsPart()] : await Promise.all([mcpPart(), llmPart(), listsPart()]);
+  const listTokens = lists
+    .filter((l) => l.kind === "plain")
+    .map((l) => ({ server: l.server, lists: l.lists, avgTokens: Math.round(l.tokens / l.lists), lastTokens: l.lastTokens }))
+    .sort((a, b) => b.avgTokens - a.avgTokens || (a.server ?? "").localeCompare(b.server ?? ""));
+  const catalogs = lists.filter((l) => l.kind === "codemode");
+  const sent = lists.find((l) => l.kind === "codemode_sent");
+  const catalogTokens = catalogs.reduce((n, l) => n + l.tokens, 0);
+  const codemode = {
+    lists: sent?.lists ?? 0,
+    catalogTokens,
+    sentTokens: sent?.tokens ?? 0,
+    savedTokens: catalogTokens - (sent?.tokens ?? 0),
+    executes: mcp.codemode?.executes ?? 0,
+    innerCalls: mcp.codemode?.innerCalls ?? 0,
+    byServer: catalogs.map((l) => ({ server: l.server, catalogTokens: l.tokens })).sort((a, b) => b.catalogTokens - a.catalogTokens || ((a.server ?? "") < (b.server ?? "") ? -1 : 1)),
+  };
 
-  // One query at a time, as lib/budgets/spend.ts does: one connection, and safe inside a transaction.
-  const byServer = await db
-    .select({
-      server: MCP_SERVER,
-      calls: count(),
-      denied: num(sql`(count(*) filter (where ${mcpEvents.decision} = 'denied'))::int`),
-      contextTokens: CONTEXT_TOKENS,
-    })
-    .from(mcpEvents)
-    .where(mcpWhere)
-    .groupBy(MCP_SERVER)
-    .orderBy(desc(CONTEXT_TOKENS), desc(count()), sql`1 asc nulls first`);
-  const byTool = await db
-    .select({
-      server: mcpEvents.serverSlug,
-      tool: sql<string>`${mcpEvents.tool}`,
-      calls: count(),
-      contextTokens: CONTEXT_TOKENS,
-      avgContextTokens: num(sql`coalesce(round(avg(${mcpEvents.resultTokens})), 0)::bigint`),
-    })
-    .from(mcpEvents)
-    .where(and(mcpWhere, eq(mcpEvents.method, "tools/call"), isNotNull(mcpEvents.tool)))
-    .groupBy(mcpEvents.serverSlug, mcpEvents.tool)
-    .orderBy(desc(CONTEXT_TOKENS), desc(count()), asc(mcpEvents.serverSlug), asc(mcpEvents.tool))
-    .limit(USAGE_TOP);
-  // Tool lists: a server's own endpoint (/mcp/{slug}) reports the whole list; the aggregate /mcp
-  // reports each server's share in server_tokens (newest 10,000 such lists in the range).
-  const ownLists = await db
-    .select({ server: MCP_SERVER, tokens: num(sql`${mcpEvents.resultTokens}`), time: mcpEvents.time, id: mcpEvents.id })
-    .from(mcpEvents)
-    .where(and(mcpWhere, eq(mcpEvents.method, "tools/list"), isNotNull(mcpEvents.resultTokens), isNull(mcpEvents.serverTokens), isNull(mcpEvents.via)))
-    .orderBy(desc(mcpEvents.time), desc(mcpEvents.id))
-    .limit(10_000);
-  const sharedLists = await db
-    .select({ shares: mcpEvents.serverTokens, time: mcpEvents.time, id: mcpEvents.id })
-    .from(mcpEvents)
-    // A Code Mode list reports the catalog it replaced, not what was sent: counted below, as savings.
-    .where(and(mcpWhere, eq(mcpEvents.method, "tools/list"), isNotNull(mcpEvents.serverTokens), isNull(mcpEvents.via)))
-    .orderBy(desc(mcpEvents.time), desc(mcpEvents.id))
-    .limit(10_000);
-  const listTokens = summarizeLists([
-    ...ownLists.map((r) => ({ server: r.server, tokens: r.tokens, time: r.time, id: r.id })),
-    ...sharedLists.flatMap((r) => Object.entries(r.shares ?? {}).map(([server, tokens]) => ({ server, tokens, time: r.time, id: r.id }))),
-  ]);
-  const codemode = await codemodeUsage(db, mcpWhere);
-  const byModel = await db
-    .select({
-      provider: llmEvents.providerSlug,
-      model: llmEvents.model,
-      calls: count(),
-      tokens: LLM_TOKENS,
-      costMicroUsd: LLM_COST,
-      cacheHits: num(sql`(count(*) filter (where ${llmEvents.cache} = 'hit'))::int`),
-    })
-    .from(llmEvents)
-    .where(llmWhere)
-    .groupBy(llmEvents.providerSlug, llmEvents.model)
-    .orderBy(desc(LLM_COST), desc(LLM_TOKENS), asc(llmEvents.providerSlug), asc(llmEvents.model));
-  const byUser = await db
-    .select({
-      userId: llmEvents.userId,
-      // The user's current address; the one on the events when the user is gone.
-      email: sql<string | null>`coalesce(max(${users.email}), max(${llmEvents.email}))`,
-      calls: count(),
-      tokens: LLM_TOKENS,
-      costMicroUsd: LLM_COST,
-    })
-    .from(llmEvents)
-    .leftJoin(users, eq(users.id, llmEvents.userId))
-    .where(llmWhere)
-    .groupBy(llmEvents.userId)
-    .orderBy(desc(LLM_COST), desc(LLM_TOKENS), asc(llmEvents.userId))
-    .limit(USAGE_TOP);
-  const byTeam = await db
-    .select({ teamId: perTeam.teamId, slug: teams.slug, calls: count(), tokens: teamTokens, costMicroUsd: teamCost })
-    .from(perTeam)
-    .leftJoin(teams, eq(teams.id, perTeam.teamId))
-    // Filtered by a team, the calls also count for their callers' other teams: show only the one asked for.
-    .where(teamId ? eq(perTeam.teamId, teamId) : undefined)
-    .groupBy(perTeam.teamId, teams.slug)
-    .orderBy(desc(teamCost), desc(teamTokens), asc(teams.slug));
-  const mcpDaily = await db.select({ day: mcpDay, calls: count() }).from(mcpEvents).where(mcpWhere).groupBy(mcpDay);
-  const llmDaily = await db.select({ day: llmDay, calls: count(), tokens: LLM_TOKENS, costMicroUsd: LLM_COST }).from(llmEvents).where(llmWhere).groupBy(llmDay);
-
-  const mcpByDay = new Map(mcpDaily.map((r) => [r.day, r.calls]));
-  const llmByDay = new Map(llmDaily.map((r) => [r.day, r]));
+  const mcpByDay = new Map(mcp.daily.map((r) => [r.day, r.calls]));
+  const llmByDay = new Map(llm.daily.map((r) => [r.day, r]));
   const daily = daysOf(from, to).map((day) => {
-    const llm = llmByDay.get(day);
-    return { day, mcpCalls: mcpByDay.get(day) ?? 0, llmCalls: llm?.calls ?? 0, llmTokens: llm?.tokens ?? 0, costMicroUsd: llm?.costMicroUsd ?? 0 };
+    const l = llmByDay.get(day);
+    return { day, mcpCalls: mcpByDay.get(day) ?? 0, llmCalls: l?.calls ?? 0, llmTokens: l?.tokens ?? 0, costMicroUsd: l?.costMicroUsd ?? 0 };
   });
 
   return {
     range: { from: fromIso, to: toIso, days: daily.length },
     filters: { teamId, userId, ownUsageOnly },
-    mcp: { byServer, byTool, listTokens, codemode },
-    llm: { byModel, byUser, byTeam, daily },
+    mcp: { byServer: mcp.byServer, byTool: mcp.byTool, listTokens, codemode },
+    llm: { byModel: llm.byModel, byUser: llm.byUser, byTeam: llm.byTeam, daily },
   };
 }
 
+// ------------------------------------------------------------------ from the rollups
+
+const MCP_COLUMNS = sql`bucket, server_slug, endpoint_server, tool, method, via, decision, calls, inner_calls, result_tokens, result_count`;
+/** Raw MCP events as rollup rows (db/migrations/0019: `portcullis_mcp_rollup`). */
+const mcpRaw = (where: SQL) => sql`select date_trunc('hour', time, 'UTC') as bucket, server_slug, portcullis_endpoint_server(server_slug, endpoint) as endpoint_server,
+    tool, method, via, decision, count(*) as calls, count(parent_id) as inner_calls, coalesce(sum(result_tokens), 0)::bigint as result_tokens, count(result_tokens) as result_count
+  from ${mcpEvents} where ${where} group by 1, 2, 3, 4, 5, 6, 7`;
+const MCP_ALL: RollupSource = {
+  rollups: [
+    { grain: "week", table: mcpRollupWeekly },
+    { grain: "day", table: mcpRollupDaily },
+    { grain: "hour", table: mcpRollupHourly },
+  ],
+  events: mcpEvents,
+  columns: MCP_COLUMNS,
+  raw: mcpRaw,
+};
+const MCP_BY_USER: RollupSource = { rollups: [{ grain: "day", table: mcpUserRollupDaily }], events: mcpEvents, columns: MCP_COLUMNS, raw: mcpRaw };
+
+const MCP_BY_TEAM: RollupSource = { rollups: [{ grain: "day", table: mcpTeamRollupDaily }], events: mcpEvents, columns: MCP_COLUMNS, raw: mcpRaw };
+
+const LLM_COLUMNS = sql`bucket, provider_slug, provider_kind, model, decision, cache, calls, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_micro_usd`;
 /**
- * Code Mode's lists in the range: what they sent against the plain lists they replaced (each Code
- * Mode tools/list event carries both: `codemodeTokens` and `serverTokens`), and how much Code Mode
- * was used (its own calls, and the tool calls its code made).
+ * Raw LLM events as rows of an LLM rollup (db/migrations/0019: `portcullis_llm_rollup`): `also` the
+ * rollup's further columns (the team of the team rollup, one row per team of the caller; the caller's
+ * teams of the per-user rollup).
  */
-async function codemodeUsage(db: Queryable, mcpWhere: SQL | undefined): Promise<UsageOutput["mcp"]["codemode"]> {
-  const via = eq(mcpEvents.via, "codemode");
-  const lists = await db
-    .select({ shares: mcpEvents.serverTokens, sent: mcpEvents.codemodeTokens })
-    .from(mcpEvents)
-    .where(and(mcpWhere, via, eq(mcpEvents.method, "tools/list")))
-    .orderBy(desc(mcpEvents.time), desc(mcpEvents.id))
-    .limit(10_000);
-  const byServer = new Map<string, number>();
-  let catalogTokens = 0;
-  let sentTokens = 0;
-  for (const list of lists) {
-    sentTokens += list.sent ?? 0;
-    for (const [server, tokens] of Object.entries(list.shares ?? {})) {
-      catalogTokens += tokens;
-      byServer.set(server, (byServer.get(server) ?? 0) + tokens);
-    }
-  }
-  const [calls] = await db
-    .select({
-      executes: num(sql`(count(*) filter (where ${mcpEvents.method} = 'tools/call' and ${mcpEvents.parentId} is null))::int`),
-      innerCalls: num(sql`(count(*) filter (where ${mcpEvents.parentId} is not null))::int`),
-    })
-    .from(mcpEvents)
-    .where(and(mcpWhere, via));
-  return {
-    lists: lists.length,
-    catalogTokens,
-    sentTokens,
-    savedTokens: catalogTokens - sentTokens,
-    executes: calls?.executes ?? 0,
-    innerCalls: calls?.innerCalls ?? 0,
-    byServer: [...byServer].map(([server, tokens]) => ({ server, catalogTokens: tokens })).sort((a, b) => b.catalogTokens - a.catalogTokens || (a.server < b.server ? -1 : 1)),
-  };
+const llmRaw =
+  (also: { select: SQL; from?: SQL } | null) =>
+  (where: SQL): SQL =>
+    sql`select date_trunc('hour', time, 'UTC') as bucket, provider_slug, provider_kind, model, decision, cache, count(*) as calls,
+    coalesce(sum(input_tokens), 0)::bigint as input_tokens, coalesce(sum(output_tokens), 0)::bigint as output_tokens,
+    coalesce(sum(cached_input_tokens), 0)::bigint as cached_input_tokens, coalesce(sum(cache_write_tokens), 0)::bigint as cache_write_tokens,
+    coalesce(sum(cost_micro_usd), 0)::bigint as cost_micro_usd${also ? sql`, ${also.select}` : sql``}
+  from ${llmEvents}${also?.from ?? sql``} where ${where} group by 1, 2, 3, 4, 5, 6${also ? sql`, ${also.select}` : sql``}`;
+const LLM_ALL: RollupSource = {
+  rollups: [
+    { grain: "day", table: llmRollupDaily },
+    { grain: "hour", table: llmRollupHourly },
+  ],
+  events: llmEvents,
+  columns: LLM_COLUMNS,
+  raw: llmRaw(null),
+};
+const LLM_BY_TEAM: RollupSource = {
+  rollups: [
+    { grain: "week", table: llmTeamRollupWeekly },
+    { grain: "day", table: llmTeamRollupDaily },
+  ],
+  events: sql`${llmEvents} cross join unnest(team_ids) as team_id`,
+  columns: sql`${LLM_COLUMNS}, team_id`,
+  raw: llmRaw({ select: sql`team_id`, from: sql` cross join unnest(team_ids) as team_id` }),
+};
+const LLM_BY_USER: RollupSource = { rollups: [{ grain: "day", table: llmUserRollupDaily }], events: llmEvents, columns: sql`${LLM_COLUMNS}, team_ids`, raw: llmRaw({ select: sql`team_ids` }) };
+const ALLOWED_TOKENS = tokensOf({ kind: sql`provider_kind`, input: sql`input_tokens`, output: sql`output_tokens`, cached: sql`cached_input_tokens`, write: sql`cache_write_tokens` });
+/** Per user, key and week or day: calls, and what allowed calls cost (db/schema/event-rollups.ts `llm_user_totals_*`). */
+const LLM_USER_TOTALS: RollupSource = {
+  rollups: [
+    { grain: "week", table: llmUserTotalsWeekly },
+    { grain: "day", table: llmUserTotalsDaily },
+  ],
+  events: llmEvents,
+  columns: sql`bucket, user_id, team_ids, calls, tokens, cost_micro_usd, email`,
+  raw: (where) => sql`select date_trunc('hour', time, 'UTC') as bucket, user_id, team_ids, count(*) as calls,
+    coalesce(sum(${ALLOWED_TOKENS}) filter (where decision = 'allowed'), 0)::bigint as tokens,
+    coalesce(sum(cost_micro_usd) filter (where decision = 'allowed'), 0)::bigint as cost_micro_usd, max(email) as email
+  from ${llmEvents} where ${where} group by 1, 2, 3`,
+};
+
+/**
+ * Tool lists as rows of `mcp_list_rollup_daily` (db/migrations/0019: `portcullis_mcp_rollup`): a
+ * server's own list (`plain`), each server's share of an aggregate list (`plain`) or of the catalog a
+ * Code Mode list replaced (`codemode`), and the Code Mode lists themselves (`codemode_sent`).
+ */
+const listRaw = (where: SQL) => sql`select date_trunc('hour', time, 'UTC') as bucket, team_id, kind, server, count(*) as lists, sum(tokens)::bigint as tokens,
+    max(time) as last_time, (array_agg(id order by time desc, id desc))[1] as last_id, (array_agg(tokens order by time desc, id desc))[1] as last_tokens
+  from (
+    select time, id, team_id, 'plain' as kind, coalesce(server_slug, portcullis_endpoint_server(server_slug, endpoint)) as server, result_tokens::bigint as tokens
+      from ${mcpEvents} where ${where} and method = 'tools/list' and via is null and server_tokens is null and result_tokens is not null
+    union all
+    select time, id, team_id, case when via = 'codemode' then 'codemode' else 'plain' end, share.key, share.value::bigint
+      from ${mcpEvents} cross join jsonb_each_text(server_tokens) as share where ${where} and method = 'tools/list' and server_tokens is not null and (via is null or via = 'codemode')
+    union all
+    select time, id, team_id, 'codemode_sent', null, coalesce(codemode_tokens, 0)::bigint
+      from ${mcpEvents} where ${where} and method = 'tools/list' and via = 'codemode'
+  ) as lists group by 1, 2, 3, 4`;
+const LIST_COLUMNS = sql`bucket, team_id, kind, server, lists, tokens, last_time, last_id, last_tokens`;
+const LISTS: RollupSource = { rollups: [{ grain: "day", table: mcpListRollupDaily }], events: mcpEvents, columns: LIST_COLUMNS, raw: listRaw };
+/** One user's lists, from their events: a partial index holds each user's lists (`mcp_events_user_lists_idx`). */
+const LISTS_BY_USER: RollupSource = { rollups: [], events: mcpEvents, columns: LIST_COLUMNS, raw: listRaw };
+
+/** Per kind and server: lists, their tokens, and the newest one's tokens (by time, then id). */
+async function listTotals(db: Queryable, source: SQL) {
+  const result = (await db.execute(sql`select kind, server, sum(lists)::bigint as lists, sum(tokens)::bigint as tokens,
+      (array_agg(last_tokens order by last_time desc, last_id desc))[1] as last_tokens
+    from (${source}) as src group by kind, server`)) as unknown as { rows: { kind: string; server: string | null; lists: unknown; tokens: unknown; last_tokens: unknown }[] };
+  return result.rows.map((r) => ({ kind: r.kind, server: r.server, lists: Number(r.lists), tokens: Number(r.tokens), lastTokens: Number(r.last_tokens) }));
+}
+
+const DAY_OF_BUCKET = sql`to_char(bucket at time zone 'UTC', 'YYYY-MM-DD')`;
+
+const rowOf = async <T>(db: Queryable, query: SQL): Promise<T> => ((await db.execute(query)) as unknown as { rows: T[] }).rows[0]!;
+
+/** Every MCP figure the rollups answer, in one statement (one pass over the range's rollup rows). */
+async function mcpTotals(db: Queryable, source: SQL) {
+  return rowOf<{
+    byServer: UsageOutput["mcp"]["byServer"];
+    byTool: UsageOutput["mcp"]["byTool"];
+    daily: { day: string; calls: number }[];
+    codemode: { executes: number; innerCalls: number };
+  }>(
+    db,
+    sql`with agg as materialized (${source})
+    select
+      (select coalesce(json_agg(json_build_object('server', server, 'calls', calls, 'denied', denied, 'contextTokens', context_tokens)
+          order by context_tokens desc, calls desc, server asc nulls first), '[]')
+        from (select coalesce(server_slug, endpoint_server) as server, sum(calls) as calls,
+            coalesce(sum(calls) filter (where decision = 'denied'), 0) as denied, sum(result_tokens) as context_tokens
+          from agg group by 1) s) as "byServer",
+      (select coalesce(json_agg(json_build_object('server', server, 'tool', tool, 'calls', calls, 'contextTokens', context_tokens, 'avgContextTokens', avg_context_tokens)
+          order by context_tokens desc, calls desc, server asc, tool asc), '[]')
+        from (select server_slug as server, tool, sum(calls) as calls, sum(result_tokens) as context_tokens,
+            coalesce(round(sum(result_tokens) / nullif(sum(result_count), 0)), 0) as avg_context_tokens
+          from agg where method = 'tools/call' and tool is not null group by server_slug, tool
+          order by context_tokens desc, calls desc, server asc, tool asc limit ${USAGE_TOP}) t) as "byTool",
+      (select coalesce(json_agg(json_build_object('day', ${DAY_OF_BUCKET}, 'calls', calls)), '[]')
+        from (select date_trunc('day', bucket, 'UTC') as bucket, sum(calls) as calls from agg group by 1) d) as daily,
+      (select json_build_object('executes', coalesce(sum(calls - inner_calls) filter (where method = 'tools/call'), 0), 'innerCalls', coalesce(sum(inner_calls), 0))
+        from agg where via = 'codemode') as codemode`,
+  );
+}
+
+/**
+ * Every LLM figure, in one statement: by model and day from `calls`, by team from `perTeam` (rows with a
+ * `team_id`; only `teamId` when given), by user from `users` (per-user totals). Tokens and spend count
+ * allowed calls only.
+ */
+async function llmTotals(db: Queryable, sources: { calls: SQL; perTeam: SQL; users: SQL; teamId: string | null }) {
+  const allowed = (expr: SQL) => sql`coalesce(sum(${expr}) filter (where decision = 'allowed'), 0)`;
+  return rowOf<{
+    byModel: UsageOutput["llm"]["byModel"];
+    byUser: UsageOutput["llm"]["byUser"];
+    byTeam: UsageOutput["llm"]["byTeam"];
+    daily: { day: string; calls: number; tokens: number; costMicroUsd: number }[];
+  }>(
+    db,
+    sql`with agg as materialized (${sources.calls})
+    select
+      (select coalesce(json_agg(json_build_object('provider', provider_slug, 'model', model, 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost, 'cacheHits', cache_hits)
+          order by cost desc, tokens desc, provider_slug asc, model asc), '[]')
+        from (select provider_slug, model, sum(calls) as calls, ${allowed(ALLOWED_TOKENS)} as tokens, ${allowed(sql`cost_micro_usd`)} as cost,
+            coalesce(sum(calls) filter (where cache = 'hit'), 0) as cache_hits
+          from agg group by provider_slug, model) m) as "byModel",
+      (select coalesce(json_agg(json_build_object('day', ${DAY_OF_BUCKET}, 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost)), '[]')
+        from (select date_trunc('day', bucket, 'UTC') as bucket, sum(calls) as calls, ${allowed(ALLOWED_TOKENS)} as tokens, ${allowed(sql`cost_micro_usd`)} as cost
+          from agg group by 1) d) as daily,
+      (select coalesce(json_agg(json_build_object('teamId', team_id, 'slug', slug, 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost)
+          order by cost desc, tokens desc, slug asc), '[]')
+        from (select t.team_id, ${teams.slug} as slug, sum(calls) as calls, ${allowed(ALLOWED_TOKENS)} as tokens, ${allowed(sql`cost_micro_usd`)} as cost
+          from (${sources.perTeam}) as t left join ${teams} on ${teams.id} = t.team_id
+          ${sources.teamId ? sql`where t.team_id = ${sources.teamId}::uuid` : sql``}
+          group by t.team_id, ${teams.slug}) tm) as "byTeam",
+      -- The top users first, then their addresses: the current one, or for a user since deleted the
+      -- greatest on their calls (calls without a user carry no address).
+      (select coalesce(json_agg(json_build_object('userId', top.user_id, 'email', coalesce(${users.email},
+            (select max(email) from (${sources.users}) as mine where mine.user_id = top.user_id)), 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost)
+          order by cost desc, tokens desc, top.user_id asc), '[]')
+        from (select user_id, sum(calls) as calls, sum(tokens) as tokens, sum(cost_micro_usd) as cost from (${sources.users}) as u
+          group by user_id order by cost desc, tokens desc, user_id asc limit ${USAGE_TOP}) as top left join ${users} on ${users.id} = top.user_id) as "byUser"`,
+  );
 }
