@@ -58,3 +58,14 @@ export async function listTeamMembers({ db, actor }: Ctx, teamId: string): Promi
     createdAt: toIso(r.m.createdAt),
   }));
 }
+
+/** The teams a user leads (team role `lead`), by slug: what a lead may see of usage beyond their own. */
+export async function teamsLedBy(db: Queryable, userId: string | null): Promise<{ id: string; slug: string; name: string }[]> {
+  if (!userId) return [];
+  return db
+    .select({ id: teams.id, slug: teams.slug, name: teams.name })
+    .from(memberships)
+    .innerJoin(teams, eq(teams.id, memberships.teamId))
+    .where(sql`${memberships.userId} = ${userId}::uuid and ${memberships.role} = 'lead'`)
+    .orderBy(asc(teams.slug));
+}

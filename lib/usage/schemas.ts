@@ -35,8 +35,8 @@ export const UsageQuery = z
       `Start of the range (inclusive): a date (00:00 UTC) or an ISO date-time. Default: 00:00 UTC ${USAGE_DEFAULT_DAYS - 1} days before the last day of the range`,
     ),
     to: Bound.optional().describe("End of the range (exclusive); a date includes that whole UTC day. Default: now"),
-    teamId: Uuid.optional().describe("Only calls by members of this team"),
-    userId: Uuid.optional().describe("Only this user's calls (callers without usage.read-all always get their own)"),
+    teamId: Uuid.optional().describe("Only calls by members of this team (a team's lead sees the whole team's; other members only their own share)"),
+    userId: Uuid.optional().describe("Only this user's calls (security and admins; a lead within the team filtered by; everyone else always gets their own)"),
   })
   .strict()
   .superRefine((q, ctx) => {
@@ -60,7 +60,10 @@ export const UsageOutput = z.object({
   filters: z.object({
     teamId: Uuid.nullable(),
     userId: Uuid.nullable(),
-    ownUsageOnly: z.boolean().describe("True when the caller may see only their own usage (no usage.read-all): userId is theirs whatever was asked"),
+    ownUsageOnly: z.boolean().describe("True when the caller may see only their own usage (no usage.read-all, and not the lead of the team filtered by): userId is theirs whatever was asked"),
+    scope: z
+      .enum(["all", "team", "own"])
+      .describe("What the figures cover: everyone's (usage.read-all), the filtered team's (its lead: every member's calls, per member and per API key), or the caller's own"),
   }),
   mcp: z.object({
     byServer: z
@@ -97,6 +100,20 @@ export const UsageOutput = z.object({
     byUser: z
       .array(z.object({ userId: Uuid.nullable(), email: z.string().nullable(), calls: Count, tokens: Tokens, costMicroUsd: MicroUsd }))
       .describe(`The ${USAGE_TOP} users with the highest spend`),
+    byKey: z
+      .array(
+        z.object({
+          tokenId: Uuid,
+          name: z.string().nullable().describe("null when the key was deleted"),
+          prefix: z.string().nullable().describe("The key's public prefix, as the API tokens page shows it"),
+          userId: Uuid.nullable(),
+          email: z.string().nullable(),
+          calls: Count,
+          tokens: Tokens,
+          costMicroUsd: MicroUsd,
+        }),
+      )
+      .describe(`The ${USAGE_TOP} API keys with the highest spend (calls made with a portal token)`),
     byTeam: z
       .array(z.object({ teamId: Uuid, slug: z.string().nullable().describe("null when the team was deleted"), calls: Count, tokens: Tokens, costMicroUsd: MicroUsd }))
       .describe("By each team the caller belonged to at the time of the call: a call counts for every one of its caller's teams"),

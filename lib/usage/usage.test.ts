@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import { testDatabases, useTestDatabase } from "@/testing/db";
-import { llmEvents, mcpEvents } from "@/db/schema";
+import { eq } from "drizzle-orm";
+import { apiTokens, llmEvents, mcpEvents } from "@/db/schema";
 import * as usageRoute from "@/app/api/v1/usage/route";
 import { toProblem } from "../api/problem";
 import { BOOTSTRAP_ACTOR, type Actor } from "../auth/actor";
@@ -9,6 +10,7 @@ import { ForbiddenError, ValidationError } from "../errors";
 import type { LlmEvent, PortalEvent } from "@core/events/schema";
 import { makeEvent, makeLlmEvent } from "@/testing/events";
 import { createTeam } from "../teams/create-team";
+import { setMembership } from "../teams/set-membership";
 import { makeToken, makeUser } from "@/testing/users";
 import { UsageOutput, UsageQuery } from "./schemas";
 import { getUsage, resolveUsageRange } from "./usage";
@@ -134,7 +136,7 @@ describe.each(testDatabases())("usage on $name", (database) => {
     const usage = await getUsage({ db, actor: security }, RANGE, NOW);
     expect(UsageOutput.parse(usage)).toEqual(usage);
     expect(usage.range).toEqual({ from: "2030-03-10T00:00:00.000Z", to: "2030-03-15T00:00:00.000Z", days: 5 });
-    expect(usage.filters).toEqual({ teamId: null, userId: null, ownUsageOnly: false });
+    expect(usage.filters).toEqual({ teamId: null, userId: null, ownUsageOnly: false, scope: "all" });
     expect(usage.mcp.byServer).toEqual([
       { server: "github", calls: 1, denied: 0, contextTokens: 500 },
       { server: "weather", calls: 5, denied: 1, contextTokens: 100 + 120 + 40 + 44 },
@@ -199,7 +201,7 @@ describe.each(testDatabases())("usage on $name", (database) => {
 
   it("lets security and admins filter by user", async () => {
     const usage = await getUsage({ db, actor: security }, { ...RANGE, userId: memberB.userId }, NOW);
-    expect(usage.filters).toEqual({ teamId: null, userId: memberB.userId, ownUsageOnly: false });
+    expect(usage.filters).toEqual({ teamId: null, userId: memberB.userId, ownUsageOnly: false, scope: "all" });
     expect(usage.llm.byUser.map((u) => u.userId)).toEqual([memberB.userId]);
     expect(usage.mcp.byServer.map((s) => [s.server, s.calls])).toEqual([
       ["github", 1],
@@ -209,7 +211,7 @@ describe.each(testDatabases())("usage on $name", (database) => {
 
   it("shows members only their own usage, whatever user they ask for", async () => {
     const usage = await getUsage({ db, actor: memberA }, { ...RANGE, userId: memberB.userId }, NOW);
-    expect(usage.filters).toEqual({ teamId: null, userId: memberA.userId, ownUsageOnly: true });
+    expect(usage.filters).toEqual({ teamId: null, userId: memberA.userId, ownUsageOnly: true, scope: "own" });
     expect(usage.mcp.byServer).toEqual([
       { server: null, calls: 2, denied: 0, contextTokens: 300 },
       { server: "weather", calls: 3, denied: 0, contextTokens: 184 },
@@ -228,8 +230,57 @@ describe.each(testDatabases())("usage on $name", (database) => {
 
     const none = await getUsage({ db, actor: viewer }, RANGE, NOW);
     expect(none.filters.ownUsageOnly).toBe(true);
-    expect([none.mcp.byServer, none.mcp.byTool, none.mcp.listTokens, none.llm.byModel, none.llm.byUser, none.llm.byTeam]).toEqual([[], [], [], [], [], []]);
+    expect([none.mcp.byServer, none.mcp.byTool, none.mcp.listTokens, none.llm.byModel, none.llm.byUser, none.llm.byKey, none.llm.byTeam]).toEqual([[], [], [], [], [], [], []]);
     expect(none.llm.daily.every((d) => d.mcpCalls === 0 && d.llmTokens === 0)).toBe(true);
+  });
+
+  it("shows a team's lead the whole team's usage, per member and per API key — only for the teams they lead", async () => {
+    const lead = await makeUser(db, "member");
+    await setMembership({ db, actor: BOOTSTRAP_ACTOR }, t2.id, lead.userId, { role: "lead" });
+    await setMembership({ db, actor: BOOTSTRAP_ACTOR }, t1.id, lead.userId, { role: "member" });
+
+    const team = await getUsage({ db, actor: lead }, { ...RANGE, teamId: t2.id }, NOW);
+    expect(team.filters).toEqual({ teamId: t2.id, userId: null, ownUsageOnly: false, scope: "team" });
+    // What security sees of the team.
+    const seen = await getUsage({ db, actor: security }, { ...RANGE, teamId: t2.id }, NOW);
+    expect(team.mcp).toEqual(seen.mcp);
+    expect(team.llm.byModel).toEqual([{ provider: "openai", model: "gpt-a", calls: 3, tokens: 450, costMicroUsd: 3000, cacheHits: 0 }]);
+    // Per member: A's call counts for t2 too (A was in both teams then).
+    expect(team.llm.byUser).toEqual([
+      { userId: memberB.userId, email: memberB.email, calls: 2, tokens: 300, costMicroUsd: 2000 },
+      { userId: memberA.userId, email: memberA.email, calls: 1, tokens: 150, costMicroUsd: 1000 },
+    ]);
+    // One member of the team.
+    const one = await getUsage({ db, actor: lead }, { ...RANGE, teamId: t2.id, userId: memberB.userId }, NOW);
+    expect(one.filters).toMatchObject({ scope: "team", userId: memberB.userId });
+    expect(one.llm.byUser.map((u) => u.userId)).toEqual([memberB.userId]);
+    expect(one.mcp.byServer.map((s) => [s.server, s.calls])).toEqual([
+      ["github", 1],
+      ["weather", 2],
+    ]);
+
+    // A team they only belong to, and no team at all: their own (none), whatever user they ask for.
+    for (const query of [{ teamId: t1.id, userId: memberA.userId }, { userId: memberB.userId }]) {
+      const own = await getUsage({ db, actor: lead }, { ...RANGE, ...query }, NOW);
+      expect(own.filters).toMatchObject({ userId: lead.userId, ownUsageOnly: true, scope: "own" });
+      expect([own.mcp.byServer, own.llm.byModel, own.llm.byUser]).toEqual([[], [], []]);
+    }
+    // A member asking for a team they do not lead sees only their own share of it.
+    const member = await getUsage({ db, actor: memberB }, { ...RANGE, teamId: t2.id }, NOW);
+    expect(member.filters).toMatchObject({ scope: "own", userId: memberB.userId });
+    expect(member.llm.byUser.map((u) => u.userId)).toEqual([memberB.userId]);
+
+    // Spend per API key: a call made with B's portal token.
+    await makeToken(db, memberB.userId, ["read"]);
+    const [key] = await db.select().from(apiTokens).where(eq(apiTokens.userId, memberB.userId)).limit(1);
+    await db.insert(llmEvents).values([
+      llmRow({ userId: memberB.userId, tokenId: key!.id, teamIds: [t2.id], model: "gpt-a", inputTokens: 10, outputTokens: 10, costMicroUsd: 10, time: "2030-08-10T12:00:00.000Z" }),
+      llmRow({ userId: memberB.userId, tokenId: null, teamIds: [t2.id], model: "gpt-a", inputTokens: 5, outputTokens: 5, costMicroUsd: 5, time: "2030-08-10T13:00:00.000Z" }),
+    ]);
+    const keys = await getUsage({ db, actor: lead }, { from: "2030-08-10", to: "2030-08-10", teamId: t2.id }, NOW);
+    expect(keys.llm.byKey).toEqual([{ tokenId: key!.id, name: key!.name, prefix: key!.prefix, userId: memberB.userId, email: memberB.email, calls: 1, tokens: 20, costMicroUsd: 10 }]);
+    expect(keys.llm.byUser).toEqual([{ userId: memberB.userId, email: memberB.email, calls: 2, tokens: 30, costMicroUsd: 15 }]);
+    expect(UsageOutput.parse(keys)).toEqual(keys);
   });
 
   it("splits the aggregate tool list (/mcp) by server with the shares the portal reported", async () => {
@@ -289,7 +340,7 @@ describe.each(testDatabases())("usage on $name", (database) => {
     const member = await routeGet(`?from=${RANGE.from}&to=${RANGE.to}&userId=${memberB.userId}`, await makeToken(db, memberA.userId, ["read"]));
     expect(member.status).toBe(200);
     const body = UsageOutput.parse(await member.json());
-    expect(body.filters).toEqual({ teamId: null, userId: memberA.userId, ownUsageOnly: true });
+    expect(body.filters).toEqual({ teamId: null, userId: memberA.userId, ownUsageOnly: true, scope: "own" });
     expect(body.llm.byUser.map((u) => u.userId)).toEqual([memberA.userId]);
 
     const adminSecret = await makeToken(db, admin.userId!);

@@ -26,6 +26,7 @@
  */
 import { and, sql, type SQL } from "drizzle-orm";
 import {
+  apiTokens,
   llmEvents,
   llmRollupDaily,
   llmRollupHourly,
@@ -46,7 +47,8 @@ import {
 } from "@/db/schema";
 import { PgTransaction } from "drizzle-orm/pg-core";
 import type { Queryable } from "@/db/client";
-import { authorize, can } from "../auth/actor";
+import { authorize, can, type Actor } from "../auth/actor";
+import { teamsLedBy } from "../teams/queries";
 import { tokensOf } from "@/lib/budgets/spend";
 import { rollupRange, type RollupSource } from "@/lib/events/rollup-source";
 import type { Ctx } from "../context";
@@ -77,11 +79,12 @@ export async function getUsage({ db, actor }: Ctx, rawQuery: unknown = {}, now: 
   authorize(actor, "usage.read");
   const query = UsageQuery.parse(rawQuery);
   const { from, to } = resolveUsageRange(query, now);
-  const ownUsageOnly = !can(actor, "usage.read-all");
+  const teamId = query.teamId ?? null;
+  const scope = await usageScope(db, actor, teamId);
+  const ownUsageOnly = scope === "own";
   // Only bootstrap and system actors have no user, and both are admins; fail closed all the same.
   if (ownUsageOnly && !actor.userId) throw new ForbiddenError("Only a signed-in user may see their own usage");
   const userId = ownUsageOnly ? actor.userId : (query.userId ?? null);
-  const teamId = query.teamId ?? null;
 
   const fromIso = from.toISOString();
   const toIso = to.toISOString();
@@ -140,10 +143,21 @@ export async function getUsage({ db, actor }: Ctx, rawQuery: unknown = {}, now: 
 
   return {
     range: { from: fromIso, to: toIso, days: daily.length },
-    filters: { teamId, userId, ownUsageOnly },
+    filters: { teamId, userId, ownUsageOnly, scope },
     mcp: { byServer: mcp.byServer, byTool: mcp.byTool, listTokens, codemode },
-    llm: { byModel: llm.byModel, byUser: llm.byUser, byTeam: llm.byTeam, daily },
+    llm: { byModel: llm.byModel, byUser: llm.byUser, byKey: llm.byKey, byTeam: llm.byTeam, daily },
   };
+}
+
+/**
+ * What the caller may see: everyone's (`usage.read-all`), a team's — the whole team's usage, per
+ * member and per API key — when they lead the team they filter by (team role `lead`), or else their
+ * own (a team filter then narrows their own calls).
+ */
+export async function usageScope(db: Queryable, actor: Actor, teamId: string | null): Promise<"all" | "team" | "own"> {
+  if (can(actor, "usage.read-all")) return "all";
+  if (teamId && (await teamsLedBy(db, actor.userId)).some((t) => t.id === teamId)) return "team";
+  return "own";
 }
 
 // ------------------------------------------------------------------ from the rollups
@@ -208,11 +222,11 @@ const LLM_USER_TOTALS: RollupSource = {
     { grain: "day", table: llmUserTotalsDaily },
   ],
   events: llmEvents,
-  columns: sql`bucket, user_id, team_ids, calls, tokens, cost_micro_usd, email`,
-  raw: (where) => sql`select date_trunc('hour', time, 'UTC') as bucket, user_id, team_ids, count(*) as calls,
+  columns: sql`bucket, user_id, token_id, team_ids, calls, tokens, cost_micro_usd, email`,
+  raw: (where) => sql`select date_trunc('hour', time, 'UTC') as bucket, user_id, token_id, team_ids, count(*) as calls,
     coalesce(sum(${ALLOWED_TOKENS}) filter (where decision = 'allowed'), 0)::bigint as tokens,
     coalesce(sum(cost_micro_usd) filter (where decision = 'allowed'), 0)::bigint as cost_micro_usd, max(email) as email
-  from ${llmEvents} where ${where} group by 1, 2, 3`,
+  from ${llmEvents} where ${where} group by 1, 2, 3, 4`,
 };
 
 /**
@@ -288,6 +302,7 @@ async function llmTotals(db: Queryable, sources: { calls: SQL; perTeam: SQL; use
   return rowOf<{
     byModel: UsageOutput["llm"]["byModel"];
     byUser: UsageOutput["llm"]["byUser"];
+    byKey: UsageOutput["llm"]["byKey"];
     byTeam: UsageOutput["llm"]["byTeam"];
     daily: { day: string; calls: number; tokens: number; costMicroUsd: number }[];
   }>(
@@ -314,6 +329,13 @@ async function llmTotals(db: Queryable, sources: { calls: SQL; perTeam: SQL; use
             (select max(email) from (${sources.users}) as mine where mine.user_id = top.user_id)), 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost)
           order by cost desc, tokens desc, top.user_id asc), '[]')
         from (select user_id, sum(calls) as calls, sum(tokens) as tokens, sum(cost_micro_usd) as cost from (${sources.users}) as u
-          group by user_id order by cost desc, tokens desc, user_id asc limit ${USAGE_TOP}) as top left join ${users} on ${users.id} = top.user_id) as "byUser"`,
+          group by user_id order by cost desc, tokens desc, user_id asc limit ${USAGE_TOP}) as top left join ${users} on ${users.id} = top.user_id) as "byUser",
+      -- API keys (calls made with a portal token rather than a sign-in), most spend first.
+      (select coalesce(json_agg(json_build_object('tokenId', top.token_id, 'name', ${apiTokens.name}, 'prefix', ${apiTokens.prefix}, 'userId', top.user_id,
+            'email', ${users.email}, 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost)
+          order by cost desc, tokens desc, top.token_id asc), '[]')
+        from (select token_id, user_id, sum(calls) as calls, sum(tokens) as tokens, sum(cost_micro_usd) as cost from (${sources.users}) as u
+          where token_id is not null group by token_id, user_id order by cost desc, tokens desc, token_id asc limit ${USAGE_TOP}) as top
+          left join ${apiTokens} on ${apiTokens.id} = top.token_id left join ${users} on ${users.id} = top.user_id) as "byKey"`,
   );
 }

@@ -6,7 +6,7 @@ import { Card, PageHeader } from "@/components/ui/card";
 import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
-import { listTeams } from "@/lib/teams/queries";
+import { listTeams, teamsLedBy } from "@/lib/teams/queries";
 import { formatCount, formatMicroUsd, formatUtc } from "@core/text/format";
 import { UsageQuery, type UsageOutput } from "@/lib/usage/schemas";
 import { getUsage } from "@/lib/usage/usage";
@@ -66,17 +66,24 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
   const ctx = await requirePage("usage.read");
   const sp = await searchParams;
   const seesAll = can(ctx.actor, "usage.read-all");
+  // A team's lead sees that team's usage (per member and per key); lib/usage/usage.ts decides again.
+  const led = seesAll ? [] : await teamsLedBy(ctx.db, ctx.actor.userId);
+  const askedTeam = one(sp.teamId);
+  const leadsAsked = led.some((t) => t.id === askedTeam);
   const filters: Filters = {
     days: PRESETS.find((d) => String(d) === one(sp.days)) ?? 30,
-    teamId: seesAll ? one(sp.teamId) : undefined,
-    userId: seesAll ? one(sp.userId) : undefined,
+    teamId: seesAll || leadsAsked ? askedTeam : undefined,
+    userId: seesAll || leadsAsked ? one(sp.userId) : undefined,
   };
   // Presets end now and start at 00:00 UTC, so "7 days" is seven whole bars in the daily chart.
   const now = new Date();
   const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (filters.days - 1) * DAY_MS).toISOString().slice(0, 10);
   const parsed = UsageQuery.safeParse({ from, teamId: filters.teamId, userId: filters.userId });
   const problem = parsed.success ? null : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-  const [usage, teams] = await Promise.all([getUsage(ctx, parsed.success ? parsed.data : { from }, now), seesAll ? listTeams(ctx) : []]);
+  const [usage, teams] = await Promise.all([getUsage(ctx, parsed.success ? parsed.data : { from }, now), seesAll ? listTeams(ctx) : led]);
+  // Drill-down to a user or a team: whoever sees more than their own.
+  const drills = usage.filters.scope !== "own";
+  const teamSlug = usage.filters.teamId ? (teams.find((t) => t.id === usage.filters.teamId)?.slug ?? usage.filters.teamId) : null;
 
   const { rows: servers, max: maxContext } = serverRows(usage);
   const totals = usage.llm.daily.reduce(
@@ -84,7 +91,7 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
     { mcpCalls: 0, llmTokens: 0, cost: 0 },
   );
   const contextTokens = usage.mcp.byServer.reduce((sum, s) => sum + s.contextTokens, 0);
-  const filteredUser = usage.filters.userId && !usage.filters.ownUsageOnly ? (usage.llm.byUser.find((u) => u.userId === usage.filters.userId)?.email ?? usage.filters.userId) : null;
+  const filteredUser = usage.filters.userId && usage.filters.scope !== "own" ? (usage.llm.byUser.find((u) => u.userId === usage.filters.userId)?.email ?? usage.filters.userId) : null;
 
   return (
     <div className="space-y-6">
@@ -92,7 +99,7 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
         title="Usage"
         description={
           <>
-            {usage.filters.ownUsageOnly ? "Your own usage" : "Usage across the company"}: what MCP results put into the model&apos;s context, and LLM calls, tokens and spend through the
+            {usage.filters.scope === "own" ? "Your own usage" : usage.filters.scope === "team" ? <>Usage of the team {teamSlug}, which you lead</> : "Usage across the company"}: what MCP results put into the model&apos;s context, and LLM calls, tokens and spend through the
             gateway. {formatUtc(usage.range.from)} to {formatUtc(usage.range.to)}.
           </>
         }
@@ -111,7 +118,7 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
             </Link>
           ))}
         </nav>
-        {seesAll && (
+        {teams.length > 0 && (
           <form method="get" action="/usage" className="flex items-center gap-2 text-sm">
             {filters.days !== 30 && <input type="hidden" name="days" value={filters.days} />}
             {filters.userId && <input type="hidden" name="userId" value={filters.userId} />}
@@ -119,7 +126,7 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
               Team
             </label>
             <select id="usage-team" name="teamId" defaultValue={filters.teamId ?? ""} className="rounded-md border border-zinc-300 px-2 py-1 text-sm" data-testid="usage-team-select">
-              <option value="">All teams</option>
+              <option value="">{seesAll ? "All teams" : "Just me"}</option>
               {teams.map((t) => (
                 <option key={t.id} value={t.id}>
                   {t.slug}
@@ -243,7 +250,7 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
             {usage.llm.byTeam.map((t) => (
               <tr key={t.teamId} data-testid="usage-team-row">
                 <Td className="font-mono text-xs">
-                  {seesAll ? (
+                  {seesAll || led.some((l) => l.id === t.teamId) ? (
                     <Link className="text-indigo-700 hover:underline" href={hrefFor({ ...filters, teamId: t.teamId })}>
                       {t.slug ?? "(deleted team)"}
                     </Link>
@@ -263,7 +270,7 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
             {usage.llm.byUser.map((u) => (
               <tr key={u.userId ?? ""} data-testid="usage-user-row">
                 <Td className="text-xs">
-                  {seesAll && u.userId ? (
+                  {drills && u.userId ? (
                     <Link className="text-indigo-700 hover:underline" href={hrefFor({ ...filters, userId: u.userId })}>
                       {u.email ?? u.userId}
                     </Link>
@@ -279,6 +286,22 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
           </Table>
         </Card>
       </div>
+
+      <Card title="By API key" description="LLM calls made with a portal API token rather than a sign-in: the 20 keys with the highest spend, and whose they are.">
+        <Table head={["Key", "Owner", "Calls", "Tokens", "Spend"]} empty="No LLM calls with an API key in this range.">
+          {usage.llm.byKey.map((k) => (
+            <tr key={k.tokenId} data-testid="usage-key-row">
+              <Td className="text-xs">
+                {k.name ?? "(deleted key)"} {k.prefix && <span className="font-mono text-zinc-500">{k.prefix}…</span>}
+              </Td>
+              <Td className="text-xs">{k.email ?? k.userId ?? "—"}</Td>
+              <Td className="tabular-nums">{formatCount(k.calls)}</Td>
+              <Td className="tabular-nums">{formatCount(k.tokens)}</Td>
+              <Td className="tabular-nums">{formatMicroUsd(k.costMicroUsd)}</Td>
+            </tr>
+          ))}
+        </Table>
+      </Card>
     </div>
   );
 }
