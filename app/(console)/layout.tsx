@@ -16,7 +16,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
     { href: "/budgets", label: "Budgets" },
     ...(can(actor, "gateway.read") ? [{ href: "/gateway", label: "Gateway" }] : []),
     { href: "/usage", label: "Usage" },
-    ...(can(actor, "audit.read") ? [{ href: "/audit", label: "Audit" }] : []),
+    ...(can(actor, "usage.read") ? [{ href: "/audit", label: "Audit" }] : []),
     ...(can(actor, "shadow.read") ? [{ href: "/shadow", label: "Shadow MCP" }] : []),
     { href: "/portal", label: "Portal" },
     { href: "/settings", label: "Settings" },

@@ -15,7 +15,8 @@ export const ingestEventsEndpoint = endpoint({
 });
 
 export const listAuditEventsEndpoint = endpoint({
-  method: "GET", path: "/audit", operationId: "listAuditEvents", tag: "Audit", permission: "audit.read", status: 200,
+  method: "GET", path: "/audit", operationId: "listAuditEvents", tag: "Audit", permission: "usage.read", status: 200,
   summary: "MCP calls seen by the portal, newest first, with filters and cursor pagination",
+  description: "Security and admins (audit.read) see every call; anyone else sees their own calls and those of the teams they lead (team role lead), whatever the filters ask (`scope` says which).",
   query: ListEventsQuery, response: ListEventsOutput,
 });

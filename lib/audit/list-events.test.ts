@@ -3,6 +3,9 @@ import { testDatabases, useTestDatabase } from "@/testing/db";
 import { mcpEvents } from "@/db/schema";
 import { ForbiddenError, ValidationError } from "@/lib/errors";
 import { makeUser } from "@/testing/users";
+import { BOOTSTRAP_ACTOR } from "@/lib/auth/actor";
+import { createTeam } from "@/lib/teams/create-team";
+import { setMembership } from "@/lib/teams/set-membership";
 import { encodeCursor, listEvents } from "./list-events";
 import type { PortalEvent } from "@core/events/schema";
 import { makeEvent } from "@/testing/events";
@@ -37,8 +40,40 @@ describe.each(testDatabases())("audit event queries on $name", (database) => {
     expect(page.map((e) => e.time)).toEqual([at(4), at(3), at(2), at(1)]);
     expect(nextCursor).toBeNull();
     expect(page[2]).toMatchObject({ ...events[1], receivedAt: expect.any(String) });
-    await expect(listEvents(await ctx("member"))).rejects.toThrow(ForbiddenError);
+    // A member with no events of their own sees none of these; a token without read scope is refused.
+    const member = await ctx("member");
+    expect(await listEvents(member, { to: at(5), limit: 200 })).toEqual({ events: [], nextCursor: null, scope: "own" });
+    await expect(listEvents({ db, actor: { ...member.actor, scopes: ["write"] } })).rejects.toThrow(ForbiddenError);
     expect((await listEvents(await ctx("admin"), { limit: 1 })).events).toHaveLength(1);
+  });
+
+  it("shows anyone without audit.read their own calls and those of the teams they lead — whatever they filter by", async () => {
+    const lead = await makeUser(db, "member");
+    const member = await makeUser(db, "member");
+    const led = await createTeam({ db, actor: BOOTSTRAP_ACTOR }, { slug: `led-${crypto.randomUUID().slice(0, 6)}`, name: "Led" });
+    const other = await createTeam({ db, actor: BOOTSTRAP_ACTOR }, { slug: `other-${crypto.randomUUID().slice(0, 6)}`, name: "Other" });
+    await setMembership({ db, actor: BOOTSTRAP_ACTOR }, led.id, lead.userId, { role: "lead" });
+    await setMembership({ db, actor: BOOTSTRAP_ACTOR }, led.id, member.userId, { role: "member" });
+    await setMembership({ db, actor: BOOTSTRAP_ACTOR }, other.id, lead.userId, { role: "member" });
+    const mine = makeEvent({ time: at(200), userId: lead.userId, teamId: other.id });
+    const teamMate = makeEvent({ time: at(201), userId: member.userId, teamId: led.id });
+    const otherTeam = makeEvent({ time: at(202), userId: crypto.randomUUID(), teamId: other.id });
+    const noTeam = makeEvent({ time: at(203), userId: crypto.randomUUID(), teamId: null });
+    await db.insert(mcpEvents).values([mine, teamMate, otherTeam, noTeam]);
+    const q = async (actor: typeof lead, query: Parameters<typeof listEvents>[1] = {}) => listEvents({ db, actor }, { from: at(200), to: at(300), ...query });
+
+    const asLead = await q(lead);
+    expect(asLead.scope).toBe("own-and-teams");
+    expect(ids(asLead.events)).toEqual([teamMate.id, mine.id]);
+    // Filters narrow within the scope, never widen it.
+    expect(ids((await q(lead, { user: otherTeam.userId! })).events)).toEqual([]);
+    expect(ids((await q(lead, { user: member.userId })).events)).toEqual([teamMate.id]);
+    // A team member who leads nothing: only their own.
+    const asMember = await q(member);
+    expect(asMember.scope).toBe("own");
+    expect(ids(asMember.events)).toEqual([teamMate.id]);
+    // Security: all four.
+    expect(ids((await q((await ctx()).actor as typeof lead)).events)).toEqual([noTeam.id, otherTeam.id, teamMate.id, mine.id]);
   });
 
   it("filters Code Mode: its calls, and the tool calls one execute made", async () => {

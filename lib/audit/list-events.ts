@@ -5,6 +5,7 @@ import { IsoDateTime, Uuid } from "@core/zod/helpers";
 import type { Ctx } from "@/lib/context";
 import { ValidationError } from "@/lib/errors";
 import { redactUrl, redactUrlsInText } from "@core/net/redact-url";
+import { eventScope, mcpEventsInScope } from "./event-scope";
 import { ListEventsQuery, type ListEventsOutput, type McpEventOutput } from "./schemas";
 
 /** `time|id` of the last row of a page, base64url: opaque to callers, exact for the next query. */
@@ -29,11 +30,17 @@ const likeEscape = (text: string) => text.replace(/[%_\\]/g, "\\$&");
  * partition has (time, id) and (user_id | server_slug | decision, time, id) indexes, so a page of
  * the unfiltered log or of one of those filters is an ordered merge of index scans that stops after
  * `limit` rows.
+ *
+ * Who sees what: lib/audit/event-scope.ts — security and admins every event, anyone else their own
+ * calls and those of the teams they lead.
  */
 export async function listEvents({ db, actor }: Ctx, input: ListEventsQuery = {}): Promise<ListEventsOutput> {
-  authorize(actor, "audit.read");
+  authorize(actor, "usage.read");
   const query = ListEventsQuery.parse(input);
   const conditions: SQL[] = [];
+  const scope = await eventScope(db, actor);
+  const inScope = mcpEventsInScope(scope);
+  if (inScope) conditions.push(inScope);
   if (query.user) {
     // A user id walks the (user_id, time, id) index; an email part is a substring match over the range.
     conditions.push(Uuid.safeParse(query.user).success ? eq(mcpEvents.userId, query.user) : ilike(mcpEvents.email, `%${likeEscape(query.user)}%`));
@@ -58,7 +65,7 @@ export async function listEvents({ db, actor }: Ctx, input: ListEventsQuery = {}
     .limit(query.limit + 1);
   const page = rows.slice(0, query.limit).map(toOutput);
   const last = page.at(-1);
-  return { events: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last.time, last.id) : null };
+  return { events: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last.time, last.id) : null, scope: scope.kind === "all" ? "all" : scope.teamIds.length > 0 ? "own-and-teams" : "own" };
 }
 
 function toOutput(row: McpEventRow): McpEventOutput {

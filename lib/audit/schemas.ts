@@ -39,5 +39,8 @@ export type McpEventOutput = z.infer<typeof McpEventOutput>;
 export const ListEventsOutput = z.object({
   events: z.array(McpEventOutput).describe("Newest first"),
   nextCursor: z.string().nullable().describe("Pass as `cursor` for the next (older) page; null on the last page"),
+  scope: z
+    .enum(["all", "own-and-teams", "own"])
+    .describe("Whose events the caller may see: everyone's (audit.read: security, admin), their own and the teams' they lead, or their own"),
 });
 export type ListEventsOutput = z.infer<typeof ListEventsOutput>;

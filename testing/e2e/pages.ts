@@ -8,7 +8,8 @@ export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" 
   // The portal's OAuth consent page: anyone may open it; it sends anonymous callers to sign in first.
   "/oauth/consent": "public",
   "/": "everyone",
-  "/audit": "security+admin",
+  // Everyone: their own portal calls and their led teams'; security and admins every call and the console changes (audit.read).
+  "/audit": "everyone",
   "/settings": "everyone",
   "/settings/tokens": "everyone",
   "/settings/users": "security+admin",

@@ -5,6 +5,7 @@ import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
 import { Table, Td } from "@/components/ui/table";
 import { listAudit } from "@/lib/audit/list-audit";
+import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import type { Ctx } from "@/lib/context";
 import { listEvents } from "@/lib/audit/list-events";
@@ -23,19 +24,25 @@ const forInput = (iso: string | undefined) => (iso ? new Date(iso).toISOString()
 const inputClass = "rounded-md border border-zinc-300 px-2 py-1 text-sm";
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
-  const ctx = await requirePage("audit.read");
+  // Everyone may read the portal calls they are allowed to see (lib/audit/event-scope.ts): security
+  // and admins every call and every console change; anyone else their own calls and their led teams'.
+  const ctx = await requirePage("usage.read");
   const params = await searchParams;
-  const tab = params.tab === "console" ? "console" : "calls";
+  const auditor = can(ctx.actor, "audit.read");
+  const tab = params.tab === "console" && auditor ? "console" : "calls";
+  const tabs = [["calls", "/audit", "Portal calls"], ...(auditor ? [["console", "/audit?tab=console", "Console changes"]] : [])] as const;
   return (
     <div>
-      <PageHeader title="Audit" description="Every MCP call through the portal, and every change made in the console or through the API, with who made it." />
+      <PageHeader
+        title="Audit"
+        description={
+          auditor
+            ? "Every MCP call through the portal, and every change made in the console or through the API, with who made it."
+            : "Your MCP calls through the portal, and those of the teams you lead."
+        }
+      />
       <nav aria-label="Audit" className="mb-6 flex gap-1 border-b border-zinc-200">
-        {(
-          [
-            ["calls", "/audit", "Portal calls"],
-            ["console", "/audit?tab=console", "Console changes"],
-          ] as const
-        ).map(([key, href, label]) => (
+        {tabs.map(([key, href, label]) => (
           <Link
             key={key}
             href={href}
@@ -64,7 +71,7 @@ async function PortalCalls({ ctx, params }: { ctx: Ctx; params: SearchParams }) 
   };
   const cursor = one(params.cursor);
   const parsed = ListEventsQuery.safeParse({ ...filters, cursor });
-  let page: Awaited<ReturnType<typeof listEvents>> = { events: [], nextCursor: null };
+  let page: Awaited<ReturnType<typeof listEvents>> = { events: [], nextCursor: null, scope: "own" };
   let problem: string | null = parsed.success ? null : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
   if (parsed.success) {
     try {
