@@ -196,6 +196,9 @@ const ROUTES: Record<string, RouteEntry> = {
   "POST /api/v1/config/rollback": { allowed: ["admin"], prepare: async (db) => ({ body: { version: await newDeployment(db) } }) },
   "GET /api/v1/config/codemode": { allowed: EVERYONE },
   "PUT /api/v1/config/codemode": { allowed: ["admin"], prepare: async () => ({ body: { mode: "opt-in", shape: "search_and_execute" } }) },
+  "GET /api/v1/config/audit-detail": { allowed: EVERYONE },
+  // Security and admins (policies.manage): what the audit trail keeps of tool calls.
+  "PUT /api/v1/config/audit-detail": { allowed: ["security", "admin"], prepare: async () => ({ body: { detail: "masked" } }) },
   "GET /api/v1/config/deployments": { allowed: CONFIG_READERS },
   "GET /api/v1/config/deployments/[version]": { allowed: CONFIG_READERS, prepare: async (db) => ({ params: { version: String(await newDeployment(db)) } }) },
   "GET /api/v1/policies": { allowed: POLICY_READERS },
@@ -321,6 +324,7 @@ const ACTIONS: Record<string, ActionEntry> = {
   "app/(console)/servers/actions.ts#setToolApprovalAction": { allowed: REVIEWERS, prepare: async (db) => ({ id: await newServer(db), tool: "get_weather", approval: "never" }) },
   "app/(console)/portal/actions.ts#publishConfigAction": { allowed: ["admin"] },
   "app/(console)/portal/actions.ts#updateCodemodeAction": { allowed: ["admin"], prepare: async () => ({ mode: "default", shape: "code", approval: "writes" }) },
+  "app/(console)/portal/actions.ts#updateAuditDetailAction": { allowed: ["security", "admin"], prepare: async () => ({ detail: "masked" }) },
   "app/(console)/policies/actions.ts#createPolicyAction": {
     allowed: POLICY_WRITERS,
     prepare: async () => ({ name: `matrix ${uniq()}`, effect: "deny", subject: "domain:example.test", server: "*", tool: "delete_*", priority: "300", enabled: "on" }),

@@ -54,6 +54,13 @@ export function PortalEventsTable({ events, empty }: { events: McpEventOutput[];
               ) : (
                 <span className="text-zinc-400">—</span>
               )}
+              {(e.arguments || e.resultExcerpt) && (
+                <details className="mt-0.5" data-testid="event-call-detail">
+                  <summary className="cursor-pointer text-zinc-500">arguments and result</summary>
+                  {e.arguments && <pre className="mt-1 max-h-40 overflow-auto whitespace-pre-wrap break-all rounded bg-zinc-50 p-1">{e.arguments}</pre>}
+                  {e.resultExcerpt && <pre className="mt-1 max-h-40 overflow-auto whitespace-pre-wrap break-all rounded bg-zinc-50 p-1 text-zinc-600">{e.resultExcerpt}</pre>}
+                </details>
+              )}
             </Td>
             <Td className="max-w-xs text-xs">
               <Badge tone={e.decision === "allowed" ? "green" : "red"}>{e.decision}</Badge>

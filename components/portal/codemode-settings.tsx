@@ -4,6 +4,7 @@ import type { FormAction } from "@/lib/auth/action-result";
 import type { CodemodeSettingsOutput } from "@/lib/codemode/settings";
 import { ActionForm, SubmitButton } from "../ui/action-form";
 import { Select } from "../ui/field";
+import { RadioChoices } from "../ui/radio-choices";
 
 const MODES = [
   ["off", "Off", "Clients get every tool's JSON schema; ?codemode= is ignored."],
@@ -34,17 +35,7 @@ export function CodemodeSettingsForm({ settings, action, canEdit }: { settings: 
         </p>
       )}
     >
-      <fieldset className="space-y-1.5" data-testid="codemode-setting">
-        <legend className="sr-only">Code Mode</legend>
-        {MODES.map(([mode, label, help]) => (
-          <label key={mode} className="flex items-start gap-2">
-            <input type="radio" name="mode" value={mode} defaultChecked={mode === settings.mode} className="mt-1" />
-            <span>
-              <span className="font-medium">{label}</span> <span className="text-xs text-zinc-500">{help}</span>
-            </span>
-          </label>
-        ))}
-      </fieldset>
+      <RadioChoices name="mode" legend="Code Mode" choices={MODES} value={settings.mode} testId="codemode-setting" />
       <label className="block space-y-1">
         <span className="block text-xs text-zinc-500">Shape when the client does not choose (on by default, enforced)</span>
         <Select name="shape" defaultValue={settings.shape}>

@@ -140,6 +140,9 @@ export const mcpEvents = pgTable(
     /** A block-list entry covered the upstream: `blockId` names it; `wouldBlock` when it was in log mode and the call went through. */
     blockId: uuid("block_id"),
     wouldBlock: boolean("would_block").notNull().default(false),
+    /** tools/call: arguments (JSON) and an excerpt of the result, redacted per `portal_settings.event_detail` at the edge. */
+    arguments: text("arguments"),
+    resultExcerpt: text("result_excerpt"),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -172,6 +175,8 @@ export const portalSettings = pgTable("portal_settings", {
   codemodeShape: text("codemode_shape").$type<"search_and_execute" | "code">().notNull().default("search_and_execute"),
   /** Which tools ask for approval when their own flag says nothing: "flagged" (none), "writes" (every tool not read-only, and every destructive one). */
   codemodeApproval: text("codemode_approval").$type<"flagged" | "writes">().notNull().default("flagged"),
+  /** What audit events keep of tool calls' content (lib/core/events/detail.ts): masked (default), secrets, off. */
+  eventDetail: text("event_detail").$type<"masked" | "secrets" | "off">().notNull().default("masked"),
   updatedBy: uuid("updated_by"),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

@@ -3,17 +3,13 @@
  * the shape it takes when on by default. Stored in `portal_settings`, compiled into the bundle
  * (absent while off, so a portal that never used it publishes the same content as before).
  */
-import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "@/db/client";
-import { portalSettings } from "@/db/schema";
 import { CODEMODE_MODES, CODEMODE_SHAPES, type BundleCodemode } from "@core/bundle/schema";
 import { APPROVAL_RULES, type ApprovalRule } from "@core/codemode/approval";
 import { authorize } from "../auth/actor";
-import { recordAudit } from "../audit/record-audit";
+import { readPortalSettings, writePortalSettings } from "../config/portal-settings";
 import type { Ctx } from "../context";
-
-const ROW = "portal";
 
 export const CodemodeSettingsInput = z
   .object({
@@ -32,7 +28,7 @@ export type CodemodeSettingsOutput = z.infer<typeof CodemodeSettingsOutput>;
 const DEFAULTS = { mode: "off", shape: "search_and_execute", approval: "flagged" } as const;
 
 async function read(db: Queryable): Promise<CodemodeSettingsOutput> {
-  const [row] = await db.select().from(portalSettings).where(eq(portalSettings.id, ROW));
+  const row = await readPortalSettings(db);
   return row ? { mode: row.codemodeMode, shape: row.codemodeShape, approval: row.codemodeApproval, updatedAt: row.updatedAt.toISOString() } : { ...DEFAULTS, updatedAt: null };
 }
 
@@ -48,12 +44,10 @@ export async function updateCodemodeSettings({ db, actor }: Ctx, raw: unknown): 
   const input = CodemodeSettingsInput.parse(raw);
   return db.transaction(async (tx) => {
     const before = await read(tx);
-    const now = new Date();
-    await tx
-      .insert(portalSettings)
-      .values({ id: ROW, codemodeMode: input.mode, codemodeShape: input.shape, codemodeApproval: input.approval, updatedBy: actor.userId, updatedAt: now })
-      .onConflictDoUpdate({ target: portalSettings.id, set: { codemodeMode: input.mode, codemodeShape: input.shape, codemodeApproval: input.approval, updatedBy: actor.userId, updatedAt: now } });
-    await recordAudit(tx, actor, { action: "portal.codemode", targetType: "portal", targetId: ROW, details: { from: { mode: before.mode, shape: before.shape, approval: before.approval }, to: input } });
+    const now = await writePortalSettings(tx, actor, { codemodeMode: input.mode, codemodeShape: input.shape, codemodeApproval: input.approval }, {
+      action: "portal.codemode",
+      details: { from: { mode: before.mode, shape: before.shape, approval: before.approval }, to: input },
+    });
     return { ...input, updatedAt: now.toISOString() };
   });
 }

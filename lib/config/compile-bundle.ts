@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
 import { codemodeApprovalRule, compileCodemode } from "@/lib/codemode/settings";
+import { compileAudit } from "@/lib/audit/detail-settings";
 import { needsApproval } from "@core/codemode/approval";
 import { discoverOAuthServerInfo } from "@modelcontextprotocol/sdk/client/auth.js";
 import { apiTokens, memberships, serverAccessGrants, servers, serverTools, teams, users } from "@/db/schema";
@@ -241,6 +242,7 @@ export async function draftBundle(db: Queryable, now: Date): Promise<ConfigBundl
     llm,
     shadow: { blocklist: await compileBlocklist(db) },
     ...(await codemodeOf(db)),
+    ...(await compileAudit(db)),
   };
 }
 
@@ -316,6 +318,7 @@ export async function compileBundle(db: Queryable, options: CompileOptions): Pro
     llm,
     shadow: { blocklist: await compileBlocklist(db) },
     ...(await codemodeOf(db)),
+    ...(await compileAudit(db)),
   });
   return { bundle, skipped };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AuditDetailInput, AuditDetailOutput } from "@/lib/audit/detail-settings";
 import { endpoint, NoQuery } from "@/lib/api/endpoint";
 import { CodemodeSettingsInput, CodemodeSettingsOutput } from "@/lib/codemode/settings";
 import { BundleDiffOutput, DeploymentDetailOutput, DeploymentOutput, DiffQuery, PublishOutput, PushOutput, RollbackConfigInput, VersionText } from "./schemas";
@@ -53,4 +54,16 @@ export const updateCodemodeEndpoint = endpoint({
   method: "PUT", path: "/config/codemode", operationId: "updateCodemodeSettings", tag: "Configuration", permission: "config.publish", status: 200,
   summary: "Change the portal's Code Mode setting; it reaches the portal with the next publish",
   query: NoQuery, body: CodemodeSettingsInput, response: CodemodeSettingsOutput,
+});
+
+export const getAuditDetailEndpoint = endpoint({
+  method: "GET", path: "/config/audit-detail", operationId: "getAuditDetail", tag: "Configuration", permission: "portal.read", status: 200,
+  summary: "What audit events keep of tool calls: masked (arguments and result excerpts, credentials and e-mail addresses masked; the default), secrets (credentials masked) or off",
+  query: NoQuery, response: AuditDetailOutput,
+});
+
+export const updateAuditDetailEndpoint = endpoint({
+  method: "PUT", path: "/config/audit-detail", operationId: "updateAuditDetail", tag: "Configuration", permission: "policies.manage", status: 200,
+  summary: "Change what audit events keep of tool calls; it reaches the portal with the next publish",
+  query: NoQuery, body: AuditDetailInput, response: AuditDetailOutput,
 });

@@ -138,7 +138,7 @@ describe("portal /mcp, protocol 2026-07-28 (stateless)", () => {
   });
 
   it("calls a tool through the upstream and audits it with the client named in _meta", async () => {
-    const { status, contentType, body } = await rpc(alice, "tools/call", { name: "everything_echo", arguments: { message: "stateless hello" } });
+    const { status, contentType, body } = await rpc(alice, "tools/call", { name: "everything_echo", arguments: { message: "stateless hello to bob@example.com, Bearer abcdefghijklmnop" } });
     expect(status).toBe(200);
     expect(contentType).toContain("application/json");
     expect(body.result).toMatchObject({ resultType: "complete" });
@@ -149,6 +149,9 @@ describe("portal /mcp, protocol 2026-07-28 (stateless)", () => {
     expect(call.reason).toMatch(/^allowed by rule/);
     expect(call.resultTokens).toBeGreaterThan(0);
     expect(call.durationMs).not.toBeNull();
+    // What was sent and what came back, masked as the bundle's default says: no address, no credential.
+    expect(JSON.parse(call.arguments!)).toEqual({ message: "stateless hello to [email], Bearer [redacted]" });
+    expect(call.resultExcerpt).toBe("Echo: stateless hello to [email], Bearer [redacted]");
 
     // Through a session upstream with its credential, at /mcp/{slug}.
     const scoped = await rpc(alice, "tools/call", { name: "get_weather", arguments: { city: "Oslo" } }, { path: "/mcp/weather" });
@@ -195,6 +198,9 @@ describe("portal /mcp, protocol 2026-07-28 (stateless)", () => {
     expect(denied.status).toBe(200);
     expect(denied.body.error).toMatchObject({ code: -32602, message: 'Tool "weather_get_weather" is not available: it is unknown, not approved, or not allowed for you' });
     await expect.poll(() => sink.events.some((e) => e.email === "bob@example.test" && e.tool === "get_weather" && e.decision === "denied" && e.reason?.startsWith("POLICY_DENIED") && e.clientName === "raw-2026"), { timeout: 15_000 }).toBe(true);
+    // A refused call keeps what was attempted.
+    const attempt = sink.events.find((e) => e.email === "bob@example.test" && e.tool === "get_weather" && e.decision === "denied")!;
+    expect([attempt.arguments, attempt.resultExcerpt]).toEqual(['{"city":"Oslo"}', undefined]);
     // Pin: list_forecasts is published with a pin its live definition does not match.
     const drifted = await rpc(alice, "tools/call", { name: "weather_list_forecasts", arguments: {} });
     expect(drifted.body.error).toMatchObject({ code: -32003, message: expect.stringMatching(/changed upstream since it was approved; it is quarantined/) });

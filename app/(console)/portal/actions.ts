@@ -5,6 +5,7 @@ import { publishConfig } from "@/lib/config/publish-config";
 import { pushConfig } from "@/lib/config/push-config";
 import { rollbackConfig } from "@/lib/config/rollback-config";
 import { updateCodemodeSettings } from "@/lib/codemode/settings";
+import { updateAuditDetail } from "@/lib/audit/detail-settings";
 
 export const publishConfigAction = sessionAction((ctx) => publishConfig(ctx), { revalidate: "/portal" });
 
@@ -20,3 +21,5 @@ export const rollbackConfigAction = sessionAction(
 );
 
 export const updateCodemodeAction = sessionAction((ctx, form) => updateCodemodeSettings(ctx, { mode: form.get("mode"), shape: form.get("shape"), approval: form.get("approval") ?? undefined }), { revalidate: "/portal" });
+
+export const updateAuditDetailAction = sessionAction((ctx, form) => updateAuditDetail(ctx, { detail: form.get("detail") }), { revalidate: "/portal" });

@@ -19,7 +19,9 @@ import { ImpactView } from "@/components/policies/impact-view";
 import { previewImpact } from "@/lib/policies/impact";
 import { getCodemodeSettings } from "@/lib/codemode/settings";
 import { CodemodeSettingsForm } from "@/components/portal/codemode-settings";
-import { publishConfigAction, pushConfigAction, rollbackConfigAction, updateCodemodeAction } from "./actions";
+import { AuditDetailForm } from "@/components/portal/audit-detail-settings";
+import { getAuditDetail } from "@/lib/audit/detail-settings";
+import { publishConfigAction, pushConfigAction, rollbackConfigAction, updateAuditDetailAction, updateCodemodeAction } from "./actions";
 
 export const metadata: Metadata = { title: "Portal" };
 
@@ -48,7 +50,7 @@ export default async function PortalPage({ searchParams }: { searchParams: Promi
     }
   }
   const impact = can(ctx.actor, "policies.read") ? await previewImpact(ctx) : null;
-  const codemode = await getCodemodeSettings(ctx);
+  const [codemode, auditDetail] = await Promise.all([getCodemodeSettings(ctx), getAuditDetail(ctx)]);
   const teamSlugs = diff ? Object.fromEntries((await listTeams(ctx)).map((t) => [t.id, t.slug])) : {};
 
   return (
@@ -143,6 +145,13 @@ export default async function PortalPage({ searchParams }: { searchParams: Promi
             <li className="text-xs text-zinc-500">Also on /mcp/{"{server}"}. {codemode.mode === "off" ? "Off: these URLs serve the plain catalog until Code Mode is turned on and published." : ""}</li>
           </ul>
         </div>
+      </Card>
+
+      <Card
+        title="What audit events keep of tool calls"
+        description="Every call is audited with who, which tool, the decision and how it went. Here: whether its arguments and an excerpt of its result are kept too, and how they are masked (the portal masks them before they leave the edge)."
+      >
+        <AuditDetailForm settings={auditDetail} action={updateAuditDetailAction} canEdit={can(ctx.actor, "policies.manage")} />
       </Card>
 
       {impact && (

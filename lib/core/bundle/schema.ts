@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EVENT_DETAIL_MODES } from "@core/events/detail";
 import { BundleSlug, IsoDateTime, Uuid } from "@core/zod/helpers";
 import { ROLES, TOKEN_SCOPES } from "@core/auth/roles";
 import { parseCidr } from "@core/net/cidr";
@@ -253,6 +254,14 @@ export type CodemodeShape = (typeof CODEMODE_SHAPES)[number];
 export const BundleCodemode = z.object({ mode: z.enum(CODEMODE_MODES), shape: z.enum(CODEMODE_SHAPES) }).strict();
 export type BundleCodemode = z.infer<typeof BundleCodemode>;
 
+/**
+ * What audit events keep of a tool call's content (lib/core/events/detail.ts): `masked` (arguments
+ * and a result excerpt, credentials and e-mail addresses masked), `secrets` (credentials masked),
+ * `off` (nothing). Absent: `masked` — a bundle at the default hashes as before.
+ */
+export const BundleAudit = z.object({ detail: z.enum(EVENT_DETAIL_MODES) }).strict();
+export type BundleAudit = z.infer<typeof BundleAudit>;
+
 export const ConfigBundle = z
   .object({
     schemaVersion: z.literal(BUNDLE_SCHEMA_VERSION),
@@ -276,6 +285,7 @@ export const ConfigBundle = z
     llm: BundleLlm,
     shadow: BundleShadow,
     codemode: BundleCodemode.optional(),
+    audit: BundleAudit.optional(),
   })
   .strict()
   .superRefine((bundle, ctx) => {

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { seededRandom } from "@/testing/seeded-random.mjs";
 import { unstorableText } from "@core/text/storable";
 import { isBuiltEvent } from "./built";
+import { callDetail, EVENT_DETAIL_MODES } from "./detail";
 import { llmEvent, type LlmEventCall, type LlmEventOutcome } from "./llm-event";
 import { mcpEvent, type McpEventCaller, type McpEventOutcome } from "./mcp-event";
 import { EventBatch, type AnyEvent } from "./schema";
@@ -70,6 +71,12 @@ function mcpCase(): { caller: McpEventCaller; outcome: McpEventOutcome } {
     ...(chance(0.2) ? { serverTokens: Object.fromEntries([slug(), slug()].map((s) => [s, count()])) } : {}),
     bundleVersion: chance(0.1) ? null : 1 + Math.floor(random() * 2_000_000_000),
     ...(chance(0.2) ? { blockId: uuid(), wouldBlock: chance(0.5) } : {}),
+    // A tool call's content: as the edge makes it (redacted, clipped), or any text at all.
+    ...(chance(0.3)
+      ? callDetail(pick(EVENT_DETAIL_MODES), { q: hostile(), password: hostile(), [hostile()]: [hostile(), { apiKey: hostile() }] }, { content: [{ type: "text", text: hostile() }, { type: "image", mimeType: hostile() }] })
+      : chance(0.2)
+        ? { arguments: maybe(hostile), resultExcerpt: maybe(hostile) }
+        : {}),
   };
   return { caller, outcome };
 }

@@ -10,6 +10,7 @@
 import { BoundedCache } from "@core/cache/bounded-cache";
 import { redactUrl, redactUrlsInText } from "@core/net/redact-url";
 import { builtEvent } from "./built";
+import { EVENT_ARGUMENTS_LIMIT, EVENT_RESULT_EXCERPT_LIMIT } from "./detail";
 import { EVENT_ERROR_LIMIT, eventCount, eventText, type PortalEvent } from "./schema";
 
 export interface McpEventCaller {
@@ -51,6 +52,9 @@ export interface McpEventOutcome {
   /** The block-list entry covering the server (bundle-index.ts `blockMarks`); `wouldBlock`: it was in log mode and the call went through. */
   blockId?: string | null;
   wouldBlock?: boolean;
+  /** tools/call: arguments and result excerpt, already redacted and clipped (./detail.ts `callDetail`). */
+  arguments?: string | null;
+  resultExcerpt?: string | null;
 }
 
 /** Upstream URLs as events show them, by URL: the bundle's few servers, each parsed and redacted once per isolate. */
@@ -95,5 +99,7 @@ export function mcpEvent(caller: McpEventCaller, e: McpEventOutcome, id: string,
     ...(e.via ? { via: e.via, parentId: e.parentId ?? null } : {}),
     ...(e.codemodeTokens !== undefined ? { codemodeTokens: eventCount(e.codemodeTokens) } : {}),
     ...(e.blockId ? { blockId: e.blockId, wouldBlock: e.wouldBlock === true } : {}),
+    ...(e.arguments != null ? { arguments: eventText(e.arguments, EVENT_ARGUMENTS_LIMIT) } : {}),
+    ...(e.resultExcerpt != null ? { resultExcerpt: eventText(e.resultExcerpt, EVENT_RESULT_EXCERPT_LIMIT) } : {}),
   });
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { storableText } from "@core/text/storable";
 import { IsoDateTime, Uuid } from "@core/zod/helpers";
+import { EVENT_ARGUMENTS_LIMIT, EVENT_RESULT_EXCERPT_LIMIT } from "./detail";
 
 /**
  * One MCP request as the portal saw it — the contract between the edge (which emits, buffers and
@@ -89,6 +90,9 @@ export const PortalEvent = z
     /** tools/list in Code Mode: o200k tokens of the list sent (the JSON catalog's are in `serverTokens`; the difference is saved). */
     codemodeTokens: Count.optional(),
     ...BlockMarks,
+    /** tools/call: the arguments as JSON and an excerpt of the result, redacted per the portal's settings (lib/core/events/detail.ts); absent when not recorded. */
+    arguments: z.string().max(EVENT_ARGUMENTS_LIMIT).nullable().optional(),
+    resultExcerpt: z.string().max(EVENT_RESULT_EXCERPT_LIMIT).nullable().optional(),
   })
   .strict();
 export type PortalEvent = z.infer<typeof PortalEvent>;

@@ -85,7 +85,7 @@ export async function codemodeCall(shape: CodemodeShape, rpc: StatelessRequest, 
         // A name outside the caller's catalog (not allowed, quarantined, blocked, unknown) still goes
         // the per-call path under that name: refused there, and the refusal audited like a client's.
         const name = names.get(identifier)?.name ?? identifier;
-        const result = await path.callTool(name, input as Record<string, unknown>, (outcome, res) => emit({ ...outcome, via: "codemode", parentId: id }, res), (p) => run.paused(p));
+        const result = await path.callTool(name, input as Record<string, unknown>, (outcome, res) => emit({ ...outcome, via: "codemode", parentId: id, callArguments: input }, res), (p) => run.paused(p));
         return JSON.stringify(valueForCode(identifier, result));
       },
     },

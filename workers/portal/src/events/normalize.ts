@@ -1,5 +1,6 @@
 /** The event contract at the edge: what the console accepts, checked before an event leaves the request. */
 import { isBuiltEvent } from "@core/events/built";
+import { EVENT_ARGUMENTS_LIMIT, EVENT_RESULT_EXCERPT_LIMIT } from "@core/events/detail";
 import { EVENT_ERROR_LIMIT, eventCount, eventText, LLM_LOG_LIMIT, LlmEvent, PortalEvent, type AnyEvent } from "@core/events/schema";
 
 const TEXT_FIELDS = ["email", "clientName", "clientVersion", "clientIp", "clientCountry", "sessionId", "method", "endpoint", "serverSlug", "tool", "prompt", "reason", "ruleId", "model", "providerSlug", "operation"] as const;
@@ -28,6 +29,8 @@ export function normalizeEvent(input: AnyEvent): AnyEvent {
   for (const f of TEXT_FIELDS) text(f);
   for (const f of LONG_FIELDS) text(f, EVENT_ERROR_LIMIT);
   for (const f of LOG_FIELDS) text(f, LLM_LOG_LIMIT);
+  text("arguments", EVENT_ARGUMENTS_LIMIT);
+  text("resultExcerpt", EVENT_RESULT_EXCERPT_LIMIT);
   for (const f of COUNT_FIELDS) {
     const n = event[f];
     if (typeof n === "number" && Number.isFinite(n)) event[f] = eventCount(n);

@@ -2,6 +2,7 @@
 import type { BundleServer } from "@core/bundle/schema";
 import { resultTokens } from "@core/events/result-tokens";
 import { mcpEvent } from "@core/events/mcp-event";
+import { callDetail, DEFAULT_EVENT_DETAIL } from "@core/events/detail";
 import { blockMarks } from "@core/bundle/bundle-index";
 import type { PortalEvent } from "@core/events/schema";
 import type { PolicyDecision } from "@core/policy/evaluate";
@@ -42,6 +43,7 @@ export async function track<T extends { method: string; params?: Record<string, 
     const isError = request.method === "tools/call" && result.isError === true;
     emitEvent(s, requestContext(extra), request.method, {
       ...fields,
+      ...detailOf(s, request, result),
       decision: "allowed",
       reason: fields.policy?.reason ?? null,
       ruleId: fields.policy?.ruleId ?? null,
@@ -57,6 +59,7 @@ export async function track<T extends { method: string; params?: Record<string, 
     const denied = error instanceof Denied;
     emitEvent(s, requestContext(extra), request.method, {
       ...fields,
+      ...detailOf(s, request, undefined),
       decision: denied ? "denied" : "allowed",
       reason: denied ? error.reason : null,
       ruleId: denied ? error.ruleId : null,
@@ -69,11 +72,17 @@ export async function track<T extends { method: string; params?: Record<string, 
   }
 }
 
+/** A tool call's arguments and result excerpt, as the bundle's audit setting says (lib/core/events/detail.ts). */
+function detailOf(s: SessionState, request: { method: string; params?: Record<string, unknown> }, result: unknown): { arguments?: string | null; resultExcerpt?: string | null } {
+  if (request.method !== "tools/call") return {};
+  return callDetail(s.index?.bundle.audit?.detail ?? DEFAULT_EVENT_DETAIL, request.params?.arguments, result);
+}
+
 export function emitEvent(
   s: SessionState,
   ctx: SessionContext | null,
   method: string,
-  e: EventFields & Partial<Pick<PortalEvent, "decision" | "reason" | "ruleId" | "success" | "error" | "durationMs" | "bytesIn" | "bytesOut" | "resultTokens">>,
+  e: EventFields & Partial<Pick<PortalEvent, "decision" | "reason" | "ruleId" | "success" | "error" | "durationMs" | "bytesIn" | "bytesOut" | "resultTokens" | "arguments" | "resultExcerpt">>,
 ): void {
   const userId = ctx?.userId ?? s.owner?.userId ?? null;
   const user = userId ? s.index?.usersById.get(userId) : undefined;

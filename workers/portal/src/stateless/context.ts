@@ -29,7 +29,8 @@ export interface StatelessContext {
   signal?: AbortSignal;
 }
 
-export type Outcome = Omit<McpEventOutcome, "bundleVersion" | "method">;
+/** An event's outcome as the per-call path reports it; `callArguments`: a Code Mode inner call's own arguments (raw; redacted when the event is built). */
+export type Outcome = Omit<McpEventOutcome, "bundleVersion" | "method" | "arguments" | "resultExcerpt"> & { callArguments?: unknown };
 
 export class Answer {
   constructor(

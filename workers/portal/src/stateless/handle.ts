@@ -13,6 +13,7 @@ import { blockMarks, toolAccess, type BundleIndex } from "@core/bundle/bundle-in
 import type { BundleServer } from "@core/bundle/schema";
 import { resultTokens } from "@core/events/result-tokens";
 import { mcpEvent } from "@core/events/mcp-event";
+import { callDetail, DEFAULT_EVENT_DETAIL } from "@core/events/detail";
 import { META_SERVER_INFO, readStatelessRequest, STATELESS_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type StatelessRequest } from "@core/mcp/stateless";
 import { buildToolNameMap, upstreamKey, type ToolNameMap } from "@core/naming/tool-names";
 import { decideToolCall, quarantined, toolNotAvailable } from "../decide";
@@ -98,7 +99,10 @@ export async function dispatch(request: Request, rpc: StatelessRequest & { id: s
       Promise.resolve().then(() => {
         const tokens = result === undefined ? null : safeTokens(rpc.method, result);
         const marks = blockMarks(who.config, outcome.server?.slug, outcome.decision ?? "allowed", outcome.reason);
-        const event = mcpEvent(eventCaller(who, rpc.clientInfo, dialect.sessionId), { ...outcome, method: rpc.method, bundleVersion: who.config.bundle.version, ...(tokens === null ? {} : { resultTokens: tokens }), ...marks }, id, at);
+        const { callArguments, ...fields } = outcome;
+        // A tool call's content, as the portal's settings say: a Code Mode inner call's own arguments, else the request's.
+        const detail = rpc.method === "tools/call" ? callDetail(who.config.bundle.audit?.detail ?? DEFAULT_EVENT_DETAIL, outcome.parentId ? callArguments : rpc.params?.arguments, result) : null;
+        const event = mcpEvent(eventCaller(who, rpc.clientInfo, dialect.sessionId), { ...fields, method: rpc.method, bundleVersion: who.config.bundle.version, ...(tokens === null ? {} : { resultTokens: tokens }), ...marks, ...detail }, id, at);
         return enqueueEvents(env, (p) => ctx.waitUntil(p), [event]);
       }),
     );
