@@ -112,6 +112,24 @@ describe.each(testDatabases())("event ingest on $name", (database) => {
     expect(await stored([first, fresh])).toBe(2);
   });
 
+  it("takes deliveries that arrive together in one transaction, answering each for its own events", async () => {
+    const shared = makeEvent();
+    const batches = Array.from({ length: 6 }, (_, i) => [makeEvent(), makeLlmEvent(), ...(i % 2 === 0 ? [shared] : [])]);
+    // All six at once (and the first one twice): each id is stored once and counted for one delivery.
+    const answers = await Promise.all([...batches, batches[0]!].map((b) => signed(b)));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const total = answers.reduce((n, a) => n + (a.json.accepted as number), 0);
+    expect(total).toBe(6 * 2 + 1);
+    answers.forEach((a, i) => expect((a.json.accepted as number) + (a.json.duplicates as number)).toBe([...batches, batches[0]!][i]!.length));
+    expect(await stored([shared, ...batches.map((b) => b[0] as PortalEvent)])).toBe(7);
+    // A delivery the database refuses fails alone: the group is tried again one delivery at a time.
+    const good = [makeEvent(), makeEvent()];
+    const [first, refused, second] = await Promise.all([signed([good[0]]), signed([{ ...makeEvent(), email: "nul\u0000byte@example.test" }]), signed([good[1]])]);
+    expect([first.status, refused.status, second.status]).toEqual([200, refused.status, 200]);
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(await stored(good)).toBe(2);
+  });
+
   it("refuses a missing, malformed, foreign-key or tampered signature with 401 and stores nothing", async () => {
     const event = makeEvent();
     const body = JSON.stringify({ events: [event] });

@@ -72,22 +72,82 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
   // Outside the transaction: making a partition briefly locks the table (lib/events/partitions.ts).
   await ensureEventPartitions(db, "mcp_events", utcDays(mcpRows.map((r) => r.time)));
   await ensureEventPartitions(db, "llm_events", utcDays(llmRows.map((r) => r.time)));
-  const result = await db.transaction(async (tx) => {
-    const inserted = await insertNew(tx, mcpEvents, mcpRows);
-    const fresh = new Set(inserted);
-    await quarantineChangedTools(
-      tx,
-      mcp.filter((e) => fresh.has(e.id)),
-    );
-    const insertedLlm = await insertNew(tx, llmEvents, llmRows);
-    const accepted = inserted.length + insertedLlm.length;
-    return { accepted, duplicates: events.length - accepted, newUsage: insertedLlm.length > 0 };
-  });
+  const stored = await groupCommit(db, { mcp, mcpRows, llmRows });
+  const accepted = stored.mcp + stored.llm;
+  const result = { accepted, duplicates: events.length - accepted, newUsage: stored.llm > 0 };
   if (result.newUsage && input.onUsage) {
     // The usage is stored; alerts are a follow-up that must not make the edge deliver it again.
     await input.onUsage().catch((error: unknown) => console.error("[events] after-ingest usage check failed:", error instanceof Error ? error.message : error));
   }
   return { accepted: result.accepted, duplicates: result.duplicates };
+}
+
+interface Delivery {
+  mcp: PortalEvent[];
+  mcpRows: object[];
+  llmRows: object[];
+}
+interface Waiting extends Delivery {
+  done: (stored: { mcp: number; llm: number }) => void;
+  failed: (error: unknown) => void;
+}
+
+/**
+ * Group commit: deliveries that arrive while an ingest transaction is running wait for it, then go
+ * in together — one transaction, one insert statement per table, one run of each rollup trigger —
+ * and each is answered when that transaction has committed. At ten thousand events a second the
+ * edge delivers many batches at once; apart, their transactions would wait on each other's locks of
+ * the same rollup rows (this hour's, this day's) and each pay for its own commit. Together the
+ * triggers add their counts to those rows once per group. Every delivery is still all or nothing:
+ * if a group fails, its deliveries are tried again one by one, so one delivery's failure is only
+ * its own. Each event id counts as stored for the first delivery in the group that carried it.
+ */
+const queues = new WeakMap<object, { waiting: Waiting[]; running: boolean }>();
+
+function groupCommit(db: Queryable, delivery: Delivery): Promise<{ mcp: number; llm: number }> {
+  let queue = queues.get(db);
+  if (!queue) queues.set(db, (queue = { waiting: [], running: false }));
+  const q = queue;
+  return new Promise((done, failed) => {
+    q.waiting.push({ ...delivery, done, failed });
+    if (!q.running) void drain(db, q);
+  });
+}
+
+async function drain(db: Queryable, q: { waiting: Waiting[]; running: boolean }): Promise<void> {
+  q.running = true;
+  try {
+    while (q.waiting.length > 0) {
+      const group = q.waiting.splice(0, MAX_GROUP);
+      try {
+        const counts = await storeGroup(db, group);
+        group.forEach((w, i) => w.done(counts[i]!));
+      } catch (error) {
+        if (group.length === 1) group[0]!.failed(error);
+        // Alone, each delivery succeeds or fails on its own.
+        else for (const w of group) await storeGroup(db, [w]).then(([c]) => w.done(c!), w.failed);
+      }
+    }
+  } finally {
+    q.running = false;
+  }
+}
+
+/** Deliveries in one group at most: 40 batches of 500, 20,000 events. */
+const MAX_GROUP = 40;
+
+async function storeGroup(db: Queryable, group: Delivery[]): Promise<{ mcp: number; llm: number }[]> {
+  return db.transaction(async (tx) => {
+    const inserted = new Set(await insertNew(tx, mcpEvents, group.flatMap((d) => d.mcpRows)));
+    await quarantineChangedTools(
+      tx,
+      group.flatMap((d) => d.mcp).filter((e) => inserted.has(e.id)),
+    );
+    const insertedLlm = new Set(await insertNew(tx, llmEvents, group.flatMap((d) => d.llmRows)));
+    // Each stored id is one delivery's: the first in the group that carried it.
+    const claim = (ids: Set<string>, rows: object[]) => rows.reduce((n, r) => (ids.delete((r as { id: string }).id) ? n + 1 : n), 0);
+    return group.map((d) => ({ mcp: claim(inserted, d.mcpRows), llm: claim(insertedLlm, d.llmRows) }));
+  });
 }
 
 /**
