@@ -236,6 +236,8 @@ const ROUTES: Record<string, RouteEntry> = {
   "POST /api/v1/llm/prices/reset": { allowed: GATEWAY_WRITERS },
   // Everyone sees usage: their own, or everyone's with usage.read-all (lib/usage/usage.test.ts).
   "GET /api/v1/usage": { allowed: EVERYONE, prepare: async () => ({ query: "?from=2030-01-01&to=2030-01-31" }) },
+  // Approvers, security and admins (config.read): everyone's operations figures.
+  "GET /api/v1/usage/operations": { allowed: ["approver", "security", "admin"], prepare: async () => ({ query: "?from=2030-01-01&to=2030-01-02" }) },
   "POST /api/v1/traffic": { allowed: SHADOW_TRIAGERS, prepare: async () => ({ rawBody: `${trafficLine()}\n`, query: "?filename=matrix.ndjson" }) },
   "GET /api/v1/traffic/uploads": { allowed: SHADOW_READERS },
   // Cloudflare Logpush's destination: only a job's secret (X-Portcullis-Logpush-Secret) lets a batch in.

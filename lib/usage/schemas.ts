@@ -29,21 +29,29 @@ export function rangeProblem(from: Date, to: Date): { field: "from" | "to"; mess
   return null;
 }
 
+const RangeFields = {
+  from: Bound.optional().describe(
+    `Start of the range (inclusive): a date (00:00 UTC) or an ISO date-time. Default: 00:00 UTC ${USAGE_DEFAULT_DAYS - 1} days before the last day of the range`,
+  ),
+  to: Bound.optional().describe("End of the range (exclusive); a date includes that whole UTC day. Default: now"),
+};
+const rangeRefinement = (q: { from?: string; to?: string }, ctx: z.RefinementCtx) => {
+  if (!q.from || !q.to) return;
+  const problem = rangeProblem(startOfBound(q.from), endOfBound(q.to));
+  if (problem) ctx.addIssue({ code: "custom", path: [problem.field], message: problem.message });
+};
+
+/** A time range alone (operations: everyone's figures). */
+export const RangeQuery = z.object(RangeFields).strict().superRefine(rangeRefinement);
+
 export const UsageQuery = z
   .object({
-    from: Bound.optional().describe(
-      `Start of the range (inclusive): a date (00:00 UTC) or an ISO date-time. Default: 00:00 UTC ${USAGE_DEFAULT_DAYS - 1} days before the last day of the range`,
-    ),
-    to: Bound.optional().describe("End of the range (exclusive); a date includes that whole UTC day. Default: now"),
+    ...RangeFields,
     teamId: Uuid.optional().describe("Only calls by members of this team (a team's lead sees the whole team's; other members only their own share)"),
     userId: Uuid.optional().describe("Only this user's calls (security and admins; a lead within the team filtered by; everyone else always gets their own)"),
   })
   .strict()
-  .superRefine((q, ctx) => {
-    if (!q.from || !q.to) return;
-    const problem = rangeProblem(startOfBound(q.from), endOfBound(q.to));
-    if (problem) ctx.addIssue({ code: "custom", path: [problem.field], message: problem.message });
-  });
+  .superRefine(rangeRefinement);
 export type UsageQuery = z.input<typeof UsageQuery>;
 
 const Count = z.number().int().nonnegative();

@@ -10,12 +10,14 @@ import { listTeams, teamsLedBy } from "@/lib/teams/queries";
 import { formatCount, formatMicroUsd, formatUtc } from "@core/text/format";
 import { UsageQuery, type UsageOutput } from "@/lib/usage/schemas";
 import { getUsage } from "@/lib/usage/usage";
+import { getOperations } from "@/lib/usage/operations";
+import { OperationsChart } from "@/components/usage/operations-chart";
 
 export const metadata: Metadata = { title: "Usage" };
 
 type SearchParams = Record<string, string | string[] | undefined>;
 
-const PRESETS = [7, 30, 90] as const;
+const PRESETS = [1, 7, 30, 90] as const;
 const DAY_MS = 86_400_000;
 
 const one = (value: string | string[] | undefined) => (typeof value === "string" && value.trim() !== "" ? value.trim() : undefined);
@@ -80,7 +82,13 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
   const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (filters.days - 1) * DAY_MS).toISOString().slice(0, 10);
   const parsed = UsageQuery.safeParse({ from, teamId: filters.teamId, userId: filters.userId });
   const problem = parsed.success ? null : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-  const [usage, teams] = await Promise.all([getUsage(ctx, parsed.success ? parsed.data : { from }, now), seesAll ? listTeams(ctx) : led]);
+  const runsPortal = can(ctx.actor, "config.read");
+  const [usage, teams, ops] = await Promise.all([
+    getUsage(ctx, parsed.success ? parsed.data : { from }, now),
+    seesAll ? listTeams(ctx) : led,
+    // Everyone's operations, for those who run the portal, when the page shows everyone's usage.
+    runsPortal && !filters.teamId && !filters.userId ? getOperations(ctx, { from }, now) : null,
+  ]);
   // Drill-down to a user or a team: whoever sees more than their own.
   const drills = usage.filters.scope !== "own";
   const teamSlug = usage.filters.teamId ? (teams.find((t) => t.id === usage.filters.teamId)?.slug ?? usage.filters.teamId) : null;
@@ -114,7 +122,7 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
               aria-current={filters.days === d ? "page" : undefined}
               className={`px-3 py-1.5 ${filters.days === d ? "bg-indigo-600 text-white" : "bg-white text-zinc-700 hover:bg-zinc-50"}`}
             >
-              {d} days
+              {d === 1 ? "Today" : `${d} days`}
             </Link>
           ))}
         </nav>
@@ -160,6 +168,55 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
         <Stat label="LLM tokens" value={formatCount(totals.llmTokens)} />
         <Stat label="LLM spend" value={formatMicroUsd(totals.cost)} />
       </div>
+
+      {ops && (
+        <Card
+          title="Operations"
+          description={`Every MCP call per ${ops.grain} (UTC): succeeded, errors (the upstream failed or the tool reported an error), denied by the portal, and calls that a block-list entry in log mode would block. The tables: tool calls with p50 and p95 of the time spent waiting for the upstream, and denials by reason.`}
+        >
+          <OperationsChart data={ops.mcp.series} grain={ops.grain} />
+          <div className="mt-4 grid gap-6 lg:grid-cols-3">
+            <div className="lg:col-span-2">
+              <Table head={["Server", "Tool", "Calls", "Errors", "Denied", "p50 ms", "p95 ms"]} empty="No tool calls in this range.">
+                {ops.mcp.byTool.map((t) => (
+                  <tr key={`${t.server}/${t.tool}`} data-testid="ops-tool-row">
+                    <Td className="font-mono text-xs">{serverLabel(t.server)}</Td>
+                    <Td className="font-mono text-xs">{t.tool}</Td>
+                    <Td className="tabular-nums">{formatCount(t.calls)}</Td>
+                    <Td className={`tabular-nums ${t.errors > 0 ? "text-amber-700" : "text-zinc-500"}`}>{formatCount(t.errors)}</Td>
+                    <Td className={`tabular-nums ${t.denied > 0 ? "text-red-700" : "text-zinc-500"}`}>{formatCount(t.denied)}</Td>
+                    <Td className="tabular-nums">{t.p50Ms ?? "—"}</Td>
+                    <Td className="tabular-nums">{t.p95Ms ?? "—"}</Td>
+                  </tr>
+                ))}
+              </Table>
+            </div>
+            <div className="space-y-4">
+              <Table head={["Denied because", "Calls"]} empty="No denials in this range.">
+                {ops.mcp.denials.map((d) => (
+                  <tr key={d.reason} data-testid="ops-denial-row">
+                    <Td className="font-mono text-xs">{d.reason}</Td>
+                    <Td className="tabular-nums">{formatCount(d.calls)}</Td>
+                  </tr>
+                ))}
+              </Table>
+              <Table head={["LLM model", "Calls", "429", "p50 ms", "p95 ms"]} empty="No LLM calls in this range.">
+                {ops.llm.byModel.map((m) => (
+                  <tr key={`${m.provider}/${m.model}`} data-testid="ops-model-row">
+                    <Td className="font-mono text-xs">
+                      {m.provider}/{m.model ?? "—"}
+                    </Td>
+                    <Td className="tabular-nums">{formatCount(m.calls)}</Td>
+                    <Td className={`tabular-nums ${m.rateLimited > 0 ? "text-red-700" : "text-zinc-500"}`}>{formatCount(m.rateLimited)}</Td>
+                    <Td className="tabular-nums">{m.p50Ms ?? "—"}</Td>
+                    <Td className="tabular-nums">{m.p95Ms ?? "—"}</Td>
+                  </tr>
+                ))}
+              </Table>
+            </div>
+          </div>
+        </Card>
+      )}
 
       <Card
         title="Context cost by server"
