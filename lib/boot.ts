@@ -6,6 +6,7 @@ import { keyRingFromEnv } from "./secret-box";
 import { identitySyncIntervalMs, startIdentitySync } from "./config/identity-sync-job";
 import { reconcileIntervalMs, startReconcile } from "./config/reconcile-job";
 import { startSyncScheduler, syncIntervalMs } from "./servers/sync-job";
+import { startHostedRegistration } from "./servers/hosted-registration-job";
 
 export async function boot(): Promise<void> {
   ensureAuthSecret();
@@ -28,6 +29,7 @@ export async function boot(): Promise<void> {
   const identityInterval = identitySyncIntervalMs();
   console.log(identityInterval ? `[portcullis] users and API tokens reach the portal within ${identityInterval / 1000} s of a change (after a first publish)` : "[portcullis] users and API tokens reach the portal only with a publish");
   startReconcile();
+  startHostedRegistration();
   const reconcileInterval = reconcileIntervalMs();
   console.log(
     reconcileInterval
