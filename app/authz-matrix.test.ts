@@ -116,6 +116,11 @@ const scanReport = (url = `https://mcp-${uniq()}.shadow.test/mcp`) => ({
 });
 // A fresh remote finding (through the scan ingest), so each call triages its own.
 const newFinding = async (db: Database) => (await ingestScanReport({ db, actor: BOOTSTRAP_ACTOR }, scanReport())).findings[0]!.id;
+/** A fresh local (stdio) finding, for Adopt. */
+const newStdioFinding = async (db: Database) => {
+  const server = { client: "cursor", configPath: "/home/alice/.cursor/mcp.json", name: "notes", transport: "stdio", command: "npx", args: ["-y", `notes-mcp-${uniq()}`], envNames: ["NOTES_TOKEN"], headerNames: [], redactions: [] };
+  return (await ingestScanReport({ db, actor: BOOTSTRAP_ACTOR }, { ...scanReport(), servers: [server] })).findings[0]!.id;
+};
 const newBlock = async (db: Database) => (await createBlock({ db, actor: BOOTSTRAP_ACTOR }, { url: `https://blocked-${uniq()}.test/mcp`, reason: "matrix" })).id;
 const newLogpushJob = async (db: Database) => (await createLogpushJob({ db, actor: BOOTSTRAP_ACTOR }, { name: `matrix ${uniq()}`, format: "generic" }, "https://console.test")).id;
 /** A block-list entry someone called through the portal (an event marked with it), so there is someone to notify. */
@@ -248,6 +253,7 @@ const ROUTES: Record<string, RouteEntry> = {
   "GET /api/v1/shadow/findings": { allowed: SHADOW_READERS, prepare: async () => ({ query: "?state=open&severity=high&sort=users&order=asc&limit=10" }) },
   "GET /api/v1/shadow/findings/[id]": { allowed: SHADOW_READERS, prepare: async (db) => ({ params: { id: await newFinding(db) } }) },
   "PATCH /api/v1/shadow/findings/[id]": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newFinding(db) }, body: { state: "investigating", note: "looking" } }) },
+  "GET /api/v1/shadow/findings/[id]/adoption": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newStdioFinding(db) } }) },
   "POST /api/v1/shadow/findings/[id]/approve": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ params: { id: await newFinding(db) }, body: {} }) },
   "GET /api/v1/shadow/stats": { allowed: SHADOW_READERS },
   // Everyone may report their own laptop's scan.

@@ -8,6 +8,7 @@ import { reconcileIntervalMs, startReconcile } from "./config/reconcile-job";
 import { startSyncScheduler, syncIntervalMs } from "./servers/sync-job";
 import { eventRetentionDays } from "./events/retention";
 import { startEventRetention } from "./events/retention-job";
+import { startHostedRegistration } from "./servers/hosted-registration-job";
 
 export async function boot(): Promise<void> {
   ensureAuthSecret();
@@ -30,6 +31,7 @@ export async function boot(): Promise<void> {
   const identityInterval = identitySyncIntervalMs();
   console.log(identityInterval ? `[portcullis] users and API tokens reach the portal within ${identityInterval / 1000} s of a change (after a first publish)` : "[portcullis] users and API tokens reach the portal only with a publish");
   startReconcile();
+  startHostedRegistration();
   const reconcileInterval = reconcileIntervalMs();
   console.log(
     reconcileInterval

@@ -9,7 +9,7 @@ const COMMANDS = { scan: "./scan.mjs", bridge: "./bridge.mjs", "new-server": "./
 const [command, ...rest] = process.argv.slice(2);
 if (!Object.hasOwn(COMMANDS, command ?? "")) {
   console.error(
-    `usage: npx portcullis scan [--json] [--console URL --token pcs_…]\n       npx portcullis bridge [--port P] [--name N] -- <command> [args…]\n       npx portcullis new-server <name> [--dir D]${command ? `\nunknown command: ${command}` : ""}`,
+    `usage: npx portcullis scan [--json] [--console URL --token pcs_…]\n       npx portcullis bridge [--port P] [--name N] -- <command> [args…]\n       npx portcullis new-server <name> [--dir D] [--owner EMAIL]${command ? `\nunknown command: ${command}` : ""}`,
   );
   process.exit(2);
 }

@@ -8,6 +8,8 @@
 // the console listens on loopback only, because local sign-in asks for no password, and it prints
 // the sign-in code the first person (who becomes admin) must type. The console runs behind
 // scripts/lib/console-server.mjs, which tells it each request's TCP peer.
+// PORTCULLIS_HOSTED_DIR: the servers scaffolded there with `npx portcullis new-server` run in workerd next to the
+// portal (scripts/lib/hosted-runner.mjs), and the console requests the registration of the new ones.
 // `--dev` runs Next's development server the same way (`npm run dev`), without building.
 // Its output is kept to what a person can act on (scripts/lib/start-output.mjs), every address in it
 // uses one host name (localhost), and no secret goes on a command line: `ps` shows those to everyone.
@@ -16,6 +18,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { hostedManifestPath } from "./lib/hosted-runner.mjs";
 import { localDataDir, publicKeySet, resolveEdgeSecret, resolveSigningKey } from "./lib/local-keys.mjs";
 import { generateSignInCode, SIGN_IN_CODE_SETTING } from "./lib/sign-in-code.mjs";
 import { keepConsoleLine, keepPortalLine, nextBuildFilter, pipeLines, renamePortalOrigin } from "./lib/start-output.mjs";
@@ -25,6 +28,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
 const consoleServer = path.join(root, "scripts", "lib", "console-server.mjs");
 const portalRunner = path.join(root, "scripts", "lib", "portal-runner.mjs");
+const hostedRunner = path.join(root, "scripts", "lib", "hosted-runner.mjs");
 const SOURCES = ["app", "components", "lib", "db", "public", path.join("scripts", "lib"), "instrumentation.ts", "proxy.ts", "next.config.ts", "package.json", "postcss.config.mjs"];
 
 function newestMtime(p) {
@@ -97,6 +101,7 @@ const consoleOrigin = consoleOriginFor({ host, port, authUrl: process.env.AUTH_U
 const signInCode = localMode ? process.env[SIGN_IN_CODE_SETTING] || generateSignInCode() : undefined;
 if (signInCode) consoleEnv[SIGN_IN_CODE_SETTING] = signInCode;
 let portal;
+let hosted;
 let secretsFile;
 let stopping = false;
 if (portalMode !== "off") {
@@ -151,6 +156,15 @@ if (portalMode !== "off") {
       env: { ...process.env, ...publicVars, PORTCULLIS_EDGE_SECRET: edgeSecret, PORTCULLIS_PORTAL_PORT: portalPort, PORTCULLIS_PORTAL_HOST: "127.0.0.1", PORTCULLIS_PORTAL_ORIGIN: portalOrigin },
     });
   }
+  // Servers scaffolded with `npx portcullis new-server` under PORTCULLIS_HOSTED_DIR, each in workerd next to the
+  // portal (scripts/lib/hosted-runner.mjs); the console registers the new ones from the list it writes.
+  if (process.env.PORTCULLIS_HOSTED_DIR) {
+    const manifest = hostedManifestPath(dir);
+    rmSync(manifest, { force: true });
+    consoleEnv.PORTCULLIS_HOSTED_MANIFEST = manifest;
+    hosted = spawn(process.execPath, [hostedRunner], { cwd: root, stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, PORTCULLIS_PORTAL_ORIGIN: portalOrigin, PORTCULLIS_DATA_DIR: dir } });
+    hosted.on("error", (error) => console.error(`[portcullis] could not start the hosted servers: ${error.message}`));
+  }
   portal.on("error", (error) => console.error(`[portcullis] could not start the portal Worker: ${error.message}`));
   portal.on("exit", (code, signal) => {
     if (!stopping) console.error(`[portcullis] the portal Worker stopped (${signal ?? `exit code ${code}`}); the console keeps running`);
@@ -158,6 +172,13 @@ if (portalMode !== "off") {
 }
 
 function stopPortal(signal = "SIGTERM") {
+  if (hosted?.pid && hosted.exitCode === null && hosted.signalCode === null) {
+    try {
+      hosted.kill(signal);
+    } catch {
+      // Already gone.
+    }
+  }
   if (!portal?.pid || portal.exitCode !== null || portal.signalCode !== null) return;
   try {
     portal.kill(signal);

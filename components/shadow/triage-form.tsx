@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useActionState, useEffect, useState } from "react";
 import type { ActionResult, FormAction } from "@/lib/auth/action-result";
 import { AcknowledgeAfter, ActionForm, SubmitButton, useHydrated } from "../ui/action-form";
@@ -85,6 +86,17 @@ export function TriageForm({ id, kind, state, resolution, assigneeId, people, tr
         <SubmitButton pendingLabel="Saving…">Save</SubmitButton>
       </ActionForm>
       {kind === "remote" && !(state === "resolved" && resolution === "approved") && <ApproveButton id={id} approve={approve} />}
+      {kind === "stdio" && !(state === "resolved" && resolution === "approved") && (
+        <div className="border-t border-zinc-100 pt-3">
+          <p className="mb-2 text-xs text-zinc-600">
+            Adopt it instead: the command that runs this server behind the portal (secrets left as placeholders), and its registration request filled in. The finding stays
+            open until the request is saved.
+          </p>
+          <Link href={`/shadow/${id}/adopt`} className="inline-flex items-center rounded-md border border-zinc-300 bg-white px-3 py-1.5 text-sm font-medium text-zinc-800 hover:bg-zinc-50">
+            Adopt
+          </Link>
+        </div>
+      )}
     </div>
   );
 }

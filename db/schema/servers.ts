@@ -39,6 +39,11 @@ export const servers = pgTable(
     decidedBy: uuid("decided_by").references(() => users.id, { onDelete: "set null" }),
     decidedAt: timestamp("decided_at", { withTimezone: true }),
     decisionReason: text("decision_reason"),
+    /**
+     * A server scaffolded with `npx portcullis new-server` that `npm start` runs in the local workerd
+     * next to the portal (PORTCULLIS_HOSTED_DIR): its project folder. Null for every other server.
+     */
+    hostedDir: text("hosted_dir"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -19,6 +19,9 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest, type JSONRPCMessage, type RequestId } from "@modelcontextprotocol/sdk/types.js";
 import { createProofVerifier, portalIssuers, type ProofClaims } from "@core/proof/verify";
+import { slugFor } from "@core/laptop-scan/adopt";
+
+export { slugFor };
 
 export interface BridgeOptions {
   command: string;
@@ -221,12 +224,6 @@ async function probe(options: BridgeOptions): Promise<RunningBridge["server"]> {
   } finally {
     await client.close().catch(() => undefined);
   }
-}
-
-/** Lowercase letters, digits and hyphens, 2–40 characters: a registry slug from a name. */
-export function slugFor(name: string): string {
-  const slug = name.toLowerCase().replace(/^@[^/]+\//, "").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40).replace(/-+$/, "");
-  return slug.length >= 2 ? slug : `bridged-${slug || "server"}`;
 }
 
 /** The API call that requests registration of the bridged server (pending review, as any request). */

@@ -83,6 +83,7 @@ async function toServerOutputs(db: Queryable, rows: Server[], withTools: boolean
       lastSyncedAt: toIso(s.lastSyncedAt),
       lastSyncError: shownText(s.lastSyncError),
       decision: { by: decider?.email ?? null, at: toIso(s.decidedAt), reason: shownText(s.decisionReason) },
+      hosted: s.hostedDir ? { dir: s.hostedDir } : null,
       createdAt: toIso(s.createdAt),
       ...(withTools ? { tools: [...tools].sort((a, b) => TOOL_ORDER[a.state] - TOOL_ORDER[b.state] || a.name.localeCompare(b.name)).map(toToolOutput) } : {}),
     });

@@ -22,7 +22,7 @@ import type { UpstreamAuth } from "./discover";
  * written together, pending review. Every tool starts disabled: only an approval enables tools.
  * A request adopted from a shadow-MCP finding resolves that finding in the same transaction.
  */
-export async function registerServer({ db, actor }: Ctx, rawInput: unknown, discover: Discover = guardedDiscover): Promise<ServerOutput> {
+export async function registerServer({ db, actor }: Ctx, rawInput: unknown, discover: Discover = guardedDiscover, hosted?: { dir: string }): Promise<ServerOutput> {
   authorize(actor, "servers.request");
   const input = RegisterServerInput.parse(rawInput);
   const blocked = await blockFor(db, input.url);
@@ -64,6 +64,8 @@ export async function registerServer({ db, actor }: Ctx, rawInput: unknown, disc
         credentialKeyId: credential.keyId,
         authSummary: authSummary(stored),
         lastSyncedAt: new Date(),
+        // Not in the public input: only npm start's hosted servers (register-hosted-servers.ts) are marked so.
+        hostedDir: hosted?.dir ?? null,
       })
       .onConflictDoNothing()
       .returning({ id: servers.id });
@@ -92,7 +94,7 @@ export async function registerServer({ db, actor }: Ctx, rawInput: unknown, disc
       snapshotId,
       details: { transport: discovered.transport, endpointUrl: discovered.endpointUrl, tools: analyzed.tools.length, prompts: discovered.prompts.length, resources: discovered.resources.length },
     });
-    await recordAudit(tx, actor, { action: "server.request", targetType: "server", targetId: id, details: { slug: input.slug, url: input.url, authType: input.auth.type } });
+    await recordAudit(tx, actor, { action: "server.request", targetType: "server", targetId: id, details: { slug: input.slug, url: input.url, authType: input.auth.type, ...(hosted ? { hosted: true } : {}) } });
     if (input.findingId) await linkFindingToServer(tx, actor, input.findingId, id);
   });
   return loadServerOutput(db, id);

@@ -105,6 +105,10 @@ export const ServerOutput = z.object({
   lastSyncedAt: IsoDateTime.nullable(),
   lastSyncError: z.string().nullable(),
   decision: z.object({ by: z.string().nullable(), at: IsoDateTime.nullable(), reason: z.string().nullable() }),
+  hosted: z
+    .object({ dir: z.string().describe("Its project folder (made by npx portcullis new-server)") })
+    .nullable()
+    .describe("Set for a server npm start runs in the local workerd next to the portal (PORTCULLIS_HOSTED_DIR); null for every other"),
   createdAt: IsoDateTime,
   tools: z.array(ToolOutput).optional(),
 });

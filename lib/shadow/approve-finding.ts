@@ -16,7 +16,7 @@ import { updateFinding } from "./update-finding";
 export async function approveFinding(ctx: Ctx, id: string, note?: string): Promise<{ finding: FindingDetailOutput; requestUrl: string }> {
   authorize(ctx.actor, "shadow.triage");
   const f = await loadFinding(ctx.db, id);
-  if (f.kind !== "remote" || !f.url) throw new ValidationError("Only remote servers can be registered in the portal; a local (stdio) server has no URL to register");
+  if (f.kind !== "remote" || !f.url) throw new ValidationError("Only remote servers can be registered as they are; a local (stdio) server is adopted by running it behind the portal (its Adopt commands: GET /api/v1/shadow/findings/{id}/adoption)");
   const finding = note ? await updateFinding(ctx, id, { note }) : await getFinding(ctx, id);
   return { finding, requestUrl: registrationRequestUrl(findingPrefill(f)) };
 }
@@ -30,14 +30,18 @@ export interface RequestPrefill {
   justification: string;
   /** Registering it links (and, for a triager, resolves) this finding. */
   findingId?: string | null;
+  /** Given when known (an adopted stdio server's); else made from the vendor or host. */
+  slug?: string;
+  description?: string;
 }
 
 /** The console path of the Request a server form, filled in (the finding's Adopt, a block notice's "request this server"). */
 export function registrationRequestUrl(p: RequestPrefill): string {
   const host = p.host ?? "server";
   const name = p.names[0] ?? (p.vendor ? `${p.vendor}` : host);
-  const slug = (p.vendor ?? host.replace(/^mcp\./, "").split(".")[0] ?? "server").toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "server";
-  const params = new URLSearchParams({ name, slug, url: p.url, justification: p.justification, ...(p.findingId ? { finding: p.findingId } : {}) });
+  const made = (p.vendor ?? host.replace(/^mcp\./, "").split(".")[0] ?? "server").toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "server";
+  const slug = p.slug ?? made;
+  const params = new URLSearchParams({ name, slug, url: p.url, ...(p.description ? { description: p.description } : {}), justification: p.justification, ...(p.findingId ? { finding: p.findingId } : {}) });
   return `/servers/new?${params.toString()}`;
 }
 

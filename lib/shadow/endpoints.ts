@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { endpoint, IdParams, NoQuery } from "@/lib/api/endpoint";
 import { ScanReportInput } from "@core/laptop-scan/report";
-import { AffectedQuery, BlockEntryOutput, BlockImpactOutput, BlockNoticeOutput, CreateBlockInput, CreatedLogpushJobOutput, CreateLogpushJobInput, FindingDetailOutput, FindingsPageOutput, ListFindingsQuery, LogpushIngestOutput, LogpushJobOutput, NotifyBlockInput, ScanIngestOutput, ShadowStatsOutput, TrafficIngestOutput, TrafficQuery, UpdateBlockInput, UpdateFindingInput, UploadOutput } from "./schemas";
+import { AffectedQuery, BlockEntryOutput, BlockImpactOutput, BlockNoticeOutput, CreateBlockInput, CreatedLogpushJobOutput, CreateLogpushJobInput, FindingAdoptionOutput, FindingDetailOutput, FindingsPageOutput, ListFindingsQuery, LogpushIngestOutput, LogpushJobOutput, NotifyBlockInput, ScanIngestOutput, ShadowStatsOutput, TrafficIngestOutput, TrafficQuery, UpdateBlockInput, UpdateFindingInput, UploadOutput } from "./schemas";
 import { LOGPUSH_MAX_BYTES } from "./logpush";
 
 /** The public API contracts of this domain (routes under app/api/v1; the OpenAPI document is built from them). */
@@ -73,6 +73,13 @@ export const approveFindingEndpoint = endpoint({
   summary: "Get the prefilled server registration request (console URL); the finding stays open until a server is registered from it (findingId), which resolves it as approved",
   params: IdParams, query: NoQuery, body: z.strictObject({ note: z.string().trim().min(1).max(5000).optional() }),
   response: z.object({ finding: FindingDetailOutput, requestUrl: z.string().describe("Console path of the prefilled Request a server form") }),
+});
+
+export const adoptFindingEndpoint = endpoint({
+  method: "GET", path: "/shadow/findings/{id}/adoption", operationId: "getShadowFindingAdoption", tag: "Shadow MCP", permission: "shadow.triage", status: 200,
+  summary: "Adopt a local (stdio) finding: the npx portcullis bridge command for each configuration the laptop scans reported (secrets as placeholders such as <GITHUB_TOKEN>), the environment variables it needs, the new-server alternative, and the prefilled registration request",
+  description: "Changes nothing. Registering the server from `requestUrl` (or with `findingId` in POST /servers) links the finding and resolves it as approved.",
+  params: IdParams, query: NoQuery, response: FindingAdoptionOutput,
 });
 
 export const shadowStatsEndpoint = endpoint({

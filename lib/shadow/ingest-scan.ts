@@ -5,7 +5,8 @@ import { actorLabel, authorize, type Actor } from "@/lib/auth/actor";
 import { TooManyRequestsError } from "@/lib/errors";
 import { recordAudit } from "@/lib/audit/record-audit";
 import type { Ctx } from "@/lib/context";
-import { ScanReportInput } from "@core/laptop-scan/report";
+import { ScanReportInput, type ScanReport } from "@core/laptop-scan/report";
+import { redactArgs, redactUrl } from "@core/laptop-scan/redact";
 import { stdioServerIdentity } from "@core/laptop-scan/stdio-identity";
 import { blockTargetOf } from "@core/shadow/blocklist";
 import { isShadow } from "@core/shadow/servers";
@@ -26,6 +27,15 @@ function bridgedUrl(s: Found): string | null {
   return s.args.find((a) => /^https?:\/\//i.test(a)) ?? null;
 }
 
+/**
+ * The scan's own redaction (lib/core/laptop-scan/redact.ts), applied again: the CLI redacts on the
+ * laptop, but anyone with a token can post a report, and what is stored is shown to security and
+ * copied into adoption commands. Idempotent on a report the CLI made.
+ */
+function redactReport(report: ScanReport): ScanReport {
+  return { ...report, servers: report.servers.map((s) => ({ ...s, ...(s.args ? { args: redactArgs(s.args).args } : {}), ...(s.url ? { url: redactUrl(s.url).value } : {}) })) };
+}
+
 /** Reports one person (or token) may send in an hour: a laptop scans on demand or daily, not in a loop. */
 export const SCAN_REPORTS_PER_HOUR = 60;
 
@@ -44,7 +54,7 @@ async function refuseTooManyReports(db: Queryable, actor: Actor): Promise<void> 
  */
 export async function ingestScanReport({ db, actor }: Ctx, rawInput: unknown): Promise<z.infer<typeof ScanIngestOutput>> {
   authorize(actor, "shadow.report-scan");
-  const report = ScanReportInput.parse(rawInput);
+  const report = redactReport(ScanReportInput.parse(rawInput));
   await refuseTooManyReports(db, actor);
   // Findings name the person the console authenticated; the laptop's own account name is kept on the report only.
   const reporter = actor.email ?? report.device.user;

@@ -332,3 +332,23 @@ export const NotifyBlockInput = z.strictObject({
   webhookUrl: WebhookUrl.optional().describe("A Slack-compatible incoming webhook: receives {\"text\": message} as a JSON POST. Not stored (its path is a secret)"),
   days: AffectedQuery.shape.days,
 });
+
+/** One way a laptop ran a stdio server, and the commands that move it behind the portal (lib/core/laptop-scan/adopt.ts). */
+export const StdioAdoptionOutput = z.object({
+  seenOn: z.object({ device: z.string(), client: z.string(), configPath: z.string(), scannedAt: IsoDateTime }).describe("The laptop scan this configuration comes from"),
+  name: z.string(),
+  slug: z.string(),
+  url: z.string().describe("The URL the bridge prints and the registration names"),
+  env: z.array(z.string()).describe("Environment variables its configuration sets (their values are never reported): set them where the bridge runs, it passes its environment on"),
+  setup: z.array(z.string()).describe("`export NAME='<NAME>'` for each of env"),
+  bridge: z.string().describe("The `npx portcullis bridge` command line; secrets are placeholders such as <GITHUB_TOKEN>"),
+  newServer: z.string().describe("The alternative: scaffold a Workers MCP server to move its tools into"),
+  placeholders: z.array(z.string()).describe("Every placeholder in setup and bridge, to fill in from the laptop's own configuration"),
+  commandLine: z.string(),
+  requestUrl: z.string().describe("Console path of the Request a server form, prefilled; registering from it resolves the finding as approved"),
+});
+export const FindingAdoptionOutput = z.object({
+  findingId: Uuid,
+  configurations: z.array(StdioAdoptionOutput).describe("Distinct configurations from the newest scans first (at most 5)"),
+});
+export type FindingAdoptionOutput = z.infer<typeof FindingAdoptionOutput>;

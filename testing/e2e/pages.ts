@@ -34,6 +34,8 @@ export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" 
   // Security and admins (shadow.read): findings, uploads, block list and its exports.
   "/shadow": "security+admin",
   "/shadow/[id]": "security+admin",
+  // Adopting a laptop's stdio server (shadow.triage): the bridge command and the prefilled registration.
+  "/shadow/[id]/adopt": "security+admin",
   // A block-list entry: its rollout, who it would cut off, notifying them.
   "/shadow/blocks/[id]": "security+admin",
 };

@@ -9,7 +9,8 @@ import { createServer, type IncomingMessage } from "node:http";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { createProofVerifier, type ProofClaims, type ProofFailure } from "@core/proof/verify";
+import { createProofVerifier, proofOf, type ProofClaims, type ProofFailure } from "@core/proof/verify";
+import { portalLlm } from "@/templates/mcp-server/src/portcullis-llm";
 
 export const WHOAMI_TOOL = {
   name: "whoami",
@@ -34,7 +35,13 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-export async function startProofServer(options: { portal: string }): Promise<{
+export const ASK_TOOL = {
+  name: "ask",
+  description: "Asks an LLM through the portal's gateway, as the person calling.",
+  inputSchema: { type: "object" as const, properties: { question: { type: "string" } }, required: ["question"] },
+};
+
+export async function startProofServer(options: { portal: string; llm?: { provider: string; model: string } }): Promise<{
   url: string;
   accepted: ProofClaims[];
   refused: { reason: ProofFailure; method: string | null }[];
@@ -59,8 +66,19 @@ export async function startProofServer(options: { portal: string }): Promise<{
     // Stateless: no standalone stream to hold open, no session to end.
     if (req.method !== "POST") return void res.writeHead(405, { allow: "POST" }).end();
     const server = new Server({ name: "proof-fixture", version: "1.0.0" }, { capabilities: { tools: {} } });
-    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [WHOAMI_TOOL] }));
-    server.setRequestHandler(CallToolRequestSchema, async () => ({ content: [{ type: "text", text: JSON.stringify(result.claims) }] }));
+    const llm = options.llm;
+    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: llm ? [WHOAMI_TOOL, ASK_TOOL] : [WHOAMI_TOOL] }));
+    server.setRequestHandler(CallToolRequestSchema, async (request) => {
+      if (request.params.name !== ASK_TOOL.name || !llm) return { content: [{ type: "text", text: JSON.stringify(result.claims) }] };
+      // As src/index.ts of a scaffolded server passes it: the proof this request came with.
+      const extra = { authInfo: { token: proofOf(headersOf(req)) ?? "" } };
+      try {
+        const text = await portalLlm(options.portal, extra).chat(llm.provider, { model: llm.model, messages: [{ role: "user", content: String(request.params.arguments?.question ?? "") }] });
+        return { content: [{ type: "text", text }] };
+      } catch (error) {
+        return { isError: true, content: [{ type: "text", text: (error as Error).message }] };
+      }
+    });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on("close", () => void transport.close().then(() => server.close()));
     await server.connect(transport);

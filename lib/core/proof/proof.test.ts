@@ -43,6 +43,17 @@ describe("upstream proofs", () => {
     expect(again.split(".")[1]).not.toBe(token.split(".")[1]);
   });
 
+  it("name the scopes of the caller's credential as `scope`, when the portal knows them", async () => {
+    const { secrets, keys } = await setup();
+    const reader = await signProof({ issuer: ISSUER, audience: AUD, subject: { ...alice, scopes: ["read"] }, nowSeconds: NOW }, secrets);
+    const writer = await signProof({ issuer: ISSUER, audience: AUD, subject: { ...alice, scopes: ["read", "write"] }, nowSeconds: NOW }, secrets);
+    expect(await check(reader, keys)).toMatchObject({ ok: true, claims: { sub: alice.userId, scope: "read" } });
+    expect(await check(writer, keys)).toMatchObject({ ok: true, claims: { scope: "read write" } });
+    const portalOwn = await signProof({ issuer: ISSUER, audience: AUD, subject: CONSOLE_SUBJECT, nowSeconds: NOW }, secrets);
+    expect(await check(portalOwn, keys)).toMatchObject({ ok: true, claims: { kind: "console" } });
+    expect(((await check(portalOwn, keys)) as { claims: object }).claims).not.toHaveProperty("scope");
+  });
+
   it("refuse an expired proof, and one issued in the future, beyond the skew", async () => {
     const { keys, token } = await setup();
     expect((await check(token, keys, { nowSeconds: NOW + 60 + 30 })).ok).toBe(true);

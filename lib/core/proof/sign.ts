@@ -51,7 +51,7 @@ export async function proofKeySet(secrets: EdgeSecret[]): Promise<ProofKeySet> {
 }
 
 /** Who a proof says is calling. */
-export type ProofSubject = { kind: "user"; userId: string; email: string; teams: string[] } | { kind: Exclude<ProofKind, "user"> };
+export type ProofSubject = { kind: "user"; userId: string; email: string; teams: string[]; /** The caller's credential's scopes (`scope` claim). */ scopes?: readonly string[] } | { kind: Exclude<ProofKind, "user"> };
 
 export const PORTAL_SUBJECT: ProofSubject = { kind: "portal" };
 export const CONSOLE_SUBJECT: ProofSubject = { kind: "console" };
@@ -63,7 +63,10 @@ export async function signProof(input: { issuer: string; audience: string; subje
   const key = await proofKey(secret);
   const iat = input.nowSeconds ?? Math.floor(Date.now() / 1000);
   const { subject } = input;
-  const identity = subject.kind === "user" ? { sub: subject.userId, kind: "user", email: subject.email, teams: subject.teams } : { sub: `portcullis-${subject.kind}`, kind: subject.kind };
+  const identity =
+    subject.kind === "user"
+      ? { sub: subject.userId, kind: "user", email: subject.email, teams: subject.teams, ...(subject.scopes ? { scope: subject.scopes.join(" ") } : {}) }
+      : { sub: `portcullis-${subject.kind}`, kind: subject.kind };
   const claims = { iss: new URL(input.issuer).origin, aud: input.audience, ...identity, iat, exp: iat + PROOF_LIFETIME_SECONDS, jti: crypto.randomUUID() };
   const enc = new TextEncoder();
   const signed = `${base64urlEncode(enc.encode(JSON.stringify({ alg: "EdDSA", typ: PROOF_TYPE, kid: key.publicJwk.kid })))}.${base64urlEncode(enc.encode(JSON.stringify(claims)))}`;

@@ -42,6 +42,11 @@ export interface ProofClaims {
   email?: string;
   /** Slugs of the caller's teams (`kind: "user"`). */
   teams?: string[];
+  /**
+   * What the caller's own credential may do, space-separated (`read write`; `kind: "user"`): the
+   * portal's LLM gateway accepts a proof as the caller's credential only with `write`.
+   */
+  scope?: string;
   iat: number;
   exp: number;
   /** Unique per proof: a server that wants single use can remember the ones it saw until they expire. */
@@ -173,7 +178,8 @@ export async function verifyProof(token: string | null | undefined, options: Ver
     !Number.isInteger(claims.exp) ||
     typeof claims.jti !== "string" ||
     (claims.email !== undefined && typeof claims.email !== "string") ||
-    (claims.teams !== undefined && !(Array.isArray(claims.teams) && claims.teams.every((t) => typeof t === "string")))
+    (claims.teams !== undefined && !(Array.isArray(claims.teams) && claims.teams.every((t) => typeof t === "string"))) ||
+    (claims.scope !== undefined && typeof claims.scope !== "string")
   ) {
     return fail("MALFORMED", "the proof's claims are incomplete");
   }

@@ -10,7 +10,7 @@
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { createProofVerifier, proofRefusal } from "./portcullis-proof";
+import { createProofVerifier, proofOf, proofRefusal } from "./portcullis-proof";
 import { fromStateless, isStateless } from "./stateless";
 import { registerTools } from "./tools";
 
@@ -39,6 +39,8 @@ export default {
     if (pathname !== "/mcp") return Response.json({ name: "__SERVER_NAME__", mcp: "/mcp" }, { status: pathname === "/" ? 200 : 404 });
     const proof = await verifierFor(env)(request);
     if (!proof.ok) return proofRefusal(proof);
+    // Kept for LLM calls as the caller (src/portcullis-llm.ts): the portal's gateway takes it for its short life.
+    const token = proofOf(request)!;
     // Stateless: no stream to hold open for server-initiated messages, no session to end.
     if (request.method !== "POST") return new Response(null, { status: 405, headers: { allow: "POST" } });
     if (isStateless(request)) {
@@ -50,7 +52,7 @@ export default {
     registerTools(server);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
-    // The verified caller reaches every handler as `extra.authInfo` (src/tools.ts callerOf).
-    return transport.handleRequest(request, { authInfo: { token: "portcullis-proof", clientId: proof.claims.sub, scopes: [], extra: { caller: proof.claims } } });
+    // The verified caller reaches every handler as `extra.authInfo` (src/tools.ts callerOf), with the proof itself as its token (src/portcullis-llm.ts).
+    return transport.handleRequest(request, { authInfo: { token, clientId: proof.claims.sub, scopes: [], extra: { caller: proof.claims } } });
   },
 };

@@ -6,6 +6,7 @@
  * it refuses whatever did not come through the portal. Its keys are published at
  * `/.well-known/portcullis/jwks.json` (routes/proof-keys.ts).
  */
+import type { TokenScope } from "@core/auth/roles";
 import type { BundleIndex } from "@core/bundle/bundle-index";
 import type { BundleServer, BundleUser } from "@core/bundle/schema";
 import { PORTAL_SUBJECT, signProof, type ProofSubject } from "@core/proof/sign";
@@ -18,9 +19,13 @@ export interface ProofContext {
   subject: ProofSubject;
 }
 
-/** The caller as a proof names it: user id, email and team slugs from the current bundle. */
-export function userSubject(index: Pick<BundleIndex, "teamSlugs">, user: BundleUser): ProofSubject {
-  return { kind: "user", userId: user.id, email: user.email, teams: user.teamIds.flatMap((id) => index.teamSlugs.get(id) ?? []) };
+/**
+ * The caller as a proof names it: user id, email and team slugs from the current bundle, and the
+ * scopes of the credential they called with (the LLM gateway takes a proof with write only, so a
+ * read-only token's tool call cannot spend: proof-caller.ts).
+ */
+export function userSubject(index: Pick<BundleIndex, "teamSlugs">, user: BundleUser, scopes: readonly TokenScope[]): ProofSubject {
+  return { kind: "user", userId: user.id, email: user.email, teams: user.teamIds.flatMap((id) => index.teamSlugs.get(id) ?? []), scopes };
 }
 
 /** The portal itself calling (pin checks, ending upstream sessions of a caller who is gone). */

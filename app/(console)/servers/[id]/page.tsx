@@ -4,7 +4,11 @@ import { AccessForm } from "@/components/servers/access-form";
 import { ServerStatusBadge } from "@/components/servers/badges";
 import { SyncButton } from "@/components/servers/sync-button";
 import { ToolTable } from "@/components/servers/tool-table";
+import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
+import { CopyButton } from "@/components/ui/copy-button";
+import { portalPublicUrl } from "@/lib/config/edge-keys";
+import { hostedDeployCommands, hostedDeployState } from "@/lib/servers/hosted-deploy";
 import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
@@ -44,6 +48,7 @@ export default async function ServerPage({ params }: { params: Promise<{ id: str
         description={
           <span className="flex flex-wrap items-center gap-2">
             <ServerStatusBadge status={server.status} />
+            {server.hosted && <Badge tone="indigo">hosted</Badge>}
             <code className="font-mono text-xs">{server.endpointUrl}</code>
             <span className="text-xs text-zinc-500">
               {server.transport} · {String(server.serverInfo?.name ?? "?")} {String(server.serverInfo?.version ?? "")} · protocol {server.protocolVersion ?? "?"}
@@ -132,6 +137,7 @@ export default async function ServerPage({ params }: { params: Promise<{ id: str
           </p>
         </Card>
       </div>
+      {server.hosted && <HostedCard name={server.slug} url={server.url} dir={server.hosted.dir} />}
       <Card title="Access" description="Who may use this server through the portal. Changes apply at the edge with the next publish.">
         {canSetAccess ? (
           <AccessForm serverId={server.id} everyone={access.everyone} grantedTeamIds={access.teams.map((t) => t.id)} teams={teams} action={setServerAccessAction} />
@@ -179,5 +185,37 @@ export default async function ServerPage({ params }: { params: Promise<{ id: str
         </ol>
       </Card>
     </div>
+  );
+}
+
+/** A server made with `npx portcullis new-server` that `npm start` runs next to the portal: where it runs, and how to deploy it. */
+function HostedCard({ name, url, dir }: { name: string; url: string; dir: string }) {
+  const state = hostedDeployState(url);
+  const commands = hostedDeployCommands({ dir, name, portalUrl: portalPublicUrl() }).join("\n");
+  return (
+    <Card title="Hosted" description={`Made with npx portcullis new-server; its project: ${dir}`}>
+      <div className="space-y-3 text-sm" data-testid="hosted">
+        <p>
+          Deploy state:{" "}
+          {state === "local" ? (
+            <>
+              <Badge tone="amber">local</Badge> runs in the local workerd next to the portal (npm start, PORTCULLIS_HOSTED_DIR); not deployed to Cloudflare.
+            </>
+          ) : (
+            <>
+              <Badge tone="green">deployed</Badge> registered at {url}.
+            </>
+          )}
+        </p>
+        <p className="text-zinc-700">
+          To deploy it to Cloudflare (fill in your account&apos;s workers.dev subdomain; the portal must be reachable from Cloudflare), then request the registration of its
+          workers.dev URL: a new request, reviewed, pinned and scanned like any server.
+        </p>
+        <pre className="overflow-x-auto whitespace-pre-wrap break-all rounded bg-zinc-900 p-3 font-mono text-xs text-zinc-50" data-testid="deploy-commands">
+          {commands}
+        </pre>
+        <CopyButton value={commands} label="Copy the commands" />
+      </div>
+    </Card>
   );
 }

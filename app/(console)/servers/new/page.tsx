@@ -13,11 +13,11 @@ export default async function NewServerPage({ searchParams }: { searchParams: Pr
   const oauthFlow = typeof params.oauthFlow === "string" && /^[0-9a-f-]{36}$/.test(params.oauthFlow) ? params.oauthFlow : undefined;
   const oauthError = typeof params.oauthError === "string" ? params.oauthError.slice(0, 500) : undefined;
   const teams = await listTeams(ctx);
-  // Prefilled from a shadow-MCP finding's "Approve" (lib/shadow/findings.ts registrationRequestUrl).
+  // Prefilled from a shadow-MCP finding's Approve or Adopt (lib/shadow/approve-finding.ts registrationRequestUrl).
   const str = (k: string, max: number) => (typeof params[k] === "string" ? (params[k] as string).slice(0, max) : undefined);
   const finding = str("finding", 36);
   const prefill = finding
-    ? { name: str("name", 100), slug: str("slug", 40), url: str("url", 2000), justification: str("justification", 4000), finding: /^[0-9a-f-]{36}$/.test(finding) ? finding : undefined }
+    ? { name: str("name", 100), slug: str("slug", 40), url: str("url", 2000), description: str("description", 2000), justification: str("justification", 4000), finding: /^[0-9a-f-]{36}$/.test(finding) ? finding : undefined }
     : undefined;
   return (
     <div className="max-w-3xl">

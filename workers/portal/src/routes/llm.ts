@@ -14,7 +14,9 @@ import { usageFromJson, type LlmUsage } from "@core/llm/usage";
 import { readBoundedBody } from "@core/http/bounded-body";
 import { surrogateProblem, unstorableText } from "@core/text/storable";
 import type { Amount } from "@core/limits/ledger";
+import type { TokenScope } from "@core/auth/roles";
 import { tokenCaller } from "../auth";
+import { proofCaller } from "../proof-caller";
 import { llmError } from "./llm-errors";
 import { CACHE_BODY_LIMIT_BYTES, CALLER_GRACE_MS, estimate, meterStream, spend } from "./llm-metering";
 import { configFor } from "../config";
@@ -101,8 +103,12 @@ export async function handleLlm(request: Request, env: Env, ctx: ExecutionContex
   if (!config) return llmError(call.kind, 503, "unavailable", "This Portcullis portal has no valid configuration (none published yet, or it expired without a renewal from the console); every request is denied");
   call.config = config;
   const secret = presentedSecret(request);
-  const who = secret ? await tokenCaller(config, secret) : null;
-  if (!who) return llmError(call.kind, 401, "auth", "Use a Portcullis API token (Authorization: Bearer pcs_… or x-api-key: pcs_…); provider keys stay at the portal", { "www-authenticate": 'Bearer realm="portcullis"' });
+  let who: { user: BundleUser; tokenId: string | null; scopes: TokenScope[] } | null = secret ? await tokenCaller(config, secret) : null;
+  // A hosted server calling for the person whose tool call it serves: the proof the portal sent it (proof-caller.ts).
+  const proved = secret ? null : await proofCaller(request, env, config);
+  if (proved?.ok === false) return llmError(call.kind, 401, "auth", proved.message, { "www-authenticate": 'Bearer realm="portcullis"' });
+  if (proved?.ok) who = { user: proved.caller.user, tokenId: null, scopes: proved.caller.scopes };
+  if (!who) return llmError(call.kind, 401, "auth", "Use a Portcullis API token (Authorization: Bearer pcs_… or x-api-key: pcs_…), or from a hosted MCP server the Portcullis-Proof of the tool call it serves; provider keys stay at the portal", { "www-authenticate": 'Bearer realm="portcullis"' });
   call.user = who.user;
   call.tokenId = who.tokenId;
 

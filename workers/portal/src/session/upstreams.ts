@@ -57,7 +57,7 @@ export function connectedUpstream(s: SessionState, server: BundleServer): Promis
 /** The session's caller as upstream proofs name them (read per request: teams follow the bundle); the portal itself once the user is gone. */
 function sessionProof(s: SessionState): ProofContext {
   const user = s.owner && s.index?.usersById.get(s.owner.userId);
-  return user && s.index ? { issuer: s.origin, subject: userSubject(s.index, user) } : portalProof(s.origin);
+  return user && s.index ? { issuer: s.origin, subject: userSubject(s.index, user, s.owner?.scopes ?? []) } : portalProof(s.origin);
 }
 
 /** Server-to-client traffic from the upstream goes to the caller, on the stream of the request that caused it. */

@@ -1,4 +1,5 @@
 /** What the stateless path's handlers share: who is calling, what an event says, admission, upstream options. */
+import { TOKEN_SCOPES } from "@core/auth/roles";
 import { blockingEntry, visibleServers, type BundleIndex, type Caller } from "@core/bundle/bundle-index";
 import type { BundleServer, CodemodeShape } from "@core/bundle/schema";
 import type { McpEventCaller, McpEventOutcome } from "@core/events/mcp-event";
@@ -68,7 +69,7 @@ export function linkOptions(request: Request, env: Env, who: StatelessContext, r
     env,
     server,
     callerKey: `${who.caller.user.id}\u0000${who.caller.tokenId ?? "oauth"}`,
-    proof: { issuer: publicOrigin(request, env), subject: userSubject(who.config, who.caller.user) },
+    proof: { issuer: publicOrigin(request, env), subject: userSubject(who.config, who.caller.user, who.caller.scopes ?? TOKEN_SCOPES) },
     clientInfo: rpc.clientInfo ?? { name: "portcullis-stateless-client", version: "0" },
     clientCapabilities: rpc.clientCapabilities,
     timeoutMs: msSetting(env.PORTCULLIS_UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS),
