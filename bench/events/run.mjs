@@ -160,6 +160,8 @@ async function loadConsole() {
     `export { listTokens } from "./lib/tokens/queries";`,
     `export { generateEdgeSecret, parseEdgeSecrets, signEventBody } from "./lib/core/edge/secret";`,
     `export { ensureEventPartitions } from "./lib/events/partitions";`,
+    `export { verifyEventSignature } from "./lib/core/edge/secret";`,
+    `export { EventBatch } from "./lib/core/events/schema";`,
     `export { TOKEN_SCOPES } from "./lib/core/auth/roles";`,
   ].join("\n");
   await build({ stdin: { contents: exports, resolveDir: root, loader: "ts" }, bundle: true, format: "esm", platform: "node", packages: "external", outfile, logLevel: "warning", tsconfig: path.join(root, "tsconfig.json") });
@@ -310,7 +312,7 @@ async function main() {
     const open = await mod.openDatabase({ driver: "pg", url: pg.url });
     const migrateMs = performance.now() - t;
     const { db } = open;
-    const raw = async (text) => (await db.$client.query(text)).rows;
+    const raw = async (text, params) => (await db.$client.query(text, params)).rows;
 
     // The organisation: teams, users, and an admin to read as.
     await raw(BENCH_UUID);
@@ -382,6 +384,43 @@ async function main() {
     const redelivery = await deliverAll();
     log(`  redelivered: ${fmt(INGEST / redelivery.seconds)} events/s, ${redelivery.accepted} stored again`);
 
+    // ---- the floor, in the same run: what the console's process alone costs (no database), and what
+    // PostgreSQL alone costs to take the same rows — into a copy of mcp_events with no index and no
+    // trigger (UNLOGGED: no WAL either), and into a partitioned copy with the same indexes but no rollups.
+    const nodeOnly = async () => {
+      const started = performance.now();
+      let events = 0;
+      for (const b of batches) {
+        if (!(await mod.verifyEventSignature(b.signature, b.body, secrets, Math.floor(Date.now() / 1000)))) throw new Error("signature");
+        events += mod.EventBatch.parse(JSON.parse(b.body)).events.length;
+      }
+      return { seconds: (performance.now() - started) / 1000, events };
+    };
+    const processOnly = await nodeOnly();
+    log(`  the console's process alone (signature, JSON, validation): ${fmt(processOnly.events / processOnly.seconds)} events/s`);
+    const mcpColumns = await raw(`SELECT column_name, data_type, udt_name FROM information_schema.columns WHERE table_name = 'mcp_events' AND column_name <> 'received_at' ORDER BY ordinal_position`);
+    const typeOf = (c) => (c.data_type === "ARRAY" ? `${c.udt_name.slice(1)}[]` : c.data_type === "USER-DEFINED" ? c.udt_name : c.data_type);
+    const camel = (name) => name.replace(/_([a-z])/g, (_, ch) => ch.toUpperCase());
+    const recordset = mcpColumns.map((c) => `"${camel(c.column_name)}" ${typeOf(c)}`).join(", ");
+    const targets = mcpColumns.map((c) => c.column_name).join(", ");
+    const fields = mcpColumns.map((c) => `"${camel(c.column_name)}"`).join(", ");
+    await raw(`CREATE UNLOGGED TABLE floor_bare (LIKE mcp_events INCLUDING DEFAULTS)`);
+    await raw(`CREATE TABLE floor_indexed (LIKE mcp_events INCLUDING ALL) `);
+    const mcpBodies = batches.map((b) => JSON.stringify(JSON.parse(b.body).events.filter((e) => e.kind !== "llm").map(({ kind: _k, ...e }) => ({ ...e, wouldBlock: e.wouldBlock ?? false }))));
+    const floorInsert = async (table) => {
+      const started = performance.now();
+      for (const rows of mcpBodies) {
+        await raw(`INSERT INTO ${table} (${targets}) SELECT ${fields} FROM json_to_recordset($1::json) AS r(${recordset}) ON CONFLICT DO NOTHING`, [rows]);
+      }
+      const events = mcpBodies.reduce((sum, rows) => sum + JSON.parse(rows).length, 0);
+      return { seconds: (performance.now() - started) / 1000, events };
+    };
+    const bare = await floorInsert("floor_bare");
+    log(`  PostgreSQL alone, the MCP rows into an unlogged table without index or trigger: ${fmt(bare.events / bare.seconds)} events/s`);
+    const indexed = await floorInsert("floor_indexed");
+    log(`  PostgreSQL alone, the MCP rows into a table with mcp_events' indexes, no rollups: ${fmt(indexed.events / indexed.seconds)} events/s`);
+    await raw(`DROP TABLE floor_bare, floor_indexed`);
+
     // ---- sizes
     const counts = Object.fromEntries(
       (
@@ -437,6 +476,9 @@ async function main() {
     lines.push("|---|---:|---:|---:|---:|---:|");
     lines.push(`| ${batches.length} batches of ${BATCH}, ${CONCURRENCY} at a time, new events | ${fmt(ingest.accepted)} | ${ingest.seconds.toFixed(1)} | ${fmt(ingest.accepted / ingest.seconds)} | ${ms(ingest.p50)} | ${ms(ingest.p95)} |`);
     lines.push(`| the same batches redelivered (stored: ${redelivery.accepted}) | ${fmt(INGEST)} | ${redelivery.seconds.toFixed(1)} | ${fmt(INGEST / redelivery.seconds)} | ${ms(redelivery.p50)} | ${ms(redelivery.p95)} |`);
+    lines.push(`| floor: the console's process alone — signature, JSON, validation of the same batches, no database | ${fmt(processOnly.events)} | ${processOnly.seconds.toFixed(1)} | ${fmt(processOnly.events / processOnly.seconds)} | – | – |`);
+    lines.push(`| floor: PostgreSQL alone — the MCP rows, one INSERT per batch, unlogged table, no index, no trigger | ${fmt(bare.events)} | ${bare.seconds.toFixed(1)} | ${fmt(bare.events / bare.seconds)} | – | – |`);
+    lines.push(`| floor: PostgreSQL alone — the same into a table with mcp_events' indexes, no rollups | ${fmt(indexed.events)} | ${indexed.seconds.toFixed(1)} | ${fmt(indexed.events / indexed.seconds)} | – | – |`);
     lines.push("");
     lines.push(`| page (server time: the functions the page calls, ${SAMPLES} samples after 3 warm-ups) | calls | p50 ms | p95 ms | max ms |`);
     lines.push("|---|---|---:|---:|---:|");
