@@ -73,42 +73,37 @@ export interface OverviewOutput {
 
 // ------------------------------------------------------------------ denials and errors from the rollups
 
-const MCP_COLUMNS = sql`bucket, decision, reason_code, calls, errors`;
-const mcpRaw = (where: SQL) => sql`select date_trunc('hour', time, 'UTC') as bucket, decision, portcullis_reason_code(decision, reason) as reason_code,
-    count(*) as calls, count(*) filter (where decision = 'allowed' and not success) as errors
-  from ${mcpEvents} where ${where} group by 1, 2, 3`;
-const MCP_ALL: RollupSource = {
-  rollups: [
-    { grain: "day", table: mcpRollupDaily },
-    { grain: "hour", table: mcpRollupHourly },
-  ],
-  events: mcpEvents,
-  columns: MCP_COLUMNS,
-  raw: mcpRaw,
-};
-const MCP_OWN: RollupSource = { rollups: [{ grain: "day", table: mcpUserRollupDaily }], events: mcpEvents, columns: MCP_COLUMNS, raw: mcpRaw };
+/** Everyone's rows (daily rollups, hourly at the ends) and one person's (their daily rollup, their events at the ends) of one event table. */
+function sources(events: PgTable, rollups: { daily: PgTable; hourly: PgTable; userDaily: PgTable }, columns: SQL, raw: (where: SQL) => SQL): { all: RollupSource; own: RollupSource } {
+  return {
+    all: { rollups: [{ grain: "day", table: rollups.daily }, { grain: "hour", table: rollups.hourly }], events, columns, raw },
+    own: { rollups: [{ grain: "day", table: rollups.userDaily }], events, columns, raw },
+  };
+}
 
-const LLM_COLUMNS = sql`bucket, decision, reason_code, status, calls`;
-const llmRaw = (where: SQL) => sql`select date_trunc('hour', time, 'UTC') as bucket, decision, portcullis_reason_code(decision, reason) as reason_code, status, count(*) as calls
-  from ${llmEvents} where ${where} group by 1, 2, 3, 4`;
-const LLM_ALL: RollupSource = {
-  rollups: [
-    { grain: "day", table: llmRollupDaily },
-    { grain: "hour", table: llmRollupHourly },
-  ],
-  events: llmEvents,
-  columns: LLM_COLUMNS,
-  raw: llmRaw,
-};
-const LLM_OWN: RollupSource = { rollups: [{ grain: "day", table: llmUserRollupDaily }], events: llmEvents, columns: LLM_COLUMNS, raw: llmRaw };
+const MCP = sources(
+  mcpEvents,
+  { daily: mcpRollupDaily, hourly: mcpRollupHourly, userDaily: mcpUserRollupDaily },
+  sql`bucket, decision, reason_code, calls, errors`,
+  (where) => sql`select date_trunc('hour', time, 'UTC') as bucket, decision, portcullis_reason_code(decision, reason) as reason_code,
+    count(*) as calls, count(*) filter (where decision = 'allowed' and not success) as errors
+  from ${mcpEvents} where ${where} group by 1, 2, 3`,
+);
+const LLM = sources(
+  llmEvents,
+  { daily: llmRollupDaily, hourly: llmRollupHourly, userDaily: llmUserRollupDaily },
+  sql`bucket, decision, reason_code, status, calls`,
+  (where) => sql`select date_trunc('hour', time, 'UTC') as bucket, decision, portcullis_reason_code(decision, reason) as reason_code, status, count(*) as calls
+  from ${llmEvents} where ${where} group by 1, 2, 3, 4`,
+);
 
 type Row = { kind: "mcp" | "llm"; reason_code: string | null; calls: number; denied: number; errors: number };
 
 async function lastDay(db: Queryable, userId: string | null, now: Date): Promise<OverviewOutput["last24h"]> {
   const range = { from: new Date(now.getTime() - DAY_MS), to: now };
   const own = userId ? sql`user_id = ${userId}::uuid` : undefined;
-  const mcp = await rollupRange(db, userId ? MCP_OWN : MCP_ALL, range, own);
-  const llm = await rollupRange(db, userId ? LLM_OWN : LLM_ALL, range, own);
+  const mcp = await rollupRange(db, userId ? MCP.own : MCP.all, range, own);
+  const llm = await rollupRange(db, userId ? LLM.own : LLM.all, range, own);
   // A denied LLM call is refused by the portal (a rate limit answers 429); an error is an allowed call the provider failed.
   const result = (await db.execute(sql`
     select 'mcp' as kind, reason_code, sum(calls)::int as calls, (sum(calls) filter (where decision = 'denied'))::int as denied, sum(errors)::int as errors
