@@ -8,10 +8,10 @@
  * yet, the calls name servers from a catalogue that are not registered (as a removed server's do).
  * Event ids are random: a second run adds as many events again and never collides.
  */
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "@/db/client";
-import { memberships, servers, serverTools, users } from "@/db/schema";
+import { bundleDeployments, memberships, servers, serverTools, users } from "@/db/schema";
 import { ValidationError } from "@/lib/errors";
 import { fillEvents, insertCompany, syntheticCompany, type SyntheticCompany } from "./synthetic";
 
@@ -93,6 +93,8 @@ export async function seedEvents(db: Database, rawInput: SeedEventsInput, now = 
   }
   const catalogueServers = company.servers.length === 0;
   if (catalogueServers) company = { ...company, servers: synthetic.company.servers };
-  const filled = await fillEvents(db, company, { count: input.count, days: input.days, now, llmShare: input.llmShare, onDay });
+  // The events say they were decided under the newest published configuration, as the portal's would.
+  const [latest] = await db.select({ version: bundleDeployments.version }).from(bundleDeployments).orderBy(desc(bundleDeployments.version)).limit(1);
+  const filled = await fillEvents(db, company, { count: input.count, days: input.days, now, llmShare: input.llmShare, bundleVersion: latest?.version ?? 1, onDay });
   return { ...filled, users: company.users.length, servers: company.servers.length, addedCompany, catalogueServers };
 }

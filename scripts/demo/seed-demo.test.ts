@@ -64,6 +64,9 @@ describe.each(testDatabases())("the demo organisation on $name", (database) => {
     expect(rolled!.calls).toBe(mcp!.n);
     const slugs = await db.selectDistinct({ slug: mcpEvents.serverSlug }).from(mcpEvents);
     expect(slugs.map((s) => s.slug).filter(Boolean)).toEqual(["everything"]);
+    // Decided under the configuration the demo published.
+    const versions = await db.selectDistinct({ version: mcpEvents.bundleVersion }).from(mcpEvents);
+    expect(versions).toEqual([{ version: result.configVersion }]);
   });
 
   it("has policies, and budgets of which the payments one is near its limit", async () => {
