@@ -104,6 +104,19 @@ describe.each(testDatabases())("seed:events on $name", (database) => {
     expect(await listEventPartitions(db, "llm_events")).toEqual(first.days);
     const { rows: [outside] } = (await db.execute(sql`select count(*)::int as n from mcp_events_default`)) as unknown as { rows: { n: number }[] };
     expect(outside!.n).toBe(0);
+    // Times spread over each day, most in working hours (a whole weekday: 2034-06-13, a Tuesday).
+    const [shape] = await db
+      .select({
+        distinct: sql<number>`count(distinct ${mcpEvents.time})::int`,
+        hours: sql<number>`count(distinct extract(hour from ${mcpEvents.time} at time zone 'UTC'))::int`,
+        working: sql<number>`avg(case when extract(hour from ${mcpEvents.time} at time zone 'UTC') between 7 and 17 then 1 else 0 end)::float`,
+      })
+      .from(mcpEvents)
+      .where(sql`${mcpEvents.time} >= '2034-06-13T00:00:00Z' and ${mcpEvents.time} < '2034-06-14T00:00:00Z'`);
+    expect(shape!.distinct).toBeGreaterThan(100);
+    expect(shape!.hours).toBeGreaterThanOrEqual(20);
+    expect(shape!.working).toBeGreaterThan(0.6);
+    expect(shape!.working).toBeLessThan(0.95);
     const [latest] = await db.select({ t: sql<string>`max(${mcpEvents.time})` }).from(mcpEvents);
     expect(new Date(latest!.t).getTime()).toBeLessThan(NOW.getTime());
   });

@@ -143,13 +143,13 @@ function companyParams(company: SyntheticCompany) {
 }
 
 /**
- * A time in [start, end): 70 % within working hours (07–18 UTC of the day `start` begins), the rest
- * at any hour; a working-hours time past `end` (today, before the evening) is drawn again uniformly.
+ * A time in [start, end) with a working day's shape: 70 % within working hours (07–18 UTC of a whole
+ * day), the rest at any hour; a partial day (today, up to now) is the same shape compressed into it.
+ * A plain expression, not a subquery: an uncorrelated subquery would be evaluated once per statement
+ * and give every row the same time.
  */
-const timeOfDay = (start: string, end: string) => sql`(
-  select case when c < ${end}::timestamptz then c else ${start}::timestamptz + random() * (${end}::timestamptz - ${start}::timestamptz) end
-  from (select case when random() < 0.7 then ${start}::timestamptz + interval '7 hours' + random() * interval '11 hours'
-    else ${start}::timestamptz + random() * least(interval '1 day', ${end}::timestamptz - ${start}::timestamptz) end as c) as candidate)`;
+const timeOfDay = (start: string, end: string) =>
+  sql`(${start}::timestamptz + (CASE WHEN random() < 0.7 THEN (7 + 11 * random()) / 24 ELSE random() END) * (${end}::timestamptz - ${start}::timestamptz))`;
 
 /** One day's MCP requests: `n` of them in [start, end). */
 function mcpFill(company: SyntheticCompany, start: string, end: string, n: number, bundleVersion: number) {
