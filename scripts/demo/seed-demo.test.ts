@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { count, eq, sum } from "drizzle-orm";
+import { count, eq, max, sum } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { llmEvents, mcpEvents, mcpRollupDaily, memberships, servers, serverTools, shadowFindings, teams } from "@/db/schema";
 import { systemActor } from "@/lib/auth/actor";
@@ -78,9 +78,12 @@ describe.each(testDatabases())("the demo organisation on $name", (database) => {
     expect(payments.level).toBe("warning");
   });
 
-  it("has shadow-MCP findings from the uploaded traffic log", async () => {
+  it("has shadow-MCP findings from the uploaded traffic log, seen within the last days", async () => {
     expect(result.findings).toBeGreaterThan(3);
-    const [row] = await db.select({ n: count() }).from(shadowFindings);
+    const [row] = await db.select({ n: count(), latest: max(shadowFindings.lastSeen) }).from(shadowFindings);
     expect(row!.n).toBeGreaterThanOrEqual(result.findings);
+    const age = Date.now() - row!.latest!.getTime();
+    expect(age).toBeGreaterThan(0);
+    expect(age).toBeLessThan(2 * 3_600_000);
   });
 });

@@ -66,6 +66,25 @@ export interface DemoSeedResult {
   configVersion: number;
 }
 
+/**
+ * The corpus's lines with their times (`ts`) moved so that its last request was an hour before `now`:
+ * the findings read as this week's. Lines that are not such records pass as they are.
+ */
+export function recentTraffic(lines: readonly string[], now: Date): string[] {
+  const times = lines.map((line) => {
+    try {
+      const ts = (JSON.parse(line) as { ts?: unknown }).ts;
+      return typeof ts === "string" ? Date.parse(ts) : NaN;
+    } catch {
+      return NaN;
+    }
+  });
+  const latest = Math.max(...times.filter((t) => !Number.isNaN(t)));
+  if (!Number.isFinite(latest)) return [...lines];
+  const shift = now.getTime() - 3_600_000 - latest;
+  return lines.map((line, i) => (Number.isNaN(times[i]) ? line : JSON.stringify({ ...(JSON.parse(line) as object), ts: new Date(times[i]! + shift).toISOString() })));
+}
+
 export async function seedDemo(options: DemoSeedOptions): Promise<DemoSeedResult> {
   const { db, now = new Date(), log = () => {} } = options;
   const system: Actor = systemActor("portcullis demo");
@@ -137,7 +156,7 @@ export async function seedDemo(options: DemoSeedOptions): Promise<DemoSeedResult
   await updateBudget(ctx(person("admin")), nearLimit.id, { limit: Math.max(0.01, Math.round((spent / 0.88) * 100) / 100) });
 
   log("shadow-MCP findings from a traffic log…");
-  const lines = generateCorpus("generic").lines.map((l) => l.line).join("\n") + "\n";
+  const lines = recentTraffic(generateCorpus("generic").lines.map((l) => l.line), now).join("\n") + "\n";
   const traffic = await ingestTraffic(ctx(person("security")), { body: new Blob([lines]).stream(), format: "generic", filename: "proxy-log-demo.ndjson" });
 
   return {
