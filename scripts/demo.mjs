@@ -17,10 +17,10 @@ import { parseArgs } from "node:util";
 import { importTypeScript } from "./lib/load-ts.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const USAGE = "usage: npm run demo [-- --reset] [--seed-only]   (data: PORTCULLIS_DEMO_DATA_DIR, default .data/demo; MCP server port: PORTCULLIS_DEMO_MCP_PORT, default 3001)";
+const USAGE = "usage: npm run demo [-- --reset] [--seed-only] [--events <count, default 40000>]   (data: PORTCULLIS_DEMO_DATA_DIR, default .data/demo; MCP server port: PORTCULLIS_DEMO_MCP_PORT, default 3001)";
 let args;
 try {
-  args = parseArgs({ options: { reset: { type: "boolean", default: false }, "seed-only": { type: "boolean", default: false }, help: { type: "boolean", short: "h" } } });
+  args = parseArgs({ options: { reset: { type: "boolean", default: false }, "seed-only": { type: "boolean", default: false }, events: { type: "string" }, help: { type: "boolean", short: "h" } } });
 } catch (error) {
   console.error(`${error.message}\n${USAGE}`);
   process.exit(2);
@@ -30,6 +30,11 @@ if (args.values.help) {
   process.exit(0);
 }
 
+const events = args.values.events === undefined ? undefined : Number(args.values.events);
+if (events !== undefined && (!Number.isInteger(events) || events < 1 || events > 10_000_000)) {
+  console.error(`[demo] --events must be a whole number from 1 to 10,000,000 (got ${args.values.events})\n${USAGE}`);
+  process.exit(2);
+}
 const dataDir = path.resolve(root, process.env.PORTCULLIS_DEMO_DATA_DIR || path.join(".data", "demo"));
 const markerFile = path.join(dataDir, "demo.json");
 if (args.values.reset) rmSync(dataDir, { recursive: true, force: true });
@@ -97,7 +102,7 @@ if (!marker) {
   let open;
   try {
     open = await mod.openDatabase(mod.resolveDatabaseTarget());
-    const result = await mod.seedDemo({ db: open.db, everythingUrl, log: (line) => console.log(`[demo]   ${line}`) });
+    const result = await mod.seedDemo({ db: open.db, everythingUrl, events, log: (line) => console.log(`[demo]   ${line}`) });
     await open.close();
     open = undefined;
     writeFileSync(markerFile, JSON.stringify({ seededAt: new Date().toISOString(), mcpPort, ...result }, null, 2) + "\n");
@@ -117,7 +122,7 @@ if (!marker) {
 }
 
 if (args.values["seed-only"]) {
-  console.log(`[demo] seeded; \`npm run demo\` starts the console on it`);
+  console.log(marker ? `[demo] already seeded on ${marker.seededAt}; nothing to do` : "[demo] seeded; `npm run demo` starts the console on it");
   stopEverything();
   process.exit(0);
 }
@@ -134,6 +139,7 @@ let helped = false;
 createInterface({ input: start.stdout }).on("line", (line) => {
   // start.mjs's first sign-in code is for an empty console: the demo has its admin already.
   if (/first sign-in code|\/sign-in\?code=/.test(line)) return;
+  if (/^\[portcullis\] sign-in: LOCAL MODE/.test(line)) return console.log("[portcullis] sign-in: LOCAL MODE (loopback only): as one of the demo's people listed above");
   console.log(line);
   if (!helped && /database ready/.test(line)) {
     helped = true;
