@@ -13,22 +13,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "./lib/command-line.mjs";
 import { importTypeScript } from "./lib/load-ts.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const USAGE = "usage: npm run demo [-- --reset] [--seed-only] [--events <count, default 40000>]   (data: PORTCULLIS_DEMO_DATA_DIR, default .data/demo; MCP server port: PORTCULLIS_DEMO_MCP_PORT, default 3001)";
-let args;
-try {
-  args = parseArgs({ options: { reset: { type: "boolean", default: false }, "seed-only": { type: "boolean", default: false }, events: { type: "string" }, help: { type: "boolean", short: "h" } } });
-} catch (error) {
-  console.error(`${error.message}\n${USAGE}`);
-  process.exit(2);
-}
-if (args.values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const args = parseCommandLine(USAGE, { reset: { type: "boolean", default: false }, "seed-only": { type: "boolean", default: false }, events: { type: "string" } });
 
 const events = args.values.events === undefined ? undefined : Number(args.values.events);
 if (events !== undefined && (!Number.isInteger(events) || events < 1 || events > 10_000_000)) {
