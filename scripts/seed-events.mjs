@@ -7,7 +7,12 @@
 import { performance } from "node:perf_hooks";
 import { importTypeScript } from "./lib/load-ts.mjs";
 
-const { openDatabase, resolveDatabaseTarget, parseSeedEventsArgs, seedEvents, ValidationError } = await importTypeScript("scripts/lib/seed-events-entry.ts");
+const { openDatabase, resolveDatabaseTarget, parseSeedEventsArgs, SEED_EVENTS_USAGE, seedEvents, ValidationError } = await importTypeScript("scripts/lib/seed-events-entry.ts");
+
+if (process.argv.slice(2).some((a) => a === "--help" || a === "-h")) {
+  console.log(SEED_EVENTS_USAGE);
+  process.exit(0);
+}
 
 let input;
 try {
