@@ -10,7 +10,8 @@ import reactHooks from "eslint-plugin-react-hooks";
  * - components import lib/core, and of the console's lib/ only its client-safe contracts
  *   (CLIENT_SAFE: zod schemas, form and format helpers), everything else as types only;
  * - db/ imports nothing of the app; nothing outside app/ imports from app/;
- * - production code never imports test support (testing/, e2e/).
+ * - production code never imports test support (testing/, e2e/); the demo's seed (scripts/demo/)
+ *   may, for the synthetic traffic log it uploads.
  */
 const nodeBuiltins = { regex: String.raw`^(node:|(fs|path|crypto|child_process|http|https|net|os|dns|stream|zlib)(/|$))`, message: "Runs in the browser or in workerd: no Node built-ins." };
 /** The packages the pure core may use: none does I/O. */
@@ -103,5 +104,6 @@ export default tseslint.config(
   },
   // Tests may import routes, actions and test support (the authorization matrix calls actions).
   // Test code renders no React: a `use…` name there is a Vitest set-up helper (useTestDatabase), not a hook.
+  { files: ["scripts/demo/**"], rules: { "no-restricted-imports": ["error", { patterns: [fromApp, viaCoreAlias] }] } },
   { files: TEST_CODE, rules: { "no-restricted-imports": "off", "react-hooks/rules-of-hooks": "off" } },
 );

@@ -5,23 +5,13 @@
 // refused). With DATABASE_URL set it explains the pg_dump recipe instead. The logic and its tests are
 // in lib/backup. Exit codes: 0 written, 1 refused or failed, 2 usage.
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "./lib/command-line.mjs";
 import { importTypeScript } from "./lib/load-ts.mjs";
 
 const USAGE =
   "usage: npm run backup -- [file] [--data-dir <folder>]   (file: portcullis-backup-<UTC time>.pcbackup unless named; folder: PORTCULLIS_DATA_DIR, else .data)";
 
-let args;
-try {
-  args = parseArgs({ allowPositionals: true, options: { "data-dir": { type: "string" }, help: { type: "boolean", short: "h" } } });
-} catch (error) {
-  console.error(`${error.message}\n${USAGE}`);
-  process.exit(2);
-}
-if (args.values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const args = parseCommandLine(USAGE, { "data-dir": { type: "string" } }, { allowPositionals: true });
 if (args.positionals.length > 1 || args.values["data-dir"] === "") {
   console.error(`${args.positionals.length > 1 ? `one file name at most (got ${args.positionals.length})` : "--data-dir needs a folder"}\n${USAGE}`);
   process.exit(2);

@@ -6,26 +6,16 @@
 // whole and unpacked beside the target before one rename puts it in place. The logic and its tests
 // are in lib/backup. Exit codes: 0 restored (or checked), 1 refused or failed, 2 usage.
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "./lib/command-line.mjs";
 import { importTypeScript } from "./lib/load-ts.mjs";
 
 const USAGE = "usage: npm run restore -- <file> [--data-dir <folder>] [--force]\n       npm run restore -- <file> --check";
 
-let args;
-try {
-  args = parseArgs({
-    allowPositionals: true,
-    options: { "data-dir": { type: "string" }, force: { type: "boolean", default: false }, check: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
-  });
-} catch (error) {
-  console.error(`${error.message}\n${USAGE}`);
-  process.exit(2);
-}
-const { values, positionals } = args;
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values, positionals } = parseCommandLine(
+  USAGE,
+  { "data-dir": { type: "string" }, force: { type: "boolean", default: false }, check: { type: "boolean", default: false } },
+  { allowPositionals: true },
+);
 const usageError = (message) => {
   console.error(`${message}\n${USAGE}`);
   process.exit(2);

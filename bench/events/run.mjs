@@ -24,7 +24,6 @@
  * markdown report; bench/events/README.md keeps the last one with the machine it ran on.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { createHash, randomUUID } from "node:crypto";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
@@ -163,117 +162,12 @@ async function loadConsole() {
     `export { verifyEventSignature } from "./lib/core/edge/secret";`,
     `export { EventBatch } from "./lib/core/events/schema";`,
     `export { TOKEN_SCOPES } from "./lib/core/auth/roles";`,
+    `export { fillEvents, insertCompany, syntheticCompany, syntheticEvent } from "./lib/events/synthetic";`,
+    `export { getOverview } from "./lib/overview/needs-me";`,
   ].join("\n");
   await build({ stdin: { contents: exports, resolveDir: root, loader: "ts" }, bundle: true, format: "esm", platform: "node", packages: "external", outfile, logLevel: "warning", tsconfig: path.join(root, "tsconfig.json") });
   return import(pathToFileURL(outfile).href);
 }
-
-// ------------------------------------------------------------------ the company's events
-
-/** The bench's ids, the same in SQL (`bench_uuid(x)`) and here. */
-const uuidOf = (text) => {
-  const h = createHash("md5").update(text).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20)}`;
-};
-/** `uuidOf` in SQL (a version-4 form: the event contract checks the version and variant). */
-const BENCH_UUID = `CREATE FUNCTION bench_uuid(t text) RETURNS uuid IMMUTABLE LANGUAGE sql AS $$ SELECT overlay(overlay(md5(t) PLACING '4' FROM 13) PLACING '8' FROM 17)::uuid $$`;
-
-/**
- * The same company in both generators: USERS users (a power law: user 0 makes ~0.6 % of all calls,
- * the median user a few a day), TEAMS teams (user u is in team u % TEAMS; every seventh user also
- * in the next), SERVERS servers (a power law too) of ten tools each; 85 % tool calls, 8 % tool lists,
- * 5 % initialize, 2 % prompts; 3 % denied (by policy, rate limit or an unapproved tool), 2 % errors,
- * 5 % Code Mode; LLM calls to three providers and six models, 3 % rate-limited (429), 10 % cache hits.
- */
-const USER_POWER = 1.8;
-const SERVER_POWER = 2;
-
-function jsEvent(random, at) {
-  const u = Math.floor(random() ** USER_POWER * USERS);
-  const user = { userId: uuidOf(`user${u}`), email: `user${u}@bench.example`, team: uuidOf(`team${u % TEAMS}`) };
-  const r = random();
-  const id = randomUUID();
-  const time = new Date(at).toISOString();
-  if (random() < LLM_SHARE) {
-    const provider = ["openai", "claude", "azure"][Math.floor(random() ** 2 * 3)];
-    const limited = r < 0.03;
-    const input = Math.floor(200 + random() * 4_000);
-    const output = Math.floor(20 + random() * 800);
-    return {
-      kind: "llm", id, time, userId: user.userId, email: user.email, teamIds: u % 7 === 0 ? [user.team, uuidOf(`team${(u + 1) % TEAMS}`)] : [user.team],
-      tokenId: u % 2 ? uuidOf(`token${u}`) : null, clientIp: "10.0.0.1", providerSlug: provider, providerKind: provider === "claude" ? "anthropic" : "openai",
-      operation: provider === "claude" ? "messages" : "chat.completions", model: `model-${Math.floor(random() ** 2 * 6)}`, stream: random() < 0.3,
-      status: limited ? 429 : r < 0.05 ? 500 : 200, success: r >= 0.05, error: r < 0.05 ? "upstream said no" : null,
-      decision: limited ? "denied" : "allowed", reason: limited ? "RATE_LIMITED: per user (60/min)" : "allowed by rule everyone", ruleId: null,
-      cache: limited ? null : random() < 0.1 ? "hit" : "miss", inputTokens: limited ? null : input, outputTokens: limited ? null : output,
-      cachedInputTokens: limited ? null : Math.floor(input / 4), cacheWriteTokens: 0, costMicroUsd: limited ? null : input * 2 + output * 8,
-      overBudget: false, durationMs: Math.floor(300 + random() * 4_000), requestLog: null, responseLog: null, bundleVersion: 42,
-    };
-  }
-  const s = Math.floor(random() ** SERVER_POWER * SERVERS);
-  const method = r < 0.85 ? "tools/call" : r < 0.93 ? "tools/list" : r < 0.98 ? "initialize" : "prompts/get";
-  const denied = random() < 0.03;
-  const failed = !denied && random() < 0.02;
-  const codemode = method === "tools/call" && random() < 0.05;
-  const aggregateList = method === "tools/list" && random() < 0.5;
-  return {
-    id, time, userId: user.userId, email: user.email, teamId: user.team, tokenId: null, authMethod: "oauth", clientName: "claude-code", clientVersion: "1.2.3",
-    clientIp: "10.0.0.1", clientCountry: "PT", sessionId: `sess-${u}`, method, endpoint: method === "tools/list" && !aggregateList ? `/mcp/srv${s}` : "/mcp",
-    serverId: method === "tools/call" || method === "prompts/get" ? uuidOf(`server${s}`) : null, serverSlug: method === "tools/call" || method === "prompts/get" ? `srv${s}` : null,
-    serverUrl: method === "tools/call" ? `https://srv${s}.example/mcp` : null, tool: method === "tools/call" ? `tool_${Math.floor(random() ** 1.5 * 10)}` : null,
-    prompt: method === "prompts/get" ? "summarise" : null, resourceUri: null, decision: denied ? "denied" : "allowed",
-    reason: denied ? ["POLICY_DENIED: rule 7", "RATE_LIMITED: per user (600/min)", "TOOL_NOT_APPROVED"][Math.floor(random() * 3)] : "allowed by rule everyone",
-    ruleId: null, success: !denied && !failed, error: failed ? "upstream error" : null, durationMs: denied ? null : random() < 0.05 ? Math.floor(1_000 + random() * 5_000) : Math.floor(10 + random() ** 2 * 400),
-    bytesIn: 200, bytesOut: 1_500, resultTokens: denied ? null : method === "tools/list" ? 3_000 : Math.floor(random() * 2_000),
-    ...(aggregateList ? { serverTokens: { srv0: 1_200, srv1: 800, srv2: 640 } } : {}), bundleVersion: 42,
-    ...(codemode ? { via: "codemode", parentId: random() < 0.5 ? randomUUID() : null } : {}),
-  };
-}
-
-/** The same distributions in SQL, for one day's MCP events (`n` of them in [start, end)). */
-const mcpFill = (start, end, n) => `
-INSERT INTO mcp_events (id, time, user_id, email, team_id, auth_method, client_name, client_version, client_ip, client_country, session_id, method, endpoint,
-  server_id, server_slug, server_url, tool, prompt, decision, reason, success, error, duration_ms, bytes_in, bytes_out, result_tokens, server_tokens, bundle_version, via, parent_id)
-SELECT gen_random_uuid(), t, bench_uuid('user' || u), 'user' || u || '@bench.example', bench_uuid('team' || (u % ${TEAMS})), 'oauth', 'claude-code', '1.2.3', '10.0.0.1', 'PT', 'sess-' || u,
-  m, CASE WHEN m = 'tools/list' AND NOT agg THEN '/mcp/srv' || s ELSE '/mcp' END,
-  CASE WHEN m IN ('tools/call', 'prompts/get') THEN bench_uuid('server' || s) END, CASE WHEN m IN ('tools/call', 'prompts/get') THEN 'srv' || s END,
-  CASE WHEN m = 'tools/call' THEN 'https://srv' || s || '.example/mcp' END, CASE WHEN m = 'tools/call' THEN 'tool_' || k END, CASE WHEN m = 'prompts/get' THEN 'summarise' END,
-  CASE WHEN denied THEN 'denied' ELSE 'allowed' END,
-  CASE WHEN NOT denied THEN 'allowed by rule everyone' WHEN r3 < 1.0 / 3 THEN 'POLICY_DENIED: rule 7' WHEN r3 < 2.0 / 3 THEN 'RATE_LIMITED: per user (600/min)' ELSE 'TOOL_NOT_APPROVED' END,
-  NOT denied AND NOT failed, CASE WHEN failed THEN 'upstream error' END,
-  CASE WHEN denied THEN NULL WHEN r4 < 0.05 THEN (1000 + r5 * 5000)::int ELSE (10 + r5 * r5 * 400)::int END,
-  200, 1500, CASE WHEN denied THEN NULL WHEN m = 'tools/list' THEN 3000 ELSE (r6 * 2000)::int END,
-  CASE WHEN agg THEN '{"srv0": 1200, "srv1": 800, "srv2": 640}'::jsonb END, 42,
-  CASE WHEN codemode THEN 'codemode' END, CASE WHEN codemode AND r6 < 0.5 THEN gen_random_uuid() END
-FROM (
-  SELECT t, u, s, k, m, r3, r4, r5, r6, denied, NOT denied AND r7 < 0.02 AS failed, m = 'tools/call' AND r8 < 0.05 AS codemode, m = 'tools/list' AND r8 < 0.5 AS agg
-  FROM (
-    SELECT '${start}'::timestamptz + random() * (timestamptz '${end}' - timestamptz '${start}') AS t,
-      floor(power(random(), ${USER_POWER}) * ${USERS})::int AS u, floor(power(random(), ${SERVER_POWER}) * ${SERVERS})::int AS s, floor(power(random(), 1.5) * 10)::int AS k,
-      CASE WHEN r1 < 0.85 THEN 'tools/call' WHEN r1 < 0.93 THEN 'tools/list' WHEN r1 < 0.98 THEN 'initialize' ELSE 'prompts/get' END AS m,
-      random() < 0.03 AS denied, random() AS r3, random() AS r4, random() AS r5, random() AS r6, random() AS r7, random() AS r8
-    FROM (SELECT random() AS r1 FROM generate_series(1, ${n})) AS g
-  ) AS a
-) AS b`;
-
-const llmFill = (start, end, n) => `
-INSERT INTO llm_events (id, time, user_id, email, team_ids, token_id, client_ip, provider_slug, provider_kind, operation, model, stream, status, success, error, decision, reason,
-  cache, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_micro_usd, over_budget, duration_ms, bundle_version)
-SELECT gen_random_uuid(), t, bench_uuid('user' || u), 'user' || u || '@bench.example',
-  CASE WHEN u % 7 = 0 THEN ARRAY[bench_uuid('team' || (u % ${TEAMS})), bench_uuid('team' || ((u + 1) % ${TEAMS}))] ELSE ARRAY[bench_uuid('team' || (u % ${TEAMS}))] END,
-  CASE WHEN u % 2 = 1 THEN bench_uuid('token' || u) END, '10.0.0.1', p, CASE WHEN p = 'claude' THEN 'anthropic' ELSE 'openai' END,
-  CASE WHEN p = 'claude' THEN 'messages' ELSE 'chat.completions' END, 'model-' || floor(power(random(), 2) * 6)::int, random() < 0.3,
-  CASE WHEN limited THEN 429 WHEN r < 0.05 THEN 500 ELSE 200 END, r >= 0.05, CASE WHEN r < 0.05 THEN 'upstream said no' END,
-  CASE WHEN limited THEN 'denied' ELSE 'allowed' END, CASE WHEN limited THEN 'RATE_LIMITED: per user (60/min)' ELSE 'allowed by rule everyone' END,
-  CASE WHEN limited THEN NULL WHEN random() < 0.1 THEN 'hit' ELSE 'miss' END,
-  CASE WHEN NOT limited THEN input END, CASE WHEN NOT limited THEN output END, CASE WHEN NOT limited THEN input / 4 END, CASE WHEN NOT limited THEN 0 END,
-  CASE WHEN NOT limited THEN input * 2 + output * 8 END, false, (300 + random() * 4000)::int, 42
-FROM (
-  SELECT '${start}'::timestamptz + random() * (timestamptz '${end}' - timestamptz '${start}') AS t, floor(power(random(), ${USER_POWER}) * ${USERS})::int AS u,
-    (ARRAY['openai', 'claude', 'azure'])[1 + floor(power(random(), 2) * 3)::int] AS p, r, r < 0.03 AS limited,
-    (200 + random() * 4000)::int AS input, (20 + random() * 800)::int AS output
-  FROM (SELECT random() AS r FROM generate_series(1, ${n})) AS g
-) AS a`;
 
 // ------------------------------------------------------------------ the run
 
@@ -314,36 +208,26 @@ async function main() {
     const { db } = open;
     const raw = async (text, params) => (await db.$client.query(text, params)).rows;
 
-    // The organisation: teams, users, and an admin to read as.
-    await raw(BENCH_UUID);
-    await raw(`INSERT INTO teams (id, slug, name) SELECT bench_uuid('team' || i), 'team-' || i, 'Team ' || i FROM generate_series(0, ${TEAMS - 1}) i`);
-    await raw(`INSERT INTO users (id, email, role, email_verified, auth_source) SELECT bench_uuid('user' || i), 'user' || i || '@bench.example', 'member', true, 'local' FROM generate_series(0, ${USERS - 1}) i`);
+    // The organisation (lib/events/synthetic.ts, the model `npm run seed:events` and `npm run demo` use too):
+    // teams, users, servers, and an admin to read as.
+    const { teams, company } = mod.syntheticCompany({ teams: TEAMS, users: USERS, servers: SERVERS, domain: "bench.example", prefix: "bench" });
+    await mod.insertCompany(db, teams, company);
     const [adminRow] = await raw(`INSERT INTO users (email, role, email_verified, auth_source) VALUES ('admin@bench.example', 'admin', true, 'local') RETURNING id`);
     const ctx = { db, actor: { kind: "user", userId: adminRow.id, email: "admin@bench.example", role: "admin", scopes: mod.TOKEN_SCOPES } };
 
     // ---- fill
     const now = new Date();
     const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-    const firstDay = today - (DAYS - 1) * DAY_MS;
-    const perDay = Math.round(EVENTS / DAYS);
-    log(`filling ${fmt(EVENTS)} events over ${DAYS} days (${fmt(perDay)} a day, ${Math.round(LLM_SHARE * 100)} % LLM calls)…`);
+    log(`filling ${fmt(EVENTS)} events over ${DAYS} days (${Math.round(LLM_SHARE * 100)} % LLM calls)…`);
     t = performance.now();
-    let filled = 0;
-    for (let d = 0; d < DAYS; d++) {
-      const dayStart = firstDay + d * DAY_MS;
-      // Today's events stop a minute before now: nothing is ever stored from the future.
-      const dayEnd = Math.min(dayStart + DAY_MS, now.getTime() - 60_000);
-      const n = d === DAYS - 1 ? EVENTS - filled : perDay;
-      const day = new Date(dayStart).toISOString().slice(0, 10);
-      await mod.ensureEventPartitions(db, "mcp_events", [day]);
-      await mod.ensureEventPartitions(db, "llm_events", [day]);
-      const llm = Math.round(n * LLM_SHARE);
-      const [start, end] = [new Date(dayStart).toISOString(), new Date(dayEnd).toISOString()];
-      await raw(mcpFill(start, end, n - llm));
-      await raw(llmFill(start, end, llm));
-      filled += n;
-      log(`  ${day}: ${fmt(filled)} events, ${fmt(filled / ((performance.now() - t) / 1000))}/s`);
-    }
+    await mod.fillEvents(db, company, {
+      count: EVENTS,
+      days: DAYS,
+      now,
+      llmShare: LLM_SHARE,
+      bundleVersion: 42,
+      onDay: (day, filled) => log(`  ${day}: ${fmt(filled)} events, ${fmt(filled / ((performance.now() - t) / 1000))}/s`),
+    });
     const fillSeconds = (performance.now() - t) / 1000;
     t = performance.now();
     await raw("VACUUM ANALYZE");
@@ -355,7 +239,7 @@ async function main() {
     const random = seededRandom(18);
     const batches = [];
     for (let i = 0; i < INGEST; i += BATCH) {
-      const events = Array.from({ length: Math.min(BATCH, INGEST - i) }, () => jsEvent(random, now.getTime() - 30_000 - Math.floor(random() * 600_000)));
+      const events = Array.from({ length: Math.min(BATCH, INGEST - i) }, () => mod.syntheticEvent(random, now.getTime() - 30_000 - Math.floor(random() * 600_000), company, LLM_SHARE, 42));
       batches.push({ body: JSON.stringify({ events }), count: events.length });
     }
     log(`ingesting ${fmt(INGEST)} events in ${batches.length} signed batches of ${BATCH}, ${CONCURRENCY} at a time…`);
@@ -435,14 +319,15 @@ async function main() {
 
     // ---- pages
     const [top] = await raw(`SELECT user_id FROM mcp_user_rollup_daily GROUP BY user_id ORDER BY sum(calls) DESC LIMIT 1`);
-    const typicalUser = uuidOf(`user${Math.floor(USERS / 2)}`);
-    const team = uuidOf("team3");
+    const typicalUser = company.users[Math.floor(USERS / 2)].id;
+    const team = teams[3].id;
     const monthAgo = new Date(now.getTime() - 30 * DAY_MS).toISOString();
     const usageFrom = new Date(today - 29 * DAY_MS).toISOString().slice(0, 10);
     const [topCount] = await raw(`SELECT count(*) FROM mcp_events WHERE user_id = '${top.user_id}' AND time >= '${monthAgo}'`);
     const [typicalCount] = await raw(`SELECT count(*) FROM mcp_events WHERE user_id = '${typicalUser}' AND time >= '${monthAgo}'`);
     const pages = [
-      ["Overview", "listTeams + listTokens, dailyActivity (app/(console)/page.tsx)", () => Promise.all([mod.listTeams(ctx), mod.listTokens(ctx, { all: false, includeRevoked: false })]).then(() => mod.dailyActivity(ctx))],
+      ["Overview", "getOverview + dailyActivity (app/(console)/page.tsx)", () => Promise.all([mod.getOverview(ctx, new Date()), mod.dailyActivity(ctx)])],
+      ["Overview, a member's own", "getOverview as the most active user", () => mod.getOverview({ db, actor: { kind: "user", userId: top.user_id, email: "top@bench.example", role: "member", scopes: mod.TOKEN_SCOPES } }, new Date())],
       ["Usage, 30 days", "getUsage + listTeams (app/(console)/usage/page.tsx)", () => Promise.all([mod.getUsage(ctx, mod.UsageQuery.parse({ from: usageFrom }), new Date()), mod.listTeams(ctx)])],
       ["Usage, 30 days, one team", "getUsage { teamId }", () => mod.getUsage(ctx, mod.UsageQuery.parse({ from: usageFrom, teamId: team }), new Date())],
       ["Usage, 30 days, one user (a member's own page)", "getUsage { userId }", () => mod.getUsage(ctx, mod.UsageQuery.parse({ from: usageFrom, userId: top.user_id }), new Date())],
