@@ -283,6 +283,19 @@ describe.each(testDatabases())("usage on $name", (database) => {
     expect(UsageOutput.parse(keys)).toEqual(keys);
   });
 
+  it("puts each day's calls on its own day in the daily series, also over whole weeks (read from the weekly rollups)", async () => {
+    // 2030-09-02 is a Monday: the range covers two whole ISO weeks and a day; the calls are on Wednesdays.
+    const wednesdays = ["2030-09-04T10:00:00.000Z", "2030-09-11T10:00:00.000Z"];
+    await db.insert(mcpEvents).values(wednesdays.map((time) => mcpRow({ userId: memberB.userId, teamId: t2.id, serverSlug: "weather", tool: "get_weather", time })));
+    await db.insert(llmEvents).values(wednesdays.map((time) => llmRow({ userId: memberB.userId, teamIds: [t2.id], model: "gpt-a", inputTokens: 10, outputTokens: 0, costMicroUsd: 7, time })));
+    const range = { from: "2030-09-02", to: "2030-09-16" };
+    for (const query of [range, { ...range, teamId: t2.id }]) {
+      const usage = await getUsage({ db, actor: admin }, query, NOW);
+      const busy = usage.llm.daily.filter((d) => d.mcpCalls > 0 || d.llmCalls > 0);
+      expect(busy, JSON.stringify(query)).toEqual(wednesdays.map((t) => ({ day: t.slice(0, 10), mcpCalls: 1, llmCalls: 1, llmTokens: 10, costMicroUsd: 7 })));
+    }
+  });
+
   it("splits the aggregate tool list (/mcp) by server with the shares the portal reported", async () => {
     const list = { method: "tools/list", serverSlug: null, serverUrl: null, tool: null, userId: memberA.userId, teamId: t1.id };
     await db.insert(mcpEvents).values([

@@ -97,21 +97,29 @@ export async function getUsage({ db, actor }: Ctx, rawQuery: unknown = {}, now: 
   // each team of its caller.
   const teamMcp = teamId ? sql`team_id = ${teamId}::uuid` : undefined;
   const mcpPart = async () =>
-    mcpTotals(db, userId ? await rollupRange(db, MCP_BY_USER, range, and(byUser, teamMcp)) : teamId ? await rollupRange(db, MCP_BY_TEAM, range, teamMcp) : await rollupRange(db, MCP_ALL, range));
+    userId
+      ? mcpTotals(db, await rollupRange(db, MCP_BY_USER, range, and(byUser, teamMcp)))
+      : teamId
+        ? mcpTotals(db, await rollupRange(db, MCP_BY_TEAM, range, teamMcp))
+        : // Everyone's: weeks where they fit, but the daily series from days (a week's row would land on its Monday).
+          mcpTotals(db, await rollupRange(db, MCP_ALL, range), await rollupRange(db, MCP_ALL_DAYS, range));
   const llmPart = async () => {
     let calls: SQL;
     let perTeam: SQL;
+    let days: SQL | undefined;
     if (userId) {
       calls = await rollupRange(db, LLM_BY_USER, range, and(byUser, inTeams));
       perTeam = sql`select s.*, t.team_id from (${calls}) as s cross join unnest(s.team_ids) as t(team_id)`;
     } else if (teamId) {
       calls = await rollupRange(db, LLM_BY_TEAM, range, sql`team_id = ${teamId}::uuid`);
       perTeam = calls;
+      // The daily series from days: a week's row would land on its Monday.
+      days = await rollupRange(db, LLM_BY_TEAM_DAYS, range, sql`team_id = ${teamId}::uuid`);
     } else {
       calls = await rollupRange(db, LLM_ALL, range);
       perTeam = await rollupRange(db, LLM_BY_TEAM, range);
     }
-    return llmTotals(db, { calls, perTeam, users: await rollupRange(db, LLM_USER_TOTALS, range, and(byUser, inTeams)), teamId });
+    return llmTotals(db, { calls, days, perTeam, users: await rollupRange(db, LLM_USER_TOTALS, range, and(byUser, inTeams)), teamId });
   };
   const listsPart = async () => listTotals(db, userId ? await rollupRange(db, LISTS_BY_USER, range, and(byUser, teamMcp)) : await rollupRange(db, LISTS, range, teamMcp));
   // On the database (a pool) the three run at once, each on a connection of its own; in a
@@ -177,6 +185,8 @@ const MCP_ALL: RollupSource = {
   columns: MCP_COLUMNS,
   raw: mcpRaw,
 };
+/** Everyone's by day and hour only: for series by day. */
+const MCP_ALL_DAYS: RollupSource = { ...MCP_ALL, rollups: MCP_ALL.rollups.filter((r) => r.grain !== "week") };
 const MCP_BY_USER: RollupSource = { rollups: [{ grain: "day", table: mcpUserRollupDaily }], events: mcpEvents, columns: MCP_COLUMNS, raw: mcpRaw };
 
 const MCP_BY_TEAM: RollupSource = { rollups: [{ grain: "day", table: mcpTeamRollupDaily }], events: mcpEvents, columns: MCP_COLUMNS, raw: mcpRaw };
@@ -213,6 +223,7 @@ const LLM_BY_TEAM: RollupSource = {
   columns: sql`${LLM_COLUMNS}, team_id`,
   raw: llmRaw({ select: sql`team_id`, from: sql` cross join unnest(team_ids) as team_id` }),
 };
+const LLM_BY_TEAM_DAYS: RollupSource = { ...LLM_BY_TEAM, rollups: LLM_BY_TEAM.rollups.filter((r) => r.grain !== "week") };
 const LLM_BY_USER: RollupSource = { rollups: [{ grain: "day", table: llmUserRollupDaily }], events: llmEvents, columns: sql`${LLM_COLUMNS}, team_ids`, raw: llmRaw({ select: sql`team_ids` }) };
 const ALLOWED_TOKENS = tokensOf({ kind: sql`provider_kind`, input: sql`input_tokens`, output: sql`output_tokens`, cached: sql`cached_input_tokens`, write: sql`cache_write_tokens` });
 /** Per user, key and week or day: calls, and what allowed calls cost (db/schema/event-rollups.ts `llm_user_totals_*`). */
@@ -264,7 +275,7 @@ const DAY_OF_BUCKET = sql`to_char(bucket at time zone 'UTC', 'YYYY-MM-DD')`;
 const rowOf = async <T>(db: Queryable, query: SQL): Promise<T> => ((await db.execute(query)) as unknown as { rows: T[] }).rows[0]!;
 
 /** Every MCP figure the rollups answer, in one statement (one pass over the range's rollup rows). */
-async function mcpTotals(db: Queryable, source: SQL) {
+async function mcpTotals(db: Queryable, source: SQL, daySource: SQL = sql`select * from agg`) {
   return rowOf<{
     byServer: UsageOutput["mcp"]["byServer"];
     byTool: UsageOutput["mcp"]["byTool"];
@@ -286,7 +297,7 @@ async function mcpTotals(db: Queryable, source: SQL) {
           from agg where method = 'tools/call' and tool is not null group by server_slug, tool
           order by context_tokens desc, calls desc, server asc, tool asc limit ${USAGE_TOP}) t) as "byTool",
       (select coalesce(json_agg(json_build_object('day', ${DAY_OF_BUCKET}, 'calls', calls)), '[]')
-        from (select date_trunc('day', bucket, 'UTC') as bucket, sum(calls) as calls from agg group by 1) d) as daily,
+        from (select date_trunc('day', bucket, 'UTC') as bucket, sum(calls) as calls from (${daySource}) as days group by 1) d) as daily,
       (select json_build_object('executes', coalesce(sum(calls - inner_calls) filter (where method = 'tools/call'), 0), 'innerCalls', coalesce(sum(inner_calls), 0))
         from agg where via = 'codemode') as codemode`,
   );
@@ -297,7 +308,7 @@ async function mcpTotals(db: Queryable, source: SQL) {
  * `team_id`; only `teamId` when given), by user from `users` (per-user totals). Tokens and spend count
  * allowed calls only.
  */
-async function llmTotals(db: Queryable, sources: { calls: SQL; perTeam: SQL; users: SQL; teamId: string | null }) {
+async function llmTotals(db: Queryable, sources: { calls: SQL; days?: SQL; perTeam: SQL; users: SQL; teamId: string | null }) {
   const allowed = (expr: SQL) => sql`coalesce(sum(${expr}) filter (where decision = 'allowed'), 0)`;
   return rowOf<{
     byModel: UsageOutput["llm"]["byModel"];
@@ -316,7 +327,7 @@ async function llmTotals(db: Queryable, sources: { calls: SQL; perTeam: SQL; use
           from agg group by provider_slug, model) m) as "byModel",
       (select coalesce(json_agg(json_build_object('day', ${DAY_OF_BUCKET}, 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost)), '[]')
         from (select date_trunc('day', bucket, 'UTC') as bucket, sum(calls) as calls, ${allowed(ALLOWED_TOKENS)} as tokens, ${allowed(sql`cost_micro_usd`)} as cost
-          from agg group by 1) d) as daily,
+          from ${sources.days ? sql`(${sources.days}) as days` : sql`agg`} group by 1) d) as daily,
       (select coalesce(json_agg(json_build_object('teamId', team_id, 'slug', slug, 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost)
           order by cost desc, tokens desc, slug asc), '[]')
         from (select t.team_id, ${teams.slug} as slug, sum(calls) as calls, ${allowed(ALLOWED_TOKENS)} as tokens, ${allowed(sql`cost_micro_usd`)} as cost
