@@ -389,6 +389,8 @@ const ACTIONS: Record<string, ActionEntry> = {
   "app/(console)/shadow/actions.ts#updateBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newBlock(db), mode: "log", enforceAt: new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10) }) },
   "app/(console)/shadow/actions.ts#notifyBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newUsedBlock(db), message: "matrix", webhookUrl: "", days: "14" }) },
   // Everyone may dismiss the notices sent to them.
+  // Everyone: the live pages' poll, scoped to what the caller may see (lib/live/stamp.test.ts).
+  "app/(console)/actions.ts#liveStampAction": { allowed: EVERYONE },
   "app/(console)/actions.ts#dismissBlockNoticeAction": { allowed: EVERYONE, prepare: async (db, caller) => ({ id: await newNoticeFor(db, caller) }) },
   "app/(console)/portal/actions.ts#pushConfigAction": { allowed: ["admin"], prepare: async (db) => (await newDeployment(db), {}) },
   "app/(console)/portal/actions.ts#rollbackConfigAction": { allowed: ["admin"], prepare: async (db) => ({ version: String(await newDeployment(db)) }) },

@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { Sidebar, type NavItem } from "@/components/nav/sidebar";
 import { Badge } from "@/components/ui/badge";
+import { QueryProvider } from "@/components/live/query-provider";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { readAuthSettings } from "@/lib/auth/settings";
@@ -44,7 +45,9 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
           </form>
         </div>
       </aside>
-      <main className="min-w-0 flex-1 px-8 py-6">{children}</main>
+      <main className="min-w-0 flex-1 px-8 py-6">
+        <QueryProvider>{children}</QueryProvider>
+      </main>
     </div>
   );
 }

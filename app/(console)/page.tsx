@@ -1,3 +1,4 @@
+import { Live } from "./live";
 import type { Metadata } from "next";
 import Link from "next/link";
 import { DailyBars } from "@/components/ui/daily-bars";
@@ -47,6 +48,7 @@ export default async function OverviewPage() {
       <PageHeader
         title="Overview"
         description={own ? "What needs you now: your requests, your budgets and your own calls." : "What needs you now across the organisation."}
+        actions={<Live ctx={ctx} />}
       />
       <BlockNotices notices={notices} dismiss={dismissBlockNoticeAction} />
       <div className="grid gap-4 lg:grid-cols-2">

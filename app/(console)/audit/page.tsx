@@ -1,3 +1,4 @@
+import { Live } from "../live";
 import type { Metadata } from "next";
 import Link from "next/link";
 import { PortalEventsTable } from "@/components/audit/portal-events-table";
@@ -40,6 +41,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
             ? "Every MCP call through the portal, and every change made in the console or through the API, with who made it."
             : "Your MCP calls through the portal, and those of the teams you lead."
         }
+        actions={<Live ctx={ctx} />}
       />
       <nav aria-label="Audit" className="mb-6 flex gap-1 border-b border-zinc-200">
         {tabs.map(([key, href, label]) => (

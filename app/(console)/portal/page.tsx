@@ -1,3 +1,4 @@
+import { Live } from "../live";
 import type { Metadata } from "next";
 import { count } from "@core/text/count";
 import { AckBadge, AckList } from "@/components/portal/ack-list";
@@ -62,7 +63,12 @@ export default async function PortalPage({ searchParams }: { searchParams: Promi
             One MCP endpoint for every approved server: <code className="font-mono text-xs" data-testid="portal-endpoint">{endpoint}</code>
           </>
         }
-        actions={<CopyButton value={endpoint} label="Copy URL" />}
+        actions={
+          <div className="flex flex-col items-end gap-1">
+            <CopyButton value={endpoint} label="Copy URL" />
+            <Live ctx={ctx} />
+          </div>
+        }
       />
 
       <div className="grid gap-4 lg:grid-cols-2">

@@ -1,3 +1,4 @@
+import { Live } from "../live";
 import type { Metadata } from "next";
 import Link from "next/link";
 import { DailyUsageChart } from "@/components/usage/daily-usage-chart";
@@ -111,6 +112,7 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
             gateway. {formatUtc(usage.range.from)} to {formatUtc(usage.range.to)}.
           </>
         }
+        actions={<Live ctx={ctx} />}
       />
 
       <div className="flex flex-wrap items-center gap-4">
