@@ -5,6 +5,7 @@ import { systemActor } from "@/lib/auth/actor";
 import { recordAudit } from "./record-audit";
 import { recordServerEvent } from "@/lib/servers/record-event";
 import { ensureEventPartitions, utcDays } from "@/lib/events/partitions";
+import { enqueueEvents } from "@/lib/forwarding/outbox";
 import { EDGE_SIGNATURE_TOLERANCE_SECONDS, verifyEventSignature, type EdgeSecret } from "@core/edge/secret";
 import { DomainError, UnauthenticatedError } from "@/lib/errors";
 import { EventBatch, isLlmEvent, type LlmEvent, type PortalEvent } from "@core/events/schema";
@@ -29,6 +30,8 @@ export interface IngestEventsInput {
   nowSeconds?: number;
   /** Called after new LLM usage was stored (budget alerts); its failure does not fail the delivery. */
   onUsage?: () => Promise<void>;
+  /** Called after the batch queued deliveries to forwarding sinks; it must not wait for them. */
+  onForwarded?: () => void;
 }
 
 export interface IngestEventsResult {
@@ -81,8 +84,15 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
     );
     const insertedLlm = await insertNew(tx, llmEvents, llmRows);
     const accepted = inserted.length + insertedLlm.length;
-    return { accepted, duplicates: events.length - accepted, newUsage: insertedLlm.length > 0 };
+    // Only the events this delivery stored: a redelivered batch is not forwarded twice.
+    const freshLlm = new Set(insertedLlm);
+    const forwarded = await enqueueEvents(
+      tx,
+      events.filter((e) => (isLlmEvent(e) ? freshLlm : fresh).has(e.id)),
+    );
+    return { accepted, duplicates: events.length - accepted, newUsage: insertedLlm.length > 0, forwarded };
   });
+  if (result.forwarded > 0) input.onForwarded?.();
   if (result.newUsage && input.onUsage) {
     // The usage is stored; alerts are a follow-up that must not make the edge deliver it again.
     await input.onUsage().catch((error: unknown) => console.error("[events] after-ingest usage check failed:", error instanceof Error ? error.message : error));
