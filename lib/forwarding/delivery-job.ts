@@ -1,5 +1,6 @@
 import { getDb, type Queryable } from "@/db/client";
 import { intervalSetting, startPeriodicJob } from "@/lib/periodic-job";
+import { checkForwardingAlerts } from "./alerts";
 import { drainOutbox } from "./deliver";
 
 /** How often the console looks for due deliveries (retries; anything an ingest's own kick left): PORTCULLIS_FORWARDING_INTERVAL_SECONDS, default 5. */
@@ -7,8 +8,15 @@ export function forwardingIntervalMs(env: Record<string, string | undefined> = p
   return intervalSetting(env, "PORTCULLIS_FORWARDING_INTERVAL_SECONDS", { name: "seconds", ms: 1000 }, 5);
 }
 
+const ALERT_CHECK_MS = 60_000;
+
+/** Delivery passes, and once a minute the alert rules checked here (spikes, new high shadow findings). */
 export function startForwarding(): void {
   startPeriodicJob("forwarding", forwardingIntervalMs(), async () => drainOutbox(await getDb()));
+  startPeriodicJob("forwarding alerts", ALERT_CHECK_MS, async () => {
+    const db = await getDb();
+    if ((await checkForwardingAlerts(db, new Date())) > 0) kickForwarding(db);
+  });
 }
 
 let kicked: Promise<void> | null = null;
