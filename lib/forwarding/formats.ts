@@ -118,7 +118,8 @@ function eventRecord(event: AnyEvent, observed: string): OtlpLogRecord {
   const llm = isLlmEvent(event);
   const [severityNumber, severityText] = event.decision === "denied" ? SEVERITY.warn : event.success ? SEVERITY.info : SEVERITY.error;
   const what = llm ? `${event.providerSlug} ${event.operation}${event.model ? ` ${event.model}` : ""}` : `${event.method}${event.serverSlug ? ` ${event.serverSlug}` : ""}${event.tool ? `.${event.tool}` : ""}`;
-  const trace = "traceId" in event ? (event as { traceId?: string | null; spanId?: string | null }) : {};
+  // The caller's trace and the portal's span (MCP events only): the record joins the trace in the customer's tracing tool.
+  const trace: { traceId?: string | null; spanId?: string | null } = llm ? {} : event;
   return {
     timeUnixNano: nanos(event.time),
     observedTimeUnixNano: observed,

@@ -2,7 +2,7 @@
 import { createHmac } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { forwardingOutbox, forwardingSinks } from "@/db/schema";
+import { forwardingOutbox, forwardingSinks, mcpEvents } from "@/db/schema";
 import { ingestEvents } from "@/lib/audit/ingest-events";
 import { BOOTSTRAP_ACTOR } from "@/lib/auth/actor";
 import { generateEdgeSecret, parseEdgeSecrets, signEventBody, type EdgeSecret } from "@core/edge/secret";
@@ -81,7 +81,7 @@ describe.each(testDatabases())("forwarding on $name", (database) => {
 
   it("sends OTLP/HTTP logs: a valid JSON ExportLogsServiceRequest to <url>/v1/logs, one log record per event, with the collector's headers", async () => {
     await createSink(ctx(), { kind: "otlp", name: "Collector", url: `${receiver.origin}/otlp`, headers: { "x-api-key": "k-1" } });
-    const ok = makeEvent({ time: "2026-12-07T01:02:03.004Z" });
+    const ok = makeEvent({ time: "2026-12-07T01:02:03.004Z", traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "53995c3f42cd8ad8" });
     const denied = makeEvent({ decision: "denied", success: false });
     const failed = makeEvent({ success: false, error: "upstream said no" });
     await ingest([ok, denied, failed]);
@@ -99,6 +99,12 @@ describe.each(testDatabases())("forwarding on $name", (database) => {
       [17, "ERROR"],
     ]);
     expect(records[0]!.timeUnixNano).toBe("1796605323004000000");
+    // The trace context the portal recorded joins the log record to the call's trace.
+    expect(records[0]).toMatchObject({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "53995c3f42cd8ad8" });
+    expect(records[1]!.traceId).toBeUndefined();
+    expect(attribute(records[0]!, "portcullis.traceId")).toBeUndefined();
+    const stored = await db.select({ traceId: mcpEvents.traceId, spanId: mcpEvents.spanId }).from(mcpEvents).where(eq(mcpEvents.id, ok.id));
+    expect(stored).toEqual([{ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "53995c3f42cd8ad8" }]);
     expect(attribute(records[0]!, "portcullis.id")).toBe(ok.id);
     expect(attribute(records[0]!, "portcullis.durationMs")).toBe("12");
     expect(attribute(records[0]!, "portcullis.success")).toBe(true);

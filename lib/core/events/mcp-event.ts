@@ -51,6 +51,8 @@ export interface McpEventOutcome {
   /** The block-list entry covering the server (bundle-index.ts `blockMarks`); `wouldBlock`: it was in log mode and the call went through. */
   blockId?: string | null;
   wouldBlock?: boolean;
+  /** The caller's trace and the portal's span (lib/core/trace/traceparent.ts), when it sent one. */
+  trace?: { traceId: string; spanId: string } | null;
 }
 
 /** Upstream URLs as events show them, by URL: the bundle's few servers, each parsed and redacted once per isolate. */
@@ -95,5 +97,6 @@ export function mcpEvent(caller: McpEventCaller, e: McpEventOutcome, id: string,
     ...(e.via ? { via: e.via, parentId: e.parentId ?? null } : {}),
     ...(e.codemodeTokens !== undefined ? { codemodeTokens: eventCount(e.codemodeTokens) } : {}),
     ...(e.blockId ? { blockId: e.blockId, wouldBlock: e.wouldBlock === true } : {}),
+    ...(e.trace ? { traceId: e.trace.traceId, spanId: e.trace.spanId } : {}),
   });
 }

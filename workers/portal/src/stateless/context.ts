@@ -11,6 +11,7 @@ import { Denied, PortalErrorCode } from "../session/errors";
 import { msSetting } from "../settings";
 import type { CallOptions } from "./upstream-link";
 import { countTokensBounded } from "@core/tools/token-cost";
+import { childTraceparent, type TraceContext } from "@core/trace/traceparent";
 
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 
@@ -27,6 +28,8 @@ export interface StatelessContext {
   codemode: CodemodeShape | null;
   /** Ends the request's upstream work when fired (a sealed session's notifications/cancelled); the request's own signal otherwise. */
   signal?: AbortSignal;
+  /** The caller's trace (a `traceparent` header or `_meta.traceparent`) and the portal's span for this request. */
+  trace?: TraceContext | null;
 }
 
 export type Outcome = Omit<McpEventOutcome, "bundleVersion" | "method">;
@@ -73,6 +76,7 @@ export function linkOptions(request: Request, env: Env, who: StatelessContext, r
     timeoutMs: msSetting(env.PORTCULLIS_UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS),
     signal: who.signal ?? request.signal,
     ...(blocked ? { blocked: `SERVER_BLOCKED: ${blocked.origin}${blocked.pathPrefix}` } : {}),
+    ...(who.trace ? { traceparent: childTraceparent(who.trace) } : {}),
   };
 }
 

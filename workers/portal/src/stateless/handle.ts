@@ -13,6 +13,7 @@ import { blockMarks, toolAccess, type BundleIndex } from "@core/bundle/bundle-in
 import type { BundleServer } from "@core/bundle/schema";
 import { resultTokens } from "@core/events/result-tokens";
 import { mcpEvent } from "@core/events/mcp-event";
+import { requestTrace } from "@core/trace/traceparent";
 import { META_SERVER_INFO, readStatelessRequest, STATELESS_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type StatelessRequest } from "@core/mcp/stateless";
 import { buildToolNameMap, upstreamKey, type ToolNameMap } from "@core/naming/tool-names";
 import { decideToolCall, quarantined, toolNotAvailable } from "../decide";
@@ -88,7 +89,10 @@ export async function handleStateless(request: Request, body: unknown, env: Env,
 }
 
 /** One request, decided and answered on the per-call path (both dialects). */
-export async function dispatch(request: Request, rpc: StatelessRequest & { id: string | number }, env: Env, ctx: ExecutionContext, who: StatelessContext, dialect: Dialect): Promise<Response> {
+export async function dispatch(request: Request, rpc: StatelessRequest & { id: string | number }, env: Env, ctx: ExecutionContext, caller: StatelessContext, dialect: Dialect): Promise<Response> {
+  // The caller's trace, continued by a span of the portal's: passed upstream (linkOptions) and on every event of the request.
+  const trace = requestTrace(request.headers.get("traceparent"), rpc.meta);
+  const who: StatelessContext = trace ? { ...caller, trace } : caller;
   const ok = (id: string | number, result: Record<string, unknown>) => (dialect.session ? sessionOk(id, result) : statelessOk(id, result));
 
   const emit = (outcome: Outcome, result?: unknown, eventId?: string) => {
@@ -98,7 +102,7 @@ export async function dispatch(request: Request, rpc: StatelessRequest & { id: s
       Promise.resolve().then(() => {
         const tokens = result === undefined ? null : safeTokens(rpc.method, result);
         const marks = blockMarks(who.config, outcome.server?.slug, outcome.decision ?? "allowed", outcome.reason);
-        const event = mcpEvent(eventCaller(who, rpc.clientInfo, dialect.sessionId), { ...outcome, method: rpc.method, bundleVersion: who.config.bundle.version, ...(tokens === null ? {} : { resultTokens: tokens }), ...marks }, id, at);
+        const event = mcpEvent(eventCaller(who, rpc.clientInfo, dialect.sessionId), { ...outcome, method: rpc.method, bundleVersion: who.config.bundle.version, ...(tokens === null ? {} : { resultTokens: tokens }), ...marks, trace }, id, at);
         return enqueueEvents(env, (p) => ctx.waitUntil(p), [event]);
       }),
     );
