@@ -22,6 +22,7 @@ import { createPolicy } from "@/lib/policies/create-policy";
 import { generateEdgeSecret, generateSigningKey } from "@/scripts/lib/local-keys.mjs";
 import { makeEvent } from "@/testing/events";
 import { createRateLimit } from "@/lib/rate-limits/create-rate-limit";
+import { createSink } from "@/lib/forwarding/create-sink";
 import { createBudget } from "@/lib/budgets/create-budget";
 import { createLlmProvider } from "@/lib/llm-providers/create-llm-provider";
 import { DEFAULT_PRICES } from "@core/llm/pricing";
@@ -136,6 +137,9 @@ const newNoticeFor = async (db: Database, caller: Actor | null) => {
   await db.insert(shadowBlockNoticeRecipients).values({ noticeId: notice!.id, email: (caller?.email ?? "nobody@example.test").toLowerCase() });
   return notice!.id;
 };
+const FORWARDING: Role[] = ["security", "admin"];
+const sinkBody = () => ({ kind: "webhook", name: `matrix ${uniq()}`, url: "https://siem.example.test/hook" });
+const newSink = async (db: Database) => (await createSink({ db, actor: BOOTSTRAP_ACTOR }, sinkBody())).id;
 const trafficLine = () => JSON.stringify({ ts: "2026-11-20T10:00:00Z", user: "a@example.test", method: "POST", url: `https://mcp-${uniq()}.traffic.test/mcp`, status: 200, request_body_prefix: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
 
 const ROUTES: Record<string, RouteEntry> = {
@@ -218,6 +222,12 @@ const ROUTES: Record<string, RouteEntry> = {
     prepare: async () => ({ body: { format: "json", content: JSON.stringify({ version: 1, policies: [policyBody()] }), dryRun: true } }),
   },
   "GET /api/v1/policies/impact": { allowed: POLICY_READERS },
+  "GET /api/v1/forwarding/sinks": { allowed: FORWARDING },
+  "POST /api/v1/forwarding/sinks": { allowed: FORWARDING, prepare: async () => ({ body: sinkBody() }) },
+  "GET /api/v1/forwarding/sinks/[id]": { allowed: FORWARDING, prepare: async (db) => ({ params: { id: await newSink(db) } }) },
+  "PATCH /api/v1/forwarding/sinks/[id]": { allowed: FORWARDING, prepare: async (db) => ({ params: { id: await newSink(db) }, body: { enabled: false } }) },
+  "DELETE /api/v1/forwarding/sinks/[id]": { allowed: FORWARDING, prepare: async (db) => ({ params: { id: await newSink(db) } }) },
+  "POST /api/v1/forwarding/sinks/[id]/retry": { allowed: FORWARDING, prepare: async (db) => ({ params: { id: await newSink(db) } }) },
   "GET /api/v1/rate-limits": { allowed: LIMIT_READERS },
   "POST /api/v1/rate-limits": { allowed: LIMIT_WRITERS, prepare: async () => ({ body: rateLimitBody() }) },
   "GET /api/v1/rate-limits/[id]": { allowed: LIMIT_READERS, prepare: async (db) => ({ params: { id: await newRateLimit(db) } }) },
@@ -386,6 +396,10 @@ const ACTIONS: Record<string, ActionEntry> = {
   "app/(console)/shadow/actions.ts#deleteBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newBlock(db) }) },
   "app/(console)/settings/actions.ts#createLogpushJobAction": { allowed: SHADOW_TRIAGERS, prepare: async () => ({ name: `matrix ${uniq()}`, format: "cloudflare" }) },
   "app/(console)/settings/actions.ts#revokeLogpushJobAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newLogpushJob(db) }) },
+  "app/(console)/settings/actions.ts#createSinkAction": { allowed: FORWARDING, prepare: async () => ({ kind: "otlp", name: `matrix ${uniq()}`, url: "https://otel.example.test", headerName: "x-api-key", headerValue: "k", kinds: "mcp", forwardEvents: "true" }) },
+  "app/(console)/settings/actions.ts#deleteSinkAction": { allowed: FORWARDING, prepare: async (db) => ({ id: await newSink(db) }) },
+  "app/(console)/settings/actions.ts#retryDeadLettersAction": { allowed: FORWARDING, prepare: async (db) => ({ id: await newSink(db) }) },
+  "app/(console)/settings/actions.ts#setSinkEnabledAction": { allowed: FORWARDING, prepare: async (db) => ({ id: await newSink(db), enabled: "false" }) },
   "app/(console)/shadow/actions.ts#updateBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newBlock(db), mode: "log", enforceAt: new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10) }) },
   "app/(console)/shadow/actions.ts#notifyBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newUsedBlock(db), message: "matrix", webhookUrl: "", days: "14" }) },
   // Everyone may dismiss the notices sent to them.

@@ -9,6 +9,7 @@ import { startSyncScheduler, syncIntervalMs } from "./servers/sync-job";
 import { eventRetentionDays } from "./events/retention";
 import { startEventRetention } from "./events/retention-job";
 import { startHostedRegistration } from "./servers/hosted-registration-job";
+import { startForwarding } from "./forwarding/delivery-job";
 
 export async function boot(): Promise<void> {
   ensureAuthSecret();
@@ -45,6 +46,8 @@ export async function boot(): Promise<void> {
       ? `[portcullis] audit and usage events are kept ${retentionDays} days (daily usage rollups for good): PORTCULLIS_EVENT_RETENTION_DAYS`
       : "[portcullis] audit and usage events are kept forever (PORTCULLIS_EVENT_RETENTION_DAYS=0)",
   );
+  // Deliveries a previous process left in the outbox go out now.
+  startForwarding();
   const bootstrap = process.env.PORTCULLIS_ADMIN_TOKEN;
   if (bootstrap && bootstrap.length < MIN_BOOTSTRAP_TOKEN_LENGTH) {
     console.warn(`[portcullis] PORTCULLIS_ADMIN_TOKEN is ignored: it must be at least ${MIN_BOOTSTRAP_TOKEN_LENGTH} characters`);

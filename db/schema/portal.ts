@@ -143,6 +143,9 @@ export const mcpEvents = pgTable(
     /** tools/call: arguments (JSON) and an excerpt of the result, redacted per `portal_settings.event_detail` at the edge. */
     arguments: text("arguments"),
     resultExcerpt: text("result_excerpt"),
+    /** W3C trace context the caller sent: its trace, and the portal's span for the request (lib/core/trace/traceparent.ts). */
+    traceId: text("trace_id"),
+    spanId: text("span_id"),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -156,6 +159,8 @@ export const mcpEvents = pgTable(
     index("mcp_events_block_idx").on(t.blockId, t.time).where(sql`${t.blockId} is not null`),
     // One user's tool lists (Usage filtered by a user): a small share of their events.
     index("mcp_events_user_lists_idx").on(t.userId, t.time).where(sql`${t.method} = 'tools/list'`),
+    // The events of one trace (a call followed from the agent to the upstream).
+    index("mcp_events_trace_idx").on(t.traceId).where(sql`${t.traceId} is not null`),
   ],
 );
 

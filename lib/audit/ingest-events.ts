@@ -5,9 +5,10 @@ import { systemActor } from "@/lib/auth/actor";
 import { recordAudit } from "./record-audit";
 import { recordServerEvent } from "@/lib/servers/record-event";
 import { ensureEventPartitions, utcDays } from "@/lib/events/partitions";
+import { enqueueEvents } from "@/lib/forwarding/outbox";
 import { EDGE_SIGNATURE_TOLERANCE_SECONDS, verifyEventSignature, type EdgeSecret } from "@core/edge/secret";
 import { DomainError, UnauthenticatedError } from "@/lib/errors";
-import { EventBatch, isLlmEvent, type LlmEvent, type PortalEvent } from "@core/events/schema";
+import { EventBatch, isLlmEvent, type AnyEvent, type LlmEvent, type PortalEvent } from "@core/events/schema";
 
 /** A refusal of the delivery itself (not of one event): malformed JSON, too large. */
 export class IngestError extends DomainError {
@@ -29,6 +30,8 @@ export interface IngestEventsInput {
   nowSeconds?: number;
   /** Called after new LLM usage was stored (budget alerts); its failure does not fail the delivery. */
   onUsage?: () => Promise<void>;
+  /** Called after the batch queued deliveries to forwarding sinks; it must not wait for them. */
+  onForwarded?: () => void;
 }
 
 export interface IngestEventsResult {
@@ -72,9 +75,10 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
   // Outside the transaction: making a partition briefly locks the table (lib/events/partitions.ts).
   await ensureEventPartitions(db, "mcp_events", utcDays(mcpRows.map((r) => r.time)));
   await ensureEventPartitions(db, "llm_events", utcDays(llmRows.map((r) => r.time)));
-  const stored = await groupCommit(db, { mcp, mcpRows, llmRows });
+  const stored = await groupCommit(db, { events, mcp, mcpRows, llmRows });
   const accepted = stored.mcp + stored.llm;
   const result = { accepted, duplicates: events.length - accepted, newUsage: stored.llm > 0 };
+  if (stored.forwarded) input.onForwarded?.();
   if (result.newUsage && input.onUsage) {
     // The usage is stored; alerts are a follow-up that must not make the edge deliver it again.
     await input.onUsage().catch((error: unknown) => console.error("[events] after-ingest usage check failed:", error instanceof Error ? error.message : error));
@@ -83,12 +87,13 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
 }
 
 interface Delivery {
+  events: AnyEvent[];
   mcp: PortalEvent[];
   mcpRows: object[];
   llmRows: object[];
 }
 interface Waiting extends Delivery {
-  done: (stored: { mcp: number; llm: number }) => void;
+  done: (stored: Stored) => void;
   failed: (error: unknown) => void;
 }
 
@@ -104,7 +109,14 @@ interface Waiting extends Delivery {
  */
 const queues = new WeakMap<object, { waiting: Waiting[]; running: boolean }>();
 
-function groupCommit(db: Queryable, delivery: Delivery): Promise<{ mcp: number; llm: number }> {
+/** Events a delivery stored, and whether its group queued any for forwarding (lib/forwarding/outbox.ts). */
+interface Stored {
+  mcp: number;
+  llm: number;
+  forwarded: boolean;
+}
+
+function groupCommit(db: Queryable, delivery: Delivery): Promise<Stored> {
   let queue = queues.get(db);
   if (!queue) queues.set(db, (queue = { waiting: [], running: false }));
   const q = queue;
@@ -136,7 +148,7 @@ async function drain(db: Queryable, q: { waiting: Waiting[]; running: boolean })
 /** Deliveries in one group at most: 40 batches of 500, 20,000 events. */
 const MAX_GROUP = 40;
 
-async function storeGroup(db: Queryable, group: Delivery[]): Promise<{ mcp: number; llm: number }[]> {
+async function storeGroup(db: Queryable, group: Delivery[]): Promise<Stored[]> {
   return db.transaction(async (tx) => {
     const inserted = new Set(await insertNew(tx, mcpEvents, group.flatMap((d) => d.mcpRows)));
     await quarantineChangedTools(
@@ -144,9 +156,13 @@ async function storeGroup(db: Queryable, group: Delivery[]): Promise<{ mcp: numb
       group.flatMap((d) => d.mcp).filter((e) => inserted.has(e.id)),
     );
     const insertedLlm = new Set(await insertNew(tx, llmEvents, group.flatMap((d) => d.llmRows)));
+    // Only the events this group stored, each once: a redelivered batch is not forwarded twice.
+    const queued = new Set<string>();
+    const fresh = group.flatMap((d) => d.events).filter((e) => (isLlmEvent(e) ? insertedLlm : inserted).has(e.id) && !queued.has(e.id) && queued.add(e.id));
+    const forwarded = (await enqueueEvents(tx, fresh)) > 0;
     // Each stored id is one delivery's: the first in the group that carried it.
     const claim = (ids: Set<string>, rows: object[]) => rows.reduce((n, r) => (ids.delete((r as { id: string }).id) ? n + 1 : n), 0);
-    return group.map((d) => ({ mcp: claim(inserted, d.mcpRows), llm: claim(insertedLlm, d.llmRows) }));
+    return group.map((d) => ({ mcp: claim(inserted, d.mcpRows), llm: claim(insertedLlm, d.llmRows), forwarded }));
   });
 }
 

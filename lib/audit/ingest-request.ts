@@ -14,7 +14,7 @@ const tooLarge = () => new IngestError(413, "PAYLOAD_TOO_LARGE", `Request body m
  */
 export async function ingestEventsRequest(
   request: Request,
-  deps: { db: () => Promise<Queryable>; secrets: () => Promise<EdgeSecret[]>; onUsage?: (db: Queryable) => Promise<void> },
+  deps: { db: () => Promise<Queryable>; secrets: () => Promise<EdgeSecret[]>; onUsage?: (db: Queryable) => Promise<void>; onForwarded?: (db: Queryable) => void },
 ): Promise<Response> {
   const headers = { "cache-control": "no-store" };
   try {
@@ -25,8 +25,14 @@ export async function ingestEventsRequest(
     if (!bytes) throw tooLarge();
     const body = new TextDecoder().decode(bytes);
     const db = await deps.db();
-    const onUsage = deps.onUsage;
-    const result = await ingestEvents(db, { body, signature, secrets: await deps.secrets(), ...(onUsage ? { onUsage: () => onUsage(db) } : {}) });
+    const { onUsage, onForwarded } = deps;
+    const result = await ingestEvents(db, {
+      body,
+      signature,
+      secrets: await deps.secrets(),
+      ...(onUsage ? { onUsage: () => onUsage(db) } : {}),
+      ...(onForwarded ? { onForwarded: () => onForwarded(db) } : {}),
+    });
     return Response.json(result, { status: 200, headers });
   } catch (error) {
     const { status, body } = toProblem(error, "body");

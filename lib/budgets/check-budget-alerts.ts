@@ -7,6 +7,7 @@ import { limitSubjectNames, type LimitSubjectNames } from "../rate-limits/subjec
 import { toBudgetOutput } from "./store";
 import { ALERT_THRESHOLDS, toDisplayAmount, type BudgetAlertOutput, type BudgetWebhookPayload } from "./schemas";
 import { sendBudgetWebhook } from "./webhook";
+import { forwardBudgetAlerts } from "@/lib/forwarding/budget-alerts";
 import { toAlertOutput, measureBudgets } from "./spend";
 
 export interface CheckBudgetAlertsDeps {
@@ -53,27 +54,33 @@ export async function checkBudgetAlerts(db: Queryable, now: Date, deps: CheckBud
   if (inserted.length === 0) return [];
 
   const byId = new Map(rows.map((b) => [b.id, b]));
+  const names = await limitSubjectNames(db, rows).catch((): LimitSubjectNames => ({ emails: new Map(), teamSlugs: new Map() }));
+  const payloadOf = (alert: (typeof inserted)[number]): BudgetWebhookPayload => {
+    const budget = byId.get(alert.budgetId)!;
+    const out = toBudgetOutput(budget, names, true);
+    return {
+      budget: { id: budget.id, name: budget.name, subject: out.subject, metric: budget.metric, limit: out.limit, period: budget.period },
+      periodKey: alert.periodKey,
+      threshold: alert.threshold,
+      spent: toDisplayAmount(budget.metric, alert.spent),
+      limit: out.limit,
+      at: toIso(alert.crossedAt),
+    };
+  };
+  // To the forwarding sinks that ask for budget alerts too (queued here, sent by the outbox).
+  await forwardBudgetAlerts(db, inserted.map((a) => ({ id: a.id, payload: payloadOf(a) }))).catch((error: unknown) =>
+    console.error("[budgets] could not queue alerts for forwarding:", error instanceof Error ? error.message : error),
+  );
   const withWebhook = inserted.filter((a) => byId.get(a.budgetId)?.alertWebhookUrl);
   const statuses = new Map<string, string>();
   if (withWebhook.length > 0) {
-    const names = await limitSubjectNames(db, rows).catch((): LimitSubjectNames => ({ emails: new Map(), teamSlugs: new Map() }));
     // Budgets in parallel; one budget's thresholds in order, so a receiver sees 50 before 80 before 100.
     const perBudget = new Map<string, typeof withWebhook>();
     for (const a of withWebhook) perBudget.set(a.budgetId, [...(perBudget.get(a.budgetId) ?? []), a]);
     await Promise.all(
       [...perBudget.values()].map(async (alerts) => {
         for (const alert of alerts.sort((a, b) => a.threshold - b.threshold)) {
-          const budget = byId.get(alert.budgetId)!;
-          const out = toBudgetOutput(budget, names, true);
-          const payload: BudgetWebhookPayload = {
-            budget: { id: budget.id, name: budget.name, subject: out.subject, metric: budget.metric, limit: out.limit, period: budget.period },
-            periodKey: alert.periodKey,
-            threshold: alert.threshold,
-            spent: toDisplayAmount(budget.metric, alert.spent),
-            limit: out.limit,
-            at: toIso(alert.crossedAt),
-          };
-          statuses.set(alert.id, await sendBudgetWebhook(budget.alertWebhookUrl!, payload, deps.fetch));
+          statuses.set(alert.id, await sendBudgetWebhook(byId.get(alert.budgetId)!.alertWebhookUrl!, payloadOf(alert), deps.fetch));
         }
       }),
     );

@@ -16,13 +16,21 @@ function webhookFetch(): typeof fetch {
 }
 
 /** POSTs `body` as JSON; answers "sent", or "failed: <HTTP status or error>". Never throws. */
-export async function postWebhook(url: string, body: unknown, options: { userAgent: string; fetch?: typeof fetch }): Promise<string> {
+export function postWebhook(url: string, body: unknown, options: { userAgent: string; fetch?: typeof fetch }): Promise<string> {
+  return postBody(url, JSON.stringify(body), { ...options, headers: { "content-type": "application/json" } });
+}
+
+/**
+ * POSTs a body already serialized (signed bodies must go out exactly as signed) with `headers`;
+ * answers "sent", or "failed: <HTTP status or error>". Never throws.
+ */
+export async function postBody(url: string, body: string, options: { userAgent: string; headers: Record<string, string>; fetch?: typeof fetch }): Promise<string> {
   try {
     const send = options.fetch ?? webhookFetch();
     const res = await send(url, {
       method: "POST",
-      headers: { "content-type": "application/json", "user-agent": options.userAgent },
-      body: JSON.stringify(body),
+      headers: { ...options.headers, "user-agent": options.userAgent },
+      body,
       redirect: "manual",
       signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
     });

@@ -60,13 +60,13 @@ export async function publishOnPortalPage(page: Page): Promise<void> {
 
 /**
  * Calls `{slug}_get_weather` (the mutable fixture server's tool) through the OIDC console's portal
- * with an API token: "allowed" when the answer came back, else what went wrong (for a poll to match).
+ * with an API token (and any other `headers`, e.g. a traceparent): "allowed" when the answer came back, else what went wrong (for a poll to match).
  */
-export async function callWeatherThroughPortal(secret: string, slug: string): Promise<string> {
+export async function callWeatherThroughPortal(secret: string, slug: string, headers: Record<string, string> = {}): Promise<string> {
   const client = new Client({ name: "e2e", version: "1.0.0" });
   try {
     // A token made after a publish reaches the edge with the next identity sync (seconds).
-    await client.connect(new StreamableHTTPClientTransport(new URL("/mcp", OIDC_PORTAL), { requestInit: { headers: { authorization: `Bearer ${secret}` } } }));
+    await client.connect(new StreamableHTTPClientTransport(new URL("/mcp", OIDC_PORTAL), { requestInit: { headers: { ...headers, authorization: `Bearer ${secret}` } } }));
   } catch (error) {
     return `not connected: ${String(error)}`;
   }

@@ -17,6 +17,8 @@ export const PAGES: Record<string, "everyone" | "security+admin" | "requesters" 
   "/settings/roles": "everyone",
   // Security and admins (shadow.triage): Cloudflare Logpush jobs that feed shadow MCP detection.
   "/settings/logpush": "security+admin",
+  // Security and admins (forwarding.read): the sinks events and alerts are forwarded to.
+  "/settings/forwarding": "security+admin",
   "/servers": "everyone",
   "/servers/new": "requesters",
   "/servers/[id]": "everyone",

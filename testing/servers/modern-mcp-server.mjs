@@ -54,7 +54,7 @@ export async function startModernServer({ port = 3310, host = "127.0.0.1", beare
       const meta = msg?.params?._meta ?? {};
       seen.push({
         method: msg?.method ?? null,
-        headers: { "mcp-protocol-version": req.headers["mcp-protocol-version"] ?? null, "mcp-method": req.headers["mcp-method"] ?? null, "mcp-name": req.headers["mcp-name"] ?? null, "mcp-session-id": req.headers["mcp-session-id"] ?? null, authorization: req.headers.authorization ?? null },
+        headers: { "mcp-protocol-version": req.headers["mcp-protocol-version"] ?? null, "mcp-method": req.headers["mcp-method"] ?? null, "mcp-name": req.headers["mcp-name"] ?? null, "mcp-session-id": req.headers["mcp-session-id"] ?? null, authorization: req.headers.authorization ?? null, traceparent: req.headers.traceparent ?? null },
         meta,
       });
       const version = meta["io.modelcontextprotocol/protocolVersion"];

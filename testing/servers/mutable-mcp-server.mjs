@@ -7,7 +7,7 @@
  *   node testing/servers/mutable-mcp-server.mjs      (FIXTURE_PORT, default 3300; MCP at /mcp)
  *   POST /__fixture/mutate {"kind":"description"|"schema"|"add"|"annotate"|"reset"}
  *   GET  /__fixture/tools  → the current tool list
- *   GET  /__fixture/requests → every JSON-RPC message /mcp received: { method, authorization }
+ *   GET  /__fixture/requests → every JSON-RPC message /mcp received: { method, authorization, traceparent (of its _meta) }
  * Optional FIXTURE_BEARER: every /mcp request must carry `Authorization: Bearer <it>`.
  *
  * Optional FIXTURE_OAUTH_ISSUER (option `oauth: { issuer }`): /mcp is an OAuth 2.1 protected resource
@@ -221,7 +221,7 @@ const quoted = (value) => `"${String(value).replace(/["\\]/g, "")}"`;
  */
 export async function startMutableServer({ port = 3300, host = "127.0.0.1", bearer, oauth } = {}) {
   let tools = structuredClone(BASE_TOOLS);
-  /** Every JSON-RPC message /mcp received, with the Authorization header it came with (GET /__fixture/requests). */
+  /** Every JSON-RPC message /mcp received, with the Authorization header it came with and its `_meta.traceparent` (GET /__fixture/requests). */
   const seen = [];
   if (bearer && oauth) throw new TypeError("startMutableServer: use either bearer or oauth, not both");
   if (oauth && !oauth.issuer) throw new TypeError("startMutableServer: oauth.issuer is required");
@@ -309,7 +309,7 @@ export async function startMutableServer({ port = 3300, host = "127.0.0.1", bear
       const server = weatherServer(() => tools);
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       const body = await readBody(req);
-      for (const message of Array.isArray(body) ? body : [body]) seen.push({ method: message?.method ?? null, authorization: req.headers.authorization ?? null });
+      for (const message of Array.isArray(body) ? body : [body]) seen.push({ method: message?.method ?? null, authorization: req.headers.authorization ?? null, traceparent: message?.params?._meta?.traceparent ?? null });
       res.on("close", () => {
         transport.close();
         server.close();

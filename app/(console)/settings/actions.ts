@@ -2,6 +2,11 @@
 
 import { sessionAction } from "@/lib/auth/action";
 import { consoleOrigin } from "@/lib/auth/console-origin";
+import { createSink } from "@/lib/forwarding/create-sink";
+import { deleteSink } from "@/lib/forwarding/delete-sink";
+import { sinkInputFromForm } from "@/lib/forwarding/form";
+import { retryDeadLetters } from "@/lib/forwarding/retry-dead-letters";
+import { updateSink } from "@/lib/forwarding/update-sink";
 import { createLogpushJob } from "@/lib/shadow/create-logpush-job";
 import { revokeLogpushJob } from "@/lib/shadow/revoke-logpush-job";
 import { createToken } from "@/lib/tokens/create-token";
@@ -72,3 +77,13 @@ export const createLogpushJobAction = sessionAction(
 );
 
 export const revokeLogpushJobAction = sessionAction((ctx, form) => revokeLogpushJob(ctx, text(form, "id") ?? ""), { revalidate: "/settings/logpush" });
+
+export const createSinkAction = sessionAction((ctx, form) => createSink(ctx, sinkInputFromForm(form)), { revalidate: "/settings/forwarding" });
+
+export const deleteSinkAction = sessionAction((ctx, form) => deleteSink(ctx, text(form, "id") ?? ""), { revalidate: "/settings/forwarding" });
+
+export const retryDeadLettersAction = sessionAction((ctx, form) => retryDeadLetters(ctx, text(form, "id") ?? ""), { revalidate: "/settings/forwarding" });
+
+export const setSinkEnabledAction = sessionAction((ctx, form) => updateSink(ctx, text(form, "id") ?? "", { enabled: text(form, "enabled") === "true" }), {
+  revalidate: "/settings/forwarding",
+});

@@ -10,6 +10,7 @@ export default async function SettingsLayout({ children }: { children: React.Rea
     { href: "/settings/teams", label: "Teams" },
     { href: "/settings/roles", label: "Roles" },
     ...(can(actor, "shadow.triage") ? [{ href: "/settings/logpush", label: "Logpush" }] : []),
+    ...(can(actor, "forwarding.read") ? [{ href: "/settings/forwarding", label: "Forwarding" }] : []),
   ];
   return (
     <div>

@@ -76,6 +76,10 @@ export const PERMISSIONS = {
   "shadow.read": { roles: ["security", "admin"], scope: "read" },
   /** Upload traffic logs, triage findings (state, assignee, notes), approve or block, edit the block list. */
   "shadow.triage": { roles: ["security", "admin"], scope: "write" },
+  /** Forwarding (Settings → Forwarding): the sinks events and alerts go to, and their delivery status; never their secrets. */
+  "forwarding.read": { roles: ["security", "admin"], scope: "read" },
+  /** Add, change and remove sinks; queue dead letters again. */
+  "forwarding.manage": { roles: ["security", "admin"], scope: "write" },
   /** Report a laptop scan (`npm run scan -- --console …`): everyone may report their own machine. */
   "shadow.report-scan": { roles: EVERYONE, scope: "write" },
 } as const satisfies Record<string, PermissionSpec>;

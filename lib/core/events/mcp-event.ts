@@ -55,6 +55,8 @@ export interface McpEventOutcome {
   /** tools/call: arguments and result excerpt, already redacted and clipped (./detail.ts `callDetail`). */
   arguments?: string | null;
   resultExcerpt?: string | null;
+  /** The caller's trace and the portal's span (lib/core/trace/traceparent.ts), when it sent one. */
+  trace?: { traceId: string; spanId: string } | null;
 }
 
 /** Upstream URLs as events show them, by URL: the bundle's few servers, each parsed and redacted once per isolate. */
@@ -101,5 +103,6 @@ export function mcpEvent(caller: McpEventCaller, e: McpEventOutcome, id: string,
     ...(e.blockId ? { blockId: e.blockId, wouldBlock: e.wouldBlock === true } : {}),
     ...(e.arguments != null ? { arguments: eventText(e.arguments, EVENT_ARGUMENTS_LIMIT) } : {}),
     ...(e.resultExcerpt != null ? { resultExcerpt: eventText(e.resultExcerpt, EVENT_RESULT_EXCERPT_LIMIT) } : {}),
+    ...(e.trace ? { traceId: e.trace.traceId, spanId: e.trace.spanId } : {}),
   });
 }

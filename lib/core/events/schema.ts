@@ -89,6 +89,12 @@ export const PortalEvent = z
     parentId: Uuid.nullable().optional(),
     /** tools/list in Code Mode: o200k tokens of the list sent (the JSON catalog's are in `serverTokens`; the difference is saved). */
     codemodeTokens: Count.optional(),
+    /**
+     * W3C trace context, when the caller sent a `traceparent` (header or `_meta`): its trace id, and
+     * the portal's span for this request — the parent of what the upstream records. Absent otherwise.
+     */
+    traceId: z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex").nullable().optional(),
+    spanId: z.string().regex(/^[0-9a-f]{16}$/, "must be 16 lowercase hex").nullable().optional(),
     ...BlockMarks,
     /** tools/call: the arguments as JSON and an excerpt of the result, redacted per the portal's settings (lib/core/events/detail.ts); absent when not recorded. */
     arguments: z.string().max(EVENT_ARGUMENTS_LIMIT).nullable().optional(),

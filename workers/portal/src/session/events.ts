@@ -9,6 +9,7 @@ import type { PolicyDecision } from "@core/policy/evaluate";
 import { requestContext, type Extra, type SessionContext } from "./context";
 import { Denied, RpcError } from "./errors";
 import { enqueueEvents } from "../events/enqueue";
+import { childTraceparent, requestTrace, type TraceContext } from "@core/trace/traceparent";
 import type { SessionState } from "./state";
 
 export interface EventFields {
@@ -24,6 +25,24 @@ export interface EventFields {
   counted?: Set<string>;
   /** The request is not the session owner's (a session id presented by another caller): nothing of the session's client goes on its event. */
   outsider?: boolean;
+  /** The caller's trace and the portal's span for the request. */
+  trace?: TraceContext | null;
+}
+
+/** Each request's trace, for forward() to pass upstream: the SDK hands handlers the same `extra` object. */
+const traces = new WeakMap<Extra, TraceContext>();
+
+/** The `traceparent` an upstream receives for this request, when its caller sent one. */
+export function upstreamTraceparent(extra: Extra): string | null {
+  const trace = traces.get(extra);
+  return trace ? childTraceparent(trace) : null;
+}
+
+function traceOf(request: { params?: Record<string, unknown> }, extra: Extra): TraceContext | null {
+  const header = extra.requestInfo?.headers?.traceparent;
+  const trace = requestTrace(Array.isArray(header) ? header[0] : header, request.params?._meta);
+  if (trace) traces.set(extra, trace);
+  return trace;
 }
 
 const enc = new TextEncoder();
@@ -36,7 +55,7 @@ export async function track<T extends { method: string; params?: Record<string, 
   extra: Extra,
   fn: (request: T, extra: Extra, fields: EventFields) => Promise<Record<string, unknown>>,
 ): Promise<Record<string, unknown>> {
-  const fields: EventFields = {};
+  const fields: EventFields = { trace: traceOf(request, extra) };
   const started = Date.now();
   try {
     const result = await fn(request, extra, fields);

@@ -6,7 +6,7 @@ import { admitCall } from "../limits";
 import type { Extra } from "./context";
 import { Denied, PortalErrorCode, RpcError } from "./errors";
 import { decideServerLevel } from "../decide";
-import type { EventFields } from "./events";
+import { upstreamTraceparent, type EventFields } from "./events";
 import type { SessionState, Upstream } from "./state";
 import { connectedUpstream } from "./upstreams";
 
@@ -15,8 +15,10 @@ export async function forward(s: SessionState, upstream: Upstream, method: strin
   const meta = (params?._meta ?? undefined) as Record<string, unknown> | undefined;
   const progressToken = meta?.progressToken as string | number | undefined;
   const forwarded: Record<string, unknown> = { ...params };
-  if (meta) {
-    const rest = { ...meta };
+  // The upstream's span is a child of the portal's (the caller's own traceparent is replaced).
+  const traceparent = upstreamTraceparent(extra);
+  if (meta || traceparent) {
+    const rest: Record<string, unknown> = { ...meta, ...(traceparent ? { traceparent } : {}) };
     delete rest.progressToken;
     if (Object.keys(rest).length > 0) forwarded._meta = rest;
     else delete forwarded._meta;

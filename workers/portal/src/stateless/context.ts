@@ -12,6 +12,7 @@ import { Denied, PortalErrorCode } from "../session/errors";
 import { msSetting } from "../settings";
 import type { CallOptions } from "./upstream-link";
 import { countTokensBounded } from "@core/tools/token-cost";
+import { childTraceparent, type TraceContext } from "@core/trace/traceparent";
 
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 
@@ -28,6 +29,8 @@ export interface StatelessContext {
   codemode: CodemodeShape | null;
   /** Ends the request's upstream work when fired (a sealed session's notifications/cancelled); the request's own signal otherwise. */
   signal?: AbortSignal;
+  /** The caller's trace (a `traceparent` header or `_meta.traceparent`) and the portal's span for this request. */
+  trace?: TraceContext | null;
 }
 
 /** An event's outcome as the per-call path reports it; `callArguments`: a Code Mode inner call's own arguments (raw; redacted when the event is built). */
@@ -75,6 +78,7 @@ export function linkOptions(request: Request, env: Env, who: StatelessContext, r
     timeoutMs: msSetting(env.PORTCULLIS_UPSTREAM_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS),
     signal: who.signal ?? request.signal,
     ...(blocked ? { blocked: `SERVER_BLOCKED: ${blocked.origin}${blocked.pathPrefix}` } : {}),
+    ...(who.trace ? { traceparent: childTraceparent(who.trace) } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import type { BundleServer } from "@core/bundle/schema";
 import { resultTokens } from "@core/events/result-tokens";
 import { mcpEvent } from "@core/events/mcp-event";
 import { callDetail, DEFAULT_EVENT_DETAIL } from "@core/events/detail";
+import { requestTrace } from "@core/trace/traceparent";
 import { META_SERVER_INFO, readStatelessRequest, STATELESS_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type StatelessRequest } from "@core/mcp/stateless";
 import { buildToolNameMap, upstreamKey, type ToolNameMap } from "@core/naming/tool-names";
 import { decideToolCall, quarantined, toolNotAvailable } from "../decide";
@@ -89,7 +90,10 @@ export async function handleStateless(request: Request, body: unknown, env: Env,
 }
 
 /** One request, decided and answered on the per-call path (both dialects). */
-export async function dispatch(request: Request, rpc: StatelessRequest & { id: string | number }, env: Env, ctx: ExecutionContext, who: StatelessContext, dialect: Dialect): Promise<Response> {
+export async function dispatch(request: Request, rpc: StatelessRequest & { id: string | number }, env: Env, ctx: ExecutionContext, caller: StatelessContext, dialect: Dialect): Promise<Response> {
+  // The caller's trace, continued by a span of the portal's: passed upstream (linkOptions) and on every event of the request.
+  const trace = requestTrace(request.headers.get("traceparent"), rpc.meta);
+  const who: StatelessContext = trace ? { ...caller, trace } : caller;
   const ok = (id: string | number, result: Record<string, unknown>) => (dialect.session ? sessionOk(id, result) : statelessOk(id, result));
 
   const emit = (outcome: Outcome, result?: unknown, eventId?: string) => {
@@ -102,7 +106,7 @@ export async function dispatch(request: Request, rpc: StatelessRequest & { id: s
         const { callArguments, ...fields } = outcome;
         // A tool call's content, as the portal's settings say: a Code Mode inner call's own arguments, else the request's.
         const detail = rpc.method === "tools/call" ? callDetail(who.config.bundle.audit?.detail ?? DEFAULT_EVENT_DETAIL, outcome.parentId ? callArguments : rpc.params?.arguments, result) : null;
-        const event = mcpEvent(eventCaller(who, rpc.clientInfo, dialect.sessionId), { ...fields, method: rpc.method, bundleVersion: who.config.bundle.version, ...(tokens === null ? {} : { resultTokens: tokens }), ...marks, ...detail }, id, at);
+        const event = mcpEvent(eventCaller(who, rpc.clientInfo, dialect.sessionId), { ...fields, method: rpc.method, bundleVersion: who.config.bundle.version, ...(tokens === null ? {} : { resultTokens: tokens }), ...marks, ...detail, trace }, id, at);
         return enqueueEvents(env, (p) => ctx.waitUntil(p), [event]);
       }),
     );

@@ -70,6 +70,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** The server's URL is on the shadow-MCP block list: nothing is sent (defense in depth behind the access checks). */
   blocked?: string;
+  /** The caller's trace continued (lib/core/trace/traceparent.ts): sent as the `traceparent` header and `_meta.traceparent`. */
+  traceparent?: string;
 }
 
 /**
@@ -84,6 +86,11 @@ export async function callUpstream(options: CallOptions, method: string, params:
   if (server.transport !== "streamable-http") throw upstreamFailed(server, "legacy HTTP+SSE upstreams are served on the session path");
   const headers = await upstreamHeaders(server, options.env.PORTCULLIS_EDGE_SECRET);
   const mode = await modeOf(server, headers, options);
+  if (options.traceparent) {
+    // The upstream's span is a child of the portal's: in the header (HTTP instrumentation) and in `_meta` (MCP's own), replacing the caller's.
+    headers.traceparent = options.traceparent;
+    params = { ...params, _meta: { ...(params._meta as Record<string, unknown> | undefined), traceparent: options.traceparent } };
+  }
   if (mode.mode === "stateless") {
     const id = nextId++;
     const request = statelessRequest(id, method, params, { info: options.clientInfo, capabilities: options.clientCapabilities });

@@ -1,0 +1,34 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { forwardingOutbox, forwardingSinks } from "@/db/schema";
+import type { Queryable } from "@/db/client";
+import type { AnyEvent } from "@core/events/schema";
+import { passesFilters, type ForwardingAlert } from "./formats";
+
+/**
+ * Writes the outbox rows of an ingest batch: for each enabled sink that forwards events, one row
+ * holding the batch's events that pass its filters (none when none pass). Runs in the ingest's
+ * transaction, so the rows commit with the events or not at all; it sends nothing — delivery reads
+ * the outbox later (./deliver.ts). One row per batch per sink, not per event: at 20,000 events/s
+ * that is ~40 small inserts a second per sink instead of 20,000. Answers the rows written.
+ */
+export async function enqueueEvents(tx: Queryable, events: AnyEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const sinks = await tx
+    .select({ id: forwardingSinks.id, filters: forwardingSinks.filters })
+    .from(forwardingSinks)
+    .where(and(eq(forwardingSinks.enabled, true), eq(forwardingSinks.forwardEvents, true)));
+  const rows = sinks.flatMap((sink) => {
+    const passing = events.filter((e) => passesFilters(e, sink.filters));
+    return passing.length > 0 ? [{ sinkId: sink.id, kind: "events" as const, payload: { events: passing }, items: passing.length }] : [];
+  });
+  if (rows.length > 0) await tx.insert(forwardingOutbox).values(rows);
+  return rows.length;
+}
+
+/** Queues one alert for each of `sinkIds` (enabled sinks whose rules asked for it). */
+export async function enqueueAlert(db: Queryable, alert: ForwardingAlert, sinkIds: string[]): Promise<void> {
+  if (sinkIds.length === 0) return;
+  const enabled = await db.select({ id: forwardingSinks.id }).from(forwardingSinks).where(and(inArray(forwardingSinks.id, sinkIds), eq(forwardingSinks.enabled, true)));
+  if (enabled.length === 0) return;
+  await db.insert(forwardingOutbox).values(enabled.map((s) => ({ sinkId: s.id, kind: "alert" as const, payload: { alert }, items: 1 })));
+}
