@@ -28,6 +28,7 @@ import { DEFAULT_PRICES } from "@core/llm/pricing";
 import { ingestScanReport } from "@/lib/shadow/ingest-scan";
 import { createBlock } from "@/lib/shadow/create-block";
 import { createLogpushJob } from "@/lib/shadow/create-logpush-job";
+import { saveView } from "@/lib/audit/save-view";
 import { mcpEvents, shadowBlockNoticeRecipients, shadowBlockNotices } from "@/db/schema";
 
 // Server actions read the session through this one helper; the test decides who is signed in.
@@ -105,6 +106,11 @@ const newBudget = async (db: Database) => (await createBudget({ db, actor: BOOTS
 const providerBody = () => ({ slug: `p-${uniq()}`, name: "Provider", kind: "openai" });
 const newProvider = async (db: Database) => (await createLlmProvider({ db, actor: BOOTSTRAP_ACTOR }, providerBody())).id;
 
+const AUDIT_READERS: Role[] = ["security", "admin"];
+/** A saved view of the caller's own when they may have one (else an id that names nothing: they are refused before it matters). */
+const newSavedViewOf = async (db: Database, caller: Actor | null) =>
+  caller && AUDIT_READERS.includes(caller.role) ? (await saveView({ db, actor: caller }, { name: `matrix ${uniq()}`, query: "server=matrix" })).id : crypto.randomUUID();
+
 const SHADOW_READERS: Role[] = ["security", "admin"];
 const SHADOW_TRIAGERS: Role[] = ["security", "admin"];
 const scanReport = (url = `https://mcp-${uniq()}.shadow.test/mcp`) => ({
@@ -141,7 +147,12 @@ const ROUTES: Record<string, RouteEntry> = {
   "GET /api/oauth/upstream/callback": { allowed: REQUESTERS, session: true, prepare: async () => ({ query: "?state=unknown&code=x" }) },
   "GET /api/v1/openapi.json": { allowed: "public" },
   "POST /api/v1/events": { allowed: [], signature: true, prepare: async () => ({ body: { events: [makeEvent()] } }) },
-  "GET /api/v1/audit": { allowed: ["security", "admin"], prepare: async () => ({ query: "?limit=5&decision=denied" }) },
+  "GET /api/v1/audit": { allowed: AUDIT_READERS, prepare: async () => ({ query: "?limit=5&decision=denied" }) },
+  "GET /api/v1/events/export": { allowed: AUDIT_READERS, prepare: async () => ({ query: "?decision=denied&format=ndjson&profile=cloudflare" }) },
+  "GET /audit/export": { allowed: AUDIT_READERS, session: true, prepare: async () => ({ query: "?server=matrix&format=csv" }) },
+  "GET /api/v1/saved-views": { allowed: AUDIT_READERS },
+  "POST /api/v1/saved-views": { allowed: AUDIT_READERS, prepare: async () => ({ body: { name: `matrix ${uniq()}`, query: "decision=denied" } }) },
+  "DELETE /api/v1/saved-views/[id]": { allowed: AUDIT_READERS, prepare: async (db, caller) => ({ params: { id: await newSavedViewOf(db, caller) } }) },
   "GET /api/v1/me": { allowed: EVERYONE },
   "GET /api/v1/tokens": { allowed: EVERYONE },
   // An API token creates tokens only if it is an administrator's (people create theirs from a console session: createTokenAction).
@@ -377,6 +388,8 @@ const ACTIONS: Record<string, ActionEntry> = {
   "app/(console)/shadow/actions.ts#notifyBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newUsedBlock(db), message: "matrix", webhookUrl: "", days: "14" }) },
   // Everyone may dismiss the notices sent to them.
   "app/(console)/actions.ts#dismissBlockNoticeAction": { allowed: EVERYONE, prepare: async (db, caller) => ({ id: await newNoticeFor(db, caller) }) },
+  "app/(console)/audit/actions.ts#saveViewAction": { allowed: AUDIT_READERS, prepare: async () => ({ name: `matrix ${uniq()}`, query: "decision=denied&status=error" }) },
+  "app/(console)/audit/actions.ts#deleteSavedViewAction": { allowed: AUDIT_READERS, prepare: async (db, caller) => ({ id: await newSavedViewOf(db, caller) }) },
   "app/(console)/portal/actions.ts#pushConfigAction": { allowed: ["admin"], prepare: async (db) => (await newDeployment(db), {}) },
   "app/(console)/portal/actions.ts#rollbackConfigAction": { allowed: ["admin"], prepare: async (db) => ({ version: String(await newDeployment(db)) }) },
 };

@@ -9,3 +9,4 @@ export * from "./limits";
 export * from "./llm";
 export * from "./shadow";
 export * from "./event-rollups";
+export * from "./saved-views";

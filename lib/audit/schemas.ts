@@ -14,7 +14,16 @@ export const ListEventsQuery = z
     user: Filter(320).describe("Part of the caller's email (case-insensitive), or a user id"),
     server: Filter(100).describe("Server slug"),
     tool: Filter(2_000).describe("Tool name (the upstream's, not the portal's `{slug}_{tool}`), prompt name or resource URI"),
+    team: Uuid.optional().describe("The caller's team id (as the portal recorded it on the call)"),
     decision: z.enum(["allowed", "denied"]).optional(),
+    code: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]+$/, "must be a denial code such as POLICY_DENIED")
+      .max(64)
+      .optional()
+      .describe("Denials with this code: the reason's leading UPPER_CASE word (POLICY_DENIED, RATE_LIMITED, TOOL_NOT_APPROVED…)"),
+    status: z.enum(["ok", "error"]).optional().describe("ok: the call succeeded; error: it failed (a JSON-RPC error, isError, or a denial)"),
+    wouldBlock: z.enum(["true"]).optional().describe("true: only calls a block-list entry in log mode would have blocked"),
     method: Filter(EVENT_TEXT_LIMIT).describe("JSON-RPC method, e.g. tools/call"),
     via: z.enum(["codemode"]).optional().describe("codemode: only Code Mode (its search/execute/code calls, and the tool calls its code made)"),
     parent: Uuid.optional().describe("The tool calls one Code Mode execute made: its event id"),
