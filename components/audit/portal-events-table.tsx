@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Table, Td } from "@/components/ui/table";
 import type { McpEventOutput } from "@/lib/audit/schemas";
+import { EventDetails } from "./event-details";
 
 function target(e: McpEventOutput): { kind: string; name: string } | null {
   if (e.tool) return { kind: "tool", name: e.tool };
@@ -14,7 +15,7 @@ function target(e: McpEventOutput): { kind: string; name: string } | null {
 /** The portal's MCP calls, as the Audit page lists them (newest first, as given). */
 export function PortalEventsTable({ events, empty }: { events: McpEventOutput[]; empty: ReactNode }) {
   return (
-    <Table head={["Time (UTC)", "User", "Client", "Method", "Server", "Tool / prompt / resource", "Decision", "Result", "ms", "Tokens"]} empty={empty}>
+    <Table head={["Time (UTC)", "User", "Client", "Method", "Server", "Tool / prompt / resource", "Decision", "Result", "ms", "Tokens", ""]} empty={empty}>
       {events.map((e) => {
         const t = target(e);
         return (
@@ -79,6 +80,9 @@ export function PortalEventsTable({ events, empty }: { events: McpEventOutput[];
             </Td>
             <Td className="text-right font-mono text-xs">{e.durationMs ?? "—"}</Td>
             <Td className="text-right font-mono text-xs">{e.resultTokens ?? "—"}</Td>
+            <Td>
+              <EventDetails event={e} />
+            </Td>
           </tr>
         );
       })}
