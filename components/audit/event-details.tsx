@@ -3,8 +3,7 @@
 import Link from "next/link";
 import { useRef } from "react";
 import { Button } from "@/components/ui/button";
-import type { McpEventOutput } from "@/lib/audit/schemas";
-import { auditHref } from "@/lib/audit/view-params";
+import { auditHref, type McpEventOutput } from "@/lib/audit/schemas";
 
 /** Every stored field of an event, in reading order, with the label the drawer shows. */
 const FIELDS: readonly (readonly [keyof McpEventOutput, string])[] = [

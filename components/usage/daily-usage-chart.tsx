@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatCompact, formatCount, formatMicroUsd } from "@core/text/format";
 import type { DailyUsage } from "@/lib/usage/schemas";
-import { auditHref, type ViewFilters } from "@/lib/audit/view-params";
+import { auditHref, type ViewFilters } from "@/lib/audit/schemas";
 
 const DAY_MS = 86_400_000;
 

@@ -5,7 +5,8 @@ import type { Ctx } from "../context";
 import { ConflictError, ValidationError } from "../errors";
 import { recordAudit } from "./record-audit";
 import { SAVED_VIEWS_MAX, SaveViewInput, toSavedViewOutput, viewOwner, type SavedViewOutput } from "./saved-views";
-import { parseViewParams, viewSearch } from "./view-params";
+import { viewSearch } from "./schemas";
+import { parseViewParams } from "./view-params";
 
 /**
  * Saves the caller's view under a name (saving under a name already used replaces that view's

@@ -5,7 +5,7 @@ import { authorize, type Actor } from "../auth/actor";
 import type { Ctx } from "../context";
 import { ForbiddenError } from "../errors";
 import { IsoDateTime, toIso, Uuid } from "@core/zod/helpers";
-import { auditHref } from "./view-params";
+import { auditHref } from "./schemas";
 
 /** At most this many saved views per person: a list to pick from, not a store. */
 export const SAVED_VIEWS_MAX = 100;

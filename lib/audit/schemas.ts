@@ -40,6 +40,26 @@ export const ListEventsQuery = z
   .strict();
 export type ListEventsQuery = z.input<typeof ListEventsQuery>;
 
+/** The filters of an Audit view, in the order its links write them (lib/audit/view-params.ts parses them). */
+export const VIEW_FILTERS = ["user", "team", "server", "tool", "decision", "code", "status", "wouldBlock", "method", "via", "parent", "from", "to"] as const;
+export type ViewFilter = (typeof VIEW_FILTERS)[number];
+/** A view's filters as URL text, by name. */
+export type ViewFilters = Partial<Record<ViewFilter, string>>;
+
+/** The search parameters of a view (its filters in a fixed order, then `extra`), without `?`. */
+export function viewSearch(filters: ViewFilters, extra: Record<string, string> = {}): string {
+  const search = new URLSearchParams();
+  for (const key of VIEW_FILTERS) if (filters[key] !== undefined) search.set(key, filters[key]!);
+  for (const [key, value] of Object.entries(extra)) search.set(key, value);
+  return search.toString();
+}
+
+/** The Audit page of a view: `/audit` or `/audit?…`. */
+export const auditHref = (filters: ViewFilters, extra: Record<string, string> = {}): string => {
+  const search = viewSearch(filters, extra);
+  return search ? `/audit?${search}` : "/audit";
+};
+
 export const McpEventOutput = PortalEvent.extend({
   receivedAt: IsoDateTime.describe("When the console stored the event"),
 });

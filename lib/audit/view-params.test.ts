@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { auditHref, parseViewParams, viewSearch } from "./view-params";
+import { auditHref, viewSearch } from "./schemas";
+import { parseViewParams } from "./view-params";
 
 describe("Audit view parameters", () => {
   it("reads every filter of the explorer from the URL, times as UTC", () => {

@@ -1,19 +1,12 @@
-import { z } from "zod";
-import { ListEventsQuery } from "./schemas";
+import type { z } from "zod";
+import { ListEventsQuery, VIEW_FILTERS, type ViewFilter, type ViewFilters } from "./schemas";
 
-/**
- * An Audit view as a URL: every filter of the explorer is a search parameter, so a view is a link
- * one can share, bookmark, save (lib/audit/saved-views.ts) or export. The page, saved views and the
- * export parse the same parameters with the same zod schemas as `GET /api/v1/audit`.
- */
-export const VIEW_FILTERS = ["user", "team", "server", "tool", "decision", "code", "status", "wouldBlock", "method", "via", "parent", "from", "to"] as const;
-export type ViewFilter = (typeof VIEW_FILTERS)[number];
+// An Audit view as a URL: every filter of the explorer is a search parameter, so a view is a link
+// one can share, bookmark, save (lib/audit/saved-views.ts) or export. The page, saved views and the
+// export parse the same parameters with the same zod schemas as `GET /api/v1/audit`.
 
 export type SearchParams = Record<string, string | string[] | undefined>;
 export type ViewQuery = z.output<typeof ListEventsQuery>;
-
-/** A view's filters as URL text, by name. */
-export type ViewFilters = Partial<Record<ViewFilter, string>>;
 
 export interface ParsedView {
   /** The valid filters (and cursor), ready for `listEvents`. */
@@ -72,17 +65,3 @@ export function parseViewParams(params: SearchParams | URLSearchParams): ParsedV
   }
   return { query: ListEventsQuery.parse({ ...query, cursor }), where: query as ParsedView["where"], filters, cursor, problem: problems.length ? problems.join("; ") : null };
 }
-
-/** The search parameters of a view (its filters in a fixed order, then `extra`), without `?`. */
-export function viewSearch(filters: ViewFilters, extra: Record<string, string> = {}): string {
-  const search = new URLSearchParams();
-  for (const key of VIEW_FILTERS) if (filters[key] !== undefined) search.set(key, filters[key]!);
-  for (const [key, value] of Object.entries(extra)) search.set(key, value);
-  return search.toString();
-}
-
-/** The Audit page of a view: `/audit` or `/audit?…`. */
-export const auditHref = (filters: ViewFilters, extra: Record<string, string> = {}): string => {
-  const search = viewSearch(filters, extra);
-  return search ? `/audit?${search}` : "/audit";
-};

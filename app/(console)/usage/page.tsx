@@ -10,7 +10,7 @@ import { listTeams } from "@/lib/teams/queries";
 import { formatCount, formatMicroUsd, formatUtc } from "@core/text/format";
 import { UsageQuery, type UsageOutput } from "@/lib/usage/schemas";
 import { getUsage } from "@/lib/usage/usage";
-import { auditHref, type ViewFilters } from "@/lib/audit/view-params";
+import { auditHref, type ViewFilters } from "@/lib/audit/schemas";
 
 export const metadata: Metadata = { title: "Usage" };
 
