@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { redirect } from "next/navigation";
 import { PortalEventsTable } from "@/components/audit/portal-events-table";
 import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
@@ -9,7 +10,7 @@ import { requirePage } from "@/lib/auth/page";
 import type { Ctx } from "@/lib/context";
 import { listEvents } from "@/lib/audit/list-events";
 import { listSavedViews } from "@/lib/audit/saved-views";
-import { auditHref, viewSearch } from "@/lib/audit/schemas";
+import { auditHref, VIEW_FILTERS, viewSearch } from "@/lib/audit/schemas";
 import { parseViewParams, type SearchParams } from "@/lib/audit/view-params";
 import { listTeams } from "@/lib/teams/queries";
 import { ActionForm, SubmitButton } from "@/components/ui/action-form";
@@ -54,6 +55,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
 async function PortalCalls({ ctx, params }: { ctx: Ctx; params: SearchParams }) {
   const view = parseViewParams(params);
   const { filters, cursor } = view;
+  // The filter form sends its empty fields too: answer with the view's clean link, the one to share.
+  const blank = VIEW_FILTERS.some((key) => typeof params[key] === "string" && params[key].trim() === "");
+  if (blank && !view.problem) redirect(auditHref(filters, cursor ? { cursor } : {}));
   let page: Awaited<ReturnType<typeof listEvents>> = { events: [], nextCursor: null };
   let problem = view.problem;
   const [teams, saved] = await Promise.all([listTeams(ctx), ctx.actor.userId ? listSavedViews(ctx) : { views: [] }]);
