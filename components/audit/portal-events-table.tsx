@@ -49,7 +49,7 @@ export function PortalEventsTable({ events, empty }: { events: McpEventOutput[];
             <Td className="font-mono text-xs">{e.serverSlug ?? <span className="text-zinc-400">—</span>}</Td>
             <Td className="max-w-xs font-mono text-xs">
               {t ? (
-                <span className="block truncate" title={`${t.kind}: ${t.name}`}>
+                <span className="block max-w-xs truncate" title={`${t.kind}: ${t.name}`}>
                   {t.name}
                 </span>
               ) : (
@@ -59,7 +59,7 @@ export function PortalEventsTable({ events, empty }: { events: McpEventOutput[];
             <Td className="max-w-xs text-xs">
               <Badge tone={e.decision === "allowed" ? "green" : "red"}>{e.decision}</Badge>
               {e.reason && (
-                <span className="mt-0.5 block truncate text-zinc-500" title={e.reason}>
+                <span className="mt-0.5 block max-w-xs truncate text-zinc-500" title={e.reason}>
                   {e.reason}
                 </span>
               )}
@@ -71,7 +71,7 @@ export function PortalEventsTable({ events, empty }: { events: McpEventOutput[];
                 <>
                   <Badge tone="amber">error</Badge>
                   {e.error && (
-                    <span className="mt-0.5 block truncate text-zinc-500" title={e.error}>
+                    <span className="mt-0.5 block max-w-xs truncate text-zinc-500" title={e.error}>
                       {e.error}
                     </span>
                   )}
@@ -80,7 +80,7 @@ export function PortalEventsTable({ events, empty }: { events: McpEventOutput[];
             </Td>
             <Td className="text-right font-mono text-xs">{e.durationMs ?? "—"}</Td>
             <Td className="text-right font-mono text-xs">{e.resultTokens ?? "—"}</Td>
-            <Td>
+            <Td className="whitespace-nowrap">
               <EventDetails event={e} />
             </Td>
           </tr>
