@@ -21,11 +21,11 @@ export function PortalEventsTable({ events, empty }: { events: McpEventOutput[];
         return (
           <tr key={e.id} data-testid="event-row">
             <Td className="whitespace-nowrap font-mono text-xs">{e.time.slice(0, 19).replace("T", " ")}</Td>
-            <Td className="text-xs">
+            <Td className="break-normal text-xs">
               {e.email ?? (e.userId ? <span className="font-mono">{e.userId.slice(0, 8)}</span> : <span className="text-zinc-400">anonymous</span>)}
               {e.authMethod && <div className="text-zinc-500">{e.authMethod === "oauth" ? "OAuth" : "API token"}</div>}
             </Td>
-            <Td className="text-xs">
+            <Td className="break-normal text-xs">
               {e.clientName ?? <span className="text-zinc-400">—</span>}
               {e.clientVersion && <span className="text-zinc-500"> {e.clientVersion}</span>}
             </Td>
@@ -46,10 +46,10 @@ export function PortalEventsTable({ events, empty }: { events: McpEventOutput[];
                 </div>
               )}
             </Td>
-            <Td className="font-mono text-xs">{e.serverSlug ?? <span className="text-zinc-400">—</span>}</Td>
+            <Td className="break-normal font-mono text-xs">{e.serverSlug ?? <span className="text-zinc-400">—</span>}</Td>
             <Td className="max-w-xs font-mono text-xs">
               {t ? (
-                <span className="block max-w-xs truncate" title={`${t.kind}: ${t.name}`}>
+                <span className="block max-w-56 truncate" title={`${t.kind}: ${t.name}`}>
                   {t.name}
                 </span>
               ) : (
@@ -59,27 +59,27 @@ export function PortalEventsTable({ events, empty }: { events: McpEventOutput[];
             <Td className="max-w-xs text-xs">
               <Badge tone={e.decision === "allowed" ? "green" : "red"}>{e.decision}</Badge>
               {e.reason && (
-                <span className="mt-0.5 block max-w-xs truncate text-zinc-500" title={e.reason}>
+                <span className="mt-0.5 block max-w-56 truncate text-zinc-500" title={e.reason}>
                   {e.reason}
                 </span>
               )}
             </Td>
-            <Td className="max-w-xs text-xs">
+            <Td className="max-w-xs break-normal text-xs">
               {e.success ? (
                 <Badge tone="green">ok</Badge>
               ) : (
                 <>
                   <Badge tone="amber">error</Badge>
                   {e.error && (
-                    <span className="mt-0.5 block max-w-xs truncate text-zinc-500" title={e.error}>
+                    <span className="mt-0.5 block max-w-56 truncate text-zinc-500" title={e.error}>
                       {e.error}
                     </span>
                   )}
                 </>
               )}
             </Td>
-            <Td className="text-right font-mono text-xs">{e.durationMs ?? "—"}</Td>
-            <Td className="text-right font-mono text-xs">{e.resultTokens ?? "—"}</Td>
+            <Td className="break-normal text-right font-mono text-xs">{e.durationMs ?? "—"}</Td>
+            <Td className="break-normal text-right font-mono text-xs">{e.resultTokens ?? "—"}</Td>
             <Td className="whitespace-nowrap">
               <EventDetails event={e} />
             </Td>
