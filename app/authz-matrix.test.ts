@@ -29,6 +29,7 @@ import { DEFAULT_PRICES } from "@core/llm/pricing";
 import { ingestScanReport } from "@/lib/shadow/ingest-scan";
 import { createBlock } from "@/lib/shadow/create-block";
 import { createLogpushJob } from "@/lib/shadow/create-logpush-job";
+import { saveView } from "@/lib/audit/save-view";
 import { mcpEvents, shadowBlockNoticeRecipients, shadowBlockNotices } from "@/db/schema";
 
 // Server actions read the session through this one helper; the test decides who is signed in.
@@ -106,6 +107,10 @@ const newBudget = async (db: Database) => (await createBudget({ db, actor: BOOTS
 const providerBody = () => ({ slug: `p-${uniq()}`, name: "Provider", kind: "openai" });
 const newProvider = async (db: Database) => (await createLlmProvider({ db, actor: BOOTSTRAP_ACTOR }, providerBody())).id;
 
+/** A saved view of the caller's own when they are a person (else an id that names nothing: they are refused before it matters). */
+const newSavedViewOf = async (db: Database, caller: Actor | null) =>
+  caller?.userId ? (await saveView({ db, actor: caller }, { name: `matrix ${uniq()}`, query: "server=matrix" })).id : crypto.randomUUID();
+
 const SHADOW_READERS: Role[] = ["security", "admin"];
 const SHADOW_TRIAGERS: Role[] = ["security", "admin"];
 const scanReport = (url = `https://mcp-${uniq()}.shadow.test/mcp`) => ({
@@ -150,8 +155,13 @@ const ROUTES: Record<string, RouteEntry> = {
   "GET /api/oauth/upstream/callback": { allowed: REQUESTERS, session: true, prepare: async () => ({ query: "?state=unknown&code=x" }) },
   "GET /api/v1/openapi.json": { allowed: "public" },
   "POST /api/v1/events": { allowed: [], signature: true, prepare: async () => ({ body: { events: [makeEvent()] } }) },
-  // Everyone: security and admins every call, anyone else their own and their led teams' (lib/audit/list-events.test.ts).
+  // Everyone: security and admins every call, anyone else their own and their led teams' (lib/audit/event-scope.ts; list-events and explorer tests).
   "GET /api/v1/audit": { allowed: EVERYONE, prepare: async () => ({ query: "?limit=5&decision=denied" }) },
+  "GET /api/v1/events/export": { allowed: EVERYONE, prepare: async () => ({ query: "?decision=denied&format=ndjson&profile=cloudflare" }) },
+  "GET /audit/export": { allowed: EVERYONE, session: true, prepare: async () => ({ query: "?server=matrix&format=csv" }) },
+  "GET /api/v1/saved-views": { allowed: EVERYONE },
+  "POST /api/v1/saved-views": { allowed: EVERYONE, prepare: async () => ({ body: { name: `matrix ${uniq()}`, query: "decision=denied" } }) },
+  "DELETE /api/v1/saved-views/[id]": { allowed: EVERYONE, prepare: async (db, caller) => ({ params: { id: await newSavedViewOf(db, caller) } }) },
   "GET /api/v1/me": { allowed: EVERYONE },
   "GET /api/v1/tokens": { allowed: EVERYONE },
   // An API token creates tokens only if it is an administrator's (people create theirs from a console session: createTokenAction).
@@ -402,10 +412,12 @@ const ACTIONS: Record<string, ActionEntry> = {
   "app/(console)/settings/actions.ts#setSinkEnabledAction": { allowed: FORWARDING, prepare: async (db) => ({ id: await newSink(db), enabled: "false" }) },
   "app/(console)/shadow/actions.ts#updateBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newBlock(db), mode: "log", enforceAt: new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10) }) },
   "app/(console)/shadow/actions.ts#notifyBlockAction": { allowed: SHADOW_TRIAGERS, prepare: async (db) => ({ id: await newUsedBlock(db), message: "matrix", webhookUrl: "", days: "14" }) },
-  // Everyone may dismiss the notices sent to them.
   // Everyone: the live pages' poll, scoped to what the caller may see (lib/live/stamp.test.ts).
   "app/(console)/actions.ts#liveStampAction": { allowed: EVERYONE },
+  // Everyone may dismiss the notices sent to them.
   "app/(console)/actions.ts#dismissBlockNoticeAction": { allowed: EVERYONE, prepare: async (db, caller) => ({ id: await newNoticeFor(db, caller) }) },
+  "app/(console)/audit/actions.ts#saveViewAction": { allowed: EVERYONE, prepare: async () => ({ name: `matrix ${uniq()}`, query: "decision=denied&status=error" }) },
+  "app/(console)/audit/actions.ts#deleteSavedViewAction": { allowed: EVERYONE, prepare: async (db, caller) => ({ id: await newSavedViewOf(db, caller) }) },
   "app/(console)/portal/actions.ts#pushConfigAction": { allowed: ["admin"], prepare: async (db) => (await newDeployment(db), {}) },
   "app/(console)/portal/actions.ts#rollbackConfigAction": { allowed: ["admin"], prepare: async (db) => ({ version: String(await newDeployment(db)) }) },
 };

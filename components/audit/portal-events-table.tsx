@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Table, Td } from "@/components/ui/table";
 import type { McpEventOutput } from "@/lib/audit/schemas";
+import { EventDetails } from "./event-details";
 
 function target(e: McpEventOutput): { kind: string; name: string } | null {
   if (e.tool) return { kind: "tool", name: e.tool };
@@ -14,17 +15,17 @@ function target(e: McpEventOutput): { kind: string; name: string } | null {
 /** The portal's MCP calls, as the Audit page lists them (newest first, as given). */
 export function PortalEventsTable({ events, empty }: { events: McpEventOutput[]; empty: ReactNode }) {
   return (
-    <Table head={["Time (UTC)", "User", "Client", "Method", "Server", "Tool / prompt / resource", "Decision", "Result", "ms", "Tokens"]} empty={empty}>
+    <Table head={["Time (UTC)", "User", "Client", "Method", "Server", "Tool / prompt / resource", "Decision", "Result", "ms", "Tokens", ""]} empty={empty}>
       {events.map((e) => {
         const t = target(e);
         return (
           <tr key={e.id} data-testid="event-row">
             <Td className="whitespace-nowrap font-mono text-xs">{e.time.slice(0, 19).replace("T", " ")}</Td>
-            <Td className="text-xs">
+            <Td className="break-normal text-xs">
               {e.email ?? (e.userId ? <span className="font-mono">{e.userId.slice(0, 8)}</span> : <span className="text-zinc-400">anonymous</span>)}
               {e.authMethod && <div className="text-zinc-500">{e.authMethod === "oauth" ? "OAuth" : "API token"}</div>}
             </Td>
-            <Td className="text-xs">
+            <Td className="break-normal text-xs">
               {e.clientName ?? <span className="text-zinc-400">—</span>}
               {e.clientVersion && <span className="text-zinc-500"> {e.clientVersion}</span>}
             </Td>
@@ -45,47 +46,43 @@ export function PortalEventsTable({ events, empty }: { events: McpEventOutput[];
                 </div>
               )}
             </Td>
-            <Td className="font-mono text-xs">{e.serverSlug ?? <span className="text-zinc-400">—</span>}</Td>
+            <Td className="break-normal font-mono text-xs">{e.serverSlug ?? <span className="text-zinc-400">—</span>}</Td>
             <Td className="max-w-xs font-mono text-xs">
               {t ? (
-                <span className="block truncate" title={`${t.kind}: ${t.name}`}>
+                <span className="block max-w-56 truncate" title={`${t.kind}: ${t.name}`}>
                   {t.name}
                 </span>
               ) : (
                 <span className="text-zinc-400">—</span>
               )}
-              {(e.arguments || e.resultExcerpt) && (
-                <details className="mt-0.5" data-testid="event-call-detail">
-                  <summary className="cursor-pointer text-zinc-500">arguments and result</summary>
-                  {e.arguments && <pre className="mt-1 max-h-40 overflow-auto whitespace-pre-wrap break-all rounded bg-zinc-50 p-1">{e.arguments}</pre>}
-                  {e.resultExcerpt && <pre className="mt-1 max-h-40 overflow-auto whitespace-pre-wrap break-all rounded bg-zinc-50 p-1 text-zinc-600">{e.resultExcerpt}</pre>}
-                </details>
-              )}
             </Td>
             <Td className="max-w-xs text-xs">
               <Badge tone={e.decision === "allowed" ? "green" : "red"}>{e.decision}</Badge>
               {e.reason && (
-                <span className="mt-0.5 block truncate text-zinc-500" title={e.reason}>
+                <span className="mt-0.5 block max-w-56 truncate text-zinc-500" title={e.reason}>
                   {e.reason}
                 </span>
               )}
             </Td>
-            <Td className="max-w-xs text-xs">
+            <Td className="max-w-xs break-normal text-xs">
               {e.success ? (
                 <Badge tone="green">ok</Badge>
               ) : (
                 <>
                   <Badge tone="amber">error</Badge>
                   {e.error && (
-                    <span className="mt-0.5 block truncate text-zinc-500" title={e.error}>
+                    <span className="mt-0.5 block max-w-56 truncate text-zinc-500" title={e.error}>
                       {e.error}
                     </span>
                   )}
                 </>
               )}
             </Td>
-            <Td className="text-right font-mono text-xs">{e.durationMs ?? "—"}</Td>
-            <Td className="text-right font-mono text-xs">{e.resultTokens ?? "—"}</Td>
+            <Td className="break-normal text-right font-mono text-xs">{e.durationMs ?? "—"}</Td>
+            <Td className="break-normal text-right font-mono text-xs">{e.resultTokens ?? "—"}</Td>
+            <Td className="whitespace-nowrap">
+              <EventDetails event={e} />
+            </Td>
           </tr>
         );
       })}

@@ -10,3 +10,4 @@ export * from "./llm";
 export * from "./shadow";
 export * from "./event-rollups";
 export * from "./forwarding";
+export * from "./saved-views";

@@ -39,6 +39,8 @@ export interface Endpoint<
   /** The largest JSON body accepted, in bytes (default {@link DEFAULT_MAX_BODY_BYTES}); larger ones are 413. */
   maxBodyBytes?: number;
   response?: R;
+  /** A streamed, non-JSON answer (the Audit export): its media types; the handler returns the Response itself. */
+  streamResponse?: readonly string[];
   status: 200 | 201 | 204;
 }
 

@@ -49,7 +49,9 @@ export function buildOpenApiDocument(serverUrl: string) {
     const scope = ep.permission ? PERMISSIONS[ep.permission].scope : "read";
     const responses: Record<string, unknown> = {
       [String(ep.status)]:
-        ep.status === 204 || !ep.response
+        ep.streamResponse
+          ? { description: "OK, streamed", content: Object.fromEntries(ep.streamResponse.map((type) => [type, { schema: { type: "string" } }])) }
+          : ep.status === 204 || !ep.response
           ? { description: "Done" }
           : { description: "OK", content: { "application/json": { schema: schemaOf(ep.response, "output") } } },
       "400": errorResponse("Malformed JSON or invalid input (code INVALID_JSON or VALIDATION_ERROR)"),

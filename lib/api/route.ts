@@ -78,7 +78,7 @@ export function jsonError(status: number, code: string, message: string): Respon
  */
 export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
   spec: Endpoint<P, Q, B, R>,
-  handler: (args: HandlerArgs<P, Q>) => Promise<z.input<R> | void>,
+  handler: (args: HandlerArgs<P, Q>) => Promise<z.input<R> | void | Response>,
 ) {
   return async function handle(request: Request, context: RouteContext): Promise<Response> {
     let actor: Actor | undefined;
@@ -97,6 +97,8 @@ export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.Z
       // its ZodError becomes the same 400 VALIDATION_ERROR below.
       const body: unknown = spec.body && !spec.streamBody ? await readJsonBody(request, spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : undefined;
       const result = await handler({ ctx: { db, actor }, params, query, body, request } as HandlerArgs<P, Q>);
+      // A streamed answer (spec.streamResponse) is already a Response: errors before it are mapped below.
+      if (result instanceof Response) return result;
       if (spec.status === 204) return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
       let output: unknown = result;
       if (spec.response) {

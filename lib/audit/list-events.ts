@@ -1,4 +1,5 @@
-import { and, desc, eq, gte, ilike, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, ilike, isNotNull, lt, or, sql, type SQL } from "drizzle-orm";
+import type { z } from "zod";
 import { mcpEvents, type McpEventRow } from "@/db/schema";
 import { authorize } from "@/lib/auth/actor";
 import { IsoDateTime, Uuid } from "@core/zod/helpers";
@@ -13,7 +14,7 @@ export function encodeCursor(time: string, id: string): string {
   return Buffer.from(`${time}|${id}`, "utf8").toString("base64url");
 }
 
-function decodeCursor(cursor: string): { time: string; id: string } {
+export function decodeCursor(cursor: string): { time: string; id: string } {
   const [time, id, extra] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
   if (extra !== undefined || !IsoDateTime.safeParse(time).success || !Uuid.safeParse(id).success) {
     throw new ValidationError("query.cursor: must be a nextCursor from a previous page", { cursor: "must be a nextCursor from a previous page" });
@@ -22,6 +23,39 @@ function decodeCursor(cursor: string): { time: string; id: string } {
 }
 
 const likeEscape = (text: string) => text.replace(/[%_\\]/g, "\\$&");
+
+/**
+ * The conditions of a filtered view (the Audit page, its API and its export), without the cursor.
+ * Each keeps the query on the partitions' indexes: user id and server slug have their own
+ * (x, time, id) index, a denial code the partial index of denials, and every other filter narrows
+ * an ordered scan of the (time, id) key over the range's partitions.
+ */
+export function eventFilters(query: z.output<typeof ListEventsQuery>): SQL[] {
+  const conditions: SQL[] = [];
+  if (query.user) {
+    // A user id walks the (user_id, time, id) index; an email part is a substring match over the range.
+    conditions.push(Uuid.safeParse(query.user).success ? eq(mcpEvents.userId, query.user) : ilike(mcpEvents.email, `%${likeEscape(query.user)}%`));
+  }
+  if (query.team) conditions.push(eq(mcpEvents.teamId, query.team));
+  if (query.server) conditions.push(eq(mcpEvents.serverSlug, query.server));
+  if (query.tool) conditions.push(or(eq(mcpEvents.tool, query.tool), eq(mcpEvents.prompt, query.tool), eq(mcpEvents.resourceUri, query.tool))!);
+  if (query.decision) conditions.push(eq(mcpEvents.decision, query.decision));
+  if (query.code) {
+    // The same code the rollups count by (portcullis_reason_code, migration 0019); only denials have one.
+    conditions.push(eq(mcpEvents.decision, "denied"), sql`portcullis_reason_code(${mcpEvents.decision}, ${mcpEvents.reason}) = ${query.code}`);
+  }
+  if (query.status) conditions.push(eq(mcpEvents.success, query.status === "ok"));
+  if (query.wouldBlock) conditions.push(isNotNull(mcpEvents.blockId), eq(mcpEvents.wouldBlock, true));
+  if (query.method) conditions.push(eq(mcpEvents.method, query.method));
+  if (query.via) conditions.push(eq(mcpEvents.via, query.via));
+  if (query.parent) conditions.push(eq(mcpEvents.parentId, query.parent));
+  if (query.from) conditions.push(gte(mcpEvents.time, new Date(query.from).toISOString()));
+  if (query.to) conditions.push(lt(mcpEvents.time, new Date(query.to).toISOString()));
+  return conditions;
+}
+
+/** Keyset: the rows after `after` in the newest-first order. */
+export const olderThan = (after: { time: string; id: string }): SQL => sql`(${mcpEvents.time}, ${mcpEvents.id}) < (${after.time}::timestamptz, ${after.id}::uuid)`;
 
 /**
  * The portal's MCP events, newest first (time, then id, so rows with the same time page stably).
@@ -37,26 +71,11 @@ const likeEscape = (text: string) => text.replace(/[%_\\]/g, "\\$&");
 export async function listEvents({ db, actor }: Ctx, input: ListEventsQuery = {}): Promise<ListEventsOutput> {
   authorize(actor, "usage.read");
   const query = ListEventsQuery.parse(input);
-  const conditions: SQL[] = [];
+  const conditions = eventFilters(query);
   const scope = await eventScope(db, actor);
   const inScope = mcpEventsInScope(scope);
   if (inScope) conditions.push(inScope);
-  if (query.user) {
-    // A user id walks the (user_id, time, id) index; an email part is a substring match over the range.
-    conditions.push(Uuid.safeParse(query.user).success ? eq(mcpEvents.userId, query.user) : ilike(mcpEvents.email, `%${likeEscape(query.user)}%`));
-  }
-  if (query.server) conditions.push(eq(mcpEvents.serverSlug, query.server));
-  if (query.tool) conditions.push(or(eq(mcpEvents.tool, query.tool), eq(mcpEvents.prompt, query.tool), eq(mcpEvents.resourceUri, query.tool))!);
-  if (query.decision) conditions.push(eq(mcpEvents.decision, query.decision));
-  if (query.method) conditions.push(eq(mcpEvents.method, query.method));
-  if (query.via) conditions.push(eq(mcpEvents.via, query.via));
-  if (query.parent) conditions.push(eq(mcpEvents.parentId, query.parent));
-  if (query.from) conditions.push(gte(mcpEvents.time, new Date(query.from).toISOString()));
-  if (query.to) conditions.push(lt(mcpEvents.time, new Date(query.to).toISOString()));
-  if (query.cursor) {
-    const after = decodeCursor(query.cursor);
-    conditions.push(sql`(${mcpEvents.time}, ${mcpEvents.id}) < (${after.time}::timestamptz, ${after.id}::uuid)`);
-  }
+  if (query.cursor) conditions.push(olderThan(decodeCursor(query.cursor)));
   const rows = await db
     .select()
     .from(mcpEvents)
@@ -68,7 +87,7 @@ export async function listEvents({ db, actor }: Ctx, input: ListEventsQuery = {}
   return { events: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last.time, last.id) : null, scope: scope.kind === "all" ? "all" : scope.teamIds.length > 0 ? "own-and-teams" : "own" };
 }
 
-function toOutput(row: McpEventRow): McpEventOutput {
+export function toOutput(row: McpEventRow): McpEventOutput {
   const { receivedAt, time, authMethod, ...rest } = row;
   return {
     ...rest,

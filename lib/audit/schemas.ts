@@ -14,7 +14,16 @@ export const ListEventsQuery = z
     user: Filter(320).describe("Part of the caller's email (case-insensitive), or a user id"),
     server: Filter(100).describe("Server slug"),
     tool: Filter(2_000).describe("Tool name (the upstream's, not the portal's `{slug}_{tool}`), prompt name or resource URI"),
+    team: Uuid.optional().describe("The caller's team id (as the portal recorded it on the call)"),
     decision: z.enum(["allowed", "denied"]).optional(),
+    code: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]+$/, "must be a denial code such as POLICY_DENIED")
+      .max(64)
+      .optional()
+      .describe("Denials with this code: the reason's leading UPPER_CASE word (POLICY_DENIED, RATE_LIMITED, TOOL_NOT_APPROVED…)"),
+    status: z.enum(["ok", "error"]).optional().describe("ok: the call succeeded; error: it failed (a JSON-RPC error, isError, or a denial)"),
+    wouldBlock: z.enum(["true"]).optional().describe("true: only calls a block-list entry in log mode would have blocked"),
     method: Filter(EVENT_TEXT_LIMIT).describe("JSON-RPC method, e.g. tools/call"),
     via: z.enum(["codemode"]).optional().describe("codemode: only Code Mode (its search/execute/code calls, and the tool calls its code made)"),
     parent: Uuid.optional().describe("The tool calls one Code Mode execute made: its event id"),
@@ -30,6 +39,26 @@ export const ListEventsQuery = z
   })
   .strict();
 export type ListEventsQuery = z.input<typeof ListEventsQuery>;
+
+/** The filters of an Audit view, in the order its links write them (lib/audit/view-params.ts parses them). */
+export const VIEW_FILTERS = ["user", "team", "server", "tool", "decision", "code", "status", "wouldBlock", "method", "via", "parent", "from", "to"] as const;
+export type ViewFilter = (typeof VIEW_FILTERS)[number];
+/** A view's filters as URL text, by name. */
+export type ViewFilters = Partial<Record<ViewFilter, string>>;
+
+/** The search parameters of a view (its filters in a fixed order, then `extra`), without `?`. */
+export function viewSearch(filters: ViewFilters, extra: Record<string, string> = {}): string {
+  const search = new URLSearchParams();
+  for (const key of VIEW_FILTERS) if (filters[key] !== undefined) search.set(key, filters[key]!);
+  for (const [key, value] of Object.entries(extra)) search.set(key, value);
+  return search.toString();
+}
+
+/** The Audit page of a view: `/audit` or `/audit?…`. */
+export const auditHref = (filters: ViewFilters, extra: Record<string, string> = {}): string => {
+  const search = viewSearch(filters, extra);
+  return search ? `/audit?${search}` : "/audit";
+};
 
 export const McpEventOutput = PortalEvent.extend({
   receivedAt: IsoDateTime.describe("When the console stored the event"),

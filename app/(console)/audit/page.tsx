@@ -1,6 +1,7 @@
 import { Live } from "../live";
 import type { Metadata } from "next";
 import Link from "next/link";
+import { redirect } from "next/navigation";
 import { PortalEventsTable } from "@/components/audit/portal-events-table";
 import { Badge } from "@/components/ui/badge";
 import { Card, PageHeader } from "@/components/ui/card";
@@ -10,16 +11,16 @@ import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import type { Ctx } from "@/lib/context";
 import { listEvents } from "@/lib/audit/list-events";
-import { ListEventsQuery } from "@/lib/audit/schemas";
+import { listSavedViews } from "@/lib/audit/saved-views";
+import { auditHref, VIEW_FILTERS, viewSearch } from "@/lib/audit/schemas";
+import { parseViewParams, type SearchParams } from "@/lib/audit/view-params";
+import { listTeams } from "@/lib/teams/queries";
+import { ActionForm, SubmitButton } from "@/components/ui/action-form";
+import { DeleteButton } from "@/components/ui/row-actions";
+import { deleteSavedViewAction, saveViewAction } from "./actions";
 
 export const metadata: Metadata = { title: "Audit" };
 
-type SearchParams = Record<string, string | string[] | undefined>;
-
-const one = (value: string | string[] | undefined) => (typeof value === "string" && value.trim() !== "" ? value.trim() : undefined);
-
-/** `<input type="datetime-local">` sends `2030-01-01T12:00` (no zone): the page labels it UTC. */
-const asUtc = (value: string | undefined) => (value && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(value) ? `${value.length === 16 ? `${value}:00` : value}Z` : value);
 const forInput = (iso: string | undefined) => (iso ? new Date(iso).toISOString().slice(0, 16) : undefined);
 
 const inputClass = "rounded-md border border-zinc-300 px-2 py-1 text-sm";
@@ -61,37 +62,53 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
 }
 
 async function PortalCalls({ ctx, params }: { ctx: Ctx; params: SearchParams }) {
-  const filters = {
-    user: one(params.user),
-    server: one(params.server),
-    tool: one(params.tool),
-    decision: one(params.decision),
-    via: one(params.via),
-    parent: one(params.parent),
-    from: asUtc(one(params.from)),
-    to: asUtc(one(params.to)),
-  };
-  const cursor = one(params.cursor);
-  const parsed = ListEventsQuery.safeParse({ ...filters, cursor });
+  const view = parseViewParams(params);
+  const { filters, cursor } = view;
+  // The filter form sends its empty fields too: answer with the view's clean link, the one to share.
+  const blank = VIEW_FILTERS.some((key) => typeof params[key] === "string" && params[key].trim() === "");
+  if (blank && !view.problem) redirect(auditHref(filters, cursor ? { cursor } : {}));
   let page: Awaited<ReturnType<typeof listEvents>> = { events: [], nextCursor: null, scope: "own" };
-  let problem: string | null = parsed.success ? null : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-  if (parsed.success) {
-    try {
-      page = await listEvents(ctx, parsed.data);
-    } catch (error) {
-      // Only a hand-edited cursor gets here; the filters were validated above.
-      problem = error instanceof Error ? error.message : "invalid query";
-    }
+  let problem = view.problem;
+  const [teams, saved] = await Promise.all([listTeams(ctx), ctx.actor.userId ? listSavedViews(ctx) : { views: [] }]);
+  try {
+    page = await listEvents(ctx, view.query);
+  } catch (error) {
+    // Only a hand-edited cursor gets here: every filter was validated by parseViewParams.
+    problem = error instanceof Error ? error.message : "invalid query";
   }
-  const active = Object.fromEntries(Object.entries(filters).filter((e): e is [string, string] => e[1] !== undefined));
-  const filtered = Object.keys(active).length > 0;
+  const filtered = Object.keys(filters).length > 0;
+  const search = viewSearch(filters);
+  const exportHref = (format: "csv" | "ndjson", profile?: "cloudflare") => `/audit/export?${viewSearch(filters, { format, ...(profile ? { profile } : {}) })}`;
   return (
-    <Card
-      title="MCP calls through the portal"
-      description="Newest first. Times are UTC."
-      actions={
-        <form className="flex flex-wrap items-end gap-2" aria-label="Filter calls">
+    <div className="space-y-6">
+      <Card
+        title="MCP calls through the portal"
+        description="Newest first. Times are UTC. Every filter is in the page's address: copy it to share this view."
+        actions={
+          <div className="flex flex-wrap items-center gap-3 text-sm" aria-label="Export">
+            <span className="text-zinc-500">Export</span>
+            <a className="text-indigo-700 hover:underline" href={exportHref("csv")} download>
+              CSV
+            </a>
+            <a className="text-indigo-700 hover:underline" href={exportHref("ndjson")} download>
+              NDJSON
+            </a>
+            <a className="text-indigo-700 hover:underline" href={exportHref("csv", "cloudflare")} download title="Cloudflare's mcp_portal_logs field names">
+              CSV (Cloudflare fields)
+            </a>
+          </div>
+        }
+      >
+        <form className="mb-4 flex flex-wrap items-end gap-2" aria-label="Filter calls">
           <input name="user" defaultValue={filters.user} placeholder="User email or id" aria-label="User" className={`${inputClass} w-40`} />
+          <select name="team" defaultValue={filters.team ?? ""} aria-label="Team" className={inputClass}>
+            <option value="">Any team</option>
+            {teams.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.slug}
+              </option>
+            ))}
+          </select>
           <input name="server" defaultValue={filters.server} placeholder="Server slug" aria-label="Server" className={`${inputClass} w-28`} />
           <input name="tool" defaultValue={filters.tool} placeholder="Tool" aria-label="Tool" className={`${inputClass} w-28`} />
           <select name="decision" defaultValue={filters.decision ?? ""} aria-label="Decision" className={inputClass}>
@@ -99,18 +116,29 @@ async function PortalCalls({ ctx, params }: { ctx: Ctx; params: SearchParams }) 
             <option value="allowed">Allowed</option>
             <option value="denied">Denied</option>
           </select>
+          <input name="code" defaultValue={filters.code} placeholder="Denial code" aria-label="Denial code" className={`${inputClass} w-36`} />
+          <select name="status" defaultValue={filters.status ?? ""} aria-label="Result" className={inputClass}>
+            <option value="">Any result</option>
+            <option value="ok">ok</option>
+            <option value="error">error</option>
+          </select>
           <select name="via" defaultValue={filters.via ?? ""} aria-label="Origin" className={inputClass}>
             <option value="">Any origin</option>
             <option value="codemode">Code Mode</option>
           </select>
+          <label className="flex items-center gap-1 text-xs text-zinc-600">
+            <input type="checkbox" name="wouldBlock" value="true" defaultChecked={filters.wouldBlock === "true"} />
+            Would be blocked
+          </label>
           {filters.parent && <input type="hidden" name="parent" value={filters.parent} />}
+          {filters.method && <input type="hidden" name="method" value={filters.method} />}
           <label className="text-xs text-zinc-500">
             From (UTC)
-            <input type="datetime-local" name="from" defaultValue={forInput(parsed.success ? parsed.data.from : undefined)} className={`${inputClass} ml-1`} />
+            <input type="datetime-local" name="from" defaultValue={forInput(view.where.from)} className={`${inputClass} ml-1`} />
           </label>
           <label className="text-xs text-zinc-500">
             To
-            <input type="datetime-local" name="to" defaultValue={forInput(parsed.success ? parsed.data.to : undefined)} className={`${inputClass} ml-1`} />
+            <input type="datetime-local" name="to" defaultValue={forInput(view.where.to)} className={`${inputClass} ml-1`} />
           </label>
           <button className={inputClass}>Filter</button>
           {filtered && (
@@ -119,39 +147,62 @@ async function PortalCalls({ ctx, params }: { ctx: Ctx; params: SearchParams }) 
             </Link>
           )}
         </form>
-      }
-    >
-      {problem && (
-        <p role="alert" className="mb-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-700">
-          {problem}
-        </p>
+        {problem && (
+          <p role="alert" className="mb-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-700">
+            Ignored: {problem}
+          </p>
+        )}
+        <PortalEventsTable
+          events={page.events}
+          empty={
+            filtered || cursor ? (
+              "No call matches these filters."
+            ) : (
+              <>
+                No MCP calls yet. Calls appear here once an AI client calls the portal&apos;s MCP endpoint: the portal buffers each call&apos;s event and
+                delivers it to the console within seconds (and keeps retrying while the console is unreachable).
+              </>
+            )
+          }
+        />
+        <div className="mt-3 flex gap-4 text-sm">
+          {cursor && (
+            <Link className="text-indigo-700 hover:underline" href={auditHref(filters)}>
+              ← Newest
+            </Link>
+          )}
+          {page.nextCursor && (
+            <Link className="text-indigo-700 hover:underline" href={auditHref(filters, { cursor: page.nextCursor })}>
+              Older →
+            </Link>
+          )}
+        </div>
+      </Card>
+      {ctx.actor.userId && (
+        <Card title="Saved views" description="Yours only. A view keeps its filters; it opens at its newest calls.">
+          {saved.views.length > 0 && (
+            <ul className="mb-4 divide-y divide-zinc-100" data-testid="saved-views">
+              {saved.views.map((v) => (
+                <li key={v.id} className="flex items-center justify-between gap-4 py-1.5">
+                  <Link className="text-sm text-indigo-700 hover:underline" href={v.href}>
+                    {v.name}
+                  </Link>
+                  <span className="min-w-0 flex-1 truncate font-mono text-xs text-zinc-500">{v.query || "(no filters)"}</span>
+                  <DeleteButton action={deleteSavedViewAction} id={v.id} confirm={`Delete the saved view "${v.name}"?`} />
+                </li>
+              ))}
+            </ul>
+          )}
+          <ActionForm action={saveViewAction} className="flex flex-wrap items-end gap-2" successNote={<p className="text-sm text-emerald-700">View saved.</p>}>
+            <input type="hidden" name="query" value={search} />
+            <input name="name" required maxLength={100} placeholder="Name of this view" aria-label="View name" className={`${inputClass} w-56`} />
+            <SubmitButton variant="secondary" pendingLabel="Saving…">
+              Save this view
+            </SubmitButton>
+          </ActionForm>
+        </Card>
       )}
-      <PortalEventsTable
-        events={page.events}
-        empty={
-          filtered || cursor ? (
-            "No call matches these filters."
-          ) : (
-            <>
-              No MCP calls yet. Calls appear here once an AI client calls the portal&apos;s MCP endpoint: the portal buffers each call&apos;s event and
-              delivers it to the console within seconds (and keeps retrying while the console is unreachable).
-            </>
-          )
-        }
-      />
-      <div className="mt-3 flex gap-4 text-sm">
-        {cursor && (
-          <Link className="text-indigo-700 hover:underline" href={`/audit?${new URLSearchParams(active)}`}>
-            ← Newest
-          </Link>
-        )}
-        {page.nextCursor && (
-          <Link className="text-indigo-700 hover:underline" href={`/audit?${new URLSearchParams({ ...active, cursor: page.nextCursor })}`}>
-            Older →
-          </Link>
-        )}
-      </div>
-    </Card>
+    </div>
   );
 }
 

@@ -13,6 +13,7 @@ import { UsageQuery, type UsageOutput } from "@/lib/usage/schemas";
 import { getUsage } from "@/lib/usage/usage";
 import { getOperations } from "@/lib/usage/operations";
 import { OperationsChart } from "@/components/usage/operations-chart";
+import { auditHref, type ViewFilters } from "@/lib/audit/schemas";
 
 export const metadata: Metadata = { title: "Usage" };
 
@@ -100,6 +101,17 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
     { mcpCalls: 0, llmTokens: 0, cost: 0 },
   );
   const contextTokens = usage.mcp.byServer.reduce((sum, s) => sum + s.contextTokens, 0);
+  // Figures link to the calls they count, over the same range and scope: everyone may read the Audit of
+  // what their Usage shows (lib/audit/event-scope.ts: their own calls, their led teams', or everyone's).
+  const auditScope: ViewFilters | undefined = { from: usage.range.from, to: usage.range.to, ...(usage.filters.userId ? { user: usage.filters.userId } : {}), ...(usage.filters.teamId ? { team: usage.filters.teamId } : {}) };
+  const toAudit = (extra: ViewFilters, text: string) =>
+    auditScope ? (
+      <Link className="text-indigo-700 hover:underline" href={auditHref({ ...auditScope, ...extra })}>
+        {text}
+      </Link>
+    ) : (
+      text
+    );
   const filteredUser = usage.filters.userId && usage.filters.scope !== "own" ? (usage.llm.byUser.find((u) => u.userId === usage.filters.userId)?.email ?? usage.filters.userId) : null;
 
   return (
@@ -228,8 +240,10 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
           {servers.map((s) => (
             <tr key={s.server ?? ""} data-testid="usage-server-row">
               <Td className={s.server ? "font-mono text-xs" : "text-xs italic text-zinc-600"}>{serverLabel(s.server)}</Td>
-              <Td className="tabular-nums">{formatCount(s.calls)}</Td>
-              <Td className={`tabular-nums ${s.denied > 0 ? "text-red-700" : "text-zinc-500"}`}>{formatCount(s.denied)}</Td>
+              <Td className="tabular-nums">{s.server ? toAudit({ server: s.server }, formatCount(s.calls)) : formatCount(s.calls)}</Td>
+              <Td className={`tabular-nums ${s.denied > 0 ? "text-red-700" : "text-zinc-500"}`}>
+                {s.server && s.denied > 0 ? toAudit({ server: s.server, decision: "denied" }, formatCount(s.denied)) : formatCount(s.denied)}
+              </Td>
               <Td className="tabular-nums">{formatCount(s.contextTokens)}</Td>
               <Td>
                 <ContextBar value={s.contextTokens} max={maxContext} />
@@ -276,7 +290,7 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
             <tr key={`${t.server}\u0000${t.tool}`} data-testid="usage-tool-row">
               <Td className="font-mono text-xs">{serverLabel(t.server)}</Td>
               <Td className="font-mono text-xs">{t.tool}</Td>
-              <Td className="tabular-nums">{formatCount(t.calls)}</Td>
+              <Td className="tabular-nums">{toAudit({ ...(t.server ? { server: t.server } : {}), tool: t.tool, method: "tools/call" }, formatCount(t.calls))}</Td>
               <Td className="tabular-nums">{formatCount(t.contextTokens)}</Td>
               <Td className="tabular-nums">{formatCount(t.avgContextTokens)}</Td>
             </tr>
@@ -299,8 +313,11 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
         </Table>
       </Card>
 
-      <Card title="Daily" description="MCP calls and LLM tokens per UTC day; the tooltip adds the day's LLM spend.">
-        <DailyUsageChart data={usage.llm.daily} />
+      <Card
+        title="Daily"
+        description={`MCP calls and LLM tokens per UTC day; the tooltip adds the day's LLM spend.${auditScope ? " Click a day's MCP bar for its calls in the Audit." : ""}`}
+      >
+        <DailyUsageChart data={usage.llm.daily} auditScope={auditScope} />
       </Card>
 
       <div className="grid gap-6 lg:grid-cols-2">
