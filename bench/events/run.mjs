@@ -293,7 +293,11 @@ async function main() {
     const fields = mcpColumns.map((c) => `"${camel(c.column_name)}"`).join(", ");
     await raw(`CREATE UNLOGGED TABLE floor_bare (LIKE mcp_events INCLUDING DEFAULTS)`);
     await raw(`CREATE TABLE floor_indexed (LIKE mcp_events INCLUDING ALL) `);
-    const mcpBodies = batches.map((b) => JSON.stringify(JSON.parse(b.body).events.filter((e) => e.kind !== "llm").map(({ kind: _k, ...e }) => ({ ...e, wouldBlock: e.wouldBlock ?? false }))));
+    const mcpBodies = batches.map((b) => JSON.stringify(JSON.parse(b.body).events.filter((e) => e.kind !== "llm").map((e) => {
+      const row = { ...e, wouldBlock: e.wouldBlock ?? false };
+      delete row.kind;
+      return row;
+    })));
     // As many statements at a time as the ingest ran deliveries, each on a pool connection of its own.
     const floorInsert = async (table) => {
       const started = performance.now();
