@@ -8,7 +8,7 @@ export function Table({ head, children, empty }: { head: ReactNode[]; children: 
         <thead>
           <tr>
             {head.map((h, i) => (
-              <th key={i} scope="col" className="px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-zinc-500">
+              <th key={i} scope="col" className="break-normal px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-zinc-500">
                 {h}
               </th>
             ))}
