@@ -39,7 +39,13 @@ export async function ensureEventPartitions(db: Queryable, table: EventTable, da
     if (!DAY.test(day)) throw new Error(`not a UTC day: ${day}`);
     const key = `${table}:${day}`;
     if (known.has(key)) continue;
-    await db.execute(sql`select portcullis_event_partition(${table}::regclass, ${day}::date)`);
+    try {
+      await db.execute(sql`select portcullis_event_partition(${table}::regclass, ${day}::date)`);
+    } catch (error) {
+      // Another delivery made it at the same moment (the function's own check can see a stale catalog
+      // after waiting for that delivery's lock): the partition exists, which is all this asks.
+      if (!isDuplicateTable(error)) throw error;
+    }
     known.add(key);
   }
 }
@@ -68,4 +74,12 @@ export async function dropEventPartitionsBefore(db: Queryable, table: EventTable
 export function forgetEventPartitionsBefore(db: Queryable, keepFrom: string): void {
   const known = madeBy(db);
   for (const key of known) if (key.slice(key.indexOf(":") + 1) < keepFrom) known.delete(key);
+}
+
+/** PostgreSQL's 42P07 (duplicate_table), however deep the driver wrapped it. */
+function isDuplicateTable(error: unknown): boolean {
+  for (let e = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === "42P07") return true;
+  }
+  return false;
 }
