@@ -43,7 +43,11 @@ test("filter the audit by a user, share the URL, open a call's details, save the
     await expect(drawer.locator('[data-field="tool"]')).toHaveText("get_weather");
     await expect(drawer.locator('[data-field="email"]')).toHaveText(alice.email);
     await expect(drawer.locator('[data-field="decision"]')).toHaveText("allowed");
-    await expect(drawer).toContainText("does not record a call's arguments");
+    // What was sent and what came back, as the portal kept them (masked per the audit setting; nothing to mask here).
+    const content = drawer.getByTestId("event-drawer-content");
+    await expect(content).toContainText('Arguments (redacted as the portal\'s audit setting says){"city":"Oslo"}');
+    await expect(content).toContainText("Result (excerpt)");
+    await expect(content).toContainText("Oslo");
     await drawer.getByRole("button", { name: "Close" }).click();
     await expect(drawer).toBeHidden();
 

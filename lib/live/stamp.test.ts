@@ -5,6 +5,9 @@ import { makeEvent } from "@/testing/events";
 import { makeUser } from "@/testing/users";
 import { ForbiddenError } from "@/lib/errors";
 import { liveStamp } from "./stamp";
+import { BOOTSTRAP_ACTOR } from "@/lib/auth/actor";
+import { createTeam } from "@/lib/teams/create-team";
+import { setMembership } from "@/lib/teams/set-membership";
 
 describe.each(testDatabases())("live pages' stamp on $name", (database) => {
   const { db } = useTestDatabase(database);
@@ -27,5 +30,14 @@ describe.each(testDatabases())("live pages' stamp on $name", (database) => {
     expect(await stamp(security)).not.toBe(sec1);
 
     await expect(liveStamp({ db, actor: { ...member, scopes: ["write"] } })).rejects.toThrow(ForbiddenError);
+  });
+
+  it("changes for a team's lead when a member of the team calls today", async () => {
+    const lead = await makeUser(db, "member");
+    const team = await createTeam({ db, actor: BOOTSTRAP_ACTOR }, { slug: `live-${crypto.randomUUID().slice(0, 6)}`, name: "Live" });
+    await setMembership({ db, actor: BOOTSTRAP_ACTOR }, team.id, lead.userId, { role: "lead" });
+    const before = (await liveStamp({ db, actor: lead })).stamp;
+    await db.insert(mcpEvents).values(makeEvent({ time: new Date().toISOString(), userId: crypto.randomUUID(), teamId: team.id }));
+    expect((await liveStamp({ db, actor: lead })).stamp).not.toBe(before);
   });
 });
