@@ -10,6 +10,7 @@
  * `mcp_rollup_*` and `llm_rollup_*`; raw events only at a range's edges no whole bucket covers.
  */
 import { sql, type SQL } from "drizzle-orm";
+import type { PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import { llmEvents, llmLatencyDaily, llmLatencyHourly, llmRollupDaily, llmRollupHourly, mcpEvents, mcpLatencyDaily, mcpLatencyHourly, mcpRollupDaily, mcpRollupHourly, mcpRollupWeekly } from "@/db/schema";
 import type { Queryable } from "@/db/client";
@@ -68,30 +69,27 @@ const MCP_SERIES = {
   day: { ...MCP_COUNTS, rollups: MCP_COUNTS.rollups.filter((r) => r.grain !== "week") },
 } satisfies Record<string, RollupSource>;
 
-/** Latency histograms from raw events, as the trigger makes them (db/migrations/0019 `portcullis_mcp_rollup`). */
-const latencyRaw = (table: typeof mcpEvents | typeof llmEvents, keys: SQL) => (where: SQL) =>
-  sql`select bucket, ${keys}, sum(n) as calls, sum(ms) as duration_ms, portcullis_histogram_of(array_agg(b), array_agg(n)) as duration_histogram
-    from (select date_trunc('hour', time, 'UTC') as bucket, ${keys}, portcullis_duration_bucket(duration_ms) as b, count(*) as n, sum(duration_ms) as ms
-      from ${table} where ${where} and duration_ms is not null group by 1, ${keys}, 4) as counted
-    group by bucket, ${keys}`;
-const MCP_LATENCY: RollupSource = {
-  rollups: [
-    { grain: "day", table: mcpLatencyDaily },
-    { grain: "hour", table: mcpLatencyHourly },
-  ],
-  events: mcpEvents,
-  columns: sql`bucket, server_slug, tool, calls, duration_ms, duration_histogram`,
-  raw: latencyRaw(mcpEvents, sql`server_slug, tool`),
-};
-const LLM_LATENCY: RollupSource = {
-  rollups: [
-    { grain: "day", table: llmLatencyDaily },
-    { grain: "hour", table: llmLatencyHourly },
-  ],
-  events: llmEvents,
-  columns: sql`bucket, provider_slug, model, calls, duration_ms, duration_histogram`,
-  raw: latencyRaw(llmEvents, sql`provider_slug, model`),
-};
+/**
+ * A latency rollup pair (day, hour) keyed by `keys`, with raw events made into the same histograms
+ * as the trigger makes them (db/migrations/0019 `portcullis_mcp_rollup`).
+ */
+function latencySource(events: typeof mcpEvents | typeof llmEvents, daily: PgTable, hourly: PgTable, keys: SQL): RollupSource {
+  return {
+    rollups: [
+      { grain: "day", table: daily },
+      { grain: "hour", table: hourly },
+    ],
+    events,
+    columns: sql`bucket, ${keys}, calls, duration_ms, duration_histogram`,
+    raw: (where) =>
+      sql`select bucket, ${keys}, sum(n) as calls, sum(ms) as duration_ms, portcullis_histogram_of(array_agg(b), array_agg(n)) as duration_histogram
+        from (select date_trunc('hour', time, 'UTC') as bucket, ${keys}, portcullis_duration_bucket(duration_ms) as b, count(*) as n, sum(duration_ms) as ms
+          from ${events} where ${where} and duration_ms is not null group by 1, ${keys}, 4) as counted
+        group by bucket, ${keys}`,
+  };
+}
+const MCP_LATENCY = latencySource(mcpEvents, mcpLatencyDaily, mcpLatencyHourly, sql`server_slug, tool`);
+const LLM_LATENCY = latencySource(llmEvents, llmLatencyDaily, llmLatencyHourly, sql`provider_slug, model`);
 const LLM_COUNTS: RollupSource = {
   rollups: [
     { grain: "day", table: llmRollupDaily },
