@@ -2,7 +2,7 @@
  * Rollups of `mcp_events` and `llm_events` for charts and budgets, so that neither reads raw events
  * at scale: per UTC hour, day or ISO week (`bucket` is the hour's, day's or Monday's start), by the
  * dimensions the pages filter and group on. They are kept by statement-level triggers on the event
- * tables (db/migrations/0019_events-partitioned.sql), in the transaction of the insert and only from
+ * tables (db/migrations/0019_events-partitioned.sql, as changed by 0024), in the transaction of the insert and only from
  * the rows it really inserted (the transition table of `INSERT … ON CONFLICT DO NOTHING`), so a
  * redelivered or duplicated event is never counted twice, whatever wrote it (ingest, seeds, tests).
  *
@@ -13,7 +13,9 @@
  *   per server and tool, or provider and model, for p50/p95 latency;
  * - `*_team_rollup_daily` (/ `_weekly`): like the daily rollup, per team (an LLM call counts once for
  *   each team of its caller), read through the team index;
- * - `*_user_rollup_daily`: like the daily rollup, per user (and API key), read through the user index;
+ * - no per-user copy of the daily rollups: one person's figures (a member's own page, their Overview)
+ *   are read from their events through the events' `(user_id, time, id)` index — a per-user rollup
+ *   had nearly a row per event and was most of ingest's cost (migration 0024, bench/events/README.md);
  * - `llm_user_totals_daily` / `_weekly`: one row per user and API key with the totals that rankings
  *   of every user and budgets need;
  * - `mcp_list_rollup_daily`: what tool lists cost in context, per server (one user's lists are read
@@ -100,26 +102,6 @@ export const mcpTeamRollupDaily = pgTable(
   ],
 );
 
-/** Like the daily rollup, per user (and the events' team): a user's own figures, and a team's per member. */
-export const mcpUserRollupDaily = pgTable(
-  "mcp_user_rollup_daily",
-  {
-    bucket: bucket(),
-    userId: uuid("user_id"),
-    teamId: uuid("team_id"),
-    ...mcpDimensions(),
-    ...mcpMeasures(),
-    /** The greatest address the user's events carried that day (for users since deleted). */
-    email: text("email"),
-  },
-  (t) => [
-    unique("mcp_user_rollup_daily_key")
-      .on(t.bucket, t.userId, t.teamId, t.serverSlug, t.endpointServer, t.tool, t.method, t.decision, t.reasonCode, t.via)
-      .nullsNotDistinct(),
-    index("mcp_user_rollup_daily_user_idx").on(t.userId, t.bucket),
-  ],
-);
-
 /**
  * Tool lists (`tools/list`) and what they put into context, per server, by the event's team:
  * - `own`: a list on a server's own endpoint (`/mcp/{slug}`), its whole `result_tokens`;
@@ -192,27 +174,6 @@ function llmTeamRollup(name: "llm_team_rollup_daily" | "llm_team_rollup_weekly")
 
 export const llmTeamRollupDaily = llmTeamRollup("llm_team_rollup_daily");
 export const llmTeamRollupWeekly = llmTeamRollup("llm_team_rollup_weekly");
-
-/** Like the daily rollup, per user, API key and the caller's teams: a user's own figures by model. */
-export const llmUserRollupDaily = pgTable(
-  "llm_user_rollup_daily",
-  {
-    bucket: bucket(),
-    userId: uuid("user_id"),
-    tokenId: uuid("token_id"),
-    /** Every team of the caller at the time of the call, as on the event. */
-    teamIds: uuid("team_ids").array().notNull(),
-    ...llmDimensions(),
-    ...llmMeasures(),
-    email: text("email"),
-  },
-  (t) => [
-    unique("llm_user_rollup_daily_key")
-      .on(t.bucket, t.userId, t.tokenId, t.teamIds, t.providerSlug, t.providerKind, t.model, t.decision, t.reasonCode, t.status, t.cache)
-      .nullsNotDistinct(),
-    index("llm_user_rollup_daily_user_idx").on(t.userId, t.bucket),
-  ],
-);
 
 /**
  * Per user, API token, team set and day (or ISO week): calls, errors, denials, and the tokens and

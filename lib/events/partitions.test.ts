@@ -5,7 +5,7 @@ import { and, eq, gte, lt, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { MIGRATIONS_FOLDER } from "@/db/client";
 import * as schema from "@/db/schema";
-import { llmEvents, mcpEvents, mcpRollupDaily, mcpRollupHourly, mcpUserRollupDaily } from "@/db/schema";
+import { llmEvents, mcpEvents, mcpRollupDaily, mcpRollupHourly, mcpTeamRollupDaily } from "@/db/schema";
 import { generateEdgeSecret, parseEdgeSecrets, signEventBody } from "@core/edge/secret";
 import { ingestEvents } from "@/lib/audit/ingest-events";
 import { testDatabases, useTestDatabase } from "@/testing/db";
@@ -106,7 +106,7 @@ describe("migration 0019 (partitions and rollups) on PGlite", () => {
         { bucket: "2029-07-02T00:00:00.000Z", calls: 1, resultTokens: 7, durationMs: 41 },
         { bucket: "2029-07-03T00:00:00.000Z", calls: 1, resultTokens: 7, durationMs: 42 },
       ]);
-      expect(await db.select({ calls: mcpUserRollupDaily.calls }).from(mcpUserRollupDaily).where(eq(mcpUserRollupDaily.userId, calls[1]!.userId!))).toEqual([{ calls: 1 }]);
+      expect(await db.select({ calls: mcpTeamRollupDaily.calls }).from(mcpTeamRollupDaily).where(eq(mcpTeamRollupDaily.bucket, "2029-07-02T00:00:00.000Z"))).toEqual([{ calls: 1 }]);
       expect(
         await db
           .select({ cost: schema.llmRollupDaily.costMicroUsd })

@@ -1,6 +1,6 @@
 import { and, count, gte, lt, sql, sum } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { llmEvents, llmRollupDaily, llmRollupHourly, mcpEvents, mcpRollupDaily, mcpRollupHourly, mcpUserRollupDaily } from "@/db/schema";
+import { llmEvents, llmRollupDaily, llmRollupHourly, mcpEvents, mcpRollupDaily, mcpRollupHourly, mcpTeamRollupDaily } from "@/db/schema";
 import { generateEdgeSecret, parseEdgeSecrets } from "@core/edge/secret";
 import { testDatabases, useTestDatabase } from "@/testing/db";
 import { deliverAtLeastOnce, eventCorpus, type Corpus } from "@/testing/event-corpus";
@@ -39,13 +39,13 @@ describe.each(testDatabases())("event retention on $name", (database) => {
     return { mcp: mcp!.n, llm: llm!.n };
   };
   const rolledUp = async (from: string, to: string) => {
-    const calls = (t: typeof mcpRollupHourly | typeof mcpRollupDaily | typeof llmRollupHourly | typeof llmRollupDaily | typeof mcpUserRollupDaily) =>
+    const calls = (t: typeof mcpRollupHourly | typeof mcpRollupDaily | typeof llmRollupHourly | typeof llmRollupDaily | typeof mcpTeamRollupDaily) =>
       db
         .select({ n: sql<number>`coalesce(${sum(t.calls)}, 0)::int`.mapWith(Number) })
         .from(t as typeof mcpRollupHourly)
         .where(and(gte(t.bucket, from), lt(t.bucket, to)))
         .then((r) => r[0]!.n);
-    return { mcpHourly: await calls(mcpRollupHourly), mcpDaily: await calls(mcpRollupDaily), mcpUser: await calls(mcpUserRollupDaily), llmHourly: await calls(llmRollupHourly), llmDaily: await calls(llmRollupDaily) };
+    return { mcpHourly: await calls(mcpRollupHourly), mcpDaily: await calls(mcpRollupDaily), mcpTeam: await calls(mcpTeamRollupDaily), llmHourly: await calls(llmRollupHourly), llmDaily: await calls(llmRollupDaily) };
   };
 
   it("drops whole days past the retention with their hourly rollups, keeps the daily rollups, and makes the next partitions", async () => {
@@ -72,12 +72,12 @@ describe.each(testDatabases())("event retention on $name", (database) => {
     expect(await rawCalls("2033-01-01T00:00:00.000Z", DAY(1))).toEqual({ mcp: 0, llm: 0 });
     const keptDay1 = { mcp: corpus.mcp.filter((e) => e.time >= DAY(1) && e.time < DAY(2)).length, llm: corpus.llm.filter((e) => e.time >= DAY(1) && e.time < DAY(2)).length };
     expect(await rawCalls(DAY(1), DAY(2))).toEqual(keptDay1);
-    // Raw events and hourly rollups went together; daily rollups (everyone's and per user) stayed.
-    expect(await rolledUp(DAY(0), DAY(1))).toMatchObject({ mcpHourly: 0, llmHourly: 0, mcpDaily: beforeOld.mcpDaily - keptDay1.mcp, mcpUser: beforeOld.mcpUser - keptDay1.mcp });
-    expect(await rolledUp(oldDays.from, oldDays.to)).toMatchObject({ mcpDaily: beforeOld.mcpDaily, llmDaily: beforeOld.llmDaily, mcpUser: beforeOld.mcpUser, mcpHourly: keptDay1.mcp, llmHourly: keptDay1.llm });
+    // Raw events and hourly rollups went together; daily rollups (everyone's and per team) stayed.
+    expect(await rolledUp(DAY(0), DAY(1))).toMatchObject({ mcpHourly: 0, llmHourly: 0, mcpDaily: beforeOld.mcpDaily - keptDay1.mcp, mcpTeam: beforeOld.mcpTeam - keptDay1.mcp });
+    expect(await rolledUp(oldDays.from, oldDays.to)).toMatchObject({ mcpDaily: beforeOld.mcpDaily, llmDaily: beforeOld.llmDaily, mcpTeam: beforeOld.mcpTeam, mcpHourly: keptDay1.mcp, llmHourly: keptDay1.llm });
     // What is kept still adds up: rollups equal the raw events left.
     const kept = await rawCalls(DAY(1), DAY(5));
-    expect(await rolledUp(DAY(1), DAY(5))).toMatchObject({ mcpHourly: kept.mcp, mcpDaily: kept.mcp, mcpUser: kept.mcp, llmHourly: kept.llm, llmDaily: kept.llm });
+    expect(await rolledUp(DAY(1), DAY(5))).toMatchObject({ mcpHourly: kept.mcp, mcpDaily: kept.mcp, mcpTeam: kept.mcp, llmHourly: kept.llm, llmDaily: kept.llm });
     expect(await rolledUp(DAY(2), DAY(5))).toEqual(beforeKept);
     // Usage of a dropped day still answers from the daily rollups, as before.
     const afterUsage = await getUsage({ db, actor: admin }, { from: "2033-03-01", to: "2033-03-02" }, END);

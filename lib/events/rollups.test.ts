@@ -14,7 +14,6 @@ import {
   llmRollupHourly,
   llmTeamRollupDaily,
   llmTeamRollupWeekly,
-  llmUserRollupDaily,
   llmUserTotalsDaily,
   llmUserTotalsWeekly,
   mcpEvents,
@@ -25,7 +24,6 @@ import {
   mcpRollupHourly,
   mcpRollupWeekly,
   mcpTeamRollupDaily,
-  mcpUserRollupDaily,
 } from "@/db/schema";
 import { generateEdgeSecret, parseEdgeSecrets } from "@core/edge/secret";
 import { DURATION_BUCKETS, durationBucket } from "@core/events/duration-histogram";
@@ -157,7 +155,6 @@ describe.each(testDatabases())("event rollups on $name", (database) => {
       | typeof mcpRollupHourly
       | typeof mcpRollupDaily
       | typeof mcpTeamRollupDaily
-      | typeof mcpUserRollupDaily
       | typeof mcpLatencyHourly
       | typeof mcpLatencyDaily
       | typeof mcpListRollupDaily
@@ -168,7 +165,6 @@ describe.each(testDatabases())("event rollups on $name", (database) => {
       | typeof llmTeamRollupDaily
       | typeof mcpRollupWeekly
       | typeof llmTeamRollupWeekly
-      | typeof llmUserRollupDaily
       | typeof llmUserTotalsDaily
       | typeof llmUserTotalsWeekly,
   >(
@@ -195,7 +191,7 @@ describe.each(testDatabases())("event rollups on $name", (database) => {
     for (const [k, row] of expected) expect(actual.get(k), k).toMatchObject(row);
   };
 
-  it("rolls up MCP events by hour, day and week, their latency, by team, by user and their tool lists, exactly as the stored events sum", async () => {
+  it("rolls up MCP events by hour, day and week, their latency, by team and their tool lists, exactly as the stored events sum", async () => {
     const withBytes = (e: PortalEvent) => ({ ...mcpMeasures(e), bytesIn: e.bytesIn ?? 0, bytesOut: e.bytesOut ?? 0 });
     await expectRollup(mcpRollupHourly, rollUp(corpus.mcp, (e) => ({ bucket: hourOf(e.time), ...mcpDimensions(e) }), withBytes), 8);
     await expectRollup(mcpRollupDaily, rollUp(corpus.mcp, (e) => ({ bucket: dayOf(e.time), ...mcpDimensions(e) }), withBytes), 8);
@@ -204,11 +200,6 @@ describe.each(testDatabases())("event rollups on $name", (database) => {
     await expectRollup(mcpLatencyDaily, rollUp(timed, (e) => ({ bucket: dayOf(e.time), serverSlug: e.serverSlug, tool: e.tool }), latencyOf), 3);
     await expectRollup(mcpTeamRollupDaily, rollUp(corpus.mcp, (e) => ({ bucket: dayOf(e.time), teamId: e.teamId, ...mcpDimensions(e) }), mcpMeasures), 9);
     await expectRollup(mcpRollupWeekly, rollUp(corpus.mcp, (e) => ({ bucket: weekOf(e.time), ...mcpDimensions(e) }), withBytes), 8);
-    await expectRollup(
-      mcpUserRollupDaily,
-      rollUp(corpus.mcp, (e) => ({ bucket: dayOf(e.time), userId: e.userId, teamId: e.teamId, ...mcpDimensions(e) }), (e) => ({ ...mcpMeasures(e), email: e.email })),
-      10,
-    );
     // Lists: counts and sums add up; the latest list of each bucket (by time, then id) is kept.
     const entries = corpus.mcp.flatMap((e) => listEntries(e).map((l) => ({ e, ...l })));
     expect(entries.some((l) => l.kind === "plain") && entries.some((l) => l.kind === "codemode") && entries.some((l) => l.kind === "codemode_sent")).toBe(true);
@@ -223,7 +214,7 @@ describe.each(testDatabases())("event rollups on $name", (database) => {
     await expectRollup(mcpListRollupDaily, lists, 4);
   });
 
-  it("rolls up LLM calls by hour and day, their latency, by each team of the caller, by user and API key, and per user in daily and weekly totals", async () => {
+  it("rolls up LLM calls by hour and day, their latency, by each team of the caller, and per user and API key in daily and weekly totals", async () => {
     await expectRollup(llmRollupHourly, rollUp(corpus.llm, (e) => ({ bucket: hourOf(e.time), ...llmDimensions(e), operation: e.operation }), llmMeasures), 9);
     await expectRollup(llmRollupDaily, rollUp(corpus.llm, (e) => ({ bucket: dayOf(e.time), ...llmDimensions(e), operation: e.operation }), llmMeasures), 9);
     const timed = corpus.llm.filter((e) => e.durationMs !== null);
@@ -236,11 +227,6 @@ describe.each(testDatabases())("event rollups on $name", (database) => {
     ] as const) {
       await expectRollup(table, rollUp(perTeam, ({ e, teamId }) => ({ bucket: bucket(e.time), teamId, ...llmDimensions(e) }), ({ e }) => llmMeasures(e)), 9);
     }
-    await expectRollup(
-      llmUserRollupDaily,
-      rollUp(corpus.llm, (e) => ({ bucket: dayOf(e.time), userId: e.userId, tokenId: e.tokenId, teamIds: e.teamIds, ...llmDimensions(e) }), (e) => ({ ...llmMeasures(e), email: e.email })),
-      11,
-    );
     const allowed = (e: LlmEvent) => e.decision === "allowed";
     const totals = (bucket: (iso: string) => string) =>
       rollUp(

@@ -14,7 +14,6 @@ import {
   mcpRollupDaily,
   mcpRollupHourly,
   mcpTeamRollupDaily,
-  mcpUserRollupDaily,
   teams,
   users,
 } from "@/db/schema";
@@ -79,7 +78,7 @@ describe.each(testDatabases())("seed:events on $name", (database) => {
     const [llm] = await db.select({ n: count(), cost: sql<number>`coalesce(sum(${llmEvents.costMicroUsd}), 0)::bigint`, tokens: sql<number>`coalesce(sum(${llmEvents.inputTokens}), 0)::bigint` }).from(llmEvents);
     return { mcp: mcp!, llm: llm! };
   };
-  const rollupSum = async (table: typeof mcpRollupDaily | typeof mcpRollupHourly | typeof mcpTeamRollupDaily | typeof mcpUserRollupDaily) => {
+  const rollupSum = async (table: typeof mcpRollupDaily | typeof mcpRollupHourly | typeof mcpTeamRollupDaily) => {
     const [row] = await db.select({ calls: sum(table.calls).mapWith(Number), errors: sum(table.errors).mapWith(Number) }).from(table);
     return row!;
   };
@@ -123,7 +122,7 @@ describe.each(testDatabases())("seed:events on $name", (database) => {
 
   it("keeps every rollup equal to the raw events (the ingest triggers ran on the fill)", async () => {
     const { mcp, llm } = await totals();
-    for (const table of [mcpRollupHourly, mcpRollupDaily, mcpTeamRollupDaily, mcpUserRollupDaily]) {
+    for (const table of [mcpRollupHourly, mcpRollupDaily, mcpTeamRollupDaily]) {
       expect(await rollupSum(table)).toEqual({ calls: mcp.n, errors: mcp.errors });
     }
     for (const table of [llmRollupHourly, llmRollupDaily]) {

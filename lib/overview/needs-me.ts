@@ -21,11 +21,9 @@ import {
   llmEvents,
   llmRollupDaily,
   llmRollupHourly,
-  llmUserRollupDaily,
   mcpEvents,
   mcpRollupDaily,
   mcpRollupHourly,
-  mcpUserRollupDaily,
   memberships,
   policies,
   servers,
@@ -73,17 +71,17 @@ export interface OverviewOutput {
 
 // ------------------------------------------------------------------ denials and errors from the rollups
 
-/** Everyone's rows (daily rollups, hourly at the ends) and one person's (their daily rollup, their events at the ends) of one event table. */
-function sources(events: PgTable, rollups: { daily: PgTable; hourly: PgTable; userDaily: PgTable }, columns: SQL, raw: (where: SQL) => SQL): { all: RollupSource; own: RollupSource } {
+/** Everyone's rows (daily rollups, hourly at the ends) and one person's (their events, through the events' user index) of one event table. */
+function sources(events: PgTable, rollups: { daily: PgTable; hourly: PgTable }, columns: SQL, raw: (where: SQL) => SQL): { all: RollupSource; own: RollupSource } {
   return {
     all: { rollups: [{ grain: "day", table: rollups.daily }, { grain: "hour", table: rollups.hourly }], events, columns, raw },
-    own: { rollups: [{ grain: "day", table: rollups.userDaily }], events, columns, raw },
+    own: { rollups: [], events, columns, raw },
   };
 }
 
 const MCP = sources(
   mcpEvents,
-  { daily: mcpRollupDaily, hourly: mcpRollupHourly, userDaily: mcpUserRollupDaily },
+  { daily: mcpRollupDaily, hourly: mcpRollupHourly },
   sql`bucket, decision, reason_code, calls, errors`,
   (where) => sql`select date_trunc('hour', time, 'UTC') as bucket, decision, portcullis_reason_code(decision, reason) as reason_code,
     count(*) as calls, count(*) filter (where decision = 'allowed' and not success) as errors
@@ -91,7 +89,7 @@ const MCP = sources(
 );
 const LLM = sources(
   llmEvents,
-  { daily: llmRollupDaily, hourly: llmRollupHourly, userDaily: llmUserRollupDaily },
+  { daily: llmRollupDaily, hourly: llmRollupHourly },
   sql`bucket, decision, reason_code, status, calls`,
   (where) => sql`select date_trunc('hour', time, 'UTC') as bucket, decision, portcullis_reason_code(decision, reason) as reason_code, status, count(*) as calls
   from ${llmEvents} where ${where} group by 1, 2, 3, 4`,
@@ -214,8 +212,8 @@ async function gettingStarted({ db, actor }: Ctx, own: string | null, published:
   if (can(actor, "config.publish")) steps.push({ key: "publish", done: published, text: "Publish the configuration to the edge portal", href: "/portal" });
   if (can(actor, "shadow.triage")) steps.push({ key: "traffic", done: await exists(db, trafficUploads), text: "Upload a proxy log to find shadow MCP servers", href: "/shadow" });
   if (can(actor, "portal.use")) {
-    // Someone's first call: any row of their daily rollup (own) or of everyone's (all).
-    const called = own ? await exists(db, mcpUserRollupDaily, eq(mcpUserRollupDaily.userId, own)) : await exists(db, mcpRollupDaily);
+    // Someone's first call: any event of theirs (the user index) or any row of everyone's daily rollup.
+    const called = own ? await exists(db, mcpEvents, eq(mcpEvents.userId, own)) : await exists(db, mcpRollupDaily);
     steps.push({ key: "connect", done: called, text: own ? "Connect your AI client to the portal" : "Connect an AI client to the portal", href: "/portal" });
   }
   if (can(actor, "tokens.manage-own") && userId) {

@@ -32,7 +32,6 @@ import {
   llmRollupHourly,
   llmTeamRollupDaily,
   llmTeamRollupWeekly,
-  llmUserRollupDaily,
   llmUserTotalsDaily,
   llmUserTotalsWeekly,
   mcpEvents,
@@ -41,7 +40,6 @@ import {
   mcpRollupHourly,
   mcpRollupWeekly,
   mcpTeamRollupDaily,
-  mcpUserRollupDaily,
   teams,
   users,
 } from "@/db/schema";
@@ -187,7 +185,8 @@ const MCP_ALL: RollupSource = {
 };
 /** Everyone's by day and hour only: for series by day. */
 const MCP_ALL_DAYS: RollupSource = { ...MCP_ALL, rollups: MCP_ALL.rollups.filter((r) => r.grain !== "week") };
-const MCP_BY_USER: RollupSource = { rollups: [{ grain: "day", table: mcpUserRollupDaily }], events: mcpEvents, columns: MCP_COLUMNS, raw: mcpRaw };
+/** One user's, from their events (the events' user index): no rollup per user (migration 0024). */
+const MCP_BY_USER: RollupSource = { rollups: [], events: mcpEvents, columns: MCP_COLUMNS, raw: mcpRaw };
 
 const MCP_BY_TEAM: RollupSource = { rollups: [{ grain: "day", table: mcpTeamRollupDaily }], events: mcpEvents, columns: MCP_COLUMNS, raw: mcpRaw };
 
@@ -224,7 +223,8 @@ const LLM_BY_TEAM: RollupSource = {
   raw: llmRaw({ select: sql`team_id`, from: sql` cross join unnest(team_ids) as team_id` }),
 };
 const LLM_BY_TEAM_DAYS: RollupSource = { ...LLM_BY_TEAM, rollups: LLM_BY_TEAM.rollups.filter((r) => r.grain !== "week") };
-const LLM_BY_USER: RollupSource = { rollups: [{ grain: "day", table: llmUserRollupDaily }], events: llmEvents, columns: sql`${LLM_COLUMNS}, team_ids`, raw: llmRaw({ select: sql`team_ids` }) };
+/** One user's, from their events (the events' user index), as MCP_BY_USER. */
+const LLM_BY_USER: RollupSource = { rollups: [], events: llmEvents, columns: sql`${LLM_COLUMNS}, team_ids`, raw: llmRaw({ select: sql`team_ids` }) };
 const ALLOWED_TOKENS = tokensOf({ kind: sql`provider_kind`, input: sql`input_tokens`, output: sql`output_tokens`, cached: sql`cached_input_tokens`, write: sql`cache_write_tokens` });
 /** Per user, key and week or day: calls, and what allowed calls cost (db/schema/event-rollups.ts `llm_user_totals_*`). */
 const LLM_USER_TOTALS: RollupSource = {
