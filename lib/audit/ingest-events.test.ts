@@ -66,6 +66,20 @@ describe.each(testDatabases())("event ingest on $name", (database) => {
     expect(row).toMatchObject({ decision: "denied", reason: "not approved", success: false, serverSlug: "weather", resultTokens: 42 });
   });
 
+  it("stores every value as sent: quotes, backslashes, braces, commas, NULL-like text, unicode, JSON and team arrays", async () => {
+    const awkward = 'say "hi", {a,b} \\ back\\slash NULL null \u00e9\u{1F600} \n end';
+    const mcp = makeEvent({ email: "q\"uote@example.test", tool: awkward, reason: "NULL", arguments: JSON.stringify({ q: awkward }), serverTokens: { 'we"ird': 3, plain: 4 }, durationMs: 0 });
+    const llm = makeLlmEvent({ teamIds: [crypto.randomUUID(), crypto.randomUUID()], model: awkward, error: "{}" });
+    const lone = makeLlmEvent({ teamIds: [] });
+    expect(await signed([mcp, llm, lone])).toEqual({ status: 200, json: { accepted: 3, duplicates: 0 } });
+    const [row] = await db.select().from(mcpEvents).where(eq(mcpEvents.id, mcp.id));
+    expect(row).toMatchObject({ email: mcp.email, tool: awkward, reason: "NULL", arguments: mcp.arguments, serverTokens: { 'we"ird': 3, plain: 4 }, durationMs: 0, wouldBlock: false });
+    expect(new Date(row!.time).toISOString()).toBe(new Date(mcp.time).toISOString());
+    const llmRows = await db.select().from(llmEvents).where(inArray(llmEvents.id, [llm.id, lone.id]));
+    expect(llmRows.find((r) => r.id === llm.id)).toMatchObject({ teamIds: llm.teamIds, model: awkward, error: "{}" });
+    expect(llmRows.find((r) => r.id === lone.id)).toMatchObject({ teamIds: [] });
+  });
+
   it("stores the block list's marks: would-block calls (log mode), refusals by an entry, and nothing on unmarked events", async () => {
     const blockId = crypto.randomUUID();
     const would = makeEvent({ blockId, wouldBlock: true });
