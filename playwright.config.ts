@@ -96,7 +96,7 @@ export default defineConfig({
       reuseExistingServer: false,
       timeout: 180_000,
     },
-    // The demo seeds its organisation (3,000 events: every chart filled) in ~15 s, then starts like npm start.
+    // The demo seeds its organisation (5,000 events: every chart filled, a server's denied calls over two Audit pages) in ~20 s, then starts like npm start.
     {
       command: "node testing/e2e/serve.mjs demo",
       url: `${DEMO_CONSOLE}/api/health`,
@@ -107,7 +107,7 @@ export default defineConfig({
         OIDC_CLIENT_SECRET: "",
         PORTCULLIS_PORTAL_PORT: String(new URL(DEMO_PORTAL).port),
         PORTCULLIS_DEMO_MCP_PORT: "3302",
-        PORTCULLIS_DEMO_EVENTS: "3000",
+        PORTCULLIS_DEMO_EVENTS: "5000",
         PORTCULLIS_ADMIN_TOKEN: BOOTSTRAP_TOKEN,
       },
       reuseExistingServer: false,

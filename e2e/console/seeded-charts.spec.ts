@@ -32,8 +32,12 @@ test("Overview, Usage, Budgets, Audit, Portal and Shadow show the seeded month",
 
   await test.step("Budgets: the teams' spend against their budgets", async () => {
     await page.goto("/budgets");
-    // The demo sets the Payments budget at 88 % of what the team spent this month.
     const payments = page.getByRole("progressbar", { name: "Payments monthly spend: spend against limit" });
+    await expect(payments).toBeVisible();
+    // The seeded month ends now: in the first hours of a UTC month this month's spend may still be nothing.
+    const now = new Date();
+    if (now.getUTCDate() === 1 && now.getUTCHours() < 12) return;
+    // The demo sets the Payments budget at 88 % of what the team spent this month.
     await expect(payments).toHaveAttribute("data-level", "warning");
     expect(Number(await payments.getAttribute("aria-valuenow"))).toBeGreaterThanOrEqual(80);
     // Platform's tokens: far below a limit of two billion, but spent.
