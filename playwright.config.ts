@@ -1,12 +1,13 @@
 import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
-import { BOOTSTRAP_TOKEN, FIXTURE_MCP_ORIGIN, LOCAL_CONSOLE, LOCAL_PORTAL, LOCAL_SIGN_IN_CODE, OAUTH_MCP_ORIGIN, OIDC_CONSOLE, OIDC_ISSUER, OIDC_PORTAL, UPSTREAM_OAUTH_ISSUER } from "./testing/e2e/fixtures";
+import { BOOTSTRAP_TOKEN, DEMO_CONSOLE, DEMO_PORTAL, FIXTURE_MCP_ORIGIN, LOCAL_CONSOLE, LOCAL_PORTAL, LOCAL_SIGN_IN_CODE, OAUTH_MCP_ORIGIN, OIDC_CONSOLE, OIDC_ISSUER, OIDC_PORTAL, UPSTREAM_OAUTH_ISSUER } from "./testing/e2e/fixtures";
 
 /**
  * Two consoles, both on fresh embedded databases:
  * - :3100 signs in through a real OIDC provider (testing/servers/oidc-server.mjs on :3210), and accepts a
  *   bootstrap admin token for the API specs;
- * - :3101 runs in local mode (no IdP).
+ * - :3101 runs in local mode (no IdP);
+ * - :3102 is `npm run demo` (local mode) on a seeded organisation, for the specs of charts on seeded data.
  * Each runs its portal Worker in workerd next to it, as `npm start` does (:8788 and :8789).
  * Browsers: Debian's Chromium only; nothing is downloaded.
  */
@@ -94,6 +95,23 @@ export default defineConfig({
       env: { PORT: "3101", OIDC_ISSUER: "", OIDC_CLIENT_ID: "", OIDC_CLIENT_SECRET: "", PORTCULLIS_PORTAL_PORT: String(new URL(LOCAL_PORTAL).port), PORTCULLIS_FIRST_SIGNIN_CODE: LOCAL_SIGN_IN_CODE },
       reuseExistingServer: false,
       timeout: 180_000,
+    },
+    // The demo seeds its organisation (5,000 events: every chart filled, a server's denied calls over two Audit pages) in ~20 s, then starts like npm start.
+    {
+      command: "node testing/e2e/serve.mjs demo",
+      url: `${DEMO_CONSOLE}/api/health`,
+      env: {
+        PORT: "3102",
+        OIDC_ISSUER: "",
+        OIDC_CLIENT_ID: "",
+        OIDC_CLIENT_SECRET: "",
+        PORTCULLIS_PORTAL_PORT: String(new URL(DEMO_PORTAL).port),
+        PORTCULLIS_DEMO_MCP_PORT: "3302",
+        PORTCULLIS_DEMO_EVENTS: "5000",
+        PORTCULLIS_ADMIN_TOKEN: BOOTSTRAP_TOKEN,
+      },
+      reuseExistingServer: false,
+      timeout: 240_000,
     },
   ],
 });

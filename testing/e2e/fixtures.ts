@@ -1,6 +1,6 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { expect, type Page } from "@playwright/test";
+import { expect, type Locator, type Page } from "@playwright/test";
 
 export const OIDC_CONSOLE = "http://localhost:3100";
 export const LOCAL_CONSOLE = "http://localhost:3101";
@@ -16,10 +16,19 @@ export const FIXTURE_MCP_ORIGIN = "http://127.0.0.1:3300";
 export const UPSTREAM_OAUTH_ISSUER = "http://127.0.0.1:3211";
 export const OAUTH_MCP_ORIGIN = "http://127.0.0.1:3301";
 export const BOOTSTRAP_TOKEN = "e2e-bootstrap-admin-token-0123456789abcdef";
+/**
+ * A third console, in local mode, started by `npm run demo` (testing/e2e/serve.mjs demo): a seeded
+ * organisation with a month of events, for the specs that need charts with data. Only they use it:
+ * nothing the other specs count or expect empty is there. Its API takes BOOTSTRAP_TOKEN too.
+ */
+export const DEMO_CONSOLE = "http://localhost:3102";
+export const DEMO_PORTAL = "http://127.0.0.1:8790";
+/** The demo's admin (scripts/demo/seed-demo.ts DEMO_PEOPLE): local sign-in, no code once the organisation exists. */
+export const DEMO_ADMIN = "admin@demo.example";
 
-/** The OIDC console's API as the bootstrap admin; a non-2xx answer throws with its body. */
-export async function adminApi<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${OIDC_CONSOLE}/api/v1${path}`, {
+/** The OIDC console's API (or `origin`'s: DEMO_CONSOLE) as the bootstrap admin; a non-2xx answer throws with its body. */
+export async function adminApi<T>(method: string, path: string, body?: unknown, origin = OIDC_CONSOLE): Promise<T> {
+  const res = await fetch(`${origin}/api/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}`, ...(body ? { "content-type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
@@ -27,6 +36,14 @@ export async function adminApi<T>(method: string, path: string, body?: unknown):
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
   return JSON.parse(text) as T;
+}
+
+/** Signs in to the demo console as one of its people (local sign-in) and waits for the console. */
+export async function signInToDemo(page: Page, email = DEMO_ADMIN): Promise<void> {
+  await page.goto(`${DEMO_CONSOLE}/sign-in`);
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByRole("button", { name: "Sign in locally" }).click();
+  await page.waitForURL((url) => url.origin === DEMO_CONSOLE && !url.pathname.startsWith("/sign-in"));
 }
 
 /** Waits until the OIDC console's portal Worker answers (its public root; the status endpoint is the console's only): it starts with the console. */
@@ -96,4 +113,31 @@ export async function signInLocally(page: Page, email: string, name = "", code?:
   if (name) await page.getByLabel("Name (optional)").fill(name);
   if (code !== undefined) await page.getByLabel("Sign-in code").fill(code);
   await page.getByRole("button", { name: "Sign in locally" }).click();
+}
+
+/** An SVG chart's marks (bars, lines, areas, pie sectors) whatever the chart library draws them with. */
+const CHART_MARKS = ".recharts-bar-rectangle path, .recharts-rectangle, .recharts-line-curve, .recharts-area-area, .recharts-sector";
+
+/** How many of `chart`'s SVG marks have a non-zero size (an empty chart draws axes and a grid only). */
+export function chartMarks(chart: Locator): Promise<number> {
+  return chart.locator(CHART_MARKS).evaluateAll((marks) =>
+    marks.filter((m) => {
+      const box = m.getBoundingClientRect();
+      return box.width > 0 && box.height > 0;
+    }).length,
+  );
+}
+
+/** `chart` (an element around one SVG chart) shows data: it is drawn, with at least one mark of non-zero size. */
+export async function expectChartWithData(chart: Locator): Promise<void> {
+  await expect(chart.locator("svg").first()).toBeVisible();
+  await expect.poll(() => chartMarks(chart), { message: "the chart's marks of non-zero size" }).toBeGreaterThan(0);
+}
+
+/** The texts of one column of the table under `scope`, found by its header (so a new or moved column changes nothing). */
+export async function columnTexts(scope: Locator, header: string, rows: Locator): Promise<string[]> {
+  const headers = (await scope.locator("thead th").allInnerTexts()).map((h) => h.trim().toLowerCase());
+  const index = headers.indexOf(header.toLowerCase());
+  if (index < 0) throw new Error(`no column "${header}" among ${headers.join(", ")}`);
+  return rows.evaluateAll((trs, i) => trs.map((tr) => (tr as HTMLTableRowElement).cells[i]?.textContent?.trim() ?? ""), index);
 }

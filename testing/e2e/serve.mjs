@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // Starts a console for the e2e suite on a fresh embedded database under .data/e2e-<name>.
+// `demo` starts `npm run demo` there instead (scripts/demo.mjs --reset): the console on a seeded
+// organisation (a month of events, shadow findings…), with PORTCULLIS_DEMO_EVENTS events (default
+// 3000: every chart filled, seeded in seconds), for the specs that need charts with data.
 // Guard: e2e never runs against a non-local database, whatever the caller's environment says.
 import { rmSync } from "node:fs";
 import path from "node:path";
@@ -25,6 +28,9 @@ rmSync(dataDir, { recursive: true, force: true });
 env.PORTCULLIS_DATA_DIR = dataDir;
 env.HOST = "127.0.0.1";
 
-const child = spawn(process.execPath, [path.join(root, "scripts", "start.mjs")], { cwd: root, env, stdio: "inherit" });
+const demo = name === "demo";
+if (demo) env.PORTCULLIS_DEMO_DATA_DIR = dataDir;
+const command = demo ? [path.join(root, "scripts", "demo.mjs"), "--reset", "--events", env.PORTCULLIS_DEMO_EVENTS || "3000"] : [path.join(root, "scripts", "start.mjs")];
+const child = spawn(process.execPath, command, { cwd: root, env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code) => process.exit(code ?? 0));
