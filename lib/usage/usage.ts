@@ -318,7 +318,9 @@ async function llmTotals(db: Queryable, sources: { calls: SQL; days?: SQL; perTe
     daily: { day: string; calls: number; tokens: number; costMicroUsd: number }[];
   }>(
     db,
-    sql`with agg as materialized (${sources.calls})
+    sql`with agg as materialized (${sources.calls}),
+      -- Read once for the users' and the keys' rankings (and a deleted user's address).
+      per_user as materialized (${sources.users})
     select
       (select coalesce(json_agg(json_build_object('provider', provider_slug, 'model', model, 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost, 'cacheHits', cache_hits)
           order by cost desc, tokens desc, provider_slug asc, model asc), '[]')
@@ -337,15 +339,15 @@ async function llmTotals(db: Queryable, sources: { calls: SQL; days?: SQL; perTe
       -- The top users first, then their addresses: the current one, or for a user since deleted the
       -- greatest on their calls (calls without a user carry no address).
       (select coalesce(json_agg(json_build_object('userId', top.user_id, 'email', coalesce(${users.email},
-            (select max(email) from (${sources.users}) as mine where mine.user_id = top.user_id)), 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost)
+            (select max(email) from per_user as mine where mine.user_id = top.user_id)), 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost)
           order by cost desc, tokens desc, top.user_id asc), '[]')
-        from (select user_id, sum(calls) as calls, sum(tokens) as tokens, sum(cost_micro_usd) as cost from (${sources.users}) as u
+        from (select user_id, sum(calls) as calls, sum(tokens) as tokens, sum(cost_micro_usd) as cost from per_user as u
           group by user_id order by cost desc, tokens desc, user_id asc limit ${USAGE_TOP}) as top left join ${users} on ${users.id} = top.user_id) as "byUser",
       -- API keys (calls made with a portal token rather than a sign-in), most spend first.
       (select coalesce(json_agg(json_build_object('tokenId', top.token_id, 'name', ${apiTokens.name}, 'prefix', ${apiTokens.prefix}, 'userId', top.user_id,
             'email', ${users.email}, 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost)
           order by cost desc, tokens desc, top.token_id asc), '[]')
-        from (select token_id, user_id, sum(calls) as calls, sum(tokens) as tokens, sum(cost_micro_usd) as cost from (${sources.users}) as u
+        from (select token_id, user_id, sum(calls) as calls, sum(tokens) as tokens, sum(cost_micro_usd) as cost from per_user as u
           where token_id is not null group by token_id, user_id order by cost desc, tokens desc, token_id asc limit ${USAGE_TOP}) as top
           left join ${apiTokens} on ${apiTokens.id} = top.token_id left join ${users} on ${users.id} = top.user_id) as "byKey"`,
   );
