@@ -1,7 +1,7 @@
 import { Live } from "../live";
 import type { Metadata } from "next";
 import Link from "next/link";
-import { DailyUsageChart } from "@/components/usage/daily-usage-chart";
+import { DailyUsageChart, SpendChart } from "@/components/usage/daily-usage-chart";
 import { Button } from "@/components/ui/button";
 import { Card, PageHeader } from "@/components/ui/card";
 import { Table, Td } from "@/components/ui/table";
@@ -21,18 +21,22 @@ type SearchParams = Record<string, string | string[] | undefined>;
 
 const PRESETS = [1, 7, 30, 90] as const;
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 const one = (value: string | string[] | undefined) => (typeof value === "string" && value.trim() !== "" ? value.trim() : undefined);
 
 interface Filters {
   days: number;
+  /** The last 24 hours (whole hours, the current one included) instead of days from 00:00 UTC. */
+  last24h?: boolean;
   teamId?: string;
   userId?: string;
 }
 
 function hrefFor(f: Filters): string {
   const q = new URLSearchParams();
-  if (f.days !== 30) q.set("days", String(f.days));
+  if (f.last24h) q.set("hours", "24");
+  else if (f.days !== 30) q.set("days", String(f.days));
   if (f.teamId) q.set("teamId", f.teamId);
   if (f.userId) q.set("userId", f.userId);
   const text = q.toString();
@@ -74,14 +78,19 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
   const led = seesAll ? [] : await teamsLedBy(ctx.db, ctx.actor.userId);
   const askedTeam = one(sp.teamId);
   const leadsAsked = led.some((t) => t.id === askedTeam);
+  const last24h = one(sp.hours) === "24";
   const filters: Filters = {
-    days: PRESETS.find((d) => String(d) === one(sp.days)) ?? 30,
+    days: last24h ? 1 : (PRESETS.find((d) => String(d) === one(sp.days)) ?? 30),
+    last24h,
     teamId: seesAll || leadsAsked ? askedTeam : undefined,
     userId: seesAll || leadsAsked ? one(sp.userId) : undefined,
   };
   // Presets end now and start at 00:00 UTC, so "7 days" is seven whole bars in the daily chart.
   const now = new Date();
-  const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (filters.days - 1) * DAY_MS).toISOString().slice(0, 10);
+  // The last 24 hours: the current hour and the 23 before it, so the hourly chart has 24 whole bars.
+  const from = last24h
+    ? new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS - 23 * HOUR_MS).toISOString()
+    : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (filters.days - 1) * DAY_MS).toISOString().slice(0, 10);
   const parsed = UsageQuery.safeParse({ from, teamId: filters.teamId, userId: filters.userId });
   const problem = parsed.success ? null : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
   const runsPortal = can(ctx.actor, "config.read");
@@ -129,20 +138,25 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
 
       <div className="flex flex-wrap items-center gap-4">
         <nav aria-label="Range" className="inline-flex overflow-hidden rounded-md border border-zinc-300 text-sm">
-          {PRESETS.map((d) => (
-            <Link
-              key={d}
-              href={hrefFor({ ...filters, days: d })}
-              aria-current={filters.days === d ? "page" : undefined}
-              className={`px-3 py-1.5 ${filters.days === d ? "bg-indigo-600 text-white" : "bg-white text-zinc-700 hover:bg-zinc-50"}`}
-            >
-              {d === 1 ? "Today" : `${d} days`}
-            </Link>
-          ))}
+          {PRESETS.flatMap((d) => {
+            const preset = (key: string, target: Filters, current: boolean, text: string) => (
+              <Link
+                key={key}
+                href={hrefFor(target)}
+                aria-current={current ? "page" : undefined}
+                className={`px-3 py-1.5 ${current ? "bg-indigo-600 text-white" : "bg-white text-zinc-700 hover:bg-zinc-50"}`}
+              >
+                {text}
+              </Link>
+            );
+            const days = preset(String(d), { ...filters, days: d, last24h: false }, !filters.last24h && filters.days === d, d === 1 ? "Today" : `${d} days`);
+            // "24 hours" sits between Today and 7 days.
+            return d === 1 ? [days, preset("24h", { ...filters, days: 1, last24h: true }, !!filters.last24h, "24 hours")] : [days];
+          })}
         </nav>
         {teams.length > 0 && (
           <form method="get" action="/usage" className="flex items-center gap-2 text-sm">
-            {filters.days !== 30 && <input type="hidden" name="days" value={filters.days} />}
+            {filters.last24h ? <input type="hidden" name="hours" value="24" /> : filters.days !== 30 && <input type="hidden" name="days" value={filters.days} />}
             {filters.userId && <input type="hidden" name="userId" value={filters.userId} />}
             <label htmlFor="usage-team" className="text-zinc-600">
               Team
@@ -313,12 +327,17 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
         </Table>
       </Card>
 
-      <Card
-        title="Daily"
-        description={`MCP calls and LLM tokens per UTC day; the tooltip adds the day's LLM spend.${auditScope ? " Click a day's MCP bar for its calls in the Audit." : ""}`}
-      >
-        <DailyUsageChart data={usage.llm.daily} auditScope={auditScope} />
-      </Card>
+      <div className="grid gap-6 xl:grid-cols-2">
+        <Card
+          title={usage.series.grain === "hour" ? "Calls per hour" : "Calls per day"}
+          description={`MCP and LLM calls per ${usage.series.grain === "hour" ? "hour" : "day"} (UTC), with what the portal refused counted apart: denied MCP calls, and LLM calls blocked by a budget or rate limit (429) or a policy (403).${usage.series.grain === "day" && usage.filters.scope !== "own" && usage.filters.teamId && !usage.filters.userId ? " A team's figures are kept by day." : ""}${auditScope ? ` Click an MCP bar for its calls in the Audit.` : ""}`}
+        >
+          <DailyUsageChart series={usage.series} auditScope={auditScope} />
+        </Card>
+        <Card title={usage.series.grain === "hour" ? "LLM tokens and spend per hour" : "LLM tokens and spend per day"} description="Tokens (left axis) and spend in US dollars (right axis) of allowed calls, as budgets count them.">
+          <SpendChart series={usage.series} />
+        </Card>
+      </div>
 
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="By team" description="LLM usage by the teams of each caller at the time of the call: a call counts for each of its caller's teams.">
