@@ -2,12 +2,12 @@
 
 import { CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { BudgetMetric } from "@core/limits/schema";
-import { formatAmount, formatCompact } from "@core/text/format";
+import { formatAmount, formatCompact, formatUsdTick } from "@core/text/format";
 import type { BurnDown } from "@/lib/budgets/burn-down";
 
 const DAY_MS = 86_400_000;
 
-const axisAmount = (metric: BudgetMetric) => (v: number) => (metric === "usd" ? `$${formatCompact(v)}` : formatCompact(v));
+const axisAmount = (metric: BudgetMetric) => (v: number) => (metric === "usd" ? formatUsdTick(v) : formatCompact(v));
 
 /** "03-11" for a period of days, "14:00" within one day (UTC). */
 function tickOf(data: BurnDown) {
@@ -23,7 +23,8 @@ function tickOf(data: BurnDown) {
  * dashed lines, and the spend rate so far projected in a straight (dotted) line to the period's end.
  */
 export function BurnDownChart({ data, metric, name }: { data: BurnDown; metric: BudgetMetric; name: string }) {
-  const top = Math.max(data.limit, data.spent, data.projected ?? 0) * 1.08;
+  // The limit and what is spent stay readable: a projection far over the limit runs off the top (the text below the chart says where it ends).
+  const top = Math.max(data.limit * 1.2, data.spent * 1.1);
   const oneDay = data.end - data.start <= DAY_MS;
   const ticks = oneDay ? Array.from({ length: 5 }, (_, i) => data.start + i * 6 * 3_600_000) : undefined;
   const tooltipTime = (t: number) => `${new Date(t).toISOString().slice(0, 16).replace("T", " ")} UTC`;
@@ -51,7 +52,7 @@ export function BurnDownChart({ data, metric, name }: { data: BurnDown; metric: 
             width={52}
             label={{ value: metric === "usd" ? "spend (USD)" : "tokens", angle: -90, position: "insideLeft", offset: 8, fontSize: 11 }}
           />
-          <Tooltip labelFormatter={(t) => tooltipTime(Number(t))} formatter={(value, label) => [formatAmount(metric, Number(value)), label]} />
+          <Tooltip labelFormatter={(t) => tooltipTime(Number(t))} formatter={(value, label) => [formatAmount(metric, metric === "tokens" ? Math.round(Number(value)) : Number(value)), label]} />
           <Legend wrapperStyle={{ fontSize: 11 }} verticalAlign="top" height={20} />
           {data.thresholds.map((th) => (
             <ReferenceLine

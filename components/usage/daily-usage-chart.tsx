@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { formatCompact, formatCount, formatMicroUsd } from "@core/text/format";
+import { formatCompact, formatCount, formatMicroUsd, formatUsdTick } from "@core/text/format";
 import type { UsageSeries } from "@/lib/usage/schemas";
 import { auditHref, type ViewFilters } from "@/lib/audit/schemas";
 
@@ -38,9 +38,9 @@ export function DailyUsageChart({ series, auditScope }: { series: UsageSeries; a
           <YAxis allowDecimals={false} tick={{ fontSize: 11 }} tickFormatter={formatCompact} label={{ value: "calls", angle: -90, position: "insideLeft", fontSize: 11 }} />
           <Tooltip labelFormatter={(v) => label(String(v))} formatter={(value) => formatCount(Number(value))} />
           <Legend wrapperStyle={{ fontSize: 12 }} verticalAlign="top" />
-          <Bar stackId="mcp" dataKey="mcpOk" name="MCP calls" fill="#6366f1" isAnimationActive={false} cursor={click ? "pointer" : undefined} onClick={click} />
+          <Bar stackId="mcp" dataKey="mcpOk" name="MCP allowed" fill="#6366f1" isAnimationActive={false} cursor={click ? "pointer" : undefined} onClick={click} />
           <Bar stackId="mcp" dataKey="mcpDenied" name="MCP denied" fill="#dc2626" isAnimationActive={false} cursor={click ? "pointer" : undefined} onClick={click} />
-          <Bar stackId="llm" dataKey="llmOk" name="LLM calls" fill="#f59e0b" isAnimationActive={false} />
+          <Bar stackId="llm" dataKey="llmOk" name="LLM allowed" fill="#f59e0b" isAnimationActive={false} />
           <Bar stackId="llm" dataKey="llmBlocked" name="LLM blocked (429/403)" fill="#7f1d1d" isAnimationActive={false} />
         </ComposedChart>
       </ResponsiveContainer>
@@ -62,7 +62,7 @@ export function SpendChart({ series }: { series: UsageSeries }) {
             yAxisId="spend"
             orientation="right"
             tick={{ fontSize: 11 }}
-            tickFormatter={(micro: number) => `$${formatCompact(micro / 1_000_000)}`}
+            tickFormatter={(micro: number) => formatUsdTick(micro / 1_000_000)}
             label={{ value: "spend (USD)", angle: 90, position: "insideRight", fontSize: 11 }}
           />
           <Tooltip labelFormatter={(v) => label(String(v))} formatter={(value, name) => (name === "LLM spend" ? formatMicroUsd(Number(value)) : formatCount(Number(value)))} />

@@ -34,7 +34,8 @@ const PERIOD_LABEL = { day: "Daily", week: "Weekly", month: "Monthly" } as const
 function projectionText(metric: BudgetStatusOutput["budget"]["metric"], b: BurnDown): string | null {
   if (b.projected === null || b.now >= b.end) return null;
   const reach = b.limitReachedAt === null ? "" : `; the limit is reached about ${formatUtc(new Date(b.limitReachedAt).toISOString())}`;
-  return `At this rate: ${formatAmount(metric, b.projected)} by the period's end (estimated)${reach}.`;
+  const projected = metric === "tokens" ? Math.round(b.projected) : b.projected;
+  return `At this rate: ${formatAmount(metric, projected)} by the period's end (estimated)${reach}.`;
 }
 
 function BudgetCard({ status, alerts, canManage, burn }: { status: BudgetStatusOutput; alerts: BudgetAlertOutput[]; canManage: boolean; burn?: BurnDown }) {

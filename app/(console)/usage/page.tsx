@@ -327,6 +327,29 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
         </Table>
       </Card>
 
+      {(usage.llm.cache.hits > 0 || usage.llm.cache.promptCachedTokens > 0) && (
+        <Card
+          title="Cache savings (estimated)"
+          description={
+            <>
+              Calls the gateway answered from its response cache never reached the provider: saved is what those answers cost when first given (spend and budgets still count them). Prompt-cache reads are
+              billed at the provider&apos;s cached rate instead of the input rate: saved is the difference at today&apos;s price table, less Anthropic&apos;s cache-write premium.
+              {usage.llm.cache.unpricedCachedTokens > 0 && <> {formatCount(usage.llm.cache.unpricedCachedTokens)} cached tokens of unpriced models are left out.</>}
+            </>
+          }
+        >
+          <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4" data-testid="usage-cache-savings">
+            <Stat
+              label={usage.llm.cache.savedMicroUsd >= 0 ? "Estimated saved" : "Estimated extra cost (cache writes)"}
+              value={formatMicroUsd(Math.abs(usage.llm.cache.savedMicroUsd))}
+            />
+            <Stat label="Calls answered from cache" value={formatCount(usage.llm.cache.hits)} />
+            <Stat label="Tokens not sent to providers" value={formatCount(usage.llm.cache.hitTokens)} />
+            <Stat label="Prompt-cache tokens read" value={formatCount(usage.llm.cache.promptCachedTokens)} />
+          </div>
+        </Card>
+      )}
+
       <div className="grid gap-6 xl:grid-cols-2">
         <Card
           title={usage.series.grain === "hour" ? "Calls per hour" : "Calls per day"}
