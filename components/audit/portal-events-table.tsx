@@ -38,7 +38,7 @@ export function PortalEventsTable({ events, empty }: { events: McpEventOutput[];
   return (
     <Table
       head={["Time (UTC)", "User · client", "Method", "Server", "Tool / prompt / resource", "Decision", "ms", "Tokens", ""]}
-      columns={["w-[7.5rem]", "w-[21%]", "w-[6.5rem]", "w-[11%]", "", "w-[8.5rem]", "w-12", "w-14", "w-[4.5rem]"]}
+      columns={["w-[7.5rem]", "w-[18%]", "w-[6.5rem]", "w-[9%]", "", "w-[8.5rem]", "w-12", "w-14", "w-[4.5rem]"]}
       empty={empty}
     >
       {events.map((e) => {

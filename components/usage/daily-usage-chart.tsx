@@ -32,7 +32,7 @@ export function DailyUsageChart({ series, auditScope }: { series: UsageSeries; a
   return (
     <div className="h-64 w-full" data-testid="usage-daily-chart" data-grain={series.grain}>
       <ResponsiveContainer width="100%" height="100%">
-        <ComposedChart data={rows} margin={{ top: 4, right: 8, bottom: 16, left: 0 }}>
+        <ComposedChart data={rows} margin={{ top: 12, right: 8, bottom: 16, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e4e4e7" />
           <XAxis dataKey="bucket" tickFormatter={label} tick={{ fontSize: 11 }} minTickGap={16} label={axisLabel(series.grain)} />
           <YAxis allowDecimals={false} tick={{ fontSize: 11 }} tickFormatter={formatCompact} label={{ value: "calls", angle: -90, position: "insideLeft", fontSize: 11 }} />
@@ -54,7 +54,7 @@ export function SpendChart({ series }: { series: UsageSeries }) {
   return (
     <div className="h-64 w-full" data-testid="usage-spend-chart" data-grain={series.grain}>
       <ResponsiveContainer width="100%" height="100%">
-        <ComposedChart data={series.buckets} margin={{ top: 4, right: 8, bottom: 16, left: 0 }}>
+        <ComposedChart data={series.buckets} margin={{ top: 12, right: 8, bottom: 16, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e4e4e7" />
           <XAxis dataKey="bucket" tickFormatter={label} tick={{ fontSize: 11 }} minTickGap={16} label={axisLabel(series.grain)} />
           <YAxis yAxisId="tokens" allowDecimals={false} tick={{ fontSize: 11 }} tickFormatter={formatCompact} label={{ value: "LLM tokens", angle: -90, position: "insideLeft", fontSize: 11 }} />

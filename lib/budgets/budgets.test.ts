@@ -4,7 +4,7 @@ import { ZodError } from "zod";
 import { testDatabases, useTestDatabase } from "@/testing/db";
 import { auditLog, budgetAlerts, budgets, llmEvents, users } from "@/db/schema";
 import { toProblem } from "../api/problem";
-import { BOOTSTRAP_ACTOR } from "../auth/actor";
+import { BOOTSTRAP_ACTOR, type Actor } from "../auth/actor";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { BudgetSpec } from "@core/limits/schema";
 import { createTeam } from "../teams/create-team";
@@ -272,7 +272,9 @@ describe.each(testDatabases())("budgets on $name", (database) => {
     await event({ at: "2026-11-26T09:00:00Z", userId: alice.userId, teamIds: [team.id], tokenId: aliceKey, input: 999, micro: 9_000_000, decision: "denied" });
     await event({ at: "2026-11-26T10:00:00Z", userId: bob.userId, micro: 250_000 });
 
-    const all = await getBudgetBurnDowns({ db, actor: security }, now);
+    const ids = async (actor: Actor) => (await getBudgetBurnDowns({ db, actor }, now)).map((b) => b.budgetId).sort();
+    const all = new Map((await getBudgetBurnDowns({ db, actor: security }, now)).map((b) => [b.budgetId, b.burnDown]));
+    expect((await getBudgetBurnDowns({ db, actor: security }, now)).find((b) => b.budgetId === teamUsd.id)).toMatchObject({ name: teamUsd.name, metric: "usd", teamId: team.id });
     expect([...all.keys()].sort()).toEqual([teamUsd.id, keyTokens.id, bobUsd.id].sort());
     const team$ = all.get(teamUsd.id)!;
     // Dollars, cumulative at the end of each day of November so far; the denied call never counts.
@@ -293,8 +295,8 @@ describe.each(testDatabases())("budgets on $name", (database) => {
     expect(all.get(keyTokens.id)!.spent).toBe(420);
 
     // Alice: her team's budget and her key's; Bob: his own. Neither sees the other's.
-    expect([...(await getBudgetBurnDowns({ db, actor: alice }, now)).keys()].sort()).toEqual([teamUsd.id, keyTokens.id].sort());
-    expect([...(await getBudgetBurnDowns({ db, actor: bob }, now)).keys()]).toEqual([bobUsd.id]);
+    expect(await ids(alice)).toEqual([teamUsd.id, keyTokens.id].sort());
+    expect(await ids(bob)).toEqual([bobUsd.id]);
     await expect(getBudgetBurnDowns({ db, actor: { ...bob, scopes: [] } }, now)).rejects.toThrow(ForbiddenError);
   });
 

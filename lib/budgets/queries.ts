@@ -63,25 +63,35 @@ async function budgetsCovering(db: Queryable, actor: Actor, rows: Budget[]): Pro
   );
 }
 
+export interface BudgetBurnDown {
+  budgetId: string;
+  name: string;
+  metric: Budget["metric"];
+  /** The team a team budget covers; null for a user's or a token's. */
+  teamId: string | null;
+  burnDown: BurnDown;
+}
+
 /**
  * Each budget's burn-down in its current period (lib/budgets/burn-down.ts), for the budgets that cover
- * the caller (see {@link budgetsCovering}), by budget id. Amounts in the budget's display unit.
+ * the caller (see {@link budgetsCovering}). Amounts in the budget's display unit.
  */
-export async function getBudgetBurnDowns({ db, actor }: Ctx, now: Date = new Date()): Promise<Map<string, BurnDown>> {
+export async function getBudgetBurnDowns({ db, actor }: Ctx, now: Date = new Date()): Promise<BudgetBurnDown[]> {
   authorize(actor, "budgets.read");
   const visible = await budgetsCovering(db, actor, await listBudgetRows(db));
   const spend = await measureBudgets(db, visible, now);
-  return new Map(
-    spend.map((s) => [
-      s.budget.id,
-      burnDown({
-        start: s.window.start,
-        end: s.window.end,
-        now,
-        limit: toDisplayAmount(s.budget.metric, s.budget.limit),
-        thresholds: ALERT_THRESHOLDS,
-        byDay: s.byDay.map((d) => ({ day: d.day, amount: toDisplayAmount(s.budget.metric, d.amount) })),
-      }),
-    ]),
-  );
+  return spend.map((s) => ({
+    budgetId: s.budget.id,
+    name: s.budget.name,
+    metric: s.budget.metric,
+    teamId: s.budget.subjectTeamId,
+    burnDown: burnDown({
+      start: s.window.start,
+      end: s.window.end,
+      now,
+      limit: toDisplayAmount(s.budget.metric, s.budget.limit),
+      thresholds: ALERT_THRESHOLDS,
+      byDay: s.byDay.map((d) => ({ day: d.day, amount: toDisplayAmount(s.budget.metric, d.amount) })),
+    }),
+  }));
 }

@@ -62,6 +62,7 @@ function BudgetCard({ status, alerts, canManage, burn }: { status: BudgetStatusO
       <p className="mt-1 text-xs text-zinc-500">
         Period <span className="font-mono">{status.periodKey}</span> · resets {formatUtc(status.resetsAt)} · {status.covers}
       </p>
+      {!burn && <p className="mt-3 text-xs text-zinc-500">Spend over time is shown to the people this budget covers, and to security and admins.</p>}
       {burn && (
         <div className="mt-3">
           <BurnDownChart data={burn} metric={b.metric} name={b.name} />
@@ -128,7 +129,7 @@ export default async function BudgetsPage({ searchParams }: { searchParams: Prom
       ) : (
         <div className="grid gap-4 lg:grid-cols-2">
           {status.budgets.map((s) => (
-            <BudgetCard key={s.budget.id} status={s} alerts={currentAlerts(s)} canManage={canManage} burn={burnDowns.get(s.budget.id)} />
+            <BudgetCard key={s.budget.id} status={s} alerts={currentAlerts(s)} canManage={canManage} burn={burnDowns.find((b) => b.budgetId === s.budget.id)?.burnDown} />
           ))}
         </div>
       )}

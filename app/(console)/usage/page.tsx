@@ -8,11 +8,13 @@ import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { listTeams, teamsLedBy } from "@/lib/teams/queries";
-import { formatCount, formatMicroUsd, formatUtc } from "@core/text/format";
+import { formatAmount, formatCount, formatMicroUsd, formatUtc } from "@core/text/format";
 import { UsageQuery, type UsageOutput } from "@/lib/usage/schemas";
 import { getUsage } from "@/lib/usage/usage";
 import { getOperations } from "@/lib/usage/operations";
 import { OperationsChart } from "@/components/usage/operations-chart";
+import { BurnDownChart } from "@/components/budgets/burn-down-chart";
+import { getBudgetBurnDowns } from "@/lib/budgets/queries";
 import { auditHref, type ViewFilters } from "@/lib/audit/schemas";
 
 export const metadata: Metadata = { title: "Usage" };
@@ -42,6 +44,9 @@ function hrefFor(f: Filters): string {
   const text = q.toString();
   return text ? `/usage?${text}` : "/usage";
 }
+
+/** An estimate to the cent: "≈ $0.24", "< $0.01". */
+const estimatedUsd = (micro: number) => (micro === 0 ? "$0" : micro < 10_000 ? "< $0.01" : `≈ ${formatAmount("usd", Math.round(micro / 10_000) / 100)}`);
 
 /** Requests the portal answered across servers (the aggregate tool list at /mcp) have no server. */
 const serverLabel = (server: string | null) => server ?? "all servers (/mcp)";
@@ -94,12 +99,15 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
   const parsed = UsageQuery.safeParse({ from, teamId: filters.teamId, userId: filters.userId });
   const problem = parsed.success ? null : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
   const runsPortal = can(ctx.actor, "config.read");
-  const [usage, teams, ops] = await Promise.all([
+  const [usage, teams, ops, burnDowns] = await Promise.all([
     getUsage(ctx, parsed.success ? parsed.data : { from }, now),
     seesAll ? listTeams(ctx) : led,
     // Everyone's operations, for those who run the portal, when the page shows everyone's usage.
     runsPortal && !filters.teamId && !filters.userId ? getOperations(ctx, { from }, now) : null,
+    // A team's budgets against their limits, when the page shows a team (those the caller may see).
+    filters.teamId ? getBudgetBurnDowns(ctx, now) : [],
   ]);
+  const teamBudgets = burnDowns.filter((b) => b.teamId === filters.teamId);
   // Drill-down to a user or a team: whoever sees more than their own.
   const drills = usage.filters.scope !== "own";
   const teamSlug = usage.filters.teamId ? (teams.find((t) => t.id === usage.filters.teamId)?.slug ?? usage.filters.teamId) : null;
@@ -196,6 +204,26 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
         <Stat label="LLM tokens" value={formatCount(totals.llmTokens)} />
         <Stat label="LLM spend" value={formatMicroUsd(totals.cost)} />
       </div>
+
+      {teamBudgets.length > 0 && (
+        <Card
+          title={`Budgets of ${teamSlug}`}
+          description="Spend in each budget's current period against its limit, with the alert thresholds and the rate so far projected to the period's end. Details on the Budgets page."
+        >
+          <div className="grid gap-6 lg:grid-cols-2" data-testid="usage-team-budgets">
+            {teamBudgets.map((b) => (
+              <div key={b.budgetId}>
+                <h3 className="text-sm font-semibold text-zinc-900">
+                  <Link className="hover:underline" href="/budgets">
+                    {b.name}
+                  </Link>
+                </h3>
+                <BurnDownChart data={b.burnDown} metric={b.metric} name={b.name} />
+              </div>
+            ))}
+          </div>
+        </Card>
+      )}
 
       {ops && (
         <Card
@@ -341,7 +369,7 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
           <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4" data-testid="usage-cache-savings">
             <Stat
               label={usage.llm.cache.savedMicroUsd >= 0 ? "Estimated saved" : "Estimated extra cost (cache writes)"}
-              value={formatMicroUsd(Math.abs(usage.llm.cache.savedMicroUsd))}
+              value={estimatedUsd(Math.abs(usage.llm.cache.savedMicroUsd))}
             />
             <Stat label="Calls answered from cache" value={formatCount(usage.llm.cache.hits)} />
             <Stat label="Tokens not sent to providers" value={formatCount(usage.llm.cache.hitTokens)} />
