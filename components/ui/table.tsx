@@ -1,14 +1,25 @@
 import type { ReactNode } from "react";
 
-export function Table({ head, children, empty }: { head: ReactNode[]; children: ReactNode; empty?: ReactNode }) {
+/**
+ * `columns`: a width class per column (`w-28`, `w-[18%]`, or "" to share what is left) for a table of
+ * fixed layout that never grows wider than its container: cells truncate instead (a log table).
+ */
+export function Table({ head, children, empty, columns }: { head: ReactNode[]; children: ReactNode; empty?: ReactNode; columns?: string[] }) {
   const hasRows = Array.isArray(children) ? children.length > 0 : Boolean(children);
   return (
     <div className="overflow-x-auto">
-      <table className="min-w-full divide-y divide-zinc-200 text-sm">
+      <table className={`min-w-full divide-y divide-zinc-200 text-sm ${columns ? "w-full table-fixed" : ""}`}>
+        {columns && (
+          <colgroup>
+            {columns.map((c, i) => (
+              <col key={i} className={c} />
+            ))}
+          </colgroup>
+        )}
         <thead>
           <tr>
             {head.map((h, i) => (
-              <th key={i} scope="col" className="break-normal px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-zinc-500">
+              <th key={i} scope="col" className={`break-normal ${columns ? "px-2" : "px-3"} py-2 text-left text-xs font-semibold uppercase tracking-wide text-zinc-500`}>
                 {h}
               </th>
             ))}

@@ -35,6 +35,17 @@ test("filter the audit by a user, share the URL, open a call's details, save the
     await expect(page.getByRole("textbox", { name: "User" })).toHaveValue(alice.email);
     await expect(page.getByTestId("event-row").filter({ hasNotText: alice.email })).toHaveCount(0);
 
+    // The table fits a 1440-px screen, and a 1280-px one: long values are cut (whole in a tooltip and the drawer), never scrolled to.
+    for (const width of [1440, 1280]) {
+      await page.setViewportSize({ width, height: 900 });
+      const overflow = await row.evaluate((tr) => {
+        const box = tr.closest("table")!.parentElement!;
+        const doc = document.scrollingElement!;
+        return { table: box.scrollWidth - box.clientWidth, page: doc.scrollWidth - doc.clientWidth };
+      });
+      expect(overflow, `at ${width} px`).toEqual({ table: 0, page: 0 });
+    }
+
     // The drawer: the whole event.
     await row.getByRole("button", { name: "Details" }).click();
     const drawer = page.getByRole("dialog");

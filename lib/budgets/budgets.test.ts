@@ -4,7 +4,7 @@ import { ZodError } from "zod";
 import { testDatabases, useTestDatabase } from "@/testing/db";
 import { auditLog, budgetAlerts, budgets, llmEvents, users } from "@/db/schema";
 import { toProblem } from "../api/problem";
-import { BOOTSTRAP_ACTOR } from "../auth/actor";
+import { BOOTSTRAP_ACTOR, type Actor } from "../auth/actor";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { BudgetSpec } from "@core/limits/schema";
 import { createTeam } from "../teams/create-team";
@@ -20,7 +20,7 @@ import { updateBudget } from "./update-budget";
 import { budgetInputFromForm } from "./form";
 import { budgetStatus } from "./spend";
 import { checkBudgetAlerts } from "./check-budget-alerts";
-import { getBudgetStatus, listBudgetAlerts } from "./queries";
+import { getBudgetBurnDowns, getBudgetStatus, listBudgetAlerts } from "./queries";
 import { totalTokens } from "@core/llm/usage";
 import type { BudgetWebhookPayload } from "./schemas";
 import { sendBudgetWebhook } from "./webhook";
@@ -252,6 +252,52 @@ describe.each(testDatabases())("budgets on $name", (database) => {
     expect(later.get(teamUsd.id)).toMatchObject({ spent: 5, percent: 50 });
     await event({ at: "2026-11-26T11:50:00Z", userId: alice.userId, teamIds: [team.id], tokenId: aliceKey, micro: 250_000 });
     expect((await budgetStatus(db, now)).find((s) => s.budget.id === keyUsd.id)).toMatchObject({ percent: 81.3, level: "warning" });
+  });
+
+  it("draws each budget's burn-down from its daily spend, for the budgets that cover the caller (all for security and admins)", async () => {
+    await db.delete(budgets);
+    const now = new Date("2026-11-26T12:00:00Z");
+    const team = await createTeam(admin(), { slug: `t-${uniq()}`, name: "Team" });
+    const alice = await makeUser(db, "member", `alice-${uniq()}@acme.test`);
+    const bob = await makeUser(db, "member", `bob-${uniq()}@acme.test`);
+    const security = await makeUser(db, "security");
+    await setMembership(admin(), team.id, alice.userId, {});
+    const aliceKey = await tokenIdOf(await makeToken(db, alice.userId));
+    const teamUsd = await createBudget(admin(), { name: `team ${uniq()}`, subject: `team:${team.slug}`, metric: "usd", limit: 10, period: "month" });
+    const keyTokens = await createBudget(admin(), { name: `key ${uniq()}`, subject: `token:${aliceKey}`, metric: "tokens", limit: 1000, period: "week" });
+    const bobUsd = await createBudget(admin(), { name: `bob ${uniq()}`, subject: `user:${bob.email}`, metric: "usd", limit: 1, period: "month" });
+    await event({ at: "2026-11-02T09:00:00Z", userId: alice.userId, teamIds: [team.id], tokenId: aliceKey, input: 5, micro: 500_000 });
+    await event({ at: "2026-11-24T09:00:00Z", userId: alice.userId, teamIds: [team.id], tokenId: aliceKey, input: 100, output: 20, micro: 1_000_000 });
+    await event({ at: "2026-11-26T08:00:00Z", userId: alice.userId, teamIds: [team.id], tokenId: aliceKey, input: 300, micro: 2_500_000 });
+    await event({ at: "2026-11-26T09:00:00Z", userId: alice.userId, teamIds: [team.id], tokenId: aliceKey, input: 999, micro: 9_000_000, decision: "denied" });
+    await event({ at: "2026-11-26T10:00:00Z", userId: bob.userId, micro: 250_000 });
+
+    const ids = async (actor: Actor) => (await getBudgetBurnDowns({ db, actor }, now)).map((b) => b.budgetId).sort();
+    const all = new Map((await getBudgetBurnDowns({ db, actor: security }, now)).map((b) => [b.budgetId, b.burnDown]));
+    expect((await getBudgetBurnDowns({ db, actor: security }, now)).find((b) => b.budgetId === teamUsd.id)).toMatchObject({ name: teamUsd.name, metric: "usd", teamId: team.id });
+    expect([...all.keys()].sort()).toEqual([teamUsd.id, keyTokens.id, bobUsd.id].sort());
+    const team$ = all.get(teamUsd.id)!;
+    // Dollars, cumulative at the end of each day of November so far; the denied call never counts.
+    expect(team$.start).toBe(Date.parse("2026-11-01T00:00:00Z"));
+    expect(team$.actual.find((p) => p.t === Date.parse("2026-11-03T00:00:00Z"))!.spent).toBe(0.5);
+    expect(team$.actual.find((p) => p.t === Date.parse("2026-11-25T00:00:00Z"))!.spent).toBe(1.5);
+    expect(team$.actual.at(-1)).toEqual({ t: now.getTime(), spent: 4 });
+    // The same figure the status shows.
+    expect((await budgetStatus(db, now)).find((s) => s.budget.id === teamUsd.id)!.spent).toBe(team$.spent);
+    expect(team$.thresholds).toEqual([
+      { percent: 50, amount: 5 },
+      { percent: 80, amount: 8 },
+      { percent: 100, amount: 10 },
+    ]);
+    // 4 dollars in 25.5 of 30 days.
+    expect(team$.projected).toBeCloseTo((4 * 30) / 25.5);
+    // The key's tokens this ISO week (from Monday 23rd): 120 + 300.
+    expect(all.get(keyTokens.id)!.spent).toBe(420);
+
+    // Alice: her team's budget and her key's; Bob: his own. Neither sees the other's.
+    expect(await ids(alice)).toEqual([teamUsd.id, keyTokens.id].sort());
+    expect(await ids(bob)).toEqual([bobUsd.id]);
+    await expect(getBudgetBurnDowns({ db, actor: { ...bob, scopes: [] } }, now)).rejects.toThrow(ForbiddenError);
   });
 
   it("fires each alert threshold once per period, again in the next period, and POSTs new ones to the webhook", async () => {

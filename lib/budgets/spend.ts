@@ -34,42 +34,47 @@ export const tokensOf = (c: TokenColumns): SQL => sql`portcullis_llm_tokens(${c.
 
 
 /**
- * A budget's spend in a period from the daily rollups (db/schema/event-rollups.ts), exactly what its
- * events sum to: periods are whole UTC days (lib/core/limits/windows.ts), and a rollup row holds one
- * day. A user's or a token's from the per-user totals (by their user or token index), a team's from the
- * team rollup (a call counts once for each team of its caller), by its team index.
+ * A budget's spend in a period per UTC day, from the daily rollups (db/schema/event-rollups.ts),
+ * exactly what its events sum to: periods are whole UTC days (lib/core/limits/windows.ts), and a
+ * rollup row holds one day. A user's or a token's from the per-user totals (by their user or token
+ * index), a team's from the team rollup (a call counts once for each team of its caller), by its team
+ * index. Days with nothing spent are left out.
  */
-async function spentIn(db: Queryable, b: Budget, window: PeriodWindow): Promise<number> {
+export async function spendByDay(db: Queryable, b: Budget, window: PeriodWindow): Promise<{ day: string; amount: number }[]> {
   const from = sql`${window.start.toISOString()}::timestamptz`;
   const to = sql`${window.end.toISOString()}::timestamptz`;
+  const dayOf = (bucket: SQLWrapper) => sql<string>`to_char(${bucket} at time zone 'UTC', 'YYYY-MM-DD')`;
   // The per-user totals hold allowed calls' tokens and spend; the team rollup every call's, with its decision.
+  const u = llmUserTotalsDaily;
   const byUser = (subject: SQL) =>
     db
-      .select({ spent: sql<string>`coalesce(sum(${b.metric === "usd" ? llmUserTotalsDaily.costMicroUsd : llmUserTotalsDaily.tokens}), 0)::bigint`.mapWith(Number) })
-      .from(llmUserTotalsDaily)
-      .where(and(subject, sql`${llmUserTotalsDaily.bucket} >= ${from}`, sql`${llmUserTotalsDaily.bucket} < ${to}`));
+      .select({ day: dayOf(u.bucket), amount: sql<string>`sum(${b.metric === "usd" ? u.costMicroUsd : u.tokens})::bigint`.mapWith(Number) })
+      .from(u)
+      .where(and(subject, sql`${u.bucket} >= ${from}`, sql`${u.bucket} < ${to}`))
+      .groupBy(u.bucket);
   const t = llmTeamRollupDaily;
-  let rows: { spent: number }[];
+  let rows: { day: string; amount: number }[];
   switch (b.subjectType) {
     case "user":
-      rows = await byUser(eq(llmUserTotalsDaily.userId, b.subjectUserId!));
+      rows = await byUser(eq(u.userId, b.subjectUserId!));
       break;
     case "token":
-      rows = await byUser(eq(llmUserTotalsDaily.tokenId, b.subjectTokenId!));
+      rows = await byUser(eq(u.tokenId, b.subjectTokenId!));
       break;
     case "team": {
       const amount = b.metric === "usd" ? sql`${t.costMicroUsd}` : tokensOf({ kind: t.providerKind, input: t.inputTokens, output: t.outputTokens, cached: t.cachedInputTokens, write: t.cacheWriteTokens });
       rows = await db
-        .select({ spent: sql<string>`coalesce(sum(${amount}), 0)::bigint`.mapWith(Number) })
+        .select({ day: dayOf(t.bucket), amount: sql<string>`sum(${amount})::bigint`.mapWith(Number) })
         .from(t)
-        .where(and(eq(t.teamId, b.subjectTeamId!), eq(t.decision, "allowed"), sql`${t.bucket} >= ${from}`, sql`${t.bucket} < ${to}`));
+        .where(and(eq(t.teamId, b.subjectTeamId!), eq(t.decision, "allowed"), sql`${t.bucket} >= ${from}`, sql`${t.bucket} < ${to}`))
+        .groupBy(t.bucket);
       break;
     }
     case "everyone":
       // The table's check constraint refuses budgets for everyone; count nothing rather than everything.
-      return 0;
+      return [];
   }
-  return rows[0]?.spent ?? 0;
+  return rows.filter((r) => r.amount !== 0).sort((x, y) => (x.day < y.day ? -1 : 1));
 }
 
 export interface BudgetSpend {
@@ -77,6 +82,8 @@ export interface BudgetSpend {
   window: PeriodWindow;
   /** Tokens, or micro-dollars for "usd". */
   spent: number;
+  /** The same per UTC day of the period, oldest first (days with nothing spent left out). */
+  byDay: { day: string; amount: number }[];
 }
 
 /**
@@ -88,7 +95,8 @@ export async function measureBudgets(db: Queryable, rows: readonly Budget[], now
   const out: BudgetSpend[] = [];
   for (const budget of rows) {
     const window = periodOf(budget.period, now);
-    out.push({ budget, window, spent: await spentIn(db, budget, window) });
+    const byDay = await spendByDay(db, budget, window);
+    out.push({ budget, window, spent: byDay.reduce((sum, d) => sum + d.amount, 0), byDay });
   }
   return out;
 }

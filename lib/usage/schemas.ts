@@ -9,6 +9,8 @@ import { IsoDateTime, Uuid } from "@core/zod/helpers";
 export const USAGE_DEFAULT_DAYS = 30;
 /** A leap year and a day: long enough for "this year", short enough to keep the scans bounded. */
 export const USAGE_MAX_DAYS = 366;
+/** Up to this many days the series is hourly (from the hourly rollups); beyond, daily. */
+export const USAGE_HOURLY_UP_TO_DAYS = 7;
 /** Rows of the "most expensive" tables (tools, users). */
 export const USAGE_TOP = 20;
 
@@ -105,6 +107,20 @@ export const UsageOutput = z.object({
   }),
   llm: z.object({
     byModel: z.array(z.object({ provider: z.string(), model: z.string().nullable(), calls: Count, tokens: Tokens, costMicroUsd: MicroUsd, cacheHits: Count })),
+    cache: z
+      .object({
+        hits: Count.describe("Allowed calls answered from the gateway's response cache (the provider was not called)"),
+        hitTokens: Tokens.describe("The tokens of the answers they replayed"),
+        hitCostMicroUsd: MicroUsd.describe("Estimated: what those answers cost when the provider gave them (their recorded cost, which spend and budgets count too)"),
+        promptCachedTokens: Tokens.describe("Input tokens read from the provider's prompt cache, on calls the provider answered"),
+        promptSavedMicroUsd: z
+          .number()
+          .int()
+          .describe("Estimated: those tokens at the input rate less the cached rate, less Anthropic's cache-write premium, by the price table in force (lib/usage/cache-savings.ts); negative when writes cost more"),
+        unpricedCachedTokens: Tokens.describe("Prompt-cache tokens of models the price table does not price: left out of promptSavedMicroUsd"),
+        savedMicroUsd: z.number().int().describe("Estimated: hitCostMicroUsd + promptSavedMicroUsd"),
+      })
+      .describe("What caching saved, estimated"),
     byUser: z
       .array(z.object({ userId: Uuid.nullable(), email: z.string().nullable(), calls: Count, tokens: Tokens, costMicroUsd: MicroUsd }))
       .describe(`The ${USAGE_TOP} users with the highest spend`),
@@ -129,6 +145,27 @@ export const UsageOutput = z.object({
       .array(z.object({ day: z.iso.date(), mcpCalls: Count, llmCalls: Count, llmTokens: Tokens, costMicroUsd: MicroUsd }))
       .describe("Every UTC day of the range, oldest first, zero-filled"),
   }),
+  series: z
+    .object({
+      grain: z
+        .enum(["hour", "day"])
+        .describe(`hour for ranges up to ${USAGE_HOURLY_UP_TO_DAYS} days (everyone's from the hourly rollups, one user's from their events), except a whole team's (its rollups are daily); day beyond`),
+      buckets: z
+        .array(
+          z.object({
+            bucket: IsoDateTime.describe("Start of the hour or UTC day"),
+            mcpCalls: Count.describe("Every MCP request, denied ones included"),
+            mcpDenied: Count.describe("MCP requests the portal refused"),
+            llmCalls: Count.describe("Every LLM call, blocked ones included"),
+            llmBlocked: Count.describe("LLM calls the portal refused (budgets and rate limits answer 429, policies 403): no tokens, no spend"),
+            llmTokens: Tokens.describe("Of allowed calls"),
+            costMicroUsd: MicroUsd.describe("Of allowed calls"),
+          }),
+        )
+        .describe("Every hour or day of the range, oldest first, zero-filled"),
+    })
+    .describe("The range over time"),
 });
 export type UsageOutput = z.infer<typeof UsageOutput>;
 export type DailyUsage = UsageOutput["llm"]["daily"][number];
+export type UsageSeries = UsageOutput["series"];

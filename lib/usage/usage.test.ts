@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import { testDatabases, useTestDatabase } from "@/testing/db";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { apiTokens, llmEvents, mcpEvents } from "@/db/schema";
 import * as usageRoute from "@/app/api/v1/usage/route";
 import { toProblem } from "../api/problem";
@@ -177,6 +177,82 @@ describe.each(testDatabases())("usage on $name", (database) => {
       { day: "2030-03-13", mcpCalls: 1, llmCalls: 1, llmTokens: 2, costMicroUsd: 1 },
       { day: "2030-03-14", mcpCalls: 0, llmCalls: 0, llmTokens: 0, costMicroUsd: 0 },
     ]);
+  });
+
+  /** The range's figures per hour straight from the raw events, as the series should give them (hours with none left out). */
+  async function rawHours(range: { from: string; to: string }, where: string) {
+    const between = `time >= '${range.from}'::timestamptz and time < '${range.to}'::timestamptz${where ? ` and ${where}` : ""}`;
+    const hour = `to_char(date_trunc('hour', time, 'UTC') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:00:00.000"Z"')`;
+    const result = (await db.execute(
+      sql.raw(`select coalesce(m.hour, l.hour) as bucket, coalesce(m.calls, 0)::int as "mcpCalls", coalesce(m.denied, 0)::int as "mcpDenied",
+          coalesce(l.calls, 0)::int as "llmCalls", coalesce(l.blocked, 0)::int as "llmBlocked", coalesce(l.tokens, 0)::int as "llmTokens", coalesce(l.cost, 0)::int as "costMicroUsd"
+        from (select ${hour} as hour, count(*) as calls, count(*) filter (where decision = 'denied') as denied from mcp_events where ${between} group by 1) m
+        full join (select ${hour} as hour, count(*) as calls, count(*) filter (where decision = 'denied') as blocked,
+            sum(portcullis_llm_tokens(provider_kind, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens)) filter (where decision = 'allowed') as tokens,
+            sum(cost_micro_usd) filter (where decision = 'allowed') as cost
+          from llm_events where ${between} group by 1) l on l.hour = m.hour order by 1`),
+    )) as unknown as { rows: UsageOutput["series"]["buckets"] };
+    return result.rows;
+  }
+  const busy = (buckets: UsageOutput["series"]["buckets"]) => buckets.filter((b) => b.mcpCalls + b.llmCalls > 0);
+
+  it("gives the range by hour up to seven days, each hour equal to its raw events (blocked calls apart), everyone's and one user's", async () => {
+    const range = { from: "2030-03-10T00:00:00.000Z", to: "2030-03-15T00:00:00.000Z" };
+    const all = await getUsage({ db, actor: admin }, RANGE, NOW);
+    expect(all.series.grain).toBe("hour");
+    expect(all.series.buckets).toHaveLength(5 * 24);
+    expect(all.series.buckets[0]!.bucket).toBe(range.from);
+    expect(all.series.buckets.at(-1)!.bucket).toBe("2030-03-14T23:00:00.000Z");
+    expect(busy(all.series.buckets)).toEqual(await rawHours(range, ""));
+    // The denied LLM call is a blocked call: counted apart, without tokens or spend.
+    expect(all.series.buckets.find((b) => b.bucket === "2030-03-12T13:00:00.000Z")).toMatchObject({ llmCalls: 1, llmBlocked: 1, llmTokens: 0, costMicroUsd: 0 });
+    // Hours add up to the days.
+    const sum = (key: keyof (typeof all.series.buckets)[number]) => all.series.buckets.reduce((n, b) => n + Number(b[key]), 0);
+    expect([sum("mcpCalls"), sum("llmCalls"), sum("llmTokens"), sum("costMicroUsd")]).toEqual(
+      ["mcpCalls", "llmCalls", "llmTokens", "costMicroUsd"].map((k) => all.llm.daily.reduce((n, d) => n + Number(d[k as keyof typeof d]), 0)),
+    );
+
+    // A member's own hours, from their events.
+    const own = await getUsage({ db, actor: memberA }, RANGE, NOW);
+    expect(own.series.grain).toBe("hour");
+    expect(busy(own.series.buckets)).toEqual(await rawHours(range, `user_id = '${memberA.userId}'`));
+    expect(busy(own.series.buckets).length).toBeGreaterThan(0);
+
+    // A range that does not start on the hour: partial hours from the raw events.
+    const odd = { from: "2030-03-10T09:30:00.000Z", to: "2030-03-12T12:30:00.000Z" };
+    const partial = await getUsage({ db, actor: admin }, odd, NOW);
+    expect(partial.series.buckets[0]!.bucket).toBe("2030-03-10T09:00:00.000Z");
+    expect(busy(partial.series.buckets)).toEqual(await rawHours(odd, ""));
+  });
+
+  it("gives a whole team's range, and ranges over seven days, by day, blocked calls apart", async () => {
+    const team = await getUsage({ db, actor: security }, { ...RANGE, teamId: t2.id }, NOW);
+    expect(team.series.grain).toBe("day");
+    expect(team.series.buckets.map((b) => b.bucket.slice(0, 10))).toEqual(team.llm.daily.map((d) => d.day));
+    expect(team.series.buckets.find((b) => b.bucket === "2030-03-12T00:00:00.000Z")).toEqual({
+      bucket: "2030-03-12T00:00:00.000Z",
+      mcpCalls: 2,
+      mcpDenied: 0,
+      llmCalls: 2,
+      llmBlocked: 1,
+      llmTokens: 300,
+      costMicroUsd: 2000,
+    });
+    const month = await getUsage({ db, actor: admin }, {}, NOW);
+    expect(month.series.grain).toBe("day");
+    expect(month.series.buckets).toHaveLength(30);
+    expect(month.series.buckets.find((b) => b.bucket === "2030-03-11T00:00:00.000Z")).toMatchObject({ mcpCalls: 2, mcpDenied: 1 });
+  });
+
+  it("shows what caching saved: response-cache hits at their recorded cost, prompt-cache reads priced by the price table (estimated)", async () => {
+    const usage = await getUsage({ db, actor: admin }, RANGE, NOW);
+    // The Anthropic hit: 10 + 5 + 100 + 20 tokens, recorded at 500 µ$; the OpenAI model gpt-a has no price: its 20 cached tokens are unpriced.
+    expect(usage.llm.cache).toEqual({ hits: 1, hitTokens: 135, hitCostMicroUsd: 500, promptCachedTokens: 20, promptSavedMicroUsd: 0, unpricedCachedTokens: 20, savedMicroUsd: 500 });
+    // A priced model (the built-in gpt-4o: $2.50 input, $1.25 cached per million): a million cached tokens saved $1.25.
+    await db.insert(llmEvents).values(llmRow({ userId: memberA.userId, teamIds: [t1.id], model: "gpt-4o", inputTokens: 2_000_000, outputTokens: 0, cachedInputTokens: 1_000_000, costMicroUsd: 3_750_000, time: "2030-10-01T12:00:00.000Z" }));
+    const priced = await getUsage({ db, actor: memberA }, { from: "2030-10-01", to: "2030-10-01" }, NOW);
+    expect(priced.llm.cache).toEqual({ hits: 0, hitTokens: 0, hitCostMicroUsd: 0, promptCachedTokens: 1_000_000, promptSavedMicroUsd: 1_250_000, unpricedCachedTokens: 0, savedMicroUsd: 1_250_000 });
+    expect(UsageOutput.parse(priced)).toEqual(priced);
   });
 
   it("zero-fills the default 30 days and limits the top tables", async () => {

@@ -48,12 +48,15 @@ import type { Queryable } from "@/db/client";
 import { authorize, can, type Actor } from "../auth/actor";
 import { teamsLedBy } from "../teams/queries";
 import { tokensOf } from "@/lib/budgets/spend";
+import { effectivePrices } from "@/lib/llm-providers/prices";
+import { promptCacheSavings, type PromptCacheRow } from "./cache-savings";
 import { rollupRange, type RollupSource } from "@/lib/events/rollup-source";
 import type { Ctx } from "../context";
 import { ForbiddenError, ValidationError } from "../errors";
-import { endOfBound, rangeProblem, startOfBound, USAGE_DEFAULT_DAYS, USAGE_TOP, UsageQuery, type UsageOutput } from "./schemas";
+import { endOfBound, rangeProblem, startOfBound, USAGE_DEFAULT_DAYS, USAGE_HOURLY_UP_TO_DAYS, USAGE_TOP, UsageQuery, type UsageOutput } from "./schemas";
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 const utcMidnight = (t: number) => t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
 
 /** The query's range as instants: `to` exclusive. Throws ValidationError (400) for an empty, inverted or over-long range. */
@@ -65,6 +68,14 @@ export function resolveUsageRange(query: { from?: string; to?: string }, now: Da
   if (problem) throw new ValidationError(`query.${problem.field}: ${problem.message}`, { [problem.field]: problem.message });
   return { from, to };
 }
+
+/** Every UTC hour the range touches, oldest first, as ISO instants. */
+function hoursOf(from: Date, to: Date): string[] {
+  const first = Math.floor(from.getTime() / HOUR_MS) * HOUR_MS;
+  return Array.from({ length: Math.ceil((to.getTime() - first) / HOUR_MS) }, (_, i) => new Date(first + i * HOUR_MS).toISOString());
+}
+
+const zeroBucket = { mcpCalls: 0, mcpDenied: 0, llmCalls: 0, llmBlocked: 0, llmTokens: 0, costMicroUsd: 0 };
 
 /** Every UTC day the range touches, oldest first. */
 function daysOf(from: Date, to: Date): string[] {
@@ -119,10 +130,22 @@ export async function getUsage({ db, actor }: Ctx, rawQuery: unknown = {}, now: 
     }
     return llmTotals(db, { calls, days, perTeam, users: await rollupRange(db, LLM_USER_TOTALS, range, and(byUser, inTeams)), teamId });
   };
+  // The series by hour for short ranges: everyone's from the hourly rollups, one user's from their
+  // events (by the user index; few). A whole team's has no hourly rollup: by day.
+  const grain: "hour" | "day" = to.getTime() - from.getTime() <= USAGE_HOURLY_UP_TO_DAYS * DAY_MS && (userId || !teamId) ? "hour" : "day";
+  const hourlyPart = async () => {
+    if (grain === "day") return null;
+    const mcp = userId ? await rollupRange(db, MCP_BY_USER, range, and(byUser, teamMcp)) : await rollupRange(db, MCP_ALL_HOURS, range);
+    const llm = userId ? await rollupRange(db, LLM_BY_USER, range, and(byUser, inTeams)) : await rollupRange(db, LLM_ALL_HOURS, range);
+    return hourlySeries(db, mcp, llm);
+  };
   const listsPart = async () => listTotals(db, userId ? await rollupRange(db, LISTS_BY_USER, range, and(byUser, teamMcp)) : await rollupRange(db, LISTS, range, teamMcp));
   // On the database (a pool) the three run at once, each on a connection of its own; in a
   // transaction (one connection, which must never run two queries at once) one after another.
-  const [mcp, llm, lists] = db instanceof PgTransaction ? [await mcpPart(), await llmPart(), await listsPart()] : await Promise.all([mcpPart(), llmPart(), listsPart()]);
+  const [mcp, llm, lists, hourly, prices] =
+    db instanceof PgTransaction
+      ? [await mcpPart(), await llmPart(), await listsPart(), await hourlyPart(), await effectivePrices(db)]
+      : await Promise.all([mcpPart(), llmPart(), listsPart(), hourlyPart(), effectivePrices(db)]);
   const listTokens = lists
     .filter((l) => l.kind === "plain")
     .map((l) => ({ server: l.server, lists: l.lists, avgTokens: Math.round(l.tokens / l.lists), lastTokens: l.lastTokens }))
@@ -140,18 +163,38 @@ export async function getUsage({ db, actor }: Ctx, rawQuery: unknown = {}, now: 
     byServer: catalogs.map((l) => ({ server: l.server, catalogTokens: l.tokens })).sort((a, b) => b.catalogTokens - a.catalogTokens || ((a.server ?? "") < (b.server ?? "") ? -1 : 1)),
   };
 
-  const mcpByDay = new Map(mcp.daily.map((r) => [r.day, r.calls]));
+  const mcpByDay = new Map(mcp.daily.map((r) => [r.day, r]));
   const llmByDay = new Map(llm.daily.map((r) => [r.day, r]));
   const daily = daysOf(from, to).map((day) => {
     const l = llmByDay.get(day);
-    return { day, mcpCalls: mcpByDay.get(day) ?? 0, llmCalls: l?.calls ?? 0, llmTokens: l?.tokens ?? 0, costMicroUsd: l?.costMicroUsd ?? 0 };
+    return { day, mcpCalls: mcpByDay.get(day)?.calls ?? 0, llmCalls: l?.calls ?? 0, llmTokens: l?.tokens ?? 0, costMicroUsd: l?.costMicroUsd ?? 0 };
   });
+  const buckets: UsageOutput["series"]["buckets"] = hourly
+    ? hoursOf(from, to).map((bucket) => ({ bucket, ...zeroBucket, ...hourly.get(bucket) }))
+    : daily.map((d) => ({
+        bucket: `${d.day}T00:00:00.000Z`,
+        mcpCalls: d.mcpCalls,
+        mcpDenied: mcpByDay.get(d.day)?.denied ?? 0,
+        llmCalls: d.llmCalls,
+        llmBlocked: llmByDay.get(d.day)?.blocked ?? 0,
+        llmTokens: d.llmTokens,
+        costMicroUsd: d.costMicroUsd,
+      }));
+  const prompt = promptCacheSavings(llm.promptCache, prices.prices);
+  const cache = {
+    ...llm.cache,
+    promptCachedTokens: prompt.cachedTokens,
+    promptSavedMicroUsd: prompt.savedMicroUsd,
+    unpricedCachedTokens: prompt.unpricedCachedTokens,
+    savedMicroUsd: llm.cache.hitCostMicroUsd + prompt.savedMicroUsd,
+  };
 
   return {
     range: { from: fromIso, to: toIso, days: daily.length },
     filters: { teamId, userId, ownUsageOnly, scope },
     mcp: { byServer: mcp.byServer, byTool: mcp.byTool, listTokens, codemode },
-    llm: { byModel: llm.byModel, byUser: llm.byUser, byKey: llm.byKey, byTeam: llm.byTeam, daily },
+    llm: { byModel: llm.byModel, cache, byUser: llm.byUser, byKey: llm.byKey, byTeam: llm.byTeam, daily },
+    series: { grain, buckets },
   };
 }
 
@@ -185,7 +228,9 @@ const MCP_ALL: RollupSource = {
 };
 /** Everyone's by day and hour only: for series by day. */
 const MCP_ALL_DAYS: RollupSource = { ...MCP_ALL, rollups: MCP_ALL.rollups.filter((r) => r.grain !== "week") };
-/** One user's, from their events (the events' user index): no rollup per user (migration 0024). */
+/** Everyone's by hour only: for series by hour. */
+const MCP_ALL_HOURS: RollupSource = { ...MCP_ALL, rollups: MCP_ALL.rollups.filter((r) => r.grain === "hour") };
+/** One user's, from their events (the events' user index): no rollup per user (migration 0024), so by hour as well as by day. */
 const MCP_BY_USER: RollupSource = { rollups: [], events: mcpEvents, columns: MCP_COLUMNS, raw: mcpRaw };
 
 const MCP_BY_TEAM: RollupSource = { rollups: [{ grain: "day", table: mcpTeamRollupDaily }], events: mcpEvents, columns: MCP_COLUMNS, raw: mcpRaw };
@@ -225,6 +270,7 @@ const LLM_BY_TEAM: RollupSource = {
 const LLM_BY_TEAM_DAYS: RollupSource = { ...LLM_BY_TEAM, rollups: LLM_BY_TEAM.rollups.filter((r) => r.grain !== "week") };
 /** One user's, from their events (the events' user index), as MCP_BY_USER. */
 const LLM_BY_USER: RollupSource = { rollups: [], events: llmEvents, columns: sql`${LLM_COLUMNS}, team_ids`, raw: llmRaw({ select: sql`team_ids` }) };
+const LLM_ALL_HOURS: RollupSource = { ...LLM_ALL, rollups: LLM_ALL.rollups.filter((r) => r.grain === "hour") };
 const ALLOWED_TOKENS = tokensOf({ kind: sql`provider_kind`, input: sql`input_tokens`, output: sql`output_tokens`, cached: sql`cached_input_tokens`, write: sql`cache_write_tokens` });
 /** Per user, key and week or day: calls, and what allowed calls cost (db/schema/event-rollups.ts `llm_user_totals_*`). */
 const LLM_USER_TOTALS: RollupSource = {
@@ -279,7 +325,7 @@ async function mcpTotals(db: Queryable, source: SQL, daySource: SQL = sql`select
   return rowOf<{
     byServer: UsageOutput["mcp"]["byServer"];
     byTool: UsageOutput["mcp"]["byTool"];
-    daily: { day: string; calls: number }[];
+    daily: { day: string; calls: number; denied: number }[];
     codemode: { executes: number; innerCalls: number };
   }>(
     db,
@@ -296,8 +342,9 @@ async function mcpTotals(db: Queryable, source: SQL, daySource: SQL = sql`select
             coalesce(round(sum(result_tokens) / nullif(sum(result_count), 0)), 0) as avg_context_tokens
           from agg where method = 'tools/call' and tool is not null group by server_slug, tool
           order by context_tokens desc, calls desc, server asc, tool asc limit ${USAGE_TOP}) t) as "byTool",
-      (select coalesce(json_agg(json_build_object('day', ${DAY_OF_BUCKET}, 'calls', calls)), '[]')
-        from (select date_trunc('day', bucket, 'UTC') as bucket, sum(calls) as calls from (${daySource}) as days group by 1) d) as daily,
+      (select coalesce(json_agg(json_build_object('day', ${DAY_OF_BUCKET}, 'calls', calls, 'denied', denied)), '[]')
+        from (select date_trunc('day', bucket, 'UTC') as bucket, sum(calls) as calls, coalesce(sum(calls) filter (where decision = 'denied'), 0) as denied
+          from (${daySource}) as days group by 1) d) as daily,
       (select json_build_object('executes', coalesce(sum(calls - inner_calls) filter (where method = 'tools/call'), 0), 'innerCalls', coalesce(sum(inner_calls), 0))
         from agg where via = 'codemode') as codemode`,
   );
@@ -310,12 +357,15 @@ async function mcpTotals(db: Queryable, source: SQL, daySource: SQL = sql`select
  */
 async function llmTotals(db: Queryable, sources: { calls: SQL; days?: SQL; perTeam: SQL; users: SQL; teamId: string | null }) {
   const allowed = (expr: SQL) => sql`coalesce(sum(${expr}) filter (where decision = 'allowed'), 0)`;
+  const allowedHit = (expr: SQL) => sql`coalesce(sum(${expr}) filter (where decision = 'allowed' and cache = 'hit'), 0)`;
   return rowOf<{
     byModel: UsageOutput["llm"]["byModel"];
     byUser: UsageOutput["llm"]["byUser"];
     byKey: UsageOutput["llm"]["byKey"];
     byTeam: UsageOutput["llm"]["byTeam"];
-    daily: { day: string; calls: number; tokens: number; costMicroUsd: number }[];
+    daily: { day: string; calls: number; blocked: number; tokens: number; costMicroUsd: number }[];
+    cache: { hits: number; hitTokens: number; hitCostMicroUsd: number };
+    promptCache: PromptCacheRow[];
   }>(
     db,
     sql`with agg as materialized (${sources.calls}),
@@ -327,8 +377,14 @@ async function llmTotals(db: Queryable, sources: { calls: SQL; days?: SQL; perTe
         from (select provider_slug, model, sum(calls) as calls, ${allowed(ALLOWED_TOKENS)} as tokens, ${allowed(sql`cost_micro_usd`)} as cost,
             coalesce(sum(calls) filter (where cache = 'hit'), 0) as cache_hits
           from agg group by provider_slug, model) m) as "byModel",
-      (select coalesce(json_agg(json_build_object('day', ${DAY_OF_BUCKET}, 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost)), '[]')
-        from (select date_trunc('day', bucket, 'UTC') as bucket, sum(calls) as calls, ${allowed(ALLOWED_TOKENS)} as tokens, ${allowed(sql`cost_micro_usd`)} as cost
+      (select json_build_object('hits', ${allowedHit(sql`calls`)}, 'hitTokens', ${allowedHit(ALLOWED_TOKENS)}, 'hitCostMicroUsd', ${allowedHit(sql`cost_micro_usd`)}) from agg) as cache,
+      -- Prompt-cache tokens of calls the provider answered (a response-cache hit replays the original's counts).
+      (select coalesce(json_agg(json_build_object('kind', provider_kind, 'model', model, 'cachedTokens', cached, 'writeTokens', writes)), '[]')
+        from (select provider_kind, model, sum(cached_input_tokens) as cached, sum(cache_write_tokens) as writes
+          from agg where decision = 'allowed' and cache is distinct from 'hit' group by 1, 2 having sum(cached_input_tokens) + sum(cache_write_tokens) > 0) p) as "promptCache",
+      (select coalesce(json_agg(json_build_object('day', ${DAY_OF_BUCKET}, 'calls', calls, 'blocked', blocked, 'tokens', tokens, 'costMicroUsd', cost)), '[]')
+        from (select date_trunc('day', bucket, 'UTC') as bucket, sum(calls) as calls, coalesce(sum(calls) filter (where decision = 'denied'), 0) as blocked,
+            ${allowed(ALLOWED_TOKENS)} as tokens, ${allowed(sql`cost_micro_usd`)} as cost
           from ${sources.days ? sql`(${sources.days}) as days` : sql`agg`} group by 1) d) as daily,
       (select coalesce(json_agg(json_build_object('teamId', team_id, 'slug', slug, 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost)
           order by cost desc, tokens desc, slug asc), '[]')
@@ -350,5 +406,30 @@ async function llmTotals(db: Queryable, sources: { calls: SQL; days?: SQL; perTe
         from (select token_id, user_id, sum(calls) as calls, sum(tokens) as tokens, sum(cost_micro_usd) as cost from per_user as u
           where token_id is not null group by token_id, user_id order by cost desc, tokens desc, token_id asc limit ${USAGE_TOP}) as top
           left join ${apiTokens} on ${apiTokens.id} = top.token_id left join ${users} on ${users.id} = top.user_id) as "byKey"`,
+  );
+}
+
+/** MCP and LLM figures per UTC hour, from rollup rows of each (`bucket` an hour or finer), keyed by the hour's ISO instant. */
+async function hourlySeries(db: Queryable, mcp: SQL, llm: SQL): Promise<Map<string, Partial<UsageOutput["series"]["buckets"][number]>>> {
+  const hour = sql`to_char(date_trunc('hour', bucket, 'UTC') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:00:00.000"Z"')`;
+  const result = (await db.execute(sql`with m as (select ${hour} as hour, sum(calls) as calls, coalesce(sum(calls) filter (where decision = 'denied'), 0) as denied from (${mcp}) as s group by 1),
+      l as (select ${hour} as hour, sum(calls) as calls, coalesce(sum(calls) filter (where decision = 'denied'), 0) as blocked,
+          coalesce(sum(${ALLOWED_TOKENS}) filter (where decision = 'allowed'), 0) as tokens, coalesce(sum(cost_micro_usd) filter (where decision = 'allowed'), 0) as cost
+        from (${llm}) as s group by 1)
+    select coalesce(m.hour, l.hour) as hour, coalesce(m.calls, 0) as mcp_calls, coalesce(m.denied, 0) as mcp_denied, coalesce(l.calls, 0) as llm_calls,
+        coalesce(l.blocked, 0) as llm_blocked, coalesce(l.tokens, 0) as llm_tokens, coalesce(l.cost, 0) as cost
+      from m full join l on l.hour = m.hour`)) as unknown as { rows: Record<string, string | number>[] };
+  return new Map(
+    result.rows.map((r) => [
+      String(r.hour),
+      {
+        mcpCalls: Number(r.mcp_calls),
+        mcpDenied: Number(r.mcp_denied),
+        llmCalls: Number(r.llm_calls),
+        llmBlocked: Number(r.llm_blocked),
+        llmTokens: Number(r.llm_tokens),
+        costMicroUsd: Number(r.cost),
+      },
+    ]),
   );
 }

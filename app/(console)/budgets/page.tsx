@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { BudgetBar } from "@/components/budgets/budget-bar";
+import { BurnDownChart } from "@/components/budgets/burn-down-chart";
+import type { BurnDown } from "@/lib/budgets/burn-down";
 import { BudgetEditor } from "@/components/budgets/budget-editor";
 import { RateLimitEditor } from "@/components/budgets/rate-limit-editor";
 import { Badge } from "@/components/ui/badge";
@@ -11,7 +13,7 @@ import { requirePage } from "@/lib/auth/page";
 import { formatAmount, formatUtc } from "@core/text/format";
 import { limitOptions } from "@/lib/budgets/options";
 import type { BudgetAlertOutput, BudgetStatusOutput } from "@/lib/budgets/schemas";
-import { getBudgetStatus, listBudgetAlerts } from "@/lib/budgets/queries";
+import { getBudgetBurnDowns, getBudgetStatus, listBudgetAlerts } from "@/lib/budgets/queries";
 import { listRateLimits } from "@/lib/rate-limits/queries";
 import { formatWindow } from "@/lib/rate-limits/schemas";
 import { DeleteButton, EditDeleteCells, EditLink, EditorCard, PublishLink } from "@/components/ui/row-actions";
@@ -28,7 +30,15 @@ export const metadata: Metadata = { title: "Budgets" };
 
 const PERIOD_LABEL = { day: "Daily", week: "Weekly", month: "Monthly" } as const;
 
-function BudgetCard({ status, alerts, canManage }: { status: BudgetStatusOutput; alerts: BudgetAlertOutput[]; canManage: boolean }) {
+/** "At this rate: $140.00 by the period's end; the limit is reached 2030-03-16 00:00 UTC." */
+function projectionText(metric: BudgetStatusOutput["budget"]["metric"], b: BurnDown): string | null {
+  if (b.projected === null || b.now >= b.end) return null;
+  const reach = b.limitReachedAt === null ? "" : `; the limit is reached about ${formatUtc(new Date(b.limitReachedAt).toISOString())}`;
+  const projected = metric === "tokens" ? Math.round(b.projected) : b.projected;
+  return `At this rate: ${formatAmount(metric, projected)} by the period's end (estimated)${reach}.`;
+}
+
+function BudgetCard({ status, alerts, canManage, burn }: { status: BudgetStatusOutput; alerts: BudgetAlertOutput[]; canManage: boolean; burn?: BurnDown }) {
   const b = status.budget;
   return (
     <section data-testid="budget-card" className={`rounded-lg border border-zinc-200 bg-white p-4 shadow-xs ${b.enabled ? "" : "opacity-60"}`}>
@@ -52,6 +62,17 @@ function BudgetCard({ status, alerts, canManage }: { status: BudgetStatusOutput;
       <p className="mt-1 text-xs text-zinc-500">
         Period <span className="font-mono">{status.periodKey}</span> · resets {formatUtc(status.resetsAt)} · {status.covers}
       </p>
+      {!burn && <p className="mt-3 text-xs text-zinc-500">Spend over time is shown to the people this budget covers, and to security and admins.</p>}
+      {burn && (
+        <div className="mt-3">
+          <BurnDownChart data={burn} metric={b.metric} name={b.name} />
+          {projectionText(b.metric, burn) && (
+            <p className="mt-1 text-xs text-zinc-600" data-testid="budget-projection">
+              {projectionText(b.metric, burn)}
+            </p>
+          )}
+        </div>
+      )}
       {alerts.length > 0 && (
         <ul className="mt-2 space-y-0.5 text-xs text-zinc-600" aria-label="Alerts this period">
           {alerts.map((a) => (
@@ -77,11 +98,14 @@ export default async function BudgetsPage({ searchParams }: { searchParams: Prom
   const sp = await searchParams;
   const canManage = can(ctx.actor, "limits.manage");
   const canReadLimits = can(ctx.actor, "limits.read");
-  const [status, alerts, rateLimits, options] = await Promise.all([
-    getBudgetStatus(ctx),
+  const now = new Date();
+  const [status, alerts, rateLimits, options, burnDowns] = await Promise.all([
+    getBudgetStatus(ctx, now),
     listBudgetAlerts(ctx, { limit: 200 }),
     canReadLimits ? listRateLimits(ctx) : [],
     canManage ? limitOptions(ctx) : { subjects: [], servers: [] },
+    // Spend over time only for the budgets that cover the caller (all for security and admins).
+    getBudgetBurnDowns(ctx, now),
   ]);
   const editing = typeof sp.edit === "string" ? status.budgets.find((s) => s.budget.id === sp.edit)?.budget : undefined;
   const editingLimit = typeof sp.editLimit === "string" ? rateLimits.find((r) => r.id === sp.editLimit) : undefined;
@@ -105,7 +129,7 @@ export default async function BudgetsPage({ searchParams }: { searchParams: Prom
       ) : (
         <div className="grid gap-4 lg:grid-cols-2">
           {status.budgets.map((s) => (
-            <BudgetCard key={s.budget.id} status={s} alerts={currentAlerts(s)} canManage={canManage} />
+            <BudgetCard key={s.budget.id} status={s} alerts={currentAlerts(s)} canManage={canManage} burn={burnDowns.find((b) => b.budgetId === s.budget.id)?.burnDown} />
           ))}
         </div>
       )}

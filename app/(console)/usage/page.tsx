@@ -1,18 +1,20 @@
 import { Live } from "../live";
 import type { Metadata } from "next";
 import Link from "next/link";
-import { DailyUsageChart } from "@/components/usage/daily-usage-chart";
+import { DailyUsageChart, SpendChart } from "@/components/usage/daily-usage-chart";
 import { Button } from "@/components/ui/button";
 import { Card, PageHeader } from "@/components/ui/card";
 import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { listTeams, teamsLedBy } from "@/lib/teams/queries";
-import { formatCount, formatMicroUsd, formatUtc } from "@core/text/format";
+import { formatAmount, formatCount, formatMicroUsd, formatUtc } from "@core/text/format";
 import { UsageQuery, type UsageOutput } from "@/lib/usage/schemas";
 import { getUsage } from "@/lib/usage/usage";
 import { getOperations } from "@/lib/usage/operations";
 import { OperationsChart } from "@/components/usage/operations-chart";
+import { BurnDownChart } from "@/components/budgets/burn-down-chart";
+import { getBudgetBurnDowns } from "@/lib/budgets/queries";
 import { auditHref, type ViewFilters } from "@/lib/audit/schemas";
 
 export const metadata: Metadata = { title: "Usage" };
@@ -21,23 +23,30 @@ type SearchParams = Record<string, string | string[] | undefined>;
 
 const PRESETS = [1, 7, 30, 90] as const;
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 const one = (value: string | string[] | undefined) => (typeof value === "string" && value.trim() !== "" ? value.trim() : undefined);
 
 interface Filters {
   days: number;
+  /** The last 24 hours (whole hours, the current one included) instead of days from 00:00 UTC. */
+  last24h?: boolean;
   teamId?: string;
   userId?: string;
 }
 
 function hrefFor(f: Filters): string {
   const q = new URLSearchParams();
-  if (f.days !== 30) q.set("days", String(f.days));
+  if (f.last24h) q.set("hours", "24");
+  else if (f.days !== 30) q.set("days", String(f.days));
   if (f.teamId) q.set("teamId", f.teamId);
   if (f.userId) q.set("userId", f.userId);
   const text = q.toString();
   return text ? `/usage?${text}` : "/usage";
 }
+
+/** An estimate to the cent: "≈ $0.24", "< $0.01". */
+const estimatedUsd = (micro: number) => (micro === 0 ? "$0" : micro < 10_000 ? "< $0.01" : `≈ ${formatAmount("usd", Math.round(micro / 10_000) / 100)}`);
 
 /** Requests the portal answered across servers (the aggregate tool list at /mcp) have no server. */
 const serverLabel = (server: string | null) => server ?? "all servers (/mcp)";
@@ -74,23 +83,31 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
   const led = seesAll ? [] : await teamsLedBy(ctx.db, ctx.actor.userId);
   const askedTeam = one(sp.teamId);
   const leadsAsked = led.some((t) => t.id === askedTeam);
+  const last24h = one(sp.hours) === "24";
   const filters: Filters = {
-    days: PRESETS.find((d) => String(d) === one(sp.days)) ?? 30,
+    days: last24h ? 1 : (PRESETS.find((d) => String(d) === one(sp.days)) ?? 30),
+    last24h,
     teamId: seesAll || leadsAsked ? askedTeam : undefined,
     userId: seesAll || leadsAsked ? one(sp.userId) : undefined,
   };
   // Presets end now and start at 00:00 UTC, so "7 days" is seven whole bars in the daily chart.
   const now = new Date();
-  const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (filters.days - 1) * DAY_MS).toISOString().slice(0, 10);
+  // The last 24 hours: the current hour and the 23 before it, so the hourly chart has 24 whole bars.
+  const from = last24h
+    ? new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS - 23 * HOUR_MS).toISOString()
+    : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (filters.days - 1) * DAY_MS).toISOString().slice(0, 10);
   const parsed = UsageQuery.safeParse({ from, teamId: filters.teamId, userId: filters.userId });
   const problem = parsed.success ? null : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
   const runsPortal = can(ctx.actor, "config.read");
-  const [usage, teams, ops] = await Promise.all([
+  const [usage, teams, ops, burnDowns] = await Promise.all([
     getUsage(ctx, parsed.success ? parsed.data : { from }, now),
     seesAll ? listTeams(ctx) : led,
     // Everyone's operations, for those who run the portal, when the page shows everyone's usage.
     runsPortal && !filters.teamId && !filters.userId ? getOperations(ctx, { from }, now) : null,
+    // A team's budgets against their limits, when the page shows a team (those the caller may see).
+    filters.teamId ? getBudgetBurnDowns(ctx, now) : [],
   ]);
+  const teamBudgets = burnDowns.filter((b) => b.teamId === filters.teamId);
   // Drill-down to a user or a team: whoever sees more than their own.
   const drills = usage.filters.scope !== "own";
   const teamSlug = usage.filters.teamId ? (teams.find((t) => t.id === usage.filters.teamId)?.slug ?? usage.filters.teamId) : null;
@@ -129,20 +146,25 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
 
       <div className="flex flex-wrap items-center gap-4">
         <nav aria-label="Range" className="inline-flex overflow-hidden rounded-md border border-zinc-300 text-sm">
-          {PRESETS.map((d) => (
-            <Link
-              key={d}
-              href={hrefFor({ ...filters, days: d })}
-              aria-current={filters.days === d ? "page" : undefined}
-              className={`px-3 py-1.5 ${filters.days === d ? "bg-indigo-600 text-white" : "bg-white text-zinc-700 hover:bg-zinc-50"}`}
-            >
-              {d === 1 ? "Today" : `${d} days`}
-            </Link>
-          ))}
+          {PRESETS.flatMap((d) => {
+            const preset = (key: string, target: Filters, current: boolean, text: string) => (
+              <Link
+                key={key}
+                href={hrefFor(target)}
+                aria-current={current ? "page" : undefined}
+                className={`px-3 py-1.5 ${current ? "bg-indigo-600 text-white" : "bg-white text-zinc-700 hover:bg-zinc-50"}`}
+              >
+                {text}
+              </Link>
+            );
+            const days = preset(String(d), { ...filters, days: d, last24h: false }, !filters.last24h && filters.days === d, d === 1 ? "Today" : `${d} days`);
+            // "24 hours" sits between Today and 7 days.
+            return d === 1 ? [days, preset("24h", { ...filters, days: 1, last24h: true }, !!filters.last24h, "24 hours")] : [days];
+          })}
         </nav>
         {teams.length > 0 && (
           <form method="get" action="/usage" className="flex items-center gap-2 text-sm">
-            {filters.days !== 30 && <input type="hidden" name="days" value={filters.days} />}
+            {filters.last24h ? <input type="hidden" name="hours" value="24" /> : filters.days !== 30 && <input type="hidden" name="days" value={filters.days} />}
             {filters.userId && <input type="hidden" name="userId" value={filters.userId} />}
             <label htmlFor="usage-team" className="text-zinc-600">
               Team
@@ -182,6 +204,26 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
         <Stat label="LLM tokens" value={formatCount(totals.llmTokens)} />
         <Stat label="LLM spend" value={formatMicroUsd(totals.cost)} />
       </div>
+
+      {teamBudgets.length > 0 && (
+        <Card
+          title={`Budgets of ${teamSlug}`}
+          description="Spend in each budget's current period against its limit, with the alert thresholds and the rate so far projected to the period's end. Details on the Budgets page."
+        >
+          <div className="grid gap-6 lg:grid-cols-2" data-testid="usage-team-budgets">
+            {teamBudgets.map((b) => (
+              <div key={b.budgetId}>
+                <h3 className="text-sm font-semibold text-zinc-900">
+                  <Link className="hover:underline" href="/budgets">
+                    {b.name}
+                  </Link>
+                </h3>
+                <BurnDownChart data={b.burnDown} metric={b.metric} name={b.name} />
+              </div>
+            ))}
+          </div>
+        </Card>
+      )}
 
       {ops && (
         <Card
@@ -313,12 +355,40 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
         </Table>
       </Card>
 
-      <Card
-        title="Daily"
-        description={`MCP calls and LLM tokens per UTC day; the tooltip adds the day's LLM spend.${auditScope ? " Click a day's MCP bar for its calls in the Audit." : ""}`}
-      >
-        <DailyUsageChart data={usage.llm.daily} auditScope={auditScope} />
-      </Card>
+      {(usage.llm.cache.hits > 0 || usage.llm.cache.promptCachedTokens > 0) && (
+        <Card
+          title="Cache savings (estimated)"
+          description={
+            <>
+              Calls the gateway answered from its response cache never reached the provider: saved is what those answers cost when first given (spend and budgets still count them). Prompt-cache reads are
+              billed at the provider&apos;s cached rate instead of the input rate: saved is the difference at today&apos;s price table, less Anthropic&apos;s cache-write premium.
+              {usage.llm.cache.unpricedCachedTokens > 0 && <> {formatCount(usage.llm.cache.unpricedCachedTokens)} cached tokens of unpriced models are left out.</>}
+            </>
+          }
+        >
+          <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4" data-testid="usage-cache-savings">
+            <Stat
+              label={usage.llm.cache.savedMicroUsd >= 0 ? "Estimated saved" : "Estimated extra cost (cache writes)"}
+              value={estimatedUsd(Math.abs(usage.llm.cache.savedMicroUsd))}
+            />
+            <Stat label="Calls answered from cache" value={formatCount(usage.llm.cache.hits)} />
+            <Stat label="Tokens not sent to providers" value={formatCount(usage.llm.cache.hitTokens)} />
+            <Stat label="Prompt-cache tokens read" value={formatCount(usage.llm.cache.promptCachedTokens)} />
+          </div>
+        </Card>
+      )}
+
+      <div className="grid gap-6 xl:grid-cols-2">
+        <Card
+          title={usage.series.grain === "hour" ? "Calls per hour" : "Calls per day"}
+          description={`MCP and LLM calls per ${usage.series.grain === "hour" ? "hour" : "day"} (UTC), with what the portal refused counted apart: denied MCP calls, and LLM calls blocked by a budget or rate limit (429) or a policy (403).${usage.series.grain === "day" && usage.filters.scope !== "own" && usage.filters.teamId && !usage.filters.userId ? " A team's figures are kept by day." : ""}${auditScope ? ` Click an MCP bar for its calls in the Audit.` : ""}`}
+        >
+          <DailyUsageChart series={usage.series} auditScope={auditScope} />
+        </Card>
+        <Card title={usage.series.grain === "hour" ? "LLM tokens and spend per hour" : "LLM tokens and spend per day"} description="Tokens (left axis) and spend in US dollars (right axis) of allowed calls, as budgets count them.">
+          <SpendChart series={usage.series} />
+        </Card>
+      </div>
 
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="By team" description="LLM usage by the teams of each caller at the time of the call: a call counts for each of its caller's teams.">

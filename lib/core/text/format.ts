@@ -20,5 +20,13 @@ export const formatCount = (value: number) => integer.format(value);
 /** 1234567 → "1.2M": for chart axes. */
 export const formatCompact = (value: number) => compact.format(value);
 
+/** Dollars on a chart axis: "$1.2K", "$12", "$0.25", "$0.005" — enough digits that ticks a cent apart differ. */
+export function formatUsdTick(dollars: number): string {
+  const size = Math.abs(dollars);
+  if (size >= 1000) return `$${compact.format(dollars)}`;
+  if (size >= 10 || size === 0) return `$${Math.round(dollars)}`;
+  return `$${dollars.toFixed(size >= 0.1 ? 2 : 3)}`;
+}
+
 /** "2026-12-01T00:00:00.000Z" → "2026-12-01 00:00 UTC". */
 export const formatUtc = (iso: string) => `${iso.slice(0, 16).replace("T", " ")} UTC`;
