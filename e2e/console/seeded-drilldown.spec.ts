@@ -7,6 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { expect, test, type Page } from "@playwright/test";
+import { parseCsv } from "@/testing/csv";
 import { adminApi, columnTexts, DEMO_CONSOLE, expectChartWithData, signInToDemo } from "@/testing/e2e/fixtures";
 
 test.use({ baseURL: DEMO_CONSOLE, viewport: { width: 1440, height: 900 } });
@@ -153,31 +154,3 @@ test("the Audit's filters go into its URL, the table and the CSV export follow t
   await page.getByRole("link", { name: "Clear" }).click();
   await expect(page).toHaveURL((url) => url.pathname === "/audit" && url.search === "");
 });
-
-/** RFC 4180 CSV (quoted fields may hold commas, quotes and line breaks) into rows of cells. */
-function parseCsv(text: string): string[][] {
-  const out: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted && c === '"' && text[i + 1] === '"') {
-      cell += '"';
-      i++;
-    } else if (c === '"') {
-      quoted = !quoted;
-    } else if (quoted || (c !== "," && c !== "\r" && c !== "\n")) {
-      cell += c;
-    } else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\n") {
-      out.push([...row, cell]);
-      row = [];
-      cell = "";
-    }
-  }
-  if (cell !== "" || row.length) out.push([...row, cell]);
-  return out;
-}

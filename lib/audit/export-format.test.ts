@@ -2,41 +2,9 @@ import { describe, expect, it } from "vitest";
 import { makeEvent } from "@/testing/events";
 import { csvCell, exportColumns, exportHead, exportLines } from "./export-format";
 import type { McpEventOutput } from "./schemas";
+import { parseCsv as readCsv } from "@/testing/csv";
 
 const event = (overrides: Partial<McpEventOutput> = {}): McpEventOutput => ({ ...makeEvent(), receivedAt: "2030-01-01T00:00:01.000Z", ...overrides });
-
-/** A minimal RFC 4180 reader, to prove what the writer writes reads back as the same cells. */
-function readCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted && c === '"' && text[i + 1] === '"') {
-      cell += '"';
-      i++;
-    } else if (quoted && c === '"') {
-      quoted = false;
-    } else if (quoted) {
-      cell += c;
-    } else if (c === '"') {
-      quoted = true;
-    } else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-      i++;
-    } else {
-      cell += c;
-    }
-  }
-  return rows;
-}
 
 describe("export formats", () => {
   it("quotes CSV cells with commas, quotes and line breaks, and leaves plain ones alone", () => {
