@@ -195,6 +195,9 @@ async function loadConsole() {
     `export { TOKEN_SCOPES } from "./lib/core/auth/roles";`,
     `export { fillEvents, insertCompany, syntheticCompany, syntheticEvent } from "./lib/events/synthetic";`,
     `export { getOverview } from "./lib/overview/needs-me";`,
+    `export { myBlockNotices } from "./lib/shadow/my-notices";`,
+    `export { getOperations } from "./lib/usage/operations";`,
+    `export { getBudgetBurnDowns } from "./lib/budgets/queries";`,
   ].join("\n");
   await build({ stdin: { contents: exports, resolveDir: root, loader: "ts" }, bundle: true, format: "esm", platform: "node", packages: "external", outfile, logLevel: "warning", tsconfig: path.join(root, "tsconfig.json") });
   return import(pathToFileURL(outfile).href);
@@ -390,10 +393,10 @@ async function main() {
     const [topCount] = await raw(`SELECT count(*) FROM mcp_events WHERE user_id = '${top.user_id}' AND time >= '${monthAgo}'`);
     const [typicalCount] = await raw(`SELECT count(*) FROM mcp_events WHERE user_id = '${typicalUser}' AND time >= '${monthAgo}'`);
     const pages = [
-      ["Overview", "getOverview + dailyActivity (app/(console)/page.tsx)", () => Promise.all([mod.getOverview(ctx, new Date()), mod.dailyActivity(ctx)])],
+      ["Overview", "getOverview + myBlockNotices + dailyActivity (app/(console)/page.tsx)", () => Promise.all([mod.getOverview(ctx, new Date()), mod.myBlockNotices(ctx), mod.dailyActivity(ctx)])],
       ["Overview, a member's own", "getOverview as the most active user", () => mod.getOverview({ db, actor: { kind: "user", userId: top.user_id, email: "top@bench.example", role: "member", scopes: mod.TOKEN_SCOPES } }, new Date())],
-      ["Usage, 30 days", "getUsage + listTeams (app/(console)/usage/page.tsx)", () => Promise.all([mod.getUsage(ctx, mod.UsageQuery.parse({ from: usageFrom }), new Date()), mod.listTeams(ctx)])],
-      ["Usage, 30 days, one team", "getUsage { teamId }", () => mod.getUsage(ctx, mod.UsageQuery.parse({ from: usageFrom, teamId: team }), new Date())],
+      ["Usage, 30 days", "getUsage + listTeams + getOperations (app/(console)/usage/page.tsx)", () => Promise.all([mod.getUsage(ctx, mod.UsageQuery.parse({ from: usageFrom }), new Date()), mod.listTeams(ctx), mod.getOperations(ctx, { from: usageFrom }, new Date())])],
+      ["Usage, 30 days, one team", "getUsage { teamId } + listTeams + getBudgetBurnDowns", () => Promise.all([mod.getUsage(ctx, mod.UsageQuery.parse({ from: usageFrom, teamId: team }), new Date()), mod.listTeams(ctx), mod.getBudgetBurnDowns(ctx, new Date())])],
       ["Usage, 30 days, one user (a member's own page)", "getUsage { userId }", () => mod.getUsage(ctx, mod.UsageQuery.parse({ from: usageFrom, userId: top.user_id }), new Date())],
       ["Audit, first page", "listEvents {} (50 rows)", () => mod.listEvents(ctx, {})],
       [`Audit, one user over 30 days: the most active (${fmt(topCount.count)} calls)`, "listEvents { user, from }", () => mod.listEvents(ctx, { user: top.user_id, from: monthAgo })],
