@@ -148,7 +148,14 @@ export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase
       import("drizzle-orm/node-postgres"),
       import("drizzle-orm/node-postgres/migrator"),
     ]);
-    const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    // The console's reads are many small ones at once (a page runs ten in parallel over rollups):
+    // parallel workers only add process start-ups to them. At ten million events, with them off, the
+    // Usage page took half the time on two cores (bench/events/README.md). PORTCULLIS_PG_PARALLEL_WORKERS
+    // sets another number; `server` keeps the server's own (needed behind a pooler that refuses startup
+    // options); an `options` parameter in DATABASE_URL wins over both.
+    const workers = process.env.PORTCULLIS_PG_PARALLEL_WORKERS ?? "0";
+    if (workers !== "server" && !/^\d{1,3}$/.test(workers)) throw new Error(`PORTCULLIS_PG_PARALLEL_WORKERS must be a number of workers or "server", not ${JSON.stringify(workers)}`);
+    const pool = new pg.Pool({ connectionString: target.url, max: 10, ...(workers === "server" ? {} : { options: `-c max_parallel_workers_per_gather=${Number(workers)}` }) });
     return openPool(target, pool, () => pool.connect(), drizzle, migrate);
   }
 

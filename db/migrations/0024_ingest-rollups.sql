@@ -3,6 +3,29 @@
 -- cost (bench/events/README.md). One person's figures are read from their events instead, through the events'
 -- (user_id, time, id) index: a person's month is at most tens of thousands of rows. The rollup functions are
 -- those of 0019 without the per-user part; rankings of every user keep llm_user_totals_*.
+--
+-- The events' user indexes carry the columns a person's own figures read (INCLUDE), so that those pages
+-- scan the index alone: the most active user's month (about 50,000 calls at ten million events) in
+-- ~0.1 s instead of ~1 s of heap reads. Rebuilding them takes a while on a large table (about 20 s per
+-- ten million events here) and holds writes meanwhile; the portal redelivers what waits. drizzle
+-- describes these indexes by their keys only (db/schema/portal.ts, llm.ts).
+DROP INDEX "mcp_events_user_idx";
+--> statement-breakpoint
+CREATE INDEX "mcp_events_user_idx" ON "mcp_events" USING btree ("user_id","time","id") INCLUDE ("server_slug","endpoint","tool","method","via","decision","success","parent_id","result_tokens","reason");
+--> statement-breakpoint
+DROP INDEX "llm_events_user_idx";
+--> statement-breakpoint
+CREATE INDEX "llm_events_user_idx" ON "llm_events" USING btree ("user_id","time","id") INCLUDE ("provider_slug","provider_kind","model","decision","reason","status","success","cache","input_tokens","output_tokens","cached_input_tokens","cache_write_tokens","cost_micro_usd","team_ids");
+--> statement-breakpoint
+-- Element-wise sum of two histograms, as 0019's but through an ARRAY(…) constructor instead of an
+-- ordered array_agg: about 40 % less time per call, which every latency upsert of ingest and every p50/p95
+-- over a range (portcullis_histogram_sum) pays.
+CREATE OR REPLACE FUNCTION portcullis_histogram_add(a integer[], b integer[]) RETURNS integer[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN a IS NULL THEN b WHEN b IS NULL THEN a
+    ELSE ARRAY(SELECT x + y FROM unnest(a, b) WITH ORDINALITY AS t(x, y, i) ORDER BY i) END
+$$;
+--> statement-breakpoint
 CREATE OR REPLACE FUNCTION portcullis_mcp_rollup() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN

@@ -106,6 +106,7 @@ export const llmEvents = pgTable(
   (t) => [
     // Partitioned by day on `time` like mcp_events: the key must hold it.
     primaryKey({ name: "llm_events_pkey", columns: [t.time, t.id] }),
+    // Covering: INCLUDEs what one person's own figures read (migration 0024), so their pages scan the index alone.
     index("llm_events_user_idx").on(t.userId, t.time, t.id),
     index("llm_events_block_idx").on(t.blockId, t.time).where(sql`${t.blockId} is not null`),
   ],

@@ -153,6 +153,7 @@ export const mcpEvents = pgTable(
     // (time, id): also the order of keyset pages, newest first; by each indexed filter below.
     primaryKey({ name: "mcp_events_pkey", columns: [t.time, t.id] }),
     index("mcp_events_parent_idx").on(t.parentId).where(sql`${t.parentId} is not null`),
+    // Covering: INCLUDEs what one person's own figures read (migration 0024), so their pages scan the index alone.
     index("mcp_events_user_idx").on(t.userId, t.time, t.id),
     index("mcp_events_server_idx").on(t.serverSlug, t.time, t.id),
     index("mcp_events_denied_idx").on(t.time, t.id).where(sql`${t.decision} = 'denied'`),

@@ -369,8 +369,10 @@ async function llmTotals(db: Queryable, sources: { calls: SQL; days?: SQL; perTe
   }>(
     db,
     sql`with agg as materialized (${sources.calls}),
-      -- Read once for the users' and the keys' rankings (and a deleted user's address).
-      per_user as materialized (${sources.users})
+      -- Read once, summed per user and key, for the users' and the keys' rankings (and a deleted user's
+      -- address): tens of thousands of rollup rows at ten million events, ten thousand once summed.
+      per_user as materialized (select user_id, token_id, sum(calls) as calls, sum(tokens) as tokens, sum(cost_micro_usd) as cost_micro_usd, max(email) as email
+        from (${sources.users}) as u group by user_id, token_id)
     select
       (select coalesce(json_agg(json_build_object('provider', provider_slug, 'model', model, 'calls', calls, 'tokens', tokens, 'costMicroUsd', cost, 'cacheHits', cache_hits)
           order by cost desc, tokens desc, provider_slug asc, model asc), '[]')
