@@ -118,12 +118,16 @@ export async function signInLocally(page: Page, email: string, name = "", code?:
 /** An SVG chart's marks (bars, lines, areas, pie sectors) whatever the chart library draws them with. */
 const CHART_MARKS = ".recharts-bar-rectangle path, .recharts-rectangle, .recharts-line-curve, .recharts-area-area, .recharts-sector";
 
-/** How many of `chart`'s SVG marks have a non-zero size (an empty chart draws axes and a grid only). */
+/**
+ * How many of `chart`'s SVG marks are drawn (an empty chart draws axes and a grid only): bars, areas
+ * and sectors of a non-zero size, and lines that span some width — a line of a series that stayed
+ * level (a budget with nothing spent yet today) is drawn data, and its box has no height.
+ */
 export function chartMarks(chart: Locator): Promise<number> {
   return chart.locator(CHART_MARKS).evaluateAll((marks) =>
     marks.filter((m) => {
       const box = m.getBoundingClientRect();
-      return box.width > 0 && box.height > 0;
+      return m.classList.contains("recharts-line-curve") ? box.width > 0 : box.width > 0 && box.height > 0;
     }).length,
   );
 }
