@@ -80,6 +80,20 @@ describe.each(testDatabases())("event ingest on $name", (database) => {
     expect(llmRows.find((r) => r.id === lone.id)).toMatchObject({ teamIds: [] });
   });
 
+  it("stores a time written with an offset, without milliseconds or with microseconds as its instant to the millisecond, and once on redelivery", async () => {
+    const forms = [
+      makeEvent({ time: "2030-05-06T09:10:11+02:00" }),
+      makeEvent({ time: "2030-05-06T07:10:11.123456Z" }),
+      makeEvent({ time: "2030-05-06T07:10:11.5Z" }),
+      makeEvent({ time: "2030-05-06T07:10:11.250Z" }),
+    ];
+    expect(await signed(forms)).toEqual({ status: 200, json: { accepted: 4, duplicates: 0 } });
+    const rows = await db.select({ id: mcpEvents.id, time: mcpEvents.time }).from(mcpEvents).where(inArray(mcpEvents.id, forms.map((e) => e.id)));
+    const timeOf = (id: string) => new Date(rows.find((r) => r.id === id)!.time).toISOString();
+    expect(forms.map((e) => timeOf(e.id))).toEqual(["2030-05-06T07:10:11.000Z", "2030-05-06T07:10:11.123Z", "2030-05-06T07:10:11.500Z", "2030-05-06T07:10:11.250Z"]);
+    expect(await signed(forms)).toEqual({ status: 200, json: { accepted: 0, duplicates: 4 } });
+  });
+
   it("stores the block list's marks: would-block calls (log mode), refusals by an entry, and nothing on unmarked events", async () => {
     const blockId = crypto.randomUUID();
     const would = makeEvent({ blockId, wouldBlock: true });

@@ -1,5 +1,5 @@
 import type { Queryable } from "@/db/client";
-import { and, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import { llmEvents, mcpEvents, serverTools } from "@/db/schema";
 import { systemActor } from "@/lib/auth/actor";
 import { recordAudit } from "./record-audit";
@@ -22,8 +22,8 @@ export class IngestError extends DomainError {
 }
 
 export interface IngestEventsInput {
-  /** The request body exactly as received: the signature covers these characters. */
-  body: string;
+  /** The request body exactly as received, best as its bytes (UTF-8): the signature covers them. */
+  body: string | Uint8Array;
   /** The `X-Portcullis-Signature` header. */
   signature: string | null;
   secrets: EdgeSecret[];
@@ -60,23 +60,21 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
   if (!(await verifyEventSignature(input.signature, input.body, input.secrets, now))) {
     throw new UnauthenticatedError(signatureProblem(input.signature, now));
   }
+  const body = typeof input.body === "string" ? input.body : new TextDecoder().decode(input.body);
   let json: unknown;
   try {
-    json = JSON.parse(input.body);
+    json = JSON.parse(body);
   } catch (error) {
     throw new IngestError(400, "INVALID_JSON", `Request body is not valid JSON: ${(error as Error).message}`);
   }
   // A ZodError here becomes 400 VALIDATION_ERROR with the failing event's index in the field path.
   const { events } = EventBatch.parse(json);
-  const mcp = events.filter((e): e is PortalEvent => !isLlmEvent(e));
-  const llm = events.filter(isLlmEvent);
-  // The events go in as validated (insertNew reads each column from them): no copy per event.
-  const mcpRows: EventRow[] = mcp;
-  const llmRows: EventRow[] = llm;
+  // The delivery waits for its group as column text (see `Delivery`), not as event objects.
+  const delivery = prepare(events, body);
   // Outside the transaction: making a partition briefly locks the table (lib/events/partitions.ts).
-  await ensureEventPartitions(db, "mcp_events", utcDays(mcp.map((e) => storedTime(e.time))));
-  await ensureEventPartitions(db, "llm_events", utcDays(llm.map((e) => storedTime(e.time))));
-  const stored = await groupCommit(db, { events, mcp, mcpRows, llmRows });
+  await ensureEventPartitions(db, "mcp_events", delivery.mcp.days);
+  await ensureEventPartitions(db, "llm_events", delivery.llm.days);
+  const stored = await groupCommit(db, delivery);
   const accepted = stored.mcp + stored.llm;
   const result = { accepted, duplicates: events.length - accepted, newUsage: stored.llm > 0 };
   if (stored.forwarded) input.onForwarded?.();
@@ -87,12 +85,51 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
   return { accepted: result.accepted, duplicates: result.duplicates };
 }
 
+/**
+ * A validated delivery as it waits for its group: for each table, its rows as column text, ready to
+ * be joined with the group's other deliveries into one insert. Nothing else of the events is kept —
+ * at ten thousand events a second, event objects waiting for a commit outlive the young generation
+ * and cost the collector more than parsing them did. The body is kept (one string) to read the events
+ * again only when a forwarding sink wants them; the events the console acts on (a pin mismatch) are
+ * kept as they are.
+ */
 interface Delivery {
-  events: AnyEvent[];
-  mcp: PortalEvent[];
-  mcpRows: EventRow[];
-  llmRows: EventRow[];
+  body: string;
+  mcp: TableRows;
+  llm: TableRows;
+  /** Reports of a tool whose definition no longer matches its pin (`quarantineChangedTools`). */
+  hashMismatches: PortalEvent[];
 }
+
+/** One delivery's rows of one event table. */
+interface TableRows {
+  ids: string[];
+  /** Their UTC days, for their partitions. */
+  days: string[];
+  /** Per column of the table (`tableColumns`), its values as the elements of a PostgreSQL array literal, comma-separated. */
+  elements: string[];
+}
+
+function prepare(events: AnyEvent[], body: string): Delivery {
+  const mcp = events.filter((e): e is PortalEvent => !isLlmEvent(e));
+  const llm = events.filter(isLlmEvent);
+  return {
+    body,
+    // The events go in as validated (each column is read from them): no copy per event.
+    mcp: tableRows(mcpEvents, mcp),
+    llm: tableRows(llmEvents, llm),
+    hashMismatches: mcp.filter((e) => e.reason?.startsWith(HASH_MISMATCH_REASON)),
+  };
+}
+
+function tableRows(table: EventTable, rows: EventRow[]): TableRows {
+  const times = rows.map((r) => storedTime(r.time));
+  const elements = tableColumns(table).columns.map(({ key }) =>
+    key === "time" ? arrayElements(times, (t) => t) : key === "wouldBlock" ? arrayElements(rows, (r) => r.wouldBlock ?? false) : arrayElements(rows, (r) => r[key]),
+  );
+  return { ids: rows.map((r) => r.id), days: utcDays(times), elements };
+}
+
 interface Waiting extends Delivery {
   done: (stored: Stored) => void;
   failed: (error: unknown) => void;
@@ -107,6 +144,11 @@ interface Waiting extends Delivery {
  * triggers add their counts to those rows once per group. Every delivery is still all or nothing:
  * if a group fails, its deliveries are tried again one by one, so one delivery's failure is only
  * its own. Each event id counts as stored for the first delivery in the group that carried it.
+ *
+ * One group at a time: with two in flight (on two connections), the second's inserts ran beside
+ * the first's triggers, but each group was smaller, so its rollup rows were upserted more often per
+ * event, and PostgreSQL spent about 40 % more CPU per event for at most 10 % more throughput on two
+ * cores (bench/events/README.md).
  */
 const queues = new WeakMap<object, { waiting: Waiting[]; running: boolean }>();
 
@@ -151,49 +193,67 @@ const MAX_GROUP = 40;
 
 async function storeGroup(db: Queryable, group: Delivery[]): Promise<Stored[]> {
   return db.transaction(async (tx) => {
-    const inserted = new Set(await insertNew(tx, mcpEvents, group.flatMap((d) => d.mcpRows)));
+    const inserted = new Set(await insertNew(tx, mcpEvents, group.map((d) => d.mcp)));
     await quarantineChangedTools(
       tx,
-      group.flatMap((d) => d.mcp).filter((e) => inserted.has(e.id)),
+      group.flatMap((d) => d.hashMismatches).filter((e) => inserted.has(e.id)),
     );
-    const insertedLlm = new Set(await insertNew(tx, llmEvents, group.flatMap((d) => d.llmRows)));
-    // Only the events this group stored, each once: a redelivered batch is not forwarded twice.
-    const queued = new Set<string>();
-    const fresh = group.flatMap((d) => d.events).filter((e) => (isLlmEvent(e) ? insertedLlm : inserted).has(e.id) && !queued.has(e.id) && queued.add(e.id));
-    const forwarded = (await enqueueEvents(tx, fresh)) > 0;
+    const insertedLlm = new Set(await insertNew(tx, llmEvents, group.map((d) => d.llm)));
+    // Only the events this group stored, each once: a redelivered batch is not forwarded twice. The
+    // events are read again from the bodies only if a sink will receive them.
+    const fresh = () => {
+      const queued = new Set<string>();
+      return group.flatMap((d) => EventBatch.parse(JSON.parse(d.body)).events).filter((e) => (isLlmEvent(e) ? insertedLlm : inserted).has(e.id) && !queued.has(e.id) && queued.add(e.id));
+    };
+    const forwarded = inserted.size + insertedLlm.size > 0 && (await enqueueEvents(tx, fresh)) > 0;
     // Each stored id is one delivery's: the first in the group that carried it.
-    const claim = (ids: Set<string>, rows: EventRow[]) => rows.reduce((n, r) => (ids.delete(r.id) ? n + 1 : n), 0);
-    return group.map((d) => ({ mcp: claim(inserted, d.mcpRows), llm: claim(insertedLlm, d.llmRows), forwarded }));
+    const claim = (ids: Set<string>, rows: TableRows) => rows.ids.reduce((n, id) => (ids.delete(id) ? n + 1 : n), 0);
+    return group.map((d) => ({ mcp: claim(inserted, d.mcp), llm: claim(insertedLlm, d.llm), forwarded }));
   });
 }
 
+type EventTable = typeof mcpEvents | typeof llmEvents;
+
 /**
- * Inserts validated rows of an event table in one statement and answers the ids it stored (not those
- * already there). Each column travels as one parameter, a PostgreSQL array literal of that column's
- * values, and `unnest` turns the arrays back into rows: the server parses plain typed text, about a
- * third cheaper per row than reading the same rows from one JSON document with `json_to_recordset`
- * and far cheaper than binding 37 parameters per event (bench/events/README.md). Every column but
- * `received_at` (its default, now) is named; a key a row lacks is NULL.
+ * The columns `insertNew` writes (every one but `received_at`, whose default is now), by the event
+ * key each is read from, and the statement's fixed parts. Worked out once per table.
  */
-async function insertNew(tx: Queryable, table: typeof mcpEvents | typeof llmEvents, rows: EventRow[]): Promise<string[]> {
-  if (rows.length === 0) return [];
-  const columns = Object.entries(getTableColumns(table)).filter(([key]) => key !== "receivedAt");
-  const names = sql.join(columns.map(([, c]) => sql.identifier(c.name)), sql`, `);
-  // An array column (an LLM call's team ids) goes as text[] of its rows' literals, cast back per row.
-  const nested = (type: string) => type.endsWith("[]");
-  const values = sql.join(
-    columns.map(([, c], i) => (nested(c.getSQLType()) ? sql`${sql.identifier(`c${i}`)}::${sql.raw(c.getSQLType())}` : sql.identifier(`c${i}`))),
-    sql`, `,
-  );
+const columnsOf = new Map<EventTable, { columns: { key: string; type: string }[]; names: SQL; values: SQL; aliases: SQL }>();
+function tableColumns(table: EventTable) {
+  let found = columnsOf.get(table);
+  if (!found) {
+    const columns = Object.entries(getTableColumns(table))
+      .filter(([key]) => key !== "receivedAt")
+      .map(([key, c]) => ({ key, name: c.name, type: c.getSQLType() }));
+    found = {
+      columns,
+      names: sql.join(columns.map((c) => sql.identifier(c.name)), sql`, `),
+      // An array column (an LLM call's team ids) goes as text[] of its rows' literals, cast back per row.
+      values: sql.join(columns.map((c, i) => (nested(c.type) ? sql`${sql.identifier(`c${i}`)}::${sql.raw(c.type)}` : sql.identifier(`c${i}`))), sql`, `),
+      aliases: sql.join(columns.map((_, i) => sql.identifier(`c${i}`)), sql`, `),
+    };
+    columnsOf.set(table, found);
+  }
+  return found;
+}
+const nested = (type: string) => type.endsWith("[]");
+
+/**
+ * Inserts the rows of an event table that a group's deliveries carry, in one statement, and answers
+ * the ids it stored (not those already there). Each column travels as one parameter, a PostgreSQL
+ * array literal of that column's values, and `unnest` turns the arrays back into rows: the server
+ * parses plain typed text, about a third cheaper per row than reading the same rows from one JSON
+ * document with `json_to_recordset` and far cheaper than binding 37 parameters per event
+ * (bench/events/README.md). A key a row lacks is NULL.
+ */
+async function insertNew(tx: Queryable, table: EventTable, parts: TableRows[]): Promise<string[]> {
+  const present = parts.filter((p) => p.ids.length > 0);
+  if (present.length === 0) return [];
+  const { columns, names, values, aliases } = tableColumns(table);
   const arrays = sql.join(
-    columns.map(([key, c]) => {
-      const type = c.getSQLType();
-      const literal = arrayLiteral(rows.map(key === "time" ? (r) => storedTime(r.time) : key === "wouldBlock" ? (r) => r.wouldBlock ?? false : (r) => r[key]));
-      return sql`${literal}::${sql.raw(nested(type) ? "text" : type)}[]`;
-    }),
+    columns.map((c, i) => sql`${`{${present.map((p) => p.elements[i]).join(",")}}`}::${sql.raw(nested(c.type) ? "text" : c.type)}[]`),
     sql`, `,
   );
-  const aliases = sql.join(columns.map((_, i) => sql.identifier(`c${i}`)), sql`, `);
   const result = (await tx.execute(sql`insert into ${table} (${names})
     select ${values} from unnest(${arrays}) as r(${aliases})
     on conflict (id, time) do nothing returning id`)) as unknown as { rows: { id: string }[] };
@@ -206,16 +266,24 @@ async function insertNew(tx: Queryable, table: typeof mcpEvents | typeof llmEven
  * objects (jsonb) as their JSON, arrays as their own literal (read back as text, then cast).
  */
 export function arrayLiteral(values: readonly unknown[]): string {
-  let out = "{";
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) out += ",";
-    const v = values[i];
-    if (v === null || v === undefined) out += "NULL";
-    else if (typeof v === "boolean") out += v ? "t" : "f";
-    else if (typeof v === "number") out += Number.isFinite(v) ? String(v) : "NULL";
-    else out += quoteElement(typeof v === "string" ? v : Array.isArray(v) ? arrayLiteral(v) : JSON.stringify(v));
+  return `{${arrayElements(values, (v) => v)}}`;
+}
+
+/**
+ * The elements of `arrayLiteral`, without its braces: literals of several deliveries join with commas.
+ * Joined from an array, the text is one flat string (not a rope of thousands of pieces), cheap to keep
+ * while the delivery waits and to join again.
+ */
+function arrayElements<T>(items: readonly T[], value: (item: T) => unknown): string {
+  const out = new Array<string>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const v = value(items[i]!);
+    if (v === null || v === undefined) out[i] = "NULL";
+    else if (typeof v === "boolean") out[i] = v ? "t" : "f";
+    else if (typeof v === "number") out[i] = Number.isFinite(v) ? String(v) : "NULL";
+    else out[i] = quoteElement(typeof v === "string" ? v : Array.isArray(v) ? arrayLiteral(v) : JSON.stringify(v));
   }
-  return out + "}";
+  return out.join(",");
 }
 
 const quoteElement = (text: string) => (/["\\]/.test(text) ? `"${text.replace(/["\\]/g, "\\$&")}"` : `"${text}"`);
@@ -258,5 +326,9 @@ function signatureProblem(header: string | null, now: number): string {
 /** A validated event as `insertNew` reads it: its fields by the table's column keys (`kind` is not a column). */
 type EventRow = { id: string; time: string; wouldBlock?: boolean } & Record<string, unknown>;
 
-/** Times are kept as UTC with millisecond precision, so the audit cursor (time|id) round-trips exactly. */
-const storedTime = (time: string) => new Date(time).toISOString();
+/**
+ * Times are kept as UTC with millisecond precision, so the audit cursor (time|id) round-trips exactly.
+ * The edge already writes them so (`toISOString`); only other forms need the round trip.
+ */
+const storedTime = (time: string) => (CANONICAL_TIME.test(time) ? time : new Date(time).toISOString());
+const CANONICAL_TIME = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;

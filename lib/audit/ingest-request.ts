@@ -23,11 +23,10 @@ export async function ingestEventsRequest(
     if (!signature) throw new UnauthenticatedError("Missing X-Portcullis-Signature: event deliveries are signed with the edge secret");
     const bytes = await readBoundedBody(request, EVENT_BODY_LIMIT_BYTES);
     if (!bytes) throw tooLarge();
-    const body = new TextDecoder().decode(bytes);
     const db = await deps.db();
     const { onUsage, onForwarded } = deps;
     const result = await ingestEvents(db, {
-      body,
+      body: bytes,
       signature,
       secrets: await deps.secrets(),
       ...(onUsage ? { onUsage: () => onUsage(db) } : {}),

@@ -9,14 +9,17 @@ import { passesFilters, type ForwardingAlert } from "./formats";
  * holding the batch's events that pass its filters (none when none pass). Runs in the ingest's
  * transaction, so the rows commit with the events or not at all; it sends nothing — delivery reads
  * the outbox later (./deliver.ts). One row per batch per sink, not per event: at 20,000 events/s
- * that is ~40 small inserts a second per sink instead of 20,000. Answers the rows written.
+ * that is ~40 small inserts a second per sink instead of 20,000. Answers the rows written. The events
+ * can be given as a function, called only when some sink would receive them.
  */
-export async function enqueueEvents(tx: Queryable, events: AnyEvent[]): Promise<number> {
-  if (events.length === 0) return 0;
+export async function enqueueEvents(tx: Queryable, eventsToSend: AnyEvent[] | (() => AnyEvent[])): Promise<number> {
+  if (Array.isArray(eventsToSend) && eventsToSend.length === 0) return 0;
   const sinks = await tx
     .select({ id: forwardingSinks.id, filters: forwardingSinks.filters })
     .from(forwardingSinks)
     .where(and(eq(forwardingSinks.enabled, true), eq(forwardingSinks.forwardEvents, true)));
+  if (sinks.length === 0) return 0;
+  const events = typeof eventsToSend === "function" ? eventsToSend() : eventsToSend;
   const rows = sinks.flatMap((sink) => {
     const passing = events.filter((e) => passesFilters(e, sink.filters));
     return passing.length > 0 ? [{ sinkId: sink.id, kind: "events" as const, payload: { events: passing }, items: passing.length }] : [];

@@ -18,6 +18,20 @@ describe("edge request signatures (console → portal operator endpoints)", () =
     }
   });
 
+  it("verify an event batch from its bytes as received (UTF-8) as from its text, and refuse other bytes", async () => {
+    const secrets = await parseEdgeSecrets(generateEdgeSecret());
+    const now = 1_800_000_000;
+    const body = JSON.stringify({ events: [{ tool: "caf\u00e9 \u{1F600}" }] });
+    const signature = await signEventBody(body, secrets, now);
+    const bytes = new TextEncoder().encode(body);
+    expect(await verifyEventSignature(signature, body, secrets, now)).toBe(true);
+    expect(await verifyEventSignature(signature, bytes, secrets, now)).toBe(true);
+    const changed = bytes.slice();
+    changed[changed.length - 3]! ^= 1;
+    expect(await verifyEventSignature(signature, changed, secrets, now)).toBe(false);
+    expect(await verifyEventSignature(signature, new TextEncoder().encode(body.normalize("NFD")), secrets, now)).toBe(false);
+  });
+
   it("are not event batch signatures, nor the other way round (separate keys)", async () => {
     const secrets = await parseEdgeSecrets(generateEdgeSecret());
     const now = 1_800_000_000;

@@ -132,16 +132,24 @@ async function signText(text: string, secrets: EdgeSecret[], info: string, nowSe
  * Checks a signature against every listed secret (rotation; constant-time via `verify`), and that
  * its timestamp is within the tolerance (a captured signature cannot be replayed later).
  */
-async function verifyText(header: string | null, text: string, secrets: EdgeSecret[], info: string, nowSeconds: number): Promise<boolean> {
+async function verifyText(header: string | null, text: string | Uint8Array, secrets: EdgeSecret[], info: string, nowSeconds: number): Promise<boolean> {
   const match = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(header?.trim() ?? "");
   if (!match) return false;
   const t = Number(match[1]);
   if (Math.abs(nowSeconds - t) > EDGE_SIGNATURE_TOLERANCE_SECONDS) return false;
   const mac = Uint8Array.from(match[2]!.match(/../g)!, (h) => parseInt(h, 16));
+  const signed = typeof text === "string" ? enc.encode(`${t}.${text}`) : concatBytes(enc.encode(`${t}.`), text);
   for (const secret of secrets) {
-    if (await crypto.subtle.verify("HMAC", await hmacKey(secret, info), mac, enc.encode(`${t}.${text}`))) return true;
+    if (await crypto.subtle.verify("HMAC", await hmacKey(secret, info), mac, signed)) return true;
   }
   return false;
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** The `X-Portcullis-Signature` value for an event batch body, signed with the current secret. */
@@ -151,9 +159,10 @@ export function signEventBody(body: string, secrets: EdgeSecret[], nowSeconds = 
 
 /**
  * Checks an event batch signature against every listed secret. Within the tolerance a replay is
- * harmless: ingest is idempotent on event ids.
+ * harmless: ingest is idempotent on event ids. The body may be the bytes as received (UTF-8): the
+ * signature covers exactly those, and they need no encoding again.
  */
-export function verifyEventSignature(header: string | null, body: string, secrets: EdgeSecret[], nowSeconds = Math.floor(Date.now() / 1000)): Promise<boolean> {
+export function verifyEventSignature(header: string | null, body: string | Uint8Array, secrets: EdgeSecret[], nowSeconds = Math.floor(Date.now() / 1000)): Promise<boolean> {
   return verifyText(header, body, secrets, EVENTS_KEY, nowSeconds);
 }
 
