@@ -99,7 +99,7 @@ if (!marker) {
     console.log(
       `[demo] seeded in ${Math.round((Date.now() - started) / 1000)} s: ${result.teams} teams, ${result.users} people, servers ${result.servers.approved.join(", ")} (approved) and ` +
         `${result.servers.pending.join(", ")} (pending review), ${result.policies} policies, ${result.budgets} budgets, configuration v${result.configVersion}, ` +
-        `${result.events.toLocaleString("en")} events, ${result.findings} shadow-MCP findings`,
+        `${result.events.toLocaleString("en")} events, ${result.findings} shadow-MCP findings from traffic and ${result.laptopFindings} from a laptop scan`,
     );
   } catch (error) {
     await open?.close().catch(() => undefined);

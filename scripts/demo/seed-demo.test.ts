@@ -2,16 +2,17 @@
  * `npm run demo`'s organisation (scripts/demo/seed-demo.ts) on a fresh database, against a real
  * `@modelcontextprotocol/server-everything`: teams and people, one approved and one pending server
  * with the real server's tools, policies, budgets (one near its limit), a published configuration,
- * events that the rollups count, and shadow-MCP findings from the uploaded log.
+ * events that the rollups count, and shadow-MCP findings from the uploaded log and a laptop scan.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { count, eq, max, sum } from "drizzle-orm";
+import { count, eq, like, max, sum } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { llmEvents, mcpEvents, mcpRollupDaily, memberships, servers, serverTools, shadowFindings, teams } from "@/db/schema";
 import { systemActor } from "@/lib/auth/actor";
 import { getBudgetStatus } from "@/lib/budgets/queries";
+import { adoptFinding } from "@/lib/shadow/adopt-finding";
 import { startEverythingServer, type RunningServer } from "@/testing/mcp-servers";
 import { testDatabases, useTestDatabase } from "@/testing/db";
 import { DEMO_PEOPLE, seedDemo, type DemoSeedResult } from "./seed-demo";
@@ -85,5 +86,15 @@ describe.each(testDatabases())("the demo organisation on $name", (database) => {
     const age = Date.now() - row!.latest!.getTime();
     expect(age).toBeGreaterThan(0);
     expect(age).toBeLessThan(2 * 3_600_000);
+  });
+
+  it("has a member's laptop scan whose local servers offer Adopt: the bridge command, the token as a placeholder", async () => {
+    expect(result.laptopFindings).toBe(3);
+    const rows = await db.select({ id: shadowFindings.id, key: shadowFindings.key }).from(shadowFindings).where(like(shadowFindings.key, "stdio:%"));
+    expect(rows.map((r) => r.key).sort()).toEqual(["stdio:npm:@modelcontextprotocol/server-filesystem", "stdio:npm:@modelcontextprotocol/server-github"]);
+    const github = rows.find((r) => r.key.endsWith("server-github"))!;
+    const adoption = await adoptFinding({ db, actor: systemActor("test") }, github.id);
+    expect(JSON.stringify(adoption)).toContain("npx portcullis bridge --name");
+    expect(JSON.stringify(adoption)).toContain("<GITHUB_PERSONAL_ACCESS_TOKEN>");
   });
 });

@@ -4,8 +4,9 @@
  * (`@modelcontextprotocol/server-everything`, discovered live) requested by a team lead and approved
  * by the admin, a second one waiting for review, policies, budgets (one near its limit), a published
  * configuration, a month of audit and usage events (lib/events/seed-events.ts, through the ingest
- * triggers) and shadow-MCP findings from an uploaded traffic log (the detector's labelled corpus,
- * through the same ingest as Shadow MCP → Upload).
+ * triggers), shadow-MCP findings from an uploaded traffic log (the detector's labelled corpus,
+ * through the same ingest as Shadow MCP → Upload) and from a member's laptop scan (`npx portcullis
+ * scan`, as its CLI reports it: values already redacted, names kept).
  */
 import { systemActor, type Actor } from "@/lib/auth/actor";
 import type { Database } from "@/db/client";
@@ -18,6 +19,7 @@ import { createPolicy } from "@/lib/policies/create-policy";
 import { approveServer } from "@/lib/servers/approve-server";
 import { registerServer } from "@/lib/servers/register-server";
 import { ingestTraffic } from "@/lib/shadow/ingest-traffic";
+import { ingestScanReport } from "@/lib/shadow/ingest-scan";
 import { createTeam } from "@/lib/teams/create-team";
 import { setMembership } from "@/lib/teams/set-membership";
 import { createUser } from "@/lib/users/create-user";
@@ -63,6 +65,8 @@ export interface DemoSeedResult {
   budgets: number;
   events: number;
   findings: number;
+  /** From Dan's laptop scan: local (stdio) servers no network log shows, each offering Adopt. */
+  laptopFindings: number;
   configVersion: number;
 }
 
@@ -159,6 +163,9 @@ export async function seedDemo(options: DemoSeedOptions): Promise<DemoSeedResult
   const lines = recentTraffic(generateCorpus("generic").lines.map((l) => l.line), now).join("\n") + "\n";
   const traffic = await ingestTraffic(ctx(person("security")), { body: new Blob([lines]).stream(), format: "generic", filename: "proxy-log-demo.ndjson" });
 
+  log("a laptop scan with local (stdio) servers…");
+  const scan = await ingestScanReport(ctx(person("dev")), laptopScan(now));
+
   return {
     teams: TEAMS.length,
     users,
@@ -167,6 +174,32 @@ export async function seedDemo(options: DemoSeedOptions): Promise<DemoSeedResult
     budgets: budgets.length,
     events: seeded.mcp + seeded.llm,
     findings: traffic.findings.length,
+    laptopFindings: scan.findings.length,
     configVersion: published.version,
+  };
+}
+
+/**
+ * What `npx portcullis scan` reports from Dan's laptop: two local servers his MCP clients start
+ * (GitHub with a token in its environment, a filesystem server on his code folder) and a remote one
+ * nobody approved. The CLI sends names, never values (scripts/scan.mjs).
+ */
+function laptopScan(now: Date) {
+  const claude = "~/Library/Application Support/Claude/claude_desktop_config.json";
+  const cursor = "~/.cursor/mcp.json";
+  const stdio = { transport: "stdio" as const, headerNames: [], redactions: [] };
+  return {
+    device: { name: "DAN-MBP", os: "darwin", user: "dan" },
+    scannedAt: new Date(now.getTime() - 20 * 60_000).toISOString(),
+    files: [
+      { client: "claude-desktop", path: claude, found: 2 },
+      { client: "cursor", path: cursor, found: 1 },
+    ],
+    servers: [
+      { ...stdio, client: "claude-desktop", configPath: claude, name: "github", command: "npx", args: ["-y", "@modelcontextprotocol/server-github"], envNames: ["GITHUB_PERSONAL_ACCESS_TOKEN"] },
+      { ...stdio, client: "claude-desktop", configPath: claude, name: "filesystem", command: "npx", args: ["-y", "@modelcontextprotocol/server-filesystem", "/Users/dan/code"], envNames: [] },
+      { client: "cursor", configPath: cursor, name: "linear", transport: "http" as const, url: "https://mcp.linear.app/mcp", envNames: [], headerNames: ["Authorization"], redactions: ["header:Authorization"] },
+    ],
+    redactionReport: { envValues: 1, headerValues: 1, args: 0, urlParts: 0 },
   };
 }
