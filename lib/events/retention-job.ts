@@ -8,6 +8,7 @@ async function pass(): Promise<void> {
   const result = await applyEventRetention(await getDb(), new Date(), eventRetentionDays());
   const dropped = result.droppedPartitions.mcp_events + result.droppedPartitions.llm_events;
   if (dropped > 0) console.log(`[portcullis] event retention: dropped ${dropped} day partitions before ${result.keepFrom} (daily rollups kept)`);
+  if (result.deadLetters > 0) console.log(`[portcullis] event retention: deleted ${result.deadLetters} forwarding dead letters written before ${result.keepFrom}`);
 }
 
 /**

@@ -1,6 +1,6 @@
-import { and, count, gte, lt, sql, sum } from "drizzle-orm";
+import { and, count, eq, gte, lt, sql, sum } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { llmEvents, llmRollupDaily, llmRollupHourly, mcpEvents, mcpRollupDaily, mcpRollupHourly, mcpTeamRollupDaily } from "@/db/schema";
+import { forwardingAlertsFired, forwardingOutbox, forwardingSinks, llmEvents, llmRollupDaily, llmRollupHourly, mcpEvents, mcpRollupDaily, mcpRollupHourly, mcpTeamRollupDaily } from "@/db/schema";
 import { generateEdgeSecret, parseEdgeSecrets } from "@core/edge/secret";
 import { testDatabases, useTestDatabase } from "@/testing/db";
 import { deliverAtLeastOnce, eventCorpus, type Corpus } from "@/testing/event-corpus";
@@ -86,7 +86,33 @@ describe.each(testDatabases())("event retention on $name", (database) => {
 
     // Again: nothing more to drop. Off: nothing dropped at all.
     expect((await applyEventRetention(db, now, 3)).droppedPartitions).toEqual({ mcp_events: 0, llm_events: 0 });
-    expect(await applyEventRetention(db, new Date("2040-01-01T00:00:00.000Z"), 0)).toEqual({ keepFrom: null, droppedPartitions: { mcp_events: 0, llm_events: 0 } });
+    expect(await applyEventRetention(db, new Date("2040-01-01T00:00:00.000Z"), 0)).toEqual({ keepFrom: null, droppedPartitions: { mcp_events: 0, llm_events: 0 }, deadLetters: 0, spikeRecords: 0 });
     expect(await rawCalls(DAY(1), DAY(5))).toEqual(kept);
+  });
+
+  it("deletes forwarding's dead letters of dropped days and spike records over two days old, keeping the rest", async () => {
+    const [sink] = await db
+      .insert(forwardingSinks)
+      .values({ id: crypto.randomUUID(), name: `retention ${crypto.randomUUID()}`, kind: "webhook", url: "https://siem.example/hook", filters: { kinds: [], decisions: [], servers: [] }, alertRules: { spikes: [], shadowHigh: true, budgets: true } })
+      .returning();
+    const letter = (createdAt: string, deadAt: string | null) => ({ sinkId: sink!.id, kind: "events" as const, payload: { events: [] }, items: 1, createdAt: new Date(createdAt), deadAt: deadAt ? new Date(deadAt) : null });
+    const rows = await db
+      .insert(forwardingOutbox)
+      .values([letter("2034-01-01T10:00:00.000Z", "2034-01-01T11:00:00.000Z"), letter("2034-01-01T10:00:00.000Z", null), letter("2034-01-09T10:00:00.000Z", "2034-01-09T11:00:00.000Z")])
+      .returning({ id: forwardingOutbox.id });
+    const fired = (key: string, firedAt: string) => ({ sinkId: sink!.id, key, firedAt: new Date(firedAt) });
+    await db.insert(forwardingAlertsFired).values([
+      fired("spike:denials:15:100@2034-01-08T08:00", "2034-01-08T08:00:00.000Z"),
+      fired("spike:denials:1440:100@2034-01-09T00:00", "2034-01-09T13:00:00.000Z"),
+      fired("shadow:some-finding", "2034-01-01T08:00:00.000Z"),
+    ]);
+
+    const result = await applyEventRetention(db, new Date("2034-01-10T12:00:00.000Z"), 3);
+    expect(result).toMatchObject({ keepFrom: "2034-01-07", deadLetters: 1, spikeRecords: 1 });
+    // The old dead letter went; a pending delivery of the same day (still being retried) and a recent dead letter stay.
+    const left = await db.select({ id: forwardingOutbox.id }).from(forwardingOutbox).where(eq(forwardingOutbox.sinkId, sink!.id));
+    expect(left.map((r) => r.id).sort()).toEqual([rows[1]!.id, rows[2]!.id].sort());
+    const keys = await db.select({ key: forwardingAlertsFired.key }).from(forwardingAlertsFired).where(eq(forwardingAlertsFired.sinkId, sink!.id));
+    expect(keys.map((k) => k.key).sort()).toEqual(["shadow:some-finding", "spike:denials:1440:100@2034-01-09T00:00"]);
   });
 });
