@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { testDatabases, useTestDatabase } from "@/testing/db";
 import { mcpEvents } from "@/db/schema";
 import { BOOTSTRAP_ACTOR } from "@/lib/auth/actor";
@@ -66,6 +66,35 @@ describe.each(testDatabases())("the Audit explorer on $name", (database) => {
     expect(exported).toEqual(ids(byTime));
     expect(rows.find((r) => r.includes(bulk[7]!.id))).toContain(`"'=SUM(1,2) ""x"""`);
     expect(result.range).toEqual({ from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() });
+  });
+
+  it("cuts the download off when the database fails mid-export, and logs after how many rows, without the query's values", async () => {
+    const admin = await ctx("admin");
+    // The database fails from the second batch on (the connection dropped mid-export).
+    let selects = 0;
+    const failing = new Proxy(db, {
+      get(target, key, receiver) {
+        if (key === "select") {
+          return (...args: unknown[]) => {
+            selects += 1;
+            if (selects > 1) throw Object.assign(new Error("Connection terminated unexpectedly\nparams: secret@example.test"), { code: "57P01" });
+            return (target.select as (...a: unknown[]) => unknown)(...args);
+          };
+        }
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((line: unknown) => void logged.push(String(line)));
+    try {
+      const result = exportEvents({ db: failing, actor: admin.actor }, { ...window, server: "bulk" });
+      await expect(text(result.stream)).rejects.toThrow(/Connection terminated/);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain(`audit export failed after ${EXPORT_BATCH} rows`);
+    expect(logged[0]).not.toContain("secret@example.test");
   });
 
   it("streams NDJSON with Cloudflare's field names, as a download", async () => {

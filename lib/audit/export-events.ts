@@ -5,6 +5,7 @@ import { authorize } from "../auth/actor";
 import { eventScope, mcpEventsInScope } from "./event-scope";
 import type { Ctx } from "../context";
 import { ValidationError } from "../errors";
+import { describeFailure } from "@/lib/api/problem";
 import { eventRetentionDays } from "../events/retention";
 import { eventFilters, olderThan, toOutput } from "./list-events";
 import { EXPORT_FORMATS, EXPORT_PROFILES, exportHead, exportLines, type ExportFormat } from "./export-format";
@@ -51,6 +52,7 @@ export function exportEvents({ db, actor }: Ctx, input: ExportEventsQuery, now: 
   const encoder = new TextEncoder();
   let after: { time: string; id: string } | undefined;
   let done = false;
+  let written = 0;
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
       const inScope = mcpEventsInScope(await eventScope(db, actor));
@@ -60,13 +62,21 @@ export function exportEvents({ db, actor }: Ctx, input: ExportEventsQuery, now: 
     // Pull-driven: the next batch is read only when the client has taken the previous one.
     async pull(controller) {
       if (done) return;
-      const rows = await db
-        .select()
-        .from(mcpEvents)
-        .where(and(...conditions, ...(after ? [olderThan(after)] : [])))
-        .orderBy(desc(mcpEvents.time), desc(mcpEvents.id))
-        .limit(EXPORT_BATCH);
+      let rows: (typeof mcpEvents.$inferSelect)[];
+      try {
+        rows = await db
+          .select()
+          .from(mcpEvents)
+          .where(and(...conditions, ...(after ? [olderThan(after)] : [])))
+          .orderBy(desc(mcpEvents.time), desc(mcpEvents.id))
+          .limit(EXPORT_BATCH);
+      } catch (error) {
+        // The headers (200) are gone: the client learns it from the cut-off transfer; the log says why.
+        console.error(`[api] audit export failed after ${written} rows: ${describeFailure(error)}`);
+        throw error;
+      }
       const events = rows.map(toOutput);
+      written += events.length;
       const last = events.at(-1);
       if (events.length > 0) controller.enqueue(encoder.encode(exportLines(events, format, profile)));
       if (!last || events.length < EXPORT_BATCH) {
