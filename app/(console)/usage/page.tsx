@@ -228,7 +228,7 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
       {ops && (
         <Card
           title="Operations"
-          description={`Every MCP call per ${ops.grain} (UTC): succeeded, errors (the upstream failed or the tool reported an error), denied by the portal, and calls that a block-list entry in log mode would block. The tables: tool calls with p50 and p95 of the time spent waiting for the upstream, and denials by reason.`}
+          description={`Every MCP call per ${ops.grain} (UTC): succeeded, errors (the upstream failed or the tool reported an error), denied by the portal, and calls that a block-list entry in log mode would block. The tables: tool calls with p50 and p95 of the time spent waiting for the upstream, denials by reason, and LLM calls by model with those the provider or the portal answered 429.`}
         >
           <OperationsChart data={ops.mcp.series} grain={ops.grain} />
           <div className="mt-4 grid gap-6 lg:grid-cols-3">
@@ -241,13 +241,13 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
                     <Td className="tabular-nums">{formatCount(t.calls)}</Td>
                     <Td className={`tabular-nums ${t.errors > 0 ? "text-amber-700" : "text-zinc-500"}`}>{formatCount(t.errors)}</Td>
                     <Td className={`tabular-nums ${t.denied > 0 ? "text-red-700" : "text-zinc-500"}`}>{formatCount(t.denied)}</Td>
-                    <Td className="tabular-nums">{t.p50Ms ?? "—"}</Td>
-                    <Td className="tabular-nums">{t.p95Ms ?? "—"}</Td>
+                    <Td className="whitespace-nowrap tabular-nums">{t.p50Ms ?? "—"}</Td>
+                    <Td className="whitespace-nowrap tabular-nums">{t.p95Ms ?? "—"}</Td>
                   </tr>
                 ))}
               </Table>
             </div>
-            <div className="space-y-4">
+            <div>
               <Table head={["Denied because", "Calls"]} empty="No denials in this range.">
                 {ops.mcp.denials.map((d) => (
                   <tr key={d.reason} data-testid="ops-denial-row">
@@ -256,20 +256,22 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
                   </tr>
                 ))}
               </Table>
-              <Table head={["LLM model", "Calls", "429", "p50 ms", "p95 ms"]} empty="No LLM calls in this range.">
-                {ops.llm.byModel.map((m) => (
-                  <tr key={`${m.provider}/${m.model}`} data-testid="ops-model-row">
-                    <Td className="font-mono text-xs">
-                      {m.provider}/{m.model ?? "—"}
-                    </Td>
-                    <Td className="tabular-nums">{formatCount(m.calls)}</Td>
-                    <Td className={`tabular-nums ${m.rateLimited > 0 ? "text-red-700" : "text-zinc-500"}`}>{formatCount(m.rateLimited)}</Td>
-                    <Td className="tabular-nums">{m.p50Ms ?? "—"}</Td>
-                    <Td className="tabular-nums">{m.p95Ms ?? "—"}</Td>
-                  </tr>
-                ))}
-              </Table>
             </div>
+          </div>
+          <div className="mt-6">
+            <Table head={["LLM model", "Calls", "429", "p50 ms", "p95 ms"]} empty="No LLM calls in this range.">
+              {ops.llm.byModel.map((m) => (
+                <tr key={`${m.provider}/${m.model}`} data-testid="ops-model-row">
+                  <Td className="font-mono text-xs">
+                    {m.provider}/{m.model ?? "—"}
+                  </Td>
+                  <Td className="tabular-nums">{formatCount(m.calls)}</Td>
+                  <Td className={`tabular-nums ${m.rateLimited > 0 ? "text-red-700" : "text-zinc-500"}`}>{formatCount(m.rateLimited)}</Td>
+                  <Td className="whitespace-nowrap tabular-nums">{m.p50Ms ?? "—"}</Td>
+                  <Td className="whitespace-nowrap tabular-nums">{m.p95Ms ?? "—"}</Td>
+                </tr>
+              ))}
+            </Table>
           </div>
         </Card>
       )}
