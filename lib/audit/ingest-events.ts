@@ -61,16 +61,20 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
     throw new UnauthenticatedError(signatureProblem(input.signature, now));
   }
   const body = typeof input.body === "string" ? input.body : new TextDecoder().decode(input.body);
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (error) {
-    throw new IngestError(400, "INVALID_JSON", `Request body is not valid JSON: ${(error as Error).message}`);
-  }
-  // A ZodError here becomes 400 VALIDATION_ERROR with the failing event's index in the field path.
-  const { events } = EventBatch.parse(json);
-  // The delivery waits for its group as column text (see `Delivery`), not as event objects.
-  const delivery = prepare(events, body);
+  const { events, delivery } = await readInTurn(async (yieldTurn) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch (error) {
+      throw new IngestError(400, "INVALID_JSON", `Request body is not valid JSON: ${(error as Error).message}`);
+    }
+    await yieldTurn();
+    // A ZodError here becomes 400 VALIDATION_ERROR with the failing event's index in the field path.
+    const { events } = EventBatch.parse(json);
+    await yieldTurn();
+    // The delivery waits for its group as column text (see `Delivery`), not as event objects.
+    return { events, delivery: prepare(events, body) };
+  });
   // Outside the transaction: making a partition briefly locks the table (lib/events/partitions.ts).
   await ensureEventPartitions(db, "mcp_events", delivery.mcp.days);
   await ensureEventPartitions(db, "llm_events", delivery.llm.days);
@@ -84,6 +88,28 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
   }
   return { accepted: result.accepted, duplicates: result.duplicates };
 }
+
+/**
+ * Reads deliveries one at a time, each in a few turns of the event loop (parsing, validating,
+ * preparing its columns: milliseconds each for 500 events). Deliveries arrive many at once — as many
+ * as a group just answered — and read back to back they held the event loop for the time of all of
+ * them, while the database's answers to the running group (its insert done, its commit) waited behind
+ * them and PostgreSQL sat idle. Between turns those answers get in, so deliveries are read while
+ * PostgreSQL works; one at a time, the first is ready for the next group soonest.
+ */
+function readInTurn<T>(read: (yieldTurn: () => Promise<void>) => Promise<T>): Promise<T> {
+  const run = reading.then(async () => {
+    await yieldTurn();
+    return read(yieldTurn);
+  });
+  reading = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
+}
+let reading: Promise<void> = Promise.resolve();
+const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * A validated delivery as it waits for its group: for each table, its rows as column text, ready to
