@@ -253,6 +253,10 @@ describe.each(testDatabases())("event rollups on $name", (database) => {
       { from: at(1, 1_234_567), to: at(53, 191_000) },
       { from: at(13, 60_000), to: at(13, 1_260_000) },
       { from: at(23, 1), to: at(49) },
+      // Ending after the last event, inside an hour (as a range ending now does): read up to the end
+      // of the week, from its days; over the whole week, from its week's rows.
+      { from: at(1, 1_234_567), to: at(74, 5_000) },
+      { from: weekOf(START.toISOString()), to: at(80) },
     ];
     const filters = [{}, { userId: corpus.users[0]! }, { teamId: corpus.teams[0]! }, { userId: corpus.users[1]!, teamId: corpus.teams[0]! }];
     const sortBy = <T>(rows: T[], key: (r: T) => string) => [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));

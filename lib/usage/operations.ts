@@ -14,7 +14,7 @@ import type { PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import { llmEvents, llmLatencyDaily, llmLatencyHourly, llmRollupDaily, llmRollupHourly, mcpEvents, mcpLatencyDaily, mcpLatencyHourly, mcpRollupDaily, mcpRollupHourly, mcpRollupWeekly } from "@/db/schema";
 import type { Queryable } from "@/db/client";
-import { durationQuantile } from "@core/events/duration-histogram";
+import { durationQuantile, DURATION_BUCKETS } from "@core/events/duration-histogram";
 import { IsoDateTime } from "@core/zod/helpers";
 import { rollupRange, type RollupSource } from "@/lib/events/rollup-source";
 import { authorize } from "../auth/actor";
@@ -100,6 +100,17 @@ const LLM_COUNTS: RollupSource = {
   raw: (where) => sql`select date_trunc('hour', time, 'UTC') as bucket, provider_slug, model, status, count(*) as calls from ${llmEvents} where ${where} group by 1, 2, 3, 4`,
 };
 
+/**
+ * The element-wise sum of the rows' histograms (null when no row has one), as `portcullis_histogram_sum`
+ * gives it, but with one built-in `sum` per bucket: the aggregate calls a SQL function per row, and
+ * over a month's latency rows that was most of Operations' time (~90 ms of ~100 at ten million events).
+ */
+const histogramSum = (column: SQL) =>
+  sql`case when count(${column}) > 0 then array[${sql.join(
+    Array.from({ length: DURATION_BUCKETS }, (_, i) => sql`sum(${column}[${sql.raw(String(i + 1))}])`),
+    sql`, `,
+  )}]::integer[] end`;
+
 const rows = async <T>(db: Queryable, query: SQL): Promise<T[]> => ((await db.execute(query)) as unknown as { rows: T[] }).rows;
 const quantiles = (histogram: number[] | null) => ({ p50Ms: histogram ? round(durationQuantile(histogram, 0.5)) : null, p95Ms: histogram ? round(durationQuantile(histogram, 0.95)) : null });
 const round = (ms: number | null) => (ms === null ? null : Math.round(ms * 10) / 10);
@@ -125,18 +136,21 @@ export async function getOperations({ db, actor }: Ctx, rawQuery: unknown = {}, 
         from (${counts}) as c where method = 'tools/call' and tool is not null group by server_slug, tool order by sum(calls) desc, server_slug, tool limit ${OPERATIONS_TOP}`,
     ),
     rows<{ reason: string; calls: string }>(db, sql`select coalesce(reason_code, 'other') as reason, sum(calls) as calls from (${counts}) as c where decision = 'denied' group by 1 order by 2 desc, 1`),
+    // Summed per stored bucket first, then per day or hour: date_trunc and to_char on a few dozen
+    // buckets rather than on every rollup row (~45,000 for a month at ten million events).
     rows<{ bucket: string; calls: string; errors: string; denied: string; would_block: string }>(
       db,
       sql`select to_char(date_trunc(${grain}, bucket, 'UTC') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.000"Z"') as bucket, sum(calls) as calls, sum(errors) as errors,
-          coalesce(sum(calls) filter (where decision = 'denied'), 0) as denied, sum(would_block) as would_block
-        from (${series}) as s group by 1`,
+          sum(denied) as denied, sum(would_block) as would_block
+        from (select bucket, sum(calls) as calls, sum(errors) as errors, coalesce(sum(calls) filter (where decision = 'denied'), 0) as denied, sum(would_block) as would_block
+          from (${series}) as s group by bucket) as b group by 1`,
     ),
-    rows<{ server: string | null; tool: string | null; histogram: number[] | null }>(db, sql`select server_slug as server, tool, portcullis_histogram_sum(duration_histogram) as histogram from (${latency}) as l group by 1, 2`),
+    rows<{ server: string | null; tool: string | null; histogram: number[] | null }>(db, sql`select server_slug as server, tool, ${histogramSum(sql`duration_histogram`)} as histogram from (${latency}) as l group by 1, 2`),
     rows<{ provider: string; model: string | null; calls: string; rate_limited: string }>(
       db,
       sql`select provider_slug as provider, model, sum(calls) as calls, coalesce(sum(calls) filter (where status = 429), 0) as rate_limited from (${llmCounts}) as c group by 1, 2 order by 3 desc, 1, 2`,
     ),
-    rows<{ provider: string; model: string | null; histogram: number[] | null }>(db, sql`select provider_slug as provider, model, portcullis_histogram_sum(duration_histogram) as histogram from (${llmLatency}) as l group by 1, 2`),
+    rows<{ provider: string; model: string | null; histogram: number[] | null }>(db, sql`select provider_slug as provider, model, ${histogramSum(sql`duration_histogram`)} as histogram from (${llmLatency}) as l group by 1, 2`),
   ]);
 
   const latencyOf = new Map(toolLatency.map((l) => [`${l.server}\u0000${l.tool}`, l.histogram]));
