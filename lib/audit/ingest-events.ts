@@ -218,13 +218,16 @@ async function drain(db: Queryable, q: { waiting: Waiting[]; running: boolean })
 const MAX_GROUP = 40;
 
 async function storeGroup(db: Queryable, group: Delivery[]): Promise<Stored[]> {
+  // Built before the transaction begins: PostgreSQL is not kept waiting in it while the text is joined.
+  const insert = insertStatement(group);
   return db.transaction(async (tx) => {
-    const inserted = new Set(await insertNew(tx, mcpEvents, group.map((d) => d.mcp)));
+    const ids = insert ? ((await tx.execute(insert)) as unknown as { rows: { kind: "mcp" | "llm"; id: string }[] }).rows : [];
+    const inserted = new Set(ids.filter((r) => r.kind === "mcp").map((r) => r.id));
+    const insertedLlm = new Set(ids.filter((r) => r.kind === "llm").map((r) => r.id));
     await quarantineChangedTools(
       tx,
       group.flatMap((d) => d.hashMismatches).filter((e) => inserted.has(e.id)),
     );
-    const insertedLlm = new Set(await insertNew(tx, llmEvents, group.map((d) => d.llm)));
     // Only the events this group stored, each once: a redelivered batch is not forwarded twice. The
     // events are read again from the bodies only if a sink will receive them.
     const fresh = () => {
@@ -241,7 +244,7 @@ async function storeGroup(db: Queryable, group: Delivery[]): Promise<Stored[]> {
 type EventTable = typeof mcpEvents | typeof llmEvents;
 
 /**
- * The columns `insertNew` writes (every one but `received_at`, whose default is now), by the event
+ * The columns `tableInsert` writes (every one but `received_at`, whose default is now), by the event
  * key each is read from, and the statement's fixed parts. Worked out once per table.
  */
 const columnsOf = new Map<EventTable, { columns: { key: string; type: string }[]; names: SQL; values: SQL; aliases: SQL }>();
@@ -265,25 +268,38 @@ function tableColumns(table: EventTable) {
 const nested = (type: string) => type.endsWith("[]");
 
 /**
- * Inserts the rows of an event table that a group's deliveries carry, in one statement, and answers
- * the ids it stored (not those already there). Each column travels as one parameter, a PostgreSQL
- * array literal of that column's values, and `unnest` turns the arrays back into rows: the server
- * parses plain typed text, about a third cheaper per row than reading the same rows from one JSON
- * document with `json_to_recordset` and far cheaper than binding 37 parameters per event
- * (bench/events/README.md). A key a row lacks is NULL.
+ * The statement that inserts a group's rows of both event tables, answering the ids it stored (not
+ * those already there) with their table: one statement, one round trip, each table's rollup trigger
+ * run once at its end. Each column travels as one parameter, a PostgreSQL array literal of that
+ * column's values, and `unnest` turns the arrays back into rows: the server parses plain typed text,
+ * about a third cheaper per row than reading the same rows from one JSON document with
+ * `json_to_recordset` and far cheaper than binding 37 parameters per event (bench/events/README.md).
+ * A key a row lacks is NULL. Null when the group has no rows at all.
  */
-async function insertNew(tx: Queryable, table: EventTable, parts: TableRows[]): Promise<string[]> {
+function insertStatement(group: Delivery[]): SQL | null {
+  const parts = [
+    { kind: "mcp", insert: tableInsert(mcpEvents, group.map((d) => d.mcp)) },
+    { kind: "llm", insert: tableInsert(llmEvents, group.map((d) => d.llm)) },
+  ].filter((p): p is { kind: string; insert: SQL } => p.insert !== null);
+  if (parts.length === 0) return null;
+  return sql`with ${sql.join(
+    parts.map((p) => sql`${sql.identifier(p.kind)} as (${p.insert} on conflict (id, time) do nothing returning id)`),
+    sql`, `,
+  )} ${sql.join(
+    parts.map((p) => sql`select ${p.kind} as kind, id from ${sql.identifier(p.kind)}`),
+    sql` union all `,
+  )}`;
+}
+
+function tableInsert(table: EventTable, parts: TableRows[]): SQL | null {
   const present = parts.filter((p) => p.ids.length > 0);
-  if (present.length === 0) return [];
+  if (present.length === 0) return null;
   const { columns, names, values, aliases } = tableColumns(table);
   const arrays = sql.join(
     columns.map((c, i) => sql`${`{${present.map((p) => p.elements[i]).join(",")}}`}::${sql.raw(nested(c.type) ? "text" : c.type)}[]`),
     sql`, `,
   );
-  const result = (await tx.execute(sql`insert into ${table} (${names})
-    select ${values} from unnest(${arrays}) as r(${aliases})
-    on conflict (id, time) do nothing returning id`)) as unknown as { rows: { id: string }[] };
-  return result.rows.map((r) => r.id);
+  return sql`insert into ${table} (${names}) select ${values} from unnest(${arrays}) as r(${aliases})`;
 }
 
 /**
@@ -349,7 +365,7 @@ function signatureProblem(header: string | null, now: number): string {
   return "X-Portcullis-Signature does not match any configured edge secret";
 }
 
-/** A validated event as `insertNew` reads it: its fields by the table's column keys (`kind` is not a column). */
+/** A validated event as `tableRows` reads it: its fields by the table's column keys (`kind` is not a column). */
 type EventRow = { id: string; time: string; wouldBlock?: boolean } & Record<string, unknown>;
 
 /**
