@@ -7,11 +7,12 @@ const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFra
 /** 1234567 tokens → "1,234,567 tokens"; 12.5 usd → "$12.50"; 0.0042 usd → "$0.0042". */
 export function formatAmount(metric: BudgetMetric, value: number): string {
   if (metric === "tokens") return `${integer.format(value)} tokens`;
-  const small = value !== 0 && Math.abs(value) < 1;
-  return new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: small ? 6 : 2 }).format(value);
+  // Cents, as a bill shows them; below a cent the digits that make it nonzero (an LLM call can cost $0.000042).
+  const belowACent = value !== 0 && Math.abs(value) < 0.01;
+  return new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: belowACent ? 6 : 2 }).format(value);
 }
 
-/** Micro-dollars → "$12.50", or "$0.0042" below a dollar. */
+/** Micro-dollars → "$12.50", "$0.86", or "$0.0042" below a cent. */
 export const formatMicroUsd = (micro: number) => formatAmount("usd", micro / 1_000_000);
 
 /** 1234567 → "1,234,567". */
