@@ -8,7 +8,7 @@ import { Table, Td } from "@/components/ui/table";
 import { can } from "@/lib/auth/actor";
 import { requirePage } from "@/lib/auth/page";
 import { listTeams, teamsLedBy } from "@/lib/teams/queries";
-import { formatAmount, formatCount, formatMicroUsd, formatUtc } from "@core/text/format";
+import { formatAmount, formatCount, formatMicroUsd, formatMs, formatUtc } from "@core/text/format";
 import { UsageQuery, type UsageOutput } from "@/lib/usage/schemas";
 import { getUsage } from "@/lib/usage/usage";
 import { getOperations } from "@/lib/usage/operations";
@@ -241,8 +241,8 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
                     <Td className="tabular-nums">{formatCount(t.calls)}</Td>
                     <Td className={`tabular-nums ${t.errors > 0 ? "text-amber-700" : "text-zinc-500"}`}>{formatCount(t.errors)}</Td>
                     <Td className={`tabular-nums ${t.denied > 0 ? "text-red-700" : "text-zinc-500"}`}>{formatCount(t.denied)}</Td>
-                    <Td className="whitespace-nowrap tabular-nums">{t.p50Ms ?? "—"}</Td>
-                    <Td className="whitespace-nowrap tabular-nums">{t.p95Ms ?? "—"}</Td>
+                    <Td className="whitespace-nowrap tabular-nums">{formatMs(t.p50Ms)}</Td>
+                    <Td className="whitespace-nowrap tabular-nums">{formatMs(t.p95Ms)}</Td>
                   </tr>
                 ))}
               </Table>
@@ -267,8 +267,8 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
                   </Td>
                   <Td className="tabular-nums">{formatCount(m.calls)}</Td>
                   <Td className={`tabular-nums ${m.rateLimited > 0 ? "text-red-700" : "text-zinc-500"}`}>{formatCount(m.rateLimited)}</Td>
-                  <Td className="whitespace-nowrap tabular-nums">{m.p50Ms ?? "—"}</Td>
-                  <Td className="whitespace-nowrap tabular-nums">{m.p95Ms ?? "—"}</Td>
+                  <Td className="whitespace-nowrap tabular-nums">{formatMs(m.p50Ms)}</Td>
+                  <Td className="whitespace-nowrap tabular-nums">{formatMs(m.p95Ms)}</Td>
                 </tr>
               ))}
             </Table>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAmount, formatMicroUsd, formatUsdTick } from "./format";
+import { formatAmount, formatMicroUsd, formatMs, formatUsdTick } from "./format";
 
 describe("dollar axis ticks", () => {
   it("keeps ticks a few cents apart distinct, and large amounts short", () => {
@@ -13,5 +13,11 @@ describe("amounts", () => {
     expect([2_360_000, 856_802, 10_000, 4_200, 42, 0].map(formatMicroUsd)).toEqual(["$2.36", "$0.86", "$0.01", "$0.0042", "$0.000042", "$0.00"]);
     expect(formatAmount("usd", 1234.5)).toBe("$1,234.50");
     expect(formatAmount("tokens", 1234567)).toBe("1,234,567 tokens");
+  });
+});
+
+describe("milliseconds", () => {
+  it("are whole with separators from ten up, a tenth below, and a dash for none", () => {
+    expect([2338.7, 2578, 118, 124.6, 9.96, 7.4, 0, null].map(formatMs)).toEqual(["2,339", "2,578", "118", "125", "10", "7.4", "0", "—"]);
   });
 });

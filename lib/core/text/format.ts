@@ -18,6 +18,10 @@ export const formatMicroUsd = (micro: number) => formatAmount("usd", micro / 1_0
 /** 1234567 → "1,234,567". */
 export const formatCount = (value: number) => integer.format(value);
 
+/** Milliseconds in a table: "2,339", "118", "7.4" (a tenth only under ten), "—" for none. */
+export const formatMs = (ms: number | null) => (ms === null ? "—" : ms < 10 ? oneDecimal.format(ms) : integer.format(Math.round(ms)));
+const oneDecimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+
 /** 1234567 → "1.2M": for chart axes. */
 export const formatCompact = (value: number) => compact.format(value);
 
