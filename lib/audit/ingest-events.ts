@@ -61,7 +61,8 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
     throw new UnauthenticatedError(signatureProblem(input.signature, now));
   }
   const body = typeof input.body === "string" ? input.body : new TextDecoder().decode(input.body);
-  const { events, delivery } = await readInTurn(async (yieldTurn) => {
+  // Only the count of the events outlives reading them (see `Delivery`).
+  const { count, delivery } = await readInTurn(async (yieldTurn) => {
     let json: unknown;
     try {
       json = JSON.parse(body);
@@ -73,14 +74,14 @@ export async function ingestEvents(db: Queryable, input: IngestEventsInput): Pro
     const { events } = EventBatch.parse(json);
     await yieldTurn();
     // The delivery waits for its group as column text (see `Delivery`), not as event objects.
-    return { events, delivery: prepare(events, body) };
+    return { count: events.length, delivery: prepare(events, body) };
   });
   // Outside the transaction: making a partition briefly locks the table (lib/events/partitions.ts).
   await ensureEventPartitions(db, "mcp_events", delivery.mcp.days);
   await ensureEventPartitions(db, "llm_events", delivery.llm.days);
   const stored = await groupCommit(db, delivery);
   const accepted = stored.mcp + stored.llm;
-  const result = { accepted, duplicates: events.length - accepted, newUsage: stored.llm > 0 };
+  const result = { accepted, duplicates: count - accepted, newUsage: stored.llm > 0 };
   if (stored.forwarded) input.onForwarded?.();
   if (result.newUsage && input.onUsage) {
     // The usage is stored; alerts are a follow-up that must not make the edge deliver it again.
@@ -286,7 +287,7 @@ function insertStatement(group: Delivery[]): SQL | null {
     parts.map((p) => sql`${sql.identifier(p.kind)} as (${p.insert} on conflict (id, time) do nothing returning id)`),
     sql`, `,
   )} ${sql.join(
-    parts.map((p) => sql`select ${p.kind} as kind, id from ${sql.identifier(p.kind)}`),
+    parts.map((p) => sql`select ${p.kind}::text as kind, id from ${sql.identifier(p.kind)}`),
     sql` union all `,
   )}`;
 }
