@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { describeZodError } from "@core/zod/helpers";
 import { DomainError } from "../errors";
+import { hasDatabaseCode, UNIQUE_VIOLATION } from "@/db/errors";
 import { redactUrlsInText } from "@core/net/redact-url";
 
 export const ErrorBody = z.object({
@@ -32,18 +33,8 @@ export function toProblem(error: unknown, where?: string): { status: number; bod
   return { status: 500, body: { error: { code: "INTERNAL_ERROR", message: "Something went wrong on our side; the error was logged" } } };
 }
 
-const UNIQUE_VIOLATION = new Set(["23505"]);
 /** character_not_in_repertoire (NUL in text), untranslatable_character (a lone surrogate in jsonb). */
 const INVALID_TEXT_CODES = new Set(["22021", "22P05"]);
-
-/** A PostgreSQL error code, as node-postgres and PGlite raise it (drizzle may wrap it as `cause`). */
-function hasDatabaseCode(error: unknown, codes: Set<string>): boolean {
-  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && codes.has(code)) return true;
-  }
-  return false;
-}
 
 /**
  * An unexpected failure as a log line, without what the caller sent: a failed query's message

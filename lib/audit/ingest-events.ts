@@ -8,6 +8,7 @@ import { ensureEventPartitions, utcDays } from "@/lib/events/partitions";
 import { enqueueEvents } from "@/lib/forwarding/outbox";
 import { EDGE_SIGNATURE_TOLERANCE_SECONDS, verifyEventSignature, type EdgeSecret } from "@core/edge/secret";
 import { DomainError, UnauthenticatedError } from "@/lib/errors";
+import { hasDatabaseCode, UNIQUE_VIOLATION } from "@/db/errors";
 import { EventBatch, isLlmEvent, type AnyEvent, type PortalEvent } from "@core/events/schema";
 
 /** A refusal of the delivery itself (not of one event): malformed JSON, too large. */
@@ -218,28 +219,56 @@ async function drain(db: Queryable, q: { waiting: Waiting[]; running: boolean })
 /** Deliveries in one group at most: 40 batches of 500, 20,000 events. */
 const MAX_GROUP = 40;
 
+/**
+ * Stores a group in one transaction. First as a plain insert: at the rate the edge delivers, nearly every
+ * group is new events only, and a plain insert lets the primary key find a duplicate while it inserts
+ * (one descent of the index per row) instead of looking first (`ON CONFLICT`, two), and answers
+ * nothing: every row went in, so each delivery stored all its events. A group that repeats an id — a
+ * redelivery, or an id twice in the group — fails that insert on the key (nothing of it stays) and goes
+ * in again with `ON CONFLICT DO NOTHING`, answering the ids it stored.
+ */
 async function storeGroup(db: Queryable, group: Delivery[]): Promise<Stored[]> {
   // Built before the transaction begins: PostgreSQL is not kept waiting in it while the text is joined.
-  const insert = insertStatement(group);
+  const insert = insertStatement(group, false);
+  try {
+    return await db.transaction(async (tx) => {
+      if (insert) await tx.execute(insert);
+      return afterInsert(tx, group, null);
+    });
+  } catch (error) {
+    if (!hasDatabaseCode(error, UNIQUE_VIOLATION)) throw error;
+  }
+  const upsert = insertStatement(group, true);
   return db.transaction(async (tx) => {
-    const ids = insert ? ((await tx.execute(insert)) as unknown as { rows: { kind: "mcp" | "llm"; id: string }[] }).rows : [];
-    const inserted = new Set(ids.filter((r) => r.kind === "mcp").map((r) => r.id));
-    const insertedLlm = new Set(ids.filter((r) => r.kind === "llm").map((r) => r.id));
-    await quarantineChangedTools(
-      tx,
-      group.flatMap((d) => d.hashMismatches).filter((e) => inserted.has(e.id)),
-    );
-    // Only the events this group stored, each once: a redelivered batch is not forwarded twice. The
-    // events are read again from the bodies only if a sink will receive them.
-    const fresh = () => {
-      const queued = new Set<string>();
-      return group.flatMap((d) => EventBatch.parse(JSON.parse(d.body)).events).filter((e) => (isLlmEvent(e) ? insertedLlm : inserted).has(e.id) && !queued.has(e.id) && queued.add(e.id));
-    };
-    const forwarded = inserted.size + insertedLlm.size > 0 && (await enqueueEvents(tx, fresh)) > 0;
-    // Each stored id is one delivery's: the first in the group that carried it.
-    const claim = (ids: Set<string>, rows: TableRows) => rows.ids.reduce((n, id) => (ids.delete(id) ? n + 1 : n), 0);
-    return group.map((d) => ({ mcp: claim(inserted, d.mcp), llm: claim(insertedLlm, d.llm), forwarded }));
+    const ids = upsert ? ((await tx.execute(upsert)) as unknown as { rows: { kind: "mcp" | "llm"; id: string }[] }).rows : [];
+    const inserted = { mcp: new Set<string>(), llm: new Set<string>() };
+    for (const { kind, id } of ids) inserted[kind].add(id);
+    return afterInsert(tx, group, inserted);
   });
+}
+
+/**
+ * What follows the insert in its transaction: the pin mismatches it stored, the forwarding outbox, and
+ * each delivery's count. `inserted`: the ids the insert stored, per table; null when it stored every row.
+ */
+async function afterInsert(tx: Queryable, group: Delivery[], inserted: { mcp: Set<string>; llm: Set<string> } | null): Promise<Stored[]> {
+  const stored = (kind: "mcp" | "llm", id: string) => inserted === null || inserted[kind].has(id);
+  await quarantineChangedTools(
+    tx,
+    group.flatMap((d) => d.hashMismatches).filter((e) => stored("mcp", e.id)),
+  );
+  // Only the events this group stored, each once: a redelivered batch is not forwarded twice. The
+  // events are read again from the bodies only if a sink will receive them.
+  const fresh = () => {
+    const queued = new Set<string>();
+    return group.flatMap((d) => EventBatch.parse(JSON.parse(d.body)).events).filter((e) => stored(isLlmEvent(e) ? "llm" : "mcp", e.id) && !queued.has(e.id) && queued.add(e.id));
+  };
+  const any = inserted === null ? group.some((d) => d.mcp.ids.length + d.llm.ids.length > 0) : inserted.mcp.size + inserted.llm.size > 0;
+  const forwarded = any && (await enqueueEvents(tx, fresh)) > 0;
+  if (inserted === null) return group.map((d) => ({ mcp: d.mcp.ids.length, llm: d.llm.ids.length, forwarded }));
+  // Each stored id is one delivery's: the first in the group that carried it.
+  const claim = (ids: Set<string>, rows: TableRows) => rows.ids.reduce((n, id) => (ids.delete(id) ? n + 1 : n), 0);
+  return group.map((d) => ({ mcp: claim(inserted.mcp, d.mcp), llm: claim(inserted.llm, d.llm), forwarded }));
 }
 
 type EventTable = typeof mcpEvents | typeof llmEvents;
@@ -269,20 +298,23 @@ function tableColumns(table: EventTable) {
 const nested = (type: string) => type.endsWith("[]");
 
 /**
- * The statement that inserts a group's rows of both event tables, answering the ids it stored (not
- * those already there) with their table: one statement, one round trip, each table's rollup trigger
- * run once at its end. Each column travels as one parameter, a PostgreSQL array literal of that
+ * The statement that inserts a group's rows of both event tables: one statement, one round trip, each
+ * table's rollup trigger run once at its end. With `onConflict`, a row whose (id, time) is stored
+ * already is skipped, and the statement answers the ids it stored (not those already there) with their
+ * table; without, such a row fails the statement. Each column travels as one parameter, a PostgreSQL array literal of that
  * column's values, and `unnest` turns the arrays back into rows: the server parses plain typed text,
  * about a third cheaper per row than reading the same rows from one JSON document with
  * `json_to_recordset` and far cheaper than binding 37 parameters per event (bench/events/README.md).
  * A key a row lacks is NULL. Null when the group has no rows at all.
  */
-function insertStatement(group: Delivery[]): SQL | null {
+function insertStatement(group: Delivery[], onConflict: boolean): SQL | null {
   const parts = [
     { kind: "mcp", insert: tableInsert(mcpEvents, group.map((d) => d.mcp)) },
     { kind: "llm", insert: tableInsert(llmEvents, group.map((d) => d.llm)) },
   ].filter((p): p is { kind: string; insert: SQL } => p.insert !== null);
   if (parts.length === 0) return null;
+  // Data-modifying WITH parts run whether or not the statement reads them.
+  if (!onConflict) return parts.length === 1 ? parts[0]!.insert : sql`with ${sql.identifier(parts[0]!.kind)} as (${parts[0]!.insert}) ${parts[1]!.insert}`;
   return sql`with ${sql.join(
     parts.map((p) => sql`${sql.identifier(p.kind)} as (${p.insert} on conflict (id, time) do nothing returning id)`),
     sql`, `,

@@ -12,6 +12,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Queryable } from "@/db/client";
+import { hasDatabaseCode } from "@/db/errors";
 
 export const EVENT_TABLES = ["mcp_events", "llm_events"] as const;
 export type EventTable = (typeof EVENT_TABLES)[number];
@@ -44,7 +45,7 @@ export async function ensureEventPartitions(db: Queryable, table: EventTable, da
     } catch (error) {
       // Another delivery made it at the same moment (the function's own check can see a stale catalog
       // after waiting for that delivery's lock): the partition exists, which is all this asks.
-      if (!isDuplicateTable(error)) throw error;
+      if (!hasDatabaseCode(error, DUPLICATE_TABLE)) throw error;
     }
     known.add(key);
   }
@@ -76,10 +77,5 @@ export function forgetEventPartitionsBefore(db: Queryable, keepFrom: string): vo
   for (const key of known) if (key.slice(key.indexOf(":") + 1) < keepFrom) known.delete(key);
 }
 
-/** PostgreSQL's 42P07 (duplicate_table), however deep the driver wrapped it. */
-function isDuplicateTable(error: unknown): boolean {
-  for (let e = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: unknown }).code === "42P07") return true;
-  }
-  return false;
-}
+/** duplicate_table */
+const DUPLICATE_TABLE: ReadonlySet<string> = new Set(["42P07"]);
