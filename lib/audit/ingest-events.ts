@@ -5,7 +5,7 @@ import { systemActor } from "@/lib/auth/actor";
 import { recordAudit } from "./record-audit";
 import { recordServerEvent } from "@/lib/servers/record-event";
 import { ensureEventPartitions, utcDays } from "@/lib/events/partitions";
-import { enqueueEvents } from "@/lib/forwarding/outbox";
+import { enqueueEvents, eventSinksExist } from "@/lib/forwarding/outbox";
 import { EDGE_SIGNATURE_TOLERANCE_SECONDS, verifyEventSignature, type EdgeSecret } from "@core/edge/secret";
 import { DomainError, UnauthenticatedError } from "@/lib/errors";
 import { hasDatabaseCode, UNIQUE_VIOLATION } from "@/db/errors";
@@ -165,7 +165,7 @@ interface Waiting extends Delivery {
 
 /**
  * Group commit: deliveries that arrive while an ingest transaction is running wait for it, then go
- * in together — one transaction, one insert statement per table, one run of each rollup trigger —
+ * in together — one transaction, one insert statement, one run of each rollup trigger —
  * and each is answered when that transaction has committed. At ten thousand events a second the
  * edge delivers many batches at once; apart, their transactions would wait on each other's locks of
  * the same rollup rows (this hour's, this day's) and each pay for its own commit. Together the
@@ -220,55 +220,99 @@ async function drain(db: Queryable, q: { waiting: Waiting[]; running: boolean })
 const MAX_GROUP = 40;
 
 /**
- * Stores a group in one transaction. First as a plain insert: at the rate the edge delivers, nearly every
- * group is new events only, and a plain insert lets the primary key find a duplicate while it inserts
- * (one descent of the index per row) instead of looking first (`ON CONFLICT`, two), and answers
- * nothing: every row went in, so each delivery stored all its events. A group that repeats an id — a
- * redelivery, or an id twice in the group — fails that insert on the key (nothing of it stays) and goes
- * in again with `ON CONFLICT DO NOTHING`, answering the ids it stored.
+ * Stores a group. First as a plain insert: at the rate the edge delivers, nearly every group is new
+ * events only, and a plain insert lets the primary key find a duplicate while it inserts (one descent
+ * of the index per row) instead of looking first (`ON CONFLICT`, two), and answers nothing: every row
+ * went in, so each delivery stored all its events. A group that repeats an id — a redelivery, or an id
+ * twice in the group — fails that insert on the key (nothing of it stays; PostgreSQL logs the error
+ * with the statement's text, not its values) and goes in again with `ON CONFLICT DO NOTHING`,
+ * answering the ids it stored.
+ *
+ * While no sink receives events and the group reports no pin mismatch, that insert is all there is to
+ * do, and it runs as one statement in a transaction of its own: no `BEGIN`, no `COMMIT`, each a round
+ * trip that waits for the event loop while it reads the next deliveries. The statement also answers
+ * whether a sink receives events now, from its own snapshot; if one does (it was enabled since the last
+ * group), the group's events are queued right after, and the next groups go in a transaction with the
+ * outbox again.
  */
 async function storeGroup(db: Queryable, group: Delivery[]): Promise<Stored[]> {
+  const everything = (forwarded: boolean) => group.map((d) => ({ mcp: d.mcp.ids.length, llm: d.llm.ids.length, forwarded }));
   // Built before the transaction begins: PostgreSQL is not kept waiting in it while the text is joined.
   const insert = insertStatement(group, false);
+  if (!insert) return everything(false);
   try {
+    if (sinksSeen.get(db) === false && group.every((d) => d.hashMismatches.length === 0)) {
+      const sinks = answersSinks(await db.execute(insert));
+      sinksSeen.set(db, sinks);
+      return everything(sinks && (await queueLate(db, group)));
+    }
     return await db.transaction(async (tx) => {
-      if (insert) await tx.execute(insert);
-      return afterInsert(tx, group, null);
+      const sinks = answersSinks(await tx.execute(insert));
+      sinksSeen.set(db, sinks);
+      return afterInsert(tx, group, null, sinks);
     });
   } catch (error) {
     if (!hasDatabaseCode(error, UNIQUE_VIOLATION)) throw error;
   }
-  const upsert = insertStatement(group, true);
+  const upsert = insertStatement(group, true)!;
   return db.transaction(async (tx) => {
-    const ids = upsert ? ((await tx.execute(upsert)) as unknown as { rows: { kind: "mcp" | "llm"; id: string }[] }).rows : [];
+    const ids = ((await tx.execute(upsert)) as unknown as { rows: { kind: "mcp" | "llm"; id: string }[] }).rows;
     const inserted = { mcp: new Set<string>(), llm: new Set<string>() };
     for (const { kind, id } of ids) inserted[kind].add(id);
-    return afterInsert(tx, group, inserted);
+    return afterInsert(tx, group, inserted, inserted.mcp.size + inserted.llm.size > 0);
   });
 }
 
+/** Whether a sink received events when the database last answered (per process and database). */
+const sinksSeen = new WeakMap<object, boolean>();
+const answersSinks = (result: unknown) => (result as { rows: { sinks: boolean }[] }).rows[0]?.sinks === true;
+
 /**
- * What follows the insert in its transaction: the pin mismatches it stored, the forwarding outbox, and
- * each delivery's count. `inserted`: the ids the insert stored, per table; null when it stored every row.
+ * A sink was enabled while a group went in on its own: its events are stored, and are queued now. If
+ * that fails the delivery still succeeded (its events are stored, and the edge must not send them
+ * again), so it is logged; only those events miss the new sink.
  */
-async function afterInsert(tx: Queryable, group: Delivery[], inserted: { mcp: Set<string>; llm: Set<string> } | null): Promise<Stored[]> {
-  const stored = (kind: "mcp" | "llm", id: string) => inserted === null || inserted[kind].has(id);
+async function queueLate(db: Queryable, group: Delivery[]): Promise<boolean> {
+  try {
+    return (await db.transaction((tx) => enqueueEvents(tx, () => storedEvents(group, null)))) > 0;
+  } catch (error) {
+    console.error("[events] queueing a group for a sink enabled meanwhile failed:", error instanceof Error ? error.message.split("\n")[0] : error);
+    return false;
+  }
+}
+
+/**
+ * What follows the insert in its transaction: the pin mismatches it stored, the forwarding outbox (if
+ * `sinks` may want the events), and each delivery's count. `inserted`: the ids the insert stored, per
+ * table; null when it stored every row.
+ */
+async function afterInsert(tx: Queryable, group: Delivery[], inserted: Inserted | null, sinks: boolean): Promise<Stored[]> {
   await quarantineChangedTools(
     tx,
-    group.flatMap((d) => d.hashMismatches).filter((e) => stored("mcp", e.id)),
+    group.flatMap((d) => d.hashMismatches).filter((e) => inserted === null || inserted.mcp.has(e.id)),
   );
-  // Only the events this group stored, each once: a redelivered batch is not forwarded twice. The
-  // events are read again from the bodies only if a sink will receive them.
-  const fresh = () => {
-    const queued = new Set<string>();
-    return group.flatMap((d) => EventBatch.parse(JSON.parse(d.body)).events).filter((e) => stored(isLlmEvent(e) ? "llm" : "mcp", e.id) && !queued.has(e.id) && queued.add(e.id));
-  };
-  const any = inserted === null ? group.some((d) => d.mcp.ids.length + d.llm.ids.length > 0) : inserted.mcp.size + inserted.llm.size > 0;
-  const forwarded = any && (await enqueueEvents(tx, fresh)) > 0;
+  const forwarded = sinks && (await enqueueEvents(tx, () => storedEvents(group, inserted))) > 0;
   if (inserted === null) return group.map((d) => ({ mcp: d.mcp.ids.length, llm: d.llm.ids.length, forwarded }));
   // Each stored id is one delivery's: the first in the group that carried it.
   const claim = (ids: Set<string>, rows: TableRows) => rows.ids.reduce((n, id) => (ids.delete(id) ? n + 1 : n), 0);
   return group.map((d) => ({ mcp: claim(inserted.mcp, d.mcp), llm: claim(inserted.llm, d.llm), forwarded }));
+}
+
+/** The ids an insert stored, per table. */
+interface Inserted {
+  mcp: Set<string>;
+  llm: Set<string>;
+}
+
+/**
+ * The events a group stored (all when `inserted` is null), each once — a redelivered batch is not
+ * forwarded twice — read again from the bodies: only a sink that will receive them asks.
+ */
+function storedEvents(group: Delivery[], inserted: Inserted | null): AnyEvent[] {
+  const queued = new Set<string>();
+  return group
+    .flatMap((d) => EventBatch.parse(JSON.parse(d.body)).events)
+    .filter((e) => (inserted === null || (isLlmEvent(e) ? inserted.llm : inserted.mcp).has(e.id)) && !queued.has(e.id) && queued.add(e.id));
 }
 
 type EventTable = typeof mcpEvents | typeof llmEvents;
@@ -301,10 +345,11 @@ const nested = (type: string) => type.endsWith("[]");
  * The statement that inserts a group's rows of both event tables: one statement, one round trip, each
  * table's rollup trigger run once at its end. With `onConflict`, a row whose (id, time) is stored
  * already is skipped, and the statement answers the ids it stored (not those already there) with their
- * table; without, such a row fails the statement. Each column travels as one parameter, a PostgreSQL array literal of that
- * column's values, and `unnest` turns the arrays back into rows: the server parses plain typed text,
- * about a third cheaper per row than reading the same rows from one JSON document with
- * `json_to_recordset` and far cheaper than binding 37 parameters per event (bench/events/README.md).
+ * table; without, such a row fails the statement, which answers whether a sink receives events. Each
+ * column travels as one parameter, a PostgreSQL array literal of that column's values, and `unnest`
+ * turns the arrays back into rows: the server parses plain typed text, about a third cheaper per row
+ * than reading the same rows from one JSON document with `json_to_recordset` and far cheaper than
+ * binding 37 parameters per event (bench/events/README.md).
  * A key a row lacks is NULL. Null when the group has no rows at all.
  */
 function insertStatement(group: Delivery[], onConflict: boolean): SQL | null {
@@ -313,8 +358,9 @@ function insertStatement(group: Delivery[], onConflict: boolean): SQL | null {
     { kind: "llm", insert: tableInsert(llmEvents, group.map((d) => d.llm)) },
   ].filter((p): p is { kind: string; insert: SQL } => p.insert !== null);
   if (parts.length === 0) return null;
-  // Data-modifying WITH parts run whether or not the statement reads them.
-  if (!onConflict) return parts.length === 1 ? parts[0]!.insert : sql`with ${sql.identifier(parts[0]!.kind)} as (${parts[0]!.insert}) ${parts[1]!.insert}`;
+  // Data-modifying WITH parts run whether or not the statement reads them; the plain insert answers
+  // whether a sink receives events (`storeGroup`).
+  if (!onConflict) return sql`with ${sql.join(parts.map((p) => sql`${sql.identifier(p.kind)} as (${p.insert})`), sql`, `)} select ${eventSinksExist} as "sinks"`;
   return sql`with ${sql.join(
     parts.map((p) => sql`${sql.identifier(p.kind)} as (${p.insert} on conflict (id, time) do nothing returning id)`),
     sql`, `,

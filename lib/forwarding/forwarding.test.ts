@@ -63,6 +63,21 @@ describe.each(testDatabases())("forwarding on $name", (database) => {
     expect(status!.status).toMatchObject({ delivered: 1, pending: 0, deadLetters: 0, lastSuccessAt: now.toISOString(), lastError: null });
   });
 
+  it("queues the events of the first group stored after a sink was enabled, though ingest last saw no sink", async () => {
+    await ingest([makeEvent()]); // no sink: ingest stores groups without the outbox from now on
+    expect(await outbox()).toEqual([]);
+    const sink = await createSink(ctx(), { kind: "webhook", name: "New SIEM", url: `${receiver.origin}/new` });
+    const next = [makeEvent(), makeLlmEvent()];
+    expect(await ingest(next)).toEqual({ accepted: 2, duplicates: 0 });
+    const later = makeEvent();
+    await ingest([later]);
+    await ingest(next); // a redelivery queues nothing
+    const rows = await outbox();
+    expect(rows.map((r) => r.items).sort()).toEqual([1, 2]);
+    expect(rows.every((r) => r.sinkId === sink.id)).toBe(true);
+    expect(rows.flatMap((r) => (r.payload as { events: AnyEvent[] }).events.map((e) => e.id)).sort()).toEqual([...next, later].map((e) => e.id).sort());
+  });
+
   it("sends Splunk HEC one event object per event to /services/collector/event with `Authorization: Splunk <token>`", async () => {
     await createSink(ctx(), { kind: "splunk_hec", name: "Splunk", url: `${receiver.origin}/`, token: "hec-token-123" });
     const mcp = makeEvent({ time: "2026-12-07T01:00:00.250Z" });

@@ -1,8 +1,14 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { forwardingOutbox, forwardingSinks } from "@/db/schema";
 import type { Queryable } from "@/db/client";
 import type { AnyEvent } from "@core/events/schema";
 import { passesFilters, type ForwardingAlert } from "./formats";
+
+/** The sinks that receive events (not only alerts). */
+const receivesEvents = and(eq(forwardingSinks.enabled, true), eq(forwardingSinks.forwardEvents, true));
+
+/** Whether any sink receives events, as one expression a statement can answer alongside its work. */
+export const eventSinksExist = sql<boolean>`exists (select 1 from ${forwardingSinks} where ${receivesEvents})`;
 
 /**
  * Writes the outbox rows of an ingest batch: for each enabled sink that forwards events, one row
@@ -14,10 +20,7 @@ import { passesFilters, type ForwardingAlert } from "./formats";
  */
 export async function enqueueEvents(tx: Queryable, eventsToSend: AnyEvent[] | (() => AnyEvent[])): Promise<number> {
   if (Array.isArray(eventsToSend) && eventsToSend.length === 0) return 0;
-  const sinks = await tx
-    .select({ id: forwardingSinks.id, filters: forwardingSinks.filters })
-    .from(forwardingSinks)
-    .where(and(eq(forwardingSinks.enabled, true), eq(forwardingSinks.forwardEvents, true)));
+  const sinks = await tx.select({ id: forwardingSinks.id, filters: forwardingSinks.filters }).from(forwardingSinks).where(receivesEvents);
   if (sinks.length === 0) return 0;
   const events = typeof eventsToSend === "function" ? eventsToSend() : eventsToSend;
   const rows = sinks.flatMap((sink) => {
