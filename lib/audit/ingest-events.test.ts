@@ -9,7 +9,8 @@ import { EVENT_BODY_LIMIT_BYTES, type PortalEvent } from "@core/events/schema";
 import { makeEvent, makeLlmEvent } from "@/testing/events";
 
 describe.each(testDatabases())("event ingest on $name", (database) => {
-  const { db } = useTestDatabase(database);
+  const handle = useTestDatabase(database);
+  const { db } = handle;
   let secrets: EdgeSecret[];
   let stranger: EdgeSecret[];
   beforeAll(async () => {
@@ -138,6 +139,17 @@ describe.each(testDatabases())("event ingest on $name", (database) => {
     const fresh = makeEvent();
     expect(await signed([first, fresh, fresh])).toEqual({ status: 200, json: { accepted: 1, duplicates: 2 } });
     expect(await stored([first, fresh])).toBe(2);
+  });
+
+  it("takes a redelivered backlog with ON CONFLICT from the first repeat on, keeping its database connections", async () => {
+    const batches = Array.from({ length: 4 }, () => [makeEvent(), makeLlmEvent()]);
+    for (const batch of batches) expect((await signed(batch)).json).toEqual({ accepted: 2, duplicates: 0 });
+    // node-postgres's pool drops a client whose query failed outside a transaction; each new one connects.
+    const client = (handle.opened.db as unknown as { $client: { on?: (event: "connect", listener: () => void) => void } }).$client;
+    let connects = 0;
+    client.on?.("connect", () => connects++);
+    for (const batch of batches) expect((await signed(batch)).json).toEqual({ accepted: 0, duplicates: 2 });
+    expect(connects).toBeLessThanOrEqual(1);
   });
 
   it("takes deliveries that arrive together in one transaction, answering each for its own events", async () => {
