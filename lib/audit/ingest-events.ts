@@ -434,11 +434,12 @@ const PORTAL_ACTOR = systemActor("portcullis portal (pin check)");
 /**
  * The edge refused a tool whose live definition no longer hashes to its approved pin; the console
  * quarantines it too (until an approver re-approves it), so the next publish leaves it out and the
- * registry shows why. Only enabled tools move; a repeated report changes nothing.
+ * registry shows why. Only enabled tools move; a repeated report changes nothing. `events`: the
+ * reports (`Delivery.hashMismatches`) the group stored.
  */
 async function quarantineChangedTools(tx: Queryable, events: PortalEvent[]): Promise<void> {
   for (const event of events) {
-    if (!event.reason?.startsWith(HASH_MISMATCH_REASON) || !event.serverId || !event.tool) continue;
+    if (!event.serverId || !event.tool) continue;
     const moved = await tx
       .update(serverTools)
       .set({ state: "quarantined", quarantineReason: "Definition changed upstream since approval (seen by the portal)", updatedAt: new Date() })
