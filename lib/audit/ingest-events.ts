@@ -244,7 +244,7 @@ async function storeGroup(db: Queryable, group: Delivery[]): Promise<Stored[]> {
   const stored = recentRepeat ? null : await storeNew(db, group);
   if (stored) return stored;
   const upsert = insertStatement(group, true);
-  if (!upsert) return group.map(() => ({ mcp: 0, llm: 0, forwarded: false }));
+  if (!upsert) return everyRow(group, false);
   return db.transaction(async (tx) => {
     const ids = ((await tx.execute(upsert)) as unknown as { rows: { kind: "mcp" | "llm"; id: string }[] }).rows;
     const inserted = { mcp: new Set<string>(), llm: new Set<string>() };
@@ -255,15 +255,14 @@ async function storeGroup(db: Queryable, group: Delivery[]): Promise<Stored[]> {
 
 /** The plain insert of `storeGroup`: null if the group repeated a stored id, and nothing of it was stored. */
 async function storeNew(db: Queryable, group: Delivery[]): Promise<Stored[] | null> {
-  const everything = (forwarded: boolean) => group.map((d) => ({ mcp: d.mcp.ids.length, llm: d.llm.ids.length, forwarded }));
   // Built before the transaction begins: PostgreSQL is not kept waiting in it while the text is joined.
   const insert = insertStatement(group, false);
-  if (!insert) return everything(false);
+  if (!insert) return everyRow(group, false);
   try {
     if (sinksSeen.get(db) === false && group.every((d) => d.hashMismatches.length === 0)) {
       const sinks = answersSinks(await db.execute(insert));
       sinksSeen.set(db, sinks);
-      return everything(sinks && (await queueLate(db, group)));
+      return everyRow(group, sinks && (await queueLate(db, group)));
     }
     return await db.transaction(async (tx) => {
       const sinks = answersSinks(await tx.execute(insert));
@@ -276,6 +275,9 @@ async function storeNew(db: Queryable, group: Delivery[]): Promise<Stored[] | nu
     return null;
   }
 }
+
+/** Each delivery's count when the insert stored every row. */
+const everyRow = (group: Delivery[], forwarded: boolean): Stored[] => group.map((d) => ({ mcp: d.mcp.ids.length, llm: d.llm.ids.length, forwarded }));
 
 /** When a group last repeated a stored id (per process and database), and how long that holds. */
 const duplicatesSeen = new WeakMap<object, number>();
@@ -310,7 +312,7 @@ async function afterInsert(tx: Queryable, group: Delivery[], inserted: Inserted 
     group.flatMap((d) => d.hashMismatches).filter((e) => inserted === null || inserted.mcp.has(e.id)),
   );
   const forwarded = sinks && (await enqueueEvents(tx, () => storedEvents(group, inserted))) > 0;
-  if (inserted === null) return group.map((d) => ({ mcp: d.mcp.ids.length, llm: d.llm.ids.length, forwarded }));
+  if (inserted === null) return everyRow(group, forwarded);
   // Each stored id is one delivery's: the first in the group that carried it.
   const claim = (ids: Set<string>, rows: TableRows) => rows.ids.reduce((n, id) => (ids.delete(id) ? n + 1 : n), 0);
   return group.map((d) => ({ mcp: claim(inserted.mcp, d.mcp), llm: claim(inserted.llm, d.llm), forwarded }));
