@@ -9,6 +9,7 @@ import { enqueueEvents, eventSinksExist } from "@/lib/forwarding/outbox";
 import { EDGE_SIGNATURE_TOLERANCE_SECONDS, verifyEventSignature, type EdgeSecret } from "@core/edge/secret";
 import { DomainError, UnauthenticatedError } from "@/lib/errors";
 import { hasDatabaseCode, UNIQUE_VIOLATION } from "@/db/errors";
+import { openPipeline, type Pipeline } from "@/db/pipeline";
 import { EventBatch, isLlmEvent, type AnyEvent, type PortalEvent } from "@core/events/schema";
 
 /** A refusal of the delivery itself (not of one event): malformed JSON, too large. */
@@ -173,12 +174,20 @@ interface Waiting extends Delivery {
  * if a group fails, its deliveries are tried again one by one, so one delivery's failure is only
  * its own. Each event id counts as stored for the first delivery in the group that carried it.
  *
- * One group at a time: with two in flight (on two connections), the second's inserts ran beside
+ * One group runs at a time: with two running (on two connections), the second's inserts ran beside
  * the first's triggers, but each group was smaller, so its rollup rows were upserted more often per
  * event, and PostgreSQL spent about 40 % more CPU per event for at most 10 % more throughput on two
- * cores (bench/events/README.md).
+ * cores (bench/events/README.md). The next group is sent while one runs (`drain`), on the same
+ * connection, to start when it ends.
  */
-const queues = new WeakMap<object, { waiting: Waiting[]; running: boolean }>();
+const queues = new WeakMap<object, Queue>();
+
+interface Queue {
+  waiting: Waiting[];
+  running: boolean;
+  /** Set while `drain` waits for a delivery to arrive. */
+  arrived?: () => void;
+}
 
 /** Events a delivery stored, and whether its group queued any for forwarding (lib/forwarding/outbox.ts). */
 interface Stored {
@@ -194,30 +203,94 @@ function groupCommit(db: Queryable, delivery: Delivery): Promise<Stored> {
   return new Promise((done, failed) => {
     q.waiting.push({ ...delivery, done, failed });
     if (!q.running) void drain(db, q);
+    else q.arrived?.();
   });
 }
 
-async function drain(db: Queryable, q: { waiting: Waiting[]; running: boolean }): Promise<void> {
+/**
+ * Sends the waiting deliveries as groups. A group that is one statement on its own (`storeNew`) goes
+ * on a pipeline (db/pipeline.ts) where there is one: the next group's statement is written while the
+ * running one executes — shortly before it is expected to end, so that the next group has gathered
+ * as many deliveries as it would have by waiting — and PostgreSQL starts it the moment the running one
+ * commits. Waiting for the answer first left PostgreSQL idle a fifth of the time: the answer waited
+ * for the event loop (reading deliveries), and the next group's parameters took milliseconds to
+ * serialize. Any other group (a transaction) goes alone, when nothing sent is unanswered.
+ */
+async function drain(db: Queryable, q: Queue): Promise<void> {
   q.running = true;
+  let pipe: Pipeline | null | undefined;
+  /** Groups sent on the pipeline and not yet answered, oldest first; the oldest is running. */
+  const sent: { events: number; startedAt: number; answered: Promise<void> }[] = [];
+  /** Milliseconds PostgreSQL took per event in the last groups (null until one was measured). */
+  let msPerEvent: number | null = null;
   try {
-    while (q.waiting.length > 0) {
-      const group = q.waiting.splice(0, MAX_GROUP);
-      try {
-        const counts = await storeGroup(db, group);
-        group.forEach((w, i) => w.done(counts[i]!));
-      } catch (error) {
-        if (group.length === 1) group[0]!.failed(error);
-        // Alone, each delivery succeeds or fails on its own.
-        else for (const w of group) await storeGroup(db, [w]).then(([c]) => w.done(c!), w.failed);
+    while (q.waiting.length > 0 || sent.length > 0) {
+      const running = sent[0];
+      // When the next group should be sent: now if nothing runs; else shortly before the running ends.
+      const sendIn = !running ? 0 : sent.length > 1 || msPerEvent === null ? Infinity : running.startedAt + running.events * msPerEvent - SEND_AHEAD_MS - performance.now();
+      if (q.waiting.length === 0 || sendIn > 0) {
+        await nextMoment(q, running?.answered, sendIn);
+        continue;
       }
+      const group = q.waiting.splice(0, MAX_GROUP);
+      if (pipe?.lost) {
+        // The server ended the connection, or the network failed: the next group takes another.
+        while (sent.length > 0) await sent[0]!.answered;
+        pipe.release();
+        pipe = undefined;
+      }
+      // A database that cannot lend a connection now fails the groups themselves (`settle`).
+      if (pipe === undefined && onItsOwn(db, group)) pipe = await openPipeline(db).catch(() => null);
+      if (!pipe || !onItsOwn(db, group)) {
+        // Alone: after every group sent has been answered.
+        while (sent.length > 0) await sent[0]!.answered;
+        await settle(db, group, null);
+        continue;
+      }
+      const entry = { events: group.reduce((n, d) => n + d.mcp.ids.length + d.llm.ids.length, 0), startedAt: performance.now(), answered: Promise.resolve() };
+      entry.answered = settle(db, group, pipe).then(() => {
+        const at = performance.now();
+        sent.shift();
+        // It ran from when it was sent, or from when the one before it was answered.
+        if (entry.events > 0) msPerEvent = (msPerEvent ?? (at - entry.startedAt) / entry.events) * 0.5 + ((at - entry.startedAt) / entry.events) * 0.5;
+        if (sent[0]) sent[0].startedAt = Math.max(sent[0].startedAt, at);
+      });
+      sent.push(entry);
     }
   } finally {
+    pipe?.release();
     q.running = false;
   }
 }
 
 /** Deliveries in one group at most: 40 batches of 500, 20,000 events. */
 const MAX_GROUP = 40;
+/** How long before the running group is expected to end the next is sent (parameters serialized and on their way). */
+const SEND_AHEAD_MS = 25;
+
+/** Resolves at the first of: the running group answered, a delivery arrived, `ms` passed. */
+function nextMoment(q: Queue, answered: Promise<void> | undefined, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return new Promise<void>((resolve) => {
+    if (Number.isFinite(ms)) timer = setTimeout(resolve, ms);
+    q.arrived = resolve;
+    void answered?.then(resolve);
+  }).finally(() => {
+    clearTimeout(timer);
+    q.arrived = undefined;
+  });
+}
+
+/** Stores a group and answers its deliveries; if it fails, each delivery alone (its failure is only its own). */
+async function settle(db: Queryable, group: Waiting[], pipe: Pipeline | null): Promise<void> {
+  try {
+    const counts = await storeGroup(db, group, pipe);
+    group.forEach((w, i) => w.done(counts[i]!));
+  } catch (error) {
+    if (group.length === 1) group[0]!.failed(error);
+    else for (const w of group) await storeGroup(db, [w], null).then(([c]) => w.done(c!), w.failed);
+  }
+}
 
 /**
  * Stores a group. First as a plain insert: at the rate the edge delivers, nearly every group is new
@@ -239,9 +312,8 @@ const MAX_GROUP = 40;
  * group), the group's events are queued right after, and the next groups go in a transaction with the
  * outbox again.
  */
-async function storeGroup(db: Queryable, group: Delivery[]): Promise<Stored[]> {
-  const recentRepeat = Date.now() - (duplicatesSeen.get(db) ?? -Infinity) < REDELIVERY_BURST_MS;
-  const stored = recentRepeat ? null : await storeNew(db, group);
+async function storeGroup(db: Queryable, group: Delivery[], pipe: Pipeline | null): Promise<Stored[]> {
+  const stored = recentRepeat(db) ? null : await storeNew(db, group, pipe);
   if (stored) return stored;
   const upsert = insertStatement(group, true);
   if (!upsert) return everyRow(group, false);
@@ -254,13 +326,13 @@ async function storeGroup(db: Queryable, group: Delivery[]): Promise<Stored[]> {
 }
 
 /** The plain insert of `storeGroup`: null if the group repeated a stored id, and nothing of it was stored. */
-async function storeNew(db: Queryable, group: Delivery[]): Promise<Stored[] | null> {
+async function storeNew(db: Queryable, group: Delivery[], pipe: Pipeline | null): Promise<Stored[] | null> {
   // Built before the transaction begins: PostgreSQL is not kept waiting in it while the text is joined.
   const insert = insertStatement(group, false);
   if (!insert) return everyRow(group, false);
   try {
-    if (sinksSeen.get(db) === false && group.every((d) => d.hashMismatches.length === 0)) {
-      const sinks = answersSinks(await db.execute(insert));
+    if (alone(db, group)) {
+      const sinks = answersSinks(pipe ? { rows: await pipe.query(insert) } : await db.execute(insert));
       sinksSeen.set(db, sinks);
       return everyRow(group, sinks && (await queueLate(db, group)));
     }
@@ -282,6 +354,12 @@ const everyRow = (group: Delivery[], forwarded: boolean): Stored[] => group.map(
 /** When a group last repeated a stored id (per process and database), and how long that holds. */
 const duplicatesSeen = new WeakMap<object, number>();
 const REDELIVERY_BURST_MS = 10_000;
+const recentRepeat = (db: Queryable) => Date.now() - (duplicatesSeen.get(db) ?? -Infinity) < REDELIVERY_BURST_MS;
+
+/** Whether the group's plain insert is all there is to do (no sink, no pin mismatch): one statement on its own. */
+const alone = (db: Queryable, group: Delivery[]) => sinksSeen.get(db) === false && group.every((d) => d.hashMismatches.length === 0);
+/** Whether the group goes in as that one statement first (`storeGroup`), which a pipeline can send. */
+const onItsOwn = (db: Queryable, group: Delivery[]) => !recentRepeat(db) && alone(db, group);
 
 /** Whether a sink received events when the database last answered (per process and database). */
 const sinksSeen = new WeakMap<object, boolean>();
