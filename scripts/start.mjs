@@ -22,7 +22,7 @@ import { hostedManifestPath } from "./lib/hosted-runner.mjs";
 import { localDataDir, publicKeySet, resolveEdgeSecret, resolveSigningKey } from "./lib/local-keys.mjs";
 import { generateSignInCode, SIGN_IN_CODE_SETTING } from "./lib/sign-in-code.mjs";
 import { keepConsoleLine, keepPortalLine, nextBuildFilter, pipeLines, renamePortalOrigin } from "./lib/start-output.mjs";
-import { consoleOriginFor, wranglerDevArgs, wranglerEnv, wranglerSecretsFile, writeSecretsFile } from "./lib/start-settings.mjs";
+import { CONSOLE_NODE_FLAGS, consoleOriginFor, wranglerDevArgs, wranglerEnv, wranglerSecretsFile, writeSecretsFile } from "./lib/start-settings.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
@@ -194,7 +194,7 @@ if (signInCode) {
       `             ${consoleOrigin}/sign-in?code=${signInCode}`,
   );
 }
-const child = spawn(process.execPath, [consoleServer, ...(dev ? ["--dev"] : [])], {
+const child = spawn(process.execPath, [...CONSOLE_NODE_FLAGS, consoleServer, ...(dev ? ["--dev"] : [])], {
   cwd: root,
   stdio: ["inherit", "pipe", "inherit"],
   env: consoleEnv,

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { EDGE_SIGNATURE_HEADER, parseEdgeSecrets, signEdgeRequest } from "@core/edge/secret";
 import { freePort } from "@/testing/mcp-servers";
 import { CIMD_NOTICE, keepConsoleLine, keepPortalLine, nextBuildFilter, renamePortalOrigin } from "./lib/start-output.mjs";
-import { consoleOriginFor, wranglerDevArgs, wranglerSecretsFile, writeSecretsFile } from "./lib/start-settings.mjs";
+import { CONSOLE_NODE_FLAGS, consoleOriginFor, wranglerDevArgs, wranglerSecretsFile, writeSecretsFile } from "./lib/start-settings.mjs";
 
 const START = path.join(process.cwd(), "scripts", "start.mjs");
 
@@ -234,6 +234,27 @@ describe("npm start, as a person runs it", () => {
     const signature = await signEdgeRequest("GET", "/_portcullis/status", await parseEdgeSecrets(secret));
     expect((await fetch(`${wrangler!.portal}/_portcullis/status`, { headers: { [EDGE_SIGNATURE_HEADER]: signature } })).status).toBe(200);
     expect((await fetch(`${wrangler!.portal}/_portcullis/status`)).status).toBe(401);
+  });
+
+  it("runs the console with its V8 flags (a young generation sized for ingest)", () => {
+    for (const started of [workerd!, wrangler!]) {
+      // The console of this start: the console-server.mjs process whose parent is this start.mjs.
+      const consoles = readdirSync("/proc")
+        .filter((entry) => /^\d+$/.test(entry))
+        .flatMap((pid) => {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+            const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+            const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+            return parent === started.child.pid && args.some((a) => a.endsWith("console-server.mjs")) ? [args] : [];
+          } catch {
+            return [];
+          }
+        });
+      expect(consoles).toHaveLength(1);
+      expect(CONSOLE_NODE_FLAGS.length).toBeGreaterThan(0);
+      for (const flag of CONSOLE_NODE_FLAGS) expect(consoles[0]).toContain(flag);
+    }
   });
 
   it("removes wrangler dev's secrets file when it stops", async () => {

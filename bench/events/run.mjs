@@ -35,6 +35,13 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { loadAverage, log, percentile, root } from "../lib/common.mjs";
 import { seededRandom } from "../../testing/seeded-random.mjs";
+import { CONSOLE_NODE_FLAGS } from "../../scripts/lib/start-settings.mjs";
+
+// Ingest runs in this process, as in the console's: with the console's V8 flags (scripts/start.mjs).
+if (!CONSOLE_NODE_FLAGS.every((flag) => process.execArgv.includes(flag))) {
+  const run = spawnSync(process.execPath, [...process.execArgv, ...CONSOLE_NODE_FLAGS, ...process.argv.slice(1)], { stdio: "inherit" });
+  process.exit(run.status ?? 1);
+}
 
 const { values: opts } = parseArgs({
   options: {
@@ -453,7 +460,7 @@ async function main() {
     const loadAfter = loadAverage();
     const total = counts.mcp_events + counts.llm_events;
     const lines = [];
-    lines.push(`Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memGiB} GiB, Node ${machine.node}, ${pg.version}; HEAD ${head}${dirty ? " plus uncommitted changes" : ""}; ${new Date().toISOString().slice(0, 16)}Z`);
+    lines.push(`Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memGiB} GiB, Node ${machine.node} (${process.execArgv.join(" ")}), ${pg.version}; HEAD ${head}${dirty ? " plus uncommitted changes" : ""}; ${new Date().toISOString().slice(0, 16)}Z`);
     lines.push(`Load average (1/5/15 min): before ${machine.loadBefore}, after ${loadAfter}`);
     lines.push("");
     lines.push(`Data: ${fmt(total)} events (${fmt(counts.mcp_events)} MCP, ${fmt(counts.llm_events)} LLM) over ${DAYS} days, ${fmt(USERS)} users, ${TEAMS} teams, ${SERVERS} servers; database ${size}.`);

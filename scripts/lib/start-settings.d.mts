@@ -3,3 +3,4 @@ export declare function wranglerDevArgs(options: { wranglerCli: string; config: 
 export declare function writeSecretsFile(file: string, secrets: Record<string, string>): void;
 export declare function wranglerSecretsFile(dataDir: string): string;
 export declare function wranglerEnv(env: NodeJS.ProcessEnv, logPath: string): NodeJS.ProcessEnv;
+export declare const CONSOLE_NODE_FLAGS: readonly string[];
