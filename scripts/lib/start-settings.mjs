@@ -67,11 +67,11 @@ export function wranglerEnv(env, logPath) {
 }
 
 /**
- * V8 flags of the console's Node process. A young generation of 64 MB a half (16 by default): ingest
- * holds each delivery's objects for the ~300 ms its group waits and commits, which outlived two
- * scavenges of the default young generation, so they were copied to the old one and collected there
- * at several times the cost. With it the console spent 12–43 % less CPU per ingested event, and took
- * 5–33 % more events/s (bench/events/README.md). It costs at most 128 MB more memory under load. The
+ * V8 flags of the console's Node process. Semi-spaces of 64 MB for the young generation (16 by
+ * default): ingest holds each delivery's objects for the ~300 ms its group gathers and commits, which
+ * outlived the default young generation's collections, so they were copied to the old generation and
+ * collected there at several times the cost. With it the console spent 12–43 % less CPU per ingested event, and took
+ * 5–33 % more events/s (bench/events/README.md). It costs up to about 150 MB more memory under load. The
  * events benchmark runs with the same flags, since it measures the console's ingest in its own process.
  */
 export const CONSOLE_NODE_FLAGS = ["--max-semi-space-size=64"];
