@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { testDatabases, useTestDatabase } from "@/testing/db";
-import { openPipeline } from "./pipeline";
+import { copyValue, openPipeline } from "./pipeline";
 
 interface PoolLike {
   totalCount: number;
@@ -75,6 +75,58 @@ describe.each(testDatabases())("a pipeline on $name", (database) => {
       expect((await client.query("select pg_backend_pid() as pid")).rows[0]!.pid).not.toBe(pid);
     } finally {
       client.release();
+    }
+  });
+
+  it("copies rows into tables and answers a statement after them, as one transaction, behind the running statement", async () => {
+    const pipe = await openPipeline(handle.opened.db);
+    if (!pipe) return expect(database.name).toBe("pglite");
+    const db = handle.opened.db;
+    await db.execute(sql`create table copy_a (id integer primary key, note text, tags text[], doc jsonb, flag boolean)`);
+    await db.execute(sql`create table copy_b (id integer primary key, note text)`);
+    try {
+      const awkward = 'tab\there, line\nbreak, return\r, back\\slash, \\N, "quoted", {braces}, é😀';
+      const row = (id: number, note: string | null, tags: string, doc: string, flag: string) => [String(id), copyValue(note), copyValue(tags), copyValue(doc), flag].join("\t") + "\n";
+      const running = pipe.query<{ ended: number }>(sql`select pg_sleep(0.1)::text as slept, extract(epoch from clock_timestamp())::float8 as ended`);
+      const copied = pipe.copy<{ a: number; b: number; started: number }>(
+        [
+          { table: "copy_a", columns: ["id", "note", "tags", "doc", "flag"], data: row(1, awkward, '{"x\ty",NULL}', JSON.stringify({ q: awkward }), "t") + row(2, null, "{}", "null", "f") },
+          { table: "copy_b", columns: ["id", "note"], data: `7\t${copyValue("b")}\n` },
+        ],
+        sql`select (select count(*) from copy_a)::int as a, (select count(*) from copy_b where note = ${"b"})::int as b, extract(epoch from statement_timestamp())::float8 as started`,
+      );
+      busy(300);
+      const [[ran], [answer]] = await Promise.all([running, copied]);
+      expect(answer).toMatchObject({ a: 2, b: 1 });
+      // It was on the wire behind the running statement: no round trip after it.
+      expect((answer!.started - ran!.ended) * 1000).toBeLessThan(150);
+      const rows = (await db.execute(sql`select id, note, tags, doc, flag from copy_a order by id`)) as unknown as { rows: unknown[] };
+      expect(rows.rows).toEqual([
+        { id: 1, note: awkward, tags: ["x\ty", null], doc: { q: awkward }, flag: true },
+        { id: 2, note: null, tags: [], doc: null, flag: false },
+      ]);
+
+      // A failing COPY (a repeated key) leaves nothing of the transaction, drops the data after it, and
+      // the statements sent behind it run as usual.
+      const answers = await Promise.allSettled([
+        pipe.copy([
+          { table: "copy_b", columns: ["id", "note"], data: "8\tnew\n" },
+          { table: "copy_a", columns: ["id", "note", "tags", "doc", "flag"], data: row(3, "three", "{}", "{}", "t") + row(1, "again", "{}", "{}", "t") },
+          { table: "copy_b", columns: ["id", "note"], data: "9\tdropped\n" },
+        ], sql`select 1 as n`),
+        pipe.query<{ n: number }>(sql`select count(*)::int as n from copy_a`),
+        pipe.copy<{ n: number }>([{ table: "copy_b", columns: ["id", "note"], data: "10\tten\n" }], sql`select count(*)::int as n from copy_b`),
+      ]);
+      expect(answers.map((a) => a.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
+      expect(((answers[0] as PromiseRejectedResult).reason as { code?: string }).code).toBe("23505");
+      expect((answers[1] as PromiseFulfilledResult<{ n: number }[]>).value).toEqual([{ n: 2 }]);
+      expect((answers[2] as PromiseFulfilledResult<{ n: number }[]>).value).toEqual([{ n: 2 }]);
+      expect(pipe.lost).toBe(false);
+      const b = (await db.execute(sql`select id from copy_b order by id`)) as unknown as { rows: { id: number }[] };
+      expect(b.rows.map((r) => r.id)).toEqual([7, 10]);
+    } finally {
+      pipe.release();
+      await db.execute(sql`drop table copy_a, copy_b`);
     }
   });
 });

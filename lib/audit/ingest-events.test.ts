@@ -67,11 +67,14 @@ describe.each(testDatabases())("event ingest on $name", (database) => {
     expect(row).toMatchObject({ decision: "denied", reason: "not approved", success: false, serverSlug: "weather", resultTokens: 42 });
   });
 
-  it("stores every value as sent: quotes, backslashes, braces, commas, NULL-like text, unicode, JSON and team arrays", async () => {
-    const awkward = 'say "hi", {a,b} \\ back\\slash NULL null \u00e9\u{1F600} \n end';
+  it("stores every value as sent: quotes, backslashes, braces, commas, tabs, line breaks, NULL-like text, unicode, JSON and team arrays", async () => {
+    // On PostgreSQL the rows go as COPY text (tab-separated, `\N` for null), elsewhere as array literals.
+    const awkward = 'say "hi", {a,b} \\ back\\slash \\N NULL null \u00e9\u{1F600} \n end\tcol\r\n';
     const mcp = makeEvent({ email: "q\"uote@example.test", tool: awkward, reason: "NULL", arguments: JSON.stringify({ q: awkward }), serverTokens: { 'we"ird': 3, plain: 4 }, durationMs: 0 });
     const llm = makeLlmEvent({ teamIds: [crypto.randomUUID(), crypto.randomUUID()], model: awkward, error: "{}" });
     const lone = makeLlmEvent({ teamIds: [] });
+    // A first delivery tells ingest that no sink wants events, so the next goes in on its own.
+    expect((await signed([makeEvent()])).status).toBe(200);
     expect(await signed([mcp, llm, lone])).toEqual({ status: 200, json: { accepted: 3, duplicates: 0 } });
     const [row] = await db.select().from(mcpEvents).where(eq(mcpEvents.id, mcp.id));
     expect(row).toMatchObject({ email: mcp.email, tool: awkward, reason: "NULL", arguments: mcp.arguments, serverTokens: { 'we"ird': 3, plain: 4 }, durationMs: 0, wouldBlock: false });
