@@ -137,3 +137,30 @@ export async function deliverAtLeastOnce(db: Queryable, secrets: EdgeSecret[], e
   }
   return accepted;
 }
+
+/**
+ * Delivers each event once, in batches of events from all over the corpus's days (shuffled), many
+ * batches at a time: the first alone, so ingest knows no sink wants events, then waves of up to twelve,
+ * whose groups go in on their own (on PostgreSQL, as COPY on a pipeline). Returns how
+ * many events ingest stored.
+ */
+export async function deliverOnce(db: Queryable, secrets: EdgeSecret[], events: AnyEvent[], seed: number): Promise<number> {
+  const random = seededRandom(seed);
+  const shuffled = [...events];
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
+  const bodies: string[] = [];
+  for (let i = 0; i < shuffled.length; ) {
+    const size = 20 + Math.floor(random() * 60);
+    bodies.push(JSON.stringify({ events: shuffled.slice(i, (i += size)) }));
+  }
+  let accepted = 0;
+  for (let i = 0; i < bodies.length; ) {
+    const wave = bodies.slice(i, (i += i === 0 ? 1 : 2 + Math.floor(random() * 11)));
+    const results = await Promise.all(wave.map(async (body) => ingestEvents(db, { body, signature: await signEventBody(body, secrets), secrets })));
+    accepted += results.reduce((n, r) => n + r.accepted, 0);
+  }
+  return accepted;
+}
