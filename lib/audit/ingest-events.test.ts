@@ -1,12 +1,32 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { eq, inArray } from "drizzle-orm";
-import { testDatabases, useTestDatabase } from "@/testing/db";
+import { testDatabases, useTestDatabase, type TestDatabaseHandle } from "@/testing/db";
 import { llmEvents, mcpEvents, serverEvents, servers, serverTools } from "@/db/schema";
 import { generateEdgeSecret, parseEdgeSecrets, signEventBody, type EdgeSecret } from "@core/edge/secret";
 import { HASH_MISMATCH_REASON } from "./ingest-events";
 import { ingestEventsRequest } from "./ingest-request";
 import { EVENT_BODY_LIMIT_BYTES, type PortalEvent } from "@core/events/schema";
 import { makeEvent, makeLlmEvent } from "@/testing/events";
+
+/** Deliveries to the ingest route as the portal sends them, into `db`, and a count of what it stored. */
+function ingestThrough(db: TestDatabaseHandle["db"], secrets: () => EdgeSecret[]) {
+  const deliver = async (body: string, signature: string | null, headers: Record<string, string> = {}) => {
+    const request = new Request("http://console.test/api/v1/events", {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", ...(signature ? { "x-portcullis-signature": signature } : {}), ...headers },
+    });
+    const res = await ingestEventsRequest(request, { db: async () => db, secrets: async () => secrets() });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string } } };
+  };
+  const signed = async (events: unknown[], by = secrets(), now?: number) => {
+    const body = JSON.stringify({ events });
+    return deliver(body, await signEventBody(body, by, now));
+  };
+  const stored = async (events: PortalEvent[]) =>
+    (await db.select({ id: mcpEvents.id }).from(mcpEvents).where(inArray(mcpEvents.id, events.map((e) => e.id)))).length;
+  return { deliver, signed, stored };
+}
 
 describe.each(testDatabases())("event ingest on $name", (database) => {
   const handle = useTestDatabase(database);
@@ -18,21 +38,7 @@ describe.each(testDatabases())("event ingest on $name", (database) => {
     stranger = await parseEdgeSecrets(generateEdgeSecret());
   });
 
-  const deliver = async (body: string, signature: string | null, headers: Record<string, string> = {}) => {
-    const request = new Request("http://console.test/api/v1/events", {
-      method: "POST",
-      body,
-      headers: { "content-type": "application/json", ...(signature ? { "x-portcullis-signature": signature } : {}), ...headers },
-    });
-    const res = await ingestEventsRequest(request, { db: async () => db, secrets: async () => secrets });
-    return { status: res.status, json: (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string } } };
-  };
-  const signed = async (events: unknown[], by = secrets, now?: number) => {
-    const body = JSON.stringify({ events });
-    return deliver(body, await signEventBody(body, by, now));
-  };
-  const stored = async (events: PortalEvent[]) =>
-    (await db.select({ id: mcpEvents.id }).from(mcpEvents).where(inArray(mcpEvents.id, events.map((e) => e.id)))).length;
+  const { deliver, signed, stored } = ingestThrough(db, () => secrets);
 
   it("stores LLM usage events next to MCP events, once each, and runs the usage follow-up only for new usage", async () => {
     const teamId = crypto.randomUUID();
@@ -244,14 +250,7 @@ describe.each(testDatabases())("event ingest, groups sent while one runs, on $na
   beforeAll(async () => {
     secrets = await parseEdgeSecrets(generateEdgeSecret());
   });
-  const signed = async (events: unknown[]) => {
-    const body = JSON.stringify({ events });
-    const request = new Request("http://console.test/api/v1/events", { method: "POST", body, headers: { "x-portcullis-signature": await signEventBody(body, secrets) } });
-    const res = await ingestEventsRequest(request, { db: async () => db, secrets: async () => secrets });
-    return { status: res.status, json: (await res.json()) as unknown };
-  };
-  const stored = async (events: PortalEvent[]) =>
-    (await db.select({ id: mcpEvents.id }).from(mcpEvents).where(inArray(mcpEvents.id, events.map((e) => e.id)))).length;
+  const { signed, stored } = ingestThrough(db, () => secrets);
 
   it("answers each delivery for its own events while the next group is sent before the running one ends, also when one of them repeats an id", async () => {
     // A database of its own: no repeated id in the last seconds (which sends groups through ON
