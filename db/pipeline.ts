@@ -23,7 +23,7 @@ export interface Pipeline {
   release(): void;
 }
 
-/** Rows for one table: each a line of tab-separated values in COPY's text format (`copyText`). */
+/** Rows for one table: each a line of its values in COPY's text format (`copyValue`), separated by tabs. */
 export interface CopyIn {
   table: string;
   columns: readonly string[];
@@ -86,10 +86,7 @@ function copyQueryClass(Query: QueryClass) {
   });
 }
 
-/**
- * One value in COPY's text format: `\N` for null; `\`, newline, carriage return and tab escaped.
- * `copyText` joins a row's values.
- */
+/** One value in COPY's text format: `\N` for null; `\`, newline, carriage return and tab escaped. */
 export function copyValue(text: string | null): string {
   if (text === null) return "\\N";
   return /[\\\n\r\t]/.test(text) ? text.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]!) : text;

@@ -324,10 +324,10 @@ async function settle(db: Queryable, group: Waiting[], pipe: Pipeline | null): P
 }
 
 /**
- * Stores a group. First as a plain insert: at the rate the edge delivers, nearly every group is new
- * events only, and a plain insert lets the primary key find a duplicate while it inserts (one descent
- * of the index per row) instead of looking first (`ON CONFLICT`, two), and answers nothing: every row
- * went in, so each delivery stored all its events. A group that repeats an id — a redelivery, or an id
+ * Stores a group. First as a plain insert (a COPY on a pipeline): at the rate the edge delivers,
+ * nearly every group is new events only, and a plain insert lets the primary key find a duplicate
+ * while it inserts (one descent of the index per row) instead of looking first (`ON CONFLICT`, two),
+ * and answers nothing: every row went in, so each delivery stored all its events. A group that repeats an id — a redelivery, or an id
  * twice in the group — fails that insert on the key (nothing of it stays; PostgreSQL logs the error
  * with the statement's text, not its values) and goes in again with `ON CONFLICT DO NOTHING`,
  * answering the ids it stored. Redeliveries come in bursts (the edge sends a backlog again after an
