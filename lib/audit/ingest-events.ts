@@ -326,22 +326,22 @@ async function settle(db: Queryable, group: Waiting[], pipe: Pipeline | null): P
 /**
  * Stores a group. First as a plain insert (a COPY on a pipeline): at the rate the edge delivers,
  * nearly every group is new events only, and a plain insert lets the primary key find a duplicate
- * while it inserts (one descent of the index per row) instead of looking first (`ON CONFLICT`, two),
- * and answers nothing: every row went in, so each delivery stored all its events. A group that repeats an id — a redelivery, or an id
- * twice in the group — fails that insert on the key (nothing of it stays; PostgreSQL logs the error
- * with the statement's text, not its values) and goes in again with `ON CONFLICT DO NOTHING`,
- * answering the ids it stored. Redeliveries come in bursts (the edge sends a backlog again after an
- * outage), so for a while after a repeated id groups go straight in with `ON CONFLICT`: a failed
- * statement outside a transaction also costs its connection (node-postgres's pool drops a client
- * whose query failed, and a new one plans the rollup triggers afresh), which made a redelivered
- * backlog six times slower to take.
+ * while it inserts (one descent of the index per row) instead of looking first (`ON CONFLICT`,
+ * two), and answers nothing: every row went in, so each delivery stored all its events. A group
+ * that repeats an id — a redelivery, or an id twice in the group — fails that insert on the key
+ * (nothing of it stays; PostgreSQL logs the error with the statement's text, not its values) and
+ * goes in again with `ON CONFLICT DO NOTHING`, answering the ids it stored. Redeliveries come in
+ * bursts (the edge sends a backlog again after an outage), so for a while after a repeated id
+ * groups go straight in with `ON CONFLICT`: a failed statement outside a transaction also costs its
+ * connection (node-postgres's pool drops a client whose query failed, and a new one plans the
+ * rollup triggers afresh), which made a redelivered backlog six times slower to take.
  *
- * While no sink receives events and the group reports no pin mismatch, that insert is all there is to
- * do, and it runs as one statement in a transaction of its own: no `BEGIN`, no `COMMIT`, each a round
- * trip that waits for the event loop while it reads the next deliveries. The statement also answers
- * whether a sink receives events now, from its own snapshot; if one does (it was enabled since the last
- * group), the group's events are queued right after, and the next groups go in a transaction with the
- * outbox again.
+ * While no sink receives events and the group reports no pin mismatch, that insert is all there is
+ * to do, and it runs as one query in a transaction of its own: no `BEGIN`, no `COMMIT`, each a
+ * round trip that waits for the event loop while it reads the next deliveries. The query also
+ * answers whether a sink receives events now, from its own snapshot; if one does (it was enabled
+ * since the last group), the group's events are queued right after, and the next groups go in a
+ * transaction with the outbox again.
  */
 async function storeGroup(db: Queryable, group: Delivery[], pipe: Pipeline | null): Promise<Stored[]> {
   const stored = recentRepeat(db) ? null : await storeNew(db, group, pipe);
