@@ -129,9 +129,14 @@ export async function deliverAtLeastOnce(db: Queryable, secrets: EdgeSecret[], e
   }
   // Several deliveries at once, as the edge's queue consumers send them (a batch and its redelivery
   // may be in flight together): the console's group commit takes them in one transaction.
+  return deliverInWaves(db, secrets, bodies, () => 1 + Math.floor(random() * 6));
+}
+
+/** Delivers the bodies in waves of `waveSize()` at a time, each wave after the last; how many events ingest stored. */
+async function deliverInWaves(db: Queryable, secrets: EdgeSecret[], bodies: string[], waveSize: (first: boolean) => number): Promise<number> {
   let accepted = 0;
   for (let i = 0; i < bodies.length; ) {
-    const wave = bodies.slice(i, (i += 1 + Math.floor(random() * 6)));
+    const wave = bodies.slice(i, (i += waveSize(i === 0)));
     const results = await Promise.all(wave.map(async (body) => ingestEvents(db, { body, signature: await signEventBody(body, secrets), secrets })));
     accepted += results.reduce((n, r) => n + r.accepted, 0);
   }
@@ -156,11 +161,5 @@ export async function deliverOnce(db: Queryable, secrets: EdgeSecret[], events: 
     const size = 20 + Math.floor(random() * 60);
     bodies.push(JSON.stringify({ events: shuffled.slice(i, (i += size)) }));
   }
-  let accepted = 0;
-  for (let i = 0; i < bodies.length; ) {
-    const wave = bodies.slice(i, (i += i === 0 ? 1 : 2 + Math.floor(random() * 11)));
-    const results = await Promise.all(wave.map(async (body) => ingestEvents(db, { body, signature: await signEventBody(body, secrets), secrets })));
-    accepted += results.reduce((n, r) => n + r.accepted, 0);
-  }
-  return accepted;
+  return deliverInWaves(db, secrets, bodies, (first) => (first ? 1 : 2 + Math.floor(random() * 11)));
 }
